@@ -1,0 +1,99 @@
+package org.rbench.llamacpp;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+
+/** An initialised ggml backend (one device): computes graphs, owns nothing else. */
+public final class Backend implements AutoCloseable {
+    private MemorySegment backend;
+    private final MemorySegment device;
+    private int threads;
+
+    Backend(MemorySegment backend, MemorySegment device) {
+        this.backend = backend;
+        this.device = device;
+    }
+
+    public MemorySegment address() {
+        if (backend == null) {
+            throw new IllegalStateException("backend is closed");
+        }
+        return backend;
+    }
+
+    public String name() {
+        return Bindings.string(GgmlBackend.ggml_backend_name(address()));
+    }
+
+    /** Lower-case registry name: cpu, cuda, metal, ... */
+    public String kind() {
+        return Bindings.string(GgmlBackend.ggml_backend_reg_name(GgmlBackend.ggml_backend_dev_backend_reg(device)))
+                .toLowerCase(java.util.Locale.ROOT);
+    }
+
+    public boolean isCpu() {
+        return DeviceInfo.kindOf(GgmlBackend.ggml_backend_dev_type(device)) == DeviceInfo.Kind.CPU;
+    }
+
+    public String deviceDescription() {
+        return Bindings.string(GgmlBackend.ggml_backend_dev_description(device));
+    }
+
+    public MemorySegment device() {
+        return device;
+    }
+
+    public int threads() {
+        return threads;
+    }
+
+    /**
+     * Sets the thread count through the registry's "ggml_backend_set_n_threads" entry
+     * point (CPU backends have one; GPU backends ignore threads).
+     */
+    public void setThreads(int n) {
+        if (n <= 0) {
+            throw new IllegalArgumentException("threads must be positive: " + n);
+        }
+        MemorySegment reg = GgmlBackend.ggml_backend_dev_backend_reg(device);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment fn = GgmlBackend.ggml_backend_reg_get_proc_address(reg, arena.allocateFrom("ggml_backend_set_n_threads"));
+            if (!fn.equals(MemorySegment.NULL)) {
+                MethodHandle h = NativeLibraries.functionAt(fn, FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+                h.invokeExact(address(), n);
+                threads = n;
+            }
+        } catch (Throwable t) {
+            throw Bindings.rethrow(t);
+        }
+    }
+
+    /** Runs the graph; its tensors must have been allocated (GraphAllocator / buffers). */
+    public void compute(ComputeGraph graph) {
+        int status = GgmlBackend.ggml_backend_graph_compute(address(), graph.address());
+        if (status != 0) {
+            throw new NativeCallException("ggml_backend_graph_compute failed with status " + status + " on " + name()
+                    + "." + NativeLog.tail(5));
+        }
+    }
+
+    public void synchronize() {
+        GgmlBackend.ggml_backend_synchronize(address());
+    }
+
+    /** The backend's default buffer type (device memory). */
+    public MemorySegment defaultBufferType() {
+        return GgmlBackend.ggml_backend_get_default_buffer_type(address());
+    }
+
+    @Override
+    public void close() {
+        if (backend != null) {
+            GgmlBackend.ggml_backend_free(backend);
+            backend = null;
+        }
+    }
+}

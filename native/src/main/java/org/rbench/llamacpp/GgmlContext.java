@@ -1,0 +1,383 @@
+package org.rbench.llamacpp;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+
+/**
+ * A ggml context: a memory pool that holds tensor metadata (and, unless {@code noAlloc},
+ * tensor data) plus the operator methods that build graphs in it.
+ *
+ * <p>Every operator checks in Java the preconditions that ggml enforces with
+ * GGML_ASSERT, because a failed assert calls abort() and takes the JVM down. A bad shape
+ * is therefore an {@link IllegalArgumentException} naming the tensors involved.
+ */
+public final class GgmlContext implements AutoCloseable {
+    public static final int PREC_DEFAULT = 0;
+    public static final int PREC_F32 = 10;
+    public static final int ROPE_NORMAL = 0;
+    public static final int ROPE_NEOX = 2;
+    public static final int POOL_MAX = 0;
+    public static final int POOL_AVG = 1;
+    public static final int SORT_ASC = 0;
+    public static final int SORT_DESC = 1;
+
+    private MemorySegment ctx;
+    private final long memSize;
+    private final boolean noAlloc;
+
+    private GgmlContext(MemorySegment ctx, long memSize, boolean noAlloc) {
+        this.ctx = ctx;
+        this.memSize = memSize;
+        this.noAlloc = noAlloc;
+    }
+
+    /**
+     * A context for tensor metadata only ({@code no_alloc}): room for {@code maxTensors}
+     * tensors and one graph of {@code graphSize} nodes. Data is allocated later on a
+     * backend (weights: {@link BackendBuffer#allocate}; intermediates: {@link GraphAllocator}).
+     */
+    public static GgmlContext forMetadata(int maxTensors, int graphSize) {
+        NativeLibraries.load();
+        long size = maxTensors * Ggml.ggml_tensor_overhead()
+                + (graphSize > 0 ? Ggml.ggml_graph_overhead_custom(graphSize, false) : 0) + 1024;
+        return create(size, true);
+    }
+
+    /** A context that also holds tensor data in its own pool (CPU-only scratch work). */
+    public static GgmlContext withData(long dataBytes, int maxTensors) {
+        NativeLibraries.load();
+        return create(dataBytes + maxTensors * (Ggml.ggml_tensor_overhead() + 64) + 1024, false);
+    }
+
+    private static GgmlContext create(long memSize, boolean noAlloc) {
+        if (memSize <= 0) {
+            throw new IllegalArgumentException("memory size must be positive: " + memSize);
+        }
+        MemorySegment ctx = GgmlInitParams.ggml_init(memSize, MemorySegment.NULL, noAlloc);
+        if (ctx.equals(MemorySegment.NULL)) {
+            throw new NativeCallException("ggml_init failed for " + memSize + " bytes." + NativeLog.tail(3));
+        }
+        return new GgmlContext(ctx, memSize, noAlloc);
+    }
+
+    public MemorySegment address() {
+        requireOpen();
+        return ctx;
+    }
+
+    public boolean noAlloc() {
+        return noAlloc;
+    }
+
+    @Override
+    public void close() {
+        if (ctx != null) {
+            Ggml.ggml_free(ctx);
+            ctx = null;
+        }
+    }
+
+    private void requireOpen() {
+        if (ctx == null) {
+            throw new IllegalStateException("ggml context is closed");
+        }
+    }
+
+    /** Bytes the next tensor would need; checked so that ggml's own pool check never aborts. */
+    private void requireRoom(GgmlType type, long... ne) {
+        long overhead = Ggml.ggml_tensor_overhead();
+        long data = noAlloc ? 0 : type.rowSize(ne[0]) * (ne.length > 1 ? Arrays.stream(ne, 1, ne.length).reduce(1, (a, b) -> a * b) : 1);
+        long used = usedBytes();
+        if (used + overhead + data + 64 > memSize) {
+            throw new IllegalStateException("ggml context pool of " + memSize + " bytes is full ("
+                    + used + " used); create the context with more room");
+        }
+    }
+
+    private long usedBytes() {
+        // ggml_used_mem is not bound; walking tensors gives a safe upper bound of metadata use.
+        long n = 0;
+        for (MemorySegment t = Ggml.ggml_get_first_tensor(ctx); !t.equals(MemorySegment.NULL);
+             t = Ggml.ggml_get_next_tensor(ctx, t)) {
+            n++;
+        }
+        return n * (Ggml.ggml_tensor_overhead() + 32) + (noAlloc ? 0 : dataBytesUsed());
+    }
+
+    private long dataBytesUsed() {
+        long total = 0;
+        for (MemorySegment t = Ggml.ggml_get_first_tensor(ctx); !t.equals(MemorySegment.NULL);
+             t = Ggml.ggml_get_next_tensor(ctx, t)) {
+            total += Ggml.ggml_nbytes(t) + 16;
+        }
+        return total;
+    }
+
+    // ---- tensors ----
+
+    public Tensor newTensor(GgmlType type, long... ne) {
+        requireOpen();
+        if (ne.length < 1 || ne.length > 4) {
+            throw new IllegalArgumentException("ggml tensors have 1 to 4 dimensions, got " + ne.length);
+        }
+        for (long n : ne) {
+            if (n <= 0) {
+                throw new IllegalArgumentException("tensor dimensions must be positive: " + Arrays.toString(ne));
+            }
+        }
+        if (ne[0] % type.blockSize != 0) {
+            throw new IllegalArgumentException("first dimension " + ne[0] + " is not a multiple of the "
+                    + type + " block size " + type.blockSize);
+        }
+        if (!noAlloc) {
+            requireRoom(type, ne);
+        }
+        MemorySegment t = switch (ne.length) {
+            case 1 -> Ggml.ggml_new_tensor_1d(ctx, type.id, ne[0]);
+            case 2 -> Ggml.ggml_new_tensor_2d(ctx, type.id, ne[0], ne[1]);
+            case 3 -> Ggml.ggml_new_tensor_3d(ctx, type.id, ne[0], ne[1], ne[2]);
+            default -> Ggml.ggml_new_tensor_4d(ctx, type.id, ne[0], ne[1], ne[2], ne[3]);
+        };
+        return new Tensor(t);
+    }
+
+    public ComputeGraph newGraph(int maxNodes) {
+        requireOpen();
+        return new ComputeGraph(Ggml.ggml_new_graph_custom(ctx, maxNodes, false), maxNodes);
+    }
+
+    // ---- operators ----
+
+    /** a: [K, M, ...], b: [K, N, ...] -> [M, N, ...] (b's dims 2, 3 broadcast over a's). */
+    public Tensor mulMat(Tensor a, Tensor b) {
+        require(a.ne(0) == b.ne(0), "mul_mat: inner dimensions differ", a, b);
+        require(b.ne(2) % a.ne(2) == 0 && b.ne(3) % a.ne(3) == 0, "mul_mat: b's dims 2,3 must be multiples of a's", a, b);
+        require(!a.isTransposed(), "mul_mat: a must not be transposed", a);
+        return new Tensor(Ggml.ggml_mul_mat(ctx, a.address(), b.address()));
+    }
+
+    public Tensor rmsNorm(Tensor a, float eps) {
+        require(eps >= 0, "rms_norm: eps must be >= 0", a);
+        return new Tensor(Ggml.ggml_rms_norm(ctx, a.address(), eps));
+    }
+
+    /** Elementwise a * b, b broadcast (repeated) over a. */
+    public Tensor mul(Tensor a, Tensor b) {
+        requireRepeatable(b, a, "mul");
+        return new Tensor(Ggml.ggml_mul(ctx, a.address(), b.address()));
+    }
+
+    /** Elementwise a + b, b broadcast (repeated) over a. */
+    public Tensor add(Tensor a, Tensor b) {
+        requireRepeatable(b, a, "add");
+        return new Tensor(Ggml.ggml_add(ctx, a.address(), b.address()));
+    }
+
+    public Tensor scale(Tensor a, float s) {
+        return new Tensor(Ggml.ggml_scale(ctx, a.address(), s));
+    }
+
+    public Tensor silu(Tensor a) {
+        return new Tensor(Ggml.ggml_silu(ctx, a.address()));
+    }
+
+    /** silu(a) * b, the SwiGLU feed-forward gate. */
+    public Tensor swigluSplit(Tensor a, Tensor b) {
+        require(Arrays.equals(a.shape(), b.shape()), "swiglu: shapes differ", a, b);
+        return new Tensor(Ggml.ggml_swiglu_split(ctx, a.address(), b.address()));
+    }
+
+    /**
+     * RoPE over a: [headDim, nHeads, nTokens, ...] with positions: I32 [nTokens] and
+     * optional frequency factors: F32 [nDims/2] (Llama 3 scaling). mode: ROPE_NORMAL
+     * (adjacent pairs, Llama) or ROPE_NEOX (halves, Qwen).
+     */
+    public Tensor ropeExt(Tensor a, Tensor positions, Tensor freqFactors, int nDims, int mode, int nCtxOrig,
+                          float freqBase, float freqScale, float extFactor, float attnFactor,
+                          float betaFast, float betaSlow) {
+        require(mode == ROPE_NORMAL || mode == ROPE_NEOX, "rope: mode must be NORMAL(0) or NEOX(2)", a);
+        require(positions.type() == GgmlType.I32 && positions.ne(1) == 1 && positions.ne(2) == 1 && positions.ne(3) == 1,
+                "rope: positions must be an I32 vector", positions);
+        require(a.ne(2) == positions.ne(0), "rope: a.ne[2] must equal the number of positions", a, positions);
+        require(nDims > 0 && nDims % 2 == 0 && nDims <= a.ne(0), "rope: n_dims must be even and <= head dim", a);
+        if (freqFactors != null) {
+            require(freqFactors.type() == GgmlType.F32 && freqFactors.ne(0) >= nDims / 2,
+                    "rope: frequency factors must be F32 with >= n_dims/2 entries", freqFactors);
+        }
+        return new Tensor(Ggml.ggml_rope_ext(ctx, a.address(), positions.address(),
+                freqFactors == null ? MemorySegment.NULL : freqFactors.address(), nDims, mode, nCtxOrig,
+                freqBase, freqScale, extFactor, attnFactor, betaFast, betaSlow));
+    }
+
+    /** softmax(a * scale + mask) along dim 0; mask F16/F32 [a.ne0, >= a.ne1] or null. */
+    public Tensor softMaxExt(Tensor a, Tensor mask, float scale, float maxBias) {
+        require(a.isContiguous(), "soft_max: a must be contiguous", a);
+        if (mask != null) {
+            require(mask.type() == GgmlType.F16 || mask.type() == GgmlType.F32, "soft_max: mask must be F16 or F32", mask);
+            require(mask.isContiguous(), "soft_max: mask must be contiguous", mask);
+            require(mask.ne(0) == a.ne(0) && mask.ne(1) >= a.ne(1), "soft_max: mask must be [a.ne0, >= a.ne1]", a, mask);
+            require(a.ne(2) % mask.ne(2) == 0 && a.ne(3) % mask.ne(3) == 0, "soft_max: mask dims 2,3 must divide a's", a, mask);
+        }
+        return new Tensor(Ggml.ggml_soft_max_ext(ctx, a.address(), mask == null ? MemorySegment.NULL : mask.address(),
+                scale, maxBias));
+    }
+
+    /**
+     * Flash attention. q: [D, nQ, H, 1], k: [D, nKV, Hkv, 1], v: [Dv, nKV, Hkv, 1], mask: F16
+     * [nKV, >= nQ] or null. Result: [Dv, H, nQ, 1] (note the swapped dims), F32.
+     */
+    public Tensor flashAttnExt(Tensor q, Tensor k, Tensor v, Tensor mask, float scale, float maxBias, float softcap) {
+        require(q.ne(0) == k.ne(0), "flash_attn: q and k head dims differ", q, k);
+        require(q.ne(2) % k.ne(2) == 0 && q.ne(3) % k.ne(3) == 0, "flash_attn: query heads must be a multiple of KV heads", q, k);
+        require(!k.isTransposed(), "flash_attn: k must not be transposed", k);
+        require(q.ne(3) == k.ne(3) && q.ne(3) == v.ne(3), "flash_attn: dim 3 must agree", q, k, v);
+        require(k.ne(1) == v.ne(1) && k.ne(2) == v.ne(2), "flash_attn: k and v must have the same rows and heads", k, v);
+        if (mask != null) {
+            require(mask.type() == GgmlType.F16, "flash_attn: mask must be F16", mask);
+            require(mask.isContiguous(), "flash_attn: mask must be contiguous", mask);
+            require(mask.ne(0) == k.ne(1) && mask.ne(1) >= q.ne(1), "flash_attn: mask must be [n_kv, >= n_q]", mask, q, k);
+            require(q.ne(2) % mask.ne(2) == 0 && q.ne(3) % mask.ne(3) == 0, "flash_attn: mask dims 2,3 must divide q's", mask, q);
+        }
+        return new Tensor(Ggml.ggml_flash_attn_ext(ctx, q.address(), k.address(), v.address(),
+                mask == null ? MemorySegment.NULL : mask.address(), scale, maxBias, softcap));
+    }
+
+    public void setFlashAttnPrecision(Tensor fa, int prec) {
+        Ggml.ggml_flash_attn_ext_set_prec(fa.address(), prec);
+    }
+
+    /**
+     * Gathers rows: a: [D, N, H, B], rows: I32 [K, H, B] -> [D, K, H, B] (F32 for most
+     * types). With H = KV heads this is the per-KV-head gather. Index values are not
+     * visible here: set them with {@link Tensor#setIndices} or produce them in-graph.
+     */
+    public Tensor getRows(Tensor a, Tensor rows) {
+        require(rows.type() == GgmlType.I32, "get_rows: indices must be I32", rows);
+        require(a.ne(2) == rows.ne(1) && a.ne(3) == rows.ne(2) && rows.ne(3) == 1,
+                "get_rows: indices must be [K, a.ne2, a.ne3]", a, rows);
+        return new Tensor(Ggml.ggml_get_rows(ctx, a.address(), rows.address()));
+    }
+
+    /**
+     * Writes rows of src into dst at the given row indices and returns dst (a view with
+     * the write as its op: expand it in the graph before any read of dst).
+     * dst: [D, N, H, B], src: [D, n, H, B] F32/F16, rows: I64/I32 [n, ...].
+     */
+    public Tensor setRows(Tensor dst, Tensor src, Tensor rows) {
+        require(dst.ne(0) == src.ne(0) && dst.ne(2) == src.ne(2) && dst.ne(3) == src.ne(3),
+                "set_rows: dst and src must agree in dims 0, 2, 3", dst, src);
+        require(src.ne(1) == rows.ne(0), "set_rows: one index per src row", src, rows);
+        require(src.ne(2) % rows.ne(1) == 0 && src.ne(3) % rows.ne(2) == 0 && rows.ne(3) == 1,
+                "set_rows: index dims must divide src's", src, rows);
+        require(src.type() == GgmlType.F32 || src.type() == GgmlType.F16, "set_rows: src must be F32 or F16", src);
+        require(rows.type() == GgmlType.I64 || rows.type() == GgmlType.I32, "set_rows: indices must be I32 or I64", rows);
+        require(dst.nb(0) == dst.type().typeSize && src.nb(0) == src.type().typeSize, "set_rows: rows must be contiguous", dst, src);
+        return new Tensor(Ggml.ggml_set_rows(ctx, dst.address(), src.address(), rows.address()));
+    }
+
+    /** Indices of the k largest values along dim 0 (unordered), I32 [k, ...]. */
+    public Tensor topK(Tensor a, int k) {
+        require(k > 0 && k <= a.ne(0), "top_k: k must be in [1, a.ne0]", a);
+        return new Tensor(Ggml.ggml_top_k(ctx, a.address(), k));
+    }
+
+    public Tensor argsort(Tensor a, int order) {
+        require(order == SORT_ASC || order == SORT_DESC, "argsort: order must be ASC(0) or DESC(1)", a);
+        return new Tensor(Ggml.ggml_argsort(ctx, a.address(), order));
+    }
+
+    /** Copies a into b (converting type) and returns b as the node carrying the copy. */
+    public Tensor cpy(Tensor a, Tensor b) {
+        require(a.elements() == b.elements(), "cpy: element counts differ", a, b);
+        return new Tensor(Ggml.ggml_cpy(ctx, a.address(), b.address()));
+    }
+
+    public Tensor cont(Tensor a) {
+        return new Tensor(Ggml.ggml_cont(ctx, a.address()));
+    }
+
+    public Tensor cast(Tensor a, GgmlType type) {
+        return new Tensor(Ggml.ggml_cast(ctx, a.address(), type.id));
+    }
+
+    public Tensor transpose(Tensor a) {
+        return new Tensor(Ggml.ggml_transpose(ctx, a.address()));
+    }
+
+    public Tensor permute(Tensor a, int ax0, int ax1, int ax2, int ax3) {
+        int[] axes = {ax0, ax1, ax2, ax3};
+        int[] sorted = axes.clone();
+        Arrays.sort(sorted);
+        require(Arrays.equals(sorted, new int[] {0, 1, 2, 3}), "permute: axes must be a permutation of 0..3", a);
+        return new Tensor(Ggml.ggml_permute(ctx, a.address(), ax0, ax1, ax2, ax3));
+    }
+
+    public Tensor reshape(Tensor a, long... ne) {
+        require(a.isContiguous(), "reshape: a must be contiguous", a);
+        long n = 1;
+        for (long x : ne) {
+            n *= x;
+        }
+        require(n == a.elements() && ne.length >= 2 && ne.length <= 4, "reshape: element count must be kept (2-4 dims)", a);
+        return new Tensor(switch (ne.length) {
+            case 2 -> Ggml.ggml_reshape_2d(ctx, a.address(), ne[0], ne[1]);
+            case 3 -> Ggml.ggml_reshape_3d(ctx, a.address(), ne[0], ne[1], ne[2]);
+            default -> Ggml.ggml_reshape_4d(ctx, a.address(), ne[0], ne[1], ne[2], ne[3]);
+        });
+    }
+
+    /**
+     * A strided view of a: shape ne (1-4 dims), strides nb for dims 1.. (bytes), at a
+     * byte offset. The farthest byte must lie inside a.
+     */
+    public Tensor view(Tensor a, long[] ne, long[] nb, long offset) {
+        require(ne.length >= 1 && ne.length <= 4 && nb.length == ne.length - 1, "view: need 1-4 dims and dims-1 strides", a);
+        GgmlType t = a.type();
+        long last = offset + t.rowSize(ne[0]);
+        for (int i = 1; i < ne.length; i++) {
+            last += (ne[i] - 1) * nb[i - 1];
+        }
+        require(offset >= 0 && last <= a.bytes(), "view: extends past the end of the source tensor (" + last + " > " + a.bytes() + ")", a);
+        MemorySegment v = switch (ne.length) {
+            case 1 -> Ggml.ggml_view_1d(ctx, a.address(), ne[0], offset);
+            case 2 -> Ggml.ggml_view_2d(ctx, a.address(), ne[0], ne[1], nb[0], offset);
+            case 3 -> Ggml.ggml_view_3d(ctx, a.address(), ne[0], ne[1], ne[2], nb[0], nb[1], offset);
+            default -> Ggml.ggml_view_4d(ctx, a.address(), ne[0], ne[1], ne[2], ne[3], nb[0], nb[1], nb[2], offset);
+        };
+        return new Tensor(v);
+    }
+
+    /** 1-D pooling along dim 0 (POOL_MAX or POOL_AVG), kernel k, stride s, padding p. */
+    public Tensor pool1d(Tensor a, int op, int k, int s, int p) {
+        require(op == POOL_MAX || op == POOL_AVG, "pool_1d: op must be MAX(0) or AVG(1)", a);
+        require(k > 0 && s > 0 && p >= 0 && (a.ne(0) + 2L * p - k) / s + 1 > 0, "pool_1d: bad kernel/stride/padding", a);
+        return new Tensor(Ggml.ggml_pool_1d(ctx, a.address(), op, k, s, p));
+    }
+
+    public Tensor sumRows(Tensor a) {
+        return new Tensor(Ggml.ggml_sum_rows(ctx, a.address()));
+    }
+
+    public Tensor mean(Tensor a) {
+        return new Tensor(Ggml.ggml_mean(ctx, a.address()));
+    }
+
+    public Tensor argmax(Tensor a) {
+        require(a.ne(2) == 1 && a.ne(3) == 1, "argmax: a must be a matrix", a);
+        return new Tensor(Ggml.ggml_argmax(ctx, a.address()));
+    }
+
+    private static void requireRepeatable(Tensor small, Tensor big, String op) {
+        for (int i = 0; i < 4; i++) {
+            if (small.ne(i) == 0 || big.ne(i) % small.ne(i) != 0) {
+                throw new IllegalArgumentException(op + ": " + small + " cannot be broadcast over " + big);
+            }
+        }
+    }
+
+    private static void require(boolean ok, String message, Tensor... tensors) {
+        if (!ok) {
+            throw new IllegalArgumentException(message + ": " + Arrays.toString(tensors));
+        }
+    }
+}

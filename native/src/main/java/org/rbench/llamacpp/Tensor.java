@@ -1,0 +1,280 @@
+package org.rbench.llamacpp;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+
+/**
+ * A read-only view of a native {@code struct ggml_tensor}. ggml has no accessors for the
+ * shape, strides or type, so they are read from the struct at the offsets below, which
+ * {@link LayoutCheck} verifies against the loaded library. Data moves through
+ * ggml_backend_tensor_set/get, with bounds checked here first.
+ */
+public final class Tensor {
+    /** sizeof(struct ggml_tensor) in the pinned release. */
+    public static final long SIZE = 336;
+    static final long OFF_TYPE = 0;
+    static final long OFF_BUFFER = 8;
+    static final long OFF_NE = 16;
+    static final long OFF_NB = 48;
+    static final long OFF_OP = 80;
+    static final long OFF_FLAGS = 148;
+    static final long OFF_SRC = 152;
+    static final long OFF_DATA = 248;
+    static final long OFF_NAME = 256;
+    static final int MAX_NAME = 64;
+
+    private final MemorySegment struct;
+
+    Tensor(MemorySegment pointer) {
+        if (pointer == null || pointer.equals(MemorySegment.NULL)) {
+            throw new NativeCallException("ggml returned a NULL tensor." + NativeLog.tail(3));
+        }
+        this.struct = pointer.reinterpret(SIZE);
+    }
+
+    /** Wraps a tensor pointer obtained from a raw call. */
+    public static Tensor of(MemorySegment pointer) {
+        return new Tensor(pointer);
+    }
+
+    public MemorySegment address() {
+        return struct;
+    }
+
+    public GgmlType type() {
+        return GgmlType.of(struct.get(ValueLayout.JAVA_INT, OFF_TYPE));
+    }
+
+    public long ne(int dim) {
+        return struct.get(ValueLayout.JAVA_LONG, OFF_NE + 8L * dim);
+    }
+
+    public long nb(int dim) {
+        return struct.get(ValueLayout.JAVA_LONG, OFF_NB + 8L * dim);
+    }
+
+    public long[] shape() {
+        return new long[] {ne(0), ne(1), ne(2), ne(3)};
+    }
+
+    public long elements() {
+        return ne(0) * ne(1) * ne(2) * ne(3);
+    }
+
+    /** Bytes spanned by the tensor (ggml_nbytes semantics for any strides). */
+    public long bytes() {
+        GgmlType t = type();
+        long n = t.rowSize(ne(0));
+        if (t.blockSize == 1) {
+            n = t.typeSize;
+            for (int i = 0; i < 4; i++) {
+                n += (ne(i) - 1) * nb(i);
+            }
+            return n;
+        }
+        for (int i = 1; i < 4; i++) {
+            n += (ne(i) - 1) * nb(i);
+        }
+        return n;
+    }
+
+    public boolean isContiguous() {
+        GgmlType t = type();
+        long expected = t.typeSize;
+        if (nb(0) != expected) {
+            return false;
+        }
+        expected = t.rowSize(ne(0));
+        for (int i = 1; i < 4; i++) {
+            if (ne(i) != 1 && nb(i) != expected) {
+                return false;
+            }
+            expected *= ne(i);
+        }
+        return true;
+    }
+
+    public boolean isTransposed() {
+        return nb(0) > nb(1);
+    }
+
+    public boolean hasBuffer() {
+        return !struct.get(ValueLayout.ADDRESS, OFF_BUFFER).equals(MemorySegment.NULL);
+    }
+
+    public MemorySegment data() {
+        return struct.get(ValueLayout.ADDRESS, OFF_DATA);
+    }
+
+    public String name() {
+        return struct.asSlice(OFF_NAME, MAX_NAME).getString(0);
+    }
+
+    public Tensor name(String name) {
+        byte[] bytes = name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        if (bytes.length >= MAX_NAME) {
+            throw new IllegalArgumentException("Tensor name longer than " + (MAX_NAME - 1) + " bytes: " + name);
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            Ggml.ggml_set_name(struct, arena.allocateFrom(name));
+        }
+        return this;
+    }
+
+    /** Marks the tensor as a graph input (its data is set before each compute). */
+    public Tensor input() {
+        Ggml.ggml_set_input(struct);
+        return this;
+    }
+
+    /** Marks the tensor as a graph output (the allocator must not reuse its memory). */
+    public Tensor output() {
+        Ggml.ggml_set_output(struct);
+        return this;
+    }
+
+    // ---- data transfer (backend tensors) ----
+
+    /** Copies {@code src} into the tensor at byte {@code offset}. */
+    public void write(MemorySegment src, long offset) {
+        checkRange(offset, src.byteSize());
+        GgmlBackend.ggml_backend_tensor_set(struct, src, offset, src.byteSize());
+    }
+
+    /** Copies bytes of the tensor from byte {@code offset} into {@code dst}. */
+    public void read(MemorySegment dst, long offset) {
+        checkRange(offset, dst.byteSize());
+        GgmlBackend.ggml_backend_tensor_get(struct, dst, offset, dst.byteSize());
+    }
+
+    public void setFloats(float[] values) {
+        requireType(GgmlType.F32);
+        requireLength(values.length);
+        try (Arena arena = Arena.ofConfined()) {
+            write(arena.allocateFrom(ValueLayout.JAVA_FLOAT, values), 0);
+        }
+    }
+
+    public void setInts(int[] values) {
+        requireType(GgmlType.I32);
+        requireLength(values.length);
+        try (Arena arena = Arena.ofConfined()) {
+            write(arena.allocateFrom(ValueLayout.JAVA_INT, values), 0);
+        }
+    }
+
+    /**
+     * Sets row indices for get_rows / set_rows, checking each lies in [0, bound): an
+     * out-of-range index would trip an assert inside the kernel and abort the process.
+     */
+    public void setIndices(int[] values, long bound) {
+        for (int i = 0; i < values.length; i++) {
+            if (values[i] < 0 || values[i] >= bound) {
+                throw new IndexOutOfBoundsException("Row index " + values[i] + " at " + i
+                        + " is outside [0, " + bound + ") for tensor '" + name() + "'");
+            }
+        }
+        setInts(values);
+    }
+
+    /** F16 data from floats (converted in Java). */
+    public void setHalfs(float[] values) {
+        requireType(GgmlType.F16);
+        requireLength(values.length);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment seg = arena.allocate(2L * values.length, 2);
+            for (int i = 0; i < values.length; i++) {
+                seg.setAtIndex(ValueLayout.JAVA_SHORT, i, Float.floatToFloat16(values[i]));
+            }
+            write(seg, 0);
+        }
+    }
+
+    /** All elements as floats (F32, F16 or I32 tensors; contiguous). */
+    public float[] getFloats() {
+        requireContiguous();
+        GgmlType t = type();
+        int n = Math.toIntExact(elements());
+        float[] out = new float[n];
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment seg = arena.allocate((long) n * t.typeSize, 8);
+            read(seg, 0);
+            switch (t) {
+                case F32 -> MemorySegment.copy(seg, ValueLayout.JAVA_FLOAT, 0, out, 0, n);
+                case F16 -> {
+                    for (int i = 0; i < n; i++) {
+                        out[i] = Float.float16ToFloat(seg.getAtIndex(ValueLayout.JAVA_SHORT, i));
+                    }
+                }
+                case I32 -> {
+                    for (int i = 0; i < n; i++) {
+                        out[i] = seg.getAtIndex(ValueLayout.JAVA_INT, i);
+                    }
+                }
+                default -> throw new IllegalArgumentException("getFloats on a " + t + " tensor");
+            }
+        }
+        return out;
+    }
+
+    public int[] getInts() {
+        requireType(GgmlType.I32);
+        requireContiguous();
+        int n = Math.toIntExact(elements());
+        int[] out = new int[n];
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment seg = arena.allocate(4L * n, 4);
+            read(seg, 0);
+            MemorySegment.copy(seg, ValueLayout.JAVA_INT, 0, out, 0, n);
+        }
+        return out;
+    }
+
+    private void checkRange(long offset, long size) {
+        if (!hasBuffer() && data().equals(MemorySegment.NULL)) {
+            throw new IllegalStateException("Tensor '" + name() + "' has no memory yet: allocate its context"
+                    + " on a backend (or the graph) before reading or writing it.");
+        }
+        long total = bytes();
+        if (offset < 0 || size < 0 || offset + size > total) {
+            throw new IndexOutOfBoundsException("Access of " + size + " bytes at offset " + offset
+                    + " is outside tensor '" + name() + "' of " + total + " bytes");
+        }
+    }
+
+    private void requireType(GgmlType expected) {
+        if (type() != expected) {
+            throw new IllegalArgumentException("Tensor '" + name() + "' is " + type() + ", not " + expected);
+        }
+    }
+
+    private void requireLength(int n) {
+        if (n != elements()) {
+            throw new IllegalArgumentException("Tensor '" + name() + "' " + Arrays.toString(shape()) + " has "
+                    + elements() + " elements, got " + n + " values");
+        }
+    }
+
+    private void requireContiguous() {
+        if (!isContiguous()) {
+            throw new IllegalArgumentException("Tensor '" + name() + "' is not contiguous");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Tensor[" + name() + " " + type() + " " + Arrays.toString(shape()) + "]";
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Tensor t && t.struct.address() == struct.address();
+    }
+
+    @Override
+    public int hashCode() {
+        return Long.hashCode(struct.address());
+    }
+}
