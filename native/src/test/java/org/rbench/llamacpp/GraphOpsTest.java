@@ -1,0 +1,343 @@
+package org.rbench.llamacpp;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
+import java.util.Random;
+import java.util.function.Function;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/** Each ggml operator the engine uses, run on the CPU backend and checked against plain Java math. */
+class GraphOpsTest {
+    private static Backend backend;
+    private final Random random = new Random(7);
+
+    @BeforeAll
+    static void open() {
+        LlamaCpp.initialise();
+        backend = Backends.open("cpu", 2);
+    }
+
+    @AfterAll
+    static void close() {
+        backend.close();
+    }
+
+    /** Inputs live in their own context on the backend; the graph's intermediates in the allocator's buffer. */
+    private static final class Run implements AutoCloseable {
+        final GgmlContext inputs = GgmlContext.forMetadata(32, 0);
+        final GgmlContext graphCtx = GgmlContext.forMetadata(256, 512);
+        BackendBuffer buffer;
+
+        Tensor input(GgmlType t, long... ne) {
+            return inputs.newTensor(t, ne);
+        }
+
+        void allocateInputs() {
+            buffer = BackendBuffer.allocate(inputs, backend);
+        }
+
+        float[] compute(Function<GgmlContext, Tensor> build) {
+            ComputeGraph g = graphCtx.newGraph(512);
+            Tensor out = build.apply(graphCtx).output();
+            g.expand(out);
+            try (GraphAllocator alloc = new GraphAllocator(backend)) {
+                alloc.allocate(g);
+                backend.compute(g);
+                return out.getFloats();
+            }
+        }
+
+        @Override
+        public void close() {
+            if (buffer != null) {
+                buffer.close();
+            }
+            graphCtx.close();
+            inputs.close();
+        }
+    }
+
+    private float[] randoms(int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) random.nextGaussian();
+        }
+        return v;
+    }
+
+    private static void assertClose(float[] expected, float[] actual, double tol) {
+        assertEquals(expected.length, actual.length, "length");
+        for (int i = 0; i < expected.length; i++) {
+            double err = Math.abs(expected[i] - actual[i]) / Math.max(1.0, Math.abs(expected[i]));
+            if (err > tol) {
+                throw new AssertionError("element " + i + ": expected " + expected[i] + ", got " + actual[i]);
+            }
+        }
+    }
+
+    @Test
+    void mulMatMatchesJava() {
+        int k = 64, m = 24, n = 5;
+        float[] a = randoms(k * m), b = randoms(k * n);
+        try (Run r = new Run()) {
+            Tensor ta = r.input(GgmlType.F32, k, m), tb = r.input(GgmlType.F32, k, n);
+            r.allocateInputs();
+            ta.setFloats(a);
+            tb.setFloats(b);
+            float[] got = r.compute(c -> c.mulMat(ta, tb));
+            float[] want = new float[m * n];
+            for (int j = 0; j < n; j++) {
+                for (int i = 0; i < m; i++) {
+                    double s = 0;
+                    for (int x = 0; x < k; x++) {
+                        s += a[i * k + x] * b[j * k + x];
+                    }
+                    want[j * m + i] = (float) s;
+                }
+            }
+            assertClose(want, got, 1e-4);
+        }
+    }
+
+    @Test
+    void rmsNormMatchesJava() {
+        int d = 96, rows = 3;
+        float[] x = randoms(d * rows);
+        try (Run r = new Run()) {
+            Tensor t = r.input(GgmlType.F32, d, rows);
+            r.allocateInputs();
+            t.setFloats(x);
+            float[] got = r.compute(c -> c.rmsNorm(t, 1e-5f));
+            float[] want = new float[x.length];
+            for (int row = 0; row < rows; row++) {
+                double ss = 0;
+                for (int i = 0; i < d; i++) {
+                    ss += x[row * d + i] * x[row * d + i];
+                }
+                double scale = 1 / Math.sqrt(ss / d + 1e-5);
+                for (int i = 0; i < d; i++) {
+                    want[row * d + i] = (float) (x[row * d + i] * scale);
+                }
+            }
+            assertClose(want, got, 1e-5);
+        }
+    }
+
+    @Test
+    void ropeNormalMatchesJava() {
+        int hd = 64, heads = 2, tokens = 3;
+        float base = 10000f;
+        float[] x = randoms(hd * heads * tokens);
+        int[] pos = {0, 7, 1000};
+        try (Run r = new Run()) {
+            Tensor t = r.input(GgmlType.F32, hd, heads, tokens), p = r.input(GgmlType.I32, tokens);
+            r.allocateInputs();
+            t.setFloats(x);
+            p.setInts(pos);
+            float[] got = r.compute(c -> c.ropeExt(t, p, null, hd, GgmlContext.ROPE_NORMAL, 0, base, 1f, 0f, 1f, 0f, 0f));
+            float[] want = new float[x.length];
+            for (int tok = 0; tok < tokens; tok++) {
+                for (int h = 0; h < heads; h++) {
+                    int o = (tok * heads + h) * hd;
+                    for (int i = 0; i < hd / 2; i++) {
+                        double theta = pos[tok] * Math.pow(base, -2.0 * i / hd);
+                        double x0 = x[o + 2 * i], x1 = x[o + 2 * i + 1];
+                        want[o + 2 * i] = (float) (x0 * Math.cos(theta) - x1 * Math.sin(theta));
+                        want[o + 2 * i + 1] = (float) (x0 * Math.sin(theta) + x1 * Math.cos(theta));
+                    }
+                }
+            }
+            assertClose(want, got, 1e-4);
+        }
+    }
+
+    @Test
+    void softMaxWithMaskAndScaleMatchesJava() {
+        int n = 10, rows = 4;
+        float[] a = randoms(n * rows);
+        float[] mask = new float[n * rows];
+        for (int row = 0; row < rows; row++) {
+            for (int i = 0; i < n; i++) {
+                mask[row * n + i] = i > row + 5 ? Float.NEGATIVE_INFINITY : 0f;
+            }
+        }
+        try (Run r = new Run()) {
+            Tensor ta = r.input(GgmlType.F32, n, rows), tm = r.input(GgmlType.F32, n, rows);
+            r.allocateInputs();
+            ta.setFloats(a);
+            tm.setFloats(mask);
+            float[] got = r.compute(c -> c.softMaxExt(ta, tm, 0.5f, 0f));
+            float[] want = new float[a.length];
+            for (int row = 0; row < rows; row++) {
+                double max = Double.NEGATIVE_INFINITY, sum = 0;
+                double[] z = new double[n];
+                for (int i = 0; i < n; i++) {
+                    z[i] = a[row * n + i] * 0.5 + mask[row * n + i];
+                    max = Math.max(max, z[i]);
+                }
+                for (int i = 0; i < n; i++) {
+                    sum += Math.exp(z[i] - max);
+                }
+                for (int i = 0; i < n; i++) {
+                    want[row * n + i] = (float) (Math.exp(z[i] - max) / sum);
+                }
+            }
+            assertClose(want, got, 1e-5);
+        }
+    }
+
+    @Test
+    void flashAttentionWithGqaAndMaskMatchesJava() {
+        int d = 64, nq = 2, nkv = 16, heads = 4, kvHeads = 2;
+        float[] q = randoms(d * nq * heads), k = randoms(d * nkv * kvHeads), v = randoms(d * nkv * kvHeads);
+        float[] mask = new float[nkv * nq];
+        for (int i = 0; i < nq; i++) {
+            for (int j = 0; j < nkv; j++) {
+                mask[i * nkv + j] = j > 10 + i ? Float.NEGATIVE_INFINITY : 0f;
+            }
+        }
+        float scale = (float) (1 / Math.sqrt(d));
+        try (Run r = new Run()) {
+            Tensor tq = r.input(GgmlType.F32, d, nq, heads);
+            Tensor tk = r.input(GgmlType.F16, d, nkv, kvHeads);
+            Tensor tv = r.input(GgmlType.F16, d, nkv, kvHeads);
+            Tensor tm = r.input(GgmlType.F16, nkv, nq);
+            r.allocateInputs();
+            tq.setFloats(q);
+            tk.setHalfs(k);
+            tv.setHalfs(v);
+            tm.setHalfs(mask);
+            float[] got = r.compute(c -> c.flashAttnExt(tq, tk, tv, tm, scale, 0f, 0f));
+            // result [d, heads, nq]
+            float[] want = new float[d * heads * nq];
+            for (int qi = 0; qi < nq; qi++) {
+                for (int h = 0; h < heads; h++) {
+                    int kh = h / (heads / kvHeads);
+                    double[] s = new double[nkv];
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int j = 0; j < nkv; j++) {
+                        double dot = 0;
+                        for (int x = 0; x < d; x++) {
+                            dot += q[(h * nq + qi) * d + x] * half(k[(kh * nkv + j) * d + x]);
+                        }
+                        s[j] = dot * scale + mask[qi * nkv + j];
+                        max = Math.max(max, s[j]);
+                    }
+                    double sum = 0;
+                    for (int j = 0; j < nkv; j++) {
+                        s[j] = Math.exp(s[j] - max);
+                        sum += s[j];
+                    }
+                    for (int x = 0; x < d; x++) {
+                        double acc = 0;
+                        for (int j = 0; j < nkv; j++) {
+                            acc += s[j] / sum * half(v[(kh * nkv + j) * d + x]);
+                        }
+                        want[(qi * heads + h) * d + x] = (float) acc;
+                    }
+                }
+            }
+            assertClose(want, got, 2e-3);
+        }
+    }
+
+    private static float half(float x) {
+        return Float.float16ToFloat(Float.floatToFloat16(x));
+    }
+
+    @Test
+    void getRowsGathersPerKvHead() {
+        int d = 8, n = 12, heads = 3, k = 4;
+        float[] a = randoms(d * n * heads);
+        int[] idx = {0, 5, 11, 2, 3, 3, 7, 1, 10, 9, 8, 0};
+        try (Run r = new Run()) {
+            Tensor ta = r.input(GgmlType.F32, d, n, heads), ti = r.input(GgmlType.I32, k, heads);
+            r.allocateInputs();
+            ta.setFloats(a);
+            ti.setIndices(idx, n);
+            float[] got = r.compute(c -> c.getRows(ta, ti));
+            float[] want = new float[d * k * heads];
+            for (int h = 0; h < heads; h++) {
+                for (int j = 0; j < k; j++) {
+                    System.arraycopy(a, (h * n + idx[h * k + j]) * d, want, (h * k + j) * d, d);
+                }
+            }
+            assertArrayEquals(want, got);
+        }
+    }
+
+    @Test
+    void topKReturnsTheLargestIndices() {
+        int n = 50, rows = 3, k = 6;
+        float[] a = randoms(n * rows);
+        try (Run r = new Run()) {
+            Tensor ta = r.input(GgmlType.F32, n, rows);
+            r.allocateInputs();
+            ta.setFloats(a);
+            float[] got = r.compute(c -> c.topK(ta, k));
+            for (int row = 0; row < rows; row++) {
+                final int rr = row;
+                int[] want = java.util.stream.IntStream.range(0, n).boxed()
+                        .sorted((x, y) -> Float.compare(a[rr * n + y], a[rr * n + x]))
+                        .limit(k).mapToInt(Integer::intValue).sorted().toArray();
+                int[] have = new int[k];
+                for (int j = 0; j < k; j++) {
+                    have[j] = (int) got[row * k + j];
+                }
+                Arrays.sort(have);
+                assertArrayEquals(want, have, "row " + row);
+            }
+        }
+    }
+
+    @Test
+    void setRowsWritesIntoACacheTensor() {
+        int d = 8, n = 6, heads = 2;
+        float[] src = randoms(d * heads);
+        try (Run r = new Run()) {
+            Tensor cache = r.input(GgmlType.F16, d, n, heads);
+            Tensor row = r.input(GgmlType.F32, d, 1, heads);
+            Tensor at = r.input(GgmlType.I32, 1);
+            r.allocateInputs();
+            r.buffer.clear(0);
+            row.setFloats(src);
+            at.setIndices(new int[] {4}, n);
+            r.compute(c -> c.setRows(cache, row, at));
+            float[] got = cache.getFloats();
+            for (int h = 0; h < heads; h++) {
+                for (int j = 0; j < n; j++) {
+                    for (int x = 0; x < d; x++) {
+                        float want = j == 4 ? half(src[h * d + x]) : 0f;
+                        assertEquals(want, got[(h * n + j) * d + x], 0f, "h" + h + " row " + j);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void badShapesAreRejectedInJavaNotByANativeAbort() {
+        try (Run r = new Run()) {
+            Tensor a = r.input(GgmlType.F32, 64, 8), b = r.input(GgmlType.F32, 32, 8);
+            Tensor idx = r.input(GgmlType.F32, 4, 1);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> r.graphCtx.mulMat(a, b));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("inner dimensions"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> r.graphCtx.getRows(a, idx));
+            assertThrows(IllegalArgumentException.class, () -> r.graphCtx.topK(a, 65));
+            Tensor c = r.input(GgmlType.F32, 48, 8);
+            assertThrows(IllegalArgumentException.class, () -> r.graphCtx.add(a, c));
+            assertThrows(IllegalArgumentException.class, () -> r.graphCtx.newTensor(GgmlType.Q8_0, 33));
+            assertThrows(IllegalArgumentException.class, () -> r.graphCtx.view(a, new long[] {64, 9}, new long[] {256}, 0));
+            Tensor ints = r.input(GgmlType.I32, 3);
+            r.allocateInputs();
+            assertThrows(IndexOutOfBoundsException.class, () -> ints.setIndices(new int[] {0, 8, 1}, 8));
+            assertThrows(IllegalArgumentException.class, () -> a.setFloats(new float[3]));
+        }
+    }
+}
