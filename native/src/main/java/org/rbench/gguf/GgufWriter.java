@@ -129,7 +129,7 @@ public final class GgufWriter {
         Path tmp = Files.createTempFile(dir, path.getFileName().toString(), ".partial");
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.READ, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING); Arena arena = Arena.ofConfined()) {
+                    StandardOpenOption.TRUNCATE_EXISTING); Arena arena = Arena.ofShared()) {
                 ch.write(ByteBuffer.wrap(header), 0);
                 if (total > dataStart) {
                     MemorySegment out = ch.map(FileChannel.MapMode.READ_WRITE, 0, total, arena);

@@ -11,7 +11,7 @@ import java.util.Map;
  * attention variant and weight type. Presets give real models' shapes (for latency work
  * without downloading weights) and tiny shapes (for tests).
  *
- * @param architecture   llama, mistral, qwen2 (QKV bias) or qwen3 (Q/K RMS norm)
+ * @param architecture   llama (also Mistral's GGUF architecture), qwen2 (QKV bias) or qwen3 (Q/K RMS norm)
  * @param llama3Rope     write Llama-3 RoPE frequency factors (rope_freqs.weight)
  * @param vocabularyFrom a vocabulary GGUF whose tokenizer.* metadata is copied, or null
  *                       for no vocabulary (tokenizer.ggml.model = no_vocab, vocabSize dummy tokens)
@@ -21,9 +21,9 @@ public record ModelSpec(String architecture, int vocabSize, int embedding, int l
                         GgmlType weightType, boolean tiedOutput, boolean llama3Rope, Path vocabularyFrom, long seed) {
 
     public ModelSpec {
-        if (!Map.of("llama", 1, "mistral", 1, "qwen2", 1, "qwen3", 1).containsKey(architecture)) {
+        if (!Map.of("llama", 1, "qwen2", 1, "qwen3", 1).containsKey(architecture)) {
             throw new IllegalArgumentException("unsupported architecture '" + architecture
-                    + "' (llama, mistral, qwen2, qwen3)");
+                    + "' (llama, qwen2, qwen3; Mistral models are GGUF architecture llama)");
         }
         if (heads <= 0 || kvHeads <= 0 || heads % kvHeads != 0) {
             throw new IllegalArgumentException("heads (" + heads + ") must be a positive multiple of KV heads (" + kvHeads + ")");
@@ -62,7 +62,8 @@ public record ModelSpec(String architecture, int vocabSize, int embedding, int l
                     type, false, false, null, 1);
             case "tiny-qwen3" -> new ModelSpec("qwen3", 512, 256, 2, 4, 2, 128, 512, 4096, 1000000, 1e-6,
                     type, true, false, null, 1);
-            case "tiny-mistral" -> new ModelSpec("mistral", 512, 256, 2, 4, 1, 64, 512, 4096, 1000000, 1e-5,
+            // Mistral 7B is published in GGUF as architecture "llama" (GQA 4:1, theta 1e6).
+            case "tiny-mistral" -> new ModelSpec("llama", 512, 256, 2, 4, 1, 64, 512, 4096, 1000000, 1e-5,
                     type, false, false, null, 1);
             default -> throw new IllegalArgumentException("unknown model preset '" + name + "' (llama-3.1-8b, llama-3.2-1b,"
                     + " qwen2-7b, tiny-llama, tiny-llama3, tiny-qwen2, tiny-qwen3, tiny-mistral)");
