@@ -102,7 +102,7 @@ public final class LayoutCheck {
                 bad.add(t + " (library: " + name + " " + blck + "/" + size + ")");
             }
         }
-        expect(bad.isEmpty(), "ggml types " + (bad.isEmpty() ? "" : bad), passed, failed);
+        expect(bad.isEmpty(), bad.isEmpty() ? "ggml type geometry (" + GgmlType.values().length + " types)" : "ggml types " + bad, passed, failed);
     }
 
     /** An allocator that hands out the start of a canary-filled region larger than asked. */

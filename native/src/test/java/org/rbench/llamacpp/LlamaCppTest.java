@@ -14,6 +14,5 @@ class LlamaCppTest {
         assertEquals("v0.4.0", info.location().release());
         assertFalse(info.devices().isEmpty());
         assertTrue(info.devices().stream().anyMatch(d -> d.kind() == DeviceInfo.Kind.CPU), info.devices().toString());
-        System.out.println(info);
     }
 }

@@ -1,0 +1,59 @@
+package org.rbench.harness;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class CliTest {
+    private record Result(int code, String out, String err) {
+    }
+
+    private static Result run(String... args) {
+        PrintStream oldOut = System.out, oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            int code = Main.run(args);
+            return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    @Test
+    void infoPrintsVersionBackendAndLayoutCheck() {
+        Result r = run("info");
+        assertEquals(0, r.code, r.err);
+        assertTrue(r.out.contains("v0.4.0"), r.out);
+        assertTrue(r.out.contains("layout check   OK"), r.out);
+        assertTrue(r.out.toLowerCase().contains("cpu"), r.out);
+    }
+
+    @Test
+    void tokenizeWithABundledVocabulary() {
+        Result r = run("tokenize", "--vocab", "llama-bpe", "--text", "Hello world");
+        assertEquals(0, r.code, r.err);
+        assertTrue(r.out.startsWith("[128000, 9906, 1917]"), r.out);
+    }
+
+    @Test
+    void missingModelFileIsAClearErrorAndNonZeroExit() {
+        Result r = run("tokenize", "--model", "/no/such/model.gguf", "--text", "x");
+        assertEquals(1, r.code);
+        assertTrue(r.err.contains("not found"), r.err);
+    }
+
+    @Test
+    void unknownVocabularyListsTheAvailableOnes() {
+        Result r = run("tokenize", "--vocab", "nope", "--text", "x");
+        assertEquals(2, r.code);
+        assertTrue(r.err.contains("llama-bpe"), r.err);
+    }
+}
