@@ -1,0 +1,63 @@
+package org.rbench.harness;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.rbench.harness.results.ResultsFile;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ResultsFileTest {
+    @TempDir
+    Path dir;
+
+    private static Map<String, String> row(int i) {
+        return Map.of("kind", "ruler", "method", "full", "task", "niah_single_1", "length", "4096",
+                "sample_index", Integer.toString(i), "prediction", "line one\nline \"two\", with comma", "score", "100.0");
+    }
+
+    @Test
+    void resumesAfterATornWriteWithNoRowLostOrRepeated() throws Exception {
+        Path f = dir.resolve("r.csv");
+        try (ResultsFile r = ResultsFile.open(f)) {
+            r.append(row(0));
+            r.append(row(1));
+        }
+        // A run killed mid-write leaves part of a row behind.
+        // A run killed mid-write leaves part of a row behind, here cut inside a quoted newline.
+        Files.writeString(f, "x,y,\"partial\nline", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+        try (ResultsFile r = ResultsFile.open(f)) {
+            assertEquals(2, r.completedRows());
+            assertTrue(r.isDone(row(1)));
+            assertFalse(r.isDone(row(2)));
+            r.append(row(2));
+        }
+        List<String> lines = Files.readAllLines(f);
+        assertEquals(1 + 3 * 2, lines.size(), "header + 3 rows of 2 physical lines each");
+        assertFalse(Files.readString(f).contains("partial"));
+    }
+
+    @Test
+    void refusesAFileWithOtherColumns() throws Exception {
+        Path f = dir.resolve("other.csv");
+        Files.writeString(f, "a,b\n1,2\n");
+        assertThrows(java.io.IOException.class, () -> ResultsFile.open(f));
+        assertEquals("a,b\n1,2\n", Files.readString(f), "the existing file is left untouched");
+    }
+
+    @Test
+    void rejectsUnknownColumns() throws Exception {
+        try (ResultsFile r = ResultsFile.open(dir.resolve("u.csv"))) {
+            assertThrows(IllegalArgumentException.class, () -> r.append(Map.of("bogus", "1")));
+        }
+    }
+}
