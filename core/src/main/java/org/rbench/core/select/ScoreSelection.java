@@ -1,0 +1,85 @@
+package org.rbench.core.select;
+
+import java.util.Arrays;
+
+/** Selecting positions from per-position scores: SnapKV-style max pooling and top-K. */
+public final class ScoreSelection {
+    private ScoreSelection() {
+    }
+
+    /**
+     * Max pooling along positions with an odd kernel, stride 1 and "same" padding (as
+     * SnapKV's F.max_pool1d(kernel, padding=kernel//2, stride=1)): position i gets the
+     * maximum over [i - kernel/2, i + kernel/2] clipped to the sequence. Kernel 1 (or 0)
+     * returns a copy.
+     */
+    public static float[] maxPool(float[] scores, int kernel) {
+        if (kernel <= 1) {
+            return scores.clone();
+        }
+        if (kernel % 2 == 0) {
+            throw new IllegalArgumentException("pooling kernel must be odd, got " + kernel);
+        }
+        int half = kernel / 2;
+        int n = scores.length;
+        float[] out = new float[n];
+        // A monotonic deque gives O(n) sliding maxima.
+        int[] dq = new int[n];
+        int head = 0, tail = 0;
+        int next = 0;
+        for (int i = 0; i < n; i++) {
+            int hi = Math.min(n - 1, i + half);
+            while (next <= hi) {
+                while (tail > head && scores[dq[tail - 1]] <= scores[next]) {
+                    tail--;
+                }
+                dq[tail++] = next++;
+            }
+            while (dq[head] < i - half) {
+                head++;
+            }
+            out[i] = scores[dq[head]];
+        }
+        return out;
+    }
+
+    /**
+     * The positions of the k highest scores, in ascending position order. Ties go to the
+     * earlier position, so the result is deterministic. k >= length returns every position.
+     */
+    public static int[] topK(float[] scores, int k) {
+        int n = scores.length;
+        if (k < 0) {
+            throw new IllegalArgumentException("k must be >= 0: " + k);
+        }
+        if (k >= n) {
+            int[] all = new int[n];
+            Arrays.setAll(all, i -> i);
+            return all;
+        }
+        Integer[] order = new Integer[n];
+        Arrays.setAll(order, i -> i);
+        Arrays.sort(order, (a, b) -> {
+            int c = Float.compare(scores[b], scores[a]);
+            return c != 0 ? c : Integer.compare(a, b);
+        });
+        int[] out = new int[k];
+        for (int i = 0; i < k; i++) {
+            out[i] = order[i];
+        }
+        Arrays.sort(out);
+        return out;
+    }
+
+    /** The share of the total score mass that falls on the given positions (attention mass recall). */
+    public static double massRecall(float[] probabilities, int[] positions) {
+        double total = 0, kept = 0;
+        for (float p : probabilities) {
+            total += p;
+        }
+        for (int i : positions) {
+            kept += probabilities[i];
+        }
+        return total == 0 ? 0 : kept / total;
+    }
+}

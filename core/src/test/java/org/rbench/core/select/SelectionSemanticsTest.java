@@ -1,0 +1,132 @@
+package org.rbench.core.select;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Recycled Attention's selection semantics on hand-made scores (METHOD.md). */
+class SelectionSemanticsTest {
+    // 4 query heads over 2 KV heads (groups {0,1} and {2,3}), 6 positions.
+    private static final float[][] PROBS = {
+            {0.50f, 0.10f, 0.05f, 0.05f, 0.20f, 0.10f},
+            {0.05f, 0.05f, 0.60f, 0.10f, 0.10f, 0.10f},
+            {0.10f, 0.40f, 0.10f, 0.10f, 0.10f, 0.20f},
+            {0.10f, 0.10f, 0.10f, 0.30f, 0.10f, 0.30f},
+    };
+
+    @Test
+    void gqaAggregationFirstMeanMaxSum() {
+        assertArrayEquals(PROBS[0], GqaAggregation.FIRST.aggregate(PROBS, 2)[0]);
+        assertArrayEquals(new float[] {0.5f, 0.1f, 0.6f, 0.1f, 0.2f, 0.1f}, GqaAggregation.MAX.aggregate(PROBS, 2)[0]);
+        assertArrayEquals(new float[] {0.1f, 0.4f, 0.1f, 0.3f, 0.1f, 0.3f}, GqaAggregation.MAX.aggregate(PROBS, 2)[1]);
+        assertArrayEquals(new float[] {0.275f, 0.075f, 0.325f, 0.075f, 0.15f, 0.1f}, GqaAggregation.MEAN.aggregate(PROBS, 2)[0], 1e-6f);
+        assertArrayEquals(new float[] {0.2f, 0.5f, 0.2f, 0.4f, 0.2f, 0.5f}, GqaAggregation.SUM.aggregate(PROBS, 2)[1], 1e-6f);
+        assertThrows(IllegalArgumentException.class, () -> GqaAggregation.MAX.aggregate(PROBS, 3));
+    }
+
+    @Test
+    void topKPerKvHeadUnderEachAggregation() {
+        RecycledCache first = new RecycledCache(2, 1, GqaAggregation.FIRST, RecycledCache.Update.EVICT, 2);
+        first.refresh(PROBS);
+        assertArrayEquals(new int[] {0, 4}, first.rows(0));
+        assertArrayEquals(new int[] {1, 5}, first.rows(1));
+        RecycledCache max = new RecycledCache(2, 1, GqaAggregation.MAX, RecycledCache.Update.EVICT, 2);
+        max.refresh(PROBS);
+        assertArrayEquals(new int[] {0, 2}, max.rows(0));
+        assertArrayEquals(new int[] {1, 3}, max.rows(1), "ties (0.3 at 3 and 5) go to the earlier position");
+        RecycledCache mean = new RecycledCache(3, 1, GqaAggregation.MEAN, RecycledCache.Update.EVICT, 2);
+        mean.refresh(PROBS);
+        assertArrayEquals(new int[] {0, 2, 4}, mean.rows(0));
+    }
+
+    @Test
+    void maxPoolingWithKernelSevenSpreadsPeaks() {
+        float[] s = {0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0};
+        float[] pooled = ScoreSelection.maxPool(s, 7);
+        assertArrayEquals(new float[] {0, 0, 9, 9, 9, 9, 9, 9, 9, 0, 0, 0}, pooled);
+        assertArrayEquals(s, ScoreSelection.maxPool(s, 1));
+        assertThrows(IllegalArgumentException.class, () -> ScoreSelection.maxPool(s, 4));
+        // With pooling, neighbours of a peak outrank an isolated smaller score.
+        float[][] one = {{0.05f, 0.05f, 0.05f, 0.6f, 0.05f, 0.05f, 0.05f, 0.1f}};
+        RecycledCache pooledCache = new RecycledCache(3, 3, GqaAggregation.MAX, RecycledCache.Update.EVICT, 1);
+        pooledCache.refresh(one);
+        assertArrayEquals(new int[] {2, 3, 4}, pooledCache.rows(0));
+        RecycledCache plain = new RecycledCache(3, 1, GqaAggregation.MAX, RecycledCache.Update.EVICT, 1);
+        plain.refresh(one);
+        assertArrayEquals(new int[] {0, 3, 7}, plain.rows(0));
+    }
+
+    @Test
+    void fixedScheduleIsFullAtMultiplesOfS() {
+        Schedule s = Schedule.fixed(5);
+        boolean[] full = new boolean[12];
+        for (int step = 0; step < 12; step++) {
+            full[step] = s.isFullStep(step, 0, null);
+        }
+        assertArrayEquals(new boolean[] {true, false, false, false, false, true, false, false, false, false, true, false}, full);
+        assertThrows(IllegalArgumentException.class, () -> Schedule.fixed(0));
+    }
+
+    @Test
+    void v2EvictsTheLowestScoredEntryAndKeepsGeneratedTokens() {
+        float[][] probs = {{0.4f, 0.1f, 0.3f, 0.2f}};
+        RecycledCache cp = new RecycledCache(3, 1, GqaAggregation.MAX, RecycledCache.Update.EVICT, 1);
+        cp.refresh(probs);
+        assertArrayEquals(new int[] {0, 2, 3}, cp.rows(0));
+        cp.append(4);
+        assertArrayEquals(new int[] {0, 2, 4}, cp.rows(0), "position 3 (0.2) evicted for token 4");
+        cp.append(5);
+        assertArrayEquals(new int[] {0, 4, 5}, cp.rows(0), "then position 2 (0.3)");
+        assertEquals(3, cp.size(0));
+    }
+
+    @Test
+    void v1GrowsByTheGeneratedTokensUntilTheNextRefresh() {
+        float[][] probs = {{0.4f, 0.1f, 0.3f, 0.2f}};
+        RecycledCache cp = new RecycledCache(2, 1, GqaAggregation.MAX, RecycledCache.Update.GROW, 1);
+        cp.refresh(probs);
+        cp.append(4);
+        cp.append(5);
+        assertArrayEquals(new int[] {0, 2, 4, 5}, cp.rows(0));
+        cp.refresh(new float[][] {{0.1f, 0.1f, 0.1f, 0.1f, 0.5f, 0.1f, 0.3f}});
+        assertArrayEquals(new int[] {4, 6}, cp.rows(0), "a refresh starts over from the new scores");
+    }
+
+    @Test
+    void budgetAtLeastTheContextKeepsEverything() {
+        float[][] probs = {{0.4f, 0.1f, 0.3f, 0.2f}};
+        RecycledCache cp = new RecycledCache(100, 7, GqaAggregation.MAX, RecycledCache.Update.EVICT, 1);
+        cp.refresh(probs);
+        for (int p = 4; p < 20; p++) {
+            cp.append(p);
+        }
+        int[] all = new int[20];
+        java.util.Arrays.setAll(all, i -> i);
+        assertArrayEquals(all, cp.rows(0));
+    }
+
+    @Test
+    void dynamicScheduleSwitchesAtTheThreshold() {
+        QuerySimilaritySchedule s = new QuerySimilaritySchedule(5, 0.8, 2);
+        float[] q0 = {1, 0};
+        s.onFullStep(0, q0);
+        s.onFullStep(1, q0);
+        float[] similar = {1, 0.7f};    // cos = 0.819 > 0.8
+        float[] different = {1, 0.8f};  // cos = 0.781 <= 0.8
+        assertTrue(s.isFullStep(0, 0, q0), "step 0 is the prefill's full step");
+        assertFalse(s.isFullStep(3, 0, different), "not a check step: recycle whatever the query");
+        assertFalse(s.isFullStep(5, 0, similar));
+        assertTrue(s.isFullStep(5, 1, different), "layers decide independently");
+        assertEquals(0.8192, QuerySimilaritySchedule.cosine(q0, similar), 1e-4);
+    }
+
+    @Test
+    void massRecallIsTheShareOfProbabilityOnTheKeptRows() {
+        float[] p = {0.5f, 0.1f, 0.3f, 0.1f};
+        assertEquals(0.8, ScoreSelection.massRecall(p, new int[] {0, 2}), 1e-6);
+    }
+}
