@@ -1,0 +1,100 @@
+package org.rbench.harness;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.rbench.harness.results.ResultsFile;
+import org.rbench.harness.results.ResultsMerge;
+import org.rbench.harness.sweep.ConfigException;
+import org.rbench.harness.sweep.Shard;
+import org.rbench.harness.sweep.SweepConfig;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class SweepConfigTest {
+    @TempDir
+    Path dir;
+
+    private SweepConfig load(String yaml) throws Exception {
+        Path f = dir.resolve("c.yaml");
+        Files.writeString(f, yaml);
+        return SweepConfig.load(f);
+    }
+
+    @Test
+    void readsAFullConfig() throws Exception {
+        SweepConfig c = load("""
+                name: small
+                methods: [full, "recycled:k=1024,s=50"]
+                tasks: [niah_single_1, vt]
+                lengths: [4096, 8192]
+                samples: 3
+                seed: 7
+                backend: cpu
+                threads: 2
+                out: r.csv
+                """);
+        assertEquals(List.of("full", "recycled:k=1024,s=50"), c.methods());
+        assertEquals(List.of(4096, 8192), c.lengths());
+        assertEquals(3, c.samples());
+        assertEquals(dir.resolve("r.csv"), c.out());
+        assertEquals(List.of("default"), c.models());
+    }
+
+    @Test
+    void malformedYamlNamesTheLine() {
+        ConfigException e = assertThrows(ConfigException.class, () -> load("methods: [full\nlengths: 4096\n"));
+        assertTrue(e.getMessage().contains("malformed YAML at line"), e.getMessage());
+    }
+
+    @Test
+    void typosAndWrongTypesAreErrors() {
+        assertTrue(assertThrows(ConfigException.class, () -> load("metods: [full]\nlengths: [1]\ntasks: [vt]\n"))
+                .getMessage().contains("unknown setting 'metods'"));
+        assertTrue(assertThrows(ConfigException.class, () -> load("methods: [full]\ntasks: [vt]\nlengths: [4k]\n"))
+                .getMessage().contains("list of integers"));
+        assertTrue(assertThrows(ConfigException.class, () -> load("methods: [full]\ntasks: [vt]\nlengths: [1]\nsamples: 2.5\n"))
+                .getMessage().contains("must be an integer"));
+        assertTrue(assertThrows(ConfigException.class, () -> load("tasks: [vt]\nlengths: [1]\n"))
+                .getMessage().contains("'methods' is required"));
+        assertTrue(assertThrows(ConfigException.class, () -> load("- a\n- b\n")).getMessage().contains("mapping"));
+    }
+
+    @Test
+    void shardsPartitionTheWork() {
+        List<Integer> units = IntStream.range(0, 10).boxed().toList();
+        List<Integer> all = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            all.addAll(new Shard(i, 3).select(units));
+        }
+        all.sort(null);
+        assertEquals(units, all);
+        assertEquals(List.of(1, 4, 7), Shard.parse("1/3").select(units));
+        assertThrows(IllegalArgumentException.class, () -> Shard.parse("3/3"));
+        assertThrows(IllegalArgumentException.class, () -> Shard.parse("x"));
+    }
+
+    @Test
+    void mergeCombinesShardsAndDropsDuplicates() throws Exception {
+        Path a = dir.resolve("a.csv"), b = dir.resolve("b.csv"), out = dir.resolve("m.csv");
+        try (ResultsFile f = ResultsFile.open(a)) {
+            f.append(Map.of("kind", "ruler", "sample_index", "0"));
+            f.append(Map.of("kind", "ruler", "sample_index", "2"));
+        }
+        try (ResultsFile f = ResultsFile.open(b)) {
+            f.append(Map.of("kind", "ruler", "sample_index", "1"));
+            f.append(Map.of("kind", "ruler", "sample_index", "2"));
+        }
+        ResultsMerge.Summary s = ResultsMerge.merge(List.of(a, b), out);
+        assertEquals(new ResultsMerge.Summary(2, 3, 1), s);
+        assertThrows(java.io.IOException.class, () -> ResultsMerge.merge(List.of(a, b), out), "never overwrites");
+    }
+}
