@@ -116,16 +116,21 @@ public final class ComparisonReport {
         for (AccuracyChange c : comparison.accuracyRegressions()) {
             lines.add("Accuracy, " + c.model() + ", " + MethodLabel.of(c.method()) + ", " + LengthLabel.of(c.length())
                     + ": " + Formats.accuracy(c.baseline()) + " -> " + Formats.accuracy(c.candidate()) + " ("
-                    + Formats.signed(c.change(), 1) + " points, p = " + Formats.pValue(c.pValue()) + ")");
+                    + Formats.signed(c.change(), 1) + " points, " + pClause(c.pValue()) + ")");
         }
         for (LatencyChange c : comparison.latencyRegressions()) {
             lines.add("Decode latency (" + c.kind().csvName() + " rows), " + c.model() + ", "
                     + MethodLabel.of(c.method()) + ", " + LengthLabel.of(c.length()) + ": "
                     + Formats.millis(c.baselineMedian()) + " -> " + Formats.millis(c.candidateMedian())
-                    + " ms/token (" + Formats.percentChange(c.changePercent()) + ", p = " + Formats.pValue(c.pValue())
-                    + ")");
+                    + " ms/token (" + Formats.percentChange(c.changePercent()) + ", " + pClause(c.pValue()) + ")");
         }
         return lines;
+    }
+
+    /** "p = 0.012" or "p < 0.001". */
+    private static String pClause(double p) {
+        String value = Formats.pValue(p);
+        return value.startsWith("<") ? "p " + value.replace("<", "< ") : "p = " + value;
     }
 
     private static String verdict(Verdict verdict) {
