@@ -4,8 +4,9 @@ import java.util.Locale;
 
 /**
  * The one place numbers become text, so every table agrees: accuracy with 1 decimal, times and
- * speedups with 2, speedups suffixed with "x". Missing values (NaN) become the empty string;
- * renderers show that as a dash where a blank cell would be ambiguous.
+ * speedups with 2, speedups suffixed with "x". Values are rounded half up (2.125 becomes 2.13),
+ * whatever the machine's locale. Missing values (NaN) become the empty string; renderers show
+ * that as a dash where a blank cell would be ambiguous.
  */
 public final class Formats {
     private Formats() {

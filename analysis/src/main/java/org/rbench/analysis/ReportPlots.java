@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.rbench.analysis.plot.BarChart;
 import org.rbench.analysis.plot.Chart;
 import org.rbench.analysis.plot.Marker;
@@ -162,7 +163,7 @@ public final class ReportPlots {
     }
 
     private static Map<String, List<CostPoint>> byMethod(List<CostPoint> cost) {
-        Map<String, List<CostPoint>> result = new java.util.TreeMap<>(MethodOrder.INSTANCE);
+        Map<String, List<CostPoint>> result = new TreeMap<>(MethodOrder.INSTANCE);
         cost.forEach(p -> result.computeIfAbsent(p.method(), m -> new ArrayList<>()).add(p));
         return result;
     }

@@ -1,6 +1,7 @@
 package org.rbench.analysis;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -336,7 +337,7 @@ public final class ReportTables {
         return result;
     }
 
-    static <T, V> List<V> distinct(List<T> rows, Function<T, V> value, java.util.Comparator<? super V> order) {
+    static <T, V> List<V> distinct(List<T> rows, Function<T, V> value, Comparator<? super V> order) {
         TreeSet<V> values = new TreeSet<>(order);
         rows.stream().map(value).filter(Objects::nonNull).forEach(values::add);
         return List.copyOf(values);
