@@ -51,12 +51,16 @@ public final class CompareCommand {
                 throw new UsageException("expected BASELINE.csv and CANDIDATE.csv, got "
                         + arguments.positional().size() + " file" + (arguments.positional().size() == 1 ? "" : "s"));
             }
+            double alpha = arguments.doubleOption("alpha", ComparisonThresholds.DEFAULT_ALPHA, 0, 1);
+            if (alpha == 0 || alpha == 1) {
+                throw new UsageException("--alpha must be strictly between 0 and 1, got " + arguments.option("alpha"));
+            }
             thresholds = new ComparisonThresholds(
                     arguments.doubleOption("max-latency-regression",
                             ComparisonThresholds.DEFAULT_MAX_LATENCY_REGRESSION_PERCENT, 0, Double.POSITIVE_INFINITY),
                     arguments.doubleOption("max-accuracy-drop", ComparisonThresholds.DEFAULT_MAX_ACCURACY_DROP_POINTS,
                             0, 100),
-                    arguments.doubleOption("alpha", ComparisonThresholds.DEFAULT_ALPHA, Double.MIN_VALUE, 1));
+                    alpha);
             iterations = arguments.intOption("iterations", RunComparator.DEFAULT_ITERATIONS, 1);
             seed = arguments.longOption("seed", RunComparator.DEFAULT_SEED);
         } catch (UsageException e) {

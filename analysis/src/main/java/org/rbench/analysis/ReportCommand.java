@@ -2,6 +2,7 @@ package org.rbench.analysis;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
@@ -66,6 +67,10 @@ public final class ReportCommand {
         }
 
         Path directory = Path.of(arguments.option("out"));
+        if (Files.exists(directory) && !Files.isDirectory(directory)) {
+            err.println("rbench report: --out " + directory + " is a file, not a directory");
+            return 2;
+        }
         try {
             List<Path> written = new ReportWriter(new ResultsAggregator(resamples, seed)).write(rows, directory);
             out.println("rbench report: " + rows.size() + " rows, wrote " + written.size() + " files to " + directory);
@@ -74,7 +79,9 @@ public final class ReportCommand {
             }
             return 0;
         } catch (IOException e) {
-            err.println("rbench report: cannot write to " + directory + ": " + e.getMessage());
+            // Some IOExceptions carry only a path as message; the type says what went wrong.
+            err.println("rbench report: cannot write to " + directory + ": " + e.getClass().getSimpleName() + ": "
+                    + e.getMessage());
             return 2;
         }
     }

@@ -101,7 +101,9 @@ class CompareCommandTest {
             assertEquals(2, outcome.status(), String.join(" ", args));
             assertTrue(outcome.err().contains(CompareCommand.USAGE), outcome.err());
         }
-        assertTrue(run(BASELINE, NOISE, "--alpha", "2").err().startsWith("rbench compare: --alpha must be between"));
+        assertTrue(run(BASELINE, NOISE, "--alpha", "2").err().startsWith("rbench compare: --alpha must be between 0 and 1,"
+                + " got 2"));
+        assertTrue(run(BASELINE, NOISE, "--alpha", "0").err().startsWith("rbench compare: --alpha must be strictly"));
         assertTrue(run(BASELINE, NOISE, "--bogus").err().startsWith("rbench compare: unknown option --bogus"));
     }
 
