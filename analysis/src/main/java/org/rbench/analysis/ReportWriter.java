@@ -1,0 +1,62 @@
+package org.rbench.analysis;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.rbench.analysis.plot.ChartFiles;
+
+/**
+ * Writes the full report for a set of rows into a directory: tables (summary, per_task, ppl,
+ * latency) and plots/. Files for kinds without rows (ppl, latency) are not written, so a stale
+ * file from an earlier report is the only way such a file can be there.
+ */
+public final class ReportWriter {
+    private final ResultsAggregator aggregator;
+
+    public ReportWriter(ResultsAggregator aggregator) {
+        this.aggregator = aggregator;
+    }
+
+    /** @return every file written, in writing order */
+    public List<Path> write(List<ResultRow> rows, Path directory) throws IOException {
+        Files.createDirectories(directory);
+        List<AccuracyRow> averages = aggregator.rulerAverages(rows);
+        List<AccuracyRow> perTask = aggregator.rulerPerTask(rows);
+        List<PerplexityRow> perplexity = aggregator.perplexity(rows);
+        List<LatencyRow> latency = aggregator.latency(rows);
+        List<RecallRow> recall = aggregator.attentionMassRecall(rows);
+        ReportTables tables = new ReportTables(aggregator);
+
+        List<Path> written = new ArrayList<>();
+        written.add(text(directory.resolve("summary.md"), tables.summaryMarkdown(averages)));
+        written.add(text(directory.resolve("summary.tex"), tables.summaryLatex(averages)));
+        written.add(text(directory.resolve("summary.csv"), tables.summaryCsv(averages)));
+        written.add(text(directory.resolve("per_task.md"), tables.perTaskMarkdown(perTask, averages)));
+        written.add(text(directory.resolve("per_task.tex"), tables.perTaskLatex(perTask, averages)));
+        written.add(text(directory.resolve("per_task.csv"), tables.perTaskCsv(perTask)));
+        if (!perplexity.isEmpty()) {
+            written.add(text(directory.resolve("ppl.md"), tables.perplexityMarkdown(perplexity)));
+            written.add(text(directory.resolve("ppl.tex"), tables.perplexityLatex(perplexity)));
+            written.add(text(directory.resolve("ppl.csv"), tables.perplexityCsv(perplexity)));
+        }
+        if (!latency.isEmpty()) {
+            written.add(text(directory.resolve("latency.md"), tables.latencyMarkdown(latency)));
+            written.add(text(directory.resolve("latency.csv"), tables.latencyCsv(latency)));
+        }
+        ReportPlots plots = new ReportPlots(rows.stream().map(ResultRow::method).toList());
+        Path plotDirectory = directory.resolve("plots");
+        for (ReportPlots.NamedChart chart : plots.charts(averages, latency, recall)) {
+            written.addAll(ChartFiles.write(chart.chart(), plotDirectory, chart.name(), ChartFiles.DEFAULT_WIDTH,
+                    ChartFiles.DEFAULT_HEIGHT));
+        }
+        return written;
+    }
+
+    private static Path text(Path file, String content) throws IOException {
+        Files.writeString(file, content, StandardCharsets.UTF_8);
+        return file;
+    }
+}

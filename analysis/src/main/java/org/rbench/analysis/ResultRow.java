@@ -1,0 +1,49 @@
+package org.rbench.analysis;
+
+/**
+ * One row of a results CSV, reduced to the columns the analysis uses (see docs/CSV.md).
+ *
+ * <p>Optional numeric columns that are empty or absent are {@link Double#NaN}; every aggregation
+ * skips NaN values, so a missing diagnostic never turns a mean into NaN.
+ *
+ * @param source file the row was read from (for messages)
+ * @param line 1-based line of the file where the row starts
+ */
+public record ResultRow(
+        String source,
+        long line,
+        String runId,
+        Kind kind,
+        String modelFile,
+        String device,
+        String method,
+        String methodName,
+        long seed,
+        String task,
+        int length,
+        int sampleIndex,
+        double score,
+        double prefillMs,
+        double decodeMsMean,
+        double decodeMsP50,
+        double decodeMsP90,
+        double tokensGenerated,
+        double attendedRowsMean,
+        double nllSum,
+        double tokensScored,
+        double attentionMassRecall,
+        double boundSpeedup) {
+
+    /** Identifies the same prompt in two runs, so that accuracy can be compared pairwise. */
+    public String sampleKey() {
+        return task + '|' + length + '|' + sampleIndex + '|' + seed;
+    }
+
+    /**
+     * Wall time of this sample in seconds: prefill plus every timed decode step. This is the
+     * paper's "time per example"; NaN when one of the parts was not recorded.
+     */
+    public double secondsPerExample() {
+        return (prefillMs + tokensGenerated * decodeMsMean) / 1000.0;
+    }
+}

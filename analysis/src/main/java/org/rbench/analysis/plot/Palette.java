@@ -1,0 +1,31 @@
+package org.rbench.analysis.plot;
+
+import java.awt.Color;
+
+/**
+ * Series colours and markers. Colours are the Okabe-Ito palette, distinguishable with the common
+ * colour-vision deficiencies; black comes first because the first series is full attention, the
+ * reference. Markers cycle independently so that series also differ in grey scale.
+ */
+public final class Palette {
+    private static final Color[] COLORS = {
+        new Color(0x000000), new Color(0x0072B2), new Color(0xD55E00), new Color(0x009E73),
+        new Color(0xCC79A7), new Color(0xE69F00), new Color(0x56B4E9), new Color(0x999933),
+    };
+    private static final Marker[] MARKERS = Marker.values();
+
+    static final Color AXIS = new Color(0x333333);
+    static final Color GRID = new Color(0xE3E3E3);
+    static final Color MUTED = new Color(0x808080);
+
+    private Palette() {
+    }
+
+    public static Color color(int index) {
+        return COLORS[Math.floorMod(index, COLORS.length)];
+    }
+
+    public static Marker marker(int index) {
+        return MARKERS[Math.floorMod(index, MARKERS.length)];
+    }
+}

@@ -1,0 +1,93 @@
+package org.rbench.analysis;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ReportCommandTest {
+    @TempDir
+    Path dir;
+
+    private int status;
+    private String out;
+    private String err;
+
+    private void run(String... args) {
+        ByteArrayOutputStream outBuffer = new ByteArrayOutputStream();
+        ByteArrayOutputStream errBuffer = new ByteArrayOutputStream();
+        status = ReportCommand.run(args, new PrintStream(outBuffer, true, StandardCharsets.UTF_8),
+                new PrintStream(errBuffer, true, StandardCharsets.UTF_8));
+        out = outBuffer.toString(StandardCharsets.UTF_8);
+        err = errBuffer.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void usageErrors() {
+        run("--out", dir.toString());
+        assertEquals(2, status);
+        assertEquals("rbench report: no results file given\n" + ReportCommand.USAGE + "\n", err);
+        run(Fixtures.path("report_latency.csv").toString());
+        assertEquals(2, status);
+        assertTrue(err.startsWith("rbench report: --out DIR is required"), err);
+        run(Fixtures.path("report_latency.csv").toString(), "--out", dir.toString(), "--bootstrap", "-3");
+        assertEquals(2, status);
+        assertTrue(err.startsWith("rbench report: --bootstrap must be at least 0"), err);
+        run(Fixtures.path("report_latency.csv").toString(), "--out", dir.toString(), "--seed", "one");
+        assertEquals(2, status);
+        assertTrue(err.startsWith("rbench report: --seed expects an integer, got 'one'"), err);
+    }
+
+    @Test
+    void inputErrors() throws Exception {
+        Path missing = dir.resolve("missing.csv");
+        run(missing.toString(), "--out", dir.resolve("out").toString());
+        assertEquals(2, status);
+        assertEquals("rbench report: " + missing + ": no such file\n", err);
+
+        Path headerOnly = dir.resolve("header.csv");
+        Files.writeString(headerOnly, String.join(",", ResultsReader.REQUIRED_COLUMNS) + "\n");
+        run(headerOnly.toString(), "--out", dir.resolve("out").toString());
+        assertEquals(2, status);
+        assertEquals("rbench report: the results files contain no rows\n", err);
+    }
+
+    @Test
+    void unwritableOutputIsAnInputError() throws Exception {
+        Path file = dir.resolve("a-file");
+        Files.writeString(file, "x");
+        run(Fixtures.path("report_latency.csv").toString(), "--out", file.toString());
+        assertEquals(2, status);
+        assertEquals("rbench report: --out " + file + " is a file, not a directory\n", err);
+    }
+
+    @Test
+    void bootstrapCanBeTurnedOffAndSeeded() throws Exception {
+        run(Fixtures.path("report_ruler_ppl.csv").toString(), "--out", dir.resolve("a").toString(), "--bootstrap", "0");
+        assertEquals(0, status, err);
+        String noIntervals = Files.readString(dir.resolve("a/summary.csv"));
+        assertTrue(noIntervals.contains(",96.7,,,1.80,"), noIntervals);
+        assertTrue(Files.readString(dir.resolve("a/summary.md")).contains("95% CI: percentile bootstrap over samples"
+                + " within each task (turned off)"));
+
+        run(Fixtures.path("report_ruler_ppl.csv").toString(), "--out", dir.resolve("b").toString(), "--seed", "7",
+                "--bootstrap", "300");
+        String seven = Files.readString(dir.resolve("b/summary.csv"));
+        run(Fixtures.path("report_ruler_ppl.csv").toString(), "--out", dir.resolve("c").toString(), "--seed", "7",
+                "--bootstrap", "300");
+        assertEquals(seven, Files.readString(dir.resolve("c/summary.csv")));
+    }
+
+    @Test
+    void helpExitsWithZero() {
+        run("-h");
+        assertEquals(0, status);
+        assertTrue(out.startsWith(ReportCommand.USAGE));
+    }
+}
