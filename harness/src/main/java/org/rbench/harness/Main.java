@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "rbench", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Recycled Attention vs StreamingLLM, H2O and full attention on GGUF models (llama.cpp/ggml).",
-        subcommands = {InfoCommand.class, TokenizeCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {InfoCommand.class, TokenizeCommand.class, PassThroughCommands.Report.class,
+                PassThroughCommands.Compare.class, PassThroughCommands.Merge.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {
