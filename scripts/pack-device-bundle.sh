@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Packs what a GPU machine without Java or network needs to run the suite:
+#   OUT/jre.tgz     a jlink'd Java runtime (only the modules the suite uses)
+#   OUT/rbench.tgz  the launcher jar with its dependency jars (harness/target/{rbench.jar,lib})
+#   OUT/llama-src.tgz  the llama.cpp source subset, to build the CUDA libraries there
+# On that machine: tar xzf each, then
+#   jre/bin/java --enable-native-access=ALL-UNNAMED -jar rbench/rbench.jar ...
+# with RBENCH_LLAMACPP_DIR pointing at the libraries built by build-llamacpp.sh.
+# Usage: scripts/pack-device-bundle.sh [OUT_DIR]   (default .cache/device, git-ignored)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+out=${1:-$root/.cache/device}
+java_home=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
+[ -x "$java_home/bin/jlink" ] || { echo "pack-device-bundle: needs a JDK 25 with jlink (set JAVA_HOME)" >&2; exit 3; }
+mkdir -p "$out"
+(cd "$root" && JAVA_HOME=$java_home ./mvnw -q -B -DskipTests install)
+jar="$root/harness/target/rbench.jar"
+modules=$("$java_home/bin/jdeps" --multi-release 25 --ignore-missing-deps --print-module-deps \
+  --class-path "$root/harness/target/lib/*" "$jar" | tail -1)
+# java.desktop (AWT, 15 MB) only serves the analysis plots, which run where results are read,
+# not on the GPU machine; leave it out unless asked (RBENCH_JLINK_DESKTOP=1).
+[ "${RBENCH_JLINK_DESKTOP:-0}" = 1 ] || modules=$(echo "$modules" | tr ',' '\n' | grep -v '^java.desktop$' | paste -sd, -)
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+"$java_home/bin/jlink" --add-modules "$modules" --strip-debug --no-man-pages --no-header-files \
+  --compress=zip-6 --output "$tmp/jre"
+tar czf "$out/jre.tgz" -C "$tmp" jre
+mkdir -p "$tmp/rbench" && cp "$jar" "$tmp/rbench/" && cp -r "$root/harness/target/lib" "$tmp/rbench/lib"
+tar czf "$out/rbench.tgz" -C "$tmp" rbench
+bash "$root/native/scripts/pack-llamacpp-source.sh" "$out/llama-src.tgz"
+echo "pack-device-bundle: modules $modules" >&2
+du -h "$out"/*.tgz >&2
