@@ -56,4 +56,19 @@ class CliTest {
         assertEquals(2, r.code);
         assertTrue(r.err.contains("llama-bpe"), r.err);
     }
+
+    @Test
+    void reportAndCompareRunFromTheCli(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path fixtures = java.nio.file.Path.of("..", "analysis", "src", "test", "resources", "fixtures");
+        Result r = run("report", fixtures.resolve("report_ruler_ppl.csv").toString(), "--out", dir.resolve("rep").toString());
+        assertEquals(0, r.code, r.err);
+        assertTrue(java.nio.file.Files.isRegularFile(dir.resolve("rep/summary.md")));
+        Result same = run("compare", fixtures.resolve("compare_baseline.csv").toString(),
+                fixtures.resolve("compare_candidate_noise.csv").toString(), "--report", dir.resolve("c.md").toString());
+        assertEquals(0, same.code, same.err);
+        Result worse = run("compare", fixtures.resolve("compare_baseline.csv").toString(),
+                fixtures.resolve("compare_candidate_regression.csv").toString(), "--report", dir.resolve("d.md").toString());
+        assertEquals(1, worse.code, "a regression fails the nightly gate");
+        assertEquals(2, run("compare").code);
+    }
 }
