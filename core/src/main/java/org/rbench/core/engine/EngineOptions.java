@@ -10,8 +10,10 @@ import org.rbench.llamacpp.GgmlType;
  * @param flashAttention ggml_flash_attn_ext (default); off: explicit KQ, softmax and KQV
  *                       (exactly llama.cpp's non-flash path, needed for F32 exact parity)
  * @param microBatch     prefill tokens per graph (llama.cpp's n_ubatch)
- * @param kvPadding      pad the attended rows of FULL steps to a multiple of this with a
- *                       mask (CUDA's fast flash-attention path wants 256); 1 = no padding
+ * @param kvPadding      pad the rows a FULL step attends to a multiple of this, masking the
+ *                       padding. llama.cpp pads to 256: with the same row count ggml splits
+ *                       and sums the work the same way, so logits match bit for bit (and
+ *                       CUDA's fast flash-attention path wants it); 1 = no padding
  * @param statisticsBudgetBytes upper bound for one chunk of prefill attention probabilities
  *                       when column sums are requested (query rows per chunk follow from it)
  */
@@ -35,9 +37,9 @@ public record EngineOptions(int contextSize, GgmlType cacheType, boolean flashAt
         }
     }
 
-    /** F16 cache, flash attention, micro-batches of 512, no padding. */
+    /** F16 cache, flash attention, micro-batches of 512, rows padded to 256 as llama.cpp does. */
     public static EngineOptions defaults(int contextSize) {
-        return new EngineOptions(contextSize, GgmlType.F16, true, 512, 1, 64L << 20);
+        return new EngineOptions(contextSize, GgmlType.F16, true, 512, 256, 64L << 20);
     }
 
     public EngineOptions withCacheType(GgmlType type) {

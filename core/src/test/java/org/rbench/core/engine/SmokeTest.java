@@ -22,14 +22,15 @@ class SmokeTest {
 
     @Test
     void smoke() throws Exception {
+        long t00 = System.nanoTime();
         LlamaCpp.initialise();
         Path file = dir.resolve("m.gguf");
-        ModelSpec spec = ModelSpec.preset("tiny-llama", GgmlType.F32);
+        ModelSpec spec = ModelSpec.preset(System.getenv().getOrDefault("PRESET","tiny-llama"), GgmlType.valueOf(System.getenv().getOrDefault("WTYPE","F32")));
         RandomModelWriter.write(spec, file);
         int[] prompt = IntStream.range(0, 40).map(i -> (i * 37 + 11) % spec.vocabSize()).toArray();
-        try (Backend b = Backends.open("cpu", 2); ModelWeights w = ModelWeights.load(file, b);
-             Engine e = Engine.open(w, EngineOptions.defaults(256).withCacheType(GgmlType.F32).withFlashAttention(false).withMicroBatch(16));
-             LlamaReference ref = new LlamaReference(file, 256, 64, 2, false, GgmlType.F32)) {
+        try (Backend b = Backends.open("cpu", Integer.parseInt(System.getenv().getOrDefault("TH","1"))); ModelWeights w = ModelWeights.load(file, b);
+             Engine e = Engine.open(w, EngineOptions.defaults(256).withCacheType(GgmlType.F32).withFlashAttention(false).withMicroBatch(Integer.parseInt(System.getenv().getOrDefault("UB","16"))));
+             LlamaReference ref = new LlamaReference(file, 256, Integer.parseInt(System.getenv().getOrDefault("RB","64")), 2, false, GgmlType.F32)) {
             PrefillResult r = e.prefill(prompt, PrefillRequest.NONE, true);
             float[][] want = ref.prefill(prompt, true);
             double max = 0;
@@ -51,6 +52,7 @@ class SmokeTest {
                 System.out.println("step " + s + " diff " + m + " argmax " + Greedy.argmax(a) + " " + Greedy.argmax(bb));
                 tok = Greedy.argmax(bb);
             }
+            System.out.println("took ms " + (System.nanoTime() - t00) / 1e6);
         }
     }
 }
