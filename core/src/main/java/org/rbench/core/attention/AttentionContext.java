@@ -1,0 +1,43 @@
+package org.rbench.core.attention;
+
+import org.rbench.core.model.HyperParameters;
+import org.rbench.llamacpp.Backend;
+import org.rbench.llamacpp.GgmlType;
+
+import java.util.List;
+
+/** What the engine offers a policy: sizes, and device-side cache operations. */
+public interface AttentionContext {
+    HyperParameters hyperParameters();
+
+    Backend backend();
+
+    /** Rows of the full cache (the engine's context size). */
+    int cacheCapacity();
+
+    GgmlType cacheType();
+
+    /** Tokens in the full cache now (the position the next token gets). */
+    int position();
+
+    /** A compact cache for one layer, on the engine's backend, in the cache type. */
+    CompactCache newCompactCache(int capacity);
+
+    /** Device row indices for GATHER plans, bounded by the cache capacity. */
+    RowIndices newRowIndices(int rowsPerHead);
+
+    /**
+     * One copy of full-cache rows into a compact cache: for each KV head h, rows
+     * {@code sourceRows[h * count .. (h + 1) * count)} of layer {@code layer} go to rows
+     * {@code targetRow .. targetRow + count} of {@code target}.
+     */
+    record RowCopy(int layer, int[] sourceRows, int count, CompactCache target, int targetRow) {
+    }
+
+    /** Runs the copies in one graph on the device (K and V both). */
+    void copyRows(List<RowCopy> copies);
+
+    default void copyRows(int layer, int[] sourceRows, int count, CompactCache target, int targetRow) {
+        copyRows(List.of(new RowCopy(layer, sourceRows, count, target, targetRow)));
+    }
+}

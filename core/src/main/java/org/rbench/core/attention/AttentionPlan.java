@@ -1,0 +1,148 @@
+package org.rbench.core.attention;
+
+import java.util.Arrays;
+
+/**
+ * What one layer attends to in one decode step. The engine writes the new token's K/V
+ * into the full cache before every plan; a plan only chooses which rows the attention
+ * reads. Plans are immutable; {@link #withProbabilities()} and {@link #withQuery()} add
+ * read-backs that the engine delivers to {@link AttentionPolicy#observe}.
+ */
+public sealed interface AttentionPlan {
+
+    /** Read the attention probabilities of this layer back after the step. */
+    boolean probabilities();
+
+    /** Read this token's query vectors at this layer back after the step. */
+    boolean query();
+
+    AttentionPlan withProbabilities();
+
+    AttentionPlan withQuery();
+
+    /** Attend to every cached row [0, position]. */
+    static Full full() {
+        return new Full(false, false);
+    }
+
+    /**
+     * Attend to explicit rows of the full cache, chosen per KV head: {@code rows} holds
+     * {@code kvHeads} blocks of {@code rowsPerHead} cache positions (head-major). The new
+     * token's row (its position) must be among them if the policy wants it attended.
+     */
+    static Gather gather(int rowsPerHead, int[] rows) {
+        return new Gather(rowsPerHead, rows.clone(), null, false, false);
+    }
+
+    /** Attend to the rows held in a device tensor the policy keeps (no host transfer per step). */
+    static Gather gather(RowIndices deviceRows) {
+        return new Gather(deviceRows.rowsPerHead(), null, deviceRows, false, false);
+    }
+
+    /**
+     * Attend to rows [0, rows) of a policy-owned compact cache, after the engine has
+     * written the new token's K/V at row {@code newTokenRow} of it (which must be below
+     * {@code rows}).
+     */
+    static Compact compact(CompactCache cache, int newTokenRow, int rows) {
+        return new Compact(cache, newTokenRow, rows, false, false);
+    }
+
+    /**
+     * Attend to ranges [start, end) of the full cache, the same for every head (e.g. the
+     * attention sinks plus a recent window). One range is a zero-copy view; several are
+     * joined into one contiguous block.
+     */
+    static Ranges ranges(int[] starts, int[] ends) {
+        return new Ranges(starts.clone(), ends.clone(), false, false);
+    }
+
+    record Full(boolean probabilities, boolean query) implements AttentionPlan {
+        public Full withProbabilities() {
+            return new Full(true, query);
+        }
+
+        public Full withQuery() {
+            return new Full(probabilities, true);
+        }
+    }
+
+    record Gather(int rowsPerHead, int[] rows, RowIndices deviceRows, boolean probabilities, boolean query)
+            implements AttentionPlan {
+        public Gather {
+            if (rowsPerHead <= 0) {
+                throw new IllegalArgumentException("a gather needs at least one row per head, got " + rowsPerHead);
+            }
+            if ((rows == null) == (deviceRows == null)) {
+                throw new IllegalArgumentException("a gather takes either host rows or device rows");
+            }
+            if (rows != null && rows.length % rowsPerHead != 0) {
+                throw new IllegalArgumentException(rows.length + " rows is not a multiple of " + rowsPerHead + " rows per head");
+            }
+        }
+
+        public Gather withProbabilities() {
+            return new Gather(rowsPerHead, rows, deviceRows, true, query);
+        }
+
+        public Gather withQuery() {
+            return new Gather(rowsPerHead, rows, deviceRows, probabilities, true);
+        }
+
+        @Override
+        public String toString() {
+            return "Gather[" + rowsPerHead + " rows per head" + (deviceRows != null ? " on device" : "") + "]";
+        }
+    }
+
+    record Compact(CompactCache cache, int newTokenRow, int rows, boolean probabilities, boolean query)
+            implements AttentionPlan {
+        public Compact {
+            if (rows <= 0 || rows > cache.capacity()) {
+                throw new IllegalArgumentException("compact rows " + rows + " outside [1, " + cache.capacity() + "]");
+            }
+            if (newTokenRow < 0 || newTokenRow >= rows) {
+                throw new IllegalArgumentException("the new token's row " + newTokenRow + " must lie in [0, " + rows + ")");
+            }
+        }
+
+        public Compact withProbabilities() {
+            return new Compact(cache, newTokenRow, rows, true, query);
+        }
+
+        public Compact withQuery() {
+            return new Compact(cache, newTokenRow, rows, probabilities, true);
+        }
+    }
+
+    record Ranges(int[] starts, int[] ends, boolean probabilities, boolean query) implements AttentionPlan {
+        public Ranges {
+            if (starts.length == 0 || starts.length != ends.length) {
+                throw new IllegalArgumentException("ranges need matching, non-empty start and end arrays");
+            }
+            for (int i = 0; i < starts.length; i++) {
+                if (starts[i] < 0 || ends[i] <= starts[i] || (i > 0 && starts[i] < ends[i - 1])) {
+                    throw new IllegalArgumentException("ranges must be non-empty, ascending and disjoint: "
+                            + Arrays.toString(starts) + " / " + Arrays.toString(ends));
+                }
+            }
+        }
+
+        public Ranges withProbabilities() {
+            return new Ranges(starts, ends, true, query);
+        }
+
+        public Ranges withQuery() {
+            return new Ranges(starts, ends, probabilities, true);
+        }
+
+        /** Total rows attended. */
+        public int rows() {
+            int n = 0;
+            for (int i = 0; i < starts.length; i++) {
+                n += ends[i] - starts[i];
+            }
+            return n;
+        }
+    }
+}

@@ -1,0 +1,356 @@
+package org.rbench.core.engine;
+
+import org.rbench.core.attention.AttentionContext;
+import org.rbench.core.attention.AttentionPolicy;
+import org.rbench.core.attention.AttentionProbabilities;
+import org.rbench.core.attention.CompactCache;
+import org.rbench.core.attention.PrefillRequest;
+import org.rbench.core.attention.PrefillStatistics;
+import org.rbench.core.attention.QueryVectors;
+import org.rbench.core.attention.RowIndices;
+import org.rbench.core.model.HyperParameters;
+import org.rbench.core.model.ModelWeights;
+import org.rbench.llamacpp.Backend;
+import org.rbench.llamacpp.BackendBuffer;
+import org.rbench.llamacpp.GgmlContext;
+import org.rbench.llamacpp.GgmlType;
+import org.rbench.llamacpp.GraphAllocator;
+import org.rbench.llamacpp.Tensor;
+
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The inference engine: a model's weights, a KV cache and a graph allocator on one
+ * backend. It prefills prompts in micro-batches and hands out {@link Decoder}s that
+ * decode one token per step under an {@link AttentionPolicy}. One engine serves one
+ * sequence at a time; {@link #snapshot()} / {@link #restore} let several decoding runs
+ * start from the same prefill.
+ *
+ * <p>The engine does not own the weights (several engines may share them); it owns its
+ * cache and allocator.
+ */
+public final class Engine implements AutoCloseable, AttentionContext {
+    private final ModelWeights weights;
+    private final HyperParameters hp;
+    private final EngineOptions options;
+    private final Backend backend;
+    private final KvCache cache;
+    private final GraphAllocator allocator;
+    private final GgmlContext stateContext;
+    private final BackendBuffer stateBuffer;
+    private final Tensor hiddenState;
+    private long lastComputeNanos;
+
+    private Engine(ModelWeights weights, EngineOptions options) {
+        this.weights = weights;
+        this.hp = weights.hyperParameters();
+        this.options = options;
+        this.backend = weights.backend();
+        if (options.contextSize() > hp.contextLength()) {
+            throw new IllegalArgumentException("a context of " + options.contextSize() + " tokens is longer than the "
+                    + hp.contextLength() + " the model was trained for (" + weights.path().getFileName() + ")");
+        }
+        int pad = options.kvPadding();
+        int capacity = (int) Math.min(Integer.MAX_VALUE, ((long) options.contextSize() + pad - 1) / pad * pad);
+        KvCache c = new KvCache(hp, backend, capacity, options.cacheType());
+        GraphAllocator a = null;
+        GgmlContext sc = null;
+        try {
+            a = new GraphAllocator(backend);
+            sc = GgmlContext.forMetadata(1, 0);
+            hiddenState = sc.newTensor(GgmlType.F32, hp.embedding(), 1).name("hidden_state");
+            stateBuffer = BackendBuffer.allocate(sc, backend);
+        } catch (RuntimeException e) {
+            if (a != null) {
+                a.close();
+            }
+            if (sc != null) {
+                sc.close();
+            }
+            c.close();
+            throw e;
+        }
+        this.cache = c;
+        this.allocator = a;
+        this.stateContext = sc;
+    }
+
+    /** An engine over loaded weights; the weights must outlive it. */
+    public static Engine open(ModelWeights weights, EngineOptions options) {
+        return new Engine(weights, options);
+    }
+
+    // ---- accessors ----
+
+    public ModelWeights weights() {
+        return weights;
+    }
+
+    @Override
+    public HyperParameters hyperParameters() {
+        return hp;
+    }
+
+    public EngineOptions options() {
+        return options;
+    }
+
+    @Override
+    public Backend backend() {
+        return backend;
+    }
+
+    KvCache cache() {
+        return cache;
+    }
+
+    /** Tokens in the cache: the position the next token gets. */
+    @Override
+    public int position() {
+        return cache.length();
+    }
+
+    /** The most tokens the cache holds (the requested context size). */
+    public int contextSize() {
+        return options.contextSize();
+    }
+
+    @Override
+    public int cacheCapacity() {
+        return cache.capacity();
+    }
+
+    @Override
+    public GgmlType cacheType() {
+        return cache.type();
+    }
+
+    /** Nanoseconds of the last graph computation (backend compute only). */
+    public long lastComputeNanos() {
+        return lastComputeNanos;
+    }
+
+    // ---- prefill ----
+
+    /** Prefills without statistics, returning the last token's logits. */
+    public PrefillResult prefill(int[] tokens) {
+        return prefill(tokens, PrefillRequest.NONE, false);
+    }
+
+    /**
+     * Appends tokens to the cache in micro-batches with causal attention. Returns the
+     * logits of every token ({@code allLogits}) or of the last one, and the statistics
+     * the request asks for.
+     */
+    public PrefillResult prefill(int[] tokens, PrefillRequest request, boolean allLogits) {
+        if (tokens == null || tokens.length == 0) {
+            throw new IllegalArgumentException("cannot prefill a prompt of zero tokens");
+        }
+        checkTokens(tokens);
+        int first = position();
+        if ((long) first + tokens.length > options.contextSize()) {
+            throw new IllegalArgumentException("a prompt of " + tokens.length + " tokens at position " + first
+                    + " does not fit the context of " + options.contextSize() + " tokens");
+        }
+        long t0 = System.nanoTime();
+        long compute = 0;
+        int end = first + tokens.length;
+        int layers = hp.layers();
+        int heads = hp.heads();
+        int window = Math.min(request.lastRows(), tokens.length);
+        int windowStart = end - window;
+        float[][] lastRows = window > 0 ? new float[layers][heads * window * end] : null;
+        float[][] columnSums = request.columnSums() ? new float[layers][heads * end] : null;
+        QueryVectors[] lastQuery = request.lastQuery() ? new QueryVectors[layers] : null;
+        float[][] logits = new float[allLogits ? tokens.length : 1][];
+
+        for (int b = 0; b < tokens.length; b += options.microBatch()) {
+            int n = Math.min(options.microBatch(), tokens.length - b);
+            int p0 = first + b;
+            boolean last = b + n == tokens.length;
+            TransformerGraph pass = new TransformerGraph(this);
+            pass.tokens = Arrays.copyOfRange(tokens, b, b + n);
+            pass.start = p0;
+            pass.logits = allLogits ? TransformerGraph.Logits.ALL
+                    : last ? TransformerGraph.Logits.LAST : TransformerGraph.Logits.NONE;
+            pass.windowFrom = window > 0 && windowStart < p0 + n ? Math.max(0, windowStart - p0) : -1;
+            pass.columnSums = request.columnSums();
+            pass.lastQuery = last && request.lastQuery();
+            try (StepGraph g = pass.build()) {
+                compute += run(g);
+                if (pass.logitsTensor != null) {
+                    float[] flat = pass.logitsTensor.getFloats();
+                    int vocab = hp.vocabSize();
+                    int rows = flat.length / vocab;
+                    for (int r = 0; r < rows; r++) {
+                        logits[allLogits ? b + r : 0] = Arrays.copyOfRange(flat, r * vocab, (r + 1) * vocab);
+                    }
+                }
+                for (int l = 0; l < layers; l++) {
+                    if (pass.windowRows[l] != null) {
+                        collectWindow(pass.windowRows[l], lastRows[l], p0 + pass.windowFrom, windowStart, window, end);
+                    }
+                    if (pass.columnSumTensors[l] != null) {
+                        accumulateColumns(pass.columnSumTensors[l], columnSums[l], end);
+                    }
+                    if (pass.lastQuery && pass.queryAfterRope[l] != null) {
+                        lastQuery[l] = queryVectors(pass, l);
+                    }
+                }
+            }
+            cache.setLength(p0 + n);
+        }
+        AttentionProbabilities[] rows = null;
+        if (lastRows != null) {
+            rows = new AttentionProbabilities[layers];
+            for (int l = 0; l < layers; l++) {
+                rows[l] = new AttentionProbabilities(heads, window, end, windowStart, lastRows[l]);
+            }
+        }
+        PrefillStatistics stats = new PrefillStatistics(first, end, rows, columnSums, lastQuery);
+        return new PrefillResult(logits, stats, tokens.length, System.nanoTime() - t0, compute);
+    }
+
+    /** Window probabilities [keys, w, heads] of one batch into [heads][window][end]. */
+    private static void collectWindow(Tensor t, float[] into, int firstQuery, int windowStart, int window, int end) {
+        float[] p = t.getFloats();
+        int keys = (int) t.ne(0);
+        int w = (int) t.ne(1);
+        int heads = (int) t.ne(2);
+        int copy = Math.min(keys, end);
+        for (int h = 0; h < heads; h++) {
+            for (int i = 0; i < w; i++) {
+                int wi = firstQuery + i - windowStart;
+                System.arraycopy(p, (h * w + i) * keys, into, (h * window + wi) * end, copy);
+            }
+        }
+    }
+
+    /** Column sums [1, keys, heads] of one batch added into [heads][end]. */
+    private static void accumulateColumns(Tensor t, float[] into, int end) {
+        float[] s = t.getFloats();
+        int keys = (int) t.ne(1);
+        int heads = (int) t.ne(2);
+        int copy = Math.min(keys, end);
+        for (int h = 0; h < heads; h++) {
+            for (int j = 0; j < copy; j++) {
+                into[h * end + j] += s[h * keys + j];
+            }
+        }
+    }
+
+    QueryVectors queryVectors(TransformerGraph pass, int layer) {
+        return new QueryVectors(hp.heads(), hp.headDim(), pass.queryBeforeRope[layer].getFloats(),
+                pass.queryAfterRope[layer].getFloats());
+    }
+
+    void checkTokens(int[] tokens) {
+        for (int i = 0; i < tokens.length; i++) {
+            if (tokens[i] < 0 || tokens[i] >= hp.vocabSize()) {
+                throw new IllegalArgumentException("token id " + tokens[i] + " at index " + i
+                        + " is outside the vocabulary [0, " + hp.vocabSize() + ")");
+            }
+        }
+    }
+
+    /** Allocates, fills inputs and computes a built graph; returns the compute nanoseconds. */
+    long run(StepGraph g) {
+        allocator.allocate(g.graph);
+        g.fillInputs();
+        long t0 = System.nanoTime();
+        backend.compute(g.graph);
+        lastComputeNanos = System.nanoTime() - t0;
+        return lastComputeNanos;
+    }
+
+    Tensor hiddenState() {
+        return hiddenState;
+    }
+
+    void advance(int tokens) {
+        cache.setLength(cache.length() + tokens);
+    }
+
+    // ---- decoding ----
+
+    /**
+     * A decoding run from the current cache state under a policy; calls the policy's
+     * {@code start} with the prefill statistics (which may be null when the policy asks
+     * for none).
+     */
+    public Decoder decoder(AttentionPolicy policy, PrefillStatistics prefill) {
+        PrefillStatistics stats = prefill != null ? prefill : PrefillStatistics.none(0, position());
+        return new Decoder(this, policy, stats);
+    }
+
+    // ---- cache state ----
+
+    public KvSnapshot snapshot() {
+        return cache.snapshot();
+    }
+
+    public void restore(KvSnapshot snapshot) {
+        cache.restore(snapshot);
+    }
+
+    /** Forgets all tokens (the cache rows are overwritten as new tokens come). */
+    public void reset() {
+        cache.setLength(0);
+    }
+
+    // ---- AttentionContext ----
+
+    @Override
+    public CompactCache newCompactCache(int capacity) {
+        return CompactCache.allocate(backend, hp.headDim(), hp.kvHeads(), capacity, cache.type());
+    }
+
+    @Override
+    public RowIndices newRowIndices(int rowsPerHead) {
+        return RowIndices.allocate(backend, rowsPerHead, hp.kvHeads(), cache.capacity());
+    }
+
+    @Override
+    public void copyRows(List<RowCopy> copies) {
+        if (copies.isEmpty()) {
+            return;
+        }
+        int kvHeads = hp.kvHeads();
+        try (StepGraph g = new StepGraph(16 + 12 * copies.size())) {
+            int index = 0;
+            for (RowCopy c : copies) {
+                if (c.layer() < 0 || c.layer() >= hp.layers()) {
+                    throw new IllegalArgumentException("layer " + c.layer() + " outside [0, " + hp.layers() + ")");
+                }
+                if (c.count() <= 0 || c.sourceRows().length != c.count() * kvHeads) {
+                    throw new IllegalArgumentException("a row copy needs count x kvHeads (" + c.count() + " x " + kvHeads
+                            + ") source rows, got " + c.sourceRows().length);
+                }
+                if (c.targetRow() < 0 || c.targetRow() + c.count() > c.target().capacity()) {
+                    throw new IllegalArgumentException("rows [" + c.targetRow() + ", " + (c.targetRow() + c.count())
+                            + ") do not fit the compact cache of " + c.target().capacity());
+                }
+                int[] source = c.sourceRows().clone();
+                int bound = position();
+                int[] targets = new int[c.count()];
+                Arrays.setAll(targets, i -> c.targetRow() + i);
+                int tb = c.target().capacity();
+                Tensor src = g.input("copy_src_" + index, GgmlType.I32, t -> t.setIndices(source, bound), c.count(), kvHeads);
+                Tensor dst = g.input("copy_dst_" + index, GgmlType.I32, t -> t.setIndices(targets, tb), c.count());
+                g.expand(g.ctx.setRows(c.target().keys(), g.ctx.getRows(cache.keys(c.layer()), src), dst));
+                g.expand(g.ctx.setRows(c.target().values(), g.ctx.getRows(cache.values(c.layer()), src), dst));
+                index++;
+            }
+            run(g);
+        }
+    }
+
+    @Override
+    public void close() {
+        allocator.close();
+        stateBuffer.close();
+        stateContext.close();
+        cache.close();
+    }
+}

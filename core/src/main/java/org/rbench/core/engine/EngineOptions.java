@@ -1,0 +1,64 @@
+package org.rbench.core.engine;
+
+import org.rbench.llamacpp.GgmlType;
+
+/**
+ * How an {@link Engine} runs a model.
+ *
+ * @param contextSize    rows of the KV cache: prompt plus generated tokens must fit
+ * @param cacheType      K/V element type, F16 (default) or F32
+ * @param flashAttention ggml_flash_attn_ext (default); off: explicit KQ, softmax and KQV
+ *                       (exactly llama.cpp's non-flash path, needed for F32 exact parity)
+ * @param microBatch     prefill tokens per graph (llama.cpp's n_ubatch)
+ * @param kvPadding      pad the rows a FULL step attends to a multiple of this, masking the
+ *                       padding. llama.cpp pads to 256: with the same row count ggml splits
+ *                       and sums the work the same way, so logits match bit for bit (and
+ *                       CUDA's fast flash-attention path wants it); 1 = no padding
+ * @param statisticsBudgetBytes upper bound for one chunk of prefill attention probabilities
+ *                       when column sums are requested (query rows per chunk follow from it)
+ */
+public record EngineOptions(int contextSize, GgmlType cacheType, boolean flashAttention, int microBatch, int kvPadding,
+                            long statisticsBudgetBytes) {
+    public EngineOptions {
+        if (contextSize <= 0) {
+            throw new IllegalArgumentException("context size must be positive, got " + contextSize);
+        }
+        if (cacheType != GgmlType.F16 && cacheType != GgmlType.F32) {
+            throw new IllegalArgumentException("KV cache type must be F16 or F32, not " + cacheType);
+        }
+        if (microBatch <= 0) {
+            throw new IllegalArgumentException("micro-batch must be positive, got " + microBatch);
+        }
+        if (kvPadding <= 0) {
+            throw new IllegalArgumentException("KV padding must be positive, got " + kvPadding);
+        }
+        if (statisticsBudgetBytes <= 0) {
+            throw new IllegalArgumentException("statistics budget must be positive");
+        }
+    }
+
+    /** F16 cache, flash attention, micro-batches of 512, rows padded to 256 as llama.cpp does. */
+    public static EngineOptions defaults(int contextSize) {
+        return new EngineOptions(contextSize, GgmlType.F16, true, 512, 256, 64L << 20);
+    }
+
+    public EngineOptions withCacheType(GgmlType type) {
+        return new EngineOptions(contextSize, type, flashAttention, microBatch, kvPadding, statisticsBudgetBytes);
+    }
+
+    public EngineOptions withFlashAttention(boolean on) {
+        return new EngineOptions(contextSize, cacheType, on, microBatch, kvPadding, statisticsBudgetBytes);
+    }
+
+    public EngineOptions withMicroBatch(int n) {
+        return new EngineOptions(contextSize, cacheType, flashAttention, n, kvPadding, statisticsBudgetBytes);
+    }
+
+    public EngineOptions withKvPadding(int n) {
+        return new EngineOptions(contextSize, cacheType, flashAttention, microBatch, n, statisticsBudgetBytes);
+    }
+
+    public EngineOptions withStatisticsBudget(long bytes) {
+        return new EngineOptions(contextSize, cacheType, flashAttention, microBatch, kvPadding, bytes);
+    }
+}

@@ -1,0 +1,411 @@
+package org.rbench.core.engine;
+
+import org.rbench.core.attention.AttentionPlan;
+import org.rbench.core.model.HyperParameters;
+import org.rbench.core.model.LayerWeights;
+import org.rbench.core.model.ModelWeights;
+import org.rbench.llamacpp.Ggml;
+import org.rbench.llamacpp.GgmlContext;
+import org.rbench.llamacpp.GgmlType;
+import org.rbench.llamacpp.Tensor;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Builds the ggml graph of one forward pass over a batch of consecutive tokens: the
+ * embedding, layers {@code [fromLayer, toLayer)}, and (when the last layer is included)
+ * the output norm and LM head. It mirrors llama.cpp's llama / qwen2 / qwen3 graphs op
+ * for op, so that with the same kernels the logits match llama_decode.
+ *
+ * <p>Per layer the new tokens' K/V are written into the cache (set_rows, expanded before
+ * anything reads the cache), then the attention reads what the layer's plan selects:
+ * prefill batches always attend causally to the whole cache.
+ */
+final class TransformerGraph {
+    /** Which rows of logits a pass produces. */
+    enum Logits { NONE, LAST, ALL }
+
+    // ---- configuration, set by the engine before build() ----
+    int[] tokens;
+    int start;
+    Logits logits = Logits.LAST;
+    /** One plan per layer for decode steps; null means causal full attention (prefill). */
+    AttentionPlan[] plans;
+    int fromLayer;
+    int toLayer;
+    /** Persistent [embedding, 1] tensor carrying the residual stream between split graphs. */
+    Tensor hiddenState;
+    /** Stop after the query of {@code fromLayer} (split mode, query before planning). */
+    boolean queryOnly;
+    /** Batch-relative first query row whose attention rows are read back; -1 for none. */
+    int windowFrom = -1;
+    boolean columnSums;
+    /** Read back the query vectors of the batch's last token at every built layer. */
+    boolean lastQuery;
+
+    // ---- results: tensors to read after compute ----
+    Tensor logitsTensor;
+    Tensor[] probabilities;
+    Tensor[] queryBeforeRope;
+    Tensor[] queryAfterRope;
+    Tensor[] windowRows;
+    Tensor[] columnSumTensors;
+    /** Attended rows per layer (the key count of the probabilities). */
+    int[] attendedRows;
+
+    private final Engine engine;
+    private final ModelWeights weights;
+    private final HyperParameters hp;
+    private final KvCache cache;
+    private final EngineOptions options;
+    private StepGraph g;
+    private GgmlContext ctx;
+    private Tensor positions;
+    private Tensor writeRows;
+    private Tensor mask;
+    private int keyRows;
+
+    TransformerGraph(Engine engine) {
+        this.engine = engine;
+        this.weights = engine.weights();
+        this.hp = weights.hyperParameters();
+        this.cache = engine.cache();
+        this.options = engine.options();
+        this.toLayer = hp.layers();
+    }
+
+    int batch() {
+        return tokens.length;
+    }
+
+    /** Upper bound of the tensors this pass creates, to size the metadata pool. */
+    private int tensorBudget() {
+        int perLayer = 96;
+        if (columnSums) {
+            perLayer += 8 * statisticsChunks();
+        }
+        if (plans != null) {
+            for (AttentionPlan p : plans) {
+                if (p instanceof AttentionPlan.Ranges r) {
+                    perLayer += 2 * r.starts().length;
+                }
+            }
+        }
+        return 128 + (toLayer - fromLayer) * perLayer;
+    }
+
+    private int statisticsChunk() {
+        long perQuery = (long) keyRowsFor(start + batch()) * hp.heads() * Float.BYTES;
+        return (int) Math.max(1, Math.min(batch(), options.statisticsBudgetBytes() / perQuery));
+    }
+
+    private int statisticsChunks() {
+        int c = statisticsChunk();
+        return (batch() + c - 1) / c;
+    }
+
+    /** Rows a causal attention over positions [0, end) reads: padded, within the cache. */
+    private int keyRowsFor(int end) {
+        int pad = options.kvPadding();
+        long padded = (long) (end + pad - 1) / pad * pad;
+        return (int) Math.min(cache.capacity(), padded);
+    }
+
+    StepGraph build() {
+        int n = batch();
+        int layers = hp.layers();
+        g = new StepGraph(tensorBudget());
+        ctx = g.ctx;
+        probabilities = new Tensor[layers];
+        queryBeforeRope = new Tensor[layers];
+        queryAfterRope = new Tensor[layers];
+        windowRows = new Tensor[layers];
+        columnSumTensors = new Tensor[layers];
+        attendedRows = new int[layers];
+
+        int[] pos = new int[n];
+        int[] rows = new int[n];
+        for (int i = 0; i < n; i++) {
+            pos[i] = start + i;
+            rows[i] = start + i;
+        }
+        positions = g.input("positions", GgmlType.I32, t -> t.setInts(pos), n);
+        writeRows = g.input("cache_rows", GgmlType.I32, t -> t.setIndices(rows, cache.capacity()), n);
+        keyRows = keyRowsFor(start + n);
+        boolean needMask = n > 1 || keyRows > start + n;
+        mask = needMask ? causalMask(n, keyRows) : null;
+
+        Tensor x;
+        if (fromLayer == 0) {
+            int vocab = hp.vocabSize();
+            int[] ids = tokens.clone();
+            Tensor tokenIds = g.input("tokens", GgmlType.I32, t -> t.setIndices(ids, vocab), n);
+            x = ctx.getRows(weights.tokenEmbedding(), tokenIds);
+        } else {
+            x = hiddenState;
+        }
+        for (int l = fromLayer; l < toLayer; l++) {
+            x = layer(l, x);
+            if (x == null) {
+                return g; // query-only pass: the outputs are expanded
+            }
+        }
+        if (toLayer < layers) {
+            g.expand(ctx.cpy(x, hiddenState));
+        } else if (logits != Logits.NONE) {
+            Tensor h = x;
+            if (logits == Logits.LAST && n > 1) {
+                h = ctx.view(x, new long[] {hp.embedding(), 1}, new long[] {x.nb(1)}, (n - 1) * x.nb(1));
+            }
+            h = norm(h, weights.outputNorm());
+            Tensor out = ctx.mulMat(weights.output(), h);
+            if (weights.outputBias() != null) {
+                out = ctx.add(out, weights.outputBias());
+            }
+            logitsTensor = out.name("logits").output();
+            g.expand(logitsTensor);
+        }
+        return g;
+    }
+
+    private Tensor norm(Tensor x, Tensor weight) {
+        return ctx.mul(ctx.rmsNorm(x, hp.rmsEps()), weight);
+    }
+
+    private Tensor project(Tensor w, Tensor bias, Tensor x) {
+        Tensor y = ctx.mulMat(w, x);
+        return bias == null ? y : ctx.add(y, bias);
+    }
+
+    private Tensor rope(Tensor t) {
+        // ext_factor 0 (no YaRN), attn_factor 1, beta 32/1: llama.cpp's values for these models.
+        return ctx.ropeExt(t, positions, weights.ropeFrequencies(), hp.headDim(), hp.ropeType().ggmlMode,
+                hp.ropeOriginalContext(), hp.ropeTheta(), hp.ropeFreqScale(), 0f, 1f, 32f, 1f);
+    }
+
+    /** One transformer block; returns the block's output, or null for a query-only pass. */
+    private Tensor layer(int l, Tensor x) {
+        int n = batch();
+        LayerWeights w = weights.layer(l);
+        Tensor h = norm(x, w.attentionNorm());
+
+        Tensor q = ctx.reshape(project(w.query(), w.queryBias(), h), hp.headDim(), hp.heads(), n);
+        if (w.queryNorm() != null) {
+            q = ctx.mul(ctx.rmsNorm(q, hp.rmsEps()), w.queryNorm());
+        }
+        Tensor qBeforeRope = q;
+        q = rope(q);
+        if (lastQuery || queryOnly || (plans != null && plans[l].query())) {
+            queryBeforeRope[l] = lastToken(qBeforeRope, "q_before_rope_" + l);
+            queryAfterRope[l] = lastToken(q, "q_after_rope_" + l);
+            g.expand(queryBeforeRope[l]);
+            g.expand(queryAfterRope[l]);
+        }
+        if (queryOnly) {
+            return null;
+        }
+
+        Tensor k = ctx.reshape(project(w.key(), w.keyBias(), h), hp.headDim(), hp.kvHeads(), n);
+        if (w.keyNorm() != null) {
+            k = ctx.mul(ctx.rmsNorm(k, hp.rmsEps()), w.keyNorm());
+        }
+        k = rope(k);
+        Tensor v = ctx.reshape(project(w.value(), w.valueBias(), h), hp.headDim(), hp.kvHeads(), n);
+
+        Tensor attention = attention(l, q, k, v);
+        Tensor o = project(w.attentionOutput(), w.attentionOutputBias(), attention);
+        Tensor ffnInput = ctx.add(o, x);
+
+        Tensor f = norm(ffnInput, w.ffnNorm());
+        Tensor up = ctx.mulMat(w.ffnUp(), f);
+        Tensor gate = ctx.mulMat(w.ffnGate(), f);
+        Tensor down = ctx.mulMat(w.ffnDown(), ctx.swigluSplit(gate, up));
+        return ctx.add(down, ffnInput);
+    }
+
+    /** A contiguous copy of the last token's [headDim, heads] slice, marked as output. */
+    private Tensor lastToken(Tensor t, String name) {
+        long n = t.ne(2);
+        Tensor last = ctx.view(t, new long[] {t.ne(0), t.ne(1)}, new long[] {t.nb(1)}, (n - 1) * t.nb(2));
+        return ctx.cont(last).name(name).output();
+    }
+
+    /**
+     * Writes this batch's K/V into the cache, then attends as planned.
+     * q: [headDim, heads, n]; k, v: [headDim, kvHeads, n]. Returns [headDim * heads, n].
+     */
+    private Tensor attention(int l, Tensor q, Tensor k, Tensor v) {
+        // Cache layout is [headDim, rows, kvHeads]: swap the token and head dims to write.
+        Tensor kWritten = ctx.setRows(cache.keys(l), ctx.permute(k, 0, 2, 1, 3), writeRows);
+        Tensor vWritten = ctx.setRows(cache.values(l), ctx.permute(v, 0, 2, 1, 3), writeRows);
+        g.expand(kWritten);
+        g.expand(vWritten);
+
+        AttentionPlan plan = plans == null ? AttentionPlan.full() : plans[l];
+        Tensor keys;
+        Tensor values;
+        Tensor planMask = null;
+        switch (plan) {
+            case AttentionPlan.Full full -> {
+                keys = rowsView(kWritten, 0, keyRows);
+                values = rowsView(vWritten, 0, keyRows);
+                planMask = mask;
+            }
+            case AttentionPlan.Gather gather -> {
+                Tensor indices;
+                if (gather.deviceRows() != null) {
+                    indices = gather.deviceRows().tensor();
+                } else {
+                    int[] rows = gather.rows();
+                    int bound = start + 1;
+                    indices = g.input("gather_rows_" + l, GgmlType.I32, t -> t.setIndices(rows, bound),
+                            gather.rowsPerHead(), hp.kvHeads());
+                }
+                keys = ctx.getRows(kWritten, indices);
+                values = ctx.getRows(vWritten, indices);
+            }
+            case AttentionPlan.Compact compact -> {
+                int row = compact.newTokenRow();
+                int bound = compact.cache().capacity();
+                Tensor target = g.input("compact_row_" + l, GgmlType.I32, t -> t.setIndices(new int[] {row}, bound), 1);
+                Tensor ck = ctx.setRows(compact.cache().keys(), ctx.permute(k, 0, 2, 1, 3), target);
+                Tensor cv = ctx.setRows(compact.cache().values(), ctx.permute(v, 0, 2, 1, 3), target);
+                g.expand(ck);
+                g.expand(cv);
+                keys = rowsView(ck, 0, compact.rows());
+                values = rowsView(cv, 0, compact.rows());
+            }
+            case AttentionPlan.Ranges ranges -> {
+                keys = joinedRanges(kWritten, ranges);
+                values = joinedRanges(vWritten, ranges);
+            }
+        }
+        attendedRows[l] = (int) keys.ne(1);
+
+        Tensor qt = ctx.permute(q, 0, 2, 1, 3); // [headDim, n, heads]
+        float scale = hp.attentionScale();
+        Tensor out;
+        Tensor probs = null;
+        if (options.flashAttention()) {
+            Tensor fk = keys;
+            Tensor fv = values;
+            if (!engine.backend().isCpu() && fk.type() == GgmlType.F32) {
+                // GPU flash attention reads F16 K/V only; gathered rows come back as F32.
+                fk = ctx.cast(fk, GgmlType.F16);
+                fv = ctx.cast(fv, GgmlType.F16);
+            }
+            Tensor fa = ctx.flashAttnExt(qt, fk, fv, planMask, scale, 0f, 0f);
+            ctx.setFlashAttnPrecision(fa, GgmlContext.PREC_F32);
+            out = ctx.reshape(fa, (long) hp.headDim() * hp.heads(), n());
+            if (plan.probabilities()) {
+                probs = softmax(keys, qt, planMask);
+            }
+        } else {
+            probs = softmax(keys, qt, planMask);
+            Tensor vt = ctx.cont(ctx.transpose(values)); // [rows, headDim, kvHeads]
+            Tensor kqv = ctx.mulMat(vt, probs); // [headDim, n, heads]
+            out = ctx.reshape(ctx.cont(ctx.permute(kqv, 0, 2, 1, 3)), (long) hp.headDim() * hp.heads(), n());
+        }
+        if (plan.probabilities() && probs != null) {
+            probabilities[l] = probs.name("probs_" + l).output();
+            g.expand(probabilities[l]);
+        }
+        if (plans == null) {
+            prefillStatistics(l, rowsView(kWritten, 0, keyRows), q);
+        }
+        return out;
+    }
+
+    private long n() {
+        return batch();
+    }
+
+    /** softmax(scale * K^T q + mask) with F32 accumulation: [rows, n, heads]. */
+    private Tensor softmax(Tensor keys, Tensor qt, Tensor m) {
+        Tensor kq = ctx.mulMat(keys, qt);
+        Ggml.ggml_mul_mat_set_prec(kq.address(), GgmlContext.PREC_F32);
+        return ctx.softMaxExt(kq, m, hp.attentionScale(), 0f);
+    }
+
+    /** Rows [from, to) of a [headDim, capacity, kvHeads] cache tensor, as a strided view. */
+    private Tensor rowsView(Tensor c, int from, int to) {
+        return ctx.view(c, new long[] {c.ne(0), to - from, c.ne(2)}, new long[] {c.nb(1), c.nb(2)}, from * c.nb(1));
+    }
+
+    private Tensor joinedRanges(Tensor c, AttentionPlan.Ranges ranges) {
+        int[] s = ranges.starts();
+        int[] e = ranges.ends();
+        Tensor joined = rowsView(c, s[0], e[0]);
+        for (int i = 1; i < s.length; i++) {
+            Tensor next = rowsView(c, s[i], e[i]);
+            // ggml_concat asserts equal types and equal other dims: true for two views of one cache.
+            joined = Tensor.of(Ggml.ggml_concat(ctx.address(), joined.address(), next.address(), 1));
+        }
+        return joined;
+    }
+
+    /** Attention rows of the last prompt tokens and chunked column sums, when asked for. */
+    private void prefillStatistics(int l, Tensor keys, Tensor q) {
+        int n = batch();
+        if (windowFrom >= 0 && windowFrom < n) {
+            windowRows[l] = querySlice(keys, q, windowFrom, n).name("window_" + l).output();
+            g.expand(windowRows[l]);
+        }
+        if (columnSums) {
+            int chunk = statisticsChunk();
+            Tensor sum = null;
+            for (int a = 0; a < n; a += chunk) {
+                Tensor p = querySlice(keys, q, a, Math.min(n, a + chunk)); // [rows, c, heads]
+                Tensor s = ctx.sumRows(ctx.cont(ctx.permute(p, 1, 0, 2, 3))); // [1, rows, heads]
+                sum = sum == null ? s : ctx.add(sum, s);
+            }
+            columnSumTensors[l] = sum.name("column_sums_" + l).output();
+            g.expand(columnSumTensors[l]);
+        }
+    }
+
+    /** Attention probabilities of query rows [a, b) of the batch: [rows, b - a, heads]. */
+    private Tensor querySlice(Tensor keys, Tensor q, int a, int b) {
+        int w = b - a;
+        Tensor qs = ctx.view(q, new long[] {q.ne(0), q.ne(1), w}, new long[] {q.nb(1), q.nb(2)}, a * q.nb(2));
+        Tensor ms = mask == null ? null
+                : ctx.view(mask, new long[] {mask.ne(0), w}, new long[] {mask.nb(1)}, a * mask.nb(1));
+        return softmax(keys, ctx.permute(qs, 0, 2, 1, 3), ms);
+    }
+
+    /**
+     * The causal mask [keyRows, n]: query i (position start + i) sees rows up to its own
+     * position; padding rows are masked too. F16 for flash attention, F32 otherwise
+     * (as llama.cpp). Built as raw halfs/floats to keep long prefills cheap.
+     */
+    private Tensor causalMask(int n, int rows) {
+        boolean half = options.flashAttention();
+        GgmlType type = half ? GgmlType.F16 : GgmlType.F32;
+        int first = start;
+        return g.input("kq_mask", type, t -> {
+            try (Arena arena = Arena.ofConfined()) {
+                long elementBytes = half ? 2 : 4;
+                MemorySegment m = arena.allocate((long) rows * n * elementBytes, 8);
+                for (int i = 0; i < n; i++) {
+                    long rowOffset = (long) i * rows * elementBytes;
+                    int visible = Math.min(rows, first + i + 1);
+                    if (visible < rows) {
+                        MemorySegment masked = m.asSlice(rowOffset + visible * elementBytes, (rows - visible) * elementBytes);
+                        if (half) {
+                            for (long j = 0; j < rows - visible; j++) {
+                                masked.setAtIndex(ValueLayout.JAVA_SHORT, j, (short) 0xFC00); // -inf in F16
+                            }
+                        } else {
+                            for (long j = 0; j < rows - visible; j++) {
+                                masked.setAtIndex(ValueLayout.JAVA_FLOAT, j, Float.NEGATIVE_INFINITY);
+                            }
+                        }
+                    }
+                }
+                t.write(m, 0);
+            }
+        }, rows, n);
+    }
+}

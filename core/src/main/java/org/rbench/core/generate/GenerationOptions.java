@@ -1,0 +1,36 @@
+package org.rbench.core.generate;
+
+import java.util.List;
+
+/**
+ * When greedy generation stops.
+ *
+ * @param maxTokens        the most tokens to generate
+ * @param stopAtEndOfGeneration stop at the model's end-of-generation tokens (EOS, EOT, ...)
+ * @param stopStrings      stop when the generated text contains one of these (it is cut before it)
+ */
+public record GenerationOptions(int maxTokens, boolean stopAtEndOfGeneration, List<String> stopStrings) {
+    public GenerationOptions {
+        if (maxTokens <= 0) {
+            throw new IllegalArgumentException("maxTokens must be positive, got " + maxTokens);
+        }
+        stopStrings = List.copyOf(stopStrings);
+        for (String s : stopStrings) {
+            if (s.isEmpty()) {
+                throw new IllegalArgumentException("a stop string must not be empty");
+            }
+        }
+    }
+
+    public static GenerationOptions maxTokens(int n) {
+        return new GenerationOptions(n, true, List.of());
+    }
+
+    public GenerationOptions withStopStrings(String... stops) {
+        return new GenerationOptions(maxTokens, stopAtEndOfGeneration, List.of(stops));
+    }
+
+    public GenerationOptions ignoringEndOfGeneration() {
+        return new GenerationOptions(maxTokens, false, stopStrings);
+    }
+}

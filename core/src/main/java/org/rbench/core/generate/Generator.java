@@ -1,0 +1,93 @@
+package org.rbench.core.generate;
+
+import org.rbench.core.attention.AttentionPolicy;
+import org.rbench.core.attention.FullAttention;
+import org.rbench.core.engine.Decoder;
+import org.rbench.core.engine.Engine;
+import org.rbench.core.engine.Greedy;
+import org.rbench.core.engine.PrefillResult;
+import org.rbench.llamacpp.Vocabulary;
+
+import java.util.Arrays;
+
+/**
+ * Greedy generation with streaming: prefill the prompt, then decode token by token under
+ * an attention policy until an end-of-generation token, a stop string, the token limit
+ * or a full context. Each call starts from an empty cache.
+ */
+public final class Generator {
+    private final Engine engine;
+    private final Vocabulary vocabulary;
+
+    /** {@code vocabulary} may be null (models without one): no text, no end-of-generation stop. */
+    public Generator(Engine engine, Vocabulary vocabulary) {
+        this.engine = engine;
+        this.vocabulary = vocabulary;
+    }
+
+    /** Tokenises the prompt (adding BOS as the model wants, parsing special tokens) and generates. */
+    public GenerationResult generate(String prompt, GenerationOptions options, AttentionPolicy policy, TokenListener listener) {
+        if (vocabulary == null) {
+            throw new IllegalStateException("a text prompt needs a vocabulary; pass token ids instead");
+        }
+        return generate(vocabulary.tokenize(prompt, true, true), options, policy, listener);
+    }
+
+    public GenerationResult generate(int[] prompt, GenerationOptions options) {
+        return generate(prompt, options, new FullAttention(), null);
+    }
+
+    public GenerationResult generate(int[] prompt, GenerationOptions options, AttentionPolicy policy, TokenListener listener) {
+        engine.reset();
+        PrefillResult prefill = engine.prefill(prompt, policy.prefillRequest(), false);
+        int[] tokens = new int[options.maxTokens()];
+        int count = 0;
+        StringBuilder text = new StringBuilder();
+        Utf8Stream utf8 = new Utf8Stream();
+        StopReason reason = StopReason.TOKEN_LIMIT;
+        try (Decoder decoder = engine.decoder(policy, prefill.statistics())) {
+            float[] logits = prefill.lastLogits();
+            while (true) {
+                int token = Greedy.argmax(logits);
+                tokens[count++] = token;
+                String piece = "";
+                if (vocabulary != null) {
+                    piece = utf8.append(vocabulary.pieceBytes(token, false));
+                    text.append(piece);
+                }
+                int stopAt = stopStringIndex(text, options, piece.length());
+                if (stopAt >= 0) {
+                    text.setLength(stopAt);
+                    reason = StopReason.STOP_STRING;
+                } else if (options.stopAtEndOfGeneration() && vocabulary != null && vocabulary.isEndOfGeneration(token)) {
+                    reason = StopReason.END_OF_GENERATION;
+                }
+                if (listener != null) {
+                    listener.onToken(count - 1, token, piece);
+                }
+                if (reason != StopReason.TOKEN_LIMIT || count == options.maxTokens()) {
+                    break;
+                }
+                if (engine.position() >= engine.contextSize()) {
+                    reason = StopReason.CONTEXT_FULL;
+                    break;
+                }
+                logits = decoder.step(token);
+            }
+            return new GenerationResult(Arrays.copyOf(tokens, count), text.toString(), reason, prefill, decoder.timings());
+        }
+    }
+
+    /** Where the earliest stop string starts, looking only where the new text could complete one. */
+    private static int stopStringIndex(StringBuilder text, GenerationOptions options, int added) {
+        int best = -1;
+        for (String stop : options.stopStrings()) {
+            int from = Math.max(0, text.length() - added - stop.length() + 1);
+            int at = text.indexOf(stop, from);
+            if (at >= 0 && (best < 0 || at < best)) {
+                best = at;
+            }
+        }
+        return best;
+    }
+}

@@ -1,0 +1,111 @@
+package org.rbench.core.parity;
+
+import org.rbench.core.attention.FullAttention;
+import org.rbench.core.attention.PrefillRequest;
+import org.rbench.core.engine.Decoder;
+import org.rbench.core.engine.Engine;
+import org.rbench.core.engine.EngineOptions;
+import org.rbench.core.engine.Greedy;
+import org.rbench.core.engine.PrefillResult;
+import org.rbench.core.model.ModelWeights;
+import org.rbench.core.reference.LlamaReference;
+import org.rbench.llamacpp.Backend;
+import org.rbench.llamacpp.Backends;
+import org.rbench.llamacpp.LlamaCpp;
+
+import java.util.SplittableRandom;
+
+/**
+ * Runs the same prompt through the engine (full attention) and through llama_decode and
+ * compares the logits at every prompt position and every greedy decode step. The engine
+ * is fed llama.cpp's greedy tokens, so the logits stay comparable even if one argmax
+ * differed; agreeing argmaxes everywhere means identical greedy continuations.
+ */
+public final class Parity {
+    private Parity() {
+    }
+
+    public static ParityReport run(ParityRequest request) {
+        LlamaCpp.initialise();
+        int steps = request.decodeSteps();
+        int context = request.promptLength() + steps + 1;
+        try (Backend backend = Backends.open(request.backend(), request.threads());
+             ModelWeights weights = ModelWeights.load(request.model(), backend);
+             Engine engine = Engine.open(weights, EngineOptions.defaults(context).withCacheType(request.cacheType())
+                     .withFlashAttention(request.flashAttention()).withMicroBatch(request.microBatch()));
+             LlamaReference reference = new LlamaReference(request.model(), context, request.microBatch(),
+                     request.threads(), request.flashAttention(), request.cacheType())) {
+            int vocab = weights.hyperParameters().vocabSize();
+            int[] prompt = request.prompt() != null ? request.prompt() : randomPrompt(request.promptTokens(), vocab, request.seed());
+            Comparison c = new Comparison();
+
+            PrefillResult mine = engine.prefill(prompt, PrefillRequest.NONE, true);
+            float[][] theirs = reference.prefill(prompt, true);
+            for (int i = 0; i < prompt.length; i++) {
+                c.compare(mine.logits()[i], theirs[i]);
+            }
+            int[] referenceTokens = new int[steps];
+            int[] engineTokens = new int[steps];
+            long engineDecode = 0;
+            try (Decoder decoder = engine.decoder(new FullAttention(), mine.statistics())) {
+                float[] theirLast = theirs[prompt.length - 1];
+                float[] myLast = mine.lastLogits();
+                for (int s = 0; s < steps; s++) {
+                    int token = Greedy.argmax(theirLast);
+                    referenceTokens[s] = token;
+                    engineTokens[s] = Greedy.argmax(myLast);
+                    myLast = decoder.step(token);
+                    theirLast = reference.step(token);
+                    c.compare(myLast, theirLast);
+                }
+                engineDecode = decoder.timings().totalWallNanos();
+            }
+            long referenceDecode = 0;
+            for (long n : reference.stepNanos()) {
+                referenceDecode += n;
+            }
+            return new ParityReport(request.model().getFileName().toString(), backend.kind(), backend.deviceDescription(),
+                    request.cacheType(), request.flashAttention(), prompt.length, steps, c.maxAbs, c.maxRel, c.positions,
+                    c.agreements, c.firstDisagreement, referenceTokens, engineTokens, mine.nanos(),
+                    reference.lastPrefillNanos(), engineDecode, referenceDecode);
+        }
+    }
+
+    static int[] randomPrompt(int n, int vocab, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        int[] out = new int[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = r.nextInt(vocab);
+        }
+        return out;
+    }
+
+    /** Running maxima over compared positions. */
+    private static final class Comparison {
+        double maxAbs;
+        double maxRel;
+        int positions;
+        int agreements;
+        int firstDisagreement = -1;
+
+        void compare(float[] mine, float[] theirs) {
+            if (mine.length != theirs.length) {
+                throw new IllegalStateException("logit rows differ in length: " + mine.length + " vs " + theirs.length);
+            }
+            double abs = 0;
+            double scale = 0;
+            for (int j = 0; j < mine.length; j++) {
+                abs = Math.max(abs, Math.abs((double) mine[j] - theirs[j]));
+                scale = Math.max(scale, Math.abs(theirs[j]));
+            }
+            maxAbs = Math.max(maxAbs, abs);
+            maxRel = Math.max(maxRel, scale == 0 ? abs : abs / scale);
+            if (Greedy.argmax(mine) == Greedy.argmax(theirs)) {
+                agreements++;
+            } else if (firstDisagreement < 0) {
+                firstDisagreement = positions;
+            }
+            positions++;
+        }
+    }
+}

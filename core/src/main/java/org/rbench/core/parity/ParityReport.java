@@ -1,0 +1,45 @@
+package org.rbench.core.parity;
+
+import org.rbench.llamacpp.GgmlType;
+
+/**
+ * The outcome of a parity run. Differences are over every logit of every compared
+ * position (all prompt positions and every decode step); the relative difference of a
+ * position is its largest absolute difference divided by the largest reference logit
+ * magnitude at that position (the logit scale), and the maximum over positions is
+ * reported.
+ *
+ * @param positions           positions compared (prompt tokens + decode steps)
+ * @param argmaxAgreements    positions where both argmaxes agree
+ * @param firstDisagreement   the first position where they differ, or -1
+ * @param referenceTokens     llama.cpp's greedy continuation (the engine is fed the same tokens,
+ *                            so agreeing argmaxes everywhere mean identical greedy continuations)
+ */
+public record ParityReport(String model, String backend, String device, GgmlType cacheType, boolean flashAttention,
+                           int promptTokens, int decodeSteps, double maxAbsDiff, double maxRelDiff,
+                           int positions, int argmaxAgreements, int firstDisagreement, int[] referenceTokens,
+                           int[] engineTokens, long enginePrefillNanos, long referencePrefillNanos,
+                           long engineDecodeNanos, long referenceDecodeNanos) {
+
+    public boolean argmaxAgreesEverywhere() {
+        return argmaxAgreements == positions;
+    }
+
+    public boolean passes(double relativeTolerance) {
+        return maxRelDiff <= relativeTolerance && argmaxAgreesEverywhere();
+    }
+
+    /** Engine decode tokens/s over reference decode tokens/s (above 1: the engine is faster). */
+    public double decodeSpeedRatio() {
+        return engineDecodeNanos == 0 ? 0 : (double) referenceDecodeNanos / engineDecodeNanos;
+    }
+
+    public String summary() {
+        return String.format(java.util.Locale.ROOT,
+                "%s on %s, cache %s, flash %s: %d prompt + %d steps; max |diff| %.3g, max rel %.3g; argmax %d/%d%s;"
+                        + " decode %.1f tok/s engine vs %.1f tok/s llama.cpp",
+                model, device, cacheType, flashAttention ? "on" : "off", promptTokens, decodeSteps, maxAbsDiff, maxRelDiff,
+                argmaxAgreements, positions, firstDisagreement < 0 ? "" : " (first differs at " + firstDisagreement + ")",
+                decodeSteps * 1e9 / Math.max(1, engineDecodeNanos), decodeSteps * 1e9 / Math.max(1, referenceDecodeNanos));
+    }
+}
