@@ -41,6 +41,11 @@ public final class QuerySimilaritySchedule implements Schedule {
     }
 
     @Override
+    public boolean isFullStepCandidate(int step) {
+        return step % checkEvery == 0;
+    }
+
+    @Override
     public boolean needsQueries() {
         return true;
     }

@@ -1,115 +1,125 @@
 package org.rbench.core.select;
 
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 
 /**
- * Which cache rows one layer's recycled steps attend to: Cp of Recycled Attention /
- * RefreshKV, per KV head. A full step (or the prefill) {@link #refresh}es it from that
- * step's attention probabilities: aggregate each KV head's query-head group, max-pool
- * along positions (v2: kernel 7; v1: none), keep the top K. Every recycled step then
- * {@link #append}s its own token, which is attended from then on; with
- * {@link Update#EVICT} (v2) the lowest-scored selected entry makes room once Cp is
- * full, with {@link Update#GROW} (v1) Cp grows by the tokens generated since the refresh.
- * Generated tokens are never evicted, so they are attended until the next refresh.
+ * Cp of Recycled Attention / RefreshKV for one layer: which cache positions each KV head
+ * attends on recycled steps, laid out in slots (the rows of the policy's compact cache).
+ *
+ * <p>A full step (or the prefill) {@link #refresh}es Cp from that step's attention
+ * probabilities: each KV head's query-head group is aggregated, max-pooled along
+ * positions (v2: kernel 7; v1: none), and its top K positions fill slots 0..K-1 in
+ * descending score order. Every recycled step then {@link #append}s its own token, which
+ * stays attended until the next refresh. With {@link Update#EVICT} (v2) a full Cp makes
+ * room by dropping each head's lowest-scored refreshed entry; because slots are sorted by
+ * score, that entry sits in the same slot for every head, so one compact-cache row takes
+ * the new token for all heads. With {@link Update#GROW} (v1) Cp grows by the generated
+ * tokens.
  */
 public final class RecycledCache {
     /** How Cp takes in the tokens generated between full steps. */
     public enum Update { EVICT, GROW }
 
     private final int k;
+    private final int capacity;
     private final int poolKernel;
     private final GqaAggregation aggregation;
     private final Update update;
     private final int kvHeads;
-    /** Per KV head: the selected positions (ascending at refresh), their scores, and appended positions. */
-    private final int[][] selected;
-    private final float[][] selectedScores;
-    private final boolean[][] evicted;
-    private final int[] live;
-    private final List<Integer> generated = new ArrayList<>();
+    private final int[][] slotPosition;
+    private int live;
+    private int generated;
 
-    public RecycledCache(int k, int poolKernel, GqaAggregation aggregation, Update update, int kvHeads) {
-        if (k <= 0) {
-            throw new IllegalArgumentException("budget K must be positive: " + k);
+    /**
+     * @param capacity slots available (K for EVICT; K plus the longest run of recycled
+     *                 steps for GROW); {@link #append} reports when they run out
+     */
+    public RecycledCache(int k, int capacity, int poolKernel, GqaAggregation aggregation, Update update, int kvHeads) {
+        if (k <= 0 || capacity < k) {
+            throw new IllegalArgumentException("budget K must be positive and capacity >= K (K=" + k + ", capacity=" + capacity + ")");
         }
         this.k = k;
+        this.capacity = capacity;
         this.poolKernel = poolKernel;
         this.aggregation = aggregation;
         this.update = update;
         this.kvHeads = kvHeads;
-        this.selected = new int[kvHeads][0];
-        this.selectedScores = new float[kvHeads][0];
-        this.evicted = new boolean[kvHeads][0];
-        this.live = new int[kvHeads];
+        this.slotPosition = new int[kvHeads][capacity];
+    }
+
+    public RecycledCache(int k, int poolKernel, GqaAggregation aggregation, Update update, int kvHeads) {
+        this(k, update == Update.EVICT ? k : k + 4096, poolKernel, aggregation, update, kvHeads);
     }
 
     /**
      * Rebuilds Cp from a full step's attention probabilities [queryHeads][positions]
-     * (positions 0..n-1, the current token included).
+     * (positions 0..n-1, the current token included). Returns the slot contents,
+     * head-major ({@code kvHeads} blocks of {@link #size()} positions), for copying the
+     * rows into the compact cache.
      */
-    public void refresh(float[][] headProbabilities) {
+    public int[] refresh(float[][] headProbabilities) {
         float[][] perKv = aggregation.aggregate(headProbabilities, kvHeads);
+        int n = perKv[0].length;
+        live = Math.min(k, n);
+        generated = 0;
+        int[] rows = new int[kvHeads * live];
         for (int h = 0; h < kvHeads; h++) {
             float[] pooled = ScoreSelection.maxPool(perKv[h], poolKernel);
-            int[] top = ScoreSelection.topK(pooled, k);
-            selected[h] = top;
-            selectedScores[h] = new float[top.length];
-            for (int i = 0; i < top.length; i++) {
-                selectedScores[h][i] = pooled[top[i]];
-            }
-            evicted[h] = new boolean[top.length];
-            live[h] = top.length;
+            int[] byScore = ScoreSelection.topKByScore(pooled, live);
+            System.arraycopy(byScore, 0, slotPosition[h], 0, live);
+            System.arraycopy(byScore, 0, rows, h * live, live);
         }
-        generated.clear();
+        return rows;
     }
 
-    /** A recycled step's own token at {@code position} joins Cp (evicting under v2 when full). */
-    public void append(int position) {
-        if (update == Update.EVICT) {
-            for (int h = 0; h < kvHeads; h++) {
-                if (live[h] + generated.size() >= k && live[h] > 0) {
-                    evictLowest(h);
-                }
-            }
+    /**
+     * A recycled step's own token at {@code position} joins Cp. Returns the slot it goes
+     * to (the same for every head), or -1 when no slot is left (GROW past its capacity, or
+     * every refreshed entry evicted): the caller should do a full step instead.
+     */
+    public int append(int position) {
+        int slot;
+        if (update == Update.EVICT && live + generated >= k && live > 0) {
+            // Slots: refreshed entries [0, live) by descending score, then the generated run.
+            // The lowest-scored refreshed entry (slot live-1) sits just before that run, so the
+            // new token takes its slot and the run stays contiguous without moving any row.
+            live--;
+            slot = live;
+        } else {
+            slot = live + generated;
         }
-        generated.add(position);
+        if (slot >= capacity) {
+            return -1;
+        }
+        for (int h = 0; h < kvHeads; h++) {
+            slotPosition[h][slot] = position;
+        }
+        generated++;
+        return slot;
     }
 
-    private void evictLowest(int h) {
-        int worst = -1;
-        for (int i = 0; i < selected[h].length; i++) {
-            if (!evicted[h][i] && (worst < 0 || selectedScores[h][i] < selectedScores[h][worst])) {
-                worst = i;
-            }
-        }
-        evicted[h][worst] = true;
-        live[h]--;
+    /** Slots in use: rows 0..size()-1 of the compact cache. */
+    public int size() {
+        return live + generated;
     }
 
-    /** The positions KV head {@code h} attends to now, ascending. */
+    /** The position held in slot {@code slot} for KV head {@code h}. */
+    public int position(int h, int slot) {
+        return slotPosition[h][slot];
+    }
+
+    /** The positions KV head {@code h} attends now, ascending. */
     public int[] rows(int h) {
-        int[] out = new int[live[h] + generated.size()];
-        int n = 0;
-        for (int i = 0; i < selected[h].length; i++) {
-            if (!evicted[h][i]) {
-                out[n++] = selected[h][i];
-            }
-        }
-        for (int p : generated) {
-            out[n++] = p;
-        }
+        int[] out = Arrays.copyOf(slotPosition[h], size());
         Arrays.sort(out);
         return out;
     }
 
-    /** Rows per KV head (the same for all heads: K selected + generated, or fewer before the context fills). */
-    public int size(int h) {
-        return live[h] + generated.size();
-    }
-
     public int budget() {
         return k;
+    }
+
+    public int capacity() {
+        return capacity;
     }
 }

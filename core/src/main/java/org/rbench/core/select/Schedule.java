@@ -18,6 +18,14 @@ public interface Schedule {
     default void onFullStep(int layer, float[] meanQuery) {
     }
 
+    /**
+     * Whether {@code step} may be a full step that depends on the query (a check step of a
+     * similarity schedule): only then must the engine compute the query before planning.
+     */
+    default boolean isFullStepCandidate(int step) {
+        return false;
+    }
+
     /** Whether the schedule needs query vectors (the engine computes them only then). */
     default boolean needsQueries() {
         return false;

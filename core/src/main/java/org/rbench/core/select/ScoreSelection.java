@@ -57,17 +57,27 @@ public final class ScoreSelection {
             Arrays.setAll(all, i -> i);
             return all;
         }
+        int[] out = topKByScore(scores, k);
+        Arrays.sort(out);
+        return out;
+    }
+
+    /**
+     * The positions of the k highest scores, highest first (ties: earlier position first).
+     */
+    public static int[] topKByScore(float[] scores, int k) {
+        int n = scores.length;
+        int m = Math.min(k, n);
         Integer[] order = new Integer[n];
         Arrays.setAll(order, i -> i);
         Arrays.sort(order, (a, b) -> {
             int c = Float.compare(scores[b], scores[a]);
             return c != 0 ? c : Integer.compare(a, b);
         });
-        int[] out = new int[k];
-        for (int i = 0; i < k; i++) {
+        int[] out = new int[m];
+        for (int i = 0; i < m; i++) {
             out[i] = order[i];
         }
-        Arrays.sort(out);
         return out;
     }
 

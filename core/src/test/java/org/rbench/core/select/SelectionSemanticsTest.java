@@ -81,7 +81,22 @@ class SelectionSemanticsTest {
         assertArrayEquals(new int[] {0, 2, 4}, cp.rows(0), "position 3 (0.2) evicted for token 4");
         cp.append(5);
         assertArrayEquals(new int[] {0, 4, 5}, cp.rows(0), "then position 2 (0.3)");
-        assertEquals(3, cp.size(0));
+        assertEquals(3, cp.size());
+    }
+
+    @Test
+    void slotsHoldRefreshedEntriesByScoreThenTheGeneratedRun() {
+        RecycledCache cp = new RecycledCache(3, 1, GqaAggregation.MAX, RecycledCache.Update.EVICT, 1);
+        int[] rows = cp.refresh(new float[][] {{0.4f, 0.1f, 0.3f, 0.2f}});
+        assertArrayEquals(new int[] {0, 2, 3}, rows, "slot order: descending score");
+        assertEquals(2, cp.append(4), "the lowest-scored slot is reused");
+        assertEquals(1, cp.append(5));
+        assertEquals(0, cp.append(6));
+        assertEquals(-1, cp.append(7), "every refreshed entry evicted: time for a full step");
+        RecycledCache grow = new RecycledCache(2, 3, 1, GqaAggregation.MAX, RecycledCache.Update.GROW, 1);
+        grow.refresh(new float[][] {{0.4f, 0.1f, 0.3f, 0.2f}});
+        assertEquals(2, grow.append(4));
+        assertEquals(-1, grow.append(5), "GROW past its capacity");
     }
 
     @Test

@@ -1,0 +1,152 @@
+package org.rbench.core.recycled;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.rbench.core.attention.AttentionPolicy;
+import org.rbench.core.attention.FullAttention;
+import org.rbench.core.attention.MethodSpec;
+import org.rbench.core.attention.Strategies;
+import org.rbench.core.engine.Decoder;
+import org.rbench.core.engine.Engine;
+import org.rbench.core.engine.EngineOptions;
+import org.rbench.core.engine.PrefillResult;
+import org.rbench.core.model.ModelWeights;
+import org.rbench.core.testing.TestModels;
+import org.rbench.llamacpp.Backend;
+import org.rbench.llamacpp.Backends;
+import org.rbench.llamacpp.GgmlType;
+import org.rbench.llamacpp.LlamaCpp;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Supplier;
+import java.util.stream.IntStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class RecycledAttentionTest {
+    private static final int PROMPT = 40;
+    private static final int STEPS = 12;
+    private static final int[] TOKENS = IntStream.range(0, PROMPT + STEPS).map(i -> (i * 131 + 7) % 512).toArray();
+    private static Backend backend;
+    private static ModelWeights weights;
+
+    @BeforeAll
+    static void open() {
+        LlamaCpp.initialise();
+        backend = Backends.open("cpu", 1);
+        weights = ModelWeights.load(TestModels.preset("tiny-llama", GgmlType.F32), backend);
+    }
+
+    @AfterAll
+    static void close() {
+        weights.close();
+        backend.close();
+    }
+
+    private static EngineOptions exact() {
+        return EngineOptions.defaults(128).withCacheType(GgmlType.F32).withFlashAttention(false).withKvPadding(1);
+    }
+
+    private record Run(List<float[]> logits, AttentionPolicy policy) {
+    }
+
+    private static Run decode(Engine engine, Supplier<AttentionPolicy> make) {
+        engine.reset();
+        AttentionPolicy policy = make.get();
+        PrefillResult p = engine.prefill(Arrays.copyOf(TOKENS, PROMPT), policy.prefillRequest(), false);
+        List<float[]> out = new ArrayList<>();
+        try (Decoder d = engine.decoder(policy, p.statistics())) {
+            for (int s = 0; s < STEPS; s++) {
+                out.add(d.step(TOKENS[PROMPT + s]));
+            }
+        }
+        return new Run(out, policy);
+    }
+
+    private static AttentionPolicy recycled(String spec) {
+        return Strategies.create(spec, weights.hyperParameters(), PROMPT);
+    }
+
+    private static double maxDiff(List<float[]> a, List<float[]> b) {
+        double m = 0;
+        for (int s = 0; s < a.size(); s++) {
+            for (int j = 0; j < a.get(s).length; j++) {
+                m = Math.max(m, Math.abs(a.get(s)[j] - b.get(s)[j]));
+            }
+        }
+        return m;
+    }
+
+    @Test
+    void budgetAtLeastTheContextEqualsFullAttention() {
+        try (Engine e = Engine.open(weights, exact())) {
+            List<float[]> full = decode(e, FullAttention::new).logits();
+            for (String spec : List.of("recycled:k=64,s=5", "recycled:k=64,s=4,version=v1", "recycled-dynamic:k=64,qc=2,threshold=0.5")) {
+                Run r = decode(e, () -> recycled(spec));
+                assertTrue(maxDiff(full, r.logits()) < 1e-4, spec + ": max logit difference " + maxDiff(full, r.logits()));
+                r.policy().close();
+            }
+        }
+    }
+
+    @Test
+    void fixedScheduleDoesFullStepsEverySSteps() {
+        try (Engine e = Engine.open(weights, exact())) {
+            Run r = decode(e, () -> recycled("recycled:k=8,s=5"));
+            RecycledAttention ra = (RecycledAttention) r.policy();
+            int layers = weights.hyperParameters().layers();
+            // Paper steps 1..12 (engine steps 0..11): full at 5 and 10.
+            assertEquals(2L * layers, ra.fullLayerSteps());
+            assertEquals((long) (STEPS - 2) * layers, ra.recycledLayerSteps());
+            // After the full step at paper step 10 (position 49) and recycled steps 11, 12: K=8 rows per head.
+            assertEquals(8, ra.cpRows(0, 0).length);
+            int[] rows = ra.cpRows(0, 0);
+            assertTrue(Arrays.stream(rows).anyMatch(p -> p == PROMPT + STEPS - 1), "the newest token is attended");
+            ra.close();
+        }
+    }
+
+    @Test
+    void smallBudgetChangesTheResultButStaysFinite() {
+        try (Engine e = Engine.open(weights, exact())) {
+            List<float[]> full = decode(e, FullAttention::new).logits();
+            Run r = decode(e, () -> recycled("recycled:k=4,s=50"));
+            assertTrue(maxDiff(full, r.logits()) > 1e-3, "attending 4 of ~50 rows must change the logits");
+            for (float[] l : r.logits()) {
+                for (float x : l) {
+                    assertTrue(Float.isFinite(x));
+                }
+            }
+            r.policy().close();
+        }
+    }
+
+    @Test
+    void dynamicScheduleRecyclesWhenQueriesStaySimilar() {
+        try (Engine e = Engine.open(weights, exact())) {
+            Run never = decode(e, () -> recycled("recycled-dynamic:k=16,qc=3,threshold=-1"));
+            assertEquals(0, ((RecycledAttention) never.policy()).fullLayerSteps(), "similarity > -1 always holds");
+            never.policy().close();
+            Run always = decode(e, () -> recycled("recycled-dynamic:k=16,qc=3,threshold=1"));
+            int layers = weights.hyperParameters().layers();
+            assertEquals(4L * layers, ((RecycledAttention) always.policy()).fullLayerSteps(), "every check step (3,6,9,12) is full");
+            always.policy().close();
+        }
+    }
+
+    @Test
+    void specsAreValidatedWithClearErrors() {
+        assertThrows(IllegalArgumentException.class, () -> Strategies.forSpec(MethodSpec.parse("recycled:k=10,stride=5")));
+        assertThrows(IllegalArgumentException.class, () -> Strategies.forSpec(MethodSpec.parse("recycled:k=-1")));
+        assertThrows(IllegalArgumentException.class, () -> Strategies.forSpec(MethodSpec.parse("recycled:pool=4")));
+        assertThrows(IllegalArgumentException.class, () -> Strategies.forSpec(MethodSpec.parse("recycled:gqa=median")));
+        assertThrows(IllegalArgumentException.class, () -> Strategies.forSpec(MethodSpec.parse("nosuch")));
+        assertThrows(IllegalArgumentException.class, () -> MethodSpec.parse("recycled:k"));
+        assertTrue(Strategies.all().keySet().containsAll(List.of("full", "recycled", "recycled-dynamic")));
+    }
+}
