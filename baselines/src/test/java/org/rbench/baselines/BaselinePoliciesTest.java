@@ -1,0 +1,127 @@
+package org.rbench.baselines;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.rbench.core.attention.AttentionPolicy;
+import org.rbench.core.attention.FullAttention;
+import org.rbench.core.attention.MethodSpec;
+import org.rbench.core.attention.Strategies;
+import org.rbench.core.engine.Decoder;
+import org.rbench.core.engine.Engine;
+import org.rbench.core.engine.EngineOptions;
+import org.rbench.core.engine.PrefillResult;
+import org.rbench.core.model.ModelWeights;
+import org.rbench.gguf.ModelSpec;
+import org.rbench.gguf.RandomModelWriter;
+import org.rbench.llamacpp.Backend;
+import org.rbench.llamacpp.Backends;
+import org.rbench.llamacpp.GgmlType;
+import org.rbench.llamacpp.LlamaCpp;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Supplier;
+import java.util.stream.IntStream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** StreamingLLM and H2O on the engine: equal to full attention when the budget covers the context. */
+class BaselinePoliciesTest {
+    private static final int PROMPT = 40;
+    private static final int STEPS = 10;
+    private static final int[] TOKENS = IntStream.range(0, PROMPT + STEPS).map(i -> (i * 131 + 7) % 512).toArray();
+    @TempDir
+    static Path dir;
+    private static Backend backend;
+    private static ModelWeights weights;
+
+    @BeforeAll
+    static void open() throws Exception {
+        LlamaCpp.initialise();
+        backend = Backends.open("cpu", 1);
+        Path model = dir.resolve("tiny.gguf");
+        RandomModelWriter.write(ModelSpec.preset("tiny-llama", GgmlType.F32), model);
+        weights = ModelWeights.load(model, backend);
+    }
+
+    @AfterAll
+    static void close() {
+        weights.close();
+        backend.close();
+    }
+
+    private record Run(List<float[]> logits, AttentionPolicy policy) {
+    }
+
+    private static Run decode(Engine engine, Supplier<AttentionPolicy> make) {
+        engine.reset();
+        AttentionPolicy policy = make.get();
+        PrefillResult p = engine.prefill(Arrays.copyOf(TOKENS, PROMPT), policy.prefillRequest(), false);
+        List<float[]> out = new ArrayList<>();
+        try (Decoder d = engine.decoder(policy, p.statistics())) {
+            for (int s = 0; s < STEPS; s++) {
+                out.add(d.step(TOKENS[PROMPT + s]));
+            }
+        }
+        return new Run(out, policy);
+    }
+
+    private static double maxDiff(List<float[]> a, List<float[]> b) {
+        double m = 0;
+        for (int s = 0; s < a.size(); s++) {
+            for (int j = 0; j < a.get(s).length; j++) {
+                m = Math.max(m, Math.abs(a.get(s)[j] - b.get(s)[j]));
+            }
+        }
+        return m;
+    }
+
+    private static AttentionPolicy make(String spec) {
+        return Strategies.create(spec, weights.hyperParameters(), PROMPT);
+    }
+
+    private static EngineOptions exact() {
+        return EngineOptions.defaults(128).withCacheType(GgmlType.F32).withFlashAttention(false).withKvPadding(1);
+    }
+
+    @Test
+    void budgetsCoveringTheContextEqualFullAttention() {
+        try (Engine e = Engine.open(weights, exact())) {
+            List<float[]> full = decode(e, FullAttention::new).logits();
+            for (String spec : List.of("streamingllm:sink=4,window=60", "h2o:heavy=32,recent=32", "h2o:k=64,gqa=max")) {
+                double d = maxDiff(full, decode(e, () -> make(spec)).logits());
+                assertTrue(d < 1e-4, spec + ": max logit difference " + d);
+            }
+        }
+    }
+
+    @Test
+    void smallBudgetsAttendOnlyTheirRows() {
+        try (Engine e = Engine.open(weights, exact())) {
+            List<float[]> full = decode(e, FullAttention::new).logits();
+            assertTrue(maxDiff(full, decode(e, () -> make("streamingllm:sink=4,window=8")).logits()) > 1e-3);
+            Run h2o = decode(e, () -> make("h2o:heavy=6,recent=6"));
+            assertTrue(maxDiff(full, h2o.logits()) > 1e-3);
+            int[] kept = ((H2o) h2o.policy()).kept(0, 0);
+            assertTrue(kept.length == 12, "kept " + Arrays.toString(kept));
+            int last = PROMPT + STEPS - 1;
+            assertArrayEquals(IntStream.rangeClosed(last - 5, last).toArray(), Arrays.copyOfRange(kept, 6, 12),
+                    "the 6 newest are kept");
+        }
+    }
+
+    @Test
+    void specsAreValidated() {
+        assertThrows(IllegalArgumentException.class, () -> Strategies.forSpec(MethodSpec.parse("streamingllm:sink=4,window=10,k=20")));
+        assertThrows(IllegalArgumentException.class, () -> Strategies.forSpec(MethodSpec.parse("streamingllm:positions=cache")));
+        assertThrows(IllegalArgumentException.class, () -> Strategies.forSpec(MethodSpec.parse("h2o:heavy=-1,recent=2")));
+        assertThrows(IllegalArgumentException.class, () -> Strategies.forSpec(MethodSpec.parse("h2o:hevy=2")));
+        assertTrue(Strategies.all().keySet().containsAll(List.of("full", "recycled", "recycled-dynamic", "streamingllm", "h2o")));
+    }
+}
