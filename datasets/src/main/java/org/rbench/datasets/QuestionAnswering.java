@@ -67,7 +67,7 @@ final class QuestionAnswering implements SizedTask {
                 context.append("\n\n");
             }
             context.append(Templates.fill(Templates.QA_DOCUMENT,
-                    Map.of("i", Integer.toString(i + 1), "document", documents.get(chosen.get(i)))));
+                    Map.of("i", Integer.toString(i + 1), "text", documents.get(chosen.get(i)))));
         }
         String userMessage = Templates.fill(Templates.QA, Map.of("context", context.toString(), "query", question.query()));
         return new Prompt(userMessage, Templates.QA_ANSWER_PREFIX, question.answers());

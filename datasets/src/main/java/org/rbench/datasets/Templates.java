@@ -49,7 +49,7 @@ public final class Templates {
                     + "other words.\n\nQuestion: {query}";
     public static final String QA_ANSWER_PREFIX = " Answer:";
     /** One document of the qa context; documents are joined by blank lines. */
-    public static final String QA_DOCUMENT = "Document {i}:\n{document}";
+    public static final String QA_DOCUMENT = "Document {i}:\n{text}";
 
     private Templates() {
     }
