@@ -26,7 +26,7 @@ import java.util.SplittableRandom;
  * values.
  *
  * <p>Cost: see {@link PromptSizer}. Per (task, target length, seed) the generator
- * calibrates the haystack size once (about 4 to 6 tokenizer calls) and then needs about one
+ * calibrates the haystack size once (about 5 to 7 tokenizer calls) and then needs about one
  * call per sample; {@link #tokenizerCalls()} reports the total.
  */
 public final class RulerGenerator {
