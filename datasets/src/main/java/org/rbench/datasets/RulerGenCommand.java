@@ -18,7 +18,8 @@ import java.util.function.Function;
  *
  * <pre>
  * ruler-gen --out DIR [--tasks all|a,b,...] [--lengths 4096,8K,...] [--samples N] [--seed S]
- *           [--chat] [--squad FILE] [--hotpotqa FILE] [--sources DIR] [--token-ids] [--tokenizer FILE]
+ *           [--chat] [--squad FILE] [--hotpotqa FILE] [--sources DIR] [--token-ids] [--full-counts]
+ *           [--tokenizer FILE]
  * </pre>
  * Defaults are the reference's: all tasks, 4K/8K/16K/32K, 500 samples, seed 42. Output:
  * {@code DIR/<length>/<task>.jsonl} (and {@code <task>.ids.jsonl} with {@code --token-ids}),
@@ -40,6 +41,9 @@ public final class RulerGenCommand {
               --hotpotqa FILE        HotpotQA dev distractor JSON for qa_2 (else qa_2 is skipped)
               --sources DIR          installed haystack sources (default $RBENCH_DATA or <repo>/.cache/datasets)
               --token-ids            also write token ids (<task>.ids.jsonl) for training
+              --full-counts          count every prompt in one tokenizer call; by default long
+                                     prompts are counted piecewise with cached pieces (exact
+                                     for llama-bpe/llama-spm, checked, much faster)
               --tokenizer FILE       vocabulary to size prompts with
             """.formatted(String.join(",", java.util.Arrays.stream(RulerTask.values()).map(RulerTask::id).toList()));
 
@@ -48,7 +52,7 @@ public final class RulerGenCommand {
 
     /** Parsed arguments. */
     record Options(List<RulerTask> tasks, List<Integer> lengths, int samples, long seed, Path out, boolean chat,
-                   Path squad, Path hotpotQa, Path sources, boolean tokenIds, Path tokenizer) {
+                   Path squad, Path hotpotQa, Path sources, boolean tokenIds, Path tokenizer, boolean fullCounts) {
     }
 
     /** Bad arguments: exit status 2 with the usage. */
@@ -121,6 +125,7 @@ public final class RulerGenCommand {
         Path out = null;
         boolean chat = false;
         boolean tokenIds = false;
+        boolean fullCounts = false;
         Path squad = null;
         Path hotpotQa = null;
         Path sources = null;
@@ -130,6 +135,7 @@ public final class RulerGenCommand {
             switch (arg) {
                 case "--chat" -> chat = true;
                 case "--token-ids" -> tokenIds = true;
+                case "--full-counts" -> fullCounts = true;
                 case "--tasks", "--lengths", "--samples", "--seed", "--out", "--squad", "--hotpotqa", "--sources",
                      "--tokenizer" -> {
                     if (i + 1 >= args.length || args[i + 1].startsWith("--")) {
@@ -155,7 +161,8 @@ public final class RulerGenCommand {
         if (out == null) {
             throw new UsageException("--out DIR is required");
         }
-        return new Options(tasks, lengths, samples, seed, out, chat, squad, hotpotQa, sources, tokenIds, tokenizer);
+        return new Options(tasks, lengths, samples, seed, out, chat, squad, hotpotQa, sources, tokenIds, tokenizer,
+                fullCounts);
     }
 
     /** "4096,8K,128k" -> [4096, 8192, 131072]. */
@@ -217,7 +224,7 @@ public final class RulerGenCommand {
         Sources sources = Sources.locate(options.sources());
         checkSources(options.tasks(), sources);
         RulerGenerator generator = RulerGenerator.builder(tokenizer).chat(chat).sources(sources)
-                .squad(options.squad()).hotpotQa(options.hotpotQa()).build();
+                .squad(options.squad()).hotpotQa(options.hotpotQa()).pieceCounting(!options.fullCounts()).build();
 
         List<String> summary = new ArrayList<>();
         summary.add("# ruler-gen tokenizer=" + tokenizer.name() + " seed=" + options.seed() + " samples="
@@ -247,7 +254,12 @@ public final class RulerGenCommand {
             }
         }
         writeSummary(options.out().resolve("summary.tsv"), summary);
-        out.println("wrote " + options.out().toAbsolutePath() + " (" + generator.tokenizerCalls() + " tokenizer calls)");
+        String counting = generator.pieceCounter()
+                .map(p -> p.active() ? ", piecewise counts: " + p.pieceCounts() + " pieces and " + p.fullCounts()
+                        + " full counts tokenized" : ", piecewise counting off (" + p.mismatches() + " mismatches)")
+                .orElse(", full counts");
+        out.println("wrote " + options.out().toAbsolutePath() + " (" + generator.tokenizerCalls() + " prompts counted"
+                + counting + ")");
         return 0;
     }
 

@@ -26,12 +26,15 @@ import java.util.SplittableRandom;
  * values.
  *
  * <p>Cost: see {@link PromptSizer}. Per (task, target length, seed) the generator
- * calibrates the haystack size once (about 5 to 7 tokenizer calls) and then needs about one
- * call per sample; {@link #tokenizerCalls()} reports the total.
+ * calibrates the haystack size once (about 5 to 7 prompt counts) and then needs about one
+ * count per sample; {@link #tokenizerCalls()} reports the total. With
+ * {@link Builder#pieceCounting} a count of a long prompt mostly reuses cached piece counts.
  */
 public final class RulerGenerator {
 
     private final Tokenizer tokenizer;
+    /** What prompts are sized with: the tokenizer, or a piecewise counter over it. */
+    private final Tokenizer counter;
     private final ChatFormatter chat;
     private final Sources sources;
     private WordLists wordLists;
@@ -42,7 +45,8 @@ public final class RulerGenerator {
     private final Map<PlanKey, Plan> plans = new HashMap<>();
     private final Map<Long, VariableTracking.Example> vtExamples = new HashMap<>();
     private final Map<Long, List<String>> cwePools = new HashMap<>();
-    private long calibrationCalls;
+    /** Prompt counts not held by a current plan: vt's example, and plans dropped after a piecewise-count mismatch. */
+    private long otherCalls;
 
     private record PlanKey(RulerTask task, int targetLength, long seed) {
     }
@@ -52,6 +56,7 @@ public final class RulerGenerator {
 
     private RulerGenerator(Builder builder) {
         this.tokenizer = Objects.requireNonNull(builder.tokenizer, "tokenizer");
+        this.counter = builder.pieceCounting ? new PieceCountingTokenizer(tokenizer) : tokenizer;
         this.chat = builder.chat;
         this.sources = builder.sources;
         this.wordLists = builder.wordLists;
@@ -79,6 +84,7 @@ public final class RulerGenerator {
         private EssayHaystack essay;
         private Path squad;
         private Path hotpotQa;
+        private boolean pieceCounting;
 
         private Builder(Tokenizer tokenizer) {
             this.tokenizer = tokenizer;
@@ -120,6 +126,16 @@ public final class RulerGenerator {
             return this;
         }
 
+        /**
+         * Counts long prompts piecewise with cached piece counts ({@link PieceCountingTokenizer}):
+         * much faster with a slow native tokenizer, exact where the tokenizer is additive at
+         * spaces (checked; on a difference {@link #generateAll} redoes the samples with full counts).
+         */
+        public Builder pieceCounting(boolean on) {
+            this.pieceCounting = on;
+            return this;
+        }
+
         public RulerGenerator build() {
             return new RulerGenerator(this);
         }
@@ -127,6 +143,11 @@ public final class RulerGenerator {
 
     public Tokenizer tokenizer() {
         return tokenizer;
+    }
+
+    /** The piecewise counter when {@link Builder#pieceCounting} is on. */
+    public Optional<PieceCountingTokenizer> pieceCounter() {
+        return counter instanceof PieceCountingTokenizer pieces ? Optional.of(pieces) : Optional.empty();
     }
 
     /**
@@ -152,21 +173,37 @@ public final class RulerGenerator {
                 targetLength);
     }
 
-    /** Samples 0 to count - 1. */
-    public List<Sample> generateAll(RulerTask task, int targetLength, int count, long seed) {
+    /**
+     * Samples 0 to count - 1. With piecewise counting, if a check finds a piecewise count
+     * that differs from the full count, the samples are generated again with full counts.
+     */
+    public synchronized List<Sample> generateAll(RulerTask task, int targetLength, int count, long seed) {
         if (count < 0) {
             throw new IllegalArgumentException("the number of samples must not be negative: " + count);
         }
+        long mismatchesBefore = mismatches();
         List<Sample> samples = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
             samples.add(generate(task, targetLength, i, seed));
         }
+        if (mismatches() > mismatchesBefore) {
+            Plan stale = plans.remove(new PlanKey(task, targetLength, seed)); // calibrated with piecewise counts
+            otherCalls += stale == null ? 0 : stale.sizer().tokenizerCalls();
+            samples.clear();
+            for (int i = 0; i < count; i++) {
+                samples.add(generate(task, targetLength, i, seed));
+            }
+        }
         return samples;
     }
 
-    /** Full-prompt tokenizer calls made so far (calibrations and samples). */
+    private long mismatches() {
+        return counter instanceof PieceCountingTokenizer pieces ? pieces.mismatches() : 0;
+    }
+
+    /** Prompts counted so far (calibrations and samples), each a full tokenizer call unless counted piecewise. */
     public synchronized long tokenizerCalls() {
-        long calls = calibrationCalls;
+        long calls = otherCalls;
         for (Plan plan : plans.values()) {
             calls += plan.sizer().tokenizerCalls();
         }
@@ -206,7 +243,7 @@ public final class RulerGenerator {
             if (skip.isPresent()) {
                 throw new TaskSkippedException(task, skip.get());
             }
-            PromptSizer sizer = new PromptSizer(tokenizer, chat, task.id(), targetLength, task.tokensToGenerate());
+            PromptSizer sizer = new PromptSizer(counter, chat, task.id(), targetLength, task.tokensToGenerate());
             SizedTask sized = sizedTask(task, targetLength, seed);
             int units = sizer.calibrate(sized, 0, sampleSeed(task, targetLength, 0, seed));
             plan = new Plan(sized, sizer, units);
@@ -233,7 +270,7 @@ public final class RulerGenerator {
         return vtExamples.computeIfAbsent(seed, s -> {
             CountingTokenizer counting = new CountingTokenizer(tokenizer);
             VariableTracking.Example example = VariableTracking.calibrateExample(counting, Draws.mix(s, Draws.nameCode("vt-example")));
-            calibrationCalls += counting.calls;
+            otherCalls += counting.calls;
             return example;
         });
     }

@@ -9,6 +9,7 @@
  *         .sources(Sources.locate(null))            // --sources DIR, $RBENCH_DATA or <repo>/.cache/datasets
  *         .chat(ChatFormatter.IDENTITY)             // or the model's chat template
  *         .squad(squadJson).hotpotQa(hotpotJson)    // optional; without them qa_1 / qa_2 are skipped
+ *         .pieceCounting(true)                      // cached piece counts: fast with a native tokenizer
  *         .build();
  * for (RulerTask task : RulerTask.parseList("all")) {
  *     if (generator.skipReason(task).isPresent()) { continue; }   // report as skipped, never as zero
@@ -33,7 +34,8 @@
  *   <li>{@link org.rbench.datasets.Templates}: templates and answer prefixes, verbatim.</li>
  *   <li>One generator per task family: {@code Niah}, {@code VariableTracking},
  *       {@code CommonWords}, {@code FrequentWords}, {@code QuestionAnswering}; sized by
- *       {@code PromptSizer} (its comment gives the tokenizer cost model).</li>
+ *       {@code PromptSizer} (its comment gives the tokenizer cost model), counting with
+ *       {@link org.rbench.datasets.PieceCountingTokenizer} when piecewise counting is on.</li>
  *   <li>{@link org.rbench.datasets.Sources}, {@link org.rbench.datasets.EssayHaystack},
  *       {@link org.rbench.datasets.WordLists}, {@link org.rbench.datasets.QaDataset}: inputs.</li>
  *   <li>{@link org.rbench.datasets.PerplexityTexts}: long texts cut into N-token documents.</li>

@@ -169,6 +169,18 @@ class RulerGenCommandTest {
     }
 
     @Test
+    void promptsAreCountedPiecewiseUnlessFullCountsAreAsked(@TempDir Path dir) throws IOException {
+        String[] args = {"--tasks", "niah_single_2", "--lengths", "16K", "--samples", "3", "--sources", sources()};
+        assertEquals(0, run(ApproximateTokenizer.spmLike(), concat(args, "--out", dir.resolve("a").toString())), err());
+        assertTrue(outBytes.toString(StandardCharsets.UTF_8).contains("piecewise counts: "));
+        outBytes.reset();
+        assertEquals(0, run(ApproximateTokenizer.spmLike(), concat(args, "--full-counts", "--out", dir.resolve("b").toString())), err());
+        assertTrue(outBytes.toString(StandardCharsets.UTF_8).contains(", full counts)"));
+        assertArrayEquals(Files.readAllBytes(dir.resolve("a/16384/niah_single_2.jsonl")),
+                Files.readAllBytes(dir.resolve("b/16384/niah_single_2.jsonl")));
+    }
+
+    @Test
     void lengthsAcceptAKSuffix() {
         assertEquals(List.of(4096, 8192, 131072, 5000), RulerGenCommand.parseLengths("4K, 8k,128K,5000"));
     }
