@@ -11,7 +11,7 @@ import java.util.Map;
  * prompt, measured here: llama-bpe about 25 ms, llama-spm 150 to 190 ms), and sizing needs
  * about one count per sample. Samples of a task share almost all of their haystack, so most
  * pieces are cached: 100 samples of the 11 offline tasks at 32K took 25 s (llama-bpe) and
- * 30 s (llama-spm) instead of 62 s and 141 s with full counts.
+ * 22-30 s (llama-spm) instead of 47 s and 100-141 s with full counts.
  *
  * <p>How: a long text is cut at single spaces chosen by content (after a word whose hash
  * hits, at least {@value #MIN_PIECE} characters apart; or after {@value #MAX_PIECE}
