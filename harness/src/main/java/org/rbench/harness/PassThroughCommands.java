@@ -2,6 +2,8 @@ package org.rbench.harness;
 
 import org.rbench.analysis.CompareCommand;
 import org.rbench.analysis.ReportCommand;
+import org.rbench.datasets.LlamaTokenizer;
+import org.rbench.datasets.RulerGenCommand;
 import org.rbench.harness.results.ResultsMerge;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -41,6 +43,30 @@ final class PassThroughCommands {
         @Override
         public Integer call() {
             return CompareCommand.run(args.toArray(String[]::new), System.out, System.err);
+        }
+    }
+
+    @Command(name = "ruler-gen", description = "Generate RULER samples (JSONL, optional token ids) with a model's vocabulary."
+            + "%nUsage: rbench ruler-gen --tokenizer FILE|llama-bpe|llama-spm|qwen2 --out DIR [--tasks all|a,b]"
+            + " [--lengths 4K,8K] [--samples N] [--seed S] [--chat] [--squad FILE] [--hotpotqa FILE] [--sources DIR]"
+            + " [--token-ids] [--full-counts]")
+    static final class RulerGen implements Callable<Integer> {
+        @Unmatched
+        List<String> args = new ArrayList<>();
+
+        @Override
+        public Integer call() {
+            DatasetSources.ensureInstalled();
+            List<String> resolved = new ArrayList<>(args);
+            for (int i = 0; i < resolved.size(); i++) {
+                String a = resolved.get(i);
+                if (a.equals("--tokenizer") && i + 1 < resolved.size()) {
+                    resolved.set(i + 1, BundledVocabularies.resolve(Path.of(resolved.get(i + 1))).toString());
+                } else if (a.startsWith("--tokenizer=")) {
+                    resolved.set(i, "--tokenizer=" + BundledVocabularies.resolve(Path.of(a.substring(12))));
+                }
+            }
+            return RulerGenCommand.run(resolved.toArray(String[]::new), LlamaTokenizer::open, System.out, System.err);
         }
     }
 

@@ -71,4 +71,26 @@ class CliTest {
         assertEquals(1, worse.code, "a regression fails the nightly gate");
         assertEquals(2, run("compare").code);
     }
+
+    @Test
+    void rulerGenWithABundledVocabularyIsDeterministic(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        String[] common = {"--tokenizer", "llama-bpe", "--tasks", "vt,fwe", "--lengths", "4K", "--samples", "2", "--seed", "3"};
+        Result a = run(concat(new String[] {"ruler-gen", "--out", dir.resolve("a").toString()}, common));
+        assertEquals(0, a.code, a.err);
+        Result b = run(concat(new String[] {"ruler-gen", "--out", dir.resolve("b").toString()}, common));
+        assertEquals(0, b.code, b.err);
+        java.nio.file.Path fa = dir.resolve("a/4096/vt.jsonl"), fb = dir.resolve("b/4096/vt.jsonl");
+        assertTrue(java.nio.file.Files.size(fa) > 1000);
+        assertEquals(-1L, java.nio.file.Files.mismatch(fa, fb), "same seed, same bytes");
+        Result bad = run("ruler-gen", "--tokenizer", "llama-bpe", "--tasks", "niah_single_9", "--lengths", "4K",
+                "--out", dir.resolve("c").toString());
+        assertEquals(2, bad.code);
+        assertTrue(bad.err.contains("niah_single_9"), bad.err);
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
 }
