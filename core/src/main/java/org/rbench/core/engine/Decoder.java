@@ -10,6 +10,8 @@ import org.rbench.core.attention.QueryVectors;
 import org.rbench.core.model.HyperParameters;
 import org.rbench.llamacpp.Tensor;
 
+import java.util.List;
+
 /**
  * One decoding run: feeds one token per {@link #step}, asks the policy for each layer's
  * plan, computes the step on the device, returns the logits and records the step's
@@ -21,6 +23,10 @@ public final class Decoder implements AutoCloseable {
     private final HyperParameters hp;
     private final StepTimings timings = new StepTimings();
     private int step;
+    /** The last single-graph step, kept for reuse by a next step of the same shape. */
+    private TransformerGraph cached;
+    private StepGraph cachedGraph;
+    private List<Object> cachedSignature;
 
     Decoder(Engine engine, AttentionPolicy policy, PrefillStatistics prefill) {
         this.engine = engine;
@@ -60,12 +66,25 @@ public final class Decoder implements AutoCloseable {
                 plans[l] = checked(policy.plan(new LayerStep(l, step, position, null)), l, position);
             }
             TransformerGraph pass = pass(token, position, plans, 0, layers);
-            try (StepGraph g = pass.build()) {
+            List<Object> signature = pass.signature();
+            if (cached != null && signature.equals(cachedSignature) && engine.stillAllocated(cachedGraph)) {
+                // Same shape as the last step: only inputs change, so skip building and allocating.
+                cached.tokens = pass.tokens;
+                cached.start = pass.start;
+                cached.plans = pass.plans;
+                pass = cached;
+                compute += engine.computeAgain(cachedGraph);
+            } else {
+                releaseCachedGraph();
+                StepGraph g = pass.build();
                 compute += engine.run(g);
-                logits = pass.logitsTensor.getFloats();
-                for (int l = 0; l < layers; l++) {
-                    observed[l] = observation(pass, plans[l], l, position);
-                }
+                cached = pass;
+                cachedGraph = g;
+                cachedSignature = signature;
+            }
+            logits = pass.logitsTensor.getFloats();
+            for (int l = 0; l < layers; l++) {
+                observed[l] = observation(pass, plans[l], l, position);
             }
         } else {
             logits = null;
@@ -176,8 +195,18 @@ public final class Decoder implements AutoCloseable {
         return plan;
     }
 
+    private void releaseCachedGraph() {
+        if (cachedGraph != null) {
+            cachedGraph.close();
+            cachedGraph = null;
+            cached = null;
+            cachedSignature = null;
+        }
+    }
+
     @Override
     public void close() {
+        releaseCachedGraph();
         policy.close();
     }
 }

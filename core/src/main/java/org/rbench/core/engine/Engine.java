@@ -41,6 +41,7 @@ public final class Engine implements AutoCloseable, AttentionContext {
     private final BackendBuffer stateBuffer;
     private final Tensor hiddenState;
     private long lastComputeNanos;
+    private long allocations;
 
     private Engine(ModelWeights weights, EngineOptions options) {
         this.weights = weights;
@@ -257,6 +258,21 @@ public final class Engine implements AutoCloseable, AttentionContext {
     /** Allocates, fills inputs and computes a built graph; returns the compute nanoseconds. */
     long run(StepGraph g) {
         allocator.allocate(g.graph);
+        allocations++;
+        g.allocation = allocations;
+        return computeAgain(g);
+    }
+
+    /**
+     * Whether a graph computed before still owns its intermediate memory: true until
+     * another graph is allocated (the allocator's one buffer is reused by each).
+     */
+    boolean stillAllocated(StepGraph g) {
+        return g.allocation == allocations;
+    }
+
+    /** Refills the inputs of an allocated graph and computes it. */
+    long computeAgain(StepGraph g) {
         g.fillInputs();
         long t0 = System.nanoTime();
         backend.compute(g.graph);

@@ -125,14 +125,10 @@ final class TransformerGraph {
         columnSumTensors = new Tensor[layers];
         attendedRows = new int[layers];
 
-        int[] pos = new int[n];
-        int[] rows = new int[n];
-        for (int i = 0; i < n; i++) {
-            pos[i] = start + i;
-            rows[i] = start + i;
-        }
-        positions = g.input("positions", GgmlType.I32, t -> t.setInts(pos), n);
-        writeRows = g.input("cache_rows", GgmlType.I32, t -> t.setIndices(rows, cache.capacity()), n);
+        // Inputs read this object's current tokens, start and plans when filled, so that a
+        // graph of the same shape can be computed again for the next step (see Decoder).
+        positions = g.input("positions", GgmlType.I32, t -> t.setInts(consecutive()), n);
+        writeRows = g.input("cache_rows", GgmlType.I32, t -> t.setIndices(consecutive(), cache.capacity()), n);
         keyRows = keyRowsFor(start + n);
         boolean needMask = n > 1 || keyRows > start + n;
         mask = needMask ? causalMask(n, keyRows) : null;
@@ -140,8 +136,7 @@ final class TransformerGraph {
         Tensor x;
         if (fromLayer == 0) {
             int vocab = hp.vocabSize();
-            int[] ids = tokens.clone();
-            Tensor tokenIds = g.input("tokens", GgmlType.I32, t -> t.setIndices(ids, vocab), n);
+            Tensor tokenIds = g.input("tokens", GgmlType.I32, t -> t.setIndices(tokens, vocab), n);
             x = ctx.getRows(weights.tokenEmbedding(), tokenIds);
         } else {
             x = hiddenState;
@@ -168,6 +163,57 @@ final class TransformerGraph {
             g.expand(logitsTensor);
         }
         return g;
+    }
+
+    /** Positions start, start + 1, ... of the batch (RoPE positions and cache rows). */
+    private int[] consecutive() {
+        int[] p = new int[batch()];
+        for (int i = 0; i < p.length; i++) {
+            p[i] = start + i;
+        }
+        return p;
+    }
+
+    /**
+     * What determines the shape of this pass's graph: two passes with equal signatures
+     * differ only in input values. Gathered host rows and a compact cache's write row
+     * are inputs; range bounds are views, so they are part of the shape.
+     */
+    java.util.List<Object> signature() {
+        java.util.List<Object> sig = new java.util.ArrayList<>();
+        sig.add(batch());
+        sig.add(keyRowsFor(start + batch()));
+        sig.add(fromLayer);
+        sig.add(toLayer);
+        sig.add(logits);
+        sig.add(queryOnly);
+        sig.add(windowFrom);
+        sig.add(columnSums);
+        sig.add(lastQuery);
+        if (plans != null) {
+            for (int l = fromLayer; l < toLayer; l++) {
+                AttentionPlan p = plans[l];
+                java.util.List<Object> part = new java.util.ArrayList<>(java.util.List.of(p.getClass(), p.probabilities(), p.query()));
+                switch (p) {
+                    case AttentionPlan.Full f -> {
+                    }
+                    case AttentionPlan.Gather ga -> {
+                        part.add(ga.rowsPerHead());
+                        part.add(ga.deviceRows() == null ? "host" : ga.deviceRows()); // identity
+                    }
+                    case AttentionPlan.Compact c -> {
+                        part.add(c.cache()); // identity
+                        part.add(c.rows());
+                    }
+                    case AttentionPlan.Ranges r -> {
+                        part.add(java.util.Arrays.toString(r.starts()));
+                        part.add(java.util.Arrays.toString(r.ends()));
+                    }
+                }
+                sig.add(part);
+            }
+        }
+        return sig;
     }
 
     private Tensor norm(Tensor x, Tensor weight) {
@@ -258,18 +304,17 @@ final class TransformerGraph {
                 if (gather.deviceRows() != null) {
                     indices = gather.deviceRows().tensor();
                 } else {
-                    int[] rows = gather.rows();
-                    int bound = start + 1;
-                    indices = g.input("gather_rows_" + l, GgmlType.I32, t -> t.setIndices(rows, bound),
+                    indices = g.input("gather_rows_" + l, GgmlType.I32,
+                            t -> t.setIndices(((AttentionPlan.Gather) plans[l]).rows(), start + 1),
                             gather.rowsPerHead(), hp.kvHeads());
                 }
                 keys = ctx.getRows(kWritten, indices);
                 values = ctx.getRows(vWritten, indices);
             }
             case AttentionPlan.Compact compact -> {
-                int row = compact.newTokenRow();
                 int bound = compact.cache().capacity();
-                Tensor target = g.input("compact_row_" + l, GgmlType.I32, t -> t.setIndices(new int[] {row}, bound), 1);
+                Tensor target = g.input("compact_row_" + l, GgmlType.I32,
+                        t -> t.setIndices(new int[] {((AttentionPlan.Compact) plans[l]).newTokenRow()}, bound), 1);
                 Tensor ck = ctx.setRows(compact.cache().keys(), ctx.permute(k, 0, 2, 1, 3), target);
                 Tensor cv = ctx.setRows(compact.cache().values(), ctx.permute(v, 0, 2, 1, 3), target);
                 g.expand(ck);
@@ -383,8 +428,8 @@ final class TransformerGraph {
     private Tensor causalMask(int n, int rows) {
         boolean half = options.flashAttention();
         GgmlType type = half ? GgmlType.F16 : GgmlType.F32;
-        int first = start;
         return g.input("kq_mask", type, t -> {
+            int first = start;
             try (Arena arena = Arena.ofConfined()) {
                 long elementBytes = half ? 2 : 4;
                 MemorySegment m = arena.allocate((long) rows * n * elementBytes, 8);

@@ -191,6 +191,32 @@ class AttentionPlanTest {
     }
 
     @Test
+    void slidingWindowByGatherEqualsSlidingWindowByRanges() {
+        // Same rows per head every step: the gather graph is reused with new row inputs,
+        // while the range views change shape and are rebuilt; both must agree.
+        int kvHeads = weights.hyperParameters().kvHeads();
+        int window = 8;
+        try (Engine e = Engine.open(weights, exact())) {
+            List<float[]> ranged = decode(e, () -> new Planner("window-ranges", at ->
+                    AttentionPlan.ranges(new int[] {0, at.cachedRows() - window}, new int[] {2, at.cachedRows()})));
+            List<float[]> gathered = decode(e, () -> new Planner("window-gather", at -> {
+                int[] rows = new int[(window + 2) * kvHeads];
+                for (int h = 0; h < kvHeads; h++) {
+                    rows[h * (window + 2)] = 0;
+                    rows[h * (window + 2) + 1] = 1;
+                    for (int i = 0; i < window; i++) {
+                        rows[h * (window + 2) + 2 + i] = at.cachedRows() - window + i;
+                    }
+                }
+                return AttentionPlan.gather(window + 2, rows);
+            }));
+            assertSameLogits(ranged, gathered, 1e-6);
+            List<float[]> full = full(e);
+            assertTrue(Math.abs(full.get(STEPS - 1)[0] - ranged.get(STEPS - 1)[0]) > 1e-6, "a window must differ from full");
+        }
+    }
+
+    @Test
     void compactCacheHoldingEveryRowEqualsFull() {
         int layers = weights.hyperParameters().layers();
         int kvHeads = weights.hyperParameters().kvHeads();

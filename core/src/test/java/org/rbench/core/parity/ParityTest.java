@@ -85,6 +85,6 @@ class ParityTest {
     }
 
     static Stream<GgmlType> otherTypes() {
-        return Stream.of(GgmlType.BF16, GgmlType.Q6_K);
+        return Stream.of(GgmlType.BF16, GgmlType.Q6_K, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q5_K);
     }
 }
