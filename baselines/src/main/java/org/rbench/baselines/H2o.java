@@ -81,9 +81,11 @@ public final class H2o implements AttentionPolicy {
     @Override
     public void observe(LayerObservation o) {
         AttentionProbabilities p = o.probabilities();
+        // Only the gathered rows count: the engine may pad the attended rows with masked ones.
+        int attended = caches[o.layer()].positions(0).length + 1;
         float[][] rows = new float[p.heads()][];
         for (int h = 0; h < p.heads(); h++) {
-            rows[h] = p.row(h, p.queries() - 1);
+            rows[h] = java.util.Arrays.copyOf(p.row(h, p.queries() - 1), attended);
         }
         caches[o.layer()].afterStep(o.position(), rows);
     }

@@ -18,6 +18,25 @@ public sealed interface AttentionPlan {
 
     AttentionPlan withProbabilities();
 
+    /**
+     * KV rows this plan reads per KV head when the newest token is at {@code position}:
+     * the measure of what a strategy saves (reported per step in the results).
+     */
+    default int attendedRows(int position) {
+        return switch (this) {
+            case Full f -> position + 1;
+            case Gather g -> g.rowsPerHead();
+            case Compact c -> c.rows();
+            case Ranges r -> {
+                int n = 0;
+                for (int i = 0; i < r.starts().length; i++) {
+                    n += r.ends()[i] - r.starts()[i];
+                }
+                yield n;
+            }
+        };
+    }
+
     AttentionPlan withQuery();
 
     /** Attend to every cached row [0, position]. */

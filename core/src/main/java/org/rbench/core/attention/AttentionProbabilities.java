@@ -6,6 +6,9 @@ package org.rbench.core.attention;
  * {@code [heads][queries][keys]}. Which cache row a key index means depends on the plan
  * that produced it: for FULL and the prefill it is the cache position; for GATHER,
  * COMPACT and RANGES it is the index into the attended rows, in the order the plan gave.
+ * {@link #keys()} may exceed the attended rows: the engine pads the key count like
+ * llama.cpp (masked rows, probability 0), so cut rows to the rows that exist before
+ * pooling or ranking them.
  */
 public final class AttentionProbabilities {
     private final int heads;

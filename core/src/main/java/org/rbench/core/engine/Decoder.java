@@ -23,6 +23,9 @@ public final class Decoder implements AutoCloseable {
     private final HyperParameters hp;
     private final StepTimings timings = new StepTimings();
     private int step;
+    private long attendedRows;
+    private long layerSteps;
+    private long fullLayerSteps;
     /** The last single-graph step, kept for reuse by a next step of the same shape. */
     private TransformerGraph cached;
     private StepGraph cachedGraph;
@@ -42,6 +45,16 @@ public final class Decoder implements AutoCloseable {
     /** Steps done so far. */
     public int steps() {
         return step;
+    }
+
+    /** Mean KV rows read per layer per step (per KV head), over the steps so far. */
+    public double meanAttendedRows() {
+        return layerSteps == 0 ? 0 : (double) attendedRows / layerSteps;
+    }
+
+    /** Layer-steps that attended the whole cache. */
+    public long fullLayerSteps() {
+        return fullLayerSteps;
     }
 
     public StepTimings timings() {
@@ -105,6 +118,13 @@ public final class Decoder implements AutoCloseable {
                     }
                     observed[l] = observation(layerPass, plans[l], l, position);
                 }
+            }
+        }
+        for (AttentionPlan p : plans) {
+            attendedRows += p.attendedRows(position);
+            layerSteps++;
+            if (p instanceof AttentionPlan.Full) {
+                fullLayerSteps++;
             }
         }
         engine.advance(1);

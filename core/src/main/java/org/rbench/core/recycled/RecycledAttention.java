@@ -80,13 +80,19 @@ public final class RecycledAttention implements AttentionPolicy {
         flushCopies();
     }
 
-    /** Cp from the attention row of the newest query (the last row of {@code probs}). */
+    /**
+     * Cp from the attention row of the newest query (the last row of {@code probs}). The
+     * row is cut to the cache positions that exist (0..query position): the engine may
+     * attend a padded number of rows, and pooling would otherwise spread the newest
+     * token's score onto masked rows past it.
+     */
     private void refresh(int layer, AttentionProbabilities probs) {
         int heads = probs.heads();
         int q = probs.queries() - 1;
+        int valid = probs.firstQueryPosition() + q + 1;
         float[][] rows = new float[heads][];
         for (int h = 0; h < heads; h++) {
-            rows[h] = probs.row(h, q);
+            rows[h] = java.util.Arrays.copyOf(probs.row(h, q), valid);
         }
         int[] slots = cps[layer].refresh(rows);
         pending.add(new AttentionContext.RowCopy(layer, slots, cps[layer].size(), compacts[layer], 0));

@@ -1,0 +1,98 @@
+package org.rbench.harness;
+
+import org.rbench.datasets.RulerTask;
+import org.rbench.harness.results.ResultsFile;
+import org.rbench.harness.run.Models;
+import org.rbench.harness.run.RulerRun;
+import org.rbench.harness.sweep.Shard;
+import org.rbench.harness.sweep.SweepConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/** {@code rbench run CONFIG.yaml}: a sweep, resumable, shardable. */
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = "Run a sweep from a YAML config (models x methods x tasks x lengths x samples) into a results CSV."
+                + " Re-running resumes; Ctrl-C finishes the current row.")
+final class RunCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "CONFIG.yaml")
+    Path config;
+
+    @Option(names = "--shard", paramLabel = "i/N", description = "Run shard i of N (0-based); merge with rbench merge.")
+    String shard;
+
+    @Option(names = "--out", paramLabel = "FILE", description = "Results CSV (default: the config's 'out').")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        SweepConfig c = SweepConfig.load(config);
+        Shard s = shard == null ? Shard.ALL : Shard.parse(shard);
+        Path target = out != null ? out : c.out();
+        if (s.count() > 1 && out == null) {
+            String name = target.getFileName().toString().replaceFirst("\\.csv$", "");
+            target = target.resolveSibling(name + ".shard-" + s.index() + "-of-" + s.count() + ".csv");
+        }
+        return runRuler(c, s, target);
+    }
+
+    static int runRuler(SweepConfig c, Shard shard, Path target) throws Exception {
+        if (!c.kind().equals("ruler")) {
+            throw new IllegalArgumentException("kind '" + c.kind() + "' sweeps are not available yet; use kind: ruler"
+                    + " (perplexity and pure-latency sweeps are open work of the harness issue)");
+        }
+        List<RulerTask> tasks = RulerTask.parseList(String.join(",", c.tasks()));
+        List<Path> models = new ArrayList<>();
+        for (String m : c.models()) {
+            models.add(Models.resolve(m, System.err).path());
+        }
+        DatasetSources.ensureInstalled();
+        String runId = c.name() + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        RulerRun.Plan plan = new RulerRun.Plan(runId, models, c.methods(), tasks, c.lengths(), c.samples(), c.seed(),
+                c.backend(), c.threads(), c.maxTokens(), shard);
+        AtomicBoolean stop = new AtomicBoolean();
+        RulerRun run = new RulerRun(plan, System.err, stop);
+        Path parent = target.toAbsolutePath().getParent();
+        if (parent != null && Files.exists(parent) && !Files.isWritable(parent)) {
+            throw new java.io.IOException("cannot write results into " + parent);
+        }
+        CountDownLatch finished = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            // Ctrl-C: let the current row finish and the file close, then exit.
+            stop.set(true);
+            try {
+                finished.await(120, TimeUnit.SECONDS);
+            } catch (InterruptedException ignored) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        Runtime.getRuntime().addShutdownHook(hook);
+        int rows;
+        try (ResultsFile results = ResultsFile.open(target)) {
+            if (results.completedRows() > 0) {
+                System.err.println("rbench: resuming " + target + " (" + results.completedRows() + " rows done)");
+            }
+            rows = run.run(results);
+        } finally {
+            finished.countDown();
+        }
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // Ctrl-C arrived: the hook is running and returns now that the file is closed.
+        }
+        System.err.println("rbench: " + rows + " rows written to " + target);
+        return 0;
+    }
+}

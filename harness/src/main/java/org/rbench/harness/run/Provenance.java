@@ -1,0 +1,95 @@
+package org.rbench.harness.run;
+
+import org.rbench.llamacpp.LibraryLocation;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/** Where a result came from: suite commit, llama.cpp version, backend and device, threads, model file and hash. */
+public record Provenance(String suiteCommit, String llamacppVersion, String backend, String device, int threads,
+                        String modelFile, String modelSha256) {
+
+    public static Provenance of(Path model, String backend, String device, int threads) throws IOException {
+        return new Provenance(currentSuiteCommit(), LibraryLocation.pinned().getProperty("release", "unknown"), backend, device,
+                threads, model.getFileName().toString(), sha256Prefix(model));
+    }
+
+    /** The columns this provenance fills in a results row. */
+    public Map<String, String> columns() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("suite_commit", suiteCommit);
+        m.put("llamacpp_version", llamacppVersion);
+        m.put("backend", backend);
+        m.put("device", device);
+        m.put("threads", Integer.toString(threads));
+        m.put("model_file", modelFile);
+        m.put("model_sha256", modelSha256);
+        return m;
+    }
+
+    /** git rev-parse HEAD of the checkout (with "+dirty" for uncommitted changes), or "unknown". */
+    static String currentSuiteCommit() {
+        Path root = LibraryLocation.repositoryRoot(Path.of("").toAbsolutePath())
+                .or(() -> LibraryLocation.repositoryRoot(Path.of(System.getProperty("rbench.home", ".")).toAbsolutePath()))
+                .orElse(null);
+        if (root == null) {
+            return "unknown";
+        }
+        try {
+            String head = run(root, "git", "rev-parse", "--short=12", "HEAD");
+            String dirty = run(root, "git", "status", "--porcelain", "--untracked-files=no");
+            return head == null ? "unknown" : head + (dirty != null && !dirty.isBlank() ? "+dirty" : "");
+        } catch (Exception e) {
+            return "unknown";
+        }
+    }
+
+    private static String run(Path dir, String... cmd) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes()).trim();
+        return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0 ? out : null;
+    }
+
+    /**
+     * The first 16 hex digits of the file's SHA-256. Hashing a 16 GB model takes a while,
+     * so the digest is cached beside the file, keyed by size and modification time.
+     */
+    static String sha256Prefix(Path file) throws IOException {
+        long size = Files.size(file);
+        FileTime mtime = Files.getLastModifiedTime(file);
+        Path cache = file.resolveSibling(file.getFileName() + ".sha256");
+        String key = size + " " + mtime.toMillis();
+        if (Files.isRegularFile(cache)) {
+            String[] parts = Files.readString(cache).trim().split("\\s+", 2);
+            if (parts.length == 2 && parts[1].equals(key)) {
+                return parts[0];
+            }
+        }
+        String digest;
+        try (InputStream in = Files.newInputStream(file)) {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 20];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                md.update(buf, 0, n);
+            }
+            digest = HexFormat.of().formatHex(md.digest()).substring(0, 16);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        try {
+            Files.writeString(cache, digest + " " + key + "\n");
+        } catch (IOException ignored) {
+            // read-only location: hash again next time
+        }
+        return digest;
+    }
+}

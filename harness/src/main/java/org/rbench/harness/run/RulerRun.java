@@ -1,0 +1,311 @@
+package org.rbench.harness.run;
+
+import org.rbench.core.ModelSession;
+import org.rbench.core.attention.AttentionPolicy;
+import org.rbench.core.attention.MethodSpec;
+import org.rbench.core.attention.PrefillRequest;
+import org.rbench.core.attention.Strategies;
+import org.rbench.core.attention.Strategy;
+import org.rbench.core.engine.Decoder;
+import org.rbench.core.engine.Engine;
+import org.rbench.core.engine.EngineOptions;
+import org.rbench.core.engine.Greedy;
+import org.rbench.core.engine.KvSnapshot;
+import org.rbench.core.engine.PrefillResult;
+import org.rbench.core.reference.LlamaReference;
+import org.rbench.datasets.LlamaTokenizer;
+import org.rbench.datasets.RulerGenerator;
+import org.rbench.datasets.RulerTask;
+import org.rbench.datasets.Sample;
+import org.rbench.datasets.Sources;
+import org.rbench.harness.results.ResultsFile;
+import org.rbench.harness.sweep.Shard;
+import org.rbench.llamacpp.Vocabulary;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Runs a RULER sweep: for every (model, length, task, sample) the prompt is prefilled once
+ * (collecting the union of the statistics the methods ask for), the KV state is
+ * snapshotted, and every method decodes greedily from a restored copy of it. One CSV row
+ * per sample and method is appended and flushed as soon as it is known; rows already in
+ * the file are skipped, so a killed run resumes where it stopped.
+ */
+public final class RulerRun {
+    /** What to run. {@code maxTokens} null: each task's own tokens to generate. */
+    public record Plan(String runId, List<Path> models, List<String> methods, List<RulerTask> tasks, List<Integer> lengths,
+                       int samples, long seed, String backend, int threads, Integer maxTokens, Shard shard) {
+    }
+
+    private record Unit(Path model, int length, RulerTask task, int sample) {
+    }
+
+    private final Plan plan;
+    private final PrintStream log;
+    private final AtomicBoolean stop;
+
+    public RulerRun(Plan plan, PrintStream log, AtomicBoolean stop) {
+        this.plan = plan;
+        this.log = log;
+        this.stop = stop;
+        for (String m : plan.methods()) {
+            if (!m.equals("llamacpp")) {
+                Strategies.forSpec(MethodSpec.parse(m)); // fail before any work
+            }
+        }
+    }
+
+    /** Runs the plan into the results file; returns the number of rows written. */
+    public int run(ResultsFile results) throws IOException {
+        List<Unit> units = new ArrayList<>();
+        for (Path model : plan.models()) {
+            for (int length : plan.lengths()) {
+                for (RulerTask task : plan.tasks()) {
+                    for (int i = 0; i < plan.samples(); i++) {
+                        units.add(new Unit(model, length, task, i));
+                    }
+                }
+            }
+        }
+        units = plan.shard().select(units);
+        int before = results.rowsWritten();
+        Progress progress = new Progress(log, units.size());
+        Path current = null;
+        Session session = null;
+        try {
+            for (Unit u : units) {
+                if (stop.get()) {
+                    log.println("rbench: stopped; " + (results.rowsWritten() - before) + " rows written, the rest resumes next time");
+                    break;
+                }
+                if (!u.model().equals(current)) {
+                    if (session != null) {
+                        session.close();
+                    }
+                    session = new Session(u.model(), maxLength());
+                    current = u.model();
+                }
+                runUnit(session, u, results);
+                progress.advance(u.task().id() + " " + u.length() + " #" + u.sample());
+            }
+        } finally {
+            if (session != null) {
+                session.close();
+            }
+        }
+        return results.rowsWritten() - before;
+    }
+
+    private int maxLength() {
+        return plan.lengths().stream().mapToInt(Integer::intValue).max().orElseThrow();
+    }
+
+    /** One model loaded for the sweep: engine, tokenizer, generator, provenance, llama.cpp reference on demand. */
+    private final class Session implements AutoCloseable {
+        final ModelSession model;
+        final LlamaTokenizer tokenizer;
+        final RulerGenerator generator;
+        final Provenance provenance;
+        final Path path;
+        LlamaReference reference;
+
+        Session(Path path, int maxLength) throws IOException {
+            this.path = path;
+            // The prompt plus BOS plus the tokens to generate must fit: one spare row for BOS.
+            model = ModelSession.open(path, plan.backend(), plan.threads(), EngineOptions.defaults(maxLength + 1));
+            tokenizer = LlamaTokenizer.open(path);
+            Sources sources = Sources.locate(null);
+            generator = RulerGenerator.builder(tokenizer).sources(sources).pieceCounting(true).build();
+            provenance = Provenance.of(path, model.backend().kind(), model.backend().deviceDescription(), plan.threads());
+        }
+
+        LlamaReference reference(int contextSize) {
+            if (reference == null) {
+                reference = new LlamaReference(path, contextSize, 512, plan.threads(), true,
+                        org.rbench.llamacpp.GgmlType.F16);
+            }
+            return reference;
+        }
+
+        @Override
+        public void close() {
+            if (reference != null) {
+                reference.close();
+            }
+            tokenizer.close();
+            model.close();
+        }
+    }
+
+    private void runUnit(Session s, Unit u, ResultsFile results) throws IOException {
+        List<String> todo = new ArrayList<>();
+        for (String m : plan.methods()) {
+            if (!results.isDone(key(s, u, m))) {
+                todo.add(m);
+            }
+        }
+        if (todo.isEmpty()) {
+            return;
+        }
+        if (s.generator.skipReason(u.task()).isPresent()) {
+            return; // qa without its dataset: reported by the command, never scored as zero
+        }
+        Sample sample = s.generator.generate(u.task(), u.length(), u.sample(), plan.seed());
+        Vocabulary vocab = s.model.vocabulary();
+        int[] text = s.tokenizer.encode(sample.prompt());
+        int[] prompt = new int[text.length + 1];
+        prompt[0] = vocab.bos();
+        System.arraycopy(text, 0, prompt, 1, text.length);
+        int maxTokens = plan.maxTokens() != null ? plan.maxTokens() : sample.tokensToGenerate();
+        Engine engine = s.model.engine();
+
+        List<AttentionPolicy> policies = new ArrayList<>();
+        PrefillRequest request = PrefillRequest.NONE;
+        for (String m : todo) {
+            if (!m.equals("llamacpp")) {
+                MethodSpec spec = MethodSpec.parse(m);
+                Strategy st = Strategies.forSpec(spec);
+                AttentionPolicy p = st.create(spec, s.model.weights().hyperParameters(), prompt.length);
+                policies.add(p);
+                request = request.union(p.prefillRequest());
+            } else {
+                policies.add(null);
+            }
+        }
+        PrefillResult prefill = null;
+        KvSnapshot snapshot = null;
+        try {
+            if (policies.stream().anyMatch(p -> p != null)) {
+                engine.reset();
+                prefill = engine.prefill(prompt, request, false);
+                snapshot = engine.snapshot();
+            }
+            for (int i = 0; i < todo.size(); i++) {
+                String method = todo.get(i);
+                Decoded d;
+                if (policies.get(i) == null) {
+                    d = decodeWithLlamaCpp(s, prompt, maxTokens, vocab);
+                } else {
+                    engine.restore(snapshot);
+                    d = decode(engine, policies.get(i), prefill, maxTokens, vocab);
+                }
+                String prediction = vocab.detokenize(d.tokens(), true, false);
+                Map<String, String> row = key(s, u, method);
+                row.put("run_id", plan.runId());
+                row.put("timestamp", Instant.now().toString());
+                row.putAll(s.provenance.columns());
+                row.put("method_name", MethodSpec.parse(method).name());
+                row.put("metric", sample.metric().name().toLowerCase(java.util.Locale.ROOT));
+                row.put("score", fmt(100 * sample.score(prediction)));
+                row.put("prediction", prediction);
+                row.put("answers", String.join(" | ", sample.outputs()));
+                row.put("prompt_tokens", Integer.toString(prompt.length));
+                row.put("prefill_ms", fmt(d.prefillNanos() / 1e6));
+                putTimings(row, d.stepNanos());
+                row.put("tokens_generated", Integer.toString(d.tokens().length));
+                row.put("attended_rows_mean", d.attendedRows() < 0 ? "" : fmt(d.attendedRows()));
+                row.put("full_steps", d.fullLayerSteps() < 0 ? "" : fmt((double) d.fullLayerSteps() / layers(s)));
+                row.put("kv_fill", "prefill");
+                results.append(row);
+            }
+        } finally {
+            if (snapshot != null) {
+                snapshot.close();
+            }
+            for (AttentionPolicy p : policies) {
+                if (p != null) {
+                    p.close();
+                }
+            }
+        }
+    }
+
+    private static int layers(Session s) {
+        return s.model.weights().hyperParameters().layers();
+    }
+
+    private Map<String, String> key(Session s, Unit u, String method) {
+        Map<String, String> k = new LinkedHashMap<>();
+        k.put("kind", "ruler");
+        k.put("model_sha256", s.provenance.modelSha256());
+        k.put("method", method);
+        k.put("seed", Long.toString(plan.seed()));
+        k.put("task", u.task().id());
+        k.put("length", Integer.toString(u.length()));
+        k.put("sample_index", Integer.toString(u.sample()));
+        return k;
+    }
+
+    /** Generated tokens (without the end-of-generation token) and how long it took. */
+    record Decoded(int[] tokens, long prefillNanos, long[] stepNanos, double attendedRows, long fullLayerSteps) {
+    }
+
+    /**
+     * Greedy decoding: the first token comes from the prefill's logits; every decode step
+     * feeds the previous token. Stops at end of generation or after {@code maxTokens}.
+     */
+    static Decoded decode(Engine engine, AttentionPolicy policy, PrefillResult prefill, int maxTokens, Vocabulary vocab) {
+        List<Integer> out = new ArrayList<>();
+        try (Decoder d = engine.decoder(policy, prefill.statistics())) {
+            int token = Greedy.argmax(prefill.lastLogits());
+            while (!vocab.isEndOfGeneration(token)) {
+                out.add(token);
+                if (out.size() >= maxTokens || engine.position() >= engine.contextSize()) {
+                    break;
+                }
+                token = Greedy.argmax(d.step(token));
+            }
+            return new Decoded(out.stream().mapToInt(Integer::intValue).toArray(), prefill.nanos(),
+                    d.timings().wallNanos(), d.meanAttendedRows(), d.fullLayerSteps());
+        }
+    }
+
+    private Decoded decodeWithLlamaCpp(Session s, int[] prompt, int maxTokens, Vocabulary vocab) {
+        LlamaReference ref = s.reference(maxLength() + 1);
+        ref.reset();
+        float[][] logits = ref.prefill(prompt, false);
+        long prefillNanos = ref.lastPrefillNanos();
+        List<Integer> out = new ArrayList<>();
+        int token = Greedy.argmax(logits[logits.length - 1]);
+        while (!vocab.isEndOfGeneration(token)) {
+            out.add(token);
+            if (out.size() >= maxTokens) {
+                break;
+            }
+            token = Greedy.argmax(ref.step(token));
+        }
+        return new Decoded(out.stream().mapToInt(Integer::intValue).toArray(), prefillNanos, ref.stepNanos(), -1, -1);
+    }
+
+    static void putTimings(Map<String, String> row, long[] stepNanos) {
+        if (stepNanos.length == 0) {
+            return;
+        }
+        long[] sorted = stepNanos.clone();
+        Arrays.sort(sorted);
+        double mean = Arrays.stream(stepNanos).average().orElse(0) / 1e6;
+        row.put("decode_ms_mean", fmt(mean));
+        row.put("decode_ms_p50", fmt(percentile(sorted, 0.5) / 1e6));
+        row.put("decode_ms_p90", fmt(percentile(sorted, 0.9) / 1e6));
+    }
+
+    static double percentile(long[] sorted, double q) {
+        double pos = q * (sorted.length - 1);
+        int lo = (int) Math.floor(pos);
+        int hi = (int) Math.ceil(pos);
+        return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+    }
+
+    static String fmt(double v) {
+        return String.format(java.util.Locale.ROOT, "%.4f", v);
+    }
+}
