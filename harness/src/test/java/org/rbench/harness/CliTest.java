@@ -93,4 +93,31 @@ class CliTest {
         System.arraycopy(b, 0, out, a.length, b.length);
         return out;
     }
+
+    @Test
+    void badSweepInputIsAClearErrorAndWritesNoCsv(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path out = dir.resolve("r.csv");
+        String good = "methods: [full]\ntasks: [vt]\nlengths: [1024]\nbackend: cpu\nthreads: 1\n";
+        String[][] cases = {
+                {"methods: [full\n", "malformed YAML"},
+                {good.replace("[full]", "[fulll]"), "unknown method 'fulll'"},
+                {good.replace("[full]", "[\"recycled:k=8,stride=2\"]"), "unknown parameter 'stride'"},
+                {good.replace("[vt]", "[vtt]"), "vtt"},
+                {good + "models: [/no/such/model.gguf]\n", "not found"},
+        };
+        for (String[] c : cases) {
+            java.nio.file.Path cfg = dir.resolve("c.yaml");
+            java.nio.file.Files.writeString(cfg, c[0]);
+            Result r = run("run", cfg.toString(), "--out", out.toString());
+            assertTrue(r.code != 0, "exit code for " + c[1]);
+            assertTrue(r.err.contains(c[1]), "expected '" + c[1] + "' in: " + r.err);
+            assertTrue(!java.nio.file.Files.exists(out), "no CSV for a config that fails validation");
+        }
+        java.nio.file.Path readOnly = java.nio.file.Files.createDirectories(dir.resolve("ro"));
+        readOnly.toFile().setWritable(false);
+        java.nio.file.Path cfg = dir.resolve("ok.yaml");
+        java.nio.file.Files.writeString(cfg, good + "models: [/no/such/x.gguf]\n");
+        Result r = run("run", cfg.toString(), "--out", readOnly.resolve("r.csv").toString());
+        assertTrue(r.code != 0);
+    }
 }

@@ -63,7 +63,7 @@ public record SweepConfig(String name, String kind, List<String> models, List<St
         return fromMap(file.toString(), map, file.toAbsolutePath().getParent());
     }
 
-    static SweepConfig fromMap(String source, Map<?, ?> map, Path baseDir) {
+    public static SweepConfig fromMap(String source, Map<?, ?> map, Path baseDir) {
         for (Object k : map.keySet()) {
             if (!KEYS.contains(String.valueOf(k))) {
                 throw new ConfigException(source + ": unknown setting '" + k + "' (known: " + new java.util.TreeSet<>(KEYS) + ")");

@@ -1,0 +1,76 @@
+package org.rbench.harness;
+
+import org.rbench.analysis.ReportCommand;
+import org.rbench.harness.run.Models;
+import org.rbench.harness.sweep.Shard;
+import org.rbench.harness.sweep.SweepConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code rbench demo}: the main job. A small RULER sweep of full attention, Recycled
+ * Attention, StreamingLLM and H2O (same budget K) on the embedded default model, then the
+ * paper-style table and plots. Sized to finish in a few minutes on 2 CPU cores; re-running
+ * resumes (and is instant when everything is done).
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "Run a small RULER sweep of every method on the embedded default model; print the table, write CSV and plots.")
+final class DemoCommand implements Callable<Integer> {
+    @Option(names = "--out", paramLabel = "DIR", description = "Output folder (default: results/demo).")
+    Path out = Path.of("results", "demo");
+
+    @Option(names = "--samples", description = "Samples per task and length (default: ${DEFAULT-VALUE}).")
+    int samples = 3;
+
+    @Option(names = "--model", description = "A GGUF model instead of the embedded default.")
+    String model = Models.DEFAULT;
+
+    @Option(names = "--threads", description = "CPU threads (default: all cores).")
+    int threads = Runtime.getRuntime().availableProcessors();
+
+    @Option(names = "--backend", description = "cpu, cuda, metal or best (default: ${DEFAULT-VALUE}).")
+    String backend = "best";
+
+    static final List<String> TASKS = List.of("niah_single_1", "niah_single_2", "niah_multikey_2", "vt", "fwe");
+    static final List<Integer> LENGTHS = List.of(2048, 4096);
+    static final int BUDGET = 256;
+
+    @Override
+    public Integer call() throws Exception {
+        Files.createDirectories(out);
+        List<String> methods = List.of("full", "recycled:k=" + BUDGET + ",s=16", "streamingllm:k=" + BUDGET,
+                "h2o:k=" + BUDGET);
+        Map<String, Object> cfg = Map.of("name", "demo", "kind", "ruler", "models", List.of(model), "methods", methods,
+                "tasks", TASKS, "lengths", LENGTHS, "samples", samples, "seed", 42, "backend", backend, "threads", threads);
+        SweepConfig config = SweepConfigs.of(cfg);
+        Path csv = out.resolve("results.csv");
+        System.err.printf("rbench demo: %d tasks x %s tokens x %d samples x %d methods (K=%d) -> %s%n",
+                TASKS.size(), LENGTHS, samples, methods.size(), BUDGET, csv);
+        int code = RunCommand.runRuler(config, Shard.ALL, csv);
+        if (code != 0) {
+            return code;
+        }
+        Path report = out.resolve("report");
+        ByteArrayOutputStream quiet = new ByteArrayOutputStream();
+        code = ReportCommand.run(new String[] {csv.toString(), "--out", report.toString()},
+                new PrintStream(quiet, true, StandardCharsets.UTF_8), System.err);
+        if (code != 0) {
+            return code;
+        }
+        System.out.println();
+        System.out.println(Files.readString(report.resolve("summary.md")));
+        System.out.println("Results: " + csv);
+        System.out.println("Tables and plots: " + report + " (summary.md, per_task.md, plots/*.png)");
+        System.out.println("Method order: full attention, then the K=" + BUDGET + " methods; speedup is against full in this run.");
+        return 0;
+    }
+}
