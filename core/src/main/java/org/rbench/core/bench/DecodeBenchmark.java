@@ -51,7 +51,7 @@ public final class DecodeBenchmark {
         }
 
         public static Config defaults(Path model, int threads) {
-            return new Config(model, "cpu", threads, List.of(1024, 4096, 16384), 48, 64, 8, GgmlType.F16, true, 512, 1);
+            return new Config(model, "cpu", threads, List.of(1024, 4096, 16384), 128, 64, 4, GgmlType.F16, true, 512, 1);
         }
     }
 
@@ -106,9 +106,12 @@ public final class DecodeBenchmark {
                         }
                         rows.add(row("rbench", modelName, backend, c, depth, mine.nanos(), mineNanos));
                         rows.add(row("llama.cpp", modelName, backend, c, depth, reference.lastPrefillNanos(), theirNanos));
-                        log.accept(String.format(Locale.ROOT, "depth %d: engine %.2f tok/s, llama.cpp %.2f tok/s, ratio %.3f",
-                                depth, rows.get(rows.size() - 2).tokensPerSecond(), rows.getLast().tokensPerSecond(),
-                                rows.get(rows.size() - 2).tokensPerSecond() / rows.getLast().tokensPerSecond()));
+                        Row a = rows.get(rows.size() - 2);
+                        Row b = rows.getLast();
+                        log.accept(String.format(Locale.ROOT, "depth %d: engine %.2f tok/s (p50 %.3f ms), llama.cpp %.2f tok/s"
+                                        + " (p50 %.3f ms), ratio %.3f (by median %.3f)", depth, a.tokensPerSecond(),
+                                a.decodeMsP50(), b.tokensPerSecond(), b.decodeMsP50(), a.tokensPerSecond() / b.tokensPerSecond(),
+                                b.decodeMsP50() / a.decodeMsP50()));
                     }
                 }
             }
