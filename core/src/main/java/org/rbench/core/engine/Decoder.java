@@ -23,6 +23,8 @@ public final class Decoder implements AutoCloseable {
     private final HyperParameters hp;
     private final StepTimings timings = new StepTimings();
     private int step;
+    private long attendedRows;
+    private int fullSteps;
     /** The last single-graph step, kept for reuse by a next step of the same shape. */
     private TransformerGraph cached;
     private StepGraph cachedGraph;
@@ -108,6 +110,7 @@ public final class Decoder implements AutoCloseable {
             }
         }
         engine.advance(1);
+        countAttention(plans, position);
         for (LayerObservation o : observed) {
             if (o != null) {
                 policy.observe(o);
@@ -117,6 +120,32 @@ public final class Decoder implements AutoCloseable {
         step++;
         timings.record(System.nanoTime() - t0, compute);
         return logits;
+    }
+
+    private void countAttention(AttentionPlan[] plans, int position) {
+        boolean allFull = true;
+        for (AttentionPlan p : plans) {
+            attendedRows += switch (p) {
+                case AttentionPlan.Full f -> position + 1;
+                case AttentionPlan.Gather g -> g.rowsPerHead();
+                case AttentionPlan.Compact c -> c.rows();
+                case AttentionPlan.Ranges r -> r.rows();
+            };
+            allFull &= p instanceof AttentionPlan.Full;
+        }
+        if (allFull) {
+            fullSteps++;
+        }
+    }
+
+    /** Mean KV rows attended per layer per step (per KV head for gathers), for reports. */
+    public double meanAttendedRows() {
+        return step == 0 ? 0 : (double) attendedRows / ((long) step * hp.layers());
+    }
+
+    /** Steps in which every layer attended the whole cache. */
+    public int fullSteps() {
+        return fullSteps;
     }
 
     private TransformerGraph pass(int token, int position, AttentionPlan[] plans, int from, int to) {
