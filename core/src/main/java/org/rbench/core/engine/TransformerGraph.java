@@ -339,14 +339,14 @@ final class TransformerGraph {
         if (options.flashAttention()) {
             Tensor fk = keys;
             Tensor fv = values;
-            if (!engine.backend().isCpu() && fk.type() == GgmlType.F32) {
+            if (!engine.onCpu() && fk.type() == GgmlType.F32) {
                 // GPU flash attention reads F16 K/V only; gathered rows come back as F32.
                 fk = ctx.cast(fk, GgmlType.F16);
                 fv = ctx.cast(fv, GgmlType.F16);
             }
             Tensor fa = ctx.flashAttnExt(qt, fk, fv, planMask, scale, 0f, 0f);
             ctx.setFlashAttnPrecision(fa, GgmlContext.PREC_F32);
-            out = ctx.reshape(fa, (long) hp.headDim() * hp.heads(), n());
+            out = ctx.reshape(fa, (long) hp.headDim() * hp.heads(), batch());
             if (plan.probabilities()) {
                 probs = softmax(keys, qt, planMask);
             }
@@ -354,7 +354,7 @@ final class TransformerGraph {
             probs = softmax(keys, qt, planMask);
             Tensor vt = ctx.cont(ctx.transpose(values)); // [rows, headDim, kvHeads]
             Tensor kqv = ctx.mulMat(vt, probs); // [headDim, n, heads]
-            out = ctx.reshape(ctx.cont(ctx.permute(kqv, 0, 2, 1, 3)), (long) hp.headDim() * hp.heads(), n());
+            out = ctx.reshape(ctx.cont(ctx.permute(kqv, 0, 2, 1, 3)), (long) hp.headDim() * hp.heads(), batch());
         }
         if (plan.probabilities() && probs != null) {
             probabilities[l] = probs.name("probs_" + l).output();
@@ -364,10 +364,6 @@ final class TransformerGraph {
             prefillStatistics(l, rowsView(kWritten, 0, keyRows), q);
         }
         return out;
-    }
-
-    private long n() {
-        return batch();
     }
 
     /** softmax(scale * K^T q + mask) with F32 accumulation: [rows, n, heads]. */
