@@ -45,7 +45,7 @@ public sealed interface AttentionPlan {
      * {@code rows}).
      */
     static Compact compact(CompactCache cache, int newTokenRow, int rows) {
-        return new Compact(cache, newTokenRow, rows, false, false);
+        return new Compact(cache, newTokenRow, rows, -1, false, false);
     }
 
     /**
@@ -95,7 +95,14 @@ public sealed interface AttentionPlan {
         }
     }
 
-    record Compact(CompactCache cache, int newTokenRow, int rows, boolean probabilities, boolean query)
+    /**
+     * @param position -1: the new token's query and compact-cache key are rotated at its
+     *                 cache position, like everything else; otherwise at this position
+     *                 (the full cache still gets the original one). With keys re-rotated by
+     *                 {@link AttentionContext#shiftKeys} this gives positions by index in the
+     *                 compact cache.
+     */
+    record Compact(CompactCache cache, int newTokenRow, int rows, int position, boolean probabilities, boolean query)
             implements AttentionPlan {
         public Compact {
             if (rows <= 0 || rows > cache.capacity()) {
@@ -104,14 +111,25 @@ public sealed interface AttentionPlan {
             if (newTokenRow < 0 || newTokenRow >= rows) {
                 throw new IllegalArgumentException("the new token's row " + newTokenRow + " must lie in [0, " + rows + ")");
             }
+            if (position < -1) {
+                throw new IllegalArgumentException("position must be -1 (unchanged) or >= 0, got " + position);
+            }
+        }
+
+        /** Rotate the new token's query and compact key at {@code p} instead of its cache position. */
+        public Compact atPosition(int p) {
+            if (p < 0) {
+                throw new IllegalArgumentException("position must be >= 0, got " + p);
+            }
+            return new Compact(cache, newTokenRow, rows, p, probabilities, query);
         }
 
         public Compact withProbabilities() {
-            return new Compact(cache, newTokenRow, rows, true, query);
+            return new Compact(cache, newTokenRow, rows, position, true, query);
         }
 
         public Compact withQuery() {
-            return new Compact(cache, newTokenRow, rows, probabilities, true);
+            return new Compact(cache, newTokenRow, rows, position, probabilities, true);
         }
     }
 

@@ -71,6 +71,64 @@ class ShiftKeysTest {
         }
     }
 
+    /**
+     * With one layer, K/V depend only on token and position, so a compact cache holding a
+     * suffix of a longer prompt, shifted to positions 0.., decoding the next token at its
+     * cache index, must reproduce full attention over that suffix alone.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-llama3", "tiny-qwen2"})
+    void cacheIndexPositionsReproduceTheShortPrompt(String preset) {
+        int a = 30;
+        int n = 12;
+        int next = 77;
+        int[] suffix = new int[n];
+        int[] longer = new int[a + n];
+        for (int i = 0; i < a + n; i++) {
+            longer[i] = (i * 53 + 9) % 512;
+        }
+        System.arraycopy(longer, a, suffix, 0, n);
+        org.rbench.gguf.ModelSpec spec = org.rbench.gguf.ModelSpec.preset(preset, GgmlType.F32).withLayers(1);
+        try (ModelWeights w = ModelWeights.load(TestModels.spec(preset + "-1layer", spec), backend);
+             Engine shortEngine = Engine.open(w, EngineOptions.defaults(64).withCacheType(GgmlType.F32));
+             Engine longEngine = Engine.open(w, EngineOptions.defaults(64).withCacheType(GgmlType.F32))) {
+            shortEngine.prefill(suffix);
+            float[] want;
+            try (Decoder d = shortEngine.decoder(new org.rbench.core.attention.FullAttention(), null)) {
+                want = d.step(next);
+            }
+            longEngine.prefill(longer);
+            int kvHeads = w.hyperParameters().kvHeads();
+            float[] got;
+            try (CompactCache c = longEngine.newCompactCache(32)) {
+                int[] rows = new int[n * kvHeads];
+                for (int h = 0; h < kvHeads; h++) {
+                    for (int i = 0; i < n; i++) {
+                        rows[h * n + i] = a + i;
+                    }
+                }
+                longEngine.copyRows(0, rows, n, c, 0);
+                longEngine.shiftKeys(c, 0, n, -a);
+                try (Decoder d = longEngine.decoder(new org.rbench.core.attention.AttentionPolicy() {
+                    @Override
+                    public String name() {
+                        return "cache-index";
+                    }
+
+                    @Override
+                    public org.rbench.core.attention.AttentionPlan plan(org.rbench.core.attention.LayerStep at) {
+                        return org.rbench.core.attention.AttentionPlan.compact(c, n, n + 1).atPosition(n);
+                    }
+                }, null)) {
+                    got = d.step(next);
+                }
+            }
+            for (int i = 0; i < want.length; i++) {
+                assertEquals(want[i], got[i], 1e-3, "logit " + i);
+            }
+        }
+    }
+
     /** Rows [from, from + n) of every head of a [headDim, rows, kvHeads] F32 tensor. */
     private static float[] rows(Tensor t, int from, int n, int kvHeads) {
         int hd = (int) t.ne(0);
