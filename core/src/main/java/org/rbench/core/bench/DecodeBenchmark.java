@@ -146,13 +146,15 @@ public final class DecodeBenchmark {
 
     public static void writeCsv(List<Row> rows, Path out) throws IOException {
         try (Writer w = Files.newBufferedWriter(out)) {
-            w.write("engine,model_file,backend,device,threads,context,cache_type,flash_attention,ggml_version,"
+            w.write("engine,model_file,backend,device,threads,context,cache_type,flash_attention,llamacpp_version,ggml_version,"
                     + "prefill_ms,tokens_generated,decode_ms_mean,decode_ms_p50,decode_ms_p90,tokens_per_second\n");
-            String version = LlamaCpp.initialise().ggmlVersion();
+            LlamaCpp.Info info = LlamaCpp.initialise();
+            String release = info.location().release();
+            String version = info.ggmlVersion();
             for (Row r : rows) {
                 w.write(String.join(",", r.engine(), quote(r.model()), r.backend(), quote(r.device()),
                         Integer.toString(r.threads()), Integer.toString(r.context()), r.cacheType().name(),
-                        Boolean.toString(r.flashAttention()), quote(version), fmt(r.prefillMs()), Integer.toString(r.steps()),
+                        Boolean.toString(r.flashAttention()), quote(release), quote(version), fmt(r.prefillMs()), Integer.toString(r.steps()),
                         fmt(r.decodeMsMean()), fmt(r.decodeMsP50()), fmt(r.decodeMsP90()), fmt(r.tokensPerSecond())));
                 w.write('\n');
             }
