@@ -40,4 +40,13 @@ public interface AttentionContext {
     default void copyRows(int layer, int[] sourceRows, int count, CompactCache target, int targetRow) {
         copyRows(List.of(new RowCopy(layer, sourceRows, count, target, targetRow)));
     }
+
+    /**
+     * Re-rotates the keys in rows [fromRow, fromRow + count) of a compact cache as if their
+     * positions moved by {@code delta} (RoPE rotations compose: R(p + d) = R(d) R(p)), the
+     * way llama.cpp shifts its cache. Lets a policy give kept tokens their index in its
+     * cache as position (StreamingLLM's reference behaviour). The full cache is shared by
+     * every run from a snapshot, so it is never shifted.
+     */
+    void shiftKeys(CompactCache cache, int fromRow, int count, int delta);
 }

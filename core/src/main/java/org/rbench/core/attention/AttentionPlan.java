@@ -18,24 +18,6 @@ public sealed interface AttentionPlan {
 
     AttentionPlan withProbabilities();
 
-    /**
-     * KV rows this plan reads per KV head when the newest token is at {@code position}:
-     * the measure of what a strategy saves (reported per step in the results).
-     */
-    default int attendedRows(int position) {
-        return switch (this) {
-            case Full f -> position + 1;
-            case Gather g -> g.rowsPerHead();
-            case Compact c -> c.rows();
-            case Ranges r -> {
-                int n = 0;
-                for (int i = 0; i < r.starts().length; i++) {
-                    n += r.ends()[i] - r.starts()[i];
-                }
-                yield n;
-            }
-        };
-    }
 
     AttentionPlan withQuery();
 
@@ -64,7 +46,7 @@ public sealed interface AttentionPlan {
      * {@code rows}).
      */
     static Compact compact(CompactCache cache, int newTokenRow, int rows) {
-        return new Compact(cache, newTokenRow, rows, false, false);
+        return new Compact(cache, newTokenRow, rows, -1, false, false);
     }
 
     /**
@@ -114,7 +96,14 @@ public sealed interface AttentionPlan {
         }
     }
 
-    record Compact(CompactCache cache, int newTokenRow, int rows, boolean probabilities, boolean query)
+    /**
+     * @param position -1: the new token's query and compact-cache key are rotated at its
+     *                 cache position, like everything else; otherwise at this position
+     *                 (the full cache still gets the original one). With keys re-rotated by
+     *                 {@link AttentionContext#shiftKeys} this gives positions by index in the
+     *                 compact cache.
+     */
+    record Compact(CompactCache cache, int newTokenRow, int rows, int position, boolean probabilities, boolean query)
             implements AttentionPlan {
         public Compact {
             if (rows <= 0 || rows > cache.capacity()) {
@@ -123,14 +112,25 @@ public sealed interface AttentionPlan {
             if (newTokenRow < 0 || newTokenRow >= rows) {
                 throw new IllegalArgumentException("the new token's row " + newTokenRow + " must lie in [0, " + rows + ")");
             }
+            if (position < -1) {
+                throw new IllegalArgumentException("position must be -1 (unchanged) or >= 0, got " + position);
+            }
+        }
+
+        /** Rotate the new token's query and compact key at {@code p} instead of its cache position. */
+        public Compact atPosition(int p) {
+            if (p < 0) {
+                throw new IllegalArgumentException("position must be >= 0, got " + p);
+            }
+            return new Compact(cache, newTokenRow, rows, p, probabilities, query);
         }
 
         public Compact withProbabilities() {
-            return new Compact(cache, newTokenRow, rows, true, query);
+            return new Compact(cache, newTokenRow, rows, position, true, query);
         }
 
         public Compact withQuery() {
-            return new Compact(cache, newTokenRow, rows, probabilities, true);
+            return new Compact(cache, newTokenRow, rows, position, probabilities, true);
         }
     }
 

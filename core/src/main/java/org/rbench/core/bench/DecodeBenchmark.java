@@ -8,6 +8,7 @@ import org.rbench.core.engine.Greedy;
 import org.rbench.core.engine.PrefillResult;
 import org.rbench.core.model.ModelWeights;
 import org.rbench.core.reference.LlamaReference;
+import org.rbench.gguf.ModelSpec;
 import org.rbench.llamacpp.Backend;
 import org.rbench.llamacpp.Backends;
 import org.rbench.llamacpp.GgmlType;
@@ -51,7 +52,7 @@ public final class DecodeBenchmark {
         }
 
         public static Config defaults(Path model, int threads) {
-            return new Config(model, "cpu", threads, List.of(1024, 4096, 16384), 48, 64, 8, GgmlType.F16, true, 512, 1);
+            return new Config(model, "cpu", threads, List.of(1024, 4096, 16384), 128, 64, 4, GgmlType.F16, true, 512, 1);
         }
     }
 
@@ -59,6 +60,16 @@ public final class DecodeBenchmark {
     public record Row(String engine, String model, String backend, String device, int threads, int context,
                       GgmlType cacheType, boolean flashAttention, double prefillMs, int steps, double decodeMsMean,
                       double decodeMsP50, double decodeMsP90, double tokensPerSecond) {
+    }
+
+    /**
+     * The model the committed CPU numbers were measured on (core/benchmarks): Llama
+     * architecture with GQA 4:1, d=512, 8 layers, 8 heads of 64, 2 KV heads, n_ff 1536,
+     * vocabulary 32000, random weights. Small enough that a 16K prefill takes a minute on
+     * two cores, large enough that attention dominates at 16K.
+     */
+    public static ModelSpec benchmarkModel(GgmlType weights) {
+        return new ModelSpec("llama", 32000, 512, 8, 8, 2, 64, 1536, 32768, 500000, 1e-5, weights, false, false, null, 1);
     }
 
     public static List<Row> run(Config c, Consumer<String> log) {
@@ -106,9 +117,12 @@ public final class DecodeBenchmark {
                         }
                         rows.add(row("rbench", modelName, backend, c, depth, mine.nanos(), mineNanos));
                         rows.add(row("llama.cpp", modelName, backend, c, depth, reference.lastPrefillNanos(), theirNanos));
-                        log.accept(String.format(Locale.ROOT, "depth %d: engine %.2f tok/s, llama.cpp %.2f tok/s, ratio %.3f",
-                                depth, rows.get(rows.size() - 2).tokensPerSecond(), rows.getLast().tokensPerSecond(),
-                                rows.get(rows.size() - 2).tokensPerSecond() / rows.getLast().tokensPerSecond()));
+                        Row a = rows.get(rows.size() - 2);
+                        Row b = rows.getLast();
+                        log.accept(String.format(Locale.ROOT, "depth %d: engine %.2f tok/s (p50 %.3f ms), llama.cpp %.2f tok/s"
+                                        + " (p50 %.3f ms), ratio %.3f (by median %.3f)", depth, a.tokensPerSecond(),
+                                a.decodeMsP50(), b.tokensPerSecond(), b.decodeMsP50(), a.tokensPerSecond() / b.tokensPerSecond(),
+                                b.decodeMsP50() / a.decodeMsP50()));
                     }
                 }
             }
@@ -132,13 +146,15 @@ public final class DecodeBenchmark {
 
     public static void writeCsv(List<Row> rows, Path out) throws IOException {
         try (Writer w = Files.newBufferedWriter(out)) {
-            w.write("engine,model_file,backend,device,threads,context,cache_type,flash_attention,llamacpp_version,"
+            w.write("engine,model_file,backend,device,threads,context,cache_type,flash_attention,llamacpp_version,ggml_version,"
                     + "prefill_ms,tokens_generated,decode_ms_mean,decode_ms_p50,decode_ms_p90,tokens_per_second\n");
-            String version = LlamaCpp.initialise().ggmlVersion();
+            LlamaCpp.Info info = LlamaCpp.initialise();
+            String release = info.location().release();
+            String version = info.ggmlVersion();
             for (Row r : rows) {
                 w.write(String.join(",", r.engine(), quote(r.model()), r.backend(), quote(r.device()),
                         Integer.toString(r.threads()), Integer.toString(r.context()), r.cacheType().name(),
-                        Boolean.toString(r.flashAttention()), quote(version), fmt(r.prefillMs()), Integer.toString(r.steps()),
+                        Boolean.toString(r.flashAttention()), quote(release), quote(version), fmt(r.prefillMs()), Integer.toString(r.steps()),
                         fmt(r.decodeMsMean()), fmt(r.decodeMsP50()), fmt(r.decodeMsP90()), fmt(r.tokensPerSecond())));
                 w.write('\n');
             }

@@ -24,7 +24,7 @@ public final class Decoder implements AutoCloseable {
     private final StepTimings timings = new StepTimings();
     private int step;
     private long attendedRows;
-    private long layerSteps;
+    private int fullSteps;
     private long fullLayerSteps;
     /** The last single-graph step, kept for reuse by a next step of the same shape. */
     private TransformerGraph cached;
@@ -45,16 +45,6 @@ public final class Decoder implements AutoCloseable {
     /** Steps done so far. */
     public int steps() {
         return step;
-    }
-
-    /** Mean KV rows read per layer per step (per KV head), over the steps so far. */
-    public double meanAttendedRows() {
-        return layerSteps == 0 ? 0 : (double) attendedRows / layerSteps;
-    }
-
-    /** Layer-steps that attended the whole cache. */
-    public long fullLayerSteps() {
-        return fullLayerSteps;
     }
 
     public StepTimings timings() {
@@ -120,14 +110,8 @@ public final class Decoder implements AutoCloseable {
                 }
             }
         }
-        for (AttentionPlan p : plans) {
-            attendedRows += p.attendedRows(position);
-            layerSteps++;
-            if (p instanceof AttentionPlan.Full) {
-                fullLayerSteps++;
-            }
-        }
         engine.advance(1);
+        countAttention(plans, position);
         for (LayerObservation o : observed) {
             if (o != null) {
                 policy.observe(o);
@@ -137,6 +121,41 @@ public final class Decoder implements AutoCloseable {
         step++;
         timings.record(System.nanoTime() - t0, compute);
         return logits;
+    }
+
+    private void countAttention(AttentionPlan[] plans, int position) {
+        boolean allFull = true;
+        for (AttentionPlan p : plans) {
+            attendedRows += switch (p) {
+                case AttentionPlan.Full f -> position + 1;
+                case AttentionPlan.Gather g -> g.rowsPerHead();
+                case AttentionPlan.Compact c -> c.rows();
+                case AttentionPlan.Ranges r -> r.rows();
+            };
+            if (p instanceof AttentionPlan.Full) {
+                fullLayerSteps++;
+            } else {
+                allFull = false;
+            }
+        }
+        if (allFull) {
+            fullSteps++;
+        }
+    }
+
+    /** Mean KV rows attended per layer per step (per KV head for gathers), for reports. */
+    public double meanAttendedRows() {
+        return step == 0 ? 0 : (double) attendedRows / ((long) step * hp.layers());
+    }
+
+    /** Layer-steps that attended the whole cache (layers of a dynamic schedule decide apart). */
+    public long fullLayerSteps() {
+        return fullLayerSteps;
+    }
+
+    /** Steps in which every layer attended the whole cache. */
+    public int fullSteps() {
+        return fullSteps;
     }
 
     private TransformerGraph pass(int token, int position, AttentionPlan[] plans, int from, int to) {

@@ -40,6 +40,7 @@ public final class Engine implements AutoCloseable, AttentionContext {
     private final GgmlContext stateContext;
     private final BackendBuffer stateBuffer;
     private final Tensor hiddenState;
+    private final boolean onCpu;
     private long lastComputeNanos;
     private long allocations;
 
@@ -48,6 +49,7 @@ public final class Engine implements AutoCloseable, AttentionContext {
         this.hp = weights.hyperParameters();
         this.options = options;
         this.backend = weights.backend();
+        this.onCpu = backend.isCpu();
         if (options.contextSize() > hp.contextLength()) {
             throw new IllegalArgumentException("a context of " + options.contextSize() + " tokens is longer than the "
                     + hp.contextLength() + " the model was trained for (" + weights.path().getFileName() + ")");
@@ -100,6 +102,10 @@ public final class Engine implements AutoCloseable, AttentionContext {
     @Override
     public Backend backend() {
         return backend;
+    }
+
+    boolean onCpu() {
+        return onCpu;
     }
 
     KvCache cache() {
@@ -358,6 +364,33 @@ public final class Engine implements AutoCloseable, AttentionContext {
                 g.expand(g.ctx.setRows(c.target().values(), g.ctx.getRows(cache.values(c.layer()), src), dst));
                 index++;
             }
+            run(g);
+        }
+    }
+
+    @Override
+    public void shiftKeys(CompactCache target, int fromRow, int count, int delta) {
+        if (count <= 0 || fromRow < 0 || fromRow + count > target.capacity()) {
+            throw new IllegalArgumentException("rows [" + fromRow + ", " + (fromRow + count) + ") outside the compact cache of "
+                    + target.capacity());
+        }
+        if (target.keys().ne(0) != hp.headDim() || target.keys().ne(2) != hp.kvHeads()) {
+            throw new IllegalArgumentException("the compact cache does not have this model's head shape");
+        }
+        if (delta == 0) {
+            return;
+        }
+        try (StepGraph g = new StepGraph(16)) {
+            Tensor keys = target.keys();
+            // Rows as [headDim, kvHeads, rows] (a permuted view), the shape RoPE expects.
+            Tensor rows = g.ctx.permute(g.ctx.view(keys, new long[] {hp.headDim(), count, hp.kvHeads()},
+                    new long[] {keys.nb(1), keys.nb(2)}, fromRow * keys.nb(1)), 0, 2, 1, 3);
+            int[] shift = new int[count];
+            Arrays.fill(shift, delta);
+            Tensor positions = g.input("shift", GgmlType.I32, t -> t.setInts(shift), count);
+            Tensor rotated = g.ctx.ropeExt(rows, positions, weights.ropeFrequencies(), hp.headDim(), hp.ropeType().ggmlMode,
+                    hp.ropeOriginalContext(), hp.ropeTheta(), hp.ropeFreqScale(), 0f, 1f, 32f, 1f);
+            g.expand(g.ctx.cpy(rotated, rows));
             run(g);
         }
     }

@@ -26,7 +26,10 @@ final class StepGraph implements AutoCloseable {
      * ggml aborts when a metadata pool runs out, and ops do not check it, so the pool is
      * sized from an upper bound of the tensors the caller will create.
      */
+    final int maxTensors;
+
     StepGraph(int maxTensors) {
+        this.maxTensors = maxTensors;
         ctx = GgmlContext.forMetadata(maxTensors, maxTensors);
         graph = ctx.newGraph(maxTensors);
     }
@@ -41,6 +44,16 @@ final class StepGraph implements AutoCloseable {
             }
         });
         return t;
+    }
+
+    /** Tensors created in this graph's context so far. */
+    int tensorCount() {
+        int n = 0;
+        for (java.lang.foreign.MemorySegment t = org.rbench.llamacpp.Ggml.ggml_get_first_tensor(ctx.address());
+             !t.equals(java.lang.foreign.MemorySegment.NULL); t = org.rbench.llamacpp.Ggml.ggml_get_next_tensor(ctx.address(), t)) {
+            n++;
+        }
+        return n;
     }
 
     void expand(Tensor t) {

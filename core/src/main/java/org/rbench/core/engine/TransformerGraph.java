@@ -81,19 +81,22 @@ final class TransformerGraph {
     }
 
     /** Upper bound of the tensors this pass creates, to size the metadata pool. */
-    private int tensorBudget() {
-        int perLayer = 96;
+    int tensorBudget() {
+        // About 60 tensors per layer in the worst case without statistics (counted in
+        // TransformerGraphTest); each column-sum chunk adds 9, each extra range 4.
+        int perLayer = 128;
         if (columnSums) {
-            perLayer += 8 * statisticsChunks();
+            perLayer += 12 * statisticsChunks();
         }
+        int ranges = 0;
         if (plans != null) {
             for (AttentionPlan p : plans) {
                 if (p instanceof AttentionPlan.Ranges r) {
-                    perLayer += 2 * r.starts().length;
+                    ranges += 6 * r.starts().length;
                 }
             }
         }
-        return 128 + (toLayer - fromLayer) * perLayer;
+        return 128 + (toLayer - fromLayer) * perLayer + ranges;
     }
 
     private int statisticsChunk() {
@@ -204,6 +207,7 @@ final class TransformerGraph {
                     case AttentionPlan.Compact c -> {
                         part.add(c.cache()); // identity
                         part.add(c.rows());
+                        part.add(c.position() >= 0);
                     }
                     case AttentionPlan.Ranges r -> {
                         part.add(java.util.Arrays.toString(r.starts()));
@@ -226,9 +230,22 @@ final class TransformerGraph {
     }
 
     private Tensor rope(Tensor t) {
+        return rope(t, positions);
+    }
+
+    private Tensor rope(Tensor t, Tensor at) {
         // ext_factor 0 (no YaRN), attn_factor 1, beta 32/1: llama.cpp's values for these models.
-        return ctx.ropeExt(t, positions, weights.ropeFrequencies(), hp.headDim(), hp.ropeType().ggmlMode,
+        return ctx.ropeExt(t, at, weights.ropeFrequencies(), hp.headDim(), hp.ropeType().ggmlMode,
                 hp.ropeOriginalContext(), hp.ropeTheta(), hp.ropeFreqScale(), 0f, 1f, 32f, 1f);
+    }
+
+    /** The position input of a COMPACT plan that rotates the new token elsewhere, or null. */
+    private Tensor positionOverride(int l) {
+        if (plans == null || !(plans[l] instanceof AttentionPlan.Compact c) || c.position() < 0) {
+            return null;
+        }
+        return g.input("compact_position_" + l, GgmlType.I32,
+                t -> t.setInts(new int[] {((AttentionPlan.Compact) plans[l]).position()}), 1);
     }
 
     /** One transformer block; returns the block's output, or null for a query-only pass. */
@@ -242,7 +259,8 @@ final class TransformerGraph {
             q = ctx.mul(ctx.rmsNorm(q, hp.rmsEps()), w.queryNorm());
         }
         Tensor qBeforeRope = q;
-        q = rope(q);
+        Tensor positionOverride = positionOverride(l);
+        q = positionOverride == null ? rope(q) : rope(q, positionOverride);
         if (lastQuery || queryOnly || (plans != null && plans[l].query())) {
             queryBeforeRope[l] = lastToken(qBeforeRope, "q_before_rope_" + l);
             queryAfterRope[l] = lastToken(q, "q_after_rope_" + l);
@@ -257,10 +275,11 @@ final class TransformerGraph {
         if (w.keyNorm() != null) {
             k = ctx.mul(ctx.rmsNorm(k, hp.rmsEps()), w.keyNorm());
         }
+        Tensor kCompact = positionOverride == null ? null : rope(k, positionOverride);
         k = rope(k);
         Tensor v = ctx.reshape(project(w.value(), w.valueBias(), h), hp.headDim(), hp.kvHeads(), n);
 
-        Tensor attention = attention(l, q, k, v);
+        Tensor attention = attention(l, q, k, kCompact != null ? kCompact : k, v);
         Tensor o = project(w.attentionOutput(), w.attentionOutputBias(), attention);
         Tensor ffnInput = ctx.add(o, x);
 
@@ -280,9 +299,10 @@ final class TransformerGraph {
 
     /**
      * Writes this batch's K/V into the cache, then attends as planned.
-     * q: [headDim, heads, n]; k, v: [headDim, kvHeads, n]. Returns [headDim * heads, n].
+     * q: [headDim, heads, n]; k, v: [headDim, kvHeads, n]; kCompact: the keys a COMPACT
+     * plan writes (k, or k rotated at the plan's position). Returns [headDim * heads, n].
      */
-    private Tensor attention(int l, Tensor q, Tensor k, Tensor v) {
+    private Tensor attention(int l, Tensor q, Tensor k, Tensor kCompact, Tensor v) {
         // Cache layout is [headDim, rows, kvHeads]: swap the token and head dims to write.
         Tensor kWritten = ctx.setRows(cache.keys(l), ctx.permute(k, 0, 2, 1, 3), writeRows);
         Tensor vWritten = ctx.setRows(cache.values(l), ctx.permute(v, 0, 2, 1, 3), writeRows);
@@ -315,7 +335,7 @@ final class TransformerGraph {
                 int bound = compact.cache().capacity();
                 Tensor target = g.input("compact_row_" + l, GgmlType.I32,
                         t -> t.setIndices(new int[] {((AttentionPlan.Compact) plans[l]).newTokenRow()}, bound), 1);
-                Tensor ck = ctx.setRows(compact.cache().keys(), ctx.permute(k, 0, 2, 1, 3), target);
+                Tensor ck = ctx.setRows(compact.cache().keys(), ctx.permute(kCompact, 0, 2, 1, 3), target);
                 Tensor cv = ctx.setRows(compact.cache().values(), ctx.permute(v, 0, 2, 1, 3), target);
                 g.expand(ck);
                 g.expand(cv);
@@ -336,14 +356,14 @@ final class TransformerGraph {
         if (options.flashAttention()) {
             Tensor fk = keys;
             Tensor fv = values;
-            if (!engine.backend().isCpu() && fk.type() == GgmlType.F32) {
+            if (!engine.onCpu() && fk.type() == GgmlType.F32) {
                 // GPU flash attention reads F16 K/V only; gathered rows come back as F32.
                 fk = ctx.cast(fk, GgmlType.F16);
                 fv = ctx.cast(fv, GgmlType.F16);
             }
             Tensor fa = ctx.flashAttnExt(qt, fk, fv, planMask, scale, 0f, 0f);
             ctx.setFlashAttnPrecision(fa, GgmlContext.PREC_F32);
-            out = ctx.reshape(fa, (long) hp.headDim() * hp.heads(), n());
+            out = ctx.reshape(fa, (long) hp.headDim() * hp.heads(), batch());
             if (plan.probabilities()) {
                 probs = softmax(keys, qt, planMask);
             }
@@ -351,7 +371,7 @@ final class TransformerGraph {
             probs = softmax(keys, qt, planMask);
             Tensor vt = ctx.cont(ctx.transpose(values)); // [rows, headDim, kvHeads]
             Tensor kqv = ctx.mulMat(vt, probs); // [headDim, n, heads]
-            out = ctx.reshape(ctx.cont(ctx.permute(kqv, 0, 2, 1, 3)), (long) hp.headDim() * hp.heads(), n());
+            out = ctx.reshape(ctx.cont(ctx.permute(kqv, 0, 2, 1, 3)), (long) hp.headDim() * hp.heads(), batch());
         }
         if (plan.probabilities() && probs != null) {
             probabilities[l] = probs.name("probs_" + l).output();
@@ -361,10 +381,6 @@ final class TransformerGraph {
             prefillStatistics(l, rowsView(kWritten, 0, keyRows), q);
         }
         return out;
-    }
-
-    private long n() {
-        return batch();
     }
 
     /** softmax(scale * K^T q + mask) with F32 accumulation: [rows, n, heads]. */

@@ -381,6 +381,8 @@ class AttentionPlanTest {
                 out.add(d.step(TOKENS[PROMPT + s]));
             }
             assertEquals(STEPS, d.timings().steps());
+            assertEquals(STEPS, d.fullSteps());
+            assertEquals(PROMPT + (STEPS + 1) / 2.0, d.meanAttendedRows(), 1e-9);
             assertTrue(d.timings().tokensPerSecond() > 0);
         }
         assertNotNull(out.get(0));

@@ -1,0 +1,89 @@
+package org.rbench.core.engine;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.rbench.core.attention.AttentionPlan;
+import org.rbench.core.attention.CompactCache;
+import org.rbench.core.model.ModelWeights;
+import org.rbench.core.testing.TestModels;
+import org.rbench.llamacpp.Backend;
+import org.rbench.llamacpp.Backends;
+import org.rbench.llamacpp.GgmlType;
+import org.rbench.llamacpp.LlamaCpp;
+
+import java.util.Arrays;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A ggml metadata pool that runs out aborts the JVM, so the graph's tensor budget must
+ * bound the worst cases with room to spare (qwen3 has every optional tensor).
+ */
+class TransformerGraphTest {
+    private static Backend backend;
+    private static ModelWeights weights;
+
+    @BeforeAll
+    static void open() {
+        LlamaCpp.initialise();
+        backend = Backends.open("cpu", 1);
+        weights = ModelWeights.load(TestModels.preset("tiny-qwen3", GgmlType.F32), backend);
+    }
+
+    @AfterAll
+    static void close() {
+        weights.close();
+        backend.close();
+    }
+
+    private static void assertWithinBudget(TransformerGraph pass) {
+        try (StepGraph g = pass.build()) {
+            int used = g.tensorCount();
+            assertTrue(used * 3 / 2 <= g.maxTensors, used + " tensors used of a budget of " + g.maxTensors);
+        }
+    }
+
+    @Test
+    void prefillWithEveryStatistic() {
+        for (boolean flash : new boolean[] {true, false}) {
+            try (Engine e = Engine.open(weights, EngineOptions.defaults(256).withFlashAttention(flash).withStatisticsBudget(4096))) {
+                TransformerGraph pass = new TransformerGraph(e);
+                pass.tokens = new int[64];
+                pass.start = 100;
+                pass.logits = TransformerGraph.Logits.ALL;
+                pass.windowFrom = 0;
+                pass.columnSums = true;
+                pass.lastQuery = true;
+                assertWithinBudget(pass);
+            }
+        }
+    }
+
+    @Test
+    void decodeWithEveryPlanKindAndReadBack() {
+        int layers = weights.hyperParameters().layers();
+        int kvHeads = weights.hyperParameters().kvHeads();
+        for (boolean flash : new boolean[] {true, false}) {
+            try (Engine e = Engine.open(weights, EngineOptions.defaults(256).withFlashAttention(flash));
+                 CompactCache cache = e.newCompactCache(16)) {
+                AttentionPlan[][] variants = {
+                        {AttentionPlan.compact(cache, 3, 8).withProbabilities().withQuery()},
+                        {AttentionPlan.gather(4, new int[4 * kvHeads]).withProbabilities().withQuery()},
+                        {AttentionPlan.ranges(new int[] {0, 10, 20, 30, 40}, new int[] {5, 15, 25, 35, 51}).withProbabilities().withQuery()},
+                        {AttentionPlan.full().withProbabilities().withQuery()},
+                };
+                for (AttentionPlan[] v : variants) {
+                    AttentionPlan[] plans = new AttentionPlan[layers];
+                    Arrays.fill(plans, v[0]);
+                    TransformerGraph pass = new TransformerGraph(e);
+                    pass.tokens = new int[] {1};
+                    pass.start = 50;
+                    pass.plans = plans;
+                    pass.hiddenState = e.hiddenState();
+                    assertWithinBudget(pass);
+                }
+            }
+        }
+    }
+}
