@@ -120,4 +120,23 @@ class CliTest {
         Result r = run("run", cfg.toString(), "--out", readOnly.resolve("r.csv").toString());
         assertTrue(r.code != 0);
     }
+
+    @Test
+    void makeModelParityAndGenerate(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        String model = dir.resolve("m.gguf").toString();
+        Result made = run("make-model", "--like", "tiny-llama", "--type", "q8_0", "--vocab", "llama-spm", "--out", model);
+        assertEquals(0, made.code, made.err);
+        Result parity = run("parity", "--model", model, "--tokens", "64", "--steps", "8", "--method", "recycled:k=512,s=3");
+        assertEquals(0, parity.code, parity.err);
+        assertTrue(parity.out.contains("PASS"), parity.out);
+        Result off = run("parity", "--model", model, "--tokens", "64", "--steps", "8", "--method", "streamingllm:k=16");
+        assertEquals(1, off.code, "a budget below the context differs from llama_decode: " + off.out);
+        Result gen = run("generate", "--model", model, "--prompt", "Once upon a time", "--max-tokens", "5",
+                "--method", "h2o:k=8", "--backend", "cpu", "--threads", "1");
+        assertEquals(0, gen.code, gen.err);
+        assertTrue(gen.err.contains("ms/token"), gen.err);
+        Result unknown = run("make-model", "--like", "gpt-5", "--out", model);
+        assertTrue(unknown.code != 0);
+        assertTrue(unknown.err.contains("unknown model preset"), unknown.err);
+    }
 }

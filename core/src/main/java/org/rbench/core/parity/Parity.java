@@ -1,7 +1,9 @@
 package org.rbench.core.parity;
 
 import org.rbench.core.attention.FullAttention;
+import org.rbench.core.attention.AttentionPolicy;
 import org.rbench.core.attention.PrefillRequest;
+import org.rbench.core.attention.Strategies;
 import org.rbench.core.engine.Decoder;
 import org.rbench.core.engine.Engine;
 import org.rbench.core.engine.EngineOptions;
@@ -26,6 +28,15 @@ public final class Parity {
     }
 
     public static ParityReport run(ParityRequest request) {
+        return run(request, "full");
+    }
+
+    /**
+     * Parity of the engine under a method (spec string such as {@code recycled:k=4096,s=50})
+     * against llama_decode: a method whose budget covers the whole context must match full
+     * attention, so this checks a strategy on the user's own model.
+     */
+    public static ParityReport run(ParityRequest request, String method) {
         LlamaCpp.initialise();
         int steps = request.decodeSteps();
         int context = request.promptLength() + steps + 1;
@@ -39,7 +50,8 @@ public final class Parity {
             int[] prompt = request.prompt() != null ? request.prompt() : randomPrompt(request.promptTokens(), vocab, request.seed());
             Comparison c = new Comparison();
 
-            PrefillResult mine = engine.prefill(prompt, PrefillRequest.NONE, true);
+            AttentionPolicy policy = Strategies.create(method, weights.hyperParameters(), prompt.length);
+            PrefillResult mine = engine.prefill(prompt, policy.prefillRequest(), true);
             float[][] theirs = reference.prefill(prompt, true);
             for (int i = 0; i < prompt.length; i++) {
                 c.compare(mine.logits()[i], theirs[i]);
@@ -47,7 +59,7 @@ public final class Parity {
             int[] referenceTokens = new int[steps];
             int[] engineTokens = new int[steps];
             long engineDecode = 0;
-            try (Decoder decoder = engine.decoder(new FullAttention(), mine.statistics())) {
+            try (Decoder decoder = engine.decoder(policy, mine.statistics())) {
                 float[] theirLast = theirs[prompt.length - 1];
                 float[] myLast = mine.lastLogits();
                 for (int s = 0; s < steps; s++) {
@@ -59,6 +71,8 @@ public final class Parity {
                     c.compare(myLast, theirLast);
                 }
                 engineDecode = decoder.timings().totalWallNanos();
+            } finally {
+                policy.close();
             }
             long referenceDecode = 0;
             for (long n : reference.stepNanos()) {

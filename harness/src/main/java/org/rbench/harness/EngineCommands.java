@@ -1,0 +1,211 @@
+package org.rbench.harness;
+
+import org.rbench.core.ModelSession;
+import org.rbench.core.attention.AttentionPolicy;
+import org.rbench.core.attention.Strategies;
+import org.rbench.core.attention.Strategy;
+import org.rbench.core.engine.EngineOptions;
+import org.rbench.core.generate.GenerationOptions;
+import org.rbench.core.generate.GenerationResult;
+import org.rbench.core.parity.Parity;
+import org.rbench.core.parity.ParityReport;
+import org.rbench.core.parity.ParityRequest;
+import org.rbench.gguf.GgufFile;
+import org.rbench.gguf.ModelSpec;
+import org.rbench.gguf.RandomModelWriter;
+import org.rbench.harness.run.Models;
+import org.rbench.llamacpp.GgmlType;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** Subcommands over the engine: generate, parity, make-model, methods. */
+final class EngineCommands {
+    private EngineCommands() {
+    }
+
+    @Command(name = "generate", mixinStandardHelpOptions = true,
+            description = "Generate text with a method, streaming it; prints prefill and decode timings.")
+    static final class Generate implements Callable<Integer> {
+        @Option(names = "--model", defaultValue = Models.DEFAULT, description = "GGUF model (default: the embedded model).")
+        String model;
+
+        static final class PromptSource {
+            @Option(names = "--prompt", description = "The prompt text.")
+            String text;
+
+            @Option(names = "--prompt-file", paramLabel = "FILE", description = "A UTF-8 file holding the prompt.")
+            Path file;
+        }
+
+        @ArgGroup(exclusive = true, multiplicity = "1")
+        PromptSource prompt;
+
+        @Option(names = "--method", defaultValue = "full", description = "Method spec (default: ${DEFAULT-VALUE}); see rbench methods.")
+        String method;
+
+        @Option(names = "--max-tokens", defaultValue = "128")
+        int maxTokens;
+
+        @Option(names = "--stop", description = "Stop strings (repeatable).")
+        String[] stops = new String[0];
+
+        @Option(names = "--backend", defaultValue = "best")
+        String backend;
+
+        @Option(names = "--threads", description = "CPU threads (default: all cores).")
+        int threads = Runtime.getRuntime().availableProcessors();
+
+        @Option(names = "--context", description = "Context size (default: prompt + max tokens).")
+        Integer context;
+
+        @Override
+        public Integer call() throws IOException {
+            Path file = Models.resolve(model, System.err).path();
+            String text = prompt.text != null ? prompt.text : Files.readString(prompt.file, StandardCharsets.UTF_8);
+            if (text.isEmpty()) {
+                throw new IllegalArgumentException("the prompt is empty");
+            }
+            Strategies.forSpec(org.rbench.core.attention.MethodSpec.parse(method));
+            int promptTokens;
+            try (var vocabOnly = org.rbench.llamacpp.LlamaModel.load(file, org.rbench.llamacpp.LlamaModel.Options.vocabularyOnly())) {
+                promptTokens = vocabOnly.vocabulary().tokenize(text, true, true).length;
+            }
+            int ctx = context != null ? context : promptTokens + maxTokens + 1;
+            try (ModelSession s = ModelSession.open(file, backend, threads, EngineOptions.defaults(ctx))) {
+                AttentionPolicy policy = Strategies.create(method, s.weights().hyperParameters(), promptTokens);
+                GenerationOptions options = GenerationOptions.maxTokens(maxTokens).withStopStrings(stops);
+                GenerationResult r = s.generator().generate(text, options, policy, (i, token, piece) -> {
+                    System.out.print(piece);
+                    System.out.flush();
+                });
+                policy.close();
+                System.out.println();
+                System.err.printf(Locale.ROOT, "[%s on %s: %d prompt tokens, prefill %.1f ms; %d tokens, %.2f ms/token; stop: %s]%n",
+                        method, s.backend().deviceDescription(), promptTokens, r.prefill().nanos() / 1e6, r.tokens().length,
+                        r.decode().steps() == 0 ? 0 : r.decode().totalWallNanos() / 1e6 / r.decode().steps(), r.stopReason());
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "parity", mixinStandardHelpOptions = true,
+            description = "Run the engine and stock llama_decode side by side on a model; compare every logit."
+                    + " Exit 1 beyond tolerance.")
+    static final class ParityCheck implements Callable<Integer> {
+        @Option(names = "--model", required = true, description = "GGUF model file.")
+        Path model;
+
+        @Option(names = "--tokens", defaultValue = "256", description = "Prompt tokens (random ids, seeded).")
+        int tokens;
+
+        @Option(names = "--steps", defaultValue = "64", description = "Greedy decode steps after the prompt.")
+        int steps;
+
+        @Option(names = "--backend", defaultValue = "cpu")
+        String backend;
+
+        @Option(names = "--threads", defaultValue = "1")
+        int threads;
+
+        @Option(names = "--method", defaultValue = "full",
+                description = "Method spec; one whose budget covers the context must match full attention.")
+        String method;
+
+        @Option(names = "--cache", defaultValue = "f32",
+                description = "KV cache type: f32 (exact: no flash attention, tolerance 1e-4) or f16 (flash attention; argmax must agree).")
+        String cache;
+
+        @Option(names = "--tolerance", defaultValue = "1e-4", description = "Largest relative logit difference accepted (f32 cache).")
+        double tolerance;
+
+        @Override
+        public Integer call() throws IOException {
+            if (!Files.isRegularFile(model)) {
+                throw new java.nio.file.NoSuchFileException(model.toString(), null, "model file not found");
+            }
+            Strategies.forSpec(org.rbench.core.attention.MethodSpec.parse(method));
+            boolean exact = cache.equalsIgnoreCase("f32");
+            if (!exact && !cache.equalsIgnoreCase("f16")) {
+                throw new IllegalArgumentException("--cache must be f32 or f16");
+            }
+            ParityRequest req = (exact ? ParityRequest.exact(model) : ParityRequest.defaults(model))
+                    .withTokens(tokens, steps).withBackend(backend, threads);
+            ParityReport r = Parity.run(req, method);
+            System.out.println(method + ": " + r.summary());
+            boolean ok = exact ? r.passes(tolerance) : r.argmaxAgreesEverywhere();
+            System.out.println(ok ? "PASS" : "FAIL" + (exact ? " (tolerance " + tolerance + ")" : " (argmax differs)"));
+            return ok ? 0 : 1;
+        }
+    }
+
+    @Command(name = "make-model", mixinStandardHelpOptions = true,
+            description = "Write a random-weight GGUF with a real model's shapes (for latency work without downloading weights).")
+    static final class MakeModel implements Callable<Integer> {
+        @Option(names = "--like", required = true,
+                description = "llama-3.1-8b, llama-3.2-1b, qwen2-7b, tiny-llama, tiny-llama3, tiny-qwen2, tiny-qwen3, tiny-mistral")
+        String like;
+
+        @Option(names = "--type", defaultValue = "f16", description = "Weight type: f32, f16, bf16, q8_0, q4_k, q6_k ...")
+        String type;
+
+        @Option(names = "--out", required = true)
+        Path out;
+
+        @Option(names = "--vocab", description = "Copy this vocabulary (bundle name such as llama-bpe, or a GGUF file).")
+        String vocab;
+
+        @Option(names = "--layers", description = "Override the layer count (smaller files, same per-layer shapes).")
+        Integer layers;
+
+        @Option(names = "--seed", defaultValue = "1")
+        long seed;
+
+        @Override
+        public Integer call() throws IOException {
+            GgmlType t;
+            try {
+                t = GgmlType.valueOf(type.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("unknown weight type '" + type + "'");
+            }
+            ModelSpec spec = ModelSpec.preset(like, t).withSeed(seed);
+            if (layers != null) {
+                spec = spec.withLayers(layers);
+            }
+            if (vocab != null) {
+                Path v = BundledVocabularies.resolve(Path.of(vocab));
+                try (GgufFile g = GgufFile.open(v)) {
+                    g.require("tokenizer.ggml.tokens");
+                }
+                spec = spec.withVocabulary(v);
+            }
+            long t0 = System.nanoTime();
+            RandomModelWriter.write(spec, out);
+            System.out.printf(Locale.ROOT, "wrote %s: %s %dL d%d, %d heads / %d KV heads, head dim %d, %s weights, %.2f GB in %.1f s%n",
+                    out, spec.architecture(), spec.layers(), spec.embedding(), spec.heads(), spec.kvHeads(), spec.headDim(),
+                    t, Files.size(out) / 1e9, (System.nanoTime() - t0) / 1e9);
+            return 0;
+        }
+    }
+
+    @Command(name = "methods", mixinStandardHelpOptions = true, description = "List the attention methods and their parameters.")
+    static final class Methods implements Callable<Integer> {
+        @Override
+        public Integer call() {
+            for (Map.Entry<String, Strategy> e : Strategies.all().entrySet()) {
+                System.out.printf("%-18s %s%n", e.getKey(), e.getValue().description());
+            }
+            System.out.printf("%-18s %s%n", "llamacpp", "stock llama_decode of the same model (the speed and correctness reference)");
+            return 0;
+        }
+    }
+}
