@@ -16,6 +16,7 @@ HEADERS = {
 ptr ggml_init_raw(size mem_size, ptr mem_buffer, bool no_alloc) = ggml_init_sysv
 void ggml_free(ptr ctx)
 size ggml_tensor_overhead()
+size ggml_used_mem(ptr ctx)
 size ggml_graph_overhead_custom(size size, bool grads)
 ptr ggml_new_graph_custom(ptr ctx, size size, bool grads)
 void ggml_build_forward_expand(ptr cgraph, ptr tensor)

@@ -38,6 +38,15 @@ public final class Ggml {
         }
     }
 
+    private static final MethodHandle ggml_used_mem$MH = LIBS.function("ggml_used_mem", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
+    public static long ggml_used_mem(MemorySegment ctx) {
+        try {
+            return (long) ggml_used_mem$MH.invokeExact(ctx);
+        } catch (Throwable t) {
+            throw Bindings.rethrow(t);
+        }
+    }
+
     private static final MethodHandle ggml_graph_overhead_custom$MH = LIBS.function("ggml_graph_overhead_custom", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_BOOLEAN));
     public static long ggml_graph_overhead_custom(long size, boolean grads) {
         try {

@@ -20,6 +20,8 @@ public final class GgmlContext implements AutoCloseable {
     public static final int POOL_AVG = 1;
     public static final int SORT_ASC = 0;
     public static final int SORT_DESC = 1;
+    /** enum ggml_op value of GGML_OP_MUL_MAT in the pinned release (LayoutCheck verifies it). */
+    public static final int OP_MUL_MAT = 29;
 
     private MemorySegment ctx;
     private final long memSize;
@@ -83,34 +85,29 @@ public final class GgmlContext implements AutoCloseable {
         }
     }
 
-    /** Bytes the next tensor would need; checked so that ggml's own pool check never aborts. */
-    private void requireRoom(GgmlType type, long... ne) {
-        long overhead = Ggml.ggml_tensor_overhead();
-        long data = noAlloc ? 0 : type.rowSize(ne[0]) * (ne.length > 1 ? Arrays.stream(ne, 1, ne.length).reduce(1, (a, b) -> a * b) : 1);
-        long used = usedBytes();
-        if (used + overhead + data + 64 > memSize) {
-            throw new IllegalStateException("ggml context pool of " + memSize + " bytes is full ("
-                    + used + " used); create the context with more room");
+    /**
+     * ggml aborts when its pool runs out (operators do not check), so every tensor made
+     * here first checks there is room for it: metadata plus, with data, its bytes.
+     */
+    private void requireRoom(long dataBytes) {
+        long need = Ggml.ggml_tensor_overhead() + dataBytes + 64;
+        long used = Ggml.ggml_used_mem(ctx);
+        if (used + need > memSize) {
+            throw new IllegalStateException("ggml context pool of " + memSize + " bytes is full (" + used
+                    + " used, " + need + " needed); create the context with more room");
         }
     }
 
-    private long usedBytes() {
-        // ggml_used_mem is not bound; walking tensors gives a safe upper bound of metadata use.
-        long n = 0;
-        for (MemorySegment t = Ggml.ggml_get_first_tensor(ctx); !t.equals(MemorySegment.NULL);
-             t = Ggml.ggml_get_next_tensor(ctx, t)) {
-            n++;
+    /** Room for the result of an operator (a view or a new tensor of at most the given bytes). */
+    private void requireOpRoom(Tensor... inputs) {
+        requireOpen();
+        long data = 0;
+        if (!noAlloc) {
+            for (Tensor t : inputs) {
+                data = Math.max(data, t.bytes());
+            }
         }
-        return n * (Ggml.ggml_tensor_overhead() + 32) + (noAlloc ? 0 : dataBytesUsed());
-    }
-
-    private long dataBytesUsed() {
-        long total = 0;
-        for (MemorySegment t = Ggml.ggml_get_first_tensor(ctx); !t.equals(MemorySegment.NULL);
-             t = Ggml.ggml_get_next_tensor(ctx, t)) {
-            total += Ggml.ggml_nbytes(t) + 16;
-        }
-        return total;
+        requireRoom(data);
     }
 
     // ---- tensors ----
@@ -129,9 +126,14 @@ public final class GgmlContext implements AutoCloseable {
             throw new IllegalArgumentException("first dimension " + ne[0] + " is not a multiple of the "
                     + type + " block size " + type.blockSize);
         }
+        long data = 0;
         if (!noAlloc) {
-            requireRoom(type, ne);
+            data = type.rowSize(ne[0]);
+            for (int i = 1; i < ne.length; i++) {
+                data *= ne[i];
+            }
         }
+        requireRoom(data);
         MemorySegment t = switch (ne.length) {
             case 1 -> Ggml.ggml_new_tensor_1d(ctx, type.id, ne[0]);
             case 2 -> Ggml.ggml_new_tensor_2d(ctx, type.id, ne[0], ne[1]);
@@ -150,6 +152,7 @@ public final class GgmlContext implements AutoCloseable {
 
     /** a: [K, M, ...], b: [K, N, ...] -> [M, N, ...] (b's dims 2, 3 broadcast over a's). */
     public Tensor mulMat(Tensor a, Tensor b) {
+        requireOpRoom(a, b);
         require(a.ne(0) == b.ne(0), "mul_mat: inner dimensions differ", a, b);
         require(b.ne(2) % a.ne(2) == 0 && b.ne(3) % a.ne(3) == 0, "mul_mat: b's dims 2,3 must be multiples of a's", a, b);
         require(!a.isTransposed(), "mul_mat: a must not be transposed", a);
@@ -157,32 +160,38 @@ public final class GgmlContext implements AutoCloseable {
     }
 
     public Tensor rmsNorm(Tensor a, float eps) {
+        requireOpRoom(a);
         require(eps >= 0, "rms_norm: eps must be >= 0", a);
         return new Tensor(Ggml.ggml_rms_norm(ctx, a.address(), eps));
     }
 
     /** Elementwise a * b, b broadcast (repeated) over a. */
     public Tensor mul(Tensor a, Tensor b) {
+        requireOpRoom(a, b);
         requireRepeatable(b, a, "mul");
         return new Tensor(Ggml.ggml_mul(ctx, a.address(), b.address()));
     }
 
     /** Elementwise a + b, b broadcast (repeated) over a. */
     public Tensor add(Tensor a, Tensor b) {
+        requireOpRoom(a, b);
         requireRepeatable(b, a, "add");
         return new Tensor(Ggml.ggml_add(ctx, a.address(), b.address()));
     }
 
     public Tensor scale(Tensor a, float s) {
+        requireOpRoom(a);
         return new Tensor(Ggml.ggml_scale(ctx, a.address(), s));
     }
 
     public Tensor silu(Tensor a) {
+        requireOpRoom(a);
         return new Tensor(Ggml.ggml_silu(ctx, a.address()));
     }
 
     /** silu(a) * b, the SwiGLU feed-forward gate. */
     public Tensor swigluSplit(Tensor a, Tensor b) {
+        requireOpRoom(a, b);
         require(Arrays.equals(a.shape(), b.shape()), "swiglu: shapes differ", a, b);
         return new Tensor(Ggml.ggml_swiglu_split(ctx, a.address(), b.address()));
     }
@@ -195,6 +204,7 @@ public final class GgmlContext implements AutoCloseable {
     public Tensor ropeExt(Tensor a, Tensor positions, Tensor freqFactors, int nDims, int mode, int nCtxOrig,
                           float freqBase, float freqScale, float extFactor, float attnFactor,
                           float betaFast, float betaSlow) {
+        requireOpRoom(a);
         require(mode == ROPE_NORMAL || mode == ROPE_NEOX, "rope: mode must be NORMAL(0) or NEOX(2)", a);
         require(positions.type() == GgmlType.I32 && positions.ne(1) == 1 && positions.ne(2) == 1 && positions.ne(3) == 1,
                 "rope: positions must be an I32 vector", positions);
@@ -211,6 +221,7 @@ public final class GgmlContext implements AutoCloseable {
 
     /** softmax(a * scale + mask) along dim 0; mask F16/F32 [a.ne0, >= a.ne1] or null. */
     public Tensor softMaxExt(Tensor a, Tensor mask, float scale, float maxBias) {
+        requireOpRoom(a);
         require(a.isContiguous(), "soft_max: a must be contiguous", a);
         if (mask != null) {
             require(mask.type() == GgmlType.F16 || mask.type() == GgmlType.F32, "soft_max: mask must be F16 or F32", mask);
@@ -227,6 +238,7 @@ public final class GgmlContext implements AutoCloseable {
      * [nKV, >= nQ] or null. Result: [Dv, H, nQ, 1] (note the swapped dims), F32.
      */
     public Tensor flashAttnExt(Tensor q, Tensor k, Tensor v, Tensor mask, float scale, float maxBias, float softcap) {
+        requireOpRoom(q);
         require(q.ne(0) == k.ne(0), "flash_attn: q and k head dims differ", q, k);
         require(q.ne(2) % k.ne(2) == 0 && q.ne(3) % k.ne(3) == 0, "flash_attn: query heads must be a multiple of KV heads", q, k);
         require(!k.isTransposed(), "flash_attn: k must not be transposed", k);
@@ -252,6 +264,7 @@ public final class GgmlContext implements AutoCloseable {
      * visible here: set them with {@link Tensor#setIndices} or produce them in-graph.
      */
     public Tensor getRows(Tensor a, Tensor rows) {
+        requireOpRoom(a);
         require(rows.type() == GgmlType.I32, "get_rows: indices must be I32", rows);
         require(a.ne(2) == rows.ne(1) && a.ne(3) == rows.ne(2) && rows.ne(3) == 1,
                 "get_rows: indices must be [K, a.ne2, a.ne3]", a, rows);
@@ -264,6 +277,7 @@ public final class GgmlContext implements AutoCloseable {
      * dst: [D, N, H, B], src: [D, n, H, B] F32/F16, rows: I64/I32 [n, ...].
      */
     public Tensor setRows(Tensor dst, Tensor src, Tensor rows) {
+        requireOpRoom(src);
         require(dst.ne(0) == src.ne(0) && dst.ne(2) == src.ne(2) && dst.ne(3) == src.ne(3),
                 "set_rows: dst and src must agree in dims 0, 2, 3", dst, src);
         require(src.ne(1) == rows.ne(0), "set_rows: one index per src row", src, rows);
@@ -277,34 +291,41 @@ public final class GgmlContext implements AutoCloseable {
 
     /** Indices of the k largest values along dim 0 (unordered), I32 [k, ...]. */
     public Tensor topK(Tensor a, int k) {
+        requireOpRoom(a);
         require(k > 0 && k <= a.ne(0), "top_k: k must be in [1, a.ne0]", a);
         return new Tensor(Ggml.ggml_top_k(ctx, a.address(), k));
     }
 
     public Tensor argsort(Tensor a, int order) {
+        requireOpRoom(a);
         require(order == SORT_ASC || order == SORT_DESC, "argsort: order must be ASC(0) or DESC(1)", a);
         return new Tensor(Ggml.ggml_argsort(ctx, a.address(), order));
     }
 
     /** Copies a into b (converting type) and returns b as the node carrying the copy. */
     public Tensor cpy(Tensor a, Tensor b) {
+        requireOpRoom(b);
         require(a.elements() == b.elements(), "cpy: element counts differ", a, b);
         return new Tensor(Ggml.ggml_cpy(ctx, a.address(), b.address()));
     }
 
     public Tensor cont(Tensor a) {
+        requireOpRoom(a);
         return new Tensor(Ggml.ggml_cont(ctx, a.address()));
     }
 
     public Tensor cast(Tensor a, GgmlType type) {
+        requireOpRoom(a);
         return new Tensor(Ggml.ggml_cast(ctx, a.address(), type.id));
     }
 
     public Tensor transpose(Tensor a) {
+        requireOpRoom(a);
         return new Tensor(Ggml.ggml_transpose(ctx, a.address()));
     }
 
     public Tensor permute(Tensor a, int ax0, int ax1, int ax2, int ax3) {
+        requireOpRoom(a);
         int[] axes = {ax0, ax1, ax2, ax3};
         int[] sorted = axes.clone();
         Arrays.sort(sorted);
@@ -313,6 +334,7 @@ public final class GgmlContext implements AutoCloseable {
     }
 
     public Tensor reshape(Tensor a, long... ne) {
+        requireOpRoom(a);
         require(a.isContiguous(), "reshape: a must be contiguous", a);
         long n = 1;
         for (long x : ne) {
@@ -331,6 +353,7 @@ public final class GgmlContext implements AutoCloseable {
      * byte offset. The farthest byte must lie inside a.
      */
     public Tensor view(Tensor a, long[] ne, long[] nb, long offset) {
+        requireOpRoom(a);
         require(ne.length >= 1 && ne.length <= 4 && nb.length == ne.length - 1, "view: need 1-4 dims and dims-1 strides", a);
         GgmlType t = a.type();
         long last = offset + t.rowSize(ne[0]);
@@ -349,20 +372,42 @@ public final class GgmlContext implements AutoCloseable {
 
     /** 1-D pooling along dim 0 (POOL_MAX or POOL_AVG), kernel k, stride s, padding p. */
     public Tensor pool1d(Tensor a, int op, int k, int s, int p) {
+        requireOpRoom(a);
         require(op == POOL_MAX || op == POOL_AVG, "pool_1d: op must be MAX(0) or AVG(1)", a);
         require(k > 0 && s > 0 && p >= 0 && (a.ne(0) + 2L * p - k) / s + 1 > 0, "pool_1d: bad kernel/stride/padding", a);
         return new Tensor(Ggml.ggml_pool_1d(ctx, a.address(), op, k, s, p));
     }
 
+    /** a and b joined along {@code dim}; the other dimensions and the types must agree. */
+    public Tensor concat(Tensor a, Tensor b, int dim) {
+        requireOpRoom(a, b);
+        require(dim >= 0 && dim < 4, "concat: dim must be 0..3", a, b);
+        require(a.type() == b.type(), "concat: types differ", a, b);
+        for (int i = 0; i < 4; i++) {
+            require(i == dim || a.ne(i) == b.ne(i), "concat: dimension " + i + " differs", a, b);
+        }
+        return new Tensor(Ggml.ggml_concat(ctx, a.address(), b.address(), dim));
+    }
+
+    /** Accumulation precision of a mul_mat result (PREC_F32 for more precision); ggml asserts the op. */
+    public void setMulMatPrecision(Tensor mulMatResult, int prec) {
+        require(mulMatResult.address().get(java.lang.foreign.ValueLayout.JAVA_INT, Tensor.OFF_OP) == OP_MUL_MAT,
+                "mul_mat precision: the tensor is not a mul_mat result", mulMatResult);
+        Ggml.ggml_mul_mat_set_prec(mulMatResult.address(), prec);
+    }
+
     public Tensor sumRows(Tensor a) {
+        requireOpRoom(a);
         return new Tensor(Ggml.ggml_sum_rows(ctx, a.address()));
     }
 
     public Tensor mean(Tensor a) {
+        requireOpRoom(a);
         return new Tensor(Ggml.ggml_mean(ctx, a.address()));
     }
 
     public Tensor argmax(Tensor a) {
+        requireOpRoom(a);
         require(a.ne(2) == 1 && a.ne(3) == 1, "argmax: a must be a matrix", a);
         return new Tensor(Ggml.ggml_argmax(ctx, a.address()));
     }

@@ -68,7 +68,7 @@ public final class LayoutCheck {
     }
 
     private static void checkTensor(List<String> passed, List<String> failed) {
-        try (GgmlContext ctx = GgmlContext.forMetadata(8, 0)) {
+        try (GgmlContext ctx = GgmlContext.forMetadata(12, 0)) {
             Tensor t = ctx.newTensor(GgmlType.F16, 8, 5, 3);
             expect(t.type() == GgmlType.F16, "ggml_tensor.type@0", passed, failed);
             expect(t.ne(0) == 8 && t.ne(1) == 5 && t.ne(2) == 3 && t.ne(3) == 1, "ggml_tensor.ne@16", passed, failed);
@@ -81,6 +81,9 @@ public final class LayoutCheck {
             MemorySegment src0 = s.address().get(ValueLayout.ADDRESS, Tensor.OFF_SRC);
             expect(src0.address() == t.address().address(), "ggml_tensor.src@152", passed, failed);
             expect(s.address().get(ValueLayout.JAVA_INT, Tensor.OFF_OP) != 0, "ggml_tensor.op@80", passed, failed);
+            Tensor m = ctx.mulMat(t, t);
+            expect(m.address().get(ValueLayout.JAVA_INT, Tensor.OFF_OP) == GgmlContext.OP_MUL_MAT,
+                    "GGML_OP_MUL_MAT=" + GgmlContext.OP_MUL_MAT, passed, failed);
             Tensor v = ctx.view(t, new long[] {8, 5}, new long[] {16}, 80);
             MemorySegment viewSrc = v.address().get(ValueLayout.ADDRESS, 232);
             long viewOffs = v.address().get(ValueLayout.JAVA_LONG, 240);

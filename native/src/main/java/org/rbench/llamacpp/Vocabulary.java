@@ -60,10 +60,8 @@ public final class Vocabulary {
      * {@code parseSpecial}: treat special-token text such as "&lt;s&gt;" as the special token.
      */
     public int[] tokenize(String text, boolean addSpecial, boolean parseSpecial) {
+        requireTokenizer();
         byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        if (size == 0) {
-            throw new IllegalStateException("model " + owner.path() + " has no vocabulary (tokenizer.ggml.model = no_vocab)");
-        }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment txt = arena.allocate(bytes.length + 1L);
             MemorySegment.copy(bytes, 0, txt, ValueLayout.JAVA_BYTE, 0, bytes.length);
@@ -92,6 +90,7 @@ public final class Vocabulary {
 
     /** The raw bytes of a token: a token may hold part of a UTF-8 character. */
     public byte[] pieceBytes(int token, boolean special) {
+        requireTokenizer();
         checkToken(token);
         try (Arena arena = Arena.ofConfined()) {
             int cap = 64;
@@ -108,6 +107,7 @@ public final class Vocabulary {
 
     /** Detokenises a whole sequence (handles multi-token characters and leading spaces). */
     public String detokenize(int[] tokens, boolean removeSpecial, boolean unparseSpecial) {
+        requireTokenizer();
         for (int t : tokens) {
             checkToken(t);
         }
@@ -128,6 +128,16 @@ public final class Vocabulary {
                 throw new NativeCallException("llama_detokenize failed (" + n + ")");
             }
             return new String(buf.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
+        }
+    }
+
+    /**
+     * A no_vocab model (test fixtures) has dummy token entries but no tokenizer; llama.cpp
+     * asserts (and aborts) on any text call for it, so refuse here.
+     */
+    private void requireTokenizer() {
+        if (Llama.llama_vocab_type(vocab) == 0) {
+            throw new IllegalStateException("model " + owner.path() + " has no vocabulary (tokenizer.ggml.model = no_vocab)");
         }
     }
 

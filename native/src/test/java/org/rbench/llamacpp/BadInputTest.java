@@ -104,12 +104,38 @@ class BadInputTest {
              LlamaContext ctx = new LlamaContext(m, new LlamaContext.Options(64, 32, 1, false, GgmlType.F16))) {
             assertThrows(IllegalArgumentException.class, () -> ctx.decode(new int[] {1, 512}, false));
             assertThrows(IllegalArgumentException.class, () -> ctx.decode(new int[] {-1}, false));
-            assertThrows(IllegalArgumentException.class, () -> m.vocabulary().piece(100000, false));
-            assertThrows(IllegalArgumentException.class, () -> m.vocabulary().detokenize(new int[] {3, -7}, false, false));
+            // A no_vocab model has no tokenizer: llama.cpp would abort on any text call.
+            assertThrows(IllegalStateException.class, () -> m.vocabulary().piece(3, false));
+            assertThrows(IllegalStateException.class, () -> m.vocabulary().detokenize(new int[] {3}, false, false));
+            assertThrows(IllegalStateException.class, () -> m.vocabulary().tokenize("hello", true, false));
             assertThrows(IllegalArgumentException.class, () -> ctx.decode(new int[0], false));
             assertThrows(IllegalArgumentException.class, () -> ctx.decode(new int[ctx.contextSize() + 1], false));
             float[][] ok = ctx.decode(new int[] {1, 2, 3}, false);
             assertTrue(Float.isFinite(ok[0][0]));
+        }
+    }
+
+    @Test
+    void outOfRangeTokenIdsWithAVocabulary() {
+        Path vocab = LibraryLocation.sourceTree().orElseThrow().resolve("models/ggml-vocab-llama-spm.gguf");
+        try (LlamaModel m = LlamaModel.load(vocab, LlamaModel.Options.vocabularyOnly())) {
+            assertThrows(IllegalArgumentException.class, () -> m.vocabulary().piece(32000, false));
+            assertThrows(IllegalArgumentException.class, () -> m.vocabulary().detokenize(new int[] {3, -7}, false, false));
+            assertTrue(m.vocabulary().piece(450, false).length() > 0);
+        }
+    }
+
+    @Test
+    void aFullMetadataPoolIsAnExceptionNotAnAbort() {
+        try (GgmlContext ctx = GgmlContext.forMetadata(2, 0)) {
+            Tensor a = ctx.newTensor(GgmlType.F32, 4, 4);
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> {
+                Tensor t = a;
+                for (int i = 0; i < 100; i++) {
+                    t = ctx.mulMat(a, t); // ggml itself would abort once its pool is exhausted
+                }
+            });
+            assertTrue(e.getMessage().contains("full"), e.getMessage());
         }
     }
 
