@@ -290,6 +290,15 @@ public final class Llama {
         }
     }
 
+    private static final MethodHandle llama_memory_seq_rm$MH = LIBS.function("llama_memory_seq_rm", FunctionDescriptor.of(JAVA_BOOLEAN, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT));
+    public static boolean llama_memory_seq_rm(MemorySegment mem, int seq_id, int p0, int p1) {
+        try {
+            return (boolean) llama_memory_seq_rm$MH.invokeExact(mem, seq_id, p0, p1);
+        } catch (Throwable t) {
+            throw Bindings.rethrow(t);
+        }
+    }
+
     private static final MethodHandle llama_chat_apply_template$MH = LIBS.function("llama_chat_apply_template", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_BOOLEAN, ADDRESS, JAVA_INT));
     public static int llama_chat_apply_template(MemorySegment tmpl, MemorySegment chat, long n_msg, boolean add_ass, MemorySegment buf, int length) {
         try {

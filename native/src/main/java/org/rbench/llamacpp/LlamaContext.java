@@ -77,6 +77,20 @@ public final class LlamaContext implements AutoCloseable {
     }
 
     /**
+     * Forgets the tokens from position {@code length} on, so decoding continues from there:
+     * several runs can start from one prefill.
+     */
+    public void truncate(int length) {
+        if (length < 0 || length > nextPosition) {
+            throw new IllegalArgumentException("cannot truncate " + nextPosition + " tokens to " + length);
+        }
+        if (!Llama.llama_memory_seq_rm(Llama.llama_get_memory(address()), 0, length, -1)) {
+            throw new NativeCallException("llama_memory_seq_rm refused to remove positions from " + length);
+        }
+        nextPosition = length;
+    }
+
+    /**
      * Decodes tokens at the next positions, in batches of the configured size.
      * Returns logits [tokens.length][vocab] when {@code allLogits}, else only the last row.
      */

@@ -316,6 +316,17 @@ public final class Engine implements AutoCloseable, AttentionContext {
         cache.restore(snapshot);
     }
 
+    /**
+     * Fills the first {@code rows} cache positions with seeded random keys and values
+     * (see {@link KvCache#fillSynthetic}); the next prefill or step continues after them.
+     */
+    public void fillSynthetic(int rows, long seed) {
+        if (rows >= options.contextSize()) {
+            throw new IllegalArgumentException(rows + " synthetic rows leave no room in a context of " + options.contextSize());
+        }
+        cache.fillSynthetic(rows, seed);
+    }
+
     /** Forgets all tokens (the cache rows are overwritten as new tokens come). */
     public void reset() {
         cache.setLength(0);

@@ -89,6 +89,48 @@ public final class KvCache implements AutoCloseable {
     }
 
     /** Copies rows [0, length) of every layer to host memory. */
+    /**
+     * Fills rows [0, rows) of every layer with random values (seeded; small, like real keys
+     * and values after normalisation) and sets the length: a cache as large as a long
+     * prefill would leave, in seconds, for latency measurements that do not need a real
+     * context. Keys are random vectors, so attention spreads its mass widely.
+     */
+    public void fillSynthetic(int rows, long seed) {
+        if (rows < 0 || rows > capacity()) {
+            throw new IllegalArgumentException("cannot fill " + rows + " rows of a cache of " + capacity());
+        }
+        java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+        long headBytes = rowBytes() * rows;
+        if (headBytes > 0) {
+            try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+                java.lang.foreign.MemorySegment block = arena.allocate(headBytes, 64);
+                for (int l = 0; l < keys.length; l++) {
+                    for (Tensor t : new Tensor[] {keys[l], values[l]}) {
+                        for (int h = 0; h < kvHeads; h++) {
+                            randomise(block, t.type(), random);
+                            t.write(block, h * t.nb(2));
+                        }
+                    }
+                }
+            }
+        }
+        setLength(rows);
+    }
+
+    private static void randomise(java.lang.foreign.MemorySegment block, GgmlType type, java.util.SplittableRandom random) {
+        if (type == GgmlType.F32) {
+            for (long i = 0; i < block.byteSize() / 4; i++) {
+                block.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, (float) (random.nextDouble() * 2 - 1));
+            }
+        } else if (type == GgmlType.F16) {
+            for (long i = 0; i < block.byteSize() / 2; i++) {
+                block.setAtIndex(java.lang.foreign.ValueLayout.JAVA_SHORT, i, Float.floatToFloat16((float) (random.nextDouble() * 2 - 1)));
+            }
+        } else {
+            throw new IllegalArgumentException("synthetic fill supports F16 and F32 caches, not " + type);
+        }
+    }
+
     public KvSnapshot snapshot() {
         Arena arena = Arena.ofShared();
         long headBytes = rowBytes() * length;

@@ -69,6 +69,11 @@ public final class LlamaReference implements AutoCloseable {
         return Arrays.copyOf(stepNanos, steps);
     }
 
+    /** Forgets the tokens from position {@code length} on (e.g. back to the end of a prefill). */
+    public void truncate(int length) {
+        context.truncate(length);
+    }
+
     public void reset() {
         context.reset();
         steps = 0;

@@ -1,0 +1,295 @@
+package org.rbench.harness;
+
+import org.rbench.core.ModelSession;
+import org.rbench.core.attention.AttentionPolicy;
+import org.rbench.core.attention.MethodSpec;
+import org.rbench.core.attention.PrefillRequest;
+import org.rbench.core.attention.Strategies;
+import org.rbench.core.engine.Decoder;
+import org.rbench.core.engine.Engine;
+import org.rbench.core.engine.EngineOptions;
+import org.rbench.core.engine.KvSnapshot;
+import org.rbench.core.engine.PrefillResult;
+import org.rbench.core.model.HyperParameters;
+import org.rbench.core.reference.LlamaReference;
+import org.rbench.gguf.GgufFile;
+import org.rbench.gguf.GgufTensorInfo;
+import org.rbench.harness.results.ResultsFile;
+import org.rbench.harness.run.Provenance;
+import org.rbench.llamacpp.GgmlType;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code rbench bench}: decode ms/token per method, side by side in one run. At each
+ * context length the cache is filled once (a real prefill, or seeded random K/V rows for
+ * pure decode latency), snapshotted, and every method decodes the same token sequence from
+ * a restored copy, in an order that rotates between repetitions so drift hits all methods
+ * alike. Each row carries the bytes-moved bound on the speedup over full attention:
+ * (weights + full KV) / (weights + the method's attended KV) per decode step.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Decode latency per method and context length, side by side, with the bytes-moved bound; writes CSV.")
+final class BenchCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true)
+    Path model;
+
+    @Option(names = "--methods", required = true,
+            description = "Method specs, comma-separated (full,recycled:k=1024,s=50,streamingllm:k=1024,llamacpp).")
+    String methodList;
+
+    List<String> methods;
+
+    @Option(names = "--ctx", required = true, split = ",", description = "Context lengths, e.g. 16384,32768.")
+    List<Integer> contexts;
+
+    @Option(names = "--tokens", defaultValue = "64", description = "Decode steps per measurement.")
+    int tokens;
+
+    @Option(names = "--repeats", defaultValue = "3", description = "Measurements per method and length.")
+    int repeats;
+
+    @Option(names = "--fill", defaultValue = "synthetic", description = "synthetic (random K/V rows) or prefill (random tokens).")
+    String fill;
+
+    @Option(names = "--backend", defaultValue = "cpu")
+    String backend;
+
+    @Option(names = "--threads", description = "CPU threads (default: all cores).")
+    int threads = Runtime.getRuntime().availableProcessors();
+
+    @Option(names = "--out", required = true, description = "Results CSV (appended; re-running resumes).")
+    Path out;
+
+    @Option(names = "--seed", defaultValue = "1")
+    long seed;
+
+    @Override
+    public Integer call() throws IOException {
+        methods = splitMethods(methodList);
+        if (!Files.isRegularFile(model)) {
+            throw new java.nio.file.NoSuchFileException(model.toString(), null, "model file not found");
+        }
+        boolean synthetic = switch (fill) {
+            case "synthetic" -> true;
+            case "prefill" -> false;
+            default -> throw new IllegalArgumentException("--fill must be synthetic or prefill");
+        };
+        if (!methods.contains("full")) {
+            throw new IllegalArgumentException("--methods must include full (the speedups and bounds are relative to it)");
+        }
+        for (String m : methods) {
+            if (m.equals("llamacpp")) {
+                if (synthetic) {
+                    throw new IllegalArgumentException("llamacpp needs --fill prefill (its cache cannot be filled synthetically)");
+                }
+            } else {
+                Strategies.forSpec(MethodSpec.parse(m));
+            }
+        }
+        if (tokens <= 0 || repeats <= 0 || contexts.stream().anyMatch(c -> c < 2)) {
+            throw new IllegalArgumentException("--tokens and --repeats must be positive and contexts at least 2");
+        }
+        int maxCtx = contexts.stream().mapToInt(Integer::intValue).max().orElseThrow();
+        long weightBytes = weightBytesPerToken(model);
+        String runId = "bench-" + Instant.now().toString().replace(":", "");
+        Map<String, List<double[]>> summary = new TreeMap<>();
+        try (ModelSession s = ModelSession.open(model, backend, threads, EngineOptions.defaults(maxCtx + tokens + 1));
+             ResultsFile results = ResultsFile.open(out)) {
+            HyperParameters hp = s.weights().hyperParameters();
+            long kvRowBytes = 2L * hp.kvHeads() * hp.headDim() * GgmlType.F16.typeSize * hp.layers();
+            Provenance prov = Provenance.of(model, s.backend().kind(), s.backend().deviceDescription(), threads);
+            Engine engine = s.engine();
+            LlamaReference reference = methods.contains("llamacpp")
+                    ? new LlamaReference(model, maxCtx + tokens + 1, 512, threads, true, GgmlType.F16) : null;
+            try {
+                for (int ctx : contexts) {
+                    int[] steps = randomTokens(tokens, hp.vocabSize(), seed + ctx);
+                    PrefillRequest request = PrefillRequest.NONE;
+                    for (String m : methods) {
+                        if (!m.equals("llamacpp")) {
+                            request = request.union(Strategies.create(m, hp, ctx).prefillRequest());
+                        }
+                    }
+                    engine.reset();
+                    long fillStart = System.nanoTime();
+                    PrefillResult prefill;
+                    if (synthetic) {
+                        engine.fillSynthetic(ctx - 1, seed);
+                        prefill = engine.prefill(randomTokens(1, hp.vocabSize(), seed), request, false);
+                    } else {
+                        prefill = engine.prefill(randomTokens(ctx, hp.vocabSize(), seed), request, false);
+                    }
+                    System.err.printf(Locale.ROOT, "bench: %d tokens in the cache (%s) after %.1f s%n", ctx, fill,
+                            (System.nanoTime() - fillStart) / 1e9);
+                    if (reference != null) {
+                        reference.reset();
+                        reference.prefill(randomTokens(ctx, hp.vocabSize(), seed), false);
+                    }
+                    try (KvSnapshot snap = engine.snapshot()) {
+                        for (int r = 0; r < repeats; r++) {
+                            for (int i = 0; i < methods.size(); i++) {
+                                String m = methods.get((i + r) % methods.size());
+                                Map<String, String> row = key(prov, m, ctx, r);
+                                if (results.isDone(row)) {
+                                    continue;
+                                }
+                                long[] nanos;
+                                double rows;
+                                if (m.equals("llamacpp")) {
+                                    reference.truncate(ctx);
+                                    int before = reference.stepNanos().length;
+                                    for (int t : steps) {
+                                        reference.step(t);
+                                    }
+                                    long[] all = reference.stepNanos();
+                                    nanos = Arrays.copyOfRange(all, before, all.length);
+                                    rows = ctx + (tokens + 1) / 2.0;
+                                } else {
+                                    engine.restore(snap);
+                                    AttentionPolicy policy = Strategies.create(m, hp, ctx);
+                                    try (Decoder d = engine.decoder(policy, prefill.statistics())) {
+                                        for (int t : steps) {
+                                            d.step(t);
+                                        }
+                                        nanos = d.timings().wallNanos();
+                                        rows = d.meanAttendedRows();
+                                    } finally {
+                                        policy.close();
+                                    }
+                                }
+                                double fullRows = ctx + (tokens + 1) / 2.0;
+                                double bound = (weightBytes + fullRows * kvRowBytes) / (weightBytes + rows * kvRowBytes);
+                                row.put("run_id", runId);
+                                row.put("timestamp", Instant.now().toString());
+                                row.putAll(prov.columns());
+                                row.put("method_name", MethodSpec.parse(m).name());
+                                row.put("metric", "none");
+                                row.put("prefill_ms", fmt(prefill.nanos() / 1e6));
+                                long[] sorted = nanos.clone();
+                                Arrays.sort(sorted);
+                                double p50 = sorted[sorted.length / 2] / 1e6;
+                                row.put("decode_ms_mean", fmt(Arrays.stream(nanos).average().orElse(0) / 1e6));
+                                row.put("decode_ms_p50", fmt(p50));
+                                row.put("decode_ms_p90", fmt(sorted[(int) Math.floor(0.9 * (sorted.length - 1))] / 1e6));
+                                row.put("tokens_generated", Integer.toString(nanos.length));
+                                row.put("attended_rows_mean", fmt(rows));
+                                row.put("kv_fill", synthetic ? "synthetic" : "prefill");
+                                row.put("bound_speedup", fmt(bound));
+                                results.append(row);
+                                summary.computeIfAbsent(ctx + "\u0000" + m, k -> new ArrayList<>()).add(new double[] {p50, bound, rows});
+                            }
+                        }
+                    }
+                }
+            } finally {
+                if (reference != null) {
+                    reference.close();
+                }
+            }
+        }
+        printSummary(summary);
+        System.out.println("rows appended to " + out);
+        return 0;
+    }
+
+    private void printSummary(Map<String, List<double[]>> summary) {
+        System.out.printf("%-8s %-32s %12s %14s %9s %9s %8s%n", "context", "method", "ms/token p50", "attended rows",
+                "speedup", "bound", "of bound");
+        for (int ctx : contexts) {
+            List<double[]> full = summary.get(ctx + "\u0000full");
+            if (full == null) {
+                continue;
+            }
+            double fullMs = median(full.stream().mapToDouble(a -> a[0]).toArray());
+            for (String m : methods) {
+                List<double[]> v = summary.get(ctx + "\u0000" + m);
+                if (v == null) {
+                    continue;
+                }
+                double ms = median(v.stream().mapToDouble(a -> a[0]).toArray());
+                double bound = v.getFirst()[1];
+                double speedup = fullMs / ms;
+                System.out.printf(Locale.ROOT, "%-8d %-32s %12.2f %14.0f %8.2fx %8.2fx %8s%n", ctx, m, ms, v.getFirst()[2],
+                        speedup, bound, m.equals("full") ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * speedup / bound));
+            }
+        }
+    }
+
+    /**
+     * Splits "full,recycled:k=1024,s=50,h2o:k=1024" into specs: a comma starts a new method
+     * only when a name follows (a word then ':' or the end), not a key=value parameter.
+     */
+    static List<String> splitMethods(String list) {
+        List<String> out = new ArrayList<>();
+        for (String part : list.split(",(?=\\s*[a-z][a-z0-9_.-]*\\s*(:|,|$))")) {
+            if (!part.isBlank()) {
+                out.add(part.trim());
+            }
+        }
+        return out;
+    }
+
+    private static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    private Map<String, String> key(Provenance p, String method, int ctx, int repeat) {
+        Map<String, String> k = new LinkedHashMap<>();
+        k.put("kind", "latency");
+        k.put("model_sha256", p.modelSha256());
+        k.put("method", method);
+        k.put("seed", Long.toString(seed));
+        k.put("task", "latency");
+        k.put("length", Integer.toString(ctx));
+        k.put("sample_index", Integer.toString(repeat));
+        return k;
+    }
+
+    /**
+     * Bytes of weights one decode step reads: every tensor except the token embedding (one
+     * row of it is read), which counts in full when it doubles as the output matrix.
+     */
+    static long weightBytesPerToken(Path model) throws IOException {
+        try (GgufFile g = GgufFile.open(model)) {
+            long total = 0;
+            boolean tied = g.tensor("output.weight").isEmpty();
+            for (GgufTensorInfo t : g.tensors()) {
+                if (t.name().equals("token_embd.weight") && !tied) {
+                    continue;
+                }
+                total += t.bytes();
+            }
+            return total;
+        }
+    }
+
+    private static int[] randomTokens(int n, int vocab, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        int[] t = new int[n];
+        for (int i = 0; i < n; i++) {
+            t[i] = 1 + r.nextInt(vocab - 1);
+        }
+        return t;
+    }
+
+    private static String fmt(double v) {
+        return String.format(Locale.ROOT, "%.4f", v);
+    }
+}
