@@ -15,11 +15,10 @@ import java.util.Set;
  * the eviction applies from the first decode step. The window is two zero-copy ranges of
  * the full cache, so a step reads sink + window rows and nothing else.
  *
- * <p>Key positions: {@code positions=original} rotates keys at their original positions
- * (how the engine stores them). The reference's {@code cache} positions (keys re-rotated
- * by their index in the compacted cache) change only the sinks' relative distance and
- * need the engine to re-rotate the sink keys; that mode is not available yet and is
- * rejected with a clear message rather than silently approximated.
+ * <p>Key positions: {@code positions=cache} (the reference's behaviour and the default)
+ * rotates keys by their index in the compacted cache, see {@link StreamingLlmCachePositions};
+ * {@code positions=original} keeps every key at its original position and reads two
+ * zero-copy ranges of the full cache (this class).
  */
 public final class StreamingLlm implements AttentionPolicy {
     private final int sink;
@@ -57,7 +56,8 @@ public final class StreamingLlm implements AttentionPolicy {
 
         @Override
         public String description() {
-            return "StreamingLLM: sink=4 attention sinks + window recent tokens (default: budget 1024 - sink); positions=original";
+            return "StreamingLLM: sink=4 attention sinks + window recent tokens (or k = sink + window, default 1024);"
+                    + " positions=cache (reference) | original";
         }
 
         @Override
@@ -69,12 +69,8 @@ public final class StreamingLlm implements AttentionPolicy {
         public void validate(MethodSpec spec) {
             Strategy.super.validate(spec);
             sizes(spec);
-            String positions = spec.stringParam("positions", "original");
-            if (positions.equalsIgnoreCase("cache")) {
-                throw new IllegalArgumentException("method '" + spec.text() + "': positions=cache (the reference's"
-                        + " re-rotation of keys by cache index) is not supported by the engine yet; use positions=original");
-            }
-            if (!positions.equalsIgnoreCase("original")) {
+            String positions = spec.stringParam("positions", "cache");
+            if (!positions.equalsIgnoreCase("original") && !positions.equalsIgnoreCase("cache")) {
                 throw new IllegalArgumentException("method '" + spec.text() + "': positions must be original or cache");
             }
         }
@@ -103,7 +99,9 @@ public final class StreamingLlm implements AttentionPolicy {
         public AttentionPolicy create(MethodSpec spec, HyperParameters model, int promptTokens) {
             validate(spec);
             int[] s = sizes(spec);
-            return new StreamingLlm(s[0], s[1], spec.text());
+            return spec.stringParam("positions", "cache").equalsIgnoreCase("cache")
+                    ? new StreamingLlmCachePositions(s[0], s[1], spec.text())
+                    : new StreamingLlm(s[0], s[1], spec.text());
         }
     }
 }

@@ -94,7 +94,8 @@ class BaselinePoliciesTest {
     void budgetsCoveringTheContextEqualFullAttention() {
         try (Engine e = Engine.open(weights, exact())) {
             List<float[]> full = decode(e, FullAttention::new).logits();
-            for (String spec : List.of("streamingllm:sink=4,window=60", "h2o:heavy=32,recent=32", "h2o:k=64,gqa=max")) {
+            for (String spec : List.of("streamingllm:sink=4,window=60", "streamingllm:sink=4,window=60,positions=original",
+                    "h2o:heavy=32,recent=32", "h2o:k=64,gqa=max")) {
                 double d = maxDiff(full, decode(e, () -> make(spec)).logits());
                 assertTrue(d < 1e-4, spec + ": max logit difference " + d);
             }
@@ -106,6 +107,7 @@ class BaselinePoliciesTest {
         try (Engine e = Engine.open(weights, exact())) {
             List<float[]> full = decode(e, FullAttention::new).logits();
             assertTrue(maxDiff(full, decode(e, () -> make("streamingllm:sink=4,window=8")).logits()) > 1e-3);
+            assertTrue(maxDiff(full, decode(e, () -> make("streamingllm:sink=4,window=8,positions=original")).logits()) > 1e-3);
             Run h2o = decode(e, () -> make("h2o:heavy=6,recent=6"));
             assertTrue(maxDiff(full, h2o.logits()) > 1e-3);
             int[] kept = ((H2o) h2o.policy()).kept(0, 0);
@@ -119,7 +121,7 @@ class BaselinePoliciesTest {
     @Test
     void specsAreValidated() {
         assertThrows(IllegalArgumentException.class, () -> Strategies.forSpec(MethodSpec.parse("streamingllm:sink=4,window=10,k=20")));
-        assertThrows(IllegalArgumentException.class, () -> Strategies.forSpec(MethodSpec.parse("streamingllm:positions=cache")));
+        assertThrows(IllegalArgumentException.class, () -> Strategies.forSpec(MethodSpec.parse("streamingllm:positions=index")));
         assertThrows(IllegalArgumentException.class, () -> Strategies.forSpec(MethodSpec.parse("h2o:heavy=-1,recent=2")));
         assertThrows(IllegalArgumentException.class, () -> Strategies.forSpec(MethodSpec.parse("h2o:hevy=2")));
         assertTrue(Strategies.all().keySet().containsAll(List.of("full", "recycled", "recycled-dynamic", "streamingllm", "h2o")));
