@@ -30,6 +30,7 @@ public final class StreamingLlmCachePositions implements AttentionPolicy {
     private AttentionContext context;
     private CompactCache[] caches;
     private boolean materialised;
+    private int lastPosition;
 
     public StreamingLlmCachePositions(int sink, int window, String name) {
         new StreamingWindow(sink, window); // validates
@@ -102,10 +103,16 @@ public final class StreamingLlmCachePositions implements AttentionPolicy {
 
     @Override
     public AttentionPlan plan(LayerStep at) {
+        lastPosition = at.position();
         if (!materialised) {
             return AttentionPlan.full();
         }
         return AttentionPlan.compact(caches[at.layer()], slot(at.position()), budget());
+    }
+
+    @Override
+    public int[] compactPositions(int layer, int kvHead) {
+        return new StreamingWindow(sink, window).kept(lastPosition);
     }
 
     @Override

@@ -49,6 +49,15 @@ public interface AttentionPolicy {
     default void endStep(int step, int position, int token) {
     }
 
+    /**
+     * For diagnostics: the cache positions that rows [0, rows) of this layer's compact
+     * cache hold for KV head {@code kvHead} (any order), or null if the policy does not
+     * track them. Only asked for layers whose plan was COMPACT.
+     */
+    default int[] compactPositions(int layer, int kvHead) {
+        return null;
+    }
+
     /** Releases device memory the policy holds (compact caches, row indices). */
     default void close() {
     }

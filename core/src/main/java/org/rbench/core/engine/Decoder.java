@@ -26,6 +26,10 @@ public final class Decoder implements AutoCloseable {
     private long attendedRows;
     private int fullSteps;
     private long fullLayerSteps;
+    private boolean diagnostics;
+    private double recallSum;
+    private double overlapSum;
+    private long diagnosed;
     /** The last single-graph step, kept for reuse by a next step of the same shape. */
     private TransformerGraph cached;
     private StepGraph cachedGraph;
@@ -88,6 +92,7 @@ public final class Decoder implements AutoCloseable {
             logits = pass.logitsTensor.getFloats();
             for (int l = 0; l < layers; l++) {
                 observed[l] = observation(pass, plans[l], l, position);
+                diagnose(pass, plans[l], l, position);
             }
         } else {
             logits = null;
@@ -107,6 +112,7 @@ public final class Decoder implements AutoCloseable {
                         logits = layerPass.logitsTensor.getFloats();
                     }
                     observed[l] = observation(layerPass, plans[l], l, position);
+                    diagnose(layerPass, plans[l], l, position);
                 }
             }
         }
@@ -148,6 +154,108 @@ public final class Decoder implements AutoCloseable {
         return step == 0 ? 0 : (double) attendedRows / ((long) step * hp.layers());
     }
 
+    /**
+     * Turns on attention-mass diagnostics: every step also computes what full attention
+     * would have given each query head, so {@link #meanMassRecall()} and
+     * {@link #meanTopKOverlap()} can be reported. It costs a full-cache softmax per layer,
+     * so step timings of a diagnosed run are not latency measurements.
+     */
+    public Decoder withDiagnostics() {
+        if (step > 0) {
+            throw new IllegalStateException("turn diagnostics on before the first step");
+        }
+        diagnostics = true;
+        return this;
+    }
+
+    /**
+     * Mean over steps, layers and query heads of the share of full attention's probability
+     * mass on the rows the method attended (1 for full steps); NaN without diagnostics.
+     */
+    public double meanMassRecall() {
+        return diagnosed == 0 ? Double.NaN : recallSum / diagnosed;
+    }
+
+    /** Mean share of full attention's top-|attended| rows that the method attended; NaN without diagnostics. */
+    public double meanTopKOverlap() {
+        return diagnosed == 0 ? Double.NaN : overlapSum / diagnosed;
+    }
+
+    private void diagnose(TransformerGraph pass, AttentionPlan plan, int l, int position) {
+        if (!diagnostics) {
+            return;
+        }
+        int heads = hp.heads();
+        int group = heads / hp.kvHeads();
+        if (plan instanceof AttentionPlan.Full || pass.fullProbabilities[l] == null) {
+            recallSum += heads;
+            overlapSum += heads;
+            diagnosed += heads;
+            return;
+        }
+        int[][] attended = new int[hp.kvHeads()][];
+        for (int g = 0; g < hp.kvHeads(); g++) {
+            attended[g] = attendedPositions(plan, l, g, position);
+            if (attended[g] == null) {
+                return; // the policy does not say which positions its compact cache holds
+            }
+        }
+        float[] p = pass.fullProbabilities[l].getFloats();
+        int keys = (int) pass.fullProbabilities[l].ne(0);
+        int valid = position + 1;
+        for (int h = 0; h < heads; h++) {
+            int[] rows = attended[h / group];
+            int base = h * keys;
+            java.util.BitSet in = new java.util.BitSet(valid);
+            double recall = 0;
+            for (int r : rows) {
+                if (r >= 0 && r < valid && !in.get(r)) {
+                    in.set(r);
+                    recall += p[base + r];
+                }
+            }
+            float[] row = java.util.Arrays.copyOfRange(p, base, base + valid);
+            int k = Math.min(in.cardinality(), valid);
+            int hits = 0;
+            if (k > 0) {
+                for (int r : org.rbench.core.select.ScoreSelection.topKByScore(row, k)) {
+                    if (in.get(r)) {
+                        hits++;
+                    }
+                }
+            }
+            recallSum += recall;
+            overlapSum += k == 0 ? 0 : (double) hits / k;
+            diagnosed++;
+        }
+    }
+
+    private int[] attendedPositions(AttentionPlan plan, int l, int kvHead, int position) {
+        return switch (plan) {
+            case AttentionPlan.Full f -> null;
+            case AttentionPlan.Gather g -> {
+                int k = g.rowsPerHead();
+                int[] all = g.rows() != null ? g.rows() : g.deviceRows().tensor().getInts();
+                yield java.util.Arrays.copyOfRange(all, kvHead * k, (kvHead + 1) * k);
+            }
+            case AttentionPlan.Compact c -> policy.compactPositions(l, kvHead);
+            case AttentionPlan.Ranges r -> {
+                int n = 0;
+                for (int i = 0; i < r.starts().length; i++) {
+                    n += r.ends()[i] - r.starts()[i];
+                }
+                int[] out = new int[n];
+                int j = 0;
+                for (int i = 0; i < r.starts().length; i++) {
+                    for (int x = r.starts()[i]; x < r.ends()[i]; x++) {
+                        out[j++] = x;
+                    }
+                }
+                yield out;
+            }
+        };
+    }
+
     /** Layer-steps that attended the whole cache (layers of a dynamic schedule decide apart). */
     public long fullLayerSteps() {
         return fullLayerSteps;
@@ -166,6 +274,7 @@ public final class Decoder implements AutoCloseable {
         pass.fromLayer = from;
         pass.toLayer = to;
         pass.hiddenState = engine.hiddenState();
+        pass.shadowFull = diagnostics;
         pass.logits = TransformerGraph.Logits.LAST;
         if (plans == null) {
             // A query-only pass has no plans of its own; give it FULL so nothing is read back.

@@ -48,6 +48,9 @@ final class TransformerGraph {
     // ---- results: tensors to read after compute ----
     Tensor logitsTensor;
     Tensor[] probabilities;
+    /** Diagnostics: full-attention probabilities of layers whose plan attends fewer rows. */
+    boolean shadowFull;
+    Tensor[] fullProbabilities;
     Tensor[] queryBeforeRope;
     Tensor[] queryAfterRope;
     Tensor[] windowRows;
@@ -122,6 +125,7 @@ final class TransformerGraph {
         g = new StepGraph(tensorBudget());
         ctx = g.ctx;
         probabilities = new Tensor[layers];
+        fullProbabilities = new Tensor[layers];
         queryBeforeRope = new Tensor[layers];
         queryAfterRope = new Tensor[layers];
         windowRows = new Tensor[layers];
@@ -193,6 +197,7 @@ final class TransformerGraph {
         sig.add(windowFrom);
         sig.add(columnSums);
         sig.add(lastQuery);
+        sig.add(shadowFull);
         if (plans != null) {
             for (int l = fromLayer; l < toLayer; l++) {
                 AttentionPlan p = plans[l];
@@ -376,6 +381,11 @@ final class TransformerGraph {
         if (plan.probabilities() && probs != null) {
             probabilities[l] = probs.name("probs_" + l).output();
             g.expand(probabilities[l]);
+        }
+        if (shadowFull && plans != null && !(plan instanceof AttentionPlan.Full)) {
+            // What full attention would have given this query: for attention-mass recall only.
+            fullProbabilities[l] = softmax(rowsView(kWritten, 0, keyRows), qt, mask).name("full_probs_" + l).output();
+            g.expand(fullProbabilities[l]);
         }
         if (plans == null) {
             prefillStatistics(l, rowsView(kWritten, 0, keyRows), q);

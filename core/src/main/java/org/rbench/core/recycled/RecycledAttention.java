@@ -152,6 +152,16 @@ public final class RecycledAttention implements AttentionPolicy {
         return fullLayerSteps;
     }
 
+    @Override
+    public int[] compactPositions(int layer, int kvHead) {
+        RecycledCache cp = cps[layer];
+        int[] out = new int[cp.size()];
+        for (int slot = 0; slot < out.length; slot++) {
+            out[slot] = cp.position(kvHead, slot);
+        }
+        return out;
+    }
+
     /** Positions KV head h of a layer attends on its next recycled step (diagnostics, tests). */
     public int[] cpRows(int layer, int kvHead) {
         return cps[layer].rows(kvHead);
