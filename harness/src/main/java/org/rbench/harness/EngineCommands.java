@@ -151,7 +151,7 @@ final class EngineCommands {
             description = "Write a random-weight GGUF with a real model's shapes (for latency work without downloading weights).")
     static final class MakeModel implements Callable<Integer> {
         @Option(names = "--like", required = true,
-                description = "llama-3.1-8b, llama-3.2-1b, qwen2-7b, tiny-llama, tiny-llama3, tiny-qwen2, tiny-qwen3, tiny-mistral")
+                description = "llama-3.1-8b, llama-3.2-1b, qwen2-7b, bench-512, tiny-llama, tiny-llama3, tiny-qwen2, tiny-qwen3, tiny-mistral")
         String like;
 
         @Option(names = "--type", defaultValue = "f16", description = "Weight type: f32, f16, bf16, q8_0, q4_k, q6_k ...")

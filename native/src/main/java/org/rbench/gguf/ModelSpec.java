@@ -54,6 +54,9 @@ public record ModelSpec(String architecture, int vocabSize, int embedding, int l
                     type, true, true, null, 1);
             case "qwen2-7b" -> new ModelSpec("qwen2", 152064, 3584, 28, 28, 4, 128, 18944, 32768, 1000000, 1e-6,
                     type, false, false, null, 1);
+            // Small enough for long contexts on a laptop CPU, large enough that decoding is not all overhead.
+            case "bench-512" -> new ModelSpec("llama", 32000, 512, 8, 8, 2, 64, 1536, 32768, 500000, 1e-5,
+                    type, false, false, null, 1);
             case "tiny-llama" -> new ModelSpec("llama", 512, 256, 2, 4, 2, 64, 512, 4096, 10000, 1e-5,
                     type, false, false, null, 1);
             case "tiny-llama3" -> new ModelSpec("llama", 512, 256, 2, 4, 2, 64, 512, 4096, 500000, 1e-5,
@@ -66,7 +69,7 @@ public record ModelSpec(String architecture, int vocabSize, int embedding, int l
             case "tiny-mistral" -> new ModelSpec("llama", 512, 256, 2, 4, 1, 64, 512, 4096, 1000000, 1e-5,
                     type, false, false, null, 1);
             default -> throw new IllegalArgumentException("unknown model preset '" + name + "' (llama-3.1-8b, llama-3.2-1b,"
-                    + " qwen2-7b, tiny-llama, tiny-llama3, tiny-qwen2, tiny-qwen3, tiny-mistral)");
+                    + " qwen2-7b, bench-512, tiny-llama, tiny-llama3, tiny-qwen2, tiny-qwen3, tiny-mistral)");
         };
     }
 

@@ -69,7 +69,7 @@ public final class DecodeBenchmark {
      * two cores, large enough that attention dominates at 16K.
      */
     public static ModelSpec benchmarkModel(GgmlType weights) {
-        return new ModelSpec("llama", 32000, 512, 8, 8, 2, 64, 1536, 32768, 500000, 1e-5, weights, false, false, null, 1);
+        return ModelSpec.preset("bench-512", weights);
     }
 
     public static List<Row> run(Config c, Consumer<String> log) {

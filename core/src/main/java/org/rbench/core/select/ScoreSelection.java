@@ -64,19 +64,23 @@ public final class ScoreSelection {
 
     /**
      * The positions of the k highest scores, highest first (ties: earlier position first).
+     * Runs at every Recycled refresh for every layer and KV head over the whole context, so
+     * it sorts primitive keys (score order in the high half, position in the low half)
+     * rather than boxed indices with a comparator.
      */
     public static int[] topKByScore(float[] scores, int k) {
         int n = scores.length;
         int m = Math.min(k, n);
-        Integer[] order = new Integer[n];
-        Arrays.setAll(order, i -> i);
-        Arrays.sort(order, (a, b) -> {
-            int c = Float.compare(scores[b], scores[a]);
-            return c != 0 ? c : Integer.compare(a, b);
-        });
+        long[] keys = new long[n];
+        for (int i = 0; i < n; i++) {
+            int bits = Float.floatToIntBits(scores[i]);
+            int ordered = bits ^ ((bits >> 31) & 0x7fffffff); // monotonic in the float's value
+            keys[i] = ((long) ~ordered << 32) | i;            // ~ reverses: highest score first
+        }
+        java.util.Arrays.sort(keys);
         int[] out = new int[m];
         for (int i = 0; i < m; i++) {
-            out[i] = order[i];
+            out[i] = (int) keys[i];
         }
         return out;
     }

@@ -144,4 +144,23 @@ class SelectionSemanticsTest {
         float[] p = {0.5f, 0.1f, 0.3f, 0.1f};
         assertEquals(0.8, ScoreSelection.massRecall(p, new int[] {0, 2}), 1e-6);
     }
+
+    @Test
+    void topKOrdersByScoreThenPositionIncludingNegativesAndTies() {
+        float[] s = {0.5f, -1f, 2f, 0.5f, -0.25f, 2f, 0f, -0f};
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new int[] {2, 5, 0, 3, 6}, ScoreSelection.topKByScore(s, 5));
+        java.util.Random r = new java.util.Random(3);
+        float[] big = new float[5000];
+        for (int i = 0; i < big.length; i++) {
+            big[i] = r.nextInt(50) - 25 + r.nextFloat();
+        }
+        Integer[] order = new Integer[big.length];
+        java.util.Arrays.setAll(order, i -> i);
+        java.util.Arrays.sort(order, (a, b) -> {
+            int c = Float.compare(big[b], big[a]);
+            return c != 0 ? c : Integer.compare(a, b);
+        });
+        int[] want = java.util.Arrays.stream(order).limit(300).mapToInt(Integer::intValue).toArray();
+        org.junit.jupiter.api.Assertions.assertArrayEquals(want, ScoreSelection.topKByScore(big, 300));
+    }
 }

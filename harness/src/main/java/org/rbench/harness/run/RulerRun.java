@@ -43,7 +43,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class RulerRun {
     /** What to run. {@code maxTokens} null: each task's own tokens to generate. */
     public record Plan(String runId, List<Path> models, List<String> methods, List<RulerTask> tasks, List<Integer> lengths,
-                       int samples, long seed, String backend, int threads, Integer maxTokens, Shard shard) {
+                       int samples, long seed, String backend, int threads, Integer maxTokens, Shard shard,
+                       boolean diagnostics) {
     }
 
     private record Unit(Path model, int length, RulerTask task, int sample) {
@@ -196,7 +197,7 @@ public final class RulerRun {
                     d = decodeWithLlamaCpp(s, prompt, maxTokens, vocab);
                 } else {
                     engine.restore(snapshot);
-                    d = decode(engine, policies.get(i), prefill, maxTokens, vocab);
+                    d = decode(engine, policies.get(i), prefill, maxTokens, vocab, plan.diagnostics());
                 }
                 String prediction = vocab.detokenize(d.tokens(), true, false);
                 Map<String, String> row = key(s, u, method);
@@ -215,6 +216,7 @@ public final class RulerRun {
                 row.put("attended_rows_mean", d.attendedRows() < 0 ? "" : fmt(d.attendedRows()));
                 row.put("full_steps", d.fullLayerSteps() < 0 ? "" : fmt((double) d.fullLayerSteps() / layers(s)));
                 row.put("kv_fill", "prefill");
+                row.put("attention_mass_recall", Double.isNaN(d.massRecall()) ? "" : fmt(d.massRecall()));
                 results.append(row);
             }
         } finally {
@@ -246,16 +248,21 @@ public final class RulerRun {
     }
 
     /** Generated tokens (without the end-of-generation token) and how long it took. */
-    record Decoded(int[] tokens, long prefillNanos, long[] stepNanos, double attendedRows, long fullLayerSteps) {
+    record Decoded(int[] tokens, long prefillNanos, long[] stepNanos, double attendedRows, long fullLayerSteps,
+                   double massRecall) {
     }
 
     /**
      * Greedy decoding: the first token comes from the prefill's logits; every decode step
      * feeds the previous token. Stops at end of generation or after {@code maxTokens}.
      */
-    static Decoded decode(Engine engine, AttentionPolicy policy, PrefillResult prefill, int maxTokens, Vocabulary vocab) {
+    static Decoded decode(Engine engine, AttentionPolicy policy, PrefillResult prefill, int maxTokens, Vocabulary vocab,
+                          boolean diagnostics) {
         List<Integer> out = new ArrayList<>();
         try (Decoder d = engine.decoder(policy, prefill.statistics())) {
+            if (diagnostics) {
+                d.withDiagnostics();
+            }
             int token = Greedy.argmax(prefill.lastLogits());
             while (!vocab.isEndOfGeneration(token)) {
                 out.add(token);
@@ -265,7 +272,7 @@ public final class RulerRun {
                 token = Greedy.argmax(d.step(token));
             }
             return new Decoded(out.stream().mapToInt(Integer::intValue).toArray(), prefill.nanos(),
-                    d.timings().wallNanos(), d.meanAttendedRows(), d.fullLayerSteps());
+                    d.timings().wallNanos(), d.meanAttendedRows(), d.fullLayerSteps(), d.meanMassRecall());
         }
     }
 
@@ -283,7 +290,8 @@ public final class RulerRun {
             }
             token = Greedy.argmax(ref.step(token));
         }
-        return new Decoded(out.stream().mapToInt(Integer::intValue).toArray(), prefillNanos, ref.stepNanos(), -1, -1);
+        return new Decoded(out.stream().mapToInt(Integer::intValue).toArray(), prefillNanos, ref.stepNanos(), -1, -1,
+                Double.NaN);
     }
 
     static void putTimings(Map<String, String> row, long[] stepNanos) {

@@ -34,14 +34,15 @@ import java.util.Set;
  * backend: cpu
  * threads: 2
  * out: results/ruler-small.csv
+ * diagnostics: false     # true: also measure attention-mass recall (slower; timings then are not latency figures)
  * </pre>
  */
 public record SweepConfig(String name, String kind, List<String> models, List<String> methods, List<String> tasks,
                           List<Integer> lengths, int samples, long seed, String backend, int threads, Path out,
-                          Integer maxTokens) {
+                          Integer maxTokens, boolean diagnostics) {
 
     private static final Set<String> KEYS = Set.of("name", "kind", "models", "methods", "tasks", "lengths", "samples",
-            "seed", "backend", "threads", "out", "max_tokens");
+            "seed", "backend", "threads", "out", "max_tokens", "diagnostics");
     private static final Set<String> KINDS = Set.of("ruler", "ppl", "latency");
 
     public static SweepConfig load(Path file) throws IOException {
@@ -93,8 +94,13 @@ public record SweepConfig(String name, String kind, List<String> models, List<St
             out = baseDir.resolve(out);
         }
         Integer maxTokens = map.containsKey("max_tokens") ? f.integer("max_tokens", 0) : null;
+        Object diag = map.get("diagnostics");
+        if (diag != null && !(diag instanceof Boolean)) {
+            throw new ConfigException(source + ": 'diagnostics' must be true or false");
+        }
         return new SweepConfig(name, kind, models, methods, tasks, lengths, samples, f.longValue("seed", 42),
-                f.string("backend", "best"), f.integer("threads", Runtime.getRuntime().availableProcessors()), out, maxTokens);
+                f.string("backend", "best"), f.integer("threads", Runtime.getRuntime().availableProcessors()), out, maxTokens,
+                Boolean.TRUE.equals(diag));
     }
 
     /** Typed access to the YAML map with errors that name the key. */
