@@ -3,6 +3,7 @@ package org.rbench.harness;
 import org.rbench.datasets.RulerTask;
 import org.rbench.harness.results.ResultsFile;
 import org.rbench.harness.run.Models;
+import org.rbench.harness.run.PerplexityRun;
 import org.rbench.harness.run.RulerRun;
 import org.rbench.harness.sweep.Shard;
 import org.rbench.harness.sweep.SweepConfig;
@@ -47,10 +48,41 @@ final class RunCommand implements Callable<Integer> {
         return runRuler(c, s, target);
     }
 
+    /**
+     * kind: ppl: tasks name the texts (moby-dick, sotu or files), lengths the document
+     * lengths, samples the documents per text, max_tokens the tokens scored at the end of
+     * each document (default 256; the rest is prefilled).
+     */
+    static int runPerplexity(SweepConfig c, Path target) throws Exception {
+        DatasetSources.ensureInstalled();
+        int scored = c.maxTokens() != null ? c.maxTokens() : 256;
+        String runId = c.name() + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        int rows = 0;
+        try (ResultsFile results = ResultsFile.open(target)) {
+            for (String m : c.models()) {
+                Path model = Models.resolve(m, System.err).path();
+                for (int length : c.lengths()) {
+                    if (length <= scored) {
+                        throw new IllegalArgumentException("ppl length " + length + " must exceed the " + scored + " scored tokens");
+                    }
+                    PerplexityRun run = new PerplexityRun(new PerplexityRun.Plan(runId, model, c.methods(), c.tasks(),
+                            length - scored, scored, c.samples(), c.backend(), c.threads(), c.seed()), System.err,
+                            new AtomicBoolean());
+                    rows += run.run(results);
+                }
+            }
+        }
+        System.err.println("rbench: " + rows + " rows written to " + target);
+        return 0;
+    }
+
     static int runRuler(SweepConfig c, Shard shard, Path target) throws Exception {
-        if (!c.kind().equals("ruler")) {
-            throw new IllegalArgumentException("kind '" + c.kind() + "' sweeps are not available yet; use kind: ruler"
-                    + " (perplexity and pure-latency sweeps are open work of the harness issue)");
+        if (c.kind().equals("latency")) {
+            throw new IllegalArgumentException("kind 'latency' sweeps are not available in run yet; use rbench bench"
+                    + " (decode latency per method, side by side, CSV in the same schema)");
+        }
+        if (c.kind().equals("ppl")) {
+            return runPerplexity(c, target);
         }
         List<RulerTask> tasks = RulerTask.parseList(String.join(",", c.tasks()));
         List<Path> models = new ArrayList<>();

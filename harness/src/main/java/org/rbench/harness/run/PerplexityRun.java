@@ -1,0 +1,183 @@
+package org.rbench.harness.run;
+
+import org.rbench.core.ModelSession;
+import org.rbench.core.attention.AttentionPolicy;
+import org.rbench.core.attention.MethodSpec;
+import org.rbench.core.attention.Strategies;
+import org.rbench.core.engine.Decoder;
+import org.rbench.core.engine.Engine;
+import org.rbench.core.engine.EngineOptions;
+import org.rbench.core.engine.KvSnapshot;
+import org.rbench.core.engine.PrefillResult;
+import org.rbench.core.attention.PrefillRequest;
+import org.rbench.datasets.LlamaTokenizer;
+import org.rbench.datasets.PerplexityTexts;
+import org.rbench.datasets.Sources;
+import org.rbench.harness.results.ResultsFile;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Perplexity under each method, teacher-forced: a document's first {@code prefix} tokens
+ * are prefilled once (snapshot), then every method decodes the document's true next tokens
+ * one step at a time from a restored copy, so its schedule and cache policy run exactly as
+ * in generation; the negative log-likelihood of each true token is summed. One CSV row per
+ * document and method ({@code kind=ppl}, {@code nll_sum}, {@code tokens_scored}).
+ */
+public final class PerplexityRun {
+    /** {@code texts}: names of installed long texts (moby-dick, sotu) or paths of UTF-8 files. */
+    public record Plan(String runId, Path model, List<String> methods, List<String> texts, int prefix, int scored,
+                       int documents, String backend, int threads, long seed) {
+    }
+
+    private final Plan plan;
+    private final PrintStream log;
+    private final AtomicBoolean stop;
+
+    public PerplexityRun(Plan plan, PrintStream log, AtomicBoolean stop) {
+        this.plan = plan;
+        this.log = log;
+        this.stop = stop;
+        if (plan.prefix() < 1 || plan.scored() < 1 || plan.documents() < 1) {
+            throw new IllegalArgumentException("prefix, scored tokens and documents must be positive");
+        }
+        for (String m : plan.methods()) {
+            if (m.equals("llamacpp")) {
+                throw new IllegalArgumentException("perplexity runs the engine's methods; 'llamacpp' has no policy to test");
+            }
+            Strategies.forSpec(MethodSpec.parse(m));
+        }
+    }
+
+    public int run(ResultsFile results) throws IOException {
+        int before = results.rowsWritten();
+        int length = plan.prefix() + plan.scored();
+        try (ModelSession s = ModelSession.open(plan.model(), plan.backend(), plan.threads(), EngineOptions.defaults(length + 2));
+             LlamaTokenizer tokenizer = LlamaTokenizer.open(plan.model())) {
+            Provenance prov = Provenance.of(plan.model(), s.backend().kind(), s.backend().deviceDescription(), plan.threads());
+            Engine engine = s.engine();
+            int bos = s.vocabulary().bos();
+            List<PerplexityTexts.Document> docs = new ArrayList<>();
+            for (String text : plan.texts()) {
+                docs.addAll(documents(text, tokenizer, length - 1));
+            }
+            Progress progress = new Progress(log, docs.size());
+            for (PerplexityTexts.Document doc : docs) {
+                if (stop.get()) {
+                    break;
+                }
+                int[] tokens = new int[doc.tokens().length + 1];
+                tokens[0] = bos;
+                System.arraycopy(doc.tokens(), 0, tokens, 1, doc.tokens().length);
+                scoreDocument(s, engine, prov, doc, tokens, results);
+                progress.advance(doc.source() + " #" + doc.index());
+            }
+        }
+        return results.rowsWritten() - before;
+    }
+
+    private List<PerplexityTexts.Document> documents(String text, LlamaTokenizer tokenizer, int tokensPerDocument)
+            throws IOException {
+        Path file = Path.of(text);
+        if (Files.isRegularFile(file)) {
+            return PerplexityTexts.cut(file.getFileName().toString(), Files.readString(file, StandardCharsets.UTF_8),
+                    tokenizer, tokensPerDocument, plan.documents());
+        }
+        return new PerplexityTexts(Sources.locate(null), tokenizer).documents(text, tokensPerDocument, plan.documents());
+    }
+
+    private void scoreDocument(ModelSession s, Engine engine, Provenance prov, PerplexityTexts.Document doc, int[] tokens,
+                               ResultsFile results) throws IOException {
+        List<String> todo = new ArrayList<>();
+        for (String m : plan.methods()) {
+            if (!results.isDone(key(prov, m, doc))) {
+                todo.add(m);
+            }
+        }
+        if (todo.isEmpty()) {
+            return;
+        }
+        int prefix = Math.min(plan.prefix(), tokens.length - 1);
+        List<AttentionPolicy> policies = new ArrayList<>();
+        PrefillRequest request = PrefillRequest.NONE;
+        for (String m : todo) {
+            AttentionPolicy p = Strategies.create(m, s.weights().hyperParameters(), prefix);
+            policies.add(p);
+            request = request.union(p.prefillRequest());
+        }
+        engine.reset();
+        int[] head = java.util.Arrays.copyOf(tokens, prefix);
+        PrefillResult prefill = engine.prefill(head, request, false);
+        try (KvSnapshot snap = engine.snapshot()) {
+            for (int i = 0; i < todo.size(); i++) {
+                engine.restore(snap);
+                AttentionPolicy policy = policies.get(i);
+                double nll = logProbLoss(prefill.lastLogits(), tokens[prefix]);
+                int scored = 1;
+                long[] nanos;
+                double rows;
+                try (Decoder d = engine.decoder(policy, prefill.statistics())) {
+                    for (int t = prefix; t < tokens.length - 1; t++) {
+                        float[] logits = d.step(tokens[t]);
+                        nll += logProbLoss(logits, tokens[t + 1]);
+                        scored++;
+                    }
+                    nanos = d.timings().wallNanos();
+                    rows = d.meanAttendedRows();
+                } finally {
+                    policy.close();
+                }
+                Map<String, String> row = key(prov, todo.get(i), doc);
+                row.put("run_id", plan.runId());
+                row.put("timestamp", Instant.now().toString());
+                row.putAll(prov.columns());
+                row.put("method_name", MethodSpec.parse(todo.get(i)).name());
+                row.put("metric", "ppl");
+                row.put("prompt_tokens", Integer.toString(prefix));
+                row.put("prefill_ms", RulerRun.fmt(prefill.nanos() / 1e6));
+                RulerRun.putTimings(row, nanos);
+                row.put("tokens_generated", Integer.toString(nanos.length));
+                row.put("attended_rows_mean", RulerRun.fmt(rows));
+                row.put("nll_sum", RulerRun.fmt(nll));
+                row.put("tokens_scored", Integer.toString(scored));
+                row.put("kv_fill", "prefill");
+                results.append(row);
+            }
+        }
+    }
+
+    /** -log softmax(logits)[target], computed stably in double. */
+    static double logProbLoss(float[] logits, int target) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (float x : logits) {
+            max = Math.max(max, x);
+        }
+        double sum = 0;
+        for (float x : logits) {
+            sum += Math.exp(x - max);
+        }
+        return -(logits[target] - max - Math.log(sum));
+    }
+
+    private Map<String, String> key(Provenance p, String method, PerplexityTexts.Document doc) {
+        Map<String, String> k = new LinkedHashMap<>();
+        k.put("kind", "ppl");
+        k.put("model_sha256", p.modelSha256());
+        k.put("method", method);
+        k.put("seed", Long.toString(plan.seed()));
+        k.put("task", doc.source());
+        k.put("length", Integer.toString(plan.prefix() + plan.scored()));
+        k.put("sample_index", Integer.toString(doc.index()));
+        return k;
+    }
+}
