@@ -9,7 +9,7 @@ import java.util.TreeSet;
 
 /**
  * A method as users write it: {@code name} or {@code name:key=value,key=value}, e.g.
- * {@code recycled:k=4096,s=50}. Typed getters give clear errors naming the method and the
+ * {@code recycled:k=4096,s=50} (or {@code recycled:k=4096;s=50}). Typed getters give clear errors naming the method and the
  * parameter; {@link #requireOnly} rejects parameters the strategy does not know, so a typo
  * never silently runs a default.
  */
@@ -29,7 +29,8 @@ public record MethodSpec(String text, String name, Map<String, String> params) {
         if (colon >= 0) {
             String rest = t.substring(colon + 1).trim();
             if (!rest.isEmpty()) {
-                for (String kv : rest.split(",")) {
+                // ';' also separates parameters, for tools that split lists on commas (JMH -p).
+                for (String kv : rest.split("[,;]")) {
                     int eq = kv.indexOf('=');
                     if (eq <= 0 || eq == kv.length() - 1) {
                         throw new IllegalArgumentException("method '" + text + "': parameter '" + kv.trim()
