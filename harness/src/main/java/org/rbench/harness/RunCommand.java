@@ -76,10 +76,35 @@ final class RunCommand implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * kind: latency: lengths are the contexts (filled with synthetic K/V), samples the
+     * repetitions, max_tokens the decode steps per measurement (default 64); the same
+     * measurement as rbench bench, for every model.
+     */
+    static int runLatency(SweepConfig c, Path target) throws Exception {
+        for (String m : c.models()) {
+            BenchCommand bench = new BenchCommand();
+            bench.model = Models.resolve(m, System.err).path();
+            bench.methodList = String.join(",", c.methods());
+            bench.contexts = c.lengths();
+            bench.tokens = c.maxTokens() != null ? c.maxTokens() : 64;
+            bench.repeats = c.samples();
+            bench.fill = "synthetic";
+            bench.backend = c.backend();
+            bench.threads = c.threads();
+            bench.out = target;
+            bench.seed = c.seed();
+            int code = bench.call();
+            if (code != 0) {
+                return code;
+            }
+        }
+        return 0;
+    }
+
     static int runRuler(SweepConfig c, Shard shard, Path target) throws Exception {
         if (c.kind().equals("latency")) {
-            throw new IllegalArgumentException("kind 'latency' sweeps are not available in run yet; use rbench bench"
-                    + " (decode latency per method, side by side, CSV in the same schema)");
+            return runLatency(c, target);
         }
         if (c.kind().equals("ppl")) {
             return runPerplexity(c, target);

@@ -113,12 +113,13 @@ class CliTest {
             assertTrue(r.err.contains(c[1]), "expected '" + c[1] + "' in: " + r.err);
             assertTrue(!java.nio.file.Files.exists(out), "no CSV for a config that fails validation");
         }
-        java.nio.file.Path readOnly = java.nio.file.Files.createDirectories(dir.resolve("ro"));
-        readOnly.toFile().setWritable(false);
+        // An output whose parent is a regular file cannot be created (root ignores permission bits).
+        java.nio.file.Path notADir = java.nio.file.Files.writeString(dir.resolve("file"), "x");
         java.nio.file.Path cfg = dir.resolve("ok.yaml");
-        java.nio.file.Files.writeString(cfg, good + "models: [/no/such/x.gguf]\n");
-        Result r = run("run", cfg.toString(), "--out", readOnly.resolve("r.csv").toString());
+        java.nio.file.Files.writeString(cfg, good + "models: [" + made(dir) + "]\n");
+        Result r = run("run", cfg.toString(), "--out", notADir.resolve("r.csv").toString());
         assertTrue(r.code != 0);
+        assertTrue(r.err.contains("file"), r.err);
     }
 
     @Test
@@ -138,5 +139,13 @@ class CliTest {
         Result unknown = run("make-model", "--like", "gpt-5", "--out", model);
         assertTrue(unknown.code != 0);
         assertTrue(unknown.err.contains("unknown model preset"), unknown.err);
+    }
+
+    private static String made(java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path m = dir.resolve("tiny.gguf");
+        org.rbench.gguf.RandomModelWriter.write(org.rbench.gguf.ModelSpec.preset("tiny-llama", org.rbench.llamacpp.GgmlType.F32)
+                .withVocabulary(org.rbench.llamacpp.LibraryLocation.sourceTree().orElseThrow()
+                        .resolve("models/ggml-vocab-llama-spm.gguf")), m);
+        return m.toString();
     }
 }
