@@ -1,6 +1,5 @@
 package org.rbench.harness;
 
-import org.rbench.llamacpp.LibraryLocation;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -20,9 +19,7 @@ final class DatasetSources {
         if (data != null && Files.isDirectory(Path.of(data))) {
             return;
         }
-        Path root = LibraryLocation.repositoryRoot(Path.of("").toAbsolutePath())
-                .or(() -> LibraryLocation.repositoryRoot(Path.of(System.getProperty("rbench.home", ".")).toAbsolutePath()))
-                .orElse(null);
+        Path root = org.rbench.harness.run.Checkout.root().orElse(null);
         if (root == null) {
             return; // not in a checkout: the generator reports missing sources itself
         }

@@ -36,9 +36,7 @@ public final class Models {
             }
             return new Resolved(p, false);
         }
-        Path root = LibraryLocation.repositoryRoot(Path.of("").toAbsolutePath())
-                .or(() -> LibraryLocation.repositoryRoot(Path.of(System.getProperty("rbench.home", ".")).toAbsolutePath()))
-                .orElseThrow(() -> new IllegalStateException("'default' model: not inside an rbench checkout; give a model path"));
+        Path root = Checkout.root().orElseThrow(() -> new IllegalStateException("'default' model: not inside an rbench checkout; give a model path"));
         Path models = root.resolve("models");
         if (Files.isDirectory(models)) {
             try (Stream<Path> files = Files.list(models)) {

@@ -38,9 +38,7 @@ public record Provenance(String suiteCommit, String llamacppVersion, String back
 
     /** git rev-parse HEAD of the checkout (with "+dirty" for uncommitted changes), or "unknown". */
     static String currentSuiteCommit() {
-        Path root = LibraryLocation.repositoryRoot(Path.of("").toAbsolutePath())
-                .or(() -> LibraryLocation.repositoryRoot(Path.of(System.getProperty("rbench.home", ".")).toAbsolutePath()))
-                .orElse(null);
+        Path root = Checkout.root().orElse(null);
         if (root == null) {
             return "unknown";
         }
