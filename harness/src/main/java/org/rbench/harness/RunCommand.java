@@ -1,5 +1,7 @@
 package org.rbench.harness;
 
+import org.rbench.core.attention.MethodSpec;
+import org.rbench.core.attention.Strategies;
 import org.rbench.datasets.RulerTask;
 import org.rbench.harness.results.ResultsFile;
 import org.rbench.harness.run.Models;
@@ -110,6 +112,11 @@ final class RunCommand implements Callable<Integer> {
             return runPerplexity(c, target);
         }
         List<RulerTask> tasks = RulerTask.parseList(String.join(",", c.tasks()));
+        for (String m : c.methods()) {
+            if (!m.equals("llamacpp")) {
+                Strategies.forSpec(MethodSpec.parse(m)); // a typo fails before any model is loaded or generated
+            }
+        }
         List<Path> models = new ArrayList<>();
         for (String m : c.models()) {
             models.add(Models.resolve(m, System.err).path());
