@@ -127,6 +127,36 @@ public final class RulerRun {
             Sources sources = Sources.locate(null);
             generator = RulerGenerator.builder(tokenizer).sources(sources).pieceCounting(true).build();
             provenance = Provenance.of(path, model.backend().kind(), model.backend().deviceDescription(), plan.threads());
+            warmUp();
+        }
+
+        /**
+         * Decodes a few untimed steps with every method first: the first steps of a JVM pay
+         * for JIT compilation and first-touch memory, which would otherwise land in the
+         * first sample's timings.
+         */
+        private void warmUp() {
+            Engine engine = model.engine();
+            int[] tokens = new int[Math.min(64, engine.contextSize() - 16)];
+            java.util.Arrays.fill(tokens, Math.max(1, model.vocabulary().bos()));
+            for (String m : plan.methods()) {
+                if (m.equals("llamacpp")) {
+                    continue;
+                }
+                AttentionPolicy p = Strategies.create(m, model.weights().hyperParameters(), tokens.length);
+                try {
+                    engine.reset();
+                    PrefillResult pr = engine.prefill(tokens, p.prefillRequest(), false);
+                    try (Decoder d = engine.decoder(p, pr.statistics())) {
+                        for (int i = 0; i < 8; i++) {
+                            d.step(tokens[0]);
+                        }
+                    }
+                } finally {
+                    p.close();
+                }
+            }
+            engine.reset();
         }
 
         LlamaReference reference(int contextSize) {
