@@ -70,6 +70,39 @@ class ResumeAfterKillTest {
         assertEquals(comparable(whole), comparable(killed));
     }
 
+    @Test
+    void interruptedRunFinishesItsRowAndClosesTheFile() throws Exception {
+        Path vocab = LibraryLocation.sourceTree().orElseThrow().resolve("models/ggml-vocab-llama-spm.gguf");
+        Path model = dir.resolve("m2.gguf");
+        RandomModelWriter.write(ModelSpec.preset("tiny-llama", GgmlType.F32).withContextLength(2048).withVocabulary(vocab), model);
+        Path cfg = dir.resolve("c2.yaml");
+        Files.writeString(cfg, """
+                models: [%s]
+                methods: [full, "streamingllm:k=64"]
+                tasks: [vt]
+                lengths: [1024]
+                samples: 6
+                backend: cpu
+                threads: 1
+                max_tokens: 8
+                """.formatted(model));
+        Path out = dir.resolve("interrupted.csv");
+        Process p = cli("run", cfg.toString(), "--out", out.toString());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (p.isAlive() && rows(out) < 2 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertTrue(p.isAlive(), "the run finished before it could be interrupted");
+        p.destroy(); // SIGTERM, like Ctrl-C's SIGINT: the shutdown hook lets the current row finish
+        p.waitFor(60, TimeUnit.SECONDS);
+        String csv = Files.readString(out);
+        assertTrue(csv.endsWith("\n"), "the file ends with a complete row");
+        int done = rows(out);
+        assertTrue(done >= 2 && done < 12, "stopped after " + done + " rows");
+        assertEquals(0, cli("run", cfg.toString(), "--out", out.toString()).waitFor());
+        assertEquals(12, rows(out), "the resumed run completes the sweep");
+    }
+
     private Process cli(String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
