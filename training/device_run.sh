@@ -15,6 +15,7 @@ rm -rf "$W/data" && mkdir -p "$W" "$OUT"
 cd "$W"
 for t in jre rbench datasets; do [ -d "$W/$t" ] || tar xzf "$B/$t.tgz"; done
 [ -d "$W/libs" ] || { mkdir -p libs && tar xzf "$B/llama-libs.tgz" -C libs; }
+nproc; free -g | head -2; python3 -c "import torch, numpy; print(torch.__version__, numpy.__version__, torch.cuda.get_device_name())" 2>&1
 echo "unpacked in $(( $(date +%s) - T0 )) s"
 export RBENCH_LLAMACPP_DIR=$W/libs RBENCH_DATA=$W/datasets
 export JAVA_CMD="nice -n 10 $W/jre/bin/java -XX:ActiveProcessorCount=2 -Xmx3g --enable-native-access=ALL-UNNAMED -jar $W/rbench/rbench.jar"
@@ -22,7 +23,7 @@ export VOCAB=$B/ggml-vocab-llama-spm.gguf DATA=$W/data TRAINING=$B/training
 mkdir -p "$DATA/lm" "$DATA/ready" "$DATA/gen" "$DATA/eval"
 TASKS="niah_single_1 niah_single_2 niah_single_3 niah_multikey_1 niah_multikey_2 niah_multikey_3 niah_multivalue niah_multiquery vt cwe fwe"
 if [ "$MODE" = smoke ]; then
-  S1K=12 S2K=12 S4K=12 S8K=10 S16K=4 SEVAL=4
+  S1K=30 S2K=30 S4K=40 S8K=40 S16K=10 SEVAL=6
 else
   S1K=230 S2K=280 S4K=550 S8K=360 S16K=75 SEVAL=50
 fi
