@@ -44,7 +44,8 @@ DEFAULT_STAGES = [[0.00, {"1024": 0.5, "2048": 0.5}],
                   [0.15, {"4096": 0.85, "2048": 0.15}],
                   [0.45, {"8192": 0.75, "4096": 0.25}],
                   [0.82, {"16384": 0.5, "8192": 0.3, "4096": 0.2}]]
-MIX = {"ruler": 0.5, "mqar": 0.3, "lm": 0.2}  # share of rows per step
+MIX = {"ruler": 0.5, "mqar": 0.3, "lm": 0.2, "copy": 0.0}  # default share of rows per step (a stage may set its own)
+KINDS = ("ruler", "mqar", "lm", "copy")
 
 
 def log(*a):
@@ -357,8 +358,8 @@ class RulerPool:
 class Batcher:
     def __init__(self, sotu, words, pool, rng):
         self.sotu, self.words, self.pool, self.rng = sotu, words, pool, rng
-        self.rows = {"ruler": 0, "mqar": 0, "lm": 0}
-        self.tokens = {"ruler": 0, "mqar": 0, "lm": 0}
+        self.rows = {k: 0 for k in KINDS}
+        self.tokens = {k: 0 for k in KINDS}
         self.task_rows = {t: 0 for t in TASKS}
         self.length_tokens = {}
 
@@ -440,12 +441,26 @@ class Batcher:
             return row, cls
         return None
 
-    def batch(self, L, rows):
-        kinds = self.rng.choice(3, size=rows, p=[MIX["ruler"], MIX["mqar"], MIX["lm"]])
+    def copy_row(self, L):
+        """Induction trigger: a random token segment repeated to the end of the row; the repeats
+        (class 4) are predictable only by looking back, the first copy is not trained on."""
+        rng = self.rng
+        seg_len = int(rng.integers(16, max(17, min(512, L // 2)) + 1))
+        seg = rng.integers(100, 32000, size=seg_len).astype(np.int32)
+        body = np.resize(seg, L)
+        row = np.concatenate([[BOS], body]).astype(np.int32)
+        cls = np.full(L, 4, np.int8)
+        cls[:seg_len] = 0  # targets row[1..seg_len]: the first copy
+        return row, cls
+
+    def batch(self, L, rows, mix=None):
+        mix = mix or MIX
+        p = np.asarray([mix.get(k, 0.0) for k in KINDS], dtype=np.float64)
+        kinds = self.rng.choice(len(KINDS), size=rows, p=p / p.sum())
         X, C = [], []
         for k in kinds:
             r = None
-            name = ("ruler", "mqar", "lm")[k]
+            name = KINDS[k]
             if name == "ruler":
                 r = self.ruler_row(L)
                 if r is None:
@@ -454,6 +469,8 @@ class Batcher:
                 r = self.mqar_row(L)
             elif name == "lm":
                 r = self.lm_row(L)
+            elif name == "copy":
+                r = self.copy_row(L)
             self.rows[name] += 1
             self.tokens[name] += int((r[1] > 0).sum()) + 1
             X.append(r[0])
@@ -676,7 +693,8 @@ def main():
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
     amp = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if cuda else (lambda: torch.autocast("cpu", enabled=False))
-    stages = [(float(s), {int(k): float(v) for k, v in d.items()}) for s, d in json.loads(args.stages)]
+    stages = [(float(st[0]), {int(k): float(v) for k, v in st[1].items()}, st[2] if len(st) > 2 else MIX)
+              for st in json.loads(args.stages)]
 
     cfg = {"vocab": 32000, "d_model": args.d_model, "layers": args.layers, "heads": args.heads, "kv_heads": args.kv_heads,
            "head_dim": args.d_model // args.heads, "ffn": args.ffn, "eps": 1e-5, "rope_theta": args.rope_theta,
@@ -732,7 +750,7 @@ def main():
     t0 = time.time()
     step, tokens_seen = 0, 0
     curve = []
-    acc = torch.zeros(7, device=dev)
+    acc = torch.zeros(9, device=dev)
     last_log_t, last_log_tokens = t0, 0
     stage_idx = -1
     try:
@@ -740,11 +758,11 @@ def main():
             frac = (time.time() - t0) / budget
             if frac >= 1.0:
                 break
-            si = max(i for i, (s, _) in enumerate(stages) if s <= frac)
+            si = max(i for i, st in enumerate(stages) if st[0] <= frac)
             if si != stage_idx:
                 stage_idx = si
                 mem = torch.cuda.max_memory_allocated() / 2**30 if cuda else 0
-                log(f"stage {si}: lengths {stages[si][1]} at {100 * frac:.0f}% of the budget, step {step}, "
+                log(f"stage {si}: lengths {stages[si][1]} mix {stages[si][2]} at {100 * frac:.0f}% of the budget, step {step}, "
                     f"peak GPU memory so far {mem:.1f} GiB")
             if not real_lm and step % 20 == 0 and os.path.exists(sotu_json):
                 batcher.sotu, real_lm = load_sotu(), True
@@ -752,14 +770,14 @@ def main():
             if step % 20 == 0:
                 if pool.poll():
                     log(f"ruler pool: {pool.samples} samples, {pool.tokens / 1e6:.1f}M tokens, lengths {pool.lengths()}")
-            dist = stages[si][1]
+            dist, mix = stages[si][1], stages[si][2]
             ls = list(dist.keys())
             L = ls[rng.choice(len(ls), p=np.asarray([dist[k] for k in ls]) / sum(dist.values()))]
             have = [x for x in pool.lengths() if x <= L]
             if pool.lengths() and L not in pool.lengths() and have:
                 L = max(have)  # this length is not generated yet: use the longest one that is
             rows = max(1, args.tokens_per_step // L)
-            X, C = batcher.batch(L, rows)
+            X, C = batcher.batch(L, rows, mix)
             x = torch.from_numpy(X.astype(np.int64))
             c = torch.from_numpy(C)
             if cuda:
@@ -772,12 +790,13 @@ def main():
             with amp():
                 logits = model(inp)
             ce = F.cross_entropy(logits.float().view(-1, logits.shape[-1]), tgt.reshape(-1), reduction="none").view(tgt.shape)
-            m1, m2, m3 = (c == 1).float(), (c == 2).float(), (c == 3).float()
-            n1, n2, n3 = m1.sum(), m2.sum(), m3.sum()
+            m1, m2, m3, m4 = (c == 1).float(), (c == 2).float(), (c == 3).float(), (c == 4).float()
+            n1, n2, n3, n4 = m1.sum(), m2.sum(), m3.sum(), m4.sum()
             l1 = (ce * m1).sum() / n1.clamp(min=1)
             l2 = (ce * m2).sum() / n2.clamp(min=1)
             l3 = (ce * m3).sum() / n3.clamp(min=1)
-            loss = l1 + args.answer_weight * (l2 + l3)
+            l4 = (ce * m4).sum() / n4.clamp(min=1)
+            loss = l1 + args.answer_weight * (l2 + l3 + l4)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             gn = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -785,7 +804,7 @@ def main():
             with torch.no_grad():
                 hit2 = ((logits.argmax(-1) == tgt).float() * m2).sum()
                 acc += torch.stack([l1.detach(), l2.detach(), l3.detach(), (n2 > 0).float(), (n3 > 0).float(),
-                                    hit2, n2]).float()
+                                    hit2, n2, l4.detach(), (n4 > 0).float()]).float()
             step += 1
             tokens_seen += rows * L
             if step % args.log_every == 0:
@@ -795,13 +814,13 @@ def main():
                 k = args.log_every
                 rec = {"step": step, "time": round(now - t0, 1), "tokens": tokens_seen, "len": L, "lr": args.lr * lr_scale,
                        "loss_ctx": a[0] / k, "loss_ruler_ans": a[1] / max(1, a[3]), "loss_mqar_ans": a[2] / max(1, a[4]),
-                       "ruler_ans_token_acc": a[5] / max(1, a[6]), "grad_norm": float(gn),
+                       "ruler_ans_token_acc": a[5] / max(1, a[6]), "loss_copy": a[7] / max(1, a[8]), "grad_norm": float(gn),
                        "tok_per_s": (tokens_seen - last_log_tokens) / (now - last_log_t)}
                 curve.append(rec)
                 last_log_t, last_log_tokens = now, tokens_seen
                 log(f"step {step} {rec['time']}s tok {tokens_seen / 1e6:.1f}M L {L} lr {rec['lr']:.2e} ctx {rec['loss_ctx']:.3f} "
                     f"ruler_ans {rec['loss_ruler_ans']:.3f} (acc {rec['ruler_ans_token_acc']:.3f}) mqar_ans "
-                    f"{rec['loss_mqar_ans']:.3f} gn {rec['grad_norm']:.2f} {rec['tok_per_s'] / 1e3:.0f}K tok/s")
+                    f"{rec['loss_mqar_ans']:.3f} copy {rec['loss_copy']:.3f} gn {rec['grad_norm']:.2f} {rec['tok_per_s'] / 1e3:.0f}K tok/s")
                 if not all(math.isfinite(v) for v in (rec["loss_ctx"], rec["grad_norm"])):
                     log("non-finite loss: stopping")
                     break
