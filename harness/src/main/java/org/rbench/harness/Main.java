@@ -10,8 +10,10 @@ import picocli.CommandLine.Command;
 @Command(name = "rbench", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Recycled Attention vs StreamingLLM, H2O and full attention on GGUF models (llama.cpp/ggml).",
         subcommands = {InfoCommand.class, TokenizeCommand.class, PassThroughCommands.Report.class,
-                PassThroughCommands.Compare.class, PassThroughCommands.Merge.class, PassThroughCommands.RulerGen.class, RunCommand.class, DemoCommand.class, EngineCommands.Generate.class,
-                EngineCommands.ParityCheck.class, EngineCommands.MakeModel.class, EngineCommands.Methods.class, BenchCommand.class, PplCommand.class, CommandLine.HelpCommand.class})
+                PassThroughCommands.Compare.class, PassThroughCommands.Merge.class, PassThroughCommands.RulerGen.class,
+                RunCommand.class, DemoCommand.class, EngineCommands.Generate.class, EngineCommands.ParityCheck.class,
+                EngineCommands.MakeModel.class, EngineCommands.Methods.class, BenchCommand.class, PplCommand.class,
+                ExportTextCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The whole training run on the GPU machine, in one command (see training/README.md):
+# unpack the bundle, generate the token-id data with the suite's Java code in the background
+# (seeds >= 1000 for training, 42 for the held-out set), train, evaluate, write $OUT.
+#   bash .cache/device/train/training/device_run.sh full|smoke
+# Environment: OUT (results folder), DEADLINE_S (seconds after start by which results are
+# saved; default 575), DEVICE, TRAIN_EXTRA (extra trainer arguments), WORKERS.
+set -u
+T0=$(date +%s)
+MODE=${1:-full}
+B=$(cd "$(dirname "$0")/.." && pwd)          # the bundle: jre.tgz rbench.tgz llama-libs.tgz datasets.tgz vocab training/
+W=${WORK:-/tmp/rbtrain}
+OUT=${OUT:-$W/out}
+rm -rf "$W/data" && mkdir -p "$W" "$OUT"
+cd "$W"
+for t in jre rbench datasets; do [ -d "$W/$t" ] || tar xzf "$B/$t.tgz"; done
+[ -d "$W/libs" ] || { mkdir -p libs && tar xzf "$B/llama-libs.tgz" -C libs; }
+nproc; free -g | head -2; python3 -c "import torch, numpy; print(torch.__version__, numpy.__version__, torch.cuda.get_device_name())" 2>&1
+echo "unpacked in $(( $(date +%s) - T0 )) s"
+export RBENCH_LLAMACPP_DIR=$W/libs RBENCH_DATA=$W/datasets
+export JAVA_CMD="nice -n 10 $W/jre/bin/java -XX:ActiveProcessorCount=2 -Xmx3g --enable-native-access=ALL-UNNAMED -jar $W/rbench/rbench.jar"
+export VOCAB=$B/ggml-vocab-llama-spm.gguf DATA=$W/data TRAINING=$B/training
+mkdir -p "$DATA/lm" "$DATA/ready" "$DATA/gen" "$DATA/eval"
+TASKS="niah_single_1 niah_single_2 niah_single_3 niah_multikey_1 niah_multikey_2 niah_multikey_3 niah_multivalue niah_multiquery vt cwe fwe"
+S512=0
+if [ "$MODE" = smoke ]; then
+  S1K=30 S2K=30 S4K=40 S8K=40 S16K=10 SEVAL=6
+elif [ "$MODE" = short ]; then   # a run of about 3 minutes of training (the second run, see README)
+  S512=100 S1K=100 S2K=100 S4K=200 S8K=120 S16K=0 SEVAL=30
+  LENGTHS=${LENGTHS:-"512 1024 2048 4096 EVAL 8192"}
+else
+  S1K=230 S2K=280 S4K=550 S8K=360 S16K=75 SEVAL=50
+fi
+LENGTHS=${LENGTHS:-"1024 2048 4096 EVAL 8192 16384"}
+{
+  echo lm
+  seed=1000
+  for len in $LENGTHS; do
+    for task in $TASKS; do
+      case $len in
+        EVAL) echo "eval 4096 $task $SEVAL"; echo "eval 8192 $task $SEVAL"; continue ;;
+        512) n=$S512 ;; 1024) n=$S1K ;; 2048) n=$S2K ;; 4096) n=$S4K ;; 8192) n=$S8K ;; 16384) n=$S16K ;; *) n=$S4K ;;
+      esac
+      echo "train $len $task $n $seed"; seed=$((seed + 1))
+    done
+  done
+} > "$W/jobs.txt"
+xargs -P "${WORKERS:-11}" -L 1 bash "$TRAINING/gen_job.sh" < "$W/jobs.txt" > "$OUT/gen.log" 2>&1 &
+XPID=$!
+DEADLINE=$(( T0 + ${DEADLINE_S:-575} ))
+if [ "$MODE" = smoke ]; then
+  EXTRA="--train-seconds ${SMOKE_TRAIN_S:-40} --eval-seconds 20 --eval-samples $SEVAL --log-every 10 --warmup 20"
+  STAGES=${STAGES:-'[[0.0, {"1024": 0.5, "2048": 0.5}], [0.25, {"4096": 1.0}], [0.5, {"8192": 1.0}], [0.75, {"16384": 1.0}]]'}
+elif [ "$MODE" = short ]; then
+  EXTRA="--deadline $DEADLINE --eval-seconds 25 --eval-samples $SEVAL --warmup 100 --save-margin 10"
+  STAGES=${STAGES:-'[[0.0, {"512": 0.5, "1024": 0.5}, {"ruler": 0.25, "mqar": 0.3, "lm": 0.1, "copy": 0.35}], [0.2, {"1024": 0.3, "2048": 0.4, "4096": 0.3}, {"ruler": 0.5, "mqar": 0.3, "lm": 0.1, "copy": 0.1}], [0.45, {"4096": 0.6, "8192": 0.4}, {"ruler": 0.6, "mqar": 0.25, "lm": 0.1, "copy": 0.05}], [0.75, {"4096": 0.4, "8192": 0.6}, {"ruler": 0.65, "mqar": 0.25, "lm": 0.1}]]'}
+else
+  EXTRA="--deadline $DEADLINE"
+  STAGES=${STAGES:-}
+fi
+PYTHONUNBUFFERED=1 python3 "$TRAINING/train.py" --data "$DATA" --vocab "$VOCAB" --out "$OUT" $EXTRA \
+  ${STAGES:+--stages "$STAGES"} ${DEVICE:+--device $DEVICE} ${TRAIN_EXTRA:-} 2>&1 | tee "$OUT/train.log"
+rc=${PIPESTATUS[0]}
+# data jobs still running (there should be none): stop them by id
+if kill -0 $XPID 2>/dev/null; then
+  echo "data jobs still running at the end: stopping them" | tee -a "$OUT/gen.log"
+  pkill -P $XPID; kill $XPID
+fi
+echo "ready samples: $(ls "$DATA/ready" | wc -l) files; gen summary:" >> "$OUT/gen.log"
+du -sh "$DATA"/* >> "$OUT/gen.log" 2>&1
+nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv >> "$OUT/gen.log" 2>&1
+echo "device_run: trainer rc=$rc, total $(( $(date +%s) - T0 )) s"
+ls -la "$OUT"
+exit $rc
