@@ -159,10 +159,12 @@ def apply_rope(x, cos, sin):
 
 
 HAS_SDPA = hasattr(F, "scaled_dot_product_attention")
+USE_SDPA = HAS_SDPA  # --attention math turns it off (diagnostics: the explicit softmax path on any device)
+COPY_VOCAB = (100, 32000)  # token id range of the copy rows (--copy-vocab)
 
 
 def attention(q, k, v, causal):
-    if HAS_SDPA:
+    if USE_SDPA:
         return F.scaled_dot_product_attention(q, k, v, is_causal=causal)
     s = (q.float() @ k.float().transpose(-1, -2)) / math.sqrt(q.shape[-1])
     if causal:
@@ -446,7 +448,7 @@ class Batcher:
         (class 4) are predictable only by looking back, the first copy is not trained on."""
         rng = self.rng
         seg_len = int(rng.integers(16, max(17, min(512, L // 2)) + 1))
-        seg = rng.integers(100, 32000, size=seg_len).astype(np.int32)
+        seg = rng.integers(COPY_VOCAB[0], COPY_VOCAB[1], size=seg_len).astype(np.int32)
         body = np.resize(seg, L)
         row = np.concatenate([[BOS], body]).astype(np.int32)
         cls = np.full(L, 4, np.int8)
@@ -682,7 +684,13 @@ def main():
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--log-every", type=int, default=25)
     ap.add_argument("--wait-data", type=float, default=90)
+    ap.add_argument("--attention", choices=["sdpa", "math"], default="sdpa",
+                    help="sdpa: F.scaled_dot_product_attention; math: explicit softmax (fp32 scores)")
+    ap.add_argument("--copy-vocab", type=int, default=31900, help="copy rows draw tokens from ids [100, 100+N)")
     args = ap.parse_args()
+    global USE_SDPA, COPY_VOCAB
+    USE_SDPA = HAS_SDPA and args.attention == "sdpa"
+    COPY_VOCAB = (100, min(32000, 100 + args.copy_vocab))
     t_start = time.time()
     os.makedirs(args.out, exist_ok=True)
     dev = args.device
@@ -701,7 +709,7 @@ def main():
            "max_len": args.max_len, "tied_embeddings": True, "rope": "interleaved (adjacent pairs), llama.cpp NORM"}
     model = Model(cfg).to(dev)
     n_params = sum(p.numel() for p in model.parameters())
-    log(f"model {cfg} params {n_params / 1e6:.2f}M device {dev} torch {torch.__version__} sdpa {HAS_SDPA}")
+    log(f"model {cfg} params {n_params / 1e6:.2f}M device {dev} torch {torch.__version__} sdpa {USE_SDPA}")
     decay = [p for p in model.parameters() if p.dim() == 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
     groups = [{"params": decay, "weight_decay": args.wd}, {"params": no_decay, "weight_decay": 0.0}]
