@@ -96,9 +96,7 @@ public final class StreamingLlmCachePositions implements AttentionPolicy {
         if (sink == 0 || delta == 0) {
             return;
         }
-        for (CompactCache c : caches) {
-            context.shiftKeys(c, 0, sink, delta);
-        }
+        context.shiftKeys(java.util.List.of(caches), 0, sink, delta);
     }
 
     @Override

@@ -49,4 +49,11 @@ public interface AttentionContext {
      * every run from a snapshot, so it is never shifted.
      */
     void shiftKeys(CompactCache cache, int fromRow, int count, int delta);
+
+    /** {@link #shiftKeys} for the same rows of several caches (e.g. every layer's) at once. */
+    default void shiftKeys(java.util.List<CompactCache> caches, int fromRow, int count, int delta) {
+        for (CompactCache c : caches) {
+            shiftKeys(c, fromRow, count, delta);
+        }
+    }
 }

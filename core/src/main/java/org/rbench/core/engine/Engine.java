@@ -381,27 +381,37 @@ public final class Engine implements AutoCloseable, AttentionContext {
 
     @Override
     public void shiftKeys(CompactCache target, int fromRow, int count, int delta) {
-        if (count <= 0 || fromRow < 0 || fromRow + count > target.capacity()) {
-            throw new IllegalArgumentException("rows [" + fromRow + ", " + (fromRow + count) + ") outside the compact cache of "
-                    + target.capacity());
+        shiftKeys(java.util.List.of(target), fromRow, count, delta);
+    }
+
+    /** One graph re-rotates the rows of every cache: a per-step shift costs one compute, not one per layer. */
+    @Override
+    public void shiftKeys(java.util.List<CompactCache> targets, int fromRow, int count, int delta) {
+        for (CompactCache target : targets) {
+            if (count <= 0 || fromRow < 0 || fromRow + count > target.capacity()) {
+                throw new IllegalArgumentException("rows [" + fromRow + ", " + (fromRow + count) + ") outside the compact cache of "
+                        + target.capacity());
+            }
+            if (target.keys().ne(0) != hp.headDim() || target.keys().ne(2) != hp.kvHeads()) {
+                throw new IllegalArgumentException("the compact cache does not have this model's head shape");
+            }
         }
-        if (target.keys().ne(0) != hp.headDim() || target.keys().ne(2) != hp.kvHeads()) {
-            throw new IllegalArgumentException("the compact cache does not have this model's head shape");
-        }
-        if (delta == 0) {
+        if (delta == 0 || targets.isEmpty()) {
             return;
         }
-        try (StepGraph g = new StepGraph(16)) {
-            Tensor keys = target.keys();
-            // Rows as [headDim, kvHeads, rows] (a permuted view), the shape RoPE expects.
-            Tensor rows = g.ctx.permute(g.ctx.view(keys, new long[] {hp.headDim(), count, hp.kvHeads()},
-                    new long[] {keys.nb(1), keys.nb(2)}, fromRow * keys.nb(1)), 0, 2, 1, 3);
+        try (StepGraph g = new StepGraph(16 + 8 * targets.size())) {
             int[] shift = new int[count];
             Arrays.fill(shift, delta);
             Tensor positions = g.input("shift", GgmlType.I32, t -> t.setInts(shift), count);
-            Tensor rotated = g.ctx.ropeExt(rows, positions, weights.ropeFrequencies(), hp.headDim(), hp.ropeType().ggmlMode,
-                    hp.ropeOriginalContext(), hp.ropeTheta(), hp.ropeFreqScale(), 0f, 1f, 32f, 1f);
-            g.expand(g.ctx.cpy(rotated, rows));
+            for (CompactCache target : targets) {
+                Tensor keys = target.keys();
+                // Rows as [headDim, kvHeads, rows] (a permuted view), the shape RoPE expects.
+                Tensor rows = g.ctx.permute(g.ctx.view(keys, new long[] {hp.headDim(), count, hp.kvHeads()},
+                        new long[] {keys.nb(1), keys.nb(2)}, fromRow * keys.nb(1)), 0, 2, 1, 3);
+                Tensor rotated = g.ctx.ropeExt(rows, positions, weights.ropeFrequencies(), hp.headDim(), hp.ropeType().ggmlMode,
+                        hp.ropeOriginalContext(), hp.ropeTheta(), hp.ropeFreqScale(), 0f, 1f, 32f, 1f);
+                g.expand(g.ctx.cpy(rotated, rows));
+            }
             run(g);
         }
     }
