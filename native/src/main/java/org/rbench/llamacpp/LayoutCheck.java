@@ -109,10 +109,10 @@ public final class LayoutCheck {
     }
 
     /** An allocator that hands out the start of a canary-filled region larger than asked. */
-    private static MemorySegment[] canaryRegion(Arena arena, long size) {
+    private static MemorySegment canaryRegion(Arena arena, long size) {
         MemorySegment region = arena.allocate(size + SLACK, 16);
         region.fill(CANARY);
-        return new MemorySegment[] {region};
+        return region;
     }
 
     private static boolean untouchedAfter(MemorySegment region, long size) {
@@ -126,7 +126,7 @@ public final class LayoutCheck {
 
     private static void checkModelParams(long size, List<String> passed, List<String> failed) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment region = canaryRegion(arena, size)[0];
+            MemorySegment region = canaryRegion(arena, size);
             // The library writes its full struct at the start of the region, whatever size we assumed.
             SegmentAllocator alloc = (bytes, align) -> region.asSlice(0, bytes);
             MemorySegment p = LlamaParams.modelDefaults(alloc);
@@ -141,7 +141,7 @@ public final class LayoutCheck {
 
     private static void checkContextParams(long size, List<String> passed, List<String> failed) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment region = canaryRegion(arena, size)[0];
+            MemorySegment region = canaryRegion(arena, size);
             SegmentAllocator alloc = (bytes, align) -> region.asSlice(0, bytes);
             MemorySegment p = LlamaParams.contextDefaults(alloc);
             expect(untouchedAfter(region, size), "sizeof(llama_context_params)=" + size, passed, failed);

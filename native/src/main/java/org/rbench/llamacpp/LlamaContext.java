@@ -57,9 +57,8 @@ public final class LlamaContext implements AutoCloseable {
         }
         contextSize = Llama.llama_n_ctx(ctx);
         batchSize = options.batchSize();
-        vocabSize = model.vocabulary().size() > 0 ? model.vocabulary().size()
-                : Integer.parseInt(model.metadata(model.metadata("general.architecture") + ".vocab_size") == null
-                ? "0" : model.metadata(model.metadata("general.architecture") + ".vocab_size"));
+        // Vocabulary entries: real tokens, or the dummy tokens of a no_vocab model ({arch}.vocab_size).
+        vocabSize = model.vocabulary().size();
     }
 
     public int contextSize() {
@@ -98,7 +97,7 @@ public final class LlamaContext implements AutoCloseable {
         if (tokens.length == 0) {
             throw new IllegalArgumentException("nothing to decode: zero tokens");
         }
-        int nVocab = logitsWidth();
+        int nVocab = vocabSize;
         for (int t : tokens) {
             if (t < 0 || (nVocab > 0 && t >= nVocab)) {
                 throw new IllegalArgumentException("token id " + t + " is outside the vocabulary [0, " + nVocab + ")");
@@ -150,10 +149,6 @@ public final class LlamaContext implements AutoCloseable {
             }
         }
         return out;
-    }
-
-    private int logitsWidth() {
-        return vocabSize;
     }
 
     public void setThreads(int threads) {
