@@ -243,7 +243,9 @@ class Model(nn.Module):
             self.rope = rope_tables(self.cfg["head_dim"], self.cfg["max_len"], self.cfg["rope_theta"], device)
         return self.rope
 
-    def forward(self, idx, caches=None, pos0=0, last_only=False):
+    def forward(self, idx, caches=None, pos0=0, last_only=False, present=None):
+        """present: optional bool [vocab] mask of the tokens in this training batch; the tied
+        output layer then sends gradient only to their embedding rows (see output_weight)."""
         cos, sin = self.tables(idx.device)
         t = idx.shape[1]
         cos, sin = cos[pos0:pos0 + t], sin[pos0:pos0 + t]
@@ -253,7 +255,19 @@ class Model(nn.Module):
         x = self.norm(x)
         if last_only:
             x = x[:, -1:]
-        return F.linear(x, self.tok_emb.weight)  # tied output
+        return F.linear(x, self.output_weight(present))  # tied output
+
+    def output_weight(self, present):
+        """The tied output matrix. With Adam, the softmax's push-down gradient on tokens absent
+        from a batch (always along the mean hidden state, amplified to full-size steps by Adam's
+        normalisation) drags every rarely seen row onto one shared direction within a few hundred
+        steps: runs 2 and 3 ended with random token rows at mean pairwise cosine 0.5-0.66, so
+        RULER's keys became indistinguishable and no retrieval could form. Detaching the rows of
+        absent tokens keeps them where their own uses put them."""
+        w = self.tok_emb.weight
+        if present is None:
+            return w
+        return torch.where(present[:, None], w, w.detach())
 
 
 def gguf_tensors(model):
@@ -310,6 +324,17 @@ def load_weights(model, in_dir):
         with torch.no_grad():
             byname[t["name"]].copy_(torch.from_numpy(a.astype(np.float32)))
     return man
+
+
+@torch.no_grad()
+def embedding_pair_cos(model, n=512, seed=0):
+    """Mean pairwise cosine of n fixed random token rows (ids >= 100): near 0 for distinct rows,
+    towards 1 when rarely seen rows collapse onto one direction (see Model.output_weight)."""
+    g = torch.Generator().manual_seed(seed)
+    idx = torch.randint(100, model.cfg["vocab"], (n,), generator=g).to(model.tok_emb.weight.device)
+    e = F.normalize(model.tok_emb.weight[idx].float(), dim=1)
+    s = e @ e.T
+    return float((s.sum() - n) / (n * (n - 1)))
 
 
 # ----------------------------------------------------------------------------- data
@@ -686,6 +711,9 @@ def main():
     ap.add_argument("--wait-data", type=float, default=90)
     ap.add_argument("--attention", choices=["sdpa", "math"], default="sdpa",
                     help="sdpa: F.scaled_dot_product_attention; math: explicit softmax (fp32 scores)")
+    ap.add_argument("--output-grad", choices=["batch", "all"], default="batch",
+                    help="batch: the tied output layer updates only the embedding rows of tokens in the batch "
+                         "(see Model.output_weight); all: every row (runs 1-3, whose rare rows collapsed)")
     ap.add_argument("--copy-vocab", type=int, default=31900, help="copy rows draw tokens from ids [100, 100+N)")
     args = ap.parse_args()
     global USE_SDPA, COPY_VOCAB
@@ -710,8 +738,12 @@ def main():
     model = Model(cfg).to(dev)
     n_params = sum(p.numel() for p in model.parameters())
     log(f"model {cfg} params {n_params / 1e6:.2f}M device {dev} torch {torch.__version__} sdpa {USE_SDPA}")
-    decay = [p for p in model.parameters() if p.dim() == 2]
-    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    # No weight decay on the (tied) embedding: decay would shrink the rows of tokens a batch
+    # does not contain towards zero step after step, the slow cousin of the collapse that
+    # Model.output_weight prevents.
+    emb = model.tok_emb.weight
+    decay = [p for p in model.parameters() if p.dim() == 2 and p is not emb]
+    no_decay = [p for p in model.parameters() if p.dim() < 2] + [emb]
     groups = [{"params": decay, "weight_decay": args.wd}, {"params": no_decay, "weight_decay": 0.0}]
     try:
         opt = torch.optim.AdamW(groups, lr=args.lr, betas=(0.9, 0.95), eps=1e-8, fused=cuda)
@@ -795,8 +827,12 @@ def main():
                     args.min_lr_ratio + (1 - args.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * min(1.0, frac))))
             for g in opt.param_groups:
                 g["lr"] = args.lr * lr_scale
+            present = None
+            if args.output_grad == "batch":
+                present = torch.zeros(cfg["vocab"], dtype=torch.bool, device=x.device)
+                present[x.reshape(-1)] = True
             with amp():
-                logits = model(inp)
+                logits = model(inp, present=present)
             ce = F.cross_entropy(logits.float().view(-1, logits.shape[-1]), tgt.reshape(-1), reduction="none").view(tgt.shape)
             m1, m2, m3, m4 = (c == 1).float(), (c == 2).float(), (c == 3).float(), (c == 4).float()
             n1, n2, n3, n4 = m1.sum(), m2.sum(), m3.sum(), m4.sum()
@@ -824,11 +860,12 @@ def main():
                        "loss_ctx": a[0] / k, "loss_ruler_ans": a[1] / max(1, a[3]), "loss_mqar_ans": a[2] / max(1, a[4]),
                        "ruler_ans_token_acc": a[5] / max(1, a[6]), "loss_copy": a[7] / max(1, a[8]), "grad_norm": float(gn),
                        "tok_per_s": (tokens_seen - last_log_tokens) / (now - last_log_t)}
+                rec["embedding_pair_cos"] = embedding_pair_cos(model)
                 curve.append(rec)
                 last_log_t, last_log_tokens = now, tokens_seen
                 log(f"step {step} {rec['time']}s tok {tokens_seen / 1e6:.1f}M L {L} lr {rec['lr']:.2e} ctx {rec['loss_ctx']:.3f} "
                     f"ruler_ans {rec['loss_ruler_ans']:.3f} (acc {rec['ruler_ans_token_acc']:.3f}) mqar_ans "
-                    f"{rec['loss_mqar_ans']:.3f} copy {rec['loss_copy']:.3f} gn {rec['grad_norm']:.2f} {rec['tok_per_s'] / 1e3:.0f}K tok/s")
+                    f"{rec['loss_mqar_ans']:.3f} copy {rec['loss_copy']:.3f} emb_cos {rec['embedding_pair_cos']:.3f} gn {rec['grad_norm']:.2f} {rec['tok_per_s'] / 1e3:.0f}K tok/s")
                 if not all(math.isfinite(v) for v in (rec["loss_ctx"], rec["grad_norm"])):
                     log("non-finite loss: stopping")
                     break
@@ -843,7 +880,7 @@ def main():
     save_weights(model, cfg, args.out, extra)
 
     results = {"config": cfg, "params": n_params, "steps": step, "tokens": tokens_seen, "train_seconds": train_time,
-               "tokens_per_step": args.tokens_per_step, "lr": args.lr, "warmup": args.warmup, "stages": stages,
+               "tokens_per_step": args.tokens_per_step, "lr": args.lr, "output_grad": args.output_grad, "warmup": args.warmup, "stages": stages,
                "mix": MIX, "task_weights": TASK_WEIGHTS, "answer_weight": args.answer_weight,
                "rows": batcher.rows, "row_tokens": batcher.tokens, "ruler_task_rows": batcher.task_rows,
                "length_tokens": {str(k): v for k, v in batcher.length_tokens.items()},

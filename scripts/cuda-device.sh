@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# The suite on a GPU machine without Java or network (the device tool's machine): unpack the
+# bundle made by scripts/pack-device-bundle.sh, build the pinned llama.cpp for CUDA from its
+# source subset (once: the libraries stay in .native while the machine is kept), then run steps.
+#
+#   bash scripts/cuda-device.sh STEP...      (from the repository root; logs under $OUT)
+#
+# Steps:
+#   build                 CUDA libraries -> .native/llama.cpp-<v>/lib/linux-x64-cuda (skipped when present)
+#   parity                rbench parity on CUDA: 5 architecture variants x F16/Q8_0 weights x
+#                         full, recycled, streamingllm, h2o (F16 cache, flash attention)
+#   smoke                 rbench bench on CUDA, Llama-3.2-1B shapes, 8K: every method once
+#   bench:TYPE:CTX,...    the latency table for Llama-3.1-8B shapes (TYPE f16 or q8_0)
+#   libs                  the built libraries as $OUT/cuda-libs.tgz.NN pieces (to carry to a later call)
+# Environment: BUNDLE (default .cache/device: jre.tgz, rbench.tgz, llama-src.tgz), CUDA_ARCH (90),
+#   JOBS (nproc), WORK (/tmp/rbcuda: models and unpacked runtime), OUT (results; default $WORK/out).
+set -u
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+bundle=${BUNDLE:-$root/.cache/device}
+work=${WORK:-/tmp/rbcuda}
+out=${OUT:-$work/out}
+mkdir -p "$work" "$out"
+version=$(sed -n 's:.*<llamacpp.npm.version>\(.*\)</llamacpp.npm.version>.*:\1:p' pom.xml)
+base=$root/.native/llama.cpp-$version
+libs=${LIBS:-$base/lib/linux-x64-cuda}
+log() { echo "$(date +%H:%M:%S) cuda-device: $*" | tee -a "$out/steps.log"; }
+
+for t in jre rbench; do
+  [ -d "$work/$t" ] || tar xzf "$bundle/$t.tgz" -C "$work" || { log "cannot unpack $bundle/$t.tgz"; exit 3; }
+done
+rbench() {
+  RBENCH_LLAMACPP_DIR=$libs "$work/jre/bin/java" --enable-native-access=ALL-UNNAMED -Xmx16g \
+    -jar "$work/rbench/rbench.jar" "$@"
+}
+
+step_build() {
+  if [ -f "$libs/libggml-cuda.so" ]; then log "CUDA libraries already in $libs"; return 0; fi
+  if [ -f "$bundle/cuda-libs.tgz.00" ]; then
+    mkdir -p "$libs" && cat "$bundle"/cuda-libs.tgz.* | tar xzf - -C "$libs" && { log "CUDA libraries from the bundle"; return 0; }
+  fi
+  mkdir -p "$base"
+  [ -d "$base/src" ] || tar xzf "$bundle/llama-src.tgz" -C "$base"
+  local t0=$SECONDS
+  nice -n "${BUILD_NICE:-0}" bash native/scripts/build-llamacpp.sh --backend "${BACKEND:-cuda}" --cuda-arch "${CUDA_ARCH:-90}" \
+    --jobs "${JOBS:-$(nproc)}" >"$out/build.log" 2>&1 || { tail -40 "$out/build.log"; log "build FAILED"; return 1; }
+  log "built in $((SECONDS - t0)) s: $(ls "$libs" | tr '\n' ' ')"
+  du -sh "$libs"/* | tee -a "$out/steps.log"
+}
+
+step_libs() {
+  (cd "$libs" && tar czf - .) | split -b 15m -d - "$out/cuda-libs.tgz."
+  log "libraries packed: $(du -ch "$out"/cuda-libs.tgz.* | tail -1)"
+}
+
+model() { # model NAME TYPE -> path (made once)
+  local f=$work/models/$1-$2.gguf
+  mkdir -p "$work/models"
+  [ -f "$f" ] || rbench make-model --like "$1" --type "$2" --out "$f" >>"$out/models.log" 2>&1
+  echo "$f"
+}
+
+step_parity() {
+  local fails=0 n=0
+  check() { # check LABEL rbench-parity-args...
+    local label=$1; shift; n=$((n + 1))
+    if rbench parity --backend "${BACKEND:-cuda}" "$@" >>"$out/parity.log" 2>&1; then echo "PASS $label" >>"$out/parity-summary.txt"
+    else fails=$((fails + 1)); echo "FAIL $label" >>"$out/parity-summary.txt"; fi
+  }
+  # every architecture variant, full attention, F16 cache with flash attention (argmax must agree)
+  for like in tiny-llama tiny-llama3 tiny-qwen2 tiny-qwen3 tiny-mistral; do
+    for type in f16 q8_0; do
+      check "$like $type full f16-cache" --model "$(model "$like" "$type")" --cache f16
+    done
+  done
+  # every strategy with a budget covering the context must equal full attention: exact mode
+  # (with an F16 cache the gathered rows sum in another order, ~1e-3, and near-ties flip argmax)
+  for type in f16 q8_0; do
+    for method in "recycled:k=512,s=8" "recycled:k=512,s=8,version=v1" "streamingllm:k=512" "h2o:k=512"; do
+      check "tiny-llama $type $method f32-exact" --model "$(model tiny-llama "$type")" --cache f32 --method "$method"
+    done
+  done
+  # the exact mode: F32 cache, no flash attention, every logit within 1e-4
+  for like in tiny-llama tiny-qwen2; do
+    check "$like f16 full f32-exact" --model "$(model "$like" f16)" --cache f32
+  done
+  log "parity: $((n - fails)) of $n passed (parity-summary.txt, parity.log)"
+}
+
+step_smoke() {
+  local m; m=$(model llama-3.2-1b q8_0)
+  rbench bench --model "$m" --backend "${BACKEND:-cuda}" --fill prefill --ctx 8192 --tokens 50 --repeats 1 \
+    --methods "full,llamacpp,recycled:k=1024,s=50,streamingllm:k=1024,h2o:k=1024" \
+    --out "$out/smoke.csv" >>"$out/smoke.log" 2>&1 && log "smoke bench done" || { tail -30 "$out/smoke.log"; log "smoke bench FAILED"; }
+}
+
+step_bench() { # bench:TYPE:CTX,CTX
+  local type=$1 ctx=$2 m
+  local t0=$SECONDS
+  m=$(model llama-3.1-8b "$type")
+  log "8B $type model ready after $((SECONDS - t0)) s ($(du -h "$m" | cut -f1))"
+  rbench bench --model "$m" --backend "${BACKEND:-cuda}" --fill prefill --ctx "$ctx" --tokens 50 --repeats 3 \
+    --methods "${METHODS:-full,llamacpp,recycled:k=4096,s=50,streamingllm:k=4096,h2o:k=4096}" \
+    --out "$out/bench-8b-$type.csv" 2>&1 | tee -a "$out/bench-8b-$type.log" | grep -v "^WARNING"
+  log "bench $type $ctx: rc ${PIPESTATUS[0]} after $((SECONDS - t0)) s"
+}
+
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader >>"$out/steps.log" 2>&1
+for s in "$@"; do
+  case $s in
+    build) step_build || exit 1 ;;
+    libs) step_libs ;;
+    parity) step_parity ;;
+    smoke) step_smoke ;;
+    bench:*) IFS=: read -r _ type ctx <<<"$s"; step_bench "$type" "$ctx" ;;
+    *) log "unknown step $s"; exit 2 ;;
+  esac
+done
