@@ -115,7 +115,7 @@ final class BenchCommand implements Callable<Integer> {
             Provenance prov = Provenance.of(model, s.backend().kind(), s.backend().deviceDescription(), threads);
             Engine engine = s.engine();
             LlamaReference reference = methods.contains("llamacpp")
-                    ? new LlamaReference(model, maxCtx + tokens + 1, 512, threads, true, GgmlType.F16) : null;
+                    ? new LlamaReference(model, maxCtx + tokens + 1, 512, threads, true, GgmlType.F16, !s.backend().isCpu()) : null;
             try {
                 for (int ctx : contexts) {
                     int[] steps = randomTokens(tokens, hp.vocabSize(), seed + ctx);

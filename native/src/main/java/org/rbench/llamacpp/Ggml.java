@@ -461,6 +461,15 @@ public final class Ggml {
         }
     }
 
+    private static final MethodHandle ggml_pool_2d$MH = LIBS.function("ggml_pool_2d", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_FLOAT, JAVA_FLOAT));
+    public static MemorySegment ggml_pool_2d(MemorySegment ctx, MemorySegment a, int op, int k0, int k1, int s0, int s1, float p0, float p1) {
+        try {
+            return (MemorySegment) ggml_pool_2d$MH.invokeExact(ctx, a, op, k0, k1, s0, s1, p0, p1);
+        } catch (Throwable t) {
+            throw Bindings.rethrow(t);
+        }
+    }
+
     private static final MethodHandle ggml_cpy$MH = LIBS.function("ggml_cpy", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, ADDRESS));
     public static MemorySegment ggml_cpy(MemorySegment ctx, MemorySegment a, MemorySegment b) {
         try {

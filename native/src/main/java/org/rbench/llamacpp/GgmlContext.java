@@ -302,6 +302,24 @@ public final class GgmlContext implements AutoCloseable {
         return new Tensor(Ggml.ggml_argsort(ctx, a.address(), order));
     }
 
+    /**
+     * Max or average pooling over dims 0 and 1 of every [ne0, ne1] plane: kernel k0 x k1,
+     * stride s0 x s1, padding p0 / p1 on both sides. Windows reaching past an edge use only
+     * the elements inside it (a max ignores the padding; an average still divides by
+     * k0 * k1). Output F32 [(ne0 + 2 p0 - k0) / s0 + 1, (ne1 + 2 p1 - k1) / s1 + 1, ne2, ne3].
+     */
+    public Tensor pool2d(Tensor a, int op, int k0, int k1, int s0, int s1, int p0, int p1) {
+        requireOpRoom(a);
+        require(op == POOL_MAX || op == POOL_AVG, "pool_2d: op must be MAX(0) or AVG(1)", a);
+        require(a.type() == GgmlType.F32 || a.type() == GgmlType.F16, "pool_2d: input must be F32 or F16", a);
+        require(a.nb(0) == a.type().typeSize && a.nb(1) == a.nb(0) * a.ne(0) && a.nb(2) == a.nb(1) * a.ne(1),
+                "pool_2d: input must be contiguous", a);
+        require(k0 >= 1 && k1 >= 1 && s0 >= 1 && s1 >= 1 && p0 >= 0 && p1 >= 0 && p0 < k0 && p1 < k1,
+                "pool_2d: kernel and stride must be >= 1, padding in [0, kernel)", a);
+        require(a.ne(0) + 2L * p0 >= k0 && a.ne(1) + 2L * p1 >= k1, "pool_2d: kernel larger than the padded input", a);
+        return new Tensor(Ggml.ggml_pool_2d(ctx, a.address(), op, k0, k1, s0, s1, p0, p1));
+    }
+
     /** Copies a into b (converting type) and returns b as the node carrying the copy. */
     public Tensor cpy(Tensor a, Tensor b) {
         requireOpRoom(b);

@@ -33,6 +33,11 @@ public final class LlamaModel implements AutoCloseable {
             return new Options(false, 0);
         }
 
+        /** Every layer offloaded to the GPU (llama.cpp clamps the count to the model's layers). */
+        public static Options allOnGpu() {
+            return new Options(false, 999);
+        }
+
         public static Options vocabularyOnly() {
             return new Options(true, 0);
         }

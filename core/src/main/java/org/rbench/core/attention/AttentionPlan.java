@@ -23,7 +23,7 @@ public sealed interface AttentionPlan {
 
     /** Attend to every cached row [0, position]. */
     static Full full() {
-        return new Full(false, false);
+        return new Full(false, false, null);
     }
 
     /**
@@ -58,13 +58,22 @@ public sealed interface AttentionPlan {
         return new Ranges(starts.clone(), ends.clone(), false, false);
     }
 
-    record Full(boolean probabilities, boolean query) implements AttentionPlan {
+    /**
+     * @param topRows null, or the rows to select on the device from this step's attention
+     *                and deliver as {@link LayerObservation#topRows()}
+     */
+    record Full(boolean probabilities, boolean query, TopRows topRows) implements AttentionPlan {
         public Full withProbabilities() {
-            return new Full(true, query);
+            return new Full(true, query, topRows);
         }
 
         public Full withQuery() {
-            return new Full(probabilities, true);
+            return new Full(probabilities, true, topRows);
+        }
+
+        /** Select the top rows per KV head on the device (see {@link TopRows}). */
+        public Full withTopRows(TopRows request) {
+            return new Full(probabilities, query, java.util.Objects.requireNonNull(request));
         }
     }
 

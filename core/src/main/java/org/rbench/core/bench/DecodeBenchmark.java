@@ -86,7 +86,7 @@ public final class DecodeBenchmark {
                         .withFlashAttention(c.flashAttention()).withMicroBatch(c.microBatch());
                 try (Engine engine = Engine.open(weights, options);
                      LlamaReference reference = new LlamaReference(c.model(), total, c.microBatch(), c.threads(),
-                             c.flashAttention(), c.cacheType())) {
+                             c.flashAttention(), c.cacheType(), !backend.isCpu())) {
                     PrefillResult mine = engine.prefill(prompt);
                     log.accept(String.format(Locale.ROOT, "depth %d: engine prefill %.1f s", depth, mine.nanos() / 1e9));
                     float[] theirs = reference.prefill(prompt, false)[0];

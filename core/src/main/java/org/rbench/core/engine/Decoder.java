@@ -7,6 +7,8 @@ import org.rbench.core.attention.LayerObservation;
 import org.rbench.core.attention.LayerStep;
 import org.rbench.core.attention.PrefillStatistics;
 import org.rbench.core.attention.QueryVectors;
+import org.rbench.core.attention.TopRows;
+import org.rbench.core.select.ScoreSelection;
 import org.rbench.core.model.HyperParameters;
 import org.rbench.llamacpp.Tensor;
 
@@ -285,7 +287,8 @@ public final class Decoder implements AutoCloseable {
     }
 
     private LayerObservation observation(TransformerGraph pass, AttentionPlan plan, int l, int position) {
-        if (!plan.probabilities() && !plan.query()) {
+        TopRows topRows = plan instanceof AttentionPlan.Full f ? f.topRows() : null;
+        if (!plan.probabilities() && !plan.query() && topRows == null) {
             return null;
         }
         AttentionProbabilities probs = null;
@@ -295,7 +298,22 @@ public final class Decoder implements AutoCloseable {
             probs = new AttentionProbabilities(hp.heads(), 1, keys, position, p.getFloats());
         }
         QueryVectors q = plan.query() ? engine.queryVectors(pass, l) : null;
-        return new LayerObservation(l, step, position, probs, q);
+        int[][] selected = topRows == null ? null : selectedRows(pass, l, topRows);
+        return new LayerObservation(l, step, position, probs, q, selected);
+    }
+
+    /** The device's candidates per KV head, ties put in position order, cut to k. */
+    private int[][] selectedRows(TransformerGraph pass, int l, TopRows request) {
+        int[] positions = pass.topRowPositions[l].getInts();
+        float[] scores = pass.topRowScores[l].getFloats();
+        int kvHeads = hp.kvHeads();
+        int m = positions.length / kvHeads;
+        int[][] out = new int[kvHeads][];
+        for (int h = 0; h < kvHeads; h++) {
+            out[h] = ScoreSelection.orderTies(java.util.Arrays.copyOfRange(positions, h * m, (h + 1) * m),
+                    java.util.Arrays.copyOfRange(scores, h * m, (h + 1) * m), request.k());
+        }
+        return out;
     }
 
     /** Checks a plan in Java: a bad index or shape inside ggml would abort the JVM. */

@@ -1,6 +1,7 @@
 package org.rbench.core.engine;
 
 import org.rbench.core.attention.AttentionPlan;
+import org.rbench.core.attention.TopRows;
 import org.rbench.core.model.HyperParameters;
 import org.rbench.core.model.LayerWeights;
 import org.rbench.core.model.ModelWeights;
@@ -55,6 +56,9 @@ final class TransformerGraph {
     Tensor[] queryAfterRope;
     Tensor[] windowRows;
     Tensor[] columnSumTensors;
+    /** Full plans with top rows: the candidates per KV head, highest score first, and their scores. */
+    Tensor[] topRowPositions;
+    Tensor[] topRowScores;
     /** Attended rows per layer (the key count of the probabilities). */
     int[] attendedRows;
 
@@ -130,6 +134,8 @@ final class TransformerGraph {
         queryAfterRope = new Tensor[layers];
         windowRows = new Tensor[layers];
         columnSumTensors = new Tensor[layers];
+        topRowPositions = new Tensor[layers];
+        topRowScores = new Tensor[layers];
         attendedRows = new int[layers];
 
         // Inputs read this object's current tokens, start and plans when filled, so that a
@@ -204,6 +210,10 @@ final class TransformerGraph {
                 java.util.List<Object> part = new java.util.ArrayList<>(java.util.List.of(p.getClass(), p.probabilities(), p.query()));
                 switch (p) {
                     case AttentionPlan.Full f -> {
+                        if (f.topRows() != null) {
+                            part.add(f.topRows());
+                            part.add(start); // the selection views the rows that exist
+                        }
                     }
                     case AttentionPlan.Gather ga -> {
                         part.add(ga.rowsPerHead());
@@ -369,7 +379,7 @@ final class TransformerGraph {
             Tensor fa = ctx.flashAttnExt(qt, fk, fv, planMask, scale, 0f, 0f);
             ctx.setFlashAttnPrecision(fa, GgmlContext.PREC_F32);
             out = ctx.reshape(fa, (long) hp.headDim() * hp.heads(), batch());
-            if (plan.probabilities()) {
+            if (plan.probabilities() || topRowsOf(plan) != null) {
                 probs = softmax(keys, qt, planMask);
             }
         } else {
@@ -382,6 +392,9 @@ final class TransformerGraph {
             probabilities[l] = probs.name("probs_" + l).output();
             g.expand(probabilities[l]);
         }
+        if (topRowsOf(plan) != null) {
+            selectTopRows(l, probs, topRowsOf(plan));
+        }
         if (shadowFull && plans != null && !(plan instanceof AttentionPlan.Full)) {
             // What full attention would have given this query: for attention-mass recall only.
             fullProbabilities[l] = softmax(rowsView(kWritten, 0, keyRows), qt, mask).name("full_probs_" + l).output();
@@ -391,6 +404,48 @@ final class TransformerGraph {
             prefillStatistics(l, rowsView(kWritten, 0, keyRows), q);
         }
         return out;
+    }
+
+    private static TopRows topRowsOf(AttentionPlan plan) {
+        return plan instanceof AttentionPlan.Full f ? f.topRows() : null;
+    }
+
+    /**
+     * The device side of {@link TopRows}: from a decode step's probabilities [rows, 1, heads]
+     * (rows past the new token are padding, probability 0), scores per KV head (the query-head
+     * group aggregated, then max-pooled along positions; padding never raises a valid row's
+     * maximum), cut to the positions that exist, sorted; the first candidates and their scores
+     * are outputs. Mirrors RecycledCache#refresh, whose host arithmetic gives the same floats
+     * for FIRST and MAX (MEAN/SUM rank alike; the device averages).
+     */
+    private void selectTopRows(int l, Tensor probs, TopRows request) {
+        if (batch() != 1) {
+            throw new IllegalStateException("top rows are selected in decode steps (one token), not in a batch of " + batch());
+        }
+        int heads = hp.heads();
+        int kvHeads = hp.kvHeads();
+        int group = heads / kvHeads;
+        long rows = probs.ne(0);
+        int valid = start + 1;
+        Tensor plane = ctx.reshape(probs, rows, heads);
+        Tensor perKv = switch (request.aggregation()) {
+            case FIRST -> group == 1 ? plane
+                    : ctx.cont(ctx.view(plane, new long[] {rows, kvHeads}, new long[] {plane.nb(1) * group}, 0));
+            case MAX -> group == 1 ? plane : ctx.pool2d(plane, GgmlContext.POOL_MAX, 1, group, 1, group, 0, 0);
+            case MEAN, SUM -> group == 1 ? plane : ctx.pool2d(plane, GgmlContext.POOL_AVG, 1, group, 1, group, 0, 0);
+        };
+        int kernel = request.poolKernel();
+        Tensor pooled = kernel == 1 ? perKv : ctx.pool2d(perKv, GgmlContext.POOL_MAX, kernel, 1, 1, 1, kernel / 2, 0);
+        Tensor scores = valid == rows ? pooled
+                : ctx.cont(ctx.view(pooled, new long[] {valid, kvHeads}, new long[] {pooled.nb(1)}, 0));
+        Tensor order = ctx.argsort(scores, GgmlContext.SORT_DESC);
+        int m = request.candidates(valid);
+        Tensor top = ctx.cont(ctx.view(order, new long[] {m, kvHeads}, new long[] {order.nb(1)}, 0));
+        Tensor topScores = ctx.getRows(ctx.reshape(scores, 1, valid, kvHeads), top);
+        topRowPositions[l] = top.name("top_rows_" + l).output();
+        topRowScores[l] = topScores.name("top_scores_" + l).output();
+        g.expand(topRowPositions[l]);
+        g.expand(topRowScores[l]);
     }
 
     /** softmax(scale * K^T q + mask) with F32 accumulation: [rows, n, heads]. */

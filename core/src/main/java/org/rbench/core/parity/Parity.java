@@ -45,7 +45,7 @@ public final class Parity {
              Engine engine = Engine.open(weights, EngineOptions.defaults(context).withCacheType(request.cacheType())
                      .withFlashAttention(request.flashAttention()).withMicroBatch(request.microBatch()));
              LlamaReference reference = new LlamaReference(request.model(), context, request.microBatch(),
-                     request.threads(), request.flashAttention(), request.cacheType())) {
+                     request.threads(), request.flashAttention(), request.cacheType(), !backend.isCpu())) {
             int vocab = weights.hyperParameters().vocabSize();
             int[] prompt = request.prompt() != null ? request.prompt() : randomPrompt(request.promptTokens(), vocab, request.seed());
             Comparison c = new Comparison();

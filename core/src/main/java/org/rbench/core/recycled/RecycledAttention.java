@@ -9,6 +9,7 @@ import org.rbench.core.attention.LayerObservation;
 import org.rbench.core.attention.LayerStep;
 import org.rbench.core.attention.PrefillRequest;
 import org.rbench.core.attention.PrefillStatistics;
+import org.rbench.core.attention.TopRows;
 import org.rbench.core.select.GqaAggregation;
 import org.rbench.core.select.RecycledCache;
 import org.rbench.core.select.Schedule;
@@ -116,16 +117,25 @@ public final class RecycledAttention implements AttentionPolicy {
             }
         }
         fullLayerSteps++;
-        AttentionPlan full = AttentionPlan.full().withProbabilities();
+        // Cp is selected on the device: only K + pool positions per KV head come back, not
+        // heads x context probabilities (at 128K that is the difference between 4 KB and
+        // 16 MB per layer, and a host sort of the whole context per KV head).
+        AttentionPlan full = AttentionPlan.full()
+                .withTopRows(new TopRows(config.k(), config.aggregation(), config.poolKernel()));
         return config.schedule().needsQueries() ? full.withQuery() : full;
     }
 
     @Override
     public void observe(LayerObservation observation) {
-        if (observation.probabilities() == null) {
+        int layer = observation.layer();
+        if (observation.topRows() != null) {
+            int[] slots = cps[layer].refreshSelected(observation.topRows());
+            pending.add(new AttentionContext.RowCopy(layer, slots, cps[layer].size(), compacts[layer], 0));
+        } else if (observation.probabilities() != null) {
+            refresh(layer, observation.probabilities());
+        } else {
             return;
         }
-        refresh(observation.layer(), observation.probabilities());
         if (config.schedule().needsQueries() && observation.query() != null) {
             config.schedule().onFullStep(observation.layer(), observation.query().meanBeforeRope());
         }

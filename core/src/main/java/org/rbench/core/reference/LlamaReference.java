@@ -25,7 +25,16 @@ public final class LlamaReference implements AutoCloseable {
      */
     public LlamaReference(Path modelFile, int contextSize, int batchSize, int threads, boolean flashAttention,
                           GgmlType cacheType) {
-        model = LlamaModel.load(modelFile, LlamaModel.Options.full());
+        this(modelFile, contextSize, batchSize, threads, flashAttention, cacheType, false);
+    }
+
+    /**
+     * @param onGpu offload every layer (weights and KV cache) to the first GPU, as the
+     *              engine does when it runs on one; false keeps llama.cpp on the CPU
+     */
+    public LlamaReference(Path modelFile, int contextSize, int batchSize, int threads, boolean flashAttention,
+                          GgmlType cacheType, boolean onGpu) {
+        model = LlamaModel.load(modelFile, onGpu ? LlamaModel.Options.allOnGpu() : LlamaModel.Options.full());
         try {
             context = new LlamaContext(model, new LlamaContext.Options(contextSize, batchSize, threads, flashAttention, cacheType));
         } catch (RuntimeException e) {

@@ -60,16 +60,46 @@ public final class RecycledCache {
     public int[] refresh(float[][] headProbabilities) {
         float[][] perKv = aggregation.aggregate(headProbabilities, kvHeads);
         int n = perKv[0].length;
-        live = Math.min(k, n);
+        int[][] selected = new int[kvHeads][];
+        for (int h = 0; h < kvHeads; h++) {
+            float[] pooled = ScoreSelection.maxPool(perKv[h], poolKernel);
+            selected[h] = ScoreSelection.topKByScore(pooled, Math.min(k, n));
+        }
+        return refreshSelected(selected);
+    }
+
+    /**
+     * Rebuilds Cp from positions already selected (on the device: see
+     * org.rbench.core.attention.TopRows), per KV head in descending score order, the same
+     * number for every head and at most K. Returns the slot contents as {@link #refresh}.
+     */
+    public int[] refreshSelected(int[][] byScore) {
+        if (byScore.length != kvHeads) {
+            throw new IllegalArgumentException(byScore.length + " selections for " + kvHeads + " KV heads");
+        }
+        int n = byScore[0].length;
+        if (n == 0 || n > k) {
+            throw new IllegalArgumentException("a refresh selects 1 to K=" + k + " positions per head, got " + n);
+        }
+        live = n;
         generated = 0;
         int[] rows = new int[kvHeads * live];
         for (int h = 0; h < kvHeads; h++) {
-            float[] pooled = ScoreSelection.maxPool(perKv[h], poolKernel);
-            int[] byScore = ScoreSelection.topKByScore(pooled, live);
-            System.arraycopy(byScore, 0, slotPosition[h], 0, live);
-            System.arraycopy(byScore, 0, rows, h * live, live);
+            if (byScore[h].length != n) {
+                throw new IllegalArgumentException("KV head " + h + " selected " + byScore[h].length + " positions, head 0 " + n);
+            }
+            System.arraycopy(byScore[h], 0, slotPosition[h], 0, live);
+            System.arraycopy(byScore[h], 0, rows, h * live, live);
         }
         return rows;
+    }
+
+    public GqaAggregation aggregation() {
+        return aggregation;
+    }
+
+    public int poolKernel() {
+        return poolKernel;
     }
 
     /**

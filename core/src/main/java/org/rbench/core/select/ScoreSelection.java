@@ -85,6 +85,57 @@ public final class ScoreSelection {
         return out;
     }
 
+    /**
+     * The first {@code k} of candidates that arrive in descending score order with ties in
+     * any order (a device sort), in {@link #topKByScore}'s order: score descending, then
+     * position ascending. Equal with it on the whole input as long as the tie run at rank k
+     * is complete among the candidates (TopRows fetches a kernel's worth beyond k for that).
+     *
+     * @param positions candidate positions
+     * @param scores    their scores, non-increasing
+     */
+    public static int[] orderTies(int[] positions, float[] scores, int k) {
+        if (positions.length != scores.length) {
+            throw new IllegalArgumentException(positions.length + " positions but " + scores.length + " scores");
+        }
+        int n = positions.length;
+        int[] out = positions.clone();
+        for (int i = 1; i < n; i++) {
+            if (scores[i] > scores[i - 1]) {
+                // Not sorted after all: order everything on the host.
+                int[] byScore = topKByScore(scores, n);
+                for (int j = 0; j < n; j++) {
+                    out[j] = positions[byScore[j]];
+                }
+                return orderTiesSorted(out, reorder(scores, byScore), k);
+            }
+        }
+        return orderTiesSorted(out, scores, k);
+    }
+
+    private static float[] reorder(float[] v, int[] order) {
+        float[] out = new float[v.length];
+        for (int i = 0; i < order.length; i++) {
+            out[i] = v[order[i]];
+        }
+        return out;
+    }
+
+    private static int[] orderTiesSorted(int[] positions, float[] scores, int k) {
+        int n = positions.length;
+        for (int i = 0; i < n; ) {
+            int j = i + 1;
+            while (j < n && Float.compare(scores[j], scores[i]) == 0) {
+                j++;
+            }
+            if (j - i > 1) {
+                java.util.Arrays.sort(positions, i, j);
+            }
+            i = j;
+        }
+        return java.util.Arrays.copyOf(positions, Math.min(k, n));
+    }
+
     /** The share of the total score mass that falls on the given positions (attention mass recall). */
     public static double massRecall(float[] probabilities, int[] positions) {
         double total = 0, kept = 0;

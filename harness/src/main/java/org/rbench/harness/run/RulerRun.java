@@ -162,7 +162,7 @@ public final class RulerRun {
         LlamaReference reference(int contextSize) {
             if (reference == null) {
                 reference = new LlamaReference(path, contextSize, 512, plan.threads(), true,
-                        org.rbench.llamacpp.GgmlType.F16);
+                        org.rbench.llamacpp.GgmlType.F16, !model.backend().isCpu());
             }
             return reference;
         }

@@ -1,0 +1,67 @@
+package org.rbench.core.select;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class ScoreSelectionTest {
+    @Test
+    void orderTiesPutsEqualScoresInPositionOrderAndCutsToK() {
+        int[] positions = {9, 4, 7, 2, 8, 1};
+        float[] scores = {0.5f, 0.3f, 0.3f, 0.3f, 0.1f, 0.1f};
+        assertArrayEquals(new int[] {9, 2, 4, 7, 1}, ScoreSelection.orderTies(positions, scores, 5));
+        assertArrayEquals(new int[] {9, 2}, ScoreSelection.orderTies(positions, scores, 2));
+    }
+
+    @Test
+    void orderTiesSortsInputThatIsNotDescending() {
+        int[] positions = {3, 5, 1};
+        float[] scores = {0.1f, 0.9f, 0.1f};
+        assertArrayEquals(new int[] {5, 1, 3}, ScoreSelection.orderTies(positions, scores, 3));
+    }
+
+    @Test
+    void orderTiesOfAShuffledDeviceOrderEqualsTheHostTopK() {
+        // A max-pooled row has tie runs; shuffle each run as an unstable device sort might.
+        SplittableRandom r = new SplittableRandom(3);
+        float[] raw = new float[200];
+        for (int i = 0; i < raw.length; i++) {
+            raw[i] = (float) r.nextDouble();
+        }
+        float[] pooled = ScoreSelection.maxPool(raw, 7);
+        int[] host = ScoreSelection.topKByScore(pooled, pooled.length);
+        int[] device = host.clone();
+        float[] deviceScores = new float[device.length];
+        for (int i = 0; i < device.length; ) {
+            int j = i + 1;
+            while (j < device.length && pooled[device[j]] == pooled[device[i]]) {
+                j++;
+            }
+            for (int a = j - 1; a > i; a--) { // reverse each run
+                int b = i + (j - 1 - a);
+                if (b < a) {
+                    int t = device[a];
+                    device[a] = device[b];
+                    device[b] = t;
+                }
+            }
+            i = j;
+        }
+        for (int i = 0; i < device.length; i++) {
+            deviceScores[i] = pooled[device[i]];
+        }
+        int k = 37;
+        int[] expected = java.util.Arrays.copyOf(host, k);
+        int candidates = k + 7;
+        assertArrayEquals(expected, ScoreSelection.orderTies(java.util.Arrays.copyOf(device, candidates),
+                java.util.Arrays.copyOf(deviceScores, candidates), k));
+    }
+
+    @Test
+    void orderTiesRejectsMismatchedLengths() {
+        assertThrows(IllegalArgumentException.class, () -> ScoreSelection.orderTies(new int[2], new float[3], 1));
+    }
+}
