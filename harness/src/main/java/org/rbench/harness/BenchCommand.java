@@ -179,7 +179,10 @@ final class BenchCommand implements Callable<Integer> {
                                 row.putAll(prov.columns());
                                 row.put("method_name", MethodSpec.parse(m).name());
                                 row.put("metric", "none");
-                                row.put("prefill_ms", fmt(prefill.nanos() / 1e6));
+                                row.put("prefill_ms", fmt((m.equals("llamacpp") ? reference.lastPrefillNanos() : prefill.nanos()) / 1e6));
+                                if (!s.backend().isCpu()) {
+                                    row.put("device_mem_used_mb", fmt(s.backend().memoryUsedBytes() / 1048576.0));
+                                }
                                 long[] sorted = nanos.clone();
                                 Arrays.sort(sorted);
                                 double p50 = sorted[sorted.length / 2] / 1e6;
@@ -191,7 +194,11 @@ final class BenchCommand implements Callable<Integer> {
                                 row.put("kv_fill", synthetic ? "synthetic" : "prefill");
                                 row.put("bound_speedup", fmt(bound));
                                 results.append(row);
-                                summary.computeIfAbsent(ctx + "\u0000" + m, k -> new ArrayList<>()).add(new double[] {p50, bound, rows});
+                                double mean = Arrays.stream(nanos).average().orElse(0) / 1e6;
+                                double prefillMs = (m.equals("llamacpp") ? reference.lastPrefillNanos() : prefill.nanos()) / 1e6;
+                                double memMb = s.backend().isCpu() ? Double.NaN : s.backend().memoryUsedBytes() / 1048576.0;
+                                summary.computeIfAbsent(ctx + "\u0000" + m, k -> new ArrayList<>())
+                                        .add(new double[] {mean, bound, rows, prefillMs, memMb});
                             }
                         }
                     }
@@ -208,8 +215,10 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private void printSummary(Map<String, List<double[]>> summary) {
-        System.out.printf("%-8s %-32s %12s %14s %9s %9s %8s%n", "context", "method", "ms/token p50", "attended rows",
-                "speedup", "bound", "of bound");
+        // ms/token: the median over repetitions of each run's mean step time (a mean, so
+        // Recycled's periodic full steps count); speedup and bound are against full.
+        System.out.printf("%-8s %-32s %10s %12s %14s %9s %9s %8s %10s%n", "context", "method", "ms/token", "prefill ms",
+                "attended rows", "speedup", "bound", "of bound", "mem MiB");
         for (int ctx : contexts) {
             List<double[]> full = summary.get(ctx + "\u0000full");
             if (full == null) {
@@ -224,8 +233,11 @@ final class BenchCommand implements Callable<Integer> {
                 double ms = median(v.stream().mapToDouble(a -> a[0]).toArray());
                 double bound = v.getFirst()[1];
                 double speedup = fullMs / ms;
-                System.out.printf(Locale.ROOT, "%-8d %-32s %12.2f %14.0f %8.2fx %8.2fx %8s%n", ctx, m, ms, v.getFirst()[2],
-                        speedup, bound, m.equals("full") ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * speedup / bound));
+                double mem = v.stream().mapToDouble(a -> a[4]).max().orElse(Double.NaN);
+                System.out.printf(Locale.ROOT, "%-8d %-32s %10.2f %12.1f %14.0f %8.2fx %8.2fx %8s %10s%n", ctx, m, ms,
+                        v.getFirst()[3], v.getFirst()[2], speedup, bound,
+                        m.equals("full") ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * speedup / bound),
+                        Double.isNaN(mem) ? "-" : String.format(Locale.ROOT, "%.0f", mem));
             }
         }
     }

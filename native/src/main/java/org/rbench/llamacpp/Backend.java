@@ -46,6 +46,21 @@ public final class Backend implements AutoCloseable {
         return device;
     }
 
+    /**
+     * Bytes of the device's memory in use now (total minus free, as the driver reports it:
+     * every process and allocator on the device, this one's CUDA context included). ggml's
+     * GPU pools keep what they once took, so within a run this only grows: a high-water mark.
+     * For the CPU backend ggml reports host memory, which says nothing about this process.
+     */
+    public long memoryUsedBytes() {
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            MemorySegment free = arena.allocate(java.lang.foreign.ValueLayout.JAVA_LONG);
+            MemorySegment total = arena.allocate(java.lang.foreign.ValueLayout.JAVA_LONG);
+            GgmlBackend.ggml_backend_dev_memory(device, free, total);
+            return total.get(java.lang.foreign.ValueLayout.JAVA_LONG, 0) - free.get(java.lang.foreign.ValueLayout.JAVA_LONG, 0);
+        }
+    }
+
     public int threads() {
         return threads;
     }
