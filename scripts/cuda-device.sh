@@ -12,7 +12,7 @@
 #   smoke                 rbench bench on CUDA, Llama-3.2-1B shapes, 8K: every method once
 #   bench:TYPE:CTX,...    the latency table for Llama-3.1-8B shapes (TYPE f16 or q8_0)
 #   libs                  the built libraries as $OUT/cuda-libs.tgz.NN pieces (to carry to a later call)
-# Environment: BUNDLE (default .cache/device: jre.tgz, rbench.tgz, llama-src.tgz), CUDA_ARCH (90),
+# Environment: BUNDLE (default .cache/device: jre.txz, rbench.tgz, llama-src.tgz), CUDA_ARCH (90),
 #   JOBS (nproc), WORK (/tmp/rbcuda: models and unpacked runtime), OUT (results; default $WORK/out).
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,7 +27,9 @@ libs=${LIBS:-$base/lib/linux-x64-cuda}
 log() { echo "$(date +%H:%M:%S) cuda-device: $*" | tee -a "$out/steps.log"; }
 
 for t in jre rbench; do
-  [ -d "$work/$t" ] || tar xzf "$bundle/$t.tgz" -C "$work" || { log "cannot unpack $bundle/$t.tgz"; exit 3; }
+  [ -d "$work/$t" ] && continue
+  f=$(ls "$bundle/$t.txz" "$bundle/$t.tgz" 2>/dev/null | head -1)
+  tar xf "$f" -C "$work" || { log "cannot unpack $t from $bundle"; exit 3; }
 done
 rbench() {
   RBENCH_LLAMACPP_DIR=$libs "$work/jre/bin/java" --enable-native-access=ALL-UNNAMED -Xmx16g \
@@ -99,10 +101,16 @@ step_bench() { # bench:TYPE:CTX,CTX
   local t0=$SECONDS
   m=$(model llama-3.1-8b "$type")
   log "8B $type model ready after $((SECONDS - t0)) s ($(du -h "$m" | cut -f1))"
+  # (1) the engine's full attention against stock llama_decode: both prefill the same random
+  # tokens, then decode the same 50 tokens, interleaved, 3 times
   rbench bench --model "$m" --backend "${BACKEND:-cuda}" --fill prefill --ctx "$ctx" --tokens 50 --repeats 3 \
-    --methods "${METHODS:-full,llamacpp,recycled:k=4096,s=50,streamingllm:k=4096,h2o:k=4096}" \
-    --out "$out/bench-8b-$type.csv" 2>&1 | tee -a "$out/bench-8b-$type.log" | grep -v "^WARNING"
-  log "bench $type $ctx: rc ${PIPESTATUS[0]} after $((SECONDS - t0)) s"
+    --methods "full,llamacpp" --out "$out/bench-8b-$type-engine.csv" 2>&1 | grep -v "^WARNING" | tee -a "$out/bench-8b-$type.log"
+  log "bench $type engine vs llama.cpp $ctx: rc ${PIPESTATUS[0]} after $((SECONDS - t0)) s"
+  # (2) the strategies on the engine, the cache seeded with random K/V rows (decode latency only)
+  rbench bench --model "$m" --backend "${BACKEND:-cuda}" --fill synthetic --ctx "$ctx" --tokens 50 --repeats 3 \
+    --methods "${METHODS:-full,recycled:k=4096,s=50,streamingllm:k=4096,h2o:k=4096}" \
+    --out "$out/bench-8b-$type-methods.csv" 2>&1 | grep -v "^WARNING" | tee -a "$out/bench-8b-$type.log"
+  log "bench $type methods $ctx: rc ${PIPESTATUS[0]} after $((SECONDS - t0)) s"
 }
 
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader >>"$out/steps.log" 2>&1

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Packs what a GPU machine without Java or network needs to run the suite:
-#   OUT/jre.tgz     a jlink'd Java runtime (only the modules the suite uses)
+#   OUT/jre.txz     a jlink'd Java runtime (only the modules the suite uses), xz
 #   OUT/rbench.tgz  the launcher jar with its dependency jars (harness/target/{rbench.jar,lib})
 #   OUT/llama-src.tgz  the llama.cpp source subset, to build the CUDA libraries there
 # On that machine: tar xzf each, then
@@ -21,11 +21,14 @@ modules=$("$java_home/bin/jdeps" --multi-release 25 --ignore-missing-deps --prin
 # not on the GPU machine; leave it out unless asked (RBENCH_JLINK_DESKTOP=1).
 [ "${RBENCH_JLINK_DESKTOP:-0}" = 1 ] || modules=$(echo "$modules" | tr ',' '\n' | grep -v '^java.desktop$' | paste -sd, -)
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+# An uncompressed image packed with xz is 15 MB where jlink's zip-6 image in a tgz is 26 MB:
+# it matters, since everything carried to the GPU machine shares 64 MiB.
 "$java_home/bin/jlink" --add-modules "$modules" --strip-debug --no-man-pages --no-header-files \
-  --compress=zip-6 --output "$tmp/jre"
-tar czf "$out/jre.tgz" -C "$tmp" jre
+  --compress=zip-0 --output "$tmp/jre"
+rm -f "$out/jre.tgz"
+tar cJf "$out/jre.txz" -C "$tmp" jre
 mkdir -p "$tmp/rbench" && cp "$jar" "$tmp/rbench/" && cp -r "$root/harness/target/lib" "$tmp/rbench/lib"
 tar czf "$out/rbench.tgz" -C "$tmp" rbench
 bash "$root/native/scripts/pack-llamacpp-source.sh" "$out/llama-src.tgz"
 echo "pack-device-bundle: modules $modules" >&2
-du -h "$out"/*.tgz >&2
+du -h "$out"/*.t?z >&2

@@ -8,12 +8,12 @@
 set -u
 T0=$(date +%s)
 MODE=${1:-full}
-B=$(cd "$(dirname "$0")/.." && pwd)          # the bundle: jre.tgz rbench.tgz llama-libs.tgz datasets.tgz vocab training/
+B=$(cd "$(dirname "$0")/.." && pwd)          # the bundle: jre.txz (or .tgz) rbench.tgz llama-libs.tgz datasets.tgz vocab training/
 W=${WORK:-/tmp/rbtrain}
 OUT=${OUT:-$W/out}
 rm -rf "$W/data" && mkdir -p "$W" "$OUT"
 cd "$W"
-for t in jre rbench datasets; do [ -d "$W/$t" ] || tar xzf "$B/$t.tgz"; done
+for t in jre rbench datasets; do [ -d "$W/$t" ] || tar xf "$(ls "$B/$t.txz" "$B/$t.tgz" 2>/dev/null | head -1)"; done
 [ -d "$W/libs" ] || { mkdir -p libs && tar xzf "$B/llama-libs.tgz" -C libs; }
 nproc; free -g | head -2; python3 -c "import torch, numpy; print(torch.__version__, numpy.__version__, torch.cuda.get_device_name())" 2>&1
 echo "unpacked in $(( $(date +%s) - T0 )) s"

