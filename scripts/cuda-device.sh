@@ -7,6 +7,8 @@
 #
 # Steps:
 #   build                 CUDA libraries -> .native/llama.cpp-<v>/lib/linux-x64-cuda (skipped when present)
+#   diag                  load them from C and from Java, as built and in reduced sets; later steps use
+#                         the first set Java loads
 #   parity                rbench parity on CUDA: 5 architecture variants x F16/Q8_0 weights x
 #                         full, recycled, streamingllm, h2o (F16 cache, flash attention)
 #   smoke                 rbench bench on CUDA, Llama-3.2-1B shapes, 8K: every method once
@@ -31,9 +33,10 @@ for t in jre rbench; do
   f=$(ls "$bundle/$t.txz" "$bundle/$t.tgz" 2>/dev/null | head -1)
   tar xf "$f" -C "$work" || { log "cannot unpack $t from $bundle"; exit 3; }
 done
+java_opts=""
 rbench() {
-  RBENCH_LLAMACPP_DIR=$libs "$work/jre/bin/java" --enable-native-access=ALL-UNNAMED -Xmx16g \
-    -jar "$work/rbench/rbench.jar" "$@"
+  RBENCH_LLAMACPP_DIR=$libs "$work/jre/bin/java" --enable-native-access=ALL-UNNAMED -Xmx16g $java_opts \
+    -XX:ErrorFile="$out/hs_err_%p.log" -jar "$work/rbench/rbench.jar" "$@"
 }
 
 step_build() {
@@ -48,6 +51,59 @@ step_build() {
     --jobs "${JOBS:-$(nproc)}" >"$out/build.log" 2>&1 || { tail -40 "$out/build.log"; log "build FAILED"; return 1; }
   log "built in $((SECONDS - t0)) s: $(ls "$libs" | tr '\n' ' ')"
   du -sh "$libs"/* | tee -a "$out/steps.log"
+}
+
+# Loads the libraries as built and in reduced sets (no CPU variants but the generic ones; no
+# CUDA), from Java (rbench info) and from a C program, so one call tells where a crash at
+# start-up comes from; later steps use the first set that loads.
+step_diag() {
+  (lscpu | head -20; gcc --version | head -1; ldd "$libs/libggml-cuda.so") >"$out/diag-system.txt" 2>&1
+  local generic=$work/lib-generic nocuda=$work/lib-nocuda
+  rm -rf "$generic" "$nocuda"; mkdir -p "$generic" "$nocuda"
+  cp -a "$libs"/. "$generic"/ && find "$generic" -name 'libggml-cpu-*.so' ! -name 'libggml-cpu-x64.so' ! -name 'libggml-cpu-haswell.so' -delete
+  cp -a "$libs"/. "$nocuda"/ && rm -f "$nocuda/libggml-cuda.so"
+  cat >"$work/load.c" <<'C'
+#include <dlfcn.h>
+#include <stdio.h>
+int main(int argc, char **argv) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/libggml.so", argv[1]);
+  void *g = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
+  if (!g) { printf("dlopen: %s\n", dlerror()); return 2; }
+  void (*load_all)(const char *) = (void (*)(const char *)) dlsym(g, "ggml_backend_load_all_from_path");
+  size_t (*count)(void) = (size_t (*)(void)) dlsym(g, "ggml_backend_dev_count");
+  load_all(argv[1]);
+  printf("C: %zu devices\n", count());
+  snprintf(path, sizeof path, "%s/libggml-base.so", argv[1]);
+  void *b = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
+  void *(*by_type)(int) = (void *(*)(int)) dlsym(g, "ggml_backend_dev_by_type");
+  void *(*dev_init)(void *, const char *) = (void *(*)(void *, const char *)) dlsym(b, "ggml_backend_dev_init");
+  void *gpu = by_type(1);
+  if (gpu) { void *backend = dev_init(gpu, NULL); printf("C: GPU backend %s\n", backend ? "initialised" : "FAILED"); }
+  printf("C: %zu devices, GPU %s\n", count(), gpu ? "yes" : "no");
+  return 0;
+}
+C
+  gcc -O1 -o "$work/load" "$work/load.c" -ldl >>"$out/diag-system.txt" 2>&1
+  local chosen="" chosen_opts=""
+  for config in "$libs|" "$libs|-Xss64m" "$generic|" "$nocuda|"; do
+    local set=${config%%|*} opts=${config#*|} name
+    name=$(basename "$set")${opts:+-big-stack}
+    "$work/load" "$set" >"$out/diag-c-$name.txt" 2>&1; local crc=$?
+    RBENCH_LLAMACPP_DIR=$set "$work/jre/bin/java" --enable-native-access=ALL-UNNAMED $opts \
+      -XX:ErrorFile="$out/hs_err_info_$name.log" -jar "$work/rbench/rbench.jar" info >"$out/diag-java-$name.txt" 2>&1 \
+      && RBENCH_LLAMACPP_DIR=$set "$work/jre/bin/java" --enable-native-access=ALL-UNNAMED $opts \
+      -XX:ErrorFile="$out/hs_err_parity_$name.log" -jar "$work/rbench/rbench.jar" parity --backend "${BACKEND:-cuda}" \
+      --model "$(model tiny-llama f16)" --tokens 64 --steps 8 >>"$out/diag-java-$name.txt" 2>&1
+    local jrc=$?
+    log "diag $name: C load rc $crc ($(tail -1 "$out/diag-c-$name.txt")), rbench info + parity rc $jrc"
+    if [ $jrc = 0 ] && [ -z "$chosen" ] && [ "$set" != "$nocuda" ]; then chosen=$set; chosen_opts=$opts; fi
+  done
+  if [ -n "$chosen" ]; then
+    libs=$chosen; java_opts=$chosen_opts; log "using libraries in $libs, java options '$java_opts'"
+  else
+    log "no CUDA library set loads"
+  fi
 }
 
 step_libs() {
@@ -117,6 +173,7 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader >>
 for s in "$@"; do
   case $s in
     build) step_build || exit 1 ;;
+    diag) step_diag ;;
     libs) step_libs ;;
     parity) step_parity ;;
     smoke) step_smoke ;;

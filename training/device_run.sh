@@ -69,6 +69,16 @@ fi
 echo "ready samples: $(ls "$DATA/ready" | wc -l) files; gen summary:" >> "$OUT/gen.log"
 du -sh "$DATA"/* >> "$OUT/gen.log" 2>&1
 nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv >> "$OUT/gen.log" 2>&1
+# EXPORT=Q8_0 (or F16): write the GGUF here (pieces model.gguf.NN of <= 15 MiB) and move the F16
+# weights out of $OUT, so that a call's 64 MiB of returned files hold the model and more.
+if [ -n "${EXPORT:-}" ] && [ -f "$OUT/manifest.json" ]; then
+  mkdir -p "$W/weights" && mv "$OUT"/weights.* "$OUT/manifest.json" "$W/weights/"
+  RBENCH_LLAMACPP_DIR=$W/libs $W/jre/bin/java --enable-native-access=ALL-UNNAMED \
+    -cp "$TRAINING/export:$W/rbench/lib/*" ExportGguf "$W/weights" "$VOCAB" "$W/model.gguf" "$EXPORT" \
+    "${MODEL_NAME:-rbench-longctx}" 2>&1 | grep -v "^WARNING" | tail -3
+  cp "$W/weights/manifest.json" "$OUT/"
+  split -b 15m -d "$W/model.gguf" "$OUT/model.gguf." && sha256sum "$W/model.gguf" | tee "$OUT/model.gguf.sha256"
+fi
 echo "device_run: trainer rc=$rc, total $(( $(date +%s) - T0 )) s"
 ls -la "$OUT"
 exit $rc

