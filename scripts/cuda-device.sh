@@ -34,6 +34,8 @@ for t in jre rbench; do
   tar xf "$f" -C "$work" || { log "cannot unpack $t from $bundle"; exit 3; }
 done
 java_opts=""
+# a set chosen by an earlier diag step (another invocation on the same machine)
+[ -f "$work/chosen.env" ] && . "$work/chosen.env"
 rbench() {
   RBENCH_LLAMACPP_DIR=$libs "$work/jre/bin/java" --enable-native-access=ALL-UNNAMED -Xmx16g $java_opts \
     -XX:ErrorFile="$out/hs_err_%p.log" -jar "$work/rbench/rbench.jar" "$@"
@@ -101,6 +103,7 @@ C
   done
   if [ -n "$chosen" ]; then
     libs=$chosen; java_opts=$chosen_opts; log "using libraries in $libs, java options '$java_opts'"
+    printf 'libs=%q\njava_opts=%q\n' "$libs" "$java_opts" >"$work/chosen.env"
   else
     log "no CUDA library set loads"
   fi
@@ -126,14 +129,16 @@ step_parity() {
     else fails=$((fails + 1)); echo "FAIL $label" >>"$out/parity-summary.txt"; fi
   }
   # every architecture variant, full attention, F16 cache with flash attention (argmax must agree)
+  local types="f16 q8_0"
+  [ "${PARITY:-}" = quick ] && types=f16
   for like in tiny-llama tiny-llama3 tiny-qwen2 tiny-qwen3 tiny-mistral; do
-    for type in f16 q8_0; do
+    for type in $types; do
       check "$like $type full f16-cache" --model "$(model "$like" "$type")" --cache f16
     done
   done
   # every strategy with a budget covering the context must equal full attention: exact mode
   # (with an F16 cache the gathered rows sum in another order, ~1e-3, and near-ties flip argmax)
-  for type in f16 q8_0; do
+  for type in $types; do
     for method in "recycled:k=512,s=8" "recycled:k=512,s=8,version=v1" "streamingllm:k=512" "h2o:k=512"; do
       check "tiny-llama $type $method f32-exact" --model "$(model tiny-llama "$type")" --cache f32 --method "$method"
     done
