@@ -33,11 +33,11 @@ for t in jre rbench; do
   f=$(ls "$bundle/$t.txz" "$bundle/$t.tgz" 2>/dev/null | head -1)
   tar xf "$f" -C "$work" || { log "cannot unpack $t from $bundle"; exit 3; }
 done
-java_opts=""
+java_opts="" java_env=""
 # a set chosen by an earlier diag step (another invocation on the same machine)
 [ -f "$work/chosen.env" ] && . "$work/chosen.env"
 rbench() {
-  RBENCH_LLAMACPP_DIR=$libs "$work/jre/bin/java" --enable-native-access=ALL-UNNAMED -Xmx16g $java_opts \
+  env $java_env RBENCH_LLAMACPP_DIR=$libs "$work/jre/bin/java" --enable-native-access=ALL-UNNAMED -Xmx16g $java_opts \
     -XX:ErrorFile="$out/hs_err_%p.log" -jar "$work/rbench/rbench.jar" "$@"
 }
 
@@ -87,23 +87,56 @@ int main(int argc, char **argv) {
 }
 C
   gcc -O1 -o "$work/load" "$work/load.c" -ldl >>"$out/diag-system.txt" 2>&1
-  local chosen="" chosen_opts=""
-  for config in "$libs|" "$libs|-Xss64m" "$generic|" "$nocuda|"; do
-    local set=${config%%|*} opts=${config#*|} name
-    name=$(basename "$set")${opts:+-big-stack}
+  # A C host (no C++ runtime in the global scope, like the JVM) loading a model through libllama
+  cat >"$work/loadmodel.c" <<'C'
+#include <dlfcn.h>
+#include <stdio.h>
+#include "llama.h"
+int main(int argc, char **argv) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/libggml.so", argv[1]);
+  void *g = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
+  snprintf(path, sizeof path, "%s/libllama.so", argv[1]);
+  void *l = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
+  if (!g || !l) { printf("dlopen: %s\n", dlerror()); return 2; }
+  void (*load_all)(const char *) = (void (*)(const char *)) dlsym(g, "ggml_backend_load_all_from_path");
+  struct llama_model_params (*defaults)(void) = (struct llama_model_params (*)(void)) dlsym(l, "llama_model_default_params");
+  struct llama_model *(*load)(const char *, struct llama_model_params) =
+      (struct llama_model *(*)(const char *, struct llama_model_params)) dlsym(l, "llama_model_load_from_file");
+  load_all(argv[1]);
+  struct llama_model_params p = defaults();
+  p.n_gpu_layers = 999;
+  struct llama_model *m = load(argv[2], p);
+  printf("C: model %s\n", m ? "loaded" : "NOT loaded");
+  return 0;
+}
+C
+  gcc -O1 -I"$base/src/include" -I"$base/src/ggml/include" -o "$work/loadmodel" "$work/loadmodel.c" -ldl >>"$out/diag-system.txt" 2>&1
+  "$work/loadmodel" "$libs" "$(model tiny-llama f16)" >"$out/diag-c-model.txt" 2>&1
+  log "diag C host loading a model: rc $? ($(tail -1 "$out/diag-c-model.txt"))"
+  LD_PRELOAD=$(g++ -print-file-name=libstdc++.so.6) "$work/loadmodel" "$libs" "$(model tiny-llama f16)" >"$out/diag-c-model-preload.txt" 2>&1
+  log "diag C host loading a model, libstdc++ preloaded: rc $? ($(tail -1 "$out/diag-c-model-preload.txt"))"
+  local chosen="" chosen_opts="" chosen_env="" stdcxx
+  stdcxx=$(g++ -print-file-name=libstdc++.so.6 2>/dev/null || echo /usr/lib/x86_64-linux-gnu/libstdc++.so.6)
+  # label | environment | java options | libraries
+  for config in "as-built|||$libs" "no-stdcxx-preload|RBENCH_PRELOAD_STDCXX=0||$libs" \
+                "ld-preload-stdcxx|LD_PRELOAD=$stdcxx||$libs" "bind-now|LD_BIND_NOW=1 RBENCH_PRELOAD_STDCXX=0||$libs" \
+                "generic-cpu|||$generic" "no-cuda|||$nocuda"; do
+    IFS='|' read -r name env opts set <<<"$config"
     "$work/load" "$set" >"$out/diag-c-$name.txt" 2>&1; local crc=$?
-    RBENCH_LLAMACPP_DIR=$set "$work/jre/bin/java" --enable-native-access=ALL-UNNAMED $opts \
+    env $env RBENCH_LLAMACPP_DIR=$set "$work/jre/bin/java" --enable-native-access=ALL-UNNAMED $opts \
       -XX:ErrorFile="$out/hs_err_info_$name.log" -jar "$work/rbench/rbench.jar" info >"$out/diag-java-$name.txt" 2>&1 \
-      && RBENCH_LLAMACPP_DIR=$set "$work/jre/bin/java" --enable-native-access=ALL-UNNAMED $opts \
+      && env $env RBENCH_LLAMACPP_DIR=$set "$work/jre/bin/java" --enable-native-access=ALL-UNNAMED $opts \
       -XX:ErrorFile="$out/hs_err_parity_$name.log" -jar "$work/rbench/rbench.jar" parity --backend "${BACKEND:-cuda}" \
       --model "$(model tiny-llama f16)" --tokens 64 --steps 8 >>"$out/diag-java-$name.txt" 2>&1
     local jrc=$?
     log "diag $name: C load rc $crc ($(tail -1 "$out/diag-c-$name.txt")), rbench info + parity rc $jrc"
-    if [ $jrc = 0 ] && [ -z "$chosen" ] && [ "$set" != "$nocuda" ]; then chosen=$set; chosen_opts=$opts; fi
+    if [ $jrc = 0 ] && [ -z "$chosen" ] && [ "$set" != "$nocuda" ]; then chosen=$set; chosen_opts=$opts; chosen_env=$env; fi
   done
   if [ -n "$chosen" ]; then
-    libs=$chosen; java_opts=$chosen_opts; log "using libraries in $libs, java options '$java_opts'"
-    printf 'libs=%q\njava_opts=%q\n' "$libs" "$java_opts" >"$work/chosen.env"
+    libs=$chosen; java_opts=$chosen_opts; java_env=$chosen_env
+    log "using libraries in $libs, java options '$java_opts', environment '$java_env'"
+    printf 'libs=%q\njava_opts=%q\njava_env=%q\n' "$libs" "$java_opts" "$java_env" >"$work/chosen.env"
   else
     log "no CUDA library set loads"
   fi
@@ -162,16 +195,16 @@ step_bench() { # bench:TYPE:CTX,CTX
   local t0=$SECONDS
   m=$(model llama-3.1-8b "$type")
   log "8B $type model ready after $((SECONDS - t0)) s ($(du -h "$m" | cut -f1))"
-  # (1) the engine's full attention against stock llama_decode: both prefill the same random
-  # tokens, then decode the same 50 tokens, interleaved, 3 times
-  rbench bench --model "$m" --backend "${BACKEND:-cuda}" --fill prefill --ctx "$ctx" --tokens 50 --repeats 3 \
-    --methods "full,llamacpp" --out "$out/bench-8b-$type-engine.csv" 2>&1 | grep -v "^WARNING" | tee -a "$out/bench-8b-$type.log"
-  log "bench $type engine vs llama.cpp $ctx: rc ${PIPESTATUS[0]} after $((SECONDS - t0)) s"
   # (2) the strategies on the engine, the cache seeded with random K/V rows (decode latency only)
   rbench bench --model "$m" --backend "${BACKEND:-cuda}" --fill synthetic --ctx "$ctx" --tokens 50 --repeats 3 \
     --methods "${METHODS:-full,recycled:k=4096,s=50,streamingllm:k=4096,h2o:k=4096}" \
     --out "$out/bench-8b-$type-methods.csv" 2>&1 | grep -v "^WARNING" | tee -a "$out/bench-8b-$type.log"
   log "bench $type methods $ctx: rc ${PIPESTATUS[0]} after $((SECONDS - t0)) s"
+  # (1) the engine's full attention against stock llama_decode: both prefill the same random
+  # tokens, then decode the same 50 tokens, interleaved, 3 times
+  rbench bench --model "$m" --backend "${BACKEND:-cuda}" --fill prefill --ctx "$ctx" --tokens 50 --repeats 3 \
+    --methods "full,llamacpp" --out "$out/bench-8b-$type-engine.csv" 2>&1 | grep -v "^WARNING" | tee -a "$out/bench-8b-$type.log"
+  log "bench $type engine vs llama.cpp $ctx: rc ${PIPESTATUS[0]} after $((SECONDS - t0)) s"
 }
 
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader >>"$out/steps.log" 2>&1

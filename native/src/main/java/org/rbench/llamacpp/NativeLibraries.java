@@ -6,6 +6,7 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -68,8 +69,46 @@ public final class NativeLibraries {
         return open(new LibraryLocation(dir, "test", "unknown", "unknown"));
     }
 
+    /** System property / environment variable that turns the libstdc++ preload off (false / 0). */
+    static final String PRELOAD_PROPERTY = "rbench.preloadStdcxx";
+    static final String PRELOAD_ENV = "RBENCH_PRELOAD_STDCXX";
+
+    /**
+     * Puts the C++ runtime in the process's global symbol scope before llama.cpp is loaded,
+     * as it is in any C++ program. The JVM links its own C++ runtime statically, so without
+     * this libstdc++ only enters the local scope of the libraries dlopen()ed here, and a
+     * template instantiation that one of them exports (libggml built by GCC 13 exports some)
+     * can win a lazy binding in another: on the GPU machine llama_model_load_from_file then
+     * crashed the JVM inside libggml, called from std::stringstream code in libllama's
+     * print_info. Returns whether the preload happened (Linux with glibc only).
+     */
+    static boolean preloadCppRuntime() {
+        String prop = System.getProperty(PRELOAD_PROPERTY, System.getenv(PRELOAD_ENV));
+        if (prop != null && (prop.equals("false") || prop.equals("0"))) {
+            return false;
+        }
+        if (!System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).contains("linux")) {
+            return false;
+        }
+        Optional<MemorySegment> dlopen = LINKER.defaultLookup().find("dlopen");
+        if (dlopen.isEmpty()) {
+            return false;
+        }
+        MethodHandle open = LINKER.downcallHandle(dlopen.get(),
+                FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+        final int rtldNow = 0x2;
+        final int rtldGlobal = 0x100;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment handle = (MemorySegment) open.invokeExact(arena.allocateFrom("libstdc++.so.6"), rtldNow | rtldGlobal);
+            return !handle.equals(MemorySegment.NULL);
+        } catch (Throwable t) {
+            return false;
+        }
+    }
+
     private static NativeLibraries open(LibraryLocation location) {
         Path dir = location.directory();
+        preloadCppRuntime();
         List<Path> files = new ArrayList<>();
         files.add(find(dir, "ggml-base"));
         files.add(find(dir, "ggml"));
