@@ -162,9 +162,9 @@ step_parity() {
     else fails=$((fails + 1)); echo "FAIL $label" >>"$out/parity-summary.txt"; fi
   }
   # every architecture variant, full attention, F16 cache with flash attention (argmax must agree)
-  local types="f16 q8_0"
-  [ "${PARITY:-}" = quick ] && types=f16
-  for like in tiny-llama tiny-llama3 tiny-qwen2 tiny-qwen3 tiny-mistral; do
+  local types="f16 q8_0" variants="tiny-llama tiny-llama3 tiny-qwen2 tiny-qwen3 tiny-mistral" exact="tiny-llama tiny-qwen2"
+  if [ "${PARITY:-}" = quick ]; then types=f16; variants="tiny-llama tiny-qwen3"; exact=""; fi
+  for like in $variants; do
     for type in $types; do
       check "$like $type full f16-cache" --model "$(model "$like" "$type")" --cache f16
     done
@@ -177,7 +177,7 @@ step_parity() {
     done
   done
   # the exact mode: F32 cache, no flash attention, every logit within 1e-4
-  for like in tiny-llama tiny-qwen2; do
+  for like in $exact; do
     check "$like f16 full f32-exact" --model "$(model "$like" f16)" --cache f32
   done
   log "parity: $((n - fails)) of $n passed (parity-summary.txt, parity.log)"
