@@ -32,15 +32,18 @@ public final class Decoder implements AutoCloseable {
     private double recallSum;
     private double overlapSum;
     private long diagnosed;
-    /** The last single-graph step, kept for reuse by a next step of the same shape. */
-    private TransformerGraph cached;
-    private StepGraph cachedGraph;
-    private List<Object> cachedSignature;
+    /**
+     * Single-graph steps kept for reuse by later steps of the same shape: a few shapes, as
+     * a policy may alternate (Recycled: recycled steps and a full step every S).
+     */
+    private final GraphCache<TransformerGraph> graphs;
+    private int graphsBuilt;
 
     Decoder(Engine engine, AttentionPolicy policy, PrefillStatistics prefill) {
         this.engine = engine;
         this.policy = policy;
         this.hp = engine.hyperParameters();
+        this.graphs = new GraphCache<>(engine.weights().backend(), 4);
         policy.start(engine, prefill);
     }
 
@@ -76,20 +79,19 @@ public final class Decoder implements AutoCloseable {
             }
             TransformerGraph pass = pass(token, position, plans, 0, layers);
             List<Object> signature = pass.signature();
-            if (cached != null && signature.equals(cachedSignature) && engine.stillAllocated(cachedGraph)) {
-                // Same shape as the last step: only inputs change, so skip building and allocating.
-                cached.tokens = pass.tokens;
-                cached.start = pass.start;
-                cached.plans = pass.plans;
-                pass = cached;
-                compute += engine.computeAgain(cachedGraph);
+            GraphCache.Entry<TransformerGraph> hit = graphs.get(signature);
+            if (hit != null) {
+                // A step of this shape was built before: only inputs change, so skip building and allocating.
+                TransformerGraph built = hit.owner();
+                built.tokens = pass.tokens;
+                built.start = pass.start;
+                built.plans = pass.plans;
+                pass = built;
+                compute += engine.computeAgain(hit.graph());
             } else {
-                releaseCachedGraph();
                 StepGraph g = pass.build();
-                compute += engine.run(g);
-                cached = pass;
-                cachedGraph = g;
-                cachedSignature = signature;
+                graphsBuilt++;
+                compute += engine.computeAgain(graphs.put(signature, g, pass).graph());
             }
             logits = pass.logitsTensor.getFloats();
             for (int l = 0; l < layers; l++) {
@@ -149,6 +151,11 @@ public final class Decoder implements AutoCloseable {
         if (allFull) {
             fullSteps++;
         }
+    }
+
+    /** Single-graph steps that had to build their graph (the others reused one of the same shape). */
+    public int graphsBuilt() {
+        return graphsBuilt;
     }
 
     /** Mean KV rows attended per layer per step (per KV head for gathers), for reports. */
@@ -361,18 +368,9 @@ public final class Decoder implements AutoCloseable {
         return plan;
     }
 
-    private void releaseCachedGraph() {
-        if (cachedGraph != null) {
-            cachedGraph.close();
-            cachedGraph = null;
-            cached = null;
-            cachedSignature = null;
-        }
-    }
-
     @Override
     public void close() {
-        releaseCachedGraph();
+        graphs.close();
         policy.close();
     }
 }

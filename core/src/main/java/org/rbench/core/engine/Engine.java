@@ -17,6 +17,7 @@ import org.rbench.llamacpp.GgmlType;
 import org.rbench.llamacpp.GraphAllocator;
 import org.rbench.llamacpp.Tensor;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -37,6 +38,9 @@ public final class Engine implements AutoCloseable, AttentionContext {
     private final Backend backend;
     private final KvCache cache;
     private final GraphAllocator allocator;
+    /** Row-copy and key-shift graphs by shape: policies repeat the same copies step after step. */
+    private final GraphCache<int[][]> copyGraphs;
+    private final GraphCache<int[]> shiftGraphs;
     private final GgmlContext stateContext;
     private final BackendBuffer stateBuffer;
     private final Tensor hiddenState;
@@ -76,6 +80,8 @@ public final class Engine implements AutoCloseable, AttentionContext {
         }
         this.cache = c;
         this.allocator = a;
+        this.copyGraphs = new GraphCache<>(backend, 4);
+        this.shiftGraphs = new GraphCache<>(backend, 4);
         this.stateContext = sc;
     }
 
@@ -350,33 +356,46 @@ public final class Engine implements AutoCloseable, AttentionContext {
             return;
         }
         int kvHeads = hp.kvHeads();
-        try (StepGraph g = new StepGraph(16 + 12 * copies.size())) {
-            int index = 0;
-            for (RowCopy c : copies) {
-                if (c.layer() < 0 || c.layer() >= hp.layers()) {
-                    throw new IllegalArgumentException("layer " + c.layer() + " outside [0, " + hp.layers() + ")");
-                }
-                if (c.count() <= 0 || c.sourceRows().length != c.count() * kvHeads) {
-                    throw new IllegalArgumentException("a row copy needs count x kvHeads (" + c.count() + " x " + kvHeads
-                            + ") source rows, got " + c.sourceRows().length);
-                }
-                if (c.targetRow() < 0 || c.targetRow() + c.count() > c.target().capacity()) {
-                    throw new IllegalArgumentException("rows [" + c.targetRow() + ", " + (c.targetRow() + c.count())
-                            + ") do not fit the compact cache of " + c.target().capacity());
-                }
-                int[] source = c.sourceRows().clone();
-                int bound = position();
+        List<Object> shape = new ArrayList<>();
+        int[][] sources = new int[copies.size()][];
+        for (int i = 0; i < copies.size(); i++) {
+            RowCopy c = copies.get(i);
+            if (c.layer() < 0 || c.layer() >= hp.layers()) {
+                throw new IllegalArgumentException("layer " + c.layer() + " outside [0, " + hp.layers() + ")");
+            }
+            if (c.count() <= 0 || c.sourceRows().length != c.count() * kvHeads) {
+                throw new IllegalArgumentException("a row copy needs count x kvHeads (" + c.count() + " x " + kvHeads
+                        + ") source rows, got " + c.sourceRows().length);
+            }
+            if (c.targetRow() < 0 || c.targetRow() + c.count() > c.target().capacity()) {
+                throw new IllegalArgumentException("rows [" + c.targetRow() + ", " + (c.targetRow() + c.count())
+                        + ") do not fit the compact cache of " + c.target().capacity());
+            }
+            sources[i] = c.sourceRows().clone();
+            shape.add(List.of(c.layer(), c.count(), c.targetRow(), c.target())); // the target by identity
+        }
+        GraphCache.Entry<int[][]> entry = copyGraphs.get(shape);
+        if (entry != null) {
+            System.arraycopy(sources, 0, entry.owner(), 0, sources.length);
+        } else {
+            int[][] holder = sources;
+            StepGraph g = new StepGraph(16 + 12 * copies.size());
+            for (int i = 0; i < copies.size(); i++) {
+                RowCopy c = copies.get(i);
+                int index = i;
                 int[] targets = new int[c.count()];
-                Arrays.setAll(targets, i -> c.targetRow() + i);
+                Arrays.setAll(targets, r -> c.targetRow() + r);
                 int tb = c.target().capacity();
-                Tensor src = g.input("copy_src_" + index, GgmlType.I32, t -> t.setIndices(source, bound), c.count(), kvHeads);
-                Tensor dst = g.input("copy_dst_" + index, GgmlType.I32, t -> t.setIndices(targets, tb), c.count());
+                // Source rows are read when the inputs are filled: a cached graph copies new rows.
+                Tensor src = g.input("copy_src_" + i, GgmlType.I32, t -> t.setIndices(holder[index], position()),
+                        c.count(), kvHeads);
+                Tensor dst = g.input("copy_dst_" + i, GgmlType.I32, t -> t.setIndices(targets, tb), c.count());
                 g.expand(g.ctx.setRows(c.target().keys(), g.ctx.getRows(cache.keys(c.layer()), src), dst));
                 g.expand(g.ctx.setRows(c.target().values(), g.ctx.getRows(cache.values(c.layer()), src), dst));
-                index++;
             }
-            run(g);
+            entry = copyGraphs.put(shape, g, holder);
         }
+        computeAgain(entry.graph());
     }
 
     @Override
@@ -399,10 +418,20 @@ public final class Engine implements AutoCloseable, AttentionContext {
         if (delta == 0 || targets.isEmpty()) {
             return;
         }
-        try (StepGraph g = new StepGraph(16 + 8 * targets.size())) {
-            int[] shift = new int[count];
-            Arrays.fill(shift, delta);
-            Tensor positions = g.input("shift", GgmlType.I32, t -> t.setInts(shift), count);
+        List<Object> shape = new ArrayList<>(targets); // the caches by identity
+        shape.add(fromRow);
+        shape.add(count);
+        GraphCache.Entry<int[]> entry = shiftGraphs.get(shape);
+        if (entry != null) {
+            entry.owner()[0] = delta;
+        } else {
+            int[] holder = {delta};
+            StepGraph g = new StepGraph(16 + 8 * targets.size());
+            Tensor positions = g.input("shift", GgmlType.I32, t -> {
+                int[] shift = new int[count];
+                Arrays.fill(shift, holder[0]);
+                t.setInts(shift);
+            }, count);
             for (CompactCache target : targets) {
                 Tensor keys = target.keys();
                 // Rows as [headDim, kvHeads, rows] (a permuted view), the shape RoPE expects.
@@ -412,12 +441,15 @@ public final class Engine implements AutoCloseable, AttentionContext {
                         hp.ropeOriginalContext(), hp.ropeTheta(), hp.ropeFreqScale(), 0f, 1f, 32f, 1f);
                 g.expand(g.ctx.cpy(rotated, rows));
             }
-            run(g);
+            entry = shiftGraphs.put(shape, g, holder);
         }
+        computeAgain(entry.graph());
     }
 
     @Override
     public void close() {
+        copyGraphs.close();
+        shiftGraphs.close();
         allocator.close();
         stateBuffer.close();
         stateContext.close();

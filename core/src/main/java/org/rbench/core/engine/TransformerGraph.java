@@ -212,7 +212,9 @@ final class TransformerGraph {
                     case AttentionPlan.Full f -> {
                         if (f.topRows() != null) {
                             part.add(f.topRows());
-                            part.add(start); // the selection views the rows that exist
+                            // The candidate count follows the rows that exist until it reaches k + kernel.
+                            int valid = start + batch();
+                            part.add(valid >= f.topRows().k() + f.topRows().poolKernel() ? -1 : valid);
                         }
                     }
                     case AttentionPlan.Gather ga -> {
@@ -436,12 +438,17 @@ final class TransformerGraph {
         };
         int kernel = request.poolKernel();
         Tensor pooled = kernel == 1 ? perKv : ctx.pool2d(perKv, GgmlContext.POOL_MAX, kernel, 1, 1, 1, kernel / 2, 0);
-        Tensor scores = valid == rows ? pooled
-                : ctx.cont(ctx.view(pooled, new long[] {valid, kvHeads}, new long[] {pooled.nb(1)}, 0));
+        // Rows past the new token (padding) get the step's mask, -inf, so they sort last: a
+        // view of the valid rows would change the graph's shape at every step.
+        Tensor scores = pooled;
+        if (mask != null) {
+            Tensor m32 = mask.type() == GgmlType.F32 ? mask : ctx.cast(mask, GgmlType.F32);
+            scores = ctx.add(pooled, ctx.reshape(m32, rows, 1));
+        }
         Tensor order = ctx.argsort(scores, GgmlContext.SORT_DESC);
         int m = request.candidates(valid);
         Tensor top = ctx.cont(ctx.view(order, new long[] {m, kvHeads}, new long[] {order.nb(1)}, 0));
-        Tensor topScores = ctx.getRows(ctx.reshape(scores, 1, valid, kvHeads), top);
+        Tensor topScores = ctx.getRows(ctx.reshape(scores, 1, rows, kvHeads), top);
         topRowPositions[l] = top.name("top_rows_" + l).output();
         topRowScores[l] = topScores.name("top_scores_" + l).output();
         g.expand(topRowPositions[l]);

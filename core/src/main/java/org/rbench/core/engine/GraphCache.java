@@ -1,0 +1,87 @@
+package org.rbench.core.engine;
+
+import org.rbench.llamacpp.Backend;
+import org.rbench.llamacpp.GraphAllocator;
+
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Built graphs kept allocated for reuse, keyed by their shape, each with its own graph
+ * allocator so that several stay valid at once. A decode that alternates between shapes
+ * (Recycled Attention: recycled steps, a full step every S, a row copy after it) then
+ * reuses every graph instead of rebuilding the ones the others displaced. Rebuilding costs
+ * the graph's construction in Java and, on CUDA, the captured CUDA graph too: ggml keys
+ * those by the graph's first node, which a rebuilt graph does not share. Least recently
+ * used entries beyond the capacity are closed.
+ *
+ * @param <T> what the caller keeps with a graph (e.g. the pass whose inputs it fills)
+ */
+final class GraphCache<T> implements AutoCloseable {
+    /** A built graph, its allocator (holding its intermediate memory) and the caller's object. */
+    record Entry<T>(StepGraph graph, GraphAllocator allocator, T owner) {
+    }
+
+    private final Backend backend;
+    private final int capacity;
+    private final LinkedHashMap<List<Object>, Entry<T>> entries = new LinkedHashMap<>(16, 0.75f, true);
+
+    GraphCache(Backend backend, int capacity) {
+        if (capacity < 1) {
+            throw new IllegalArgumentException("a graph cache holds at least one graph, got " + capacity);
+        }
+        this.backend = backend;
+        this.capacity = capacity;
+    }
+
+    /** The graph built for this shape, or null. */
+    Entry<T> get(List<Object> key) {
+        return entries.get(key);
+    }
+
+    /**
+     * Takes ownership of a built graph: allocates it with a fresh allocator and keeps it
+     * under {@code key}, closing the least recently used entries beyond the capacity.
+     */
+    Entry<T> put(List<Object> key, StepGraph graph, T owner) {
+        GraphAllocator allocator = new GraphAllocator(backend);
+        try {
+            allocator.allocate(graph.graph);
+        } catch (RuntimeException e) {
+            allocator.close();
+            graph.close();
+            throw e;
+        }
+        Entry<T> entry = new Entry<>(graph, allocator, owner);
+        Entry<T> replaced = entries.put(java.util.Collections.unmodifiableList(new java.util.ArrayList<>(key)), entry);
+        if (replaced != null) {
+            close(replaced);
+        }
+        Iterator<Map.Entry<List<Object>, Entry<T>>> it = entries.entrySet().iterator();
+        while (entries.size() > capacity && it.hasNext()) {
+            Entry<T> oldest = it.next().getValue();
+            it.remove();
+            close(oldest);
+        }
+        return entry;
+    }
+
+    int size() {
+        return entries.size();
+    }
+
+    private static void close(Entry<?> e) {
+        e.graph().close();
+        e.allocator().close();
+    }
+
+    @Override
+    public void close() {
+        for (Entry<T> e : entries.values()) {
+            close(e);
+        }
+        entries.clear();
+    }
+}

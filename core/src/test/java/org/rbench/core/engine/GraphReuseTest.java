@@ -1,0 +1,94 @@
+package org.rbench.core.engine;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.rbench.core.attention.AttentionPolicy;
+import org.rbench.core.attention.FullAttention;
+import org.rbench.core.attention.Strategies;
+import org.rbench.core.model.ModelWeights;
+import org.rbench.core.testing.TestModels;
+import org.rbench.llamacpp.Backend;
+import org.rbench.llamacpp.Backends;
+import org.rbench.llamacpp.GgmlType;
+import org.rbench.llamacpp.LlamaCpp;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.IntStream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A decode that alternates between step shapes reuses each shape's graph: Recycled
+ * Attention's recycled steps and its full step every S build two graphs in all, not one
+ * per switch; and reusing them gives the logits that building afresh gives.
+ */
+class GraphReuseTest {
+    private static final int PROMPT = 40;
+    private static final int STEPS = 24;
+    private static final int[] TOKENS = IntStream.range(0, PROMPT + STEPS).map(i -> (i * 37 + 11) % 512).toArray();
+
+    private static Backend backend;
+    private static ModelWeights weights;
+
+    @BeforeAll
+    static void open() {
+        LlamaCpp.initialise();
+        backend = Backends.open("cpu", 1);
+        weights = ModelWeights.load(TestModels.preset("tiny-llama", GgmlType.F16), backend);
+    }
+
+    @AfterAll
+    static void close() {
+        weights.close();
+        backend.close();
+    }
+
+    private record Decoded(List<float[]> logits, int graphsBuilt) {
+    }
+
+    private static Decoded decode(Engine engine, String method) {
+        engine.reset();
+        AttentionPolicy policy = Strategies.create(method, weights.hyperParameters(), PROMPT);
+        PrefillResult p = engine.prefill(Arrays.copyOf(TOKENS, PROMPT), policy.prefillRequest(), false);
+        List<float[]> out = new ArrayList<>();
+        try (Decoder d = engine.decoder(policy, p.statistics())) {
+            for (int s = 0; s < STEPS; s++) {
+                out.add(d.step(TOKENS[PROMPT + s]));
+            }
+            return new Decoded(out, d.graphsBuilt());
+        }
+    }
+
+    @Test
+    void recycledStepsAndFullStepsEachBuildTheirGraphOnce() {
+        try (Engine engine = Engine.open(weights, EngineOptions.defaults(128))) {
+            // S=4: 6 full steps among 24; padding 256 keeps the key rows fixed.
+            Decoded d = decode(engine, "recycled:k=16,s=4");
+            assertEquals(2, d.graphsBuilt(), "one recycled-step graph and one full-step graph");
+            Decoded full = decode(engine, "full");
+            assertEquals(1, full.graphsBuilt());
+        }
+    }
+
+    @Test
+    void aReusedGraphGivesTheLogitsOfAFreshOne() {
+        try (Engine engine = Engine.open(weights, EngineOptions.defaults(128))) {
+            Decoded cached = decode(engine, "recycled:k=16,s=4");
+            // Padding 1 changes the key rows at every step, so every full step builds afresh.
+            try (Engine fresh = Engine.open(weights, EngineOptions.defaults(128).withKvPadding(1))) {
+                Decoded rebuilt = decode(fresh, "recycled:k=16,s=4");
+                assertTrue(rebuilt.graphsBuilt() > cached.graphsBuilt());
+                for (int s = 0; s < STEPS; s++) {
+                    int a = org.rbench.core.engine.Greedy.argmax(cached.logits().get(s));
+                    int b = org.rbench.core.engine.Greedy.argmax(rebuilt.logits().get(s));
+                    assertEquals(a, b, "step " + s);
+                }
+            }
+        }
+    }
+}
