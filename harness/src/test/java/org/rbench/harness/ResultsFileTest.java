@@ -55,6 +55,25 @@ class ResultsFileTest {
     }
 
     @Test
+    void resumesAFileAnOlderVersionWroteWithItsOwnColumns() throws Exception {
+        // An older schema is a prefix: columns are only ever added at the end.
+        java.util.List<String> older = org.rbench.harness.results.ResultColumns.ALL.subList(0,
+                org.rbench.harness.results.ResultColumns.ALL.size() - 1);
+        Path f = dir.resolve("old.csv");
+        Files.writeString(f, String.join(",", older) + "\n");
+        try (ResultsFile r = ResultsFile.open(f)) {
+            r.append(Map.of("kind", "latency", "method", "full", "length", "8",
+                    org.rbench.harness.results.ResultColumns.ALL.getLast(), "1.0"));
+        }
+        java.util.List<String> lines = Files.readAllLines(f);
+        assertEquals(2, lines.size());
+        assertEquals(older.size(), lines.get(1).split(",", -1).length, "the row keeps the file's columns");
+        try (ResultsFile r = ResultsFile.open(f)) {
+            assertEquals(1, r.completedRows());
+        }
+    }
+
+    @Test
     void rejectsUnknownColumns() throws Exception {
         try (ResultsFile r = ResultsFile.open(dir.resolve("u.csv"))) {
             assertThrows(IllegalArgumentException.class, () -> r.append(Map.of("bogus", "1")));

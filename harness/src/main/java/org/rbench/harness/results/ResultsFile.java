@@ -27,14 +27,18 @@ import java.util.Set;
  */
 public final class ResultsFile implements AutoCloseable {
     private final Path path;
+    /** The file's columns: the standard ones, or a prefix of them in a file an older version wrote. */
     private final List<String> columns;
+    /** Columns a row may carry: the file's and any newer ones (left out of an older file). */
+    private final List<String> knownColumns;
     private final Set<String> doneKeys = new HashSet<>();
     private final CSVPrinter printer;
     private int rowsWritten;
 
-    private ResultsFile(Path path, List<String> columns, CSVPrinter printer) {
+    private ResultsFile(Path path, List<String> columns, List<String> knownColumns, CSVPrinter printer) {
         this.path = path;
         this.columns = columns;
+        this.knownColumns = knownColumns;
         this.printer = printer;
     }
 
@@ -50,12 +54,17 @@ public final class ResultsFile implements AutoCloseable {
         }
         Set<String> done = new HashSet<>();
         boolean fresh = !Files.exists(path) || Files.size(path) == 0;
+        List<String> fileColumns = columns;
         if (!fresh) {
             dropTornLastRecord(path);
             try (Reader r = Files.newBufferedReader(path, StandardCharsets.UTF_8);
                  CSVParser p = CSVFormat.RFC4180.builder().setHeader().setSkipHeaderRecord(true).get().parse(r)) {
                 List<String> header = p.getHeaderNames();
-                if (!header.equals(columns)) {
+                if (header.size() < columns.size() && header.equals(columns.subList(0, header.size()))) {
+                    // Written before the newest columns were added at the end: resume it with its
+                    // own columns, leaving the new (optional) ones out of its rows.
+                    fileColumns = List.copyOf(header);
+                } else if (!header.equals(columns)) {
                     throw new IOException(path + " exists with different columns; write to a new file or move it away."
                             + " Found " + header.size() + " columns, expected " + columns.size());
                 }
@@ -67,7 +76,7 @@ public final class ResultsFile implements AutoCloseable {
         Writer w = Files.newBufferedWriter(path, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         CSVFormat format = fresh ? CSVFormat.RFC4180.builder().setHeader(columns.toArray(String[]::new)).get()
                 : CSVFormat.RFC4180;
-        ResultsFile f = new ResultsFile(path, List.copyOf(columns), new CSVPrinter(w, format));
+        ResultsFile f = new ResultsFile(path, List.copyOf(fileColumns), List.copyOf(columns), new CSVPrinter(w, format));
         f.doneKeys.addAll(done);
         f.printer.flush();
         return f;
@@ -120,7 +129,7 @@ public final class ResultsFile implements AutoCloseable {
     /** Appends one row (missing columns are empty) and flushes it to the file. */
     public synchronized void append(Map<String, String> row) throws IOException {
         for (String k : row.keySet()) {
-            if (!columns.contains(k)) {
+            if (!columns.contains(k) && !knownColumns.contains(k)) {
                 throw new IllegalArgumentException("unknown results column '" + k + "'");
             }
         }
