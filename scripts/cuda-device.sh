@@ -193,18 +193,24 @@ step_smoke() {
 step_bench() { # bench:TYPE:CTX,CTX
   local type=$1 ctx=$2 m
   local t0=$SECONDS
-  m=$(model llama-3.1-8b "$type")
-  log "8B $type model ready after $((SECONDS - t0)) s ($(du -h "$m" | cut -f1))"
-  # (2) the strategies on the engine, the cache seeded with random K/V rows (decode latency only)
-  rbench bench --model "$m" --backend "${BACKEND:-cuda}" --fill synthetic --ctx "$ctx" --tokens 50 --repeats 3 \
-    --methods "${METHODS:-full,recycled:k=4096,s=50,streamingllm:k=4096,h2o:k=4096}" \
-    --out "$out/bench-8b-$type-methods.csv" 2>&1 | grep -v "^WARNING" | tee -a "$out/bench-8b-$type.log"
-  log "bench $type methods $ctx: rc ${PIPESTATUS[0]} after $((SECONDS - t0)) s"
+  m=$(model "${BENCH_LIKE:-llama-3.1-8b}" "$type")
+  log "${BENCH_LIKE:-llama-3.1-8b} $type model ready after $((SECONDS - t0)) s ($(du -h "$m" | cut -f1))"
+  # BENCH_DEADLINE (epoch seconds): each half gets its share of the time left, so a slow
+  # half cannot starve the other (rows are appended as they are measured)
+  local left=$(( ${BENCH_DEADLINE:-$(( $(date +%s) + 100000 ))} - $(date +%s) ))
   # (1) the engine's full attention against stock llama_decode: both prefill the same random
   # tokens, then decode the same 50 tokens, interleaved, 3 times
-  rbench bench --model "$m" --backend "${BACKEND:-cuda}" --fill prefill --ctx "$ctx" --tokens 50 --repeats 3 \
-    --methods "full,llamacpp" --out "$out/bench-8b-$type-engine.csv" 2>&1 | grep -v "^WARNING" | tee -a "$out/bench-8b-$type.log"
+  timeout $(( left / 2 )) env OUT="$out" bash -c "$(declare -f rbench); libs='$libs' java_opts='$java_opts' java_env='$java_env' work='$work' out='$out' \
+    rbench bench --model '$m' --backend '${BACKEND:-cuda}' --fill prefill --ctx '$ctx' --tokens 50 --repeats 3 \
+    --methods full,llamacpp --out '$out/bench-8b-$type-engine.csv'" 2>&1 | grep -v "^WARNING" | tee -a "$out/bench-8b-$type.log"
   log "bench $type engine vs llama.cpp $ctx: rc ${PIPESTATUS[0]} after $((SECONDS - t0)) s"
+  left=$(( ${BENCH_DEADLINE:-$(( $(date +%s) + 100000 ))} - $(date +%s) ))
+  # (2) the strategies on the engine, the cache seeded with random K/V rows (decode latency only)
+  timeout $(( left > 0 ? left : 1 )) env OUT="$out" bash -c "$(declare -f rbench); libs='$libs' java_opts='$java_opts' java_env='$java_env' work='$work' out='$out' \
+    rbench bench --model '$m' --backend '${BACKEND:-cuda}' --fill synthetic --ctx '$ctx' --tokens 50 --repeats 3 \
+    --methods '${METHODS:-full,recycled:k=4096,s=50,streamingllm:k=4096,h2o:k=4096}' \
+    --out '$out/bench-8b-$type-methods.csv'" 2>&1 | grep -v "^WARNING" | tee -a "$out/bench-8b-$type.log"
+  log "bench $type methods $ctx: rc ${PIPESTATUS[0]} after $((SECONDS - t0)) s"
 }
 
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader >>"$out/steps.log" 2>&1

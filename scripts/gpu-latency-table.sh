@@ -20,6 +20,7 @@ export BUNDLE=.cache/device WORK=$W
 OUT=$W/out timeout 400 bash scripts/cuda-device.sh build > $W/out/main.log 2>&1
 OUT=$W/out PARITY=quick timeout 150 bash scripts/cuda-device.sh diag parity >> $W/out/main.log 2>&1
 wait
+export BENCH_DEADLINE=$(( $(date +%s) + 580 - SECONDS ))
 (CUDA_VISIBLE_DEVICES=0 OUT=$W/out timeout $((585 - SECONDS)) bash scripts/cuda-device.sh bench:f16:$C > $W/out/f16.log 2>&1) &
 (CUDA_VISIBLE_DEVICES=1 OUT=$W/out timeout $((585 - SECONDS)) bash scripts/cuda-device.sh bench:q8_0:$C > $W/out/q8_0.log 2>&1) &
 wait
