@@ -161,6 +161,8 @@ def apply_rope(x, cos, sin):
 HAS_SDPA = hasattr(F, "scaled_dot_product_attention")
 USE_SDPA = HAS_SDPA  # --attention math turns it off (diagnostics: the explicit softmax path on any device)
 COPY_VOCAB = (100, 32000)  # token id range of the copy rows (--copy-vocab)
+COPY_SEG = (16, 512)  # segment lengths of copy rows (--copy-seg)
+COPY_FORMAT = "repeat"  # --copy-format: repeat (segment repeated to the row's end) or pairs
 
 
 def attention(q, k, v, causal):
@@ -470,9 +472,13 @@ class Batcher:
 
     def copy_row(self, L):
         """Induction trigger: a random token segment repeated to the end of the row; the repeats
-        (class 4) are predictable only by looking back, the first copy is not trained on."""
+        (class 4) are predictable only by looking back, the first copy is not trained on.
+        Beware: with short segments "predict a token already in the row" lowers this loss
+        without any induction (CPU experiments); judge by the probe (copy_pairs_rows)."""
+        if COPY_FORMAT == "pairs":
+            return copy_pairs_row(self.rng, L, COPY_VOCAB, COPY_SEG)
         rng = self.rng
-        seg_len = int(rng.integers(16, max(17, min(512, L // 2)) + 1))
+        seg_len = int(rng.integers(COPY_SEG[0], max(COPY_SEG[0] + 1, min(COPY_SEG[1], L // 2)) + 1))
         seg = rng.integers(COPY_VOCAB[0], COPY_VOCAB[1], size=seg_len).astype(np.int32)
         body = np.resize(seg, L)
         row = np.concatenate([[BOS], body]).astype(np.int32)
@@ -504,6 +510,51 @@ class Batcher:
             C.append(r[1])
         self.length_tokens[L] = self.length_tokens.get(L, 0) + rows * L
         return np.stack(X), np.stack(C)
+
+
+def copy_pairs_row(rng, L, vocab, seg):
+    """Random ids in which segments occur twice, the second time after a random gap: only
+    the second occurrence is trained (class 4; its first token, unpredictable, is not).
+    Counting the ids already in the row does not help here, and the offset between the two
+    occurrences varies, so only an induction head (match the previous token, copy the next)
+    lowers this loss."""
+    row = np.concatenate([[BOS], rng.integers(vocab[0], vocab[1], size=L)]).astype(np.int32)
+    cls = np.zeros(L, np.int8)
+    pos = 1
+    while True:
+        n = int(rng.integers(seg[0], max(seg[0] + 1, min(seg[1], L // 4)) + 1))
+        lead, gap = int(rng.integers(0, 16)), int(rng.integers(8, 128))
+        p1 = pos + lead
+        p2 = p1 + n + gap
+        if p2 + n > L + 1:
+            break
+        row[p2:p2 + n] = row[p1:p1 + n]  # the first occurrence is the filler already at p1
+        cls[p2:p2 + n - 1] = 4  # targets row[p2 + 1 .. p2 + n - 1]
+        pos = p2 + n
+    return row, cls
+
+
+class InductionProbe:
+    """Held-out copy-pairs rows (fixed seed, the full id range): their loss on the second
+    occurrences falls below chance only once the model retrieves in context."""
+
+    def __init__(self, rows=32, length=512, seed=99):
+        rng = np.random.default_rng(seed)
+        made = [copy_pairs_row(rng, length, (100, 32000), (8, 64)) for _ in range(rows)]
+        self.x = torch.from_numpy(np.stack([r for r, _ in made]).astype(np.int64))
+        self.c = torch.from_numpy(np.stack([c for _, c in made]))
+        self.chance = math.log(32000 - 100)
+
+    @torch.no_grad()
+    def loss(self, model, device, amp):
+        model.eval()
+        x, c = self.x.to(device), self.c.to(device)
+        with amp():
+            logits = model(x[:, :-1])
+        ce = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), x[:, 1:].reshape(-1), reduction="none")
+        m = (c.reshape(-1) == 4).float()
+        model.train()
+        return float((ce * m).sum() / m.sum())
 
 
 # ----------------------------------------------------------------------------- evaluation
@@ -714,11 +765,19 @@ def main():
     ap.add_argument("--output-grad", choices=["batch", "all"], default="batch",
                     help="batch: the tied output layer updates only the embedding rows of tokens in the batch "
                          "(see Model.output_weight); all: every row (runs 1-3, whose rare rows collapsed)")
+    ap.add_argument("--copy-seg", default="16,512", help="MIN,MAX segment length of copy rows")
+    ap.add_argument("--copy-format", choices=["repeat", "pairs"], default="repeat",
+                    help="repeat: one segment repeated to the row's end; pairs: segments occurring twice in random ids")
+    ap.add_argument("--probe-every", type=int, default=100, help="steps between induction-probe evaluations (0: never)")
     ap.add_argument("--copy-vocab", type=int, default=31900, help="copy rows draw tokens from ids [100, 100+N)")
     args = ap.parse_args()
-    global USE_SDPA, COPY_VOCAB
+    global USE_SDPA, COPY_VOCAB, COPY_SEG, COPY_FORMAT
     USE_SDPA = HAS_SDPA and args.attention == "sdpa"
     COPY_VOCAB = (100, min(32000, 100 + args.copy_vocab))
+    COPY_SEG = tuple(int(v) for v in args.copy_seg.split(","))
+    COPY_FORMAT = args.copy_format
+    if len(COPY_SEG) != 2 or not 2 <= COPY_SEG[0] <= COPY_SEG[1]:
+        raise SystemExit("--copy-seg must be MIN,MAX with 2 <= MIN <= MAX")
     t_start = time.time()
     os.makedirs(args.out, exist_ok=True)
     dev = args.device
@@ -781,6 +840,7 @@ def main():
         f"({'sotu' if real_lm else 'stand-in: essay haystacks of RULER samples'}); ruler {pool.samples} samples "
         f"lengths {pool.lengths()}")
     batcher = Batcher(sotu, words, pool, rng)
+    probe = InductionProbe()
 
     if args.train_seconds > 0:
         budget = args.train_seconds
@@ -861,6 +921,10 @@ def main():
                        "ruler_ans_token_acc": a[5] / max(1, a[6]), "loss_copy": a[7] / max(1, a[8]), "grad_norm": float(gn),
                        "tok_per_s": (tokens_seen - last_log_tokens) / (now - last_log_t)}
                 rec["embedding_pair_cos"] = embedding_pair_cos(model)
+                if args.probe_every and step % args.probe_every == 0:
+                    rec["probe_copy"] = probe.loss(model, dev, amp)
+                    rec["probe_copy_chance"] = probe.chance
+                    log(f"induction probe: loss {rec['probe_copy']:.3f} on second occurrences (chance {probe.chance:.2f})")
                 curve.append(rec)
                 last_log_t, last_log_tokens = now, tokens_seen
                 log(f"step {step} {rec['time']}s tok {tokens_seen / 1e6:.1f}M L {L} lr {rec['lr']:.2e} ctx {rec['loss_ctx']:.3f} "
