@@ -179,14 +179,17 @@ final class BenchCommand implements Callable<Integer> {
                                 row.putAll(prov.columns());
                                 row.put("method_name", MethodSpec.parse(m).name());
                                 row.put("metric", "none");
-                                row.put("prefill_ms", fmt((m.equals("llamacpp") ? reference.lastPrefillNanos() : prefill.nanos()) / 1e6));
-                                if (!s.backend().isCpu()) {
-                                    row.put("device_mem_used_mb", fmt(s.backend().memoryUsedBytes() / 1048576.0));
+                                double mean = Arrays.stream(nanos).average().orElse(0) / 1e6;
+                                double prefillMs = (m.equals("llamacpp") ? reference.lastPrefillNanos() : prefill.nanos()) / 1e6;
+                                double memMb = s.backend().isCpu() ? Double.NaN : s.backend().memoryUsedBytes() / 1048576.0;
+                                row.put("prefill_ms", fmt(prefillMs));
+                                if (!Double.isNaN(memMb)) {
+                                    row.put("device_mem_used_mb", fmt(memMb));
                                 }
                                 long[] sorted = nanos.clone();
                                 Arrays.sort(sorted);
                                 double p50 = sorted[sorted.length / 2] / 1e6;
-                                row.put("decode_ms_mean", fmt(Arrays.stream(nanos).average().orElse(0) / 1e6));
+                                row.put("decode_ms_mean", fmt(mean));
                                 row.put("decode_ms_p50", fmt(p50));
                                 row.put("decode_ms_p90", fmt(sorted[(int) Math.floor(0.9 * (sorted.length - 1))] / 1e6));
                                 row.put("tokens_generated", Integer.toString(nanos.length));
@@ -194,9 +197,6 @@ final class BenchCommand implements Callable<Integer> {
                                 row.put("kv_fill", synthetic ? "synthetic" : "prefill");
                                 row.put("bound_speedup", fmt(bound));
                                 results.append(row);
-                                double mean = Arrays.stream(nanos).average().orElse(0) / 1e6;
-                                double prefillMs = (m.equals("llamacpp") ? reference.lastPrefillNanos() : prefill.nanos()) / 1e6;
-                                double memMb = s.backend().isCpu() ? Double.NaN : s.backend().memoryUsedBytes() / 1048576.0;
                                 summary.computeIfAbsent(ctx + "\u0000" + m, k -> new ArrayList<>())
                                         .add(new double[] {mean, bound, rows, prefillMs, memMb});
                             }

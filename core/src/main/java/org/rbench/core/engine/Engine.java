@@ -46,7 +46,6 @@ public final class Engine implements AutoCloseable, AttentionContext {
     private final Tensor hiddenState;
     private final boolean onCpu;
     private long lastComputeNanos;
-    private long allocations;
 
     private Engine(ModelWeights weights, EngineOptions options) {
         this.weights = weights;
@@ -270,18 +269,9 @@ public final class Engine implements AutoCloseable, AttentionContext {
     /** Allocates, fills inputs and computes a built graph; returns the compute nanoseconds. */
     long run(StepGraph g) {
         allocator.allocate(g.graph);
-        allocations++;
-        g.allocation = allocations;
         return computeAgain(g);
     }
 
-    /**
-     * Whether a graph computed before still owns its intermediate memory: true until
-     * another graph is allocated (the allocator's one buffer is reused by each).
-     */
-    boolean stillAllocated(StepGraph g) {
-        return g.allocation == allocations;
-    }
 
     /** Refills the inputs of an allocated graph and computes it. */
     long computeAgain(StepGraph g) {

@@ -68,10 +68,6 @@ final class GraphCache<T> implements AutoCloseable {
         return entry;
     }
 
-    int size() {
-        return entries.size();
-    }
-
     private static void close(Entry<?> e) {
         e.graph().close();
         e.allocator().close();

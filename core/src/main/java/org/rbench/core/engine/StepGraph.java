@@ -19,8 +19,6 @@ final class StepGraph implements AutoCloseable {
     final GgmlContext ctx;
     final ComputeGraph graph;
     private final List<Runnable> fillers = new ArrayList<>();
-    /** Which allocation of the engine's graph allocator this graph got (see Engine#stillAllocated). */
-    long allocation = -1;
 
     /**
      * ggml aborts when a metadata pool runs out, and ops do not check it, so the pool is

@@ -95,7 +95,11 @@ public final class RecycledAttention implements AttentionPolicy {
         for (int h = 0; h < heads; h++) {
             rows[h] = java.util.Arrays.copyOf(probs.row(h, q), valid);
         }
-        int[] slots = cps[layer].refresh(rows);
+        copyInto(layer, cps[layer].refresh(rows));
+    }
+
+    /** Queues the copy of a refreshed Cp's rows into the layer's compact cache (run at the step's end). */
+    private void copyInto(int layer, int[] slots) {
         pending.add(new AttentionContext.RowCopy(layer, slots, cps[layer].size(), compacts[layer], 0));
     }
 
@@ -129,8 +133,7 @@ public final class RecycledAttention implements AttentionPolicy {
     public void observe(LayerObservation observation) {
         int layer = observation.layer();
         if (observation.topRows() != null) {
-            int[] slots = cps[layer].refreshSelected(observation.topRows());
-            pending.add(new AttentionContext.RowCopy(layer, slots, cps[layer].size(), compacts[layer], 0));
+            copyInto(layer, cps[layer].refreshSelected(observation.topRows()));
         } else if (observation.probabilities() != null) {
             refresh(layer, observation.probabilities());
         } else {

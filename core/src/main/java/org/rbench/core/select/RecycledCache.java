@@ -94,13 +94,6 @@ public final class RecycledCache {
         return rows;
     }
 
-    public GqaAggregation aggregation() {
-        return aggregation;
-    }
-
-    public int poolKernel() {
-        return poolKernel;
-    }
 
     /**
      * A recycled step's own token at {@code position} joins Cp. Returns the slot it goes
