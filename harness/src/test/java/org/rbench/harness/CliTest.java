@@ -141,6 +141,26 @@ class CliTest {
         assertTrue(unknown.err.contains("unknown model preset"), unknown.err);
     }
 
+    @Test
+    void benchResumesWithoutRefillingALengthWhoseRowsAreAllDone(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        String model = made(dir);
+        String csv = dir.resolve("bench.csv").toString();
+        String[] args = {"bench", "--model", model, "--backend", "cpu", "--threads", "1", "--fill", "prefill",
+                "--ctx", "64,96", "--tokens", "3", "--repeats", "2", "--methods", "full,llamacpp,recycled:k=16,s=2",
+                "--out", csv};
+        Result first = run(args);
+        assertEquals(0, first.code, first.err);
+        long rows = java.nio.file.Files.readAllLines(java.nio.file.Path.of(csv)).size();
+        assertEquals(1 + 2 * 2 * 3, rows, "header + lengths x repeats x methods");
+        Result again = run(args);
+        assertEquals(0, again.code, again.err);
+        assertEquals(rows, java.nio.file.Files.readAllLines(java.nio.file.Path.of(csv)).size());
+        assertTrue(again.err.contains("64 tokens: every row already in") && again.err.contains("96 tokens: every row already in"),
+                again.err);
+        assertTrue(!again.err.contains("tokens in the cache"), "a finished length is not filled again: " + again.err);
+    }
+
     private static String made(java.nio.file.Path dir) throws Exception {
         java.nio.file.Path m = dir.resolve("tiny.gguf");
         org.rbench.gguf.RandomModelWriter.write(org.rbench.gguf.ModelSpec.preset("tiny-llama", org.rbench.llamacpp.GgmlType.F32)
