@@ -13,6 +13,7 @@
 #                         full, recycled, streamingllm, h2o (F16 cache, flash attention)
 #   smoke                 rbench bench on CUDA, Llama-3.2-1B shapes, 8K: every method once
 #   bench:TYPE:CTX,...    the latency table for Llama-3.1-8B shapes (TYPE f16 or q8_0)
+#   profile:TYPE:CTX      nsys per-kernel GPU time of a full-attention and a Recycled Attention decode
 #   libs                  the built libraries as $OUT/cuda-libs.tgz.NN pieces (to carry to a later call)
 # Environment: BUNDLE (default .cache/device: jre.txz, rbench.tgz, llama-src.tgz), CUDA_ARCH (90),
 #   JOBS (nproc), WORK (/tmp/rbcuda: models and unpacked runtime), OUT (results; default $WORK/out).
@@ -210,8 +211,28 @@ step_bench() { # bench:TYPE:CTX,CTX
   timeout $(( left > 0 ? left : 1 )) env OUT="$out" bash -c "$(declare -f rbench); libs='$libs' java_opts='$java_opts' java_env='$java_env' work='$work' out='$out' \
     rbench bench --model '$m' --backend '${BACKEND:-cuda}' --fill synthetic --ctx '$ctx' --tokens 50 --repeats 3 \
     --methods '${METHODS:-full,recycled:k=4096,s=50,streamingllm:k=4096,h2o:k=4096}' \
-    --out '$out/bench-8b-$type-methods.csv'" 2>&1 | grep -v "^WARNING" | tee -a "$out/bench-8b-$type.log"
+    --out '$out/bench-8b-$type-methods.csv' --steps-out '$out/bench-8b-$type-steps.csv'" 2>&1 | grep -v "^WARNING" | tee -a "$out/bench-8b-$type.log"
   log "bench $type methods $ctx: rc ${PIPESTATUS[0]} after $((SECONDS - t0)) s"
+}
+
+# profile:TYPE:CTX: Nsight Systems' per-kernel GPU time of one decode of full attention and of
+# Recycled Attention (where a step's time goes on the device); skipped without nsys
+step_profile() {
+  local type=$1 ctx=$2 m nsys
+  nsys=$(command -v nsys || ls /usr/local/cuda*/bin/nsys /opt/nvidia/nsight-systems/*/bin/nsys 2>/dev/null | head -1)
+  [ -n "$nsys" ] || { log "profile: no nsys on this machine"; return 0; }
+  m=$(model "${BENCH_LIKE:-llama-3.1-8b}" "$type")
+  # the second run decodes with both: its kernel sums minus the first's are Recycled's
+  for methods in full "full,recycled:k=4096,s=50"; do
+    local tag=${methods//[:=,]/_}
+    env $java_env RBENCH_LLAMACPP_DIR=$libs "$nsys" profile --trace=cuda --sample=none --cpuctxsw=none --force-overwrite true \
+      -o "$work/prof-$type-$tag" "$work/jre/bin/java" --enable-native-access=ALL-UNNAMED -Xmx16g $java_opts \
+      -jar "$work/rbench/rbench.jar" bench --model "$m" --backend "${BACKEND:-cuda}" --fill synthetic --ctx "$ctx" --tokens 50 \
+      --repeats 1 --methods "$methods" --out "$work/prof-$type-$tag.csv" >>"$out/profile.log" 2>&1
+    "$nsys" stats --report cuda_gpu_kern_sum --report cuda_api_sum --report cuda_gpu_mem_time_sum --format csv --output "$out/profile-$type-$tag" "$work/prof-$type-$tag.nsys-rep" \
+      >>"$out/profile.log" 2>&1
+    log "profile $type $methods $ctx: $(ls "$out"/profile-$type-$tag* 2>/dev/null | tr '\n' ' ')"
+  done
 }
 
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader >>"$out/steps.log" 2>&1
@@ -223,6 +244,7 @@ for s in "$@"; do
     parity) step_parity ;;
     smoke) step_smoke ;;
     bench:*) IFS=: read -r _ type ctx <<<"$s"; step_bench "$type" "$ctx" ;;
+    profile:*) IFS=: read -r _ type ctx <<<"$s"; step_profile "$type" "$ctx" ;;
     *) log "unknown step $s"; exit 2 ;;
   esac
 done

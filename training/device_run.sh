@@ -13,8 +13,15 @@ W=${WORK:-/tmp/rbtrain}
 OUT=${OUT:-$W/out}
 rm -rf "$W/data" && mkdir -p "$W" "$OUT"
 cd "$W"
-for t in jre rbench datasets; do [ -d "$W/$t" ] || tar xf "$(ls "$B/$t.txz" "$B/$t.tgz" 2>/dev/null | head -1)"; done
-[ -d "$W/libs" ] || { mkdir -p libs && tar xzf "$B/llama-libs.tgz" -C libs; }
+# each archive from the bundle, or from the folder above it (a slim bundle next to the suite's
+# device bundle, scripts/pack-device-bundle.sh: one copy of the runtime in the 64 MiB carried)
+bundled() { ls "$B/$1" "$B/../$1" 2>/dev/null | head -1; }
+for t in jre rbench datasets; do
+  [ -d "$W/$t" ] && continue
+  f=$(bundled $t.txz); [ -n "$f" ] || f=$(bundled $t.tgz)
+  tar xf "$f" || { echo "device_run: no $t archive in $B or above it"; exit 3; }
+done
+[ -d "$W/libs" ] || { mkdir -p libs && tar xzf "$(bundled llama-libs.tgz)" -C libs; }
 nproc; free -g | head -2; python3 -c "import torch, numpy; print(torch.__version__, numpy.__version__, torch.cuda.get_device_name())" 2>&1
 echo "unpacked in $(( $(date +%s) - T0 )) s"
 export RBENCH_LLAMACPP_DIR=$W/libs RBENCH_DATA=$W/datasets

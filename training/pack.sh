@@ -7,8 +7,12 @@
 #   llama-libs.tgz   the pinned llama.cpp CPU libraries (tokenizer for the Java side)
 #   datasets.tgz     the installed haystack sources (sotu, moby-dick, wordnet, wamerican)
 #   ggml-vocab-llama-spm.gguf, training/*.py|*.sh
-# Usage: training/pack.sh [BUNDLE]    (env: JRE_TGZ, LLAMA_LIBS, SOURCES, VOCAB to override inputs)
+# Usage: training/pack.sh [--slim] [BUNDLE]    (env: JRE_TGZ, LLAMA_LIBS, SOURCES, VOCAB to override inputs)
+#   --slim: leave out jre, rbench and llama-libs; device_run.sh then takes them from the folder
+#   above the bundle, the suite's device bundle (.cache/device: scripts/pack-device-bundle.sh and
+#   llama-libs.tgz), so that a call can carry both and still fit 64 MiB
 set -euo pipefail
+slim=0; [ "${1:-}" = --slim ] && { slim=1; shift; }
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-/work/main/.cache/device/train}
 jre=${JRE_TGZ:-/work/main/.cache/device/jre.txz}
@@ -19,10 +23,13 @@ export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 (cd "$root" && ./mvnw -q -B -o -DskipTests package >/dev/null)
 mkdir -p "$out/training"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/rbench" && cp "$root/harness/target/rbench.jar" "$tmp/rbench/" && cp -r "$root/harness/target/lib" "$tmp/rbench/lib"
-tar czf "$out/rbench.tgz" -C "$tmp" rbench
-rm -f "$out"/jre.t?z; cp "$jre" "$out/jre.${jre##*.}"
-tar czf "$out/llama-libs.tgz" -C "$libs" .
+rm -f "$out"/jre.t?z "$out/rbench.tgz" "$out/llama-libs.tgz"
+if [ $slim = 0 ]; then
+  mkdir -p "$tmp/rbench" && cp "$root/harness/target/rbench.jar" "$tmp/rbench/" && cp -r "$root/harness/target/lib" "$tmp/rbench/lib"
+  tar czf "$out/rbench.tgz" -C "$tmp" rbench
+  cp "$jre" "$out/jre.${jre##*.}"
+  tar czf "$out/llama-libs.tgz" -C "$libs" .
+fi
 mkdir -p "$tmp/datasets" && cp -r "$sources"/{sotu,moby-dick,wordnet,wamerican,SOURCES.tsv} "$tmp/datasets/"
 tar czf "$out/datasets.tgz" -C "$tmp" datasets
 cp "$vocab" "$out/"

@@ -538,12 +538,12 @@ class InductionProbe:
     """Held-out copy-pairs rows (fixed seed, the full id range): their loss on the second
     occurrences falls below chance only once the model retrieves in context."""
 
-    def __init__(self, rows=32, length=512, seed=99):
+    def __init__(self, rows=32, length=512, seed=99, vocab=(100, 32000), seg=(8, 64)):
         rng = np.random.default_rng(seed)
-        made = [copy_pairs_row(rng, length, (100, 32000), (8, 64)) for _ in range(rows)]
+        made = [copy_pairs_row(rng, length, vocab, seg) for _ in range(rows)]
         self.x = torch.from_numpy(np.stack([r for r, _ in made]).astype(np.int64))
         self.c = torch.from_numpy(np.stack([c for _, c in made]))
-        self.chance = math.log(32000 - 100)
+        self.chance = math.log(vocab[1] - vocab[0])
 
     @torch.no_grad()
     def loss(self, model, device, amp):
@@ -555,6 +555,58 @@ class InductionProbe:
         m = (c.reshape(-1) == 4).float()
         model.train()
         return float((ce * m).sum() / m.sum())
+
+
+class Curriculum:
+    """The stages of a run, by elapsed fraction of the time budget: [start, {length: p},
+    mix, options]. Options (all optional):
+      tokens_per_step  rows per step = this // length (default --tokens-per-step)
+      copy_vocab       N: copy rows draw ids from [100, 100 + N) in this stage
+      copy_seg         [MIN, MAX]: segment lengths of copy rows in this stage
+      lr               "constant": no cosine decay while in this stage; the cosine runs over
+                       the stages after it
+      until_probe      r: leave the stage as soon as an induction probe drawn like this
+                       stage's copy rows scores below r x its chance loss; the later stages
+                       then start earlier, their start fractions rescaled over the time left
+    The point of until_probe: in-context copying appears abruptly after a plateau whose
+    length is not known in advance (runs/cpu-plateau), and the RULER stages are wasted
+    before it."""
+
+    def __init__(self, raw):
+        self.starts, self.lengths, self.mixes, self.options = [], [], [], []
+        for st in raw:
+            self.starts.append(float(st[0]))
+            self.lengths.append({int(k): float(v) for k, v in st[1].items()})
+            self.mixes.append(st[2] if len(st) > 2 and st[2] else MIX)
+            self.options.append(st[3] if len(st) > 3 else {})
+        if not self.starts or self.starts[0] != 0.0 or sorted(self.starts) != self.starts:
+            raise SystemExit(f"--stages: start fractions must begin at 0 and increase, got {self.starts}")
+        self.floor = 0  # stages before this one were left early (until_probe)
+
+    def index(self, frac):
+        return max(self.floor, max(i for i, s in enumerate(self.starts) if s <= frac))
+
+    def leave(self, i, frac):
+        """Stage i ends now, at fraction frac: the next starts now, the rest are rescaled."""
+        if i + 1 >= len(self.starts):
+            return
+        nxt = self.starts[i + 1]
+        if frac < nxt:
+            for j in range(i + 1, len(self.starts)):
+                self.starts[j] = frac + (self.starts[j] - nxt) * (1 - frac) / (1 - nxt)
+        self.floor = i + 1
+
+    def lr_scale(self, i, frac, min_ratio):
+        """1 in a constant stage; else a cosine from 1 to min_ratio over the non-constant time."""
+        if self.options[i].get("lr") == "constant":
+            return 1.0
+        c0 = next((self.starts[j] for j in range(len(self.starts)) if self.options[j].get("lr") != "constant"), 0.0)
+        progress = min(1.0, max(0.0, (frac - c0) / max(1e-9, 1 - c0)))
+        return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
+
+    def describe(self):
+        return [[round(s, 4), {str(k): v for k, v in L.items()}, m, o]
+                for s, L, m, o in zip(self.starts, self.lengths, self.mixes, self.options)]
 
 
 # ----------------------------------------------------------------------------- evaluation
@@ -771,10 +823,11 @@ def main():
     ap.add_argument("--probe-every", type=int, default=100, help="steps between induction-probe evaluations (0: never)")
     ap.add_argument("--copy-vocab", type=int, default=31900, help="copy rows draw tokens from ids [100, 100+N)")
     args = ap.parse_args()
-    global USE_SDPA, COPY_VOCAB, COPY_SEG, COPY_FORMAT
+    global USE_SDPA, COPY_VOCAB, COPY_SEG, COPY_FORMAT, COPY_SEG_ARG
     USE_SDPA = HAS_SDPA and args.attention == "sdpa"
     COPY_VOCAB = (100, min(32000, 100 + args.copy_vocab))
     COPY_SEG = tuple(int(v) for v in args.copy_seg.split(","))
+    COPY_SEG_ARG = COPY_SEG
     COPY_FORMAT = args.copy_format
     if len(COPY_SEG) != 2 or not 2 <= COPY_SEG[0] <= COPY_SEG[1]:
         raise SystemExit("--copy-seg must be MIN,MAX with 2 <= MIN <= MAX")
@@ -788,8 +841,7 @@ def main():
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
     amp = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if cuda else (lambda: torch.autocast("cpu", enabled=False))
-    stages = [(float(st[0]), {int(k): float(v) for k, v in st[1].items()}, st[2] if len(st) > 2 else MIX)
-              for st in json.loads(args.stages)]
+    curriculum = Curriculum(json.loads(args.stages))
 
     cfg = {"vocab": 32000, "d_model": args.d_model, "layers": args.layers, "heads": args.heads, "kv_heads": args.kv_heads,
            "head_dim": args.d_model // args.heads, "ffn": args.ffn, "eps": 1e-5, "rope_theta": args.rope_theta,
@@ -853,38 +905,49 @@ def main():
     acc = torch.zeros(9, device=dev)
     last_log_t, last_log_tokens = t0, 0
     stage_idx = -1
+    stage_probe = None
+    stage_log = []
     try:
         while True:
             frac = (time.time() - t0) / budget
             if frac >= 1.0:
                 break
-            si = max(i for i, st in enumerate(stages) if st[0] <= frac)
+            si = curriculum.index(frac)
             if si != stage_idx:
                 stage_idx = si
+                opts = curriculum.options[si]
+                # Batcher reads the copy-row settings from these module globals
+                COPY_VOCAB = (100, min(32000, 100 + int(opts.get("copy_vocab", args.copy_vocab))))
+                COPY_SEG = tuple(int(v) for v in opts.get("copy_seg", COPY_SEG_ARG))
+                stage_probe = None
+                if "until_probe" in opts:
+                    probe_len = min(256, min(curriculum.lengths[si]))
+                    stage_probe = InductionProbe(length=probe_len, vocab=COPY_VOCAB, seg=COPY_SEG, seed=98)
                 mem = torch.cuda.max_memory_allocated() / 2**30 if cuda else 0
-                log(f"stage {si}: lengths {stages[si][1]} mix {stages[si][2]} at {100 * frac:.0f}% of the budget, step {step}, "
+                log(f"stage {si}: lengths {curriculum.lengths[si]} mix {curriculum.mixes[si]} options {opts} "
+                    f"at {100 * frac:.0f}% of the budget, step {step}, {time.time() - t0:.0f} s, "
                     f"peak GPU memory so far {mem:.1f} GiB")
+                stage_log.append({"stage": si, "step": step, "time": round(time.time() - t0, 1), "frac": round(frac, 4)})
             if not real_lm and step % 20 == 0 and os.path.exists(sotu_json):
                 batcher.sotu, real_lm = load_sotu(), True
                 log(f"LM text exported: sotu {len(batcher.sotu)} tokens from step {step}")
             if step % 20 == 0:
                 if pool.poll():
                     log(f"ruler pool: {pool.samples} samples, {pool.tokens / 1e6:.1f}M tokens, lengths {pool.lengths()}")
-            dist, mix = stages[si][1], stages[si][2]
+            dist, mix = curriculum.lengths[si], curriculum.mixes[si]
             ls = list(dist.keys())
             L = ls[rng.choice(len(ls), p=np.asarray([dist[k] for k in ls]) / sum(dist.values()))]
             have = [x for x in pool.lengths() if x <= L]
             if pool.lengths() and L not in pool.lengths() and have:
                 L = max(have)  # this length is not generated yet: use the longest one that is
-            rows = max(1, args.tokens_per_step // L)
+            rows = max(1, int(curriculum.options[si].get("tokens_per_step", args.tokens_per_step)) // L)
             X, C = batcher.batch(L, rows, mix)
             x = torch.from_numpy(X.astype(np.int64))
             c = torch.from_numpy(C)
             if cuda:
                 x, c = x.pin_memory().to(dev, non_blocking=True), c.pin_memory().to(dev, non_blocking=True)
             inp, tgt = x[:, :-1], x[:, 1:]
-            lr_scale = min(1.0, (step + 1) / args.warmup) * (
-                    args.min_lr_ratio + (1 - args.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * min(1.0, frac))))
+            lr_scale = min(1.0, (step + 1) / args.warmup) * curriculum.lr_scale(si, frac, args.min_lr_ratio)
             for g in opt.param_groups:
                 g["lr"] = args.lr * lr_scale
             present = None
@@ -925,6 +988,15 @@ def main():
                     rec["probe_copy"] = probe.loss(model, dev, amp)
                     rec["probe_copy_chance"] = probe.chance
                     log(f"induction probe: loss {rec['probe_copy']:.3f} on second occurrences (chance {probe.chance:.2f})")
+                if stage_probe is not None and step % args.probe_every == 0:
+                    rec["stage_probe"] = stage_probe.loss(model, dev, amp)
+                    rec["stage_probe_chance"] = stage_probe.chance
+                    ratio = curriculum.options[si]["until_probe"]
+                    log(f"stage {si} probe: loss {rec['stage_probe']:.3f} (chance {stage_probe.chance:.2f}, "
+                        f"leave below {ratio * stage_probe.chance:.2f})")
+                    if rec["stage_probe"] < ratio * stage_probe.chance:
+                        log(f"stage {si}: the probe broke its plateau at step {step}, {now - t0:.0f} s; moving on")
+                        curriculum.leave(si, frac)
                 curve.append(rec)
                 last_log_t, last_log_tokens = now, tokens_seen
                 log(f"step {step} {rec['time']}s tok {tokens_seen / 1e6:.1f}M L {L} lr {rec['lr']:.2e} ctx {rec['loss_ctx']:.3f} "
@@ -944,7 +1016,7 @@ def main():
     save_weights(model, cfg, args.out, extra)
 
     results = {"config": cfg, "params": n_params, "steps": step, "tokens": tokens_seen, "train_seconds": train_time,
-               "tokens_per_step": args.tokens_per_step, "lr": args.lr, "output_grad": args.output_grad, "warmup": args.warmup, "stages": stages,
+               "tokens_per_step": args.tokens_per_step, "lr": args.lr, "output_grad": args.output_grad, "warmup": args.warmup, "stages": curriculum.describe(), "stage_log": stage_log,
                "mix": MIX, "task_weights": TASK_WEIGHTS, "answer_weight": args.answer_weight,
                "rows": batcher.rows, "row_tokens": batcher.tokens, "ruler_task_rows": batcher.task_rows,
                "length_tokens": {str(k): v for k, v in batcher.length_tokens.items()},

@@ -78,6 +78,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1")
     long seed;
 
+    @Option(names = "--steps-out", description = "Also append every decode step's wall and compute time here (CSV): "
+            + "where a mean above the median comes from (graph builds, Recycled's full steps).")
+    Path stepsOut;
+
     @Override
     public Integer call() throws IOException {
         methods = splitMethods(methodList);
@@ -155,6 +159,7 @@ final class BenchCommand implements Callable<Integer> {
                                     continue;
                                 }
                                 long[] nanos;
+                                long[] computeNanos = null;
                                 double rows;
                                 if (m.equals("llamacpp")) {
                                     reference.truncate(ctx);
@@ -173,6 +178,7 @@ final class BenchCommand implements Callable<Integer> {
                                             d.step(t);
                                         }
                                         nanos = d.timings().wallNanos();
+                                        computeNanos = d.timings().computeNanos();
                                         rows = d.meanAttendedRows();
                                     } finally {
                                         policy.close();
@@ -203,6 +209,7 @@ final class BenchCommand implements Callable<Integer> {
                                 row.put("kv_fill", synthetic ? "synthetic" : "prefill");
                                 row.put("bound_speedup", fmt(bound));
                                 results.append(row);
+                                appendSteps(ctx, m, r, nanos, computeNanos);
                                 summary.computeIfAbsent(ctx + "\u0000" + m, k -> new ArrayList<>())
                                         .add(new double[] {mean, bound, rows, prefillMs, memMb});
                             }
@@ -266,6 +273,26 @@ final class BenchCommand implements Callable<Integer> {
         double[] s = v.clone();
         Arrays.sort(s);
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    /** One line per decode step: wall time, and the device/compute time where the engine measured it. */
+    private void appendSteps(int ctx, String method, int repeat, long[] wall, long[] compute) throws IOException {
+        if (stepsOut == null) {
+            return;
+        }
+        StringBuilder b = new StringBuilder();
+        if (!Files.exists(stepsOut) || Files.size(stepsOut) == 0) {
+            b.append("length,method,sample_index,step,wall_ms,compute_ms\n");
+        }
+        for (int i = 0; i < wall.length; i++) {
+            b.append(ctx).append(',').append(quote(method)).append(',').append(repeat).append(',').append(i).append(',')
+                    .append(fmt(wall[i] / 1e6)).append(',').append(compute == null ? "" : fmt(compute[i] / 1e6)).append('\n');
+        }
+        Files.writeString(stepsOut, b, java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+    }
+
+    private static String quote(String field) {
+        return field.contains(",") ? '"' + field.replace("\"", "\"\"") + '"' : field;
     }
 
     private boolean allDone(ResultsFile results, Provenance prov, int ctx) {

@@ -148,11 +148,14 @@ class CliTest {
         String csv = dir.resolve("bench.csv").toString();
         String[] args = {"bench", "--model", model, "--backend", "cpu", "--threads", "1", "--fill", "prefill",
                 "--ctx", "64,96", "--tokens", "3", "--repeats", "2", "--methods", "full,llamacpp,recycled:k=16,s=2",
-                "--out", csv};
+                "--out", csv, "--steps-out", dir.resolve("steps.csv").toString()};
         Result first = run(args);
         assertEquals(0, first.code, first.err);
         long rows = java.nio.file.Files.readAllLines(java.nio.file.Path.of(csv)).size();
         assertEquals(1 + 2 * 2 * 3, rows, "header + lengths x repeats x methods");
+        java.util.List<String> steps = java.nio.file.Files.readAllLines(dir.resolve("steps.csv"));
+        assertEquals(1 + 2 * 2 * 3 * 3, steps.size(), "header + one line per decode step");
+        assertTrue(steps.stream().anyMatch(l -> l.startsWith("96,\"recycled:k=16,s=2\",1,2,")), steps.toString());
         Result again = run(args);
         assertEquals(0, again.code, again.err);
         assertEquals(rows, java.nio.file.Files.readAllLines(java.nio.file.Path.of(csv)).size());

@@ -445,9 +445,18 @@ final class TransformerGraph {
             Tensor m32 = mask.type() == GgmlType.F32 ? mask : ctx.cast(mask, GgmlType.F32);
             scores = ctx.add(pooled, ctx.reshape(m32, rows, 1));
         }
-        Tensor order = ctx.argsort(scores, GgmlContext.SORT_DESC);
         int m = request.candidates(valid);
-        Tensor top = ctx.cont(ctx.view(order, new long[] {m, kvHeads}, new long[] {order.nb(1)}, 0));
+        // One argsort per KV head, not one over all heads' rows: ggml-cuda sorts a single row
+        // with CUB's device-wide radix sort, and several rows with a segmented sort that gives
+        // each row to one thread block, which leaves most of the GPU idle on rows of a whole
+        // context. The heads' first m positions are copied into one [m, kvHeads] output.
+        Tensor top = ctx.newTensor(GgmlType.I32, m, kvHeads);
+        for (int h = 0; h < kvHeads; h++) {
+            Tensor headScores = ctx.view(scores, new long[] {rows}, new long[] {}, h * scores.nb(1));
+            Tensor order = ctx.argsort(headScores, GgmlContext.SORT_DESC);
+            g.expand(ctx.cpy(ctx.view(order, new long[] {m}, new long[] {}, 0),
+                    ctx.view(top, new long[] {m}, new long[] {}, h * top.nb(1))));
+        }
         Tensor topScores = ctx.getRows(ctx.reshape(scores, 1, rows, kvHeads), top);
         topRowPositions[l] = top.name("top_rows_" + l).output();
         topRowScores[l] = topScores.name("top_scores_" + l).output();
