@@ -99,6 +99,15 @@ public final class Backend implements AutoCloseable {
         GgmlBackend.ggml_backend_synchronize(address());
     }
 
+    /**
+     * The device's host buffer type (pinned memory, which a GPU copies from at full speed),
+     * or null when the device has none (the CPU).
+     */
+    public MemorySegment hostBufferType() {
+        MemorySegment t = GgmlBackend.ggml_backend_dev_host_buffer_type(device);
+        return t.equals(MemorySegment.NULL) ? null : t;
+    }
+
     /** The backend's default buffer type (device memory). */
     public MemorySegment defaultBufferType() {
         return GgmlBackend.ggml_backend_get_default_buffer_type(address());

@@ -41,6 +41,8 @@ public final class Engine implements AutoCloseable, AttentionContext {
     /** Row-copy and key-shift graphs by shape: policies repeat the same copies step after step. */
     private final GraphCache<int[][]> copyGraphs;
     private final GraphCache<int[]> shiftGraphs;
+    /** The KQ masks of all passes, made at the first pass that needs one. */
+    private CausalMask causalMask;
     private final GgmlContext stateContext;
     private final BackendBuffer stateBuffer;
     private final Tensor hiddenState;
@@ -176,6 +178,7 @@ public final class Engine implements AutoCloseable, AttentionContext {
         float[][] columnSums = request.columnSums() ? new float[layers][heads * end] : null;
         QueryVectors[] lastQuery = request.lastQuery() ? new QueryVectors[layers] : null;
         float[][] logits = new float[allLogits ? tokens.length : 1][];
+        reserveForDeepestMicroBatch(tokens, end, allLogits, request.columnSums());
 
         for (int b = 0; b < tokens.length; b += options.microBatch()) {
             int n = Math.min(options.microBatch(), tokens.length - b);
@@ -222,6 +225,28 @@ public final class Engine implements AutoCloseable, AttentionContext {
         }
         PrefillStatistics stats = new PrefillStatistics(first, end, rows, columnSums, lastQuery);
         return new PrefillResult(logits, stats, tokens.length, System.nanoTime() - t0, compute);
+    }
+
+    /**
+     * Sizes the graph allocator once for a full micro-batch that ends where this prompt
+     * ends, the largest intermediates any of its micro-batches needs (the KQ mask, and any
+     * score matrices, grow with the keys), as llama.cpp reserves its worst case. Otherwise
+     * every micro-batch outgrows the last one's buffer and the allocator frees and
+     * allocates its whole buffer again (on a GPU, device memory) each time.
+     */
+    private void reserveForDeepestMicroBatch(int[] tokens, int end, boolean allLogits, boolean columnSums) {
+        int n = options.microBatch();
+        if (tokens.length <= n) {
+            return; // one micro-batch: allocating its graph sizes the buffer anyway
+        }
+        TransformerGraph deepest = new TransformerGraph(this);
+        deepest.tokens = Arrays.copyOfRange(tokens, tokens.length - n, tokens.length);
+        deepest.start = end - n;
+        deepest.logits = allLogits ? TransformerGraph.Logits.ALL : TransformerGraph.Logits.NONE;
+        deepest.columnSums = columnSums;
+        try (StepGraph g = deepest.build()) {
+            allocator.reserve(g.graph);
+        }
     }
 
     /** Window probabilities [keys, w, heads] of one batch into [heads][window][end]. */
@@ -280,6 +305,13 @@ public final class Engine implements AutoCloseable, AttentionContext {
         backend.compute(g.graph);
         lastComputeNanos = System.nanoTime() - t0;
         return lastComputeNanos;
+    }
+
+    CausalMask causalMask() {
+        if (causalMask == null) {
+            causalMask = new CausalMask(backend, options.flashAttention(), cache.capacity(), options.microBatch());
+        }
+        return causalMask;
     }
 
     Tensor hiddenState() {
@@ -441,6 +473,9 @@ public final class Engine implements AutoCloseable, AttentionContext {
         copyGraphs.close();
         shiftGraphs.close();
         allocator.close();
+        if (causalMask != null) {
+            causalMask.close();
+        }
         stateBuffer.close();
         stateContext.close();
         cache.close();

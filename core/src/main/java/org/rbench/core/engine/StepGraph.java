@@ -44,6 +44,14 @@ final class StepGraph implements AutoCloseable {
         return t;
     }
 
+    /**
+     * Work to do before each compute, with the inputs: writing data the graph reads from
+     * memory it does not own (a view of a persistent tensor).
+     */
+    void beforeCompute(Runnable r) {
+        fillers.add(r);
+    }
+
     /** Tensors created in this graph's context so far. */
     int tensorCount() {
         int n = 0;

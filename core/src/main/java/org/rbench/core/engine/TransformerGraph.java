@@ -10,9 +10,6 @@ import org.rbench.llamacpp.GgmlContext;
 import org.rbench.llamacpp.GgmlType;
 import org.rbench.llamacpp.Tensor;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * Builds the ggml graph of one forward pass over a batch of consecutive tokens: the
@@ -144,7 +141,7 @@ final class TransformerGraph {
         writeRows = g.input("cache_rows", GgmlType.I32, t -> t.setIndices(consecutive(), cache.capacity()), n);
         keyRows = keyRowsFor(start + n);
         boolean needMask = n > 1 || keyRows > start + n;
-        mask = needMask ? causalMask(n, keyRows) : null;
+        mask = needMask ? engine.causalMask().tensor(g, keyRows, n, () -> start) : null;
 
         Tensor x;
         if (fromLayer == 0) {
@@ -515,39 +512,5 @@ final class TransformerGraph {
         Tensor ms = mask == null ? null
                 : ctx.view(mask, new long[] {mask.ne(0), w}, new long[] {mask.nb(1)}, a * mask.nb(1));
         return softmax(keys, ctx.permute(qs, 0, 2, 1, 3), ms);
-    }
-
-    /**
-     * The causal mask [keyRows, n]: query i (position start + i) sees rows up to its own
-     * position; padding rows are masked too. F16 for flash attention, F32 otherwise
-     * (as llama.cpp). Built as raw halfs/floats to keep long prefills cheap.
-     */
-    private Tensor causalMask(int n, int rows) {
-        boolean half = options.flashAttention();
-        GgmlType type = half ? GgmlType.F16 : GgmlType.F32;
-        return g.input("kq_mask", type, t -> {
-            int first = start;
-            try (Arena arena = Arena.ofConfined()) {
-                long elementBytes = half ? 2 : 4;
-                MemorySegment m = arena.allocate((long) rows * n * elementBytes, 8);
-                for (int i = 0; i < n; i++) {
-                    long rowOffset = (long) i * rows * elementBytes;
-                    int visible = Math.min(rows, first + i + 1);
-                    if (visible < rows) {
-                        MemorySegment masked = m.asSlice(rowOffset + visible * elementBytes, (rows - visible) * elementBytes);
-                        if (half) {
-                            for (long j = 0; j < rows - visible; j++) {
-                                masked.setAtIndex(ValueLayout.JAVA_SHORT, j, (short) 0xFC00); // -inf in F16
-                            }
-                        } else {
-                            for (long j = 0; j < rows - visible; j++) {
-                                masked.setAtIndex(ValueLayout.JAVA_FLOAT, j, Float.NEGATIVE_INFINITY);
-                            }
-                        }
-                    }
-                }
-                t.write(m, 0);
-            }
-        }, rows, n);
     }
 }
