@@ -10,6 +10,7 @@ import org.rbench.core.engine.Engine;
 import org.rbench.core.engine.EngineOptions;
 import org.rbench.core.engine.KvSnapshot;
 import org.rbench.core.engine.PrefillResult;
+import org.rbench.core.engine.StepTimings;
 import org.rbench.core.model.HyperParameters;
 import org.rbench.core.reference.LlamaReference;
 import org.rbench.gguf.GgufFile;
@@ -159,7 +160,7 @@ final class BenchCommand implements Callable<Integer> {
                                     continue;
                                 }
                                 long[] nanos;
-                                long[] computeNanos = null;
+                                StepTimings stepTimings = null;
                                 double rows;
                                 if (m.equals("llamacpp")) {
                                     reference.truncate(ctx);
@@ -178,7 +179,7 @@ final class BenchCommand implements Callable<Integer> {
                                             d.step(t);
                                         }
                                         nanos = d.timings().wallNanos();
-                                        computeNanos = d.timings().computeNanos();
+                                        stepTimings = d.timings();
                                         rows = d.meanAttendedRows();
                                     } finally {
                                         policy.close();
@@ -209,7 +210,7 @@ final class BenchCommand implements Callable<Integer> {
                                 row.put("kv_fill", synthetic ? "synthetic" : "prefill");
                                 row.put("bound_speedup", fmt(bound));
                                 results.append(row);
-                                appendSteps(ctx, m, r, nanos, computeNanos);
+                                appendSteps(ctx, m, r, nanos, stepTimings);
                                 summary.computeIfAbsent(ctx + "\u0000" + m, k -> new ArrayList<>())
                                         .add(new double[] {mean, bound, rows, prefillMs, memMb});
                             }
@@ -275,18 +276,28 @@ final class BenchCommand implements Callable<Integer> {
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
-    /** One line per decode step: wall time, and the device/compute time where the engine measured it. */
-    private void appendSteps(int ctx, String method, int repeat, long[] wall, long[] compute) throws IOException {
+    /**
+     * One line per decode step: wall time and, where the engine decoded (not llama.cpp), its
+     * parts: graph compute, graph building, and the policy's work after the compute.
+     */
+    private void appendSteps(int ctx, String method, int repeat, long[] wall, StepTimings parts) throws IOException {
         if (stepsOut == null) {
             return;
         }
         StringBuilder b = new StringBuilder();
         if (!Files.exists(stepsOut) || Files.size(stepsOut) == 0) {
-            b.append("length,method,sample_index,step,wall_ms,compute_ms\n");
+            b.append("length,method,sample_index,step,wall_ms,compute_ms,build_ms,policy_ms\n");
         }
+        long[] compute = parts == null ? null : parts.computeNanos();
+        long[] build = parts == null ? null : parts.buildNanos();
+        long[] policy = parts == null ? null : parts.policyNanos();
         for (int i = 0; i < wall.length; i++) {
             b.append(ctx).append(',').append(quote(method)).append(',').append(repeat).append(',').append(i).append(',')
-                    .append(fmt(wall[i] / 1e6)).append(',').append(compute == null ? "" : fmt(compute[i] / 1e6)).append('\n');
+                    .append(fmt(wall[i] / 1e6));
+            for (long[] part : new long[][] {compute, build, policy}) {
+                b.append(',').append(part == null ? "" : fmt(part[i] / 1e6));
+            }
+            b.append('\n');
         }
         Files.writeString(stepsOut, b, java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
     }

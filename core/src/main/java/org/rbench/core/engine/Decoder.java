@@ -73,6 +73,7 @@ public final class Decoder implements AutoCloseable {
         LayerObservation[] observed = new LayerObservation[layers];
         float[] logits;
         long compute = 0;
+        long build = 0;
         if (!policy.needsQueryBeforePlanning(step)) {
             for (int l = 0; l < layers; l++) {
                 plans[l] = checked(policy.plan(new LayerStep(l, step, position, null)), l, position);
@@ -89,9 +90,12 @@ public final class Decoder implements AutoCloseable {
                 pass = built;
                 compute += engine.computeAgain(hit.graph());
             } else {
+                long b0 = System.nanoTime();
                 StepGraph g = pass.build();
                 graphsBuilt++;
-                compute += engine.computeAgain(graphs.put(signature, g, pass).graph());
+                GraphCache.Entry<TransformerGraph> entry = graphs.put(signature, g, pass);
+                build += System.nanoTime() - b0;
+                compute += engine.computeAgain(entry.graph());
             }
             logits = pass.logitsTensor.getFloats();
             for (int l = 0; l < layers; l++) {
@@ -104,13 +108,17 @@ public final class Decoder implements AutoCloseable {
                 TransformerGraph queryPass = pass(token, position, null, l, l + 1);
                 queryPass.queryOnly = true;
                 QueryVectors query;
+                long b0 = System.nanoTime();
                 try (StepGraph g = queryPass.build()) {
+                    build += System.nanoTime() - b0;
                     compute += engine.run(g);
                     query = engine.queryVectors(queryPass, l);
                 }
                 plans[l] = checked(policy.plan(new LayerStep(l, step, position, query)), l, position);
                 TransformerGraph layerPass = pass(token, position, plans, l, l + 1);
+                b0 = System.nanoTime();
                 try (StepGraph g = layerPass.build()) {
+                    build += System.nanoTime() - b0;
                     compute += engine.run(g);
                     if (layerPass.logitsTensor != null) {
                         logits = layerPass.logitsTensor.getFloats();
@@ -121,6 +129,7 @@ public final class Decoder implements AutoCloseable {
             }
         }
         engine.advance(1);
+        long policyStart = System.nanoTime();
         countAttention(plans, position);
         for (LayerObservation o : observed) {
             if (o != null) {
@@ -129,7 +138,8 @@ public final class Decoder implements AutoCloseable {
         }
         policy.endStep(step, position, token);
         step++;
-        timings.record(System.nanoTime() - t0, compute);
+        long end = System.nanoTime();
+        timings.record(end - t0, compute, build, end - policyStart);
         return logits;
     }
 

@@ -48,7 +48,7 @@ class GraphReuseTest {
         backend.close();
     }
 
-    private record Decoded(List<float[]> logits, int graphsBuilt) {
+    private record Decoded(List<float[]> logits, int graphsBuilt, StepTimings timings) {
     }
 
     private static Decoded decode(Engine engine, String method) {
@@ -60,7 +60,7 @@ class GraphReuseTest {
             for (int s = 0; s < STEPS; s++) {
                 out.add(d.step(TOKENS[PROMPT + s]));
             }
-            return new Decoded(out, d.graphsBuilt());
+            return new Decoded(out, d.graphsBuilt(), d.timings());
         }
     }
 
@@ -72,6 +72,14 @@ class GraphReuseTest {
             assertEquals(2, d.graphsBuilt(), "one recycled-step graph and one full-step graph");
             Decoded full = decode(engine, "full");
             assertEquals(1, full.graphsBuilt());
+            // the step timings put build time on exactly the steps that built a graph
+            assertEquals(2, Arrays.stream(d.timings().buildNanos()).filter(n -> n > 0).count());
+            assertTrue(d.timings().buildNanos()[0] > 0, "step 0 builds the recycled-step graph");
+            assertEquals(1, Arrays.stream(full.timings().buildNanos()).filter(n -> n > 0).count());
+            // full steps (engine steps 3, 7, ...: paper steps 4, 8, ...) refresh Cp and copy its rows
+            for (int s = 3; s < STEPS; s += 4) {
+                assertTrue(d.timings().policyNanos()[s] > 0, "step " + s);
+            }
         }
     }
 
