@@ -14,6 +14,8 @@
 #   smoke                 rbench bench on CUDA, Llama-3.2-1B shapes, 8K: every method once
 #   bench:TYPE:CTX,...    the latency table for Llama-3.1-8B shapes (TYPE f16 or q8_0)
 #   profile:TYPE:CTX      nsys per-kernel GPU time of a full-attention and a Recycled Attention decode
+#   select:CTX,...        rbench bench-select: device time of a Recycled full step's pieces, one layer of
+#                         Llama-3.1-8B's shape (no model needed; seconds)
 #   libs                  the built libraries as $OUT/cuda-libs.tgz.NN pieces (to carry to a later call)
 # Environment: BUNDLE (default .cache/device: jre.txz, rbench.tgz, llama-src.tgz), CUDA_ARCH (90),
 #   JOBS (nproc), WORK (/tmp/rbcuda: models and unpacked runtime), OUT (results; default $WORK/out).
@@ -245,6 +247,8 @@ for s in "$@"; do
     smoke) step_smoke ;;
     bench:*) IFS=: read -r _ type ctx <<<"$s"; step_bench "$type" "$ctx" ;;
     profile:*) IFS=: read -r _ type ctx <<<"$s"; step_profile "$type" "$ctx" ;;
+    select:*) rbench bench-select --backend "${BACKEND:-cuda}" --ctx "${s#select:}" --out "$out/select.csv" 2>&1 \
+                | grep -v "^WARNING" | tee -a "$out/select.log"; log "bench-select ${s#select:}: rc ${PIPESTATUS[0]}" ;;
     *) log "unknown step $s"; exit 2 ;;
   esac
 done

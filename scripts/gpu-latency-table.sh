@@ -35,6 +35,8 @@ case ${PARITY:-quick} in
   quick) OUT=$W/out PARITY=quick timeout 150 bash scripts/cuda-device.sh parity >> $W/out/main.log 2>&1 ;;
   full) OUT=$W/out timeout 300 bash scripts/cuda-device.sh parity >> $W/out/main.log 2>&1 ;;
 esac
+# the pieces of a Recycled full step, one layer (seconds; no model needed)
+OUT=$W/out timeout 120 bash scripts/cuda-device.sh select:131000,65536 >> $W/out/main.log 2>&1
 wait
 ngpu=$(nvidia-smi -L 2>/dev/null | wc -l)
 end=$(( $(date +%s) + limit - SECONDS ))
@@ -54,5 +56,5 @@ else
       bash scripts/cuda-device.sh bench:$t:$C >> $W/out/$t.log 2>&1
   done
 fi
-cat $W/out/steps.log $W/out/parity-summary.txt 2>/dev/null; grep -hv "^WARNING" $W/out/f16.log $W/out/q8_0.log 2>/dev/null | tail -60
+cat $W/out/steps.log $W/out/parity-summary.txt $W/out/select.log 2>/dev/null; grep -hv "^WARNING" $W/out/f16.log $W/out/q8_0.log 2>/dev/null | tail -60
 cp $W/out/*.csv "$OUT"/ 2>/dev/null; tar czf "$OUT/logs.tgz" --exclude='*.csv' -C $W out; ls -la "$OUT"; echo "total $SECONDS s"

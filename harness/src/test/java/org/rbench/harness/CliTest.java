@@ -164,6 +164,14 @@ class CliTest {
         assertTrue(!again.err.contains("tokens in the cache"), "a finished length is not filled again: " + again.err);
     }
 
+    @Test
+    void benchSelectTimesTheFullStepPieces() {
+        Result r = run("bench-select", "--backend", "cpu", "--threads", "1", "--ctx", "500", "--heads", "4", "--kv-heads", "2",
+                "--head-dim", "16", "--k", "32", "--repeats", "2");
+        assertEquals(0, r.code, r.err);
+        assertTrue(r.out.contains("sort, per head") && r.out.contains("the two sorts select the same rows"), r.out);
+    }
+
     private static String made(java.nio.file.Path dir) throws Exception {
         java.nio.file.Path m = dir.resolve("tiny.gguf");
         org.rbench.gguf.RandomModelWriter.write(org.rbench.gguf.ModelSpec.preset("tiny-llama", org.rbench.llamacpp.GgmlType.F32)

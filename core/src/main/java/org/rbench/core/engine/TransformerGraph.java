@@ -409,54 +409,18 @@ final class TransformerGraph {
         return plan instanceof AttentionPlan.Full f ? f.topRows() : null;
     }
 
-    /**
-     * The device side of {@link TopRows}: from a decode step's probabilities [rows, 1, heads]
-     * (rows past the new token are padding, probability 0), scores per KV head (the query-head
-     * group aggregated, then max-pooled along positions; padding never raises a valid row's
-     * maximum), cut to the positions that exist, sorted; the first candidates and their scores
-     * are outputs. Mirrors RecycledCache#refresh, whose host arithmetic gives the same floats
-     * for FIRST and MAX (MEAN/SUM rank alike; the device averages).
-     */
+    /** The device side of {@link TopRows} for layer l (see {@link TopRowsSelection}). */
     private void selectTopRows(int l, Tensor probs, TopRows request) {
         if (batch() != 1) {
             throw new IllegalStateException("top rows are selected in decode steps (one token), not in a batch of " + batch());
         }
-        int heads = hp.heads();
-        int kvHeads = hp.kvHeads();
-        int group = heads / kvHeads;
-        long rows = probs.ne(0);
-        int valid = start + 1;
-        Tensor plane = ctx.reshape(probs, rows, heads);
-        Tensor perKv = switch (request.aggregation()) {
-            case FIRST -> group == 1 ? plane
-                    : ctx.cont(ctx.view(plane, new long[] {rows, kvHeads}, new long[] {plane.nb(1) * group}, 0));
-            case MAX -> group == 1 ? plane : ctx.pool2d(plane, GgmlContext.POOL_MAX, 1, group, 1, group, 0, 0);
-            case MEAN, SUM -> group == 1 ? plane : ctx.pool2d(plane, GgmlContext.POOL_AVG, 1, group, 1, group, 0, 0);
-        };
-        int kernel = request.poolKernel();
-        Tensor pooled = kernel == 1 ? perKv : ctx.pool2d(perKv, GgmlContext.POOL_MAX, kernel, 1, 1, 1, kernel / 2, 0);
-        // Rows past the new token (padding) get the step's mask, -inf, so they sort last: a
-        // view of the valid rows would change the graph's shape at every step.
-        Tensor scores = pooled;
-        if (mask != null) {
-            Tensor m32 = mask.type() == GgmlType.F32 ? mask : ctx.cast(mask, GgmlType.F32);
-            scores = ctx.add(pooled, ctx.reshape(m32, rows, 1));
-        }
-        int m = request.candidates(valid);
-        // One argsort per KV head, not one over all heads' rows: ggml-cuda sorts a single row
-        // with CUB's device-wide radix sort, and several rows with a segmented sort that gives
-        // each row to one thread block, which leaves most of the GPU idle on rows of a whole
-        // context. The heads' first m positions are copied into one [m, kvHeads] output.
-        Tensor top = ctx.newTensor(GgmlType.I32, m, kvHeads);
-        for (int h = 0; h < kvHeads; h++) {
-            Tensor headScores = ctx.view(scores, new long[] {rows}, new long[] {}, h * scores.nb(1));
-            Tensor order = ctx.argsort(headScores, GgmlContext.SORT_DESC);
-            g.expand(ctx.cpy(ctx.view(order, new long[] {m}, new long[] {}, 0),
-                    ctx.view(top, new long[] {m}, new long[] {}, h * top.nb(1))));
-        }
-        Tensor topScores = ctx.getRows(ctx.reshape(scores, 1, rows, kvHeads), top);
-        topRowPositions[l] = top.name("top_rows_" + l).output();
-        topRowScores[l] = topScores.name("top_scores_" + l).output();
+        Tensor scores = TopRowsSelection.scores(ctx, probs, mask, request, hp.heads(), hp.kvHeads());
+        // ggml-cpu sorts rows in parallel, one thread per row; ggml-cuda sorts one row with
+        // the whole device (rbench bench-select compares the two)
+        TopRowsSelection.Sort sort = engine.onCpu() ? TopRowsSelection.Sort.ALL_HEADS : TopRowsSelection.Sort.PER_HEAD;
+        TopRowsSelection.Result top = TopRowsSelection.select(ctx, scores, request.candidates(start + 1), sort, g::expand);
+        topRowPositions[l] = top.positions().name("top_rows_" + l).output();
+        topRowScores[l] = top.scores().name("top_scores_" + l).output();
         g.expand(topRowPositions[l]);
         g.expand(topRowScores[l]);
     }

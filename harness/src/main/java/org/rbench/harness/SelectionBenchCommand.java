@@ -1,0 +1,112 @@
+package org.rbench.harness;
+
+import org.rbench.core.attention.TopRows;
+import org.rbench.core.engine.SelectionBenchmark;
+import org.rbench.core.select.GqaAggregation;
+import org.rbench.llamacpp.Backend;
+import org.rbench.llamacpp.Backends;
+import org.rbench.llamacpp.LlamaCpp;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code rbench bench-select}: the device time of the pieces of Recycled Attention's full
+ * step for one layer (see {@link SelectionBenchmark}), at attention shapes of a model
+ * (defaults: Llama-3.1-8B), so a full step's cost beyond a full-attention step can be taken
+ * apart on a GPU machine without a profiler.
+ */
+@Command(name = "bench-select", mixinStandardHelpOptions = true,
+        description = "Device time of a Recycled Attention full step's pieces (attention, scores, pooling, sorts), one layer.")
+final class SelectionBenchCommand implements Callable<Integer> {
+    @Option(names = "--ctx", defaultValue = "131000", split = ",", description = "Cached rows attended, e.g. 65536,131000.")
+    List<Integer> contexts;
+
+    @Option(names = "--heads", defaultValue = "32")
+    int heads;
+
+    @Option(names = "--kv-heads", defaultValue = "8")
+    int kvHeads;
+
+    @Option(names = "--head-dim", defaultValue = "128")
+    int headDim;
+
+    @Option(names = "--layers", defaultValue = "32", description = "Only scales the per-step column.")
+    int layers;
+
+    @Option(names = "--k", defaultValue = "4096")
+    int k;
+
+    @Option(names = "--pool", defaultValue = "7", description = "Max-pooling kernel (Recycled v2: 7, v1: 1).")
+    int pool;
+
+    @Option(names = "--gqa", defaultValue = "max", description = "GQA aggregation: max, first or mean.")
+    String gqa;
+
+    @Option(names = "--repeats", defaultValue = "20")
+    int repeats;
+
+    @Option(names = "--backend", defaultValue = "best")
+    String backendName;
+
+    @Option(names = "--threads", description = "CPU threads (default: all cores).")
+    int threads = Runtime.getRuntime().availableProcessors();
+
+    @Option(names = "--seed", defaultValue = "1")
+    long seed;
+
+    @Option(names = "--out", description = "Also append the timings to this CSV.")
+    Path out;
+
+    @Override
+    public Integer call() throws IOException {
+        GqaAggregation aggregation = GqaAggregation.valueOf(gqa.trim().toUpperCase(Locale.ROOT));
+        TopRows request = new TopRows(k, aggregation, pool);
+        LlamaCpp.initialise();
+        try (Backend backend = Backends.open(backendName, threads)) {
+            System.out.printf(Locale.ROOT, "%s (%s), %d heads / %d KV heads, head dim %d, k %d, pool %d, gqa %s, %d repeats%n",
+                    backend.name(), backend.deviceDescription(), heads, kvHeads, headDim, k, pool, aggregation, repeats);
+            boolean same = true;
+            for (int ctx : contexts) {
+                SelectionBenchmark.Shape shape = new SelectionBenchmark.Shape(ctx, heads, kvHeads, headDim);
+                SelectionBenchmark.Result r = SelectionBenchmark.run(backend, shape, request, repeats, seed);
+                System.out.printf(Locale.ROOT, "%n%-8s %-52s %10s %10s %10s %12s%n", "rows", "piece",
+                        "median ms", "min", "max", "x" + layers + " layers");
+                for (SelectionBenchmark.Timing t : r.timings()) {
+                    System.out.printf(Locale.ROOT, "%-8d %-52s %10.3f %10.3f %10.3f %12.2f%n", ctx, t.piece(), t.medianMs(),
+                            t.minMs(), t.maxMs(), t.medianMs() * layers);
+                    append(backend, ctx, request, t);
+                }
+                boolean equal = Arrays.deepEquals(r.perHeadSelection(), r.allHeadsSelection());
+                same &= equal;
+                System.out.println("the two sorts select " + (equal ? "the same rows" : "DIFFERENT rows"));
+            }
+            return same ? 0 : 1;
+        }
+    }
+
+    private void append(Backend backend, int ctx, TopRows request, SelectionBenchmark.Timing t) throws IOException {
+        if (out == null) {
+            return;
+        }
+        StringBuilder b = new StringBuilder();
+        if (!Files.exists(out) || Files.size(out) == 0) {
+            b.append("timestamp,backend,device,length,heads,kv_heads,head_dim,k,pool,gqa,piece,median_ms,min_ms,max_ms,repeats\n");
+        }
+        b.append(String.join(",", Instant.now().toString(), backend.name(), '"' + backend.deviceDescription().replace("\"", "'") + '"',
+                Integer.toString(ctx), Integer.toString(heads), Integer.toString(kvHeads), Integer.toString(headDim),
+                Integer.toString(request.k()), Integer.toString(request.poolKernel()), request.aggregation().name(),
+                '"' + t.piece() + '"', String.format(Locale.ROOT, "%.4f", t.medianMs()), String.format(Locale.ROOT, "%.4f", t.minMs()),
+                String.format(Locale.ROOT, "%.4f", t.maxMs()), Integer.toString(t.repeats()))).append('\n');
+        Files.writeString(out, b, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    }
+}
