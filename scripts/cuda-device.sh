@@ -16,6 +16,7 @@
 #   profile:TYPE:CTX      nsys per-kernel GPU time of a full-attention and a Recycled Attention decode
 #   select:CTX,...        rbench bench-select: device time of a Recycled full step's pieces, one layer of
 #                         Llama-3.1-8B's shape (no model needed; seconds)
+#   aot                   a JVM AOT cache from `rbench warmup` for the later steps (and later calls on this machine)
 #   libs                  the built libraries as $OUT/cuda-libs.tgz.NN pieces (to carry to a later call)
 # Environment: BUNDLE (default .cache/device: jre.txz, rbench.tgz, llama-src.tgz), CUDA_ARCH (90),
 #   JOBS (nproc), WORK (/tmp/rbcuda: models and unpacked runtime), OUT (results; default $WORK/out).
@@ -39,6 +40,8 @@ done
 java_opts="" java_env=""
 # a set chosen by an earlier diag step (another invocation on the same machine)
 [ -f "$work/chosen.env" ] && . "$work/chosen.env"
+# a JVM AOT cache recorded on this machine by the aot step (rbench warmup), when there is one
+[ -f "$work/rbench.aot" ] && java_opts="$java_opts -XX:AOTCache=$work/rbench.aot -Xlog:aot=off,cds=off"
 rbench() {
   env $java_env RBENCH_LLAMACPP_DIR=$libs "$work/jre/bin/java" --enable-native-access=ALL-UNNAMED -Xmx16g $java_opts \
     -XX:ErrorFile="$out/hs_err_%p.log" -jar "$work/rbench/rbench.jar" "$@"
@@ -146,6 +149,19 @@ C
   fi
 }
 
+# aot: record a JVM AOT cache from `rbench warmup` on this backend (classes linked, JIT
+# profiles: the first graph builds of a process cost less); later rbench calls use it
+step_aot() {
+  [ -f "$work/rbench.aot" ] && { log "AOT cache already in $work"; return 0; }
+  env $java_env RBENCH_LLAMACPP_DIR=$libs "$work/jre/bin/java" --enable-native-access=ALL-UNNAMED -Xmx16g $java_opts \
+    -XX:AOTCacheOutput="$work/rbench.aot" -jar "$work/rbench/rbench.jar" warmup --backend "${BACKEND:-cuda}" >"$out/aot.log" 2>&1
+  if [ -f "$work/rbench.aot" ]; then
+    java_opts="$java_opts -XX:AOTCache=$work/rbench.aot -Xlog:aot=off,cds=off"; log "AOT cache recorded ($(du -h "$work/rbench.aot" | cut -f1))"
+  else
+    log "no AOT cache (aot.log)"
+  fi
+}
+
 step_libs() {
   (cd "$libs" && tar czf - .) | split -b 15m -d - "$out/cuda-libs.tgz."
   log "libraries packed: $(du -ch "$out"/cuda-libs.tgz.* | tail -1)"
@@ -243,6 +259,7 @@ for s in "$@"; do
     build) step_build || exit 1 ;;
     diag) step_diag ;;
     libs) step_libs ;;
+    aot) step_aot ;;
     parity) step_parity ;;
     smoke) step_smoke ;;
     bench:*) IFS=: read -r _ type ctx <<<"$s"; step_bench "$type" "$ctx" ;;

@@ -30,7 +30,7 @@ mk() {
 types=${TYPES:-f16 q8_0}
 (for t in $types; do mk $t; done) >> $W/out/models-8b.log 2>&1 &
 export BUNDLE=.cache/device WORK=$W
-OUT=$W/out timeout 420 bash scripts/cuda-device.sh build >> $W/out/main.log 2>&1
+OUT=$W/out timeout 420 bash scripts/cuda-device.sh build aot >> $W/out/main.log 2>&1
 case ${PARITY:-quick} in
   quick) OUT=$W/out PARITY=quick timeout 150 bash scripts/cuda-device.sh parity >> $W/out/main.log 2>&1 ;;
   full) OUT=$W/out timeout 300 bash scripts/cuda-device.sh parity >> $W/out/main.log 2>&1 ;;

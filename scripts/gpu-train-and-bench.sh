@@ -17,7 +17,7 @@ G=/tmp/gtb; mkdir -p $G/train $G/bench
 (CUDA_VISIBLE_DEVICES=0 OUT=$G/train DEADLINE_S=$((limit - 20)) EXPORT=Q8_0 MODEL_NAME=${MODEL_NAME:-rbench-longctx} \
   bash .cache/device/train/training/device_run.sh full > $G/train/device_run.log 2>&1) &
 export BUNDLE=.cache/device WORK=$PWD/.cache/rbcuda
-OUT=$G/bench BUILD_NICE=5 JOBS=${JOBS:-24} timeout 420 bash scripts/cuda-device.sh build > $G/bench/main.log 2>&1
+OUT=$G/bench BUILD_NICE=5 JOBS=${JOBS:-24} timeout 420 bash scripts/cuda-device.sh build aot > $G/bench/main.log 2>&1
 CUDA_VISIBLE_DEVICES=1 OUT=$G/bench timeout 120 bash scripts/cuda-device.sh select:131000,65536 >> $G/bench/main.log 2>&1
 IFS=: read -r btype bctx <<<"${BENCH:-f16:131000,65536}"
 profile=${PROFILE-f16:65536}

@@ -172,6 +172,13 @@ class CliTest {
         assertTrue(r.out.contains("sort, per head") && r.out.contains("the two sorts select the same rows"), r.out);
     }
 
+    @Test
+    void warmupRunsEveryMethodOnATinyModel() {
+        Result r = run("warmup");
+        assertEquals(0, r.code, r.err);
+        assertTrue(r.out.contains("rbench warmup: done"), r.out);
+    }
+
     private static String made(java.nio.file.Path dir) throws Exception {
         java.nio.file.Path m = dir.resolve("tiny.gguf");
         org.rbench.gguf.RandomModelWriter.write(org.rbench.gguf.ModelSpec.preset("tiny-llama", org.rbench.llamacpp.GgmlType.F32)
