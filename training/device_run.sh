@@ -2,7 +2,7 @@
 # The whole training run on the GPU machine, in one command (see training/README.md):
 # unpack the bundle, generate the token-id data with the suite's Java code in the background
 # (seeds >= 1000 for training, 42 for the held-out set), train, evaluate, write $OUT.
-#   bash .cache/device/train/training/device_run.sh full|smoke
+#   bash .cache/device/train/training/device_run.sh full|short|smoke|copy   (copy: copy rows only, no RULER data)
 # Environment: OUT (results folder), DEADLINE_S (seconds after start by which results are
 # saved; default 575), DEVICE, TRAIN_EXTRA (extra trainer arguments), WORKERS.
 set -u
@@ -30,7 +30,9 @@ export VOCAB=$B/ggml-vocab-llama-spm.gguf DATA=$W/data TRAINING=$B/training
 mkdir -p "$DATA/lm" "$DATA/ready" "$DATA/gen" "$DATA/eval"
 TASKS="niah_single_1 niah_single_2 niah_single_3 niah_multikey_1 niah_multikey_2 niah_multikey_3 niah_multivalue niah_multiquery vt cwe fwe"
 S512=0
-if [ "$MODE" = smoke ]; then
+if [ "$MODE" = copy ]; then      # copy rows only (plateau studies): the LM text is the only data job
+  LENGTHS=${LENGTHS:-" "}; SEVAL=0
+elif [ "$MODE" = smoke ]; then
   S1K=30 S2K=30 S4K=40 S8K=40 S16K=10 SEVAL=6
 elif [ "$MODE" = short ]; then   # a run of about 3 minutes of training (the second run, see README)
   S512=100 S1K=100 S2K=100 S4K=200 S8K=120 S16K=0 SEVAL=30
@@ -55,7 +57,10 @@ LENGTHS=${LENGTHS:-"1024 2048 4096 EVAL 8192 16384"}
 xargs -P "${WORKERS:-11}" -L 1 bash "$TRAINING/gen_job.sh" < "$W/jobs.txt" > "$OUT/gen.log" 2>&1 &
 XPID=$!
 DEADLINE=$(( T0 + ${DEADLINE_S:-575} ))
-if [ "$MODE" = smoke ]; then
+if [ "$MODE" = copy ]; then
+  EXTRA="--deadline $DEADLINE --eval-seconds 5 --eval-samples 0 --save-margin 10"
+  STAGES=${STAGES:-'[[0.0, {"128": 1.0}, {"copy": 1.0}, {"tokens_per_step": 8192, "copy_vocab": 4000, "copy_seg": [8, 32], "lr": "constant", "until_probe": 0.6}]]'}
+elif [ "$MODE" = smoke ]; then
   EXTRA="--train-seconds ${SMOKE_TRAIN_S:-40} --eval-seconds 20 --eval-samples $SEVAL --log-every 10 --warmup 20"
   STAGES=${STAGES:-'[[0.0, {"1024": 0.5, "2048": 0.5}], [0.25, {"4096": 1.0}], [0.5, {"8192": 1.0}], [0.75, {"16384": 1.0}]]'}
 elif [ "$MODE" = short ]; then

@@ -822,6 +822,8 @@ def main():
                     help="repeat: one segment repeated to the row's end; pairs: segments occurring twice in random ids")
     ap.add_argument("--probe-every", type=int, default=100, help="steps between induction-probe evaluations (0: never)")
     ap.add_argument("--copy-vocab", type=int, default=31900, help="copy rows draw tokens from ids [100, 100+N)")
+    ap.add_argument("--precision", choices=["bf16", "fp32"], default="bf16",
+                    help="bf16: autocast on CUDA (runs 1-6); fp32: no autocast (a suspect for the copy plateau)")
     args = ap.parse_args()
     global USE_SDPA, COPY_VOCAB, COPY_SEG, COPY_FORMAT, COPY_SEG_ARG
     USE_SDPA = HAS_SDPA and args.attention == "sdpa"
@@ -840,7 +842,8 @@ def main():
     if cuda:
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
-    amp = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if cuda else (lambda: torch.autocast("cpu", enabled=False))
+    use_bf16 = cuda and args.precision == "bf16"
+    amp = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if use_bf16 else (lambda: torch.autocast("cpu", enabled=False))
     curriculum = Curriculum(json.loads(args.stages))
 
     cfg = {"vocab": 32000, "d_model": args.d_model, "layers": args.layers, "heads": args.heads, "kv_heads": args.kv_heads,
@@ -1016,7 +1019,7 @@ def main():
     save_weights(model, cfg, args.out, extra)
 
     results = {"config": cfg, "params": n_params, "steps": step, "tokens": tokens_seen, "train_seconds": train_time,
-               "tokens_per_step": args.tokens_per_step, "lr": args.lr, "output_grad": args.output_grad, "warmup": args.warmup, "stages": curriculum.describe(), "stage_log": stage_log,
+               "tokens_per_step": args.tokens_per_step, "lr": args.lr, "precision": args.precision, "output_grad": args.output_grad, "warmup": args.warmup, "stages": curriculum.describe(), "stage_log": stage_log,
                "mix": MIX, "task_weights": TASK_WEIGHTS, "answer_weight": args.answer_weight,
                "rows": batcher.rows, "row_tokens": batcher.tokens, "ruler_task_rows": batcher.task_rows,
                "length_tokens": {str(k): v for k, v in batcher.length_tokens.items()},
