@@ -23,6 +23,7 @@ ap.add_argument("--head-dim", type=int, default=32)
 ap.add_argument("--ffn", type=int, default=256)
 ap.add_argument("--seed", type=int, default=0, help="model init and training-data seed (0: as run.py); the eval rows stay fixed")
 ap.add_argument("--threads", type=int, default=1)
+ap.add_argument("--bf16", action="store_true", help="bf16 autocast for the training forward pass, as the GPU trainer")
 ap.add_argument("--match-init", type=int, default=0,
                 help="vocab > this: copy the layers and the first rows of the embedding from the --seed model of this vocabulary (seed 0: the init of run.py)")
 a = ap.parse_args()
@@ -75,7 +76,8 @@ while True:
     for g in opt.param_groups: g["lr"] = a.lr * min(1.0, (step + 1) / a.warmup)
     present = torch.zeros(cfg["vocab"], dtype=torch.bool); present[x.reshape(-1)] = True
     sel = c == 4
-    lg = logits(inp, sel, present)
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.bf16):
+        lg = logits(inp, sel, present)
     loss = F.cross_entropy(lg.float(), tgt[sel])
     opt.zero_grad(set_to_none=True); loss.backward()
     gn = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0); opt.step()
