@@ -153,8 +153,7 @@ C
 # profiles: the first graph builds of a process cost less); later rbench calls use it
 step_aot() {
   [ -f "$work/rbench.aot" ] && { log "AOT cache already in $work"; return 0; }
-  env $java_env RBENCH_LLAMACPP_DIR=$libs "$work/jre/bin/java" --enable-native-access=ALL-UNNAMED -Xmx16g $java_opts \
-    -XX:AOTCacheOutput="$work/rbench.aot" -jar "$work/rbench/rbench.jar" warmup --backend "${BACKEND:-cuda}" >"$out/aot.log" 2>&1
+  java_opts="$java_opts -XX:AOTCacheOutput=$work/rbench.aot" rbench warmup --backend "${BACKEND:-cuda}" >"$out/aot.log" 2>&1
   if [ -f "$work/rbench.aot" ]; then
     java_opts="$java_opts -XX:AOTCache=$work/rbench.aot -Xlog:aot=off,cds=off"; log "AOT cache recorded ($(du -h "$work/rbench.aot" | cut -f1))"
   else

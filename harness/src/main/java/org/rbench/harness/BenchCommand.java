@@ -114,7 +114,8 @@ final class BenchCommand implements Callable<Integer> {
         String runId = "bench-" + Instant.now().toString().replace(":", "");
         Map<String, List<double[]>> summary = new TreeMap<>();
         try (ModelSession s = ModelSession.open(model, backend, threads, EngineOptions.defaults(maxCtx + tokens + 1));
-             ResultsFile results = ResultsFile.open(out)) {
+             ResultsFile results = ResultsFile.open(out);
+             ResultsFile stepLog = stepsOut == null ? null : ResultsFile.open(stepsOut, STEP_COLUMNS)) {
             HyperParameters hp = s.weights().hyperParameters();
             long kvRowBytes = 2L * hp.kvHeads() * hp.headDim() * GgmlType.F16.typeSize * hp.layers();
             Provenance prov = Provenance.of(model, s.backend().kind(), s.backend().deviceDescription(), threads);
@@ -210,7 +211,7 @@ final class BenchCommand implements Callable<Integer> {
                                 row.put("kv_fill", synthetic ? "synthetic" : "prefill");
                                 row.put("bound_speedup", fmt(bound));
                                 results.append(row);
-                                appendSteps(ctx, m, r, nanos, stepTimings);
+                                appendSteps(stepLog, ctx, m, r, nanos, stepTimings);
                                 summary.computeIfAbsent(ctx + "\u0000" + m, k -> new ArrayList<>())
                                         .add(new double[] {mean, bound, rows, prefillMs, memMb});
                             }
@@ -276,34 +277,36 @@ final class BenchCommand implements Callable<Integer> {
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
+    /** Columns of the --steps-out file. */
+    private static final List<String> STEP_COLUMNS =
+            List.of("length", "method", "sample_index", "step", "wall_ms", "compute_ms", "build_ms", "policy_ms");
+
     /**
-     * One line per decode step: wall time and, where the engine decoded (not llama.cpp), its
+     * One row per decode step: wall time and, where the engine decoded (not llama.cpp), its
      * parts: graph compute, graph building, and the policy's work after the compute.
      */
-    private void appendSteps(int ctx, String method, int repeat, long[] wall, StepTimings parts) throws IOException {
-        if (stepsOut == null) {
+    private static void appendSteps(ResultsFile steps, int ctx, String method, int repeat, long[] wall, StepTimings parts)
+            throws IOException {
+        if (steps == null) {
             return;
-        }
-        StringBuilder b = new StringBuilder();
-        if (!Files.exists(stepsOut) || Files.size(stepsOut) == 0) {
-            b.append("length,method,sample_index,step,wall_ms,compute_ms,build_ms,policy_ms\n");
         }
         long[] compute = parts == null ? null : parts.computeNanos();
         long[] build = parts == null ? null : parts.buildNanos();
         long[] policy = parts == null ? null : parts.policyNanos();
         for (int i = 0; i < wall.length; i++) {
-            b.append(ctx).append(',').append(quote(method)).append(',').append(repeat).append(',').append(i).append(',')
-                    .append(fmt(wall[i] / 1e6));
-            for (long[] part : new long[][] {compute, build, policy}) {
-                b.append(',').append(part == null ? "" : fmt(part[i] / 1e6));
+            Map<String, String> row = new LinkedHashMap<>();
+            row.put("length", Integer.toString(ctx));
+            row.put("method", method);
+            row.put("sample_index", Integer.toString(repeat));
+            row.put("step", Integer.toString(i));
+            row.put("wall_ms", fmt(wall[i] / 1e6));
+            if (parts != null) {
+                row.put("compute_ms", fmt(compute[i] / 1e6));
+                row.put("build_ms", fmt(build[i] / 1e6));
+                row.put("policy_ms", fmt(policy[i] / 1e6));
             }
-            b.append('\n');
+            steps.append(row);
         }
-        Files.writeString(stepsOut, b, java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
-    }
-
-    private static String quote(String field) {
-        return field.contains(",") ? '"' + field.replace("\"", "\"\"") + '"' : field;
     }
 
     private boolean allDone(ResultsFile results, Provenance prov, int ctx) {

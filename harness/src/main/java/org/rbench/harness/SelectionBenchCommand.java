@@ -5,18 +5,19 @@ import org.rbench.core.engine.SelectionBenchmark;
 import org.rbench.core.select.GqaAggregation;
 import org.rbench.llamacpp.Backend;
 import org.rbench.llamacpp.Backends;
+import org.rbench.harness.results.ResultsFile;
 import org.rbench.llamacpp.LlamaCpp;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
@@ -72,7 +73,8 @@ final class SelectionBenchCommand implements Callable<Integer> {
         GqaAggregation aggregation = GqaAggregation.valueOf(gqa.trim().toUpperCase(Locale.ROOT));
         TopRows request = new TopRows(k, aggregation, pool);
         LlamaCpp.initialise();
-        try (Backend backend = Backends.open(backendName, threads)) {
+        try (Backend backend = Backends.open(backendName, threads);
+             ResultsFile csv = out == null ? null : ResultsFile.open(out, COLUMNS)) {
             System.out.printf(Locale.ROOT, "%s (%s), %d heads / %d KV heads, head dim %d, k %d, pool %d, gqa %s, %d repeats%n",
                     backend.name(), backend.deviceDescription(), heads, kvHeads, headDim, k, pool, aggregation, repeats);
             boolean same = true;
@@ -84,7 +86,7 @@ final class SelectionBenchCommand implements Callable<Integer> {
                 for (SelectionBenchmark.Timing t : r.timings()) {
                     System.out.printf(Locale.ROOT, "%-8d %-52s %10.3f %10.3f %10.3f %12.2f%n", ctx, t.piece(), t.medianMs(),
                             t.minMs(), t.maxMs(), t.medianMs() * layers);
-                    append(backend, ctx, request, t);
+                    append(csv, backend, ctx, request, t);
                 }
                 boolean equal = Arrays.deepEquals(r.perHeadSelection(), r.allHeadsSelection());
                 same &= equal;
@@ -94,19 +96,30 @@ final class SelectionBenchCommand implements Callable<Integer> {
         }
     }
 
-    private void append(Backend backend, int ctx, TopRows request, SelectionBenchmark.Timing t) throws IOException {
-        if (out == null) {
+    private static final List<String> COLUMNS = List.of("timestamp", "backend", "device", "length", "heads", "kv_heads",
+            "head_dim", "k", "pool", "gqa", "piece", "median_ms", "min_ms", "max_ms", "repeats");
+
+    private void append(ResultsFile csv, Backend backend, int ctx, TopRows request, SelectionBenchmark.Timing t)
+            throws IOException {
+        if (csv == null) {
             return;
         }
-        StringBuilder b = new StringBuilder();
-        if (!Files.exists(out) || Files.size(out) == 0) {
-            b.append("timestamp,backend,device,length,heads,kv_heads,head_dim,k,pool,gqa,piece,median_ms,min_ms,max_ms,repeats\n");
-        }
-        b.append(String.join(",", Instant.now().toString(), backend.name(), '"' + backend.deviceDescription().replace("\"", "'") + '"',
-                Integer.toString(ctx), Integer.toString(heads), Integer.toString(kvHeads), Integer.toString(headDim),
-                Integer.toString(request.k()), Integer.toString(request.poolKernel()), request.aggregation().name(),
-                '"' + t.piece() + '"', String.format(Locale.ROOT, "%.4f", t.medianMs()), String.format(Locale.ROOT, "%.4f", t.minMs()),
-                String.format(Locale.ROOT, "%.4f", t.maxMs()), Integer.toString(t.repeats()))).append('\n');
-        Files.writeString(out, b, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        Map<String, String> row = new LinkedHashMap<>();
+        row.put("timestamp", Instant.now().toString());
+        row.put("backend", backend.name());
+        row.put("device", backend.deviceDescription());
+        row.put("length", Integer.toString(ctx));
+        row.put("heads", Integer.toString(heads));
+        row.put("kv_heads", Integer.toString(kvHeads));
+        row.put("head_dim", Integer.toString(headDim));
+        row.put("k", Integer.toString(request.k()));
+        row.put("pool", Integer.toString(request.poolKernel()));
+        row.put("gqa", request.aggregation().name());
+        row.put("piece", t.piece());
+        row.put("median_ms", String.format(Locale.ROOT, "%.4f", t.medianMs()));
+        row.put("min_ms", String.format(Locale.ROOT, "%.4f", t.minMs()));
+        row.put("max_ms", String.format(Locale.ROOT, "%.4f", t.maxMs()));
+        row.put("repeats", Integer.toString(t.repeats()));
+        csv.append(row);
     }
 }

@@ -30,7 +30,8 @@ import java.lang.foreign.ValueLayout;
  * computes, so graphs that share the block (kept for reuse) each see their own mask.
  */
 final class CausalMask implements AutoCloseable {
-    private static final short HALF_NEGATIVE_INFINITY = (short) 0xFC00;
+    /** -inf in F16. */
+    static final short HALF_NEGATIVE_INFINITY = (short) 0xFC00;
 
     private final GgmlType type;
     private final long elementBytes;

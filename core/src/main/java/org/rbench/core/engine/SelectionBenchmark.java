@@ -163,7 +163,7 @@ public final class SelectionBenchmark {
             long rows = mask.ne(0);
             MemorySegment m = arena.allocate(rows * 2, 64);
             for (long r = 0; r < rows; r++) {
-                m.setAtIndex(ValueLayout.JAVA_SHORT, r, r < valid ? (short) 0 : (short) 0xFC00); // 0 or -inf
+                m.setAtIndex(ValueLayout.JAVA_SHORT, r, r < valid ? (short) 0 : CausalMask.HALF_NEGATIVE_INFINITY);
             }
             mask.write(m, 0);
         }
