@@ -132,14 +132,12 @@ public final class SelectionBenchmark {
     }
 
     private static Tensor rowsView(GgmlContext ctx, Tensor cache, int rows) {
-        return ctx.view(cache, new long[] {cache.ne(0), rows, cache.ne(2)}, new long[] {cache.nb(1), cache.nb(2)}, 0);
+        return TransformerGraph.rowsView(ctx, cache, 0, rows);
     }
 
-    /** As TransformerGraph's softmax: F32 accumulation, [rows, 1, heads]. */
+    /** The engine's softmax over the first {@code rows} keys: [rows, 1, heads]. */
     private static Tensor probabilities(GgmlContext ctx, Tensor keys, Tensor query, Tensor mask, int rows, float scale) {
-        Tensor kq = ctx.mulMat(rowsView(ctx, keys, rows), query);
-        org.rbench.llamacpp.Ggml.ggml_mul_mat_set_prec(kq.address(), GgmlContext.PREC_F32);
-        return ctx.softMaxExt(kq, mask, scale, 0f);
+        return TransformerGraph.softmax(ctx, rowsView(ctx, keys, rows), query, mask, scale);
     }
 
     private static int[][] byKvHead(int[] positions, float[] scores, int kvHeads, int k) {

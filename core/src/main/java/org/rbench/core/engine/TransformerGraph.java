@@ -425,15 +425,23 @@ final class TransformerGraph {
         g.expand(topRowScores[l]);
     }
 
-    /** softmax(scale * K^T q + mask) with F32 accumulation: [rows, n, heads]. */
     private Tensor softmax(Tensor keys, Tensor qt, Tensor m) {
+        return softmax(ctx, keys, qt, m, hp.attentionScale());
+    }
+
+    /** softmax(scale * K^T q + mask) with F32 accumulation: [rows, n, heads]. */
+    static Tensor softmax(GgmlContext ctx, Tensor keys, Tensor qt, Tensor m, float scale) {
         Tensor kq = ctx.mulMat(keys, qt);
         Ggml.ggml_mul_mat_set_prec(kq.address(), GgmlContext.PREC_F32);
-        return ctx.softMaxExt(kq, m, hp.attentionScale(), 0f);
+        return ctx.softMaxExt(kq, m, scale, 0f);
+    }
+
+    private Tensor rowsView(Tensor c, int from, int to) {
+        return rowsView(ctx, c, from, to);
     }
 
     /** Rows [from, to) of a [headDim, capacity, kvHeads] cache tensor, as a strided view. */
-    private Tensor rowsView(Tensor c, int from, int to) {
+    static Tensor rowsView(GgmlContext ctx, Tensor c, int from, int to) {
         return ctx.view(c, new long[] {c.ne(0), to - from, c.ne(2)}, new long[] {c.nb(1), c.nb(2)}, from * c.nb(1));
     }
 
