@@ -64,6 +64,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--repeats", defaultValue = "3", description = "Measurements per method and length.")
     int repeats;
 
+    @Option(names = "--warmup", defaultValue = "1", description = "Unrecorded decodes per method and length before the "
+            + "measured ones (JIT compilation, kernel loading, graph builds; 0 to measure a cold start).")
+    int warmups;
+
     @Option(names = "--fill", defaultValue = "synthetic", description = "synthetic (random K/V rows) or prefill (random tokens).")
     String fill;
 
@@ -106,8 +110,8 @@ final class BenchCommand implements Callable<Integer> {
                 Strategies.forSpec(MethodSpec.parse(m));
             }
         }
-        if (tokens <= 0 || repeats <= 0 || contexts.stream().anyMatch(c -> c < 2)) {
-            throw new IllegalArgumentException("--tokens and --repeats must be positive and contexts at least 2");
+        if (tokens <= 0 || repeats <= 0 || warmups < 0 || contexts.stream().anyMatch(c -> c < 2)) {
+            throw new IllegalArgumentException("--tokens and --repeats must be positive, --warmup at least 0 and contexts at least 2");
         }
         int maxCtx = contexts.stream().mapToInt(Integer::intValue).max().orElseThrow();
         long weightBytes = weightBytesPerToken(model);
@@ -153,11 +157,12 @@ final class BenchCommand implements Callable<Integer> {
                         reference.prefill(randomTokens(ctx, hp.vocabSize(), seed), false);
                     }
                     try (KvSnapshot snap = engine.snapshot()) {
-                        for (int r = 0; r < repeats; r++) {
+                        // r < 0: warm-up decodes, computed like the measured ones and not recorded
+                        for (int r = -warmups; r < repeats; r++) {
                             for (int i = 0; i < methods.size(); i++) {
-                                String m = methods.get((i + r) % methods.size());
-                                Map<String, String> row = key(prov, m, ctx, r);
-                                if (results.isDone(row)) {
+                                String m = methods.get(Math.floorMod(i + r, methods.size()));
+                                Map<String, String> row = r < 0 ? null : key(prov, m, ctx, r);
+                                if (row != null && results.isDone(row)) {
                                     continue;
                                 }
                                 long[] nanos;
@@ -185,6 +190,9 @@ final class BenchCommand implements Callable<Integer> {
                                     } finally {
                                         policy.close();
                                     }
+                                }
+                                if (row == null) {
+                                    continue;
                                 }
                                 double fullRows = ctx + (tokens + 1) / 2.0;
                                 double bound = (weightBytes + fullRows * kvRowBytes) / (weightBytes + rows * kvRowBytes);
@@ -277,22 +285,28 @@ final class BenchCommand implements Callable<Integer> {
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
-    /** Columns of the --steps-out file. */
-    private static final List<String> STEP_COLUMNS =
-            List.of("length", "method", "sample_index", "step", "wall_ms", "compute_ms", "build_ms", "policy_ms");
+    /** Columns of the --steps-out file: the step's wall time, then each part of it (StepTimings.Part). */
+    private static final List<String> STEP_COLUMNS = stepColumns();
+
+    private static List<String> stepColumns() {
+        List<String> columns = new java.util.ArrayList<>(List.of("length", "method", "sample_index", "step", "wall_ms"));
+        for (StepTimings.Part p : StepTimings.Part.values()) {
+            columns.add(p.name().toLowerCase(java.util.Locale.ROOT) + "_ms");
+        }
+        return List.copyOf(columns);
+    }
 
     /**
      * One row per decode step: wall time and, where the engine decoded (not llama.cpp), its
-     * parts: graph compute, graph building, and the policy's work after the compute.
+     * parts: graph compute, graph building, input uploads, read-backs, and the policy's work
+     * after the compute.
      */
     private static void appendSteps(ResultsFile steps, int ctx, String method, int repeat, long[] wall, StepTimings parts)
             throws IOException {
         if (steps == null) {
             return;
         }
-        long[] compute = parts == null ? null : parts.computeNanos();
-        long[] build = parts == null ? null : parts.buildNanos();
-        long[] policy = parts == null ? null : parts.policyNanos();
+        Map<StepTimings.Part, long[]> byPart = parts == null ? null : parts.allParts();
         for (int i = 0; i < wall.length; i++) {
             Map<String, String> row = new LinkedHashMap<>();
             row.put("length", Integer.toString(ctx));
@@ -300,10 +314,10 @@ final class BenchCommand implements Callable<Integer> {
             row.put("sample_index", Integer.toString(repeat));
             row.put("step", Integer.toString(i));
             row.put("wall_ms", fmt(wall[i] / 1e6));
-            if (parts != null) {
-                row.put("compute_ms", fmt(compute[i] / 1e6));
-                row.put("build_ms", fmt(build[i] / 1e6));
-                row.put("policy_ms", fmt(policy[i] / 1e6));
+            if (byPart != null) {
+                for (Map.Entry<StepTimings.Part, long[]> e : byPart.entrySet()) {
+                    row.put(e.getKey().name().toLowerCase(java.util.Locale.ROOT) + "_ms", fmt(e.getValue()[i] / 1e6));
+                }
             }
             steps.append(row);
         }

@@ -167,9 +167,10 @@ class CliTest {
     @Test
     void benchSelectTimesTheFullStepPieces() {
         Result r = run("bench-select", "--backend", "cpu", "--threads", "1", "--ctx", "500", "--heads", "4", "--kv-heads", "2",
-                "--head-dim", "16", "--k", "32", "--repeats", "2");
+                "--head-dim", "16", "--k", "32", "--layers", "3", "--repeats", "2");
         assertEquals(0, r.code, r.err);
-        assertTrue(r.out.contains("sort, per head") && r.out.contains("the two sorts select the same rows"), r.out);
+        assertTrue(r.out.contains("sort of 3 layers' rows at once")
+                && r.out.contains("sorted alone and in the batch, the layer selects the same rows"), r.out);
     }
 
     @Test

@@ -11,7 +11,8 @@ import org.rbench.llamacpp.Tensor;
  * K and V as {@code [headDim, capacity, kvHeads]} on the engine's backend, in the cache
  * type. The policy fills it with {@link AttentionContext#copyRows} and tracks which
  * rows mean what; the engine writes the new token into it when a COMPACT plan says so.
- * Create it with {@link AttentionContext#newCompactCache}; close it when done.
+ * Create it with {@link AttentionContext#newCompactCache}; close it when done. A cache
+ * from a {@link Pool} goes back to the pool when closed, zeroed before it is reissued.
  */
 public final class CompactCache implements AutoCloseable {
     private final GgmlContext context;
@@ -19,12 +20,19 @@ public final class CompactCache implements AutoCloseable {
     private final Tensor keys;
     private final Tensor values;
     private final int capacity;
+    private final Pool pool;
+    private boolean open = true;
 
     CompactCache(Backend backend, int headDim, int kvHeads, int capacity, GgmlType type) {
+        this(backend, headDim, kvHeads, capacity, type, null);
+    }
+
+    private CompactCache(Backend backend, int headDim, int kvHeads, int capacity, GgmlType type, Pool pool) {
         if (capacity <= 0) {
             throw new IllegalArgumentException("compact cache capacity must be positive, got " + capacity);
         }
         this.capacity = capacity;
+        this.pool = pool;
         context = GgmlContext.forMetadata(2, 0);
         keys = context.newTensor(type, headDim, capacity, kvHeads).name("compact_k");
         values = context.newTensor(type, headDim, capacity, kvHeads).name("compact_v");
@@ -50,9 +58,79 @@ public final class CompactCache implements AutoCloseable {
         return values;
     }
 
+    /** Closes it, or hands it back to its pool. Closing twice does nothing. */
     @Override
     public void close() {
+        if (!open) {
+            return;
+        }
+        open = false;
+        if (pool == null || !pool.giveBack(this)) {
+            free();
+        }
+    }
+
+    private void free() {
         buffer.close();
         context.close();
+    }
+
+    /**
+     * Compact caches of one model shape, reused across policies: closing a cache from
+     * {@link #take} keeps its device memory here for the next {@code take} of that capacity
+     * (a policy per decode would otherwise allocate and free device memory each time, and a
+     * graph built on a cache could never be reused by the next decoder).
+     */
+    public static final class Pool implements AutoCloseable {
+        private final Backend backend;
+        private final int headDim;
+        private final int kvHeads;
+        private final GgmlType type;
+        private final java.util.Map<Integer, java.util.ArrayDeque<CompactCache>> idle = new java.util.HashMap<>();
+        private boolean closed;
+
+        public Pool(Backend backend, int headDim, int kvHeads, GgmlType type) {
+            this.backend = backend;
+            this.headDim = headDim;
+            this.kvHeads = kvHeads;
+            this.type = type;
+        }
+
+        /** A zeroed cache of this capacity: one handed back earlier, or a new one. */
+        public CompactCache take(int capacity) {
+            if (closed) {
+                throw new IllegalStateException("the compact cache pool is closed");
+            }
+            java.util.ArrayDeque<CompactCache> free = idle.get(capacity);
+            CompactCache reused = free == null ? null : free.pollFirst();
+            if (reused == null) {
+                return new CompactCache(backend, headDim, kvHeads, capacity, type, this);
+            }
+            reused.buffer.clear(0);
+            reused.open = true;
+            return reused;
+        }
+
+        private boolean giveBack(CompactCache c) {
+            if (closed) {
+                return false;
+            }
+            // First in, first out: a policy that closes its caches in layer order and takes them
+            // in layer order gets each layer's cache of last time, so its graphs match again.
+            idle.computeIfAbsent(c.capacity, k -> new java.util.ArrayDeque<>()).addLast(c);
+            return true;
+        }
+
+        /** Frees the idle caches; caches still out are freed when they are closed. */
+        @Override
+        public void close() {
+            closed = true;
+            for (java.util.ArrayDeque<CompactCache> free : idle.values()) {
+                for (CompactCache c : free) {
+                    c.free();
+                }
+            }
+            idle.clear();
+        }
     }
 }

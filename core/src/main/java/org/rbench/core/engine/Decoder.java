@@ -32,10 +32,7 @@ public final class Decoder implements AutoCloseable {
     private double recallSum;
     private double overlapSum;
     private long diagnosed;
-    /**
-     * Single-graph steps kept for reuse by later steps of the same shape: a few shapes, as
-     * a policy may alternate (Recycled: recycled steps and a full step every S).
-     */
+    /** The engine's step graphs, reused by later steps (and later decoders) of the same shape. */
     private final GraphCache<TransformerGraph> graphs;
     private int graphsBuilt;
 
@@ -43,7 +40,7 @@ public final class Decoder implements AutoCloseable {
         this.engine = engine;
         this.policy = policy;
         this.hp = engine.hyperParameters();
-        this.graphs = new GraphCache<>(engine.weights().backend(), 4);
+        this.graphs = engine.stepGraphs();
         policy.start(engine, prefill);
     }
 
@@ -74,6 +71,8 @@ public final class Decoder implements AutoCloseable {
         float[] logits;
         long compute = 0;
         long build = 0;
+        long inputs = 0;
+        long readback = 0;
         if (!policy.needsQueryBeforePlanning(step)) {
             for (int l = 0; l < layers; l++) {
                 plans[l] = checked(policy.plan(new LayerStep(l, step, position, null)), l, position);
@@ -97,11 +96,15 @@ public final class Decoder implements AutoCloseable {
                 build += System.nanoTime() - b0;
                 compute += engine.computeAgain(entry.graph());
             }
+            inputs += engine.lastInputNanos();
+            long r0 = System.nanoTime();
             logits = pass.logitsTensor.getFloats();
+            TopRowCandidates candidates = TopRowCandidates.read(pass);
             for (int l = 0; l < layers; l++) {
-                observed[l] = observation(pass, plans[l], l, position);
+                observed[l] = observation(pass, candidates, plans[l], l, position);
                 diagnose(pass, plans[l], l, position);
             }
+            readback += System.nanoTime() - r0;
         } else {
             logits = null;
             for (int l = 0; l < layers; l++) {
@@ -112,7 +115,10 @@ public final class Decoder implements AutoCloseable {
                 try (StepGraph g = queryPass.build()) {
                     build += System.nanoTime() - b0;
                     compute += engine.run(g);
+                    inputs += engine.lastInputNanos();
+                    long r0 = System.nanoTime();
                     query = engine.queryVectors(queryPass, l);
+                    readback += System.nanoTime() - r0;
                 }
                 plans[l] = checked(policy.plan(new LayerStep(l, step, position, query)), l, position);
                 TransformerGraph layerPass = pass(token, position, plans, l, l + 1);
@@ -120,11 +126,14 @@ public final class Decoder implements AutoCloseable {
                 try (StepGraph g = layerPass.build()) {
                     build += System.nanoTime() - b0;
                     compute += engine.run(g);
+                    inputs += engine.lastInputNanos();
+                    long r0 = System.nanoTime();
                     if (layerPass.logitsTensor != null) {
                         logits = layerPass.logitsTensor.getFloats();
                     }
-                    observed[l] = observation(layerPass, plans[l], l, position);
+                    observed[l] = observation(layerPass, TopRowCandidates.read(layerPass), plans[l], l, position);
                     diagnose(layerPass, plans[l], l, position);
+                    readback += System.nanoTime() - r0;
                 }
             }
         }
@@ -139,7 +148,7 @@ public final class Decoder implements AutoCloseable {
         policy.endStep(step, position, token);
         step++;
         long end = System.nanoTime();
-        timings.record(end - t0, compute, build, end - policyStart);
+        timings.record(end - t0, compute, build, inputs, readback, end - policyStart);
         return logits;
     }
 
@@ -303,7 +312,21 @@ public final class Decoder implements AutoCloseable {
         return pass;
     }
 
-    private LayerObservation observation(TransformerGraph pass, AttentionPlan plan, int l, int position) {
+    /**
+     * A pass's top-row candidates of every selecting layer, read back in two transfers (not
+     * two per layer: at 32 layers the per-transfer latency added up); null when none.
+     */
+    private record TopRowCandidates(int[] positions, float[] scores, int perRow) {
+        static TopRowCandidates read(TransformerGraph pass) {
+            if (pass.topRowPositions == null) {
+                return null;
+            }
+            return new TopRowCandidates(pass.topRowPositions.getInts(), pass.topRowScores.getFloats(), pass.topRowCandidates);
+        }
+    }
+
+    private LayerObservation observation(TransformerGraph pass, TopRowCandidates candidates, AttentionPlan plan, int l,
+                                         int position) {
         TopRows topRows = plan instanceof AttentionPlan.Full f ? f.topRows() : null;
         if (!plan.probabilities() && !plan.query() && topRows == null) {
             return null;
@@ -315,20 +338,24 @@ public final class Decoder implements AutoCloseable {
             probs = new AttentionProbabilities(hp.heads(), 1, keys, position, p.getFloats());
         }
         QueryVectors q = plan.query() ? engine.queryVectors(pass, l) : null;
-        int[][] selected = topRows == null ? null : selectedRows(pass, l, topRows);
+        int[][] selected = topRows == null ? null : selectedRows(candidates, pass.topRowSlot[l], topRows, position);
         return new LayerObservation(l, step, position, probs, q, selected);
     }
 
-    /** The device's candidates per KV head, ties put in position order, cut to k. */
-    private int[][] selectedRows(TransformerGraph pass, int l, TopRows request) {
-        int[] positions = pass.topRowPositions[l].getInts();
-        float[] scores = pass.topRowScores[l].getFloats();
+    /**
+     * The device's candidates of one layer per KV head, ties put in position order, cut to
+     * k. The batch sorted as many candidates as its hungriest layer needs; this layer takes
+     * its own count of the (descending) prefix, as if it had been sorted alone.
+     */
+    private int[][] selectedRows(TopRowCandidates candidates, int slot, TopRows request, int position) {
         int kvHeads = hp.kvHeads();
-        int m = positions.length / kvHeads;
+        int m = candidates.perRow();
+        int own = request.candidates(position + 1);
         int[][] out = new int[kvHeads][];
         for (int h = 0; h < kvHeads; h++) {
-            out[h] = ScoreSelection.orderTies(java.util.Arrays.copyOfRange(positions, h * m, (h + 1) * m),
-                    java.util.Arrays.copyOfRange(scores, h * m, (h + 1) * m), request.k());
+            int from = (slot * kvHeads + h) * m;
+            out[h] = ScoreSelection.orderTies(java.util.Arrays.copyOfRange(candidates.positions(), from, from + own),
+                    java.util.Arrays.copyOfRange(candidates.scores(), from, from + own), request.k());
         }
         return out;
     }
@@ -380,7 +407,6 @@ public final class Decoder implements AutoCloseable {
 
     @Override
     public void close() {
-        graphs.close();
         policy.close();
     }
 }

@@ -19,13 +19,14 @@ import java.util.SplittableRandom;
 import java.util.function.BiFunction;
 
 /**
- * Device time of the pieces of one layer of a Recycled Attention full step, each piece a
- * graph of its own over the same random cache and query, computed repeatedly: where a full
- * step's cost beyond a full-attention step goes, on a machine without a profiler. Flash
- * attention alone is what every step computes; the selection's pieces then build on each
- * other (the explicit K^T q softmax; plus aggregation and pooling; plus the sort, per KV head
- * or over all heads at once), so differences of their medians are the pieces' costs and
- * the last is what a full step adds to a full-attention step.
+ * Device time of the pieces of a Recycled Attention full step, each piece a graph of its own
+ * over the same random cache and query of one layer, computed repeatedly: where a full step's
+ * cost beyond a full-attention step goes, on a machine without a profiler. Flash attention
+ * alone is what every step computes; the selection's pieces then build on each other (the
+ * explicit K^T q softmax; plus aggregation and pooling; plus the sort), so differences of
+ * their medians are the pieces' costs. The sort is timed twice: of this layer's rows alone,
+ * and as the engine sorts, in one batch with the rows of {@code layers} layers (here the same
+ * scores copied into every layer's slot, which costs a sort just as much).
  *
  * @see TopRowsSelection
  */
@@ -40,12 +41,16 @@ public final class SelectionBenchmark {
         }
     }
 
-    /** Median and spread of one piece's compute time, in milliseconds per layer. */
-    public record Timing(String piece, double medianMs, double minMs, double maxMs, int repeats) {
+    /**
+     * Median and spread of one piece's compute time in milliseconds, and what it comes to in
+     * a step of all layers ({@code stepMs}: the median times the layers for a one-layer
+     * piece; for the batched sort, the scores of every layer plus one sort of the batch).
+     */
+    public record Timing(String piece, double medianMs, double minMs, double maxMs, int repeats, double stepMs) {
     }
 
     /** The timings, and each sort's candidates per KV head after ties are put in position order. */
-    public record Result(List<Timing> timings, int[][] perHeadSelection, int[][] allHeadsSelection) {
+    public record Result(List<Timing> timings, int[][] aloneSelection, int[][] batchedSelection) {
     }
 
     /** Padding of the attended rows, as the engine's default (llama.cpp's 256). */
@@ -54,9 +59,9 @@ public final class SelectionBenchmark {
     private SelectionBenchmark() {
     }
 
-    public static Result run(Backend backend, Shape shape, TopRows request, int repeats, long seed) {
-        if (repeats < 1) {
-            throw new IllegalArgumentException("repeats must be at least 1, got " + repeats);
+    public static Result run(Backend backend, Shape shape, TopRows request, int layers, int repeats, long seed) {
+        if (repeats < 1 || layers < 1) {
+            throw new IllegalArgumentException("repeats and layers must be at least 1, got " + repeats + " and " + layers);
         }
         int valid = shape.rows();
         int rows = (valid + PAD - 1) / PAD * PAD;
@@ -76,26 +81,34 @@ public final class SelectionBenchmark {
                     ctx.setFlashAttnPrecision(fa, GgmlContext.PREC_F32);
                     return new Tensor[] {fa};
                 };
-                timings.add(time(backend, "flash attention (computed by every step)", flash, repeats, null));
+                timings.add(time(backend, "flash attention (computed by every step)", flash, repeats, layers, null));
                 Piece softmax = (ctx, g) -> new Tensor[] {probabilities(ctx, keys, query, mask, rows, scale)};
-                timings.add(time(backend, "K^T q softmax", softmax, repeats, null));
+                timings.add(time(backend, "K^T q softmax", softmax, repeats, layers, null));
                 Piece scores = (ctx, g) -> new Tensor[] {TopRowsSelection.scores(ctx,
                         probabilities(ctx, keys, query, mask, rows, scale), mask, request, shape.heads(), shape.kvHeads())};
-                timings.add(time(backend, "softmax + GQA aggregation, pooling, mask", scores, repeats, null));
+                Timing scoring = time(backend, "softmax + GQA aggregation, pooling, mask", scores, repeats, layers, null);
+                timings.add(scoring);
                 int[][][] selections = new int[2][][];
-                TopRowsSelection.Sort[] sorts = {TopRowsSelection.Sort.PER_HEAD, TopRowsSelection.Sort.ALL_HEADS};
-                for (int i = 0; i < sorts.length; i++) {
-                    TopRowsSelection.Sort sort = sorts[i];
-                    Piece select = (ctx, g) -> {
-                        Tensor s = TopRowsSelection.scores(ctx, probabilities(ctx, keys, query, mask, rows, scale), mask,
-                                request, shape.heads(), shape.kvHeads());
-                        TopRowsSelection.Result r = TopRowsSelection.select(ctx, s, m, sort, g::expand);
-                        return new Tensor[] {r.positions(), r.scores()};
-                    };
-                    int index = i;
-                    timings.add(time(backend, "softmax ... + sort, " + sort.name().toLowerCase().replace('_', ' '), select, repeats,
-                            out -> selections[index] = byKvHead(out[0].getInts(), out[1].getFloats(), shape.kvHeads(), request.k())));
-                }
+                Piece alone = (ctx, g) -> {
+                    TopRowsSelection.Result r = TopRowsSelection.select(ctx, scores.apply(ctx, g)[0], m);
+                    return new Tensor[] {r.positions(), r.scores()};
+                };
+                timings.add(time(backend, "softmax ... + sort of this layer's rows", alone, repeats, layers,
+                        out -> selections[0] = byKvHead(out[0].getInts(), out[1].getFloats(), m, 0, shape.kvHeads(), request.k())));
+                Piece batched = (ctx, g) -> {
+                    Tensor s = scores.apply(ctx, g)[0];
+                    TopRowsSelection.Batch batch = new TopRowsSelection.Batch(ctx, g::expand, rows, shape.kvHeads(), layers);
+                    for (int l = 0; l < layers; l++) {
+                        batch.add(s);
+                    }
+                    TopRowsSelection.Result r = batch.select(m);
+                    return new Tensor[] {r.positions(), r.scores()};
+                };
+                Timing batch = time(backend, "softmax ... + sort of " + layers + " layers' rows at once", batched, repeats, 1,
+                        out -> selections[1] = byKvHead(out[0].getInts(), out[1].getFloats(), m, layers - 1, shape.kvHeads(),
+                                request.k()));
+                timings.add(new Timing(batch.piece(), batch.medianMs(), batch.minMs(), batch.maxMs(), batch.repeats(),
+                        batch.medianMs() + (layers - 1) * scoring.medianMs()));
                 return new Result(List.copyOf(timings), selections[0], selections[1]);
             }
         }
@@ -105,7 +118,7 @@ public final class SelectionBenchmark {
     private interface Piece extends BiFunction<GgmlContext, StepGraph, Tensor[]> {
     }
 
-    private static Timing time(Backend backend, String name, Piece piece, int repeats,
+    private static Timing time(Backend backend, String name, Piece piece, int repeats, int layers,
                                java.util.function.Consumer<Tensor[]> check) {
         try (StepGraph g = new StepGraph(4096); GraphAllocator allocator = new GraphAllocator(backend)) {
             Tensor[] outputs = piece.apply(g.ctx, g);
@@ -127,7 +140,8 @@ public final class SelectionBenchmark {
             }
             double[] sorted = ms.clone();
             Arrays.sort(sorted);
-            return new Timing(name, sorted[repeats / 2], sorted[0], sorted[repeats - 1], repeats);
+            double median = sorted[repeats / 2];
+            return new Timing(name, median, sorted[0], sorted[repeats - 1], repeats, median * layers);
         }
     }
 
@@ -140,12 +154,13 @@ public final class SelectionBenchmark {
         return TransformerGraph.softmax(ctx, rowsView(ctx, keys, rows), query, mask, scale);
     }
 
-    private static int[][] byKvHead(int[] positions, float[] scores, int kvHeads, int k) {
-        int m = positions.length / kvHeads;
+    /** One layer's candidates (slot {@code slot} of a batch, m per row) per KV head, ties ordered, cut to k. */
+    private static int[][] byKvHead(int[] positions, float[] scores, int m, int slot, int kvHeads, int k) {
         int[][] out = new int[kvHeads][];
         for (int h = 0; h < kvHeads; h++) {
-            out[h] = ScoreSelection.orderTies(Arrays.copyOfRange(positions, h * m, (h + 1) * m),
-                    Arrays.copyOfRange(scores, h * m, (h + 1) * m), k);
+            int from = (slot * kvHeads + h) * m;
+            out[h] = ScoreSelection.orderTies(Arrays.copyOfRange(positions, from, from + m),
+                    Arrays.copyOfRange(scores, from, from + m), k);
         }
         return out;
     }

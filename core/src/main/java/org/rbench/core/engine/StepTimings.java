@@ -1,32 +1,49 @@
 package org.rbench.core.engine;
 
 import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.Map;
 
 /**
- * Per-step times of a decoding run: wall, and the parts of it spent computing graphs,
- * building (and allocating) graphs, and in the policy's bookkeeping after the step (its
- * observations and end-of-step work, row copies included). What is left of the wall time
- * is planning, input transfers and read-backs. Recording is a few nanoTime calls and array
- * stores per step, cheap enough to leave on always.
+ * Per-step times of a decoding run: wall, and the {@link Part}s it is spent in. What is
+ * left of the wall time beyond the parts is planning and the engine's own bookkeeping.
+ * Recording is a few nanoTime calls and array stores per step, cheap enough to leave on
+ * always.
  */
 public final class StepTimings {
+    /** Where a step's time goes; each is a column of {@code rbench bench --steps-out}. */
+    public enum Part {
+        /** Inside backend compute calls of the step's own graphs (the device's work, on a GPU with its launch). */
+        COMPUTE,
+        /** Building graphs and allocating the ones kept for reuse (0 when the step reused one). */
+        BUILD,
+        /** Filling the graphs' inputs: token, positions, mask, rows to gather (host to device). */
+        INPUTS,
+        /** Reading results back: logits, and what the policy asked to observe (device to host). */
+        READBACK,
+        /** The policy after the compute: its observations and end-of-step work, row copies included. */
+        POLICY
+    }
+
     private long[] wall = new long[64];
-    private long[] compute = new long[64];
-    private long[] build = new long[64];
-    private long[] policy = new long[64];
+    private final long[][] parts = new long[Part.values().length][64];
     private int count;
 
-    void record(long wallNanos, long computeNanos, long buildNanos, long policyNanos) {
+    /** Records a step; {@code parts} in {@link Part} order. */
+    void record(long wallNanos, long... partNanos) {
+        if (partNanos.length != parts.length) {
+            throw new IllegalArgumentException(partNanos.length + " parts recorded, " + parts.length + " expected");
+        }
         if (count == wall.length) {
             wall = Arrays.copyOf(wall, count * 2);
-            compute = Arrays.copyOf(compute, count * 2);
-            build = Arrays.copyOf(build, count * 2);
-            policy = Arrays.copyOf(policy, count * 2);
+            for (int p = 0; p < parts.length; p++) {
+                parts[p] = Arrays.copyOf(parts[p], count * 2);
+            }
         }
         wall[count] = wallNanos;
-        compute[count] = computeNanos;
-        build[count] = buildNanos;
-        policy[count] = policyNanos;
+        for (int p = 0; p < parts.length; p++) {
+            parts[p][count] = partNanos[p];
+        }
         count++;
     }
 
@@ -34,24 +51,23 @@ public final class StepTimings {
         return count;
     }
 
-    /** Wall time of each step: planning, graph building, transfers, compute, read-back. */
+    /** Wall time of each step: planning, graph building, transfers, compute, read-back, policy. */
     public long[] wallNanos() {
         return Arrays.copyOf(wall, count);
     }
 
-    /** Time of each step inside backend compute calls of its own graphs. */
-    public long[] computeNanos() {
-        return Arrays.copyOf(compute, count);
+    /** Time of each step in one part. */
+    public long[] nanos(Part part) {
+        return Arrays.copyOf(parts[part.ordinal()], count);
     }
 
-    /** Time of each step spent building graphs and allocating the ones kept for reuse (0 when it reused one). */
-    public long[] buildNanos() {
-        return Arrays.copyOf(build, count);
-    }
-
-    /** Time of each step in the policy after the compute: observations, end of step, row copies. */
-    public long[] policyNanos() {
-        return Arrays.copyOf(policy, count);
+    /** Every part's times, in {@link Part} order. */
+    public Map<Part, long[]> allParts() {
+        Map<Part, long[]> out = new EnumMap<>(Part.class);
+        for (Part p : Part.values()) {
+            out.put(p, nanos(p));
+        }
+        return out;
     }
 
     public long totalWallNanos() {

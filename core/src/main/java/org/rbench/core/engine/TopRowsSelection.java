@@ -16,26 +16,19 @@ import java.util.function.Consumer;
  * RecycledCache#refresh, whose host arithmetic gives the same floats for FIRST and MAX
  * (MEAN/SUM rank alike; the device averages).
  *
+ * <p>Every layer's scores of a step are sorted together, in one {@link Batch}: a selection
+ * needs no layer's result before the step ends, and one sort of all rows fills the device
+ * where a sort per layer (8 rows of 131K for Llama-3.1-8B) leaves most of it idle and pays
+ * the sort's fixed cost 32 times. On the GPU that was most of a full step's selection time.
+ *
  * <p>Kept apart from {@link TransformerGraph} so that {@link SelectionBenchmark} times
  * exactly the ops a full step runs.
  */
 final class TopRowsSelection {
-    /** How the per-KV-head score rows are sorted. */
-    enum Sort {
-        /**
-         * One argsort per KV head. ggml-cuda sorts a single row with CUB's device-wide radix
-         * sort; the engine's choice on GPUs.
-         */
-        PER_HEAD,
-        /**
-         * One argsort over all KV heads' rows. ggml-cuda gives several rows to a segmented
-         * sort, one thread block per row; ggml-cpu sorts rows in parallel, so this is the
-         * engine's choice on the CPU.
-         */
-        ALL_HEADS
-    }
-
-    /** The candidates per KV head, {@code [m, kvHeads]} I32, and their scores {@code [1, m, kvHeads]} F32. */
+    /**
+     * The candidates of every row of a batch, {@code [m, rowsOfScores]} I32 by descending
+     * score, and their scores, {@code [1, m, rowsOfScores]} F32.
+     */
     record Result(Tensor positions, Tensor scores) {
     }
 
@@ -68,28 +61,65 @@ final class TopRowsSelection {
     }
 
     /**
-     * The first {@code m} positions per KV head by descending score, and their scores.
-     * {@code expand} adds a node to the graph being built: the per-head sort writes into its
-     * output through copies that nothing else depends on, so they are expanded here, before
-     * the read of the output.
+     * Score rows of several layers side by side, {@code [rows, kvHeads * layers]}, sorted in
+     * one argsort: ggml-cuda gives several rows to CUB's segmented sort (a thread block per
+     * row, so 256 rows use the device's SMs where 8 use 8 of them), ggml-cpu sorts rows in
+     * parallel over its threads.
      */
-    static Result select(GgmlContext ctx, Tensor scores, int m, Sort sort, Consumer<Tensor> expand) {
-        long rows = scores.ne(0);
-        int kvHeads = (int) scores.ne(1);
-        Tensor top;
-        if (sort == Sort.ALL_HEADS) {
-            Tensor order = ctx.argsort(scores, GgmlContext.SORT_DESC);
-            top = ctx.cont(ctx.view(order, new long[] {m, kvHeads}, new long[] {order.nb(1)}, 0));
-        } else {
-            top = ctx.newTensor(GgmlType.I32, m, kvHeads);
-            for (int h = 0; h < kvHeads; h++) {
-                Tensor headScores = ctx.view(scores, new long[] {rows}, new long[] {}, h * scores.nb(1));
-                Tensor order = ctx.argsort(headScores, GgmlContext.SORT_DESC);
-                expand.accept(ctx.cpy(ctx.view(order, new long[] {m}, new long[] {}, 0),
-                        ctx.view(top, new long[] {m}, new long[] {}, h * top.nb(1))));
+    static final class Batch {
+        private final GgmlContext ctx;
+        private final Consumer<Tensor> expand;
+        private final Tensor all;
+        private final int kvHeads;
+        private final int layers;
+        private int added;
+
+        /**
+         * {@code expand} adds a node to the graph being built: the copies into the batch
+         * are read by nothing but the sort, so they are expanded as they are made, before it.
+         */
+        Batch(GgmlContext ctx, Consumer<Tensor> expand, long rows, int kvHeads, int layers) {
+            if (layers < 1) {
+                throw new IllegalArgumentException("a batch of top-row selections needs at least one layer");
             }
+            this.ctx = ctx;
+            this.expand = expand;
+            this.kvHeads = kvHeads;
+            this.layers = layers;
+            this.all = ctx.newTensor(GgmlType.F32, rows, (long) kvHeads * layers).name("top_row_scores_all");
         }
-        Tensor topScores = ctx.getRows(ctx.reshape(scores, 1, rows, kvHeads), top);
+
+        /** Copies one layer's scores {@code [rows, kvHeads]} into the next slot; returns that slot. */
+        int add(Tensor scores) {
+            if (added == layers) {
+                throw new IllegalStateException("the batch holds " + layers + " layers");
+            }
+            if (scores.ne(0) != all.ne(0) || scores.ne(1) != kvHeads) {
+                throw new IllegalArgumentException("scores [" + scores.ne(0) + ", " + scores.ne(1) + "] do not fit a batch of ["
+                        + all.ne(0) + ", " + kvHeads + "] per layer");
+            }
+            Tensor slot = ctx.view(all, new long[] {all.ne(0), kvHeads}, new long[] {all.nb(1)},
+                    (long) added * kvHeads * all.nb(1));
+            expand.accept(ctx.cpy(scores, slot));
+            return added++;
+        }
+
+        /** One sort of every added row; the first {@code m} positions of each, and their scores. */
+        Result select(int m) {
+            if (added != layers) {
+                throw new IllegalStateException(added + " of the batch's " + layers + " layers were added");
+            }
+            return TopRowsSelection.select(ctx, all, m);
+        }
+    }
+
+    /** The first {@code m} positions of every row of {@code scores} by descending score, and their scores. */
+    static Result select(GgmlContext ctx, Tensor scores, int m) {
+        long rows = scores.ne(0);
+        long count = scores.ne(1);
+        Tensor order = ctx.argsort(scores, GgmlContext.SORT_DESC);
+        Tensor top = ctx.cont(ctx.view(order, new long[] {m, count}, new long[] {order.nb(1)}, 0));
+        Tensor topScores = ctx.getRows(ctx.reshape(scores, 1, rows, count), top);
         return new Result(top, topScores);
     }
 }

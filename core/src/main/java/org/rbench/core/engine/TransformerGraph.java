@@ -53,9 +53,15 @@ final class TransformerGraph {
     Tensor[] queryAfterRope;
     Tensor[] windowRows;
     Tensor[] columnSumTensors;
-    /** Full plans with top rows: the candidates per KV head, highest score first, and their scores. */
-    Tensor[] topRowPositions;
-    Tensor[] topRowScores;
+    /**
+     * Full plans with top rows, all layers' in one tensor: the candidates of each layer's KV
+     * heads, highest score first, {@code [topRowCandidates, kvHeads * selecting layers]}, and
+     * their scores; a layer's rows start at {@code topRowSlot[l] * kvHeads} (-1: none).
+     */
+    Tensor topRowPositions;
+    Tensor topRowScores;
+    int[] topRowSlot;
+    int topRowCandidates;
     /** Attended rows per layer (the key count of the probabilities). */
     int[] attendedRows;
 
@@ -66,6 +72,7 @@ final class TransformerGraph {
     private final EngineOptions options;
     private StepGraph g;
     private GgmlContext ctx;
+    private TopRowsSelection.Batch topRowBatch;
     private Tensor positions;
     private Tensor writeRows;
     private Tensor mask;
@@ -131,8 +138,10 @@ final class TransformerGraph {
         queryAfterRope = new Tensor[layers];
         windowRows = new Tensor[layers];
         columnSumTensors = new Tensor[layers];
-        topRowPositions = new Tensor[layers];
-        topRowScores = new Tensor[layers];
+        topRowPositions = null;
+        topRowScores = null;
+        topRowSlot = new int[layers];
+        java.util.Arrays.fill(topRowSlot, -1);
         attendedRows = new int[layers];
 
         // Inputs read this object's current tokens, start and plans when filled, so that a
@@ -142,6 +151,8 @@ final class TransformerGraph {
         keyRows = keyRowsFor(start + n);
         boolean needMask = n > 1 || keyRows > start + n;
         mask = needMask ? engine.causalMask().tensor(g, keyRows, n, () -> start) : null;
+
+        topRowBatch = queryOnly ? null : topRowBatch();
 
         Tensor x;
         if (fromLayer == 0) {
@@ -156,6 +167,13 @@ final class TransformerGraph {
             if (x == null) {
                 return g; // query-only pass: the outputs are expanded
             }
+        }
+        if (topRowBatch != null) {
+            TopRowsSelection.Result top = topRowBatch.select(topRowCandidates);
+            topRowPositions = top.positions().name("top_rows").output();
+            topRowScores = top.scores().name("top_scores").output();
+            g.expand(topRowPositions);
+            g.expand(topRowScores);
         }
         if (toLayer < layers) {
             g.expand(ctx.cpy(x, hiddenState));
@@ -409,20 +427,37 @@ final class TransformerGraph {
         return plan instanceof AttentionPlan.Full f ? f.topRows() : null;
     }
 
-    /** The device side of {@link TopRows} for layer l (see {@link TopRowsSelection}). */
-    private void selectTopRows(int l, Tensor probs, TopRows request) {
+    /**
+     * The step's batch of top-row selections (one sort for every layer whose plan asks for
+     * top rows, see {@link TopRowsSelection.Batch}), or null when no layer does; sets the
+     * batch's candidate count, the largest any layer needs.
+     */
+    private TopRowsSelection.Batch topRowBatch() {
+        if (plans == null) {
+            return null;
+        }
+        int selecting = 0;
+        topRowCandidates = 0;
+        for (int l = fromLayer; l < toLayer; l++) {
+            TopRows request = topRowsOf(plans[l]);
+            if (request != null) {
+                selecting++;
+                topRowCandidates = Math.max(topRowCandidates, request.candidates(start + 1));
+            }
+        }
+        if (selecting == 0) {
+            return null;
+        }
         if (batch() != 1) {
             throw new IllegalStateException("top rows are selected in decode steps (one token), not in a batch of " + batch());
         }
+        return new TopRowsSelection.Batch(ctx, g::expand, keyRows, hp.kvHeads(), selecting);
+    }
+
+    /** The device side of {@link TopRows} for layer l: its scores join the step's batch. */
+    private void selectTopRows(int l, Tensor probs, TopRows request) {
         Tensor scores = TopRowsSelection.scores(ctx, probs, mask, request, hp.heads(), hp.kvHeads());
-        // ggml-cpu sorts rows in parallel, one thread per row; ggml-cuda sorts one row with
-        // the whole device (rbench bench-select compares the two)
-        TopRowsSelection.Sort sort = engine.onCpu() ? TopRowsSelection.Sort.ALL_HEADS : TopRowsSelection.Sort.PER_HEAD;
-        TopRowsSelection.Result top = TopRowsSelection.select(ctx, scores, request.candidates(start + 1), sort, g::expand);
-        topRowPositions[l] = top.positions().name("top_rows_" + l).output();
-        topRowScores[l] = top.scores().name("top_scores_" + l).output();
-        g.expand(topRowPositions[l]);
-        g.expand(topRowScores[l]);
+        topRowSlot[l] = topRowBatch.add(scores);
     }
 
     private Tensor softmax(Tensor keys, Tensor qt, Tensor m) {

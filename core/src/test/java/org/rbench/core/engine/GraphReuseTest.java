@@ -25,7 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A decode that alternates between step shapes reuses each shape's graph: Recycled
  * Attention's recycled steps and its full step every S build two graphs in all, not one
- * per switch; and reusing them gives the logits that building afresh gives.
+ * per switch; a later decoder on the same engine builds none; and reusing them gives the
+ * logits that building afresh gives.
  */
 class GraphReuseTest {
     private static final int PROMPT = 40;
@@ -73,12 +74,26 @@ class GraphReuseTest {
             Decoded full = decode(engine, "full");
             assertEquals(1, full.graphsBuilt());
             // the step timings put build time on exactly the steps that built a graph
-            assertEquals(2, Arrays.stream(d.timings().buildNanos()).filter(n -> n > 0).count());
-            assertTrue(d.timings().buildNanos()[0] > 0, "step 0 builds the recycled-step graph");
-            assertEquals(1, Arrays.stream(full.timings().buildNanos()).filter(n -> n > 0).count());
+            assertEquals(2, Arrays.stream(d.timings().nanos(StepTimings.Part.BUILD)).filter(n -> n > 0).count());
+            assertTrue(d.timings().nanos(StepTimings.Part.BUILD)[0] > 0, "step 0 builds the recycled-step graph");
+            assertEquals(1, Arrays.stream(full.timings().nanos(StepTimings.Part.BUILD)).filter(n -> n > 0).count());
             // full steps (engine steps 3, 7, ...: paper steps 4, 8, ...) refresh Cp and copy its rows
             for (int s = 3; s < STEPS; s += 4) {
-                assertTrue(d.timings().policyNanos()[s] > 0, "step " + s);
+                assertTrue(d.timings().nanos(StepTimings.Part.POLICY)[s] > 0, "step " + s);
+            }
+        }
+    }
+
+    @Test
+    void aLaterDecoderOnTheEngineReusesTheGraphsAndGivesTheSameLogits() {
+        try (Engine engine = Engine.open(weights, EngineOptions.defaults(128))) {
+            Decoded first = decode(engine, "recycled:k=16,s=4");
+            decode(engine, "full"); // another method between the two: its graph joins, evicts none
+            Decoded second = decode(engine, "recycled:k=16,s=4");
+            assertEquals(2, first.graphsBuilt());
+            assertEquals(0, second.graphsBuilt(), "the compact caches come back from the pool, so the graphs match");
+            for (int s = 0; s < STEPS; s++) {
+                assertArrayEquals(first.logits().get(s), second.logits().get(s), "step " + s);
             }
         }
     }

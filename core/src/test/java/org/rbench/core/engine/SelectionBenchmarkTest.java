@@ -15,9 +15,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The full step's pieces as SelectionBenchmark builds them run, and its two ways of sorting
- * (one row per KV head; all heads' rows at once, the engine's choices on a GPU and on the
- * CPU) select the same rows, ties included, with padding past the valid rows.
+ * The full step's pieces as SelectionBenchmark builds them run, and a layer's rows sorted
+ * alone and sorted in a batch with other layers' rows (as the engine sorts) select the same
+ * rows, ties included, with padding past the valid rows.
  */
 class SelectionBenchmarkTest {
     private static Backend backend;
@@ -35,17 +35,17 @@ class SelectionBenchmarkTest {
 
     @ParameterizedTest
     @CsvSource({"600, 4, 2, 64, 7, MAX", "300, 4, 4, 300, 1, FIRST", "1000, 8, 2, 16, 3, MEAN"})
-    void bothSortsSelectTheSameRows(int rows, int heads, int kvHeads, int k, int pool, GqaAggregation gqa) {
+    void aloneAndBatchedSortsSelectTheSameRows(int rows, int heads, int kvHeads, int k, int pool, GqaAggregation gqa) {
         SelectionBenchmark.Result r = SelectionBenchmark.run(backend, new SelectionBenchmark.Shape(rows, heads, kvHeads, 16),
-                new TopRows(k, gqa, pool), 2, 7);
+                new TopRows(k, gqa, pool), 3, 2, 7);
         assertEquals(5, r.timings().size());
-        r.timings().forEach(t -> assertTrue(t.medianMs() > 0 && t.minMs() <= t.maxMs(), t.toString()));
-        assertEquals(kvHeads, r.perHeadSelection().length);
+        r.timings().forEach(t -> assertTrue(t.medianMs() > 0 && t.minMs() <= t.maxMs() && t.stepMs() >= t.medianMs(), t.toString()));
+        assertEquals(kvHeads, r.aloneSelection().length);
         for (int h = 0; h < kvHeads; h++) {
-            assertEquals(Math.min(k, rows), r.perHeadSelection()[h].length);
-            assertTrue(java.util.Arrays.stream(r.perHeadSelection()[h]).allMatch(p -> p >= 0 && p < rows),
+            assertEquals(Math.min(k, rows), r.aloneSelection()[h].length);
+            assertTrue(java.util.Arrays.stream(r.aloneSelection()[h]).allMatch(p -> p >= 0 && p < rows),
                     "padding rows (past " + rows + ") are never selected");
-            assertArrayEquals(r.allHeadsSelection()[h], r.perHeadSelection()[h], "KV head " + h);
+            assertArrayEquals(r.batchedSelection()[h], r.aloneSelection()[h], "KV head " + h);
         }
     }
 }

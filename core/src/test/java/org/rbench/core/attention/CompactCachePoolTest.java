@@ -1,0 +1,70 @@
+package org.rbench.core.attention;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.rbench.llamacpp.Backend;
+import org.rbench.llamacpp.Backends;
+import org.rbench.llamacpp.GgmlType;
+import org.rbench.llamacpp.LlamaCpp;
+
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A pooled compact cache comes back zeroed to the next taker of its capacity, and only to one. */
+class CompactCachePoolTest {
+    private static Backend backend;
+
+    @BeforeAll
+    static void open() {
+        LlamaCpp.initialise();
+        backend = Backends.open("cpu", 1);
+    }
+
+    @AfterAll
+    static void close() {
+        backend.close();
+    }
+
+    @Test
+    void aClosedCacheIsReissuedZeroed() {
+        try (CompactCache.Pool pool = new CompactCache.Pool(backend, 8, 2, GgmlType.F32)) {
+            CompactCache a = pool.take(4);
+            float[] ones = new float[8 * 4 * 2];
+            java.util.Arrays.fill(ones, 1f);
+            a.keys().setFloats(ones);
+            a.close();
+            a.close(); // twice: still one entry in the pool
+            CompactCache b = pool.take(4);
+            assertSame(a, b);
+            assertTrue(allZero(b.keys().getFloats()), "rows of the last user are cleared");
+            CompactCache c = pool.take(4);
+            assertNotSame(b, c, "a cache in use is not handed out twice");
+            CompactCache d = pool.take(6);
+            assertNotSame(c, d);
+            b.close();
+            c.close();
+            d.close();
+        }
+    }
+
+    @Test
+    void aClosedPoolHandsOutNothing() {
+        CompactCache.Pool pool = new CompactCache.Pool(backend, 8, 2, GgmlType.F32);
+        CompactCache out = pool.take(4);
+        pool.close();
+        out.close(); // freed, not pooled
+        assertThrows(IllegalStateException.class, () -> pool.take(4));
+    }
+
+    private static boolean allZero(float[] v) {
+        for (float f : v) {
+            if (f != 0f) {
+                return false;
+            }
+        }
+        return true;
+    }
+}
