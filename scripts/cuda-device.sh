@@ -17,7 +17,7 @@
 #   select:CTX,...        rbench bench-select: device time of a Recycled full step's pieces, one layer of
 #                         Llama-3.1-8B's shape (no model needed; seconds)
 #   aot                   a JVM AOT cache from `rbench warmup` for the later steps (and later calls on this machine)
-#   libs                  the built libraries as $OUT/cuda-libs.tgz.NN pieces (to carry to a later call)
+#   libs                  the built libraries as $OUT/cuda-libs.txz.NN pieces (to carry to a later call in BUNDLE)
 # Environment: BUNDLE (default .cache/device: jre.txz, rbench.tgz, llama-src.tgz), CUDA_ARCH (90),
 #   JOBS (nproc), WORK (/tmp/rbcuda: models and unpacked runtime), OUT (results; default $WORK/out).
 set -u
@@ -49,8 +49,8 @@ rbench() {
 
 step_build() {
   if [ -f "$libs/libggml-cuda.so" ]; then log "CUDA libraries already in $libs"; return 0; fi
-  if [ -f "$bundle/cuda-libs.tgz.00" ]; then
-    mkdir -p "$libs" && cat "$bundle"/cuda-libs.tgz.* | tar xzf - -C "$libs" && { log "CUDA libraries from the bundle"; return 0; }
+  if [ -f "$bundle/cuda-libs.txz.00" ]; then
+    mkdir -p "$libs" && cat "$bundle"/cuda-libs.txz.* | tar xJf - -C "$libs" && { log "CUDA libraries from the bundle"; return 0; }
   fi
   mkdir -p "$base"
   [ -d "$base/src" ] || tar xzf "$bundle/llama-src.tgz" -C "$base"
@@ -161,9 +161,9 @@ step_aot() {
   fi
 }
 
-step_libs() {
-  (cd "$libs" && tar czf - .) | split -b 15m -d - "$out/cuda-libs.tgz."
-  log "libraries packed: $(du -ch "$out"/cuda-libs.tgz.* | tail -1)"
+step_libs() { # xz: the pieces are carried back within the 64 MiB a call may take
+  (cd "$libs" && tar cf - . | xz -T0 -6) | split -b 15m -d - "$out/cuda-libs.txz."
+  log "libraries packed: $(du -ch "$out"/cuda-libs.txz.* | tail -1)"
 }
 
 model() { # model NAME TYPE -> path (made once)

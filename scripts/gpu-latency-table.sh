@@ -13,7 +13,8 @@
 #          llama-libs.tgz = tar czf of .native/llama.cpp-<v>/lib/linux-x64)
 #   run:   export OUT; bash scripts/gpu-latency-table.sh [CTX_LIST]     (default 131000,65536,32768,8192)
 # Environment: LIMIT_S (seconds this call may take, default 580), PARITY (quick|full|none,
-#   default quick), TYPES (default "f16 q8_0").
+#   default quick), TYPES (default "f16 q8_0"), GPUS (the GPU ids the benchmarks may use, one
+#   type per GPU, e.g. "2 3" while GPUs 0 and 1 train; default every GPU nvidia-smi lists).
 set -u
 C=${1:-131000,65536,32768,8192}
 limit=${LIMIT_S:-580}
@@ -30,6 +31,9 @@ mk() {
 types=${TYPES:-f16 q8_0}
 (for t in $types; do mk $t; done) >> $W/out/models-8b.log 2>&1 &
 export BUNDLE=.cache/device WORK=$W
+gpus=(${GPUS:-$(seq 0 $(( $(nvidia-smi -L 2>/dev/null | wc -l) - 1 )))})
+# the steps before the benchmarks (build check, AOT recording, parity, selection) on the first
+export CUDA_VISIBLE_DEVICES=${gpus[0]}
 OUT=$W/out timeout 420 bash scripts/cuda-device.sh build aot >> $W/out/main.log 2>&1
 case ${PARITY:-quick} in
   quick) OUT=$W/out PARITY=quick timeout 150 bash scripts/cuda-device.sh parity >> $W/out/main.log 2>&1 ;;
@@ -38,14 +42,13 @@ esac
 # the pieces of a Recycled full step, one layer (seconds; no model needed)
 OUT=$W/out timeout 120 bash scripts/cuda-device.sh select:131000,65536 >> $W/out/main.log 2>&1
 wait
-ngpu=$(nvidia-smi -L 2>/dev/null | wc -l)
 end=$(( $(date +%s) + limit - SECONDS ))
-if [ "$ngpu" -ge 2 ]; then
+if [ "${#gpus[@]}" -ge 2 ]; then
   i=0
   for t in $types; do
-    (CUDA_VISIBLE_DEVICES=$i OUT=$W/out BENCH_DEADLINE=$end timeout $((end - $(date +%s) + 5)) \
+    (CUDA_VISIBLE_DEVICES=${gpus[$i]} OUT=$W/out BENCH_DEADLINE=$end timeout $((end - $(date +%s) + 5)) \
       bash scripts/cuda-device.sh bench:$t:$C > $W/out/$t.log 2>&1) &
-    i=$((i + 1))
+    i=$(( (i + 1) % ${#gpus[@]} ))
   done
   wait
 else
@@ -57,4 +60,5 @@ else
   done
 fi
 cat $W/out/steps.log $W/out/parity-summary.txt $W/out/select.log 2>/dev/null; grep -hv "^WARNING" $W/out/f16.log $W/out/q8_0.log 2>/dev/null | tail -60
-cp $W/out/*.csv "$OUT"/ 2>/dev/null; tar czf "$OUT/logs.tgz" --exclude='*.csv' -C $W out; ls -la "$OUT"; echo "total $SECONDS s"
+# one archive: the device tool returns at most 8 files
+tar czf "$OUT/latency.tgz" -C $W out; ls -la "$OUT"; echo "total $SECONDS s"

@@ -428,22 +428,53 @@ public final class Engine implements AutoCloseable, AttentionContext {
         } else {
             int[][] holder = sources;
             StepGraph g = new StepGraph(16 + 12 * copies.size());
-            for (int i = 0; i < copies.size(); i++) {
+            // One input of every copy's source rows and one of its target rows, each copy a
+            // view of them: two uploads per refresh where an input per copy made 2 x layers.
+            int sourceCount = 0;
+            int targetCount = 0;
+            for (RowCopy c : copies) {
+                sourceCount += c.count() * kvHeads;
+                targetCount += c.count();
+            }
+            int[] targets = new int[targetCount];
+            int widest = 0;
+            for (int i = 0, at = 0; i < copies.size(); i++) {
                 RowCopy c = copies.get(i);
-                int index = i;
-                int[] targets = new int[c.count()];
-                Arrays.setAll(targets, r -> c.targetRow() + r);
-                int tb = c.target().capacity();
-                // Source rows are read when the inputs are filled: a cached graph copies new rows.
-                Tensor src = g.input("copy_src_" + i, GgmlType.I32, t -> t.setIndices(holder[index], position()),
-                        c.count(), kvHeads);
-                Tensor dst = g.input("copy_dst_" + i, GgmlType.I32, t -> t.setIndices(targets, tb), c.count());
-                g.expand(g.ctx.setRows(c.target().keys(), g.ctx.getRows(cache.keys(c.layer()), src), dst));
-                g.expand(g.ctx.setRows(c.target().values(), g.ctx.getRows(cache.values(c.layer()), src), dst));
+                for (int r = 0; r < c.count(); r++) {
+                    targets[at++] = c.targetRow() + r;
+                }
+                widest = Math.max(widest, c.target().capacity());
+            }
+            int targetBound = widest; // each copy's rows were checked against its own cache above
+            int sourceTotal = sourceCount;
+            // Source rows are read when the inputs are filled: a cached graph copies new rows.
+            Tensor src = g.input("copy_src", GgmlType.I32, t -> t.setIndices(concatenated(holder, sourceTotal), position()),
+                    sourceCount);
+            Tensor dst = g.input("copy_dst", GgmlType.I32, t -> t.setIndices(targets, targetBound), targetCount);
+            long srcOffset = 0;
+            long dstOffset = 0;
+            for (RowCopy c : copies) {
+                Tensor srcRows = g.ctx.view(src, new long[] {c.count(), kvHeads}, new long[] {(long) c.count() * src.nb(0)},
+                        srcOffset * src.nb(0));
+                Tensor dstRows = g.ctx.view(dst, new long[] {c.count()}, new long[] {}, dstOffset * dst.nb(0));
+                g.expand(g.ctx.setRows(c.target().keys(), g.ctx.getRows(cache.keys(c.layer()), srcRows), dstRows));
+                g.expand(g.ctx.setRows(c.target().values(), g.ctx.getRows(cache.values(c.layer()), srcRows), dstRows));
+                srcOffset += (long) c.count() * kvHeads;
+                dstOffset += c.count();
             }
             entry = copyGraphs.put(shape, g, holder);
         }
         computeAgain(entry.graph());
+    }
+
+    private static int[] concatenated(int[][] parts, int total) {
+        int[] out = new int[total];
+        int at = 0;
+        for (int[] p : parts) {
+            System.arraycopy(p, 0, out, at, p.length);
+            at += p.length;
+        }
+        return out;
     }
 
     @Override

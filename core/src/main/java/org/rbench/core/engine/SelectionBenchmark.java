@@ -149,9 +149,9 @@ public final class SelectionBenchmark {
         return TransformerGraph.rowsView(ctx, cache, 0, rows);
     }
 
-    /** The engine's softmax over the first {@code rows} keys: [rows, 1, heads]. */
+    /** The engine's softmax of a decode step over the first {@code rows} keys: [rows, 1, heads]. */
     private static Tensor probabilities(GgmlContext ctx, Tensor keys, Tensor query, Tensor mask, int rows, float scale) {
-        return TransformerGraph.softmax(ctx, rowsView(ctx, keys, rows), query, mask, scale);
+        return TransformerGraph.decodeSoftmax(ctx, rowsView(ctx, keys, rows), query, mask, scale, (int) keys.ne(2));
     }
 
     /** One layer's candidates (slot {@code slot} of a batch, m per row) per KV head, ties ordered, cut to k. */
