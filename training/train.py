@@ -1000,6 +1000,8 @@ def main():
                     if rec["stage_probe"] < ratio * stage_probe.chance:
                         log(f"stage {si}: the probe broke its plateau at step {step}, {now - t0:.0f} s; moving on")
                         curriculum.leave(si, frac)
+                        stage_probe = None  # once: the last stage has nothing to move on to
+                        stage_log.append({"stage": si, "broke_at_step": step, "time": round(now - t0, 1)})
                 curve.append(rec)
                 last_log_t, last_log_tokens = now, tokens_seen
                 log(f"step {step} {rec['time']}s tok {tokens_seen / 1e6:.1f}M L {L} lr {rec['lr']:.2e} ctx {rec['loss_ctx']:.3f} "
