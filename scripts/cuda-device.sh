@@ -12,7 +12,8 @@
 #   parity                rbench parity on CUDA: 5 architecture variants x F16/Q8_0 weights x
 #                         full, recycled, streamingllm, h2o (F16 cache, flash attention)
 #   smoke                 rbench bench on CUDA, Llama-3.2-1B shapes, 8K: every method once
-#   bench:TYPE:CTX,...    the latency table for Llama-3.1-8B shapes (TYPE f16 or q8_0)
+#   bench:TYPE:CTX,...    the latency table for Llama-3.1-8B shapes (TYPE f16 or q8_0): the engine against
+#                         llama_decode, then the methods; BENCH_PARTS="engine methods" picks the halves
 #   profile:TYPE:CTX      nsys per-kernel GPU time of a full-attention and a Recycled Attention decode
 #   select:CTX,...        rbench bench-select: device time of a Recycled full step's pieces, one layer of
 #                         Llama-3.1-8B's shape (no model needed; seconds)
@@ -217,18 +218,20 @@ step_bench() { # bench:TYPE:CTX,CTX
   # BENCH_DEADLINE (epoch seconds): each half gets its share of the time left, so a slow
   # half cannot starve the other (rows are appended as they are measured)
   local left=$(( ${BENCH_DEADLINE:-$(( $(date +%s) + 100000 ))} - $(date +%s) ))
+  # BENCH_PARTS: which halves run ("engine methods" by default)
+  local parts=${BENCH_PARTS:-engine methods}
   # (1) the engine's full attention against stock llama_decode: both prefill the same random
   # tokens, then decode the same 50 tokens, interleaved, 3 times
-  timeout $(( left / 2 )) env OUT="$out" bash -c "$(declare -f rbench); libs='$libs' java_opts='$java_opts' java_env='$java_env' work='$work' out='$out' \
+  [[ " $parts " == *" engine "* ]] && timeout $(( left / 2 )) env OUT="$out" bash -c "$(declare -f rbench); libs='$libs' java_opts='$java_opts' java_env='$java_env' work='$work' out='$out' \
     rbench bench --model '$m' --backend '${BACKEND:-cuda}' --fill prefill --ctx '$ctx' --tokens 50 --repeats 3 \
-    --methods full,llamacpp --out '$out/bench-8b-$type-engine.csv'" 2>&1 | grep -v "^WARNING" | tee -a "$out/bench-8b-$type.log"
+    --methods full,llamacpp --out '$out/bench-8b-$type${BENCH_TAG:-}-engine.csv'" 2>&1 | grep -v "^WARNING" | tee -a "$out/bench-8b-$type${BENCH_TAG:-}.log"
   log "bench $type engine vs llama.cpp $ctx: rc ${PIPESTATUS[0]} after $((SECONDS - t0)) s"
   left=$(( ${BENCH_DEADLINE:-$(( $(date +%s) + 100000 ))} - $(date +%s) ))
   # (2) the strategies on the engine, the cache seeded with random K/V rows (decode latency only)
-  timeout $(( left > 0 ? left : 1 )) env OUT="$out" bash -c "$(declare -f rbench); libs='$libs' java_opts='$java_opts' java_env='$java_env' work='$work' out='$out' \
+  [[ " $parts " == *" methods "* ]] && timeout $(( left > 0 ? left : 1 )) env OUT="$out" bash -c "$(declare -f rbench); libs='$libs' java_opts='$java_opts' java_env='$java_env' work='$work' out='$out' \
     rbench bench --model '$m' --backend '${BACKEND:-cuda}' --fill synthetic --ctx '$ctx' --tokens 50 --repeats 3 \
     --methods '${METHODS:-full,recycled:k=4096,s=50,streamingllm:k=4096,h2o:k=4096}' \
-    --out '$out/bench-8b-$type-methods.csv' --steps-out '$out/bench-8b-$type-steps.csv'" 2>&1 | grep -v "^WARNING" | tee -a "$out/bench-8b-$type.log"
+    --out '$out/bench-8b-$type${BENCH_TAG:-}-methods.csv' --steps-out '$out/bench-8b-$type${BENCH_TAG:-}-steps.csv'" 2>&1 | grep -v "^WARNING" | tee -a "$out/bench-8b-$type${BENCH_TAG:-}.log"
   log "bench $type methods $ctx: rc ${PIPESTATUS[0]} after $((SECONDS - t0)) s"
 }
 

@@ -14,7 +14,10 @@
 #   run:   export OUT; bash scripts/gpu-latency-table.sh [CTX_LIST]     (default 131000,65536,32768,8192)
 # Environment: LIMIT_S (seconds this call may take, default 580), PARITY (quick|full|none,
 #   default quick), TYPES (default "f16 q8_0"), GPUS (the GPU ids the benchmarks may use, one
-#   type per GPU, e.g. "2 3" while GPUs 0 and 1 train; default every GPU nvidia-smi lists).
+#   type per GPU, e.g. "2 3" while GPUs 0 and 1 train; default every GPU nvidia-smi lists),
+#   BENCHES (instead of one type per GPU with every length: TYPE:CTX,CTX jobs, one per GPU in
+#   GPUS order, e.g. "f16:131000,65536 f16:32768,8192 q8_0:131000,65536 q8_0:32768,8192"),
+#   BENCH_PARTS (see cuda-device.sh: "engine methods" by default).
 set -u
 C=${1:-131000,65536,32768,8192}
 limit=${LIMIT_S:-580}
@@ -43,7 +46,16 @@ esac
 OUT=$W/out timeout 120 bash scripts/cuda-device.sh select:131000,65536 >> $W/out/main.log 2>&1
 wait
 end=$(( $(date +%s) + limit - SECONDS ))
-if [ "${#gpus[@]}" -ge 2 ]; then
+if [ -n "${BENCHES:-}" ]; then
+  i=0
+  for job in $BENCHES; do
+    # BENCH_TAG: each job appends to CSVs of its own (two processes must not append to one file)
+    (CUDA_VISIBLE_DEVICES=${gpus[$i]} OUT=$W/out BENCH_TAG=-$i BENCH_DEADLINE=$end timeout $((end - $(date +%s) + 5)) \
+      bash scripts/cuda-device.sh bench:$job > $W/out/bench-$i.log 2>&1) &
+    i=$(( (i + 1) % ${#gpus[@]} ))
+  done
+  wait
+elif [ "${#gpus[@]}" -ge 2 ]; then
   i=0
   for t in $types; do
     (CUDA_VISIBLE_DEVICES=${gpus[$i]} OUT=$W/out BENCH_DEADLINE=$end timeout $((end - $(date +%s) + 5)) \
@@ -59,6 +71,6 @@ else
       bash scripts/cuda-device.sh bench:$t:$C >> $W/out/$t.log 2>&1
   done
 fi
-cat $W/out/steps.log $W/out/parity-summary.txt $W/out/select.log 2>/dev/null; grep -hv "^WARNING" $W/out/f16.log $W/out/q8_0.log 2>/dev/null | tail -60
+cat $W/out/steps.log $W/out/parity-summary.txt $W/out/select.log 2>/dev/null; grep -hv "^WARNING" $W/out/f16.log $W/out/q8_0.log $W/out/bench-?.log 2>/dev/null | tail -80
 # one archive: the device tool returns at most 8 files
 tar czf "$OUT/latency.tgz" -C $W out; ls -la "$OUT"; echo "total $SECONDS s"

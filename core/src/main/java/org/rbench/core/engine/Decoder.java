@@ -354,8 +354,7 @@ public final class Decoder implements AutoCloseable {
         int[][] out = new int[kvHeads][];
         for (int h = 0; h < kvHeads; h++) {
             int from = (slot * kvHeads + h) * m;
-            out[h] = ScoreSelection.orderTies(java.util.Arrays.copyOfRange(candidates.positions(), from, from + own),
-                    java.util.Arrays.copyOfRange(candidates.scores(), from, from + own), request.k());
+            out[h] = ScoreSelection.orderTies(candidates.positions(), candidates.scores(), from, own, request.k());
         }
         return out;
     }

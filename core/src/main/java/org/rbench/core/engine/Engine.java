@@ -419,7 +419,7 @@ public final class Engine implements AutoCloseable, AttentionContext {
                 throw new IllegalArgumentException("rows [" + c.targetRow() + ", " + (c.targetRow() + c.count())
                         + ") do not fit the compact cache of " + c.target().capacity());
             }
-            sources[i] = c.sourceRows().clone();
+            sources[i] = c.sourceRows(); // read by the inputs' fill below, before this returns
             shape.add(List.of(c.layer(), c.count(), c.targetRow(), c.target())); // the target by identity
         }
         GraphCache.Entry<int[][]> entry = copyGraphs.get(shape);

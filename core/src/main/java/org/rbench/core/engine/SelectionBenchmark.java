@@ -159,8 +159,7 @@ public final class SelectionBenchmark {
         int[][] out = new int[kvHeads][];
         for (int h = 0; h < kvHeads; h++) {
             int from = (slot * kvHeads + h) * m;
-            out[h] = ScoreSelection.orderTies(Arrays.copyOfRange(positions, from, from + m),
-                    Arrays.copyOfRange(scores, from, from + m), k);
+            out[h] = ScoreSelection.orderTies(positions, scores, from, m, k);
         }
         return out;
     }

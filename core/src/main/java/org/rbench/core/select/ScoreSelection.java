@@ -98,19 +98,52 @@ public final class ScoreSelection {
         if (positions.length != scores.length) {
             throw new IllegalArgumentException(positions.length + " positions but " + scores.length + " scores");
         }
-        int n = positions.length;
-        int[] out = positions.clone();
-        for (int i = 1; i < n; i++) {
+        return orderTies(positions, scores, 0, positions.length, k);
+    }
+
+    /**
+     * {@link #orderTies(int[], float[], int, int)} of the candidates at {@code [from, from +
+     * count)} of the two arrays, which it does not change: the device's candidates of every
+     * KV head of every layer arrive in one array, and only the runs up to rank k are looked at.
+     */
+    public static int[] orderTies(int[] positions, float[] scores, int from, int count, int k) {
+        if (from < 0 || count < 0 || from + count > positions.length || from + count > scores.length) {
+            throw new IllegalArgumentException("candidates [" + from + ", " + (from + count) + ") outside arrays of "
+                    + positions.length + " and " + scores.length);
+        }
+        for (int i = from + 1; i < from + count; i++) {
             if (scores[i] > scores[i - 1]) {
                 // Not sorted after all: order everything on the host.
-                int[] byScore = topKByScore(scores, n);
-                for (int j = 0; j < n; j++) {
-                    out[j] = positions[byScore[j]];
+                float[] some = java.util.Arrays.copyOfRange(scores, from, from + count);
+                int[] byScore = topKByScore(some, count);
+                int[] out = new int[count];
+                for (int j = 0; j < count; j++) {
+                    out[j] = positions[from + byScore[j]];
                 }
-                return orderTiesSorted(out, reorder(scores, byScore), k);
+                return orderTiesSorted(out, reorder(some, byScore), k);
             }
         }
-        return orderTiesSorted(out, scores, k);
+        int keep = Math.min(k, count);
+        if (keep == 0) {
+            return new int[0];
+        }
+        // the candidates up to the end of the tie run at rank k, each tie run in position order
+        int end = keep;
+        while (end < count && Float.compare(scores[from + end], scores[from + keep - 1]) == 0) {
+            end++;
+        }
+        int[] out = java.util.Arrays.copyOfRange(positions, from, from + end);
+        for (int i = 0; i < end; ) {
+            int j = i + 1;
+            while (j < end && Float.compare(scores[from + j], scores[from + i]) == 0) {
+                j++;
+            }
+            if (j - i > 1) {
+                sortRun(out, i, j);
+            }
+            i = j;
+        }
+        return end == keep ? out : java.util.Arrays.copyOf(out, keep);
     }
 
     private static float[] reorder(float[] v, int[] order) {

@@ -61,6 +61,33 @@ class ScoreSelectionTest {
     }
 
     @Test
+    void orderTiesOfARangeEqualsOrderTiesOfItsCopy() {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(3);
+        int heads = 5;
+        int m = 40;
+        int[] positions = new int[heads * m];
+        float[] scores = new float[heads * m];
+        for (int h = 0; h < heads; h++) {
+            float v = 1f;
+            for (int i = 0; i < m; i++) {
+                if (random.nextInt(4) == 0) {
+                    v *= 0.9f; // runs of equal scores, as max pooling makes them
+                }
+                scores[h * m + i] = v;
+                positions[h * m + i] = random.nextInt(1000);
+            }
+        }
+        for (int h = 0; h < heads; h++) {
+            for (int k : new int[] {1, 7, 33, 40}) {
+                int[] copy = ScoreSelection.orderTies(java.util.Arrays.copyOfRange(positions, h * m, (h + 1) * m),
+                        java.util.Arrays.copyOfRange(scores, h * m, (h + 1) * m), k);
+                assertArrayEquals(copy, ScoreSelection.orderTies(positions, scores, h * m, m, k), "head " + h + ", k " + k);
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> ScoreSelection.orderTies(positions, scores, heads * m - 5, 10, 3));
+    }
+
+    @Test
     void orderTiesRejectsMismatchedLengths() {
         assertThrows(IllegalArgumentException.class, () -> ScoreSelection.orderTies(new int[2], new float[3], 1));
     }
