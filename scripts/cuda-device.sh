@@ -44,7 +44,7 @@ java_opts="" java_env=""
 # a JVM AOT cache recorded on this machine by the aot step (rbench warmup), when there is one
 [ -f "$work/rbench.aot" ] && java_opts="$java_opts -XX:AOTCache=$work/rbench.aot -Xlog:aot=off,cds=off"
 rbench() {
-  env $java_env RBENCH_LLAMACPP_DIR=$libs "$work/jre/bin/java" --enable-native-access=ALL-UNNAMED -Xmx16g $java_opts \
+  env $java_env RBENCH_SUITE_COMMIT="$(cat "$work/rbench/COMMIT" 2>/dev/null)" RBENCH_LLAMACPP_DIR=$libs "$work/jre/bin/java" --enable-native-access=ALL-UNNAMED -Xmx16g $java_opts \
     -XX:ErrorFile="$out/hs_err_%p.log" -jar "$work/rbench/rbench.jar" "$@"
 }
 

@@ -28,6 +28,10 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 rm -f "$out/jre.tgz"
 tar cJf "$out/jre.txz" -C "$tmp" jre
 mkdir -p "$tmp/rbench" && cp "$jar" "$tmp/rbench/" && cp -r "$root/harness/target/lib" "$tmp/rbench/lib"
+# the commit the jar was built from: results rows on the other machine carry it (RBENCH_SUITE_COMMIT)
+commit=$(git -C "$root" rev-parse --short=12 HEAD)
+[ -n "$(git -C "$root" status --porcelain --untracked-files=no)" ] && commit="$commit+dirty"
+echo "$commit" > "$tmp/rbench/COMMIT"
 tar czf "$out/rbench.tgz" -C "$tmp" rbench
 bash "$root/native/scripts/pack-llamacpp-source.sh" "$out/llama-src.tgz"
 echo "pack-device-bundle: modules $modules" >&2

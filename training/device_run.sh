@@ -24,7 +24,7 @@ done
 [ -d "$W/libs" ] || { mkdir -p libs && tar xzf "$(bundled llama-libs.tgz)" -C libs; }
 nproc; free -g | head -2; python3 -c "import torch, numpy; print(torch.__version__, numpy.__version__, torch.cuda.get_device_name())" 2>&1
 echo "unpacked in $(( $(date +%s) - T0 )) s"
-export RBENCH_LLAMACPP_DIR=$W/libs RBENCH_DATA=$W/datasets
+export RBENCH_LLAMACPP_DIR=$W/libs RBENCH_DATA=$W/datasets RBENCH_SUITE_COMMIT=$(cat "$W/rbench/COMMIT" 2>/dev/null)
 export JAVA_CMD="nice -n 10 $W/jre/bin/java -XX:ActiveProcessorCount=2 -Xmx3g --enable-native-access=ALL-UNNAMED -jar $W/rbench/rbench.jar"
 export VOCAB=$B/ggml-vocab-llama-spm.gguf DATA=$W/data TRAINING=$B/training
 mkdir -p "$DATA/lm" "$DATA/ready" "$DATA/gen" "$DATA/eval"

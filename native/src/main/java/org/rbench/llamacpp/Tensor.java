@@ -198,23 +198,21 @@ public final class Tensor {
         GgmlType t = type();
         int n = Math.toIntExact(elements());
         float[] out = new float[n];
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment seg = arena.allocate((long) n * t.typeSize, 8);
-            read(seg, 0);
-            switch (t) {
-                case F32 -> MemorySegment.copy(seg, ValueLayout.JAVA_FLOAT, 0, out, 0, n);
-                case F16 -> {
-                    for (int i = 0; i < n; i++) {
-                        out[i] = Float.float16ToFloat(seg.getAtIndex(ValueLayout.JAVA_SHORT, i));
-                    }
+        MemorySegment seg = HostScratch.take((long) n * t.typeSize);
+        read(seg, 0);
+        switch (t) {
+            case F32 -> MemorySegment.copy(seg, ValueLayout.JAVA_FLOAT, 0, out, 0, n);
+            case F16 -> {
+                for (int i = 0; i < n; i++) {
+                    out[i] = Float.float16ToFloat(seg.getAtIndex(ValueLayout.JAVA_SHORT, i));
                 }
-                case I32 -> {
-                    for (int i = 0; i < n; i++) {
-                        out[i] = seg.getAtIndex(ValueLayout.JAVA_INT, i);
-                    }
-                }
-                default -> throw new IllegalArgumentException("getFloats on a " + t + " tensor");
             }
+            case I32 -> {
+                for (int i = 0; i < n; i++) {
+                    out[i] = seg.getAtIndex(ValueLayout.JAVA_INT, i);
+                }
+            }
+            default -> throw new IllegalArgumentException("getFloats on a " + t + " tensor");
         }
         return out;
     }
@@ -224,11 +222,9 @@ public final class Tensor {
         requireContiguous();
         int n = Math.toIntExact(elements());
         int[] out = new int[n];
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment seg = arena.allocate(4L * n, 4);
-            read(seg, 0);
-            MemorySegment.copy(seg, ValueLayout.JAVA_INT, 0, out, 0, n);
-        }
+        MemorySegment seg = HostScratch.take(4L * n);
+        read(seg, 0);
+        MemorySegment.copy(seg, ValueLayout.JAVA_INT, 0, out, 0, n);
         return out;
     }
 

@@ -88,6 +88,13 @@ class ScoreSelectionTest {
     }
 
     @Test
+    void tieRunsOfConsecutiveAndOfScatteredPositionsBothComeOutAscending() {
+        int[] positions = {12, 10, 11, 5, 40, 3, 7, 7, 8};
+        float[] scores = {0.5f, 0.5f, 0.5f, 0.4f, 0.4f, 0.4f, 0.3f, 0.3f, 0.3f};
+        assertArrayEquals(new int[] {10, 11, 12, 3, 5, 40, 7, 7, 8}, ScoreSelection.orderTies(positions, scores, 9));
+    }
+
+    @Test
     void orderTiesRejectsMismatchedLengths() {
         assertThrows(IllegalArgumentException.class, () -> ScoreSelection.orderTies(new int[2], new float[3], 1));
     }

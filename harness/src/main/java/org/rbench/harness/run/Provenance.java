@@ -36,8 +36,17 @@ public record Provenance(String suiteCommit, String llamacppVersion, String back
         return m;
     }
 
-    /** git rev-parse HEAD of the checkout (with "+dirty" for uncommitted changes), or "unknown". */
+    /**
+     * The suite's commit: RBENCH_SUITE_COMMIT when set (a bundle packed for another machine
+     * records its commit there: that machine's copy of the checkout may carry another
+     * history), else git rev-parse HEAD of the checkout (with "+dirty" for uncommitted
+     * changes), or "unknown".
+     */
     static String currentSuiteCommit() {
+        String packed = System.getenv("RBENCH_SUITE_COMMIT");
+        if (packed != null && !packed.isBlank()) {
+            return packed.trim();
+        }
         Path root = Checkout.root().orElse(null);
         if (root == null) {
             return "unknown";
