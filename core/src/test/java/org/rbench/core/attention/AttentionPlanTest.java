@@ -1,19 +1,14 @@
 package org.rbench.core.attention;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.rbench.core.engine.Decoder;
 import org.rbench.core.engine.Engine;
 import org.rbench.core.engine.EngineOptions;
 import org.rbench.core.engine.KvSnapshot;
 import org.rbench.core.engine.PrefillResult;
-import org.rbench.core.model.ModelWeights;
-import org.rbench.core.testing.TestModels;
-import org.rbench.llamacpp.Backend;
-import org.rbench.llamacpp.Backends;
+import org.rbench.core.testing.CpuModel;
 import org.rbench.llamacpp.GgmlType;
-import org.rbench.llamacpp.LlamaCpp;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -35,22 +30,9 @@ class AttentionPlanTest {
     private static final int STEPS = 5;
     private static final int[] TOKENS = IntStream.range(0, PROMPT + STEPS).map(i -> (i * 131 + 7) % 512).toArray();
 
-    private static Backend backend;
-    private static ModelWeights weights;
-
-    @BeforeAll
-    static void open() {
-        LlamaCpp.initialise();
-        backend = Backends.open("cpu", 1);
-        // GQA 2:1 so per-KV-head plans are exercised.
-        weights = ModelWeights.load(TestModels.preset("tiny-llama", GgmlType.F32), backend);
-    }
-
-    @AfterAll
-    static void close() {
-        weights.close();
-        backend.close();
-    }
+    // GQA 2:1 so per-KV-head plans are exercised.
+    @RegisterExtension
+    static final CpuModel MODEL = CpuModel.preset("tiny-llama", GgmlType.F32);
 
     private static EngineOptions exact() {
         return EngineOptions.defaults(64).withCacheType(GgmlType.F32).withFlashAttention(false).withKvPadding(1);
@@ -94,8 +76,8 @@ class AttentionPlanTest {
 
     @Test
     void gatherOfAllRowsEqualsFull() {
-        int kvHeads = weights.hyperParameters().kvHeads();
-        try (Engine e = Engine.open(weights, exact())) {
+        int kvHeads = MODEL.weights().hyperParameters().kvHeads();
+        try (Engine e = Engine.open(MODEL.weights(), exact())) {
             List<float[]> expected = full(e);
             List<float[]> gathered = decode(e, () -> new Planner("gather-all", at -> {
                 int n = at.cachedRows();
@@ -114,8 +96,8 @@ class AttentionPlanTest {
     @Test
     void gatheringPermutedRowsPerHeadEqualsFull() {
         // Attention is a set operation: any order of all rows gives the same result (up to rounding).
-        int kvHeads = weights.hyperParameters().kvHeads();
-        try (Engine e = Engine.open(weights, exact())) {
+        int kvHeads = MODEL.weights().hyperParameters().kvHeads();
+        try (Engine e = Engine.open(MODEL.weights(), exact())) {
             List<float[]> expected = full(e);
             List<float[]> gathered = decode(e, () -> new Planner("gather-reversed", at -> {
                 int n = at.cachedRows();
@@ -133,8 +115,8 @@ class AttentionPlanTest {
 
     @Test
     void deviceRowIndicesEqualHostRows() {
-        int kvHeads = weights.hyperParameters().kvHeads();
-        try (Engine e = Engine.open(weights, exact())) {
+        int kvHeads = MODEL.weights().hyperParameters().kvHeads();
+        try (Engine e = Engine.open(MODEL.weights(), exact())) {
             List<float[]> expected = full(e);
             List<float[]> gathered = decode(e, () -> new AttentionPolicy() {
                 RowIndices[] indices;
@@ -179,7 +161,7 @@ class AttentionPlanTest {
 
     @Test
     void rangesCoveringAllRowsEqualFull() {
-        try (Engine e = Engine.open(weights, exact())) {
+        try (Engine e = Engine.open(MODEL.weights(), exact())) {
             List<float[]> expected = full(e);
             List<float[]> ranged = decode(e, () -> new Planner("sink+rest", at ->
                     AttentionPlan.ranges(new int[] {0, 4, 9}, new int[] {4, 9, at.cachedRows()})));
@@ -194,9 +176,9 @@ class AttentionPlanTest {
     void slidingWindowByGatherEqualsSlidingWindowByRanges() {
         // Same rows per head every step: the gather graph is reused with new row inputs,
         // while the range views change shape and are rebuilt; both must agree.
-        int kvHeads = weights.hyperParameters().kvHeads();
+        int kvHeads = MODEL.weights().hyperParameters().kvHeads();
         int window = 8;
-        try (Engine e = Engine.open(weights, exact())) {
+        try (Engine e = Engine.open(MODEL.weights(), exact())) {
             List<float[]> ranged = decode(e, () -> new Planner("window-ranges", at ->
                     AttentionPlan.ranges(new int[] {0, at.cachedRows() - window}, new int[] {2, at.cachedRows()})));
             List<float[]> gathered = decode(e, () -> new Planner("window-gather", at -> {
@@ -218,9 +200,9 @@ class AttentionPlanTest {
 
     @Test
     void compactCacheHoldingEveryRowEqualsFull() {
-        int layers = weights.hyperParameters().layers();
-        int kvHeads = weights.hyperParameters().kvHeads();
-        try (Engine e = Engine.open(weights, exact())) {
+        int layers = MODEL.weights().hyperParameters().layers();
+        int kvHeads = MODEL.weights().hyperParameters().kvHeads();
+        try (Engine e = Engine.open(MODEL.weights(), exact())) {
             List<float[]> expected = full(e);
             List<float[]> compacted = decode(e, () -> new AttentionPolicy() {
                 CompactCache[] caches;
@@ -266,7 +248,7 @@ class AttentionPlanTest {
 
     @Test
     void layerByLayerStepsEqualOneGraphAndSeeTheQuery() {
-        try (Engine e = Engine.open(weights, exact())) {
+        try (Engine e = Engine.open(MODEL.weights(), exact())) {
             List<float[]> expected = full(e);
             List<QueryVectors> seen = new ArrayList<>();
             List<QueryVectors> observed = new ArrayList<>();
@@ -297,7 +279,7 @@ class AttentionPlanTest {
                 }
             });
             assertSameLogits(expected, split, 0);
-            int layers = weights.hyperParameters().layers();
+            int layers = MODEL.weights().hyperParameters().layers();
             assertEquals(3 * layers, seen.size());
             for (int i = 0; i < seen.size(); i++) {
                 assertArrayEquals(seen.get(i).afterRope(), observed.get(i).afterRope(), 0f);
@@ -312,7 +294,7 @@ class AttentionPlanTest {
         List<AttentionProbabilities> plain = new ArrayList<>();
         for (boolean fa : new boolean[] {true, false}) {
             List<AttentionProbabilities> into = fa ? flash : plain;
-            try (Engine e = Engine.open(weights, exact().withFlashAttention(fa))) {
+            try (Engine e = Engine.open(MODEL.weights(), exact().withFlashAttention(fa))) {
                 decode(e, () -> new AttentionPolicy() {
                     @Override
                     public String name() {
@@ -332,11 +314,11 @@ class AttentionPlanTest {
             }
         }
         assertEquals(plain.size(), flash.size());
-        int heads = weights.hyperParameters().heads();
+        int heads = MODEL.weights().hyperParameters().heads();
         for (int i = 0; i < plain.size(); i++) {
             AttentionProbabilities p = plain.get(i);
             assertEquals(heads, p.heads());
-            assertEquals(PROMPT + 1 + i / weights.hyperParameters().layers(), p.keys());
+            assertEquals(PROMPT + 1 + i / MODEL.weights().hyperParameters().layers(), p.keys());
             for (int h = 0; h < heads; h++) {
                 double sum = 0;
                 for (int k = 0; k < p.keys(); k++) {
@@ -350,7 +332,7 @@ class AttentionPlanTest {
 
     @Test
     void snapshotRestoresTheExactState() {
-        try (Engine e = Engine.open(weights, EngineOptions.defaults(64))) {
+        try (Engine e = Engine.open(MODEL.weights(), EngineOptions.defaults(64))) {
             e.prefill(java.util.Arrays.copyOf(TOKENS, PROMPT));
             try (KvSnapshot snap = e.snapshot()) {
                 assertEquals(PROMPT, snap.length());
@@ -366,7 +348,7 @@ class AttentionPlanTest {
 
     @Test
     void snapshotOfAnotherCacheIsRejected() {
-        try (Engine a = Engine.open(weights, EngineOptions.defaults(64)); Engine b = Engine.open(weights, EngineOptions.defaults(64))) {
+        try (Engine a = Engine.open(MODEL.weights(), EngineOptions.defaults(64)); Engine b = Engine.open(MODEL.weights(), EngineOptions.defaults(64))) {
             a.prefill(new int[] {1, 2, 3});
             try (KvSnapshot snap = a.snapshot()) {
                 assertThrows(IllegalArgumentException.class, () -> b.restore(snap));

@@ -1,18 +1,13 @@
 package org.rbench.core.attention;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.rbench.core.engine.Decoder;
 import org.rbench.core.engine.Engine;
 import org.rbench.core.engine.EngineOptions;
 import org.rbench.core.engine.PrefillResult;
-import org.rbench.core.model.ModelWeights;
-import org.rbench.core.testing.TestModels;
-import org.rbench.llamacpp.Backend;
-import org.rbench.llamacpp.Backends;
+import org.rbench.core.testing.CpuModel;
 import org.rbench.llamacpp.GgmlType;
-import org.rbench.llamacpp.LlamaCpp;
 
 import java.util.Arrays;
 import java.util.stream.IntStream;
@@ -24,21 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 class PrefillStatisticsTest {
     private static final int L = 37;
     private static final int[] PROMPT = IntStream.range(0, L).map(i -> (i * 97 + 3) % 512).toArray();
-    private static Backend backend;
-    private static ModelWeights weights;
-
-    @BeforeAll
-    static void open() {
-        LlamaCpp.initialise();
-        backend = Backends.open("cpu", 1);
-        weights = ModelWeights.load(TestModels.preset("tiny-qwen2", GgmlType.F32), backend);
-    }
-
-    @AfterAll
-    static void close() {
-        weights.close();
-        backend.close();
-    }
+    @RegisterExtension
+    static final CpuModel MODEL = CpuModel.preset("tiny-qwen2", GgmlType.F32);
 
     /** Small micro-batches and a tiny chunk budget so that batches and chunks are both exercised. */
     private static EngineOptions options(boolean flash) {
@@ -48,9 +30,9 @@ class PrefillStatisticsTest {
 
     /** Attention rows of each prompt token, observed by decoding the prompt one token at a time. */
     private static AttentionProbabilities[][] rowsByDecoding(boolean flash) {
-        int layers = weights.hyperParameters().layers();
+        int layers = MODEL.weights().hyperParameters().layers();
         AttentionProbabilities[][] rows = new AttentionProbabilities[L][layers];
-        try (Engine e = Engine.open(weights, options(flash))) {
+        try (Engine e = Engine.open(MODEL.weights(), options(flash))) {
             e.prefill(new int[] {PROMPT[0]});
             rows[0] = null;
             try (Decoder d = e.decoder(new AttentionPolicy() {
@@ -81,9 +63,9 @@ class PrefillStatisticsTest {
     void lastRowsMatchDecodingTheLastToken() {
         for (boolean flash : new boolean[] {false, true}) {
             AttentionProbabilities[][] decoded = rowsByDecoding(flash);
-            try (Engine e = Engine.open(weights, options(flash))) {
+            try (Engine e = Engine.open(MODEL.weights(), options(flash))) {
                 PrefillResult r = e.prefill(PROMPT, new PrefillRequest(3, false, false), false);
-                for (int l = 0; l < weights.hyperParameters().layers(); l++) {
+                for (int l = 0; l < MODEL.weights().hyperParameters().layers(); l++) {
                     AttentionProbabilities w = r.statistics().lastRows(l);
                     assertEquals(3, w.queries());
                     assertEquals(L, w.keys());
@@ -106,10 +88,10 @@ class PrefillStatisticsTest {
 
     @Test
     void columnSumsAreTheSumOfAllRows() {
-        int layers = weights.hyperParameters().layers();
-        int heads = weights.hyperParameters().heads();
+        int layers = MODEL.weights().hyperParameters().layers();
+        int heads = MODEL.weights().hyperParameters().heads();
         for (boolean flash : new boolean[] {false, true}) {
-            try (Engine e = Engine.open(weights, options(flash))) {
+            try (Engine e = Engine.open(MODEL.weights(), options(flash))) {
                 PrefillResult r = e.prefill(PROMPT, new PrefillRequest(L, true, true), false);
                 for (int l = 0; l < layers; l++) {
                     AttentionProbabilities all = r.statistics().lastRows(l);
@@ -129,7 +111,7 @@ class PrefillStatisticsTest {
                     // Every query row sums to one.
                     assertEquals(heads * L, total, 1e-2);
                     QueryVectors q = r.statistics().lastQuery(l);
-                    assertEquals(heads * weights.hyperParameters().headDim(), q.afterRope().length);
+                    assertEquals(heads * MODEL.weights().hyperParameters().headDim(), q.afterRope().length);
                 }
             }
         }
@@ -137,8 +119,8 @@ class PrefillStatisticsTest {
 
     @Test
     void lastQueryEqualsTheDecodedQuery() {
-        QueryVectors[] decoded = new QueryVectors[weights.hyperParameters().layers()];
-        try (Engine e = Engine.open(weights, options(true))) {
+        QueryVectors[] decoded = new QueryVectors[MODEL.weights().hyperParameters().layers()];
+        try (Engine e = Engine.open(MODEL.weights(), options(true))) {
             e.prefill(Arrays.copyOf(PROMPT, L - 1));
             try (Decoder d = e.decoder(new AttentionPolicy() {
                 @Override
@@ -159,7 +141,7 @@ class PrefillStatisticsTest {
                 d.step(PROMPT[L - 1]);
             }
         }
-        try (Engine e = Engine.open(weights, options(true))) {
+        try (Engine e = Engine.open(MODEL.weights(), options(true))) {
             PrefillResult r = e.prefill(PROMPT, new PrefillRequest(0, false, true), false);
             for (int l = 0; l < decoded.length; l++) {
                 float[] want = decoded[l].afterRope();

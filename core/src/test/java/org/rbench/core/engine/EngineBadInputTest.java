@@ -1,19 +1,15 @@
 package org.rbench.core.engine;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.rbench.core.attention.AttentionPlan;
 import org.rbench.core.attention.AttentionPolicy;
 import org.rbench.core.attention.FullAttention;
 import org.rbench.core.attention.LayerStep;
-import org.rbench.core.model.ModelWeights;
+import org.rbench.core.testing.CpuModel;
 import org.rbench.core.testing.TestModels;
 import org.rbench.gguf.ModelSpec;
-import org.rbench.llamacpp.Backend;
-import org.rbench.llamacpp.Backends;
 import org.rbench.llamacpp.GgmlType;
-import org.rbench.llamacpp.LlamaCpp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -21,33 +17,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Bad input is a clear Java exception before anything reaches ggml (where it would abort). */
 class EngineBadInputTest {
-    private static Backend backend;
-    private static ModelWeights weights;
-
-    @BeforeAll
-    static void open() {
-        LlamaCpp.initialise();
-        backend = Backends.open("cpu", 1);
-        weights = ModelWeights.load(TestModels.spec("tiny-llama-ctx512",
-                ModelSpec.preset("tiny-llama", GgmlType.F32).withContextLength(512)), backend);
-    }
-
-    @AfterAll
-    static void close() {
-        weights.close();
-        backend.close();
-    }
+    @RegisterExtension
+    static final CpuModel MODEL = CpuModel.of(() -> TestModels.spec("tiny-llama-ctx512",
+                ModelSpec.preset("tiny-llama", GgmlType.F32).withContextLength(512)));
 
     @Test
     void contextLongerThanTheModelsIsRejected() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> Engine.open(weights, EngineOptions.defaults(513)));
+                () -> Engine.open(MODEL.weights(), EngineOptions.defaults(513)));
         assertTrue(e.getMessage().contains("513") && e.getMessage().contains("512"), e.getMessage());
     }
 
     @Test
     void emptyPromptIsRejected() {
-        try (Engine e = Engine.open(weights, EngineOptions.defaults(64))) {
+        try (Engine e = Engine.open(MODEL.weights(), EngineOptions.defaults(64))) {
             IllegalArgumentException x = assertThrows(IllegalArgumentException.class, () -> e.prefill(new int[0]));
             assertTrue(x.getMessage().contains("zero tokens"), x.getMessage());
         }
@@ -55,7 +38,7 @@ class EngineBadInputTest {
 
     @Test
     void tokenOutsideTheVocabularyIsRejected() {
-        try (Engine e = Engine.open(weights, EngineOptions.defaults(64))) {
+        try (Engine e = Engine.open(MODEL.weights(), EngineOptions.defaults(64))) {
             IllegalArgumentException x = assertThrows(IllegalArgumentException.class, () -> e.prefill(new int[] {1, 512}));
             assertTrue(x.getMessage().contains("512") && x.getMessage().contains("vocabulary"), x.getMessage());
             assertThrows(IllegalArgumentException.class, () -> e.prefill(new int[] {-1}));
@@ -65,7 +48,7 @@ class EngineBadInputTest {
 
     @Test
     void promptLongerThanTheCacheIsRejected() {
-        try (Engine e = Engine.open(weights, EngineOptions.defaults(16))) {
+        try (Engine e = Engine.open(MODEL.weights(), EngineOptions.defaults(16))) {
             IllegalArgumentException x = assertThrows(IllegalArgumentException.class, () -> e.prefill(new int[17]));
             assertTrue(x.getMessage().contains("context of 16"), x.getMessage());
         }
@@ -73,7 +56,7 @@ class EngineBadInputTest {
 
     @Test
     void decodingPastTheContextIsRejected() {
-        try (Engine e = Engine.open(weights, EngineOptions.defaults(8))) {
+        try (Engine e = Engine.open(MODEL.weights(), EngineOptions.defaults(8))) {
             e.prefill(new int[7]);
             try (Decoder d = e.decoder(new FullAttention(), null)) {
                 d.step(3);
@@ -103,7 +86,7 @@ class EngineBadInputTest {
                 return AttentionPlan.gather(2, rows);
             }
         };
-        try (Engine e = Engine.open(weights, EngineOptions.defaults(64))) {
+        try (Engine e = Engine.open(MODEL.weights(), EngineOptions.defaults(64))) {
             e.prefill(new int[] {1, 2, 3});
             try (Decoder d = e.decoder(bad, null)) {
                 IllegalArgumentException x = assertThrows(IllegalArgumentException.class, () -> d.step(4));
@@ -126,7 +109,7 @@ class EngineBadInputTest {
                 return AttentionPlan.ranges(new int[] {0}, new int[] {at.position() + 2});
             }
         };
-        try (Engine e = Engine.open(weights, EngineOptions.defaults(64))) {
+        try (Engine e = Engine.open(MODEL.weights(), EngineOptions.defaults(64))) {
             e.prefill(new int[] {1, 2, 3});
             try (Decoder d = e.decoder(bad, null)) {
                 assertThrows(IllegalArgumentException.class, () -> d.step(4));

@@ -1,17 +1,11 @@
 package org.rbench.core.engine;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.rbench.core.attention.AttentionPolicy;
-import org.rbench.core.attention.FullAttention;
 import org.rbench.core.attention.Strategies;
-import org.rbench.core.model.ModelWeights;
-import org.rbench.core.testing.TestModels;
-import org.rbench.llamacpp.Backend;
-import org.rbench.llamacpp.Backends;
+import org.rbench.core.testing.CpuModel;
 import org.rbench.llamacpp.GgmlType;
-import org.rbench.llamacpp.LlamaCpp;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -33,28 +27,15 @@ class GraphReuseTest {
     private static final int STEPS = 24;
     private static final int[] TOKENS = IntStream.range(0, PROMPT + STEPS).map(i -> (i * 37 + 11) % 512).toArray();
 
-    private static Backend backend;
-    private static ModelWeights weights;
-
-    @BeforeAll
-    static void open() {
-        LlamaCpp.initialise();
-        backend = Backends.open("cpu", 1);
-        weights = ModelWeights.load(TestModels.preset("tiny-llama", GgmlType.F16), backend);
-    }
-
-    @AfterAll
-    static void close() {
-        weights.close();
-        backend.close();
-    }
+    @RegisterExtension
+    static final CpuModel MODEL = CpuModel.preset("tiny-llama", GgmlType.F16);
 
     private record Decoded(List<float[]> logits, int graphsBuilt, StepTimings timings) {
     }
 
     private static Decoded decode(Engine engine, String method) {
         engine.reset();
-        AttentionPolicy policy = Strategies.create(method, weights.hyperParameters(), PROMPT);
+        AttentionPolicy policy = Strategies.create(method, MODEL.weights().hyperParameters(), PROMPT);
         PrefillResult p = engine.prefill(Arrays.copyOf(TOKENS, PROMPT), policy.prefillRequest(), false);
         List<float[]> out = new ArrayList<>();
         try (Decoder d = engine.decoder(policy, p.statistics())) {
@@ -67,7 +48,7 @@ class GraphReuseTest {
 
     @Test
     void recycledStepsAndFullStepsEachBuildTheirGraphOnce() {
-        try (Engine engine = Engine.open(weights, EngineOptions.defaults(128))) {
+        try (Engine engine = Engine.open(MODEL.weights(), EngineOptions.defaults(128))) {
             // S=4: 6 full steps among 24; padding 256 keeps the key rows fixed.
             Decoded d = decode(engine, "recycled:k=16,s=4");
             assertEquals(2, d.graphsBuilt(), "one recycled-step graph and one full-step graph");
@@ -86,7 +67,7 @@ class GraphReuseTest {
 
     @Test
     void aLaterDecoderOnTheEngineReusesTheGraphsAndGivesTheSameLogits() {
-        try (Engine engine = Engine.open(weights, EngineOptions.defaults(128))) {
+        try (Engine engine = Engine.open(MODEL.weights(), EngineOptions.defaults(128))) {
             Decoded first = decode(engine, "recycled:k=16,s=4");
             decode(engine, "full"); // another method between the two: its graph joins, evicts none
             Decoded second = decode(engine, "recycled:k=16,s=4");
@@ -100,10 +81,10 @@ class GraphReuseTest {
 
     @Test
     void aReusedGraphGivesTheLogitsOfAFreshOne() {
-        try (Engine engine = Engine.open(weights, EngineOptions.defaults(128))) {
+        try (Engine engine = Engine.open(MODEL.weights(), EngineOptions.defaults(128))) {
             Decoded cached = decode(engine, "recycled:k=16,s=4");
             // Padding 1 changes the key rows at every step, so every full step builds afresh.
-            try (Engine fresh = Engine.open(weights, EngineOptions.defaults(128).withKvPadding(1))) {
+            try (Engine fresh = Engine.open(MODEL.weights(), EngineOptions.defaults(128).withKvPadding(1))) {
                 Decoded rebuilt = decode(fresh, "recycled:k=16,s=4");
                 assertTrue(rebuilt.graphsBuilt() > cached.graphsBuilt());
                 for (int s = 0; s < STEPS; s++) {

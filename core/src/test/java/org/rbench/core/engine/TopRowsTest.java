@@ -1,7 +1,6 @@
 package org.rbench.core.engine;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.rbench.core.attention.AttentionPlan;
@@ -11,14 +10,10 @@ import org.rbench.core.attention.LayerObservation;
 import org.rbench.core.attention.LayerStep;
 import org.rbench.core.attention.PrefillRequest;
 import org.rbench.core.attention.TopRows;
-import org.rbench.core.model.ModelWeights;
 import org.rbench.core.select.GqaAggregation;
 import org.rbench.core.select.RecycledCache;
-import org.rbench.core.testing.TestModels;
-import org.rbench.llamacpp.Backend;
-import org.rbench.llamacpp.Backends;
+import org.rbench.core.testing.CpuModel;
 import org.rbench.llamacpp.GgmlType;
-import org.rbench.llamacpp.LlamaCpp;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -40,21 +35,8 @@ class TopRowsTest {
     private static final int STEPS = 6;
     private static final int[] TOKENS = IntStream.range(0, PROMPT + STEPS).map(i -> (i * 131 + 7) % 512).toArray();
 
-    private static Backend backend;
-    private static ModelWeights weights;
-
-    @BeforeAll
-    static void open() {
-        LlamaCpp.initialise();
-        backend = Backends.open("cpu", 1);
-        weights = ModelWeights.load(TestModels.preset("tiny-llama", GgmlType.F32), backend); // GQA 2:1
-    }
-
-    @AfterAll
-    static void close() {
-        weights.close();
-        backend.close();
-    }
+    @RegisterExtension
+    static final CpuModel MODEL = CpuModel.preset("tiny-llama", GgmlType.F32); // GQA 2:1
 
     /** Asks for probabilities and top rows at every layer; compares them as they arrive. */
     private static final class Checker implements AttentionPolicy {
@@ -105,9 +87,9 @@ class TopRowsTest {
     void deviceSelectionEqualsHostSelection(GqaAggregation aggregation, int pool, int k, int padding) {
         EngineOptions options = EngineOptions.defaults(64).withCacheType(GgmlType.F32).withFlashAttention(false)
                 .withKvPadding(padding);
-        int kvHeads = weights.hyperParameters().kvHeads();
+        int kvHeads = MODEL.weights().hyperParameters().kvHeads();
         Checker checker = new Checker(new TopRows(k, aggregation, pool), kvHeads);
-        try (Engine engine = Engine.open(weights, options)) {
+        try (Engine engine = Engine.open(MODEL.weights(), options)) {
             PrefillResult prefill = engine.prefill(Arrays.copyOf(TOKENS, PROMPT), PrefillRequest.NONE, false);
             try (Decoder d = engine.decoder(checker, prefill.statistics())) {
                 for (int s = 0; s < STEPS; s++) {
@@ -115,6 +97,6 @@ class TopRowsTest {
                 }
             }
         }
-        assertEquals(STEPS * weights.hyperParameters().layers(), checker.compared.size());
+        assertEquals(STEPS * MODEL.weights().hyperParameters().layers(), checker.compared.size());
     }
 }

@@ -1,16 +1,11 @@
 package org.rbench.core.engine;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.rbench.core.attention.AttentionPlan;
 import org.rbench.core.attention.CompactCache;
-import org.rbench.core.model.ModelWeights;
-import org.rbench.core.testing.TestModels;
-import org.rbench.llamacpp.Backend;
-import org.rbench.llamacpp.Backends;
+import org.rbench.core.testing.CpuModel;
 import org.rbench.llamacpp.GgmlType;
-import org.rbench.llamacpp.LlamaCpp;
 
 import java.util.Arrays;
 
@@ -21,21 +16,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * bound the worst cases with room to spare (qwen3 has every optional tensor).
  */
 class TransformerGraphTest {
-    private static Backend backend;
-    private static ModelWeights weights;
-
-    @BeforeAll
-    static void open() {
-        LlamaCpp.initialise();
-        backend = Backends.open("cpu", 1);
-        weights = ModelWeights.load(TestModels.preset("tiny-qwen3", GgmlType.F32), backend);
-    }
-
-    @AfterAll
-    static void close() {
-        weights.close();
-        backend.close();
-    }
+    @RegisterExtension
+    static final CpuModel MODEL = CpuModel.preset("tiny-qwen3", GgmlType.F32);
 
     private static void assertWithinBudget(TransformerGraph pass) {
         try (StepGraph g = pass.build()) {
@@ -47,7 +29,7 @@ class TransformerGraphTest {
     @Test
     void prefillWithEveryStatistic() {
         for (boolean flash : new boolean[] {true, false}) {
-            try (Engine e = Engine.open(weights, EngineOptions.defaults(256).withFlashAttention(flash).withStatisticsBudget(4096))) {
+            try (Engine e = Engine.open(MODEL.weights(), EngineOptions.defaults(256).withFlashAttention(flash).withStatisticsBudget(4096))) {
                 TransformerGraph pass = new TransformerGraph(e);
                 pass.tokens = new int[64];
                 pass.start = 100;
@@ -62,10 +44,10 @@ class TransformerGraphTest {
 
     @Test
     void decodeWithEveryPlanKindAndReadBack() {
-        int layers = weights.hyperParameters().layers();
-        int kvHeads = weights.hyperParameters().kvHeads();
+        int layers = MODEL.weights().hyperParameters().layers();
+        int kvHeads = MODEL.weights().hyperParameters().kvHeads();
         for (boolean flash : new boolean[] {true, false}) {
-            try (Engine e = Engine.open(weights, EngineOptions.defaults(256).withFlashAttention(flash));
+            try (Engine e = Engine.open(MODEL.weights(), EngineOptions.defaults(256).withFlashAttention(flash));
                  CompactCache cache = e.newCompactCache(16)) {
                 AttentionPlan[][] variants = {
                         {AttentionPlan.compact(cache, 3, 8).withProbabilities().withQuery()},

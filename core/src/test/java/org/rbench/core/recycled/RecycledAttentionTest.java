@@ -1,8 +1,7 @@
 package org.rbench.core.recycled;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.rbench.core.attention.AttentionPolicy;
 import org.rbench.core.attention.FullAttention;
 import org.rbench.core.attention.MethodSpec;
@@ -11,12 +10,8 @@ import org.rbench.core.engine.Decoder;
 import org.rbench.core.engine.Engine;
 import org.rbench.core.engine.EngineOptions;
 import org.rbench.core.engine.PrefillResult;
-import org.rbench.core.model.ModelWeights;
-import org.rbench.core.testing.TestModels;
-import org.rbench.llamacpp.Backend;
-import org.rbench.llamacpp.Backends;
+import org.rbench.core.testing.CpuModel;
 import org.rbench.llamacpp.GgmlType;
-import org.rbench.llamacpp.LlamaCpp;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -32,21 +27,8 @@ class RecycledAttentionTest {
     private static final int PROMPT = 40;
     private static final int STEPS = 12;
     private static final int[] TOKENS = IntStream.range(0, PROMPT + STEPS).map(i -> (i * 131 + 7) % 512).toArray();
-    private static Backend backend;
-    private static ModelWeights weights;
-
-    @BeforeAll
-    static void open() {
-        LlamaCpp.initialise();
-        backend = Backends.open("cpu", 1);
-        weights = ModelWeights.load(TestModels.preset("tiny-llama", GgmlType.F32), backend);
-    }
-
-    @AfterAll
-    static void close() {
-        weights.close();
-        backend.close();
-    }
+    @RegisterExtension
+    static final CpuModel MODEL = CpuModel.preset("tiny-llama", GgmlType.F32);
 
     private static EngineOptions exact() {
         return EngineOptions.defaults(128).withCacheType(GgmlType.F32).withFlashAttention(false).withKvPadding(1);
@@ -69,7 +51,7 @@ class RecycledAttentionTest {
     }
 
     private static AttentionPolicy recycled(String spec) {
-        return Strategies.create(spec, weights.hyperParameters(), PROMPT);
+        return Strategies.create(spec, MODEL.weights().hyperParameters(), PROMPT);
     }
 
     private static double maxDiff(List<float[]> a, List<float[]> b) {
@@ -84,7 +66,7 @@ class RecycledAttentionTest {
 
     @Test
     void budgetAtLeastTheContextEqualsFullAttention() {
-        try (Engine e = Engine.open(weights, exact())) {
+        try (Engine e = Engine.open(MODEL.weights(), exact())) {
             List<float[]> full = decode(e, FullAttention::new).logits();
             for (String spec : List.of("recycled:k=64,s=5", "recycled:k=64,s=4,version=v1", "recycled-dynamic:k=64,qc=2,threshold=0.5")) {
                 Run r = decode(e, () -> recycled(spec));
@@ -96,10 +78,10 @@ class RecycledAttentionTest {
 
     @Test
     void fixedScheduleDoesFullStepsEverySSteps() {
-        try (Engine e = Engine.open(weights, exact())) {
+        try (Engine e = Engine.open(MODEL.weights(), exact())) {
             Run r = decode(e, () -> recycled("recycled:k=8,s=5"));
             RecycledAttention ra = (RecycledAttention) r.policy();
-            int layers = weights.hyperParameters().layers();
+            int layers = MODEL.weights().hyperParameters().layers();
             // Paper steps 1..12 (engine steps 0..11): full at 5 and 10.
             assertEquals(2L * layers, ra.fullLayerSteps());
             assertEquals((long) (STEPS - 2) * layers, ra.recycledLayerSteps());
@@ -113,7 +95,7 @@ class RecycledAttentionTest {
 
     @Test
     void smallBudgetChangesTheResultButStaysFinite() {
-        try (Engine e = Engine.open(weights, exact())) {
+        try (Engine e = Engine.open(MODEL.weights(), exact())) {
             List<float[]> full = decode(e, FullAttention::new).logits();
             Run r = decode(e, () -> recycled("recycled:k=4,s=50"));
             assertTrue(maxDiff(full, r.logits()) > 1e-3, "attending 4 of ~50 rows must change the logits");
@@ -128,12 +110,12 @@ class RecycledAttentionTest {
 
     @Test
     void dynamicScheduleRecyclesWhenQueriesStaySimilar() {
-        try (Engine e = Engine.open(weights, exact())) {
+        try (Engine e = Engine.open(MODEL.weights(), exact())) {
             Run never = decode(e, () -> recycled("recycled-dynamic:k=16,qc=3,threshold=-1"));
             assertEquals(0, ((RecycledAttention) never.policy()).fullLayerSteps(), "similarity > -1 always holds");
             never.policy().close();
             Run always = decode(e, () -> recycled("recycled-dynamic:k=16,qc=3,threshold=1"));
-            int layers = weights.hyperParameters().layers();
+            int layers = MODEL.weights().hyperParameters().layers();
             assertEquals(4L * layers, ((RecycledAttention) always.policy()).fullLayerSteps(), "every check step (3,6,9,12) is full");
             always.policy().close();
         }
