@@ -818,6 +818,8 @@ def main():
                     help="batch: the tied output layer updates only the embedding rows of tokens in the batch "
                          "(see Model.output_weight); all: every row (runs 1-3, whose rare rows collapsed)")
     ap.add_argument("--copy-seg", default="16,512", help="MIN,MAX segment length of copy rows")
+    ap.add_argument("--task-weights", default="",
+                    help='JSON {task: weight} overriding RULER tasks\' sampling weights, e.g. {"niah_multikey_2": 3}')
     ap.add_argument("--copy-format", choices=["repeat", "pairs"], default="repeat",
                     help="repeat: one segment repeated to the row's end; pairs: segments occurring twice in random ids")
     ap.add_argument("--probe-every", type=int, default=100, help="steps between induction-probe evaluations (0: never)")
@@ -831,6 +833,12 @@ def main():
     COPY_SEG = tuple(int(v) for v in args.copy_seg.split(","))
     COPY_SEG_ARG = COPY_SEG
     COPY_FORMAT = args.copy_format
+    if args.task_weights:
+        given = json.loads(args.task_weights)
+        unknown = sorted(set(given) - set(TASKS))
+        if unknown or any(not isinstance(v, (int, float)) or v < 0 for v in given.values()):
+            raise SystemExit(f"--task-weights: tasks must be among {TASKS} with weights >= 0; got {given}")
+        TASK_WEIGHTS.update({t: float(v) for t, v in given.items()})
     if len(COPY_SEG) != 2 or not 2 <= COPY_SEG[0] <= COPY_SEG[1]:
         raise SystemExit("--copy-seg must be MIN,MAX with 2 <= MIN <= MAX")
     t_start = time.time()
