@@ -34,8 +34,15 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--model", description = "A GGUF model instead of the embedded default.")
     String model = Models.DEFAULT;
 
-    @Option(names = "--threads", description = "CPU threads (default: all cores).")
-    int threads = Runtime.getRuntime().availableProcessors();
+    /**
+     * One core left to the JVM: ggml's CPU threads meet at a barrier after every op, and on a
+     * small machine a JIT compiler thread taking one of their cores stalls each barrier for a
+     * time slice. On 2 cores the demo's ms/token then jumped to 4-11 for some methods'
+     * samples (docs/results/2026-11-28-demo-run7-cpu.md); with one ggml thread every K=256
+     * method reads 1.3-2.4x faster than full attention at 4K, for a run of about a minute.
+     */
+    @Option(names = "--threads", description = "CPU threads (default: all cores but one).")
+    int threads = Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
 
     @Option(names = "--backend", description = "cpu, cuda, metal or best (default: ${DEFAULT-VALUE}).")
     String backend = "best";
