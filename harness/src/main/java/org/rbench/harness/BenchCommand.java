@@ -83,8 +83,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1")
     long seed;
 
-    @Option(names = "--steps-out", description = "Also append every decode step's wall and compute time here (CSV): "
-            + "where a mean above the median comes from (graph builds, Recycled's full steps).")
+    @Option(names = "--steps-out", description = "Also append every decode step's wall time and its parts here (CSV: "
+            + "compute, build, inputs, readback, policy): where a mean above the median comes from (Recycled's full steps).")
     Path stepsOut;
 
     @Override

@@ -99,7 +99,7 @@ public final class Decoder implements AutoCloseable {
             inputs += engine.lastInputNanos();
             long r0 = System.nanoTime();
             logits = pass.logitsTensor.getFloats();
-            int[][][] selections = TopRowCandidates.read(pass).select(pass, plans, position, hp.kvHeads());
+            int[][][] selections = selections(pass, plans, position);
             for (int l = 0; l < layers; l++) {
                 observed[l] = observation(pass, selections, plans[l], l, position);
                 diagnose(pass, plans[l], l, position);
@@ -131,8 +131,7 @@ public final class Decoder implements AutoCloseable {
                     if (layerPass.logitsTensor != null) {
                         logits = layerPass.logitsTensor.getFloats();
                     }
-                    observed[l] = observation(layerPass, TopRowCandidates.read(layerPass).select(layerPass, plans, position,
-                            hp.kvHeads()), plans[l], l, position);
+                    observed[l] = observation(layerPass, selections(layerPass, plans, position), plans[l], l, position);
                     diagnose(layerPass, plans[l], l, position);
                     readback += System.nanoTime() - r0;
                 }
@@ -247,7 +246,7 @@ public final class Decoder implements AutoCloseable {
             int k = Math.min(in.cardinality(), valid);
             int hits = 0;
             if (k > 0) {
-                for (int r : org.rbench.core.select.ScoreSelection.topKByScore(row, k)) {
+                for (int r : ScoreSelection.topKByScore(row, k)) {
                     if (in.get(r)) {
                         hits++;
                     }
@@ -314,47 +313,38 @@ public final class Decoder implements AutoCloseable {
     }
 
     /**
-     * A pass's top-row candidates of every selecting layer, read back in two transfers (not
-     * two per layer: at 32 layers the per-transfer latency added up); no arrays when none.
+     * Each selecting layer's rows per KV head ({@code [layer][kvHead]}, null for layers
+     * without top rows): the pass's candidates, read back in two transfers for all layers
+     * (not two per layer: at 32 layers the per-transfer latency added up), ties put in
+     * position order, cut to k. The layers' KV heads are independent, so they are ordered in
+     * parallel: at 32 x 8 heads of 4,103 candidates this was the largest host cost of a full
+     * step on one thread.
      */
-    private record TopRowCandidates(int[] positions, float[] scores, int perRow) {
-        static TopRowCandidates read(TransformerGraph pass) {
-            if (pass.topRowPositions == null) {
-                return new TopRowCandidates(null, null, 0);
-            }
-            return new TopRowCandidates(pass.topRowPositions.getInts(), pass.topRowScores.getFloats(), pass.topRowCandidates);
-        }
-
-        /**
-         * Each selecting layer's rows per KV head ({@code [layer][kvHead]}, null for layers
-         * without top rows): ties put in position order, cut to k. The layers' KV heads are
-         * independent, so they are ordered in parallel: at 32 x 8 heads of 4,103 candidates
-         * this was the largest host cost of a full step on one thread.
-         */
-        int[][][] select(TransformerGraph pass, AttentionPlan[] plans, int position, int kvHeads) {
-            int[][][] out = new int[plans.length][][];
-            if (positions == null) {
-                return out;
-            }
-            java.util.List<int[]> work = new java.util.ArrayList<>(); // {layer, kvHead}
-            for (int l = 0; l < plans.length; l++) {
-                if (pass.topRowSlot[l] >= 0 && plans[l] instanceof AttentionPlan.Full f && f.topRows() != null) {
-                    out[l] = new int[kvHeads][];
-                    for (int h = 0; h < kvHeads; h++) {
-                        work.add(new int[] {l, h});
-                    }
-                }
-            }
-            work.parallelStream().forEach(w -> {
-                TopRows request = ((AttentionPlan.Full) plans[w[0]]).topRows();
-                int from = (pass.topRowSlot[w[0]] * kvHeads + w[1]) * perRow;
-                // the batch sorted as many candidates as its hungriest layer needs; this layer
-                // takes its own count of the (descending) prefix, as if it had been sorted alone
-                out[w[0]][w[1]] = ScoreSelection.orderTies(positions, scores, from, request.candidates(position + 1),
-                        request.k());
-            });
+    private int[][][] selections(TransformerGraph pass, AttentionPlan[] plans, int position) {
+        int[][][] out = new int[plans.length][][];
+        if (pass.topRowPositions == null) {
             return out;
         }
+        TopRowsSelection.Candidates candidates = TopRowsSelection.Candidates.read(pass.topRowPositions, pass.topRowScores,
+                pass.topRowCandidates);
+        int kvHeads = hp.kvHeads();
+        List<int[]> work = new java.util.ArrayList<>(); // {layer, kvHead}
+        for (int l = 0; l < plans.length; l++) {
+            if (pass.topRowSlot[l] >= 0) {
+                out[l] = new int[kvHeads][];
+                for (int h = 0; h < kvHeads; h++) {
+                    work.add(new int[] {l, h});
+                }
+            }
+        }
+        work.parallelStream().forEach(w -> {
+            TopRows request = ((AttentionPlan.Full) plans[w[0]]).topRows();
+            // the batch sorted as many candidates as its hungriest layer needs; this layer
+            // takes its own count of the (descending) prefix, as if it had been sorted alone
+            out[w[0]][w[1]] = candidates.ordered(pass.topRowSlot[w[0]] * kvHeads + w[1], request.candidates(position + 1),
+                    request.k());
+        });
+        return out;
     }
 
     private LayerObservation observation(TransformerGraph pass, int[][][] selections, AttentionPlan plan, int l,

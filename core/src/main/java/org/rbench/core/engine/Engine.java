@@ -38,7 +38,6 @@ public final class Engine implements AutoCloseable, AttentionContext {
     private final Backend backend;
     private final KvCache cache;
     private final GraphAllocator allocator;
-    /** Row-copy and key-shift graphs by shape: policies repeat the same copies step after step. */
     /**
      * Single-graph decode steps kept for reuse by later steps of the same shape: a policy may
      * alternate between a few (Recycled: recycled steps and a full step every S), and a later
@@ -51,6 +50,7 @@ public final class Engine implements AutoCloseable, AttentionContext {
      * a compact cache is keyed by it, so a reissued cache lets the next decoder reuse it.
      */
     private final CompactCache.Pool compactCaches;
+    /** Row-copy and key-shift graphs by shape: policies repeat the same copies step after step. */
     private final GraphCache<int[][]> copyGraphs;
     private final GraphCache<int[]> shiftGraphs;
     /** The KQ masks of all passes, made at the first pass that needs one. */

@@ -1,7 +1,6 @@
 package org.rbench.core.engine;
 
 import org.rbench.core.attention.TopRows;
-import org.rbench.core.select.ScoreSelection;
 import org.rbench.llamacpp.Backend;
 import org.rbench.llamacpp.BackendBuffer;
 import org.rbench.llamacpp.GgmlContext;
@@ -156,10 +155,10 @@ public final class SelectionBenchmark {
 
     /** One layer's candidates (slot {@code slot} of a batch, m per row) per KV head, ties ordered, cut to k. */
     private static int[][] byKvHead(int[] positions, float[] scores, int m, int slot, int kvHeads, int k) {
+        TopRowsSelection.Candidates candidates = new TopRowsSelection.Candidates(positions, scores, m);
         int[][] out = new int[kvHeads][];
         for (int h = 0; h < kvHeads; h++) {
-            int from = (slot * kvHeads + h) * m;
-            out[h] = ScoreSelection.orderTies(positions, scores, from, m, k);
+            out[h] = candidates.ordered(slot * kvHeads + h, m, k);
         }
         return out;
     }

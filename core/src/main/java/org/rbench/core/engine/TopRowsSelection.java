@@ -1,6 +1,7 @@
 package org.rbench.core.engine;
 
 import org.rbench.core.attention.TopRows;
+import org.rbench.core.select.ScoreSelection;
 import org.rbench.llamacpp.GgmlContext;
 import org.rbench.llamacpp.GgmlType;
 import org.rbench.llamacpp.Tensor;
@@ -30,6 +31,21 @@ final class TopRowsSelection {
      * score, and their scores, {@code [1, m, rowsOfScores]} F32.
      */
     record Result(Tensor positions, Tensor scores) {
+    }
+
+    /**
+     * The candidates read back after the compute: every sorted row's first {@code perRow}
+     * positions by descending score, row after row, and their scores.
+     */
+    record Candidates(int[] positions, float[] scores, int perRow) {
+        static Candidates read(Tensor positions, Tensor scores, int perRow) {
+            return new Candidates(positions.getInts(), scores.getFloats(), perRow);
+        }
+
+        /** Row {@code row}'s first {@code count} candidates with ties put in position order, cut to k. */
+        int[] ordered(int row, int count, int k) {
+            return ScoreSelection.orderTies(positions, scores, row * perRow, count, k);
+        }
     }
 
     private TopRowsSelection() {

@@ -113,14 +113,14 @@ public final class ScoreSelection {
         }
         for (int i = from + 1; i < from + count; i++) {
             if (scores[i] > scores[i - 1]) {
-                // Not sorted after all: order everything on the host.
+                // Not sorted after all: sort everything by score on the host, then order the ties.
                 float[] some = java.util.Arrays.copyOfRange(scores, from, from + count);
                 int[] byScore = topKByScore(some, count);
-                int[] out = new int[count];
+                int[] sorted = new int[count];
                 for (int j = 0; j < count; j++) {
-                    out[j] = positions[from + byScore[j]];
+                    sorted[j] = positions[from + byScore[j]];
                 }
-                return orderTiesSorted(out, reorder(some, byScore), k);
+                return orderTies(sorted, reorder(some, byScore), 0, count, k);
             }
         }
         int keep = Math.min(k, count);
@@ -152,21 +152,6 @@ public final class ScoreSelection {
             out[i] = v[order[i]];
         }
         return out;
-    }
-
-    private static int[] orderTiesSorted(int[] positions, float[] scores, int k) {
-        int n = positions.length;
-        for (int i = 0; i < n; ) {
-            int j = i + 1;
-            while (j < n && Float.compare(scores[j], scores[i]) == 0) {
-                j++;
-            }
-            if (j - i > 1) {
-                sortRun(positions, i, j);
-            }
-            i = j;
-        }
-        return java.util.Arrays.copyOf(positions, Math.min(k, n));
     }
 
     /**
