@@ -1,12 +1,9 @@
 package org.rbench.core.attention;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.rbench.llamacpp.Backend;
-import org.rbench.llamacpp.Backends;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.rbench.core.testing.CpuBackend;
 import org.rbench.llamacpp.GgmlType;
-import org.rbench.llamacpp.LlamaCpp;
 
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -15,22 +12,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A pooled compact cache comes back zeroed to the next taker of its capacity, and only to one. */
 class CompactCachePoolTest {
-    private static Backend backend;
-
-    @BeforeAll
-    static void open() {
-        LlamaCpp.initialise();
-        backend = Backends.open("cpu", 1);
-    }
-
-    @AfterAll
-    static void close() {
-        backend.close();
-    }
+    @RegisterExtension
+    static final CpuBackend CPU = new CpuBackend();
 
     @Test
     void aClosedCacheIsReissuedZeroed() {
-        try (CompactCache.Pool pool = new CompactCache.Pool(backend, 8, 2, GgmlType.F32)) {
+        try (CompactCache.Pool pool = new CompactCache.Pool(CPU.backend(), 8, 2, GgmlType.F32)) {
             CompactCache a = pool.take(4);
             float[] ones = new float[8 * 4 * 2];
             java.util.Arrays.fill(ones, 1f);
@@ -52,7 +39,7 @@ class CompactCachePoolTest {
 
     @Test
     void aClosedPoolHandsOutNothing() {
-        CompactCache.Pool pool = new CompactCache.Pool(backend, 8, 2, GgmlType.F32);
+        CompactCache.Pool pool = new CompactCache.Pool(CPU.backend(), 8, 2, GgmlType.F32);
         CompactCache out = pool.take(4);
         pool.close();
         out.close(); // freed, not pooled

@@ -1,12 +1,9 @@
 package org.rbench.core.engine;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.rbench.llamacpp.Backend;
-import org.rbench.llamacpp.Backends;
-import org.rbench.llamacpp.LlamaCpp;
+import org.rbench.core.testing.CpuBackend;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
@@ -20,18 +17,8 @@ class CausalMaskTest {
     private static final int CAPACITY = 1024;
     private static final int MICRO_BATCH = 64;
 
-    private static Backend backend;
-
-    @BeforeAll
-    static void open() {
-        LlamaCpp.initialise();
-        backend = Backends.open("cpu", 1);
-    }
-
-    @AfterAll
-    static void close() {
-        backend.close();
-    }
+    @RegisterExtension
+    static final CpuBackend CPU = new CpuBackend();
 
     /** Query i at position start + i sees keys [0, start + i]; later keys and padding are -inf. */
     private static float[] expected(int start, int queries, int keyRows) {
@@ -55,7 +42,7 @@ class CausalMaskTest {
             {300, 1, 512}, {301, 1, 512}, {511, 1, 512}, {512, 1, 768},
             {0, 40, 256}, {40, 1, 256},
         };
-        try (CausalMask mask = new CausalMask(backend, flashAttention, CAPACITY, MICRO_BATCH)) {
+        try (CausalMask mask = new CausalMask(CPU.backend(), flashAttention, CAPACITY, MICRO_BATCH)) {
             for (int[] p : passes) {
                 mask.update(p[0], p[1], p[2]);
                 assertArrayEquals(expected(p[0], p[1], p[2]), mask.held(p[2], p[1]),

@@ -1,14 +1,11 @@
 package org.rbench.core.engine;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.rbench.core.attention.TopRows;
 import org.rbench.core.select.GqaAggregation;
-import org.rbench.llamacpp.Backend;
-import org.rbench.llamacpp.Backends;
-import org.rbench.llamacpp.LlamaCpp;
+import org.rbench.core.testing.CpuBackend;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -20,23 +17,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * rows, ties included, with padding past the valid rows.
  */
 class SelectionBenchmarkTest {
-    private static Backend backend;
-
-    @BeforeAll
-    static void open() {
-        LlamaCpp.initialise();
-        backend = Backends.open("cpu", 1);
-    }
-
-    @AfterAll
-    static void close() {
-        backend.close();
-    }
+    @RegisterExtension
+    static final CpuBackend CPU = new CpuBackend();
 
     @ParameterizedTest
     @CsvSource({"600, 4, 2, 64, 7, MAX", "300, 4, 4, 300, 1, FIRST", "1000, 8, 2, 16, 3, MEAN"})
     void aloneAndBatchedSortsSelectTheSameRows(int rows, int heads, int kvHeads, int k, int pool, GqaAggregation gqa) {
-        SelectionBenchmark.Result r = SelectionBenchmark.run(backend, new SelectionBenchmark.Shape(rows, heads, kvHeads, 16),
+        SelectionBenchmark.Result r = SelectionBenchmark.run(CPU.backend(), new SelectionBenchmark.Shape(rows, heads, kvHeads, 16),
                 new TopRows(k, gqa, pool), 3, 2, 7);
         assertEquals(5, r.timings().size());
         r.timings().forEach(t -> assertTrue(t.medianMs() > 0 && t.minMs() <= t.maxMs() && t.stepMs() >= t.medianMs(), t.toString()));

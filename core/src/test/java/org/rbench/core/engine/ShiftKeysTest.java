@@ -1,16 +1,13 @@
 package org.rbench.core.engine;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.rbench.core.attention.CompactCache;
 import org.rbench.core.model.ModelWeights;
+import org.rbench.core.testing.CpuBackend;
 import org.rbench.core.testing.TestModels;
-import org.rbench.llamacpp.Backend;
-import org.rbench.llamacpp.Backends;
 import org.rbench.llamacpp.GgmlType;
-import org.rbench.llamacpp.LlamaCpp;
 import org.rbench.llamacpp.Tensor;
 
 import java.lang.foreign.Arena;
@@ -24,18 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * positions a.. and shifted by -a must equal the same tokens' keys computed at 0..
  */
 class ShiftKeysTest {
-    private static Backend backend;
-
-    @BeforeAll
-    static void open() {
-        LlamaCpp.initialise();
-        backend = Backends.open("cpu", 1);
-    }
-
-    @AfterAll
-    static void close() {
-        backend.close();
-    }
+    @RegisterExtension
+    static final CpuBackend CPU = new CpuBackend();
 
     @ParameterizedTest
     @ValueSource(strings = {"tiny-llama", "tiny-llama3", "tiny-qwen3"})
@@ -48,7 +35,7 @@ class ShiftKeysTest {
             shifted[i] = (i * 31) % 512;
         }
         System.arraycopy(tokens, 0, shifted, a, n);
-        try (ModelWeights w = ModelWeights.load(TestModels.preset(preset, GgmlType.F32), backend);
+        try (ModelWeights w = ModelWeights.load(TestModels.preset(preset, GgmlType.F32), CPU.backend());
              Engine atZero = Engine.open(w, EngineOptions.defaults(64).withCacheType(GgmlType.F32));
              Engine later = Engine.open(w, EngineOptions.defaults(64).withCacheType(GgmlType.F32));
              CompactCache c = later.newCompactCache(16)) {
@@ -89,7 +76,7 @@ class ShiftKeysTest {
         }
         System.arraycopy(longer, a, suffix, 0, n);
         org.rbench.gguf.ModelSpec spec = org.rbench.gguf.ModelSpec.preset(preset, GgmlType.F32).withLayers(1);
-        try (ModelWeights w = ModelWeights.load(TestModels.spec(preset + "-1layer", spec), backend);
+        try (ModelWeights w = ModelWeights.load(TestModels.spec(preset + "-1layer", spec), CPU.backend());
              Engine shortEngine = Engine.open(w, EngineOptions.defaults(64).withCacheType(GgmlType.F32));
              Engine longEngine = Engine.open(w, EngineOptions.defaults(64).withCacheType(GgmlType.F32))) {
             shortEngine.prefill(suffix);

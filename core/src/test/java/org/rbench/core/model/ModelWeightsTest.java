@@ -1,14 +1,11 @@
 package org.rbench.core.model;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.rbench.core.testing.CpuBackend;
 import org.rbench.core.testing.TestModels;
 import org.rbench.gguf.GgufTensorInfo;
-import org.rbench.llamacpp.Backend;
-import org.rbench.llamacpp.Backends;
 import org.rbench.llamacpp.GgmlType;
-import org.rbench.llamacpp.LlamaCpp;
 
 import java.nio.file.Path;
 
@@ -21,22 +18,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ModelWeightsTest {
-    private static Backend backend;
-
-    @BeforeAll
-    static void open() {
-        LlamaCpp.initialise();
-        backend = Backends.open("cpu", 1);
-    }
-
-    @AfterAll
-    static void close() {
-        backend.close();
-    }
+    @RegisterExtension
+    static final CpuBackend CPU = new CpuBackend();
 
     @Test
     void loadsUntiedLlamaWithoutOptionalTensors() {
-        try (ModelWeights w = ModelWeights.load(TestModels.preset("tiny-llama", GgmlType.Q8_0), backend)) {
+        try (ModelWeights w = ModelWeights.load(TestModels.preset("tiny-llama", GgmlType.Q8_0), CPU.backend())) {
             assertFalse(w.tiedOutput());
             assertEquals(GgmlType.Q8_0, w.output().type());
             assertNull(w.ropeFrequencies());
@@ -48,7 +35,7 @@ class ModelWeightsTest {
 
     @Test
     void tiedOutputUsesTheTokenEmbedding() {
-        try (ModelWeights w = ModelWeights.load(TestModels.preset("tiny-llama3", GgmlType.F16), backend)) {
+        try (ModelWeights w = ModelWeights.load(TestModels.preset("tiny-llama3", GgmlType.F16), CPU.backend())) {
             assertTrue(w.tiedOutput());
             assertSame(w.tokenEmbedding(), w.output());
             assertNotNull(w.ropeFrequencies());
@@ -57,8 +44,8 @@ class ModelWeightsTest {
 
     @Test
     void loadsQwenExtras() {
-        try (ModelWeights q2 = ModelWeights.load(TestModels.preset("tiny-qwen2", GgmlType.F32), backend);
-             ModelWeights q3 = ModelWeights.load(TestModels.preset("tiny-qwen3", GgmlType.F32), backend)) {
+        try (ModelWeights q2 = ModelWeights.load(TestModels.preset("tiny-qwen2", GgmlType.F32), CPU.backend());
+             ModelWeights q3 = ModelWeights.load(TestModels.preset("tiny-qwen3", GgmlType.F32), CPU.backend())) {
             assertNotNull(q2.layer(1).keyBias());
             assertNotNull(q3.layer(1).keyNorm());
             assertEquals(128, q3.layer(0).queryNorm().ne(0));
@@ -73,7 +60,7 @@ class ModelWeightsTest {
                 return !t.name().equals("blk.1.ffn_up.weight");
             }
         });
-        InvalidModelException e = assertThrows(InvalidModelException.class, () -> ModelWeights.load(bad, backend));
+        InvalidModelException e = assertThrows(InvalidModelException.class, () -> ModelWeights.load(bad, CPU.backend()));
         assertTrue(e.getMessage().contains("blk.1.ffn_up.weight"), e.getMessage());
     }
 
@@ -85,7 +72,7 @@ class ModelWeightsTest {
                 return !t.name().equals("blk.0.attn_k_norm.weight");
             }
         });
-        InvalidModelException e = assertThrows(InvalidModelException.class, () -> ModelWeights.load(bad, backend));
+        InvalidModelException e = assertThrows(InvalidModelException.class, () -> ModelWeights.load(bad, CPU.backend()));
         assertTrue(e.getMessage().contains("blk.0.attn_k_norm.weight"), e.getMessage());
     }
 
@@ -97,7 +84,7 @@ class ModelWeightsTest {
                 return t.name().equals("blk.0.attn_k.weight") ? new TestModels.Replacement(GgmlType.F32, new long[] {256, 96}) : null;
             }
         });
-        InvalidModelException e = assertThrows(InvalidModelException.class, () -> ModelWeights.load(bad, backend));
+        InvalidModelException e = assertThrows(InvalidModelException.class, () -> ModelWeights.load(bad, CPU.backend()));
         assertTrue(e.getMessage().contains("blk.0.attn_k.weight") && e.getMessage().contains("[256, 96]")
                 && e.getMessage().contains("[256, 128]"), e.getMessage());
     }
@@ -110,7 +97,7 @@ class ModelWeightsTest {
                 return t.name().equals("blk.0.attn_norm.weight") ? new TestModels.Replacement(GgmlType.I32, new long[] {256}) : null;
             }
         });
-        UnsupportedModelException e = assertThrows(UnsupportedModelException.class, () -> ModelWeights.load(bad, backend));
+        UnsupportedModelException e = assertThrows(UnsupportedModelException.class, () -> ModelWeights.load(bad, CPU.backend()));
         assertTrue(e.getMessage().contains("blk.0.attn_norm.weight") && e.getMessage().contains("I32"), e.getMessage());
     }
 
@@ -122,7 +109,7 @@ class ModelWeightsTest {
                 return t.name().equals("blk.1.attn_q.weight") ? new TestModels.Replacement(GgmlType.F64, new long[] {256, 256}) : null;
             }
         });
-        UnsupportedModelException e = assertThrows(UnsupportedModelException.class, () -> ModelWeights.load(bad, backend));
+        UnsupportedModelException e = assertThrows(UnsupportedModelException.class, () -> ModelWeights.load(bad, CPU.backend()));
         assertTrue(e.getMessage().contains("F64"), e.getMessage());
     }
 }

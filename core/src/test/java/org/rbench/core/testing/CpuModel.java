@@ -1,25 +1,20 @@
 package org.rbench.core.testing;
 
-import org.junit.jupiter.api.extension.AfterAllCallback;
-import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.rbench.core.model.ModelWeights;
-import org.rbench.llamacpp.Backend;
-import org.rbench.llamacpp.Backends;
 import org.rbench.llamacpp.GgmlType;
-import org.rbench.llamacpp.LlamaCpp;
 
 import java.nio.file.Path;
 import java.util.function.Supplier;
 
 /**
- * A tiny random model's weights on a one-thread CPU backend, shared by a test class's tests:
+ * A tiny random model's weights on a one-thread CPU backend ({@link CpuBackend}), shared by a
+ * test class's tests:
  * <pre>{@code @RegisterExtension static final CpuModel MODEL = CpuModel.preset("tiny-llama", GgmlType.F32);}</pre>
  * opens before the class's first test and closes after its last.
  */
-public final class CpuModel implements BeforeAllCallback, AfterAllCallback {
+public final class CpuModel extends CpuBackend {
     private final Supplier<Path> model;
-    private Backend backend;
     private ModelWeights weights;
 
     private CpuModel(Supplier<Path> model) {
@@ -38,9 +33,8 @@ public final class CpuModel implements BeforeAllCallback, AfterAllCallback {
 
     @Override
     public void beforeAll(ExtensionContext context) {
-        LlamaCpp.initialise();
-        backend = Backends.open("cpu", 1);
-        weights = ModelWeights.load(model.get(), backend);
+        super.beforeAll(context);
+        weights = ModelWeights.load(model.get(), backend());
     }
 
     @Override
@@ -48,13 +42,7 @@ public final class CpuModel implements BeforeAllCallback, AfterAllCallback {
         if (weights != null) {
             weights.close();
         }
-        if (backend != null) {
-            backend.close();
-        }
-    }
-
-    public Backend backend() {
-        return backend;
+        super.afterAll(context);
     }
 
     public ModelWeights weights() {
