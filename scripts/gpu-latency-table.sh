@@ -15,8 +15,9 @@
 # Environment: LIMIT_S (seconds this call may take, default 580), PARITY (quick|full|none,
 #   default quick), TYPES (default "f16 q8_0"), GPUS (the GPU ids the benchmarks may use, one
 #   type per GPU, e.g. "2 3" while GPUs 0 and 1 train; default every GPU nvidia-smi lists),
-#   BENCHES (instead of one type per GPU with every length: TYPE:CTX,CTX jobs, one per GPU in
-#   GPUS order, e.g. "f16:131000,65536 f16:32768,8192 q8_0:131000,65536 q8_0:32768,8192"),
+#   BENCHES (TYPE:CTX,CTX jobs, one per GPU in GPUS order, e.g. "f16:131000,65536 f16:32768,8192
+#   q8_0:131000,65536 q8_0:32768,8192"; default with two or more GPUs: one type per GPU, every
+#   length; each job's CSVs carry its index, bench-8b-TYPE-I-*.csv),
 #   BENCH_PARTS (see cuda-device.sh: "engine methods" by default).
 set -u
 C=${1:-131000,65536,32768,8192}
@@ -46,20 +47,14 @@ esac
 OUT=$W/out timeout 120 bash scripts/cuda-device.sh select:131000,65536 >> $W/out/main.log 2>&1
 wait
 end=$(( $(date +%s) + limit - SECONDS ))
+# two or more GPUs: one job per GPU (by default one type, every length)
+[ -z "${BENCHES:-}" ] && [ "${#gpus[@]}" -ge 2 ] && BENCHES=$(for t in $types; do printf '%s:%s ' "$t" "$C"; done)
 if [ -n "${BENCHES:-}" ]; then
   i=0
   for job in $BENCHES; do
     # BENCH_TAG: each job appends to CSVs of its own (two processes must not append to one file)
     (CUDA_VISIBLE_DEVICES=${gpus[$i]} OUT=$W/out BENCH_TAG=-$i BENCH_DEADLINE=$end timeout $((end - $(date +%s) + 5)) \
       bash scripts/cuda-device.sh bench:$job > $W/out/bench-$i.log 2>&1) &
-    i=$(( (i + 1) % ${#gpus[@]} ))
-  done
-  wait
-elif [ "${#gpus[@]}" -ge 2 ]; then
-  i=0
-  for t in $types; do
-    (CUDA_VISIBLE_DEVICES=${gpus[$i]} OUT=$W/out BENCH_DEADLINE=$end timeout $((end - $(date +%s) + 5)) \
-      bash scripts/cuda-device.sh bench:$t:$C > $W/out/$t.log 2>&1) &
     i=$(( (i + 1) % ${#gpus[@]} ))
   done
   wait
