@@ -2,16 +2,22 @@
 # The whole training run on the GPU machine, in one command (see training/README.md):
 # unpack the bundle, generate the token-id data with the suite's Java code in the background
 # (seeds >= 1000 for training, 42 for the held-out set), train, evaluate, write $OUT.
-#   bash .cache/device/train/training/device_run.sh full|short|smoke|copy   (copy: copy rows only, no RULER data)
+#   bash .cache/device/train/training/device_run.sh full|short|smoke|copy|finetune
+#   (copy: copy rows only, no RULER data; finetune: 4K and 8K data only, FOCUS_TASKS with more
+#   samples, in jobs of CHUNK samples so that the pool fills while the trainer starts from --init)
 # Environment: OUT (results folder), DEADLINE_S (seconds after start by which results are
-# saved; default 575), DEVICE, TRAIN_EXTRA (extra trainer arguments), WORKERS.
+# saved; default 575), DEVICE, TRAIN_EXTRA (extra trainer arguments), WORKERS, SEED0 (first
+# training seed, default 1000), DATA_DIR with GEN=0: train on the data another run generates
+# there (two-runs.sh SHARE_DATA=1) instead of generating any.
 set -u
 T0=$(date +%s)
 MODE=${1:-full}
 B=$(cd "$(dirname "$0")/.." && pwd)          # the bundle: jre.txz (or .tgz) rbench.tgz llama-libs.tgz datasets.tgz vocab training/
 W=${WORK:-/tmp/rbtrain}
 OUT=${OUT:-$W/out}
-rm -rf "$W/data" && mkdir -p "$W" "$OUT"
+GEN=${GEN:-1}
+mkdir -p "$W" "$OUT"
+[ "$GEN" = 1 ] && rm -rf "${DATA_DIR:-$W/data}"
 cd "$W"
 # each archive from the bundle, or from the folder above it (a slim bundle next to the suite's
 # device bundle, scripts/pack-device-bundle.sh: one copy of the runtime in the 64 MiB carried)
@@ -26,8 +32,8 @@ nproc; free -g | head -2; python3 -c "import torch, numpy; print(torch.__version
 echo "unpacked in $(( $(date +%s) - T0 )) s"
 export RBENCH_LLAMACPP_DIR=$W/libs RBENCH_DATA=$W/datasets RBENCH_SUITE_COMMIT=$(cat "$W/rbench/COMMIT" 2>/dev/null)
 export JAVA_CMD="nice -n 10 $W/jre/bin/java -XX:ActiveProcessorCount=2 -Xmx3g --enable-native-access=ALL-UNNAMED -jar $W/rbench/rbench.jar"
-export VOCAB=$B/ggml-vocab-llama-spm.gguf DATA=$W/data TRAINING=$B/training
-mkdir -p "$DATA/lm" "$DATA/ready" "$DATA/gen" "$DATA/eval"
+export VOCAB=$B/ggml-vocab-llama-spm.gguf DATA=${DATA_DIR:-$W/data} TRAINING=$B/training
+[ "$GEN" = 1 ] && mkdir -p "$DATA/lm" "$DATA/ready" "$DATA/gen" "$DATA/eval"
 TASKS="niah_single_1 niah_single_2 niah_single_3 niah_multikey_1 niah_multikey_2 niah_multikey_3 niah_multivalue niah_multiquery vt cwe fwe"
 S512=0
 if [ "$MODE" = copy ]; then      # copy rows only (plateau studies): the LM text is the only data job
@@ -41,9 +47,41 @@ else
   S1K=230 S2K=280 S4K=550 S8K=360 S16K=75 SEVAL=50
 fi
 LENGTHS=${LENGTHS:-"1024 2048 4096 EVAL 8192 16384"}
+if [ "$MODE" = finetune ]; then
+  # the evaluation lengths only; FOCUS_TASKS (the ones below the bar) with FOCUS_4K / FOCUS_8K
+  # samples, the rest with FT_S4K / FT_S8K, in jobs of CHUNK samples: each job's rows join the
+  # trainer's pool as soon as it ends, and the 4K ones come first
+  FOCUS_TASKS=${FOCUS_TASKS:-"niah_multikey_2 niah_multikey_3 niah_multivalue niah_multiquery"}
+  S4K=${FT_S4K:-400} S8K=${FT_S8K:-300} FOCUS_4K=${FOCUS_4K:-2000} FOCUS_8K=${FOCUS_8K:-1500} CHUNK=${CHUNK:-250} SEVAL=50
+fi
 {
   echo lm
-  seed=1000
+  seed=${SEED0:-1000}
+  if [ "$MODE" = finetune ]; then
+    for len in 4096 EVAL 8192; do
+      if [ $len = EVAL ]; then
+        for task in $TASKS; do echo "eval 4096 $task $SEVAL"; echo "eval 8192 $task $SEVAL"; done
+        continue
+      fi
+      # round-robin over tasks, one chunk each per round, until every task has its samples
+      declare -A left=()
+      for task in $TASKS; do
+        case " $FOCUS_TASKS " in *" $task "*) left[$task]=$([ $len = 4096 ] && echo $FOCUS_4K || echo $FOCUS_8K) ;;
+          *) left[$task]=$([ $len = 4096 ] && echo $S4K || echo $S8K) ;; esac
+      done
+      while :; do
+        any=0
+        for task in $TASKS; do
+          n=${left[$task]}; [ "$n" -gt 0 ] || continue
+          c=$(( n < CHUNK ? n : CHUNK )); left[$task]=$(( n - c )); any=1
+          echo "train $len $task $c $seed"; seed=$((seed + 1))
+        done
+        [ $any = 1 ] || break
+      done
+      unset left
+    done
+    LENGTHS=""
+  fi
   for len in $LENGTHS; do
     for task in $TASKS; do
       case $len in
@@ -54,8 +92,16 @@ LENGTHS=${LENGTHS:-"1024 2048 4096 EVAL 8192 16384"}
     done
   done
 } > "$W/jobs.txt"
-xargs -P "${WORKERS:-11}" -L 1 bash "$TRAINING/gen_job.sh" < "$W/jobs.txt" > "$OUT/gen.log" 2>&1 &
-XPID=$!
+if [ -n "${JOBS_ONLY:-}" ]; then  # the data plan only: print the jobs and stop
+  cat "$W/jobs.txt"; exit 0
+fi
+XPID=
+if [ "$GEN" = 1 ]; then
+  xargs -P "${WORKERS:-11}" -L 1 bash "$TRAINING/gen_job.sh" < "$W/jobs.txt" > "$OUT/gen.log" 2>&1 &
+  XPID=$!
+else
+  echo "training on the data generated in $DATA by another run" > "$OUT/gen.log"
+fi
 DEADLINE=$(( T0 + ${DEADLINE_S:-575} ))
 if [ "$MODE" = copy ]; then
   EXTRA="--deadline $DEADLINE --eval-seconds 5 --eval-samples 0 --save-margin 10"
@@ -66,6 +112,9 @@ elif [ "$MODE" = smoke ]; then
 elif [ "$MODE" = short ]; then
   EXTRA="--deadline $DEADLINE --eval-seconds 25 --eval-samples $SEVAL --warmup 100 --save-margin 10"
   STAGES=${STAGES:-'[[0.0, {"512": 0.5, "1024": 0.5}, {"ruler": 0.25, "mqar": 0.3, "lm": 0.1, "copy": 0.35}], [0.2, {"1024": 0.3, "2048": 0.4, "4096": 0.3}, {"ruler": 0.5, "mqar": 0.3, "lm": 0.1, "copy": 0.1}], [0.45, {"4096": 0.6, "8192": 0.4}, {"ruler": 0.6, "mqar": 0.25, "lm": 0.1, "copy": 0.05}], [0.75, {"4096": 0.4, "8192": 0.6}, {"ruler": 0.65, "mqar": 0.25, "lm": 0.1}]]'}
+elif [ "$MODE" = finetune ]; then
+  EXTRA="--deadline $DEADLINE --wait-data 180 --eval-seconds ${EVAL_S:-75}"
+  STAGES=${STAGES:-'[[0.0, {"4096": 0.6, "8192": 0.4}, {"ruler": 0.75, "mqar": 0.15, "lm": 0.1}]]'}
 else
   EXTRA="--deadline $DEADLINE"
   STAGES=${STAGES:-}
@@ -74,7 +123,7 @@ PYTHONUNBUFFERED=1 python3 "$TRAINING/train.py" --data "$DATA" --vocab "$VOCAB" 
   ${STAGES:+--stages "$STAGES"} ${DEVICE:+--device $DEVICE} ${TRAIN_EXTRA:-} 2>&1 | tee "$OUT/train.log"
 rc=${PIPESTATUS[0]}
 # data jobs still running (there should be none): stop them by id
-if kill -0 $XPID 2>/dev/null; then
+if [ -n "$XPID" ] && kill -0 $XPID 2>/dev/null; then
   echo "data jobs still running at the end: stopping them" | tee -a "$OUT/gen.log"
   pkill -P $XPID; kill $XPID
 fi

@@ -97,6 +97,116 @@ def read_gguf_vocab(path):
     return kv["tokenizer.ggml.tokens"], kv.get("tokenizer.ggml.token_type")
 
 
+def read_gguf(path):
+    """(metadata dict, {tensor name: float32 numpy array in PyTorch [out, in] orientation}) of a
+    GGUF this trainer exported (F32, F16 and Q8_0 tensors: the types ExportGguf writes)."""
+    with open(path, "rb") as f:
+        buf = f.read()
+    if buf[:4] != b"GGUF":
+        raise SystemExit(f"{path}: not a GGUF file")
+    kv, pos = _gguf_metadata(buf, path)
+
+    def take(fmt):
+        nonlocal pos
+        v = struct.unpack_from("<" + fmt, buf, pos)
+        pos += struct.calcsize("<" + fmt)
+        return v[0]
+
+    infos = []
+    for _ in range(kv["__n_tensors"]):
+        n = take("Q")
+        name = buf[pos:pos + n].decode()
+        pos += n
+        dims = [take("Q") for _ in range(take("I"))]
+        infos.append((name, dims, take("I"), take("Q")))
+    align = int(kv.get("general.alignment", 32))
+    base = (pos + align - 1) // align * align
+    tensors = {}
+    for name, ne, ty, off in infos:
+        count = int(np.prod(ne))
+        shape = list(reversed(ne))  # ggml ne[0] is the fastest dimension: PyTorch's last
+        at = base + off
+        if ty == 0:
+            a = np.frombuffer(buf, np.float32, count, at)
+        elif ty == 1:
+            a = np.frombuffer(buf, np.float16, count, at).astype(np.float32)
+        elif ty == 8:  # Q8_0: blocks of 32 values, an f16 scale then 32 int8
+            blocks = np.frombuffer(buf, np.dtype([("d", "<f2"), ("q", "i1", 32)]), count // 32, at)
+            a = (blocks["q"].astype(np.float32) * blocks["d"].astype(np.float32)[:, None]).reshape(-1)
+        else:
+            raise SystemExit(f"{path}: tensor {name} has ggml type {ty}; only F32, F16 and Q8_0 can be loaded")
+        tensors[name] = a.reshape(shape)
+    return kv, tensors
+
+
+def _gguf_metadata(buf, path):
+    """The key-value metadata of a GGUF (version 2 or 3) and the offset where tensor infos start;
+    the tensor count is under the key "__n_tensors"."""
+    pos = 4
+
+    def take(fmt):
+        nonlocal pos
+        v = struct.unpack_from("<" + fmt, buf, pos)
+        pos += struct.calcsize("<" + fmt)
+        return v[0]
+
+    def string():
+        nonlocal pos
+        n = take("Q")
+        s = buf[pos:pos + n].decode("utf-8", errors="replace")
+        pos += n
+        return s
+
+    scalar = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
+
+    def value(t):
+        if t in scalar:
+            return take(scalar[t])
+        if t == 8:
+            return string()
+        if t == 9:
+            et, n = take("I"), take("Q")
+            return [value(et) for _ in range(n)]
+        raise SystemExit(f"{path}: unknown GGUF value type {t}")
+
+    version = take("I")
+    if version not in (2, 3):
+        raise SystemExit(f"{path}: GGUF version {version} (2 or 3 expected)")
+    n_tensors = take("Q")
+    kv = {"__n_tensors": n_tensors}
+    for _ in range(take("Q")):
+        k = string()
+        kv[k] = value(take("I"))
+    return kv, pos
+
+
+def gguf_config(kv, max_len):
+    """The trainer's model config of a llama GGUF this trainer exported."""
+    if kv.get("general.architecture") != "llama":
+        raise SystemExit(f"--init: architecture {kv.get('general.architecture')!r}; this trainer makes llama models")
+    d, heads = kv["llama.embedding_length"], kv["llama.attention.head_count"]
+    return {"vocab": 32000, "d_model": d, "layers": kv["llama.block_count"], "heads": heads,
+            "kv_heads": kv["llama.attention.head_count_kv"], "head_dim": d // heads, "ffn": kv["llama.feed_forward_length"],
+            "eps": kv["llama.attention.layer_norm_rms_epsilon"], "rope_theta": kv["llama.rope.freq_base"],
+            "max_len": max_len, "tied_embeddings": True, "rope": "interleaved (adjacent pairs), llama.cpp NORM"}
+
+
+def load_gguf_weights(model, path):
+    """Copies a GGUF's tensors (dequantised) into the model; every parameter must be there with its shape."""
+    _, tensors = read_gguf(path)
+    params = gguf_tensors(model)
+    missing = [n for n, _ in params if n not in tensors]
+    if missing:
+        raise SystemExit(f"--init {path}: no tensor {missing[0]} (and {len(missing) - 1} more missing)")
+    for name, p in params:
+        a = tensors[name]
+        if list(a.shape) != list(p.shape):
+            raise SystemExit(f"--init {path}: {name} has shape {list(a.shape)}, the model wants {list(p.shape)}")
+        with torch.no_grad():
+            p.copy_(torch.from_numpy(np.ascontiguousarray(a)))
+    return len(params)
+
+
 class Detokenizer:
     def __init__(self, gguf):
         self.tokens, self.types = read_gguf_vocab(gguf)
@@ -824,6 +934,8 @@ def main():
                     help="repeat: one segment repeated to the row's end; pairs: segments occurring twice in random ids")
     ap.add_argument("--probe-every", type=int, default=100, help="steps between induction-probe evaluations (0: never)")
     ap.add_argument("--copy-vocab", type=int, default=31900, help="copy rows draw tokens from ids [100, 100+N)")
+    ap.add_argument("--init", default="",
+                    help="GGUF of an earlier run (F32/F16/Q8_0) to start from; its shape replaces --d-model .. --ffn")
     ap.add_argument("--precision", choices=["bf16", "fp32"], default="bf16",
                     help="bf16: autocast on CUDA (runs 1-6); fp32: no autocast (a suspect for the copy plateau)")
     args = ap.parse_args()
@@ -857,7 +969,12 @@ def main():
     cfg = {"vocab": 32000, "d_model": args.d_model, "layers": args.layers, "heads": args.heads, "kv_heads": args.kv_heads,
            "head_dim": args.d_model // args.heads, "ffn": args.ffn, "eps": 1e-5, "rope_theta": args.rope_theta,
            "max_len": args.max_len, "tied_embeddings": True, "rope": "interleaved (adjacent pairs), llama.cpp NORM"}
-    model = Model(cfg).to(dev)
+    if args.init:
+        cfg = gguf_config(read_gguf(args.init)[0], args.max_len)
+    model = Model(cfg)
+    if args.init:
+        log(f"initialised {load_gguf_weights(model, args.init)} tensors from {args.init}")
+    model = model.to(dev)
     n_params = sum(p.numel() for p in model.parameters())
     log(f"model {cfg} params {n_params / 1e6:.2f}M device {dev} torch {torch.__version__} sdpa {USE_SDPA}")
     # No weight decay on the (tied) embedding: decay would shrink the rows of tokens a batch
@@ -1029,7 +1146,7 @@ def main():
     save_weights(model, cfg, args.out, extra)
 
     results = {"config": cfg, "params": n_params, "steps": step, "tokens": tokens_seen, "train_seconds": train_time,
-               "tokens_per_step": args.tokens_per_step, "lr": args.lr, "precision": args.precision, "output_grad": args.output_grad, "warmup": args.warmup, "stages": curriculum.describe(), "stage_log": stage_log,
+               "tokens_per_step": args.tokens_per_step, "lr": args.lr, "precision": args.precision, "init": args.init, "output_grad": args.output_grad, "warmup": args.warmup, "stages": curriculum.describe(), "stage_log": stage_log,
                "mix": MIX, "task_weights": TASK_WEIGHTS, "answer_weight": args.answer_weight,
                "rows": batcher.rows, "row_tokens": batcher.tokens, "ruler_task_rows": batcher.task_rows,
                "length_tokens": {str(k): v for k, v in batcher.length_tokens.items()},

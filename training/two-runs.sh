@@ -7,6 +7,8 @@
 #   MODE=copy: the copy-plateau study (copy-pairs rows only, 128 tokens, ids 100-4100, lr 1e-3
 #     constant, the stage probe every 50 steps): which side leaves the plateau, and when.
 #   MODE=full: whole runs (RULER curriculum, evaluation), e.g. two model shapes of one recipe.
+#   MODE=finetune: two continuations of one model (--init in TRAIN_EXTRA), 4K and 8K data only;
+#     with SHARE_DATA=1 side A generates one data set (WORKERS jobs at once) and both train on it.
 #   carry: .cache/device/{jre.txz,rbench.tgz,llama-libs.tgz} (scripts/pack-device-bundle.sh) and
 #          .cache/device/train (training/pack.sh --slim)
 #   run:   export OUT; A_EXTRA="" B_EXTRA="--precision fp32" bash .cache/device/train/training/two-runs.sh
@@ -22,7 +24,10 @@ base=${TRAIN_EXTRA:-}
 for side in A B; do
   extra_var=${side}_EXTRA gpu_var=${side}_GPU
   gpu=${!gpu_var:-$([ $side = A ] && echo 0 || echo 1)}
-  (CUDA_VISIBLE_DEVICES=$gpu OUT=$P/$side WORK=$P/work$side DEADLINE_S=$limit WORKERS=${WORKERS:-$([ "$mode" = copy ] && echo 1 || echo 11)} \
+  share=()
+  # SHARE_DATA=1: side A generates the data (with all the workers) and B trains on it too
+  [ "${SHARE_DATA:-0}" = 1 ] && [ $side = B ] && share=(DATA_DIR=$P/workA/data GEN=0)
+  ([ ${#share[@]} -gt 0 ] && export "${share[@]}"; CUDA_VISIBLE_DEVICES=$gpu OUT=$P/$side WORK=$P/work$side DEADLINE_S=$limit WORKERS=${WORKERS:-$([ "$mode" = copy ] && echo 1 || echo 11)} \
     TRAIN_EXTRA="$base ${!extra_var:-}" MODEL_NAME="${MODEL_NAME:-rbench-longctx}-$side" \
     bash "$B/training/device_run.sh" "$mode" > $P/$side/device_run.log 2>&1) &
 done

@@ -6,7 +6,7 @@
    VerifyGguf.java; the argmax at every position is compared (all positions; answer positions).
 2. greedy: both generate the answer greedily from BOS + prompt; both are scored with RULER's metric.
 
-usage: verify.py --weights DIR --gguf MODEL.gguf --vocab VOCAB.gguf --eval EVAL_DIR [--lengths 4096]
+usage: verify.py --weights DIR|WEIGHTS.gguf --gguf MODEL.gguf --vocab VOCAB.gguf --eval EVAL_DIR [--lengths 4096]
                  [--samples 2] [--tasks all] [--out report.json] [--jars 'harness/target/lib/*']
 Environment: JAVA_HOME (JDK 25), RBENCH_LLAMACPP_DIR (llama.cpp libraries).
 """
@@ -55,10 +55,13 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
-    man = json.load(open(os.path.join(args.weights, "manifest.json")))
-    cfg = man["config"]
-    model = T.Model(cfg)
-    T.load_weights(model, args.weights)
+    if args.weights.endswith(".gguf"):  # e.g. the GGUF itself: checks train.py --init's reader too
+        model = T.Model(T.gguf_config(T.read_gguf(args.weights)[0], 16384))
+        T.load_gguf_weights(model, args.weights)
+    else:
+        man = json.load(open(os.path.join(args.weights, "manifest.json")))
+        model = T.Model(man["config"])
+        T.load_weights(model, args.weights)
     model.eval()
     detok = T.Detokenizer(args.vocab)
     amp = lambda: torch.autocast("cpu", enabled=False)
