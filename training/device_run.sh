@@ -27,7 +27,8 @@ for t in jre rbench datasets; do
   f=$(bundled $t.txz); [ -n "$f" ] || f=$(bundled $t.tgz)
   tar xf "$f" || { echo "device_run: no $t archive in $B or above it"; exit 3; }
 done
-[ -d "$W/libs" ] || { mkdir -p libs && tar xzf "$(bundled llama-libs.tgz)" -C libs; }
+libs_tgz=$(bundled llama-libs.tgz); [ -n "$libs_tgz" ] || libs_tgz=$(bundled llama-libs-min.tgz)
+[ -d "$W/libs" ] || { mkdir -p libs && tar xzf "$libs_tgz" -C libs; }
 nproc; free -g | head -2; python3 -c "import torch, numpy; print(torch.__version__, numpy.__version__, torch.cuda.get_device_name())" 2>&1
 echo "unpacked in $(( $(date +%s) - T0 )) s"
 export RBENCH_LLAMACPP_DIR=$W/libs RBENCH_DATA=$W/datasets RBENCH_SUITE_COMMIT=$(cat "$W/rbench/COMMIT" 2>/dev/null)

@@ -7,12 +7,23 @@
 #   llama-libs.tgz   the pinned llama.cpp CPU libraries (tokenizer for the Java side)
 #   datasets.tgz     the installed haystack sources (sotu, moby-dick, wordnet, wamerican)
 #   ggml-vocab-llama-spm.gguf, training/*.py|*.sh
-# Usage: training/pack.sh [--slim] [BUNDLE]    (env: JRE_TGZ, LLAMA_LIBS, SOURCES, VOCAB to override inputs)
+# Usage: training/pack.sh [--slim] [--init MODEL.gguf] [BUNDLE]
+#   (env: JRE_TGZ, LLAMA_LIBS, SOURCES, VOCAB to override inputs)
 #   --slim: leave out jre, rbench and llama-libs; device_run.sh then takes them from the folder
 #   above the bundle, the suite's device bundle (.cache/device: scripts/pack-device-bundle.sh and
-#   llama-libs.tgz), so that a call can carry both and still fit 64 MiB
+#   llama-libs.tgz), so that a call can carry both and still fit 64 MiB. The bundle still gets
+#   llama-libs-min.tgz (the generic CPU variant only, 2.5 MB), which device_run.sh uses when
+#   llama-libs.tgz is not carried: room for an --init model.
+#   --init MODEL.gguf: the model to train on from (train.py --init), as init.gguf in the bundle
 set -euo pipefail
-slim=0; [ "${1:-}" = --slim ] && { slim=1; shift; }
+slim=0 init=""
+while [ $# -gt 0 ]; do
+  case $1 in
+    --slim) slim=1; shift ;;
+    --init) init=$2; shift 2 ;;
+    *) break ;;
+  esac
+done
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-/work/main/.cache/device/train}
 jre=${JRE_TGZ:-/work/main/.cache/device/jre.txz}
@@ -23,13 +34,18 @@ export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 (cd "$root" && ./mvnw -q -B -o -DskipTests package >/dev/null)
 mkdir -p "$out/training"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-rm -f "$out"/jre.t?z "$out/rbench.tgz" "$out/llama-libs.tgz"
+rm -f "$out"/jre.t?z "$out/rbench.tgz" "$out/llama-libs.tgz" "$out/llama-libs-min.tgz" "$out/init.gguf"
 if [ $slim = 0 ]; then
   mkdir -p "$tmp/rbench" && cp "$root/harness/target/rbench.jar" "$tmp/rbench/" && cp -r "$root/harness/target/lib" "$tmp/rbench/lib"
   tar czf "$out/rbench.tgz" -C "$tmp" rbench
   cp "$jre" "$out/jre.${jre##*.}"
   tar czf "$out/llama-libs.tgz" -C "$libs" .
 fi
+if [ $slim = 1 ]; then  # the tokenizer and the quantiser need only the generic CPU variant
+  mkdir -p "$tmp/libs-min" && cp "$libs"/{libggml-base.so,libggml-cpu-x64.so,LICENSE} "$libs"/libggml.*so "$libs"/libllama.*so "$tmp/libs-min/"
+  tar czf "$out/llama-libs-min.tgz" -C "$tmp/libs-min" .
+fi
+[ -n "$init" ] && cp "$init" "$out/init.gguf"
 mkdir -p "$tmp/datasets" && cp -r "$sources"/{sotu,moby-dick,wordnet,wamerican,SOURCES.tsv} "$tmp/datasets/"
 tar czf "$out/datasets.tgz" -C "$tmp" datasets
 cp "$vocab" "$out/"
