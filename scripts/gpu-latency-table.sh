@@ -18,12 +18,16 @@
 #   BENCHES (TYPE:CTX,CTX jobs, one per GPU in GPUS order, e.g. "f16:131000,65536 f16:32768,8192
 #   q8_0:131000,65536 q8_0:32768,8192"; default with two or more GPUs: one type per GPU, every
 #   length; each job's CSVs carry its index, bench-8b-TYPE-I-*.csv),
-#   BENCH_PARTS (see cuda-device.sh: "engine methods" by default).
+#   BENCH_PARTS (see cuda-device.sh: "engine methods" by default), METHODS (the methods half's
+#   list), SELECT (yes|no: the one-layer selection benchmark), CPU_LIBS (see below).
 set -u
 C=${1:-131000,65536,32768,8192}
 limit=${LIMIT_S:-580}
 W=${WORK:-$PWD/.cache/rbcuda}; mkdir -p $W/out $W/cpulibs $W/models
-[ -f $W/cpulibs/libllama.so ] || tar xzf .cache/device/llama-libs.tgz -C $W/cpulibs
+# CPU_LIBS: the llama.cpp CPU libraries that make the models (training/pack.sh --slim's
+# llama-libs-min.tgz, the generic variant only, does too and leaves room in the carry)
+cpu_libs=${CPU_LIBS:-.cache/device/llama-libs.tgz}
+[ -f $W/cpulibs/libggml-base.so ] || tar xzf "$cpu_libs" -C $W/cpulibs
 [ -d $W/jre ] || tar xf .cache/device/jre.txz -C $W
 [ -d $W/rbench ] || tar xzf .cache/device/rbench.tgz -C $W
 mk() {
@@ -44,7 +48,7 @@ case ${PARITY:-quick} in
   full) OUT=$W/out timeout 300 bash scripts/cuda-device.sh parity >> $W/out/main.log 2>&1 ;;
 esac
 # the pieces of a Recycled full step, one layer (seconds; no model needed)
-OUT=$W/out timeout 120 bash scripts/cuda-device.sh select:131000,65536 >> $W/out/main.log 2>&1
+[ "${SELECT:-yes}" = yes ] && OUT=$W/out timeout 120 bash scripts/cuda-device.sh select:131000,65536 >> $W/out/main.log 2>&1
 wait
 end=$(( $(date +%s) + limit - SECONDS ))
 # two or more GPUs: one job per GPU (by default one type, every length)

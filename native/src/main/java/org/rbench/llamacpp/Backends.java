@@ -96,6 +96,9 @@ public final class Backends {
             throw new NativeCallException("Could not initialise backend '" + name + "'." + NativeLog.tail(5));
         }
         Backend b = new Backend(backend, chosen);
+        if (!b.isCpu()) {
+            HostScratch.usePinned(b.hostBufferType()); // reads from the GPU into page-locked memory
+        }
         if (threads > 0) {
             b.setThreads(threads);
         }
