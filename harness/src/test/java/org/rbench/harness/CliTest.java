@@ -151,6 +151,7 @@ class CliTest {
                 "--out", csv, "--steps-out", dir.resolve("steps.csv").toString()};
         Result first = run(args);
         assertEquals(0, first.code, first.err);
+        assertTrue(first.err.contains("warm-up prefill of 64 tokens (not recorded)"), first.err);
         long rows = java.nio.file.Files.readAllLines(java.nio.file.Path.of(csv)).size();
         assertEquals(1 + 2 * 2 * 3, rows, "header + lengths x repeats x methods");
         java.util.List<String> steps = java.nio.file.Files.readAllLines(dir.resolve("steps.csv"));
@@ -162,6 +163,7 @@ class CliTest {
         assertTrue(again.err.contains("64 tokens: every row already in") && again.err.contains("96 tokens: every row already in"),
                 again.err);
         assertTrue(!again.err.contains("tokens in the cache"), "a finished length is not filled again: " + again.err);
+        assertTrue(!again.err.contains("warm-up prefill"), "nothing left to measure, nothing to warm up: " + again.err);
     }
 
     @Test
