@@ -3,7 +3,6 @@ package org.rbench.baselines;
 import org.rbench.core.attention.AttentionContext;
 import org.rbench.core.attention.AttentionPlan;
 import org.rbench.core.attention.AttentionPolicy;
-import org.rbench.core.attention.AttentionProbabilities;
 import org.rbench.core.attention.LayerObservation;
 import org.rbench.core.attention.LayerStep;
 import org.rbench.core.attention.MethodSpec;
@@ -70,24 +69,19 @@ public final class H2o implements AttentionPolicy {
     @Override
     public AttentionPlan plan(LayerStep at) {
         HeavyHitterCache c = caches[at.layer()];
-        int perHead = c.positions(0).length + 1;
+        int perHead = c.size() + 1;
         int[] rows = new int[perHead * kvHeads];
         for (int h = 0; h < kvHeads; h++) {
-            System.arraycopy(c.rowsForStep(h, at.position()), 0, rows, h * perHead, perHead);
+            c.copyRowsForStep(h, at.position(), rows, h * perHead);
         }
         return AttentionPlan.gather(perHead, rows).withProbabilities();
     }
 
     @Override
     public void observe(LayerObservation o) {
-        AttentionProbabilities p = o.probabilities();
-        // Only the gathered rows count: the engine may pad the attended rows with masked ones.
-        int attended = caches[o.layer()].positions(0).length + 1;
-        float[][] rows = new float[p.heads()][];
-        for (int h = 0; h < p.heads(); h++) {
-            rows[h] = java.util.Arrays.copyOf(p.row(h, p.queries() - 1), attended);
-        }
-        caches[o.layer()].afterStep(o.position(), rows);
+        // Only the gathered rows count (the engine may pad the attended rows with masked ones):
+        // the cache reads the first size() + 1 keys of each head's last query row.
+        caches[o.layer()].afterStep(o.position(), o.probabilities());
     }
 
     /** The positions KV head h of a layer keeps (diagnostics, tests). */

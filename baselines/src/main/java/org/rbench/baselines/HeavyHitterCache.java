@@ -1,5 +1,6 @@
 package org.rbench.baselines;
 
+import org.rbench.core.attention.AttentionProbabilities;
 import org.rbench.core.select.GqaAggregation;
 import org.rbench.core.select.ScoreSelection;
 
@@ -13,6 +14,11 @@ import java.util.Arrays;
  * highest-scored older ones, and compacts the scores the same way. As in the reference, a
  * decode step attends over the kept tokens plus its own, then evicts.
  * The reference has no GQA; here a KV head's score aggregates its query heads (sum by default).
+ *
+ * <p>Every KV head holds the same number of tokens, in position order, in arrays with room
+ * for one more than the budget: a decode step appends in place and evicts by shifting the
+ * tail, with no allocation (at Llama-3.1-8B's shapes, 32 layers x 8 KV heads x 4K tokens
+ * a step, copying the arrays each step was most of H2O's host time).
  */
 public final class HeavyHitterCache {
     private final int heavy;
@@ -21,6 +27,10 @@ public final class HeavyHitterCache {
     private final int kvHeads;
     private int[][] positions;
     private float[][] scores;
+    /** Tokens each KV head holds (the first {@code count} entries of its arrays). */
+    private int count;
+    /** One step's probabilities per KV head (reused). */
+    private float[][] stepScores;
 
     public HeavyHitterCache(int heavy, int recent, GqaAggregation aggregation, int kvHeads) {
         if (heavy < 0 || recent < 0 || heavy + recent == 0) {
@@ -30,12 +40,18 @@ public final class HeavyHitterCache {
         this.recent = recent;
         this.aggregation = aggregation;
         this.kvHeads = kvHeads;
-        this.positions = new int[kvHeads][0];
-        this.scores = new float[kvHeads][0];
+        this.positions = new int[kvHeads][budget() + 1];
+        this.scores = new float[kvHeads][budget() + 1];
+        this.stepScores = new float[kvHeads][budget() + 1];
     }
 
     public int budget() {
         return heavy + recent;
+    }
+
+    /** Tokens each KV head holds now. */
+    public int size() {
+        return count;
     }
 
     /**
@@ -45,19 +61,39 @@ public final class HeavyHitterCache {
     public void prefill(float[][] columnSums) {
         float[][] perKv = aggregation.aggregate(columnSums, kvHeads);
         int n = perKv[0].length;
+        int[] all = new int[n];
+        Arrays.setAll(all, i -> i);
+        int kept = Math.min(n, budget());
         for (int h = 0; h < kvHeads; h++) {
-            positions[h] = new int[n];
-            Arrays.setAll(positions[h], i -> i);
-            scores[h] = perKv[h].clone();
-            evict(h);
+            int[] p = all;
+            float[] s = perKv[h];
+            if (n > budget()) {
+                int[] keep = keptIndices(s, n);
+                p = new int[kept];
+                float[] sc = new float[kept];
+                for (int i = 0; i < kept; i++) {
+                    p[i] = all[keep[i]];
+                    sc[i] = s[keep[i]];
+                }
+                s = sc;
+            }
+            System.arraycopy(p, 0, positions[h], 0, kept);
+            System.arraycopy(s, 0, scores[h], 0, kept);
         }
+        count = kept;
     }
 
     /** The rows KV head h attends at a decode step whose token is at {@code position}. */
     public int[] rowsForStep(int h, int position) {
-        int[] rows = Arrays.copyOf(positions[h], positions[h].length + 1);
-        rows[rows.length - 1] = position;
+        int[] rows = Arrays.copyOf(positions[h], count + 1);
+        rows[count] = position;
         return rows;
+    }
+
+    /** {@link #rowsForStep} written into {@code dst} from {@code offset} ({@link #size()} + 1 values). */
+    public void copyRowsForStep(int h, int position, int[] dst, int offset) {
+        System.arraycopy(positions[h], 0, dst, offset, count);
+        dst[offset + count] = position;
     }
 
     /**
@@ -65,85 +101,87 @@ public final class HeavyHitterCache {
      * {@link #rowsForStep} (the new token last). Adds them to the scores, then evicts.
      */
     public void afterStep(int position, float[][] probabilities) {
-        float[][] perKv = aggregation.aggregate(probabilities, kvHeads);
-        for (int h = 0; h < kvHeads; h++) {
-            int n = positions[h].length;
-            if (perKv[h].length != n + 1) {
-                throw new IllegalArgumentException("expected " + (n + 1) + " probabilities for KV head " + h
-                        + ", got " + perKv[h].length);
-            }
-            positions[h] = Arrays.copyOf(positions[h], n + 1);
-            positions[h][n] = position;
-            scores[h] = Arrays.copyOf(scores[h], n + 1);
-            for (int i = 0; i <= n; i++) {
-                scores[h][i] += perKv[h][i];
-            }
-            evict(h);
+        int heads = probabilities.length;
+        int n = probabilities[0].length;
+        if (n != count + 1) {
+            throw new IllegalArgumentException("expected " + (count + 1) + " probabilities per query head, got " + n);
         }
+        float[] flat = new float[heads * n];
+        for (int h = 0; h < heads; h++) {
+            if (probabilities[h].length != n) {
+                throw new IllegalArgumentException("query heads have rows of different lengths");
+            }
+            System.arraycopy(probabilities[h], 0, flat, h * n, n);
+        }
+        afterStep(position, new AttentionProbabilities(heads, 1, n, position, flat));
     }
 
-    private void evict(int h) {
-        int n = positions[h].length;
-        if (n <= heavy + recent) {
-            return;
+    /**
+     * After a decode step, from the engine's probabilities: the last query row of each head,
+     * whose first {@link #size()} + 1 keys are the rows of {@link #rowsForStep} (the engine may
+     * pad the attended rows with masked ones after them).
+     */
+    public void afterStep(int position, AttentionProbabilities p) {
+        int attended = count + 1;
+        if (p.keys() < attended) {
+            throw new IllegalArgumentException("expected " + attended + " probabilities per query head, got " + p.keys());
         }
-        int older = n - recent;
-        if (n == heavy + recent + 1) {
-            // A decode step adds one token, so one goes: the last of the older entries in
-            // (score descending, index ascending) order, i.e. the lowest score, the highest
-            // index among equals. A linear scan instead of sorting every head of every layer
-            // at every step (a sort of K/2 boxed indices each: 150 ms a step at 8B shapes).
+        int query = p.queries() - 1;
+        int headStride = p.queries() * p.keys();
+        aggregation.aggregateRows(p.data(), query * p.keys(), headStride, attended, p.heads(), kvHeads, stepScores);
+        for (int h = 0; h < kvHeads; h++) {
+            int[] pos = positions[h];
             float[] s = scores[h];
-            int drop = 0;
-            for (int i = 1; i < older; i++) {
-                if (s[i] <= s[drop]) {
-                    drop = i;
-                }
+            float[] add = stepScores[h];
+            pos[count] = position;
+            s[count] = 0f;
+            for (int i = 0; i < attended; i++) {
+                s[i] += add[i];
             }
-            positions[h] = remove(positions[h], drop);
-            scores[h] = remove(s, drop);
-            return;
+            if (attended > budget()) {
+                evictOne(pos, s, attended);
+            }
         }
-        float[] s = scores[h];
+        count = Math.min(attended, budget());
+    }
+
+    /**
+     * One token in, one out: the last of the older entries (all but the {@code recent}
+     * newest) in (score descending, index ascending) order, i.e. the lowest score, the highest
+     * index among equals; the tail shifts down over it. A linear scan, not a sort of every
+     * head of every layer at every step.
+     */
+    private void evictOne(int[] pos, float[] s, int n) {
+        int older = n - recent;
+        int drop = 0;
+        for (int i = 1; i < older; i++) {
+            if (s[i] <= s[drop]) {
+                drop = i;
+            }
+        }
+        System.arraycopy(pos, drop + 1, pos, drop, n - drop - 1);
+        System.arraycopy(s, drop + 1, s, drop, n - drop - 1);
+    }
+
+    /** Indices (ascending) of the entries kept from {@code n} > budget: the heavy best older ones, then the recent. */
+    private int[] keptIndices(float[] s, int n) {
+        int older = n - recent;
         // score descending, index ascending (primitive keys: the prompt can be 128K long)
         int[] order = ScoreSelection.topKByScore(Arrays.copyOf(s, older), heavy);
         int[] keep = new int[heavy + recent];
-        for (int i = 0; i < heavy; i++) {
-            keep[i] = order[i];
-        }
+        System.arraycopy(order, 0, keep, 0, heavy);
         for (int i = 0; i < recent; i++) {
             keep[heavy + i] = older + i;
         }
         Arrays.sort(keep);
-        int[] p = new int[keep.length];
-        float[] sc = new float[keep.length];
-        for (int i = 0; i < keep.length; i++) {
-            p[i] = positions[h][keep[i]];
-            sc[i] = s[keep[i]];
-        }
-        positions[h] = p;
-        scores[h] = sc;
-    }
-
-    private static int[] remove(int[] a, int i) {
-        int[] out = new int[a.length - 1];
-        System.arraycopy(a, 0, out, 0, i);
-        System.arraycopy(a, i + 1, out, i, a.length - i - 1);
-        return out;
-    }
-
-    private static float[] remove(float[] a, int i) {
-        float[] out = new float[a.length - 1];
-        System.arraycopy(a, 0, out, 0, i);
-        System.arraycopy(a, i + 1, out, i, a.length - i - 1);
-        return out;
+        return keep;
     }
 
     public int[] positions(int h) {
-        return positions[h].clone();
+        return Arrays.copyOf(positions[h], count);
     }
 
     public float[] scores(int h) {
-        return scores[h].clone();
+        return Arrays.copyOf(scores[h], count);
     }
 }

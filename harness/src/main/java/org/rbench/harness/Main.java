@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
         subcommands = {InfoCommand.class, TokenizeCommand.class, PassThroughCommands.Report.class,
                 PassThroughCommands.Compare.class, PassThroughCommands.Merge.class, PassThroughCommands.RulerGen.class,
                 RunCommand.class, DemoCommand.class, EngineCommands.Generate.class, EngineCommands.ParityCheck.class,
-                EngineCommands.MakeModel.class, EngineCommands.Methods.class, BenchCommand.class, SelectionBenchCommand.class, WarmupCommand.class, PplCommand.class,
+                EngineCommands.MakeModel.class, EngineCommands.Methods.class, BenchCommand.class, SelectionBenchCommand.class, PolicyBenchCommand.class, WarmupCommand.class, PplCommand.class,
                 ExportTextCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 

@@ -176,6 +176,22 @@ class CliTest {
     }
 
     @Test
+    void benchPolicyTimesAHostPolicyAndRefusesDeviceOnes(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        String csv = dir.resolve("policy.csv").toString();
+        Result r = run("bench-policy", "--methods", "h2o:k=64,h2o:heavy=8,recent=24", "--ctx", "300,500", "--layers", "2",
+                "--heads", "4", "--kv-heads", "2", "--head-dim", "8", "--steps", "5", "--repeats", "2", "--out", csv);
+        assertEquals(0, r.code, r.err);
+        assertTrue(r.out.contains("h2o:k=64") && r.out.contains("h2o:heavy=8,recent=24") && r.out.contains("500"), r.out);
+        assertEquals(1 + 2 * 2 * 2, java.nio.file.Files.readAllLines(java.nio.file.Path.of(csv)).size(),
+                "header + lengths x methods x repeats");
+        Result device = run("bench-policy", "--methods", "recycled:k=64,s=4", "--ctx", "300", "--layers", "2", "--heads", "4",
+                "--kv-heads", "2", "--head-dim", "8", "--steps", "3", "--repeats", "1");
+        assertTrue(device.code != 0);
+        assertTrue(device.err.contains("an engine: use bench"), device.err);
+    }
+
+    @Test
     void warmupRunsEveryMethodOnATinyModel() {
         Result r = run("warmup");
         assertEquals(0, r.code, r.err);

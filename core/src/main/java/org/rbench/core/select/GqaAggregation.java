@@ -52,4 +52,46 @@ public enum GqaAggregation {
         }
         return out;
     }
+    /**
+     * {@link #aggregate} over rows of one flat array, into a caller's buffer (no allocation:
+     * H2O aggregates every layer's probabilities at every decode step). Query head h's row is
+     * {@code data[offset + h * headStride, + n)}; {@code out[kv]} receives KV head kv's first
+     * {@code n} values, computed in the same order as {@link #aggregate}, so bit for bit equal.
+     */
+    public void aggregateRows(float[] data, int offset, int headStride, int n, int queryHeads, int kvHeads, float[][] out) {
+        if (kvHeads <= 0 || queryHeads % kvHeads != 0) {
+            throw new IllegalArgumentException(queryHeads + " query heads cannot be grouped into " + kvHeads + " KV heads");
+        }
+        int group = queryHeads / kvHeads;
+        for (int kv = 0; kv < kvHeads; kv++) {
+            float[] o = out[kv];
+            int first = kv * group;
+            switch (this) {
+                case FIRST -> System.arraycopy(data, offset + first * headStride, o, 0, n);
+                case MAX -> {
+                    System.arraycopy(data, offset + first * headStride, o, 0, n);
+                    for (int h = first + 1; h < first + group; h++) {
+                        int base = offset + h * headStride;
+                        for (int i = 0; i < n; i++) {
+                            o[i] = Math.max(o[i], data[base + i]);
+                        }
+                    }
+                }
+                case SUM, MEAN -> {
+                    java.util.Arrays.fill(o, 0, n, 0f);
+                    for (int h = first; h < first + group; h++) {
+                        int base = offset + h * headStride;
+                        for (int i = 0; i < n; i++) {
+                            o[i] += data[base + i];
+                        }
+                    }
+                    if (this == MEAN) {
+                        for (int i = 0; i < n; i++) {
+                            o[i] /= group;
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

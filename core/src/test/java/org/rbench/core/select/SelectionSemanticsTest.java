@@ -29,6 +29,32 @@ class SelectionSemanticsTest {
     }
 
     @Test
+    void aggregatingRowsOfAFlatArrayIsBitForBitTheSame() {
+        // rows at stride 9 from offset 2 (padding around them), 5 of the 6 positions
+        float[] flat = new float[2 + 4 * 9];
+        java.util.Arrays.fill(flat, 123f);
+        float[][] rows = new float[4][5];
+        for (int h = 0; h < 4; h++) {
+            for (int i = 0; i < 5; i++) {
+                flat[2 + h * 9 + i] = PROBS[h][i] * (1 + 0.37f * i);
+                rows[h][i] = flat[2 + h * 9 + i];
+            }
+        }
+        for (GqaAggregation a : GqaAggregation.values()) {
+            float[][] out = new float[2][7];
+            for (float[] o : out) {
+                java.util.Arrays.fill(o, -5f); // stale values of an earlier call must not leak in
+            }
+            a.aggregateRows(flat, 2, 9, 5, 4, 2, out);
+            float[][] expected = a.aggregate(rows, 2);
+            for (int kv = 0; kv < 2; kv++) {
+                assertArrayEquals(expected[kv], java.util.Arrays.copyOf(out[kv], 5), a + " KV head " + kv);
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> GqaAggregation.SUM.aggregateRows(flat, 0, 9, 5, 4, 3, new float[3][5]));
+    }
+
+    @Test
     void topKPerKvHeadUnderEachAggregation() {
         RecycledCache first = new RecycledCache(2, 1, GqaAggregation.FIRST, RecycledCache.Update.EVICT, 2);
         first.refresh(PROBS);
