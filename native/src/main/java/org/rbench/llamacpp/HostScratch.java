@@ -5,7 +5,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.ref.Cleaner;
 
 /**
- * A per-thread native staging buffer for device-to-host reads, grown as needed and kept:
+ * A per-thread native staging buffer for transfers between Java arrays and backend memory
+ * (reads, and the uploads of {@code Tensor.setInts} and its kind), grown as needed and kept:
  * a fresh confined arena per read zero-fills its memory first, which for the 4 MB arrays of
  * a Recycled full step's candidates cost as much as the copy itself.
  *

@@ -152,17 +152,19 @@ public final class Tensor {
     public void setFloats(float[] values) {
         requireType(GgmlType.F32);
         requireLength(values.length);
-        try (Arena arena = Arena.ofConfined()) {
-            write(arena.allocateFrom(ValueLayout.JAVA_FLOAT, values), 0);
-        }
+        // through the thread's staging buffer (pinned on a GPU): no allocation, no zero-filling,
+        // and a DMA upload; ggml_backend_tensor_set has copied it all when it returns
+        MemorySegment seg = HostScratch.take(4L * values.length);
+        MemorySegment.copy(values, 0, seg, ValueLayout.JAVA_FLOAT, 0, values.length);
+        write(seg, 0);
     }
 
     public void setInts(int[] values) {
         requireType(GgmlType.I32);
         requireLength(values.length);
-        try (Arena arena = Arena.ofConfined()) {
-            write(arena.allocateFrom(ValueLayout.JAVA_INT, values), 0);
-        }
+        MemorySegment seg = HostScratch.take(4L * values.length); // see setFloats
+        MemorySegment.copy(values, 0, seg, ValueLayout.JAVA_INT, 0, values.length);
+        write(seg, 0);
     }
 
     /**
@@ -183,13 +185,11 @@ public final class Tensor {
     public void setHalfs(float[] values) {
         requireType(GgmlType.F16);
         requireLength(values.length);
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment seg = arena.allocate(2L * values.length, 2);
-            for (int i = 0; i < values.length; i++) {
-                seg.setAtIndex(ValueLayout.JAVA_SHORT, i, Float.floatToFloat16(values[i]));
-            }
-            write(seg, 0);
+        MemorySegment seg = HostScratch.take(2L * values.length); // see setFloats
+        for (int i = 0; i < values.length; i++) {
+            seg.setAtIndex(ValueLayout.JAVA_SHORT, i, Float.floatToFloat16(values[i]));
         }
+        write(seg, 0);
     }
 
     /** All elements as floats (F32, F16 or I32 tensors; contiguous). */
