@@ -57,43 +57,9 @@ def read_gguf_vocab(path):
     """tokenizer.ggml.tokens and token_type from a GGUF file (a minimal reader, metadata only)."""
     with open(path, "rb") as f:
         buf = f.read()
-    pos = 0
-
-    def take(fmt):
-        nonlocal pos
-        v = struct.unpack_from("<" + fmt, buf, pos)
-        pos += struct.calcsize("<" + fmt)
-        return v[0]
-
-    def string():
-        nonlocal pos
-        n = take("Q")
-        s = buf[pos:pos + n].decode("utf-8", errors="replace")
-        pos += n
-        return s
-
-    scalar = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
-
-    def value(t):
-        if t in scalar:
-            return take(scalar[t])
-        if t == 8:
-            return string()
-        if t == 9:
-            et, n = take("I"), take("Q")
-            return [value(et) for _ in range(n)]
-        raise ValueError(f"gguf type {t}")
-
-    assert buf[:4] == b"GGUF", path
-    pos = 4
-    take("I")
-    take("Q")
-    n_kv = take("Q")
-    kv = {}
-    for _ in range(n_kv):
-        k = string()
-        t = take("I")
-        kv[k] = value(t)
+    if buf[:4] != b"GGUF":
+        raise SystemExit(f"{path}: not a GGUF file")
+    kv, _ = _gguf_metadata(buf, path)
     return kv["tokenizer.ggml.tokens"], kv.get("tokenizer.ggml.token_type")
 
 
