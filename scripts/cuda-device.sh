@@ -15,6 +15,7 @@
 #   bench:TYPE:CTX,...    the latency table for Llama-3.1-8B shapes (TYPE f16 or q8_0): the engine against
 #                         llama_decode, then the methods; BENCH_PARTS="engine methods" picks the halves
 #   profile:TYPE:CTX      nsys per-kernel GPU time of a full-attention and a Recycled Attention decode
+#                         (PROFILE_METHODS: the method lists to profile, one run each)
 #   select:CTX,...        rbench bench-select: device time of a Recycled full step's pieces, one layer of
 #                         Llama-3.1-8B's shape (no model needed; seconds)
 #   aot                   a JVM AOT cache from `rbench warmup` for the later steps (and later calls on this machine)
@@ -243,7 +244,8 @@ step_profile() {
   [ -n "$nsys" ] || { log "profile: no nsys on this machine"; return 0; }
   m=$(model "${BENCH_LIKE:-llama-3.1-8b}" "$type")
   # the second run decodes with both: its kernel sums minus the first's are Recycled's
-  for methods in full "full,recycled:k=4096,s=50"; do
+  # (PROFILE_METHODS: other runs, e.g. "full full,h2o:k=4096" for H2O's kernels)
+  for methods in ${PROFILE_METHODS:-full full,recycled:k=4096,s=50}; do
     local tag=${methods//[:=,]/_}
     env $java_env RBENCH_LLAMACPP_DIR=$libs "$nsys" profile --trace=cuda --sample=none --cpuctxsw=none --force-overwrite true \
       -o "$work/prof-$type-$tag" "$work/jre/bin/java" --enable-native-access=ALL-UNNAMED -Xmx16g $java_opts \
