@@ -244,8 +244,17 @@ final class BenchCommand implements Callable<Integer> {
     private void printSummary(Map<String, List<double[]>> summary) {
         // ms/token: the median over repetitions of each run's mean step time (a mean, so
         // Recycled's periodic full steps count); speedup and bound are against full.
-        System.out.printf("%-8s %-32s %10s %12s %14s %9s %9s %8s %10s%n", "context", "method", "ms/token", "prefill ms",
-                "attended rows", "speedup", "bound", "of bound", "mem MiB");
+        // full attention's line over this run's lengths (FullAttentionLine): a second bound
+        List<double[]> fullPoints = new ArrayList<>();
+        for (int ctx : contexts) {
+            List<double[]> v = summary.get(ctx + "\u0000full");
+            if (v != null) {
+                fullPoints.add(new double[] {v.getFirst()[2], median(v.stream().mapToDouble(a -> a[0]).toArray())});
+            }
+        }
+        FullAttentionLine line = FullAttentionLine.fit(fullPoints);
+        System.out.printf("%-8s %-32s %10s %12s %14s %9s %9s %8s %10s %8s%n", "context", "method", "ms/token", "prefill ms",
+                "attended rows", "speedup", "bound", "of bound", "mem MiB", "of line");
         for (int ctx : contexts) {
             List<double[]> full = summary.get(ctx + "\u0000full");
             if (full == null) {
@@ -261,11 +270,18 @@ final class BenchCommand implements Callable<Integer> {
                 double bound = v.getFirst()[1];
                 double speedup = fullMs / ms;
                 double mem = v.stream().mapToDouble(a -> a[4]).max().orElse(Double.NaN);
-                System.out.printf(Locale.ROOT, "%-8d %-32s %10.2f %12.1f %14.0f %8.2fx %8.2fx %8s %10s%n", ctx, m, ms,
+                double lineBound = line == null || m.equals("full") ? Double.NaN : line.boundFor(fullMs, v.getFirst()[2]);
+                System.out.printf(Locale.ROOT, "%-8d %-32s %10.2f %12.1f %14.0f %8.2fx %8.2fx %8s %10s %8s%n", ctx, m, ms,
                         v.getFirst()[3], v.getFirst()[2], speedup, bound,
                         m.equals("full") ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * speedup / bound),
-                        Double.isNaN(mem) ? "-" : String.format(Locale.ROOT, "%.0f", mem));
+                        Double.isNaN(mem) ? "-" : String.format(Locale.ROOT, "%.0f", mem),
+                        Double.isNaN(lineBound) ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * speedup / lineBound));
             }
+        }
+        if (line != null) {
+            System.out.printf(Locale.ROOT, "of line: speedup over the bound of full attention's own line, t = %.3f ms + %.4f ms"
+                    + " per 1000 rows, fitted over %d lengths (FullAttentionLine)%n", line.interceptMs(), 1000 * line.msPerRow(),
+                    line.points());
         }
     }
 

@@ -152,6 +152,8 @@ class CliTest {
         Result first = run(args);
         assertEquals(0, first.code, first.err);
         assertTrue(first.err.contains("warm-up prefill of 64 tokens (not recorded)"), first.err);
+        assertTrue(first.out.contains("of line: speedup over the bound of full attention's own line")
+                && first.out.contains("fitted over 2 lengths"), first.out);
         long rows = java.nio.file.Files.readAllLines(java.nio.file.Path.of(csv)).size();
         assertEquals(1 + 2 * 2 * 3, rows, "header + lengths x repeats x methods");
         java.util.List<String> steps = java.nio.file.Files.readAllLines(dir.resolve("steps.csv"));
