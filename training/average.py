@@ -38,7 +38,7 @@ def main():
     acc = None
     for path, w in zip(paths, weights):
         kv, tensors = T.read_gguf(path)
-        c = T.gguf_config(kv, 16384)
+        c = T.gguf_config(kv)
         if cfg is not None and c != cfg:
             sys.exit(f"{path}: shape {c} differs from {cfg}: only models of one shape can be averaged")
         cfg = c

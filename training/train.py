@@ -55,38 +55,22 @@ def log(*a):
 # ----------------------------------------------------------------------------- vocabulary (GGUF)
 def read_gguf_vocab(path):
     """tokenizer.ggml.tokens and token_type from a GGUF file (a minimal reader, metadata only)."""
-    with open(path, "rb") as f:
-        buf = f.read()
-    if buf[:4] != b"GGUF":
-        raise SystemExit(f"{path}: not a GGUF file")
-    kv, _ = _gguf_metadata(buf, path)
+    kv, _ = _gguf_metadata(_gguf_bytes(path), path)
     return kv["tokenizer.ggml.tokens"], kv.get("tokenizer.ggml.token_type")
 
 
 def read_gguf(path):
     """(metadata dict, {tensor name: float32 numpy array in PyTorch [out, in] orientation}) of a
     GGUF this trainer exported (F32, F16 and Q8_0 tensors: the types ExportGguf writes)."""
-    with open(path, "rb") as f:
-        buf = f.read()
-    if buf[:4] != b"GGUF":
-        raise SystemExit(f"{path}: not a GGUF file")
-    kv, pos = _gguf_metadata(buf, path)
-
-    def take(fmt):
-        nonlocal pos
-        v = struct.unpack_from("<" + fmt, buf, pos)
-        pos += struct.calcsize("<" + fmt)
-        return v[0]
-
+    buf = _gguf_bytes(path)
+    kv, cur = _gguf_metadata(buf, path)
     infos = []
     for _ in range(kv["__n_tensors"]):
-        n = take("Q")
-        name = buf[pos:pos + n].decode()
-        pos += n
-        dims = [take("Q") for _ in range(take("I"))]
-        infos.append((name, dims, take("I"), take("Q")))
+        name = cur.string()
+        dims = [cur.take("Q") for _ in range(cur.take("I"))]
+        infos.append((name, dims, cur.take("I"), cur.take("Q")))
     align = int(kv.get("general.alignment", 32))
-    base = (pos + align - 1) // align * align
+    base = (cur.pos + align - 1) // align * align
     tensors = {}
     for name, ne, ty, off in infos:
         count = int(np.prod(ne))
@@ -105,56 +89,69 @@ def read_gguf(path):
     return kv, tensors
 
 
-def _gguf_metadata(buf, path):
-    """The key-value metadata of a GGUF (version 2 or 3) and the offset where tensor infos start;
-    the tensor count is under the key "__n_tensors"."""
-    pos = 4
+def _gguf_bytes(path):
+    with open(path, "rb") as f:
+        buf = f.read()
+    if buf[:4] != b"GGUF":
+        raise SystemExit(f"{path}: not a GGUF file")
+    return buf
 
-    def take(fmt):
-        nonlocal pos
-        v = struct.unpack_from("<" + fmt, buf, pos)
-        pos += struct.calcsize("<" + fmt)
+
+class _Cursor:
+    """Little-endian reads at a moving offset of a GGUF's bytes."""
+
+    def __init__(self, buf, pos):
+        self.buf, self.pos = buf, pos
+
+    def take(self, fmt):
+        v = struct.unpack_from("<" + fmt, self.buf, self.pos)
+        self.pos += struct.calcsize("<" + fmt)
         return v[0]
 
-    def string():
-        nonlocal pos
-        n = take("Q")
-        s = buf[pos:pos + n].decode("utf-8", errors="replace")
-        pos += n
+    def string(self):
+        n = self.take("Q")
+        s = self.buf[self.pos:self.pos + n].decode("utf-8", errors="replace")
+        self.pos += n
         return s
 
+
+def _gguf_metadata(buf, path):
+    """The key-value metadata of a GGUF (version 2 or 3) and a cursor at its tensor infos;
+    the tensor count is under the key "__n_tensors"."""
+    cur = _Cursor(buf, 4)
     scalar = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
 
     def value(t):
         if t in scalar:
-            return take(scalar[t])
+            return cur.take(scalar[t])
         if t == 8:
-            return string()
+            return cur.string()
         if t == 9:
-            et, n = take("I"), take("Q")
+            et, n = cur.take("I"), cur.take("Q")
             return [value(et) for _ in range(n)]
         raise SystemExit(f"{path}: unknown GGUF value type {t}")
 
-    version = take("I")
+    version = cur.take("I")
     if version not in (2, 3):
         raise SystemExit(f"{path}: GGUF version {version} (2 or 3 expected)")
-    n_tensors = take("Q")
+    n_tensors = cur.take("Q")
     kv = {"__n_tensors": n_tensors}
-    for _ in range(take("Q")):
-        k = string()
-        kv[k] = value(take("I"))
-    return kv, pos
+    for _ in range(cur.take("Q")):
+        k = cur.string()
+        kv[k] = value(cur.take("I"))
+    return kv, cur
 
 
-def gguf_config(kv, max_len):
-    """The trainer's model config of a llama GGUF this trainer exported."""
+def gguf_config(kv, max_len=None):
+    """The trainer's model config of a llama GGUF this trainer exported; max_len defaults to
+    the GGUF's context length."""
     if kv.get("general.architecture") != "llama":
         raise SystemExit(f"--init: architecture {kv.get('general.architecture')!r}; this trainer makes llama models")
     d, heads = kv["llama.embedding_length"], kv["llama.attention.head_count"]
     return {"vocab": 32000, "d_model": d, "layers": kv["llama.block_count"], "heads": heads,
             "kv_heads": kv["llama.attention.head_count_kv"], "head_dim": d // heads, "ffn": kv["llama.feed_forward_length"],
             "eps": kv["llama.attention.layer_norm_rms_epsilon"], "rope_theta": kv["llama.rope.freq_base"],
-            "max_len": max_len, "tied_embeddings": True, "rope": "interleaved (adjacent pairs), llama.cpp NORM"}
+            "max_len": max_len or kv["llama.context_length"], "tied_embeddings": True, "rope": "interleaved (adjacent pairs), llama.cpp NORM"}
 
 
 def load_gguf_weights(model, path):

@@ -56,7 +56,7 @@ def main():
     torch.set_num_threads(args.threads)
 
     if args.weights.endswith(".gguf"):  # e.g. the GGUF itself: checks train.py --init's reader too
-        model = T.Model(T.gguf_config(T.read_gguf(args.weights)[0], 16384))
+        model = T.Model(T.gguf_config(T.read_gguf(args.weights)[0]))
         T.load_gguf_weights(model, args.weights)
     else:
         man = json.load(open(os.path.join(args.weights, "manifest.json")))
