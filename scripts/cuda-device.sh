@@ -11,6 +11,7 @@
 #                         the first set Java loads
 #   parity                rbench parity on CUDA: 5 architecture variants x F16/Q8_0 weights x
 #                         full, recycled, streamingllm, h2o (F16 cache, flash attention)
+#   parity-diag           qwen2/qwen3 against llama.cpp on CUDA and on the CPU, fusions on and off
 #   smoke                 rbench bench on CUDA, Llama-3.2-1B shapes, 8K: every method once
 #   bench:TYPE:CTX,...    the latency table for Llama-3.1-8B shapes (TYPE f16 or q8_0): the engine against
 #                         llama_decode, then the methods; BENCH_PARTS="engine methods" picks the halves
@@ -204,6 +205,44 @@ step_parity() {
   log "parity: $((n - fails)) of $n passed (parity-summary.txt, parity.log)"
 }
 
+# parity-diag: where the NEOX-rope variants (qwen2, qwen3) part from llama.cpp on CUDA with an F16
+# cache (session 4: qwen2's argmax differs from the first decode step on). Each line holds the
+# engine on CUDA against llama.cpp on CUDA (or on the CPU), with ggml-cuda's fusions, its
+# programmatic dependent launch (PDL, Hopper and later) or CUDA graphs off, the prompt in graphs
+# of one token (the decode steps' kernels), and llama as
+# the control. parity-diag.txt: one summary line per run.
+step_parity_diag() {
+  local f=$out/parity-diag.txt
+  run() { # run LABEL ENV JAVA-OPTIONS rbench-parity-args...
+    local label=$1 e=$2 jo=$3; shift 3
+    echo "== $label" >>"$f"
+    env $e RBENCH_SUITE_COMMIT="$(cat "$work/rbench/COMMIT" 2>/dev/null)" RBENCH_LLAMACPP_DIR=$libs $java_env "$work/jre/bin/java" \
+      --enable-native-access=ALL-UNNAMED -Xmx4g $java_opts $jo -jar "$work/rbench/rbench.jar" parity --backend "${B:-cuda}" --cache f16 "$@" 2>&1 \
+      | grep -E "^full:|^PASS|^FAIL|Exception|rror" | head -4 >>"$f"
+  }
+  for like in ${DIAG_MODELS:-tiny-qwen2 tiny-qwen3 tiny-llama}; do
+    local m; m=$(model "$like" f16)
+    for x in ${DIAG_RUNS:-plain cpu-ref fusion-off fusion-off-cpu-ref prompt-128 graphs-off}; do
+      case $x in
+        plain) run "$like cuda vs cuda" "" "" --model "$m" ;;
+        cpu-ref) run "$like cuda vs cpu" "" "" --model "$m" --reference cpu ;;
+        fusion-off) run "$like cuda vs cuda, fusion off" GGML_CUDA_DISABLE_FUSION=1 "" --model "$m" ;;
+        fusion-off-cpu-ref) run "$like cuda vs cpu, fusion off" GGML_CUDA_DISABLE_FUSION=1 "" --model "$m" --reference cpu ;;
+        prompt-128) run "$like cuda vs cuda, 128 + 64 (rows within 256)" "" "" --model "$m" --tokens 128 ;;
+        graphs-off) run "$like cuda vs cuda, graphs off" GGML_CUDA_DISABLE_GRAPHS=1 "" --model "$m" ;;
+        pdl-off) run "$like cuda vs cuda, PDL off" GGML_CUDA_PDL=0 "" --model "$m" ;;
+        pdl-off-cpu-ref) run "$like cuda vs cpu, PDL off" GGML_CUDA_PDL=0 "" --model "$m" --reference cpu ;;
+        mb1) run "$like cuda vs cuda, prompt in 1-token graphs" "" "" --model "$m" --micro-batch 1 ;;
+        mb1-pdl-off) run "$like cuda vs cuda, prompt in 1-token graphs, PDL off" GGML_CUDA_PDL=0 "" --model "$m" --micro-batch 1 ;;
+        q8) run "$like q8_0 cuda vs cuda" "" "" --model "$(model "$like" q8_0)" ;;
+        q8-pdl-off) run "$like q8_0 cuda vs cuda, PDL off" GGML_CUDA_PDL=0 "" --model "$(model "$like" q8_0)" ;;
+      esac
+    done
+  done
+  [ -z "${DIAG_RUNS:-}" ] && B=cpu run "tiny-qwen2 cpu vs cpu" "" "" --model "$(model tiny-qwen2 f16)"
+  log "parity-diag: $(grep -c '^PASS' "$f") PASS, $(grep -c '^FAIL' "$f") FAIL (parity-diag.txt)"
+}
+
 step_smoke() {
   local m; m=$(model llama-3.2-1b q8_0)
   rbench bench --model "$m" --backend "${BACKEND:-cuda}" --fill prefill --ctx 8192 --tokens 50 --repeats 1 \
@@ -265,6 +304,7 @@ for s in "$@"; do
     libs) step_libs ;;
     aot) step_aot ;;
     parity) step_parity ;;
+    parity-diag) step_parity_diag ;;
     smoke) step_smoke ;;
     bench:*) IFS=: read -r _ type ctx <<<"$s"; step_bench "$type" "$ctx" ;;
     profile:*) IFS=: read -r _ type ctx <<<"$s"; step_profile "$type" "$ctx" ;;

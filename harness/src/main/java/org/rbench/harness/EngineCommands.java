@@ -129,8 +129,20 @@ final class EngineCommands {
                         + " where the engine's and llama.cpp's F32 kernels sum in different orders (5.7e-4 seen on an H200).")
         Double tolerance;
 
+        @Option(names = "--micro-batch", defaultValue = "64",
+                description = "Prompt tokens per prefill graph on both sides (1: the prompt takes the decode steps' kernels).")
+        int microBatch;
+
+        @Option(names = "--reference", defaultValue = "same",
+                description = "Where llama_decode runs: same (the engine's backend) or cpu (to hold a GPU engine against"
+                        + " the CPU's results, e.g. to tell which of two differing GPU paths departs from them).")
+        String reference;
+
         @Override
         public Integer call() throws IOException {
+            if (!reference.equalsIgnoreCase("same") && !reference.equalsIgnoreCase("cpu")) {
+                throw new IllegalArgumentException("--reference must be same or cpu, got '" + reference + "'");
+            }
             if (!Files.isRegularFile(model)) {
                 throw new java.nio.file.NoSuchFileException(model.toString(), null, "model file not found");
             }
@@ -140,7 +152,8 @@ final class EngineCommands {
                 throw new IllegalArgumentException("--cache must be f32 or f16");
             }
             ParityRequest req = (exact ? ParityRequest.exact(model) : ParityRequest.defaults(model))
-                    .withTokens(tokens, steps).withBackend(backend, threads);
+                    .withTokens(tokens, steps).withBackend(backend, threads).withReferenceOnCpu(reference.equalsIgnoreCase("cpu"))
+                    .withMicroBatch(microBatch);
             ParityReport r = Parity.run(req, method);
             System.out.println(method + ": " + r.summary());
             double limit = tolerance != null ? tolerance : r.backend().equalsIgnoreCase("cpu") ? 1e-4 : 2e-3;

@@ -92,6 +92,15 @@ public final class Ggml {
         }
     }
 
+    private static final MethodHandle ggml_op_name$MH = LIBS.function("ggml_op_name", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+    public static MemorySegment ggml_op_name(int op) {
+        try {
+            return (MemorySegment) ggml_op_name$MH.invokeExact(op);
+        } catch (Throwable t) {
+            throw Bindings.rethrow(t);
+        }
+    }
+
     private static final MethodHandle ggml_new_tensor_1d$MH = LIBS.function("ggml_new_tensor_1d", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT, JAVA_LONG));
     public static MemorySegment ggml_new_tensor_1d(MemorySegment ctx, int type, long ne0) {
         try {

@@ -112,6 +112,11 @@ public final class Tensor {
         return struct.asSlice(OFF_NAME, MAX_NAME).getString(0);
     }
 
+    /** The operation that computes this tensor, by ggml's name for it ("NONE" for a leaf, "ROPE", "SET_ROWS" ...). */
+    public String opName() {
+        return Ggml.ggml_op_name(struct.get(ValueLayout.JAVA_INT, OFF_OP)).reinterpret(64).getString(0);
+    }
+
     public Tensor name(String name) {
         byte[] bytes = name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
         if (bytes.length >= MAX_NAME) {

@@ -346,6 +346,17 @@ final class TransformerGraph {
         k = rope(k);
         Tensor v = ctx.reshape(project(w.value(), w.valueBias(), h), hp.headDim(), hp.kvHeads(), n);
 
+        // ggml orders a graph's nodes depth-first from each expanded tensor: expanding the roped
+        // Q and K and then V here puts the layer in llama.cpp's order (Q, K, V, then the cache
+        // writes and attention) instead of K's chain and its cache write, V's, then Q's right
+        // before flash attention. On Hopper GPUs ggml-cuda launches kernels with programmatic
+        // dependent launch (PDL), and in that other order the NEOX rope (qwen2, qwen3) gave
+        // wrong one-token results: decode logits off by up to 1.09 (qwen2) and 13 (qwen3) from
+        // llama.cpp's, fixed by this order or by GGML_CUDA_PDL=0 (H200, session 6; the prompt
+        // in one-token graphs showed it too, so it is not the decode bookkeeping).
+        g.expand(q);
+        g.expand(k);
+        g.expand(v);
         Tensor attention = attention(l, q, k, kCompact != null ? kCompact : k, v);
         Tensor o = project(w.attentionOutput(), w.attentionOutputBias(), attention);
         Tensor ffnInput = ctx.add(o, x);

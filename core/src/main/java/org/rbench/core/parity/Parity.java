@@ -45,7 +45,8 @@ public final class Parity {
              Engine engine = Engine.open(weights, EngineOptions.defaults(context).withCacheType(request.cacheType())
                      .withFlashAttention(request.flashAttention()).withMicroBatch(request.microBatch()));
              LlamaReference reference = new LlamaReference(request.model(), context, request.microBatch(),
-                     request.threads(), request.flashAttention(), request.cacheType(), !backend.isCpu())) {
+                     request.threads(), request.flashAttention(), request.cacheType(),
+                     !backend.isCpu() && !request.referenceOnCpu())) {
             int vocab = weights.hyperParameters().vocabSize();
             int[] prompt = request.prompt() != null ? request.prompt() : randomPrompt(request.promptTokens(), vocab, request.seed());
             Comparison c = new Comparison();
@@ -56,6 +57,7 @@ public final class Parity {
             for (int i = 0; i < prompt.length; i++) {
                 c.compare(mine.logits()[i], theirs[i]);
             }
+            c.promptDone();
             int[] referenceTokens = new int[steps];
             int[] engineTokens = new int[steps];
             long engineDecode = 0;
@@ -78,8 +80,10 @@ public final class Parity {
             for (long n : reference.stepNanos()) {
                 referenceDecode += n;
             }
-            return new ParityReport(request.model().getFileName().toString(), backend.kind(), backend.deviceDescription(),
-                    request.cacheType(), request.flashAttention(), prompt.length, steps, c.maxAbs, c.maxRel, c.positions,
+            String device = backend.deviceDescription() + (request.referenceOnCpu() && !backend.isCpu() ? " (llama.cpp on the CPU)" : "");
+            return new ParityReport(request.model().getFileName().toString(), backend.kind(), device,
+                    request.cacheType(), request.flashAttention(), prompt.length, steps, c.maxAbs, c.maxRel,
+                    c.promptMaxAbs, c.positions,
                     c.agreements, c.firstDisagreement, referenceTokens, engineTokens, mine.nanos(),
                     reference.lastPrefillNanos(), engineDecode, referenceDecode);
         }
@@ -97,6 +101,8 @@ public final class Parity {
     /** Running maxima over compared positions. */
     private static final class Comparison {
         double maxAbs;
+        /** maxAbs over the prompt positions alone (set once they are compared). */
+        double promptMaxAbs = Double.NaN;
         double maxRel;
         int positions;
         int agreements;
@@ -120,6 +126,10 @@ public final class Parity {
                 firstDisagreement = positions;
             }
             positions++;
+        }
+
+        void promptDone() {
+            promptMaxAbs = maxAbs;
         }
     }
 }

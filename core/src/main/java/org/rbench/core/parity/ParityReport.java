@@ -9,6 +9,8 @@ import org.rbench.llamacpp.GgmlType;
  * magnitude at that position (the logit scale), and the maximum over positions is
  * reported.
  *
+ * @param promptMaxAbsDiff    the largest absolute difference over the prompt positions alone: beside
+ *                            {@code maxAbsDiff} it tells whether a difference starts in decode steps
  * @param positions           positions compared (prompt tokens + decode steps)
  * @param argmaxAgreements    positions where both argmaxes agree
  * @param firstDisagreement   the first position where they differ, or -1
@@ -17,7 +19,7 @@ import org.rbench.llamacpp.GgmlType;
  */
 public record ParityReport(String model, String backend, String device, GgmlType cacheType, boolean flashAttention,
                            int promptTokens, int decodeSteps, double maxAbsDiff, double maxRelDiff,
-                           int positions, int argmaxAgreements, int firstDisagreement, int[] referenceTokens,
+                           double promptMaxAbsDiff, int positions, int argmaxAgreements, int firstDisagreement, int[] referenceTokens,
                            int[] engineTokens, long enginePrefillNanos, long referencePrefillNanos,
                            long engineDecodeNanos, long referenceDecodeNanos) {
 
@@ -36,9 +38,9 @@ public record ParityReport(String model, String backend, String device, GgmlType
 
     public String summary() {
         return String.format(java.util.Locale.ROOT,
-                "%s on %s, cache %s, flash %s: %d prompt + %d steps; max |diff| %.3g, max rel %.3g; argmax %d/%d%s;"
+                "%s on %s, cache %s, flash %s: %d prompt + %d steps; max |diff| %.3g (prompt %.3g), max rel %.3g; argmax %d/%d%s;"
                         + " decode %.1f tok/s engine vs %.1f tok/s llama.cpp",
-                model, device, cacheType, flashAttention ? "on" : "off", promptTokens, decodeSteps, maxAbsDiff, maxRelDiff,
+                model, device, cacheType, flashAttention ? "on" : "off", promptTokens, decodeSteps, maxAbsDiff, promptMaxAbsDiff, maxRelDiff,
                 argmaxAgreements, positions, firstDisagreement < 0 ? "" : " (first differs at " + firstDisagreement + ")",
                 decodeSteps * 1e9 / Math.max(1, engineDecodeNanos), decodeSteps * 1e9 / Math.max(1, referenceDecodeNanos));
     }

@@ -17,9 +17,12 @@ import java.nio.file.Path;
  * @param flashAttention flash attention on both sides
  * @param microBatch     prefill micro-batch (llama.cpp's n_batch = n_ubatch)
  * @param seed           random prompt seed
+ * @param referenceOnCpu llama_decode on the CPU whatever the engine's backend: two GPU results that
+ *                       differ can each be held against the CPU's to tell which one departs
  */
 public record ParityRequest(Path model, int[] prompt, int promptTokens, int decodeSteps, String backend, int threads,
-                            GgmlType cacheType, boolean flashAttention, int microBatch, long seed) {
+                            GgmlType cacheType, boolean flashAttention, int microBatch, long seed,
+                            boolean referenceOnCpu) {
     public ParityRequest {
         if (prompt == null && promptTokens <= 0) {
             throw new IllegalArgumentException("a parity run needs a prompt of at least one token, got " + promptTokens);
@@ -34,12 +37,12 @@ public record ParityRequest(Path model, int[] prompt, int promptTokens, int deco
 
     /** Exact-parity settings: F32 cache, no flash attention, 256 random tokens, 64 steps, CPU. */
     public static ParityRequest exact(Path model) {
-        return new ParityRequest(model, null, 256, 64, "cpu", 1, GgmlType.F32, false, 64, 1);
+        return new ParityRequest(model, null, 256, 64, "cpu", 1, GgmlType.F32, false, 64, 1, false);
     }
 
     /** The default decoding settings: F16 cache with flash attention. */
     public static ParityRequest defaults(Path model) {
-        return new ParityRequest(model, null, 256, 64, "cpu", 1, GgmlType.F16, true, 64, 1);
+        return new ParityRequest(model, null, 256, 64, "cpu", 1, GgmlType.F16, true, 64, 1, false);
     }
 
     public int promptLength() {
@@ -47,18 +50,23 @@ public record ParityRequest(Path model, int[] prompt, int promptTokens, int deco
     }
 
     public ParityRequest withBackend(String name, int n) {
-        return new ParityRequest(model, prompt, promptTokens, decodeSteps, name, n, cacheType, flashAttention, microBatch, seed);
+        return new ParityRequest(model, prompt, promptTokens, decodeSteps, name, n, cacheType, flashAttention, microBatch, seed, referenceOnCpu);
     }
 
     public ParityRequest withTokens(int promptLength, int steps) {
-        return new ParityRequest(model, null, promptLength, steps, backend, threads, cacheType, flashAttention, microBatch, seed);
+        return new ParityRequest(model, null, promptLength, steps, backend, threads, cacheType, flashAttention, microBatch, seed, referenceOnCpu);
     }
 
     public ParityRequest withCache(GgmlType type, boolean flash) {
-        return new ParityRequest(model, prompt, promptTokens, decodeSteps, backend, threads, type, flash, microBatch, seed);
+        return new ParityRequest(model, prompt, promptTokens, decodeSteps, backend, threads, type, flash, microBatch, seed, referenceOnCpu);
+    }
+
+    public ParityRequest withReferenceOnCpu(boolean onCpu) {
+        return new ParityRequest(model, prompt, promptTokens, decodeSteps, backend, threads, cacheType, flashAttention, microBatch,
+                seed, onCpu);
     }
 
     public ParityRequest withMicroBatch(int n) {
-        return new ParityRequest(model, prompt, promptTokens, decodeSteps, backend, threads, cacheType, flashAttention, n, seed);
+        return new ParityRequest(model, prompt, promptTokens, decodeSteps, backend, threads, cacheType, flashAttention, n, seed, referenceOnCpu);
     }
 }

@@ -42,6 +42,43 @@ class TransformerGraphTest {
         }
     }
 
+    /**
+     * The layer's nodes in llama.cpp's order: Q, K and V, then the cache writes and attention.
+     * In the other order a rope's kernel was followed at once by the cache write or by flash
+     * attention, and on Hopper GPUs (ggml-cuda's programmatic dependent launch) the NEOX rope
+     * of qwen2 and qwen3 then gave wrong results (session 6, H200).
+     */
+    @Test
+    void noRopeIsFollowedDirectlyByACacheWriteOrAttention() {
+        for (int n : new int[] {1, 64}) {
+            try (Engine e = Engine.open(MODEL.weights(), EngineOptions.defaults(256))) {
+                TransformerGraph pass = new TransformerGraph(e);
+                pass.tokens = new int[n];
+                pass.start = 100;
+                pass.logits = TransformerGraph.Logits.LAST;
+                try (StepGraph g = pass.build()) {
+                    java.util.List<String> kernels = new java.util.ArrayList<>();
+                    for (int i = 0; i < g.graph.nodeCount(); i++) {
+                        String op = g.graph.node(i).opName();
+                        if (!java.util.Set.of("RESHAPE", "VIEW", "PERMUTE", "TRANSPOSE", "NONE").contains(op)) {
+                            kernels.add(op); // the nodes that launch work; views launch none
+                        }
+                    }
+                    int ropes = 0;
+                    for (int i = 0; i + 1 < kernels.size(); i++) {
+                        if (kernels.get(i).equals("ROPE")) {
+                            ropes++;
+                            String next = kernels.get(i + 1);
+                            assertTrue(!next.equals("SET_ROWS") && !next.equals("FLASH_ATTN_EXT"),
+                                    "a rope followed by " + next + " at kernel " + (i + 1) + " of " + kernels);
+                        }
+                    }
+                    assertTrue(ropes == 2 * MODEL.weights().hyperParameters().layers(), ropes + " ropes in " + kernels);
+                }
+            }
+        }
+    }
+
     @Test
     void decodeWithEveryPlanKindAndReadBack() {
         int layers = MODEL.weights().hyperParameters().layers();

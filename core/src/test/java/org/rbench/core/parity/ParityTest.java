@@ -63,6 +63,7 @@ class ParityTest {
         System.out.println(r.summary());
         assertEquals(256 + 64, r.positions());
         assertTrue(r.maxRelDiff() <= 1e-4, r.summary());
+        assertTrue(r.promptMaxAbsDiff() <= r.maxAbsDiff(), "the prompt's maximum is part of the whole run's");
         assertEquals(r.positions(), r.argmaxAgreements(), r.summary());
         assertArrayEquals(r.referenceTokens(), r.engineTokens(), "greedy continuations differ");
     }
