@@ -39,7 +39,7 @@ final class DemoCommand implements Callable<Integer> {
      * small machine a JIT compiler thread taking one of their cores stalls each barrier for a
      * time slice. On 2 cores the demo's ms/token then jumped to 4-11 for some methods'
      * samples (docs/results/2026-11-28-demo-run7-cpu.md); with one ggml thread every K=256
-     * method reads 2.0-2.5x faster than full attention at 4K (docs/results/2026-11-28-demo-run9-cpu.md),
+     * method reads 1.9-2.3x faster than full attention at 4K (docs/results/2026-11-28-demo-run10-cpu.md),
      * for a run of about a minute.
      */
     @Option(names = "--threads", description = "CPU threads (default: all cores but one).")
