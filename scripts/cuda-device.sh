@@ -12,6 +12,7 @@
 #   parity                rbench parity on CUDA: 5 architecture variants x F16/Q8_0 weights x
 #                         full, recycled, streamingllm, h2o (F16 cache, flash attention)
 #   parity-diag           qwen2/qwen3 against llama.cpp on CUDA and on the CPU, fusions on and off
+#   h2o                   H2O with its decisions on the host and on the device: parity and latency
 #   smoke                 rbench bench on CUDA, Llama-3.2-1B shapes, 8K: every method once
 #   bench:TYPE:CTX,...    the latency table for Llama-3.1-8B shapes (TYPE f16 or q8_0): the engine against
 #                         llama_decode, then the methods; BENCH_PARTS="engine methods" picks the halves
@@ -243,6 +244,24 @@ step_parity_diag() {
   log "parity-diag: $(grep -c '^PASS' "$f") PASS, $(grep -c '^FAIL' "$f") FAIL (parity-diag.txt)"
 }
 
+# h2o: H2O's decisions on the host against those in the step's graph (decide=host|device) on
+# CUDA: parity of both against full attention on tiny-llama (the same decisions give the same
+# difference), then both forms' decode latency side by side (BENCH_LIKE, default llama-3.2-1b,
+# F16, at H2O_CTX, default 32768; steps CSV for the per-step parts)
+step_h2o() {
+  local m; m=$(model tiny-llama f16)
+  for d in host device; do
+    rbench parity --backend "${BACKEND:-cuda}" --model "$m" --cache f32 --tokens 256 --steps 32 \
+      --method "h2o:heavy=100,recent=100,decide=$d" 2>&1 | grep -E "^h2o|PASS|FAIL|rror" >>"$out/h2o-parity.log"
+  done
+  log "h2o parity: $(grep -c . "$out/h2o-parity.log") lines (h2o-parity.log)"
+  m=$(model "${BENCH_LIKE:-llama-3.2-1b}" f16)
+  rbench bench --model "$m" --backend "${BACKEND:-cuda}" --fill synthetic --ctx "${H2O_CTX:-32768}" --tokens 50 --repeats 3 \
+    --methods "full,h2o:k=4096,decide=host,h2o:k=4096,decide=device" --out "$out/h2o-bench.csv" \
+    --steps-out "$out/h2o-steps.csv" 2>&1 | grep -v "^WARNING" >>"$out/h2o-bench.log"
+  log "h2o bench: rc ${PIPESTATUS[0]}"
+}
+
 step_smoke() {
   local m; m=$(model llama-3.2-1b q8_0)
   rbench bench --model "$m" --backend "${BACKEND:-cuda}" --fill prefill --ctx 8192 --tokens 50 --repeats 1 \
@@ -305,6 +324,7 @@ for s in "$@"; do
     aot) step_aot ;;
     parity) step_parity ;;
     parity-diag) step_parity_diag ;;
+    h2o) step_h2o ;;
     smoke) step_smoke ;;
     bench:*) IFS=: read -r _ type ctx <<<"$s"; step_bench "$type" "$ctx" ;;
     profile:*) IFS=: read -r _ type ctx <<<"$s"; step_profile "$type" "$ctx" ;;

@@ -3,6 +3,7 @@ package org.rbench.baselines;
 import org.rbench.core.attention.AttentionContext;
 import org.rbench.core.attention.AttentionPlan;
 import org.rbench.core.attention.AttentionPolicy;
+import org.rbench.core.attention.HeavyHitterSlots;
 import org.rbench.core.attention.LayerObservation;
 import org.rbench.core.attention.LayerStep;
 import org.rbench.core.attention.MethodSpec;
@@ -20,19 +21,39 @@ import java.util.Set;
  * ({@link HeavyHitterCache}). The prefill's column sums (computed chunk by chunk by the
  * engine) seed the scores; each decode step gathers the kept rows plus its own, reads the
  * step's attention probabilities back to accumulate them, then evicts.
+ *
+ * <p>Where the decisions are made ({@code decide=}): {@code host} keeps the scores in
+ * {@link HeavyHitterCache} (the reference implementation: ties evict the highest position);
+ * {@code device} keeps them in {@link HeavyHitterSlots} and makes each step's accumulation and
+ * eviction part of its graph, with no read-back and no upload of row indices (ties evict the
+ * lowest slot). {@code auto} (the default) is device on a GPU backend and host on the CPU,
+ * where there is no round trip to save. The device form starts from a full budget: with a
+ * prompt shorter than the budget, or {@code gqa=max}, the host form is used.
  */
 public final class H2o implements AttentionPolicy {
     private final int heavy;
     private final int recent;
     private final GqaAggregation aggregation;
     private final String name;
+    private final Decide decide;
     private HeavyHitterCache[] caches;
+    private HeavyHitterSlots slots;
+    /** The device's kept positions, read back when the run closes ([layer][kvHead]). */
+    private int[][][] keptAtClose;
     private int kvHeads;
 
+    /** Where a step's accumulation and eviction run. */
+    public enum Decide { AUTO, HOST, DEVICE }
+
     public H2o(int heavy, int recent, GqaAggregation aggregation, String name) {
+        this(heavy, recent, aggregation, Decide.HOST, name);
+    }
+
+    public H2o(int heavy, int recent, GqaAggregation aggregation, Decide decide, String name) {
         this.heavy = heavy;
         this.recent = recent;
         this.aggregation = aggregation;
+        this.decide = decide;
         this.name = name;
     }
 
@@ -64,10 +85,46 @@ public final class H2o implements AttentionPolicy {
             caches[l] = new HeavyHitterCache(heavy, recent, aggregation, kvHeads);
             caches[l].prefill(perHead);
         }
+        if (decisionsOnDevice(context, n)) {
+            slots = context.newHeavyHitterSlots(heavy + recent, recent, aggregation);
+            for (int l = 0; l < hp.layers(); l++) {
+                int[][] kept = new int[kvHeads][];
+                float[][] scores = new float[kvHeads][];
+                for (int h = 0; h < kvHeads; h++) {
+                    kept[h] = caches[l].positions(h);
+                    scores[h] = caches[l].scores(h);
+                }
+                slots.load(l, kept, scores);
+            }
+            caches = null; // the device holds the state from here on
+        }
+    }
+
+    private boolean decisionsOnDevice(AttentionContext context, int promptTokens) {
+        boolean possible = promptTokens >= heavy + recent && aggregation != GqaAggregation.MAX;
+        return switch (decide) {
+            case HOST -> false;
+            case AUTO -> possible && context.onGpu();
+            case DEVICE -> {
+                if (!possible) {
+                    throw new IllegalArgumentException(name + ": decisions on the device need a prompt of at least k = "
+                            + (heavy + recent) + " tokens (got " + promptTokens + ") and gqa=sum or mean");
+                }
+                yield true;
+            }
+        };
+    }
+
+    /** Whether this run's decisions are made on the device (after {@link #start}). */
+    public boolean decidesOnDevice() {
+        return slots != null || keptAtClose != null;
     }
 
     @Override
     public AttentionPlan plan(LayerStep at) {
+        if (slots != null) {
+            return AttentionPlan.heavyHitters(slots, at.layer());
+        }
         HeavyHitterCache c = caches[at.layer()];
         int perHead = c.size() + 1;
         int[] rows = new int[perHead * kvHeads];
@@ -79,6 +136,9 @@ public final class H2o implements AttentionPolicy {
 
     @Override
     public void observe(LayerObservation o) {
+        if (slots != null) {
+            return; // the step's graph has accumulated and evicted
+        }
         // Only the gathered rows count (the engine may pad the attended rows with masked ones):
         // the cache reads the first size() + 1 keys of each head's last query row.
         caches[o.layer()].afterStep(o.position(), o.probabilities());
@@ -86,7 +146,24 @@ public final class H2o implements AttentionPolicy {
 
     /** The positions KV head h of a layer keeps (diagnostics, tests). */
     public int[] kept(int layer, int h) {
-        return caches[layer].positions(h);
+        if (keptAtClose != null) {
+            return keptAtClose[layer][h].clone();
+        }
+        return slots != null ? slots.kept(layer, h) : caches[layer].positions(h);
+    }
+
+    @Override
+    public void close() {
+        if (slots != null) {
+            keptAtClose = new int[slots.layers()][kvHeads][];
+            for (int l = 0; l < slots.layers(); l++) {
+                for (int h = 0; h < kvHeads; h++) {
+                    keptAtClose[l][h] = slots.kept(l, h);
+                }
+            }
+            slots.close();
+            slots = null;
+        }
     }
 
     /** {@code h2o:heavy=2048,recent=2048[,gqa=sum|mean|max]} (or {@code k=4096}, split 50/50). */
@@ -99,12 +176,13 @@ public final class H2o implements AttentionPolicy {
         @Override
         public String description() {
             return "H2O: heavy + recent tokens by accumulated attention; heavy, recent (or k, split 50/50; default k=1024),"
-                    + " gqa=sum|mean|max";
+                    + " gqa=sum|mean|max, decide=auto|host|device (where each step's accumulation and eviction run;"
+                    + " auto: device on a GPU)";
         }
 
         @Override
         public Set<String> parameters() {
-            return Set.of("heavy", "recent", "k", "gqa");
+            return Set.of("heavy", "recent", "k", "gqa", "decide");
         }
 
         @Override
@@ -112,6 +190,7 @@ public final class H2o implements AttentionPolicy {
             Strategy.super.validate(spec);
             sizes(spec);
             spec.enumParam("gqa", GqaAggregation.class, GqaAggregation.SUM);
+            spec.enumParam("decide", Decide.class, Decide.AUTO);
         }
 
         private static int[] sizes(MethodSpec spec) {
@@ -138,7 +217,11 @@ public final class H2o implements AttentionPolicy {
             if (gqa == GqaAggregation.FIRST) {
                 throw new IllegalArgumentException("method '" + spec.text() + "': gqa must be sum, mean or max");
             }
-            return new H2o(s[0], s[1], gqa, spec.text());
+            Decide decide = spec.enumParam("decide", Decide.class, Decide.AUTO);
+            if (decide == Decide.DEVICE && gqa == GqaAggregation.MAX) {
+                throw new IllegalArgumentException("method '" + spec.text() + "': decide=device needs gqa=sum or mean");
+            }
+            return new H2o(s[0], s[1], gqa, decide, spec.text());
         }
     }
 }

@@ -118,6 +118,51 @@ class BaselinePoliciesTest {
         }
     }
 
+    /**
+     * H2O's decisions made in the step's graph (HeavyHitterSlots) against the host's
+     * (HeavyHitterCache), on the CPU: the same kept positions in every layer and KV head after
+     * every step, and the same logits. Both cache forms: F32 without flash attention, and F16
+     * with it (where the probabilities come from the grouped softmax).
+     */
+    @Test
+    void decisionsOnTheDeviceEqualTheHosts() {
+        for (EngineOptions options : List.of(exact(), EngineOptions.defaults(128))) {
+            for (String h2o : List.of("h2o:heavy=6,recent=6", "h2o:heavy=9,recent=3,gqa=mean")) {
+                try (Engine e = Engine.open(weights, options)) {
+                    Run host = decode(e, () -> make(h2o + ",decide=host"));
+                    Run device = decode(e, () -> make(h2o + ",decide=device"));
+                    H2o onHost = (H2o) host.policy();
+                    H2o onDevice = (H2o) device.policy();
+                    assertTrue(onDevice.decidesOnDevice() && !onHost.decidesOnDevice());
+                    var hp = weights.hyperParameters();
+                    for (int l = 0; l < hp.layers(); l++) {
+                        for (int h = 0; h < hp.kvHeads(); h++) {
+                            assertArrayEquals(onHost.kept(l, h), onDevice.kept(l, h), h2o + " layer " + l + " KV head " + h);
+                        }
+                    }
+                    double d = maxDiff(host.logits(), device.logits());
+                    assertTrue(d < 1e-4, h2o + ": max logit difference " + d);
+                }
+            }
+        }
+    }
+
+    @Test
+    void decisionsOnTheDeviceNeedAFullBudgetAndASumOrMean() {
+        try (Engine e = Engine.open(weights, exact())) {
+            IllegalArgumentException shortPrompt = assertThrows(IllegalArgumentException.class,
+                    () -> decode(e, () -> make("h2o:heavy=32,recent=32,decide=device")));
+            assertTrue(shortPrompt.getMessage().contains("prompt of at least"), shortPrompt.getMessage());
+            // auto on the CPU decides on the host
+            Run auto = decode(e, () -> make("h2o:heavy=6,recent=6"));
+            assertTrue(!((H2o) auto.policy()).decidesOnDevice());
+        }
+        assertThrows(IllegalArgumentException.class,
+                () -> Strategies.forSpec(MethodSpec.parse("h2o:k=64,gqa=max,decide=device")).create(
+                        MethodSpec.parse("h2o:k=64,gqa=max,decide=device"), weights.hyperParameters(), PROMPT));
+        assertThrows(IllegalArgumentException.class, () -> Strategies.forSpec(MethodSpec.parse("h2o:k=64,decide=gpu")));
+    }
+
     @Test
     void specsAreValidated() {
         assertThrows(IllegalArgumentException.class, () -> Strategies.forSpec(MethodSpec.parse("streamingllm:sink=4,window=10,k=20")));

@@ -189,6 +189,7 @@ final class PolicyBenchCommand implements Callable<Integer> {
             case AttentionPlan.Full f -> position + 1;
             case AttentionPlan.Gather g -> g.rowsPerHead();
             case AttentionPlan.Compact c -> c.rows();
+            case AttentionPlan.HeavyHitters h -> h.rows();
             case AttentionPlan.Ranges r -> {
                 int n = 0;
                 for (int i = 0; i < r.starts().length; i++) {
@@ -265,6 +266,17 @@ final class PolicyBenchCommand implements Callable<Integer> {
         @Override
         public RowIndices newRowIndices(int rowsPerHead) {
             throw deviceState();
+        }
+
+        @Override
+        public org.rbench.core.attention.HeavyHitterSlots newHeavyHitterSlots(int budget, int recent,
+                                                                             org.rbench.core.select.GqaAggregation aggregation) {
+            throw deviceState();
+        }
+
+        @Override
+        public boolean onGpu() {
+            return false; // the host's share of a step is what this context measures
         }
 
         @Override

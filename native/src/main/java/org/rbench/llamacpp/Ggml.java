@@ -362,6 +362,24 @@ public final class Ggml {
         }
     }
 
+    private static final MethodHandle ggml_sub$MH = LIBS.function("ggml_sub", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+    public static MemorySegment ggml_sub(MemorySegment ctx, MemorySegment a, MemorySegment b) {
+        try {
+            return (MemorySegment) ggml_sub$MH.invokeExact(ctx, a, b);
+        } catch (Throwable t) {
+            throw Bindings.rethrow(t);
+        }
+    }
+
+    private static final MethodHandle ggml_step$MH = LIBS.function("ggml_step", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS));
+    public static MemorySegment ggml_step(MemorySegment ctx, MemorySegment a) {
+        try {
+            return (MemorySegment) ggml_step$MH.invokeExact(ctx, a);
+        } catch (Throwable t) {
+            throw Bindings.rethrow(t);
+        }
+    }
+
     private static final MethodHandle ggml_add$MH = LIBS.function("ggml_add", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, ADDRESS));
     public static MemorySegment ggml_add(MemorySegment ctx, MemorySegment a, MemorySegment b) {
         try {

@@ -179,6 +179,19 @@ public final class GgmlContext implements AutoCloseable {
         return new Tensor(Ggml.ggml_add(ctx, a.address(), b.address()));
     }
 
+    /** a - b, b broadcast over a as in {@link #add}. */
+    public Tensor sub(Tensor a, Tensor b) {
+        requireOpRoom(a, b);
+        requireRepeatable(b, a, "sub");
+        return new Tensor(Ggml.ggml_sub(ctx, a.address(), b.address()));
+    }
+
+    /** 1 where a > 0, else 0 (element-wise). */
+    public Tensor step(Tensor a) {
+        requireOpRoom(a);
+        return new Tensor(Ggml.ggml_step(ctx, a.address()));
+    }
+
     public Tensor scale(Tensor a, float s) {
         requireOpRoom(a);
         return new Tensor(Ggml.ggml_scale(ctx, a.address(), s));

@@ -12,6 +12,11 @@ public interface AttentionContext {
 
     Backend backend();
 
+    /** Whether the engine runs on a GPU, where a host round trip per step costs (policies choosing where to decide). */
+    default boolean onGpu() {
+        return !backend().isCpu();
+    }
+
     /** Rows of the full cache (the engine's context size). */
     int cacheCapacity();
 
@@ -25,6 +30,9 @@ public interface AttentionContext {
 
     /** Device row indices for GATHER plans, bounded by the cache capacity. */
     RowIndices newRowIndices(int rowsPerHead);
+
+    /** H2O's device state for every layer (HEAVY_HITTERS plans), bounded by the cache capacity. */
+    HeavyHitterSlots newHeavyHitterSlots(int budget, int recent, org.rbench.core.select.GqaAggregation aggregation);
 
     /**
      * One copy of full-cache rows into a compact cache: for each KV head h, rows

@@ -50,6 +50,15 @@ public sealed interface AttentionPlan {
     }
 
     /**
+     * H2O with its decisions on the device: attend to the layer's slots of {@code state}
+     * after writing the new token into its free slot, accumulate the step's attention there
+     * and free the next slot, all in the step's graph (see {@link HeavyHitterSlots}).
+     */
+    static HeavyHitters heavyHitters(HeavyHitterSlots state, int layer) {
+        return new HeavyHitters(state, layer, false, false);
+    }
+
+    /**
      * Attend to ranges [start, end) of the full cache, the same for every head (e.g. the
      * attention sinks plus a recent window). One range is a zero-copy view; several are
      * joined into one contiguous block.
@@ -140,6 +149,28 @@ public sealed interface AttentionPlan {
 
         public Compact withQuery() {
             return new Compact(cache, newTokenRow, rows, position, probabilities, true);
+        }
+    }
+
+    record HeavyHitters(HeavyHitterSlots state, int layer, boolean probabilities, boolean query) implements AttentionPlan {
+        public HeavyHitters {
+            java.util.Objects.requireNonNull(state, "state");
+            if (layer < 0 || layer >= state.layers()) {
+                throw new IllegalArgumentException("layer " + layer + " outside the state's " + state.layers());
+            }
+        }
+
+        public HeavyHitters withProbabilities() {
+            return new HeavyHitters(state, layer, true, query);
+        }
+
+        public HeavyHitters withQuery() {
+            return new HeavyHitters(state, layer, probabilities, true);
+        }
+
+        /** Rows attended per KV head: every slot. */
+        public int rows() {
+            return state.slots();
         }
     }
 

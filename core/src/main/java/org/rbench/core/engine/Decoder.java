@@ -160,6 +160,7 @@ public final class Decoder implements AutoCloseable {
                 case AttentionPlan.Gather g -> g.rowsPerHead();
                 case AttentionPlan.Compact c -> c.rows();
                 case AttentionPlan.Ranges r -> r.rows();
+                case AttentionPlan.HeavyHitters h -> h.rows();
             };
             if (p instanceof AttentionPlan.Full) {
                 fullLayerSteps++;
@@ -267,6 +268,7 @@ public final class Decoder implements AutoCloseable {
                 yield java.util.Arrays.copyOfRange(all, kvHead * k, (kvHead + 1) * k);
             }
             case AttentionPlan.Compact c -> policy.compactPositions(l, kvHead);
+            case AttentionPlan.HeavyHitters h -> h.state().slotPositions(h.layer(), kvHead);
             case AttentionPlan.Ranges r -> {
                 int n = 0;
                 for (int i = 0; i < r.starts().length; i++) {
@@ -396,6 +398,13 @@ public final class Decoder implements AutoCloseable {
                 if (k.ne(0) != hp.headDim() || k.ne(2) != kvHeads) {
                     throw new IllegalArgumentException(policy.name() + ": compact cache at layer " + layer
                             + " does not have this model's head shape");
+                }
+            }
+            case AttentionPlan.HeavyHitters h -> {
+                if (h.layer() != layer || h.state().kvHeads() != kvHeads || h.state().cacheRows() > engine.cacheCapacity()) {
+                    throw new IllegalArgumentException(policy.name() + ": the H2O state at layer " + layer
+                            + " is for layer " + h.layer() + ", " + h.state().kvHeads() + " KV heads and a cache of "
+                            + h.state().cacheRows() + " rows");
                 }
             }
             case AttentionPlan.Ranges r -> {

@@ -399,6 +399,13 @@ public final class Engine implements AutoCloseable, AttentionContext {
     }
 
     @Override
+    public org.rbench.core.attention.HeavyHitterSlots newHeavyHitterSlots(int budget, int recent,
+                                                                         org.rbench.core.select.GqaAggregation aggregation) {
+        return org.rbench.core.attention.HeavyHitterSlots.allocate(backend, hp.layers(), hp.kvHeads(), budget, recent,
+                aggregation, cache.capacity());
+    }
+
+    @Override
     public void copyRows(List<RowCopy> copies) {
         if (copies.isEmpty()) {
             return;

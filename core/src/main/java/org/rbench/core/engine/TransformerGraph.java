@@ -1,6 +1,7 @@
 package org.rbench.core.engine;
 
 import org.rbench.core.attention.AttentionPlan;
+import org.rbench.core.attention.HeavyHitterSlots;
 import org.rbench.core.attention.TopRows;
 import org.rbench.core.model.HyperParameters;
 import org.rbench.core.model.LayerWeights;
@@ -80,6 +81,9 @@ final class TransformerGraph {
     /** Per-layer inputs of the COMPACT plans (one upload each per step), made on first use in a build. */
     private Tensor compactRows;
     private Tensor compactPositions;
+    /** HEAVY_HITTERS plans' step inputs: the new token's position, and the last position H2O may evict. */
+    private Tensor heavyHitterPosition;
+    private Tensor heavyHitterThreshold;
 
     TransformerGraph(Engine engine) {
         this.engine = engine;
@@ -137,6 +141,8 @@ final class TransformerGraph {
         ctx = g.ctx;
         compactRows = null;
         compactPositions = null;
+        heavyHitterPosition = null;
+        heavyHitterThreshold = null;
         probabilities = new Tensor[layers];
         fullProbabilities = new Tensor[layers];
         queryBeforeRope = new Tensor[layers];
@@ -249,6 +255,10 @@ final class TransformerGraph {
                     case AttentionPlan.Ranges r -> {
                         part.add(java.util.Arrays.toString(r.starts()));
                         part.add(java.util.Arrays.toString(r.ends()));
+                    }
+                    case AttentionPlan.HeavyHitters hh -> {
+                        part.add(hh.state()); // identity: its tensors are the graph's
+                        part.add(hh.layer());
                     }
                 }
                 sig.add(part);
@@ -426,6 +436,16 @@ final class TransformerGraph {
                 keys = joinedRanges(kWritten, ranges);
                 values = joinedRanges(vWritten, ranges);
             }
+            case AttentionPlan.HeavyHitters hh -> {
+                HeavyHitterSlots state = hh.state();
+                Tensor free = state.freeSlot(hh.layer());
+                // the new token into the slot the last step freed, with nothing accumulated yet
+                heavyPositions = ctx.setRows(state.positions(hh.layer()), heavyHitterPosition(state), free);
+                heavyScores = ctx.setRows(state.scores(hh.layer()), ctx.scale(heavyHitterPosition(state), 0f), free);
+                Tensor indices = ctx.cast(ctx.reshape(heavyPositions, state.slots(), hp.kvHeads()), GgmlType.I32);
+                keys = ctx.getRows(kWritten, indices);
+                values = ctx.getRows(vWritten, indices);
+            }
         }
         attendedRows[l] = (int) keys.ne(1);
 
@@ -444,7 +464,7 @@ final class TransformerGraph {
             Tensor fa = ctx.flashAttnExt(qt, fk, fv, planMask, scale, 0f, 0f);
             ctx.setFlashAttnPrecision(fa, GgmlContext.PREC_F32);
             out = ctx.reshape(fa, (long) hp.headDim() * hp.heads(), batch());
-            if (plan.probabilities() || topRowsOf(plan) != null) {
+            if (plan.probabilities() || topRowsOf(plan) != null || plan instanceof AttentionPlan.HeavyHitters) {
                 // read back or ranked only, never multiplied into the output: the GQA-grouped form
                 probs = batch() == 1 ? decodeSoftmax(ctx, keys, q, planMask, scale, hp.kvHeads()) : softmax(keys, qt, planMask);
             }
@@ -460,6 +480,9 @@ final class TransformerGraph {
         }
         if (topRowsOf(plan) != null) {
             selectTopRows(l, probs, topRowsOf(plan));
+        }
+        if (plan instanceof AttentionPlan.HeavyHitters hh) {
+            accumulateAndEvict(hh, probs);
         }
         if (shadowFull && plans != null && !(plan instanceof AttentionPlan.Full)) {
             // What full attention would have given this query: for attention-mass recall only.
@@ -509,6 +532,54 @@ final class TransformerGraph {
     private void selectTopRows(int l, Tensor probs, TopRows request) {
         Tensor scores = TopRowsSelection.scores(ctx, probs, mask, request, hp.heads(), hp.kvHeads());
         topRowSlot[l] = topRowBatch.add(scores);
+    }
+
+    /** HEAVY_HITTERS: the slots this step's plan wrote (positions, scores), for {@link #accumulateAndEvict}. */
+    private Tensor heavyPositions;
+    private Tensor heavyScores;
+
+    private Tensor heavyHitterPosition(HeavyHitterSlots state) {
+        if (heavyHitterPosition == null) {
+            heavyHitterPosition = g.input("h2o_position", GgmlType.F32, t -> t.setFloats(perKvHead(start)), 1, 1, hp.kvHeads());
+            heavyHitterThreshold = g.input("h2o_threshold", GgmlType.F32, t -> t.setFloats(perKvHead(start - state.recent())),
+                    1, 1, hp.kvHeads());
+        }
+        return heavyHitterPosition;
+    }
+
+    private float[] perKvHead(int value) {
+        float[] out = new float[hp.kvHeads()];
+        java.util.Arrays.fill(out, value);
+        return out;
+    }
+
+    /**
+     * HEAVY_HITTERS after the attention: each slot's probability, summed (or averaged) over the
+     * KV head's query heads, is added to its score; then the slot to free for the next token
+     * is the lowest-scored one not among the {@code recent} newest positions (those get
+     * 1e30 added before the arg-min). Both results are copied into the state's tensors.
+     */
+    private void accumulateAndEvict(AttentionPlan.HeavyHitters hh, Tensor probs) {
+        if (batch() != 1) {
+            throw new IllegalStateException("H2O's device decisions are made in decode steps (one token), not in a batch of "
+                    + batch());
+        }
+        HeavyHitterSlots state = hh.state();
+        int slots = state.slots();
+        int kvHeads = hp.kvHeads();
+        int group = hp.heads() / kvHeads;
+        // probs [slots, 1, heads], query head h reading KV head h / group
+        Tensor byGroup = ctx.cont(ctx.permute(ctx.reshape(probs, slots, group, kvHeads), 1, 0, 2, 3)); // [group, slots, kv]
+        Tensor step = ctx.sumRows(byGroup); // [1, slots, kvHeads]
+        if (state.aggregation() == org.rbench.core.select.GqaAggregation.MEAN) {
+            step = ctx.scale(step, 1f / group);
+        }
+        Tensor scores = ctx.add(heavyScores, step);
+        g.expand(ctx.cpy(scores, state.scores(hh.layer())));
+        Tensor recent = ctx.step(ctx.sub(heavyPositions, heavyHitterThreshold)); // 1: among the recent newest
+        Tensor evictable = ctx.add(scores, ctx.scale(recent, 1e30f));
+        Tensor lowest = ctx.argmax(ctx.scale(ctx.reshape(evictable, slots, kvHeads), -1f)); // I32 [kvHeads]
+        g.expand(ctx.cpy(lowest, state.freeSlot(hh.layer())));
     }
 
     private Tensor softmax(Tensor keys, Tensor qt, Tensor m) {

@@ -1,0 +1,192 @@
+package org.rbench.core.attention;
+
+import org.rbench.core.select.GqaAggregation;
+import org.rbench.llamacpp.Backend;
+import org.rbench.llamacpp.BackendBuffer;
+import org.rbench.llamacpp.GgmlContext;
+import org.rbench.llamacpp.GgmlType;
+import org.rbench.llamacpp.Tensor;
+
+import java.util.Arrays;
+
+/**
+ * H2O's state kept on the device, so that a decode step makes its decisions without a host
+ * round trip (on a GPU, reading every layer's probabilities back and uploading every
+ * layer's row indices cost more than the attention itself). Per layer and KV head there are
+ * {@code budget + 1} slots, each holding a cache position and the attention it has
+ * accumulated, and one free slot, the next token's: the one the last step evicted.
+ * A step (see {@link AttentionPlan.HeavyHitters}) writes its token into the free slot with
+ * a zero score, attends to every slot, adds its probabilities (summed, or averaged, over each
+ * KV head's query heads), then frees the lowest-scored slot among those older than the
+ * {@code recent} newest positions: the eviction of {@code HeavyHitterCache}, with ties
+ * broken by slot order instead of by position.
+ *
+ * <p>Positions are kept as F32 (exact below 2^24) so the graph can compare them with the
+ * step's threshold; the gather indices are cast from them each step. Shapes: positions and
+ * scores {@code [1, slots, kvHeads]} (one-element rows, so that set_rows writes one entry
+ * per KV head), the free slot I32 {@code [1, kvHeads]}.
+ */
+public final class HeavyHitterSlots implements AutoCloseable {
+    private final GgmlContext context;
+    private final BackendBuffer buffer;
+    private final Tensor[] positions;
+    private final Tensor[] scores;
+    private final Tensor[] freeSlot;
+    private final int budget;
+    private final int recent;
+    private final int kvHeads;
+    private final GqaAggregation aggregation;
+    private final int cacheRows;
+
+    HeavyHitterSlots(Backend backend, int layers, int kvHeads, int budget, int recent, GqaAggregation aggregation,
+                     int cacheRows) {
+        if (budget <= 0 || recent < 0 || recent > budget) {
+            throw new IllegalArgumentException("device H2O needs 0 <= recent <= budget, got recent " + recent
+                    + " of " + budget);
+        }
+        if (aggregation != GqaAggregation.SUM && aggregation != GqaAggregation.MEAN) {
+            throw new IllegalArgumentException("device H2O sums or averages a KV head's query heads, not " + aggregation);
+        }
+        if (cacheRows >= 1 << 24) {
+            throw new IllegalArgumentException("positions are kept as F32: a cache of " + cacheRows + " rows is too long");
+        }
+        this.budget = budget;
+        this.recent = recent;
+        this.kvHeads = kvHeads;
+        this.aggregation = aggregation;
+        this.cacheRows = cacheRows;
+        positions = new Tensor[layers];
+        scores = new Tensor[layers];
+        freeSlot = new Tensor[layers];
+        context = GgmlContext.forMetadata(3 * layers, 0);
+        for (int l = 0; l < layers; l++) {
+            positions[l] = context.newTensor(GgmlType.F32, 1, slots(), kvHeads).name("h2o_positions_" + l);
+            scores[l] = context.newTensor(GgmlType.F32, 1, slots(), kvHeads).name("h2o_scores_" + l);
+            freeSlot[l] = context.newTensor(GgmlType.I32, 1, kvHeads).name("h2o_free_slot_" + l);
+        }
+        buffer = BackendBuffer.allocate(context, backend);
+        buffer.clear(0);
+    }
+
+    public static HeavyHitterSlots allocate(Backend backend, int layers, int kvHeads, int budget, int recent,
+                                            GqaAggregation aggregation, int cacheRows) {
+        return new HeavyHitterSlots(backend, layers, kvHeads, budget, recent, aggregation, cacheRows);
+    }
+
+    /**
+     * A layer's state after the prefill: each KV head's {@code budget} kept positions and
+     * their scores (e.g. from {@code HeavyHitterCache}); the last slot is the free one.
+     */
+    public void load(int layer, int[][] keptPositions, float[][] keptScores) {
+        float[] p = new float[slots() * kvHeads];
+        float[] s = new float[slots() * kvHeads];
+        for (int h = 0; h < kvHeads; h++) {
+            if (keptPositions[h].length != budget || keptScores[h].length != budget) {
+                throw new IllegalArgumentException("KV head " + h + " keeps " + keptPositions[h].length + " positions and "
+                        + keptScores[h].length + " scores; device H2O starts from a full budget of " + budget);
+            }
+            for (int i = 0; i < budget; i++) {
+                int position = keptPositions[h][i];
+                if (position < 0 || position >= cacheRows) {
+                    throw new IndexOutOfBoundsException("position " + position + " is outside the cache of " + cacheRows);
+                }
+                p[h * slots() + i] = position;
+                s[h * slots() + i] = keptScores[h][i];
+            }
+        }
+        positions[layer].setFloats(p);
+        scores[layer].setFloats(s);
+        int[] free = new int[kvHeads];
+        Arrays.fill(free, budget);
+        freeSlot[layer].setInts(free);
+    }
+
+    /** The positions KV head h of a layer keeps now, ascending (read back; diagnostics and tests). */
+    public int[] kept(int layer, int h) {
+        float[] p = positions[layer].getFloats();
+        int free = freeSlot[layer].getInts()[h];
+        int[] out = new int[budget];
+        int j = 0;
+        for (int i = 0; i < slots(); i++) {
+            if (i != free) {
+                out[j++] = (int) p[h * slots() + i];
+            }
+        }
+        Arrays.sort(out);
+        return out;
+    }
+
+    /** The position in every slot of KV head h (the rows a step attended, once it has run). */
+    public int[] slotPositions(int layer, int h) {
+        float[] p = positions[layer].getFloats();
+        int[] out = new int[slots()];
+        for (int i = 0; i < slots(); i++) {
+            out[i] = (int) p[h * slots() + i];
+        }
+        return out;
+    }
+
+    /** The accumulated score of each kept position of KV head h, in {@link #kept} order. */
+    public float[] keptScores(int layer, int h) {
+        float[] p = positions[layer].getFloats();
+        float[] s = scores[layer].getFloats();
+        int free = freeSlot[layer].getInts()[h];
+        Integer[] order = new Integer[slots()];
+        Arrays.setAll(order, i -> i);
+        Arrays.sort(order, (a, b) -> Float.compare(p[h * slots() + a], p[h * slots() + b]));
+        float[] out = new float[budget];
+        int j = 0;
+        for (int i : order) {
+            if (i != free) {
+                out[j++] = s[h * slots() + i];
+            }
+        }
+        return out;
+    }
+
+    public int layers() {
+        return positions.length;
+    }
+
+    public int slots() {
+        return budget + 1;
+    }
+
+    public int budget() {
+        return budget;
+    }
+
+    public int recent() {
+        return recent;
+    }
+
+    public int kvHeads() {
+        return kvHeads;
+    }
+
+    public GqaAggregation aggregation() {
+        return aggregation;
+    }
+
+    public int cacheRows() {
+        return cacheRows;
+    }
+
+    public Tensor positions(int layer) {
+        return positions[layer];
+    }
+
+    public Tensor scores(int layer) {
+        return scores[layer];
+    }
+
+    public Tensor freeSlot(int layer) {
+        return freeSlot[layer];
+    }
+
+    @Override
+    public void close() {
+        buffer.close();
+        context.close();
+    }
+}
