@@ -24,9 +24,9 @@ import java.util.Set;
  *
  * <p>Where the decisions are made ({@code decide=}): {@code host} keeps the scores in
  * {@link HeavyHitterCache} (the reference implementation: ties evict the highest position);
- * {@code device} keeps them in {@link HeavyHitterSlots} and makes each step's accumulation and
- * eviction part of its graph, with no read-back and no upload of row indices (ties evict the
- * lowest slot). {@code auto} (the default) is device on a GPU backend and host on the CPU,
+ * {@code device} keeps them, with the kept rows' K and V, in {@link HeavyHitterSlots} and makes
+ * each step's accumulation and eviction part of its graph, with no read-back, no upload of row
+ * indices and no gather (ties evict the lowest slot). {@code auto} (the default) is device on a GPU backend and host on the CPU,
  * where there is no round trip to save. The device form starts from a full budget: with a
  * prompt shorter than the budget, or {@code gqa=max}, the host form is used.
  */
@@ -87,6 +87,7 @@ public final class H2o implements AttentionPolicy {
         }
         if (decisionsOnDevice(context, n)) {
             slots = context.newHeavyHitterSlots(heavy + recent, recent, aggregation);
+            java.util.List<AttentionContext.RowCopy> copies = new java.util.ArrayList<>();
             for (int l = 0; l < hp.layers(); l++) {
                 int[][] kept = new int[kvHeads][];
                 float[][] scores = new float[kvHeads][];
@@ -95,7 +96,13 @@ public final class H2o implements AttentionPolicy {
                     scores[h] = caches[l].scores(h);
                 }
                 slots.load(l, kept, scores);
+                int[] rows = new int[kvHeads * (heavy + recent)];
+                for (int h = 0; h < kvHeads; h++) {
+                    System.arraycopy(kept[h], 0, rows, h * (heavy + recent), heavy + recent);
+                }
+                copies.add(new AttentionContext.RowCopy(l, rows, heavy + recent, slots.cache(l), 0));
             }
+            context.copyRows(copies); // the kept rows' K/V into the slots, one graph for every layer
             caches = null; // the device holds the state from here on
         }
     }

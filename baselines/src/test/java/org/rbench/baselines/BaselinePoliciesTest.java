@@ -121,8 +121,8 @@ class BaselinePoliciesTest {
     /**
      * H2O's decisions made in the step's graph (HeavyHitterSlots) against the host's
      * (HeavyHitterCache), on the CPU: the same kept positions in every layer and KV head after
-     * every step, and the same logits. Both cache forms: F32 without flash attention, and F16
-     * with it (where the probabilities come from the grouped softmax).
+     * every step, and the same logits (to 1e-4 with an F32 cache; with F16 and flash attention
+     * to the accumulation order's 1e-2, the probabilities then coming from the grouped softmax).
      */
     @Test
     void decisionsOnTheDeviceEqualTheHosts() {
@@ -140,8 +140,13 @@ class BaselinePoliciesTest {
                             assertArrayEquals(onHost.kept(l, h), onDevice.kept(l, h), h2o + " layer " + l + " KV head " + h);
                         }
                     }
+                    // The device form attends its slots in slot order, the host form its rows in position
+                    // order: equal in F32, while an F16 cache's flash attention accumulates V in F16,
+                    // where the order shows at ~1e-3 (1.4e-3 here).
                     double d = maxDiff(host.logits(), device.logits());
-                    assertTrue(d < 1e-4, h2o + ": max logit difference " + d);
+                    double limit = options.cacheType() == GgmlType.F32 ? 1e-4 : 1e-2;
+                    assertTrue(d < limit, h2o + " (" + options.cacheType() + " cache, flash " + options.flashAttention()
+                            + "): max logit difference " + d);
                 }
             }
         }

@@ -13,18 +13,19 @@ import java.util.Arrays;
  * H2O's state kept on the device, so that a decode step makes its decisions without a host
  * round trip (on a GPU, reading every layer's probabilities back and uploading every
  * layer's row indices cost more than the attention itself). Per layer and KV head there are
- * {@code budget + 1} slots, each holding a cache position and the attention it has
- * accumulated, and one free slot, the next token's: the one the last step evicted.
- * A step (see {@link AttentionPlan.HeavyHitters}) writes its token into the free slot with
- * a zero score, attends to every slot, adds its probabilities (summed, or averaged, over each
- * KV head's query heads), then frees the lowest-scored slot among those older than the
- * {@code recent} newest positions: the eviction of {@code HeavyHitterCache}, with ties
- * broken by slot order instead of by position.
+ * {@code budget + 1} slots, each holding a cache position, that position's K and V (in a
+ * {@link CompactCache}, row = slot) and the attention it has accumulated; one slot is free,
+ * the next token's: the one the last step evicted. A step (see
+ * {@link AttentionPlan.HeavyHitters}) writes its token's position, K and V into the free slot
+ * with a zero score, attends to every slot, adds its probabilities (summed, or averaged, over
+ * each KV head's query heads), then frees the lowest-scored slot among those older than the
+ * {@code recent} newest positions: the eviction of {@code HeavyHitterCache}, with ties broken
+ * by slot order instead of by position. Attention reads the compact cache as it is: no
+ * gather of the kept rows out of the full cache per step.
  *
  * <p>Positions are kept as F32 (exact below 2^24) so the graph can compare them with the
- * step's threshold; the gather indices are cast from them each step. Shapes: positions and
- * scores {@code [1, slots, kvHeads]} (one-element rows, so that set_rows writes one entry
- * per KV head), the free slot I32 {@code [1, kvHeads]}.
+ * step's threshold. Shapes: positions and scores {@code [1, slots, kvHeads]} (one-element
+ * rows, so that set_rows writes one entry per KV head), the free slot I32 {@code [1, kvHeads]}.
  */
 public final class HeavyHitterSlots implements AutoCloseable {
     private final GgmlContext context;
@@ -32,14 +33,16 @@ public final class HeavyHitterSlots implements AutoCloseable {
     private final Tensor[] positions;
     private final Tensor[] scores;
     private final Tensor[] freeSlot;
+    private final CompactCache[] kv;
     private final int budget;
     private final int recent;
     private final int kvHeads;
     private final GqaAggregation aggregation;
     private final int cacheRows;
 
-    HeavyHitterSlots(Backend backend, int layers, int kvHeads, int budget, int recent, GqaAggregation aggregation,
+    HeavyHitterSlots(Backend backend, CompactCache[] kv, int kvHeads, int budget, int recent, GqaAggregation aggregation,
                      int cacheRows) {
+        int layers = kv.length;
         if (budget <= 0 || recent < 0 || recent > budget) {
             throw new IllegalArgumentException("device H2O needs 0 <= recent <= budget, got recent " + recent
                     + " of " + budget);
@@ -55,6 +58,13 @@ public final class HeavyHitterSlots implements AutoCloseable {
         this.kvHeads = kvHeads;
         this.aggregation = aggregation;
         this.cacheRows = cacheRows;
+        for (CompactCache c : kv) {
+            if (c.capacity() != budget + 1) {
+                throw new IllegalArgumentException("H2O's compact caches hold budget + 1 = " + (budget + 1) + " rows, got "
+                        + c.capacity());
+            }
+        }
+        this.kv = kv.clone();
         positions = new Tensor[layers];
         scores = new Tensor[layers];
         freeSlot = new Tensor[layers];
@@ -68,14 +78,20 @@ public final class HeavyHitterSlots implements AutoCloseable {
         buffer.clear(0);
     }
 
-    public static HeavyHitterSlots allocate(Backend backend, int layers, int kvHeads, int budget, int recent,
+    /**
+     * The state of every layer, owning {@code kv} (one compact cache of {@code budget + 1}
+     * rows per layer, e.g. from {@link AttentionContext#newCompactCache}; closed with it).
+     */
+    public static HeavyHitterSlots allocate(Backend backend, CompactCache[] kv, int kvHeads, int budget, int recent,
                                             GqaAggregation aggregation, int cacheRows) {
-        return new HeavyHitterSlots(backend, layers, kvHeads, budget, recent, aggregation, cacheRows);
+        return new HeavyHitterSlots(backend, kv, kvHeads, budget, recent, aggregation, cacheRows);
     }
 
     /**
      * A layer's state after the prefill: each KV head's {@code budget} kept positions and
-     * their scores (e.g. from {@code HeavyHitterCache}); the last slot is the free one.
+     * their scores (e.g. from {@code HeavyHitterCache}); the last slot is the free one. The
+     * kept rows' K and V still have to be copied into {@link #cache} rows [0, budget)
+     * ({@link AttentionContext#copyRows}, in the same order).
      */
     public void load(int layer, int[][] keptPositions, float[][] keptScores) {
         float[] p = new float[slots() * kvHeads];
@@ -184,8 +200,16 @@ public final class HeavyHitterSlots implements AutoCloseable {
         return freeSlot[layer];
     }
 
+    /** The layer's K and V by slot. */
+    public CompactCache cache(int layer) {
+        return kv[layer];
+    }
+
     @Override
     public void close() {
+        for (CompactCache c : kv) {
+            c.close();
+        }
         buffer.close();
         context.close();
     }

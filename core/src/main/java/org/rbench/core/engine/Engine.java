@@ -401,8 +401,21 @@ public final class Engine implements AutoCloseable, AttentionContext {
     @Override
     public org.rbench.core.attention.HeavyHitterSlots newHeavyHitterSlots(int budget, int recent,
                                                                          org.rbench.core.select.GqaAggregation aggregation) {
-        return org.rbench.core.attention.HeavyHitterSlots.allocate(backend, hp.layers(), hp.kvHeads(), budget, recent,
-                aggregation, cache.capacity());
+        CompactCache[] kv = new CompactCache[hp.layers()];
+        try {
+            for (int l = 0; l < kv.length; l++) {
+                kv[l] = newCompactCache(budget + 1);
+            }
+            return org.rbench.core.attention.HeavyHitterSlots.allocate(backend, kv, hp.kvHeads(), budget, recent,
+                    aggregation, cache.capacity());
+        } catch (RuntimeException e) {
+            for (CompactCache c : kv) {
+                if (c != null) {
+                    c.close();
+                }
+            }
+            throw e;
+        }
     }
 
     @Override

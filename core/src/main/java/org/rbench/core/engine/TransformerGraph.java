@@ -1,6 +1,7 @@
 package org.rbench.core.engine;
 
 import org.rbench.core.attention.AttentionPlan;
+import org.rbench.core.attention.CompactCache;
 import org.rbench.core.attention.HeavyHitterSlots;
 import org.rbench.core.attention.TopRows;
 import org.rbench.core.model.HyperParameters;
@@ -442,9 +443,14 @@ final class TransformerGraph {
                 // the new token into the slot the last step freed, with nothing accumulated yet
                 heavyPositions = ctx.setRows(state.positions(hh.layer()), heavyHitterPosition(state), free);
                 heavyScores = ctx.setRows(state.scores(hh.layer()), ctx.scale(heavyHitterPosition(state), 0f), free);
-                Tensor indices = ctx.cast(ctx.reshape(heavyPositions, state.slots(), hp.kvHeads()), GgmlType.I32);
-                keys = ctx.getRows(kWritten, indices);
-                values = ctx.getRows(vWritten, indices);
+                // and its K/V into the same slot of the layer's compact cache, one row per KV head
+                CompactCache slots = state.cache(hh.layer());
+                Tensor ck = ctx.setRows(slots.keys(), ctx.permute(kCompact, 0, 2, 1, 3), free);
+                Tensor cv = ctx.setRows(slots.values(), ctx.permute(v, 0, 2, 1, 3), free);
+                g.expand(ck);
+                g.expand(cv);
+                keys = rowsView(ck, 0, state.slots());
+                values = rowsView(cv, 0, state.slots());
             }
         }
         attendedRows[l] = (int) keys.ne(1);
