@@ -184,7 +184,7 @@ step_parity() {
     if rbench parity --backend "${BACKEND:-cuda}" "$@" >>"$out/parity.log" 2>&1; then echo "PASS $label" >>"$out/parity-summary.txt"
     else fails=$((fails + 1)); echo "FAIL $label" >>"$out/parity-summary.txt"; fi
   }
-  # every architecture variant, full attention, F16 cache with flash attention (argmax must agree)
+  # every architecture variant, full attention, F16 cache with flash attention (every logit within 1e-2 of its row's scale)
   local types="f16 q8_0" variants="tiny-llama tiny-llama3 tiny-qwen2 tiny-qwen3 tiny-mistral" exact="tiny-llama tiny-qwen2"
   if [ "${PARITY:-}" = quick ]; then types=f16; variants="tiny-llama tiny-qwen3"; exact=""; fi
   for like in $variants; do

@@ -121,12 +121,14 @@ final class EngineCommands {
         String method;
 
         @Option(names = "--cache", defaultValue = "f32",
-                description = "KV cache type: f32 (exact: no flash attention, tolerance 1e-4) or f16 (flash attention; argmax must agree).")
+                description = "KV cache type: f32 (exact: no flash attention, tolerance 1e-4, every argmax agrees) or f16"
+                        + " (flash attention; relative tolerance 1e-2, argmax may differ only at near-ties).")
         String cache;
 
         @Option(names = "--tolerance",
-                description = "Largest relative logit difference accepted (f32 cache); default 1e-4 on the CPU, 2e-3 on a GPU,"
-                        + " where the engine's and llama.cpp's F32 kernels sum in different orders (5.7e-4 seen on an H200).")
+                description = "Largest relative logit difference accepted; with an f32 cache 1e-4 on the CPU, 2e-3 on a GPU,"
+                        + " where the engine's and llama.cpp's F32 kernels sum in different orders (5.7e-4 seen on an H200);"
+                        + " with f16, 1e-2 (2.3e-3 seen on a Xeon, 1.5e-3 on an H200).")
         Double tolerance;
 
         @Option(names = "--micro-batch", defaultValue = "64",
@@ -156,9 +158,10 @@ final class EngineCommands {
                     .withMicroBatch(microBatch);
             ParityReport r = Parity.run(req, method);
             System.out.println(method + ": " + r.summary());
-            double limit = tolerance != null ? tolerance : r.backend().equalsIgnoreCase("cpu") ? 1e-4 : 2e-3;
-            boolean ok = exact ? r.passes(limit) : r.argmaxAgreesEverywhere();
-            System.out.println(ok ? "PASS" : "FAIL" + (exact ? " (tolerance " + limit + ")" : " (argmax differs)"));
+            double limit = tolerance != null ? tolerance
+                    : !exact ? 1e-2 : r.backend().equalsIgnoreCase("cpu") ? 1e-4 : 2e-3;
+            boolean ok = exact ? r.passes(limit) : r.passesRounded(limit);
+            System.out.println(ok ? "PASS" : "FAIL (tolerance " + limit + (exact ? "" : "; argmax may differ only at near-ties") + ")");
             return ok ? 0 : 1;
         }
     }

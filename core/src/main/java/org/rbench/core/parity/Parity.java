@@ -99,11 +99,11 @@ public final class Parity {
     }
 
     /** Running maxima over compared positions. */
-    private static final class Comparison {
+    static final class Comparison {
         double maxAbs;
+        double maxRel;
         /** maxAbs over the prompt positions alone (set once they are compared). */
         double promptMaxAbs = Double.NaN;
-        double maxRel;
         int positions;
         int agreements;
         int firstDisagreement = -1;

@@ -74,6 +74,7 @@ class ParityTest {
         ParityReport r = Parity.run(ParityRequest.defaults(model(preset, type)));
         System.out.println(r.summary());
         assertEquals(r.positions(), r.argmaxAgreements(), r.summary());
+        assertTrue(r.passesRounded(1e-2), r.summary());
         assertArrayEquals(r.referenceTokens(), r.engineTokens(), "greedy continuations differ");
     }
 
@@ -87,5 +88,19 @@ class ParityTest {
 
     static Stream<GgmlType> otherTypes() {
         return Stream.of(GgmlType.BF16, GgmlType.Q6_K, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q5_K);
+    }
+
+    /** The F16 criterion on hand-made rows: a near-tie flip is within tolerance, a wrong logit is not. */
+    @org.junit.jupiter.api.Test
+    void nearTiesStayWithinTheToleranceAndWrongLogitsDoNot() {
+        Parity.Comparison c = new Parity.Comparison();
+        c.compare(new float[] {1.0f, 2.0f, 0.5f}, new float[] {1.0f, 2.0f, 0.5f});    // agree
+        c.compare(new float[] {2.001f, 2.0f, 0.5f}, new float[] {1.999f, 2.0f, 0.5f}); // a near-tie flips
+        assertEquals(1, c.agreements);
+        assertEquals(1, c.firstDisagreement);
+        assertTrue(c.maxRel <= 1e-2, "rel " + c.maxRel);
+        c.compare(new float[] {1.0f, 2.0f, 0.5f}, new float[] {1.0f, 2.05f, 0.5f});   // argmax agrees, logit off by 2.4%
+        assertEquals(2, c.agreements);
+        assertTrue(c.maxRel > 1e-2, "rel " + c.maxRel);
     }
 }
