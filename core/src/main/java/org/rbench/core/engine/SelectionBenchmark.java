@@ -108,6 +108,21 @@ public final class SelectionBenchmark {
                                 request.k()));
                 timings.add(new Timing(batch.piece(), batch.medianMs(), batch.minMs(), batch.maxMs(), batch.repeats(),
                         batch.medianMs() + (layers - 1) * scoring.medianMs()));
+                // ggml_top_k instead of the full sort (unordered, ties at the cut decided by the
+                // kernel): timed only, to tell whether the engine should select this way (the sort
+                // was 11.5 ms of a 128K full step on an H200, the flash attention of 32 layers 7.3).
+                Piece topK = (ctx, g) -> {
+                    Tensor s = scores.apply(ctx, g)[0];
+                    TopRowsSelection.Batch all = new TopRowsSelection.Batch(ctx, g::expand, rows, shape.kvHeads(), layers);
+                    for (int l = 0; l < layers; l++) {
+                        all.add(s);
+                    }
+                    return new Tensor[] {all.selectUnordered(m)};
+                };
+                Timing top = time(backend, "softmax ... + top_k of " + layers + " layers' rows at once", topK,
+                        repeats, 1, null);
+                timings.add(new Timing(top.piece(), top.medianMs(), top.minMs(), top.maxMs(), top.repeats(),
+                        top.medianMs() + (layers - 1) * scoring.medianMs()));
                 return new Result(List.copyOf(timings), selections[0], selections[1]);
             }
         }

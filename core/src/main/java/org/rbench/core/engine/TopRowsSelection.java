@@ -127,6 +127,14 @@ final class TopRowsSelection {
             }
             return TopRowsSelection.select(ctx, all, m);
         }
+
+        /** ggml_top_k of every added row: the positions of the {@code m} largest, unordered (benchmarks). */
+        Tensor selectUnordered(int m) {
+            if (added != layers) {
+                throw new IllegalStateException(added + " of the batch's " + layers + " layers were added");
+            }
+            return ctx.topK(all, m);
+        }
     }
 
     /** The first {@code m} positions of every row of {@code scores} by descending score, and their scores. */
