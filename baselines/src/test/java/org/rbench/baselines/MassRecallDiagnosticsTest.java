@@ -82,4 +82,14 @@ class MassRecallDiagnosticsTest {
             assertTrue(r[1] >= 0 && r[1] <= 1, spec + " overlap " + r[1]);
         }
     }
+
+    /** H2O's device decisions attend the same rows as the host's: the same recall and overlap. */
+    @Test
+    void h2oDecidingOnTheDeviceRecallsWhatTheHostDoes() {
+        double[] host = diagnose("h2o:k=8,decide=host");
+        double[] device = diagnose("h2o:k=8,decide=device");
+        assertTrue(host[0] < 0.999, "a budget of 8 misses some mass: " + host[0]);
+        assertEquals(host[0], device[0], 1e-5, "recall");
+        assertEquals(host[1], device[1], 1e-9, "overlap");
+    }
 }

@@ -142,24 +142,6 @@ public final class HeavyHitterSlots implements AutoCloseable {
         return out;
     }
 
-    /** The accumulated score of each kept position of KV head h, in {@link #kept} order. */
-    public float[] keptScores(int layer, int h) {
-        float[] p = positions[layer].getFloats();
-        float[] s = scores[layer].getFloats();
-        int free = freeSlot[layer].getInts()[h];
-        Integer[] order = new Integer[slots()];
-        Arrays.setAll(order, i -> i);
-        Arrays.sort(order, (a, b) -> Float.compare(p[h * slots() + a], p[h * slots() + b]));
-        float[] out = new float[budget];
-        int j = 0;
-        for (int i : order) {
-            if (i != free) {
-                out[j++] = s[h * slots() + i];
-            }
-        }
-        return out;
-    }
-
     public int layers() {
         return positions.length;
     }
