@@ -17,6 +17,7 @@ import org.rbench.harness.results.ResultsFile;
 import org.rbench.llamacpp.Backend;
 import org.rbench.llamacpp.GgmlType;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -49,17 +50,11 @@ final class PolicyBenchCommand implements Callable<Integer> {
     @Option(names = "--ctx", defaultValue = "131000", split = ",", description = "Prompt tokens before the decode, e.g. 65536,131000.")
     List<Integer> contexts;
 
-    @Option(names = "--layers", defaultValue = "32")
-    int layers;
+    @Mixin
+    AttentionShapeOptions dims;
 
-    @Option(names = "--heads", defaultValue = "32")
-    int heads;
 
-    @Option(names = "--kv-heads", defaultValue = "8")
-    int kvHeads;
 
-    @Option(names = "--head-dim", defaultValue = "128")
-    int headDim;
 
     @Option(names = "--steps", defaultValue = "50", description = "Decode steps per measurement.")
     int steps;
@@ -78,16 +73,16 @@ final class PolicyBenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if (steps <= 0 || repeats <= 0 || layers <= 0 || contexts.stream().anyMatch(c -> c < 2)) {
+        if (steps <= 0 || repeats <= 0 || dims.layers <= 0 || contexts.stream().anyMatch(c -> c < 2)) {
             throw new IllegalArgumentException("--steps, --repeats and --layers must be positive and contexts at least 2");
         }
         System.out.printf(Locale.ROOT, "host time per decode step: %d layers, %d heads / %d KV heads, head dim %d, %d steps, %d repeats%n",
-                layers, heads, kvHeads, headDim, steps, repeats);
+                dims.layers, dims.heads, dims.kvHeads, dims.headDim, steps, repeats);
         System.out.printf(Locale.ROOT, "%-8s %-28s %14s %14s%n", "context", "method", "median ms/step", "mean ms/step");
         try (ResultsFile csv = out == null ? null : ResultsFile.open(out, COLUMNS)) {
             for (int ctx : contexts) {
-                HyperParameters hp = new HyperParameters(Architecture.LLAMA, heads * headDim, layers, heads, kvHeads, headDim,
-                        4 * heads * headDim, ctx + steps + 1, 32000, 1e-5f, 5e5f, 1f, 0, false);
+                HyperParameters hp = new HyperParameters(Architecture.LLAMA, dims.heads * dims.headDim, dims.layers, dims.heads, dims.kvHeads, dims.headDim,
+                        4 * dims.heads * dims.headDim, ctx + steps + 1, 32000, 1e-5f, 5e5f, 1f, 0, false);
                 for (String method : methods) {
                     double[] medians = new double[repeats];
                     for (int r = -1; r < repeats; r++) {
@@ -105,10 +100,10 @@ final class PolicyBenchCommand implements Callable<Integer> {
                             row.put("timestamp", Instant.now().toString());
                             row.put("method", method);
                             row.put("length", Integer.toString(ctx));
-                            row.put("layers", Integer.toString(layers));
-                            row.put("heads", Integer.toString(heads));
-                            row.put("kv_heads", Integer.toString(kvHeads));
-                            row.put("head_dim", Integer.toString(headDim));
+                            row.put("layers", Integer.toString(dims.layers));
+                            row.put("heads", Integer.toString(dims.heads));
+                            row.put("kv_heads", Integer.toString(dims.kvHeads));
+                            row.put("head_dim", Integer.toString(dims.headDim));
                             row.put("steps", Integer.toString(steps));
                             row.put("repeat", Integer.toString(r));
                             row.put("median_ms_per_step", String.format(Locale.ROOT, "%.4f", median));
@@ -142,14 +137,14 @@ final class PolicyBenchCommand implements Callable<Integer> {
                 throw new IllegalArgumentException(method + " plans from the step's query vectors, which need an engine: use bench");
             }
             long t0 = System.nanoTime();
-            AttentionPlan[] plans = new AttentionPlan[layers];
-            for (int l = 0; l < layers; l++) {
+            AttentionPlan[] plans = new AttentionPlan[dims.layers];
+            for (int l = 0; l < dims.layers; l++) {
                 plans[l] = policy.plan(new LayerStep(l, s, position, null));
             }
             long planned = System.nanoTime();
             // the probabilities a plan asks for, as the engine would read them back (made outside the timing)
-            LayerObservation[] observations = new LayerObservation[layers];
-            for (int l = 0; l < layers; l++) {
+            LayerObservation[] observations = new LayerObservation[dims.layers];
+            for (int l = 0; l < dims.layers; l++) {
                 if (plans[l].query() || (plans[l] instanceof AttentionPlan.Full f && f.topRows() != null)) {
                     throw new IllegalArgumentException(method + " asks for device-side results, which need an engine: use bench");
                 }
@@ -174,7 +169,7 @@ final class PolicyBenchCommand implements Callable<Integer> {
     }
 
     private float[] probabilities(float[][] buffers, int which, int keys, SplittableRandom random) {
-        int n = heads * keys;
+        int n = dims.heads * keys;
         if (buffers[which] == null || buffers[which].length != n) {
             buffers[which] = new float[n];
             for (int i = 0; i < n; i++) {
@@ -207,11 +202,11 @@ final class PolicyBenchCommand implements Callable<Integer> {
         if (!request.columnSums()) {
             return PrefillStatistics.none(0, ctx);
         }
-        float[] sums = new float[heads * ctx]; // one layer's, shared by all layers: only the shape matters
+        float[] sums = new float[dims.heads * ctx]; // one layer's, shared by all layers: only the shape matters
         for (int i = 0; i < sums.length; i++) {
             sums[i] = (float) random.nextDouble();
         }
-        float[][] perLayer = new float[layers][];
+        float[][] perLayer = new float[dims.layers][];
         Arrays.fill(perLayer, sums);
         return new PrefillStatistics(0, ctx, null, perLayer, null);
     }

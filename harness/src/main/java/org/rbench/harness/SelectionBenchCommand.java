@@ -8,6 +8,7 @@ import org.rbench.llamacpp.Backends;
 import org.rbench.harness.results.ResultsFile;
 import org.rbench.llamacpp.LlamaCpp;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -32,17 +33,11 @@ final class SelectionBenchCommand implements Callable<Integer> {
     @Option(names = "--ctx", defaultValue = "131000", split = ",", description = "Cached rows attended, e.g. 65536,131000.")
     List<Integer> contexts;
 
-    @Option(names = "--heads", defaultValue = "32")
-    int heads;
 
-    @Option(names = "--kv-heads", defaultValue = "8")
-    int kvHeads;
 
-    @Option(names = "--head-dim", defaultValue = "128")
-    int headDim;
 
-    @Option(names = "--layers", defaultValue = "32", description = "Layers of a step: the batched sort's size and the per-step column.")
-    int layers;
+    @Mixin
+    AttentionShapeOptions dims;
 
     @Option(names = "--k", defaultValue = "4096")
     int k;
@@ -76,13 +71,13 @@ final class SelectionBenchCommand implements Callable<Integer> {
         try (Backend backend = Backends.open(backendName, threads);
              ResultsFile csv = out == null ? null : ResultsFile.open(out, COLUMNS)) {
             System.out.printf(Locale.ROOT, "%s (%s), %d heads / %d KV heads, head dim %d, k %d, pool %d, gqa %s, %d repeats%n",
-                    backend.name(), backend.deviceDescription(), heads, kvHeads, headDim, k, pool, aggregation, repeats);
+                    backend.name(), backend.deviceDescription(), dims.heads, dims.kvHeads, dims.headDim, k, pool, aggregation, repeats);
             boolean same = true;
             for (int ctx : contexts) {
-                SelectionBenchmark.Shape shape = new SelectionBenchmark.Shape(ctx, heads, kvHeads, headDim);
-                SelectionBenchmark.Result r = SelectionBenchmark.run(backend, shape, request, layers, repeats, seed);
+                SelectionBenchmark.Shape shape = new SelectionBenchmark.Shape(ctx, dims.heads, dims.kvHeads, dims.headDim);
+                SelectionBenchmark.Result r = SelectionBenchmark.run(backend, shape, request, dims.layers, repeats, seed);
                 System.out.printf(Locale.ROOT, "%n%-8s %-52s %10s %10s %10s %12s%n", "rows", "piece",
-                        "median ms", "min", "max", "step of " + layers);
+                        "median ms", "min", "max", "step of " + dims.layers);
                 for (SelectionBenchmark.Timing t : r.timings()) {
                     System.out.printf(Locale.ROOT, "%-8d %-52s %10.3f %10.3f %10.3f %12.2f%n", ctx, t.piece(), t.medianMs(),
                             t.minMs(), t.maxMs(), t.stepMs());
@@ -109,13 +104,13 @@ final class SelectionBenchCommand implements Callable<Integer> {
         row.put("backend", backend.name());
         row.put("device", backend.deviceDescription());
         row.put("length", Integer.toString(ctx));
-        row.put("heads", Integer.toString(heads));
-        row.put("kv_heads", Integer.toString(kvHeads));
-        row.put("head_dim", Integer.toString(headDim));
+        row.put("heads", Integer.toString(dims.heads));
+        row.put("kv_heads", Integer.toString(dims.kvHeads));
+        row.put("head_dim", Integer.toString(dims.headDim));
         row.put("k", Integer.toString(request.k()));
         row.put("pool", Integer.toString(request.poolKernel()));
         row.put("gqa", request.aggregation().name());
-        row.put("layers", Integer.toString(layers));
+        row.put("layers", Integer.toString(dims.layers));
         row.put("piece", t.piece());
         row.put("median_ms", String.format(Locale.ROOT, "%.4f", t.medianMs()));
         row.put("min_ms", String.format(Locale.ROOT, "%.4f", t.minMs()));
