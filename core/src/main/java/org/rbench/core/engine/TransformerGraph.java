@@ -585,6 +585,9 @@ final class TransformerGraph {
         Tensor recent = ctx.step(ctx.sub(heavyPositions, heavyHitterThreshold)); // 1: among the recent newest
         Tensor evictable = ctx.add(scores, ctx.scale(recent, 1e30f));
         Tensor lowest = ctx.argmax(ctx.scale(ctx.reshape(evictable, slots, kvHeads), -1f)); // I32 [kvHeads]
+        // Overwrites the free slot the step's set_rows read: the positions', scores' and keys'
+        // writes precede it through the data (lowest depends on them); the values' write only
+        // through the node order, as it was expanded first (backends run nodes in order).
         g.expand(ctx.cpy(lowest, state.freeSlot(hh.layer())));
     }
 
