@@ -88,19 +88,18 @@ public final class H2o implements AttentionPolicy {
         if (decisionsOnDevice(context, n)) {
             slots = context.newHeavyHitterSlots(heavy + recent, recent, aggregation);
             java.util.List<AttentionContext.RowCopy> copies = new java.util.ArrayList<>();
+            int budget = heavy + recent;
             for (int l = 0; l < hp.layers(); l++) {
                 int[][] kept = new int[kvHeads][];
                 float[][] scores = new float[kvHeads][];
+                int[] rows = new int[kvHeads * budget]; // the kept positions head-major, for the K/V copy
                 for (int h = 0; h < kvHeads; h++) {
                     kept[h] = caches[l].positions(h);
                     scores[h] = caches[l].scores(h);
+                    System.arraycopy(kept[h], 0, rows, h * budget, budget);
                 }
                 slots.load(l, kept, scores);
-                int[] rows = new int[kvHeads * (heavy + recent)];
-                for (int h = 0; h < kvHeads; h++) {
-                    System.arraycopy(kept[h], 0, rows, h * (heavy + recent), heavy + recent);
-                }
-                copies.add(new AttentionContext.RowCopy(l, rows, heavy + recent, slots.cache(l), 0));
+                copies.add(new AttentionContext.RowCopy(l, rows, budget, slots.cache(l), 0));
             }
             context.copyRows(copies); // the kept rows' K/V into the slots, one graph for every layer
             caches = null; // the device holds the state from here on
@@ -162,11 +161,9 @@ public final class H2o implements AttentionPolicy {
     @Override
     public void close() {
         if (slots != null) {
-            keptAtClose = new int[slots.layers()][kvHeads][];
+            keptAtClose = new int[slots.layers()][][];
             for (int l = 0; l < slots.layers(); l++) {
-                for (int h = 0; h < kvHeads; h++) {
-                    keptAtClose[l][h] = slots.kept(l, h);
-                }
+                keptAtClose[l] = slots.kept(l); // one read per layer, not one per KV head
             }
             slots.close();
             slots = null;

@@ -119,16 +119,23 @@ public final class HeavyHitterSlots implements AutoCloseable {
 
     /** The positions KV head h of a layer keeps now, ascending (read back; diagnostics and tests). */
     public int[] kept(int layer, int h) {
+        return kept(layer)[h];
+    }
+
+    /** {@link #kept(int, int)} of every KV head of a layer, from one read of its tensors. */
+    public int[][] kept(int layer) {
         float[] p = positions[layer].getFloats();
-        int free = freeSlot[layer].getInts()[h];
-        int[] out = new int[budget];
-        int j = 0;
-        for (int i = 0; i < slots(); i++) {
-            if (i != free) {
-                out[j++] = (int) p[h * slots() + i];
+        int[] free = freeSlot[layer].getInts();
+        int[][] out = new int[kvHeads][budget];
+        for (int h = 0; h < kvHeads; h++) {
+            int j = 0;
+            for (int i = 0; i < slots(); i++) {
+                if (i != free[h]) {
+                    out[h][j++] = (int) p[h * slots() + i];
+                }
             }
+            Arrays.sort(out[h]);
         }
-        Arrays.sort(out);
         return out;
     }
 

@@ -402,6 +402,8 @@ final class TransformerGraph {
         Tensor keys;
         Tensor values;
         Tensor planMask = null;
+        Tensor heavyPositions = null; // HEAVY_HITTERS: the slots this step wrote, for accumulateAndEvict
+        Tensor heavyScores = null;
         switch (plan) {
             case AttentionPlan.Full full -> {
                 keys = rowsView(kWritten, 0, keyRows);
@@ -488,7 +490,7 @@ final class TransformerGraph {
             selectTopRows(l, probs, topRowsOf(plan));
         }
         if (plan instanceof AttentionPlan.HeavyHitters hh) {
-            accumulateAndEvict(hh, probs);
+            accumulateAndEvict(hh, probs, heavyPositions, heavyScores);
         }
         if (shadowFull && plans != null && !(plan instanceof AttentionPlan.Full)) {
             // What full attention would have given this query: for attention-mass recall only.
@@ -540,10 +542,6 @@ final class TransformerGraph {
         topRowSlot[l] = topRowBatch.add(scores);
     }
 
-    /** HEAVY_HITTERS: the slots this step's plan wrote (positions, scores), for {@link #accumulateAndEvict}. */
-    private Tensor heavyPositions;
-    private Tensor heavyScores;
-
     private Tensor heavyHitterPosition(HeavyHitterSlots state) {
         if (heavyHitterPosition == null) {
             heavyHitterPosition = g.input("h2o_position", GgmlType.F32, t -> t.setFloats(perKvHead(start)), 1, 1, hp.kvHeads());
@@ -564,8 +562,9 @@ final class TransformerGraph {
      * KV head's query heads, is added to its score; then the slot to free for the next token
      * is the lowest-scored one not among the {@code recent} newest positions (those get
      * 1e30 added before the arg-min). Both results are copied into the state's tensors.
+     * {@code positions} and {@code scores}: the state's, after this step's writes into the free slot.
      */
-    private void accumulateAndEvict(AttentionPlan.HeavyHitters hh, Tensor probs) {
+    private void accumulateAndEvict(AttentionPlan.HeavyHitters hh, Tensor probs, Tensor positions, Tensor scores) {
         if (batch() != 1) {
             throw new IllegalStateException("H2O's device decisions are made in decode steps (one token), not in a batch of "
                     + batch());
@@ -580,10 +579,10 @@ final class TransformerGraph {
         if (state.aggregation() == org.rbench.core.select.GqaAggregation.MEAN) {
             step = ctx.scale(step, 1f / group);
         }
-        Tensor scores = ctx.add(heavyScores, step);
-        g.expand(ctx.cpy(scores, state.scores(hh.layer())));
-        Tensor recent = ctx.step(ctx.sub(heavyPositions, heavyHitterThreshold)); // 1: among the recent newest
-        Tensor evictable = ctx.add(scores, ctx.scale(recent, 1e30f));
+        Tensor accumulated = ctx.add(scores, step);
+        g.expand(ctx.cpy(accumulated, state.scores(hh.layer())));
+        Tensor recent = ctx.step(ctx.sub(positions, heavyHitterThreshold)); // 1: among the recent newest
+        Tensor evictable = ctx.add(accumulated, ctx.scale(recent, 1e30f));
         Tensor lowest = ctx.argmax(ctx.scale(ctx.reshape(evictable, slots, kvHeads), -1f)); // I32 [kvHeads]
         // Overwrites the free slot the step's set_rows read: the positions', scores' and keys'
         // writes precede it through the data (lowest depends on them); the values' write only
