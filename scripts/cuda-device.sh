@@ -217,8 +217,8 @@ step_parity_diag() {
   run() { # run LABEL ENV JAVA-OPTIONS rbench-parity-args...
     local label=$1 e=$2 jo=$3; shift 3
     echo "== $label" >>"$f"
-    env $e RBENCH_SUITE_COMMIT="$(cat "$work/rbench/COMMIT" 2>/dev/null)" RBENCH_LLAMACPP_DIR=$libs $java_env "$work/jre/bin/java" \
-      --enable-native-access=ALL-UNNAMED -Xmx4g $java_opts $jo -jar "$work/rbench/rbench.jar" parity --backend "${B:-cuda}" --cache f16 "$@" 2>&1 \
+    # the script's rbench, with this run's environment and JVM options added
+    ( [ -n "$e" ] && export $e; java_opts="$java_opts $jo"; rbench parity --backend "${B:-cuda}" --cache f16 "$@" ) 2>&1 \
       | grep -E "^full:|^PASS|^FAIL|Exception|rror" | head -4 >>"$f"
   }
   for like in ${DIAG_MODELS:-tiny-qwen2 tiny-qwen3 tiny-llama}; do

@@ -94,13 +94,17 @@ public final class SelectionBenchmark {
                 };
                 timings.add(time(backend, "softmax ... + sort of this layer's rows", alone, repeats, layers,
                         out -> selections[0] = byKvHead(out[0].getInts(), out[1].getFloats(), m, 0, shape.kvHeads(), request.k())));
-                Piece batched = (ctx, g) -> {
+                // one layer's scores in every slot of a batch of all layers, as the engine fills it
+                BiFunction<GgmlContext, StepGraph, TopRowsSelection.Batch> filledBatch = (ctx, g) -> {
                     Tensor s = scores.apply(ctx, g)[0];
                     TopRowsSelection.Batch batch = new TopRowsSelection.Batch(ctx, g::expand, rows, shape.kvHeads(), layers);
                     for (int l = 0; l < layers; l++) {
                         batch.add(s);
                     }
-                    TopRowsSelection.Result r = batch.select(m);
+                    return batch;
+                };
+                Piece batched = (ctx, g) -> {
+                    TopRowsSelection.Result r = filledBatch.apply(ctx, g).select(m);
                     return new Tensor[] {r.positions(), r.scores()};
                 };
                 Timing batch = time(backend, "softmax ... + sort of " + layers + " layers' rows at once", batched, repeats, 1,
@@ -111,14 +115,7 @@ public final class SelectionBenchmark {
                 // ggml_top_k instead of the full sort (unordered, ties at the cut decided by the
                 // kernel): timed only, to tell whether the engine should select this way (the sort
                 // was 11.5 ms of a 128K full step on an H200, the flash attention of 32 layers 7.3).
-                Piece topK = (ctx, g) -> {
-                    Tensor s = scores.apply(ctx, g)[0];
-                    TopRowsSelection.Batch all = new TopRowsSelection.Batch(ctx, g::expand, rows, shape.kvHeads(), layers);
-                    for (int l = 0; l < layers; l++) {
-                        all.add(s);
-                    }
-                    return new Tensor[] {all.selectUnordered(m)};
-                };
+                Piece topK = (ctx, g) -> new Tensor[] {filledBatch.apply(ctx, g).selectUnordered(m)};
                 Timing top = time(backend, "softmax ... + top_k of " + layers + " layers' rows at once", topK,
                         repeats, 1, null);
                 timings.add(new Timing(top.piece(), top.medianMs(), top.minMs(), top.maxMs(), top.repeats(),
