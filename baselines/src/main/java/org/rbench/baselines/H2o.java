@@ -3,7 +3,6 @@ package org.rbench.baselines;
 import org.rbench.core.attention.AttentionContext;
 import org.rbench.core.attention.AttentionPlan;
 import org.rbench.core.attention.AttentionPolicy;
-import org.rbench.core.attention.HeavyHitterSlots;
 import org.rbench.core.attention.LayerObservation;
 import org.rbench.core.attention.LayerStep;
 import org.rbench.core.attention.MethodSpec;
@@ -11,7 +10,7 @@ import org.rbench.core.attention.PrefillRequest;
 import org.rbench.core.attention.PrefillStatistics;
 import org.rbench.core.attention.Strategy;
 import org.rbench.core.model.HyperParameters;
-import org.rbench.core.select.GqaAggregation;
+import org.rbench.core.attention.GqaAggregation;
 
 import java.util.Set;
 
@@ -86,7 +85,7 @@ public final class H2o implements AttentionPolicy {
             caches[l].prefill(perHead);
         }
         if (decisionsOnDevice(context, n)) {
-            slots = context.newHeavyHitterSlots(heavy + recent, recent, aggregation);
+            slots = HeavyHitterSlots.allocate(context, heavy + recent, recent, aggregation);
             java.util.List<AttentionContext.RowCopy> copies = new java.util.ArrayList<>();
             int budget = heavy + recent;
             for (int l = 0; l < hp.layers(); l++) {
@@ -129,7 +128,7 @@ public final class H2o implements AttentionPolicy {
     @Override
     public AttentionPlan plan(LayerStep at) {
         if (slots != null) {
-            return AttentionPlan.heavyHitters(slots, at.layer());
+            return slots.plan(at.layer());
         }
         HeavyHitterCache c = caches[at.layer()];
         int perHead = c.size() + 1;

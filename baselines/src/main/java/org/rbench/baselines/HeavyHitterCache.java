@@ -1,8 +1,8 @@
 package org.rbench.baselines;
 
 import org.rbench.core.attention.AttentionProbabilities;
-import org.rbench.core.select.GqaAggregation;
-import org.rbench.core.select.ScoreSelection;
+import org.rbench.core.attention.GqaAggregation;
+import org.rbench.core.attention.ScoreSelection;
 
 import java.util.Arrays;
 

@@ -1,7 +1,7 @@
 package org.rbench.baselines;
 
 import org.junit.jupiter.api.Test;
-import org.rbench.core.select.GqaAggregation;
+import org.rbench.core.attention.GqaAggregation;
 
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -145,11 +145,11 @@ final class PolicyBenchCommand implements Callable<Integer> {
             // the probabilities a plan asks for, as the engine would read them back (made outside the timing)
             LayerObservation[] observations = new LayerObservation[dims.layers];
             for (int l = 0; l < dims.layers; l++) {
-                if (plans[l].query() || (plans[l] instanceof AttentionPlan.Full f && f.topRows() != null)) {
-                    throw new IllegalArgumentException(method + " asks for device-side results, which need an engine: use bench");
+                if (plans[l].query()) {
+                    throw new IllegalArgumentException(method + " asks for query vectors, which need an engine: use bench");
                 }
                 if (plans[l].probabilities()) {
-                    int keys = attendedRows(plans[l], position);
+                    int keys = plans[l].rows(position);
                     observations[l] = new LayerObservation(l, s, position,
                             new AttentionProbabilities(hp.heads(), 1, keys, position, probabilities(probabilityBuffers, l % 2, keys, random)),
                             null);
@@ -177,22 +177,6 @@ final class PolicyBenchCommand implements Callable<Integer> {
             }
         }
         return buffers[which];
-    }
-
-    private static int attendedRows(AttentionPlan plan, int position) {
-        return switch (plan) {
-            case AttentionPlan.Full f -> position + 1;
-            case AttentionPlan.Gather g -> g.rowsPerHead();
-            case AttentionPlan.Compact c -> c.rows();
-            case AttentionPlan.HeavyHitters h -> h.rows();
-            case AttentionPlan.Ranges r -> {
-                int n = 0;
-                for (int i = 0; i < r.starts().length; i++) {
-                    n += r.ends()[i] - r.starts()[i];
-                }
-                yield n;
-            }
-        };
     }
 
     private PrefillStatistics prefillStatistics(PrefillRequest request, String method, int ctx, SplittableRandom random) {
@@ -260,12 +244,6 @@ final class PolicyBenchCommand implements Callable<Integer> {
 
         @Override
         public RowIndices newRowIndices(int rowsPerHead) {
-            throw deviceState();
-        }
-
-        @Override
-        public org.rbench.core.attention.HeavyHitterSlots newHeavyHitterSlots(int budget, int recent,
-                                                                             org.rbench.core.select.GqaAggregation aggregation) {
             throw deviceState();
         }
 

@@ -1,8 +1,8 @@
 package org.rbench.harness;
 
-import org.rbench.core.attention.TopRows;
-import org.rbench.core.engine.SelectionBenchmark;
-import org.rbench.core.select.GqaAggregation;
+import org.rbench.core.recycled.TopRows;
+import org.rbench.core.bench.SelectionBenchmark;
+import org.rbench.core.attention.GqaAggregation;
 import org.rbench.llamacpp.Backend;
 import org.rbench.llamacpp.Backends;
 import org.rbench.harness.results.ResultsFile;

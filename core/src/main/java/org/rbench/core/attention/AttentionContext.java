@@ -31,8 +31,6 @@ public interface AttentionContext {
     /** Device row indices for GATHER plans, bounded by the cache capacity. */
     RowIndices newRowIndices(int rowsPerHead);
 
-    /** H2O's device state for every layer (HEAVY_HITTERS plans), bounded by the cache capacity. */
-    HeavyHitterSlots newHeavyHitterSlots(int budget, int recent, org.rbench.core.select.GqaAggregation aggregation);
 
     /**
      * One copy of full-cache rows into a compact cache: for each KV head h, rows

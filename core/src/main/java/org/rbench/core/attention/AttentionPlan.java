@@ -1,29 +1,84 @@
 package org.rbench.core.attention;
 
-import java.util.Arrays;
+import org.rbench.llamacpp.Tensor;
 
 /**
- * What one layer attends to in one decode step. The engine writes the new token's K/V
- * into the full cache before every plan; a plan only chooses which rows the attention
- * reads. Plans are immutable; {@link #withProbabilities()} and {@link #withQuery()} add
- * read-backs that the engine delivers to {@link AttentionPolicy#observe}.
+ * What one layer attends to in one decode step, and the graph piece that reads it. The
+ * engine writes the new token's K/V into the full cache before every plan; a plan chooses
+ * which rows the attention reads and builds those reads into the step's graph
+ * ({@link #attend}), the way llama.cpp gives each kind of attention input a class of its
+ * own. The engine calls a plan only through this interface: a new kind of plan is a new
+ * class, wherever it lives (core's {@link FullPlan}, {@link GatherPlan}, {@link CompactPlan},
+ * {@link RangesPlan}; Recycled Attention's refresh; H2O's device slots in baselines).
+ *
+ * <p>Plans are immutable values. Steps whose plans have equal {@link #shape}s reuse one
+ * built graph, so everything that varies between such steps must reach the graph through
+ * inputs ({@link PlanGraph#input}), which read the plan of the step being computed.
  */
-public sealed interface AttentionPlan {
+public interface AttentionPlan {
 
-    /** Read the attention probabilities of this layer back after the step. */
+    /** Read the attention probabilities of this layer back after the step ({@link LayerObservation#probabilities()}). */
     boolean probabilities();
 
-    /** Read this token's query vectors at this layer back after the step. */
+    /** Read this token's query vectors at this layer back after the step ({@link LayerObservation#query()}). */
     boolean query();
 
     AttentionPlan withProbabilities();
 
-
     AttentionPlan withQuery();
 
+    /** KV rows this plan reads per KV head in a step whose new token is at {@code position} (reports). */
+    int rows(int position);
+
+    /** Whether this plan reads every cached row: full attention, counted as a full layer-step. */
+    default boolean readsWholeCache() {
+        return false;
+    }
+
+    /**
+     * Checks the plan against the model and the step before any of it reaches ggml, which
+     * aborts the JVM on a bad index or shape; throws {@link IllegalArgumentException}.
+     */
+    default void check(PlanCheck at) {
+    }
+
+    /**
+     * What fixes this plan's graph piece at a step whose new token is at {@code position}:
+     * plans with equal shapes build the same nodes and differ only in input values. Device
+     * objects the piece reads (a compact cache, device state) belong here by identity.
+     */
+    Object shape(int position);
+
+    /**
+     * The cache positions KV head {@code kvHead} reads (diagnostics: attention-mass recall),
+     * or null when the plan does not know them (the policy is asked then).
+     */
+    default int[] attendedPositions(int kvHead, int position) {
+        return null;
+    }
+
+    /** Tensors the piece creates beyond the few every plan needs (the graph's metadata pool is sized from it). */
+    default int extraTensors() {
+        return 0;
+    }
+
+    /**
+     * The position input at which this layer's query, and the keys {@link PlanGraph#newKeys()}
+     * hands the piece, are rotated; null (the default) for the new token's cache position.
+     * Called before {@link #attend}, once per layer.
+     */
+    default Tensor ropePosition(PlanGraph graph) {
+        return null;
+    }
+
+    /** Builds this layer's attention reads into the step graph: the K and V rows attended, and their mask. */
+    AttendedRows attend(PlanGraph graph);
+
+    // ---- the plans core offers ----
+
     /** Attend to every cached row [0, position]. */
-    static Full full() {
-        return new Full(false, false, null);
+    static FullPlan full() {
+        return FullPlan.PLAIN;
     }
 
     /**
@@ -31,13 +86,13 @@ public sealed interface AttentionPlan {
      * {@code kvHeads} blocks of {@code rowsPerHead} cache positions (head-major). The new
      * token's row (its position) must be among them if the policy wants it attended.
      */
-    static Gather gather(int rowsPerHead, int[] rows) {
-        return new Gather(rowsPerHead, rows.clone(), null, false, false);
+    static GatherPlan gather(int rowsPerHead, int[] rows) {
+        return GatherPlan.host(rowsPerHead, rows);
     }
 
     /** Attend to the rows held in a device tensor the policy keeps (no host transfer per step). */
-    static Gather gather(RowIndices deviceRows) {
-        return new Gather(deviceRows.rowsPerHead(), null, deviceRows, false, false);
+    static GatherPlan gather(RowIndices deviceRows) {
+        return GatherPlan.device(deviceRows);
     }
 
     /**
@@ -45,17 +100,8 @@ public sealed interface AttentionPlan {
      * written the new token's K/V at row {@code newTokenRow} of it (which must be below
      * {@code rows}).
      */
-    static Compact compact(CompactCache cache, int newTokenRow, int rows) {
-        return new Compact(cache, newTokenRow, rows, -1, false, false);
-    }
-
-    /**
-     * H2O with its decisions on the device: attend to the layer's slots of {@code state}
-     * after writing the new token into its free slot, accumulate the step's attention there
-     * and free the next slot, all in the step's graph (see {@link HeavyHitterSlots}).
-     */
-    static HeavyHitters heavyHitters(HeavyHitterSlots state, int layer) {
-        return new HeavyHitters(state, layer, false, false);
+    static CompactPlan compact(CompactCache cache, int newTokenRow, int rows) {
+        return new CompactPlan(cache, newTokenRow, rows, -1, false, false);
     }
 
     /**
@@ -63,145 +109,7 @@ public sealed interface AttentionPlan {
      * attention sinks plus a recent window). One range is a zero-copy view; several are
      * joined into one contiguous block.
      */
-    static Ranges ranges(int[] starts, int[] ends) {
-        return new Ranges(starts.clone(), ends.clone(), false, false);
-    }
-
-    /**
-     * @param topRows null, or the rows to select on the device from this step's attention
-     *                and deliver as {@link LayerObservation#topRows()}
-     */
-    record Full(boolean probabilities, boolean query, TopRows topRows) implements AttentionPlan {
-        public Full withProbabilities() {
-            return new Full(true, query, topRows);
-        }
-
-        public Full withQuery() {
-            return new Full(probabilities, true, topRows);
-        }
-
-        /** Select the top rows per KV head on the device (see {@link TopRows}). */
-        public Full withTopRows(TopRows request) {
-            return new Full(probabilities, query, java.util.Objects.requireNonNull(request));
-        }
-    }
-
-    record Gather(int rowsPerHead, int[] rows, RowIndices deviceRows, boolean probabilities, boolean query)
-            implements AttentionPlan {
-        public Gather {
-            if (rowsPerHead <= 0) {
-                throw new IllegalArgumentException("a gather needs at least one row per head, got " + rowsPerHead);
-            }
-            if ((rows == null) == (deviceRows == null)) {
-                throw new IllegalArgumentException("a gather takes either host rows or device rows");
-            }
-            if (rows != null && rows.length % rowsPerHead != 0) {
-                throw new IllegalArgumentException(rows.length + " rows is not a multiple of " + rowsPerHead + " rows per head");
-            }
-        }
-
-        public Gather withProbabilities() {
-            return new Gather(rowsPerHead, rows, deviceRows, true, query);
-        }
-
-        public Gather withQuery() {
-            return new Gather(rowsPerHead, rows, deviceRows, probabilities, true);
-        }
-
-        @Override
-        public String toString() {
-            return "Gather[" + rowsPerHead + " rows per head" + (deviceRows != null ? " on device" : "") + "]";
-        }
-    }
-
-    /**
-     * @param position -1: the new token's query and compact-cache key are rotated at its
-     *                 cache position, like everything else; otherwise at this position
-     *                 (the full cache still gets the original one). With keys re-rotated by
-     *                 {@link AttentionContext#shiftKeys} this gives positions by index in the
-     *                 compact cache.
-     */
-    record Compact(CompactCache cache, int newTokenRow, int rows, int position, boolean probabilities, boolean query)
-            implements AttentionPlan {
-        public Compact {
-            if (rows <= 0 || rows > cache.capacity()) {
-                throw new IllegalArgumentException("compact rows " + rows + " outside [1, " + cache.capacity() + "]");
-            }
-            if (newTokenRow < 0 || newTokenRow >= rows) {
-                throw new IllegalArgumentException("the new token's row " + newTokenRow + " must lie in [0, " + rows + ")");
-            }
-            if (position < -1) {
-                throw new IllegalArgumentException("position must be -1 (unchanged) or >= 0, got " + position);
-            }
-        }
-
-        /** Rotate the new token's query and compact key at {@code p} instead of its cache position. */
-        public Compact atPosition(int p) {
-            if (p < 0) {
-                throw new IllegalArgumentException("position must be >= 0, got " + p);
-            }
-            return new Compact(cache, newTokenRow, rows, p, probabilities, query);
-        }
-
-        public Compact withProbabilities() {
-            return new Compact(cache, newTokenRow, rows, position, true, query);
-        }
-
-        public Compact withQuery() {
-            return new Compact(cache, newTokenRow, rows, position, probabilities, true);
-        }
-    }
-
-    record HeavyHitters(HeavyHitterSlots state, int layer, boolean probabilities, boolean query) implements AttentionPlan {
-        public HeavyHitters {
-            java.util.Objects.requireNonNull(state, "state");
-            if (layer < 0 || layer >= state.layers()) {
-                throw new IllegalArgumentException("layer " + layer + " outside the state's " + state.layers());
-            }
-        }
-
-        public HeavyHitters withProbabilities() {
-            return new HeavyHitters(state, layer, true, query);
-        }
-
-        public HeavyHitters withQuery() {
-            return new HeavyHitters(state, layer, probabilities, true);
-        }
-
-        /** Rows attended per KV head: every slot. */
-        public int rows() {
-            return state.slots();
-        }
-    }
-
-    record Ranges(int[] starts, int[] ends, boolean probabilities, boolean query) implements AttentionPlan {
-        public Ranges {
-            if (starts.length == 0 || starts.length != ends.length) {
-                throw new IllegalArgumentException("ranges need matching, non-empty start and end arrays");
-            }
-            for (int i = 0; i < starts.length; i++) {
-                if (starts[i] < 0 || ends[i] <= starts[i] || (i > 0 && starts[i] < ends[i - 1])) {
-                    throw new IllegalArgumentException("ranges must be non-empty, ascending and disjoint: "
-                            + Arrays.toString(starts) + " / " + Arrays.toString(ends));
-                }
-            }
-        }
-
-        public Ranges withProbabilities() {
-            return new Ranges(starts, ends, true, query);
-        }
-
-        public Ranges withQuery() {
-            return new Ranges(starts, ends, probabilities, true);
-        }
-
-        /** Total rows attended. */
-        public int rows() {
-            int n = 0;
-            for (int i = 0; i < starts.length; i++) {
-                n += ends[i] - starts[i];
-            }
-            return n;
-        }
+    static RangesPlan ranges(int[] starts, int[] ends) {
+        return new RangesPlan(starts.clone(), ends.clone(), false, false);
     }
 }

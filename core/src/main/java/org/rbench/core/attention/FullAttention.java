@@ -22,4 +22,27 @@ public final class FullAttention implements AttentionPolicy {
     public AttentionPlan plan(LayerStep at) {
         return plan;
     }
+
+    /** {@code full}: the full-attention strategy, registered like any other. */
+    public static final class Factory implements Strategy {
+        @Override
+        public String name() {
+            return "full";
+        }
+
+        @Override
+        public String description() {
+            return "full attention over the whole cache (the accuracy ceiling); no parameters";
+        }
+
+        @Override
+        public java.util.Set<String> parameters() {
+            return java.util.Set.of();
+        }
+
+        @Override
+        public AttentionPolicy create(MethodSpec spec, org.rbench.core.model.HyperParameters model, int promptTokens) {
+            return new FullAttention();
+        }
+    }
 }

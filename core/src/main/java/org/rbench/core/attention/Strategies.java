@@ -40,27 +40,4 @@ public final class Strategies {
         MethodSpec m = MethodSpec.parse(spec);
         return forSpec(m).create(m, model, promptTokens);
     }
-
-    /** The full-attention strategy, registered like any other. */
-    public static final class Full implements Strategy {
-        @Override
-        public String name() {
-            return "full";
-        }
-
-        @Override
-        public String description() {
-            return "full attention over the whole cache (the accuracy ceiling); no parameters";
-        }
-
-        @Override
-        public java.util.Set<String> parameters() {
-            return java.util.Set.of();
-        }
-
-        @Override
-        public AttentionPolicy create(MethodSpec spec, HyperParameters model, int promptTokens) {
-            return new FullAttention();
-        }
-    }
 }

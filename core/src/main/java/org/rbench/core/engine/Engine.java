@@ -3,11 +3,9 @@ package org.rbench.core.engine;
 import org.rbench.core.attention.AttentionContext;
 import org.rbench.core.attention.AttentionPolicy;
 import org.rbench.core.attention.AttentionProbabilities;
-import org.rbench.core.attention.CompactCache;
 import org.rbench.core.attention.PrefillRequest;
 import org.rbench.core.attention.PrefillStatistics;
 import org.rbench.core.attention.QueryVectors;
-import org.rbench.core.attention.RowIndices;
 import org.rbench.core.model.HyperParameters;
 import org.rbench.core.model.ModelWeights;
 import org.rbench.llamacpp.Backend;
@@ -17,9 +15,7 @@ import org.rbench.llamacpp.GgmlType;
 import org.rbench.llamacpp.GraphAllocator;
 import org.rbench.llamacpp.Tensor;
 
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * The inference engine: a model's weights, a KV cache and a graph allocator on one
@@ -31,7 +27,7 @@ import java.util.List;
  * <p>The engine does not own the weights (several engines may share them); it owns its
  * cache and allocator.
  */
-public final class Engine implements AutoCloseable, AttentionContext {
+public final class Engine implements AutoCloseable {
     private final ModelWeights weights;
     private final HyperParameters hp;
     private final EngineOptions options;
@@ -44,15 +40,8 @@ public final class Engine implements AutoCloseable, AttentionContext {
      * decoder on this engine (the next sample of a sweep, the next run of a benchmark) meets
      * the same shapes again. Eight cover every method of a benchmark at one length.
      */
-    private final GraphCache<TransformerGraph> stepGraphs;
-    /**
-     * Compact caches handed back by closed policies, for the next ones: a graph that attends
-     * a compact cache is keyed by it, so a reissued cache lets the next decoder reuse it.
-     */
-    private final CompactCache.Pool compactCaches;
-    /** Row-copy and key-shift graphs by shape: policies repeat the same copies step after step. */
-    private final GraphCache<int[][]> copyGraphs;
-    private final GraphCache<int[]> shiftGraphs;
+    private final GraphCache<PassGraph> stepGraphs;
+    private final PolicyServices services;
     /** The KQ masks of all passes, made at the first pass that needs one. */
     private CausalMask causalMask;
     private final GgmlContext stateContext;
@@ -95,9 +84,7 @@ public final class Engine implements AutoCloseable, AttentionContext {
         this.cache = c;
         this.allocator = a;
         this.stepGraphs = new GraphCache<>(backend, 8);
-        this.compactCaches = new CompactCache.Pool(backend, hp.headDim(), hp.kvHeads(), c.type());
-        this.copyGraphs = new GraphCache<>(backend, 4);
-        this.shiftGraphs = new GraphCache<>(backend, 4);
+        this.services = new PolicyServices(weights, c);
         this.stateContext = sc;
     }
 
@@ -112,7 +99,6 @@ public final class Engine implements AutoCloseable, AttentionContext {
         return weights;
     }
 
-    @Override
     public HyperParameters hyperParameters() {
         return hp;
     }
@@ -121,7 +107,6 @@ public final class Engine implements AutoCloseable, AttentionContext {
         return options;
     }
 
-    @Override
     public Backend backend() {
         return backend;
     }
@@ -135,7 +120,6 @@ public final class Engine implements AutoCloseable, AttentionContext {
     }
 
     /** Tokens in the cache: the position the next token gets. */
-    @Override
     public int position() {
         return cache.length();
     }
@@ -145,12 +129,10 @@ public final class Engine implements AutoCloseable, AttentionContext {
         return options.contextSize();
     }
 
-    @Override
     public int cacheCapacity() {
         return cache.capacity();
     }
 
-    @Override
     public GgmlType cacheType() {
         return cache.type();
     }
@@ -204,18 +186,15 @@ public final class Engine implements AutoCloseable, AttentionContext {
             int n = Math.min(options.microBatch(), tokens.length - b);
             int p0 = first + b;
             boolean last = b + n == tokens.length;
-            TransformerGraph pass = new TransformerGraph(this);
-            pass.tokens = Arrays.copyOfRange(tokens, b, b + n);
-            pass.start = p0;
-            pass.logits = allLogits ? TransformerGraph.Logits.ALL
-                    : last ? TransformerGraph.Logits.LAST : TransformerGraph.Logits.NONE;
-            pass.windowFrom = window > 0 && windowStart < p0 + n ? Math.max(0, windowStart - p0) : -1;
-            pass.columnSums = request.columnSums();
-            pass.lastQuery = last && request.lastQuery();
-            try (StepGraph g = pass.build()) {
-                compute += run(g);
-                if (pass.logitsTensor != null) {
-                    float[] flat = pass.logitsTensor.getFloats();
+            int windowFrom = window > 0 && windowStart < p0 + n ? Math.max(0, windowStart - p0) : -1;
+            Pass pass = Pass.prefill(Arrays.copyOfRange(tokens, b, b + n), p0,
+                    allLogits ? Pass.Logits.ALL : last ? Pass.Logits.LAST : Pass.Logits.NONE, layers, windowFrom,
+                    request.columnSums(), last && request.lastQuery());
+            try (PassGraph g = PassBuilder.build(this, pass)) {
+                compute += run(g.graph());
+                PassGraph.Outputs out = g.outputs();
+                if (out.logits() != null) {
+                    float[] flat = out.logits().getFloats();
                     int vocab = hp.vocabSize();
                     int rows = flat.length / vocab;
                     for (int r = 0; r < rows; r++) {
@@ -223,14 +202,14 @@ public final class Engine implements AutoCloseable, AttentionContext {
                     }
                 }
                 for (int l = 0; l < layers; l++) {
-                    if (pass.windowRows[l] != null) {
-                        collectWindow(pass.windowRows[l], lastRows[l], p0 + pass.windowFrom, windowStart, window, end);
+                    if (out.windowRows()[l] != null) {
+                        collectWindow(out.windowRows()[l], lastRows[l], p0 + windowFrom, windowStart, window, end);
                     }
-                    if (pass.columnSumTensors[l] != null) {
-                        accumulateColumns(pass.columnSumTensors[l], columnSums[l], end);
+                    if (out.columnSums()[l] != null) {
+                        accumulateColumns(out.columnSums()[l], columnSums[l], end);
                     }
-                    if (pass.lastQuery && pass.queryAfterRope[l] != null) {
-                        lastQuery[l] = queryVectors(pass, l);
+                    if (pass.lastQuery() && out.queryAfterRope()[l] != null) {
+                        lastQuery[l] = queryVectors(out, l);
                     }
                 }
             }
@@ -259,13 +238,10 @@ public final class Engine implements AutoCloseable, AttentionContext {
         if (tokens.length <= n) {
             return; // one micro-batch: allocating its graph sizes the buffer anyway
         }
-        TransformerGraph deepest = new TransformerGraph(this);
-        deepest.tokens = Arrays.copyOfRange(tokens, tokens.length - n, tokens.length);
-        deepest.start = end - n;
-        deepest.logits = allLogits ? TransformerGraph.Logits.ALL : TransformerGraph.Logits.NONE;
-        deepest.columnSums = columnSums;
-        try (StepGraph g = deepest.build()) {
-            allocator.reserve(g.graph);
+        Pass deepest = Pass.prefill(Arrays.copyOfRange(tokens, tokens.length - n, tokens.length), end - n,
+                allLogits ? Pass.Logits.ALL : Pass.Logits.NONE, hp.layers(), -1, columnSums, false);
+        try (PassGraph g = PassBuilder.build(this, deepest)) {
+            allocator.reserve(g.graph().graph);
         }
     }
 
@@ -297,9 +273,9 @@ public final class Engine implements AutoCloseable, AttentionContext {
         }
     }
 
-    QueryVectors queryVectors(TransformerGraph pass, int layer) {
-        return new QueryVectors(hp.heads(), hp.headDim(), pass.queryBeforeRope[layer].getFloats(),
-                pass.queryAfterRope[layer].getFloats());
+    QueryVectors queryVectors(PassGraph.Outputs out, int layer) {
+        return new QueryVectors(hp.heads(), hp.headDim(), out.queryBeforeRope()[layer].getFloats(),
+                out.queryAfterRope()[layer].getFloats());
     }
 
     void checkTokens(int[] tokens) {
@@ -382,175 +358,19 @@ public final class Engine implements AutoCloseable, AttentionContext {
         cache.setLength(0);
     }
 
-    // ---- AttentionContext ----
-
-    @Override
-    public CompactCache newCompactCache(int capacity) {
-        return compactCaches.take(capacity);
+    /** What policies decoding on this engine may call: compact caches, row copies, key shifts. */
+    public AttentionContext attentionContext() {
+        return services;
     }
 
-    GraphCache<TransformerGraph> stepGraphs() {
+    GraphCache<PassGraph> stepGraphs() {
         return stepGraphs;
-    }
-
-    @Override
-    public RowIndices newRowIndices(int rowsPerHead) {
-        return RowIndices.allocate(backend, rowsPerHead, hp.kvHeads(), cache.capacity());
-    }
-
-    @Override
-    public org.rbench.core.attention.HeavyHitterSlots newHeavyHitterSlots(int budget, int recent,
-                                                                         org.rbench.core.select.GqaAggregation aggregation) {
-        CompactCache[] kv = new CompactCache[hp.layers()];
-        try {
-            for (int l = 0; l < kv.length; l++) {
-                kv[l] = newCompactCache(budget + 1);
-            }
-            return org.rbench.core.attention.HeavyHitterSlots.allocate(backend, kv, hp.kvHeads(), budget, recent,
-                    aggregation, cache.capacity());
-        } catch (RuntimeException e) {
-            for (CompactCache c : kv) {
-                if (c != null) {
-                    c.close();
-                }
-            }
-            throw e;
-        }
-    }
-
-    @Override
-    public void copyRows(List<RowCopy> copies) {
-        if (copies.isEmpty()) {
-            return;
-        }
-        int kvHeads = hp.kvHeads();
-        List<Object> shape = new ArrayList<>();
-        int[][] sources = new int[copies.size()][];
-        for (int i = 0; i < copies.size(); i++) {
-            RowCopy c = copies.get(i);
-            if (c.layer() < 0 || c.layer() >= hp.layers()) {
-                throw new IllegalArgumentException("layer " + c.layer() + " outside [0, " + hp.layers() + ")");
-            }
-            if (c.count() <= 0 || c.sourceRows().length != c.count() * kvHeads) {
-                throw new IllegalArgumentException("a row copy needs count x kvHeads (" + c.count() + " x " + kvHeads
-                        + ") source rows, got " + c.sourceRows().length);
-            }
-            if (c.targetRow() < 0 || c.targetRow() + c.count() > c.target().capacity()) {
-                throw new IllegalArgumentException("rows [" + c.targetRow() + ", " + (c.targetRow() + c.count())
-                        + ") do not fit the compact cache of " + c.target().capacity());
-            }
-            sources[i] = c.sourceRows(); // read by the inputs' fill below, before this returns
-            shape.add(List.of(c.layer(), c.count(), c.targetRow(), c.target())); // the target by identity
-        }
-        GraphCache.Entry<int[][]> entry = copyGraphs.get(shape);
-        if (entry != null) {
-            System.arraycopy(sources, 0, entry.owner(), 0, sources.length);
-        } else {
-            int[][] holder = sources;
-            StepGraph g = new StepGraph(16 + 12 * copies.size());
-            // One input of every copy's source rows and one of its target rows, each copy a
-            // view of them: two uploads per refresh where an input per copy made 2 x layers.
-            int sourceCount = 0;
-            int targetCount = 0;
-            for (RowCopy c : copies) {
-                sourceCount += c.count() * kvHeads;
-                targetCount += c.count();
-            }
-            int[] targets = new int[targetCount];
-            int widest = 0;
-            for (int i = 0, at = 0; i < copies.size(); i++) {
-                RowCopy c = copies.get(i);
-                for (int r = 0; r < c.count(); r++) {
-                    targets[at++] = c.targetRow() + r;
-                }
-                widest = Math.max(widest, c.target().capacity());
-            }
-            int targetBound = widest; // each copy's rows were checked against its own cache above
-            int sourceTotal = sourceCount;
-            // Source rows are read when the inputs are filled: a cached graph copies new rows.
-            Tensor src = g.input("copy_src", GgmlType.I32, t -> t.setIndices(concatenated(holder, sourceTotal), position()),
-                    sourceCount);
-            Tensor dst = g.input("copy_dst", GgmlType.I32, t -> t.setIndices(targets, targetBound), targetCount);
-            long srcOffset = 0;
-            long dstOffset = 0;
-            for (RowCopy c : copies) {
-                Tensor srcRows = g.ctx.view(src, new long[] {c.count(), kvHeads}, new long[] {(long) c.count() * src.nb(0)},
-                        srcOffset * src.nb(0));
-                Tensor dstRows = g.ctx.view(dst, new long[] {c.count()}, new long[] {}, dstOffset * dst.nb(0));
-                g.expand(g.ctx.setRows(c.target().keys(), g.ctx.getRows(cache.keys(c.layer()), srcRows), dstRows));
-                g.expand(g.ctx.setRows(c.target().values(), g.ctx.getRows(cache.values(c.layer()), srcRows), dstRows));
-                srcOffset += (long) c.count() * kvHeads;
-                dstOffset += c.count();
-            }
-            entry = copyGraphs.put(shape, g, holder);
-        }
-        computeAgain(entry.graph());
-    }
-
-    private static int[] concatenated(int[][] parts, int total) {
-        int[] out = new int[total];
-        int at = 0;
-        for (int[] p : parts) {
-            System.arraycopy(p, 0, out, at, p.length);
-            at += p.length;
-        }
-        return out;
-    }
-
-    @Override
-    public void shiftKeys(CompactCache target, int fromRow, int count, int delta) {
-        shiftKeys(java.util.List.of(target), fromRow, count, delta);
-    }
-
-    /** One graph re-rotates the rows of every cache: a per-step shift costs one compute, not one per layer. */
-    @Override
-    public void shiftKeys(java.util.List<CompactCache> targets, int fromRow, int count, int delta) {
-        for (CompactCache target : targets) {
-            if (count <= 0 || fromRow < 0 || fromRow + count > target.capacity()) {
-                throw new IllegalArgumentException("rows [" + fromRow + ", " + (fromRow + count) + ") outside the compact cache of "
-                        + target.capacity());
-            }
-            if (target.keys().ne(0) != hp.headDim() || target.keys().ne(2) != hp.kvHeads()) {
-                throw new IllegalArgumentException("the compact cache does not have this model's head shape");
-            }
-        }
-        if (delta == 0 || targets.isEmpty()) {
-            return;
-        }
-        List<Object> shape = new ArrayList<>(targets); // the caches by identity
-        shape.add(fromRow);
-        shape.add(count);
-        GraphCache.Entry<int[]> entry = shiftGraphs.get(shape);
-        if (entry != null) {
-            entry.owner()[0] = delta;
-        } else {
-            int[] holder = {delta};
-            StepGraph g = new StepGraph(16 + 8 * targets.size());
-            Tensor positions = g.input("shift", GgmlType.I32, t -> {
-                int[] shift = new int[count];
-                Arrays.fill(shift, holder[0]);
-                t.setInts(shift);
-            }, count);
-            for (CompactCache target : targets) {
-                Tensor keys = target.keys();
-                // Rows as [headDim, kvHeads, rows] (a permuted view), the shape RoPE expects.
-                Tensor rows = g.ctx.permute(g.ctx.view(keys, new long[] {hp.headDim(), count, hp.kvHeads()},
-                        new long[] {keys.nb(1), keys.nb(2)}, fromRow * keys.nb(1)), 0, 2, 1, 3);
-                Tensor rotated = g.ctx.ropeExt(rows, positions, weights.ropeFrequencies(), hp.headDim(), hp.ropeType().ggmlMode,
-                        hp.ropeOriginalContext(), hp.ropeTheta(), hp.ropeFreqScale(), 0f, 1f, 32f, 1f);
-                g.expand(g.ctx.cpy(rotated, rows));
-            }
-            entry = shiftGraphs.put(shape, g, holder);
-        }
-        computeAgain(entry.graph());
     }
 
     @Override
     public void close() {
         stepGraphs.close();
-        copyGraphs.close();
-        shiftGraphs.close();
-        compactCaches.close();
+        services.close();
         allocator.close();
         if (causalMask != null) {
             causalMask.close();

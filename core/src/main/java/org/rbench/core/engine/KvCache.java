@@ -117,7 +117,7 @@ public final class KvCache implements AutoCloseable {
         setLength(rows);
     }
 
-    static void randomise(java.lang.foreign.MemorySegment block, GgmlType type, java.util.SplittableRandom random) {
+    public static void randomise(java.lang.foreign.MemorySegment block, GgmlType type, java.util.SplittableRandom random) {
         if (type == GgmlType.F32) {
             for (long i = 0; i < block.byteSize() / 4; i++) {
                 block.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, (float) (random.nextDouble() * 2 - 1));

@@ -9,13 +9,15 @@ import org.rbench.core.attention.LayerObservation;
 import org.rbench.core.attention.LayerStep;
 import org.rbench.core.attention.PrefillRequest;
 import org.rbench.core.attention.PrefillStatistics;
-import org.rbench.core.attention.TopRows;
-import org.rbench.core.select.GqaAggregation;
-import org.rbench.core.select.RecycledCache;
-import org.rbench.core.select.Schedule;
+import org.rbench.core.attention.GqaAggregation;
+import org.rbench.core.attention.MethodSpec;
+import org.rbench.core.attention.Strategy;
+import org.rbench.core.model.HyperParameters;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Recycled Attention (Xu, Goyal, Choi 2024) / RefreshKV: full steps attend the whole
@@ -36,6 +38,7 @@ public final class RecycledAttention implements AttentionPolicy {
 
     private final Config config;
     private final String name;
+    private final RefreshPlan refresh;
     private RecycledCache[] cps;
     private CompactCache[] compacts;
     private AttentionContext context;
@@ -46,6 +49,7 @@ public final class RecycledAttention implements AttentionPolicy {
     public RecycledAttention(Config config, String name) {
         this.config = config;
         this.name = name;
+        this.refresh = new RefreshPlan(new TopRows(config.k(), config.aggregation(), config.poolKernel()), this::selected);
     }
 
     @Override
@@ -121,24 +125,17 @@ public final class RecycledAttention implements AttentionPolicy {
             }
         }
         fullLayerSteps++;
-        // Cp is selected on the device: only K + pool positions per KV head come back, not
-        // heads x context probabilities (at 128K that is the difference between 4 KB and
-        // 16 MB per layer, and a host sort of the whole context per KV head).
-        AttentionPlan full = AttentionPlan.full()
-                .withTopRows(new TopRows(config.k(), config.aggregation(), config.poolKernel()));
-        return config.schedule().needsQueries() ? full.withQuery() : full;
+        // Cp is selected on the device (RefreshPlan): only K + pool positions per KV head come back.
+        return config.schedule().needsQueries() ? refresh.withQuery() : refresh;
+    }
+
+    /** A full step's selection, from the step's {@link RefreshPlan}: Cp's new rows, copied at the step's end. */
+    private void selected(int layer, int[][] rows) {
+        copyInto(layer, cps[layer].refreshSelected(rows));
     }
 
     @Override
     public void observe(LayerObservation observation) {
-        int layer = observation.layer();
-        if (observation.topRows() != null) {
-            copyInto(layer, cps[layer].refreshSelected(observation.topRows()));
-        } else if (observation.probabilities() != null) {
-            refresh(layer, observation.probabilities());
-        } else {
-            return;
-        }
         if (config.schedule().needsQueries() && observation.query() != null) {
             config.schedule().onFullStep(observation.layer(), observation.query().meanBeforeRope());
         }
@@ -188,6 +185,107 @@ public final class RecycledAttention implements AttentionPolicy {
                     c.close();
                 }
             }
+        }
+    }
+
+    /**
+     * {@code recycled:k=4096,s=50[,version=v2][,pool=7][,gqa=max][,update=evict]}: Recycled
+     * Attention with a full step every S steps. {@code version} picks the paper version's
+     * defaults (v2 = RefreshKV, the default: pool 7, gqa max, update evict; v1: pool 1, gqa
+     * first, update grow); explicit parameters override them. Without {@code k} the budget
+     * is RefreshKV's default, input length / 8.
+     */
+    public static class Factory implements Strategy {
+        static final Set<String> COMMON = Set.of("k", "version", "pool", "gqa", "update");
+
+        @Override
+        public String name() {
+            return "recycled";
+        }
+
+        @Override
+        public String description() {
+            return "Recycled Attention, fixed schedule: k (default input/8), s=50, version=v2|v1, pool=7 (v1: 1),"
+                    + " gqa=max|first|mean (v1: first), update=evict|grow (v1: grow)";
+        }
+
+        @Override
+        public Set<String> parameters() {
+            Set<String> p = new HashSet<>(COMMON);
+            p.add("s");
+            return p;
+        }
+
+        @Override
+        public void validate(MethodSpec spec) {
+            Strategy.super.validate(spec);
+            config(spec, 1024, 1);
+        }
+
+        @Override
+        public AttentionPolicy create(MethodSpec spec, HyperParameters model, int promptTokens) {
+            return new RecycledAttention(config(spec, promptTokens, model.layers()), spec.text());
+        }
+
+        Config config(MethodSpec spec, int promptTokens, int layers) {
+            int stride = spec.positiveInt("s", 50);
+            return common(spec, promptTokens, Schedule.fixed(stride), "s=" + stride, stride);
+        }
+
+        static Config common(MethodSpec spec, int promptTokens, Schedule schedule, String label, int growRoom) {
+            String version = spec.stringParam("version", "v2").toLowerCase(java.util.Locale.ROOT);
+            if (!version.equals("v1") && !version.equals("v2")) {
+                throw new IllegalArgumentException("method '" + spec.text() + "': version must be v1 or v2, not '" + version + "'");
+            }
+            boolean v1 = version.equals("v1");
+            int k = spec.has("k") ? spec.positiveInt("k", 0) : Math.max(1, promptTokens / 8);
+            int pool = spec.intParam("pool", v1 ? 1 : 7);
+            if (pool < 1 || pool % 2 == 0) {
+                throw new IllegalArgumentException("method '" + spec.text() + "': pool must be an odd kernel >= 1, got " + pool);
+            }
+            GqaAggregation gqa = spec.enumParam("gqa", GqaAggregation.class, v1 ? GqaAggregation.FIRST : GqaAggregation.MAX);
+            if (gqa == GqaAggregation.SUM) {
+                throw new IllegalArgumentException("method '" + spec.text() + "': gqa must be first, mean or max");
+            }
+            RecycledCache.Update update = spec.enumParam("update", RecycledCache.Update.class,
+                    v1 ? RecycledCache.Update.GROW : RecycledCache.Update.EVICT);
+            int capacity = update == RecycledCache.Update.EVICT ? k : k + growRoom;
+            return new Config(k, schedule, label, pool, gqa, update, capacity);
+        }
+    }
+
+    /**
+     * {@code recycled-dynamic:k=4096,qc=5,threshold=0.8}: every QC steps each layer does a
+     * full step when its mean query's cosine similarity to its last full step's is at or
+     * below the threshold.
+     */
+    public static final class DynamicFactory extends Factory {
+        @Override
+        public String name() {
+            return "recycled-dynamic";
+        }
+
+        @Override
+        public String description() {
+            return "Recycled Attention, query-similarity schedule: k, qc=5, threshold=0.8, and the version/pool/gqa/update"
+                    + " options of recycled";
+        }
+
+        @Override
+        public Set<String> parameters() {
+            Set<String> p = new HashSet<>(COMMON);
+            p.add("qc");
+            p.add("threshold");
+            return p;
+        }
+
+        @Override
+        Config config(MethodSpec spec, int promptTokens, int layers) {
+            int qc = spec.positiveInt("qc", 5);
+            double threshold = spec.doubleParam("threshold", 0.8);
+            QuerySimilaritySchedule schedule = new QuerySimilaritySchedule(qc, threshold, layers);
+            // Between full steps Cp may grow by many tokens under GROW; 512 more slots, then a forced full step.
+            return common(spec, promptTokens, schedule, "qc=" + qc + ",threshold=" + threshold, 512);
         }
     }
 }

@@ -38,7 +38,7 @@ class ShiftKeysTest {
         try (ModelWeights w = ModelWeights.load(TestModels.preset(preset, GgmlType.F32), CPU.backend());
              Engine atZero = Engine.open(w, EngineOptions.defaults(64).withCacheType(GgmlType.F32));
              Engine later = Engine.open(w, EngineOptions.defaults(64).withCacheType(GgmlType.F32));
-             CompactCache c = later.newCompactCache(16)) {
+             CompactCache c = later.attentionContext().newCompactCache(16)) {
             atZero.prefill(tokens);
             later.prefill(shifted);
             int kvHeads = w.hyperParameters().kvHeads();
@@ -48,8 +48,8 @@ class ShiftKeysTest {
                     rows[h * n + i] = a + i;
                 }
             }
-            later.copyRows(0, rows, n, c, 2);
-            later.shiftKeys(c, 2, n, -a);
+            later.attentionContext().copyRows(0, rows, n, c, 2);
+            later.attentionContext().shiftKeys(c, 2, n, -a);
             float[] want = rows(atZero.cache().keys(0), 0, n, kvHeads);
             float[] got = rows(c.keys(), 2, n, kvHeads);
             for (int i = 0; i < want.length; i++) {
@@ -87,15 +87,15 @@ class ShiftKeysTest {
             longEngine.prefill(longer);
             int kvHeads = w.hyperParameters().kvHeads();
             float[] got;
-            try (CompactCache c = longEngine.newCompactCache(32)) {
+            try (CompactCache c = longEngine.attentionContext().newCompactCache(32)) {
                 int[] rows = new int[n * kvHeads];
                 for (int h = 0; h < kvHeads; h++) {
                     for (int i = 0; i < n; i++) {
                         rows[h * n + i] = a + i;
                     }
                 }
-                longEngine.copyRows(0, rows, n, c, 0);
-                longEngine.shiftKeys(c, 0, n, -a);
+                longEngine.attentionContext().copyRows(0, rows, n, c, 0);
+                longEngine.attentionContext().shiftKeys(c, 0, n, -a);
                 try (Decoder d = longEngine.decoder(new org.rbench.core.attention.AttentionPolicy() {
                     @Override
                     public String name() {

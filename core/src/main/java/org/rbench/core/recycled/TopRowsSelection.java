@@ -1,7 +1,6 @@
-package org.rbench.core.engine;
+package org.rbench.core.recycled;
 
-import org.rbench.core.attention.TopRows;
-import org.rbench.core.select.ScoreSelection;
+import org.rbench.core.attention.ScoreSelection;
 import org.rbench.llamacpp.GgmlContext;
 import org.rbench.llamacpp.GgmlType;
 import org.rbench.llamacpp.Tensor;
@@ -22,28 +21,28 @@ import java.util.function.Consumer;
  * where a sort per layer (8 rows of 131K for Llama-3.1-8B) leaves most of it idle and pays
  * the sort's fixed cost 32 times. On the GPU that was most of a full step's selection time.
  *
- * <p>Kept apart from {@link TransformerGraph} so that {@link SelectionBenchmark} times
+ * <p>Kept apart from the step graph so that {@link org.rbench.core.bench.SelectionBenchmark} times
  * exactly the ops a full step runs.
  */
-final class TopRowsSelection {
+public final class TopRowsSelection {
     /**
      * The candidates of every row of a batch, {@code [m, rowsOfScores]} I32 by descending
      * score, and their scores, {@code [1, m, rowsOfScores]} F32.
      */
-    record Result(Tensor positions, Tensor scores) {
+    public record Result(Tensor positions, Tensor scores) {
     }
 
     /**
      * The candidates read back after the compute: every sorted row's first {@code perRow}
      * positions by descending score, row after row, and their scores.
      */
-    record Candidates(int[] positions, float[] scores, int perRow) {
-        static Candidates read(Tensor positions, Tensor scores, int perRow) {
+    public record Candidates(int[] positions, float[] scores, int perRow) {
+        public static Candidates read(Tensor positions, Tensor scores, int perRow) {
             return new Candidates(positions.getInts(), scores.getFloats(), perRow);
         }
 
         /** Row {@code row}'s first {@code count} candidates with ties put in position order, cut to k. */
-        int[] ordered(int row, int count, int k) {
+        public int[] ordered(int row, int count, int k) {
             return ScoreSelection.orderTies(positions, scores, row * perRow, count, k);
         }
     }
@@ -57,7 +56,7 @@ final class TopRowsSelection {
      * or -inf; null for none) so that padding sorts last: a view of the valid rows would
      * change the graph's shape at every step.
      */
-    static Tensor scores(GgmlContext ctx, Tensor probs, Tensor mask, TopRows request, int heads, int kvHeads) {
+    public static Tensor scores(GgmlContext ctx, Tensor probs, Tensor mask, TopRows request, int heads, int kvHeads) {
         int group = heads / kvHeads;
         long rows = probs.ne(0);
         Tensor plane = ctx.reshape(probs, rows, heads);
@@ -82,7 +81,7 @@ final class TopRowsSelection {
      * row, so 256 rows use the device's SMs where 8 use 8 of them), ggml-cpu sorts rows in
      * parallel over its threads.
      */
-    static final class Batch {
+    public static final class Batch {
         private final GgmlContext ctx;
         private final Consumer<Tensor> expand;
         private final Tensor all;
@@ -94,7 +93,7 @@ final class TopRowsSelection {
          * {@code expand} adds a node to the graph being built: the copies into the batch
          * are read by nothing but the sort, so they are expanded as they are made, before it.
          */
-        Batch(GgmlContext ctx, Consumer<Tensor> expand, long rows, int kvHeads, int layers) {
+        public Batch(GgmlContext ctx, Consumer<Tensor> expand, long rows, int kvHeads, int layers) {
             if (layers < 1) {
                 throw new IllegalArgumentException("a batch of top-row selections needs at least one layer");
             }
@@ -106,7 +105,7 @@ final class TopRowsSelection {
         }
 
         /** Copies one layer's scores {@code [rows, kvHeads]} into the next slot; returns that slot. */
-        int add(Tensor scores) {
+        public int add(Tensor scores) {
             if (added == layers) {
                 throw new IllegalStateException("the batch holds " + layers + " layers");
             }
@@ -121,7 +120,7 @@ final class TopRowsSelection {
         }
 
         /** One sort of every added row; the first {@code m} positions of each, and their scores. */
-        Result select(int m) {
+        public Result select(int m) {
             if (added != layers) {
                 throw new IllegalStateException(added + " of the batch's " + layers + " layers were added");
             }
@@ -129,7 +128,7 @@ final class TopRowsSelection {
         }
 
         /** ggml_top_k of every added row: the positions of the {@code m} largest, unordered (benchmarks). */
-        Tensor selectUnordered(int m) {
+        public Tensor selectUnordered(int m) {
             if (added != layers) {
                 throw new IllegalStateException(added + " of the batch's " + layers + " layers were added");
             }
@@ -138,7 +137,7 @@ final class TopRowsSelection {
     }
 
     /** The first {@code m} positions of every row of {@code scores} by descending score, and their scores. */
-    static Result select(GgmlContext ctx, Tensor scores, int m) {
+    public static Result select(GgmlContext ctx, Tensor scores, int m) {
         long rows = scores.ne(0);
         long count = scores.ne(1);
         Tensor order = ctx.argsort(scores, GgmlContext.SORT_DESC);

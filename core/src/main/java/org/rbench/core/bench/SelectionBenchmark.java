@@ -1,6 +1,9 @@
-package org.rbench.core.engine;
+package org.rbench.core.bench;
 
-import org.rbench.core.attention.TopRows;
+import org.rbench.core.engine.AttentionMath;
+import org.rbench.core.engine.KvCache;
+import org.rbench.core.recycled.TopRows;
+import org.rbench.core.recycled.TopRowsSelection;
 import org.rbench.llamacpp.Backend;
 import org.rbench.llamacpp.BackendBuffer;
 import org.rbench.llamacpp.GgmlContext;
@@ -55,6 +58,9 @@ public final class SelectionBenchmark {
     /** Padding of the attended rows, as the engine's default (llama.cpp's 256). */
     private static final int PAD = 256;
 
+    /** -inf as an F16 bit pattern: the padding rows of the mask. */
+    private static final short HALF_NEGATIVE_INFINITY = (short) 0xFC00;
+
     private SelectionBenchmark() {
     }
 
@@ -95,7 +101,7 @@ public final class SelectionBenchmark {
                 timings.add(time(backend, "softmax ... + sort of this layer's rows", alone, repeats, layers,
                         out -> selections[0] = byKvHead(out[0].getInts(), out[1].getFloats(), m, 0, shape.kvHeads(), request.k())));
                 // one layer's scores in every slot of a batch of all layers, as the engine fills it
-                BiFunction<GgmlContext, StepGraph, TopRowsSelection.Batch> filledBatch = (ctx, g) -> {
+                BiFunction<GgmlContext, PieceGraph, TopRowsSelection.Batch> filledBatch = (ctx, g) -> {
                     Tensor s = scores.apply(ctx, g)[0];
                     TopRowsSelection.Batch batch = new TopRowsSelection.Batch(ctx, g::expand, rows, shape.kvHeads(), layers);
                     for (int l = 0; l < layers; l++) {
@@ -126,12 +132,12 @@ public final class SelectionBenchmark {
     }
 
     /** Builds a piece's graph from the shared inputs; returns its outputs. */
-    private interface Piece extends BiFunction<GgmlContext, StepGraph, Tensor[]> {
+    private interface Piece extends BiFunction<GgmlContext, PieceGraph, Tensor[]> {
     }
 
     private static Timing time(Backend backend, String name, Piece piece, int repeats, int layers,
                                java.util.function.Consumer<Tensor[]> check) {
-        try (StepGraph g = new StepGraph(4096); GraphAllocator allocator = new GraphAllocator(backend)) {
+        try (PieceGraph g = new PieceGraph(); GraphAllocator allocator = new GraphAllocator(backend)) {
             Tensor[] outputs = piece.apply(g.ctx, g);
             for (Tensor t : outputs) {
                 g.expand(t.output());
@@ -157,12 +163,12 @@ public final class SelectionBenchmark {
     }
 
     private static Tensor rowsView(GgmlContext ctx, Tensor cache, int rows) {
-        return TransformerGraph.rowsView(ctx, cache, 0, rows);
+        return AttentionMath.rowsView(ctx, cache, 0, rows);
     }
 
     /** The engine's softmax of a decode step over the first {@code rows} keys: [rows, 1, heads]. */
     private static Tensor probabilities(GgmlContext ctx, Tensor keys, Tensor query, Tensor mask, int rows, float scale) {
-        return TransformerGraph.decodeSoftmax(ctx, rowsView(ctx, keys, rows), query, mask, scale, (int) keys.ne(2));
+        return AttentionMath.decodeSoftmax(ctx, rowsView(ctx, keys, rows), query, mask, scale, (int) keys.ne(2));
     }
 
     /** One layer's candidates (slot {@code slot} of a batch, m per row) per KV head, ties ordered, cut to k. */
@@ -186,9 +192,24 @@ public final class SelectionBenchmark {
             long rows = mask.ne(0);
             MemorySegment m = arena.allocate(rows * 2, 64);
             for (long r = 0; r < rows; r++) {
-                m.setAtIndex(ValueLayout.JAVA_SHORT, r, r < valid ? (short) 0 : CausalMask.HALF_NEGATIVE_INFINITY);
+                m.setAtIndex(ValueLayout.JAVA_SHORT, r, r < valid ? (short) 0 : HALF_NEGATIVE_INFINITY);
             }
             mask.write(m, 0);
+        }
+    }
+
+    /** One piece's graph: a metadata-only context and the graph in it. */
+    private static final class PieceGraph implements AutoCloseable {
+        final GgmlContext ctx = GgmlContext.forMetadata(4096, 4096);
+        final org.rbench.llamacpp.ComputeGraph graph = ctx.newGraph(4096);
+
+        void expand(Tensor t) {
+            graph.expand(t);
+        }
+
+        @Override
+        public void close() {
+            ctx.close();
         }
     }
 }

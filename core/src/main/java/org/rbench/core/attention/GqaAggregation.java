@@ -1,4 +1,4 @@
-package org.rbench.core.select;
+package org.rbench.core.attention;
 
 /**
  * How the query heads that share one KV head are combined into that KV head's scores.

@@ -1,13 +1,13 @@
-package org.rbench.core.attention;
+package org.rbench.core.recycled;
 
-import org.rbench.core.select.GqaAggregation;
+import org.rbench.core.attention.GqaAggregation;
 
 /**
  * A read-back a full step can ask for instead of its probabilities: the {@code k}
  * highest-scored cache positions per KV head, selected on the device. Scores are the
  * step's attention probabilities with each KV head's query-head group aggregated and
  * max-pooled along positions (kernel {@code poolKernel}, 1 for none), exactly as
- * {@link org.rbench.core.select.RecycledCache#refresh} scores them on the host; only
+ * {@link org.rbench.core.recycled.RecycledCache#refresh} scores them on the host; only
  * k + poolKernel positions and their scores per KV head cross to the host (kilobytes,
  * where the probabilities are heads x context floats), and ties are put in position order
  * there so the result equals the host selection.

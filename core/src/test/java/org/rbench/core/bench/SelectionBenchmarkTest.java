@@ -1,10 +1,10 @@
-package org.rbench.core.engine;
+package org.rbench.core.bench;
 
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.rbench.core.attention.TopRows;
-import org.rbench.core.select.GqaAggregation;
+import org.rbench.core.recycled.TopRows;
+import org.rbench.core.attention.GqaAggregation;
 import org.rbench.core.testing.CpuBackend;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;

@@ -1,4 +1,7 @@
-package org.rbench.core.select;
+package org.rbench.core.recycled;
+
+import org.rbench.core.attention.GqaAggregation;
+import org.rbench.core.attention.ScoreSelection;
 
 import java.util.Arrays;
 
@@ -70,7 +73,7 @@ public final class RecycledCache {
 
     /**
      * Rebuilds Cp from positions already selected (on the device: see
-     * org.rbench.core.attention.TopRows), per KV head in descending score order, the same
+     * org.rbench.core.recycled.TopRows), per KV head in descending score order, the same
      * number for every head and at most K. Returns the slot contents as {@link #refresh}.
      */
     public int[] refreshSelected(int[][] byScore) {

@@ -1,4 +1,4 @@
-package org.rbench.core.select;
+package org.rbench.core.recycled;
 
 /**
  * The dynamic schedule of Recycled Attention: every {@code checkEvery} steps each layer

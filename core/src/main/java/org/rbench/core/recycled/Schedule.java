@@ -1,4 +1,4 @@
-package org.rbench.core.select;
+package org.rbench.core.recycled;
 
 /**
  * When a layer does a full step. Step 0 is the token produced by the prefill (a full

@@ -1,4 +1,4 @@
-package org.rbench.core.engine;
+package org.rbench.core.recycled;
 
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -9,9 +9,11 @@ import org.rbench.core.attention.AttentionProbabilities;
 import org.rbench.core.attention.LayerObservation;
 import org.rbench.core.attention.LayerStep;
 import org.rbench.core.attention.PrefillRequest;
-import org.rbench.core.attention.TopRows;
-import org.rbench.core.select.GqaAggregation;
-import org.rbench.core.select.RecycledCache;
+import org.rbench.core.attention.GqaAggregation;
+import org.rbench.core.engine.Decoder;
+import org.rbench.core.engine.Engine;
+import org.rbench.core.engine.EngineOptions;
+import org.rbench.core.engine.PrefillResult;
 import org.rbench.core.testing.CpuModel;
 import org.rbench.llamacpp.GgmlType;
 
@@ -43,6 +45,7 @@ class TopRowsTest {
         final TopRows request;
         final int kvHeads;
         final List<String> compared = new ArrayList<>();
+        final int[][][] selected = new int[64][][];
 
         Checker(TopRows request, int kvHeads) {
             this.request = request;
@@ -56,12 +59,12 @@ class TopRowsTest {
 
         @Override
         public AttentionPlan plan(LayerStep at) {
-            return AttentionPlan.full().withProbabilities().withTopRows(request);
+            return new RefreshPlan(request, (layer, rows) -> selected[layer] = rows).withProbabilities();
         }
 
         @Override
         public void observe(LayerObservation o) {
-            assertNotNull(o.topRows(), "top rows were asked for");
+            assertNotNull(selected[o.layer()], "top rows were asked for");
             AttentionProbabilities p = o.probabilities();
             int valid = o.position() + 1;
             float[][] rows = new float[p.heads()][];
@@ -73,10 +76,11 @@ class TopRowsTest {
             int[] expected = host.refresh(rows);
             int n = expected.length / kvHeads;
             for (int h = 0; h < kvHeads; h++) {
-                assertArrayEquals(Arrays.copyOfRange(expected, h * n, (h + 1) * n), o.topRows()[h],
+                assertArrayEquals(Arrays.copyOfRange(expected, h * n, (h + 1) * n), selected[o.layer()][h],
                         "layer " + o.layer() + " step " + o.step() + " KV head " + h);
             }
             compared.add(o.layer() + "/" + o.step());
+            selected[o.layer()] = null;
         }
     }
 

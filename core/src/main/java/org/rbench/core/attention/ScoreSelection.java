@@ -1,4 +1,4 @@
-package org.rbench.core.select;
+package org.rbench.core.attention;
 
 import java.util.Arrays;
 

@@ -1,5 +1,7 @@
-package org.rbench.core.select;
+package org.rbench.core.recycled;
 
+import org.rbench.core.attention.ScoreSelection;
+import org.rbench.core.attention.GqaAggregation;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;

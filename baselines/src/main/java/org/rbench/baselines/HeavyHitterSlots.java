@@ -1,6 +1,13 @@
-package org.rbench.core.attention;
+package org.rbench.baselines;
 
-import org.rbench.core.select.GqaAggregation;
+import org.rbench.core.attention.AttendedRows;
+import org.rbench.core.attention.AttentionContext;
+import org.rbench.core.attention.AttentionPlan;
+import org.rbench.core.attention.CompactCache;
+import org.rbench.core.attention.GqaAggregation;
+import org.rbench.core.attention.PlanCheck;
+import org.rbench.core.attention.PlanGraph;
+
 import org.rbench.llamacpp.Backend;
 import org.rbench.llamacpp.BackendBuffer;
 import org.rbench.llamacpp.GgmlContext;
@@ -8,6 +15,7 @@ import org.rbench.llamacpp.GgmlType;
 import org.rbench.llamacpp.Tensor;
 
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * H2O's state kept on the device, so that a decode step makes its decisions without a host
@@ -16,7 +24,7 @@ import java.util.Arrays;
  * {@code budget + 1} slots, each holding a cache position, that position's K and V (in a
  * {@link CompactCache}, row = slot) and the attention it has accumulated; one slot is free,
  * the next token's: the one the last step evicted. A step (see
- * {@link AttentionPlan.HeavyHitters}) writes its token's position, K and V into the free slot
+ * {@link Plan}) writes its token's position, K and V into the free slot
  * with a zero score, attends to every slot, adds its probabilities (summed, or averaged, over
  * each KV head's query heads), then frees the lowest-scored slot among those older than the
  * {@code recent} newest positions: the eviction of {@code HeavyHitterCache}, with ties broken
@@ -80,11 +88,31 @@ public final class HeavyHitterSlots implements AutoCloseable {
 
     /**
      * The state of every layer, owning {@code kv} (one compact cache of {@code budget + 1}
-     * rows per layer, e.g. from {@link AttentionContext#newCompactCache}; closed with it).
+     * rows per layer; closed with it).
      */
     public static HeavyHitterSlots allocate(Backend backend, CompactCache[] kv, int kvHeads, int budget, int recent,
                                             GqaAggregation aggregation, int cacheRows) {
         return new HeavyHitterSlots(backend, kv, kvHeads, budget, recent, aggregation, cacheRows);
+    }
+
+    /** The state of every layer of the context's model, its compact caches from the context. */
+    public static HeavyHitterSlots allocate(AttentionContext context, int budget, int recent, GqaAggregation aggregation) {
+        int layers = context.hyperParameters().layers();
+        CompactCache[] kv = new CompactCache[layers];
+        try {
+            for (int l = 0; l < layers; l++) {
+                kv[l] = context.newCompactCache(budget + 1);
+            }
+            return allocate(context.backend(), kv, context.hyperParameters().kvHeads(), budget, recent, aggregation,
+                    context.cacheCapacity());
+        } catch (RuntimeException e) {
+            for (CompactCache c : kv) {
+                if (c != null) {
+                    c.close();
+                }
+            }
+            throw e;
+        }
     }
 
     /**
@@ -192,6 +220,123 @@ public final class HeavyHitterSlots implements AutoCloseable {
     /** The layer's K and V by slot. */
     public CompactCache cache(int layer) {
         return kv[layer];
+    }
+
+    /** The plan of one layer of a step: attend the layer's slots, decide in the step's graph. */
+    public Plan plan(int layer) {
+        return new Plan(this, layer, false, false);
+    }
+
+    /**
+     * One layer of a step under H2O's device decisions: write the new token's position, K and V
+     * into the slot the last step freed (with a zero score), attend every slot, add the step's
+     * probabilities (summed, or averaged, over each KV head's query heads) to the slots' scores,
+     * and free the lowest-scored slot not among the {@code recent} newest positions (those get
+     * 1e30 added before the arg-min). No read-back, no upload but the step's position.
+     */
+    public record Plan(HeavyHitterSlots state, int layer, boolean probabilities, boolean query) implements AttentionPlan {
+        public Plan {
+            java.util.Objects.requireNonNull(state, "state");
+            if (layer < 0 || layer >= state.layers()) {
+                throw new IllegalArgumentException("layer " + layer + " outside the state's " + state.layers());
+            }
+        }
+
+        @Override
+        public Plan withProbabilities() {
+            return new Plan(state, layer, true, query);
+        }
+
+        @Override
+        public Plan withQuery() {
+            return new Plan(state, layer, probabilities, true);
+        }
+
+        /** Every slot, the new token's included. */
+        @Override
+        public int rows(int position) {
+            return state.slots();
+        }
+
+        @Override
+        public void check(PlanCheck at) {
+            if (layer != at.layer() || state.kvHeads() != at.model().kvHeads() || state.cacheRows() > at.cacheCapacity()) {
+                throw at.fail("an H2O state for layer " + layer + ", " + state.kvHeads() + " KV heads and a cache of "
+                        + state.cacheRows() + " rows");
+            }
+            at.requireHeadShape(state.cache(layer), "H2O's slot cache");
+        }
+
+        @Override
+        public Object shape(int position) {
+            return List.of(state, layer); // the state by identity: its tensors are the graph's
+        }
+
+        @Override
+        public int[] attendedPositions(int kvHead, int position) {
+            return state.slotPositions(layer, kvHead);
+        }
+
+        @Override
+        public AttendedRows attend(PlanGraph g) {
+            if (g.tokens() != 1) {
+                throw new IllegalStateException("H2O's device decisions are made in decode steps (one token), not in a batch of "
+                        + g.tokens());
+            }
+            GgmlContext ctx = g.ctx();
+            int kvHeads = g.model().kvHeads();
+            Tensor position = g.stepInput("h2o_position", GgmlType.F32, (t, p) -> t.setFloats(perKvHead(p, kvHeads)),
+                    1, 1, kvHeads);
+            int recent = state.recent();
+            Tensor threshold = g.stepInput("h2o_threshold", GgmlType.F32,
+                    (t, p) -> t.setFloats(perKvHead(p - recent, kvHeads)), 1, 1, kvHeads);
+            Tensor free = state.freeSlot(layer);
+            // the new token into the slot the last step freed, with nothing accumulated yet
+            Tensor positions = ctx.setRows(state.positions(layer), position, free);
+            Tensor scores = ctx.setRows(state.scores(layer), ctx.scale(position, 0f), free);
+            // and its K/V into the same slot of the layer's compact cache, one row per KV head
+            CompactCache slots = state.cache(layer);
+            Tensor k = ctx.setRows(slots.keys(), ctx.permute(g.newKeys(), 0, 2, 1, 3), free);
+            Tensor v = ctx.setRows(slots.values(), ctx.permute(g.newValues(), 0, 2, 1, 3), free);
+            g.expand(k);
+            g.expand(v);
+            g.onProbabilities(probs -> accumulateAndEvict(g, probs, positions, scores, threshold));
+            return new AttendedRows(g.rowsView(k, 0, state.slots()), g.rowsView(v, 0, state.slots()), null);
+        }
+
+        /**
+         * After the attention: each slot's probability, aggregated over the KV head's query
+         * heads, is added to its score; the slot to free for the next token is the lowest-scored
+         * one older than the recent window. {@code positions} and {@code scores}: the state's,
+         * after this step's writes into the free slot.
+         */
+        private void accumulateAndEvict(PlanGraph g, Tensor probs, Tensor positions, Tensor scores, Tensor threshold) {
+            GgmlContext ctx = g.ctx();
+            int slots = state.slots();
+            int kvHeads = g.model().kvHeads();
+            int group = g.model().heads() / kvHeads;
+            // probs [slots, 1, heads], query head h reading KV head h / group
+            Tensor byGroup = ctx.cont(ctx.permute(ctx.reshape(probs, slots, group, kvHeads), 1, 0, 2, 3)); // [group, slots, kv]
+            Tensor step = ctx.sumRows(byGroup); // [1, slots, kvHeads]
+            if (state.aggregation() == GqaAggregation.MEAN) {
+                step = ctx.scale(step, 1f / group);
+            }
+            Tensor accumulated = ctx.add(scores, step);
+            g.expand(ctx.cpy(accumulated, state.scores(layer)));
+            Tensor recent = ctx.step(ctx.sub(positions, threshold)); // 1: among the recent newest
+            Tensor evictable = ctx.add(accumulated, ctx.scale(recent, 1e30f));
+            Tensor lowest = ctx.argmax(ctx.scale(ctx.reshape(evictable, slots, kvHeads), -1f)); // I32 [kvHeads]
+            // Overwrites the free slot the step's set_rows read: the positions', scores' and keys'
+            // writes precede it through the data (lowest depends on them); the values' write only
+            // through the node order, as it was expanded first (backends run nodes in order).
+            g.expand(ctx.cpy(lowest, state.freeSlot(layer)));
+        }
+
+        private static float[] perKvHead(int value, int kvHeads) {
+            float[] out = new float[kvHeads];
+            Arrays.fill(out, value);
+            return out;
+        }
     }
 
     @Override

@@ -1,0 +1,114 @@
+package org.rbench.core.attention;
+
+import org.rbench.core.model.HyperParameters;
+import org.rbench.llamacpp.GgmlContext;
+import org.rbench.llamacpp.GgmlType;
+import org.rbench.llamacpp.Tensor;
+
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.ToIntFunction;
+
+/**
+ * The step graph as one layer's plan sees it while {@link AttentionPlan#attend} builds its
+ * piece: the layer's full cache after this pass's writes, the new token's K and V, and the
+ * means to add inputs, share work with other layers and read results after the compute.
+ *
+ * <p>A built graph is computed again for every later step whose plans have the same shapes,
+ * so a piece never captures values of the plan it was built from: inputs and read-backs get
+ * the plan of the step being computed.
+ */
+public interface PlanGraph {
+    GgmlContext ctx();
+
+    HyperParameters model();
+
+    /** The layer being built. */
+    int layer();
+
+    /** Tokens in the pass (1 in a decode step). */
+    int tokens();
+
+    /** The position of the pass's first token, in the step the graph is built for. */
+    int position();
+
+    /** The layer's full-cache keys {@code [headDim, capacity, kvHeads]}, after this pass's writes. */
+    Tensor cacheKeys();
+
+    /** The layer's full-cache values, after this pass's writes. */
+    Tensor cacheValues();
+
+    /** Rows a read of the whole cache covers: the new token's position + 1, padded as llama.cpp pads. */
+    int keyRows();
+
+    /** The causal KQ mask over {@link #keyRows()} rows (padding masked), or null when nothing needs masking. */
+    Tensor causalMask();
+
+    /** This pass's keys {@code [headDim, kvHeads, tokens]}, rotated at the plan's {@link AttentionPlan#ropePosition}. */
+    Tensor newKeys();
+
+    /** This pass's values {@code [headDim, kvHeads, tokens]}. */
+    Tensor newValues();
+
+    /** Rows [from, to) of a {@code [headDim, rows, kvHeads]} cache tensor, as a strided view. */
+    Tensor rowsView(Tensor cache, int from, int to);
+
+    /** Adds a node (and what it depends on) to the graph now, ahead of nodes expanded later. */
+    void expand(Tensor t);
+
+    /** The plan of another layer of the pass (build time), e.g. to size work shared by layers. */
+    AttentionPlan plan(int layer);
+
+    /** The layers this graph builds, [fromLayer, toLayer). */
+    int fromLayer();
+
+    int toLayer();
+
+    /** Fills an input from the layer's plan of the step being computed and that step's first position. */
+    interface InputFill<P extends AttentionPlan> {
+        void fill(Tensor input, P plan, int position);
+    }
+
+    /** Fills a step-wide input from the step's first position. */
+    interface StepFill {
+        void fill(Tensor input, int position);
+    }
+
+    /** Reads a result after the compute, with the layer's plan of the step computed. */
+    interface AfterCompute<P extends AttentionPlan> {
+        void read(P plan, int position);
+    }
+
+    /** A graph input of this layer, filled before every compute. */
+    <P extends AttentionPlan> Tensor input(String name, GgmlType type, InputFill<P> fill, long... ne);
+
+    /**
+     * This layer's element of a per-layer I32 input that every layer asking under {@code name}
+     * shares: one upload per step for all layers (on a GPU each upload costs a round trip).
+     * The value is checked against {@code [0, bound)} before the upload.
+     */
+    <P extends AttentionPlan> Tensor layerIndex(String name, ToIntFunction<P> value, ToIntFunction<P> bound);
+
+    /** An input shared by every layer (made by the first layer asking under {@code name}). */
+    Tensor stepInput(String name, GgmlType type, StepFill fill, long... ne);
+
+    /** The graph's one part of this kind, made by the first layer asking; finished after the last layer. */
+    <T extends StepPart> T stepPart(Class<T> kind, Function<PlanGraph, T> create);
+
+    /**
+     * Asks for this layer's attention probabilities {@code [rows, tokens, heads]} (query head h
+     * reads KV head {@code h / (heads / kvHeads)}; rows as {@link AttendedRows}) and hands them
+     * to {@code use} once the attention is built, ahead of nodes expanded later.
+     */
+    void onProbabilities(Consumer<Tensor> use);
+
+    /** Runs after every compute of this graph. */
+    <P extends AttentionPlan> void afterCompute(AfterCompute<P> read);
+
+    /** What a {@link StepPart} may use once the layers are built. */
+    interface Finishing {
+        GgmlContext ctx();
+
+        void expand(Tensor t);
+    }
+}

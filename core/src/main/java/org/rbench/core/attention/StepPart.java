@@ -1,0 +1,20 @@
+package org.rbench.core.attention;
+
+/**
+ * A piece of a step graph shared by several layers' plans (one per graph and kind, made by
+ * the first layer that asks, {@link PlanGraph#stepPart}): e.g. one sort of every layer's
+ * scores where a sort per layer would leave a GPU idle.
+ */
+public interface StepPart {
+    /** After every layer is built: the nodes that join the layers' contributions. */
+    default void finish(PlanGraph.Finishing graph) {
+    }
+
+    /**
+     * After each compute of the graph, with the plans of the step that was computed (indexed
+     * by layer; the layers outside the graph null) and its new token's position: read the
+     * outputs and hand them to their owners.
+     */
+    default void afterCompute(AttentionPlan[] plans, int position) {
+    }
+}

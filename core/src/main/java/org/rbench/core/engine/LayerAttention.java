@@ -1,0 +1,233 @@
+package org.rbench.core.engine;
+
+import org.rbench.core.attention.AttendedRows;
+import org.rbench.core.attention.AttentionPlan;
+import org.rbench.core.attention.PlanGraph;
+import org.rbench.core.attention.StepPart;
+import org.rbench.core.model.HyperParameters;
+import org.rbench.llamacpp.GgmlContext;
+import org.rbench.llamacpp.GgmlType;
+import org.rbench.llamacpp.Tensor;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.ToIntFunction;
+
+/**
+ * One layer's attention in a pass: writes the batch's K/V into the full cache (expanded
+ * before anything reads the cache), lets the layer's plan build the rows it reads
+ * ({@link AttentionPlan#attend}; this class is the {@link PlanGraph} it sees), computes the
+ * attention over them, and the probabilities when a read-back, the plan's piece, the
+ * diagnostics or the prefill statistics need them.
+ */
+final class LayerAttention implements PlanGraph {
+    private final PassBuilder pass;
+    private final int layer;
+    private final AttentionPlan plan;
+    private final GgmlContext ctx;
+    private final HyperParameters hp;
+    private final List<Consumer<Tensor>> probabilityUsers = new ArrayList<>();
+    private Tensor cacheKeys;
+    private Tensor cacheValues;
+    private Tensor newKeys;
+    private Tensor newValues;
+
+    LayerAttention(PassBuilder pass, int layer, AttentionPlan plan) {
+        this.pass = pass;
+        this.layer = layer;
+        this.plan = plan;
+        this.ctx = pass.ctx;
+        this.hp = pass.hp;
+    }
+
+    /**
+     * q: [headDim, heads, n]; k, v: [headDim, kvHeads, n]; kForPlan: the keys the plan's piece
+     * writes (k, or k rotated at the plan's position). Returns [headDim * heads, n].
+     */
+    Tensor build(Tensor q, Tensor k, Tensor kForPlan, Tensor v) {
+        // Cache layout is [headDim, rows, kvHeads]: swap the token and head dims to write.
+        cacheKeys = ctx.setRows(pass.cache.keys(layer), ctx.permute(k, 0, 2, 1, 3), pass.writeRows);
+        cacheValues = ctx.setRows(pass.cache.values(layer), ctx.permute(v, 0, 2, 1, 3), pass.writeRows);
+        pass.g.expand(cacheKeys);
+        pass.g.expand(cacheValues);
+        newKeys = kForPlan;
+        newValues = v;
+
+        AttendedRows rows = plan.attend(this);
+        Tensor keys = rows.keys();
+        Tensor values = rows.values();
+        Tensor mask = rows.mask();
+        int n = pass.pass.batch();
+        float scale = hp.attentionScale();
+        Tensor qt = ctx.permute(q, 0, 2, 1, 3); // [headDim, n, heads]
+        Tensor out;
+        Tensor probs = null;
+        if (pass.options.flashAttention()) {
+            Tensor fk = keys;
+            Tensor fv = values;
+            if (!pass.engine.onCpu() && fk.type() == GgmlType.F32) {
+                // GPU flash attention reads F16 K/V only; gathered rows come back as F32.
+                fk = ctx.cast(fk, GgmlType.F16);
+                fv = ctx.cast(fv, GgmlType.F16);
+            }
+            Tensor fa = ctx.flashAttnExt(qt, fk, fv, mask, scale, 0f, 0f);
+            ctx.setFlashAttnPrecision(fa, GgmlContext.PREC_F32);
+            out = ctx.reshape(fa, (long) hp.headDim() * hp.heads(), n);
+            if (plan.probabilities() || !probabilityUsers.isEmpty()) {
+                // read back or used by the piece, never multiplied into the output: the GQA-grouped form
+                probs = n == 1 ? AttentionMath.decodeSoftmax(ctx, keys, q, mask, scale, hp.kvHeads())
+                        : AttentionMath.softmax(ctx, keys, qt, mask, scale);
+            }
+        } else {
+            probs = AttentionMath.softmax(ctx, keys, qt, mask, scale);
+            Tensor vt = ctx.cont(ctx.transpose(values)); // [rows, headDim, kvHeads]
+            Tensor kqv = ctx.mulMat(vt, probs); // [headDim, n, heads]
+            out = ctx.reshape(ctx.cont(ctx.permute(kqv, 0, 2, 1, 3)), (long) hp.headDim() * hp.heads(), n);
+        }
+        if (plan.probabilities()) {
+            pass.probabilities[layer] = probs.name("probs_" + layer).output();
+            pass.g.expand(pass.probabilities[layer]);
+        }
+        for (Consumer<Tensor> use : probabilityUsers) {
+            use.accept(probs);
+        }
+        if (pass.pass.shadowFull() && !plan.readsWholeCache()) {
+            // What full attention would have given this query: for attention-mass recall only.
+            Tensor allKeys = rowsView(cacheKeys, 0, pass.keyRows);
+            Tensor full = n == 1 ? AttentionMath.decodeSoftmax(ctx, allKeys, q, pass.mask, scale, hp.kvHeads())
+                    : AttentionMath.softmax(ctx, allKeys, qt, pass.mask, scale);
+            pass.fullProbabilities[layer] = full.name("full_probs_" + layer).output();
+            pass.g.expand(pass.fullProbabilities[layer]);
+        }
+        if (pass.pass.windowFrom() >= 0 || pass.pass.columnSums()) {
+            new PrefillStatisticsBuilder(pass, layer).build(rowsView(cacheKeys, 0, pass.keyRows), q);
+        }
+        return out;
+    }
+
+    // ---- PlanGraph ----
+
+    @Override
+    public GgmlContext ctx() {
+        return ctx;
+    }
+
+    @Override
+    public HyperParameters model() {
+        return hp;
+    }
+
+    @Override
+    public int layer() {
+        return layer;
+    }
+
+    @Override
+    public int tokens() {
+        return pass.pass.batch();
+    }
+
+    @Override
+    public int position() {
+        return pass.pass.start();
+    }
+
+    @Override
+    public Tensor cacheKeys() {
+        return requireBuilt(cacheKeys);
+    }
+
+    @Override
+    public Tensor cacheValues() {
+        return requireBuilt(cacheValues);
+    }
+
+    @Override
+    public int keyRows() {
+        return pass.keyRows;
+    }
+
+    @Override
+    public Tensor causalMask() {
+        return pass.mask;
+    }
+
+    @Override
+    public Tensor newKeys() {
+        return requireBuilt(newKeys);
+    }
+
+    @Override
+    public Tensor newValues() {
+        return requireBuilt(newValues);
+    }
+
+    private static Tensor requireBuilt(Tensor t) {
+        if (t == null) {
+            throw new IllegalStateException("the layer's K/V exist once attend is called, not at ropePosition");
+        }
+        return t;
+    }
+
+    @Override
+    public Tensor rowsView(Tensor cache, int from, int to) {
+        return AttentionMath.rowsView(ctx, cache, from, to);
+    }
+
+    @Override
+    public void expand(Tensor t) {
+        pass.g.expand(t);
+    }
+
+    @Override
+    public AttentionPlan plan(int l) {
+        return pass.pass.plans()[l];
+    }
+
+    @Override
+    public int fromLayer() {
+        return pass.pass.fromLayer();
+    }
+
+    @Override
+    public int toLayer() {
+        return pass.pass.toLayer();
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <P extends AttentionPlan> Tensor input(String name, GgmlType type, InputFill<P> fill, long... ne) {
+        PassGraph.Bound bound = pass.bound;
+        int l = layer;
+        return pass.g.input(name, type, t -> fill.fill(t, (P) bound.plan(l), bound.pass().start()), ne);
+    }
+
+    @Override
+    public <P extends AttentionPlan> Tensor layerIndex(String name, ToIntFunction<P> value, ToIntFunction<P> bound) {
+        return pass.layerIndex(name, layer, value, bound);
+    }
+
+    @Override
+    public Tensor stepInput(String name, GgmlType type, StepFill fill, long... ne) {
+        return pass.stepInput(name, type, fill, ne);
+    }
+
+    @Override
+    public <T extends StepPart> T stepPart(Class<T> kind, Function<PlanGraph, T> create) {
+        return pass.stepPart(kind, () -> create.apply(this));
+    }
+
+    @Override
+    public void onProbabilities(Consumer<Tensor> use) {
+        probabilityUsers.add(use);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <P extends AttentionPlan> void afterCompute(AfterCompute<P> read) {
+        int l = layer;
+        pass.afterCompute.add(p -> read.read((P) p.plans()[l], p.start()));
+    }
+}

@@ -1,0 +1,82 @@
+package org.rbench.core.engine;
+
+import org.rbench.core.attention.AttentionPlan;
+import org.rbench.llamacpp.Tensor;
+
+import java.util.List;
+
+/**
+ * A built pass: its graph, the tensors to read after each compute, and the pass whose
+ * values the graph's inputs and read-backs use. A later pass of the same shape is bound to
+ * it ({@link #bind}) and computed again without rebuilding.
+ */
+final class PassGraph implements AutoCloseable {
+    /** Tensors read after the compute, by layer (null where not asked for). */
+    record Outputs(Tensor logits, Tensor[] probabilities, Tensor[] fullProbabilities, Tensor[] queryBeforeRope,
+                   Tensor[] queryAfterRope, Tensor[] windowRows, Tensor[] columnSums) {
+    }
+
+    /** Reads a plan piece's results after a compute, given the pass computed. */
+    interface AfterCompute {
+        void read(Pass pass);
+    }
+
+    private final StepGraph graph;
+    private final Outputs outputs;
+    private final Bound bound;
+    private final List<AfterCompute> afterCompute;
+
+    /** The pass the graph computes now: what its input fillers and read-backs look at. */
+    static final class Bound {
+        private Pass pass;
+
+        Bound(Pass pass) {
+            this.pass = pass;
+        }
+
+        Pass pass() {
+            return pass;
+        }
+
+        AttentionPlan plan(int layer) {
+            return pass.plans()[layer];
+        }
+    }
+
+    PassGraph(StepGraph graph, Outputs outputs, Bound bound, List<AfterCompute> afterCompute) {
+        this.graph = graph;
+        this.outputs = outputs;
+        this.bound = bound;
+        this.afterCompute = List.copyOf(afterCompute);
+    }
+
+    StepGraph graph() {
+        return graph;
+    }
+
+    Outputs outputs() {
+        return outputs;
+    }
+
+    Pass pass() {
+        return bound.pass();
+    }
+
+    /** Makes the graph compute {@code pass} next (same shape: the caller checked the signature). */
+    PassGraph bind(Pass pass) {
+        bound.pass = pass;
+        return this;
+    }
+
+    /** After a compute: the plans' pieces read their results and hand them on. */
+    void afterCompute() {
+        for (AfterCompute a : afterCompute) {
+            a.read(bound.pass());
+        }
+    }
+
+    @Override
+    public void close() {
+        graph.close();
+    }
+}

@@ -1,0 +1,224 @@
+package org.rbench.core.engine;
+
+import org.rbench.core.attention.AttentionContext;
+import org.rbench.core.attention.CompactCache;
+import org.rbench.core.attention.RowIndices;
+import org.rbench.core.model.HyperParameters;
+import org.rbench.core.model.ModelWeights;
+import org.rbench.llamacpp.Backend;
+import org.rbench.llamacpp.GgmlType;
+import org.rbench.llamacpp.Tensor;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * What an engine offers the policies decoding on it ({@link AttentionContext}): sizes, the
+ * compact caches (from a pool, so that a later decoder's graphs match again), device row
+ * indices, and the device-side cache operations, each a small graph kept per shape because
+ * policies repeat the same copies step after step.
+ */
+final class PolicyServices implements AttentionContext, AutoCloseable {
+    private final ModelWeights weights;
+    private final HyperParameters hp;
+    private final Backend backend;
+    private final KvCache cache;
+    /**
+     * Compact caches handed back by closed policies, for the next ones: a graph that attends
+     * a compact cache is keyed by it, so a reissued cache lets the next decoder reuse it.
+     */
+    private final CompactCache.Pool compactCaches;
+    private final GraphCache<int[][]> copyGraphs;
+    private final GraphCache<int[]> shiftGraphs;
+
+    PolicyServices(ModelWeights weights, KvCache cache) {
+        this.weights = weights;
+        this.hp = weights.hyperParameters();
+        this.backend = weights.backend();
+        this.cache = cache;
+        this.compactCaches = new CompactCache.Pool(backend, hp.headDim(), hp.kvHeads(), cache.type());
+        this.copyGraphs = new GraphCache<>(backend, 4);
+        this.shiftGraphs = new GraphCache<>(backend, 4);
+    }
+
+    @Override
+    public HyperParameters hyperParameters() {
+        return hp;
+    }
+
+    @Override
+    public Backend backend() {
+        return backend;
+    }
+
+    @Override
+    public int cacheCapacity() {
+        return cache.capacity();
+    }
+
+    @Override
+    public GgmlType cacheType() {
+        return cache.type();
+    }
+
+    @Override
+    public int position() {
+        return cache.length();
+    }
+
+    @Override
+    public CompactCache newCompactCache(int capacity) {
+        return compactCaches.take(capacity);
+    }
+
+    @Override
+    public RowIndices newRowIndices(int rowsPerHead) {
+        return RowIndices.allocate(backend, rowsPerHead, hp.kvHeads(), cache.capacity());
+    }
+
+    @Override
+    public void copyRows(List<RowCopy> copies) {
+        if (copies.isEmpty()) {
+            return;
+        }
+        int kvHeads = hp.kvHeads();
+        List<Object> shape = new ArrayList<>();
+        int[][] sources = new int[copies.size()][];
+        for (int i = 0; i < copies.size(); i++) {
+            RowCopy c = copies.get(i);
+            if (c.layer() < 0 || c.layer() >= hp.layers()) {
+                throw new IllegalArgumentException("layer " + c.layer() + " outside [0, " + hp.layers() + ")");
+            }
+            if (c.count() <= 0 || c.sourceRows().length != c.count() * kvHeads) {
+                throw new IllegalArgumentException("a row copy needs count x kvHeads (" + c.count() + " x " + kvHeads
+                        + ") source rows, got " + c.sourceRows().length);
+            }
+            if (c.targetRow() < 0 || c.targetRow() + c.count() > c.target().capacity()) {
+                throw new IllegalArgumentException("rows [" + c.targetRow() + ", " + (c.targetRow() + c.count())
+                        + ") do not fit the compact cache of " + c.target().capacity());
+            }
+            sources[i] = c.sourceRows(); // read by the inputs' fill below, before this returns
+            shape.add(List.of(c.layer(), c.count(), c.targetRow(), c.target())); // the target by identity
+        }
+        GraphCache.Entry<int[][]> entry = copyGraphs.get(shape);
+        if (entry != null) {
+            System.arraycopy(sources, 0, entry.owner(), 0, sources.length);
+        } else {
+            entry = copyGraphs.put(shape, copyGraph(copies, sources), sources);
+        }
+        compute(entry.graph());
+    }
+
+    /**
+     * One input of every copy's source rows and one of its target rows, each copy a view of
+     * them: two uploads per refresh where an input per copy made 2 x layers. The source rows
+     * are read from {@code holder} when the inputs are filled, so a kept graph copies new rows.
+     */
+    private StepGraph copyGraph(List<RowCopy> copies, int[][] holder) {
+        int kvHeads = hp.kvHeads();
+        StepGraph g = new StepGraph(16 + 12 * copies.size());
+        int sourceCount = 0;
+        int targetCount = 0;
+        for (RowCopy c : copies) {
+            sourceCount += c.count() * kvHeads;
+            targetCount += c.count();
+        }
+        int[] targets = new int[targetCount];
+        int widest = 0;
+        for (int i = 0, at = 0; i < copies.size(); i++) {
+            RowCopy c = copies.get(i);
+            for (int r = 0; r < c.count(); r++) {
+                targets[at++] = c.targetRow() + r;
+            }
+            widest = Math.max(widest, c.target().capacity());
+        }
+        int targetBound = widest; // each copy's rows were checked against its own cache
+        int sourceTotal = sourceCount;
+        Tensor src = g.input("copy_src", GgmlType.I32, t -> t.setIndices(concatenated(holder, sourceTotal), position()),
+                sourceCount);
+        Tensor dst = g.input("copy_dst", GgmlType.I32, t -> t.setIndices(targets, targetBound), targetCount);
+        long srcOffset = 0;
+        long dstOffset = 0;
+        for (RowCopy c : copies) {
+            Tensor srcRows = g.ctx.view(src, new long[] {c.count(), kvHeads}, new long[] {(long) c.count() * src.nb(0)},
+                    srcOffset * src.nb(0));
+            Tensor dstRows = g.ctx.view(dst, new long[] {c.count()}, new long[] {}, dstOffset * dst.nb(0));
+            g.expand(g.ctx.setRows(c.target().keys(), g.ctx.getRows(cache.keys(c.layer()), srcRows), dstRows));
+            g.expand(g.ctx.setRows(c.target().values(), g.ctx.getRows(cache.values(c.layer()), srcRows), dstRows));
+            srcOffset += (long) c.count() * kvHeads;
+            dstOffset += c.count();
+        }
+        return g;
+    }
+
+    private static int[] concatenated(int[][] parts, int total) {
+        int[] out = new int[total];
+        int at = 0;
+        for (int[] p : parts) {
+            System.arraycopy(p, 0, out, at, p.length);
+            at += p.length;
+        }
+        return out;
+    }
+
+    @Override
+    public void shiftKeys(CompactCache target, int fromRow, int count, int delta) {
+        shiftKeys(List.of(target), fromRow, count, delta);
+    }
+
+    /** One graph re-rotates the rows of every cache: a per-step shift costs one compute, not one per layer. */
+    @Override
+    public void shiftKeys(List<CompactCache> targets, int fromRow, int count, int delta) {
+        for (CompactCache target : targets) {
+            if (count <= 0 || fromRow < 0 || fromRow + count > target.capacity()) {
+                throw new IllegalArgumentException("rows [" + fromRow + ", " + (fromRow + count) + ") outside the compact cache of "
+                        + target.capacity());
+            }
+            if (target.keys().ne(0) != hp.headDim() || target.keys().ne(2) != hp.kvHeads()) {
+                throw new IllegalArgumentException("the compact cache does not have this model's head shape");
+            }
+        }
+        if (delta == 0 || targets.isEmpty()) {
+            return;
+        }
+        List<Object> shape = new ArrayList<>(targets); // the caches by identity
+        shape.add(fromRow);
+        shape.add(count);
+        GraphCache.Entry<int[]> entry = shiftGraphs.get(shape);
+        if (entry != null) {
+            entry.owner()[0] = delta;
+        } else {
+            int[] holder = {delta};
+            StepGraph g = new StepGraph(16 + 8 * targets.size());
+            Tensor positions = g.input("shift", GgmlType.I32, t -> {
+                int[] shift = new int[count];
+                Arrays.fill(shift, holder[0]);
+                t.setInts(shift);
+            }, count);
+            for (CompactCache target : targets) {
+                Tensor keys = target.keys();
+                // Rows as [headDim, kvHeads, rows] (a permuted view), the shape RoPE expects.
+                Tensor rows = g.ctx.permute(g.ctx.view(keys, new long[] {hp.headDim(), count, hp.kvHeads()},
+                        new long[] {keys.nb(1), keys.nb(2)}, fromRow * keys.nb(1)), 0, 2, 1, 3);
+                Tensor rotated = g.ctx.ropeExt(rows, positions, weights.ropeFrequencies(), hp.headDim(), hp.ropeType().ggmlMode,
+                        hp.ropeOriginalContext(), hp.ropeTheta(), hp.ropeFreqScale(), 0f, 1f, 32f, 1f);
+                g.expand(g.ctx.cpy(rotated, rows));
+            }
+            entry = shiftGraphs.put(shape, g, holder);
+        }
+        compute(entry.graph());
+    }
+
+    private void compute(StepGraph g) {
+        g.fillInputs();
+        backend.compute(g.graph);
+    }
+
+    @Override
+    public void close() {
+        copyGraphs.close();
+        shiftGraphs.close();
+        compactCaches.close();
+    }
+}

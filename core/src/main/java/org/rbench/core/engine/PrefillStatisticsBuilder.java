@@ -1,0 +1,65 @@
+package org.rbench.core.engine;
+
+import org.rbench.llamacpp.GgmlContext;
+import org.rbench.llamacpp.Tensor;
+
+/**
+ * The statistics a prefill batch reads back for the policies (see
+ * {@link org.rbench.core.attention.PrefillRequest}): the attention rows of the last prompt
+ * tokens, and the attention each key received summed over the batch's queries, computed in
+ * chunks of queries so that the whole score matrix is never materialised.
+ */
+final class PrefillStatisticsBuilder {
+    private final PassBuilder pass;
+    private final int layer;
+    private final GgmlContext ctx;
+
+    PrefillStatisticsBuilder(PassBuilder pass, int layer) {
+        this.pass = pass;
+        this.layer = layer;
+        this.ctx = pass.ctx;
+    }
+
+    /** Queries per column-sum chunk: as many as the statistics memory budget holds. */
+    static int chunk(Engine engine, Pass pass) {
+        long perQuery = (long) PassBuilder.keyRows(engine, pass.start() + pass.batch())
+                * engine.hyperParameters().heads() * Float.BYTES;
+        return (int) Math.max(1, Math.min(pass.batch(), engine.options().statisticsBudgetBytes() / perQuery));
+    }
+
+    static int chunks(Engine engine, Pass pass) {
+        int c = chunk(engine, pass);
+        return (pass.batch() + c - 1) / c;
+    }
+
+    /** keys: the whole cache's rows the batch attends; q: the batch's rotated queries [headDim, heads, n]. */
+    void build(Tensor keys, Tensor q) {
+        int n = pass.pass.batch();
+        int windowFrom = pass.pass.windowFrom();
+        if (windowFrom >= 0 && windowFrom < n) {
+            pass.windowRows[layer] = querySlice(keys, q, windowFrom, n).name("window_" + layer).output();
+            pass.g.expand(pass.windowRows[layer]);
+        }
+        if (pass.pass.columnSums()) {
+            int chunk = chunk(pass.engine, pass.pass);
+            Tensor sum = null;
+            for (int a = 0; a < n; a += chunk) {
+                Tensor p = querySlice(keys, q, a, Math.min(n, a + chunk)); // [rows, c, heads]
+                Tensor s = ctx.sumRows(ctx.cont(ctx.permute(p, 1, 0, 2, 3))); // [1, rows, heads]
+                sum = sum == null ? s : ctx.add(sum, s);
+            }
+            pass.columnSums[layer] = sum.name("column_sums_" + layer).output();
+            pass.g.expand(pass.columnSums[layer]);
+        }
+    }
+
+    /** Attention probabilities of query rows [a, b) of the batch: [rows, b - a, heads]. */
+    private Tensor querySlice(Tensor keys, Tensor q, int a, int b) {
+        int w = b - a;
+        Tensor mask = pass.mask;
+        Tensor qs = ctx.view(q, new long[] {q.ne(0), q.ne(1), w}, new long[] {q.nb(1), q.nb(2)}, a * q.nb(2));
+        Tensor ms = mask == null ? null
+                : ctx.view(mask, new long[] {mask.ne(0), w}, new long[] {mask.nb(1)}, a * mask.nb(1));
+        return AttentionMath.softmax(ctx, keys, ctx.permute(qs, 0, 2, 1, 3), ms, pass.hp.attentionScale());
+    }
+}
