@@ -2,9 +2,7 @@ package org.rbench.harness;
 
 import org.rbench.core.ModelSession;
 import org.rbench.core.attention.AttentionPolicy;
-import org.rbench.core.attention.MethodSpec;
 import org.rbench.core.attention.PrefillRequest;
-import org.rbench.core.attention.Strategies;
 import org.rbench.core.engine.Decoder;
 import org.rbench.core.engine.Engine;
 import org.rbench.core.engine.EngineOptions;
@@ -16,6 +14,7 @@ import org.rbench.core.reference.LlamaReference;
 import org.rbench.gguf.GgufFile;
 import org.rbench.gguf.GgufTensorInfo;
 import org.rbench.harness.results.ResultsFile;
+import org.rbench.harness.run.Method;
 import org.rbench.harness.run.Provenance;
 import org.rbench.llamacpp.GgmlType;
 import picocli.CommandLine.Command;
@@ -49,11 +48,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--model", required = true)
     Path model;
 
-    @Option(names = "--methods", required = true,
+    @Option(names = "--methods", required = true, split = Method.LIST_SEPARATOR, converter = MethodConverters.Any.class,
             description = "Method specs, comma-separated (full,recycled:k=1024,s=50,streamingllm:k=1024,llamacpp).")
-    String methodList;
-
-    List<String> methods;
+    List<Method> methods;
 
     @Option(names = "--ctx", required = true, split = ",", description = "Context lengths, e.g. 16384,32768.")
     List<Integer> contexts;
@@ -90,7 +87,6 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        methods = splitMethods(methodList);
         if (!Files.isRegularFile(model)) {
             throw new java.nio.file.NoSuchFileException(model.toString(), null, "model file not found");
         }
@@ -99,16 +95,12 @@ final class BenchCommand implements Callable<Integer> {
             case "prefill" -> false;
             default -> throw new IllegalArgumentException("--fill must be synthetic or prefill");
         };
-        if (!methods.contains("full")) {
+        if (methods.stream().noneMatch(m -> m.text().equals(FULL))) {
             throw new IllegalArgumentException("--methods must include full (the speedups and bounds are relative to it)");
         }
-        for (String m : methods) {
-            if (m.equals("llamacpp")) {
-                if (synthetic) {
-                    throw new IllegalArgumentException("llamacpp needs --fill prefill (its cache cannot be filled synthetically)");
-                }
-            } else {
-                Strategies.forSpec(MethodSpec.parse(m));
+        for (Method m : methods) {
+            if (m.isReference() && synthetic) {
+                throw new IllegalArgumentException(m.text() + " needs --fill prefill (its cache cannot be filled synthetically)");
             }
         }
         if (tokens <= 0 || repeats <= 0 || warmups < 0 || contexts.stream().anyMatch(c -> c < 2)) {
@@ -125,18 +117,23 @@ final class BenchCommand implements Callable<Integer> {
             long kvRowBytes = 2L * hp.kvHeads() * hp.headDim() * GgmlType.F16.typeSize * hp.layers();
             Provenance prov = Provenance.of(model, s.backend().kind(), s.backend().deviceDescription(), threads);
             Engine engine = s.engine();
-            LlamaReference reference = methods.contains("llamacpp")
-                    ? new LlamaReference(model, maxCtx + tokens + 1, 512, threads, true, GgmlType.F16, !s.backend().isCpu()) : null;
+            // one llama.cpp per reference method, each with its own cache
+            Map<Method.Reference, LlamaReference> references = new LinkedHashMap<>();
             try {
+                for (Method m : methods) {
+                    if (m instanceof Method.Reference r && !references.containsKey(r)) {
+                        references.put(r, r.open(model, maxCtx + tokens + 1, threads, !s.backend().isCpu()));
+                    }
+                }
                 if (!synthetic && warmups > 0 && !contexts.stream().allMatch(c -> allDone(results, prov, c))) {
-                    warmUpPrefill(engine, reference, hp, Math.min(PREFILL_WARMUP_TOKENS, java.util.Collections.min(contexts)));
+                    warmUpPrefill(engine, references.values(), hp, Math.min(PREFILL_WARMUP_TOKENS, java.util.Collections.min(contexts)));
                 }
                 for (int ctx : contexts) {
                     int[] steps = randomTokens(tokens, hp.vocabSize(), seed + ctx);
                     PrefillRequest request = PrefillRequest.NONE;
-                    for (String m : methods) {
-                        if (!m.equals("llamacpp")) {
-                            request = request.union(Strategies.create(m, hp, ctx).prefillRequest());
+                    for (Method m : methods) {
+                        if (m instanceof Method.EngineStrategy e) {
+                            request = request.union(e.create(hp, ctx).prefillRequest());
                         }
                     }
                     if (allDone(results, prov, ctx)) {
@@ -156,7 +153,7 @@ final class BenchCommand implements Callable<Integer> {
                     }
                     System.err.printf(Locale.ROOT, "bench: %d tokens in the cache (%s) after %.1f s%n", ctx, fill,
                             (System.nanoTime() - fillStart) / 1e9);
-                    if (reference != null) {
+                    for (LlamaReference reference : references.values()) {
                         reference.reset();
                         reference.prefill(randomTokens(ctx, hp.vocabSize(), seed), false);
                     }
@@ -164,7 +161,7 @@ final class BenchCommand implements Callable<Integer> {
                         // r < 0: warm-up decodes, computed like the measured ones and not recorded
                         for (int r = -warmups; r < repeats; r++) {
                             for (int i = 0; i < methods.size(); i++) {
-                                String m = methods.get(Math.floorMod(i + r, methods.size()));
+                                Method m = methods.get(Math.floorMod(i + r, methods.size()));
                                 Map<String, String> row = r < 0 ? null : key(prov, m, ctx, r);
                                 if (row != null && results.isDone(row)) {
                                     continue;
@@ -172,7 +169,9 @@ final class BenchCommand implements Callable<Integer> {
                                 long[] nanos;
                                 StepTimings stepTimings = null;
                                 double rows;
-                                if (m.equals("llamacpp")) {
+                                double prefillMs;
+                                if (m instanceof Method.Reference ref) {
+                                    LlamaReference reference = references.get(ref);
                                     reference.truncate(ctx);
                                     int before = reference.stepNanos().length;
                                     for (int t : steps) {
@@ -181,9 +180,10 @@ final class BenchCommand implements Callable<Integer> {
                                     long[] all = reference.stepNanos();
                                     nanos = Arrays.copyOfRange(all, before, all.length);
                                     rows = ctx + (tokens + 1) / 2.0;
+                                    prefillMs = reference.lastPrefillNanos() / 1e6;
                                 } else {
                                     engine.restore(snap);
-                                    AttentionPolicy policy = Strategies.create(m, hp, ctx);
+                                    AttentionPolicy policy = ((Method.EngineStrategy) m).create(hp, ctx);
                                     try (Decoder d = engine.decoder(policy, prefill.statistics())) {
                                         for (int t : steps) {
                                             d.step(t);
@@ -194,6 +194,7 @@ final class BenchCommand implements Callable<Integer> {
                                     } finally {
                                         policy.close();
                                     }
+                                    prefillMs = prefill.nanos() / 1e6;
                                 }
                                 if (row == null) {
                                     continue;
@@ -203,10 +204,9 @@ final class BenchCommand implements Callable<Integer> {
                                 row.put("run_id", runId);
                                 row.put("timestamp", Instant.now().toString());
                                 row.putAll(prov.columns());
-                                row.put("method_name", MethodSpec.parse(m).name());
+                                row.put("method_name", m.name());
                                 row.put("metric", "none");
                                 double mean = Arrays.stream(nanos).average().orElse(0) / 1e6;
-                                double prefillMs = (m.equals("llamacpp") ? reference.lastPrefillNanos() : prefill.nanos()) / 1e6;
                                 double memMb = s.backend().isCpu() ? Double.NaN : s.backend().memoryUsedBytes() / 1048576.0;
                                 row.put("prefill_ms", fmt(prefillMs));
                                 if (!Double.isNaN(memMb)) {
@@ -224,14 +224,14 @@ final class BenchCommand implements Callable<Integer> {
                                 row.put("bound_speedup", fmt(bound));
                                 results.append(row);
                                 appendSteps(stepLog, ctx, m, r, nanos, stepTimings);
-                                summary.computeIfAbsent(ctx + "\u0000" + m, k -> new ArrayList<>())
+                                summary.computeIfAbsent(ctx + "\u0000" + m.text(), k -> new ArrayList<>())
                                         .add(new double[] {mean, bound, rows, prefillMs, memMb});
                             }
                         }
                     }
                 }
             } finally {
-                if (reference != null) {
+                for (LlamaReference reference : references.values()) {
                     reference.close();
                 }
             }
@@ -247,7 +247,7 @@ final class BenchCommand implements Callable<Integer> {
         // full attention's line over this run's lengths (FullAttentionLine): a second bound
         List<double[]> fullPoints = new ArrayList<>();
         for (int ctx : contexts) {
-            List<double[]> v = summary.get(ctx + "\u0000full");
+            List<double[]> v = summary.get(ctx + "\u0000" + FULL);
             if (v != null) {
                 fullPoints.add(new double[] {v.getFirst()[2], median(v.stream().mapToDouble(a -> a[0]).toArray())});
             }
@@ -256,12 +256,13 @@ final class BenchCommand implements Callable<Integer> {
         System.out.printf("%-8s %-32s %10s %12s %14s %9s %9s %8s %10s %8s%n", "context", "method", "ms/token", "prefill ms",
                 "attended rows", "speedup", "bound", "of bound", "mem MiB", "of line");
         for (int ctx : contexts) {
-            List<double[]> full = summary.get(ctx + "\u0000full");
+            List<double[]> full = summary.get(ctx + "\u0000" + FULL);
             if (full == null) {
                 continue;
             }
             double fullMs = median(full.stream().mapToDouble(a -> a[0]).toArray());
-            for (String m : methods) {
+            for (Method method : methods) {
+                String m = method.text();
                 List<double[]> v = summary.get(ctx + "\u0000" + m);
                 if (v == null) {
                     continue;
@@ -270,10 +271,10 @@ final class BenchCommand implements Callable<Integer> {
                 double bound = v.getFirst()[1];
                 double speedup = fullMs / ms;
                 double mem = v.stream().mapToDouble(a -> a[4]).max().orElse(Double.NaN);
-                double lineBound = line == null || m.equals("full") ? Double.NaN : line.boundFor(fullMs, v.getFirst()[2]);
+                double lineBound = line == null || m.equals(FULL) ? Double.NaN : line.boundFor(fullMs, v.getFirst()[2]);
                 System.out.printf(Locale.ROOT, "%-8d %-32s %10.2f %12.1f %14.0f %8.2fx %8.2fx %8s %10s %8s%n", ctx, m, ms,
                         v.getFirst()[3], v.getFirst()[2], speedup, bound,
-                        m.equals("full") ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * speedup / bound),
+                        m.equals(FULL) ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * speedup / bound),
                         Double.isNaN(mem) ? "-" : String.format(Locale.ROOT, "%.0f", mem),
                         Double.isNaN(lineBound) ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * speedup / lineBound));
             }
@@ -285,19 +286,8 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    /**
-     * Splits "full,recycled:k=1024,s=50,h2o:k=1024" into specs: a comma starts a new method
-     * only when a name follows (a word then ':' or the end), not a key=value parameter.
-     */
-    static List<String> splitMethods(String list) {
-        List<String> out = new ArrayList<>();
-        for (String part : list.split(",(?=\\s*[a-z][a-z0-9_.-]*\\s*(:|,|$))")) {
-            if (!part.isBlank()) {
-                out.add(part.trim());
-            }
-        }
-        return out;
-    }
+    /** The method the speedups and bounds are relative to, by its spec text. */
+    private static final String FULL = "full";
 
     private static double median(double[] v) {
         double[] s = v.clone();
@@ -321,7 +311,7 @@ final class BenchCommand implements Callable<Integer> {
      * parts: graph compute, graph building, input uploads, read-backs, and the policy's work
      * after the compute.
      */
-    private static void appendSteps(ResultsFile steps, int ctx, String method, int repeat, long[] wall, StepTimings parts)
+    private static void appendSteps(ResultsFile steps, int ctx, Method method, int repeat, long[] wall, StepTimings parts)
             throws IOException {
         if (steps == null) {
             return;
@@ -330,7 +320,7 @@ final class BenchCommand implements Callable<Integer> {
         for (int i = 0; i < wall.length; i++) {
             Map<String, String> row = new LinkedHashMap<>();
             row.put("length", Integer.toString(ctx));
-            row.put("method", method);
+            row.put("method", method.text());
             row.put("sample_index", Integer.toString(repeat));
             row.put("step", Integer.toString(i));
             row.put("wall_ms", fmt(wall[i] / 1e6));
@@ -345,7 +335,7 @@ final class BenchCommand implements Callable<Integer> {
 
     private boolean allDone(ResultsFile results, Provenance prov, int ctx) {
         for (int r = 0; r < repeats; r++) {
-            for (String m : methods) {
+            for (Method m : methods) {
                 if (!results.isDone(key(prov, m, ctx, r))) {
                     return false;
                 }
@@ -354,11 +344,11 @@ final class BenchCommand implements Callable<Integer> {
         return true;
     }
 
-    private Map<String, String> key(Provenance p, String method, int ctx, int repeat) {
+    private Map<String, String> key(Provenance p, Method method, int ctx, int repeat) {
         Map<String, String> k = new LinkedHashMap<>();
         k.put("kind", "latency");
         k.put("model_sha256", p.modelSha256());
-        k.put("method", method);
+        k.put("method", method.text());
         k.put("seed", Long.toString(seed));
         k.put("task", "latency");
         k.put("length", Integer.toString(ctx));
@@ -379,12 +369,12 @@ final class BenchCommand implements Callable<Integer> {
      * GPU kernels' first loads, JIT compilation): without it the first length measured read
      * 641 ms against llama.cpp's 410 at 8K on an H200, and 429 against 409 when measured last.
      */
-    private static void warmUpPrefill(Engine engine, LlamaReference reference, HyperParameters hp, int n) {
+    private static void warmUpPrefill(Engine engine, java.util.Collection<LlamaReference> references, HyperParameters hp, int n) {
         long t0 = System.nanoTime();
         engine.reset();
         engine.prefill(randomTokens(n, hp.vocabSize(), 7));
         engine.reset();
-        if (reference != null) {
+        for (LlamaReference reference : references) {
             reference.reset();
             reference.prefill(randomTokens(n, hp.vocabSize(), 7), false);
             reference.reset();

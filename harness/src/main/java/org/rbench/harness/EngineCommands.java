@@ -13,6 +13,7 @@ import org.rbench.core.parity.ParityRequest;
 import org.rbench.gguf.GgufFile;
 import org.rbench.gguf.ModelSpec;
 import org.rbench.gguf.RandomModelWriter;
+import org.rbench.harness.run.Method;
 import org.rbench.harness.run.Models;
 import org.rbench.llamacpp.GgmlType;
 import picocli.CommandLine.ArgGroup;
@@ -49,8 +50,9 @@ final class EngineCommands {
         @ArgGroup(exclusive = true, multiplicity = "1")
         PromptSource prompt;
 
-        @Option(names = "--method", defaultValue = "full", description = "Method spec (default: ${DEFAULT-VALUE}); see rbench methods.")
-        String method;
+        @Option(names = "--method", defaultValue = "full", converter = MethodConverters.EngineOnly.class,
+                description = "Method spec (default: ${DEFAULT-VALUE}); see rbench methods.")
+        Method.EngineStrategy method;
 
         @Option(names = "--max-tokens", defaultValue = "128")
         int maxTokens;
@@ -74,14 +76,13 @@ final class EngineCommands {
             if (text.isEmpty()) {
                 throw new IllegalArgumentException("the prompt is empty");
             }
-            Strategies.forSpec(org.rbench.core.attention.MethodSpec.parse(method));
             int promptTokens;
             try (var vocabOnly = org.rbench.llamacpp.LlamaModel.load(file, org.rbench.llamacpp.LlamaModel.Options.vocabularyOnly())) {
                 promptTokens = vocabOnly.vocabulary().tokenize(text, true, true).length;
             }
             int ctx = context != null ? context : promptTokens + maxTokens + 1;
             try (ModelSession s = ModelSession.open(file, backend, threads, EngineOptions.defaults(ctx))) {
-                AttentionPolicy policy = Strategies.create(method, s.weights().hyperParameters(), promptTokens);
+                AttentionPolicy policy = method.create(s.weights().hyperParameters(), promptTokens);
                 GenerationOptions options = GenerationOptions.maxTokens(maxTokens).withStopStrings(stops);
                 GenerationResult r = s.generator().generate(text, options, policy, (i, token, piece) -> {
                     System.out.print(piece);
@@ -90,7 +91,7 @@ final class EngineCommands {
                 policy.close();
                 System.out.println();
                 System.err.printf(Locale.ROOT, "[%s on %s: %d prompt tokens, prefill %.1f ms; %d tokens, %.2f ms/token; stop: %s]%n",
-                        method, s.backend().deviceDescription(), promptTokens, r.prefill().nanos() / 1e6, r.tokens().length,
+                        method.text(), s.backend().deviceDescription(), promptTokens, r.prefill().nanos() / 1e6, r.tokens().length,
                         r.decode().steps() == 0 ? 0 : r.decode().totalWallNanos() / 1e6 / r.decode().steps(), r.stopReason());
             }
             return 0;
@@ -116,9 +117,9 @@ final class EngineCommands {
         @Option(names = "--threads", defaultValue = "1")
         int threads;
 
-        @Option(names = "--method", defaultValue = "full",
+        @Option(names = "--method", defaultValue = "full", converter = MethodConverters.EngineOnly.class,
                 description = "Method spec; one whose budget covers the context must match full attention.")
-        String method;
+        Method.EngineStrategy method;
 
         @Option(names = "--cache", defaultValue = "f32",
                 description = "KV cache type: f32 (exact: no flash attention, tolerance 1e-4, every argmax agrees) or f16"
@@ -148,7 +149,6 @@ final class EngineCommands {
             if (!Files.isRegularFile(model)) {
                 throw new java.nio.file.NoSuchFileException(model.toString(), null, "model file not found");
             }
-            Strategies.forSpec(org.rbench.core.attention.MethodSpec.parse(method));
             boolean exact = cache.equalsIgnoreCase("f32");
             if (!exact && !cache.equalsIgnoreCase("f16")) {
                 throw new IllegalArgumentException("--cache must be f32 or f16");
@@ -156,8 +156,8 @@ final class EngineCommands {
             ParityRequest req = (exact ? ParityRequest.exact(model) : ParityRequest.defaults(model))
                     .withTokens(tokens, steps).withBackend(backend, threads).withReferenceOnCpu(reference.equalsIgnoreCase("cpu"))
                     .withMicroBatch(microBatch);
-            ParityReport r = Parity.run(req, method);
-            System.out.println(method + ": " + r.summary());
+            ParityReport r = Parity.run(req, method.text());
+            System.out.println(method.text() + ": " + r.summary());
             double limit = tolerance != null ? tolerance
                     : !exact ? 1e-2 : r.backend().equalsIgnoreCase("cpu") ? 1e-4 : 2e-3;
             boolean ok = exact ? r.passes(limit) : r.passesRounded(limit);
@@ -223,7 +223,7 @@ final class EngineCommands {
             for (Map.Entry<String, Strategy> e : Strategies.all().entrySet()) {
                 System.out.printf("%-18s %s%n", e.getKey(), e.getValue().description());
             }
-            System.out.printf("%-18s %s%n", "llamacpp", "stock llama_decode of the same model (the speed and correctness reference)");
+            System.out.printf("%-18s %s%n", Method.Reference.NAME, Method.Reference.DESCRIPTION);
             return 0;
         }
     }

@@ -10,10 +10,10 @@ import org.rbench.core.attention.LayerStep;
 import org.rbench.core.attention.PrefillRequest;
 import org.rbench.core.attention.PrefillStatistics;
 import org.rbench.core.attention.RowIndices;
-import org.rbench.core.attention.Strategies;
 import org.rbench.core.model.Architecture;
 import org.rbench.core.model.HyperParameters;
 import org.rbench.harness.results.ResultsFile;
+import org.rbench.harness.run.Method;
 import org.rbench.llamacpp.Backend;
 import org.rbench.llamacpp.GgmlType;
 import picocli.CommandLine.Command;
@@ -43,9 +43,9 @@ import java.util.concurrent.Callable;
 @Command(name = "bench-policy", mixinStandardHelpOptions = true,
         description = "Host time per decode step of host-side policies (e.g. h2o) at a model's shapes; no model needed.")
 final class PolicyBenchCommand implements Callable<Integer> {
-    @Option(names = "--methods", defaultValue = "h2o:k=4096", split = ",(?=[a-z0-9_]+(:|$))",
-            description = "Methods to time (default: ${DEFAULT-VALUE}).")
-    List<String> methods;
+    @Option(names = "--methods", defaultValue = "h2o:k=4096", split = Method.LIST_SEPARATOR,
+            converter = MethodConverters.EngineOnly.class, description = "Methods to time (default: ${DEFAULT-VALUE}).")
+    List<Method.EngineStrategy> methods;
 
     @Option(names = "--ctx", defaultValue = "131000", split = ",", description = "Prompt tokens before the decode, e.g. 65536,131000.")
     List<Integer> contexts;
@@ -83,7 +83,7 @@ final class PolicyBenchCommand implements Callable<Integer> {
             for (int ctx : contexts) {
                 HyperParameters hp = new HyperParameters(Architecture.LLAMA, dims.heads * dims.headDim, dims.layers, dims.heads, dims.kvHeads, dims.headDim,
                         4 * dims.heads * dims.headDim, ctx + steps + 1, 32000, 1e-5f, 5e5f, 1f, 0, false);
-                for (String method : methods) {
+                for (Method.EngineStrategy method : methods) {
                     double[] medians = new double[repeats];
                     for (int r = -1; r < repeats; r++) {
                         double[] perStep = measure(method, hp, ctx);
@@ -98,7 +98,7 @@ final class PolicyBenchCommand implements Callable<Integer> {
                         if (csv != null) {
                             Map<String, String> row = new LinkedHashMap<>();
                             row.put("timestamp", Instant.now().toString());
-                            row.put("method", method);
+                            row.put("method", method.text());
                             row.put("length", Integer.toString(ctx));
                             row.put("layers", Integer.toString(dims.layers));
                             row.put("heads", Integer.toString(dims.heads));
@@ -114,7 +114,7 @@ final class PolicyBenchCommand implements Callable<Integer> {
                         if (r == repeats - 1) {
                             double[] m = medians.clone();
                             Arrays.sort(m);
-                            System.out.printf(Locale.ROOT, "%-8d %-28s %14.3f %14.3f%n", ctx, method, m[m.length / 2], mean);
+                            System.out.printf(Locale.ROOT, "%-8d %-28s %14.3f %14.3f%n", ctx, method.text(), m[m.length / 2], mean);
                         }
                     }
                 }
@@ -124,8 +124,9 @@ final class PolicyBenchCommand implements Callable<Integer> {
     }
 
     /** Host milliseconds of each of {@link #steps} decode steps of a fresh policy after a prompt of {@code ctx} tokens. */
-    private double[] measure(String method, HyperParameters hp, int ctx) {
-        AttentionPolicy policy = Strategies.create(method, hp, ctx);
+    private double[] measure(Method.EngineStrategy parsed, HyperParameters hp, int ctx) {
+        AttentionPolicy policy = parsed.create(hp, ctx);
+        String method = parsed.text();
         SplittableRandom random = new SplittableRandom(seed);
         HostOnlyContext context = new HostOnlyContext(hp, ctx + steps + 1, method);
         policy.start(context, prefillStatistics(policy.prefillRequest(), method, ctx, random));

@@ -1,6 +1,7 @@
 package org.rbench.harness;
 
 import org.rbench.harness.results.ResultsFile;
+import org.rbench.harness.run.Method;
 import org.rbench.harness.run.Models;
 import org.rbench.harness.run.PerplexityRun;
 import picocli.CommandLine.Command;
@@ -20,8 +21,9 @@ final class PplCommand implements Callable<Integer> {
     @Option(names = "--model", defaultValue = Models.DEFAULT)
     String model;
 
-    @Option(names = "--methods", defaultValue = "full", description = "Method specs, comma-separated.")
-    String methods;
+    @Option(names = "--methods", defaultValue = "full", split = Method.LIST_SEPARATOR, converter = MethodConverters.Any.class,
+            description = "Method specs, comma-separated.")
+    List<Method> methods;
 
     @Option(names = "--text", defaultValue = "moby-dick", split = ",",
             description = "Installed texts (moby-dick, sotu) or UTF-8 files, comma-separated.")
@@ -49,9 +51,8 @@ final class PplCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Path file = Models.resolve(model, System.err).path();
         DatasetSources.ensureInstalled();
-        List<String> specs = BenchCommand.splitMethods(methods);
         PerplexityRun run = new PerplexityRun(new PerplexityRun.Plan("ppl-" + Instant.now().toString().replace(":", ""),
-                file, specs, texts, prefix, tokens, documents, backend, threads, 0), System.err, new AtomicBoolean());
+                file, methods, texts, prefix, tokens, documents, backend, threads, 0), System.err, new AtomicBoolean());
         try (ResultsFile results = ResultsFile.open(out)) {
             run.run(results);
         }

@@ -1,7 +1,5 @@
 package org.rbench.harness;
 
-import org.rbench.core.attention.MethodSpec;
-import org.rbench.core.attention.Strategies;
 import org.rbench.datasets.RulerTask;
 import org.rbench.harness.results.ResultsFile;
 import org.rbench.harness.run.Models;
@@ -87,7 +85,7 @@ final class RunCommand implements Callable<Integer> {
         for (String m : c.models()) {
             BenchCommand bench = new BenchCommand();
             bench.model = Models.resolve(m, System.err).path();
-            bench.methodList = String.join(",", c.methods());
+            bench.methods = c.methods();
             bench.contexts = c.lengths();
             bench.tokens = c.maxTokens() != null ? c.maxTokens() : 64;
             bench.repeats = c.samples();
@@ -112,11 +110,6 @@ final class RunCommand implements Callable<Integer> {
             return runPerplexity(c, target);
         }
         List<RulerTask> tasks = RulerTask.parseList(String.join(",", c.tasks()));
-        for (String m : c.methods()) {
-            if (!m.equals("llamacpp")) {
-                Strategies.forSpec(MethodSpec.parse(m)); // a typo fails before any model is loaded or generated
-            }
-        }
         List<Path> models = new ArrayList<>();
         for (String m : c.models()) {
             models.add(Models.resolve(m, System.err).path());

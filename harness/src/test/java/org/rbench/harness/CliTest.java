@@ -123,6 +123,34 @@ class CliTest {
     }
 
     @Test
+    void methodOptionsAreParsedWithTheCommandLine(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        // a bad method is a usage error (exit 2) before any model is opened
+        Result unknown = run("bench", "--model", "/no/such/model.gguf", "--ctx", "64", "--out", "/no/such/dir/r.csv",
+                "--methods", "full,fulll");
+        assertEquals(2, unknown.code, unknown.err);
+        assertTrue(unknown.err.contains("unknown method 'fulll'"), unknown.err);
+        Result badParameter = run("ppl", "--methods", "full,recycled:k=8,stride=2");
+        assertEquals(2, badParameter.code, badParameter.err);
+        assertTrue(badParameter.err.contains("unknown parameter 'stride'"), badParameter.err);
+        Result reference = run("generate", "--prompt", "x", "--method", "llamacpp");
+        assertEquals(2, reference.code, reference.err);
+        assertTrue(reference.err.contains("'llamacpp' is the stock llama_decode path"), reference.err);
+        Result policy = run("bench-policy", "--methods", "h2o:k=64,llamacpp");
+        assertEquals(2, policy.code, policy.err);
+        assertTrue(policy.err.contains("'llamacpp' is the stock llama_decode path"), policy.err);
+        // checked before the model is opened, so any regular file passes for one
+        java.nio.file.Path notAModel = java.nio.file.Files.writeString(dir.resolve("m.gguf"), "x");
+        Result synthetic = run("bench", "--model", notAModel.toString(), "--ctx", "64", "--out", dir.resolve("r.csv").toString(),
+                "--methods", "full,llamacpp");
+        assertEquals(1, synthetic.code, synthetic.err);
+        assertTrue(synthetic.err.contains("llamacpp needs --fill prefill"), synthetic.err);
+        Result noFull = run("bench", "--model", notAModel.toString(), "--ctx", "64", "--out", dir.resolve("r.csv").toString(),
+                "--methods", "h2o:k=8", "--fill", "prefill");
+        assertEquals(1, noFull.code, noFull.err);
+        assertTrue(noFull.err.contains("must include full"), noFull.err);
+    }
+
+    @Test
     void makeModelParityAndGenerate(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
         String model = dir.resolve("m.gguf").toString();
         Result made = run("make-model", "--like", "tiny-llama", "--type", "q8_0", "--vocab", "llama-spm", "--out", model);

@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.rbench.harness.results.ResultsFile;
 import org.rbench.harness.results.ResultsMerge;
+import org.rbench.harness.run.Method;
 import org.rbench.harness.sweep.ConfigException;
 import org.rbench.harness.sweep.Shard;
 import org.rbench.harness.sweep.SweepConfig;
@@ -42,7 +43,8 @@ class SweepConfigTest {
                 threads: 2
                 out: r.csv
                 """);
-        assertEquals(List.of("full", "recycled:k=1024,s=50"), c.methods());
+        assertEquals(List.of("full", "recycled:k=1024,s=50"), c.methods().stream().map(Method::text).toList());
+        assertEquals(List.of("full", "recycled"), c.methods().stream().map(Method::name).toList());
         assertEquals(List.of(4096, 8192), c.lengths());
         assertEquals(3, c.samples());
         assertEquals(dir.resolve("r.csv"), c.out());
@@ -66,6 +68,23 @@ class SweepConfigTest {
         assertTrue(assertThrows(ConfigException.class, () -> load("tasks: [vt]\nlengths: [1]\n"))
                 .getMessage().contains("'methods' is required"));
         assertTrue(assertThrows(ConfigException.class, () -> load("- a\n- b\n")).getMessage().contains("mapping"));
+    }
+
+    @Test
+    void methodsAreParsedWhenTheConfigIsRead() throws Exception {
+        String rest = "tasks: [vt]\nlengths: [1024]\n";
+        SweepConfig c = load("methods: [full, llamacpp, \"h2o:k=64\"]\n" + rest);
+        assertEquals(List.of(false, true, false), c.methods().stream().map(Method::isReference).toList());
+        assertTrue(c.methods().get(2) instanceof Method.EngineStrategy);
+        String unknown = assertThrows(ConfigException.class, () -> load("methods: [full, fulll]\n" + rest)).getMessage();
+        assertTrue(unknown.contains("'methods': unknown method 'fulll'"), unknown);
+        assertTrue(unknown.startsWith(dir.resolve("c.yaml").toString()), unknown);
+        assertTrue(assertThrows(ConfigException.class, () -> load("methods: [\"llamacpp:k=8\"]\n" + rest))
+                .getMessage().contains("unknown parameter 'k'"));
+        assertTrue(assertThrows(ConfigException.class, () -> load("methods: [\"h2o:k=x\"]\n" + rest))
+                .getMessage().contains("k must be an integer"));
+        assertTrue(assertThrows(ConfigException.class, () -> load("methods: [full, \" full\"]\n" + rest))
+                .getMessage().contains("lists 'full' twice"));
     }
 
     @Test

@@ -14,7 +14,6 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.rbench.core.attention.AttentionPolicy;
-import org.rbench.core.attention.Strategies;
 import org.rbench.core.engine.Decoder;
 import org.rbench.core.engine.Engine;
 import org.rbench.core.engine.EngineOptions;
@@ -23,6 +22,7 @@ import org.rbench.core.engine.PrefillResult;
 import org.rbench.core.model.ModelWeights;
 import org.rbench.gguf.ModelSpec;
 import org.rbench.gguf.RandomModelWriter;
+import org.rbench.harness.run.Method;
 import org.rbench.llamacpp.Backend;
 import org.rbench.llamacpp.Backends;
 import org.rbench.llamacpp.GgmlType;
@@ -57,6 +57,7 @@ public class DecodeStepBenchmark {
     @Param({"1"})
     public int threads;
 
+    private Method.EngineStrategy parsed;
     private Backend backend;
     private ModelWeights weights;
     private Engine engine;
@@ -68,6 +69,7 @@ public class DecodeStepBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() throws Exception {
+        parsed = Method.parseEngine(method, "DecodeStepBenchmark");
         LlamaCpp.initialise();
         Path model = Files.createTempFile("rbench-jmh", ".gguf");
         RandomModelWriter.write(ModelSpec.preset("bench-512", GgmlType.Q8_0), model);
@@ -75,7 +77,7 @@ public class DecodeStepBenchmark {
         weights = ModelWeights.load(model, backend);
         engine = Engine.open(weights, EngineOptions.defaults(context + 4096));
         Files.delete(model);
-        AttentionPolicy probe = Strategies.create(method, weights.hyperParameters(), context);
+        AttentionPolicy probe = parsed.create(weights.hyperParameters(), context);
         engine.fillSynthetic(context - 1, 1);
         prefill = engine.prefill(new int[] {1}, probe.prefillRequest(), false);
         probe.close();
@@ -86,7 +88,7 @@ public class DecodeStepBenchmark {
     public void restore() {
         tearDownDecoder();
         engine.restore(snapshot);
-        policy = Strategies.create(method, weights.hyperParameters(), context);
+        policy = parsed.create(weights.hyperParameters(), context);
         decoder = engine.decoder(policy, prefill.statistics());
     }
 

@@ -2,8 +2,6 @@ package org.rbench.harness.run;
 
 import org.rbench.core.ModelSession;
 import org.rbench.core.attention.AttentionPolicy;
-import org.rbench.core.attention.MethodSpec;
-import org.rbench.core.attention.Strategies;
 import org.rbench.core.engine.Decoder;
 import org.rbench.core.engine.Engine;
 import org.rbench.core.engine.EngineOptions;
@@ -36,11 +34,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class PerplexityRun {
     /** {@code texts}: names of installed long texts (moby-dick, sotu) or paths of UTF-8 files. */
-    public record Plan(String runId, Path model, List<String> methods, List<String> texts, int prefix, int scored,
+    public record Plan(String runId, Path model, List<Method> methods, List<String> texts, int prefix, int scored,
                        int documents, String backend, int threads, long seed) {
     }
 
     private final Plan plan;
+    private final List<Method.EngineStrategy> methods;
     private final PrintStream log;
     private final AtomicBoolean stop;
 
@@ -51,12 +50,11 @@ public final class PerplexityRun {
         if (plan.prefix() < 1 || plan.scored() < 1 || plan.documents() < 1) {
             throw new IllegalArgumentException("prefix, scored tokens and documents must be positive");
         }
-        for (String m : plan.methods()) {
-            if (m.equals("llamacpp")) {
-                throw new IllegalArgumentException("perplexity runs the engine's methods; 'llamacpp' has no policy to test");
-            }
-            Strategies.forSpec(MethodSpec.parse(m));
+        List<Method.EngineStrategy> engineMethods = new ArrayList<>();
+        for (Method m : plan.methods()) {
+            engineMethods.add(m.requireEngine("perplexity"));
         }
+        this.methods = List.copyOf(engineMethods);
     }
 
     public int run(ResultsFile results) throws IOException {
@@ -98,8 +96,8 @@ public final class PerplexityRun {
 
     private void scoreDocument(ModelSession s, Engine engine, Provenance prov, PerplexityTexts.Document doc, int[] tokens,
                                ResultsFile results) throws IOException {
-        List<String> todo = new ArrayList<>();
-        for (String m : plan.methods()) {
+        List<Method.EngineStrategy> todo = new ArrayList<>();
+        for (Method.EngineStrategy m : methods) {
             if (!results.isDone(key(prov, m, doc))) {
                 todo.add(m);
             }
@@ -110,8 +108,8 @@ public final class PerplexityRun {
         int prefix = Math.min(plan.prefix(), tokens.length - 1);
         List<AttentionPolicy> policies = new ArrayList<>();
         PrefillRequest request = PrefillRequest.NONE;
-        for (String m : todo) {
-            AttentionPolicy p = Strategies.create(m, s.weights().hyperParameters(), prefix);
+        for (Method.EngineStrategy m : todo) {
+            AttentionPolicy p = m.create(s.weights().hyperParameters(), prefix);
             policies.add(p);
             request = request.union(p.prefillRequest());
         }
@@ -141,7 +139,7 @@ public final class PerplexityRun {
                 row.put("run_id", plan.runId());
                 row.put("timestamp", Instant.now().toString());
                 row.putAll(prov.columns());
-                row.put("method_name", MethodSpec.parse(todo.get(i)).name());
+                row.put("method_name", todo.get(i).name());
                 row.put("metric", "ppl");
                 row.put("prompt_tokens", Integer.toString(prefix));
                 row.put("prefill_ms", RulerRun.fmt(prefill.nanos() / 1e6));
@@ -169,11 +167,11 @@ public final class PerplexityRun {
         return -(logits[target] - max - Math.log(sum));
     }
 
-    private Map<String, String> key(Provenance p, String method, PerplexityTexts.Document doc) {
+    private Map<String, String> key(Provenance p, Method method, PerplexityTexts.Document doc) {
         Map<String, String> k = new LinkedHashMap<>();
         k.put("kind", "ppl");
         k.put("model_sha256", p.modelSha256());
-        k.put("method", method);
+        k.put("method", method.text());
         k.put("seed", Long.toString(plan.seed()));
         k.put("task", doc.source());
         k.put("length", Integer.toString(plan.prefix() + plan.scored()));

@@ -2,10 +2,7 @@ package org.rbench.harness.run;
 
 import org.rbench.core.ModelSession;
 import org.rbench.core.attention.AttentionPolicy;
-import org.rbench.core.attention.MethodSpec;
 import org.rbench.core.attention.PrefillRequest;
-import org.rbench.core.attention.Strategies;
-import org.rbench.core.attention.Strategy;
 import org.rbench.core.engine.Decoder;
 import org.rbench.core.engine.Engine;
 import org.rbench.core.engine.EngineOptions;
@@ -42,7 +39,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class RulerRun {
     /** What to run. {@code maxTokens} null: each task's own tokens to generate. */
-    public record Plan(String runId, List<Path> models, List<String> methods, List<RulerTask> tasks, List<Integer> lengths,
+    public record Plan(String runId, List<Path> models, List<Method> methods, List<RulerTask> tasks, List<Integer> lengths,
                        int samples, long seed, String backend, int threads, Integer maxTokens, Shard shard,
                        boolean diagnostics) {
     }
@@ -58,11 +55,6 @@ public final class RulerRun {
         this.plan = plan;
         this.log = log;
         this.stop = stop;
-        for (String m : plan.methods()) {
-            if (!m.equals("llamacpp")) {
-                Strategies.forSpec(MethodSpec.parse(m)); // fail before any work
-            }
-        }
     }
 
     /** Runs the plan into the results file; returns the number of rows written. */
@@ -110,14 +102,14 @@ public final class RulerRun {
         return plan.lengths().stream().mapToInt(Integer::intValue).max().orElseThrow();
     }
 
-    /** One model loaded for the sweep: engine, tokenizer, generator, provenance, llama.cpp reference on demand. */
+    /** One model loaded for the sweep: engine, tokenizer, generator, provenance, llama.cpp per reference method on demand. */
     private final class Session implements AutoCloseable {
         final ModelSession model;
         final LlamaTokenizer tokenizer;
         final RulerGenerator generator;
         final Provenance provenance;
         final Path path;
-        LlamaReference reference;
+        final Map<Method.Reference, LlamaReference> references = new LinkedHashMap<>();
 
         Session(Path path, int maxLength) throws IOException {
             this.path = path;
@@ -139,11 +131,11 @@ public final class RulerRun {
             Engine engine = model.engine();
             int[] tokens = new int[Math.min(64, engine.contextSize() - 16)];
             java.util.Arrays.fill(tokens, Math.max(1, model.vocabulary().bos()));
-            for (String m : plan.methods()) {
-                if (m.equals("llamacpp")) {
+            for (Method m : plan.methods()) {
+                if (!(m instanceof Method.EngineStrategy e)) {
                     continue;
                 }
-                AttentionPolicy p = Strategies.create(m, model.weights().hyperParameters(), tokens.length);
+                AttentionPolicy p = e.create(model.weights().hyperParameters(), tokens.length);
                 try {
                     engine.reset();
                     PrefillResult pr = engine.prefill(tokens, p.prefillRequest(), false);
@@ -159,17 +151,14 @@ public final class RulerRun {
             engine.reset();
         }
 
-        LlamaReference reference(int contextSize) {
-            if (reference == null) {
-                reference = new LlamaReference(path, contextSize, 512, plan.threads(), true,
-                        org.rbench.llamacpp.GgmlType.F16, !model.backend().isCpu());
-            }
-            return reference;
+        LlamaReference reference(Method.Reference method, int contextSize) {
+            return references.computeIfAbsent(method,
+                    m -> m.open(path, contextSize, plan.threads(), !model.backend().isCpu()));
         }
 
         @Override
         public void close() {
-            if (reference != null) {
+            for (LlamaReference reference : references.values()) {
                 reference.close();
             }
             tokenizer.close();
@@ -178,8 +167,8 @@ public final class RulerRun {
     }
 
     private void runUnit(Session s, Unit u, ResultsFile results) throws IOException {
-        List<String> todo = new ArrayList<>();
-        for (String m : plan.methods()) {
+        List<Method> todo = new ArrayList<>();
+        for (Method m : plan.methods()) {
             if (!results.isDone(key(s, u, m))) {
                 todo.add(m);
             }
@@ -201,11 +190,9 @@ public final class RulerRun {
 
         List<AttentionPolicy> policies = new ArrayList<>();
         PrefillRequest request = PrefillRequest.NONE;
-        for (String m : todo) {
-            if (!m.equals("llamacpp")) {
-                MethodSpec spec = MethodSpec.parse(m);
-                Strategy st = Strategies.forSpec(spec);
-                AttentionPolicy p = st.create(spec, s.model.weights().hyperParameters(), prompt.length);
+        for (Method m : todo) {
+            if (m instanceof Method.EngineStrategy e) {
+                AttentionPolicy p = e.create(s.model.weights().hyperParameters(), prompt.length);
                 policies.add(p);
                 request = request.union(p.prefillRequest());
             } else {
@@ -221,10 +208,10 @@ public final class RulerRun {
                 snapshot = engine.snapshot();
             }
             for (int i = 0; i < todo.size(); i++) {
-                String method = todo.get(i);
+                Method method = todo.get(i);
                 Decoded d;
-                if (policies.get(i) == null) {
-                    d = decodeWithLlamaCpp(s, prompt, maxTokens, vocab);
+                if (method instanceof Method.Reference ref) {
+                    d = decodeWithLlamaCpp(s, ref, prompt, maxTokens, vocab);
                 } else {
                     engine.restore(snapshot);
                     d = decode(engine, policies.get(i), prefill, maxTokens, vocab, plan.diagnostics());
@@ -234,7 +221,7 @@ public final class RulerRun {
                 row.put("run_id", plan.runId());
                 row.put("timestamp", Instant.now().toString());
                 row.putAll(s.provenance.columns());
-                row.put("method_name", MethodSpec.parse(method).name());
+                row.put("method_name", method.name());
                 row.put("metric", sample.metric().name().toLowerCase(java.util.Locale.ROOT));
                 row.put("score", fmt(100 * sample.score(prediction)));
                 row.put("prediction", prediction);
@@ -265,11 +252,11 @@ public final class RulerRun {
         return s.model.weights().hyperParameters().layers();
     }
 
-    private Map<String, String> key(Session s, Unit u, String method) {
+    private Map<String, String> key(Session s, Unit u, Method method) {
         Map<String, String> k = new LinkedHashMap<>();
         k.put("kind", "ruler");
         k.put("model_sha256", s.provenance.modelSha256());
-        k.put("method", method);
+        k.put("method", method.text());
         k.put("seed", Long.toString(plan.seed()));
         k.put("task", u.task().id());
         k.put("length", Integer.toString(u.length()));
@@ -306,8 +293,8 @@ public final class RulerRun {
         }
     }
 
-    private Decoded decodeWithLlamaCpp(Session s, int[] prompt, int maxTokens, Vocabulary vocab) {
-        LlamaReference ref = s.reference(maxLength() + 1);
+    private Decoded decodeWithLlamaCpp(Session s, Method.Reference method, int[] prompt, int maxTokens, Vocabulary vocab) {
+        LlamaReference ref = s.reference(method, maxLength() + 1);
         ref.reset();
         float[][] logits = ref.prefill(prompt, false);
         long prefillNanos = ref.lastPrefillNanos();

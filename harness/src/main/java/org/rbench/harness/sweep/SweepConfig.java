@@ -1,5 +1,6 @@
 package org.rbench.harness.sweep;
 
+import org.rbench.harness.run.Method;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -21,7 +22,7 @@ import java.util.Set;
 /**
  * A sweep: models x methods x tasks x lengths x samples, read from YAML. Unknown keys and
  * wrongly typed values are errors that name the key (a typo must not silently run the
- * default). Example:
+ * default); methods are parsed and validated here, before any work. Example:
  * <pre>
  * name: ruler-small
  * kind: ruler            # ruler | ppl | latency
@@ -37,7 +38,7 @@ import java.util.Set;
  * diagnostics: false     # true: also measure attention-mass recall (slower; timings then are not latency figures)
  * </pre>
  */
-public record SweepConfig(String name, String kind, List<String> models, List<String> methods, List<String> tasks,
+public record SweepConfig(String name, String kind, List<String> models, List<Method> methods, List<String> tasks,
                           List<Integer> lengths, int samples, long seed, String backend, int threads, Path out,
                           Integer maxTokens, boolean diagnostics) {
 
@@ -77,7 +78,7 @@ public record SweepConfig(String name, String kind, List<String> models, List<St
         }
         String name = f.string("name", "sweep");
         List<String> models = f.strings("models", List.of("default"));
-        List<String> methods = f.strings("methods", null);
+        List<Method> methods = f.methods("methods");
         List<String> tasks = f.strings("tasks", kind.equals("latency") ? List.of("latency") : null);
         List<Integer> lengths = f.ints("lengths");
         int samples = f.integer("samples", 1);
@@ -154,6 +155,25 @@ public record SweepConfig(String name, String kind, List<String> models, List<St
                 if (!out.add(o.toString())) {
                     throw new ConfigException(source + ": '" + key + "' lists '" + o + "' twice");
                 }
+            }
+            return List.copyOf(out);
+        }
+
+        /** A required list of method specs, each parsed; two that parse to the same spec text are an error. */
+        List<Method> methods(String key) {
+            List<Method> out = new ArrayList<>();
+            Set<String> texts = new LinkedHashSet<>();
+            for (String spec : strings(key, null)) {
+                Method m;
+                try {
+                    m = Method.parse(spec);
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigException(source + ": '" + key + "': " + e.getMessage());
+                }
+                if (!texts.add(m.text())) {
+                    throw new ConfigException(source + ": '" + key + "' lists '" + m.text() + "' twice");
+                }
+                out.add(m);
             }
             return List.copyOf(out);
         }

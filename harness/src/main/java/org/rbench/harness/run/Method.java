@@ -1,0 +1,182 @@
+package org.rbench.harness.run;
+
+import org.rbench.core.attention.AttentionPolicy;
+import org.rbench.core.attention.MethodSpec;
+import org.rbench.core.attention.Strategies;
+import org.rbench.core.attention.Strategy;
+import org.rbench.core.model.HyperParameters;
+import org.rbench.core.reference.LlamaReference;
+import org.rbench.llamacpp.GgmlType;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * A method as the harness runs it, parsed and validated once where it enters (a command-line
+ * option, a sweep config): either an {@link EngineStrategy} (a registered {@link Strategy}
+ * and its spec, which makes the engine's {@link AttentionPolicy} for each run) or a
+ * {@link Reference} (stock {@code llama_decode} of the same model, through core's
+ * {@link LlamaReference}). Both carry their {@link MethodSpec}: {@link #text()} is what CSV
+ * rows write in the {@code method} column, {@link #name()} what they write in
+ * {@code method_name}.
+ */
+public sealed interface Method permits Method.EngineStrategy, Method.Reference {
+
+    /**
+     * Where a comma-separated list starts a new method: before a name followed by ':', ','
+     * or the end, never before a key=value parameter ({@code full,recycled:k=1024,s=50,h2o:k=1024}
+     * holds three methods). For picocli's {@code split}.
+     */
+    String LIST_SEPARATOR = ",(?=\\s*[a-z][a-z0-9_.-]*\\s*(:|,|$))";
+
+    /** The spec as written (trimmed), e.g. {@code recycled:k=4096,s=50}. */
+    MethodSpec spec();
+
+    /** Whether this runs stock llama_decode instead of the engine. */
+    boolean isReference();
+
+    /** The spec text: the {@code method} column of a CSV row and the key a resumed run matches. */
+    default String text() {
+        return spec().text();
+    }
+
+    /** The spec's name part, lower case: the {@code method_name} column, e.g. {@code recycled}. */
+    default String name() {
+        return spec().name();
+    }
+
+    /**
+     * Parses and validates a spec: the stock llama.cpp reference ({@code llamacpp}, no
+     * parameters) or a registered strategy with parameters it knows and values it accepts.
+     *
+     * @throws IllegalArgumentException naming the method and what is wrong with it
+     */
+    static Method parse(String text) {
+        MethodSpec spec = MethodSpec.parse(text);
+        if (spec.name().equals(Reference.NAME)) {
+            return new Reference(spec);
+        }
+        Map<String, Strategy> all = Strategies.all();
+        Strategy strategy = all.get(spec.name());
+        if (strategy == null) {
+            Set<String> known = new TreeSet<>(all.keySet());
+            known.add(Reference.NAME);
+            throw new IllegalArgumentException("unknown method '" + spec.name() + "' (known: " + known + ")");
+        }
+        return new EngineStrategy(spec, strategy);
+    }
+
+    /**
+     * Parses a spec that must run on the engine; {@code user} names what refuses the
+     * reference in the message, e.g. "generate".
+     */
+    static EngineStrategy parseEngine(String text, String user) {
+        return parse(text).requireEngine(user);
+    }
+
+    /** Parses a comma-separated list ({@link #LIST_SEPARATOR}); blank entries are skipped. */
+    static List<Method> parseList(String list) {
+        List<Method> out = new ArrayList<>();
+        for (String part : list.split(LIST_SEPARATOR)) {
+            if (!part.isBlank()) {
+                out.add(parse(part));
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    /**
+     * This method as an engine strategy, or an IllegalArgumentException saying that
+     * {@code user} runs only the engine's methods.
+     */
+    default EngineStrategy requireEngine(String user) {
+        if (this instanceof EngineStrategy e) {
+            return e;
+        }
+        throw new IllegalArgumentException(user + " runs the engine's methods; '" + text()
+                + "' is the stock llama_decode path (see rbench methods)");
+    }
+
+    /**
+     * A registered strategy with its spec, which the strategy validates on construction.
+     * Equal when the specs are equal (the strategy follows from the spec's name).
+     */
+    record EngineStrategy(MethodSpec spec, Strategy strategy) implements Method {
+        public EngineStrategy {
+            if (!strategy.name().equals(spec.name())) {
+                throw new IllegalArgumentException("strategy '" + strategy.name() + "' for method '" + spec.text() + "'");
+            }
+            strategy.validate(spec);
+        }
+
+        @Override
+        public boolean isReference() {
+            return false;
+        }
+
+        /**
+         * A fresh policy for one run over a prompt of {@code promptTokens} tokens (some
+         * defaults depend on it); close it after the run.
+         */
+        public AttentionPolicy create(HyperParameters model, int promptTokens) {
+            return strategy.create(spec, model, promptTokens);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof EngineStrategy other && spec.equals(other.spec);
+        }
+
+        @Override
+        public int hashCode() {
+            return spec.hashCode();
+        }
+
+        @Override
+        public String toString() {
+            return spec.text();
+        }
+    }
+
+    /**
+     * Stock llama_decode of the same model with its own KV cache: the speed and correctness
+     * reference. Its spec takes no parameters (checked on construction).
+     */
+    record Reference(MethodSpec spec) implements Method {
+        /** The spec name. */
+        public static final String NAME = "llamacpp";
+
+        /** The line {@code rbench methods} prints for it. */
+        public static final String DESCRIPTION = "stock llama_decode of the same model (the speed and correctness reference)";
+
+        public Reference {
+            if (!spec.name().equals(NAME)) {
+                throw new IllegalArgumentException("method '" + spec.text() + "' is not " + NAME);
+            }
+            spec.requireOnly(Set.of());
+        }
+
+        @Override
+        public boolean isReference() {
+            return true;
+        }
+
+        /**
+         * llama.cpp over {@code model} as this method runs it: flash attention, an F16 KV
+         * cache of {@code contextSize} rows, prompts in batches of 512, every layer on the
+         * first GPU when {@code onGpu}.
+         */
+        public LlamaReference open(Path model, int contextSize, int threads, boolean onGpu) {
+            return new LlamaReference(model, contextSize, 512, threads, true, GgmlType.F16, onGpu);
+        }
+
+        @Override
+        public String toString() {
+            return spec.text();
+        }
+    }
+}
