@@ -6,8 +6,9 @@ import java.util.List;
 
 /**
  * Attend to rows [0, rows) of a policy-owned {@link CompactCache}, after writing the new
- * token's K/V at its row {@code newTokenRow}: the step reads {@code rows} rows per KV head
- * and nothing of the full cache.
+ * token's K/V at its row: {@code newTokenRows} holds one row for every KV head, or one per
+ * KV head. The step reads {@code rows} rows per KV head (padded and masked as a full read
+ * of as many rows, {@link PlanGraph#leadingRows}) and nothing of the full cache.
  *
  * @param position -1: the new token's query and compact-cache key are rotated at its cache
  *                 position, like everything else; otherwise at this position (the full cache
@@ -15,14 +16,19 @@ import java.util.List;
  *                 {@link AttentionContext#shiftKeys} this gives positions by index in the
  *                 compact cache.
  */
-public record CompactPlan(CompactCache cache, int newTokenRow, int rows, int position, boolean probabilities,
+public record CompactPlan(CompactCache cache, int[] newTokenRows, int rows, int position, boolean probabilities,
                           boolean query) implements AttentionPlan {
     public CompactPlan {
         if (rows <= 0 || rows > cache.capacity()) {
             throw new IllegalArgumentException("compact rows " + rows + " outside [1, " + cache.capacity() + "]");
         }
-        if (newTokenRow < 0 || newTokenRow >= rows) {
-            throw new IllegalArgumentException("the new token's row " + newTokenRow + " must lie in [0, " + rows + ")");
+        if (newTokenRows.length == 0) {
+            throw new IllegalArgumentException("no row for the new token");
+        }
+        for (int r : newTokenRows) {
+            if (r < 0 || r >= rows) {
+                throw new IllegalArgumentException("the new token's row " + r + " must lie in [0, " + rows + ")");
+            }
         }
         if (position < -1) {
             throw new IllegalArgumentException("position must be -1 (unchanged) or >= 0, got " + position);
@@ -34,17 +40,17 @@ public record CompactPlan(CompactCache cache, int newTokenRow, int rows, int pos
         if (p < 0) {
             throw new IllegalArgumentException("position must be >= 0, got " + p);
         }
-        return new CompactPlan(cache, newTokenRow, rows, p, probabilities, query);
+        return new CompactPlan(cache, newTokenRows, rows, p, probabilities, query);
     }
 
     @Override
     public CompactPlan withProbabilities() {
-        return new CompactPlan(cache, newTokenRow, rows, position, true, query);
+        return new CompactPlan(cache, newTokenRows, rows, position, true, query);
     }
 
     @Override
     public CompactPlan withQuery() {
-        return new CompactPlan(cache, newTokenRow, rows, position, probabilities, true);
+        return new CompactPlan(cache, newTokenRows, rows, position, probabilities, true);
     }
 
     @Override
@@ -52,9 +58,25 @@ public record CompactPlan(CompactCache cache, int newTokenRow, int rows, int pos
         return rows;
     }
 
+    /** The new token's row in KV head {@code h}'s part of the cache. */
+    public int newTokenRow(int h) {
+        return newTokenRows.length == 1 ? newTokenRows[0] : newTokenRows[h];
+    }
+
+    private int[] rowPerKvHead(int kvHeads) {
+        int[] out = new int[kvHeads];
+        for (int h = 0; h < kvHeads; h++) {
+            out[h] = newTokenRow(h);
+        }
+        return out;
+    }
+
     @Override
     public void check(PlanCheck at) {
         at.requireHeadShape(cache, "the compact cache");
+        if (newTokenRows.length != 1 && newTokenRows.length != at.model().kvHeads()) {
+            throw at.fail(newTokenRows.length + " new-token rows for " + at.model().kvHeads() + " KV heads");
+        }
     }
 
     @Override
@@ -72,13 +94,16 @@ public record CompactPlan(CompactCache cache, int newTokenRow, int rows, int pos
 
     @Override
     public AttendedRows attend(PlanGraph g) {
-        Tensor row = g.layerIndex("compact_rows", CompactPlan::newTokenRow, (CompactPlan p) -> p.cache().capacity());
+        int kvHeads = g.model().kvHeads();
         var ctx = g.ctx();
+        // one row per KV head: [1, kvHeads] indices write the token's [headDim, 1, kvHeads] K and V
+        Tensor row = ctx.reshape(g.layerIndices("compact_rows", kvHeads, (CompactPlan p) -> p.rowPerKvHead(kvHeads),
+                p -> p.cache().capacity()), 1, kvHeads);
         // Cache layout is [headDim, rows, kvHeads]: the token and head dims swap to write.
         Tensor k = ctx.setRows(cache.keys(), ctx.permute(g.newKeys(), 0, 2, 1, 3), row);
         Tensor v = ctx.setRows(cache.values(), ctx.permute(g.newValues(), 0, 2, 1, 3), row);
         g.expand(k);
         g.expand(v);
-        return new AttendedRows(g.rowsView(k, 0, rows), g.rowsView(v, 0, rows), null);
+        return g.leadingRows(k, v, rows);
     }
 }

@@ -10,7 +10,9 @@ import java.util.List;
  * Attend to explicit rows of the full cache, per KV head: {@code kvHeads} blocks of
  * {@code rowsPerHead} positions, head-major, either uploaded from the host each step
  * ({@code rows}) or kept on the device by the policy ({@code deviceRows}). The rows are
- * gathered out of the cache ({@code get_rows}, F32) and attended in the order given.
+ * gathered out of the cache ({@code get_rows}, F32) and attended in the order given; host
+ * rows are padded and masked as a full read of as many rows is ({@link PlanGraph#leadingRows}),
+ * so that gathering every row in position order gives full attention's logits exactly.
  */
 public record GatherPlan(int rowsPerHead, int[] rows, RowIndices deviceRows, boolean probabilities, boolean query)
         implements AttentionPlan {
@@ -80,11 +82,29 @@ public record GatherPlan(int rowsPerHead, int[] rows, RowIndices deviceRows, boo
 
     @Override
     public AttendedRows attend(PlanGraph g) {
-        Tensor indices = deviceRows != null ? deviceRows.tensor()
-                : g.input("gather_rows_" + g.layer(), GgmlType.I32,
-                        (Tensor t, GatherPlan current, int position) -> t.setIndices(current.rows(), position + 1),
-                        rowsPerHead, g.model().kvHeads());
-        return new AttendedRows(g.ctx().getRows(g.cacheKeys(), indices), g.ctx().getRows(g.cacheValues(), indices), null);
+        if (deviceRows != null) {
+            Tensor indices = deviceRows.tensor();
+            return new AttendedRows(g.ctx().getRows(g.cacheKeys(), indices), g.ctx().getRows(g.cacheValues(), indices), null);
+        }
+        int kvHeads = g.model().kvHeads();
+        int padded = g.paddedRows(rowsPerHead, Integer.MAX_VALUE);
+        Tensor indices = g.input("gather_rows_" + g.layer(), GgmlType.I32,
+                (Tensor t, GatherPlan current, int position) -> t.setIndices(current.paddedRows(padded, kvHeads), position + 1),
+                padded, kvHeads);
+        return new AttendedRows(g.ctx().getRows(g.cacheKeys(), indices), g.ctx().getRows(g.cacheValues(), indices),
+                g.paddingMask(rowsPerHead, padded));
+    }
+
+    /** The host rows with each KV head's block padded to {@code padded} rows (row 0, masked). */
+    private int[] paddedRows(int padded, int kvHeads) {
+        if (padded == rowsPerHead) {
+            return rows;
+        }
+        int[] out = new int[padded * kvHeads];
+        for (int h = 0; h < kvHeads; h++) {
+            System.arraycopy(rows, h * rowsPerHead, out, h * padded, rowsPerHead);
+        }
+        return out;
     }
 
     @Override

@@ -53,6 +53,30 @@ public interface PlanGraph {
     /** Rows [from, to) of a {@code [headDim, rows, kvHeads]} cache tensor, as a strided view. */
     Tensor rowsView(Tensor cache, int from, int to);
 
+    /**
+     * Rows a read of {@code rows} rows covers once padded as a full read is (to the engine's KV
+     * padding, llama.cpp's 256), but at most {@code limit} (the rows the store holds).
+     */
+    int paddedRows(int rows, int limit);
+
+    /**
+     * The KQ mask of a one-token read of {@code padded} rows of which the first {@code rows}
+     * count (0) and the rest are padding (-inf); null when there is no padding. One input per
+     * step for every layer that reads the same counts.
+     */
+    Tensor paddingMask(int rows, int padded);
+
+    /**
+     * Rows [0, rows) of a {@code [headDim, capacity, kvHeads]} K/V store, read as full attention
+     * reads as many rows: padded ({@link #paddedRows}) and masked, so that attending every
+     * cached row in position order this way gives full attention's logits bit for bit (the
+     * kernels' sums then run over the same shapes in the same order).
+     */
+    default AttendedRows leadingRows(Tensor keys, Tensor values, int rows) {
+        int padded = paddedRows(rows, (int) keys.ne(1));
+        return new AttendedRows(rowsView(keys, 0, padded), rowsView(values, 0, padded), paddingMask(rows, padded));
+    }
+
     /** Adds a node (and what it depends on) to the graph now, ahead of nodes expanded later. */
     void expand(Tensor t);
 
@@ -88,6 +112,12 @@ public interface PlanGraph {
      * The value is checked against {@code [0, bound)} before the upload.
      */
     <P extends AttentionPlan> Tensor layerIndex(String name, ToIntFunction<P> value, ToIntFunction<P> bound);
+
+    /**
+     * This layer's {@code width} elements of a per-layer I32 input {@code [width, layers]} that
+     * every layer asking under {@code name} shares (e.g. a row per KV head), as {@link #layerIndex}.
+     */
+    <P extends AttentionPlan> Tensor layerIndices(String name, int width, Function<P, int[]> values, ToIntFunction<P> bound);
 
     /** An input shared by every layer (made by the first layer asking under {@code name}). */
     Tensor stepInput(String name, GgmlType type, StepFill fill, long... ne);

@@ -177,6 +177,18 @@ final class LayerAttention implements PlanGraph {
     }
 
     @Override
+    public int paddedRows(int rows, int limit) {
+        int pad = pass.options.kvPadding();
+        long padded = ((long) rows + pad - 1) / pad * pad;
+        return (int) Math.max(rows, Math.min(limit, padded));
+    }
+
+    @Override
+    public Tensor paddingMask(int rows, int padded) {
+        return pass.paddingMask(rows, padded);
+    }
+
+    @Override
     public void expand(Tensor t) {
         pass.g.expand(t);
     }
@@ -207,6 +219,12 @@ final class LayerAttention implements PlanGraph {
     @Override
     public <P extends AttentionPlan> Tensor layerIndex(String name, ToIntFunction<P> value, ToIntFunction<P> bound) {
         return pass.layerIndex(name, layer, value, bound);
+    }
+
+    @Override
+    public <P extends AttentionPlan> Tensor layerIndices(String name, int width, Function<P, int[]> values,
+                                                         ToIntFunction<P> bound) {
+        return pass.layerIndices(name, width, layer, values, bound);
     }
 
     @Override

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.function.ToIntFunction;
 
 /**
@@ -199,41 +200,78 @@ final class PassBuilder {
 
     /** One element of the per-layer index input {@code name}, registering {@code layer}'s value. */
     <P extends AttentionPlan> Tensor layerIndex(String name, int layer, ToIntFunction<P> value, ToIntFunction<P> bound) {
-        LayerIndex index = layerIndexes.computeIfAbsent(name, LayerIndex::new);
-        index.add(layer, value, bound);
-        return ctx.view(index.tensor, new long[] {1}, new long[] {}, (long) layer * index.tensor.nb(0));
+        return layerIndices(name, 1, layer, (P p) -> new int[] {value.applyAsInt(p)}, bound);
+    }
+
+    /** {@code width} elements of the per-layer index input {@code name}, registering {@code layer}'s values. */
+    <P extends AttentionPlan> Tensor layerIndices(String name, int width, int layer, Function<P, int[]> values,
+                                                  ToIntFunction<P> bound) {
+        LayerIndex index = layerIndexes.computeIfAbsent(name, n -> new LayerIndex(n, width));
+        if (index.width != width) {
+            throw new IllegalArgumentException("the per-layer input " + name + " holds " + index.width + " values a layer, not "
+                    + width);
+        }
+        index.add(layer, values, bound);
+        return ctx.view(index.tensor, new long[] {width}, new long[] {}, (long) layer * width * index.tensor.nb(0));
+    }
+
+    /** The padding mask of a one-token read of {@code padded} rows of which {@code rows} count; null without padding. */
+    Tensor paddingMask(int rows, int padded) {
+        if (rows == padded) {
+            return null;
+        }
+        if (rows <= 0 || rows > padded) {
+            throw new IllegalArgumentException("a read of " + rows + " rows padded to " + padded);
+        }
+        GgmlType type = engine.causalMask().type();
+        return stepInputs.computeIfAbsent("padding_mask_" + rows + "_" + padded, name -> g.input(name, type, t -> {
+            float[] m = new float[padded];
+            java.util.Arrays.fill(m, rows, padded, Float.NEGATIVE_INFINITY);
+            if (type == GgmlType.F16) {
+                t.setHalfs(m);
+            } else {
+                t.setFloats(m);
+            }
+        }, padded, 1));
     }
 
     /**
-     * A per-layer I32 input, {@code [layers]}, of which each registered layer reads its
-     * element: the per-layer scalars of a step go up in one upload, as each write to a GPU
+     * A per-layer I32 input, {@code [width, layers]}, of which each registered layer reads its
+     * elements: the per-layer scalars of a step go up in one upload, as each write to a GPU
      * costs a round trip (32 layers' one-element uploads took 0.3 ms of a 6 ms step on an H200).
      */
     private final class LayerIndex {
         final Tensor tensor;
-        private final Map<Integer, ToIntFunction<AttentionPlan>[]> byLayer = new LinkedHashMap<>();
+        final int width;
+        private final Map<Integer, Object[]> byLayer = new LinkedHashMap<>();
 
-        LayerIndex(String name) {
-            tensor = g.input(name, GgmlType.I32, this::fill, hp.layers());
+        LayerIndex(String name, int width) {
+            this.width = width;
+            tensor = g.input(name, GgmlType.I32, this::fill, (long) width * hp.layers());
+        }
+
+        <P extends AttentionPlan> void add(int layer, Function<P, int[]> values, ToIntFunction<P> bound) {
+            byLayer.put(layer, new Object[] {values, bound});
         }
 
         @SuppressWarnings("unchecked")
-        <P extends AttentionPlan> void add(int layer, ToIntFunction<P> value, ToIntFunction<P> bound) {
-            byLayer.put(layer, new ToIntFunction[] {value, bound});
-        }
-
         private void fill(Tensor t) {
-            int[] out = new int[hp.layers()];
-            for (Map.Entry<Integer, ToIntFunction<AttentionPlan>[]> e : byLayer.entrySet()) {
+            int[] out = new int[width * hp.layers()];
+            for (Map.Entry<Integer, Object[]> e : byLayer.entrySet()) {
                 int l = e.getKey();
                 AttentionPlan plan = bound.plan(l);
-                int v = e.getValue()[0].applyAsInt(plan);
-                int b = e.getValue()[1].applyAsInt(plan);
-                if (v < 0 || v >= b) {
-                    throw new IndexOutOfBoundsException("index " + v + " of layer " + l + " (" + t.name() + ") is outside [0, "
-                            + b + ")");
+                int[] v = ((Function<AttentionPlan, int[]>) e.getValue()[0]).apply(plan);
+                int b = ((ToIntFunction<AttentionPlan>) e.getValue()[1]).applyAsInt(plan);
+                if (v.length != width) {
+                    throw new IllegalArgumentException(v.length + " values for layer " + l + " of " + t.name() + ", expected " + width);
                 }
-                out[l] = v;
+                for (int i = 0; i < width; i++) {
+                    if (v[i] < 0 || v[i] >= b) {
+                        throw new IndexOutOfBoundsException("index " + v[i] + " of layer " + l + " (" + t.name()
+                                + ") is outside [0, " + b + ")");
+                    }
+                    out[l * width + i] = v[i];
+                }
             }
             t.setInts(out);
         }

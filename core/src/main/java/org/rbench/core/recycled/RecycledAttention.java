@@ -118,10 +118,10 @@ public final class RecycledAttention implements AttentionPolicy {
         int step = at.step() + 1;
         float[] meanQuery = at.query() == null ? null : at.query().meanBeforeRope();
         if (!config.schedule().isFullStep(step, at.layer(), meanQuery)) {
-            int slot = cps[at.layer()].append(at.position());
-            if (slot >= 0) {
+            int[] slots = cps[at.layer()].append(at.position());
+            if (slots != null) {
                 recycledLayerSteps++;
-                return AttentionPlan.compact(compacts[at.layer()], slot, cps[at.layer()].size());
+                return AttentionPlan.compact(compacts[at.layer()], slots, cps[at.layer()].size());
             }
         }
         fullLayerSteps++;

@@ -14,10 +14,15 @@ import java.util.Arrays;
  * positions (v2: kernel 7; v1: none), and its top K positions fill slots 0..K-1 in
  * descending score order. Every recycled step then {@link #append}s its own token, which
  * stays attended until the next refresh. With {@link Update#EVICT} (v2) a full Cp makes
- * room by dropping each head's lowest-scored refreshed entry; because slots are sorted by
- * score, that entry sits in the same slot for every head, so one compact-cache row takes
- * the new token for all heads. With {@link Update#GROW} (v1) Cp grows by the generated
- * tokens.
+ * room by dropping each head's lowest-scored refreshed entry; in score order that entry
+ * sits in the same slot for every head, so one compact-cache row takes the new token for
+ * all heads. With {@link Update#GROW} (v1) Cp grows by the generated tokens.
+ *
+ * <p>A head whose selection is the first positions 0..n-1 (always so when the budget covers
+ * the context) has its slots in position order instead, the new tokens after them: attending
+ * Cp is then full attention over the same rows in the same order, bit for bit. Should such a
+ * Cp have to evict later, each head drops its own lowest-scored entry, whose slot then
+ * differs between heads ({@link #append} returns a slot per head).
  */
 public final class RecycledCache {
     /** How Cp takes in the tokens generated between full steps. */
@@ -30,6 +35,8 @@ public final class RecycledCache {
     private final Update update;
     private final int kvHeads;
     private final int[][] slotPosition;
+    /** Per KV head, the slots of the refreshed entries in descending score order (the last live one goes first). */
+    private final int[][] slotByScore;
     private int live;
     private int generated;
 
@@ -48,6 +55,7 @@ public final class RecycledCache {
         this.update = update;
         this.kvHeads = kvHeads;
         this.slotPosition = new int[kvHeads][capacity];
+        this.slotByScore = new int[kvHeads][k];
     }
 
     public RecycledCache(int k, int poolKernel, GqaAggregation aggregation, Update update, int kvHeads) {
@@ -91,37 +99,59 @@ public final class RecycledCache {
             if (byScore[h].length != n) {
                 throw new IllegalArgumentException("KV head " + h + " selected " + byScore[h].length + " positions, head 0 " + n);
             }
-            System.arraycopy(byScore[h], 0, slotPosition[h], 0, live);
-            System.arraycopy(byScore[h], 0, rows, h * live, live);
+            if (selectsEveryPosition(byScore[h])) {
+                // position p in slot p: Cp is the cache's first rows in order
+                for (int i = 0; i < n; i++) {
+                    slotPosition[h][i] = i;
+                    slotByScore[h][i] = byScore[h][i];
+                }
+            } else {
+                for (int i = 0; i < n; i++) {
+                    slotPosition[h][i] = byScore[h][i];
+                    slotByScore[h][i] = i;
+                }
+            }
+            System.arraycopy(slotPosition[h], 0, rows, h * live, live);
         }
         return rows;
     }
 
 
-    /**
-     * A recycled step's own token at {@code position} joins Cp. Returns the slot it goes
-     * to (the same for every head), or -1 when no slot is left (GROW past its capacity, or
-     * every refreshed entry evicted): the caller should do a full step instead.
-     */
-    public int append(int position) {
-        int slot;
-        if (update == Update.EVICT && live + generated >= k && live > 0) {
-            // Slots: refreshed entries [0, live) by descending score, then the generated run.
-            // The lowest-scored refreshed entry (slot live-1) sits just before that run, so the
-            // new token takes its slot and the run stays contiguous without moving any row.
-            live--;
-            slot = live;
-        } else {
-            slot = live + generated;
+    /** Whether distinct positions are exactly 0..n-1. */
+    private static boolean selectsEveryPosition(int[] positions) {
+        int max = -1;
+        for (int p : positions) {
+            max = Math.max(max, p);
         }
-        if (slot >= capacity) {
-            return -1;
+        return max == positions.length - 1;
+    }
+
+    /**
+     * A recycled step's own token at {@code position} joins Cp. Returns the slot it goes to
+     * in each KV head's part, or null when no slot is left (GROW past its capacity, or every
+     * refreshed entry evicted): the caller should do a full step instead.
+     */
+    public int[] append(int position) {
+        int[] slots = new int[kvHeads];
+        if (update == Update.EVICT && live + generated >= k && live > 0) {
+            // Each head's lowest-scored refreshed entry makes room. In score order that is slot
+            // live-1 for every head, just before the generated run, which so stays contiguous.
+            live--;
+            for (int h = 0; h < kvHeads; h++) {
+                slots[h] = slotByScore[h][live];
+            }
+        } else {
+            int slot = live + generated;
+            if (slot >= capacity) {
+                return null;
+            }
+            java.util.Arrays.fill(slots, slot);
         }
         for (int h = 0; h < kvHeads; h++) {
-            slotPosition[h][slot] = position;
+            slotPosition[h][slots[h]] = position;
         }
         generated++;
-        return slot;
+        return slots;
     }
 
     /** Slots in use: rows 0..size()-1 of the compact cache. */

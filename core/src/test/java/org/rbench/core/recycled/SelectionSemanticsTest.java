@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -117,14 +118,35 @@ class SelectionSemanticsTest {
         RecycledCache cp = new RecycledCache(3, 1, GqaAggregation.MAX, RecycledCache.Update.EVICT, 1);
         int[] rows = cp.refresh(new float[][] {{0.4f, 0.1f, 0.3f, 0.2f}});
         assertArrayEquals(new int[] {0, 2, 3}, rows, "slot order: descending score");
-        assertEquals(2, cp.append(4), "the lowest-scored slot is reused");
-        assertEquals(1, cp.append(5));
-        assertEquals(0, cp.append(6));
-        assertEquals(-1, cp.append(7), "every refreshed entry evicted: time for a full step");
+        assertArrayEquals(new int[] {2}, cp.append(4), "the lowest-scored slot is reused");
+        assertArrayEquals(new int[] {1}, cp.append(5));
+        assertArrayEquals(new int[] {0}, cp.append(6));
+        assertNull(cp.append(7), "every refreshed entry evicted: time for a full step");
         RecycledCache grow = new RecycledCache(2, 3, 1, GqaAggregation.MAX, RecycledCache.Update.GROW, 1);
         grow.refresh(new float[][] {{0.4f, 0.1f, 0.3f, 0.2f}});
-        assertEquals(2, grow.append(4));
-        assertEquals(-1, grow.append(5), "GROW past its capacity");
+        assertArrayEquals(new int[] {2}, grow.append(4));
+        assertNull(grow.append(5), "GROW past its capacity");
+    }
+
+    /**
+     * A refresh that selects every position lays Cp out in position order (attending it is
+     * then full attention exactly); when such a Cp has to evict, each KV head drops its own
+     * lowest-scored entry, so the new token's slot differs between heads.
+     */
+    @Test
+    void aCoveringRefreshIsInPositionOrderAndEvictsPerHead() {
+        // KV head 0 ranks positions 3 > 0 > 2 > 1, head 1 ranks 1 > 2 > 0 > 3
+        RecycledCache cp = new RecycledCache(4, 1, GqaAggregation.MAX, RecycledCache.Update.EVICT, 2);
+        int[] rows = cp.refresh(new float[][] {{0.3f, 0.1f, 0.2f, 0.4f}, {0.2f, 0.4f, 0.3f, 0.1f}});
+        assertArrayEquals(new int[] {0, 1, 2, 3, 0, 1, 2, 3}, rows, "slot = position in both heads");
+        assertArrayEquals(new int[] {1, 3}, cp.append(4), "each head's lowest-scored slot: position 1 / position 3");
+        assertArrayEquals(new int[] {0, 2, 3, 4}, cp.rows(0));
+        assertArrayEquals(new int[] {0, 1, 2, 4}, cp.rows(1));
+        assertArrayEquals(new int[] {2, 0}, cp.append(5), "then position 2 / position 0");
+        assertEquals(4, cp.size());
+        RecycledCache partial = new RecycledCache(3, 1, GqaAggregation.MAX, RecycledCache.Update.EVICT, 2);
+        assertArrayEquals(new int[] {3, 0, 2, 0, 1, 2}, partial.refresh(new float[][] {{0.3f, 0.1f, 0.2f, 0.4f},
+                {0.2f, 0.4f, 0.3f, 0.1f}}), "head 0's selection stays in score order; head 1's is the first three");
     }
 
     @Test
