@@ -50,6 +50,13 @@ public interface PlanGraph {
     /** This pass's values {@code [headDim, kvHeads, tokens]}. */
     Tensor newValues();
 
+    /**
+     * This pass's queries {@code [headDim, heads, tokens]}, rotated as the attention uses them:
+     * for pieces that choose their rows from this step's own attention (query head h reads KV
+     * head {@code h / (heads / kvHeads)}; scale scores by {@code model().attentionScale()}).
+     */
+    Tensor query();
+
     /** Rows [from, to) of a {@code [headDim, rows, kvHeads]} cache tensor, as a strided view. */
     Tensor rowsView(Tensor cache, int from, int to);
 

@@ -33,6 +33,7 @@ final class LayerAttention implements PlanGraph {
     private Tensor cacheValues;
     private Tensor newKeys;
     private Tensor newValues;
+    private Tensor query;
 
     LayerAttention(PassBuilder pass, int layer, AttentionPlan plan) {
         this.pass = pass;
@@ -54,6 +55,7 @@ final class LayerAttention implements PlanGraph {
         pass.g.expand(cacheValues);
         newKeys = kForPlan;
         newValues = v;
+        query = q;
 
         AttendedRows rows = plan.attend(this);
         Tensor keys = rows.keys();
@@ -162,6 +164,11 @@ final class LayerAttention implements PlanGraph {
     @Override
     public Tensor newValues() {
         return requireBuilt(newValues);
+    }
+
+    @Override
+    public Tensor query() {
+        return requireBuilt(query);
     }
 
     private static Tensor requireBuilt(Tensor t) {
