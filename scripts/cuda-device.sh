@@ -206,12 +206,12 @@ step_parity() {
   log "parity: $((n - fails)) of $n passed (parity-summary.txt, parity.log)"
 }
 
-# parity-diag: where the NEOX-rope variants (qwen2, qwen3) part from llama.cpp on CUDA with an F16
-# cache (session 4: qwen2's argmax differs from the first decode step on). Each line holds the
-# engine on CUDA against llama.cpp on CUDA (or on the CPU), with ggml-cuda's fusions, its
-# programmatic dependent launch (PDL, Hopper and later) or CUDA graphs off, the prompt in graphs
-# of one token (the decode steps' kernels), and llama as
-# the control. parity-diag.txt: one summary line per run.
+# parity-diag: where the engine parts from llama.cpp on CUDA with an F16 cache, for the NEOX-rope
+# variants (qwen2, qwen3) and llama as the control (DIAG_MODELS; what it showed:
+# docs/results/2026-11-28-cuda-8b-h200-session6.md, section 1). Each line holds the engine on
+# CUDA against llama.cpp on CUDA (or on the CPU), with ggml-cuda's fusions, its programmatic
+# dependent launch (PDL, Hopper and later) or CUDA graphs off, or the prompt in graphs of one
+# token (the decode steps' kernels). parity-diag.txt: one summary line per run.
 step_parity_diag() {
   local f=$out/parity-diag.txt
   run() { # run LABEL ENV JAVA-OPTIONS rbench-parity-args...

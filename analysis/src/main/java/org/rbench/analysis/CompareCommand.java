@@ -2,119 +2,152 @@ package org.rbench.analysis;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code rbench compare BASELINE.csv CANDIDATE.csv [options]}: the nightly job's gate. Prints or
  * writes a Markdown report and exits non-zero when a metric regressed beyond its threshold and
  * significantly (see {@link RunComparator}).
  */
-public final class CompareCommand {
-    public static final String USAGE = "usage: rbench compare BASELINE.csv CANDIDATE.csv [--report FILE.md]"
-            + " [--max-latency-regression PCT] [--max-accuracy-drop POINTS] [--alpha A] [--iterations N] [--seed S]";
+@Command(name = "compare", sortOptions = false, showDefaultValues = true,
+        description = {"Compare two runs (the nightly gate): exit 1 on a significant regression.",
+                "A change is a regression only when it is beyond its threshold AND significant.", ""},
+        exitCodeListHeading = "%nExit status:%n",
+        exitCodeList = {"0:no regression", "1:regression", "2:usage or input error"})
+public final class CompareCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
 
-    private static final String HELP = USAGE + "\n\n"
-            + "Compares a candidate run with a baseline run. Exit status: 0 no regression, 1 regression, 2 usage or\n"
-            + "input error. A change is a regression only when it is beyond its threshold AND significant.\n\n"
-            + "  --report FILE.md               write the Markdown report there (default: print it)\n"
-            + "  --max-latency-regression PCT   allowed increase of median decode ms/token, percent (default "
-            + plain(ComparisonThresholds.DEFAULT_MAX_LATENCY_REGRESSION_PERCENT) + ")\n"
-            + "  --max-accuracy-drop POINTS     allowed drop of a RULER average, points (default "
-            + plain(ComparisonThresholds.DEFAULT_MAX_ACCURACY_DROP_POINTS) + ")\n"
-            + "  --alpha A                      significance level (default " + ComparisonThresholds.DEFAULT_ALPHA
-            + ")\n"
-            + "  --iterations N                 permutation-test resamples (default "
-            + RunComparator.DEFAULT_ITERATIONS + ")\n"
-            + "  --seed S                       permutation-test seed (default " + RunComparator.DEFAULT_SEED + ")\n";
+    @Parameters(index = "0", paramLabel = "BASELINE.csv", description = "The baseline run's results.")
+    Path baselineFile;
 
-    private CompareCommand() {
+    @Parameters(index = "1", paramLabel = "CANDIDATE.csv", description = "The candidate run's results.")
+    Path candidateFile;
+
+    @Option(names = "--report", paramLabel = "FILE.md",
+            description = "Write the Markdown report there (default: print it).")
+    Path reportFile;
+
+    @Option(names = "--max-latency-regression", paramLabel = "PCT",
+            defaultValue = "" + ComparisonThresholds.DEFAULT_MAX_LATENCY_REGRESSION_PERCENT,
+            description = "Allowed increase of median decode ms/token, percent.")
+    double maxLatencyRegression;
+
+    @Option(names = "--max-accuracy-drop", paramLabel = "POINTS",
+            defaultValue = "" + ComparisonThresholds.DEFAULT_MAX_ACCURACY_DROP_POINTS,
+            description = "Allowed drop of a RULER average, points (0 to 100).")
+    double maxAccuracyDrop;
+
+    @Option(names = "--alpha", paramLabel = "A", defaultValue = "" + ComparisonThresholds.DEFAULT_ALPHA,
+            description = "Significance level, strictly between 0 and 1.")
+    double alpha;
+
+    @Option(names = "--iterations", paramLabel = "N", defaultValue = "" + RunComparator.DEFAULT_ITERATIONS,
+            description = "Permutation-test resamples.")
+    int iterations;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "" + RunComparator.DEFAULT_SEED,
+            description = "Permutation-test seed.")
+    long seed;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+    boolean help;
+
+    /**
+     * Runs the command on {@code args} (as on the command line after {@code compare}), printing
+     * to the given streams. Never calls {@code System.exit}.
+     *
+     * @return 0 when nothing regressed, 1 on a regression, 2 on a usage or input error
+     */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        return Cli.execute(new CompareCommand(), args, out, err);
     }
 
-    /** @return 0 when nothing regressed, 1 on a regression, 2 on a usage or input error */
-    public static int run(String[] args, PrintStream out, PrintStream err) {
-        Arguments arguments;
-        ComparisonThresholds thresholds;
-        int iterations;
-        long seed;
-        try {
-            arguments = Arguments.parse(args, Set.of("report", "max-latency-regression", "max-accuracy-drop", "alpha",
-                    "iterations", "seed"));
-            if (arguments.help()) {
-                out.print(HELP);
-                return 0;
-            }
-            if (arguments.positional().size() != 2) {
-                throw new UsageException("expected BASELINE.csv and CANDIDATE.csv, got "
-                        + arguments.positional().size() + " file" + (arguments.positional().size() == 1 ? "" : "s"));
-            }
-            double alpha = arguments.doubleOption("alpha", ComparisonThresholds.DEFAULT_ALPHA, 0, 1);
-            if (alpha == 0 || alpha == 1) {
-                throw new UsageException("--alpha must be strictly between 0 and 1, got " + arguments.option("alpha"));
-            }
-            thresholds = new ComparisonThresholds(
-                    arguments.doubleOption("max-latency-regression",
-                            ComparisonThresholds.DEFAULT_MAX_LATENCY_REGRESSION_PERCENT, 0, Double.POSITIVE_INFINITY),
-                    arguments.doubleOption("max-accuracy-drop", ComparisonThresholds.DEFAULT_MAX_ACCURACY_DROP_POINTS,
-                            0, 100),
-                    alpha);
-            iterations = arguments.intOption("iterations", RunComparator.DEFAULT_ITERATIONS, 1);
-            seed = arguments.longOption("seed", RunComparator.DEFAULT_SEED);
-        } catch (UsageException e) {
-            err.println("rbench compare: " + e.getMessage());
-            err.println(USAGE);
-            return 2;
+    /** The thresholds from the options; a value out of range is a usage error. */
+    private ComparisonThresholds thresholds() {
+        if (!(alpha > 0 && alpha < 1)) {
+            throw usageError("--alpha must be strictly between 0 and 1, not " + alpha);
         }
+        if (!(maxLatencyRegression >= 0)) {
+            throw usageError("--max-latency-regression must be at least 0, not " + maxLatencyRegression);
+        }
+        if (!(maxAccuracyDrop >= 0 && maxAccuracyDrop <= 100)) {
+            throw usageError("--max-accuracy-drop must be between 0 and 100, not " + maxAccuracyDrop);
+        }
+        if (iterations < 1) {
+            throw usageError("--iterations must be at least 1, not " + iterations);
+        }
+        return new ComparisonThresholds(maxLatencyRegression, maxAccuracyDrop, alpha);
+    }
 
-        String baselineFile = arguments.positional().get(0);
-        String candidateFile = arguments.positional().get(1);
+    private ParameterException usageError(String message) {
+        return new ParameterException(spec.commandLine(), message);
+    }
+
+    @Override
+    public Integer call() {
+        ComparisonThresholds thresholds = thresholds();
+        PrintWriter stdout = spec.commandLine().getOut();
+        PrintWriter stderr = spec.commandLine().getErr();
+        try {
+            return compare(thresholds, stdout, stderr);
+        } finally {
+            stdout.flush();
+            stderr.flush();
+        }
+    }
+
+    private int compare(ComparisonThresholds thresholds, PrintWriter stdout, PrintWriter stderr) {
         List<ResultRow> baseline;
         List<ResultRow> candidate;
         try {
-            ResultsReader reader = new ResultsReader(w -> err.println("warning: " + w));
-            baseline = reader.read(Path.of(baselineFile));
-            candidate = reader.read(Path.of(candidateFile));
+            ResultsReader reader = new ResultsReader(w -> stderr.println("warning: " + w));
+            baseline = reader.read(baselineFile);
+            candidate = reader.read(candidateFile);
         } catch (ResultsInputException e) {
-            err.println("rbench compare: " + e.getMessage());
+            stderr.println("rbench compare: " + e.getMessage());
             return 2;
         }
         if (baseline.isEmpty() || candidate.isEmpty()) {
-            err.println("rbench compare: " + (baseline.isEmpty() ? baselineFile : candidateFile) + " contains no rows");
+            stderr.println("rbench compare: " + (baseline.isEmpty() ? baselineFile : candidateFile) + " contains no rows");
             return 2;
         }
 
         Comparison comparison = new RunComparator(thresholds, iterations, seed).compare(baseline, candidate);
         if (!comparison.comparedAnything()) {
             // Different models or methods on both sides: passing silently would hide a broken job.
-            err.println("rbench compare: nothing to compare, no (model, method, length) is in both files");
+            stderr.println("rbench compare: nothing to compare, no (model, method, length) is in both files");
             return 2;
         }
         ComparisonReport report = new ComparisonReport(thresholds, iterations, seed);
-        String markdown = report.markdown(comparison, baselineFile, candidateFile);
-        String reportPath = arguments.option("report");
-        if (reportPath == null) {
-            out.print(markdown);
+        String markdown = report.markdown(comparison, baselineFile.toString(), candidateFile.toString());
+        if (reportFile == null) {
+            stdout.print(markdown);
         } else {
             try {
-                Path file = Path.of(reportPath);
-                if (file.toAbsolutePath().getParent() != null) {
-                    Files.createDirectories(file.toAbsolutePath().getParent());
+                Path parent = reportFile.toAbsolutePath().getParent();
+                if (parent != null) {
+                    Files.createDirectories(parent);
                 }
-                Files.writeString(file, markdown, StandardCharsets.UTF_8);
+                Files.writeString(reportFile, markdown, StandardCharsets.UTF_8);
             } catch (IOException e) {
-                err.println("rbench compare: cannot write " + reportPath + ": " + e.getMessage());
+                stderr.println("rbench compare: cannot write " + reportFile + ": " + e.getMessage());
                 return 2;
             }
-            out.println(report.resultLine(comparison).replace("**", "") + " Report: " + reportPath);
-            report.regressionLines(comparison).forEach(line -> out.println("  " + line));
+            stdout.println(report.resultLine(comparison).replace("**", "") + " Report: " + reportFile);
+            report.regressionLines(comparison).forEach(line -> stdout.println("  " + line));
         }
         return comparison.regressionCount() > 0 ? 1 : 0;
-    }
-
-    private static String plain(double v) {
-        return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
     }
 }

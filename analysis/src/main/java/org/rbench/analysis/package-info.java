@@ -9,7 +9,8 @@
  * names the file, line and column.
  *
  * <h2>{@code rbench report RESULTS.csv... --out DIR [--bootstrap N] [--seed S]}</h2>
- * {@link org.rbench.analysis.ReportCommand#run} aggregates the rows
+ * {@link org.rbench.analysis.ReportCommand} (a picocli command; {@code run} runs it on given
+ * streams) aggregates the rows
  * ({@link org.rbench.analysis.ResultsAggregator}) per model, method, context length and task and
  * writes into DIR:
  * <ul>
@@ -31,7 +32,7 @@
  * first, then by name; lengths ascending.
  *
  * <h2>{@code rbench compare BASELINE.csv CANDIDATE.csv [options]}</h2>
- * {@link org.rbench.analysis.CompareCommand#run} is the nightly gate. It compares every
+ * {@link org.rbench.analysis.CompareCommand} is the nightly gate. It compares every
  * (model, method, length) present in both runs ({@link org.rbench.analysis.RunComparator}):
  * RULER average accuracy with a permutation test on per-sample scores (paired by task, length,
  * sample_index and seed when both runs scored the same samples), and median per-row decode

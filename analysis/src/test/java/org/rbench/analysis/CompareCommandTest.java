@@ -99,12 +99,17 @@ class CompareCommandTest {
                 new String[] {BASELINE, NOISE, "--report"})) {
             Outcome outcome = run(args);
             assertEquals(2, outcome.status(), String.join(" ", args));
-            assertTrue(outcome.err().contains(CompareCommand.USAGE), outcome.err());
+            assertTrue(outcome.err().contains("Usage: compare "), outcome.err());
+            assertEquals("", outcome.out(), "no report after a usage error");
         }
-        assertTrue(run(BASELINE, NOISE, "--alpha", "2").err().startsWith("rbench compare: --alpha must be between 0 and 1,"
-                + " got 2"));
-        assertTrue(run(BASELINE, NOISE, "--alpha", "0").err().startsWith("rbench compare: --alpha must be strictly"));
-        assertTrue(run(BASELINE, NOISE, "--bogus").err().startsWith("rbench compare: unknown option --bogus"));
+        assertTrue(run(BASELINE, NOISE, "--alpha", "2").err().startsWith("--alpha must be strictly between 0 and 1,"
+                + " not 2.0\n"));
+        assertTrue(run(BASELINE, NOISE, "--alpha", "0").err().startsWith("--alpha must be strictly"));
+        assertTrue(run(BASELINE, NOISE, "--alpha", "x").err().startsWith("Invalid value for option '--alpha': 'x' is not"
+                + " a double"));
+        assertTrue(run(BASELINE, NOISE, "--iterations", "0").err().startsWith("--iterations must be at least 1"));
+        assertTrue(run(BASELINE, NOISE, "--bogus").err().startsWith("Unknown option: '--bogus'"));
+        assertTrue(run(BASELINE).err().startsWith("Missing required parameter: 'CANDIDATE.csv'"));
     }
 
     @Test
@@ -137,6 +142,7 @@ class CompareCommandTest {
     void helpExitsWithZero() {
         Outcome outcome = run("--help");
         assertEquals(0, outcome.status());
-        assertTrue(outcome.out().startsWith(CompareCommand.USAGE));
+        assertTrue(outcome.out().startsWith("Usage: compare "), outcome.out());
+        assertTrue(outcome.out().contains("Default: " + RunComparator.DEFAULT_ITERATIONS), outcome.out());
     }
 }

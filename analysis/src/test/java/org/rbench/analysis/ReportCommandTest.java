@@ -1,6 +1,7 @@
 package org.rbench.analysis;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -32,16 +33,21 @@ class ReportCommandTest {
     void usageErrors() {
         run("--out", dir.toString());
         assertEquals(2, status);
-        assertEquals("rbench report: no results file given\n" + ReportCommand.USAGE + "\n", err);
+        assertTrue(err.startsWith("Missing required parameter: 'RESULTS.csv'\nUsage: report "), err);
         run(Fixtures.path("report_latency.csv").toString());
         assertEquals(2, status);
-        assertTrue(err.startsWith("rbench report: --out DIR is required"), err);
+        assertTrue(err.startsWith("Missing required option: '--out=DIR'"), err);
         run(Fixtures.path("report_latency.csv").toString(), "--out", dir.toString(), "--bootstrap", "-3");
         assertEquals(2, status);
-        assertTrue(err.startsWith("rbench report: --bootstrap must be at least 0"), err);
+        assertTrue(err.startsWith("--bootstrap must be at least 0, not -3\nUsage: report "), err);
         run(Fixtures.path("report_latency.csv").toString(), "--out", dir.toString(), "--seed", "one");
         assertEquals(2, status);
-        assertTrue(err.startsWith("rbench report: --seed expects an integer, got 'one'"), err);
+        assertTrue(err.startsWith("Invalid value for option '--seed': 'one' is not a long"), err);
+        run(Fixtures.path("report_latency.csv").toString(), "--out", dir.toString(), "--bootstrapp", "5");
+        assertEquals(2, status);
+        assertTrue(err.startsWith("Unknown option: '--bootstrapp'"), err);
+        assertTrue(err.contains("Possible solutions: --bootstrap"), err);
+        assertFalse(Files.exists(dir.resolve("summary.md")), "nothing is written after a usage error");
     }
 
     @Test
@@ -88,6 +94,7 @@ class ReportCommandTest {
     void helpExitsWithZero() {
         run("-h");
         assertEquals(0, status);
-        assertTrue(out.startsWith(ReportCommand.USAGE));
+        assertTrue(out.startsWith("Usage: report [-h] [--bootstrap=N] --out=DIR [--seed=S] RESULTS.csv..."), out);
+        assertTrue(out.contains("Default: " + ResultsAggregator.DEFAULT_BOOTSTRAP_RESAMPLES), out);
     }
 }

@@ -8,10 +8,11 @@ import java.util.Map;
  * shared by many prompts (haystack prose, noise lines, documents) is tokenized once.
  *
  * <p>Why: a native tokenizer is slow on whole prompts (llama.cpp 0.4.0 on a 32K-token
- * prompt, measured here: llama-bpe about 25 ms, llama-spm 150 to 190 ms), and sizing needs
- * about one count per sample. Samples of a task share almost all of their haystack, so most
- * pieces are cached: 100 samples of the 11 offline tasks at 32K took 25 s (llama-bpe) and
- * 22-30 s (llama-spm) instead of 47 s and 100-141 s with full counts.
+ * prompt: llama-bpe about 25 ms, llama-spm 150 to 190 ms), and sizing needs about one count
+ * per sample. Samples of a task share almost all of their haystack, so most pieces are
+ * cached: 100 samples of the 11 offline tasks at 32K take 25 s (llama-bpe) and 22-30 s
+ * (llama-spm) instead of 47 s and 100-141 s with full counts
+ * (docs/results/2026-11-28-ruler-gen-32k.md).
  *
  * <p>How: a long text is cut at single spaces chosen by content (after a word whose hash
  * hits, at least {@value #MIN_PIECE} characters apart; or after {@value #MAX_PIECE}

@@ -2,16 +2,28 @@ package org.rbench.datasets;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.IntSummaryStatistics;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.Callable;
 import java.util.function.Function;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code ruler-gen}: writes RULER samples for tasks x lengths to a folder.
@@ -26,45 +38,92 @@ import java.util.function.Function;
  * and {@code DIR/summary.tsv} with one line per task and length: generated, or skipped with
  * the reason (qa without its dataset), never a zero. Exit status: 0 done (skips included),
  * 1 error, 2 bad arguments.
+ *
+ * <p>A picocli command. On its own it knows only the approximate vocabularies
+ * ({@code --tokenizer approx-spm} or {@code approx-bpe}, for dry runs); the harness's
+ * {@code rbench ruler-gen} extends it with llama.cpp vocabularies by overriding
+ * {@link #vocabulary(Path)} and {@link #loadVocabulary(Path)}, and installs missing sources in
+ * {@link #prepareSources()}.
  */
-public final class RulerGenCommand {
+@Command(name = "ruler-gen", sortOptions = false, showDefaultValues = true,
+        description = {"Generate RULER samples (JSONL, optional token ids) for tasks x lengths.",
+                "Writes DIR/<length>/<task>.jsonl (and <task>.ids.jsonl with --token-ids) and DIR/summary.tsv with one"
+                        + " line per task and length: generated, or skipped with the reason (qa_1/qa_2 without their"
+                        + " dataset), never a zero.", ""},
+        exitCodeListHeading = "%nExit status:%n",
+        exitCodeList = {"0:done (skipped tasks included)", "1:error", "2:bad arguments"})
+public class RulerGenCommand implements Callable<Integer> {
 
-    public static final String USAGE = """
-            usage: ruler-gen --out DIR [options]
-              --tasks all|a,b,...    tasks (default all): %s
-              --lengths L1,L2,...    target lengths in tokens, tokens to generate included;
-                                     4096 or 4K (default 4K,8K,16K,32K)
-              --samples N            samples per task and length (default 500)
-              --seed S               random seed (default 42)
-              --chat                 wrap templates in the model's chat template
-              --squad FILE           SQuAD v2 dev JSON for qa_1 (else qa_1 is skipped)
-              --hotpotqa FILE        HotpotQA dev distractor JSON for qa_2 (else qa_2 is skipped)
-              --sources DIR          installed haystack sources (default $RBENCH_DATA or <repo>/.cache/datasets)
-              --token-ids            also write token ids (<task>.ids.jsonl) for training
-              --full-counts          count every prompt in one tokenizer call; by default long
-                                     prompts are counted piecewise with cached pieces (exact
-                                     for llama-bpe/llama-spm, checked, much faster)
-              --tokenizer FILE       vocabulary to size prompts with
-            """.formatted(String.join(",", java.util.Arrays.stream(RulerTask.values()).map(RulerTask::id).toList()));
-
-    private RulerGenCommand() {
-    }
-
-    /** Parsed arguments. */
-    record Options(List<RulerTask> tasks, List<Integer> lengths, int samples, long seed, Path out, boolean chat,
-                   Path squad, Path hotpotQa, Path sources, boolean tokenIds, Path tokenizer, boolean fullCounts) {
-    }
-
-    /** Bad arguments: exit status 2 with the usage. */
-    static final class UsageException extends IllegalArgumentException {
-        UsageException(String message) {
-            super(message);
+    /** The task ids, listed in the help of {@code --tasks}. */
+    static final class TaskIds implements Iterable<String> {
+        @Override
+        public Iterator<String> iterator() {
+            return Arrays.stream(RulerTask.values()).map(RulerTask::id).iterator();
         }
+    }
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--tokenizer", paramLabel = "VOCABULARY", description = "Vocabulary that sizes the prompts. rbench:"
+            + " a GGUF vocabulary file or a name from the llama.cpp bundle (llama-bpe, llama-spm, qwen2, ...)."
+            + " Stand-alone: approx-spm or approx-bpe (approximate, for dry runs).")
+    Path tokenizer;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Folder to write the samples into.")
+    Path out;
+
+    @Option(names = "--tasks", paramLabel = "all|a,b,...", defaultValue = "all", completionCandidates = TaskIds.class,
+            description = "Tasks: all, or a comma-separated list of ${COMPLETION-CANDIDATES}.")
+    String tasks;
+
+    @Option(names = "--lengths", paramLabel = "L1,L2,...", defaultValue = "4K,8K,16K,32K",
+            description = "Target lengths in tokens, tokens to generate included; 4096 or 4K.")
+    String lengths;
+
+    @Option(names = "--samples", paramLabel = "N", defaultValue = "500", description = "Samples per task and length.")
+    int samples;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "42", description = "Random seed.")
+    long seed;
+
+    @Option(names = "--chat", description = "Wrap the templates in the vocabulary's chat template.")
+    boolean chat;
+
+    @Option(names = "--squad", paramLabel = "FILE", description = "SQuAD v2 dev JSON for qa_1 (else qa_1 is skipped).")
+    Path squad;
+
+    @Option(names = "--hotpotqa", paramLabel = "FILE",
+            description = "HotpotQA dev distractor JSON for qa_2 (else qa_2 is skipped).")
+    Path hotpotQa;
+
+    @Option(names = "--sources", paramLabel = "DIR",
+            description = "Installed haystack sources (default: $RBENCH_DATA or <repo>/.cache/datasets).")
+    Path sources;
+
+    @Option(names = "--token-ids", description = "Also write token ids (<task>.ids.jsonl), for training.")
+    boolean tokenIds;
+
+    @Option(names = "--full-counts", description = "Count every prompt in one tokenizer call. By default long prompts"
+            + " are counted piecewise with cached pieces (exact for llama-bpe/llama-spm, checked, much faster).")
+    boolean fullCounts;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+    boolean help;
+
+    /** The stand-alone command: approximate vocabularies only. */
+    public RulerGenCommand() {
     }
 
     /** Runs with a tokenizer the caller already loaded ({@code --tokenizer} is then only recorded). */
     public static int run(String[] args, Tokenizer tokenizer, PrintStream out, PrintStream err) {
-        return run(args, path -> tokenizer, out, err, tokenizer != null);
+        Tokenizer loaded = Objects.requireNonNull(tokenizer, "tokenizer");
+        return execute(new RulerGenCommand() {
+            @Override
+            protected Tokenizer vocabulary(Path nameOrFile) {
+                return loaded;
+            }
+        }, args, out, err);
     }
 
     /**
@@ -72,97 +131,105 @@ public final class RulerGenCommand {
      * missing file or a loader failure is reported as a clear error.
      */
     public static int run(String[] args, Function<Path, Tokenizer> loader, PrintStream out, PrintStream err) {
-        return run(args, loader, out, err, false);
-    }
-
-    private static int run(String[] args, Function<Path, Tokenizer> loader, PrintStream out, PrintStream err,
-                           boolean tokenizerGiven) {
-        Options options;
-        try {
-            if (List.of(args).contains("--help") || List.of(args).contains("-h")) {
-                out.print(USAGE);
-                return 0;
+        return execute(new RulerGenCommand() {
+            @Override
+            protected Tokenizer loadVocabulary(Path file) {
+                return loader.apply(file);
             }
-            options = parse(args);
-        } catch (IllegalArgumentException e) {
-            err.println("ruler-gen: " + e.getMessage());
-            err.print(USAGE);
-            return 2;
-        }
+        }, args, out, err);
+    }
+
+    private static int execute(RulerGenCommand command, String[] args, PrintStream out, PrintStream err) {
+        PrintWriter outWriter = new PrintWriter(out, true, out.charset());
+        PrintWriter errWriter = new PrintWriter(err, true, err.charset());
         try {
-            Tokenizer tokenizer = tokenizerGiven ? loader.apply(options.tokenizer()) : loadTokenizer(options.tokenizer(), loader);
-            return generate(options, tokenizer, out, err);
-        } catch (RuntimeException e) {
-            err.println("ruler-gen: " + e.getMessage());
-            return 1;
+            return new CommandLine(command).setOut(outWriter).setErr(errWriter).execute(args);
+        } finally {
+            outWriter.flush();
+            errWriter.flush();
         }
     }
 
-    private static Tokenizer loadTokenizer(Path file, Function<Path, Tokenizer> loader) {
+    /** The options, checked: a bad value is a usage error (exit status 2). */
+    private Options options() {
+        try {
+            if (samples < 1) {
+                throw new IllegalArgumentException("--samples must be at least 1, not " + samples);
+            }
+            List<RulerTask> taskList;
+            try {
+                taskList = RulerTask.parseList(tasks);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--tasks: " + e.getMessage(), e);
+            }
+            return new Options(taskList, parseLengths(lengths), samples, seed, out, chat, squad, hotpotQa, sources,
+                    tokenIds, tokenizer, fullCounts);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public Integer call() {
+        Options options = options();
+        PrintWriter stdout = spec.commandLine().getOut();
+        PrintWriter stderr = spec.commandLine().getErr();
+        try {
+            prepareSources();
+            return generate(options, vocabulary(options.tokenizer()), stdout);
+        } catch (RuntimeException e) {
+            stderr.println("ruler-gen: " + e.getMessage());
+            return 1;
+        } finally {
+            stdout.flush();
+            stderr.flush();
+        }
+    }
+
+    /**
+     * Runs once the arguments are checked, before the vocabulary is loaded and the sources are
+     * located; here it does nothing (the harness installs missing sources).
+     */
+    protected void prepareSources() {
+    }
+
+    /**
+     * The vocabulary named by {@code --tokenizer} ({@code null} when it was not given): checks
+     * that the file exists and loads it with {@link #loadVocabulary(Path)}, turning a failure
+     * into a clear error. Subclasses that map names to files resolve the name and call this.
+     */
+    protected Tokenizer vocabulary(Path file) {
         if (file == null) {
             throw new IllegalArgumentException("no vocabulary given: pass --tokenizer FILE");
         }
         if (!file.toString().startsWith("approx-") && !Files.isRegularFile(file)) {
             throw new IllegalArgumentException("vocabulary file not found: " + file);
         }
-        Tokenizer tokenizer;
+        Tokenizer loaded;
         try {
-            tokenizer = loader.apply(file);
+            loaded = loadVocabulary(file);
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("cannot load vocabulary " + file + ": " + e.getMessage(), e);
         }
-        if (tokenizer == null) {
+        if (loaded == null) {
             throw new IllegalArgumentException("cannot load vocabulary " + file);
         }
-        return tokenizer;
+        return loaded;
     }
 
-    static Options parse(String[] args) {
-        List<RulerTask> tasks = List.of(RulerTask.values());
-        List<Integer> lengths = List.of(4096, 8192, 16384, 32768);
-        int samples = 500;
-        long seed = 42;
-        Path out = null;
-        boolean chat = false;
-        boolean tokenIds = false;
-        boolean fullCounts = false;
-        Path squad = null;
-        Path hotpotQa = null;
-        Path sources = null;
-        Path tokenizer = null;
-        for (int i = 0; i < args.length; i++) {
-            String arg = args[i];
-            switch (arg) {
-                case "--chat" -> chat = true;
-                case "--token-ids" -> tokenIds = true;
-                case "--full-counts" -> fullCounts = true;
-                case "--tasks", "--lengths", "--samples", "--seed", "--out", "--squad", "--hotpotqa", "--sources",
-                     "--tokenizer" -> {
-                    if (i + 1 >= args.length || args[i + 1].startsWith("--")) {
-                        throw new UsageException(arg + " needs a value");
-                    }
-                    String value = args[++i];
-                    switch (arg) {
-                        case "--tasks" -> tasks = RulerTask.parseList(value);
-                        case "--lengths" -> lengths = parseLengths(value);
-                        case "--samples" -> samples = parseInt(arg, value, 1);
-                        case "--seed" -> seed = parseLong(arg, value);
-                        case "--out" -> out = Path.of(value);
-                        case "--squad" -> squad = Path.of(value);
-                        case "--hotpotqa" -> hotpotQa = Path.of(value);
-                        case "--sources" -> sources = Path.of(value);
-                        case "--tokenizer" -> tokenizer = Path.of(value);
-                        default -> throw new AssertionError(arg);
-                    }
-                }
-                default -> throw new UsageException("unknown argument '" + arg + "'");
-            }
-        }
-        if (out == null) {
-            throw new UsageException("--out DIR is required");
-        }
-        return new Options(tasks, lengths, samples, seed, out, chat, squad, hotpotQa, sources, tokenIds, tokenizer,
-                fullCounts);
+    /** Loads a vocabulary file; this class knows only {@code approx-spm} and {@code approx-bpe}. */
+    protected Tokenizer loadVocabulary(Path file) {
+        return switch (file.toString()) {
+            case "approx-spm" -> ApproximateTokenizer.spmLike();
+            case "approx-bpe" -> ApproximateTokenizer.bpeLike();
+            default -> throw new IllegalArgumentException("this entry point only knows approx-spm and approx-bpe; "
+                    + "load real vocabularies through the harness (./rbench ruler-gen)");
+        };
+    }
+
+    /** The options of one run, checked. */
+    record Options(List<RulerTask> tasks, List<Integer> lengths, int samples, long seed, Path out, boolean chat,
+                   Path squad, Path hotpotQa, Path sources, boolean tokenIds, Path tokenizer, boolean fullCounts) {
     }
 
     /** "4096,8K,128k" -> [4096, 8192, 131072]. */
@@ -182,40 +249,20 @@ public final class RulerGenCommand {
             try {
                 length = Math.multiplyExact(Integer.parseInt(p), factor);
             } catch (NumberFormatException | ArithmeticException e) {
-                throw new UsageException("--lengths: '" + part + "' is not a length in tokens");
+                throw new IllegalArgumentException("--lengths: '" + part + "' is not a length in tokens");
             }
             if (length < 1) {
-                throw new UsageException("--lengths: lengths must be positive, not " + length);
+                throw new IllegalArgumentException("--lengths: lengths must be positive, not " + length);
             }
             lengths.add(length);
         }
         if (lengths.isEmpty()) {
-            throw new UsageException("--lengths: no lengths given");
+            throw new IllegalArgumentException("--lengths: no lengths given");
         }
         return lengths;
     }
 
-    private static int parseInt(String option, String value, int min) {
-        try {
-            int n = Integer.parseInt(value.strip());
-            if (n < min) {
-                throw new UsageException(option + " must be at least " + min + ", not " + n);
-            }
-            return n;
-        } catch (NumberFormatException e) {
-            throw new UsageException(option + ": '" + value + "' is not a number");
-        }
-    }
-
-    private static long parseLong(String option, String value) {
-        try {
-            return Long.parseLong(value.strip());
-        } catch (NumberFormatException e) {
-            throw new UsageException(option + ": '" + value + "' is not a number");
-        }
-    }
-
-    private static int generate(Options options, Tokenizer tokenizer, PrintStream out, PrintStream err) {
+    private static int generate(Options options, Tokenizer tokenizer, PrintWriter out) {
         ChatFormatter chat = ChatFormatter.IDENTITY;
         if (options.chat()) {
             chat = tokenizer.chatFormatter().orElseThrow(() -> new IllegalArgumentException(
@@ -297,16 +344,6 @@ public final class RulerGenCommand {
      * the harness ({@code ./rbench ruler-gen}).
      */
     public static void main(String[] args) {
-        int status = run(args, RulerGenCommand::approximateTokenizer, System.out, System.err);
-        System.exit(status);
-    }
-
-    private static Tokenizer approximateTokenizer(Path file) {
-        return switch (file.toString()) {
-            case "approx-spm" -> ApproximateTokenizer.spmLike();
-            case "approx-bpe" -> ApproximateTokenizer.bpeLike();
-            default -> throw new IllegalArgumentException("this entry point only knows approx-spm and approx-bpe; "
-                    + "load real vocabularies through the harness (./rbench ruler-gen)");
-        };
+        System.exit(new CommandLine(new RulerGenCommand()).execute(args));
     }
 }

@@ -24,8 +24,10 @@
  * {@link org.rbench.datasets.Scoring}.
  *
  * <h2>Command line</h2>
+ * {@link org.rbench.datasets.RulerGenCommand} is the picocli command behind
+ * {@code ./rbench ruler-gen --tasks ... --lengths ... --samples N --seed S --out DIR}; from Java,
  * {@link org.rbench.datasets.RulerGenCommand#run(String[], Tokenizer, java.io.PrintStream, java.io.PrintStream)}
- * implements {@code ./rbench ruler-gen --tasks ... --lengths ... --samples N --seed S --out DIR}.
+ * runs it with a loaded tokenizer and returns the exit status.
  *
  * <h2>Classes</h2>
  * <ul>

@@ -77,15 +77,40 @@ class RulerGenCommandTest {
     }
 
     @Test
-    void otherBadArgumentsAreUsageErrors(@TempDir Path dir) {
+    void otherBadArgumentsAreUsageErrors(@TempDir Path dir) throws IOException {
         assertEquals(2, run(ApproximateTokenizer.spmLike(), "--tasks", "vt"));
-        assertTrue(err().contains("--out DIR is required"));
+        assertTrue(err().contains("Missing required option: '--out=DIR'"), err());
+        assertTrue(err().contains("Usage: ruler-gen "), "usage errors print the usage");
         assertEquals(2, run(ApproximateTokenizer.spmLike(), "--lengths", "4x", "--out", dir.toString()));
-        assertTrue(err().contains("'4x' is not a length"));
+        assertTrue(err().contains("--lengths: '4x' is not a length in tokens"), err());
         assertEquals(2, run(ApproximateTokenizer.spmLike(), "--samples", "0", "--out", dir.toString()));
+        assertTrue(err().contains("--samples must be at least 1, not 0"), err());
+        assertEquals(2, run(ApproximateTokenizer.spmLike(), "--samples", "many", "--out", dir.toString()));
+        assertTrue(err().contains("Invalid value for option '--samples': 'many' is not an int"), err());
         assertEquals(2, run(ApproximateTokenizer.spmLike(), "--bogus", "--out", dir.toString()));
-        assertTrue(err().contains("unknown argument '--bogus'"));
+        assertTrue(err().contains("Unknown option: '--bogus'"), err());
         assertEquals(2, run(ApproximateTokenizer.spmLike(), "--seed", "--out", dir.toString()));
+        assertTrue(err().contains("Expected parameter for option '--seed' but found '--out'"), err());
+        try (var files = Files.list(dir)) {
+            assertEquals(0, files.count(), "nothing is written after a usage error");
+        }
+    }
+
+    @Test
+    void helpListsTheOptionsTheTasksAndTheDefaults() {
+        assertEquals(0, run(ApproximateTokenizer.spmLike(), "--help"));
+        String help = outBytes.toString(StandardCharsets.UTF_8);
+        assertTrue(help.startsWith("Usage: ruler-gen "), help);
+        for (String option : List.of("--tokenizer", "--out", "--tasks", "--lengths", "--samples", "--seed", "--chat",
+                "--squad", "--hotpotqa", "--sources", "--token-ids", "--full-counts")) {
+            assertTrue(help.contains(option), option);
+        }
+        for (RulerTask task : RulerTask.values()) {
+            assertTrue(help.contains(task.id()), task.id());
+        }
+        assertTrue(help.contains("Default: 4K,8K,16K,32K"), help);
+        assertTrue(help.contains("Default: 500"), help);
+        assertEquals("", err());
     }
 
     @Test

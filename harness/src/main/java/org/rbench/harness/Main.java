@@ -1,5 +1,7 @@
 package org.rbench.harness;
 
+import org.rbench.analysis.CompareCommand;
+import org.rbench.analysis.ReportCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -9,8 +11,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "rbench", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Recycled Attention vs StreamingLLM, H2O and full attention on GGUF models (llama.cpp/ggml).",
-        subcommands = {InfoCommand.class, TokenizeCommand.class, PassThroughCommands.Report.class,
-                PassThroughCommands.Compare.class, PassThroughCommands.Merge.class, PassThroughCommands.RulerGen.class,
+        subcommands = {InfoCommand.class, TokenizeCommand.class, ReportCommand.class,
+                CompareCommand.class, MergeCommand.class, LlamaRulerGenCommand.class,
                 RunCommand.class, DemoCommand.class, EngineCommands.Generate.class, EngineCommands.ParityCheck.class,
                 EngineCommands.MakeModel.class, EngineCommands.Methods.class, BenchCommand.class, SelectionBenchCommand.class, PolicyBenchCommand.class, WarmupCommand.class, PplCommand.class,
                 ExportTextCommand.class, CommandLine.HelpCommand.class})

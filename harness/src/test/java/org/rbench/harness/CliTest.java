@@ -69,7 +69,10 @@ class CliTest {
         Result worse = run("compare", fixtures.resolve("compare_baseline.csv").toString(),
                 fixtures.resolve("compare_candidate_regression.csv").toString(), "--report", dir.resolve("d.md").toString());
         assertEquals(1, worse.code, "a regression fails the nightly gate");
-        assertEquals(2, run("compare").code);
+        Result none = run("compare");
+        assertEquals(2, none.code);
+        assertTrue(none.err.contains("Usage: rbench compare "), none.err);
+        assertEquals(2, run("report", "--out", dir.resolve("rep2").toString()).code);
     }
 
     @Test
@@ -86,6 +89,9 @@ class CliTest {
                 "--out", dir.resolve("c").toString());
         assertEquals(2, bad.code);
         assertTrue(bad.err.contains("niah_single_9"), bad.err);
+        Result help = run("ruler-gen", "--help");
+        assertEquals(0, help.code, help.err);
+        assertTrue(help.out.startsWith("Usage: rbench ruler-gen "), help.out);
     }
 
     private static String[] concat(String[] a, String[] b) {

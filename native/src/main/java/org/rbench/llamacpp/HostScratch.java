@@ -13,8 +13,8 @@ import java.lang.ref.Cleaner;
  * <p>Once a GPU backend is initialised ({@link #usePinned}), new buffers are page-locked host
  * memory of that device (its host buffer type, as llama.cpp's output buffer): a GPU copies
  * into it by DMA, where a copy into pageable memory goes through the driver's staging in
- * chunks. On an H200 the 0.5 MB of a Llama-3 step's logits took 0.35 ms that way, 6% of a
- * decode step at 8K, which is the engine's whole gap to llama_decode there. Where pinned
+ * chunks (the 0.5 MB of a Llama-3 step's logits on an H200: 0.36 ms read into pageable memory,
+ * 0.12 ms into pinned memory; docs/results/2026-11-28-cuda-8b-h200-session5.md). Where pinned
  * memory cannot be had, the buffer is plain native memory.
  *
  * <p>A thread's buffer is freed when the thread is gone (a {@link Cleaner} on its holder) or

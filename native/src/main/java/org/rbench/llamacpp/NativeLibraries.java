@@ -78,8 +78,8 @@ public final class NativeLibraries {
      * as it is in any C++ program. The JVM links its own C++ runtime statically, so without
      * this libstdc++ only enters the local scope of the libraries dlopen()ed here, and a
      * template instantiation that one of them exports (libggml built by GCC 13 exports some)
-     * can win a lazy binding in another: on the GPU machine llama_model_load_from_file then
-     * crashed the JVM inside libggml, called from std::stringstream code in libllama's
+     * can win a lazy binding in another: with a GPU build, llama_model_load_from_file then
+     * crashes the JVM inside libggml, called from std::stringstream code in libllama's
      * print_info. Returns whether the preload happened (Linux with glibc only).
      */
     static boolean preloadCppRuntime() {

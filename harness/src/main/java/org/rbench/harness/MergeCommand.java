@@ -1,0 +1,29 @@
+package org.rbench.harness;
+
+import org.rbench.harness.results.ResultsMerge;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code rbench merge}: shard CSVs into one file ({@link ResultsMerge}). */
+@Command(name = "merge", mixinStandardHelpOptions = true,
+        description = "Combine shard CSVs into one file (rows with a repeated work key are dropped).")
+final class MergeCommand implements Callable<Integer> {
+    @Parameters(arity = "1..*", paramLabel = "SHARD.csv")
+    List<Path> inputs;
+
+    @Option(names = "--out", required = true, paramLabel = "FILE")
+    Path out;
+
+    @Override
+    public Integer call() throws IOException {
+        ResultsMerge.Summary s = ResultsMerge.merge(inputs, out);
+        System.out.printf("merged %d files: %d rows, %d duplicates dropped -> %s%n", s.files(), s.rows(), s.duplicates(), out);
+        return 0;
+    }
+}
