@@ -119,8 +119,7 @@ public final class SelectionBenchmark {
                 timings.add(new Timing(batch.piece(), batch.medianMs(), batch.minMs(), batch.maxMs(), batch.repeats(),
                         batch.medianMs() + (layers - 1) * scoring.medianMs()));
                 // ggml_top_k instead of the full sort (unordered, ties at the cut decided by the
-                // kernel): timed only, to tell whether the engine should select this way (the sort
-                // was 11.5 ms of a 128K full step on an H200, the flash attention of 32 layers 7.3).
+                // kernel): timed only, to tell whether the engine should select this way.
                 Piece topK = (ctx, g) -> new Tensor[] {filledBatch.apply(ctx, g).selectUnordered(m)};
                 Timing top = time(backend, "softmax ... + top_k of " + layers + " layers' rows at once", topK,
                         repeats, 1, null);

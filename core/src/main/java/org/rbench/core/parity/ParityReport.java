@@ -37,7 +37,7 @@ public record ParityReport(String model, String backend, String device, GgmlType
      * then differ only at near-ties (two logits the reference puts closer than twice the
      * tolerance), which either side's rounding decides: a random tiny model has some (one on a
      * Xeon's CPU kernels, margin below 0.01). The tolerance, not the argmax, is what catches a
-     * wrong computation: qwen3 on CUDA before session 6 agreed on every argmax at rel 0.07.
+     * wrong computation: a qwen3 graph that was wrong on CUDA agreed on every argmax at rel 0.07.
      */
     public boolean passesRounded(double relativeTolerance) {
         return maxRelDiff <= relativeTolerance;

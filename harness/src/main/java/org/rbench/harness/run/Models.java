@@ -56,7 +56,7 @@ public final class Models {
                     GgmlType.F16, true, false, vocab, 7);
             RandomModelWriter.write(spec, random);
         }
-        log.println("rbench: NOTE: no trained model is committed yet (issue #8); the 'default' model has RANDOM"
+        log.println("rbench: NOTE: no model in models/ (the embedded one is missing from this checkout); the 'default' model has RANDOM"
                 + " weights, so its accuracy means nothing. Latency and attended rows are real.");
         return new Resolved(random, true);
     }
