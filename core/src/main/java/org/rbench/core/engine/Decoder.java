@@ -101,14 +101,14 @@ public final class Decoder implements AutoCloseable {
             plans[l] = checked(policy.plan(new LayerStep(l, step, position, null)), l, position);
         }
         Pass pass = Pass.step(token, position, plans, diagnostics);
-        List<Object> signature = PassBuilder.signature(engine, pass);
+        List<Object> signature = PassBuilder.signature(engine.graphResources(), pass);
         GraphCache.Entry<PassGraph> entry = graphs.get(signature);
         if (entry != null) {
             // A step of this shape was built before: only inputs change, so skip building and allocating.
             entry.owner().bind(pass);
         } else {
             long b0 = System.nanoTime();
-            PassGraph built = PassBuilder.build(engine, pass);
+            PassGraph built = PassBuilder.build(engine.graphResources(), pass);
             graphsBuilt++;
             entry = graphs.put(signature, built.graph(), built);
             cost.build += System.nanoTime() - b0;
@@ -175,7 +175,7 @@ public final class Decoder implements AutoCloseable {
 
     private PassGraph timedBuild(Pass pass, StepCost cost) {
         long b0 = System.nanoTime();
-        PassGraph g = PassBuilder.build(engine, pass);
+        PassGraph g = PassBuilder.build(engine.graphResources(), pass);
         cost.build += System.nanoTime() - b0;
         return g;
     }

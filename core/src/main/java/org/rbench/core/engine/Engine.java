@@ -42,12 +42,11 @@ public final class Engine implements AutoCloseable {
      */
     private final GraphCache<PassGraph> stepGraphs;
     private final PolicyServices services;
-    /** The KQ masks of all passes, made at the first pass that needs one. */
-    private CausalMask causalMask;
     private final GgmlContext stateContext;
     private final BackendBuffer stateBuffer;
     private final Tensor hiddenState;
-    private final boolean onCpu;
+    /** What this engine's pass graphs are built from. */
+    private final GraphResources graphResources;
     private long lastComputeNanos;
     private long lastInputNanos;
 
@@ -56,7 +55,6 @@ public final class Engine implements AutoCloseable {
         this.hp = weights.hyperParameters();
         this.options = options;
         this.backend = weights.backend();
-        this.onCpu = backend.isCpu();
         if (options.contextSize() > hp.contextLength()) {
             throw new IllegalArgumentException("a context of " + options.contextSize() + " tokens is longer than the "
                     + hp.contextLength() + " the model was trained for (" + weights.path().getFileName() + ")");
@@ -86,6 +84,7 @@ public final class Engine implements AutoCloseable {
         this.stepGraphs = new GraphCache<>(backend, 8);
         this.services = new PolicyServices(weights, c);
         this.stateContext = sc;
+        this.graphResources = new GraphResources(weights, c, options, hiddenState);
     }
 
     /** An engine over loaded weights; the weights must outlive it. */
@@ -109,10 +108,6 @@ public final class Engine implements AutoCloseable {
 
     public Backend backend() {
         return backend;
-    }
-
-    boolean onCpu() {
-        return onCpu;
     }
 
     KvCache cache() {
@@ -190,7 +185,7 @@ public final class Engine implements AutoCloseable {
             Pass pass = Pass.prefill(Arrays.copyOfRange(tokens, b, b + n), p0,
                     allLogits ? Pass.Logits.ALL : last ? Pass.Logits.LAST : Pass.Logits.NONE, layers, windowFrom,
                     request.columnSums(), last && request.lastQuery());
-            try (PassGraph g = PassBuilder.build(this, pass)) {
+            try (PassGraph g = PassBuilder.build(graphResources, pass)) {
                 compute += run(g.graph());
                 PassGraph.Outputs out = g.outputs();
                 if (out.logits() != null) {
@@ -240,7 +235,7 @@ public final class Engine implements AutoCloseable {
         }
         Pass deepest = Pass.prefill(Arrays.copyOfRange(tokens, tokens.length - n, tokens.length), end - n,
                 allLogits ? Pass.Logits.ALL : Pass.Logits.NONE, hp.layers(), -1, columnSums, false);
-        try (PassGraph g = PassBuilder.build(this, deepest)) {
+        try (PassGraph g = PassBuilder.build(graphResources, deepest)) {
             allocator.reserve(g.graph().graph);
         }
     }
@@ -305,15 +300,8 @@ public final class Engine implements AutoCloseable {
         return lastComputeNanos;
     }
 
-    CausalMask causalMask() {
-        if (causalMask == null) {
-            causalMask = new CausalMask(backend, options.flashAttention(), cache.capacity(), options.microBatch());
-        }
-        return causalMask;
-    }
-
-    Tensor hiddenState() {
-        return hiddenState;
+    GraphResources graphResources() {
+        return graphResources;
     }
 
     void advance(int tokens) {
@@ -372,9 +360,7 @@ public final class Engine implements AutoCloseable {
         stepGraphs.close();
         services.close();
         allocator.close();
-        if (causalMask != null) {
-            causalMask.close();
-        }
+        graphResources.close();
         stateBuffer.close();
         stateContext.close();
         cache.close();

@@ -69,7 +69,7 @@ final class LayerAttention implements PlanGraph {
         if (pass.options.flashAttention()) {
             Tensor fk = keys;
             Tensor fv = values;
-            if (!pass.engine.onCpu() && fk.type() == GgmlType.F32) {
+            if (!pass.res.onCpu() && fk.type() == GgmlType.F32) {
                 // GPU flash attention reads F16 K/V only; gathered rows come back as F32.
                 fk = ctx.cast(fk, GgmlType.F16);
                 fv = ctx.cast(fv, GgmlType.F16);

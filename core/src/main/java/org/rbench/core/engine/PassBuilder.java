@@ -24,7 +24,7 @@ import java.util.function.ToIntFunction;
  * llama_decode. One builder builds one graph.
  */
 final class PassBuilder {
-    final Engine engine;
+    final GraphResources res;
     final ModelWeights weights;
     final HyperParameters hp;
     final KvCache cache;
@@ -54,15 +54,15 @@ final class PassBuilder {
     private final Map<String, LayerIndex> layerIndexes = new LinkedHashMap<>();
     private final Map<Class<?>, StepPart> parts = new LinkedHashMap<>();
 
-    private PassBuilder(Engine engine, Pass pass) {
-        this.engine = engine;
-        this.weights = engine.weights();
+    private PassBuilder(GraphResources res, Pass pass) {
+        this.res = res;
+        this.weights = res.weights();
         this.hp = weights.hyperParameters();
-        this.cache = engine.cache();
-        this.options = engine.options();
+        this.cache = res.cache();
+        this.options = res.options();
         this.pass = pass;
         this.bound = new PassGraph.Bound(pass);
-        this.g = new StepGraph(tensorBudget(engine, pass));
+        this.g = new StepGraph(tensorBudget(res, pass));
         this.ctx = g.ctx;
         int layers = hp.layers();
         probabilities = new Tensor[layers];
@@ -75,14 +75,14 @@ final class PassBuilder {
         // Inputs read the bound pass when filled, so that the graph computes later passes of its shape.
         positions = g.input("positions", GgmlType.I32, t -> t.setInts(bound.pass().positions()), n);
         writeRows = g.input("cache_rows", GgmlType.I32, t -> t.setIndices(bound.pass().positions(), cache.capacity()), n);
-        keyRows = keyRows(engine, pass.start() + n);
+        keyRows = res.keyRows(pass.start() + n);
         boolean needMask = n > 1 || keyRows > pass.start() + n;
-        mask = needMask ? engine.causalMask().tensor(g, keyRows, n, () -> bound.pass().start()) : null;
+        mask = needMask ? res.causalMask().tensor(g, keyRows, n, () -> bound.pass().start()) : null;
     }
 
     /** The graph of {@code pass}. */
-    static PassGraph build(Engine engine, Pass pass) {
-        PassBuilder b = new PassBuilder(engine, pass);
+    static PassGraph build(GraphResources res, Pass pass) {
+        PassBuilder b = new PassBuilder(res, pass);
         try {
             return b.build();
         } catch (RuntimeException | Error e) {
@@ -95,10 +95,10 @@ final class PassBuilder {
      * What determines the shape of a pass's graph: two passes with equal signatures differ
      * only in input values, so one graph computes both.
      */
-    static List<Object> signature(Engine engine, Pass pass) {
+    static List<Object> signature(GraphResources res, Pass pass) {
         List<Object> sig = new ArrayList<>();
         sig.add(pass.batch());
-        sig.add(keyRows(engine, pass.start() + pass.batch()));
+        sig.add(res.keyRows(pass.start() + pass.batch()));
         sig.add(pass.fromLayer());
         sig.add(pass.toLayer());
         sig.add(pass.logits());
@@ -114,20 +114,13 @@ final class PassBuilder {
         return sig;
     }
 
-    /** Rows a causal attention over positions [0, end) reads: padded, within the cache. */
-    static int keyRows(Engine engine, int end) {
-        int pad = engine.options().kvPadding();
-        long padded = (long) (end + pad - 1) / pad * pad;
-        return (int) Math.min(engine.cache().capacity(), padded);
-    }
-
     /** Upper bound of the tensors a pass creates, to size the metadata pool (ggml aborts when it runs out). */
-    static int tensorBudget(Engine engine, Pass pass) {
+    static int tensorBudget(GraphResources res, Pass pass) {
         // About 60 tensors per layer in the worst case without statistics (counted in
         // PassBuilderTest); each column-sum chunk adds 9.
         int perLayer = 128;
         if (pass.columnSums()) {
-            perLayer += 12 * PrefillStatisticsBuilder.chunks(engine, pass);
+            perLayer += 12 * PrefillStatisticsBuilder.chunks(res, pass);
         }
         int extra = 0;
         for (int l = pass.fromLayer(); l < pass.toLayer(); l++) {
@@ -144,7 +137,7 @@ final class PassBuilder {
             Tensor tokenIds = g.input("tokens", GgmlType.I32, t -> t.setIndices(bound.pass().tokens(), vocab), n);
             x = ctx.getRows(weights.tokenEmbedding(), tokenIds);
         } else {
-            x = engine.hiddenState();
+            x = res.hiddenState();
         }
         TransformerBlock block = new TransformerBlock(this);
         for (int l = pass.fromLayer(); l < pass.toLayer(); l++) {
@@ -160,7 +153,7 @@ final class PassBuilder {
         }
         Tensor logits = null;
         if (pass.toLayer() < hp.layers()) {
-            g.expand(ctx.cpy(x, engine.hiddenState()));
+            g.expand(ctx.cpy(x, res.hiddenState()));
         } else if (pass.logits() != Pass.Logits.NONE) {
             Tensor h = x;
             if (pass.logits() == Pass.Logits.LAST && n > 1) {
@@ -223,7 +216,7 @@ final class PassBuilder {
         if (rows <= 0 || rows > padded) {
             throw new IllegalArgumentException("a read of " + rows + " rows padded to " + padded);
         }
-        GgmlType type = engine.causalMask().type();
+        GgmlType type = res.causalMask().type();
         return stepInputs.computeIfAbsent("padding_mask_" + rows + "_" + padded, name -> g.input(name, type, t -> {
             float[] m = new float[padded];
             java.util.Arrays.fill(m, rows, padded, Float.NEGATIVE_INFINITY);

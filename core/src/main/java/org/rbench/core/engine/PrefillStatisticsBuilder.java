@@ -21,14 +21,13 @@ final class PrefillStatisticsBuilder {
     }
 
     /** Queries per column-sum chunk: as many as the statistics memory budget holds. */
-    static int chunk(Engine engine, Pass pass) {
-        long perQuery = (long) PassBuilder.keyRows(engine, pass.start() + pass.batch())
-                * engine.hyperParameters().heads() * Float.BYTES;
-        return (int) Math.max(1, Math.min(pass.batch(), engine.options().statisticsBudgetBytes() / perQuery));
+    static int chunk(GraphResources res, Pass pass) {
+        long perQuery = (long) res.keyRows(pass.start() + pass.batch()) * res.hyperParameters().heads() * Float.BYTES;
+        return (int) Math.max(1, Math.min(pass.batch(), res.options().statisticsBudgetBytes() / perQuery));
     }
 
-    static int chunks(Engine engine, Pass pass) {
-        int c = chunk(engine, pass);
+    static int chunks(GraphResources res, Pass pass) {
+        int c = chunk(res, pass);
         return (pass.batch() + c - 1) / c;
     }
 
@@ -41,7 +40,7 @@ final class PrefillStatisticsBuilder {
             pass.g.expand(pass.windowRows[layer]);
         }
         if (pass.pass.columnSums()) {
-            int chunk = chunk(pass.engine, pass.pass);
+            int chunk = chunk(pass.res, pass.pass);
             Tensor sum = null;
             for (int a = 0; a < n; a += chunk) {
                 Tensor p = querySlice(keys, q, a, Math.min(n, a + chunk)); // [rows, c, heads]

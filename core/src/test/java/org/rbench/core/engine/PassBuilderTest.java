@@ -20,7 +20,7 @@ class PassBuilderTest {
     static final CpuModel MODEL = CpuModel.preset("tiny-qwen3", GgmlType.F32);
 
     private static void assertWithinBudget(Engine e, Pass pass) {
-        try (PassGraph g = PassBuilder.build(e, pass)) {
+        try (PassGraph g = PassBuilder.build(e.graphResources(), pass)) {
             int used = g.graph().tensorCount();
             assertTrue(used * 3 / 2 <= g.graph().maxTensors, used + " tensors used of a budget of " + g.graph().maxTensors);
         }
@@ -47,7 +47,7 @@ class PassBuilderTest {
         int layers = MODEL.weights().hyperParameters().layers();
         for (int n : new int[] {1, 64}) {
             try (Engine e = Engine.open(MODEL.weights(), EngineOptions.defaults(256))) {
-                try (PassGraph built = PassBuilder.build(e, Pass.prefill(new int[n], 100, Pass.Logits.LAST, layers, -1, false, false))) {
+                try (PassGraph built = PassBuilder.build(e.graphResources(), Pass.prefill(new int[n], 100, Pass.Logits.LAST, layers, -1, false, false))) {
                     StepGraph g = built.graph();
                     java.util.List<String> kernels = new java.util.ArrayList<>();
                     for (int i = 0; i < g.graph.nodeCount(); i++) {

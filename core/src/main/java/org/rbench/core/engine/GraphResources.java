@@ -1,0 +1,74 @@
+package org.rbench.core.engine;
+
+import org.rbench.core.model.HyperParameters;
+import org.rbench.core.model.ModelWeights;
+import org.rbench.llamacpp.Tensor;
+
+/**
+ * What an engine's pass graphs are built from: the weights, the KV cache, the options, the
+ * persistent hidden state that carries the residual stream between split graphs, and the
+ * causal masks (made at the first pass that needs one: at long contexts the block is large).
+ * Owned by the engine; the builders only read it.
+ */
+final class GraphResources implements AutoCloseable {
+    private final ModelWeights weights;
+    private final KvCache cache;
+    private final EngineOptions options;
+    private final Tensor hiddenState;
+    private final boolean onCpu;
+    private CausalMask causalMask;
+
+    GraphResources(ModelWeights weights, KvCache cache, EngineOptions options, Tensor hiddenState) {
+        this.weights = weights;
+        this.cache = cache;
+        this.options = options;
+        this.hiddenState = hiddenState;
+        this.onCpu = weights.backend().isCpu();
+    }
+
+    ModelWeights weights() {
+        return weights;
+    }
+
+    HyperParameters hyperParameters() {
+        return weights.hyperParameters();
+    }
+
+    KvCache cache() {
+        return cache;
+    }
+
+    EngineOptions options() {
+        return options;
+    }
+
+    /** Persistent [embedding, 1] tensor carrying the residual stream between split graphs. */
+    Tensor hiddenState() {
+        return hiddenState;
+    }
+
+    boolean onCpu() {
+        return onCpu;
+    }
+
+    CausalMask causalMask() {
+        if (causalMask == null) {
+            causalMask = new CausalMask(weights.backend(), options.flashAttention(), cache.capacity(), options.microBatch());
+        }
+        return causalMask;
+    }
+
+    /** Rows a causal attention over positions [0, end) reads: padded, within the cache. */
+    int keyRows(int end) {
+        int pad = options.kvPadding();
+        long padded = (long) (end + pad - 1) / pad * pad;
+        return (int) Math.min(cache.capacity(), padded);
+    }
+
+    @Override
+    public void close() {
+        if (causalMask != null) {
+            causalMask.close();
+        }
+    }
+}
