@@ -48,7 +48,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--model", required = true)
     Path model;
 
-    @Option(names = "--methods", required = true, split = Method.LIST_SEPARATOR, converter = MethodConverters.Any.class,
+    @Option(names = "--methods", required = true, split = Method.LIST_SEPARATOR, splitSynopsisLabel = ",", paramLabel = "METHOD", converter = MethodConverters.Any.class,
             description = "Method specs, comma-separated (full,recycled:k=1024,s=50,streamingllm:k=1024,llamacpp).")
     List<Method> methods;
 

@@ -43,7 +43,7 @@ import java.util.concurrent.Callable;
 @Command(name = "bench-policy", mixinStandardHelpOptions = true,
         description = "Host time per decode step of host-side policies (e.g. h2o) at a model's shapes; no model needed.")
 final class PolicyBenchCommand implements Callable<Integer> {
-    @Option(names = "--methods", defaultValue = "h2o:k=4096", split = Method.LIST_SEPARATOR,
+    @Option(names = "--methods", defaultValue = "h2o:k=4096", split = Method.LIST_SEPARATOR, splitSynopsisLabel = ",", paramLabel = "METHOD",
             converter = MethodConverters.EngineOnly.class, description = "Methods to time (default: ${DEFAULT-VALUE}).")
     List<Method.EngineStrategy> methods;
 

@@ -21,7 +21,7 @@ final class PplCommand implements Callable<Integer> {
     @Option(names = "--model", defaultValue = Models.DEFAULT)
     String model;
 
-    @Option(names = "--methods", defaultValue = "full", split = Method.LIST_SEPARATOR, converter = MethodConverters.Any.class,
+    @Option(names = "--methods", defaultValue = "full", split = Method.LIST_SEPARATOR, splitSynopsisLabel = ",", paramLabel = "METHOD", converter = MethodConverters.Any.class,
             description = "Method specs, comma-separated.")
     List<Method> methods;
 
