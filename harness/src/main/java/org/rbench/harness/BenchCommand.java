@@ -169,6 +169,7 @@ final class BenchCommand implements Callable<Integer> {
                                 long[] nanos;
                                 StepTimings stepTimings = null;
                                 double rows;
+                                double extraBytes = 0; // what a step reads besides its attended rows
                                 double prefillMs;
                                 if (m instanceof Method.Reference ref) {
                                     LlamaReference reference = references.get(ref);
@@ -191,6 +192,7 @@ final class BenchCommand implements Callable<Integer> {
                                         nanos = d.timings().wallNanos();
                                         stepTimings = d.timings();
                                         rows = d.meanAttendedRows();
+                                        extraBytes = d.meanExtraBytes();
                                     } finally {
                                         policy.close();
                                     }
@@ -200,7 +202,8 @@ final class BenchCommand implements Callable<Integer> {
                                     continue;
                                 }
                                 double fullRows = ctx + (tokens + 1) / 2.0;
-                                double bound = (weightBytes + fullRows * kvRowBytes) / (weightBytes + rows * kvRowBytes);
+                                double bound = (weightBytes + fullRows * kvRowBytes)
+                                        / (weightBytes + rows * kvRowBytes + extraBytes);
                                 row.put("run_id", runId);
                                 row.put("timestamp", Instant.now().toString());
                                 row.putAll(prov.columns());

@@ -30,6 +30,15 @@ public interface AttentionPlan {
     /** KV rows this plan reads per KV head in a step whose new token is at {@code position} (reports). */
     int rows(int position);
 
+    /**
+     * Bytes the piece reads besides the K/V rows it attends, in a step whose new token is at
+     * {@code position} (e.g. page bounds it scores, keys it ranks), so that the bytes-moved
+     * bound counts everything the method reads. The attended rows are {@link #rows}.
+     */
+    default long extraBytes(int position, org.rbench.core.model.HyperParameters model, org.rbench.llamacpp.GgmlType cacheType) {
+        return 0;
+    }
+
     /** Whether this plan reads every cached row: full attention, counted as a full layer-step. */
     default boolean readsWholeCache() {
         return false;

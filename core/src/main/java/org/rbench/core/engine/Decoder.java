@@ -27,6 +27,7 @@ public final class Decoder implements AutoCloseable {
     private final StepTimings timings = new StepTimings();
     private int step;
     private long attendedRows;
+    private long extraBytes;
     private int fullSteps;
     private long fullLayerSteps;
     private boolean diagnostics;
@@ -184,6 +185,7 @@ public final class Decoder implements AutoCloseable {
         boolean allFull = true;
         for (AttentionPlan p : plans) {
             attendedRows += p.rows(position);
+            extraBytes += p.extraBytes(position, hp, engine.cacheType());
             if (p.readsWholeCache()) {
                 fullLayerSteps++;
             } else {
@@ -203,6 +205,14 @@ public final class Decoder implements AutoCloseable {
     /** Mean KV rows attended per layer per step (per KV head for gathers), for reports. */
     public double meanAttendedRows() {
         return step == 0 ? 0 : (double) attendedRows / ((long) step * hp.layers());
+    }
+
+    /**
+     * Mean bytes a step read besides its attended K/V rows, summed over layers (page bounds,
+     * keys scored to choose rows: {@link AttentionPlan#extraBytes}); 0 for most methods.
+     */
+    public double meanExtraBytes() {
+        return step == 0 ? 0 : (double) extraBytes / step;
     }
 
     /**
