@@ -174,6 +174,6 @@ class BaselinePoliciesTest {
         assertThrows(IllegalArgumentException.class, () -> Strategies.forSpec(MethodSpec.parse("streamingllm:positions=index")));
         assertThrows(IllegalArgumentException.class, () -> Strategies.forSpec(MethodSpec.parse("h2o:heavy=-1,recent=2")));
         assertThrows(IllegalArgumentException.class, () -> Strategies.forSpec(MethodSpec.parse("h2o:hevy=2")));
-        assertTrue(Strategies.all().keySet().containsAll(List.of("full", "recycled", "recycled-dynamic", "streamingllm", "h2o")));
+        assertTrue(Strategies.all().keySet().containsAll(List.of("full", "recycled", "recycled-dynamic", "streamingllm", "h2o", "oracle")));
     }
 }

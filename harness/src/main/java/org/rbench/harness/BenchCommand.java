@@ -173,14 +173,15 @@ final class BenchCommand implements Callable<Integer> {
                                 double prefillMs;
                                 if (m instanceof Method.Reference ref) {
                                     LlamaReference reference = references.get(ref);
-                                    reference.truncate(ctx);
+                                    reference.rewindToPrefill();
                                     int before = reference.stepNanos().length;
                                     for (int t : steps) {
                                         reference.step(t);
                                     }
                                     long[] all = reference.stepNanos();
                                     nanos = Arrays.copyOfRange(all, before, all.length);
-                                    rows = ctx + (tokens + 1) / 2.0;
+                                    // ctx + (tokens + 1) / 2 for plain llama.cpp; under llamacpp-shift what its context held
+                                    rows = reference.meanStepRows(before);
                                     prefillMs = reference.lastPrefillNanos() / 1e6;
                                 } else {
                                     engine.restore(snap);

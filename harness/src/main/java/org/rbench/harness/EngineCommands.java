@@ -224,6 +224,7 @@ final class EngineCommands {
                 System.out.printf("%-18s %s%n", e.getKey(), e.getValue().description());
             }
             System.out.printf("%-18s %s%n", Method.Reference.NAME, Method.Reference.DESCRIPTION);
+            System.out.printf("%-18s %s%n", Method.Reference.SHIFT_NAME, Method.Reference.SHIFT_DESCRIPTION);
             return 0;
         }
     }

@@ -677,4 +677,31 @@ public final class Ggml {
         }
     }
 
+    private static final MethodHandle ggml_cumsum$MH = LIBS.function("ggml_cumsum", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS));
+    public static MemorySegment ggml_cumsum(MemorySegment ctx, MemorySegment a) {
+        try {
+            return (MemorySegment) ggml_cumsum$MH.invokeExact(ctx, a);
+        } catch (Throwable t) {
+            throw Bindings.rethrow(t);
+        }
+    }
+
+    private static final MethodHandle ggml_scale_bias$MH = LIBS.function("ggml_scale_bias", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, JAVA_FLOAT, JAVA_FLOAT));
+    public static MemorySegment ggml_scale_bias(MemorySegment ctx, MemorySegment a, float s, float b) {
+        try {
+            return (MemorySegment) ggml_scale_bias$MH.invokeExact(ctx, a, s, b);
+        } catch (Throwable t) {
+            throw Bindings.rethrow(t);
+        }
+    }
+
+    private static final MethodHandle ggml_arange$MH = LIBS.function("ggml_arange", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT));
+    public static MemorySegment ggml_arange(MemorySegment ctx, float start, float stop, float step) {
+        try {
+            return (MemorySegment) ggml_arange$MH.invokeExact(ctx, start, stop, step);
+        } catch (Throwable t) {
+            throw Bindings.rethrow(t);
+        }
+    }
+
 }

@@ -443,6 +443,30 @@ public final class GgmlContext implements AutoCloseable {
         return new Tensor(Ggml.ggml_argmax(ctx, a.address()));
     }
 
+    /** Running sums along dim 0 of every row (F32): out[i] = a[0] + ... + a[i]. */
+    public Tensor cumsum(Tensor a) {
+        requireOpRoom(a);
+        require(a.type() == GgmlType.F32 && a.nb(0) == a.type().typeSize, "cumsum: a must be F32 with contiguous rows", a);
+        return new Tensor(Ggml.ggml_cumsum(ctx, a.address()));
+    }
+
+    /** s * a + b, element-wise. */
+    public Tensor scaleBias(Tensor a, float s, float b) {
+        requireOpRoom(a);
+        return new Tensor(Ggml.ggml_scale_bias(ctx, a.address(), s, b));
+    }
+
+    /** F32 [ceil((stop - start) / step)]: start, start + step, ... below stop. */
+    public Tensor arange(float start, float stop, float step) {
+        requireOpen();
+        if (!(stop > start) || !(step > 0)) {
+            throw new IllegalArgumentException("arange: need stop > start and step > 0, got " + start + ", " + stop + ", " + step);
+        }
+        long n = (long) Math.ceil((stop - start) / step);
+        requireRoom(noAlloc ? 0 : n * GgmlType.F32.typeSize);
+        return new Tensor(Ggml.ggml_arange(ctx, start, stop, step));
+    }
+
     private static void requireRepeatable(Tensor small, Tensor big, String op) {
         for (int i = 0; i < 4; i++) {
             if (small.ne(i) == 0 || big.ne(i) % small.ne(i) != 0) {

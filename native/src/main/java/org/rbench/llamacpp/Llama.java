@@ -299,6 +299,33 @@ public final class Llama {
         }
     }
 
+    private static final MethodHandle llama_memory_seq_add$MH = LIBS.function("llama_memory_seq_add", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+    public static void llama_memory_seq_add(MemorySegment mem, int seq_id, int p0, int p1, int delta) {
+        try {
+            llama_memory_seq_add$MH.invokeExact(mem, seq_id, p0, p1, delta);
+        } catch (Throwable t) {
+            throw Bindings.rethrow(t);
+        }
+    }
+
+    private static final MethodHandle llama_memory_seq_pos_max$MH = LIBS.function("llama_memory_seq_pos_max", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    public static int llama_memory_seq_pos_max(MemorySegment mem, int seq_id) {
+        try {
+            return (int) llama_memory_seq_pos_max$MH.invokeExact(mem, seq_id);
+        } catch (Throwable t) {
+            throw Bindings.rethrow(t);
+        }
+    }
+
+    private static final MethodHandle llama_memory_can_shift$MH = LIBS.function("llama_memory_can_shift", FunctionDescriptor.of(JAVA_BOOLEAN, ADDRESS));
+    public static boolean llama_memory_can_shift(MemorySegment mem) {
+        try {
+            return (boolean) llama_memory_can_shift$MH.invokeExact(mem);
+        } catch (Throwable t) {
+            throw Bindings.rethrow(t);
+        }
+    }
+
     private static final MethodHandle llama_chat_apply_template$MH = LIBS.function("llama_chat_apply_template", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_BOOLEAN, ADDRESS, JAVA_INT));
     public static int llama_chat_apply_template(MemorySegment tmpl, MemorySegment chat, long n_msg, boolean add_ass, MemorySegment buf, int length) {
         try {

@@ -90,6 +90,35 @@ public final class LlamaContext implements AutoCloseable {
     }
 
     /**
+     * llama.cpp's context shift: removes the {@code discard} tokens after the first
+     * {@code keep} ({@code llama_memory_seq_rm}) and moves the tokens after them back by
+     * {@code discard} positions ({@code llama_memory_seq_add}; llama.cpp re-rotates their
+     * keys at the next decode). Decoding continues at {@link #position()} - discard.
+     *
+     * @throws IllegalArgumentException unless 0 <= keep, 0 <= discard and keep + discard <= position()
+     * @throws NativeCallException      when this context's memory cannot shift (llama.cpp would abort)
+     */
+    public void shift(int keep, int discard) {
+        if (keep < 0 || discard < 0 || (long) keep + discard > nextPosition) {
+            throw new IllegalArgumentException("cannot discard " + discard + " tokens after the first " + keep + " of "
+                    + nextPosition);
+        }
+        if (discard == 0) {
+            return;
+        }
+        MemorySegment mem = Llama.llama_get_memory(address());
+        if (!Llama.llama_memory_can_shift(mem)) {
+            throw new NativeCallException("this model's llama.cpp memory cannot shift positions (no context shift)");
+        }
+        if (!Llama.llama_memory_seq_rm(mem, 0, keep, keep + discard)) {
+            throw new NativeCallException("llama_memory_seq_rm refused to remove positions [" + keep + ", "
+                    + (keep + discard) + ")");
+        }
+        Llama.llama_memory_seq_add(mem, 0, keep + discard, nextPosition, -discard);
+        nextPosition -= discard;
+    }
+
+    /**
      * Decodes tokens at the next positions, in batches of the configured size.
      * Returns logits [tokens.length][vocab] when {@code allLogits}, else only the last row.
      */

@@ -5,6 +5,7 @@ import org.rbench.core.attention.MethodSpec;
 import org.rbench.core.attention.Strategies;
 import org.rbench.core.attention.Strategy;
 import org.rbench.core.model.HyperParameters;
+import org.rbench.core.reference.ContextShift;
 import org.rbench.core.reference.LlamaReference;
 import org.rbench.llamacpp.GgmlType;
 
@@ -51,20 +52,21 @@ public sealed interface Method permits Method.EngineStrategy, Method.Reference {
 
     /**
      * Parses and validates a spec: the stock llama.cpp reference ({@code llamacpp}, no
-     * parameters) or a registered strategy with parameters it knows and values it accepts.
+     * parameters, or {@code llamacpp-shift:k=...[,keep=4]}) or a registered strategy with
+     * parameters it knows and values it accepts.
      *
      * @throws IllegalArgumentException naming the method and what is wrong with it
      */
     static Method parse(String text) {
         MethodSpec spec = MethodSpec.parse(text);
-        if (spec.name().equals(Reference.NAME)) {
+        if (Reference.NAMES.contains(spec.name())) {
             return new Reference(spec);
         }
         Map<String, Strategy> all = Strategies.all();
         Strategy strategy = all.get(spec.name());
         if (strategy == null) {
             Set<String> known = new TreeSet<>(all.keySet());
-            known.add(Reference.NAME);
+            known.addAll(Reference.NAMES);
             throw new IllegalArgumentException("unknown method '" + spec.name() + "' (known: " + known + ")");
         }
         return new EngineStrategy(spec, strategy);
@@ -144,20 +146,44 @@ public sealed interface Method permits Method.EngineStrategy, Method.Reference {
 
     /**
      * Stock llama_decode of the same model with its own KV cache: the speed and correctness
-     * reference. Its spec takes no parameters (checked on construction).
+     * reference ({@code llamacpp}, no parameters, a context that holds the whole run), or
+     * llama.cpp's own context handling at a budget ({@code llamacpp-shift:k=N[,keep=4]}: a
+     * context of N tokens, the prompt truncated as llama.cpp's server truncates it and the
+     * context shifted when generation fills it; see {@link ContextShift}). The spec is checked
+     * on construction.
      */
     record Reference(MethodSpec spec) implements Method {
-        /** The spec name. */
+        /** The spec name of plain llama.cpp. */
         public static final String NAME = "llamacpp";
+
+        /** The spec name of llama.cpp with a context of k tokens, truncated and shifted. */
+        public static final String SHIFT_NAME = "llamacpp-shift";
+
+        /** Both names. */
+        public static final Set<String> NAMES = Set.of(NAME, SHIFT_NAME);
 
         /** The line {@code rbench methods} prints for it. */
         public static final String DESCRIPTION = "stock llama_decode of the same model (the speed and correctness reference)";
 
+        /** The line {@code rbench methods} prints for the shifting variant. */
+        public static final String SHIFT_DESCRIPTION = "stock llama_decode with a context of k tokens, as a llama.cpp user has"
+                + " it: a longer prompt truncated as llama.cpp's server does (the first keep tokens kept, whole blocks erased"
+                + " from the middle), and when generation fills the context, (cached - keep) / 2 tokens after the kept ones"
+                + " discarded and the rest shifted back; k (required), keep=4";
+
+        /** Default of {@code keep}: the first tokens a shift and a truncation keep (METHOD.md). */
+        public static final int DEFAULT_KEEP = 4;
+
         public Reference {
-            if (!spec.name().equals(NAME)) {
-                throw new IllegalArgumentException("method '" + spec.text() + "' is not " + NAME);
+            if (!NAMES.contains(spec.name())) {
+                throw new IllegalArgumentException("method '" + spec.text() + "' is not " + NAME + " or " + SHIFT_NAME);
             }
-            spec.requireOnly(Set.of());
+            if (spec.name().equals(NAME)) {
+                spec.requireOnly(Set.of());
+            } else {
+                spec.requireOnly(Set.of("k", "keep"));
+                contextShift(spec);
+            }
         }
 
         @Override
@@ -165,12 +191,38 @@ public sealed interface Method permits Method.EngineStrategy, Method.Reference {
             return true;
         }
 
+        /** The context shift of {@code llamacpp-shift}, or null for plain {@code llamacpp}. */
+        public ContextShift contextShift() {
+            return spec.name().equals(SHIFT_NAME) ? contextShift(spec) : null;
+        }
+
+        private static ContextShift contextShift(MethodSpec spec) {
+            if (!spec.has("k")) {
+                throw new IllegalArgumentException("method '" + spec.text() + "': k (the context in tokens) is required");
+            }
+            int k = spec.positiveInt("k", 0);
+            int keep = spec.intParam("keep", DEFAULT_KEEP);
+            if (keep < 0) {
+                throw new IllegalArgumentException("method '" + spec.text() + "': keep must be >= 0, got " + keep);
+            }
+            try {
+                return new ContextShift(k, keep);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("method '" + spec.text() + "': " + e.getMessage(), e);
+            }
+        }
+
         /**
          * llama.cpp over {@code model} as this method runs it: flash attention, an F16 KV
-         * cache of {@code contextSize} rows, prompts in batches of 512, every layer on the
-         * first GPU when {@code onGpu}.
+         * cache, prompts in batches of 512, every layer on the first GPU when {@code onGpu}.
+         * Plain llama.cpp gets a context of {@code contextSize} rows (enough for the run);
+         * {@code llamacpp-shift} gets its k, whatever the run needs.
          */
         public LlamaReference open(Path model, int contextSize, int threads, boolean onGpu) {
+            ContextShift shift = contextShift();
+            if (shift != null) {
+                return new LlamaReference(model, shift, 512, threads, true, GgmlType.F16, onGpu);
+            }
             return new LlamaReference(model, contextSize, 512, threads, true, GgmlType.F16, onGpu);
         }
 

@@ -8,6 +8,7 @@ import org.rbench.core.engine.EngineOptions;
 import org.rbench.core.engine.KvSnapshot;
 import org.rbench.core.engine.PrefillResult;
 import org.rbench.core.attention.PrefillRequest;
+import org.rbench.core.reference.LlamaReference;
 import org.rbench.datasets.LlamaTokenizer;
 import org.rbench.datasets.PerplexityTexts;
 import org.rbench.datasets.Sources;
@@ -29,8 +30,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * Perplexity under each method, teacher-forced: a document's first {@code prefix} tokens
  * are prefilled once (snapshot), then every method decodes the document's true next tokens
  * one step at a time from a restored copy, so its schedule and cache policy run exactly as
- * in generation; the negative log-likelihood of each true token is summed. One CSV row per
- * document and method ({@code kind=ppl}, {@code nll_sum}, {@code tokens_scored}).
+ * in generation; the negative log-likelihood of each true token is summed. The llama.cpp
+ * references ({@link Method.Reference}) prefill the prefix and feed the same tokens through
+ * llama_decode ({@code llamacpp-shift} truncating the prefix to its context and shifting as
+ * the context fills). One CSV row per document and method ({@code kind=ppl}, {@code nll_sum},
+ * {@code tokens_scored}).
  */
 public final class PerplexityRun {
     /** {@code texts}: names of installed long texts (moby-dick, sotu) or paths of UTF-8 files. */
@@ -39,7 +43,7 @@ public final class PerplexityRun {
     }
 
     private final Plan plan;
-    private final List<Method.EngineStrategy> methods;
+    private final List<Method> methods;
     private final PrintStream log;
     private final AtomicBoolean stop;
 
@@ -50,16 +54,13 @@ public final class PerplexityRun {
         if (plan.prefix() < 1 || plan.scored() < 1 || plan.documents() < 1) {
             throw new IllegalArgumentException("prefix, scored tokens and documents must be positive");
         }
-        List<Method.EngineStrategy> engineMethods = new ArrayList<>();
-        for (Method m : plan.methods()) {
-            engineMethods.add(m.requireEngine("perplexity"));
-        }
-        this.methods = List.copyOf(engineMethods);
+        this.methods = List.copyOf(plan.methods());
     }
 
     public int run(ResultsFile results) throws IOException {
         int before = results.rowsWritten();
         int length = plan.prefix() + plan.scored();
+        Map<Method.Reference, LlamaReference> references = new LinkedHashMap<>();
         try (ModelSession s = ModelSession.open(plan.model(), plan.backend(), plan.threads(), EngineOptions.defaults(length + 2));
              LlamaTokenizer tokenizer = LlamaTokenizer.open(plan.model())) {
             Provenance prov = Provenance.of(plan.model(), s.backend().kind(), s.backend().deviceDescription(), plan.threads());
@@ -77,8 +78,13 @@ public final class PerplexityRun {
                 int[] tokens = new int[doc.tokens().length + 1];
                 tokens[0] = bos;
                 System.arraycopy(doc.tokens(), 0, tokens, 1, doc.tokens().length);
-                scoreDocument(s, engine, prov, doc, tokens, results);
+                scoreDocument(s, engine, prov, doc, tokens, results, ref -> references.computeIfAbsent(ref,
+                        r -> r.open(plan.model(), length + 2, plan.threads(), !s.backend().isCpu())));
                 progress.advance(doc.source() + " #" + doc.index());
+            }
+        } finally {
+            for (LlamaReference reference : references.values()) {
+                reference.close();
             }
         }
         return results.rowsWritten() - before;
@@ -94,10 +100,15 @@ public final class PerplexityRun {
         return new PerplexityTexts(Sources.locate(null), tokenizer).documents(text, tokensPerDocument, plan.documents());
     }
 
+    /** One method's pass over a document: the summed loss, tokens scored, step times and attended rows. */
+    private record Scored(double nll, int scored, long[] nanos, double rows, long prefillNanos) {
+    }
+
     private void scoreDocument(ModelSession s, Engine engine, Provenance prov, PerplexityTexts.Document doc, int[] tokens,
-                               ResultsFile results) throws IOException {
-        List<Method.EngineStrategy> todo = new ArrayList<>();
-        for (Method.EngineStrategy m : methods) {
+                               ResultsFile results, java.util.function.Function<Method.Reference, LlamaReference> references)
+            throws IOException {
+        List<Method> todo = new ArrayList<>();
+        for (Method m : methods) {
             if (!results.isDone(key(prov, m, doc))) {
                 todo.add(m);
             }
@@ -106,52 +117,90 @@ public final class PerplexityRun {
             return;
         }
         int prefix = Math.min(plan.prefix(), tokens.length - 1);
+        int[] head = java.util.Arrays.copyOf(tokens, prefix);
         List<AttentionPolicy> policies = new ArrayList<>();
         PrefillRequest request = PrefillRequest.NONE;
-        for (Method.EngineStrategy m : todo) {
-            AttentionPolicy p = m.create(s.weights().hyperParameters(), prefix);
+        for (Method m : todo) {
+            AttentionPolicy p = m instanceof Method.EngineStrategy e ? e.create(s.weights().hyperParameters(), prefix) : null;
             policies.add(p);
-            request = request.union(p.prefillRequest());
+            if (p != null) {
+                request = request.union(p.prefillRequest());
+            }
         }
-        engine.reset();
-        int[] head = java.util.Arrays.copyOf(tokens, prefix);
-        PrefillResult prefill = engine.prefill(head, request, false);
-        try (KvSnapshot snap = engine.snapshot()) {
+        PrefillResult prefill = null;
+        KvSnapshot snap = null;
+        try {
+            if (policies.stream().anyMatch(p -> p != null)) {
+                engine.reset();
+                prefill = engine.prefill(head, request, false);
+                snap = engine.snapshot();
+            }
             for (int i = 0; i < todo.size(); i++) {
-                engine.restore(snap);
-                AttentionPolicy policy = policies.get(i);
-                double nll = logProbLoss(prefill.lastLogits(), tokens[prefix]);
-                int scored = 1;
-                long[] nanos;
-                double rows;
-                try (Decoder d = engine.decoder(policy, prefill.statistics())) {
-                    for (int t = prefix; t < tokens.length - 1; t++) {
-                        float[] logits = d.step(tokens[t]);
-                        nll += logProbLoss(logits, tokens[t + 1]);
-                        scored++;
-                    }
-                    nanos = d.timings().wallNanos();
-                    rows = d.meanAttendedRows();
-                } finally {
-                    policy.close();
+                Method method = todo.get(i);
+                Scored r;
+                if (method instanceof Method.Reference ref) {
+                    r = scoreWithLlamaCpp(references.apply(ref), tokens, prefix);
+                } else {
+                    engine.restore(snap);
+                    r = scoreOnEngine(engine, policies.get(i), prefill, tokens, prefix);
                 }
-                Map<String, String> row = key(prov, todo.get(i), doc);
+                Map<String, String> row = key(prov, method, doc);
                 row.put("run_id", plan.runId());
                 row.put("timestamp", Instant.now().toString());
                 row.putAll(prov.columns());
-                row.put("method_name", todo.get(i).name());
+                row.put("method_name", method.name());
                 row.put("metric", "ppl");
                 row.put("prompt_tokens", Integer.toString(prefix));
-                row.put("prefill_ms", RulerRun.fmt(prefill.nanos() / 1e6));
-                RulerRun.putTimings(row, nanos);
-                row.put("tokens_generated", Integer.toString(nanos.length));
-                row.put("attended_rows_mean", RulerRun.fmt(rows));
-                row.put("nll_sum", RulerRun.fmt(nll));
-                row.put("tokens_scored", Integer.toString(scored));
+                row.put("prefill_ms", RulerRun.fmt(r.prefillNanos() / 1e6));
+                RulerRun.putTimings(row, r.nanos());
+                row.put("tokens_generated", Integer.toString(r.nanos().length));
+                row.put("attended_rows_mean", RulerRun.fmt(r.rows()));
+                row.put("nll_sum", RulerRun.fmt(r.nll()));
+                row.put("tokens_scored", Integer.toString(r.scored()));
                 row.put("kv_fill", "prefill");
                 results.append(row);
             }
+        } finally {
+            if (snap != null) {
+                snap.close();
+            }
+            for (AttentionPolicy p : policies) {
+                if (p != null) {
+                    p.close();
+                }
+            }
         }
+    }
+
+    /** Teacher-forced decoding of {@code tokens[prefix..]} on the engine from the restored prefill. */
+    private static Scored scoreOnEngine(Engine engine, AttentionPolicy policy, PrefillResult prefill, int[] tokens, int prefix) {
+        double nll = logProbLoss(prefill.lastLogits(), tokens[prefix]);
+        int scored = 1;
+        try (Decoder d = engine.decoder(policy, prefill.statistics())) {
+            for (int t = prefix; t < tokens.length - 1; t++) {
+                float[] logits = d.step(tokens[t]);
+                nll += logProbLoss(logits, tokens[t + 1]);
+                scored++;
+            }
+            return new Scored(nll, scored, d.timings().wallNanos(), d.meanAttendedRows(), prefill.nanos());
+        }
+    }
+
+    /**
+     * The same through llama_decode: the prefix prefilled (truncated first by
+     * {@code llamacpp-shift} when it does not fit its context), then every true token fed,
+     * the context shifting as it fills.
+     */
+    private static Scored scoreWithLlamaCpp(LlamaReference ref, int[] tokens, int prefix) {
+        ref.reset();
+        float[][] logits = ref.prefill(java.util.Arrays.copyOf(tokens, prefix), false);
+        double nll = logProbLoss(logits[logits.length - 1], tokens[prefix]);
+        int scored = 1;
+        for (int t = prefix; t < tokens.length - 1; t++) {
+            nll += logProbLoss(ref.step(tokens[t]), tokens[t + 1]);
+            scored++;
+        }
+        return new Scored(nll, scored, ref.stepNanos(), ref.meanStepRows(0), ref.lastPrefillNanos());
     }
 
     /** -log softmax(logits)[target], computed stably in double. */

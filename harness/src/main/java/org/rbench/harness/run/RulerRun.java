@@ -293,6 +293,11 @@ public final class RulerRun {
         }
     }
 
+    /**
+     * Greedy decoding through llama_decode: plain llama.cpp with a context that holds the
+     * longest prompt, or {@code llamacpp-shift} with its own context of k tokens (the prompt
+     * truncated, the context shifted as generation fills it).
+     */
     private Decoded decodeWithLlamaCpp(Session s, Method.Reference method, int[] prompt, int maxTokens, Vocabulary vocab) {
         LlamaReference ref = s.reference(method, maxLength() + 1);
         ref.reset();
@@ -307,7 +312,8 @@ public final class RulerRun {
             }
             token = Greedy.argmax(ref.step(token));
         }
-        return new Decoded(out.stream().mapToInt(Integer::intValue).toArray(), prefillNanos, ref.stepNanos(), -1, -1,
+        double rows = ref.stepNanos().length == 0 ? -1 : ref.meanStepRows(0);
+        return new Decoded(out.stream().mapToInt(Integer::intValue).toArray(), prefillNanos, ref.stepNanos(), rows, -1,
                 Double.NaN);
     }
 

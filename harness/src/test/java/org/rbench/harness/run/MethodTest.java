@@ -45,6 +45,29 @@ class MethodTest {
     }
 
     @Test
+    void llamacppShiftIsAReferenceWithAContextOfKTokens() {
+        Method m = Method.parse("llamacpp-shift:k=4096");
+        Method.Reference r = assertInstanceOf(Method.Reference.class, m);
+        assertTrue(m.isReference());
+        assertEquals("llamacpp-shift", m.name());
+        assertEquals(new org.rbench.core.reference.ContextShift(4096, 4), r.contextShift(), "keep defaults to 4");
+        assertEquals(new org.rbench.core.reference.ContextShift(64, 0),
+                ((Method.Reference) Method.parse("llamacpp-shift:k=64,keep=0")).contextShift());
+        assertEquals(null, ((Method.Reference) Method.parse("llamacpp")).contextShift());
+        assertTrue(error("llamacpp-shift").contains("k (the context in tokens) is required"));
+        assertTrue(error("llamacpp-shift:k=0").contains("k must be positive"));
+        assertTrue(error("llamacpp-shift:k=4").contains("more than 4 tokens"));
+        assertTrue(error("llamacpp-shift:k=64,keep=-1").contains("keep must be >= 0"));
+        assertTrue(error("llamacpp-shift:k=64,sink=4").contains("unknown parameter 'sink'"));
+        assertTrue(error("fulll").contains("llamacpp-shift"), "the unknown-method message lists it");
+        assertEquals(List.of("full", "llamacpp-shift:k=64,keep=2", "llamacpp"),
+                Method.parseList("full,llamacpp-shift:k=64,keep=2,llamacpp").stream().map(Method::text).toList());
+        String e = assertThrows(IllegalArgumentException.class, () -> Method.parseEngine("llamacpp-shift:k=64", "generate"))
+                .getMessage();
+        assertTrue(e.startsWith("generate runs the engine's methods"), e);
+    }
+
+    @Test
     void theTextIsWhatCsvRowsWrite() {
         // the method column is the spec as written (trimmed); method_name its lower-case name
         assertEquals("recycled:k=4096;s=50", Method.parse(" recycled:k=4096;s=50 ").text());
