@@ -10,13 +10,19 @@ import java.util.Map;
  * spec next to the label so that scripts never have to parse labels.
  */
 public final class MethodLabel {
-    private static final Map<String, String> NAMES = Map.of(
-            "full", "Full attention",
-            "recycled", "Recycled",
-            "recycled-dynamic", "Recycled (dynamic)",
-            "streamingllm", "StreamingLLM",
-            "h2o", "H2O",
-            "llamacpp", "llama.cpp");
+    private static final Map<String, String> NAMES = Map.ofEntries(
+            Map.entry("full", "Full attention"),
+            Map.entry("recycled", "Recycled"),
+            Map.entry("recycled-dynamic", "Recycled (dynamic)"),
+            Map.entry("streamingllm", "StreamingLLM"),
+            Map.entry("h2o", "H2O"),
+            Map.entry("snapkv", "SnapKV"),
+            Map.entry("pyramidkv", "PyramidKV"),
+            Map.entry("quest", "Quest"),
+            Map.entry("tidaldecode", "TidalDecode"),
+            Map.entry("oracle", "Oracle top-K"),
+            Map.entry("llamacpp", "llama.cpp"),
+            Map.entry("llamacpp-shift", "llama.cpp (context shift)"));
 
     private MethodLabel() {
     }

@@ -34,6 +34,8 @@ class OrderingAndLabelsTest {
         assertEquals("Full attention", MethodLabel.of("full"));
         assertEquals("Recycled K=4096 S=50", MethodLabel.of("recycled:k=4096,s=50"));
         assertEquals("StreamingLLM K=4096", MethodLabel.of("streamingllm:k=4096"));
+        assertEquals("Oracle top-K K=512", MethodLabel.of("oracle:k=512"));
+        assertEquals("llama.cpp (context shift) K=512", MethodLabel.of("llamacpp-shift:k=512"));
         assertEquals("H2O K=4096", MethodLabel.of("h2o:k=4096"));
         assertEquals("Recycled (dynamic) K=4096 sink=4", MethodLabel.of("recycled-dynamic:k=4096,sink=4"));
         assertEquals("mystery X=1 width=2", MethodLabel.of("mystery:x=1,width=2"));
