@@ -55,6 +55,26 @@ class CoveringBudgetTest {
         return out.stream();
     }
 
+    /**
+     * Quest and TidalDecode plan full attention while k covers the cached rows; k = 224 covers the
+     * last step's 224 rows exactly. The tiny models have 2 layers, so every layer may select.
+     */
+    static Stream<Arguments> devicePolicies() {
+        List<Arguments> out = new ArrayList<>();
+        for (GgmlType t : TYPES) {
+            for (String m : new String[] {"quest:k=224,dense=0", "tidaldecode:k=224,select=0,reselect=none"}) {
+                out.add(Arguments.of("tiny-llama", t, m));
+            }
+        }
+        return out.stream();
+    }
+
+    @ParameterizedTest(name = "{0} {1} weights: {2}")
+    @MethodSource("devicePolicies")
+    void coveringBudgetOfDeviceSelectionsIsFullAttentionExactly(String preset, GgmlType type, String method) throws Exception {
+        coveringBudgetIsFullAttentionExactly(preset, type, method);
+    }
+
     @ParameterizedTest(name = "{0} {1} weights: {2}")
     @MethodSource("variants")
     void coveringBudgetIsFullAttentionExactly(String preset, GgmlType type, String method) throws Exception {

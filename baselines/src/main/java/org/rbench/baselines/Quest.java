@@ -1,0 +1,584 @@
+package org.rbench.baselines;
+
+import org.rbench.core.attention.AttendedRows;
+import org.rbench.core.attention.AttentionContext;
+import org.rbench.core.attention.AttentionPlan;
+import org.rbench.core.attention.AttentionPolicy;
+import org.rbench.core.attention.LayerStep;
+import org.rbench.core.attention.MethodSpec;
+import org.rbench.core.attention.PlanCheck;
+import org.rbench.core.attention.PlanGraph;
+import org.rbench.core.attention.PrefillStatistics;
+import org.rbench.core.attention.Strategy;
+import org.rbench.core.model.HyperParameters;
+import org.rbench.llamacpp.Backend;
+import org.rbench.llamacpp.BackendBuffer;
+import org.rbench.llamacpp.GgmlContext;
+import org.rbench.llamacpp.GgmlType;
+import org.rbench.llamacpp.Tensor;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Quest (mit-han-lab/Quest, its kernel path): the cache is cut into pages of {@code page}
+ * tokens aligned to position 0; per page and KV head the element-wise maximum M and minimum
+ * m of the (post-RoPE) keys bound what any query can score on the page: U = sum_i
+ * max(q_i M_i, q_i m_i) = M . q+ + m . q- (q+ and q- the query's positive and negative
+ * parts). Every decode step, in every layer but the first {@code dense}, attends the current
+ * (newest) page plus the {@code k / page - 1} other pages of highest U; dense when all pages
+ * fit (or {@code k} covers the cached rows). The prefill is full and nothing is evicted.
+ *
+ * <p>Everything is decided in the step's graph ({@link Plan}): the bounds live on the device
+ * ({@link Pages}: per selecting layer F32 {@code [headDim, pages, kvHeads]} for M and m); the
+ * first selecting step computes every page's bounds from the cache (max pooling over each
+ * page's rows), later steps recompute the current page's from its rows (the new key included)
+ * and write them with set_rows; the page scores are two matrix products per KV head, the
+ * pages are sorted on the device (argsort; the current page scores +inf so it comes first,
+ * pages past it -inf), and the chosen pages' rows are gathered with indices looked up in a
+ * constant device table of page rows. What the host uploads per step depends only on the
+ * position: the current page's index and three small masks (its valid rows, the pages that
+ * exist, the valid rows of the read).
+ *
+ * <p>GQA ({@code gqa=}): the reference expands K/V per query head; {@code query} keeps that
+ * (each query head picks its own pages; its rows are gathered out of the cache viewed as one
+ * row list of all KV heads, so attention sees one K/V head per query head); {@code max}
+ * (default) and {@code mean} aggregate the query heads' page scores per KV head, which then
+ * reads one set of pages for its group. Ties between equal page scores are broken by the
+ * device's sort order, not by position (ggml's argsort is not stable).
+ *
+ * <p>Reads, per selecting layer and step ({@link Plan#rows}): {@code (k / page) x page} KV
+ * rows per KV head ({@code x group} with {@code gqa=query}: each query head reads its own),
+ * rows past the newest token of the current page included (masked); besides rows, the page
+ * bounds, {@code 2 x pages x headDim x kvHeads x 4} bytes, and the current page's
+ * {@code page} rows once more for its bounds.
+ */
+public final class Quest implements AttentionPolicy {
+    /** How the query heads sharing a KV head choose pages. */
+    public enum Gqa { MAX, MEAN, QUERY }
+
+    /** Rows outside a page's valid range enter the pooling at -MASKED: finite, so 0 * bound never gives NaN. */
+    static final float MASKED = 1e30f;
+
+    private final int budget;
+    private final int page;
+    private final int dense;
+    private final Gqa gqa;
+    private final String name;
+    private Pages pages;
+    /** Whether the device bounds cover every cached page (from the first selecting step on). */
+    private boolean boundsReady;
+
+    public Quest(int budget, int page, int dense, Gqa gqa, String name) {
+        if (page <= 0 || budget < page) {
+            throw new IllegalArgumentException("Quest needs a page of at least one token and k >= page, got k=" + budget
+                    + ", page=" + page);
+        }
+        if (dense < 0) {
+            throw new IllegalArgumentException("dense must be >= 0, got " + dense);
+        }
+        this.budget = budget;
+        this.page = page;
+        this.dense = dense;
+        this.gqa = gqa;
+        this.name = name;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    /** Pages a step reads in a selecting layer: the current one and {@code k / page - 1} others. */
+    public int pagesRead() {
+        return budget / page;
+    }
+
+    /** Whether a step whose new token is at {@code position} selects pages (else every layer is full). */
+    public boolean selects(int position) {
+        return budget < position + 1 && position / page + 1 > pagesRead();
+    }
+
+    @Override
+    public void start(AttentionContext context, PrefillStatistics prefill) {
+        HyperParameters hp = context.hyperParameters();
+        if (dense >= hp.layers()) {
+            throw new IllegalArgumentException(name + ": dense=" + dense + " leaves no layer of a " + hp.layers()
+                    + "-layer model to select pages in");
+        }
+        if (selects(context.cacheCapacity() - 1)) {
+            pages = new Pages(context.backend(), hp, dense, context.cacheCapacity(), page, gqa);
+        }
+    }
+
+    @Override
+    public AttentionPlan plan(LayerStep at) {
+        if (at.layer() < dense || !selects(at.position())) {
+            return AttentionPlan.full();
+        }
+        return new Plan(pages, at.layer(), pagesRead(), !boundsReady, false, false);
+    }
+
+    @Override
+    public void endStep(int step, int position, int token) {
+        if (selects(position)) {
+            boundsReady = true; // this step's graph computed every page's bounds
+        }
+    }
+
+    /** The device state (null before {@link #start} or when the context never exceeds the budget). */
+    Pages pages() {
+        return pages;
+    }
+
+    @Override
+    public void close() {
+        if (pages != null) {
+            pages.close();
+            pages = null;
+        }
+    }
+
+    // ---- graph pieces (package-private for tests on hand-made tensors) ----
+
+    /**
+     * Each page's element-wise maximum and minimum of {@code keys} F32 {@code [headDim, n * page,
+     * kvHeads]} (n pages in a row), counting only rows where {@code rowMask} F32 {@code [1, n * page]}
+     * is 0 (the others hold -{@link #MASKED}); {@code [headDim, n, kvHeads]} each.
+     */
+    static Tensor[] pageBounds(GgmlContext ctx, Tensor keys, Tensor rowMask, int page) {
+        Tensor max = ctx.pool2d(ctx.add(keys, rowMask), GgmlContext.POOL_MAX, 1, page, 1, page, 0, 0);
+        Tensor negatedMin = ctx.pool2d(ctx.add(ctx.scale(keys, -1f), rowMask), GgmlContext.POOL_MAX, 1, page, 1, page, 0, 0);
+        return new Tensor[] {max, ctx.scale(negatedMin, -1f)};
+    }
+
+    /**
+     * Page scores U = sum_i max(q_i M_i, q_i m_i) of the query {@code q} ({@code headDim x heads}
+     * contiguous; query head h reads KV head h / (heads / kvHeads)) against bounds {@code max},
+     * {@code min} {@code [headDim, pages, kvHeads]}: {@code [pages, kvHeads]} F32 aggregated over
+     * each KV head's query heads (max or mean), or {@code [pages, heads]} per query head.
+     */
+    static Tensor pageScores(GgmlContext ctx, Tensor max, Tensor min, Tensor q, int kvHeads, Gqa gqa) {
+        long headDim = max.ne(0);
+        long pageCount = max.ne(1);
+        int heads = Math.toIntExact(q.elements() / headDim);
+        int group = heads / kvHeads;
+        Tensor plain = ctx.reshape(q, headDim, heads);
+        Tensor positive = ctx.mul(plain, ctx.step(plain)); // q_i where q_i > 0, else 0
+        Tensor negative = ctx.sub(plain, positive); // q_i where q_i <= 0, else 0
+        // max(q_i M_i, q_i m_i) is q_i M_i for q_i > 0 and q_i m_i otherwise (M >= m)
+        Tensor upper = ctx.mulMat(max, ctx.reshape(positive, headDim, group, kvHeads)); // [pages, group, kvHeads]
+        ctx.setMulMatPrecision(upper, GgmlContext.PREC_F32);
+        Tensor lower = ctx.mulMat(min, ctx.reshape(negative, headDim, group, kvHeads));
+        ctx.setMulMatPrecision(lower, GgmlContext.PREC_F32);
+        Tensor perHead = ctx.reshape(ctx.add(upper, lower), pageCount, heads);
+        if (gqa == Gqa.QUERY || group == 1) {
+            return perHead;
+        }
+        return ctx.pool2d(perHead, gqa == Gqa.MAX ? GgmlContext.POOL_MAX : GgmlContext.POOL_AVG, 1, group, 1, group, 0, 0);
+    }
+
+    /**
+     * The {@code count} pages of highest score per column of {@code scores} {@code [pages, H]}
+     * after adding {@code pageMask} F32 {@code [pages, 1]} (+inf: the current page, first; -inf:
+     * pages not yet begun), best first: I32 {@code [count, H]}. Equal scores come in the order
+     * the device's argsort leaves them.
+     */
+    static Tensor topPages(GgmlContext ctx, Tensor scores, Tensor pageMask, int count) {
+        Tensor order = ctx.argsort(ctx.add(scores, pageMask), GgmlContext.SORT_DESC);
+        return ctx.cont(ctx.view(order, new long[] {count, order.ne(1)}, new long[] {order.nb(1)}, 0));
+    }
+
+    /**
+     * The rows of pages {@code top} I32 {@code [count, H]}, looked up in {@code table} I32
+     * {@code [page * tablePages, H]} (column h: the row index of each page row, e.g. its
+     * position): I32 {@code [page, count, H]}, page after page.
+     */
+    static Tensor pageRows(GgmlContext ctx, Tensor table, Tensor top, int page) {
+        Tensor byPage = ctx.reshape(table, page, table.ne(0) / page, table.ne(1));
+        return ctx.getRows(byPage, top);
+    }
+
+    /** Host side of the masks: 0 for rows [0, valid), -MASKED after, {@code rows} long. */
+    static float[] rowMask(int rows, int valid) {
+        float[] m = new float[rows];
+        Arrays.fill(m, Math.max(0, Math.min(valid, rows)), rows, -MASKED);
+        return m;
+    }
+
+    /** 0 for pages before {@code current}, +inf for it, -inf after: {@code pages} long. */
+    static float[] pageMask(int pageCount, int current) {
+        float[] m = new float[pageCount];
+        for (int p = 0; p < pageCount; p++) {
+            m[p] = p < current ? 0f : p == current ? Float.POSITIVE_INFINITY : Float.NEGATIVE_INFINITY;
+        }
+        return m;
+    }
+
+    /**
+     * Quest's device state: per selecting layer the page bounds M and m, F32 {@code [headDim,
+     * pages, kvHeads]} (pages = ceil(capacity / page)); a constant I32 table of page rows
+     * {@code [page * pages, kvHeads]} (the row's position, clamped to the cache) from which a
+     * page's rows are looked up on the device, and for {@code gqa=query} its flat form
+     * {@code [page * pages, heads]} (query head h's rows as indices into the cache viewed as
+     * {@code [headDim, capacity * kvHeads]}: (h / group) * capacity + position).
+     */
+    static final class Pages implements AutoCloseable {
+        private final GgmlContext context;
+        private final BackendBuffer buffer;
+        private final Tensor[] max;
+        private final Tensor[] min;
+        private final Tensor rows;
+        private final Tensor flatRows;
+        /** Per layer, the row indices the last computed step gathered, a tensor of its graph (diagnostics: read after the compute). */
+        private final Tensor[] read;
+        private final int capacity;
+        private final int page;
+        private final int pageCount;
+        private final int kvHeads;
+        private final int heads;
+        private final Gqa gqa;
+
+        Pages(Backend backend, HyperParameters hp, int dense, int capacity, int page, Gqa gqa) {
+            this.capacity = capacity;
+            this.page = page;
+            this.pageCount = (capacity + page - 1) / page;
+            this.kvHeads = hp.kvHeads();
+            this.heads = hp.heads();
+            this.gqa = gqa;
+            int layers = hp.layers();
+            max = new Tensor[layers];
+            min = new Tensor[layers];
+            read = new Tensor[layers];
+            context = GgmlContext.forMetadata(2 * layers + 2, 0);
+            for (int l = dense; l < layers; l++) {
+                max[l] = context.newTensor(GgmlType.F32, hp.headDim(), pageCount, kvHeads).name("quest_max_" + l);
+                min[l] = context.newTensor(GgmlType.F32, hp.headDim(), pageCount, kvHeads).name("quest_min_" + l);
+            }
+            long tableRows = (long) page * pageCount;
+            rows = context.newTensor(GgmlType.I32, tableRows, kvHeads).name("quest_page_rows");
+            flatRows = gqa == Gqa.QUERY ? context.newTensor(GgmlType.I32, tableRows, heads).name("quest_page_rows_flat") : null;
+            buffer = BackendBuffer.allocate(context, backend);
+            try {
+                buffer.clear(0);
+                rows.setInts(table(Math.toIntExact(tableRows), kvHeads, 1, 0));
+                if (flatRows != null) {
+                    flatRows.setInts(table(Math.toIntExact(tableRows), heads, heads / kvHeads, capacity));
+                }
+            } catch (RuntimeException e) {
+                close();
+                throw e;
+            }
+        }
+
+        /** Column h: row r's position min(r, capacity - 1), plus (h / group) * stride. */
+        private int[] table(int tableRows, int columns, int group, int stride) {
+            int[] t = new int[tableRows * columns];
+            for (int h = 0; h < columns; h++) {
+                int offset = (h / group) * stride;
+                for (int r = 0; r < tableRows; r++) {
+                    t[h * tableRows + r] = offset + Math.min(r, capacity - 1);
+                }
+            }
+            return t;
+        }
+
+        int capacity() {
+            return capacity;
+        }
+
+        int page() {
+            return page;
+        }
+
+        int pageCount() {
+            return pageCount;
+        }
+
+        Tensor max(int layer) {
+            return max[layer];
+        }
+
+        Tensor min(int layer) {
+            return min[layer];
+        }
+
+        /** The bounds of layer l's first {@code n} pages, read back: [2][kvHeads][n][headDim] (M, m; tests). */
+        float[][][][] bounds(int layer, int n) {
+            float[][][][] out = new float[2][kvHeads][n][];
+            for (int which = 0; which < 2; which++) {
+                Tensor t = which == 0 ? max[layer] : min[layer];
+                float[] all = t.getFloats();
+                int headDim = (int) t.ne(0);
+                for (int h = 0; h < kvHeads; h++) {
+                    for (int p = 0; p < n; p++) {
+                        int from = (h * pageCount + p) * headDim;
+                        out[which][h][p] = Arrays.copyOfRange(all, from, from + headDim);
+                    }
+                }
+            }
+            return out;
+        }
+
+        /**
+         * The pages the last computed step read at layer l, per column (KV head, or query head
+         * with {@code gqa=query}) in the order read: the current page first; null before any.
+         */
+        int[][] pagesRead(int layer) {
+            Tensor t = read[layer];
+            if (t == null) {
+                return null;
+            }
+            int[] all = t.getInts(); // [page, pagesRead, columns]: each page's first row is its page * page
+            int columns = (int) t.ne(2);
+            int perColumn = (int) t.ne(1);
+            int group = heads / kvHeads;
+            int[][] out = new int[columns][perColumn];
+            for (int c = 0; c < columns; c++) {
+                int offset = gqa == Gqa.QUERY ? (c / group) * capacity : 0;
+                for (int i = 0; i < perColumn; i++) {
+                    out[c][i] = (all[(c * perColumn + i) * page] - offset) / page;
+                }
+            }
+            return out;
+        }
+
+        /** The cache positions KV head h read at layer l in the last computed step (its group's union), ascending. */
+        int[] attended(int layer, int h, int position) {
+            int[][] byColumn = pagesRead(layer);
+            if (byColumn == null) {
+                return null;
+            }
+            int group = heads / kvHeads;
+            TreeSet<Integer> out = new TreeSet<>();
+            for (int c = 0; c < byColumn.length; c++) {
+                if (gqa == Gqa.QUERY ? c / group != h : c != h) {
+                    continue;
+                }
+                for (int p : byColumn[c]) {
+                    // the current page's rows past the new token are read but masked
+                    for (int r = p * page; r < Math.min((p + 1) * page, position + 1); r++) {
+                        out.add(r);
+                    }
+                }
+            }
+            return out.stream().mapToInt(Integer::intValue).toArray();
+        }
+
+        @Override
+        public void close() {
+            buffer.close();
+            context.close();
+        }
+    }
+
+    /**
+     * One selecting layer of a step: update the current page's bounds (or, with {@code init},
+     * compute every page's from the cache), score the pages, and attend the chosen pages'
+     * rows, all in the step's graph.
+     *
+     * @param pagesRead pages attended: the current one and the {@code pagesRead - 1} best others
+     * @param init      compute every page's bounds from the cache first (the first selecting step)
+     */
+    public record Plan(Pages pages, int layer, int pagesRead, boolean init, boolean probabilities, boolean query)
+            implements AttentionPlan {
+        public Plan {
+            java.util.Objects.requireNonNull(pages, "pages");
+            if (pages.max(layer) == null) {
+                throw new IllegalArgumentException("layer " + layer + " keeps no page bounds (a dense layer)");
+            }
+            if (pagesRead < 1) {
+                throw new IllegalArgumentException("a Quest step reads at least the current page, got " + pagesRead);
+            }
+        }
+
+        @Override
+        public Plan withProbabilities() {
+            return new Plan(pages, layer, pagesRead, init, true, query);
+        }
+
+        @Override
+        public Plan withQuery() {
+            return new Plan(pages, layer, pagesRead, init, probabilities, true);
+        }
+
+        /** Rows read per KV head: every chosen page whole (with {@code gqa=query}, once per query head of the group). */
+        @Override
+        public int rows(int position) {
+            int rows = pagesRead * pages.page();
+            return pages.gqa == Gqa.QUERY ? rows * (pages.heads / pages.kvHeads) : rows;
+        }
+
+        /** The page bounds scored (M and m, F32, every page of the cache) and the current page's keys read again for its bounds. */
+        @Override
+        public long extraBytes(int position, org.rbench.core.model.HyperParameters model,
+                               org.rbench.llamacpp.GgmlType cacheType) {
+            long bounds = 2L * pages.pageCount * model.headDim() * model.kvHeads() * Float.BYTES;
+            long currentPage = (long) pages.page() * model.kvHeads() * model.headDim() * cacheType.typeSize / cacheType.blockSize;
+            return bounds + currentPage;
+        }
+
+        @Override
+        public void check(PlanCheck at) {
+            if (pages.kvHeads != at.model().kvHeads() || pages.heads != at.model().heads()
+                    || pages.capacity() != at.cacheCapacity() || pages.max(layer).ne(0) != at.model().headDim()
+                    || layer != at.layer()) {
+                throw at.fail("Quest bounds for layer " + layer + " and a cache of " + pages.capacity() + " rows");
+            }
+            if (at.position() / pages.page() + 1 <= pagesRead) {
+                throw at.fail("all " + (at.position() / pages.page() + 1) + " pages fit in " + pagesRead
+                        + " (plan full attention)");
+            }
+        }
+
+        @Override
+        public Object shape(int position) {
+            return List.of(pages, layer, pagesRead, init); // the state by identity: its tensors are the graph's
+        }
+
+        @Override
+        public int[] attendedPositions(int kvHead, int position) {
+            return pages.attended(layer, kvHead, position);
+        }
+
+        @Override
+        public int extraTensors() {
+            return 64;
+        }
+
+        @Override
+        public AttendedRows attend(PlanGraph g) {
+            if (g.tokens() != 1) {
+                throw new IllegalStateException("Quest selects pages in decode steps (one token), not in a batch of "
+                        + g.tokens());
+            }
+            GgmlContext ctx = g.ctx();
+            HyperParameters hp = g.model();
+            int kvHeads = hp.kvHeads();
+            int page = pages.page();
+            // the pages a graph of this many key rows scores (key rows are padded past the new token)
+            int scored = (g.keyRows() + page - 1) / page;
+            Tensor current = g.stepInput("quest_current_page", GgmlType.I32,
+                    (t, p) -> t.setIndices(filled(kvHeads, p / page), pages.pageCount()), 1, kvHeads);
+            Tensor max;
+            Tensor min;
+            if (init) {
+                // every page's bounds from the cache's rows (positions past the new token masked)
+                Tensor rows = ctx.view(pages.rows, new long[] {(long) page * scored, kvHeads}, new long[] {pages.rows.nb(1)}, 0);
+                Tensor valid = g.stepInput("quest_rows_valid_" + scored, GgmlType.F32,
+                        (t, p) -> t.setFloats(rowMask(page * scored, p + 1)), 1, (long) page * scored);
+                Tensor[] bounds = pageBounds(ctx, ctx.getRows(g.cacheKeys(), rows), valid, page);
+                max = ctx.cpy(bounds[0], leading(ctx, pages.max(layer), scored));
+                min = ctx.cpy(bounds[1], leading(ctx, pages.min(layer), scored));
+            } else {
+                // the current page's bounds from its rows, the new key among them
+                Tensor rows = ctx.reshape(pageRows(ctx, pages.rows, current, page), page, kvHeads);
+                Tensor valid = g.stepInput("quest_page_valid", GgmlType.F32,
+                        (t, p) -> t.setFloats(rowMask(page, p % page + 1)), 1, page);
+                Tensor[] bounds = pageBounds(ctx, ctx.getRows(g.cacheKeys(), rows), valid, page);
+                max = leading(ctx, ctx.setRows(pages.max(layer), bounds[0], current), scored);
+                min = leading(ctx, ctx.setRows(pages.min(layer), bounds[1], current), scored);
+            }
+            Gqa gqa = pages.gqa;
+            Tensor scores = pageScores(ctx, max, min, g.query(), kvHeads, gqa);
+            Tensor pageMask = g.stepInput("quest_page_mask_" + scored, GgmlType.F32,
+                    (t, p) -> t.setFloats(pageMask(scored, p / page)), scored, 1);
+            Tensor top = topPages(ctx, scores, pageMask, pagesRead);
+            int rowsRead = pagesRead * page;
+            Tensor keys;
+            Tensor values;
+            Tensor indices;
+            if (gqa == Gqa.QUERY) {
+                int heads = hp.heads();
+                indices = pageRows(ctx, pages.flatRows, top, page); // [page, pagesRead, heads]
+                Tensor flat = ctx.reshape(indices, (long) rowsRead * heads, 1);
+                keys = perQueryHead(ctx, g.cacheKeys(), flat, rowsRead, heads);
+                values = perQueryHead(ctx, g.cacheValues(), flat, rowsRead, heads);
+            } else {
+                indices = pageRows(ctx, pages.rows, top, page); // [page, pagesRead, kvHeads]
+                Tensor rows = ctx.reshape(indices, rowsRead, kvHeads);
+                keys = ctx.getRows(g.cacheKeys(), rows);
+                values = ctx.getRows(g.cacheValues(), rows);
+            }
+            Tensor read = indices.name("quest_read_" + layer).output();
+            g.afterCompute((Plan plan, int p) -> plan.pages().read[plan.layer()] = read);
+            // the current page comes first: its rows past the new token are masked
+            Tensor mask = g.stepInput("quest_read_mask_" + rowsRead, GgmlType.F16, (t, p) -> {
+                float[] m = new float[rowsRead];
+                Arrays.fill(m, p % page + 1, page, Float.NEGATIVE_INFINITY);
+                t.setHalfs(m);
+            }, rowsRead, 1);
+            return new AttendedRows(keys, values, mask);
+        }
+
+        /** Pages [0, n) of a bounds tensor {@code [headDim, pages, kvHeads]}. */
+        private static Tensor leading(GgmlContext ctx, Tensor bounds, int n) {
+            return ctx.view(bounds, new long[] {bounds.ne(0), n, bounds.ne(2)}, new long[] {bounds.nb(1), bounds.nb(2)}, 0);
+        }
+
+        private static int[] filled(int n, int value) {
+            int[] out = new int[n];
+            Arrays.fill(out, value);
+            return out;
+        }
+    }
+
+    /**
+     * Rows of a cache {@code [headDim, capacity, kvHeads]} for each query head: the cache viewed
+     * as one list of {@code capacity * kvHeads} rows, gathered at flat indices {@code flat}
+     * I32 {@code [rows * heads, 1]}: {@code [headDim, rows, heads]} F32.
+     */
+    static Tensor perQueryHead(GgmlContext ctx, Tensor cache, Tensor flat, int rows, int heads) {
+        Tensor list = ctx.reshape(cache, cache.ne(0), cache.ne(1) * cache.ne(2));
+        return ctx.reshape(ctx.getRows(list, flat), cache.ne(0), rows, heads);
+    }
+
+    /** {@code quest:k=4096,page=16,dense=2,gqa=max|mean|query}. */
+    public static final class Factory implements Strategy {
+        @Override
+        public String name() {
+            return "quest";
+        }
+
+        @Override
+        public String description() {
+            return "Quest: per page of `page` tokens the keys' min/max bound each query's score; attend the current page"
+                    + " plus the best k/page - 1 others, in every layer but the first `dense`; k=4096, page=16, dense=2,"
+                    + " gqa=max|mean|query (query: pages per query head, as the reference)";
+        }
+
+        @Override
+        public Set<String> parameters() {
+            return Set.of("k", "page", "dense", "gqa");
+        }
+
+        @Override
+        public void validate(MethodSpec spec) {
+            Strategy.super.validate(spec);
+            int k = spec.positiveInt("k", 4096);
+            int page = spec.positiveInt("page", 16);
+            if (k < page) {
+                throw new IllegalArgumentException("method '" + spec.text() + "': k=" + k + " holds no page of " + page
+                        + " tokens (k >= page)");
+            }
+            if (spec.intParam("dense", 2) < 0) {
+                throw new IllegalArgumentException("method '" + spec.text() + "': dense must be >= 0");
+            }
+            spec.enumParam("gqa", Gqa.class, Gqa.MAX);
+        }
+
+        @Override
+        public AttentionPolicy create(MethodSpec spec, HyperParameters model, int promptTokens) {
+            validate(spec);
+            int dense = spec.intParam("dense", 2);
+            if (dense >= model.layers()) {
+                throw new IllegalArgumentException("method '" + spec.text() + "': dense=" + dense + " leaves no layer of a "
+                        + model.layers() + "-layer model to select pages in");
+            }
+            return new Quest(spec.positiveInt("k", 4096), spec.positiveInt("page", 16), dense,
+                    spec.enumParam("gqa", Gqa.class, Gqa.MAX), spec.text());
+        }
+    }
+}

@@ -1,0 +1,473 @@
+package org.rbench.baselines;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.rbench.core.attention.AttentionContext;
+import org.rbench.core.attention.AttentionPlan;
+import org.rbench.core.attention.AttentionPolicy;
+import org.rbench.core.attention.FullPlan;
+import org.rbench.core.attention.LayerObservation;
+import org.rbench.core.attention.LayerStep;
+import org.rbench.core.attention.PrefillStatistics;
+import org.rbench.core.attention.QueryVectors;
+import org.rbench.core.attention.Strategies;
+import org.rbench.core.engine.Decoder;
+import org.rbench.core.engine.Engine;
+import org.rbench.core.engine.EngineOptions;
+import org.rbench.core.engine.KvSnapshot;
+import org.rbench.core.model.HyperParameters;
+import org.rbench.core.model.ModelWeights;
+import org.rbench.gguf.ModelSpec;
+import org.rbench.gguf.RandomModelWriter;
+import org.rbench.llamacpp.Backend;
+import org.rbench.llamacpp.Backends;
+import org.rbench.llamacpp.GgmlType;
+import org.rbench.llamacpp.LlamaCpp;
+import org.rbench.llamacpp.Tensor;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.stream.IntStream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Quest's semantics: the graph pieces on hand-made tensors (page bounds over the valid rows,
+ * the score bound U = sum_i max(q_i M_i, q_i m_i) for query components of either sign, the
+ * current page first and pages past it never, the page-row lookup), and on the engine every
+ * selecting layer's pages against the host's choice from the same step's bounds and query,
+ * the dense first layers full, and bounds kept up step by step equal to bounds computed
+ * afresh from the cache.
+ */
+class QuestTest {
+    private static final int PROMPT = 100;
+    private static final int[] TOKENS = IntStream.range(0, 200).map(i -> (i * 131 + 7) % 512).toArray();
+    @TempDir
+    static Path dir;
+    private static Backend cpu;
+    private static ModelWeights weights;
+    private static ModelWeights mhaWeights;
+
+    @BeforeAll
+    static void open() throws Exception {
+        LlamaCpp.initialise();
+        cpu = Backends.open("cpu", 1);
+        Path model = dir.resolve("tiny-3-layers.gguf");
+        RandomModelWriter.write(ModelSpec.preset("tiny-llama", GgmlType.F32).withLayers(3), model); // GQA 2:1
+        weights = ModelWeights.load(model, cpu);
+        Path mha = dir.resolve("tiny-3-layers-mha.gguf");
+        RandomModelWriter.write(ModelSpec.preset("tiny-llama", GgmlType.F32).withLayers(3).withHeads(4, 4, 64), mha);
+        mhaWeights = ModelWeights.load(mha, cpu);
+    }
+
+    @AfterAll
+    static void close() {
+        weights.close();
+        mhaWeights.close();
+        cpu.close();
+    }
+
+    // ---- graph pieces on hand-made tensors ----
+
+    private static float key(int h, int r, int i) {
+        return ((h * 31 + r * 7 + i * 13) % 11) - 5f;
+    }
+
+    @Test
+    void pageBoundsAreEachPagesMaxAndMinOverItsValidRows() {
+        int dim = 2;
+        int page = 4;
+        int rows = 8;
+        int kvHeads = 2;
+        int valid = 6; // rows 6 and 7 of page 1 do not exist yet
+        float[] keys = new float[dim * rows * kvHeads];
+        for (int h = 0; h < kvHeads; h++) {
+            for (int r = 0; r < rows; r++) {
+                for (int i = 0; i < dim; i++) {
+                    keys[(h * rows + r) * dim + i] = r < valid ? key(h, r, i) : (r == 6 ? 100f : -100f);
+                }
+            }
+        }
+        float[] expectedMax = new float[dim * 2 * kvHeads];
+        float[] expectedMin = new float[dim * 2 * kvHeads];
+        for (int h = 0; h < kvHeads; h++) {
+            for (int p = 0; p < 2; p++) {
+                for (int i = 0; i < dim; i++) {
+                    float hi = Float.NEGATIVE_INFINITY;
+                    float lo = Float.POSITIVE_INFINITY;
+                    for (int r = p * page; r < Math.min(valid, (p + 1) * page); r++) {
+                        hi = Math.max(hi, key(h, r, i));
+                        lo = Math.min(lo, key(h, r, i));
+                    }
+                    expectedMax[(h * 2 + p) * dim + i] = hi;
+                    expectedMin[(h * 2 + p) * dim + i] = lo;
+                }
+            }
+        }
+        try (CpuGraph g = new CpuGraph(cpu)) {
+            Tensor k = g.floats(keys, dim, rows, kvHeads);
+            Tensor mask = g.floats(Quest.rowMask(rows, valid), 1, rows);
+            float[][] out = g.compute(ctx -> Quest.pageBounds(ctx, k, mask, page));
+            assertArrayEquals(expectedMax, out[0], "M");
+            assertArrayEquals(expectedMin, out[1], "m");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Quest.Gqa.class)
+    void pageScoresBoundEachProductByTheMatchingBound(Quest.Gqa gqa) {
+        int dim = 3;
+        int pages = 3;
+        int kvHeads = 2;
+        int heads = 4;
+        int group = heads / kvHeads;
+        float[] max = new float[dim * pages * kvHeads];
+        float[] min = new float[max.length];
+        for (int h = 0; h < kvHeads; h++) {
+            for (int p = 0; p < pages; p++) {
+                for (int i = 0; i < dim; i++) {
+                    int at = (h * pages + p) * dim + i;
+                    min[at] = key(h, p, i);
+                    max[at] = min[at] + ((h + p + i) % 3) + (i == 1 ? 4 : 0);
+                }
+            }
+        }
+        // every query head has positive, negative and zero components
+        float[][] q = {{1, -2, 0}, {-1, 3, 0.5f}, {0, -1, 2}, {-3, 0, -1}};
+        float[] flatQ = new float[dim * heads];
+        for (int h = 0; h < heads; h++) {
+            System.arraycopy(q[h], 0, flatQ, h * dim, dim);
+        }
+        // U per query head: sum_i max(q_i M_i, q_i m_i)
+        float[][] u = new float[heads][pages];
+        for (int h = 0; h < heads; h++) {
+            int kv = h / group;
+            for (int p = 0; p < pages; p++) {
+                for (int i = 0; i < dim; i++) {
+                    int at = (kv * pages + p) * dim + i;
+                    u[h][p] += Math.max(q[h][i] * max[at], q[h][i] * min[at]);
+                }
+            }
+        }
+        float[] expected;
+        if (gqa == Quest.Gqa.QUERY) {
+            expected = new float[pages * heads];
+            for (int h = 0; h < heads; h++) {
+                System.arraycopy(u[h], 0, expected, h * pages, pages);
+            }
+        } else {
+            expected = new float[pages * kvHeads];
+            for (int kv = 0; kv < kvHeads; kv++) {
+                for (int p = 0; p < pages; p++) {
+                    float a = u[kv * group][p];
+                    float b = u[kv * group + 1][p];
+                    expected[kv * pages + p] = gqa == Quest.Gqa.MAX ? Math.max(a, b) : (a + b) / 2;
+                }
+            }
+        }
+        try (CpuGraph g = new CpuGraph(cpu)) {
+            Tensor m = g.floats(max, dim, pages, kvHeads);
+            Tensor n = g.floats(min, dim, pages, kvHeads);
+            Tensor query = g.floats(flatQ, dim, heads, 1);
+            float[] out = g.compute(ctx -> new Tensor[] {Quest.pageScores(ctx, m, n, query, kvHeads, gqa)})[0];
+            assertArrayEquals(expected, out, 1e-6f);
+        }
+        // one product by hand: q = (1, -2, 0), M = (2, 1, .), m = (-1, -3, .) gives 1*2 + (-2)(-3) = 8
+        assertEquals(8f, Math.max(1 * 2f, 1 * -1f) + Math.max(-2 * 1f, -2 * -3f), 0f);
+    }
+
+    @Test
+    void theCurrentPageComesFirstAndPagesPastItAreNeverChosen() {
+        int pages = 5;
+        // column 0: page 3 (current) scores lowest but comes first; page 4 (not begun) scores highest
+        float[] scores = {5, 1, 3, 0, 9, /* column 1 */ 1, 7, 4, -10, 20};
+        try (CpuGraph g = new CpuGraph(cpu)) {
+            Tensor s = g.floats(scores, pages, 2);
+            Tensor mask = g.floats(Quest.pageMask(pages, 3), pages, 1);
+            float[] out = g.compute(ctx -> new Tensor[] {Quest.topPages(ctx, s, mask, 3)})[0];
+            assertArrayEquals(new float[] {3, 0, 2, 3, 1, 2}, out);
+        }
+    }
+
+    @Test
+    void aPagesRowsAreLookedUpPerColumn() {
+        int page = 2;
+        int pages = 3;
+        int[] table = new int[page * pages * 2];
+        for (int h = 0; h < 2; h++) {
+            for (int r = 0; r < page * pages; r++) {
+                table[h * page * pages + r] = 100 * h + r;
+            }
+        }
+        try (CpuGraph g = new CpuGraph(cpu)) {
+            Tensor t = g.ints(table, page * pages, 2);
+            Tensor top = g.ints(new int[] {2, 0, 1, 2}, 2, 2);
+            float[] out = g.compute(ctx -> new Tensor[] {Quest.pageRows(ctx, t, top, page)})[0];
+            assertArrayEquals(new float[] {4, 5, 0, 1, 102, 103, 104, 105}, out);
+        }
+    }
+
+    @Test
+    void masksMarkTheValidRowsAndTheCurrentPage() {
+        assertArrayEquals(new float[] {0, 0, -Quest.MASKED, -Quest.MASKED}, Quest.rowMask(4, 2));
+        assertArrayEquals(new float[] {0, 0, 0, 0}, Quest.rowMask(4, 9));
+        assertArrayEquals(new float[] {0, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}, Quest.pageMask(3, 1));
+    }
+
+    // ---- the policy ----
+
+    @Test
+    void specsAreCheckedAndTheBudgetCountsPages() {
+        HyperParameters hp = weights.hyperParameters();
+        assertThrows(IllegalArgumentException.class, () -> Strategies.create("quest:k=8", hp, PROMPT)); // k < page
+        assertThrows(IllegalArgumentException.class, () -> Strategies.create("quest:k=64,dense=3", hp, PROMPT));
+        assertThrows(IllegalArgumentException.class, () -> Strategies.create("quest:k=64,gqa=first", hp, PROMPT));
+        assertThrows(IllegalArgumentException.class, () -> Strategies.create("quest:k=64,sink=4", hp, PROMPT));
+        Quest q = (Quest) Strategies.create("quest:k=50,dense=1", hp, PROMPT);
+        assertEquals(3, q.pagesRead()); // 50 / 16 pages: the current one and 2 others
+        assertTrue(!q.selects(47), "48 rows fit in 3 pages");
+        assertTrue(!q.selects(49), "k = 50 covers 50 rows");
+        assertTrue(q.selects(50), "51 rows in 4 pages");
+        Quest defaults = (Quest) Strategies.create("quest", withLayers(hp, 32), PROMPT);
+        assertEquals(256, defaults.pagesRead());
+    }
+
+    static HyperParameters withLayers(HyperParameters hp, int layers) {
+        return new HyperParameters(hp.architecture(), hp.embedding(), layers, hp.heads(), hp.kvHeads(), hp.headDim(),
+                hp.feedForward(), hp.contextLength(), hp.vocabSize(), hp.rmsEps(), hp.ropeTheta(), hp.ropeFreqScale(),
+                hp.ropeOriginalContext(), hp.ropeFrequencyFactors());
+    }
+
+    /** Records the query of every selecting layer and checks its pages against the host's choice after each step. */
+    private static final class Probe implements AttentionPolicy {
+        final Quest quest;
+        final int dense;
+        final Quest.Gqa gqa;
+        final AttentionPlan[] plans = new AttentionPlan[8];
+        final QueryVectors[] queries = new QueryVectors[8];
+        int checked;
+
+        Probe(Quest quest, int dense, Quest.Gqa gqa) {
+            this.quest = quest;
+            this.dense = dense;
+            this.gqa = gqa;
+        }
+
+        @Override
+        public String name() {
+            return "probe:" + quest.name();
+        }
+
+        @Override
+        public void start(AttentionContext context, PrefillStatistics prefill) {
+            quest.start(context, prefill);
+        }
+
+        @Override
+        public AttentionPlan plan(LayerStep at) {
+            AttentionPlan p = quest.plan(at);
+            plans[at.layer()] = p;
+            if (at.layer() < dense) {
+                assertInstanceOf(FullPlan.class, p, "dense layer " + at.layer());
+            } else {
+                assertInstanceOf(Quest.Plan.class, p, "selecting layer " + at.layer());
+            }
+            return p instanceof Quest.Plan ? p.withQuery() : p;
+        }
+
+        @Override
+        public void observe(LayerObservation o) {
+            queries[o.layer()] = o.query();
+        }
+
+        @Override
+        public void endStep(int step, int position, int token) {
+            for (int l = dense; l < weights.hyperParameters().layers(); l++) {
+                check(l, (Quest.Plan) plans[l], position);
+            }
+            quest.endStep(step, position, token);
+        }
+
+        private void check(int layer, Quest.Plan plan, int position) {
+            HyperParameters hp = weights.hyperParameters();
+            int page = 16;
+            int current = position / page;
+            int group = hp.heads() / hp.kvHeads();
+            float[][][][] bounds = quest.pages().bounds(layer, current + 1);
+            float[] q = queries[layer].afterRope();
+            double[][] u = new double[hp.heads()][current + 1];
+            for (int h = 0; h < hp.heads(); h++) {
+                for (int p = 0; p <= current; p++) {
+                    float[] max = bounds[0][h / group][p];
+                    float[] min = bounds[1][h / group][p];
+                    for (int i = 0; i < hp.headDim(); i++) {
+                        assertTrue(max[i] >= min[i], "M >= m");
+                        double qi = q[h * hp.headDim() + i];
+                        u[h][p] += Math.max(qi * max[i], qi * min[i]);
+                    }
+                }
+            }
+            int[][] read = quest.pages().pagesRead(layer);
+            assertEquals(gqa == Quest.Gqa.QUERY ? hp.heads() : hp.kvHeads(), read.length);
+            for (int c = 0; c < read.length; c++) {
+                double[] score = new double[current + 1];
+                for (int p = 0; p <= current; p++) {
+                    if (gqa == Quest.Gqa.QUERY) {
+                        score[p] = u[c][p];
+                    } else {
+                        double a = u[c * group][p];
+                        double b = u[c * group + 1][p];
+                        score[p] = gqa == Quest.Gqa.MAX ? Math.max(a, b) : (a + b) / 2;
+                    }
+                }
+                int[] pages = read[c];
+                assertEquals(plan.pagesRead(), pages.length);
+                assertEquals(current, pages[0], "the current page comes first");
+                Set<Integer> chosen = new HashSet<>();
+                for (int i = 1; i < pages.length; i++) {
+                    assertTrue(pages[i] >= 0 && pages[i] < current, "page " + pages[i] + " exists and is not the current");
+                    assertTrue(chosen.add(pages[i]), "page " + pages[i] + " read twice");
+                }
+                double worstChosen = chosen.stream().mapToDouble(p -> score[p]).min().orElseThrow();
+                double bestLeft = IntStream.range(0, current).filter(p -> !chosen.contains(p)).mapToDouble(p -> score[p])
+                        .max().orElse(Double.NEGATIVE_INFINITY);
+                assertTrue(worstChosen >= bestLeft - 1e-4 * (1 + Math.abs(bestLeft)), "layer " + layer + " position " + position
+                        + " column " + c + ": chose pages " + chosen + " (worst " + worstChosen + ") over one scoring " + bestLeft);
+            }
+            // what the plan reports: whole pages per KV head, the current page's valid rows
+            for (int h = 0; h < hp.kvHeads(); h++) {
+                int[] attended = plan.attendedPositions(h, position);
+                for (int r = current * page; r <= position; r++) {
+                    assertTrue(Arrays.binarySearch(attended, r) >= 0, "row " + r + " of the current page");
+                }
+                assertTrue(Arrays.stream(attended).allMatch(r -> r <= position));
+            }
+            assertEquals(plan.pagesRead() * page * (gqa == Quest.Gqa.QUERY ? group : 1), plan.rows(position));
+            checked++;
+        }
+
+        @Override
+        public void close() {
+            quest.close();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Quest.Gqa.class)
+    void everyStepReadsTheCurrentPageAndTheBestBoundedOthers(Quest.Gqa gqa) {
+        int steps = 20;
+        Probe probe = new Probe((Quest) Strategies.create("quest:k=48,dense=1,gqa=" + gqa, weights.hyperParameters(), PROMPT),
+                1, gqa);
+        try (Engine engine = Engine.open(weights, EngineOptions.defaults(256))) {
+            engine.prefill(Arrays.copyOf(TOKENS, PROMPT));
+            try (Decoder d = engine.decoder(probe, null).withDiagnostics()) {
+                for (int s = 0; s < steps; s++) {
+                    d.step(TOKENS[PROMPT + s]);
+                }
+                assertTrue(d.meanMassRecall() > 0 && d.meanMassRecall() < 1, "recall " + d.meanMassRecall());
+                assertEquals((PROMPT + 0.5 + steps / 2.0 + 2 * 48 * (gqa == Quest.Gqa.QUERY ? 2 : 1)) / 3,
+                        d.meanAttendedRows(), 1e-9);
+            }
+        }
+        assertEquals(steps * 2, probe.checked);
+    }
+
+    @Test
+    void boundsKeptUpStepByStepEqualBoundsComputedFromTheCache() {
+        HyperParameters hp = weights.hyperParameters();
+        String spec = "quest:k=32,dense=1";
+        int steps = 30; // the kept bounds start pages at 112 and 128
+        try (Engine engine = Engine.open(weights, EngineOptions.defaults(256))) {
+            engine.prefill(Arrays.copyOf(TOKENS, PROMPT));
+            Quest kept = (Quest) Strategies.create(spec, hp, PROMPT);
+            Quest fresh = (Quest) Strategies.create(spec, hp, PROMPT);
+            int position = PROMPT + steps;
+            int token = TOKENS[position];
+            try (Decoder a = engine.decoder(kept, null)) {
+                for (int s = 0; s < steps; s++) {
+                    a.step(TOKENS[PROMPT + s]);
+                }
+                try (KvSnapshot before = engine.snapshot()) {
+                    a.step(token); // bounds updated page by page since step 0
+                    engine.restore(before);
+                    try (Decoder b = engine.decoder(fresh, null)) {
+                        b.step(token); // bounds computed from the cache at its first step
+                        int pages = position / 16 + 1;
+                        for (int l = 1; l < hp.layers(); l++) {
+                            float[][][][] x = kept.pages().bounds(l, pages);
+                            float[][][][] y = fresh.pages().bounds(l, pages);
+                            for (int which = 0; which < 2; which++) {
+                                for (int h = 0; h < hp.kvHeads(); h++) {
+                                    for (int p = 0; p < pages; p++) {
+                                        assertArrayEquals(y[which][h][p], x[which][h][p],
+                                                "layer " + l + (which == 0 ? " M" : " m") + " KV head " + h + " page " + p);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * The step's logits equal those of the same step with each selecting layer's pages' rows
+     * gathered as host rows: the device reads exactly those rows, masking the current page's
+     * rows past the new token (per query head through the flat row list with {@code gqa=query},
+     * which without GQA is one query head per KV head).
+     */
+    @ParameterizedTest
+    @CsvSource({"gqa, MAX", "mha, QUERY"})
+    void aSelectingLayerAttendsExactlyTheChosenPagesRows(String heads, Quest.Gqa gqa) {
+        ModelWeights model = heads.equals("mha") ? mhaWeights : weights;
+        HyperParameters hp = model.hyperParameters();
+        Quest quest = (Quest) Strategies.create("quest:k=48,dense=1,gqa=" + gqa, hp, PROMPT);
+        EngineOptions options = EngineOptions.defaults(256).withCacheType(GgmlType.F32).withFlashAttention(false);
+        int steps = 13; // the last step's current page holds 2 rows (112, 113)
+        try (Engine engine = Engine.open(model, options)) {
+            engine.prefill(Arrays.copyOf(TOKENS, PROMPT));
+            try (Decoder d = engine.decoder(quest, null)) {
+                for (int s = 0; s < steps; s++) {
+                    d.step(TOKENS[PROMPT + s]);
+                }
+                int position = PROMPT + steps;
+                int token = TOKENS[position];
+                try (KvSnapshot before = engine.snapshot()) {
+                    float[] logits = d.step(token);
+                    // the same step with each selecting layer's rows gathered as host rows
+                    AttentionPlan[] plans = new AttentionPlan[hp.layers()];
+                    plans[0] = AttentionPlan.full();
+                    for (int l = 1; l < hp.layers(); l++) {
+                        int perHead = 2 * 16 + position % 16 + 1;
+                        int[] rows = new int[perHead * hp.kvHeads()];
+                        for (int h = 0; h < hp.kvHeads(); h++) {
+                            int[] attended = quest.pages().attended(l, h, position);
+                            assertEquals(perHead, attended.length);
+                            System.arraycopy(attended, 0, rows, h * perHead, perHead);
+                        }
+                        plans[l] = AttentionPlan.gather(perHead, rows);
+                    }
+                    engine.restore(before);
+                    try (Decoder reference = engine.decoder(new TidalDecodeTest.Fixed(plans), null)) {
+                        float[] expected = reference.step(token);
+                        for (int i = 0; i < expected.length; i++) {
+                            assertEquals(expected[i], logits[i], 1e-4f, "logit " + i);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
