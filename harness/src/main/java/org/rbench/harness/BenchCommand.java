@@ -146,8 +146,11 @@ final class BenchCommand implements Callable<Integer> {
                     long fillStart = System.nanoTime();
                     PrefillResult prefill;
                     if (synthetic) {
-                        engine.fillSynthetic(ctx - 1, seed);
-                        prefill = engine.prefill(randomTokens(1, hp.vocabSize(), seed), request, false);
+                        // random rows, then a real prefill of the last rows the policies' statistics cover
+                        // (SnapKV's observation window), at least the last token
+                        int last = Math.max(1, Math.min(request.lastRows(), ctx - 1));
+                        engine.fillSynthetic(ctx - last, seed);
+                        prefill = engine.prefill(randomTokens(last, hp.vocabSize(), seed), request, false);
                     } else {
                         prefill = engine.prefill(randomTokens(ctx, hp.vocabSize(), seed), request, false);
                     }
