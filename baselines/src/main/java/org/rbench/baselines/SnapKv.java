@@ -123,7 +123,8 @@ public final class SnapKv implements AttentionPolicy {
 
     @Override
     public PrefillRequest prefillRequest() {
-        return new PrefillRequest(window, false, false);
+        // the window's votes summed on the device: [heads][n] per layer, where the rows would be [heads][window][n]
+        return PrefillRequest.windowSums(window);
     }
 
     @Override
@@ -154,9 +155,10 @@ public final class SnapKv implements AttentionPolicy {
             if (voted[l] >= before) {
                 continue; // keeps every prompt row: full attention
             }
-            AttentionProbabilities rows = windowRows(prefill, l, n);
-            kept[l] = SnapKvSelection.keep(SnapKvSelection.votes(rows, window, before), voted[l], window, pool, gqa,
-                    hp.kvHeads());
+            float[][] votes = prefill.window() == window
+                    ? SnapKvSelection.votes(prefill.windowSums(l), hp.heads(), n, before)
+                    : SnapKvSelection.votes(windowRows(prefill, l, n), window, before); // a prefill shared with another window
+            kept[l] = SnapKvSelection.keep(votes, voted[l], window, pool, gqa, hp.kvHeads());
             int keptRows = kept[l][0].length;
             int room = Math.max(1, Math.min(growRows, context.cacheCapacity() - n));
             segmentRows[l] = roundUp(keptRows + room);

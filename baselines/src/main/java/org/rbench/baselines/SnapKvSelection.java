@@ -45,6 +45,22 @@ final class SnapKvSelection {
     }
 
     /**
+     * Votes per query head from window sums the prefill computed on the device
+     * ({@code [heads][n]} flattened): the first {@code before} keys of each head.
+     */
+    static float[][] votes(float[] windowSums, int heads, int n, int before) {
+        if (windowSums == null || windowSums.length != heads * n || before < 0 || before > n) {
+            throw new IllegalArgumentException("window sums of " + (windowSums == null ? 0 : windowSums.length)
+                    + " values for " + heads + " heads x " + n + " keys (" + before + " before the window)");
+        }
+        float[][] out = new float[heads][];
+        for (int h = 0; h < heads; h++) {
+            out[h] = java.util.Arrays.copyOfRange(windowSums, h * n, h * n + before);
+        }
+        return out;
+    }
+
+    /**
      * The {@code voted} highest of {@code scores} after max pooling with {@code kernel} (stride
      * 1, same padding; 1 = none), in ascending position order; ties go to the lower position.
      */

@@ -189,7 +189,7 @@ class SnapKvEngineTest {
     }
 
     /**
-     * This test's own SnapKV selection: votes of the last {@code window} rows on the keys
+     * This test's own SnapKV selection: votes of the last {@code window} queries on the keys
      * before the window, the GQA group aggregated (or not), max-pooled by brute force, ranked by
      * (score descending, position ascending), the window appended.
      */
@@ -202,14 +202,14 @@ class SnapKvEngineTest {
         int[][][] out = new int[hp.layers()][][];
         for (int l = 0; l < hp.layers(); l++) {
             assertTrue(voted[l] < before, "the test expects a selection in every layer");
-            AttentionProbabilities rows = stats.lastRows(l);
-            int q0 = rows.queries() - window;
+            // the window's votes as the prefill summed them on the device (PrefillStatisticsTest holds
+            // them to the host's sums of the window's rows)
+            float[] sums = stats.windowSums(l);
+            assertEquals(window, stats.window());
             float[][] votes = new float[heads][before];
             for (int h = 0; h < heads; h++) {
-                for (int q = q0; q < rows.queries(); q++) {
-                    for (int j = 0; j < before; j++) {
-                        votes[h][j] += rows.get(h, q, j);
-                    }
+                for (int j = 0; j < before; j++) {
+                    votes[h][j] = sums[h * n + j];
                 }
             }
             int stores = gqa == SnapKv.Gqa.QUERY ? heads : hp.kvHeads();

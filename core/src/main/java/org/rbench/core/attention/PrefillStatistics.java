@@ -10,14 +10,24 @@ public final class PrefillStatistics {
     private final AttentionProbabilities[] lastRows;
     private final float[][] columnSums;
     private final QueryVectors[] lastQuery;
+    private final float[][] windowSums;
+    private final int window;
 
     public PrefillStatistics(int promptStart, int promptEnd, AttentionProbabilities[] lastRows, float[][] columnSums,
                              QueryVectors[] lastQuery) {
+        this(promptStart, promptEnd, lastRows, columnSums, lastQuery, null, 0);
+    }
+
+    /** @param windowSums per layer, [heads][promptEnd] flattened, summed over the last {@code window} queries */
+    public PrefillStatistics(int promptStart, int promptEnd, AttentionProbabilities[] lastRows, float[][] columnSums,
+                             QueryVectors[] lastQuery, float[][] windowSums, int window) {
         this.promptStart = promptStart;
         this.promptEnd = promptEnd;
         this.lastRows = lastRows;
         this.columnSums = columnSums;
         this.lastQuery = lastQuery;
+        this.windowSums = windowSums;
+        this.window = window;
     }
 
     public static PrefillStatistics none(int promptStart, int promptEnd) {
@@ -48,6 +58,20 @@ public final class PrefillStatistics {
      */
     public float[] columnSums(int layer) {
         return columnSums == null ? null : columnSums[layer];
+    }
+
+    /**
+     * Attention each cache row received from the last {@link #window()} prompt tokens at a
+     * layer, summed over them: [heads][promptEnd] flattened (rows after a query's own
+     * position receive 0 from it).
+     */
+    public float[] windowSums(int layer) {
+        return windowSums == null ? null : windowSums[layer];
+    }
+
+    /** The query rows {@link #windowSums} sums (0 when not collected). */
+    public int window() {
+        return windowSums == null ? 0 : window;
     }
 
     public QueryVectors lastQuery(int layer) {

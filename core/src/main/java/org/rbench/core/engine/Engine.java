@@ -173,6 +173,9 @@ public final class Engine implements AutoCloseable {
         int windowStart = end - window;
         float[][] lastRows = window > 0 ? new float[layers][heads * window * end] : null;
         float[][] columnSums = request.columnSums() ? new float[layers][heads * end] : null;
+        int sumWindow = Math.min(request.windowSums(), tokens.length);
+        int sumsStart = end - sumWindow;
+        float[][] windowSums = sumWindow > 0 ? new float[layers][heads * end] : null;
         QueryVectors[] lastQuery = request.lastQuery() ? new QueryVectors[layers] : null;
         float[][] logits = new float[allLogits ? tokens.length : 1][];
         reserveForDeepestMicroBatch(tokens, end, allLogits, request.columnSums());
@@ -182,9 +185,10 @@ public final class Engine implements AutoCloseable {
             int p0 = first + b;
             boolean last = b + n == tokens.length;
             int windowFrom = window > 0 && windowStart < p0 + n ? Math.max(0, windowStart - p0) : -1;
+            int windowSumsFrom = sumWindow > 0 && sumsStart < p0 + n ? Math.max(0, sumsStart - p0) : -1;
             Pass pass = Pass.prefill(Arrays.copyOfRange(tokens, b, b + n), p0,
                     allLogits ? Pass.Logits.ALL : last ? Pass.Logits.LAST : Pass.Logits.NONE, layers, windowFrom,
-                    request.columnSums(), last && request.lastQuery());
+                    request.columnSums(), windowSumsFrom, last && request.lastQuery());
             try (PassGraph g = PassBuilder.build(graphResources, pass)) {
                 compute += run(g.graph());
                 PassGraph.Outputs out = g.outputs();
@@ -203,6 +207,9 @@ public final class Engine implements AutoCloseable {
                     if (out.columnSums()[l] != null) {
                         accumulateColumns(out.columnSums()[l], columnSums[l], end);
                     }
+                    if (out.windowSums()[l] != null) {
+                        accumulateColumns(out.windowSums()[l], windowSums[l], end);
+                    }
                     if (pass.lastQuery() && out.queryAfterRope()[l] != null) {
                         lastQuery[l] = queryVectors(out, l);
                     }
@@ -217,7 +224,7 @@ public final class Engine implements AutoCloseable {
                 rows[l] = new AttentionProbabilities(heads, window, end, windowStart, lastRows[l]);
             }
         }
-        PrefillStatistics stats = new PrefillStatistics(first, end, rows, columnSums, lastQuery);
+        PrefillStatistics stats = new PrefillStatistics(first, end, rows, columnSums, lastQuery, windowSums, sumWindow);
         return new PrefillResult(logits, stats, tokens.length, System.nanoTime() - t0, compute);
     }
 
@@ -234,7 +241,7 @@ public final class Engine implements AutoCloseable {
             return; // one micro-batch: allocating its graph sizes the buffer anyway
         }
         Pass deepest = Pass.prefill(Arrays.copyOfRange(tokens, tokens.length - n, tokens.length), end - n,
-                allLogits ? Pass.Logits.ALL : Pass.Logits.NONE, hp.layers(), -1, columnSums, false);
+                allLogits ? Pass.Logits.ALL : Pass.Logits.NONE, hp.layers(), -1, columnSums, -1, false);
         try (PassGraph g = PassBuilder.build(graphResources, deepest)) {
             allocator.reserve(g.graph().graph);
         }

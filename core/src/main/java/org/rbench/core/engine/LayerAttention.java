@@ -103,7 +103,7 @@ final class LayerAttention implements PlanGraph {
             pass.fullProbabilities[layer] = full.name("full_probs_" + layer).output();
             pass.g.expand(pass.fullProbabilities[layer]);
         }
-        if (pass.pass.windowFrom() >= 0 || pass.pass.columnSums()) {
+        if (pass.pass.windowFrom() >= 0 || pass.pass.columnSums() || pass.pass.windowSumsFrom() >= 0) {
             new PrefillStatisticsBuilder(pass, layer).build(rowsView(cacheKeys, 0, pass.keyRows), q);
         }
         return out;

@@ -14,11 +14,12 @@ import java.util.Arrays;
  * @param queryOnly  stop after the query of {@code fromLayer} (a step built layer by layer)
  * @param windowFrom batch-relative first query whose attention rows are read back; -1: none
  * @param columnSums read back the attention each key received, summed over the batch's queries
+ * @param windowSumsFrom batch-relative first query whose attention is summed per key (SnapKV's votes); -1: none
  * @param lastQuery  read back the last token's query vectors at every built layer
  * @param shadowFull also compute full attention's probabilities where a plan reads fewer rows (diagnostics)
  */
 record Pass(int[] tokens, int start, Logits logits, AttentionPlan[] plans, int fromLayer, int toLayer, boolean queryOnly,
-            int windowFrom, boolean columnSums, boolean lastQuery, boolean shadowFull) {
+            int windowFrom, boolean columnSums, int windowSumsFrom, boolean lastQuery, boolean shadowFull) {
 
     /** Which rows of logits a pass produces. */
     enum Logits { NONE, LAST, ALL }
@@ -36,27 +37,29 @@ record Pass(int[] tokens, int start, Logits logits, AttentionPlan[] plans, int f
 
     /** A prefill micro-batch: causal full attention at every layer, with the statistics asked for. */
     static Pass prefill(int[] tokens, int start, Logits logits, int layers, int windowFrom, boolean columnSums,
-                        boolean lastQuery) {
+                        int windowSumsFrom, boolean lastQuery) {
         AttentionPlan[] full = new AttentionPlan[layers];
         Arrays.fill(full, AttentionPlan.full());
-        return new Pass(tokens, start, logits, full, 0, layers, false, windowFrom, columnSums, lastQuery, false);
+        return new Pass(tokens, start, logits, full, 0, layers, false, windowFrom, columnSums, windowSumsFrom, lastQuery,
+                false);
     }
 
     /** A decode step of every layer under its plans. */
     static Pass step(int token, int position, AttentionPlan[] plans, boolean shadowFull) {
-        return new Pass(new int[] {token}, position, Logits.LAST, plans, 0, plans.length, false, -1, false, false, shadowFull);
+        return new Pass(new int[] {token}, position, Logits.LAST, plans, 0, plans.length, false, -1, false, -1, false,
+                shadowFull);
     }
 
     /** This step's layer {@code l} alone, reading and writing the hidden state between layers. */
     Pass layer(int l) {
-        return new Pass(tokens, start, logits, plans, l, l + 1, false, -1, false, false, shadowFull);
+        return new Pass(tokens, start, logits, plans, l, l + 1, false, -1, false, -1, false, shadowFull);
     }
 
     /** This step's layer {@code l} up to its query (planned as full: nothing else is read). */
     Pass queryOf(int l) {
         AttentionPlan[] full = new AttentionPlan[plans.length];
         Arrays.fill(full, AttentionPlan.full());
-        return new Pass(tokens, start, logits, full, l, l + 1, true, -1, false, false, false);
+        return new Pass(tokens, start, logits, full, l, l + 1, true, -1, false, -1, false, false);
     }
 
     int batch() {

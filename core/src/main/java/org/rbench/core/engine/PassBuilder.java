@@ -47,6 +47,7 @@ final class PassBuilder {
     final Tensor[] queryAfterRope;
     final Tensor[] windowRows;
     final Tensor[] columnSums;
+    final Tensor[] windowSums;
     final List<PassGraph.AfterCompute> afterCompute = new ArrayList<>();
 
     // what the layers' plan pieces share
@@ -71,6 +72,7 @@ final class PassBuilder {
         queryAfterRope = new Tensor[layers];
         windowRows = new Tensor[layers];
         columnSums = new Tensor[layers];
+        windowSums = new Tensor[layers];
         int n = pass.batch();
         // Inputs read the bound pass when filled, so that the graph computes later passes of its shape.
         positions = g.input("positions", GgmlType.I32, t -> t.setInts(bound.pass().positions()), n);
@@ -105,6 +107,7 @@ final class PassBuilder {
         sig.add(pass.queryOnly());
         sig.add(pass.windowFrom());
         sig.add(pass.columnSums());
+        sig.add(pass.windowSumsFrom());
         sig.add(pass.lastQuery());
         sig.add(pass.shadowFull());
         for (int l = pass.fromLayer(); l < pass.toLayer(); l++) {
@@ -122,7 +125,7 @@ final class PassBuilder {
         if (pass.columnSums()) {
             perLayer += 12 * PrefillStatisticsBuilder.chunks(res, pass);
         }
-        int extra = 0;
+        int extra = pass.windowSumsFrom() >= 0 ? 16 * (pass.toLayer() - pass.fromLayer()) : 0;
         for (int l = pass.fromLayer(); l < pass.toLayer(); l++) {
             extra += pass.plans()[l].extraTensors();
         }
@@ -172,7 +175,7 @@ final class PassBuilder {
 
     private PassGraph graph(Tensor logits) {
         return new PassGraph(g, new PassGraph.Outputs(logits, probabilities, fullProbabilities, queryBeforeRope,
-                queryAfterRope, windowRows, columnSums), bound, afterCompute);
+                queryAfterRope, windowRows, columnSums, windowSums), bound, afterCompute);
     }
 
     // ---- what plan pieces share (LayerAttention hands these out) ----

@@ -13,7 +13,7 @@ import java.util.List;
 final class PassGraph implements AutoCloseable {
     /** Tensors read after the compute, by layer (null where not asked for). */
     record Outputs(Tensor logits, Tensor[] probabilities, Tensor[] fullProbabilities, Tensor[] queryBeforeRope,
-                   Tensor[] queryAfterRope, Tensor[] windowRows, Tensor[] columnSums) {
+                   Tensor[] queryAfterRope, Tensor[] windowRows, Tensor[] columnSums, Tensor[] windowSums) {
     }
 
     /** Reads a plan piece's results after a compute, given the pass computed. */

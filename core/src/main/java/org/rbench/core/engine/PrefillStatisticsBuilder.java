@@ -6,8 +6,9 @@ import org.rbench.llamacpp.Tensor;
 /**
  * The statistics a prefill batch reads back for the policies (see
  * {@link org.rbench.core.attention.PrefillRequest}): the attention rows of the last prompt
- * tokens, and the attention each key received summed over the batch's queries, computed in
- * chunks of queries so that the whole score matrix is never materialised.
+ * tokens, the attention each key received summed over the batch's queries (computed in
+ * chunks of queries so that the whole score matrix is never materialised), and summed over
+ * the last prompt tokens only (window sums).
  */
 final class PrefillStatisticsBuilder {
     private final PassBuilder pass;
@@ -38,6 +39,12 @@ final class PrefillStatisticsBuilder {
         if (windowFrom >= 0 && windowFrom < n) {
             pass.windowRows[layer] = querySlice(keys, q, windowFrom, n).name("window_" + layer).output();
             pass.g.expand(pass.windowRows[layer]);
+        }
+        int sumsFrom = pass.pass.windowSumsFrom();
+        if (sumsFrom >= 0 && sumsFrom < n) {
+            Tensor p = querySlice(keys, q, sumsFrom, n); // [rows, w, heads]
+            pass.windowSums[layer] = ctx.sumRows(ctx.cont(ctx.permute(p, 1, 0, 2, 3))).name("window_sums_" + layer).output();
+            pass.g.expand(pass.windowSums[layer]);
         }
         if (pass.pass.columnSums()) {
             int chunk = chunk(pass.res, pass.pass);

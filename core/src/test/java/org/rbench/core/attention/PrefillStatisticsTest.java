@@ -86,6 +86,36 @@ class PrefillStatisticsTest {
         }
     }
 
+    /** Window sums over a window that spans two micro-batches (of 8) equal the host's sums of the window's rows. */
+    @Test
+    void windowSumsAreTheSumOfTheWindowsRows() {
+        int layers = MODEL.weights().hyperParameters().layers();
+        int heads = MODEL.weights().hyperParameters().heads();
+        int window = 11;
+        for (boolean flash : new boolean[] {false, true}) {
+            try (Engine e = Engine.open(MODEL.weights(), options(flash))) {
+                PrefillResult r = e.prefill(PROMPT, new PrefillRequest(window, false, false, window), false);
+                assertEquals(window, r.statistics().window());
+                for (int l = 0; l < layers; l++) {
+                    AttentionProbabilities rows = r.statistics().lastRows(l);
+                    float[] sums = r.statistics().windowSums(l);
+                    assertEquals(heads * L, sums.length);
+                    for (int h = 0; h < heads; h++) {
+                        for (int k = 0; k < L; k++) {
+                            double s = 0;
+                            for (int q = 0; q < window; q++) {
+                                s += rows.get(h, q, k);
+                            }
+                            assertEquals(s, sums[h * L + k], 1e-5, "layer " + l + " head " + h + " key " + k);
+                        }
+                    }
+                }
+                PrefillResult none = e.prefill(new int[] {1}, PrefillRequest.NONE, false);
+                assertNull(none.statistics().windowSums(0));
+            }
+        }
+    }
+
     @Test
     void columnSumsAreTheSumOfAllRows() {
         int layers = MODEL.weights().hyperParameters().layers();

@@ -31,7 +31,7 @@ class PassBuilderTest {
         int layers = MODEL.weights().hyperParameters().layers();
         for (boolean flash : new boolean[] {true, false}) {
             try (Engine e = Engine.open(MODEL.weights(), EngineOptions.defaults(256).withFlashAttention(flash).withStatisticsBudget(4096))) {
-                assertWithinBudget(e, Pass.prefill(new int[64], 100, Pass.Logits.ALL, layers, 0, true, true));
+                assertWithinBudget(e, Pass.prefill(new int[64], 100, Pass.Logits.ALL, layers, 0, true, 32, true));
             }
         }
     }
@@ -47,7 +47,7 @@ class PassBuilderTest {
         int layers = MODEL.weights().hyperParameters().layers();
         for (int n : new int[] {1, 64}) {
             try (Engine e = Engine.open(MODEL.weights(), EngineOptions.defaults(256))) {
-                try (PassGraph built = PassBuilder.build(e.graphResources(), Pass.prefill(new int[n], 100, Pass.Logits.LAST, layers, -1, false, false))) {
+                try (PassGraph built = PassBuilder.build(e.graphResources(), Pass.prefill(new int[n], 100, Pass.Logits.LAST, layers, -1, false, -1, false))) {
                     StepGraph g = built.graph();
                     java.util.List<String> kernels = new java.util.ArrayList<>();
                     for (int i = 0; i < g.graph.nodeCount(); i++) {
