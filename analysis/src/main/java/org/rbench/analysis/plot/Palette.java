@@ -5,7 +5,8 @@ import java.awt.Color;
 /**
  * Series colours and markers. Colours are the Okabe-Ito palette, distinguishable with the common
  * colour-vision deficiencies; black comes first because the first series is full attention, the
- * reference. Markers cycle independently so that series also differ in grey scale.
+ * reference. Markers cycle too, so that series also differ in grey scale, shifted by one each
+ * time the colours come round again: every (colour, marker) pair is new for 32 series.
  */
 public final class Palette {
     private static final Color[] COLORS = {
@@ -26,6 +27,7 @@ public final class Palette {
     }
 
     public static Marker marker(int index) {
-        return MARKERS[Math.floorMod(index, MARKERS.length)];
+        int round = Math.floorDiv(index, COLORS.length);
+        return MARKERS[Math.floorMod(index + round, MARKERS.length)];
     }
 }

@@ -37,6 +37,16 @@ class PlotRenderingTest {
                 .add(new BarChart.Series("StreamingLLM K=4096", Palette.color(2), new double[] {0.52, Double.NaN}));
     }
 
+    /** Eleven methods (the zoo) in one plot: no two series share both colour and marker. */
+    @Test
+    void everySeriesOfAZooHasItsOwnStyle() {
+        java.util.Set<String> styles = new java.util.HashSet<>();
+        for (int i = 0; i < 32; i++) {
+            org.junit.jupiter.api.Assertions.assertTrue(styles.add(Palette.color(i) + "/" + Palette.marker(i)),
+                    "series " + i + " repeats an earlier style");
+        }
+    }
+
     @Test
     void pngHasTheRequestedSizeAndIsNotBlank() throws Exception {
         List<Path> files = ChartFiles.write(lineChart(), dir, "line", 640, 400);
