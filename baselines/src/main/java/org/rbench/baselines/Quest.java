@@ -56,22 +56,19 @@ import java.util.TreeSet;
  * {@code page} rows once more for its bounds.
  */
 public final class Quest implements AttentionPolicy {
-    /** How the query heads sharing a KV head choose pages. */
-    public enum Gqa { MAX, MEAN, QUERY }
-
     /** Rows outside a page's valid range enter the pooling at -MASKED: finite, so 0 * bound never gives NaN. */
     static final float MASKED = 1e30f;
 
     private final int budget;
     private final int page;
     private final int dense;
-    private final Gqa gqa;
+    private final GqaChoice gqa;
     private final String name;
     private Pages pages;
     /** Whether the device bounds cover every cached page (from the first selecting step on). */
     private boolean boundsReady;
 
-    public Quest(int budget, int page, int dense, Gqa gqa, String name) {
+    public Quest(int budget, int page, int dense, GqaChoice gqa, String name) {
         if (page <= 0 || budget < page) {
             throw new IllegalArgumentException("Quest needs a page of at least one token and k >= page, got k=" + budget
                     + ", page=" + page);
@@ -160,7 +157,7 @@ public final class Quest implements AttentionPolicy {
      * {@code min} {@code [headDim, pages, kvHeads]}: {@code [pages, kvHeads]} F32 aggregated over
      * each KV head's query heads (max or mean), or {@code [pages, heads]} per query head.
      */
-    static Tensor pageScores(GgmlContext ctx, Tensor max, Tensor min, Tensor q, int kvHeads, Gqa gqa) {
+    static Tensor pageScores(GgmlContext ctx, Tensor max, Tensor min, Tensor q, int kvHeads, GqaChoice gqa) {
         long headDim = max.ne(0);
         long pageCount = max.ne(1);
         int heads = Math.toIntExact(q.elements() / headDim);
@@ -173,11 +170,7 @@ public final class Quest implements AttentionPolicy {
         ctx.setMulMatPrecision(upper, GgmlContext.PREC_F32);
         Tensor lower = ctx.mulMat(min, ctx.reshape(negative, headDim, group, kvHeads));
         ctx.setMulMatPrecision(lower, GgmlContext.PREC_F32);
-        Tensor perHead = ctx.reshape(ctx.add(upper, lower), pageCount, heads);
-        if (gqa == Gqa.QUERY || group == 1) {
-            return perHead;
-        }
-        return ctx.pool2d(perHead, gqa == Gqa.MAX ? GgmlContext.POOL_MAX : GgmlContext.POOL_AVG, 1, group, 1, group, 0, 0);
+        return gqa.perChooser(ctx, ctx.reshape(ctx.add(upper, lower), pageCount, heads), group);
     }
 
     /**
@@ -239,9 +232,9 @@ public final class Quest implements AttentionPolicy {
         private final int pageCount;
         private final int kvHeads;
         private final int heads;
-        private final Gqa gqa;
+        private final GqaChoice gqa;
 
-        Pages(Backend backend, HyperParameters hp, int dense, int capacity, int page, Gqa gqa) {
+        Pages(Backend backend, HyperParameters hp, int dense, int capacity, int page, GqaChoice gqa) {
             this.capacity = capacity;
             this.page = page;
             this.pageCount = (capacity + page - 1) / page;
@@ -259,7 +252,7 @@ public final class Quest implements AttentionPolicy {
             }
             long tableRows = (long) page * pageCount;
             rows = context.newTensor(GgmlType.I32, tableRows, kvHeads).name("quest_page_rows");
-            flatRows = gqa == Gqa.QUERY ? context.newTensor(GgmlType.I32, tableRows, heads).name("quest_page_rows_flat") : null;
+            flatRows = gqa == GqaChoice.QUERY ? context.newTensor(GgmlType.I32, tableRows, heads).name("quest_page_rows_flat") : null;
             buffer = BackendBuffer.allocate(context, backend);
             try {
                 buffer.clear(0);
@@ -337,7 +330,7 @@ public final class Quest implements AttentionPolicy {
             int group = heads / kvHeads;
             int[][] out = new int[columns][perColumn];
             for (int c = 0; c < columns; c++) {
-                int offset = gqa == Gqa.QUERY ? (c / group) * capacity : 0;
+                int offset = gqa == GqaChoice.QUERY ? (c / group) * capacity : 0;
                 for (int i = 0; i < perColumn; i++) {
                     out[c][i] = (all[(c * perColumn + i) * page] - offset) / page;
                 }
@@ -354,7 +347,7 @@ public final class Quest implements AttentionPolicy {
             int group = heads / kvHeads;
             TreeSet<Integer> out = new TreeSet<>();
             for (int c = 0; c < byColumn.length; c++) {
-                if (gqa == Gqa.QUERY ? c / group != h : c != h) {
+                if (gqa == GqaChoice.QUERY ? c / group != h : c != h) {
                     continue;
                 }
                 for (int p : byColumn[c]) {
@@ -408,7 +401,7 @@ public final class Quest implements AttentionPolicy {
         @Override
         public int rows(int position) {
             int rows = pagesRead * pages.page();
-            return pages.gqa == Gqa.QUERY ? rows * (pages.heads / pages.kvHeads) : rows;
+            return pages.gqa == GqaChoice.QUERY ? rows * (pages.heads / pages.kvHeads) : rows;
         }
 
         /** The page bounds scored (M and m, F32, every page of the cache) and the current page's keys read again for its bounds. */
@@ -481,7 +474,7 @@ public final class Quest implements AttentionPolicy {
                 max = leading(ctx, ctx.setRows(pages.max(layer), bounds[0], current), scored);
                 min = leading(ctx, ctx.setRows(pages.min(layer), bounds[1], current), scored);
             }
-            Gqa gqa = pages.gqa;
+            GqaChoice gqa = pages.gqa;
             Tensor scores = pageScores(ctx, max, min, g.query(), kvHeads, gqa);
             Tensor pageMask = g.stepInput("quest_page_mask_" + scored, GgmlType.F32,
                     (t, p) -> t.setFloats(pageMask(scored, p / page)), scored, 1);
@@ -490,7 +483,7 @@ public final class Quest implements AttentionPolicy {
             Tensor keys;
             Tensor values;
             Tensor indices;
-            if (gqa == Gqa.QUERY) {
+            if (gqa == GqaChoice.QUERY) {
                 int heads = hp.heads();
                 indices = pageRows(ctx, pages.flatRows, top, page); // [page, pagesRead, heads]
                 Tensor flat = ctx.reshape(indices, (long) rowsRead * heads, 1);
@@ -566,7 +559,7 @@ public final class Quest implements AttentionPolicy {
             if (spec.intParam("dense", 2) < 0) {
                 throw new IllegalArgumentException("method '" + spec.text() + "': dense must be >= 0");
             }
-            spec.enumParam("gqa", Gqa.class, Gqa.MAX);
+            spec.enumParam("gqa", GqaChoice.class, GqaChoice.MAX);
         }
 
         @Override
@@ -578,7 +571,7 @@ public final class Quest implements AttentionPolicy {
                         + model.layers() + "-layer model to select pages in");
             }
             return new Quest(spec.positiveInt("k", 4096), spec.positiveInt("page", 16), dense,
-                    spec.enumParam("gqa", Gqa.class, Gqa.MAX), spec.text());
+                    spec.enumParam("gqa", GqaChoice.class, GqaChoice.MAX), spec.text());
         }
     }
 }

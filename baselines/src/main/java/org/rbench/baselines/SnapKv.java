@@ -50,19 +50,6 @@ public final class SnapKv implements AttentionPolicy {
     /** Compact caches hold a multiple of this many rows per store; reads are padded to it as full reads are (llama.cpp's 256). */
     static final int ROW_BLOCK = 256;
 
-    /** Who selects rows under GQA. */
-    public enum Gqa {
-        /** Each KV head keeps the top rows of its query-head group's votes aggregated by maximum. */
-        MAX,
-        /** Each KV head keeps the top rows of its query-head group's votes averaged. */
-        MEAN,
-        /**
-         * Each query head keeps its own rows (the reference, which expands K/V to every query
-         * head first); stored per query head, so a KV head's group reads group x k rows.
-         */
-        QUERY
-    }
-
     /** Voted keys (beyond the window) each layer keeps, for a prompt longer than the budget. */
     @FunctionalInterface
     interface Budgets {
@@ -72,7 +59,7 @@ public final class SnapKv implements AttentionPolicy {
     private final int budget;
     private final int window;
     private final int pool;
-    private final Gqa gqa;
+    private final GqaChoice gqa;
     private final Budgets budgets;
     private final int growRows;
     private final String name;
@@ -88,7 +75,7 @@ public final class SnapKv implements AttentionPolicy {
     private int[] segmentRows;
     private int lastPosition = -1;
 
-    SnapKv(int budget, int window, int pool, Gqa gqa, Budgets budgets, int growRows, String name) {
+    SnapKv(int budget, int window, int pool, GqaChoice gqa, Budgets budgets, int growRows, String name) {
         if (window <= 0 || budget <= window) {
             throw new IllegalArgumentException(name + ": the budget k=" + budget + " must exceed the window " + window);
         }
@@ -133,7 +120,7 @@ public final class SnapKv implements AttentionPolicy {
         HyperParameters hp = context.hyperParameters();
         int layers = hp.layers();
         promptEnd = prefill.promptEnd();
-        segments = gqa == Gqa.QUERY ? hp.heads() / hp.kvHeads() : 1;
+        segments = gqa == GqaChoice.QUERY ? hp.heads() / hp.kvHeads() : 1;
         kept = new int[layers][][];
         caches = new CompactCache[layers];
         segmentRows = new int[layers];
@@ -501,12 +488,12 @@ public final class SnapKv implements AttentionPolicy {
             if (pool < 1 || pool % 2 == 0) {
                 throw new IllegalArgumentException("method '" + spec.text() + "': pool must be an odd kernel >= 1, got " + pool);
             }
-            spec.enumParam("gqa", Gqa.class, Gqa.MAX);
+            spec.enumParam("gqa", GqaChoice.class, GqaChoice.MAX);
             return new int[] {k, window, pool};
         }
 
-        static Gqa gqa(MethodSpec spec) {
-            return spec.enumParam("gqa", Gqa.class, Gqa.MAX);
+        static GqaChoice gqa(MethodSpec spec) {
+            return spec.enumParam("gqa", GqaChoice.class, GqaChoice.MAX);
         }
 
         @Override

@@ -69,14 +69,14 @@ final class SnapKvSelection {
     }
 
     /**
-     * The prompt rows each store keeps, ascending (window last): per KV head for {@link SnapKv.Gqa#MAX}
-     * and {@link SnapKv.Gqa#MEAN} ({@code [kvHeads][]}), per query head for {@link SnapKv.Gqa#QUERY}
+     * The prompt rows each store keeps, ascending (window last): per KV head for {@link GqaChoice#MAX}
+     * and {@link GqaChoice#MEAN} ({@code [kvHeads][]}), per query head for {@link GqaChoice#QUERY}
      * ({@code [heads][]}). Each keeps {@code min(voted, before)} voted keys, {@code before =
      * promptEnd - window}, plus the window's positions {@code [before, promptEnd)}.
      *
      * @param headVotes {@link #votes} per query head, {@code [heads][before]}
      */
-    static int[][] keep(float[][] headVotes, int voted, int window, int kernel, SnapKv.Gqa gqa, int kvHeads) {
+    static int[][] keep(float[][] headVotes, int voted, int window, int kernel, GqaChoice gqa, int kvHeads) {
         if (voted < 0) {
             throw new IllegalArgumentException("a negative budget of voted keys: " + voted);
         }

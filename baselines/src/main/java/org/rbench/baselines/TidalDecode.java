@@ -53,18 +53,15 @@ import java.util.TreeSet;
  * ({@code k x group} with {@code gqa=query}).
  */
 public final class TidalDecode implements AttentionPolicy {
-    /** How the query heads sharing a KV head choose rows. */
-    public enum Gqa { MAX, MEAN, QUERY }
-
     private final int budget;
     private final int select;
     /** The re-selecting layer, or -1 for none. */
     private final int reselect;
-    private final Gqa gqa;
+    private final GqaChoice gqa;
     private final String name;
     private Rows rows;
 
-    public TidalDecode(int budget, int select, int reselect, Gqa gqa, String name) {
+    public TidalDecode(int budget, int select, int reselect, GqaChoice gqa, String name) {
         if (budget <= 0 || select < 0 || (reselect >= 0 && reselect <= select)) {
             throw new IllegalArgumentException("TidalDecode needs k > 0, select >= 0 and reselect > select (or none), got k="
                     + budget + ", select=" + select + ", reselect=" + reselect);
@@ -145,7 +142,7 @@ public final class TidalDecode implements AttentionPolicy {
      * q.k, F32 {@code [rows, kvHeads]} aggregated over each KV head's query heads (max or mean),
      * or {@code [rows, heads]} per query head.
      */
-    static Tensor scores(GgmlContext ctx, Tensor keys, Tensor q, Gqa gqa) {
+    static Tensor scores(GgmlContext ctx, Tensor keys, Tensor q, GqaChoice gqa) {
         long headDim = keys.ne(0);
         long rowCount = keys.ne(1);
         int kvHeads = (int) keys.ne(2);
@@ -153,11 +150,7 @@ public final class TidalDecode implements AttentionPolicy {
         int group = heads / kvHeads;
         Tensor kq = ctx.mulMat(keys, ctx.reshape(q, headDim, group, kvHeads)); // [rows, group, kvHeads]
         ctx.setMulMatPrecision(kq, GgmlContext.PREC_F32);
-        Tensor perHead = ctx.reshape(kq, rowCount, heads);
-        if (gqa == Gqa.QUERY || group == 1) {
-            return perHead;
-        }
-        return ctx.pool2d(perHead, gqa == Gqa.MAX ? GgmlContext.POOL_MAX : GgmlContext.POOL_AVG, 1, group, 1, group, 0, 0);
+        return gqa.perChooser(ctx, ctx.reshape(kq, rowCount, heads), group);
     }
 
     /**
@@ -197,18 +190,18 @@ public final class TidalDecode implements AttentionPolicy {
         private final int capacity;
         private final int heads;
         private final int kvHeads;
-        private final Gqa gqa;
+        private final GqaChoice gqa;
 
-        Rows(Backend backend, HyperParameters hp, int capacity, Gqa gqa) {
+        Rows(Backend backend, HyperParameters hp, int capacity, GqaChoice gqa) {
             this.capacity = capacity;
             this.heads = hp.heads();
             this.kvHeads = hp.kvHeads();
             this.gqa = gqa;
             this.chosen = new Tensor[hp.layers()];
-            int columns = gqa == Gqa.QUERY ? heads : kvHeads;
+            int columns = gqa == GqaChoice.QUERY ? heads : kvHeads;
             context = GgmlContext.forMetadata(2, 0);
             boost = context.newTensor(GgmlType.F32, 1, 1, columns).name("tidal_newest_boost");
-            flat = gqa == Gqa.QUERY ? context.newTensor(GgmlType.I32, 1, capacity, heads).name("tidal_flat_rows") : null;
+            flat = gqa == GqaChoice.QUERY ? context.newTensor(GgmlType.I32, 1, capacity, heads).name("tidal_flat_rows") : null;
             buffer = BackendBuffer.allocate(context, backend);
             float[] inf = new float[columns];
             java.util.Arrays.fill(inf, Float.POSITIVE_INFINITY);
@@ -241,11 +234,11 @@ public final class TidalDecode implements AttentionPolicy {
             }
             int[] all = t.getInts();
             int group = heads / kvHeads;
-            int columns = gqa == Gqa.QUERY ? heads : kvHeads;
+            int columns = gqa == GqaChoice.QUERY ? heads : kvHeads;
             int perColumn = all.length / columns;
             int[][] out = new int[columns][perColumn];
             for (int c = 0; c < columns; c++) {
-                int offset = gqa == Gqa.QUERY ? (c / group) * capacity : 0;
+                int offset = gqa == GqaChoice.QUERY ? (c / group) * capacity : 0;
                 for (int i = 0; i < perColumn; i++) {
                     out[c][i] = all[c * perColumn + i] - offset;
                 }
@@ -262,7 +255,7 @@ public final class TidalDecode implements AttentionPolicy {
             int group = heads / kvHeads;
             TreeSet<Integer> out = new TreeSet<>();
             for (int c = 0; c < byColumn.length; c++) {
-                if (gqa == Gqa.QUERY ? c / group == h : c == h) {
+                if (gqa == GqaChoice.QUERY ? c / group == h : c == h) {
                     for (int r : byColumn[c]) {
                         out.add(r);
                     }
@@ -352,7 +345,7 @@ public final class TidalDecode implements AttentionPolicy {
             Tensor scores = scores(ctx, g.rowsView(g.cacheKeys(), 0, keyRows), g.query(), state.gqa);
             Tensor newest = g.stepInput("tidal_newest_row", GgmlType.I32, (t, p) -> t.setIndices(new int[] {p}, keyRows), 1);
             Tensor top = top(ctx, scores, g.causalMask(), newest, state.boost, k); // [k, kvHeads], or [k, heads]
-            Tensor chosen = state.gqa == Gqa.QUERY ? ctx.getRows(state.flat, top) : top; // flat: [1, k, heads]
+            Tensor chosen = state.gqa == GqaChoice.QUERY ? ctx.getRows(state.flat, top) : top; // flat: [1, k, heads]
             chosen.name("tidal_rows_" + layer).output();
             int l = layer;
             g.afterCompute((Select plan, int p) -> plan.state().chosen[l] = chosen);
@@ -383,7 +376,7 @@ public final class TidalDecode implements AttentionPolicy {
         /** Rows read per KV head: k, or k per query head of the group with {@code gqa=query}. */
         @Override
         public int rows(int position) {
-            return state.gqa == Gqa.QUERY ? k * (state.heads / state.kvHeads) : k;
+            return state.gqa == GqaChoice.QUERY ? k * (state.heads / state.kvHeads) : k;
         }
 
         @Override
@@ -415,7 +408,7 @@ public final class TidalDecode implements AttentionPolicy {
                         + ") without it (a step built layer by layer); TidalDecode's steps are built whole");
             }
             GgmlContext ctx = g.ctx();
-            if (state.gqa == Gqa.QUERY) {
+            if (state.gqa == GqaChoice.QUERY) {
                 int heads = g.model().heads();
                 Tensor flat = ctx.reshape(chosen, (long) k * heads, 1);
                 return new AttendedRows(Quest.perQueryHead(ctx, g.cacheKeys(), flat, k, heads),
@@ -466,7 +459,7 @@ public final class TidalDecode implements AttentionPolicy {
                 throw new IllegalArgumentException("method '" + spec.text() + "': reselect must come after select=" + select
                         + " (or be none), got " + reselect);
             }
-            spec.enumParam("gqa", Gqa.class, Gqa.MAX);
+            spec.enumParam("gqa", GqaChoice.class, GqaChoice.MAX);
         }
 
         /** The reselect parameter: null when absent (the default), -1 for none. */
@@ -501,7 +494,7 @@ public final class TidalDecode implements AttentionPolicy {
                 }
                 reselect = explicit;
             }
-            return new TidalDecode(spec.positiveInt("k", 4096), select, reselect, spec.enumParam("gqa", Gqa.class, Gqa.MAX),
+            return new TidalDecode(spec.positiveInt("k", 4096), select, reselect, spec.enumParam("gqa", GqaChoice.class, GqaChoice.MAX),
                     spec.text());
         }
     }

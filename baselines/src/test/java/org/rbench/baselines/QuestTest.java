@@ -125,8 +125,8 @@ class QuestTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Quest.Gqa.class)
-    void pageScoresBoundEachProductByTheMatchingBound(Quest.Gqa gqa) {
+    @EnumSource(GqaChoice.class)
+    void pageScoresBoundEachProductByTheMatchingBound(GqaChoice gqa) {
         int dim = 3;
         int pages = 3;
         int kvHeads = 2;
@@ -161,7 +161,7 @@ class QuestTest {
             }
         }
         float[] expected;
-        if (gqa == Quest.Gqa.QUERY) {
+        if (gqa == GqaChoice.QUERY) {
             expected = new float[pages * heads];
             for (int h = 0; h < heads; h++) {
                 System.arraycopy(u[h], 0, expected, h * pages, pages);
@@ -172,7 +172,7 @@ class QuestTest {
                 for (int p = 0; p < pages; p++) {
                     float a = u[kv * group][p];
                     float b = u[kv * group + 1][p];
-                    expected[kv * pages + p] = gqa == Quest.Gqa.MAX ? Math.max(a, b) : (a + b) / 2;
+                    expected[kv * pages + p] = gqa == GqaChoice.MAX ? Math.max(a, b) : (a + b) / 2;
                 }
             }
         }
@@ -253,12 +253,12 @@ class QuestTest {
     private static final class Probe implements AttentionPolicy {
         final Quest quest;
         final int dense;
-        final Quest.Gqa gqa;
+        final GqaChoice gqa;
         final AttentionPlan[] plans = new AttentionPlan[8];
         final QueryVectors[] queries = new QueryVectors[8];
         int checked;
 
-        Probe(Quest quest, int dense, Quest.Gqa gqa) {
+        Probe(Quest quest, int dense, GqaChoice gqa) {
             this.quest = quest;
             this.dense = dense;
             this.gqa = gqa;
@@ -319,16 +319,16 @@ class QuestTest {
                 }
             }
             int[][] read = quest.pages().pagesRead(layer);
-            assertEquals(gqa == Quest.Gqa.QUERY ? hp.heads() : hp.kvHeads(), read.length);
+            assertEquals(gqa == GqaChoice.QUERY ? hp.heads() : hp.kvHeads(), read.length);
             for (int c = 0; c < read.length; c++) {
                 double[] score = new double[current + 1];
                 for (int p = 0; p <= current; p++) {
-                    if (gqa == Quest.Gqa.QUERY) {
+                    if (gqa == GqaChoice.QUERY) {
                         score[p] = u[c][p];
                     } else {
                         double a = u[c * group][p];
                         double b = u[c * group + 1][p];
-                        score[p] = gqa == Quest.Gqa.MAX ? Math.max(a, b) : (a + b) / 2;
+                        score[p] = gqa == GqaChoice.MAX ? Math.max(a, b) : (a + b) / 2;
                     }
                 }
                 int[] pages = read[c];
@@ -353,7 +353,7 @@ class QuestTest {
                 }
                 assertTrue(Arrays.stream(attended).allMatch(r -> r <= position));
             }
-            assertEquals(plan.pagesRead() * page * (gqa == Quest.Gqa.QUERY ? group : 1), plan.rows(position));
+            assertEquals(plan.pagesRead() * page * (gqa == GqaChoice.QUERY ? group : 1), plan.rows(position));
             checked++;
         }
 
@@ -364,8 +364,8 @@ class QuestTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Quest.Gqa.class)
-    void everyStepReadsTheCurrentPageAndTheBestBoundedOthers(Quest.Gqa gqa) {
+    @EnumSource(GqaChoice.class)
+    void everyStepReadsTheCurrentPageAndTheBestBoundedOthers(GqaChoice gqa) {
         int steps = 20;
         Probe probe = new Probe((Quest) Strategies.create("quest:k=48,dense=1,gqa=" + gqa, weights.hyperParameters(), PROMPT),
                 1, gqa);
@@ -376,7 +376,7 @@ class QuestTest {
                     d.step(TOKENS[PROMPT + s]);
                 }
                 assertTrue(d.meanMassRecall() > 0 && d.meanMassRecall() < 1, "recall " + d.meanMassRecall());
-                assertEquals((PROMPT + 0.5 + steps / 2.0 + 2 * 48 * (gqa == Quest.Gqa.QUERY ? 2 : 1)) / 3,
+                assertEquals((PROMPT + 0.5 + steps / 2.0 + 2 * 48 * (gqa == GqaChoice.QUERY ? 2 : 1)) / 3,
                         d.meanAttendedRows(), 1e-9);
             }
         }
@@ -430,7 +430,7 @@ class QuestTest {
      */
     @ParameterizedTest
     @CsvSource({"gqa, MAX", "mha, QUERY"})
-    void aSelectingLayerAttendsExactlyTheChosenPagesRows(String heads, Quest.Gqa gqa) {
+    void aSelectingLayerAttendsExactlyTheChosenPagesRows(String heads, GqaChoice gqa) {
         ModelWeights model = heads.equals("mha") ? mhaWeights : weights;
         HyperParameters hp = model.hyperParameters();
         Quest quest = (Quest) Strategies.create("quest:k=48,dense=1,gqa=" + gqa, hp, PROMPT);

@@ -90,30 +90,30 @@ class SnapKvEngineTest {
 
     static Stream<Arguments> small() {
         return Stream.of(
-                Arguments.of("snapkv:k=64", new int[] {32, 32}, SnapKv.Gqa.MAX, 7),
-                Arguments.of("snapkv:k=64,gqa=mean,pool=3", new int[] {32, 32}, SnapKv.Gqa.MEAN, 3),
-                Arguments.of("snapkv:k=64,gqa=query", new int[] {32, 32}, SnapKv.Gqa.QUERY, 7),
-                Arguments.of("snapkv:k=48,window=8,pool=1", new int[] {40, 40}, SnapKv.Gqa.MAX, 1),
-                Arguments.of("pyramidkv:k=64", new int[] {63, 1}, SnapKv.Gqa.MAX, 7),
-                Arguments.of("pyramidkv:k=64,gqa=query", new int[] {63, 1}, SnapKv.Gqa.QUERY, 7));
+                Arguments.of("snapkv:k=64", new int[] {32, 32}, GqaChoice.MAX, 7),
+                Arguments.of("snapkv:k=64,gqa=mean,pool=3", new int[] {32, 32}, GqaChoice.MEAN, 3),
+                Arguments.of("snapkv:k=64,gqa=query", new int[] {32, 32}, GqaChoice.QUERY, 7),
+                Arguments.of("snapkv:k=48,window=8,pool=1", new int[] {40, 40}, GqaChoice.MAX, 1),
+                Arguments.of("pyramidkv:k=64", new int[] {63, 1}, GqaChoice.MAX, 7),
+                Arguments.of("pyramidkv:k=64,gqa=query", new int[] {63, 1}, GqaChoice.QUERY, 7));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("small")
-    void smallBudgetAttendsExactlyTheSelectedRows(String spec, int[] voted, SnapKv.Gqa gqa, int pool) throws Exception {
+    void smallBudgetAttendsExactlyTheSelectedRows(String spec, int[] voted, GqaChoice gqa, int pool) throws Exception {
         int window = spec.contains("window=8") ? 8 : 32;
         decodeAgainstReference(model(GgmlType.F32), false, 20, voted, window, pool, gqa,
                 hp -> Strategies.create(spec, hp, PROMPT), 0.0);
     }
 
     static Stream<Arguments> growth() {
-        return Stream.of(Arguments.of(SnapKv.Gqa.MAX), Arguments.of(SnapKv.Gqa.QUERY));
+        return Stream.of(Arguments.of(GqaChoice.MAX), Arguments.of(GqaChoice.QUERY));
     }
 
     /** Room for 8 decoded rows: the 64 kept rows' cache of 256 rows is outgrown at step 192, and refilled. */
     @ParameterizedTest(name = "gqa={0}")
     @MethodSource("growth")
-    void aCompactCacheOutgrownByTheDecodeIsRefilledFromTheFullCache(SnapKv.Gqa gqa) throws Exception {
+    void aCompactCacheOutgrownByTheDecodeIsRefilledFromTheFullCache(GqaChoice gqa) throws Exception {
         decodeAgainstReference(model(GgmlType.F32), false, 200, new int[] {32, 32}, 32, 7, gqa,
                 hp -> new SnapKv(64, 32, 7, gqa, SnapKv.uniform(64), 8, "snapkv:k=64,grow=8"), 0.0);
     }
@@ -127,13 +127,13 @@ class SnapKvEngineTest {
     @MethodSource("flash")
     void flashAttentionReadsTheSameRows(String spec) throws Exception {
         int[] voted = spec.startsWith("pyramidkv") ? new int[] {63, 1} : new int[] {32, 32};
-        SnapKv.Gqa gqa = spec.contains("query") ? SnapKv.Gqa.QUERY : SnapKv.Gqa.MAX;
+        GqaChoice gqa = spec.contains("query") ? GqaChoice.QUERY : GqaChoice.MAX;
         decodeAgainstReference(model(GgmlType.F32), true, 12, voted, 32, 7, gqa, hp -> Strategies.create(spec, hp, PROMPT),
                 1e-2);
     }
 
     private void decodeAgainstReference(Path file, boolean flash, int steps, int[] voted, int window, int pool,
-                                        SnapKv.Gqa gqa, java.util.function.Function<HyperParameters, AttentionPolicy> make,
+                                        GqaChoice gqa, java.util.function.Function<HyperParameters, AttentionPolicy> make,
                                         double tolerance) throws Exception {
         int[] tokens = new SplittableRandom(7).ints(PROMPT + steps, 0, 512).toArray();
         EngineOptions options = EngineOptions.defaults(PROMPT + steps + 1)
@@ -147,7 +147,7 @@ class SnapKvEngineTest {
             PrefillResult p = engine.prefill(Arrays.copyOf(tokens, PROMPT), policy.prefillRequest(), false);
             int[][][] expected = expectedKept(p.statistics(), hp, window, voted, pool, gqa);
             reference.prefill(Arrays.copyOf(tokens, PROMPT));
-            ReferencePolicy gathered = new ReferencePolicy(expected, gqa == SnapKv.Gqa.QUERY, PROMPT, hp);
+            ReferencePolicy gathered = new ReferencePolicy(expected, gqa == GqaChoice.QUERY, PROMPT, hp);
             double worst = 0;
             try (Decoder mine = engine.decoder(policy, p.statistics());
                  Decoder theirs = reference.decoder(gathered, PrefillStatistics.none(0, PROMPT))) {
@@ -194,7 +194,7 @@ class SnapKvEngineTest {
      * (score descending, position ascending), the window appended.
      */
     private static int[][][] expectedKept(PrefillStatistics stats, HyperParameters hp, int window, int[] voted, int pool,
-                                          SnapKv.Gqa gqa) {
+                                          GqaChoice gqa) {
         int n = stats.promptEnd();
         int before = n - window;
         int heads = hp.heads();
@@ -212,19 +212,19 @@ class SnapKvEngineTest {
                     votes[h][j] = sums[h * n + j];
                 }
             }
-            int stores = gqa == SnapKv.Gqa.QUERY ? heads : hp.kvHeads();
+            int stores = gqa == GqaChoice.QUERY ? heads : hp.kvHeads();
             out[l] = new int[stores][];
             for (int s = 0; s < stores; s++) {
                 float[] score = new float[before];
-                if (gqa == SnapKv.Gqa.QUERY) {
+                if (gqa == GqaChoice.QUERY) {
                     score = votes[s].clone();
                 } else {
                     for (int j = 0; j < before; j++) {
                         float acc = votes[s * group][j];
                         for (int h = s * group + 1; h < (s + 1) * group; h++) {
-                            acc = gqa == SnapKv.Gqa.MAX ? Math.max(acc, votes[h][j]) : acc + votes[h][j];
+                            acc = gqa == GqaChoice.MAX ? Math.max(acc, votes[h][j]) : acc + votes[h][j];
                         }
-                        score[j] = gqa == SnapKv.Gqa.MEAN ? acc / group : acc;
+                        score[j] = gqa == GqaChoice.MEAN ? acc / group : acc;
                     }
                 }
                 float[] pooled = new float[before];

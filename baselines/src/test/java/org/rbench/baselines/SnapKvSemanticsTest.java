@@ -50,10 +50,10 @@ class SnapKvSemanticsTest {
     @Test
     void theWindowIsAlwaysKeptAfterTheVotedKeysInPositionOrder() {
         float[][] votes = {{.1f, .9f, .2f, .8f, 0f, .3f}}; // 6 keys before a window of 3 (prompt of 9)
-        assertArrayEquals(new int[] {6, 7, 8}, SnapKvSelection.keep(votes, 0, 3, 1, SnapKv.Gqa.MAX, 1)[0],
+        assertArrayEquals(new int[] {6, 7, 8}, SnapKvSelection.keep(votes, 0, 3, 1, GqaChoice.MAX, 1)[0],
                 "no voted keys: the window alone");
-        assertArrayEquals(new int[] {1, 3, 6, 7, 8}, SnapKvSelection.keep(votes, 2, 3, 1, SnapKv.Gqa.MAX, 1)[0]);
-        assertArrayEquals(new int[] {0, 1, 2, 3, 4, 5, 6, 7, 8}, SnapKvSelection.keep(votes, 6, 3, 1, SnapKv.Gqa.MAX, 1)[0]);
+        assertArrayEquals(new int[] {1, 3, 6, 7, 8}, SnapKvSelection.keep(votes, 2, 3, 1, GqaChoice.MAX, 1)[0]);
+        assertArrayEquals(new int[] {0, 1, 2, 3, 4, 5, 6, 7, 8}, SnapKvSelection.keep(votes, 6, 3, 1, GqaChoice.MAX, 1)[0]);
     }
 
     @Test
@@ -62,9 +62,9 @@ class SnapKvSemanticsTest {
         float[][] votes = {
                 {.9f, .5f, 0f, 0f}, {0f, .5f, 0f, 0f},   // KV head 0: max picks 0, mean (.45 vs .5) picks 1
                 {0f, 0f, .2f, .3f}, {0f, 0f, .4f, .1f}}; // KV head 1: max picks 2 (.4 vs .3), mean too (.3 vs .2)
-        assertArrayEquals(new int[][] {{0, 4}, {2, 4}}, SnapKvSelection.keep(votes, 1, 1, 1, SnapKv.Gqa.MAX, 2));
-        assertArrayEquals(new int[][] {{1, 4}, {2, 4}}, SnapKvSelection.keep(votes, 1, 1, 1, SnapKv.Gqa.MEAN, 2));
-        assertArrayEquals(new int[][] {{0, 4}, {1, 4}, {3, 4}, {2, 4}}, SnapKvSelection.keep(votes, 1, 1, 1, SnapKv.Gqa.QUERY, 2));
+        assertArrayEquals(new int[][] {{0, 4}, {2, 4}}, SnapKvSelection.keep(votes, 1, 1, 1, GqaChoice.MAX, 2));
+        assertArrayEquals(new int[][] {{1, 4}, {2, 4}}, SnapKvSelection.keep(votes, 1, 1, 1, GqaChoice.MEAN, 2));
+        assertArrayEquals(new int[][] {{0, 4}, {1, 4}, {3, 4}, {2, 4}}, SnapKvSelection.keep(votes, 1, 1, 1, GqaChoice.QUERY, 2));
     }
 
     @Test

@@ -128,8 +128,8 @@ class TidalDecodeTest {
     // ---- graph pieces on hand-made tensors ----
 
     @ParameterizedTest
-    @EnumSource(TidalDecode.Gqa.class)
-    void scoresAreQDotKPerQueryHeadAggregatedPerKvHead(TidalDecode.Gqa gqa) {
+    @EnumSource(GqaChoice.class)
+    void scoresAreQDotKPerQueryHeadAggregatedPerKvHead(GqaChoice gqa) {
         int dim = 2;
         int rows = 4;
         int kvHeads = 2;
@@ -149,7 +149,7 @@ class TidalDecodeTest {
                 }
             }
         }
-        int columns = gqa == TidalDecode.Gqa.QUERY ? heads : kvHeads;
+        int columns = gqa == GqaChoice.QUERY ? heads : kvHeads;
         float[] expected = new float[rows * columns];
         for (int c = 0; c < columns; c++) {
             for (int r = 0; r < rows; r++) {
@@ -193,20 +193,20 @@ class TidalDecodeTest {
     private static final class Probe implements AttentionPolicy {
         final TidalDecode tidal;
         final HyperParameters hp;
-        final TidalDecode.Gqa gqa;
+        final GqaChoice gqa;
         final int k;
         final boolean hostComparable;
         final AttentionPlan[] plans;
         final AttentionProbabilities[] probabilities;
         int checked;
 
-        Probe(TidalDecode tidal, HyperParameters hp, TidalDecode.Gqa gqa, int k) {
+        Probe(TidalDecode tidal, HyperParameters hp, GqaChoice gqa, int k) {
             this.tidal = tidal;
             this.hp = hp;
             this.gqa = gqa;
             this.k = k;
             // softmax keeps q.k's order within a query head: the host can rank a head's rows by its probabilities
-            this.hostComparable = gqa == TidalDecode.Gqa.QUERY || hp.heads() == hp.kvHeads();
+            this.hostComparable = gqa == GqaChoice.QUERY || hp.heads() == hp.kvHeads();
             this.plans = new AttentionPlan[hp.layers()];
             this.probabilities = new AttentionProbabilities[hp.layers()];
         }
@@ -254,7 +254,7 @@ class TidalDecodeTest {
         private void check(TidalDecode.Reuse plan, int position) {
             int group = hp.heads() / hp.kvHeads();
             int[][] chosen = tidal.rows().chosen(plan.source());
-            assertEquals(gqa == TidalDecode.Gqa.QUERY ? hp.heads() : hp.kvHeads(), chosen.length);
+            assertEquals(gqa == GqaChoice.QUERY ? hp.heads() : hp.kvHeads(), chosen.length);
             for (int c = 0; c < chosen.length; c++) {
                 Set<Integer> rows = new HashSet<>();
                 for (int r : chosen[c]) {
@@ -275,14 +275,14 @@ class TidalDecodeTest {
             for (int h = 0; h < hp.kvHeads(); h++) {
                 Set<Integer> union = new HashSet<>();
                 for (int c = 0; c < chosen.length; c++) {
-                    if (gqa == TidalDecode.Gqa.QUERY ? c / group == h : c == h) {
+                    if (gqa == GqaChoice.QUERY ? c / group == h : c == h) {
                         Arrays.stream(chosen[c]).forEach(union::add);
                     }
                 }
                 assertArrayEquals(union.stream().mapToInt(Integer::intValue).sorted().toArray(),
                         plan.attendedPositions(h, position));
             }
-            assertEquals(gqa == TidalDecode.Gqa.QUERY ? k * group : k, plan.rows(position));
+            assertEquals(gqa == GqaChoice.QUERY ? k * group : k, plan.rows(position));
             checked++;
         }
 
@@ -295,7 +295,7 @@ class TidalDecodeTest {
     @ParameterizedTest(name = "{0}, gqa={1}, flash attention {2}")
     @CsvSource({"mha, MAX, true", "mha, MEAN, false", "gqa, QUERY, true", "gqa, QUERY, false", "gqa, MAX, true",
             "gqa, MEAN, false"})
-    void reusingLayersAttendTheTopRowsTheirSelectingLayerChose(String heads, TidalDecode.Gqa gqa, boolean flash) {
+    void reusingLayersAttendTheTopRowsTheirSelectingLayerChose(String heads, GqaChoice gqa, boolean flash) {
         ModelWeights weights = heads.equals("mha") ? mhaModel : gqaModel;
         int k = 12;
         // layers: 0 full, 1 selects, 2 reuses 1, 3 selects again, 4 reuses 3
@@ -336,7 +336,7 @@ class TidalDecodeTest {
      */
     @ParameterizedTest
     @CsvSource({"gqa, MAX", "mha, QUERY"})
-    void aReusingLayerAttendsExactlyTheChosenRows(String heads, TidalDecode.Gqa gqa) {
+    void aReusingLayerAttendsExactlyTheChosenRows(String heads, GqaChoice gqa) {
         ModelWeights weights = heads.equals("mha") ? mhaModel : gqaModel;
         HyperParameters hp = weights.hyperParameters();
         int k = 12;
