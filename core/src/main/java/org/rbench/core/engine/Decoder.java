@@ -135,9 +135,9 @@ public final class Decoder implements AutoCloseable {
     private float[] layerByLayer(int token, int position, AttentionPlan[] plans, LayerObservation[] observed,
                                  StepCost cost) {
         float[] logits = null;
-        Pass step = null;
         for (int l = 0; l < plans.length; l++) {
-            Pass queryPass = Pass.step(token, position, fullPlans(), false).queryOf(l);
+            // the layers not planned yet are null here: queryOf plans every layer full
+            Pass queryPass = Pass.step(token, position, plans, false).queryOf(l);
             QueryVectors query;
             try (PassGraph g = timedBuild(queryPass, cost)) {
                 cost.compute += engine.run(g.graph());
@@ -146,9 +146,8 @@ public final class Decoder implements AutoCloseable {
                 query = engine.queryVectors(g.outputs(), l);
                 cost.readback += System.nanoTime() - r0;
             }
-            plans[l] = checked(policy.plan(new LayerStep(l, step(), position, query)), l, position);
-            step = Pass.step(token, position, plans, diagnostics);
-            try (PassGraph g = timedBuild(step.layer(l), cost)) {
+            plans[l] = checked(policy.plan(new LayerStep(l, step, position, query)), l, position);
+            try (PassGraph g = timedBuild(Pass.step(token, position, plans, diagnostics).layer(l), cost)) {
                 cost.compute += engine.run(g.graph());
                 cost.inputs += engine.lastInputNanos();
                 long r0 = System.nanoTime();
@@ -162,16 +161,6 @@ public final class Decoder implements AutoCloseable {
             }
         }
         return logits;
-    }
-
-    private int step() {
-        return step;
-    }
-
-    private AttentionPlan[] fullPlans() {
-        AttentionPlan[] full = new AttentionPlan[hp.layers()];
-        java.util.Arrays.fill(full, AttentionPlan.full());
-        return full;
     }
 
     private PassGraph timedBuild(Pass pass, StepCost cost) {

@@ -42,21 +42,24 @@ final class PrefillStatisticsBuilder {
         }
         int sumsFrom = pass.pass.windowSumsFrom();
         if (sumsFrom >= 0 && sumsFrom < n) {
-            Tensor p = querySlice(keys, q, sumsFrom, n); // [rows, w, heads]
-            pass.windowSums[layer] = ctx.sumRows(ctx.cont(ctx.permute(p, 1, 0, 2, 3))).name("window_sums_" + layer).output();
+            pass.windowSums[layer] = keySums(querySlice(keys, q, sumsFrom, n)).name("window_sums_" + layer).output();
             pass.g.expand(pass.windowSums[layer]);
         }
         if (pass.pass.columnSums()) {
             int chunk = chunk(pass.res, pass.pass);
             Tensor sum = null;
             for (int a = 0; a < n; a += chunk) {
-                Tensor p = querySlice(keys, q, a, Math.min(n, a + chunk)); // [rows, c, heads]
-                Tensor s = ctx.sumRows(ctx.cont(ctx.permute(p, 1, 0, 2, 3))); // [1, rows, heads]
+                Tensor s = keySums(querySlice(keys, q, a, Math.min(n, a + chunk)));
                 sum = sum == null ? s : ctx.add(sum, s);
             }
             pass.columnSums[layer] = sum.name("column_sums_" + layer).output();
             pass.g.expand(pass.columnSums[layer]);
         }
+    }
+
+    /** Probabilities [rows, queries, heads] summed over the queries: what each key received, [1, rows, heads]. */
+    private Tensor keySums(Tensor probabilities) {
+        return ctx.sumRows(ctx.cont(ctx.permute(probabilities, 1, 0, 2, 3)));
     }
 
     /** Attention probabilities of query rows [a, b) of the batch: [rows, b - a, heads]. */
