@@ -1,6 +1,7 @@
 package org.rbench.baselines;
 
 import org.rbench.core.attention.AttendedRows;
+import org.rbench.core.attention.CacheRows;
 import org.rbench.core.attention.AttentionPlan;
 import org.rbench.core.attention.AttentionPolicy;
 import org.rbench.core.attention.GqaAggregation;
@@ -169,7 +170,7 @@ public final class OracleTopK implements AttentionPolicy {
             g.expand(selected);
             int l = layer;
             g.afterCompute((Plan current, int position) -> current.selections().computed(l, selected));
-            return new AttendedRows(ctx.getRows(g.cacheKeys(), selected), ctx.getRows(g.cacheValues(), selected), null);
+            return new AttendedRows(CacheRows.gather(ctx, g.cacheKeys(), selected), CacheRows.gather(ctx, g.cacheValues(), selected), null);
         }
 
         /**

@@ -1,6 +1,7 @@
 package org.rbench.baselines;
 
 import org.rbench.core.attention.AttendedRows;
+import org.rbench.core.attention.CacheRows;
 import org.rbench.core.attention.AttentionContext;
 import org.rbench.core.attention.AttentionPlan;
 import org.rbench.core.attention.AttentionPolicy;
@@ -37,8 +38,8 @@ import java.util.TreeSet;
  * page's rows), later steps recompute the current page's from its rows (the new key included)
  * and write them with set_rows; the page scores are two matrix products per KV head, the
  * pages are sorted on the device (argsort; the current page scores +inf so it comes first,
- * pages past it -inf), and the chosen pages' rows are gathered with indices looked up in a
- * constant device table of page rows. What the host uploads per step depends only on the
+ * pages past it -inf), and the chosen pages are gathered whole (a page's rows are contiguous
+ * in the cache: one gathered row of {@code page x headDim} per page, see {@link Pages#gather}). What the host uploads per step depends only on the
  * position: the current page's index and three small masks (its valid rows, the pages that
  * exist, the valid rows of the read).
  *
@@ -225,7 +226,9 @@ public final class Quest implements AttentionPolicy {
         private final Tensor[] min;
         private final Tensor rows;
         private final Tensor flatRows;
-        /** Per layer, the row indices the last computed step gathered, a tensor of its graph (diagnostics: read after the compute). */
+        /** gqa=query with whole pages: I32 {@code [1, pages, heads]}, query head h's page p as (h / group) * pages + p. */
+        private final Tensor flatPages;
+        /** Per layer, the pages the last computed step read (I32 [pagesRead, columns]), a tensor of its graph (diagnostics: read after the compute). */
         private final Tensor[] read;
         private final int capacity;
         private final int page;
@@ -245,7 +248,7 @@ public final class Quest implements AttentionPolicy {
             max = new Tensor[layers];
             min = new Tensor[layers];
             read = new Tensor[layers];
-            context = GgmlContext.forMetadata(2 * layers + 2, 0);
+            context = GgmlContext.forMetadata(2 * layers + 3, 0);
             for (int l = dense; l < layers; l++) {
                 max[l] = context.newTensor(GgmlType.F32, hp.headDim(), pageCount, kvHeads).name("quest_max_" + l);
                 min[l] = context.newTensor(GgmlType.F32, hp.headDim(), pageCount, kvHeads).name("quest_min_" + l);
@@ -253,12 +256,24 @@ public final class Quest implements AttentionPolicy {
             long tableRows = (long) page * pageCount;
             rows = context.newTensor(GgmlType.I32, tableRows, kvHeads).name("quest_page_rows");
             flatRows = gqa == GqaChoice.QUERY ? context.newTensor(GgmlType.I32, tableRows, heads).name("quest_page_rows_flat") : null;
+            flatPages = gqa == GqaChoice.QUERY && capacity % page == 0
+                    ? context.newTensor(GgmlType.I32, 1, capacity / page, heads).name("quest_pages_flat") : null;
             buffer = BackendBuffer.allocate(context, backend);
             try {
                 buffer.clear(0);
                 rows.setInts(table(Math.toIntExact(tableRows), kvHeads, 1, 0));
                 if (flatRows != null) {
                     flatRows.setInts(table(Math.toIntExact(tableRows), heads, heads / kvHeads, capacity));
+                }
+                if (flatPages != null) {
+                    int perHead = capacity / page;
+                    int[] t = new int[perHead * heads];
+                    for (int h = 0; h < heads; h++) {
+                        for (int p = 0; p < perHead; p++) {
+                            t[h * perHead + p] = (h / (heads / kvHeads)) * perHead + p;
+                        }
+                    }
+                    flatPages.setInts(t);
                 }
             } catch (RuntimeException e) {
                 close();
@@ -324,16 +339,12 @@ public final class Quest implements AttentionPolicy {
             if (t == null) {
                 return null;
             }
-            int[] all = t.getInts(); // [page, pagesRead, columns]: each page's first row is its page * page
-            int columns = (int) t.ne(2);
-            int perColumn = (int) t.ne(1);
-            int group = heads / kvHeads;
-            int[][] out = new int[columns][perColumn];
+            int[] all = t.getInts(); // [pagesRead, columns]: page indices
+            int columns = (int) t.ne(1);
+            int perColumn = (int) t.ne(0);
+            int[][] out = new int[columns][];
             for (int c = 0; c < columns; c++) {
-                int offset = gqa == GqaChoice.QUERY ? (c / group) * capacity : 0;
-                for (int i = 0; i < perColumn; i++) {
-                    out[c][i] = (all[(c * perColumn + i) * page] - offset) / page;
-                }
+                out[c] = Arrays.copyOfRange(all, c * perColumn, (c + 1) * perColumn);
             }
             return out;
         }
@@ -358,6 +369,48 @@ public final class Quest implements AttentionPolicy {
                 }
             }
             return out.stream().mapToInt(Integer::intValue).toArray();
+        }
+
+        /**
+         * K and V of the chosen pages {@code top} I32 {@code [count, columns]} (columns: KV heads,
+         * or query heads with {@code gqa=query}), page after page: {@code [headDim, count * page,
+         * columns]}. A page's rows are contiguous in the cache, so when the capacity is whole pages
+         * each page is gathered as one row of {@code page x headDim} elements ({@link CacheRows}:
+         * as bytes for a 2-byte cache), a sixteenth of the gather work of row by row at page 16
+         * (ggml's get_rows gives every gathered row a thread block); else row by row through the
+         * table of page rows.
+         */
+        Tensor[] gather(GgmlContext ctx, Tensor keys, Tensor values, Tensor top, int count) {
+            int columns = (int) top.ne(1);
+            Tensor[] out = new Tensor[2];
+            Tensor[] caches = {keys, values};
+            for (int i = 0; i < 2; i++) {
+                Tensor cache = caches[i];
+                long headDim = cache.ne(0);
+                if (capacity % page == 0) {
+                    int perHead = capacity / page;
+                    Tensor byPage = ctx.view(cache, new long[] {headDim * page, perHead, kvHeads},
+                            new long[] {cache.nb(1) * page, cache.nb(2)}, 0);
+                    Tensor rows;
+                    if (gqa == GqaChoice.QUERY) {
+                        // every KV head's pages as one list: query head h reads (h / group) * perHead + page
+                        Tensor list = ctx.reshape(byPage, headDim * page, (long) perHead * kvHeads);
+                        Tensor flat = ctx.reshape(ctx.getRows(flatPages, top), (long) count * columns, 1);
+                        rows = CacheRows.gather(ctx, list, flat);
+                    } else {
+                        rows = CacheRows.gather(ctx, byPage, top);
+                    }
+                    out[i] = ctx.reshape(rows, headDim, (long) count * page, columns);
+                } else {
+                    Tensor table = gqa == GqaChoice.QUERY ? flatRows : rows;
+                    Tensor indices = ctx.reshape(pageRows(ctx, table, top, page), (long) count * page, columns);
+                    out[i] = gqa == GqaChoice.QUERY
+                            ? CacheRows.perQueryHead(ctx, cache, ctx.reshape(indices, (long) count * page * columns, 1),
+                                    count * page, columns)
+                            : CacheRows.gather(ctx, cache, indices);
+                }
+            }
+            return out;
         }
 
         @Override
@@ -480,22 +533,8 @@ public final class Quest implements AttentionPolicy {
                     (t, p) -> t.setFloats(pageMask(scored, p / page)), scored, 1);
             Tensor top = topPages(ctx, scores, pageMask, pagesRead);
             int rowsRead = pagesRead * page;
-            Tensor keys;
-            Tensor values;
-            Tensor indices;
-            if (gqa == GqaChoice.QUERY) {
-                int heads = hp.heads();
-                indices = pageRows(ctx, pages.flatRows, top, page); // [page, pagesRead, heads]
-                Tensor flat = ctx.reshape(indices, (long) rowsRead * heads, 1);
-                keys = perQueryHead(ctx, g.cacheKeys(), flat, rowsRead, heads);
-                values = perQueryHead(ctx, g.cacheValues(), flat, rowsRead, heads);
-            } else {
-                indices = pageRows(ctx, pages.rows, top, page); // [page, pagesRead, kvHeads]
-                Tensor rows = ctx.reshape(indices, rowsRead, kvHeads);
-                keys = ctx.getRows(g.cacheKeys(), rows);
-                values = ctx.getRows(g.cacheValues(), rows);
-            }
-            Tensor read = indices.name("quest_read_" + layer).output();
+            Tensor[] kv = pages.gather(ctx, g.cacheKeys(), g.cacheValues(), top, pagesRead);
+            Tensor read = top.name("quest_read_" + layer).output();
             g.afterCompute((Plan plan, int p) -> plan.pages().read[plan.layer()] = read);
             // the current page comes first: its rows past the new token are masked
             Tensor mask = g.stepInput("quest_read_mask_" + rowsRead, GgmlType.F16, (t, p) -> {
@@ -503,7 +542,7 @@ public final class Quest implements AttentionPolicy {
                 Arrays.fill(m, p % page + 1, page, Float.NEGATIVE_INFINITY);
                 t.setHalfs(m);
             }, rowsRead, 1);
-            return new AttendedRows(keys, values, mask);
+            return new AttendedRows(kv[0], kv[1], mask);
         }
 
         /** Pages [0, n) of a bounds tensor {@code [headDim, pages, kvHeads]}. */
@@ -516,16 +555,6 @@ public final class Quest implements AttentionPolicy {
             Arrays.fill(out, value);
             return out;
         }
-    }
-
-    /**
-     * Rows of a cache {@code [headDim, capacity, kvHeads]} for each query head: the cache viewed
-     * as one list of {@code capacity * kvHeads} rows, gathered at flat indices {@code flat}
-     * I32 {@code [rows * heads, 1]}: {@code [headDim, rows, heads]} F32.
-     */
-    static Tensor perQueryHead(GgmlContext ctx, Tensor cache, Tensor flat, int rows, int heads) {
-        Tensor list = ctx.reshape(cache, cache.ne(0), cache.ne(1) * cache.ne(2));
-        return ctx.reshape(ctx.getRows(list, flat), cache.ne(0), rows, heads);
     }
 
     /** {@code quest:k=4096,page=16,dense=2,gqa=max|mean|query}. */

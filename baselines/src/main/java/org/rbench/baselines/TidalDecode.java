@@ -1,9 +1,11 @@
 package org.rbench.baselines;
 
 import org.rbench.core.attention.AttendedRows;
+import org.rbench.core.attention.CacheRows;
 import org.rbench.core.attention.AttentionContext;
 import org.rbench.core.attention.AttentionPlan;
 import org.rbench.core.attention.AttentionPolicy;
+import org.rbench.core.attention.ColumnTopK;
 import org.rbench.core.attention.FullPlan;
 import org.rbench.core.attention.LayerStep;
 import org.rbench.core.attention.MethodSpec;
@@ -106,7 +108,7 @@ public final class TidalDecode implements AttentionPolicy {
             throw new IllegalArgumentException(name + ": select=" + select + ", reselect=" + reselect + " outside a "
                     + hp.layers() + "-layer model");
         }
-        rows = new Rows(context.backend(), hp, context.cacheCapacity(), gqa);
+        rows = new Rows(context.backend(), hp, context.cacheCapacity(), gqa, context.onGpu());
     }
 
     @Override
@@ -158,9 +160,9 @@ public final class TidalDecode implements AttentionPolicy {
      * rows past the newest one masked by {@code causal} ({@code [rows, 1]} F16 or F32, 0 or -inf;
      * null when there are none), the newest row (I32 {@code newest} {@code [1]}) given
      * {@code boost} (F32 {@code [1, 1, H]}, +inf) so that it is always chosen: I32 {@code [k, H]},
-     * in no particular order.
+     * in no particular order; selected column by column on a GPU ({@code onGpu}, see {@link ColumnTopK}).
      */
-    static Tensor top(GgmlContext ctx, Tensor scores, Tensor causal, Tensor newest, Tensor boost, int k) {
+    static Tensor top(GgmlContext ctx, Tensor scores, Tensor causal, Tensor newest, Tensor boost, int k, boolean onGpu) {
         long rowCount = scores.ne(0);
         long columns = scores.ne(1);
         Tensor masked = scores;
@@ -170,7 +172,7 @@ public final class TidalDecode implements AttentionPolicy {
         }
         // one-element rows: set_rows writes the newest row's score in every column
         Tensor boosted = ctx.setRows(ctx.reshape(masked, 1, rowCount, columns), boost, newest);
-        return ctx.topK(ctx.reshape(boosted, rowCount, columns), k);
+        return ColumnTopK.select(ctx, ctx.reshape(boosted, rowCount, columns), k, onGpu);
     }
 
     /**
@@ -191,8 +193,11 @@ public final class TidalDecode implements AttentionPolicy {
         private final int heads;
         private final int kvHeads;
         private final GqaChoice gqa;
+        /** Whether the graphs run on a GPU (how the top k is selected: {@link ColumnTopK}). */
+        private final boolean onGpu;
 
-        Rows(Backend backend, HyperParameters hp, int capacity, GqaChoice gqa) {
+        Rows(Backend backend, HyperParameters hp, int capacity, GqaChoice gqa, boolean onGpu) {
+            this.onGpu = onGpu;
             this.capacity = capacity;
             this.heads = hp.heads();
             this.kvHeads = hp.kvHeads();
@@ -344,7 +349,7 @@ public final class TidalDecode implements AttentionPolicy {
             int keyRows = g.keyRows();
             Tensor scores = scores(ctx, g.rowsView(g.cacheKeys(), 0, keyRows), g.query(), state.gqa);
             Tensor newest = g.stepInput("tidal_newest_row", GgmlType.I32, (t, p) -> t.setIndices(new int[] {p}, keyRows), 1);
-            Tensor top = top(ctx, scores, g.causalMask(), newest, state.boost, k); // [k, kvHeads], or [k, heads]
+            Tensor top = top(ctx, scores, g.causalMask(), newest, state.boost, k, state.onGpu); // [k, kvHeads], or [k, heads]
             Tensor chosen = state.gqa == GqaChoice.QUERY ? ctx.getRows(state.flat, top) : top; // flat: [1, k, heads]
             chosen.name("tidal_rows_" + layer).output();
             int l = layer;
@@ -411,10 +416,10 @@ public final class TidalDecode implements AttentionPolicy {
             if (state.gqa == GqaChoice.QUERY) {
                 int heads = g.model().heads();
                 Tensor flat = ctx.reshape(chosen, (long) k * heads, 1);
-                return new AttendedRows(Quest.perQueryHead(ctx, g.cacheKeys(), flat, k, heads),
-                        Quest.perQueryHead(ctx, g.cacheValues(), flat, k, heads), null);
+                return new AttendedRows(CacheRows.perQueryHead(ctx, g.cacheKeys(), flat, k, heads),
+                        CacheRows.perQueryHead(ctx, g.cacheValues(), flat, k, heads), null);
             }
-            return new AttendedRows(ctx.getRows(g.cacheKeys(), chosen), ctx.getRows(g.cacheValues(), chosen), null);
+            return new AttendedRows(CacheRows.gather(ctx, g.cacheKeys(), chosen), CacheRows.gather(ctx, g.cacheValues(), chosen), null);
         }
     }
 

@@ -426,14 +426,15 @@ class QuestTest {
      * The step's logits equal those of the same step with each selecting layer's pages' rows
      * gathered as host rows: the device reads exactly those rows, masking the current page's
      * rows past the new token (per query head through the flat row list with {@code gqa=query},
-     * which without GQA is one query head per KV head).
+     * which without GQA is one query head per KV head). A cache of whole pages (256 rows) has its
+     * pages gathered whole at page 16 (pages divide the 256-row cache), row by row at page 12.
      */
     @ParameterizedTest
-    @CsvSource({"gqa, MAX", "mha, QUERY"})
-    void aSelectingLayerAttendsExactlyTheChosenPagesRows(String heads, GqaChoice gqa) {
+    @CsvSource({"gqa, MAX, 16", "mha, QUERY, 16", "gqa, MAX, 12", "mha, QUERY, 12"})
+    void aSelectingLayerAttendsExactlyTheChosenPagesRows(String heads, GqaChoice gqa, int page) {
         ModelWeights model = heads.equals("mha") ? mhaWeights : weights;
         HyperParameters hp = model.hyperParameters();
-        Quest quest = (Quest) Strategies.create("quest:k=48,dense=1,gqa=" + gqa, hp, PROMPT);
+        Quest quest = (Quest) Strategies.create("quest:k=48,dense=1,page=" + page + ",gqa=" + gqa, hp, PROMPT);
         EngineOptions options = EngineOptions.defaults(256).withCacheType(GgmlType.F32).withFlashAttention(false);
         int steps = 13; // the last step's current page holds 2 rows (112, 113)
         try (Engine engine = Engine.open(model, options)) {
@@ -450,7 +451,7 @@ class QuestTest {
                     AttentionPlan[] plans = new AttentionPlan[hp.layers()];
                     plans[0] = AttentionPlan.full();
                     for (int l = 1; l < hp.layers(); l++) {
-                        int perHead = 2 * 16 + position % 16 + 1;
+                        int perHead = (48 / page - 1) * page + position % page + 1;
                         int[] rows = new int[perHead * hp.kvHeads()];
                         for (int h = 0; h < hp.kvHeads(); h++) {
                             int[] attended = quest.pages().attended(l, h, position);

@@ -401,6 +401,26 @@ public final class GgmlContext implements AutoCloseable {
         return new Tensor(v);
     }
 
+    /**
+     * The bytes of {@code a} read as elements of {@code type}: a view whose rows (dim 0) hold the
+     * same bytes, {@code ne[0] * size(a) / size(type)} elements each; dims 1-3 and their strides
+     * are kept. ggml has no such op; the view is made by ggml and its type rewritten, which every
+     * backend treats as any view (no copy). Both types must be plain (not block-quantized) and
+     * a's rows contiguous. It lets rows of an F16 cache be gathered as I32 pairs: ggml's get_rows
+     * returns F32 for every source but I32, so this is how gathered rows keep the cache's type.
+     */
+    public Tensor bitcast(Tensor a, GgmlType type) {
+        requireOpRoom(a);
+        GgmlType from = a.type();
+        require(!from.isQuantized() && !type.isQuantized(), "bitcast: " + from + " and " + type + " must not be block-quantized", a);
+        require(a.nb(0) == from.typeSize, "bitcast: a's rows must be contiguous", a);
+        long rowBytes = a.ne(0) * from.typeSize;
+        require(rowBytes % type.typeSize == 0, "bitcast: a row of " + rowBytes + " bytes holds no whole number of " + type, a);
+        Tensor v = view(a, a.shape(), new long[] {a.nb(1), a.nb(2), a.nb(3)}, 0);
+        v.retype(type, rowBytes / type.typeSize);
+        return v;
+    }
+
     /** 1-D pooling along dim 0 (POOL_MAX or POOL_AVG), kernel k, stride s, padding p. */
     public Tensor pool1d(Tensor a, int op, int k, int s, int p) {
         requireOpRoom(a);

@@ -55,6 +55,17 @@ public final class Tensor {
         return struct.get(ValueLayout.JAVA_LONG, OFF_NB + 8L * dim);
     }
 
+    /**
+     * Rewrites this tensor's element type and the size of dim 0 to {@code ne0} (its row keeps
+     * its bytes; nb[0] becomes the new element size). Only for a view made for it:
+     * {@link GgmlContext#bitcast}.
+     */
+    void retype(GgmlType type, long ne0) {
+        struct.set(ValueLayout.JAVA_INT, OFF_TYPE, type.id);
+        struct.set(ValueLayout.JAVA_LONG, OFF_NE, ne0);
+        struct.set(ValueLayout.JAVA_LONG, OFF_NB, type.typeSize);
+    }
+
     public long[] shape() {
         return new long[] {ne(0), ne(1), ne(2), ne(3)};
     }

@@ -251,6 +251,59 @@ class GraphOpsTest {
         return Float.float16ToFloat(Float.floatToFloat16(x));
     }
 
+    /** F16 rows gathered through an I32 bitcast come back byte for byte, still F16 (NaN payloads included). */
+    @Test
+    void bitcastGathersHalfRowsAsTheirBytes() {
+        int d = 8, n = 6, heads = 2, k = 3;
+        short[] halfs = new short[d * n * heads];
+        for (int i = 0; i < halfs.length; i++) {
+            halfs[i] = (short) random.nextInt(1 << 16);
+        }
+        halfs[1] = 0x7F80; // with halfs[0] = 0x0001: the I32 pair 0x7F800001, a signalling NaN as an F32
+        halfs[0] = 0x0001;
+        int[] idx = {0, 5, 2, 3, 3, 1};
+        try (Run r = new Run(); java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            Tensor ta = r.input(GgmlType.F16, d, n, heads), ti = r.input(GgmlType.I32, k, heads);
+            r.allocateInputs();
+            java.lang.foreign.MemorySegment src = arena.allocate(2L * halfs.length);
+            java.lang.foreign.MemorySegment.copy(halfs, 0, src, java.lang.foreign.ValueLayout.JAVA_SHORT, 0, halfs.length);
+            ta.write(src, 0);
+            ti.setIndices(idx, n);
+            ComputeGraph g = r.graphCtx.newGraph(64);
+            Tensor pairs = r.graphCtx.bitcast(ta, GgmlType.I32);
+            assertEquals(GgmlType.I32, pairs.type());
+            assertArrayEquals(new long[] {d / 2, n, heads, 1}, pairs.shape());
+            Tensor out = r.graphCtx.bitcast(r.graphCtx.getRows(pairs, ti), GgmlType.F16).output();
+            assertEquals(GgmlType.F16, out.type());
+            assertArrayEquals(new long[] {d, k, heads, 1}, out.shape());
+            g.expand(out);
+            try (GraphAllocator alloc = new GraphAllocator(backend)) {
+                alloc.allocate(g);
+                backend.compute(g);
+                java.lang.foreign.MemorySegment got = arena.allocate(2L * d * k * heads);
+                out.read(got, 0);
+                short[] want = new short[d * k * heads];
+                for (int h = 0; h < heads; h++) {
+                    for (int j = 0; j < k; j++) {
+                        System.arraycopy(halfs, (h * n + idx[h * k + j]) * d, want, (h * k + j) * d, d);
+                    }
+                }
+                assertArrayEquals(want, got.toArray(java.lang.foreign.ValueLayout.JAVA_SHORT));
+            }
+        }
+    }
+
+    @Test
+    void bitcastRefusesRowsThatDoNotDivide() {
+        try (Run r = new Run()) {
+            Tensor odd = r.input(GgmlType.F16, 3, 2);
+            Tensor quantized = r.input(GgmlType.Q8_0, 32, 2);
+            r.allocateInputs();
+            assertThrows(IllegalArgumentException.class, () -> r.graphCtx.bitcast(odd, GgmlType.I32));
+            assertThrows(IllegalArgumentException.class, () -> r.graphCtx.bitcast(quantized, GgmlType.I32));
+        }
+    }
+
     @Test
     void getRowsGathersPerKvHead() {
         int d = 8, n = 12, heads = 3, k = 4;

@@ -84,14 +84,15 @@ public record GatherPlan(int rowsPerHead, int[] rows, RowIndices deviceRows, boo
     public AttendedRows attend(PlanGraph g) {
         if (deviceRows != null) {
             Tensor indices = deviceRows.tensor();
-            return new AttendedRows(g.ctx().getRows(g.cacheKeys(), indices), g.ctx().getRows(g.cacheValues(), indices), null);
+            return new AttendedRows(CacheRows.gather(g.ctx(), g.cacheKeys(), indices),
+                    CacheRows.gather(g.ctx(), g.cacheValues(), indices), null);
         }
         int kvHeads = g.model().kvHeads();
         int padded = g.paddedRows(rowsPerHead, Integer.MAX_VALUE);
         Tensor indices = g.input("gather_rows_" + g.layer(), GgmlType.I32,
                 (Tensor t, GatherPlan current, int position) -> t.setIndices(current.paddedRows(padded, kvHeads), position + 1),
                 padded, kvHeads);
-        return new AttendedRows(g.ctx().getRows(g.cacheKeys(), indices), g.ctx().getRows(g.cacheValues(), indices),
+        return new AttendedRows(CacheRows.gather(g.ctx(), g.cacheKeys(), indices), CacheRows.gather(g.ctx(), g.cacheValues(), indices),
                 g.paddingMask(rowsPerHead, padded));
     }
 

@@ -1,0 +1,48 @@
+package org.rbench.core.attention;
+
+import org.rbench.llamacpp.GgmlContext;
+import org.rbench.llamacpp.GgmlType;
+import org.rbench.llamacpp.Tensor;
+
+/**
+ * Rows gathered out of a KV cache {@code [headDim, capacity, kvHeads]}, in the cache's own type
+ * where it can be.
+ *
+ * <p>ggml's get_rows converts every source but I32 to F32. Rows of an F16 (or BF16) cache are
+ * therefore gathered as I32 pairs through {@link GgmlContext#bitcast} and read back as the
+ * cache's type: a plain byte copy, half the bytes written and read again, and no cast before
+ * GPU flash attention (which reads F16 K/V only); attention then reads them exactly as it reads
+ * the cache itself. Other cache types (F32, quantized) come back F32, as get_rows gives them.
+ */
+public final class CacheRows {
+    private CacheRows() {
+    }
+
+    /**
+     * The rows {@code indices} I32 {@code [rows, kvHeads]} (column h: rows of KV head h) of
+     * {@code cache}: {@code [headDim, rows, kvHeads]}, F16/BF16 for such a cache, else F32.
+     */
+    public static Tensor gather(GgmlContext ctx, Tensor cache, Tensor indices) {
+        if (!copiesAsBytes(cache)) {
+            return ctx.getRows(cache, indices);
+        }
+        return ctx.bitcast(ctx.getRows(ctx.bitcast(cache, GgmlType.I32), indices), cache.type());
+    }
+
+    /**
+     * Rows for each query head: the cache viewed as one list of {@code capacity * kvHeads}
+     * rows, gathered at flat indices {@code flat} I32 {@code [rows * heads, 1]} (query head h's
+     * rows as (h / group) * capacity + position): {@code [headDim, rows, heads]}, so attention
+     * sees one K/V head per query head.
+     */
+    public static Tensor perQueryHead(GgmlContext ctx, Tensor cache, Tensor flat, int rows, int heads) {
+        Tensor list = ctx.reshape(cache, cache.ne(0), cache.ne(1) * cache.ne(2));
+        return ctx.reshape(gather(ctx, list, flat), cache.ne(0), rows, heads);
+    }
+
+    /** Whether rows of {@code cache} are copied as bytes (a 2-byte float type, rows of whole I32 pairs). */
+    public static boolean copiesAsBytes(Tensor cache) {
+        GgmlType t = cache.type();
+        return (t == GgmlType.F16 || t == GgmlType.BF16) && cache.ne(0) % 2 == 0 && cache.nb(0) == t.typeSize;
+    }
+}
