@@ -33,8 +33,13 @@ final class SelectionBenchCommand implements Callable<Integer> {
     @Option(names = "--ctx", defaultValue = "131000", split = ",", description = "Cached rows attended, e.g. 65536,131000.")
     List<Integer> contexts;
 
+    @Option(names = "--reads", description = "Time instead how sparse steps select and read rows: sorts and top-k of"
+            + " row and page scores, gathers of rows and of whole pages (get_rows to F32, as bytes), each beside"
+            + " attention over contiguous rows.")
+    boolean reads;
 
-
+    @Option(names = "--page", defaultValue = "16", description = "Page size of the page reads (--reads).")
+    int page;
 
     @Mixin
     AttentionShapeOptions dims;
@@ -72,6 +77,19 @@ final class SelectionBenchCommand implements Callable<Integer> {
              ResultsFile csv = out == null ? null : ResultsFile.open(out, COLUMNS)) {
             System.out.printf(Locale.ROOT, "%s (%s), %d heads / %d KV heads, head dim %d, k %d, pool %d, gqa %s, %d repeats%n",
                     backend.name(), backend.deviceDescription(), dims.heads, dims.kvHeads, dims.headDim, k, pool, aggregation, repeats);
+            if (reads) {
+                for (int ctx : contexts) {
+                    SelectionBenchmark.Shape shape = new SelectionBenchmark.Shape(ctx, dims.heads, dims.kvHeads, dims.headDim);
+                    System.out.printf(Locale.ROOT, "%n%-8s %-60s %10s %10s %10s %12s%n", "rows", "piece",
+                            "median ms", "min", "max", "step of " + dims.layers);
+                    for (SelectionBenchmark.Timing t : SelectionBenchmark.reads(backend, shape, k, page, dims.layers, repeats, seed)) {
+                        System.out.printf(Locale.ROOT, "%-8d %-60s %10.3f %10.3f %10.3f %12.2f%n", ctx, t.piece(), t.medianMs(),
+                                t.minMs(), t.maxMs(), t.stepMs());
+                        append(csv, backend, ctx, request, t);
+                    }
+                }
+                return 0;
+            }
             boolean same = true;
             for (int ctx : contexts) {
                 SelectionBenchmark.Shape shape = new SelectionBenchmark.Shape(ctx, dims.heads, dims.kvHeads, dims.headDim);

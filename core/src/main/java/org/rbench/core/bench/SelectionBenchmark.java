@@ -130,6 +130,105 @@ public final class SelectionBenchmark {
         }
     }
 
+    /**
+     * Device time of the ways a sparse step selects and reads rows, one layer of {@code shape}
+     * (its rows: the cache's rows scored): the top {@code k} of each KV head's scores (argsort
+     * of all KV heads at once, ggml_top_k at once, and ggml_top_k head by head), the top
+     * {@code k / page} pages of {@code rows / page} page scores the same three ways, and the
+     * gather of {@code k} rows per KV head from an F16 cache (get_rows to F32 and a cast back
+     * to F16, as bytes through an I32 bitcast, and as {@code k / page} whole pages), each
+     * beside flash attention over k contiguous cache rows (what a compact cache costs).
+     */
+    public static List<Timing> reads(Backend backend, Shape shape, int k, int page, int layers, int repeats, long seed) {
+        if (k < page || k > shape.rows() || page < 1 || repeats < 1) {
+            throw new IllegalArgumentException("need page <= k <= rows and repeats >= 1, got k=" + k + ", page=" + page);
+        }
+        int rows = shape.rows() / page * page;
+        int kvHeads = shape.kvHeads();
+        int pages = rows / page;
+        int pagesRead = k / page;
+        int capacity = rows;
+        try (GgmlContext data = GgmlContext.forMetadata(8, 0)) {
+            Tensor keys = data.newTensor(GgmlType.F16, shape.headDim(), capacity, kvHeads).name("k");
+            Tensor values = data.newTensor(GgmlType.F16, shape.headDim(), capacity, kvHeads).name("v");
+            Tensor query = data.newTensor(GgmlType.F32, shape.headDim(), 1, shape.heads()).name("q");
+            Tensor mask = data.newTensor(GgmlType.F16, k, 1).name("mask");
+            Tensor rowScores = data.newTensor(GgmlType.F32, rows, kvHeads).name("row_scores");
+            Tensor pageScores = data.newTensor(GgmlType.F32, pages, kvHeads).name("page_scores");
+            Tensor rowIndices = data.newTensor(GgmlType.I32, k, kvHeads).name("row_indices");
+            Tensor pageIndices = data.newTensor(GgmlType.I32, pagesRead, kvHeads).name("page_indices");
+            try (BackendBuffer buffer = BackendBuffer.allocate(data, backend)) {
+                fill(keys, values, query, mask, k, seed);
+                SplittableRandom random = new SplittableRandom(seed + 1);
+                rowScores.setFloats(randomFloats(random, rows * kvHeads));
+                pageScores.setFloats(randomFloats(random, pages * kvHeads));
+                int[] r = new int[k * kvHeads];
+                for (int i = 0; i < r.length; i++) {
+                    r[i] = random.nextInt(capacity);
+                }
+                rowIndices.setIndices(r, capacity);
+                int[] p = new int[pagesRead * kvHeads];
+                for (int i = 0; i < p.length; i++) {
+                    p[i] = random.nextInt(pages);
+                }
+                pageIndices.setIndices(p, pages);
+                float scale = (float) (1 / Math.sqrt(shape.headDim()));
+                List<Timing> timings = new ArrayList<>();
+                for (Object[] sort : new Object[][] {{rowScores, k, "rows"}, {pageScores, pagesRead, "pages"}}) {
+                    Tensor scores = (Tensor) sort[0];
+                    int count = (Integer) sort[1];
+                    String what = " of " + scores.ne(0) + " " + sort[2] + " x " + kvHeads;
+                    timings.add(time(backend, "argsort" + what + ", first " + count, (ctx, g) -> new Tensor[] {
+                            ctx.cont(ctx.view(ctx.argsort(scores, GgmlContext.SORT_DESC), new long[] {count, kvHeads},
+                                    new long[] {scores.ne(0) * 4}, 0))}, repeats, layers, null));
+                    timings.add(time(backend, "top_k" + what + ", " + count, (ctx, g) -> new Tensor[] {ctx.topK(scores, count)},
+                            repeats, layers, null));
+                    timings.add(time(backend, "top_k" + what + ", " + count + ", head by head",
+                            (ctx, g) -> new Tensor[] {org.rbench.core.attention.ColumnTopK.select(ctx, scores, count, true)},
+                            repeats, layers, null));
+                }
+                Piece compact = (ctx, g) -> new Tensor[] {attend(ctx, query, rowsView(ctx, keys, k), rowsView(ctx, values, k), mask, scale)};
+                timings.add(time(backend, "flash attention over " + k + " cache rows", compact, repeats, layers, null));
+                Piece converted = (ctx, g) -> new Tensor[] {attend(ctx, query,
+                        ctx.cast(ctx.getRows(keys, rowIndices), GgmlType.F16), ctx.cast(ctx.getRows(values, rowIndices), GgmlType.F16),
+                        mask, scale)};
+                timings.add(time(backend, "gather " + k + " rows (F32, cast) + attention", converted, repeats, layers, null));
+                Piece bytes = (ctx, g) -> new Tensor[] {attend(ctx, query,
+                        org.rbench.core.attention.CacheRows.gather(ctx, keys, rowIndices),
+                        org.rbench.core.attention.CacheRows.gather(ctx, values, rowIndices), mask, scale)};
+                timings.add(time(backend, "gather " + k + " rows (bytes) + attention", bytes, repeats, layers, null));
+                Piece whole = (ctx, g) -> {
+                    Tensor[] kv = new Tensor[2];
+                    Tensor[] caches = {keys, values};
+                    for (int i = 0; i < 2; i++) {
+                        Tensor byPage = ctx.view(caches[i], new long[] {(long) shape.headDim() * page, pages, kvHeads},
+                                new long[] {caches[i].nb(1) * page, caches[i].nb(2)}, 0);
+                        kv[i] = ctx.reshape(org.rbench.core.attention.CacheRows.gather(ctx, byPage, pageIndices),
+                                shape.headDim(), (long) pagesRead * page, kvHeads);
+                    }
+                    return new Tensor[] {attend(ctx, query, kv[0], kv[1], mask, scale)};
+                };
+                timings.add(time(backend, "gather " + pagesRead + " pages of " + page + " (bytes) + attention", whole, repeats,
+                        layers, null));
+                return List.copyOf(timings);
+            }
+        }
+    }
+
+    private static Tensor attend(GgmlContext ctx, Tensor query, Tensor keys, Tensor values, Tensor mask, float scale) {
+        Tensor fa = ctx.flashAttnExt(query, keys, values, mask, scale, 0f, 0f);
+        ctx.setFlashAttnPrecision(fa, GgmlContext.PREC_F32);
+        return fa;
+    }
+
+    private static float[] randomFloats(SplittableRandom random, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) random.nextDouble(-1, 1);
+        }
+        return v;
+    }
+
     /** Builds a piece's graph from the shared inputs; returns its outputs. */
     private interface Piece extends BiFunction<GgmlContext, PieceGraph, Tensor[]> {
     }
