@@ -26,7 +26,7 @@ import picocli.CommandLine.Spec;
                 "  ppl.{md,tex,csv}       perplexity per dataset (with ppl rows)",
                 "  latency.{md,csv}       decode latency per length (with latency rows)",
                 "  plots/*.{png,svg}      accuracy/speed frontier, ms/token vs length,",
-                "                         attention mass recall, speedup vs bound", ""},
+                "                         attention mass recall, speedup vs bound (rows with one)", ""},
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {"0:tables and plots written", "2:usage or input error"})
 public final class ReportCommand implements Callable<Integer> {
@@ -92,7 +92,8 @@ public final class ReportCommand implements Callable<Integer> {
             return 2;
         }
         try {
-            List<Path> written = new ReportWriter(new ResultsAggregator(bootstrap, seed)).write(rows, out);
+            List<Path> written = new ReportWriter(new ResultsAggregator(bootstrap, seed),
+                    w -> stderr.println("warning: " + w)).write(rows, out);
             stdout.println("rbench report: " + rows.size() + " rows, wrote " + written.size() + " files to " + out);
             for (Path file : written) {
                 stdout.println("  " + out.relativize(file));

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import org.rbench.analysis.plot.ChartFiles;
 
 /**
@@ -15,9 +16,12 @@ import org.rbench.analysis.plot.ChartFiles;
  */
 public final class ReportWriter {
     private final ResultsAggregator aggregator;
+    private final Consumer<String> warnings;
 
-    public ReportWriter(ResultsAggregator aggregator) {
+    /** @param warnings told what could not be written (plots on a machine without fonts) */
+    public ReportWriter(ResultsAggregator aggregator, Consumer<String> warnings) {
         this.aggregator = aggregator;
+        this.warnings = warnings;
     }
 
     /** @return every file written, in writing order */
@@ -46,11 +50,14 @@ public final class ReportWriter {
             written.add(text(directory.resolve("latency.md"), tables.latencyMarkdown(latency)));
             written.add(text(directory.resolve("latency.csv"), tables.latencyCsv(latency)));
         }
+        if (!ChartFiles.fontsUsable()) {
+            warnings.accept("no plots written: " + ChartFiles.NO_FONTS + "; the tables are complete");
+            return written;
+        }
         ReportPlots plots = new ReportPlots(rows.stream().map(ResultRow::method).toList());
         Path plotDirectory = directory.resolve("plots");
         for (ReportPlots.NamedChart chart : plots.charts(averages, latency, recall)) {
-            written.addAll(ChartFiles.write(chart.chart(), plotDirectory, chart.name(), ChartFiles.DEFAULT_WIDTH,
-                    ChartFiles.DEFAULT_HEIGHT));
+            written.addAll(ChartFiles.write(chart.chart(), plotDirectory, chart.name()));
         }
         return written;
     }

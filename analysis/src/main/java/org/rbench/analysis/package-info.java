@@ -20,9 +20,10 @@
  *   <li>{@code per_task.{md,tex,csv}}: accuracy per RULER task;</li>
  *   <li>{@code ppl.{md,tex,csv}}: perplexity per dataset, when there are {@code ppl} rows;</li>
  *   <li>{@code latency.{md,csv}}: the decode-latency sweep, when there are {@code latency} rows;</li>
- *   <li>{@code plots/*.png} and {@code plots/*.svg}: speed/accuracy frontier per length, ms/token
- *       against context length, attention mass recall, measured speedup beside the bytes-moved
- *       bound ({@link org.rbench.analysis.ReportPlots}).</li>
+ *   <li>{@code plots/*.png} and {@code plots/*.svg} (drawn by XChart): speed/accuracy frontier
+ *       per length, ms/token against context length, attention mass recall, measured speedup
+ *       beside the bytes-moved bound where rows carry one
+ *       ({@link org.rbench.analysis.ReportPlots}).</li>
  * </ul>
  * Definitions: the RULER average is the mean of the per-task mean scores; time per example is
  * {@code prefill_ms + tokens_generated * decode_ms_mean}, averaged over samples; speedup is full

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.rbench.analysis.plot.ChartFiles;
 
 class ReportCommandTest {
     @TempDir
@@ -88,6 +89,22 @@ class ReportCommandTest {
         run(Fixtures.path("report_ruler_ppl.csv").toString(), "--out", dir.resolve("c").toString(), "--seed", "7",
                 "--bootstrap", "300");
         assertEquals(seven, Files.readString(dir.resolve("c/summary.csv")));
+    }
+
+    /** A machine without fonts cannot draw plots; the tables are written all the same and the reason is said. */
+    @Test
+    void withoutFontsTheTablesAreWrittenAndThePlotsExplained() throws Exception {
+        System.setProperty(ChartFiles.FONTS_PROPERTY, "off");
+        try {
+            run(Fixtures.path("report_latency.csv").toString(), "--out", dir.toString(), "--bootstrap", "0");
+        } finally {
+            System.clearProperty(ChartFiles.FONTS_PROPERTY);
+        }
+        assertEquals(0, status, err);
+        assertTrue(Files.exists(dir.resolve("summary.md")) && Files.exists(dir.resolve("latency.md")));
+        assertFalse(Files.exists(dir.resolve("plots")));
+        assertEquals("warning: no plots written: " + ChartFiles.NO_FONTS + "; the tables are complete\n", err);
+        assertFalse(out.contains("plots/"), out);
     }
 
     @Test

@@ -4,14 +4,17 @@ import java.awt.Color;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.CategorySeries;
+import org.knowm.xchart.CategorySeries.CategorySeriesRenderStyle;
 
-/** Grouped bars: one group per category, one bar per series; missing values (NaN) leave a gap. */
-public final class BarChart implements Chart {
-    /** A named series with one value per category. */
-    public record Series(String name, Color color, double[] values) {
-        public Series {
-            values = values.clone();
-        }
+/**
+ * Grouped bars in the house style: one group per category, one bar per series; a missing value
+ * (NaN) leaves a gap. {@link #toXChart()} builds the XChart chart that {@link ChartFiles} writes.
+ */
+public final class BarChart {
+    private record Series(String name, Color color, double[] values) {
     }
 
     private final String title;
@@ -19,7 +22,8 @@ public final class BarChart implements Chart {
     private final String yTitle;
     private final List<String> categories;
     private final List<Series> series = new ArrayList<>();
-    private double yCeiling = Double.NaN;
+    private Double yMax;
+    private String yDecimalPattern;
 
     public BarChart(String title, String xTitle, String yTitle, List<String> categories) {
         this.title = title;
@@ -29,63 +33,57 @@ public final class BarChart implements Chart {
     }
 
     /** A fixed top of the y axis, e.g. 1 for a fraction. */
-    public BarChart yMax(double ceiling) {
-        this.yCeiling = ceiling;
+    public BarChart yMax(double max) {
+        this.yMax = max;
         return this;
     }
 
-    public BarChart add(Series s) {
-        if (s.values().length != categories.size()) {
-            throw new IllegalArgumentException("series " + s.name() + " has " + s.values().length
-                    + " values for " + categories.size() + " categories");
-        }
-        series.add(s);
+    /** How y tick labels are written, a {@link java.text.DecimalFormat} pattern such as "0.0". */
+    public BarChart yDecimalPattern(String pattern) {
+        this.yDecimalPattern = pattern;
         return this;
     }
 
-    public List<Series> series() {
-        return List.copyOf(series);
+    /** One bar per category, in the order of the categories. */
+    public BarChart add(String name, Color color, double[] values) {
+        if (values.length != categories.size()) {
+            throw new IllegalArgumentException("series '" + name + "' has " + values.length + " values for "
+                    + categories.size() + " categories");
+        }
+        if (series.stream().anyMatch(s -> s.name().equals(name))) {
+            throw new IllegalArgumentException("series name '" + name + "' is used twice in '" + title + "'");
+        }
+        series.add(new Series(name, color, values.clone()));
+        return this;
     }
 
-    @Override
-    public void draw(Canvas canvas) {
-        double max = series.stream().flatMapToDouble(s -> Arrays.stream(s.values()))
-                .filter(Double::isFinite).max().orElse(Double.NaN);
-        Axis y = Double.isFinite(yCeiling)
-                ? Axis.linear(0, yCeiling, true).clamp(0, yCeiling)
-                : Axis.linear(0, max, true);
-        List<LegendEntry> legend = series.stream()
-                .map(s -> new LegendEntry(s.name(), s.color(), null, false, false, true)).toList();
-        ChartFrame frame = new ChartFrame(canvas, y, 1, legend);
-        frame.drawYAxis(y, yTitle);
-        frame.drawFrame();
-        if (!Double.isFinite(max) || categories.isEmpty()) {
-            frame.drawNoData();
+    public CategoryChart toXChart() {
+        return toXChart(LineChart.DEFAULT_WIDTH, LineChart.DEFAULT_HEIGHT);
+    }
+
+    public CategoryChart toXChart(int width, int height) {
+        ChartFiles.ensureHeadless();
+        CategoryChart chart = new CategoryChartBuilder().width(width).height(height).title(title)
+                .xAxisTitle(xTitle).yAxisTitle(yTitle).build();
+        HouseStyle.apply(chart.getStyler());
+        chart.getStyler().setYAxisMin(0.0).setYAxisMax(yMax);
+        chart.getStyler().setAvailableSpaceFill(0.8);
+        if (yDecimalPattern != null) {
+            chart.getStyler().setYAxisDecimalPattern(yDecimalPattern);
         }
-        double band = (frame.right - frame.left) / Math.max(1, categories.size());
-        double barWidth = band * 0.8 / Math.max(1, series.size());
-        for (int c = 0; c < categories.size(); c++) {
-            double centre = frame.left + band * (c + 0.5);
-            canvas.line(centre, frame.bottom, centre, frame.bottom + 4, Palette.AXIS, 1, false);
-            canvas.text(categories.get(c), centre, frame.bottom + 8 + ChartFrame.TICK_SIZE,
-                    TextStyle.of(ChartFrame.TICK_SIZE, TextStyle.Anchor.MIDDLE));
-        }
-        for (int s = 0; s < series.size(); s++) {
-            Series current = series.get(s);
-            canvas.beginGroup("series", current.name());
-            for (int c = 0; c < categories.size(); c++) {
-                double value = current.values()[c];
-                if (!Double.isFinite(value)) {
-                    continue;
-                }
-                double top = frame.y(y.fraction(Math.min(Math.max(value, y.min()), y.max())));
-                double x = frame.left + band * c + band * 0.1 + barWidth * s;
-                canvas.fillRect(x + 1, top, barWidth - 2, frame.bottom - top, current.color());
+        HouseStyle.fitTitle(chart.getStyler(), title, series.stream().map(Series::name).toList(), width);
+        chart.getStyler().setPlotGridVerticalLinesVisible(false);
+        for (Series s : series) {
+            // XChart leaves a gap for a null value; NaN would be drawn as a bar.
+            List<Double> values = Arrays.stream(s.values()).mapToObj(v -> Double.isFinite(v) ? v : null).toList();
+            if (values.stream().allMatch(v -> v == null)) {
+                continue;
             }
-            canvas.endGroup();
+            CategorySeries added = chart.addSeries(s.name(), categories, values);
+            added.setChartCategorySeriesRenderStyle(CategorySeriesRenderStyle.Bar);
+            added.setFillColor(s.color());
+            added.setLineColor(s.color());
         }
-        frame.drawXTitle(xTitle, 1);
-        frame.drawLegend();
-        frame.drawTitle(title);
+        return chart;
     }
 }

@@ -1,14 +1,10 @@
 /**
- * Minimal headless charts, written as PNG and SVG from one drawing.
+ * The report's charts, drawn by XChart and written headless as PNG and SVG.
  *
- * <p>A {@link org.rbench.analysis.plot.Chart} ({@link org.rbench.analysis.plot.XyChart},
- * {@link org.rbench.analysis.plot.BarChart}) draws through the
- * {@link org.rbench.analysis.plot.Canvas} interface; {@link org.rbench.analysis.plot.PngCanvas}
- * renders with Java2D into a {@link java.awt.image.BufferedImage}, and
- * {@link org.rbench.analysis.plot.SvgCanvas} writes the same operations as SVG elements, grouping
- * each data series in a {@code <g class="series" data-name="...">}. Rendering sets
- * {@code java.awt.headless=true} and survives machines without fonts
- * ({@link org.rbench.analysis.plot.TextMetrics}). No chart library is involved, so the module
- * depends on nothing but the JDK and Commons CSV.
+ * <p>{@link org.rbench.analysis.plot.LineChart} (lines, points, shaded bands and intervals over a
+ * linear or log2 x axis) and {@link org.rbench.analysis.plot.BarChart} (grouped bars) describe a
+ * chart and build XChart's {@code XYChart} or {@code CategoryChart} in one house style;
+ * {@link org.rbench.analysis.plot.ChartFiles} writes it; {@link org.rbench.analysis.plot.Palette}
+ * gives each series a colour and marker, distinct for 32 series.
  */
 package org.rbench.analysis.plot;
