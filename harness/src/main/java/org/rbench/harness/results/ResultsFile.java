@@ -127,6 +127,11 @@ public final class ResultsFile implements AutoCloseable {
             lock = channel.tryLock();
         } catch (OverlappingFileLockException sameProcess) {
             lock = null;
+        } catch (IOException noLocks) {
+            // a file system without locks (some network mounts): run, but say what is not guarded
+            System.err.println("rbench: warning: cannot lock " + path + " (" + noLocks.getMessage()
+                    + "); make sure no other run writes to it");
+            return;
         }
         if (lock == null) {
             throw new IOException(path + " is being written by another rbench run (it holds the file's lock);"
