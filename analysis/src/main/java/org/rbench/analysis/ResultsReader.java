@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -43,17 +44,62 @@ public final class ResultsReader {
         this.warnings = Objects.requireNonNull(warnings);
     }
 
-    /** Reads all files and concatenates their rows in the given order. */
+    /**
+     * Reads all files and concatenates their rows in the given order; a sample that two
+     * rows hold is refused ({@link #refuseRepeatedSamples}).
+     */
     public List<ResultRow> readAll(List<Path> files) throws ResultsInputException {
         List<ResultRow> rows = new ArrayList<>();
         for (Path file : files) {
-            rows.addAll(read(file));
+            rows.addAll(readRows(file));
         }
+        refuseRepeatedSamples(rows);
         return rows;
     }
 
-    /** Reads one file. */
+    /** Reads one file; a sample that two of its rows hold is refused ({@link #refuseRepeatedSamples}). */
     public List<ResultRow> read(Path file) throws ResultsInputException {
+        List<ResultRow> rows = readRows(file);
+        refuseRepeatedSamples(rows);
+        return rows;
+    }
+
+    /**
+     * Refuses rows that measure the same sample twice: same kind, model, method, seed, task,
+     * length and sample index (what the harness resumes by). Two runs writing one file, or a
+     * file given twice, would otherwise count every sample twice and make the confidence
+     * intervals too narrow without a word. Refused rather than dropped: which copy is right
+     * is the user's call ({@code rbench merge} keeps the first of each).
+     */
+    static void refuseRepeatedSamples(List<ResultRow> rows) throws ResultsInputException {
+        Map<List<Object>, ResultRow> first = new HashMap<>();
+        ResultRow repeated = null;
+        ResultRow original = null;
+        int repeats = 0;
+        for (ResultRow r : rows) {
+            List<Object> key = List.of(r.kind(), r.modelFile(), r.method(), r.seed(), r.task(), r.length(), r.sampleIndex());
+            ResultRow seen = first.putIfAbsent(key, r);
+            if (seen != null) {
+                repeats++;
+                if (repeated == null) {
+                    repeated = r;
+                    original = seen;
+                }
+            }
+        }
+        if (repeated != null) {
+            throw new ResultsInputException(String.format(java.util.Locale.ROOT,
+                    "%s:%d repeats the sample of %s:%d (%s, model %s, method %s, task %s, length %d, sample %d,"
+                            + " seed %d)%s: two runs wrote the same rows, or a file is given twice; counting both would"
+                            + " make the confidence intervals too narrow. Combine the files with rbench merge, which"
+                            + " keeps the first of each.",
+                    repeated.source(), repeated.line(), original.source(), original.line(), repeated.kind().csvName(),
+                    repeated.modelFile(), repeated.method(), repeated.task(), repeated.length(), repeated.sampleIndex(),
+                    repeated.seed(), repeats > 1 ? " and " + (repeats - 1) + " more rows repeat others" : ""));
+        }
+    }
+
+    private List<ResultRow> readRows(Path file) throws ResultsInputException {
         String content = readText(file);
         // The whole file is in memory anyway; mapping character offsets to lines lets messages
         // name the physical line even when quoted fields span several lines.

@@ -157,4 +157,23 @@ class ResultsReaderTest {
     void headerOnlyFileHasNoRows() throws Exception {
         assertTrue(reader.read(csv("header.csv", HEADER + "\n")).isEmpty());
     }
+
+    @Test
+    void aRepeatedSampleIsRefusedNamingBothPlaces() throws Exception {
+        // two runs appending to one file: every row twice, which would narrow the intervals
+        Path file = csv("twice.csv", HEADER + "\n" + row("100", "1") + "\n" + row("0", "1").replace("r1,", "r2,") + "\n");
+        ResultsInputException e = assertThrows(ResultsInputException.class, () -> reader.read(file));
+        assertTrue(e.getMessage().contains(file + ":3") && e.getMessage().contains(file + ":2")
+                && e.getMessage().contains("rbench merge"), e.getMessage());
+    }
+
+    @Test
+    void aSampleRepeatedAcrossFilesIsRefusedToo() throws Exception {
+        Path a = csv("a.csv", HEADER + "\n" + row("100", "1") + "\n");
+        Path b = csv("b.csv", HEADER + "\n" + row("100", "1").replace(",3,100,", ",4,100,") + "\n" + row("0", "1") + "\n");
+        ResultsInputException e = assertThrows(ResultsInputException.class, () -> reader.readAll(List.of(a, b)));
+        assertTrue(e.getMessage().contains(b + ":3") && e.getMessage().contains(a + ":2"), e.getMessage());
+        assertEquals(2, reader.readAll(List.of(a, csv("c.csv", HEADER + "\n"
+                + row("100", "1").replace(",7,", ",8,") + "\n"))).size(), "another seed is another sample");
+    }
 }

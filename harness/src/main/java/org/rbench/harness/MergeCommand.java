@@ -12,7 +12,8 @@ import java.util.concurrent.Callable;
 
 /** {@code rbench merge}: shard CSVs into one file ({@link ResultsMerge}). */
 @Command(name = "merge", mixinStandardHelpOptions = true,
-        description = "Combine shard CSVs into one file (rows with a repeated work key are dropped).")
+        description = "Combine shard CSVs into one file (rows with a repeated work key are dropped;"
+                + " a torn last row, from a shard killed mid-write, is dropped with a warning).")
 final class MergeCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "SHARD.csv")
     List<Path> inputs;
@@ -23,6 +24,9 @@ final class MergeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         ResultsMerge.Summary s = ResultsMerge.merge(inputs, out);
+        for (String warning : s.warnings()) {
+            System.err.println("rbench merge: warning: " + warning);
+        }
         System.out.printf("merged %d files: %d rows, %d duplicates dropped -> %s%n", s.files(), s.rows(), s.duplicates(), out);
         return 0;
     }

@@ -54,7 +54,7 @@ final class PplCommand implements Callable<Integer> {
         PerplexityRun run = new PerplexityRun(new PerplexityRun.Plan("ppl-" + Instant.now().toString().replace(":", ""),
                 file, methods, texts, prefix, tokens, documents, backend, threads, 0), System.err, new AtomicBoolean());
         try (ResultsFile results = ResultsFile.open(out)) {
-            run.run(results);
+            results.write(run::run);
         }
         // Per-method perplexity over everything in the file for this model: exp(sum nll / sum tokens).
         var rows = org.apache.commons.csv.CSVFormat.RFC4180.builder().setHeader().setSkipHeaderRecord(true).get()

@@ -2,6 +2,7 @@ package org.rbench.harness;
 
 import org.rbench.datasets.RulerTask;
 import org.rbench.harness.results.ResultsFile;
+import org.rbench.harness.run.ModelCheck;
 import org.rbench.harness.run.Models;
 import org.rbench.harness.run.PerplexityRun;
 import org.rbench.harness.run.RulerRun;
@@ -49,26 +50,46 @@ final class RunCommand implements Callable<Integer> {
     }
 
     /**
+     * Every model of the sweep, resolved and checked (a GGUF the engine runs, trained for the
+     * sweep's lengths) before the results CSV is created: a bad model fails the run with
+     * nothing written.
+     */
+    static List<Path> checkedModels(SweepConfig c) throws Exception {
+        int longest = c.lengths().stream().mapToInt(Integer::intValue).max().orElseThrow();
+        List<Path> models = new ArrayList<>();
+        for (String m : c.models()) {
+            Path model = Models.resolve(m, System.err).path();
+            ModelCheck check = ModelCheck.of(model);
+            if (!c.kind().equals("latency")) { // latency lengths are contexts that bench checks with its steps
+                check.contextRows(longest, 0, c.kind().equals("ppl") ? "ppl length" : "length");
+            }
+            models.add(model);
+        }
+        return models;
+    }
+
+    /**
      * kind: ppl: tasks name the texts (moby-dick, sotu or files), lengths the document
      * lengths, samples the documents per text, max_tokens the tokens scored at the end of
      * each document (default 256; the rest is prefilled).
      */
-    static int runPerplexity(SweepConfig c, Path target) throws Exception {
-        DatasetSources.ensureInstalled();
+    static int runPerplexity(SweepConfig c, List<Path> models, Path target) throws Exception {
         int scored = c.maxTokens() != null ? c.maxTokens() : 256;
+        for (int length : c.lengths()) {
+            if (length <= scored) {
+                throw new IllegalArgumentException("ppl length " + length + " must exceed the " + scored + " scored tokens");
+            }
+        }
+        DatasetSources.ensureInstalled();
         String runId = c.name() + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         int rows = 0;
         try (ResultsFile results = ResultsFile.open(target)) {
-            for (String m : c.models()) {
-                Path model = Models.resolve(m, System.err).path();
+            for (Path model : models) {
                 for (int length : c.lengths()) {
-                    if (length <= scored) {
-                        throw new IllegalArgumentException("ppl length " + length + " must exceed the " + scored + " scored tokens");
-                    }
                     PerplexityRun run = new PerplexityRun(new PerplexityRun.Plan(runId, model, c.methods(), c.tasks(),
                             length - scored, scored, c.samples(), c.backend(), c.threads(), c.seed()), System.err,
                             new AtomicBoolean());
-                    rows += run.run(results);
+                    rows += results.write(run::run);
                 }
             }
         }
@@ -81,10 +102,10 @@ final class RunCommand implements Callable<Integer> {
      * repetitions, max_tokens the decode steps per measurement (default 64); the same
      * measurement as rbench bench, for every model.
      */
-    static int runLatency(SweepConfig c, Path target) throws Exception {
-        for (String m : c.models()) {
+    static int runLatency(SweepConfig c, List<Path> models, Path target) throws Exception {
+        for (Path model : models) {
             BenchCommand bench = new BenchCommand();
-            bench.model = Models.resolve(m, System.err).path();
+            bench.model = model;
             bench.methods = c.methods();
             bench.contexts = c.lengths();
             bench.tokens = c.maxTokens() != null ? c.maxTokens() : 64;
@@ -104,16 +125,13 @@ final class RunCommand implements Callable<Integer> {
 
     static int runRuler(SweepConfig c, Shard shard, Path target) throws Exception {
         if (c.kind().equals("latency")) {
-            return runLatency(c, target);
+            return runLatency(c, checkedModels(c), target);
         }
         if (c.kind().equals("ppl")) {
-            return runPerplexity(c, target);
+            return runPerplexity(c, checkedModels(c), target);
         }
         List<RulerTask> tasks = RulerTask.parseList(String.join(",", c.tasks()));
-        List<Path> models = new ArrayList<>();
-        for (String m : c.models()) {
-            models.add(Models.resolve(m, System.err).path());
-        }
+        List<Path> models = checkedModels(c);
         DatasetSources.ensureInstalled();
         String runId = c.name() + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         RulerRun.Plan plan = new RulerRun.Plan(runId, models, c.methods(), tasks, c.lengths(), c.samples(), c.seed(),
@@ -140,7 +158,7 @@ final class RunCommand implements Callable<Integer> {
             if (results.completedRows() > 0) {
                 System.err.println("rbench: resuming " + target + " (" + results.completedRows() + " rows done)");
             }
-            rows = run.run(results);
+            rows = results.write(run::run);
         } finally {
             finished.countDown();
         }

@@ -74,6 +74,58 @@ class ResultsFileTest {
     }
 
     @Test
+    void aSecondWriterOfTheSameFileIsRefusedAndChangesNothing() throws Exception {
+        Path f = dir.resolve("busy.csv");
+        try (ResultsFile first = ResultsFile.open(f)) {
+            first.append(row(0));
+            String before = Files.readString(f);
+            java.io.IOException e = assertThrows(java.io.IOException.class, () -> ResultsFile.open(f));
+            assertTrue(e.getMessage().contains("another") && e.getMessage().contains(f.toString()), e.getMessage());
+            assertEquals(before, Files.readString(f), "the refused open leaves the file as it was");
+            first.append(row(1));
+        }
+        try (ResultsFile again = ResultsFile.open(f)) {
+            assertEquals(2, again.completedRows(), "the lock goes with the first writer's close");
+        }
+    }
+
+    @Test
+    void anAbandonedFileThatThisOpenCreatedWithNoRowIsRemoved() throws Exception {
+        Path f = dir.resolve("new.csv");
+        ResultsFile r = ResultsFile.open(f);
+        r.abandon();
+        assertFalse(Files.exists(f), "a failed run leaves no header-only CSV behind");
+    }
+
+    @Test
+    void anAbandonedFileIsKeptWhenItExistedOrGotRows() throws Exception {
+        Path existing = dir.resolve("existing.csv");
+        try (ResultsFile r = ResultsFile.open(existing)) {
+            // header only: it existed before the next open, so it is the user's
+        }
+        String header = Files.readString(existing);
+        ResultsFile again = ResultsFile.open(existing);
+        again.abandon();
+        assertEquals(header, Files.readString(existing));
+
+        Path written = dir.resolve("written.csv");
+        ResultsFile w = ResultsFile.open(written);
+        w.append(row(0));
+        w.abandon();
+        assertEquals(2 + 1, Files.readAllLines(written).size(), "header + one row of 2 lines");
+    }
+
+    @Test
+    void aFileThatIsNotUtf8TextIsNamedNotMisread() throws Exception {
+        Path f = dir.resolve("binary.csv");
+        byte[] garbage = {'r', 'u', 'n', (byte) 0xC3, (byte) 0x28, '\n'};
+        Files.write(f, garbage);
+        java.io.IOException e = assertThrows(java.io.IOException.class, () -> ResultsFile.open(f));
+        assertTrue(e.getMessage().contains(f.toString()) && e.getMessage().contains("UTF-8"), e.getMessage());
+        assertEquals(6, Files.size(f));
+    }
+
+    @Test
     void rejectsUnknownColumns() throws Exception {
         try (ResultsFile r = ResultsFile.open(dir.resolve("u.csv"))) {
             assertThrows(IllegalArgumentException.class, () -> r.append(Map.of("bogus", "1")));

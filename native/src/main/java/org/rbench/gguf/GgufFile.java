@@ -15,6 +15,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -35,6 +36,11 @@ public final class GgufFile implements AutoCloseable {
     public static final int DEFAULT_ALIGNMENT = 32;
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
     private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED;
+    /** The largest dimension a tensor may have (as ggml's own GGUF reader would accept). */
+    private static final long MAX_DIMENSION = 1L << 40;
+    private static final long MAX_ALIGNMENT = 1L << 30;
+    /** Characters of a key or name quoted in a message. */
+    private static final int MAX_QUOTED = 120;
 
     private final Path path;
     private final Arena arena;
@@ -61,64 +67,65 @@ public final class GgufFile implements AutoCloseable {
         }
         version = r.u32("version");
         if (version < 2 || version > 3) {
-            throw new GgufFormatException(path + ": unsupported GGUF version " + version + " (2 and 3 are supported)");
+            throw new GgufFormatException(path + ": unsupported GGUF version " + Integer.toUnsignedString(version)
+                    + " (2 and 3 are supported)");
         }
         long nTensors = r.u64("tensor count");
         long nKv = r.u64("metadata count");
         // Each metadata entry needs at least 12 bytes and each tensor info at least 28.
         if (nKv < 0 || nKv > r.remaining() / 12 || nTensors < 0 || nTensors > r.remaining() / 28) {
-            throw new GgufFormatException(path + ": implausible counts (" + nTensors + " tensors, " + nKv
+            throw new GgufFormatException(path + ": implausible counts (" + Long.toUnsignedString(nTensors)
+                    + " tensors, " + Long.toUnsignedString(nKv)
                     + " metadata entries) for a file of " + file.byteSize() + " bytes: corrupt or truncated");
         }
         Map<String, GgufValue> kv = new LinkedHashMap<>();
         for (long i = 0; i < nKv; i++) {
             String key = r.string("metadata key #" + i);
-            int typeId = r.u32("type of '" + key + "'");
+            int typeId = r.u32("type of " + quoted(key));
             GgufType type = GgufType.of(typeId);
             if (type == null) {
-                throw r.error("unknown metadata type " + typeId + " for key '" + key + "'");
+                throw r.error("unknown metadata type " + typeId + " for key " + quoted(key));
             }
             if (kv.put(key, r.value(type, key)) != null) {
-                throw r.error("duplicate metadata key '" + key + "'");
+                throw r.error("duplicate metadata key " + quoted(key));
             }
         }
         metadata = Collections.unmodifiableMap(kv);
-        GgufValue align = kv.get("general.alignment");
-        alignment = align == null ? DEFAULT_ALIGNMENT : (int) align.asLong();
-        if (alignment <= 0 || (alignment & (alignment - 1)) != 0) {
-            throw new GgufFormatException(path + ": general.alignment " + alignment + " is not a power of two");
-        }
+        alignment = alignment(kv.get("general.alignment"));
         List<long[]> shapes = new ArrayList<>();
         List<String> names = new ArrayList<>();
         List<GgmlType> types = new ArrayList<>();
         List<Long> offsets = new ArrayList<>();
         for (long i = 0; i < nTensors; i++) {
             String name = r.string("tensor name #" + i);
-            int nDims = r.u32("dimension count of '" + name + "'");
+            String tensor = "tensor " + quoted(name);
+            int nDims = r.u32("dimension count of " + tensor);
             if (nDims < 1 || nDims > 4) {
-                throw r.error("tensor '" + name + "' has " + nDims + " dimensions (1 to 4 allowed)");
+                throw r.error(tensor + " has " + Integer.toUnsignedString(nDims) + " dimensions (1 to 4 allowed)");
             }
             long[] ne = new long[nDims];
             for (int d = 0; d < nDims; d++) {
-                ne[d] = r.u64("dimension " + d + " of '" + name + "'");
-                if (ne[d] <= 0 || ne[d] > (1L << 40)) {
-                    throw r.error("tensor '" + name + "' has an invalid dimension " + ne[d]);
+                ne[d] = r.u64("dimension " + d + " of " + tensor);
+                if (ne[d] <= 0 || ne[d] > MAX_DIMENSION) {
+                    throw r.error(tensor + " has an invalid dimension " + d + " of " + Long.toUnsignedString(ne[d])
+                            + " (1 to 2^40 allowed)");
                 }
             }
-            int typeId = r.u32("type of tensor '" + name + "'");
+            int typeId = r.u32("type of " + tensor);
             GgmlType type;
             try {
                 type = GgmlType.of(typeId);
             } catch (IllegalArgumentException e) {
-                throw r.error("tensor '" + name + "' has an unsupported ggml type id " + typeId);
+                throw r.error(tensor + " has an unsupported ggml type id " + Integer.toUnsignedString(typeId));
             }
             if (ne[0] % type.blockSize != 0) {
-                throw r.error("tensor '" + name + "': row of " + ne[0] + " is not a multiple of the "
+                throw r.error(tensor + ": row of " + ne[0] + " is not a multiple of the "
                         + type + " block size " + type.blockSize);
             }
-            long offset = r.u64("data offset of '" + name + "'");
-            if (offset % alignment != 0) {
-                throw r.error("tensor '" + name + "' data offset " + offset + " is not aligned to " + alignment);
+            long offset = r.u64("data offset of " + tensor);
+            if (offset < 0 || offset % alignment != 0) {
+                throw r.error(tensor + " data offset " + Long.toUnsignedString(offset) + (offset < 0
+                        ? " is beyond any file" : " is not aligned to " + alignment));
             }
             names.add(name);
             shapes.add(ne);
@@ -132,19 +139,17 @@ public final class GgufFile implements AutoCloseable {
         for (int i = 0; i < names.size(); i++) {
             GgmlType type = types.get(i);
             long[] ne = shapes.get(i);
-            long bytes = type.rowSize(ne[0]);
-            for (int d = 1; d < ne.length; d++) {
-                bytes = Math.multiplyExact(bytes, ne[d]);
-            }
+            String tensor = "tensor " + quoted(names.get(i));
+            long bytes = tensorBytes(tensor, type, ne);
             long start = dataOffset + offsets.get(i);
-            if (start < dataOffset || start + bytes > file.byteSize()) {
-                throw new GgufFormatException(path + ": tensor '" + names.get(i) + "' data [" + start + ", "
+            if (start < dataOffset || bytes > file.byteSize() - start) {
+                throw new GgufFormatException(path + ": " + tensor + " data [" + start + ", "
                         + (start + bytes) + ") lies outside the file of " + file.byteSize()
                         + " bytes: the file is truncated or corrupt");
             }
             GgufTensorInfo info = new GgufTensorInfo(names.get(i), type, ne, start, bytes);
             if (byName.put(info.name(), info) != null) {
-                throw new GgufFormatException(path + ": duplicate tensor name '" + info.name() + "'");
+                throw new GgufFormatException(path + ": duplicate tensor name " + quoted(info.name()));
             }
             infos.add(info);
         }
@@ -152,13 +157,74 @@ public final class GgufFile implements AutoCloseable {
         tensorsByName = Map.copyOf(byName);
     }
 
+    /** general.alignment: absent (32), or an integer power of two small enough for an int. */
+    private int alignment(GgufValue align) {
+        if (align == null) {
+            return DEFAULT_ALIGNMENT;
+        }
+        if (!align.type().isInteger()) {
+            throw new GgufFormatException(path + ": general.alignment is " + align.type() + ", expected an integer");
+        }
+        long a = align.asLong();
+        if (a <= 0 || a > MAX_ALIGNMENT || (a & (a - 1)) != 0) {
+            throw new GgufFormatException(path + ": general.alignment " + Long.toUnsignedString(a)
+                    + " is not a power of two from 1 to 2^30");
+        }
+        return (int) a;
+    }
+
+    /**
+     * The tensor's bytes: the row size times the other dimensions. Each dimension is at most
+     * 2^40, so four of them can overflow 64 bits; such a shape is corrupt, not a big tensor.
+     */
+    private long tensorBytes(String tensor, GgmlType type, long[] ne) {
+        long bytes = type.rowSize(ne[0]);
+        for (int d = 1; d < ne.length; d++) {
+            if (Math.multiplyHigh(bytes, ne[d]) != 0 || bytes * ne[d] < 0) {
+                throw new GgufFormatException(path + ": " + tensor + " of type " + type + " and shape "
+                        + Arrays.toString(ne) + " would take more bytes than a file can hold (the size overflows"
+                        + " 64 bits): its dimensions are corrupt");
+            }
+            bytes *= ne[d];
+        }
+        return bytes;
+    }
+
+    /**
+     * A key or tensor name for a message: quoted, control characters escaped (a corrupt name
+     * must not drive the terminal), and cut after {@value #MAX_QUOTED} characters.
+     */
+    static String quoted(String s) {
+        StringBuilder sb = new StringBuilder("'");
+        int n = Math.min(s.length(), MAX_QUOTED);
+        for (int i = 0; i < n; i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 || (c >= 0x7f && c < 0xa0)) {
+                sb.append(String.format("\\x%02x", (int) c));
+            } else if (c == '\\' || Character.getType(c) == Character.LINE_SEPARATOR
+                    || Character.getType(c) == Character.PARAGRAPH_SEPARATOR || Character.getType(c) == Character.FORMAT) {
+                sb.append(c == '\\' ? "\\\\" : String.format("\\u%04x", (int) c));
+            } else {
+                sb.append(c);
+            }
+        }
+        sb.append('\'');
+        if (s.length() > n) {
+            sb.append(" (cut; ").append(s.length()).append(" characters)");
+        }
+        return sb.toString();
+    }
+
     /** Opens and validates a GGUF file. */
     public static GgufFile open(Path path) throws IOException {
         if (!Files.exists(path)) {
             throw new NoSuchFileException(path.toString(), null, "model file not found");
         }
+        if (Files.isDirectory(path)) {
+            throw new GgufFormatException(path + " is a directory, not a GGUF file");
+        }
         if (!Files.isRegularFile(path)) {
-            throw new GgufFormatException(path + ": not a regular file");
+            throw new GgufFormatException(path + " is not a regular file");
         }
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
@@ -167,6 +233,22 @@ public final class GgufFile implements AutoCloseable {
                     : ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
             return new GgufFile(path, arena, seg);
         } catch (RuntimeException | IOException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Validates bytes already in memory as a GGUF file named {@code name} (in messages): the
+     * reader without the file system, for tests that check many files (the fuzz test).
+     */
+    static GgufFile parse(Path name, byte[] bytes) {
+        Arena arena = Arena.ofConfined();
+        try {
+            MemorySegment seg = arena.allocate(Math.max(1, bytes.length)).asSlice(0, bytes.length);
+            MemorySegment.copy(bytes, 0, seg, ValueLayout.JAVA_BYTE, 0, bytes.length);
+            return new GgufFile(name, arena, seg);
+        } catch (RuntimeException e) {
             arena.close();
             throw e;
         }
@@ -214,17 +296,24 @@ public final class GgufFile implements AutoCloseable {
     }
 
     public String getString(String key) {
-        return require(key).asString();
+        return string(key, require(key));
     }
 
     public Optional<String> findString(String key) {
-        return get(key).map(GgufValue::asString);
+        return get(key).map(v -> string(key, v));
+    }
+
+    private String string(String key, GgufValue v) {
+        if (v.type() != GgufType.STRING) {
+            throw new GgufFormatException(path + ": metadata " + quoted(key) + " is " + v.type() + ", expected a string");
+        }
+        return v.asString();
     }
 
     public long getLong(String key) {
         GgufValue v = require(key);
         if (!v.type().isInteger()) {
-            throw new GgufFormatException(path + ": metadata '" + key + "' is " + v.type() + ", expected an integer");
+            throw new GgufFormatException(path + ": metadata " + quoted(key) + " is " + v.type() + ", expected an integer");
         }
         return v.asLong();
     }
@@ -232,7 +321,7 @@ public final class GgufFile implements AutoCloseable {
     public Optional<Long> findLong(String key) {
         return get(key).map(v -> {
             if (!v.type().isInteger()) {
-                throw new GgufFormatException(path + ": metadata '" + key + "' is " + v.type() + ", expected an integer");
+                throw new GgufFormatException(path + ": metadata " + quoted(key) + " is " + v.type() + ", expected an integer");
             }
             return v.asLong();
         });
@@ -241,7 +330,7 @@ public final class GgufFile implements AutoCloseable {
     public Optional<Double> findDouble(String key) {
         return get(key).map(v -> {
             if (!v.type().isInteger() && v.type() != GgufType.FLOAT32 && v.type() != GgufType.FLOAT64) {
-                throw new GgufFormatException(path + ": metadata '" + key + "' is " + v.type() + ", expected a number");
+                throw new GgufFormatException(path + ": metadata " + quoted(key) + " is " + v.type() + ", expected a number");
             }
             return v.asDouble();
         });
@@ -250,7 +339,7 @@ public final class GgufFile implements AutoCloseable {
     public GgufValue require(String key) {
         GgufValue v = metadata.get(key);
         if (v == null) {
-            throw new GgufFormatException(path + ": required metadata key '" + key + "' is missing");
+            throw new GgufFormatException(path + ": required metadata key " + quoted(key) + " is missing");
         }
         return v;
     }
@@ -293,7 +382,7 @@ public final class GgufFile implements AutoCloseable {
         private void need(long n, String what) {
             if (n < 0 || n > remaining()) {
                 throw new GgufFormatException(path + " at byte " + pos + ": truncated while reading " + what
-                        + " (need " + n + " bytes, " + remaining() + " left)");
+                        + " (need " + Long.toUnsignedString(n) + " bytes, " + remaining() + " left)");
             }
         }
 
@@ -328,15 +417,17 @@ public final class GgufFile implements AutoCloseable {
 
         GgufValue value(GgufType type, String key) {
             if (type == GgufType.ARRAY) {
-                int elemId = u32("array element type of '" + key + "'");
+                int elemId = u32("array element type of " + quoted(key));
                 GgufType elem = GgufType.of(elemId);
                 if (elem == null || elem == GgufType.ARRAY) {
-                    throw error("unsupported array element type " + elemId + " for key '" + key + "'");
+                    throw error("unsupported array element type " + Integer.toUnsignedString(elemId) + " for key "
+                            + quoted(key));
                 }
-                long n = u64("array length of '" + key + "'");
+                long n = u64("array length of " + quoted(key));
                 long minBytes = elem == GgufType.STRING ? 8 : elem.size;
                 if (n < 0 || n > remaining() / minBytes) {
-                    throw error("array '" + key + "' claims " + n + " elements, more than the file holds");
+                    throw error("array " + quoted(key) + " claims " + Long.toUnsignedString(n)
+                            + " elements, more than the file holds");
                 }
                 List<Object> list = new ArrayList<>((int) n);
                 for (long i = 0; i < n; i++) {
@@ -348,7 +439,7 @@ public final class GgufFile implements AutoCloseable {
         }
 
         Object scalar(GgufType type, String key) {
-            String what = "value of '" + key + "'";
+            String what = "value of " + quoted(key);
             if (type == GgufType.STRING) {
                 return string(what);
             }
@@ -366,7 +457,7 @@ public final class GgufFile implements AutoCloseable {
                 case BOOL -> {
                     byte b = seg.get(ValueLayout.JAVA_BYTE, pos);
                     if (b != 0 && b != 1) {
-                        throw error("invalid bool " + b + " for '" + key + "'");
+                        throw error("invalid bool " + b + " for " + quoted(key));
                     }
                     yield b == 1;
                 }

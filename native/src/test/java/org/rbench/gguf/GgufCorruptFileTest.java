@@ -83,8 +83,52 @@ class GgufCorruptFileTest {
     }
 
     @Test
+    void dimensionsWhoseProductOverflowsNameTheTensorAndWhy() throws Exception {
+        byte[] b = good.clone();
+        // the two u64 dimensions follow the name and the u32 dimension count
+        int dims = indexOf(b, "w".getBytes()) + 1 + 4;
+        ByteBuffer buf = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+        buf.putLong(dims, 1L << 40);
+        buf.putLong(dims + 8, 1L << 40);
+        String m = failure(b);
+        assertTrue(m.contains("tensor 'w'") && m.contains("[1099511627776, 1099511627776]")
+                && m.contains("more bytes than a file can hold"), m);
+    }
+
+    @Test
+    void controlBytesInAKeyAreEscapedInMessages() throws Exception {
+        Path f = dir.resolve("keys.gguf");
+        new GgufWriter().putString("general.architecture", "llama").putU32("bad\u0001key\u001b[2J", 7)
+                .addTensor("w", new long[] {8, 4}, new float[32]).write(f);
+        byte[] b = Files.readAllBytes(f);
+        // the u32 type id of the second key follows its name
+        int type = endOfString(b, "bad\u0001key\u001b[2J");
+        ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putInt(type, 99);
+        String m = failure(b);
+        assertTrue(m.contains("unknown metadata type 99 for key 'bad\\x01key\\x1b[2J'"), m);
+        assertTrue(m.chars().noneMatch(c -> c < 0x20), "no raw control byte in: " + m);
+    }
+
+    @Test
+    void aDirectoryIsNamedAsOne() {
+        GgufFormatException e = assertThrows(GgufFormatException.class, () -> GgufFile.open(dir));
+        assertTrue(e.getMessage().equals(dir + " is a directory, not a GGUF file"), e.getMessage());
+    }
+
+    @Test
     void missingFile() {
         assertThrows(NoSuchFileException.class, () -> GgufFile.open(dir.resolve("nope.gguf")));
+    }
+
+    /** The offset just past the (ASCII) string {@code s} in the file. */
+    private static int endOfString(byte[] hay, String s) {
+        byte[] needle = s.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        for (int i = 0; i + needle.length <= hay.length; i++) {
+            if (Arrays.equals(hay, i, i + needle.length, needle, 0, needle.length)) {
+                return i + needle.length;
+            }
+        }
+        throw new AssertionError("string not found: " + s);
     }
 
     private static int indexOf(byte[] hay, byte[] needle) {

@@ -62,23 +62,36 @@ public record MethodSpec(String text, String name, Map<String, String> params) {
     }
 
     public int intParam(String key, int dflt) {
-        String v = params.get(key);
-        if (v == null) {
-            return dflt;
-        }
-        try {
-            return Integer.parseInt(v.replace("_", ""));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("method '" + text + "': " + key + " must be an integer, not '" + v + "'");
-        }
+        return intIn(key, dflt, Integer.MIN_VALUE);
     }
 
     public int positiveInt(String key, int dflt) {
-        int v = intParam(key, dflt);
+        int v = intIn(key, dflt, 1);
         if (v <= 0) {
             throw new IllegalArgumentException("method '" + text + "': " + key + " must be positive, got " + v);
         }
         return v;
+    }
+
+    /**
+     * An int parameter; a number too large for an int names the range ({@code min} to
+     * Integer.MAX_VALUE) instead of calling it "not an integer".
+     */
+    private int intIn(String key, int dflt, int min) {
+        String v = params.get(key);
+        if (v == null) {
+            return dflt;
+        }
+        String digits = v.replace("_", "");
+        try {
+            return Integer.parseInt(digits);
+        } catch (NumberFormatException e) {
+            if (digits.matches("[+-]?[0-9]+")) {
+                throw new IllegalArgumentException("method '" + text + "': " + key + " = " + v
+                        + " is out of range (an integer from " + min + " to " + Integer.MAX_VALUE + ")");
+            }
+            throw new IllegalArgumentException("method '" + text + "': " + key + " must be an integer, not '" + v + "'");
+        }
     }
 
     public double doubleParam(String key, double dflt) {

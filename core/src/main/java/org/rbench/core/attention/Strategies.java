@@ -29,7 +29,8 @@ public final class Strategies {
         Strategy s = all.get(spec.name());
         if (s == null) {
             throw new IllegalArgumentException("unknown method '" + spec.name() + "' (known: " + all.keySet()
-                    + (spec.name().equals("llamacpp") ? "; 'llamacpp' is the stock llama_decode path, run by the harness" : "")
+                    + (spec.name().startsWith("llamacpp") ? "; '" + spec.name()
+                            + "' is the stock llama_decode path, run by the harness" : "")
                     + ")");
         }
         s.validate(spec);

@@ -5,10 +5,16 @@ import org.apache.commons.csv.CSVParser;
 import org.apache.commons.csv.CSVPrinter;
 import org.apache.commons.csv.CSVRecord;
 
+import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.Reader;
+import java.io.StringReader;
+import java.io.UncheckedIOException;
 import java.io.Writer;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,6 +30,13 @@ import java.util.Set;
  * reopening a file that a killed run left behind drops a torn last line (a row cut
  * mid-write) and reports which work keys are already done, so the run resumes with no
  * row lost or repeated.
+ *
+ * <p>One writer at a time: an open file holds an exclusive lock on itself (released when it
+ * is closed, or when its process dies), and a second open, from this or another process,
+ * is refused before it reads or changes anything. Two runs appending to one file would
+ * otherwise both do every unit of work and write every row twice. The lock is POSIX's
+ * (fcntl): a process loses it when it closes any descriptor of the file, so nothing else in
+ * the process may open the file while it is open here (read it after {@link #close()}).
  */
 public final class ResultsFile implements AutoCloseable {
     private final Path path;
@@ -33,13 +46,16 @@ public final class ResultsFile implements AutoCloseable {
     private final List<String> knownColumns;
     private final Set<String> doneKeys = new HashSet<>();
     private final CSVPrinter printer;
+    /** Whether this open created the file (it did not exist before). */
+    private final boolean created;
     private int rowsWritten;
 
-    private ResultsFile(Path path, List<String> columns, List<String> knownColumns, CSVPrinter printer) {
+    private ResultsFile(Path path, List<String> columns, List<String> knownColumns, CSVPrinter printer, boolean created) {
         this.path = path;
         this.columns = columns;
         this.knownColumns = knownColumns;
         this.printer = printer;
+        this.created = created;
     }
 
     /** Opens (creating or resuming) the file with the standard columns. */
@@ -52,57 +68,88 @@ public final class ResultsFile implements AutoCloseable {
         if (dir != null) {
             Files.createDirectories(dir);
         }
-        Set<String> done = new HashSet<>();
-        boolean fresh = !Files.exists(path) || Files.size(path) == 0;
-        List<String> fileColumns = columns;
-        if (!fresh) {
-            dropTornLastRecord(path);
-            try (Reader r = Files.newBufferedReader(path, StandardCharsets.UTF_8);
-                 CSVParser p = CSVFormat.RFC4180.builder().setHeader().setSkipHeaderRecord(true).get().parse(r)) {
-                List<String> header = p.getHeaderNames();
-                if (header.size() < columns.size() && header.equals(columns.subList(0, header.size()))) {
-                    // Written before the newest columns were added at the end: resume it with its
-                    // own columns, leaving the new (optional) ones out of its rows.
-                    fileColumns = List.copyOf(header);
-                } else if (!header.equals(columns)) {
-                    throw new IOException(path + " exists with different columns; write to a new file or move it away."
-                            + " Found " + header.size() + " columns, expected " + columns.size());
+        if (Files.isDirectory(path)) {
+            throw new IOException(path + " is a directory; give the results CSV a file name");
+        }
+        boolean existed = Files.exists(path);
+        // One channel for the lock, the reading, the truncation and the appending: POSIX drops
+        // a process's lock on a file when any descriptor of that file is closed.
+        FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                StandardOpenOption.WRITE);
+        try {
+            lock(channel, path);
+            Set<String> done = new HashSet<>();
+            List<String> fileColumns = columns;
+            boolean fresh = channel.size() == 0;
+            if (!fresh) {
+                byte[] bytes = readAll(channel, path);
+                int complete = CsvText.completeLength(bytes, bytes.length);
+                String text = CsvText.utf8(path, bytes, complete);
+                try (CSVParser p = CSVFormat.RFC4180.builder().setHeader().setSkipHeaderRecord(true).get()
+                        .parse(new StringReader(text))) {
+                    List<String> header = p.getHeaderNames();
+                    if (header.size() < columns.size() && header.equals(columns.subList(0, header.size()))) {
+                        // Written before the newest columns were added at the end: resume it with its
+                        // own columns, leaving the new (optional) ones out of its rows.
+                        fileColumns = List.copyOf(header);
+                    } else if (!header.equals(columns)) {
+                        throw new IOException(path + " exists with different columns; write to a new file or move it away."
+                                + " Found " + header.size() + " columns, expected " + columns.size());
+                    }
+                    for (CSVRecord rec : p) {
+                        done.add(key(rec.toMap()));
+                    }
+                } catch (UncheckedIOException e) {
+                    throw new IOException(path + ": malformed CSV: " + e.getCause().getMessage(), e);
                 }
-                for (CSVRecord rec : p) {
-                    done.add(key(rec.toMap()));
+                if (complete < bytes.length) {
+                    channel.truncate(complete); // a row torn by a killed run
                 }
             }
+            channel.position(channel.size());
+            Writer w = new BufferedWriter(Channels.newWriter(channel, StandardCharsets.UTF_8));
+            CSVFormat format = fresh ? CSVFormat.RFC4180.builder().setHeader(columns.toArray(String[]::new)).get()
+                    : CSVFormat.RFC4180;
+            ResultsFile f = new ResultsFile(path, List.copyOf(fileColumns), List.copyOf(columns),
+                    new CSVPrinter(w, format), !existed);
+            f.doneKeys.addAll(done);
+            f.printer.flush();
+            return f;
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
         }
-        Writer w = Files.newBufferedWriter(path, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-        CSVFormat format = fresh ? CSVFormat.RFC4180.builder().setHeader(columns.toArray(String[]::new)).get()
-                : CSVFormat.RFC4180;
-        ResultsFile f = new ResultsFile(path, List.copyOf(fileColumns), List.copyOf(columns), new CSVPrinter(w, format));
-        f.doneKeys.addAll(done);
-        f.printer.flush();
-        return f;
     }
 
-    /**
-     * Truncates the file after its last complete record. Quote-aware: a prediction may
-     * hold newlines inside a quoted field, so a record ends only at a newline outside
-     * quotes (an escaped quote "" toggles twice and leaves the state unchanged).
-     */
-    private static void dropTornLastRecord(Path path) throws IOException {
-        byte[] bytes = Files.readAllBytes(path);
-        boolean inQuotes = false;
-        int lastEnd = 0;
-        for (int i = 0; i < bytes.length; i++) {
-            if (bytes[i] == '"') {
-                inQuotes = !inQuotes;
-            } else if (bytes[i] == '\n' && !inQuotes) {
-                lastEnd = i + 1;
-            }
+    private static void lock(FileChannel channel, Path path) throws IOException {
+        FileLock lock;
+        try {
+            lock = channel.tryLock();
+        } catch (OverlappingFileLockException sameProcess) {
+            lock = null;
+        } catch (IOException noLocks) {
+            // a file system without locks (some network mounts): run, but say what is not guarded
+            System.err.println("rbench: warning: cannot lock " + path + " (" + noLocks.getMessage()
+                    + "); make sure no other run writes to it");
+            return;
         }
-        if (lastEnd < bytes.length) {
-            try (FileChannel ch = FileChannel.open(path, StandardOpenOption.WRITE)) {
-                ch.truncate(lastEnd);
-            }
+        if (lock == null) {
+            throw new IOException(path + " is being written by another rbench run (it holds the file's lock);"
+                    + " wait for that run to finish, or write to another file (--out)");
         }
+    }
+
+    private static byte[] readAll(FileChannel channel, Path path) throws IOException {
+        long size = channel.size();
+        if (size > Integer.MAX_VALUE - 8) {
+            throw new IOException(path + " is " + size + " bytes, more than a results CSV can be read into memory;"
+                    + " write to a new file");
+        }
+        ByteBuffer buffer = ByteBuffer.allocate((int) size);
+        while (buffer.hasRemaining() && channel.read(buffer, buffer.position()) >= 0) {
+            // a positional read may return fewer bytes than asked: read on until full
+        }
+        return buffer.hasRemaining() ? java.util.Arrays.copyOf(buffer.array(), buffer.position()) : buffer.array();
     }
 
     /** The work key of a row: the identifying columns joined. */
@@ -147,8 +194,47 @@ public final class ResultsFile implements AutoCloseable {
         return path;
     }
 
+    /** Work that writes rows into a results file and returns how many. */
+    @FunctionalInterface
+    public interface Work {
+        int writeTo(ResultsFile file) throws Exception;
+    }
+
+    /**
+     * Runs {@code work} on this file and returns what it returns; if it fails, the file is
+     * {@linkplain #abandon() abandoned} (removed if this open created it and no row was
+     * written) and the failure rethrown.
+     */
+    public int write(Work work) throws Exception {
+        try {
+            return work.writeTo(this);
+        } catch (Throwable failure) {
+            try {
+                abandon();
+            } catch (IOException e) {
+                failure.addSuppressed(e);
+            }
+            throw failure;
+        }
+    }
+
+    /**
+     * Closes the file after a failed run. A file that this open created and that got no row
+     * is removed: a header-only CSV would only say that something ran. A file that existed
+     * before is the user's, and is left as it is, whatever it holds.
+     */
+    public void abandon() throws IOException {
+        try {
+            if (created && rowsWritten == 0) {
+                Files.deleteIfExists(path); // while the lock is held: no other run has opened it
+            }
+        } finally {
+            close();
+        }
+    }
+
     @Override
     public void close() throws IOException {
-        printer.close();
+        printer.close(); // closes the channel, which releases the lock
     }
 }

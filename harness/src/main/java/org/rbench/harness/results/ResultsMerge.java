@@ -5,10 +5,10 @@ import org.apache.commons.csv.CSVParser;
 import org.apache.commons.csv.CSVRecord;
 
 import java.io.IOException;
-import java.io.Reader;
-import java.nio.charset.StandardCharsets;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -16,13 +16,17 @@ import java.util.Set;
 /**
  * Combines shard CSVs into one file: same columns required, rows kept in input order, a
  * row whose work key was already seen is dropped (a shard re-run after a crash, or a
- * file given twice) and counted.
+ * file given twice) and counted. A torn last row (a shard killed mid-write) is dropped with
+ * a warning, as a resumed run drops it; any other damage (not UTF-8 text, other columns, a
+ * row with too few or too many fields, broken quoting) is an error that names the file and,
+ * where it applies, the line, and writes nothing.
  */
 public final class ResultsMerge {
     private ResultsMerge() {
     }
 
-    public record Summary(int files, int rows, int duplicates) {
+    /** What was merged; {@code warnings} says what was dropped besides repeated keys. */
+    public record Summary(int files, int rows, int duplicates, List<String> warnings) {
     }
 
     public static Summary merge(List<Path> inputs, Path output) throws IOException {
@@ -38,23 +42,17 @@ public final class ResultsMerge {
             throw new IOException(output + " already exists; merge writes a new file");
         }
         Set<String> seen = new HashSet<>();
+        List<String> warnings = new ArrayList<>();
         int rows = 0, dups = 0;
         Path tmp = output.resolveSibling(output.getFileName() + ".partial");
         try (ResultsFile out = ResultsFile.open(tmp)) {
             for (Path in : inputs) {
-                try (Reader r = Files.newBufferedReader(in, StandardCharsets.UTF_8);
-                     CSVParser p = CSVFormat.RFC4180.builder().setHeader().setSkipHeaderRecord(true).get().parse(r)) {
-                    if (!p.getHeaderNames().equals(ResultColumns.ALL)) {
-                        throw new IOException(in + " does not have the results columns (docs/CSV.md)");
-                    }
-                    for (CSVRecord rec : p) {
-                        var row = rec.toMap();
-                        if (seen.add(ResultsFile.key(row))) {
-                            out.append(row);
-                            rows++;
-                        } else {
-                            dups++;
-                        }
+                for (var row : read(in, warnings)) {
+                    if (seen.add(ResultsFile.key(row))) {
+                        out.append(row);
+                        rows++;
+                    } else {
+                        dups++;
                     }
                 }
             }
@@ -63,6 +61,57 @@ public final class ResultsMerge {
             throw e;
         }
         Files.move(tmp, output);
-        return new Summary(inputs.size(), rows, dups);
+        return new Summary(inputs.size(), rows, dups, List.copyOf(warnings));
+    }
+
+    /** One input's rows, checked; a torn last row is left out with a warning. */
+    private static List<java.util.Map<String, String>> read(Path in, List<String> warnings) throws IOException {
+        if (!Files.isRegularFile(in)) {
+            throw new IOException(in + (Files.isDirectory(in) ? " is a directory" : " does not exist")
+                    + "; merge takes results CSVs");
+        }
+        byte[] bytes = Files.readAllBytes(in);
+        int complete = CsvText.completeLength(bytes, bytes.length);
+        String text = CsvText.utf8(in, bytes, complete);
+        if (complete == 0) {
+            throw new IOException(in + " has no complete header line (" + (bytes.length == 0 ? "it is empty"
+                    : "it is cut before its first newline") + "); merge takes results CSVs");
+        }
+        if (complete < bytes.length) {
+            warnings.add(in + ": dropped a torn last row (" + (bytes.length - complete)
+                    + " bytes after the last complete one: the run that wrote it was stopped mid-row)");
+        }
+        List<java.util.Map<String, String>> rows = new ArrayList<>();
+        try (CSVParser p = CSVFormat.RFC4180.builder().setHeader().setSkipHeaderRecord(true).get().parse(
+                new java.io.StringReader(text))) {
+            List<String> header = p.getHeaderNames();
+            if (!header.equals(ResultColumns.ALL)) {
+                throw new IOException(in + " does not have the results columns (docs/CSV.md): its header has "
+                        + header.size() + " columns, starting '" + header.getFirst() + "'"
+                        + ", a results CSV has " + ResultColumns.ALL.size() + ", starting '" + ResultColumns.ALL.getFirst() + "'");
+            }
+            for (CSVRecord rec : p) {
+                if (rec.size() != header.size()) {
+                    throw new IOException(in + ":" + lineOf(text, rec.getCharacterPosition()) + ": the row has "
+                            + rec.size() + " fields, the header " + header.size()
+                            + " (a damaged row; remove it or re-run that shard)");
+                }
+                rows.add(rec.toMap());
+            }
+        } catch (UncheckedIOException e) {
+            throw new IOException(in + ": malformed CSV: " + e.getCause().getMessage(), e);
+        }
+        return rows;
+    }
+
+    /** The 1-based line where the character at {@code offset} sits. */
+    private static long lineOf(String text, long offset) {
+        long line = 1;
+        for (int i = 0; i < offset && i < text.length(); i++) {
+            if (text.charAt(i) == '\n') {
+                line++;
+            }
+        }
+        return line;
     }
 }

@@ -31,6 +31,9 @@ public final class Models {
     public static Resolved resolve(String name, PrintStream log) throws IOException {
         if (!name.equals(DEFAULT)) {
             Path p = Path.of(name);
+            if (Files.isDirectory(p)) {
+                throw new IOException(name + " is a directory, not a model file (give the path of a .gguf file)");
+            }
             if (!Files.isRegularFile(p)) {
                 throw new NoSuchFileException(name, null, "model file not found");
             }

@@ -60,8 +60,10 @@ public final class PerplexityRun {
     public int run(ResultsFile results) throws IOException {
         int before = results.rowsWritten();
         int length = plan.prefix() + plan.scored();
+        // a document of length tokens (BOS included) with two spare rows where the model has them
+        int contextRows = ModelCheck.of(plan.model()).contextRows(length, 2, "ppl length");
         Map<Method.Reference, LlamaReference> references = new LinkedHashMap<>();
-        try (ModelSession s = ModelSession.open(plan.model(), plan.backend(), plan.threads(), EngineOptions.defaults(length + 2));
+        try (ModelSession s = ModelSession.open(plan.model(), plan.backend(), plan.threads(), EngineOptions.defaults(contextRows));
              LlamaTokenizer tokenizer = LlamaTokenizer.open(plan.model())) {
             Provenance prov = Provenance.of(plan.model(), s.backend().kind(), s.backend().deviceDescription(), plan.threads());
             Engine engine = s.engine();
@@ -79,7 +81,7 @@ public final class PerplexityRun {
                 tokens[0] = bos;
                 System.arraycopy(doc.tokens(), 0, tokens, 1, doc.tokens().length);
                 scoreDocument(s, engine, prov, doc, tokens, results, ref -> references.computeIfAbsent(ref,
-                        r -> r.open(plan.model(), length + 2, plan.threads(), !s.backend().isCpu())));
+                        r -> r.open(plan.model(), contextRows, plan.threads(), !s.backend().isCpu())));
                 progress.advance(doc.source() + " #" + doc.index());
             }
         } finally {

@@ -84,7 +84,7 @@ public final class RulerRun {
                     if (session != null) {
                         session.close();
                     }
-                    session = new Session(u.model(), maxLength());
+                    session = new Session(u.model());
                     current = u.model();
                 }
                 runUnit(session, u, results);
@@ -109,12 +109,14 @@ public final class RulerRun {
         final RulerGenerator generator;
         final Provenance provenance;
         final Path path;
+        /** Cache rows of the engine and of plain llama.cpp: the longest length, and a spare row where the model has it. */
+        final int contextRows;
         final Map<Method.Reference, LlamaReference> references = new LinkedHashMap<>();
 
-        Session(Path path, int maxLength) throws IOException {
+        Session(Path path) throws IOException {
             this.path = path;
-            // The prompt plus BOS plus the tokens to generate must fit: one spare row for BOS.
-            model = ModelSession.open(path, plan.backend(), plan.threads(), EngineOptions.defaults(maxLength + 1));
+            contextRows = ModelCheck.of(path).contextRows(maxLength(), 1, "length");
+            model = ModelSession.open(path, plan.backend(), plan.threads(), EngineOptions.defaults(contextRows));
             tokenizer = LlamaTokenizer.open(path);
             Sources sources = Sources.locate(null);
             generator = RulerGenerator.builder(tokenizer).sources(sources).pieceCounting(true).build();
@@ -299,15 +301,17 @@ public final class RulerRun {
      * truncated, the context shifted as generation fills it).
      */
     private Decoded decodeWithLlamaCpp(Session s, Method.Reference method, int[] prompt, int maxTokens, Vocabulary vocab) {
-        LlamaReference ref = s.reference(method, maxLength() + 1);
+        LlamaReference ref = s.reference(method, s.contextRows);
         ref.reset();
         float[][] logits = ref.prefill(prompt, false);
         long prefillNanos = ref.lastPrefillNanos();
         List<Integer> out = new ArrayList<>();
         int token = Greedy.argmax(logits[logits.length - 1]);
+        // plain llama.cpp stops where the engine stops, when the context is full; llamacpp-shift shifts instead
+        boolean stopsWhenFull = method.contextShift() == null;
         while (!vocab.isEndOfGeneration(token)) {
             out.add(token);
-            if (out.size() >= maxTokens) {
+            if (out.size() >= maxTokens || (stopsWhenFull && prompt.length + out.size() - 1 >= s.contextRows)) {
                 break;
             }
             token = Greedy.argmax(ref.step(token));
