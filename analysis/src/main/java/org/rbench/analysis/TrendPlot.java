@@ -9,8 +9,11 @@ import java.util.List;
  *
  * @param name base name of the files (no extension)
  * @param nights the x axis, oldest first
+ * @param yFloor the lowest value the quantity can take (0), where the y axis and the bands stop
+ * @param yCeiling the highest (100 for accuracy, infinity otherwise)
  */
-public record TrendPlot(String name, String title, String yTitle, List<String> nights, List<Line> lines) {
+public record TrendPlot(String name, String title, String yTitle, List<String> nights, List<Line> lines, double yFloor,
+                        double yCeiling) {
 
     /**
      * @param colorIndex the method's place among all methods of the history, so a method keeps its

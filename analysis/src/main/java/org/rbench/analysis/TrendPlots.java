@@ -50,8 +50,10 @@ public final class TrendPlots {
                     lines.add(line(history, s, shown, methods.indexOf(s.method())));
                 }
                 String quantity = metric == null ? first.metric() : metric.quantity().unit();
+                boolean accuracy = metric != null && metric.quantity() == TrendMetric.Quantity.ACCURACY;
                 plots.add(new TrendPlot(prefix + ReportTables.slug(name), first.metric() + " at "
-                        + LengthLabel.of(first.length()) + ", " + setting, quantity, shown, lines));
+                        + LengthLabel.of(first.length()) + ", " + setting, quantity, shown, lines, 0,
+                        accuracy ? 100 : Double.POSITIVE_INFINITY));
             });
         });
         return plots;

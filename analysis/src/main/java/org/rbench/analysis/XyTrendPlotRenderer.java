@@ -20,7 +20,7 @@ public final class XyTrendPlotRenderer implements TrendPlotRenderer {
         List<String> nights = plot.nights();
         String xTitle = nights.size() == 1 ? "Night 1 = " + nights.getFirst()
                 : "Night (1 = " + nights.getFirst() + ", " + nights.size() + " = " + nights.getLast() + ")";
-        XyChart chart = new XyChart(plot.title(), xTitle, plot.yTitle());
+        XyChart chart = new XyChart(plot.title(), xTitle, plot.yTitle()).yBounds(plot.yFloor(), plot.yCeiling());
         for (TrendPlot.Line line : plot.lines()) {
             List<XyChart.Point> points = new ArrayList<>();
             for (int i = 0; i < nights.size(); i++) {

@@ -69,11 +69,30 @@ public final class HistoryCommand implements Callable<Integer> {
         Path file;
     }
 
-    /** When a change is a regression: compare's thresholds, judged against the previous nights' noise. */
-    static final class GateOptions {
+    /** The noise band: how many previous nights, at which significance. */
+    static final class BandOptions {
         @Option(names = "--window", paramLabel = "N", defaultValue = "" + TrendCheck.DEFAULT_WINDOW,
                 description = "Previous nights the noise band is estimated from (at least 2; default: ${DEFAULT-VALUE}).")
         int window;
+
+        @Option(names = "--alpha", paramLabel = "A", defaultValue = "" + ComparisonThresholds.DEFAULT_ALPHA,
+                description = "Significance level: the noise band is the (1 - A) prediction interval (default: ${DEFAULT-VALUE}).")
+        double alpha;
+
+        void validate(CommandSpec spec) {
+            if (!(alpha > 0 && alpha < 1)) {
+                throw new ParameterException(spec.commandLine(), "--alpha must be strictly between 0 and 1, not " + alpha);
+            }
+            if (window < 2) {
+                throw new ParameterException(spec.commandLine(), "--window must be at least 2, not " + window);
+            }
+        }
+    }
+
+    /** When a change is a regression: compare's thresholds, judged against the previous nights' noise. */
+    static final class GateOptions {
+        @Mixin
+        BandOptions band;
 
         @Option(names = "--max-latency-regression", paramLabel = "PCT",
                 defaultValue = "" + ComparisonThresholds.DEFAULT_MAX_LATENCY_REGRESSION_PERCENT,
@@ -85,22 +104,13 @@ public final class HistoryCommand implements Callable<Integer> {
                 description = "Allowed drop of a RULER average, points (default: ${DEFAULT-VALUE}).")
         double maxAccuracyDrop;
 
-        @Option(names = "--alpha", paramLabel = "A", defaultValue = "" + ComparisonThresholds.DEFAULT_ALPHA,
-                description = "Significance level: the noise band is the (1 - A) prediction interval (default: ${DEFAULT-VALUE}).")
-        double alpha;
-
         TrendCheck check(CommandSpec spec) {
-            if (!(alpha > 0 && alpha < 1)) {
-                throw new ParameterException(spec.commandLine(), "--alpha must be strictly between 0 and 1, not " + alpha);
-            }
+            band.validate(spec);
             if (!(maxLatencyRegression >= 0) || !(maxAccuracyDrop >= 0 && maxAccuracyDrop <= 100)) {
                 throw new ParameterException(spec.commandLine(),
                         "--max-latency-regression must be at least 0 and --max-accuracy-drop between 0 and 100");
             }
-            if (window < 2) {
-                throw new ParameterException(spec.commandLine(), "--window must be at least 2, not " + window);
-            }
-            return new TrendCheck(new ComparisonThresholds(maxLatencyRegression, maxAccuracyDrop, alpha), window);
+            return new TrendCheck(new ComparisonThresholds(maxLatencyRegression, maxAccuracyDrop, band.alpha), band.window);
         }
     }
 
@@ -260,7 +270,7 @@ public final class HistoryCommand implements Callable<Integer> {
         MetricFilter metrics;
 
         @Mixin
-        GateOptions gate;
+        BandOptions band;
 
         /** The plotting library behind the plots; see {@link TrendPlotRenderer}. */
         private final TrendPlotRenderer renderer = new XyTrendPlotRenderer();
@@ -270,9 +280,9 @@ public final class HistoryCommand implements Callable<Integer> {
             if (nights < 1) {
                 throw new ParameterException(spec.commandLine(), "--nights must be at least 1, not " + nights);
             }
-            TrendCheck check = gate.check(spec);
+            band.validate(spec);
             NightlyHistory history = load(db.file);
-            List<TrendPlot> plots = new TrendPlots(nights, check.window(), check.thresholds().alpha())
+            List<TrendPlot> plots = new TrendPlots(nights, band.window, band.alpha)
                     .plots(history, metrics.predicate());
             if (plots.isEmpty()) {
                 throw new HistoryException("no metric matches " + metrics.prefixes);
