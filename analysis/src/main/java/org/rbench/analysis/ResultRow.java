@@ -8,6 +8,8 @@ package org.rbench.analysis;
  *
  * @param source file the row was read from (for messages)
  * @param line 1-based line of the file where the row starts
+ * @param suiteCommit the {@code suite_commit} provenance column ("" when absent)
+ * @param backend the {@code backend} provenance column ("" when absent)
  */
 public record ResultRow(
         String source,
@@ -32,7 +34,9 @@ public record ResultRow(
         double nllSum,
         double tokensScored,
         double attentionMassRecall,
-        double boundSpeedup) {
+        double boundSpeedup,
+        String suiteCommit,
+        String backend) {
 
     /** Identifies the same prompt in two runs, so that accuracy can be compared pairwise. */
     public String sampleKey() {

@@ -57,6 +57,19 @@ final class Statistics {
         return count == 0 ? Double.NaN : sum / count;
     }
 
+    /** Sample standard deviation (n - 1 in the denominator); NaN with fewer than two values. */
+    static double stddev(double[] values) {
+        if (values.length < 2) {
+            return Double.NaN;
+        }
+        double mean = mean(values);
+        double squares = 0;
+        for (double v : values) {
+            squares += (v - mean) * (v - mean);
+        }
+        return Math.sqrt(squares / (values.length - 1));
+    }
+
     static double median(double[] values) {
         double[] sorted = values.clone();
         Arrays.sort(sorted);

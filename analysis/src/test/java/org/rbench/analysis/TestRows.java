@@ -20,6 +20,8 @@ final class TestRows {
     private double tokensScored = Double.NaN;
     private double recall = Double.NaN;
     private double bound = Double.NaN;
+    private String suiteCommit = "";
+    private String backend = "";
 
     static TestRows ruler(String method, String task, int sample, double score) {
         TestRows rows = new TestRows();
@@ -101,6 +103,12 @@ final class TestRows {
         return this;
     }
 
+    TestRows provenance(String commit, String backendName) {
+        suiteCommit = commit;
+        backend = backendName;
+        return this;
+    }
+
     TestRows bound(double value) {
         bound = value;
         return this;
@@ -109,6 +117,6 @@ final class TestRows {
     ResultRow build() {
         return new ResultRow("test.csv", 2, runId, kind, model, device, method, MethodOrder.nameOf(method), seed, task,
                 length, sampleIndex, score, prefillMs, decodeMs, decodeMs, decodeMs, tokensGenerated, attendedRows,
-                nllSum, tokensScored, recall, bound);
+                nllSum, tokensScored, recall, bound, suiteCommit, backend);
     }
 }

@@ -13,6 +13,9 @@ import org.rbench.core.model.HyperParameters;
 import org.rbench.core.reference.LlamaReference;
 import org.rbench.gguf.GgufFile;
 import org.rbench.gguf.GgufTensorInfo;
+import org.rbench.harness.llamabench.BenchSetting;
+import org.rbench.harness.llamabench.LlamaBenchFormat;
+import org.rbench.harness.llamabench.LlamaBenchTests;
 import org.rbench.harness.results.ResultsFile;
 import org.rbench.harness.run.Method;
 import org.rbench.harness.run.Provenance;
@@ -21,6 +24,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -81,6 +85,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1")
     long seed;
 
+    @Option(names = {"-o", "--output-format"}, paramLabel = "md|csv|json|jsonl|sql", converter = LlamaBenchFormat.Converter.class,
+            description = "Also print the run's tests in llama-bench's format on stdout (tg<tokens> @ d<ctx>, tokens/s as mean"
+                    + " and standard deviation over the repetitions, read back from --out); the table then goes to stderr.")
+    LlamaBenchFormat outputFormat;
+
     @Option(names = "--steps-out", description = "Also append every decode step's wall time and its parts here (CSV: "
             + "compute, build, inputs, readback, policy): where a mean above the median comes from (Recycled's full steps).")
     Path stepsOut;
@@ -110,12 +119,17 @@ final class BenchCommand implements Callable<Integer> {
         long weightBytes = weightBytesPerToken(model);
         String runId = "bench-" + Instant.now().toString().replace(":", "");
         Map<String, List<double[]>> summary = new TreeMap<>();
-        try (ModelSession s = ModelSession.open(model, backend, threads, EngineOptions.defaults(maxCtx + tokens + 1));
+        EngineOptions engineOptions = EngineOptions.defaults(maxCtx + tokens + 1);
+        BenchSetting setting;
+        String modelSha256;
+        try (ModelSession s = ModelSession.open(model, backend, threads, engineOptions);
              ResultsFile results = ResultsFile.open(out);
              ResultsFile stepLog = stepsOut == null ? null : ResultsFile.open(stepsOut, STEP_COLUMNS)) {
             HyperParameters hp = s.weights().hyperParameters();
             long kvRowBytes = 2L * hp.kvHeads() * hp.headDim() * GgmlType.F16.typeSize * hp.layers();
             Provenance prov = Provenance.of(model, s.backend().kind(), s.backend().deviceDescription(), threads);
+            modelSha256 = prov.modelSha256();
+            setting = outputFormat == null ? null : BenchSetting.of(model, s, engineOptions);
             Engine engine = s.engine();
             // one llama.cpp per reference method, each with its own cache
             Map<Method.Reference, LlamaReference> references = new LinkedHashMap<>();
@@ -243,12 +257,18 @@ final class BenchCommand implements Callable<Integer> {
                 }
             }
         }
-        printSummary(summary);
-        System.out.println("rows appended to " + out);
+        // with -o, stdout holds only the chosen format, for scripts to read
+        PrintStream table = outputFormat == null ? System.out : System.err;
+        printSummary(summary, table);
+        table.println("rows appended to " + out);
+        if (outputFormat != null) {
+            outputFormat.write(LlamaBenchTests.read(out, new LlamaBenchTests.Selection(modelSha256, seed,
+                    methods.stream().map(Method::text).toList(), contexts, repeats), setting), System.out);
+        }
         return 0;
     }
 
-    private void printSummary(Map<String, List<double[]>> summary) {
+    private void printSummary(Map<String, List<double[]>> summary, PrintStream out) {
         // ms/token: the median over repetitions of each run's mean step time (a mean, so
         // Recycled's periodic full steps count); speedup and bound are against full.
         // full attention's line over this run's lengths (FullAttentionLine): a second bound
@@ -260,8 +280,8 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         FullAttentionLine line = FullAttentionLine.fit(fullPoints);
-        System.out.printf("%-8s %-32s %10s %12s %14s %9s %9s %8s %10s %8s%n", "context", "method", "ms/token", "prefill ms",
-                "attended rows", "speedup", "bound", "of bound", "mem MiB", "of line");
+        out.printf("%-8s %-32s %-14s %10s %16s %12s %14s %9s %9s %8s %10s %8s%n", "context", "method", "test", "ms/token",
+                "t/s", "prefill ms", "attended rows", "speedup", "bound", "of bound", "mem MiB", "of line");
         for (int ctx : contexts) {
             List<double[]> full = summary.get(ctx + "\u0000" + FULL);
             if (full == null) {
@@ -279,7 +299,13 @@ final class BenchCommand implements Callable<Integer> {
                 double speedup = fullMs / ms;
                 double mem = v.stream().mapToDouble(a -> a[4]).max().orElse(Double.NaN);
                 double lineBound = line == null || m.equals(FULL) ? Double.NaN : line.boundFor(fullMs, v.getFirst()[2]);
-                System.out.printf(Locale.ROOT, "%-8d %-32s %10.2f %12.1f %14.0f %8.2fx %8.2fx %8s %10s %8s%n", ctx, m, ms,
+                // tokens/s as llama-bench reports it: mean and standard deviation over the repetitions
+                double[] perSecond = v.stream().mapToDouble(a -> 1000 / a[0]).toArray();
+                double tsMean = Arrays.stream(perSecond).average().orElse(Double.NaN);
+                double tsSd = perSecond.length < 2 ? 0 : Math.sqrt(Arrays.stream(perSecond)
+                        .map(x -> (x - tsMean) * (x - tsMean)).sum() / (perSecond.length - 1));
+                out.printf(Locale.ROOT, "%-8d %-32s %-14s %10.2f %16s %12.1f %14.0f %8.2fx %8.2fx %8s %10s %8s%n", ctx, m,
+                        "tg" + tokens + " @ d" + ctx, ms, String.format(Locale.ROOT, "%.2f ± %.2f", tsMean, tsSd),
                         v.getFirst()[3], v.getFirst()[2], speedup, bound,
                         m.equals(FULL) ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * speedup / bound),
                         Double.isNaN(mem) ? "-" : String.format(Locale.ROOT, "%.0f", mem),
@@ -287,7 +313,7 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         if (line != null) {
-            System.out.printf(Locale.ROOT, "of line: speedup over the bound of full attention's own line, t = %.3f ms + %.4f ms"
+            out.printf(Locale.ROOT, "of line: speedup over the bound of full attention's own line, t = %.3f ms + %.4f ms"
                     + " per 1000 rows, fitted over %d lengths (FullAttentionLine)%n", line.interceptMs(), 1000 * line.msPerRow(),
                     line.points());
         }

@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
                 CompareCommand.class, MergeCommand.class, LlamaRulerGenCommand.class,
                 RunCommand.class, DemoCommand.class, EngineCommands.Generate.class, EngineCommands.ParityCheck.class,
                 EngineCommands.MakeModel.class, EngineCommands.Methods.class, BenchCommand.class, SelectionBenchCommand.class, PolicyBenchCommand.class, WarmupCommand.class, PplCommand.class,
-                ExportTextCommand.class, CommandLine.HelpCommand.class})
+                ExportTextCommand.class, org.rbench.harness.history.HistoryCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {
