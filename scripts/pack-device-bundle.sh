@@ -28,6 +28,16 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 rm -f "$out/jre.tgz"
 tar cJf "$out/jre.txz" -C "$tmp" jre
 mkdir -p "$tmp/rbench" && cp "$jar" "$tmp/rbench/" && cp -r "$root/harness/target/lib" "$tmp/rbench/lib"
+# sqlite-jdbc (rbench history) carries native libraries for 25 platforms (12 MB): keep Linux x86_64's
+for sq in "$tmp"/rbench/lib/sqlite-jdbc-*.jar; do
+  [ -f "$sq" ] || continue
+  mkdir -p "$tmp/sqlite" && (cd "$tmp/sqlite" && "$java_home/bin/jar" xf "$sq" \
+    && find org/sqlite/native -mindepth 1 -maxdepth 1 ! -name Linux -exec rm -rf {} + \
+    && find org/sqlite/native/Linux -mindepth 1 -maxdepth 1 ! -name x86_64 -exec rm -rf {} + \
+    && rm -f "$sq" && "$java_home/bin/jar" --create --file "$sq" --manifest META-INF/MANIFEST.MF \
+       $(ls -A | grep -v '^META-INF$') $(cd META-INF && ls -A | grep -v '^MANIFEST.MF$' | sed 's|^|META-INF/|'))
+  rm -rf "$tmp/sqlite"
+done
 # the commit the jar was built from: results rows on the other machine carry it (RBENCH_SUITE_COMMIT)
 commit=$(git -C "$root" rev-parse --short=12 HEAD)
 [ -n "$(git -C "$root" status --porcelain --untracked-files=no)" ] && commit="$commit+dirty"
