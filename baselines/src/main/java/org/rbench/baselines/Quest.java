@@ -511,20 +511,11 @@ public final class Quest implements AttentionPolicy {
             Tensor max;
             Tensor min;
             if (init) {
-                // every page's bounds from the cache's rows (positions past the new token masked): the
-                // leading rows converted to F32 in one pass where whole pages fit in the cache and its
-                // type converts on every backend, else gathered through the table of page rows
-                Tensor cacheKeys = g.cacheKeys();
-                Tensor keys;
-                if ((long) page * scored <= cacheKeys.ne(1) && !cacheKeys.type().isQuantized()) {
-                    keys = ctx.cast(g.rowsView(cacheKeys, 0, page * scored), GgmlType.F32);
-                } else {
-                    Tensor rows = ctx.view(pages.rows, new long[] {(long) page * scored, kvHeads}, new long[] {pages.rows.nb(1)}, 0);
-                    keys = ctx.getRows(cacheKeys, rows);
-                }
+                // every page's bounds from the cache's rows (positions past the new token masked)
+                Tensor rows = ctx.view(pages.rows, new long[] {(long) page * scored, kvHeads}, new long[] {pages.rows.nb(1)}, 0);
                 Tensor valid = g.stepInput("quest_rows_valid_" + scored, GgmlType.F32,
                         (t, p) -> t.setFloats(rowMask(page * scored, p + 1)), 1, (long) page * scored);
-                Tensor[] bounds = pageBounds(ctx, keys, valid, page);
+                Tensor[] bounds = pageBounds(ctx, ctx.getRows(g.cacheKeys(), rows), valid, page);
                 max = ctx.cpy(bounds[0], leading(ctx, pages.max(layer), scored));
                 min = ctx.cpy(bounds[1], leading(ctx, pages.min(layer), scored));
             } else {
