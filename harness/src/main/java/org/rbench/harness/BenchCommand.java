@@ -18,6 +18,7 @@ import org.rbench.harness.run.Method;
 import org.rbench.harness.run.Provenance;
 import org.rbench.llamacpp.GgmlType;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -72,8 +73,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--backend", defaultValue = "cpu")
     String backend;
 
-    @Option(names = "--threads", description = "CPU threads (default: all cores).")
-    int threads = Runtime.getRuntime().availableProcessors();
+    @Mixin
+    ThreadsOption threads = new ThreadsOption();
 
     @Option(names = "--out", required = true, description = "Results CSV (appended; re-running resumes).")
     Path out;
@@ -110,19 +111,19 @@ final class BenchCommand implements Callable<Integer> {
         long weightBytes = weightBytesPerToken(model);
         String runId = "bench-" + Instant.now().toString().replace(":", "");
         Map<String, List<double[]>> summary = new TreeMap<>();
-        try (ModelSession s = ModelSession.open(model, backend, threads, EngineOptions.defaults(maxCtx + tokens + 1));
+        try (ModelSession s = ModelSession.open(model, backend, threads.count, EngineOptions.defaults(maxCtx + tokens + 1));
              ResultsFile results = ResultsFile.open(out);
              ResultsFile stepLog = stepsOut == null ? null : ResultsFile.open(stepsOut, STEP_COLUMNS)) {
             HyperParameters hp = s.weights().hyperParameters();
             long kvRowBytes = 2L * hp.kvHeads() * hp.headDim() * GgmlType.F16.typeSize * hp.layers();
-            Provenance prov = Provenance.of(model, s.backend().kind(), s.backend().deviceDescription(), threads);
+            Provenance prov = Provenance.of(model, s.backend().kind(), s.backend().deviceDescription(), threads.count);
             Engine engine = s.engine();
             // one llama.cpp per reference method, each with its own cache
             Map<Method.Reference, LlamaReference> references = new LinkedHashMap<>();
             try {
                 for (Method m : methods) {
                     if (m instanceof Method.Reference r && !references.containsKey(r)) {
-                        references.put(r, r.open(model, maxCtx + tokens + 1, threads, !s.backend().isCpu()));
+                        references.put(r, r.open(model, maxCtx + tokens + 1, threads.count, !s.backend().isCpu()));
                     }
                 }
                 if (!synthetic && warmups > 0 && !contexts.stream().allMatch(c -> allDone(results, prov, c))) {
