@@ -10,8 +10,8 @@ import java.util.Optional;
  * spinning, never yielding their core. A thread that has no core of its own (more threads
  * than cores, or another busy process on one of them) is descheduled for whole time slices
  * while the others spin, and every operation waits for it: on this suite's 2-core machine,
- * decoding the embedded model with 2 threads beside one busy process took 190-430 ms a token
- * against 3-9 ms with 1 thread (docs/results/2026-12-03-thread-default.md). The default
+ * decoding the embedded model with 2 threads beside one busy process took 63-352 ms a token
+ * against 2.3-3.7 ms with 1 thread (docs/results/2026-12-03-thread-default.md). The default
  * therefore leaves one core free, for the JVM's own threads (JIT, GC) and whatever else runs.
  */
 public final class CpuThreads {
