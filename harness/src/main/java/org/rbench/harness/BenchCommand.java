@@ -21,6 +21,7 @@ import org.rbench.harness.run.Method;
 import org.rbench.harness.run.Provenance;
 import org.rbench.llamacpp.GgmlType;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -76,8 +77,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--backend", defaultValue = "cpu")
     String backend;
 
-    @Option(names = "--threads", description = "CPU threads (default: all cores).")
-    int threads = Runtime.getRuntime().availableProcessors();
+    @Mixin
+    ThreadsOption threads = new ThreadsOption();
 
     @Option(names = "--out", required = true, description = "Results CSV (appended; re-running resumes).")
     Path out;
@@ -122,12 +123,12 @@ final class BenchCommand implements Callable<Integer> {
         EngineOptions engineOptions = EngineOptions.defaults(maxCtx + tokens + 1);
         BenchSetting setting;
         String modelSha256;
-        try (ModelSession s = ModelSession.open(model, backend, threads, engineOptions);
+        try (ModelSession s = ModelSession.open(model, backend, threads.count, engineOptions);
              ResultsFile results = ResultsFile.open(out);
              ResultsFile stepLog = stepsOut == null ? null : ResultsFile.open(stepsOut, STEP_COLUMNS)) {
             HyperParameters hp = s.weights().hyperParameters();
             long kvRowBytes = 2L * hp.kvHeads() * hp.headDim() * GgmlType.F16.typeSize * hp.layers();
-            Provenance prov = Provenance.of(model, s.backend().kind(), s.backend().deviceDescription(), threads);
+            Provenance prov = Provenance.of(model, s.backend().kind(), s.backend().deviceDescription(), threads.count);
             modelSha256 = prov.modelSha256();
             setting = outputFormat == null ? null : BenchSetting.of(model, s, engineOptions);
             Engine engine = s.engine();
@@ -136,7 +137,7 @@ final class BenchCommand implements Callable<Integer> {
             try {
                 for (Method m : methods) {
                     if (m instanceof Method.Reference r && !references.containsKey(r)) {
-                        references.put(r, r.open(model, maxCtx + tokens + 1, threads, !s.backend().isCpu()));
+                        references.put(r, r.open(model, maxCtx + tokens + 1, threads.count, !s.backend().isCpu()));
                     }
                 }
                 if (!synthetic && warmups > 0 && !contexts.stream().allMatch(c -> allDone(results, prov, c))) {

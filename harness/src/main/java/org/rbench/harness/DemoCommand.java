@@ -1,15 +1,12 @@
 package org.rbench.harness;
 
-import org.rbench.analysis.ReportCommand;
 import org.rbench.harness.run.Models;
 import org.rbench.harness.sweep.Shard;
 import org.rbench.harness.sweep.SweepConfig;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -34,16 +31,8 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--model", description = "A GGUF model instead of the embedded default.")
     String model = Models.DEFAULT;
 
-    /**
-     * One core left to the JVM: ggml's CPU threads meet at a barrier after every op, and on a
-     * small machine a JIT compiler thread taking one of their cores stalls each barrier for a
-     * time slice. On 2 cores the demo's ms/token then jumped to 4-11 for some methods'
-     * samples (docs/results/2026-11-28-demo-run7-cpu.md); with one ggml thread every K=256
-     * method reads 1.9-2.3x faster than full attention at 4K (docs/results/2026-11-28-demo-run10-cpu.md),
-     * for a run of about a minute.
-     */
-    @Option(names = "--threads", description = "CPU threads (default: all cores but one).")
-    int threads = Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
+    @Mixin
+    ThreadsOption threads;
 
     @Option(names = "--backend", description = "cpu, cuda, metal or best (default: ${DEFAULT-VALUE}).")
     String backend = "best";
@@ -58,7 +47,7 @@ final class DemoCommand implements Callable<Integer> {
         List<String> methods = List.of("full", "recycled:k=" + BUDGET + ",s=16", "streamingllm:k=" + BUDGET,
                 "h2o:k=" + BUDGET);
         Map<String, Object> cfg = Map.of("name", "demo", "kind", "ruler", "models", List.of(model), "methods", methods,
-                "tasks", TASKS, "lengths", LENGTHS, "samples", samples, "seed", 42, "backend", backend, "threads", threads);
+                "tasks", TASKS, "lengths", LENGTHS, "samples", samples, "seed", 42, "backend", backend, "threads", threads.count);
         SweepConfig config = SweepConfigs.of(cfg);
         Path csv = out.resolve("results.csv");
         System.err.printf("rbench demo: %d tasks x %s tokens x %d samples x %d methods (K=%d) -> %s%n",
@@ -67,17 +56,10 @@ final class DemoCommand implements Callable<Integer> {
         if (code != 0) {
             return code;
         }
-        Path report = out.resolve("report");
-        ByteArrayOutputStream quiet = new ByteArrayOutputStream();
-        code = ReportCommand.run(new String[] {csv.toString(), "--out", report.toString()},
-                new PrintStream(quiet, true, StandardCharsets.UTF_8), System.err);
+        code = SweepSummary.print(config.kind(), csv, out.resolve("report"), System.out, System.err);
         if (code != 0) {
             return code;
         }
-        System.out.println();
-        System.out.println(Files.readString(report.resolve("summary.md")));
-        System.out.println("Results: " + csv);
-        System.out.println("Tables and plots: " + report + " (summary.md, per_task.md, plots/*.png)");
         System.out.println("Method order: full attention, then the K=" + BUDGET + " methods; speedup is against full in this run.");
         return 0;
     }

@@ -18,6 +18,7 @@ import org.rbench.harness.run.Models;
 import org.rbench.llamacpp.GgmlType;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -63,8 +64,8 @@ final class EngineCommands {
         @Option(names = "--backend", defaultValue = "best")
         String backend;
 
-        @Option(names = "--threads", description = "CPU threads (default: all cores).")
-        int threads = Runtime.getRuntime().availableProcessors();
+        @Mixin
+        ThreadsOption threads;
 
         @Option(names = "--context", description = "Context size (default: prompt + max tokens).")
         Integer context;
@@ -81,7 +82,7 @@ final class EngineCommands {
                 promptTokens = vocabOnly.vocabulary().tokenize(text, true, true).length;
             }
             int ctx = context != null ? context : promptTokens + maxTokens + 1;
-            try (ModelSession s = ModelSession.open(file, backend, threads, EngineOptions.defaults(ctx))) {
+            try (ModelSession s = ModelSession.open(file, backend, threads.count, EngineOptions.defaults(ctx))) {
                 AttentionPolicy policy = method.create(s.weights().hyperParameters(), promptTokens);
                 GenerationOptions options = GenerationOptions.maxTokens(maxTokens).withStopStrings(stops);
                 GenerationResult r = s.generator().generate(text, options, policy, (i, token, piece) -> {
@@ -114,8 +115,8 @@ final class EngineCommands {
         @Option(names = "--backend", defaultValue = "cpu")
         String backend;
 
-        @Option(names = "--threads", defaultValue = "1")
-        int threads;
+        @Mixin
+        ThreadsOption threads;
 
         @Option(names = "--method", defaultValue = "full", converter = MethodConverters.EngineOnly.class,
                 description = "Method spec; one whose budget covers the context must match full attention.")
@@ -154,7 +155,7 @@ final class EngineCommands {
                 throw new IllegalArgumentException("--cache must be f32 or f16");
             }
             ParityRequest req = (exact ? ParityRequest.exact(model) : ParityRequest.defaults(model))
-                    .withTokens(tokens, steps).withBackend(backend, threads).withReferenceOnCpu(reference.equalsIgnoreCase("cpu"))
+                    .withTokens(tokens, steps).withBackend(backend, threads.count).withReferenceOnCpu(reference.equalsIgnoreCase("cpu"))
                     .withMicroBatch(microBatch);
             ParityReport r = Parity.run(req, method.text());
             System.out.println(method.text() + ": " + r.summary());

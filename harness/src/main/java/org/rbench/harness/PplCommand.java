@@ -5,6 +5,7 @@ import org.rbench.harness.run.Method;
 import org.rbench.harness.run.Models;
 import org.rbench.harness.run.PerplexityRun;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -41,8 +42,8 @@ final class PplCommand implements Callable<Integer> {
     @Option(names = "--backend", defaultValue = "best")
     String backend;
 
-    @Option(names = "--threads", description = "CPU threads (default: all cores).")
-    int threads = Runtime.getRuntime().availableProcessors();
+    @Mixin
+    ThreadsOption threads;
 
     @Option(names = "--out", defaultValue = "results/ppl.csv")
     Path out;
@@ -52,7 +53,7 @@ final class PplCommand implements Callable<Integer> {
         Path file = Models.resolve(model, System.err).path();
         DatasetSources.ensureInstalled();
         PerplexityRun run = new PerplexityRun(new PerplexityRun.Plan("ppl-" + Instant.now().toString().replace(":", ""),
-                file, methods, texts, prefix, tokens, documents, backend, threads, 0), System.err, new AtomicBoolean());
+                file, methods, texts, prefix, tokens, documents, backend, threads.count, 0), System.err, new AtomicBoolean());
         try (ResultsFile results = ResultsFile.open(out)) {
             results.write(run::run);
         }

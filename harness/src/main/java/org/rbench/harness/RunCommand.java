@@ -3,6 +3,7 @@ package org.rbench.harness;
 import org.rbench.datasets.RulerTask;
 import org.rbench.harness.results.ResultsFile;
 import org.rbench.harness.run.ModelCheck;
+import org.rbench.harness.run.CpuThreads;
 import org.rbench.harness.run.Models;
 import org.rbench.harness.run.PerplexityRun;
 import org.rbench.harness.run.RulerRun;
@@ -26,7 +27,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /** {@code rbench run CONFIG.yaml}: a sweep, resumable, shardable. */
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = "Run a sweep from a YAML config (models x methods x tasks x lengths x samples) into a results CSV."
-                + " Re-running resumes; Ctrl-C finishes the current row.")
+                + " Re-running resumes; Ctrl-C finishes the current row. Ends by writing the report of the whole CSV"
+                + " into the folder beside it (results/x.csv -> results/x-report/) and printing its table.")
 final class RunCommand implements Callable<Integer> {
     @Parameters(paramLabel = "CONFIG.yaml")
     Path config;
@@ -34,19 +36,28 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--shard", paramLabel = "i/N", description = "Run shard i of N (0-based); merge with rbench merge.")
     String shard;
 
-    @Option(names = "--out", paramLabel = "FILE", description = "Results CSV (default: the config's 'out').")
+    @Option(names = "--out", paramLabel = "FILE", description = "Results CSV (default: the config's 'out'). The report"
+            + " (tables and plots of the whole file) goes into the folder beside it: results/x.csv -> results/x-report/.")
     Path out;
+
+    /** Exit status of a sweep that Ctrl-C stopped: no report, the rest resumes next time. */
+    static final int STOPPED = 130;
 
     @Override
     public Integer call() throws Exception {
         SweepConfig c = SweepConfig.load(config);
+        CpuThreads.warnIfOversubscribed(c.threads(), System.err);
         Shard s = shard == null ? Shard.ALL : Shard.parse(shard);
         Path target = out != null ? out : c.out();
         if (s.count() > 1 && out == null) {
             String name = target.getFileName().toString().replaceFirst("\\.csv$", "");
             target = target.resolveSibling(name + ".shard-" + s.index() + "-of-" + s.count() + ".csv");
         }
-        return runRuler(c, s, target);
+        int code = runRuler(c, s, target);
+        if (code != 0) {
+            return code;
+        }
+        return SweepSummary.print(c.kind(), target, SweepSummary.reportFolderOf(target), System.out, System.err);
     }
 
     /**
@@ -112,7 +123,7 @@ final class RunCommand implements Callable<Integer> {
             bench.repeats = c.samples();
             bench.fill = "synthetic";
             bench.backend = c.backend();
-            bench.threads = c.threads();
+            bench.threads.count = c.threads();
             bench.out = target;
             bench.seed = c.seed();
             int code = bench.call();
@@ -168,6 +179,6 @@ final class RunCommand implements Callable<Integer> {
             // Ctrl-C arrived: the hook is running and returns now that the file is closed.
         }
         System.err.println("rbench: " + rows + " rows written to " + target);
-        return 0;
+        return stop.get() ? STOPPED : 0;
     }
 }

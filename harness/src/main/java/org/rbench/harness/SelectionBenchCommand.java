@@ -59,8 +59,8 @@ final class SelectionBenchCommand implements Callable<Integer> {
     @Option(names = "--backend", defaultValue = "best")
     String backendName;
 
-    @Option(names = "--threads", description = "CPU threads (default: all cores).")
-    int threads = Runtime.getRuntime().availableProcessors();
+    @Mixin
+    ThreadsOption threads;
 
     @Option(names = "--seed", defaultValue = "1")
     long seed;
@@ -73,7 +73,7 @@ final class SelectionBenchCommand implements Callable<Integer> {
         GqaAggregation aggregation = GqaAggregation.valueOf(gqa.trim().toUpperCase(Locale.ROOT));
         TopRows request = new TopRows(k, aggregation, pool);
         LlamaCpp.initialise();
-        try (Backend backend = Backends.open(backendName, threads);
+        try (Backend backend = Backends.open(backendName, threads.count);
              ResultsFile csv = out == null ? null : ResultsFile.open(out, COLUMNS)) {
             System.out.printf(Locale.ROOT, "%s (%s), %d heads / %d KV heads, head dim %d, k %d, pool %d, gqa %s, %d repeats%n",
                     backend.name(), backend.deviceDescription(), dims.heads, dims.kvHeads, dims.headDim, k, pool, aggregation, repeats);

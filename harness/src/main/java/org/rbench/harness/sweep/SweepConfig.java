@@ -1,5 +1,6 @@
 package org.rbench.harness.sweep;
 
+import org.rbench.harness.run.CpuThreads;
 import org.rbench.harness.run.Method;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -33,7 +34,7 @@ import java.util.Set;
  * samples: 5
  * seed: 42
  * backend: cpu
- * threads: 2
+ * threads: 1           # default: all cores but one (CpuThreads)
  * out: results/ruler-small.csv
  * diagnostics: false     # true: also measure attention-mass recall (slower; timings then are not latency figures)
  * </pre>
@@ -99,9 +100,12 @@ public record SweepConfig(String name, String kind, List<String> models, List<Me
         if (diag != null && !(diag instanceof Boolean)) {
             throw new ConfigException(source + ": 'diagnostics' must be true or false");
         }
+        int threads = f.integer("threads", CpuThreads.defaultCount());
+        CpuThreads.invalid(threads).ifPresent(why -> {
+            throw new ConfigException(source + ": " + why);
+        });
         return new SweepConfig(name, kind, models, methods, tasks, lengths, samples, f.longValue("seed", 42),
-                f.string("backend", "best"), f.integer("threads", Runtime.getRuntime().availableProcessors()), out, maxTokens,
-                Boolean.TRUE.equals(diag));
+                f.string("backend", "best"), threads, out, maxTokens, Boolean.TRUE.equals(diag));
     }
 
     /** Typed access to the YAML map with errors that name the key. */

@@ -1,0 +1,98 @@
+package org.rbench.harness;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.rbench.gguf.ModelSpec;
+import org.rbench.gguf.RandomModelWriter;
+import org.rbench.llamacpp.GgmlType;
+import org.rbench.llamacpp.LibraryLocation;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code rbench run} ends as the demo does: the report written beside the CSV, its table printed, both paths named. */
+class RunSummaryTest {
+    @TempDir
+    Path dir;
+
+    private record Result(int code, String out, String err) {
+    }
+
+    private static Result run(String... args) {
+        PrintStream oldOut = System.out, oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            int code = Main.run(args);
+            return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    private Path tinyModel() throws Exception {
+        Path vocab = LibraryLocation.sourceTree().orElseThrow().resolve("models/ggml-vocab-llama-spm.gguf");
+        Path model = dir.resolve("tiny.gguf");
+        RandomModelWriter.write(ModelSpec.preset("tiny-llama", GgmlType.F32).withVocabulary(vocab), model);
+        return model;
+    }
+
+    @Test
+    void aRulerSweepEndsWithItsSummaryTableAndReportPath() throws Exception {
+        Path cfg = Files.writeString(dir.resolve("sweep.yaml"), """
+                models: [%s]
+                methods: [full, "streamingllm:k=64"]
+                tasks: [vt]
+                lengths: [1024]
+                samples: 1
+                max_tokens: 4
+                backend: cpu
+                threads: 1
+                """.formatted(tinyModel()));
+        Path csv = dir.resolve("out/sweep.csv");
+        Result r = run("run", cfg.toString(), "--out", csv.toString());
+        assertEquals(0, r.code, r.err);
+        Path report = dir.resolve("out/sweep-report");
+        assertTrue(Files.isRegularFile(report.resolve("summary.md")), "report written beside the CSV: " + r.out);
+        String table = Files.readString(report.resolve("summary.md")).strip();
+        assertTrue(r.out.contains(table), "the summary table is printed: " + r.out);
+        String tail = r.out.strip();
+        assertTrue(tail.endsWith("Tables and plots: " + report + " (summary.md, per_task.md, plots/*.png)"), r.out);
+        assertTrue(r.out.contains("Results: " + csv), r.out);
+
+        Result again = run("run", cfg.toString(), "--out", csv.toString());
+        assertEquals(0, again.code, again.err);
+        assertTrue(again.out.contains(table), "a finished sweep prints its table again: " + again.out);
+    }
+
+    @Test
+    void aPerplexitySweepEndsWithItsPerplexityTable() throws Exception {
+        Path text = Files.writeString(dir.resolve("text.txt"), "It was the best of times, it was the worst of times. ".repeat(100));
+        Path cfg = Files.writeString(dir.resolve("ppl.yaml"), """
+                kind: ppl
+                models: [%s]
+                methods: [full]
+                tasks: [%s]
+                lengths: [120]
+                samples: 1
+                max_tokens: 20
+                backend: cpu
+                threads: 1
+                """.formatted(tinyModel(), text));
+        Path csv = dir.resolve("ppl.csv");
+        Result r = run("run", cfg.toString(), "--out", csv.toString());
+        assertEquals(0, r.code, r.err);
+        Path report = dir.resolve("ppl-report");
+        String table = Files.readString(report.resolve("ppl.md")).strip();
+        assertTrue(r.out.contains(table), r.out);
+        assertTrue(r.out.strip().endsWith("Tables and plots: " + report + " (ppl.md)"), r.out);
+    }
+}
