@@ -36,9 +36,17 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "FILE", description = "Results CSV (default: the config's 'out').")
     Path out;
 
+    @Option(names = "--diagnostics", description = "As 'diagnostics: true' in the config: decode each sample again,"
+            + " untimed, beside full attention, for attention mass recall and answer coverage per step and layer"
+            + " (summary columns in the results CSV, per-step rows in <results>.diagnostics.csv).")
+    boolean diagnostics;
+
     @Override
     public Integer call() throws Exception {
         SweepConfig c = SweepConfig.load(config);
+        if (diagnostics) {
+            c = c.withDiagnostics(true);
+        }
         Shard s = shard == null ? Shard.ALL : Shard.parse(shard);
         Path target = out != null ? out : c.out();
         if (s.count() > 1 && out == null) {

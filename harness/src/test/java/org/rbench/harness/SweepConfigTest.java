@@ -113,7 +113,7 @@ class SweepConfigTest {
             f.append(Map.of("kind", "ruler", "sample_index", "2"));
         }
         ResultsMerge.Summary s = ResultsMerge.merge(List.of(a, b), out);
-        assertEquals(new ResultsMerge.Summary(2, 3, 1), s);
+        assertEquals(new ResultsMerge.Summary(2, 3, 1, 0), s);
         assertThrows(java.io.IOException.class, () -> ResultsMerge.merge(List.of(a, b), out), "never overwrites");
     }
 }

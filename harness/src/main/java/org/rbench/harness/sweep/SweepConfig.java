@@ -35,7 +35,8 @@ import java.util.Set;
  * backend: cpu
  * threads: 2
  * out: results/ruler-small.csv
- * diagnostics: false     # true: also measure attention-mass recall (slower; timings then are not latency figures)
+ * diagnostics: false     # true: also decode each sample again, untimed, beside full attention: attention mass
+ *                        # recall and answer coverage per step and layer (results columns and X.diagnostics.csv)
  * </pre>
  */
 public record SweepConfig(String name, String kind, List<String> models, List<Method> methods, List<String> tasks,
@@ -45,6 +46,11 @@ public record SweepConfig(String name, String kind, List<String> models, List<Me
     private static final Set<String> KEYS = Set.of("name", "kind", "models", "methods", "tasks", "lengths", "samples",
             "seed", "backend", "threads", "out", "max_tokens", "diagnostics");
     private static final Set<String> KINDS = Set.of("ruler", "ppl", "latency");
+
+    /** This sweep with diagnostics on or off ({@code rbench run --diagnostics}). */
+    public SweepConfig withDiagnostics(boolean on) {
+        return new SweepConfig(name, kind, models, methods, tasks, lengths, samples, seed, backend, threads, out, maxTokens, on);
+    }
 
     public static SweepConfig load(Path file) throws IOException {
         if (!Files.isRegularFile(file)) {
