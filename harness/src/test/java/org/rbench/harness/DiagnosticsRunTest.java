@@ -95,11 +95,15 @@ class DiagnosticsRunTest {
             double recall = mine.stream().mapToDouble(d -> Double.parseDouble(d.get("mass_recall"))).average().orElseThrow();
             assertEquals(Double.parseDouble(r.get("attention_mass_recall")), recall, 1e-3, unit);
             assertEquals(r.get("model_file"), mine.getFirst().get("model_file"));
+            String focus = r.get("focus_layer");
+            String lost = mine.stream().filter(d -> d.get("layer").equals(focus) && d.get("peak_attended").equals("0"))
+                    .map(d -> d.get("step")).findFirst().orElse("");
+            assertEquals(lost, r.get("focus_lost_step"), unit + ": the first step the focus layer's peak was missed");
             switch (r.get("method")) {
                 case "full" -> {
                     assertEquals("1.0000", r.get("answer_coverage_mean"), unit);
                     assertEquals("1.0000", r.get("answer_mass_recall"), unit);
-                    assertEquals("", r.get("answer_lost_step"), unit);
+                    assertEquals("", r.get("focus_lost_step"), unit);
                     assertTrue(mine.stream().allMatch(d -> d.get("whole_cache").equals("1") && d.get("peak_attended").equals("1")));
                 }
                 case "streamingllm:k=64" -> {

@@ -302,8 +302,9 @@ public final class Decoder implements AutoCloseable {
         for (int t : tracked) {
             trackedValid += t < valid ? 1 : 0;
         }
-        double bestHeadMass = -1;
-        int peakHead = -1;
+        int peak = -1;
+        int peakDistance = Integer.MAX_VALUE;
+        boolean peakAttended = false;
         for (int h = 0; h < heads; h++) {
             BitSet in = attended[h / group];
             int base = h * keys;
@@ -337,9 +338,19 @@ public final class Decoder implements AutoCloseable {
                     }
                 }
             }
-            if (headTracked > bestHeadMass) {
-                bestHeadMass = headTracked;
-                peakHead = h;
+            if (trackedValid > 0) {
+                int top = 0;
+                for (int r = 1; r < valid; r++) {
+                    if (p[base + r] > p[base + top]) {
+                        top = r;
+                    }
+                }
+                int distance = distanceToTracked(top);
+                if (distance < peakDistance) {
+                    peakDistance = distance;
+                    peak = top;
+                    peakAttended = in.get(top);
+                }
             }
             recall += headRecall;
             overlap += headOverlap;
@@ -350,22 +361,27 @@ public final class Decoder implements AutoCloseable {
         recallSum += recall;
         overlapSum += overlap;
         diagnosed += heads;
-        int peak = -1;
-        boolean peakAttended = false;
-        if (trackedValid > 0) {
-            int base = peakHead * keys;
-            peak = 0;
-            for (int r = 1; r < valid; r++) {
-                if (p[base + r] > p[base + peak]) {
-                    peak = r;
-                }
-            }
-            peakAttended = attended[peakHead / group].get(peak);
-        }
         double none = Double.NaN;
         perLayerStep.accept(new LayerDiagnostics(step, l, position, whole, plan.rows(position), recall / heads,
                 overlap / heads, trackedValid == 0 ? none : coverage / heads, trackedValid == 0 ? none : trackedMass / heads,
                 trackedValid == 0 ? none : trackedAttended / heads, peak, peakAttended));
+    }
+
+    /** Positions from {@code position} to the nearest tracked position (0: a tracked one). */
+    private int distanceToTracked(int position) {
+        int at = Arrays.binarySearch(tracked, position);
+        if (at >= 0) {
+            return 0;
+        }
+        int after = -at - 1;
+        int best = Integer.MAX_VALUE;
+        if (after < tracked.length) {
+            best = tracked[after] - position;
+        }
+        if (after > 0) {
+            best = Math.min(best, position - tracked[after - 1]);
+        }
+        return best;
     }
 
     /** Layer-steps that attended the whole cache (layers of a dynamic schedule decide apart). */

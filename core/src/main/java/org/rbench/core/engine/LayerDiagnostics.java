@@ -18,9 +18,10 @@ package org.rbench.core.engine;
  * @param trackedCoverage     share of the tracked positions attended; NaN without tracked positions
  * @param trackedMass         full attention's mass on the tracked positions; NaN without tracked positions
  * @param trackedMassAttended the part of {@code trackedMass} on tracked positions that were attended
- * @param peakPosition        for the query head with the most mass on the tracked positions, its
- *                            highest-probability position (anywhere in the cache); -1 without tracked positions
- * @param peakAttended        whether that head's KV head attended {@code peakPosition}
+ * @param peakPosition        where the layer looks nearest the tracked positions: of the query heads'
+ *                            highest-probability positions (anywhere in the cache), the one nearest a
+ *                            tracked position; -1 without tracked positions
+ * @param peakAttended        whether the KV head of the query head that looks there attended it
  */
 public record LayerDiagnostics(int step, int layer, int position, boolean wholeCache, int attendedRows,
                                double massRecall, double topKOverlap, double trackedCoverage, double trackedMass,

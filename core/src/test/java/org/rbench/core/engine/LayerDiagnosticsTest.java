@@ -73,6 +73,18 @@ class LayerDiagnosticsTest {
         }
     }
 
+    /** Tracking a position a head looks at makes it the reported peak, at distance 0. */
+    @Test
+    void thePeakIsTheHeadsTopPositionNearestTheTrackedOnes() {
+        LayerDiagnostics first = diagnose("full", new int[] {3}, null).layers().getFirst();
+        Run again = diagnose("full", new int[] {first.peakPosition()}, null);
+        assertEquals(first.peakPosition(), again.layers().getFirst().peakPosition());
+        Run far = diagnose("full", new int[] {0, PROMPT + STEPS}, null);
+        for (LayerDiagnostics d : far.layers()) {
+            assertTrue(d.peakPosition() >= 0 && d.peakPosition() <= d.position(), "a position of the cache");
+        }
+    }
+
     /** Tracking every position makes the tracked figures the whole-attention ones: a check of both. */
     @Test
     void trackingEveryPositionGivesTheMassRecall() {

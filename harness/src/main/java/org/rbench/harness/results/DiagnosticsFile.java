@@ -33,7 +33,7 @@ public final class DiagnosticsFile implements AutoCloseable {
             "sample_index");
     public static final List<String> COLUMNS = List.of("model_file", "model_sha256", "method", "seed", "task", "length",
             "sample_index", "step", "position", "layer", "whole_cache", "attended_rows", "answer_coverage",
-            "mass_recall", "topk_overlap", "answer_mass", "answer_mass_recall", "peak_offset", "peak_in_answer",
+            "mass_recall", "topk_overlap", "answer_mass", "answer_mass_recall", "peak_offset", "peak_distance",
             "peak_attended");
     private static final CSVFormat READ = CSVFormat.RFC4180.builder().setHeader().setSkipHeaderRecord(true).get();
 

@@ -31,9 +31,6 @@ import java.util.TreeMap;
  */
 record AnswerDiagnostics(List<LayerDiagnostics> layers, int[] answerPositions, double massRecall, int divergedAt) {
 
-    /** Below this share of full attention's answer mass a step has lost the answer ({@code answer_lost_step}). */
-    static final double LOST = 0.5;
-
     /**
      * Decodes {@code steps} steps under a fresh {@code policy} from the engine's current state
      * (the restored prefill), feeding {@code generated} as the timed decode did.
@@ -55,7 +52,7 @@ record AnswerDiagnostics(List<LayerDiagnostics> layers, int[] answerPositions, d
         }
     }
 
-    /** The results row's columns: {@code answer_tokens} and the per-row summaries of coverage and answer mass. */
+    /** The results row's columns: {@code answer_tokens} and the per-row summaries of coverage, answer mass and focus. */
     Map<String, String> summaryColumns() {
         Map<String, String> row = new LinkedHashMap<>();
         row.put("answer_tokens", Integer.toString(answerPositions.length));
@@ -63,11 +60,13 @@ record AnswerDiagnostics(List<LayerDiagnostics> layers, int[] answerPositions, d
         int coverageCount = 0;
         double mass = 0;
         double attended = 0;
-        // per step: coverage summed over layers, answer mass and its attended part summed over layers
+        // per step: coverage summed over layers and the layers counted
         Map<Integer, double[]> perStep = new TreeMap<>();
+        // per layer: each step's peak distance
+        Map<Integer, List<Integer>> distances = new TreeMap<>();
         for (LayerDiagnostics d : layers) {
-            double[] step = perStep.computeIfAbsent(d.step(), k -> new double[4]);
             if (Double.isFinite(d.trackedCoverage())) {
+                double[] step = perStep.computeIfAbsent(d.step(), k -> new double[2]);
                 coverageSum += d.trackedCoverage();
                 coverageCount++;
                 step[0] += d.trackedCoverage();
@@ -76,29 +75,70 @@ record AnswerDiagnostics(List<LayerDiagnostics> layers, int[] answerPositions, d
             if (Double.isFinite(d.trackedMass())) {
                 mass += d.trackedMass();
                 attended += d.trackedMassAttended();
-                step[2] += d.trackedMass();
-                step[3] += d.trackedMassAttended();
+            }
+            if (d.peakPosition() >= 0) {
+                distances.computeIfAbsent(d.layer(), k -> new ArrayList<>()).add(distance(d.peakPosition()));
             }
         }
         row.put("answer_coverage_mean", coverageCount == 0 ? "" : RulerRun.fmt(coverageSum / coverageCount));
         double min = Double.POSITIVE_INFINITY;
         int minStep = -1;
-        int lost = -1;
         for (Map.Entry<Integer, double[]> e : perStep.entrySet()) {
-            double[] step = e.getValue();
-            if (step[1] > 0 && step[0] / step[1] < min) {
-                min = step[0] / step[1];
+            double mean = e.getValue()[0] / e.getValue()[1];
+            if (mean < min) {
+                min = mean;
                 minStep = e.getKey();
-            }
-            if (lost < 0 && step[2] > 0 && step[3] / step[2] < LOST) {
-                lost = e.getKey();
             }
         }
         row.put("answer_coverage_min", minStep < 0 ? "" : RulerRun.fmt(min));
         row.put("answer_coverage_min_step", minStep < 0 ? "" : Integer.toString(minStep));
         row.put("answer_mass_recall", mass > 0 ? RulerRun.fmt(attended / mass) : "");
-        row.put("answer_lost_step", lost < 0 ? "" : Integer.toString(lost));
+        int focus = focusLayer(distances);
+        row.put("focus_layer", focus < 0 ? "" : Integer.toString(focus));
+        int lost = -1;
+        for (LayerDiagnostics d : layers) {
+            if (d.layer() == focus && d.peakPosition() >= 0 && !d.peakAttended()) {
+                lost = d.step();
+                break;
+            }
+        }
+        row.put("focus_lost_step", lost < 0 ? "" : Integer.toString(lost));
         return row;
+    }
+
+    /**
+     * The layer whose attention peak lies nearest the answers: the smallest median distance
+     * over the steps (the lower layer on a tie); -1 without answers.
+     */
+    static int focusLayer(Map<Integer, List<Integer>> distancesByLayer) {
+        int best = -1;
+        double bestMedian = Double.POSITIVE_INFINITY;
+        for (Map.Entry<Integer, List<Integer>> e : distancesByLayer.entrySet()) {
+            int[] sorted = e.getValue().stream().mapToInt(Integer::intValue).sorted().toArray();
+            double median = (sorted[(sorted.length - 1) / 2] + sorted[sorted.length / 2]) / 2.0;
+            if (median < bestMedian) {
+                bestMedian = median;
+                best = e.getKey();
+            }
+        }
+        return best;
+    }
+
+    /** Tokens from a position to the nearest answer token (0: an answer token). */
+    int distance(int position) {
+        int at = Arrays.binarySearch(answerPositions, position);
+        if (at >= 0) {
+            return 0;
+        }
+        int after = -at - 1;
+        int best = Integer.MAX_VALUE;
+        if (after < answerPositions.length) {
+            best = answerPositions[after] - position;
+        }
+        if (after > 0) {
+            best = Math.min(best, position - answerPositions[after - 1]);
+        }
+        return best;
     }
 
     /** The detail file's rows, one per step and layer, under the unit's columns. */
@@ -119,7 +159,7 @@ record AnswerDiagnostics(List<LayerDiagnostics> layers, int[] answerPositions, d
             row.put("answer_mass_recall", fmt(d.trackedMassRecall()));
             boolean peak = d.peakPosition() >= 0;
             row.put("peak_offset", peak ? Integer.toString(d.peakPosition() - first) : "");
-            row.put("peak_in_answer", peak ? (Arrays.binarySearch(answerPositions, d.peakPosition()) >= 0 ? "1" : "0") : "");
+            row.put("peak_distance", peak ? Integer.toString(distance(d.peakPosition())) : "");
             row.put("peak_attended", peak ? (d.peakAttended() ? "1" : "0") : "");
             rows.add(row);
         }
