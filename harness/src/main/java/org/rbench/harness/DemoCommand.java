@@ -18,9 +18,10 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code rbench demo}: the main job. A small RULER sweep of full attention, Recycled
- * Attention, StreamingLLM and H2O (same budget K) on the embedded default model, then the
- * paper-style table and plots. Sized to finish in a few minutes on 2 CPU cores; re-running
- * resumes (and is instant when everything is done).
+ * Attention, StreamingLLM and H2O (same budget K) on the embedded default model, with
+ * diagnostics (each method decodes again, untimed, beside full attention), then the
+ * paper-style table, the answer coverage of each method and the plots. Sized to finish in
+ * about a minute on 2 CPU cores; re-running resumes (and is instant when everything is done).
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Run a small RULER sweep of every method on the embedded default model; print the table, write CSV and plots.")
@@ -57,8 +58,10 @@ final class DemoCommand implements Callable<Integer> {
         Files.createDirectories(out);
         List<String> methods = List.of("full", "recycled:k=" + BUDGET + ",s=16", "streamingllm:k=" + BUDGET,
                 "h2o:k=" + BUDGET);
-        Map<String, Object> cfg = Map.of("name", "demo", "kind", "ruler", "models", List.of(model), "methods", methods,
-                "tasks", TASKS, "lengths", LENGTHS, "samples", samples, "seed", 42, "backend", backend, "threads", threads);
+        Map<String, Object> cfg = Map.ofEntries(Map.entry("name", "demo"), Map.entry("kind", "ruler"),
+                Map.entry("models", List.of(model)), Map.entry("methods", methods), Map.entry("tasks", TASKS),
+                Map.entry("lengths", LENGTHS), Map.entry("samples", samples), Map.entry("seed", 42),
+                Map.entry("backend", backend), Map.entry("threads", threads), Map.entry("diagnostics", true));
         SweepConfig config = SweepConfigs.of(cfg);
         Path csv = out.resolve("results.csv");
         System.err.printf("rbench demo: %d tasks x %s tokens x %d samples x %d methods (K=%d) -> %s%n",
@@ -76,8 +79,18 @@ final class DemoCommand implements Callable<Integer> {
         }
         System.out.println();
         System.out.println(Files.readString(report.resolve("summary.md")));
+        // the coverage summary: coverage.md up to its per-task step tables
+        Path coverageFile = report.resolve("coverage.md");
+        if (Files.isRegularFile(coverageFile)) {
+            String coverage = Files.readString(coverageFile);
+            int steps = coverage.indexOf("\n### ");
+            System.out.println(steps < 0 ? coverage : coverage.substring(0, steps + 1));
+        } else {
+            System.out.println("No answer coverage: " + csv + " was written without diagnostics (by an older version);"
+                    + " move " + out + " away and run the demo again to measure it.");
+        }
         System.out.println("Results: " + csv);
-        System.out.println("Tables and plots: " + report + " (summary.md, per_task.md, plots/*.png)");
+        System.out.println("Tables and plots: " + report + " (summary.md, per_task.md, coverage.md, plots/*.png)");
         System.out.println("Method order: full attention, then the K=" + BUDGET + " methods; speedup is against full in this run.");
         return 0;
     }
