@@ -119,7 +119,7 @@ class DiagnosticsRunTest {
     @Test
     void theTimedDecodeIsTheOneWithoutDiagnostics() throws Exception {
         Path plain = sweep("plain", "\"recycled:k=64,s=4\"", "vt", 1, "");
-        Path diagnosed = sweep("flag", "\"recycled:k=64,s=4\"", "vt", 1, "", "--diagnostics");
+        Path diagnosed = sweep("flag", "\"recycled:k=64,s=4\"", "vt", 1, "diagnostics_steps: 2", "--diagnostics");
         Map<String, String> p = rows(plain).getFirst();
         Map<String, String> d = rows(diagnosed).getFirst();
         assertEquals(p.get("prediction"), d.get("prediction"));
@@ -128,6 +128,7 @@ class DiagnosticsRunTest {
         assertEquals("", p.get("attention_mass_recall"));
         assertFalse(Files.exists(DiagnosticsFile.besides(plain)));
         assertFalse(d.get("answer_coverage_mean").isEmpty(), "--diagnostics turns them on");
-        assertTrue(Files.isRegularFile(DiagnosticsFile.besides(diagnosed)));
+        assertEquals(2 * LAYERS, DiagnosticsFile.read(DiagnosticsFile.besides(diagnosed)).size(),
+                "diagnostics_steps: 2 keeps the first 2 steps' rows");
     }
 }

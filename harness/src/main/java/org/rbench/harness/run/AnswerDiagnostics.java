@@ -141,11 +141,14 @@ record AnswerDiagnostics(List<LayerDiagnostics> layers, int[] answerPositions, d
         return best;
     }
 
-    /** The detail file's rows, one per step and layer, under the unit's columns. */
-    List<Map<String, String>> detailRows(Map<String, String> unit) {
+    /** The detail file's rows, one per step and layer of the first {@code steps} steps, under the unit's columns. */
+    List<Map<String, String>> detailRows(Map<String, String> unit, int steps) {
         List<Map<String, String>> rows = new ArrayList<>(layers.size());
         int first = answerPositions.length == 0 ? -1 : answerPositions[0];
         for (LayerDiagnostics d : layers) {
+            if (d.step() >= steps) {
+                break;
+            }
             Map<String, String> row = new LinkedHashMap<>(unit);
             row.put("step", Integer.toString(d.step()));
             row.put("position", Integer.toString(d.position()));

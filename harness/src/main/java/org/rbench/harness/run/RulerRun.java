@@ -43,10 +43,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * ({@link DiagnosticsFile}).
  */
 public final class RulerRun {
-    /** What to run. {@code maxTokens} null: each task's own tokens to generate. */
+    /**
+     * What to run. {@code maxTokens} null: each task's own tokens to generate;
+     * {@code diagnosticsSteps} null: per-step rows for every decode step, else for the first N.
+     */
     public record Plan(String runId, List<Path> models, List<Method> methods, List<RulerTask> tasks, List<Integer> lengths,
                        int samples, long seed, String backend, int threads, Integer maxTokens, Shard shard,
-                       boolean diagnostics) {
+                       boolean diagnostics, Integer diagnosticsSteps) {
     }
 
     private record Unit(Path model, int length, RulerTask task, int sample) {
@@ -277,7 +280,9 @@ public final class RulerRun {
                     for (String c : DiagnosticsFile.UNIT) {
                         unit.put(c, c.equals("model_file") ? s.provenance.columns().get(c) : row.get(c));
                     }
-                    details.append(diagnosed.detailRows(unit)); // before the results row, which completes the unit
+                    // before the results row, which completes the unit
+                    details.append(diagnosed.detailRows(unit, plan.diagnosticsSteps() == null ? Integer.MAX_VALUE
+                            : plan.diagnosticsSteps()));
                 }
                 results.append(row);
             }

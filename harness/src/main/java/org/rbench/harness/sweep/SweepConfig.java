@@ -37,19 +37,21 @@ import java.util.Set;
  * out: results/ruler-small.csv
  * diagnostics: false     # true: also decode each sample again, untimed, beside full attention: attention mass
  *                        # recall and answer coverage per step and layer (results columns and X.diagnostics.csv)
+ * diagnostics_steps: 32  # per-step rows only for the first N decode steps (default: all; the columns cover all)
  * </pre>
  */
 public record SweepConfig(String name, String kind, List<String> models, List<Method> methods, List<String> tasks,
                           List<Integer> lengths, int samples, long seed, String backend, int threads, Path out,
-                          Integer maxTokens, boolean diagnostics) {
+                          Integer maxTokens, boolean diagnostics, Integer diagnosticsSteps) {
 
     private static final Set<String> KEYS = Set.of("name", "kind", "models", "methods", "tasks", "lengths", "samples",
-            "seed", "backend", "threads", "out", "max_tokens", "diagnostics");
+            "seed", "backend", "threads", "out", "max_tokens", "diagnostics", "diagnostics_steps");
     private static final Set<String> KINDS = Set.of("ruler", "ppl", "latency");
 
     /** This sweep with diagnostics on or off ({@code rbench run --diagnostics}). */
     public SweepConfig withDiagnostics(boolean on) {
-        return new SweepConfig(name, kind, models, methods, tasks, lengths, samples, seed, backend, threads, out, maxTokens, on);
+        return new SweepConfig(name, kind, models, methods, tasks, lengths, samples, seed, backend, threads, out, maxTokens, on,
+                diagnosticsSteps);
     }
 
     public static SweepConfig load(Path file) throws IOException {
@@ -105,9 +107,13 @@ public record SweepConfig(String name, String kind, List<String> models, List<Me
         if (diag != null && !(diag instanceof Boolean)) {
             throw new ConfigException(source + ": 'diagnostics' must be true or false");
         }
+        Integer diagnosticsSteps = map.containsKey("diagnostics_steps") ? f.integer("diagnostics_steps", 0) : null;
+        if (diagnosticsSteps != null && diagnosticsSteps <= 0) {
+            throw new ConfigException(source + ": diagnostics_steps must be positive");
+        }
         return new SweepConfig(name, kind, models, methods, tasks, lengths, samples, f.longValue("seed", 42),
                 f.string("backend", "best"), f.integer("threads", Runtime.getRuntime().availableProcessors()), out, maxTokens,
-                Boolean.TRUE.equals(diag));
+                Boolean.TRUE.equals(diag), diagnosticsSteps);
     }
 
     /** Typed access to the YAML map with errors that name the key. */

@@ -39,8 +39,9 @@ class AnswerDiagnosticsTest {
 
     @Test
     void detailRows() {
-        List<Map<String, String>> rows = walking().detailRows(Map.of("method", "m"));
+        List<Map<String, String>> rows = walking().detailRows(Map.of("method", "m"), Integer.MAX_VALUE);
         assertEquals(6, rows.size());
+        assertEquals(4, walking().detailRows(Map.of("method", "m"), 2).size(), "the first 2 steps' 2 layers");
         Map<String, String> last = rows.get(5);
         assertEquals("m", last.get("method"));
         assertEquals("2", last.get("step"));
