@@ -11,7 +11,8 @@ import org.rbench.analysis.plot.XyChart;
  * {@code coverage.md} (a summary per method and length, then per task the steps at the focus
  * layer), {@code coverage.csv} (the summary), {@code coverage_by_step.csv} (the curves) and the
  * plots {@code answer_coverage_<L>} and {@code focus_mass_recall_<L>} (one line per method,
- * averaged over tasks, the first {@value #STEP_COLUMNS} steps).
+ * averaged over tasks) and {@code focus_mass_recall_<L>_<task>}, of the first
+ * {@value #STEP_COLUMNS} steps.
  */
 final class CoverageReport {
     /** Steps shown as columns in the Markdown tables (an answer of a few dozen tokens at most). */
@@ -169,6 +170,14 @@ final class CoverageReport {
                 charts.add(new ReportPlots.NamedChart(prefix + "focus_mass_recall_" + at, chart(points,
                         "Mass recall at each task's focus layer by decode step, " + at + " (" + model + ")",
                         "Attention mass recall at the focus layer", AnswerCoverage.StepPoint::focusMassRecall)));
+                for (String task : coverage.tasks(model, length)) {
+                    // tasks differ in answer length and mechanism: the mean over tasks blurs where each is lost
+                    int focus = coverage.focusLayer(model, task, length);
+                    charts.add(new ReportPlots.NamedChart(prefix + "focus_mass_recall_" + at + "_" + ReportTables.slug(task),
+                            chart(coverage.curves(model, length, task), task + " at " + at + ": mass recall at layer "
+                                    + focus + " (its focus) by decode step",
+                                    "Attention mass recall at layer " + focus, AnswerCoverage.StepPoint::focusMassRecall)));
+                }
             }
         }
         return charts;

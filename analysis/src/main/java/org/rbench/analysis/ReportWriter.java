@@ -28,7 +28,7 @@ public final class ReportWriter {
     /**
      * The report with the answer-coverage part when there are diagnostics rows ({@code coverage.md},
      * {@code coverage.csv}, {@code coverage_by_step.csv}, plots {@code answer_coverage_<L>} and
-     * {@code focus_mass_recall_<L>}).
+     * {@code focus_mass_recall_<L>[_<task>]}).
      *
      * @return every file written, in writing order
      */

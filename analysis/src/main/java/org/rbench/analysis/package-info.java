@@ -22,7 +22,11 @@
  *   <li>{@code latency.{md,csv}}: the decode-latency sweep, when there are {@code latency} rows;</li>
  *   <li>{@code plots/*.png} and {@code plots/*.svg}: speed/accuracy frontier per length, ms/token
  *       against context length, attention mass recall, measured speedup beside the bytes-moved
- *       bound ({@link org.rbench.analysis.ReportPlots}).</li>
+ *       bound ({@link org.rbench.analysis.ReportPlots});</li>
+ *   <li>{@code coverage.{md,csv}}, {@code coverage_by_step.csv} and the plots
+ *       {@code answer_coverage_<L>}, {@code focus_mass_recall_<L>}: answer coverage per method and
+ *       by decode step, when a diagnostics file ({@code X.diagnostics.csv}) lies beside a results
+ *       file ({@link org.rbench.analysis.StepRowsReader}).</li>
  * </ul>
  * Definitions: the RULER average is the mean of the per-task mean scores; time per example is
  * {@code prefill_ms + tokens_generated * decode_ms_mean}, averaged over samples; speedup is full

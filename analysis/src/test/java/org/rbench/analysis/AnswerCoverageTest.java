@@ -124,7 +124,7 @@ class AnswerCoverageTest {
         String steps = Files.readString(out.resolve("coverage_by_step.csv"));
         assertTrue(steps.contains("m.gguf,\"recycled:k=8,s=16\",Recycled K=8 S=16,4096,niah_single_2,1,4,2,0.2500,0.1000,"
                 + "0.0000,11.0\n"), steps);
-        for (String plot : List.of("answer_coverage_4K", "focus_mass_recall_4K")) {
+        for (String plot : List.of("answer_coverage_4K", "focus_mass_recall_4K", "focus_mass_recall_4K_niah_single_2")) {
             assertTrue(Files.isRegularFile(out.resolve("plots").resolve(plot + ".svg")), plot);
         }
 
