@@ -25,8 +25,12 @@ import picocli.CommandLine.Spec;
                 "  per_task.{md,tex,csv}  RULER accuracy per task",
                 "  ppl.{md,tex,csv}       perplexity per dataset (with ppl rows)",
                 "  latency.{md,csv}       decode latency per length (with latency rows)",
+                "  coverage.md, coverage.csv, coverage_by_step.csv",
+                "                         answer coverage per method and by decode step (with",
+                "                         diagnostics files beside the results: X.diagnostics.csv)",
                 "  plots/*.{png,svg}      accuracy/speed frontier, ms/token vs length,",
-                "                         attention mass recall, speedup vs bound (rows with one)", ""},
+                "                         attention mass recall, speedup vs bound (rows with one), answer",
+                "                         coverage and focus-layer mass recall by decode step", ""},
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {"0:tables and plots written", "2:usage or input error"})
 public final class ReportCommand implements Callable<Integer> {
@@ -77,8 +81,10 @@ public final class ReportCommand implements Callable<Integer> {
 
     private int report(PrintWriter stdout, PrintWriter stderr) {
         List<ResultRow> rows;
+        List<StepRow> steps;
         try {
             rows = new ResultsReader(w -> stderr.println("warning: " + w)).readAll(files);
+            steps = new StepRowsReader().readBesides(files);
         } catch (ResultsInputException e) {
             stderr.println("rbench report: " + e.getMessage());
             return 2;
@@ -93,7 +99,7 @@ public final class ReportCommand implements Callable<Integer> {
         }
         try {
             List<Path> written = new ReportWriter(new ResultsAggregator(bootstrap, seed),
-                    w -> stderr.println("warning: " + w)).write(rows, out);
+                    w -> stderr.println("warning: " + w)).write(rows, steps, out);
             stdout.println("rbench report: " + rows.size() + " rows, wrote " + written.size() + " files to " + out);
             for (Path file : written) {
                 stdout.println("  " + out.relativize(file));

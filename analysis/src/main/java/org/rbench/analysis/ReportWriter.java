@@ -11,7 +11,7 @@ import org.rbench.analysis.plot.ChartFiles;
 
 /**
  * Writes the full report for a set of rows into a directory: tables (summary, per_task, ppl,
- * latency) and plots/. Files for kinds without rows (ppl, latency) are not written, so a stale
+ * latency, and answer coverage from diagnostics rows) and plots/. Files for kinds without rows (ppl, latency) are not written, so a stale
  * file from an earlier report is the only way such a file can be there.
  */
 public final class ReportWriter {
@@ -26,6 +26,17 @@ public final class ReportWriter {
 
     /** @return every file written, in writing order */
     public List<Path> write(List<ResultRow> rows, Path directory) throws IOException {
+        return write(rows, List.of(), directory);
+    }
+
+    /**
+     * The report with the answer-coverage part when there are diagnostics rows ({@code coverage.md},
+     * {@code coverage.csv}, {@code coverage_by_step.csv}, plots {@code answer_coverage_<L>} and
+     * {@code focus_mass_recall_<L>[_<task>]}).
+     *
+     * @return every file written, in writing order
+     */
+    public List<Path> write(List<ResultRow> rows, List<StepRow> steps, Path directory) throws IOException {
         Files.createDirectories(directory);
         List<AccuracyRow> averages = aggregator.rulerAverages(rows);
         List<AccuracyRow> perTask = aggregator.rulerPerTask(rows);
@@ -50,13 +61,23 @@ public final class ReportWriter {
             written.add(text(directory.resolve("latency.md"), tables.latencyMarkdown(latency)));
             written.add(text(directory.resolve("latency.csv"), tables.latencyCsv(latency)));
         }
+        List<String> methods = rows.stream().map(ResultRow::method).toList();
+        ReportPlots plots = new ReportPlots(methods);
+        List<ReportPlots.NamedChart> charts = new ArrayList<>(plots.charts(averages, latency, recall));
+        AnswerCoverage coverage = new AnswerCoverage(steps);
+        if (!coverage.isEmpty()) {
+            CoverageReport report = new CoverageReport(coverage, averages, methods);
+            written.add(text(directory.resolve("coverage.md"), report.markdown()));
+            written.add(text(directory.resolve("coverage.csv"), report.summaryCsv()));
+            written.add(text(directory.resolve("coverage_by_step.csv"), report.stepsCsv()));
+            charts.addAll(report.charts());
+        }
         if (!ChartFiles.fontsUsable()) {
             warnings.accept("no plots written: " + ChartFiles.NO_FONTS + "; the tables are complete");
             return written;
         }
-        ReportPlots plots = new ReportPlots(rows.stream().map(ResultRow::method).toList());
         Path plotDirectory = directory.resolve("plots");
-        for (ReportPlots.NamedChart chart : plots.charts(averages, latency, recall)) {
+        for (ReportPlots.NamedChart chart : charts) {
             written.addAll(ChartFiles.write(chart.chart(), plotDirectory, chart.name()));
         }
         return written;

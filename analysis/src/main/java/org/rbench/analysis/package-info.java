@@ -23,7 +23,11 @@
  *   <li>{@code plots/*.png} and {@code plots/*.svg} (drawn by XChart): speed/accuracy frontier
  *       per length, ms/token against context length, attention mass recall, measured speedup
  *       beside the bytes-moved bound where rows carry one
- *       ({@link org.rbench.analysis.ReportPlots}).</li>
+ *       ({@link org.rbench.analysis.ReportPlots});</li>
+ *   <li>{@code coverage.{md,csv}}, {@code coverage_by_step.csv} and the plots
+ *       {@code answer_coverage_<L>}, {@code focus_mass_recall_<L>}: answer coverage per method and
+ *       by decode step, when a diagnostics file ({@code X.diagnostics.csv}) lies beside a results
+ *       file ({@link org.rbench.analysis.StepRowsReader}).</li>
  * </ul>
  * Definitions: the RULER average is the mean of the per-task mean scores; time per example is
  * {@code prefill_ms + tokens_generated * decode_ms_mean}, averaged over samples; speedup is full

@@ -60,6 +60,14 @@ public final class ApproximateTokenizer implements Tokenizer {
         return ids.toArray();
     }
 
+    /** The pieces' characters are the token's: a joined leading space belongs to the token after it. */
+    @Override
+    public TokenizedText encodeWithOffsets(String text) {
+        Ids ids = new Ids(text.length() / 3 + 16);
+        scan(text, ids);
+        return new TokenizedText(ids.toArray(), ids.starts(), ids.ends());
+    }
+
     /** Cuts {@code text} into pieces; counts them, and when {@code ids} is given, records their ids. */
     private int scan(String text, Ids ids) {
         int tokens = 0;
@@ -153,29 +161,46 @@ public final class ApproximateTokenizer implements Tokenizer {
                 for (int k = a; k < b; k++) {
                     h = (h ^ text.charAt(k)) * 0x01000193;
                 }
-                ids.add(Math.floorMod(h, vocabularySize));
+                ids.add(Math.floorMod(h, vocabularySize), a, b);
             }
         }
         return count;
     }
 
+    /** Token ids with the character range each came from. */
     private static final class Ids {
         private int[] values;
+        private int[] starts;
+        private int[] ends;
         private int size;
 
         Ids(int capacity) {
             values = new int[Math.max(16, capacity)];
+            starts = new int[values.length];
+            ends = new int[values.length];
         }
 
-        void add(int id) {
+        void add(int id, int start, int end) {
             if (size == values.length) {
                 values = Arrays.copyOf(values, size * 2);
+                starts = Arrays.copyOf(starts, size * 2);
+                ends = Arrays.copyOf(ends, size * 2);
             }
+            starts[size] = start;
+            ends[size] = end;
             values[size++] = id;
         }
 
         int[] toArray() {
             return Arrays.copyOf(values, size);
+        }
+
+        int[] starts() {
+            return Arrays.copyOf(starts, size);
+        }
+
+        int[] ends() {
+            return Arrays.copyOf(ends, size);
         }
     }
 }

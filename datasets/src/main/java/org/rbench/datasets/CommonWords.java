@@ -50,11 +50,15 @@ final class CommonWords implements SizedTask {
         String prefix = Templates.COMMON_WORDS_ANSWER_PREFIX;
         String fewShot = Templates.fill(Templates.COMMON_WORDS, Map.of("context", shot.context())) + prefix
                 + " " + numbered(shot.common());
-        String userMessage = fewShot + "\n" + Templates.fill(Templates.COMMON_WORDS, Map.of("context", task.context()));
-        return new Prompt(userMessage, prefix, task.common());
+        Templates.Filled question = Templates.fillMarked(Templates.COMMON_WORDS, Map.of("context", task.context()));
+        int contextStart = fewShot.length() + 1 + question.start("context");
+        // The answer spans: every occurrence of a common word in the task's list (not the example's).
+        List<Span> spans = task.commonSpans().stream().map(span -> span.shift(contextStart)).toList();
+        return new Prompt(fewShot + "\n" + question.text(), prefix, task.common(), spans);
     }
 
-    private record Example(String context, List<String> common) {
+    /** A numbered list, its common words, and where they occur in it. */
+    private record Example(String context, List<String> common, List<Span> commonSpans) {
     }
 
     /**
@@ -83,17 +87,28 @@ final class CommonWords implements SizedTask {
             }
         }
         Draws.shuffle(list, orderRng);
-        return new Example(numbered(list), common);
+        List<Span> spans = new ArrayList<>(COMMON_WORDS * commonRepeats);
+        String text = numbered(list, new java.util.HashSet<>(common), spans);
+        return new Example(text, common, spans);
     }
 
     /** "1. w 2. w ...". */
     static String numbered(List<String> words) {
+        return numbered(words, java.util.Set.of(), new ArrayList<>());
+    }
+
+    /** "1. w 2. w ...", adding the spans of the words in {@code marked} to {@code spans}. */
+    private static String numbered(List<String> words, java.util.Set<String> marked, List<Span> spans) {
         StringBuilder out = new StringBuilder(words.size() * 12);
         for (int i = 0; i < words.size(); i++) {
             if (i > 0) {
                 out.append(' ');
             }
-            out.append(i + 1).append(". ").append(words.get(i));
+            out.append(i + 1).append(". ");
+            if (marked.contains(words.get(i))) {
+                spans.add(new Span(out.length(), out.length() + words.get(i).length()));
+            }
+            out.append(words.get(i));
         }
         return out.toString();
     }

@@ -62,8 +62,24 @@ final class FrequentWords implements SizedTask {
             }
         }
         Draws.shuffle(text, orderRng);
-        String userMessage = Templates.fill(Templates.FREQUENT_WORDS, Map.of("context", String.join(" ", text)));
-        return new Prompt(userMessage, Templates.FREQUENT_WORDS_ANSWER_PREFIX, vocabulary.subList(1, 4));
+        List<String> answers = vocabulary.subList(1, 4);
+        // The answer spans: every occurrence of the three answer words in the coded text.
+        Set<String> answerWords = new HashSet<>(answers);
+        StringBuilder context = new StringBuilder(text.size() * (WORD_LENGTH + 1));
+        List<Span> spans = new ArrayList<>();
+        for (String word : text) {
+            if (!context.isEmpty()) {
+                context.append(' ');
+            }
+            if (answerWords.contains(word)) {
+                spans.add(new Span(context.length(), context.length() + word.length()));
+            }
+            context.append(word);
+        }
+        Templates.Filled message = Templates.fillMarked(Templates.FREQUENT_WORDS, Map.of("context", context.toString()));
+        int contextStart = message.start("context");
+        return new Prompt(message.text(), Templates.FREQUENT_WORDS_ANSWER_PREFIX, answers,
+                spans.stream().map(span -> span.shift(contextStart)).toList());
     }
 
     /** Distinct random six-letter words, sorted then shuffled (as the reference does), the first replaced by '...'. */

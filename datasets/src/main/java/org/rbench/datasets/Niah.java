@@ -51,6 +51,10 @@ final class Niah implements SizedTask {
         }
     }
 
+    /** A needle sentence, where its value starts in it, and whether the question asks for its key. */
+    private record Needle(String text, int valueStart, int valueLength, boolean asked) {
+    }
+
     @Override
     public Prompt build(int units, int index, long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
@@ -62,7 +66,7 @@ final class Niah implements SizedTask {
         String type = config.valueType().plural();
         List<String> keys = new ArrayList<>();
         List<List<String>> values = new ArrayList<>();
-        List<String> needles = new ArrayList<>();
+        List<Needle> needles = new ArrayList<>();
         Set<String> usedKeys = new HashSet<>();
         for (int k = 0; k < config.keys(); k++) {
             String key;
@@ -74,7 +78,9 @@ final class Niah implements SizedTask {
             for (int v = 0; v < config.values(); v++) {
                 String value = draw(config.valueType(), contentRng);
                 keyValues.add(value);
-                needles.add(needle(type, key, value));
+                Templates.Filled needle = Templates.fillMarked(Templates.NIAH_NEEDLE,
+                        Map.of("type_needle_v", type, "key", key, "value", value));
+                needles.add(new Needle(needle.text(), needle.start("value"), value.length(), false));
             }
             values.add(keyValues);
         }
@@ -82,15 +88,21 @@ final class Niah implements SizedTask {
         int[] asked = Draws.sample(config.keys(), config.queries(), contentRng);
         List<String> queries = new ArrayList<>();
         List<String> answers = new ArrayList<>();
+        Set<String> askedNeedles = new HashSet<>();
         for (int i : asked) {
             queries.add(keys.get(i));
             answers.addAll(values.get(i));
+            for (String value : values.get(i)) {
+                askedNeedles.add(needle(type, keys.get(i), value));
+            }
         }
+        needles.replaceAll(n -> new Needle(n.text(), n.valueStart(), n.valueLength(), askedNeedles.contains(n.text())));
+        List<String> needleTexts = needles.stream().map(Needle::text).toList();
 
-        String context = switch (config.haystack()) {
-            case ESSAY -> insertAtDepths(essay.firstWords(units), needles, placementRng);
-            case NOISE -> insertAtLines(Collections.nCopies(units, Templates.NOISE_LINE), needles, placementRng);
-            case NEEDLE -> insertAtLines(distractors(units, usedKeys, haystackRng), needles, placementRng);
+        Placed context = switch (config.haystack()) {
+            case ESSAY -> insertAtDepths(essay.firstWords(units), needleTexts, placementRng);
+            case NOISE -> insertAtLines(Collections.nCopies(units, Templates.NOISE_LINE), needleTexts, placementRng);
+            case NEEDLE -> insertAtLines(distractors(units, usedKeys, haystackRng), needleTexts, placementRng);
         };
 
         String template = TaskFamily.NIAH.template();
@@ -102,8 +114,23 @@ final class Niah implements SizedTask {
             typeName = config.valueType().singular();
         }
         String query = joinQueries(queries);
-        Map<String, String> fill = Map.of("type_needle_v", typeName, "context", context, "query", query);
-        return new Prompt(Templates.fill(template, fill), Templates.fill(prefix, fill), answers);
+        Map<String, String> fill = Map.of("type_needle_v", typeName, "context", context.text(), "query", query);
+        Templates.Filled message = Templates.fillMarked(template, fill);
+        // The answer spans: the values of the asked keys' needles, in text order.
+        List<Span> spans = new ArrayList<>();
+        for (int i = 0; i < needles.size(); i++) {
+            Needle n = needles.get(i);
+            if (n.asked()) {
+                int start = message.start("context") + context.starts()[i] + n.valueStart();
+                spans.add(new Span(start, start + n.valueLength()));
+            }
+        }
+        spans.sort(java.util.Comparator.comparingInt(Span::start));
+        return new Prompt(message.text(), Templates.fill(prefix, fill), answers, spans);
+    }
+
+    /** A haystack with needles in it: its text and where needle i starts. */
+    record Placed(String text, int[] starts) {
     }
 
     private String draw(NeedleType type, SplittableRandom rng) {
@@ -138,7 +165,7 @@ final class Niah implements SizedTask {
      * index int(n_sentences * depth / 100) for depths drawn without replacement, join with
      * spaces (as the reference does, including its empty segments).
      */
-    static String insertAtDepths(String prose, List<String> needles, SplittableRandom rng) {
+    static Placed insertAtDepths(String prose, List<String> needles, SplittableRandom rng) {
         int[] ends = EssayHaystack.sentenceEnds(prose);
         int sentences = ends.length;
         int[] drawn = Draws.sample(DEPTHS.length, needles.size(), rng);
@@ -148,14 +175,22 @@ final class Niah implements SizedTask {
         }
         java.util.Arrays.sort(positions, 1, positions.length - 1);
         positions[positions.length - 1] = sentences;
-        List<String> segments = new ArrayList<>(needles.size() * 2 + 1);
+        // the needles in drawn order go to the sorted depths: needle i is the i-th inserted
+        StringBuilder text = new StringBuilder(prose.length() + needles.stream().mapToInt(String::length).sum()
+                + 2 * needles.size());
+        int[] starts = new int[needles.size()];
         for (int i = 1; i < positions.length; i++) {
-            segments.add(sentenceRange(prose, ends, positions[i - 1], positions[i]));
+            if (i > 1) {
+                text.append(' ');
+            }
+            text.append(sentenceRange(prose, ends, positions[i - 1], positions[i]));
             if (i - 1 < needles.size()) {
-                segments.add(needles.get(i - 1));
+                text.append(' ');
+                starts[i - 1] = text.length();
+                text.append(needles.get(i - 1));
             }
         }
-        return String.join(" ", segments);
+        return new Placed(text.toString(), starts);
     }
 
     /** Sentences [from, to) of the prose, joined by single spaces (as they are in the prose). */
@@ -168,16 +203,30 @@ final class Niah implements SizedTask {
     }
 
     /** Noise and needle haystacks: needles go in at random line indices; lines joined by newlines. */
-    static String insertAtLines(List<String> lines, List<String> needles, SplittableRandom rng) {
+    static Placed insertAtLines(List<String> lines, List<String> needles, SplittableRandom rng) {
         List<String> all = new ArrayList<>(lines.size() + needles.size());
         all.addAll(lines);
+        // which needle each line is (-1: a haystack line), to find the needles after the insertions
+        List<Integer> needleOf = new ArrayList<>(java.util.Collections.nCopies(lines.size(), -1));
         int[] indexes = Draws.sample(lines.size(), needles.size(), rng);
         Integer[] descending = java.util.Arrays.stream(indexes).boxed().sorted(Collections.reverseOrder())
                 .toArray(Integer[]::new);
         for (int i = 0; i < descending.length; i++) {
             all.add(descending[i], needles.get(i));
+            needleOf.add(descending[i], i);
         }
-        return String.join("\n", all);
+        StringBuilder text = new StringBuilder();
+        int[] starts = new int[needles.size()];
+        for (int line = 0; line < all.size(); line++) {
+            if (line > 0) {
+                text.append('\n');
+            }
+            if (needleOf.get(line) >= 0) {
+                starts[needleOf.get(line)] = text.length();
+            }
+            text.append(all.get(line));
+        }
+        return new Placed(text.toString(), starts);
     }
 
     /** "a", "a, and b", "a, b, and c": the reference's way of asking for several keys. */

@@ -71,6 +71,11 @@ public final class PieceCountingTokenizer implements Tokenizer {
     }
 
     @Override
+    public TokenizedText encodeWithOffsets(String text) {
+        return base.encodeWithOffsets(text);
+    }
+
+    @Override
     public String name() {
         return base.name();
     }

@@ -61,16 +61,30 @@ final class QuestionAnswering implements SizedTask {
         }
         Draws.shuffle(chosen, orderRng);
 
+        Set<Integer> gold = new HashSet<>();
+        for (int doc : question.gold()) {
+            gold.add(doc);
+        }
         StringBuilder context = new StringBuilder();
+        List<Span> spans = new ArrayList<>();
         for (int i = 0; i < chosen.size(); i++) {
             if (i > 0) {
                 context.append("\n\n");
             }
-            context.append(Templates.fill(Templates.QA_DOCUMENT,
-                    Map.of("i", Integer.toString(i + 1), "text", documents.get(chosen.get(i)))));
+            Templates.Filled document = Templates.fillMarked(Templates.QA_DOCUMENT,
+                    Map.of("i", Integer.toString(i + 1), "text", documents.get(chosen.get(i))));
+            if (gold.contains(chosen.get(i))) {
+                // The answer spans: the text of every gold document (the answer may be worded otherwise).
+                int start = context.length() + document.start("text");
+                spans.add(new Span(start, start + documents.get(chosen.get(i)).length()));
+            }
+            context.append(document.text());
         }
-        String userMessage = Templates.fill(Templates.QA, Map.of("context", context.toString(), "query", question.query()));
-        return new Prompt(userMessage, Templates.QA_ANSWER_PREFIX, question.answers());
+        Templates.Filled message = Templates.fillMarked(Templates.QA,
+                Map.of("context", context.toString(), "query", question.query()));
+        int contextStart = message.start("context");
+        return new Prompt(message.text(), Templates.QA_ANSWER_PREFIX, question.answers(),
+                spans.stream().map(span -> span.shift(contextStart)).toList());
     }
 
     /** {@code count} random documents that are neither gold nor related. */

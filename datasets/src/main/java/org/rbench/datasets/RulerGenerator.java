@@ -170,7 +170,36 @@ public final class RulerGenerator {
         PromptSizer.Fitted fitted = fit(task, targetLength, sampleIndex, seed);
         return new Sample(sampleIndex, fitted.input(), fitted.prompt().answerPrefix(), fitted.prompt().outputs(),
                 fitted.promptTokens() + task.tokensToGenerate(), task, seed, task.tokensToGenerate(), task.metric(),
-                targetLength);
+                targetLength, answerSpansInInput(task, fitted));
+    }
+
+    /**
+     * The prompt's answer spans moved from the user message into the input the chat template
+     * made of it. A template may trim the message (Llama 3's does): then the spans move with
+     * the trimmed text.
+     */
+    private static List<Span> answerSpansInInput(RulerTask task, PromptSizer.Fitted fitted) {
+        String message = fitted.prompt().userMessage();
+        String input = fitted.input();
+        List<Span> spans = fitted.prompt().answerSpans();
+        if (input.equals(message)) {
+            return spans;
+        }
+        int offset;
+        int at = input.indexOf(message);
+        if (at >= 0) {
+            offset = at;
+        } else {
+            String trimmed = message.strip();
+            int lead = message.indexOf(trimmed);
+            at = input.indexOf(trimmed);
+            if (at < 0) {
+                throw new IllegalStateException(task.id() + ": the chat template changed the task's text, so the"
+                        + " answer spans cannot be placed in the prompt");
+            }
+            offset = at - lead;
+        }
+        return spans.stream().map(span -> span.shift(offset)).toList();
     }
 
     /**
@@ -327,6 +356,12 @@ public final class RulerGenerator {
         public int[] encode(String text) {
             calls++;
             return delegate.encode(text);
+        }
+
+        @Override
+        public TokenizedText encodeWithOffsets(String text) {
+            calls++;
+            return delegate.encodeWithOffsets(text);
         }
 
         @Override

@@ -21,9 +21,12 @@ import java.util.Objects;
  * @param tokensToGenerate generation budget of the task
  * @param metric           how predictions are scored
  * @param targetLength     the target length the sample was sized for
+ * @param answerSpans      the characters of {@code input} that hold the answers, in text order
+ *                         (per task: datasets/README.md, "Answer spans"); {@link PromptTokens}
+ *                         places them among the prompt's tokens
  */
 public record Sample(int index, String input, String answerPrefix, List<String> outputs, int length, RulerTask task,
-                     long seed, int tokensToGenerate, Metric metric, int targetLength) {
+                     long seed, int tokensToGenerate, Metric metric, int targetLength, List<Span> answerSpans) {
 
     public Sample {
         Objects.requireNonNull(input, "input");
@@ -31,6 +34,18 @@ public record Sample(int index, String input, String answerPrefix, List<String> 
         Objects.requireNonNull(task, "task");
         Objects.requireNonNull(metric, "metric");
         outputs = List.copyOf(outputs);
+        answerSpans = List.copyOf(answerSpans);
+        for (Span span : answerSpans) {
+            if (span.end() > input.length()) {
+                throw new IllegalArgumentException("answer span [" + span.start() + ", " + span.end()
+                        + ") lies past the input's " + input.length() + " characters");
+            }
+        }
+    }
+
+    /** The text of each answer span. */
+    public List<String> answerSpanTexts() {
+        return answerSpans.stream().map(span -> input.substring(span.start(), span.end())).toList();
     }
 
     /** The full text the model is given: input followed by the answer prefix. */

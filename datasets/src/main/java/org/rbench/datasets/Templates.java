@@ -1,5 +1,6 @@
 package org.rbench.datasets;
 
+import java.util.HashMap;
 import java.util.Map;
 
 /**
@@ -59,8 +60,27 @@ public final class Templates {
      * are never scanned for placeholders. Unknown placeholders are an error.
      */
     public static String fill(String template, Map<String, String> values) {
+        return fillMarked(template, values).text();
+    }
+
+    /** A filled template and where the first occurrence of each placeholder's value starts in it. */
+    record Filled(String text, Map<String, Integer> starts) {
+
+        /** Where the value of {@code {name}} starts in the text. */
+        int start(String name) {
+            Integer at = starts.get(name);
+            if (at == null) {
+                throw new IllegalArgumentException("the template has no placeholder {" + name + "}");
+            }
+            return at;
+        }
+    }
+
+    /** {@link #fill}, also saying where each placeholder's value went (for answer spans). */
+    static Filled fillMarked(String template, Map<String, String> values) {
         StringBuilder out = new StringBuilder(template.length()
                 + values.values().stream().mapToInt(String::length).sum());
+        Map<String, Integer> starts = new HashMap<>();
         int i = 0;
         while (i < template.length()) {
             int open = template.indexOf('{', i);
@@ -77,10 +97,12 @@ public final class Templates {
             if (value == null) {
                 throw new IllegalArgumentException("no value for placeholder {" + name + "}");
             }
-            out.append(template, i, open).append(value);
+            out.append(template, i, open);
+            starts.putIfAbsent(name, out.length());
+            out.append(value);
             i = close + 1;
         }
-        return out.toString();
+        return new Filled(out.toString(), starts);
     }
 
     /**

@@ -22,6 +22,16 @@ public interface Tokenizer {
      *  parsed as special tokens, so that chat-wrapped prompts are counted as the model sees them. */
     int[] encode(String text);
 
+    /**
+     * {@link #encode} with the characters each token stands for, so that a range of the text
+     * (a sample's answer span) can be found among its tokens. Tokenizers that cannot tell
+     * where their tokens lie throw {@link UnsupportedOperationException}.
+     */
+    default TokenizedText encodeWithOffsets(String text) {
+        throw new UnsupportedOperationException("the tokenizer " + name() + " cannot tell which characters its tokens"
+                + " stand for, so answer spans cannot be placed among its tokens");
+    }
+
     /** Number of tokens of {@code text}; override when counting is cheaper than encoding. */
     default int count(String text) {
         return encode(text).length;

@@ -73,7 +73,7 @@ final class VariableTracking implements SizedTask {
     private static Prompt exampleAt(int lines, long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
         Example example = new Example(lines, chainLines(lines, rng));
-        return new Prompt(exampleText(example, List.of("AAA", "BBB", "CCC", "DDD", "EEE"), 12345), "", List.of());
+        return new Prompt(exampleText(example, List.of("AAA", "BBB", "CCC", "DDD", "EEE"), 12345), "", List.of(), List.of());
     }
 
     @Override
@@ -90,11 +90,39 @@ final class VariableTracking implements SizedTask {
         String context = context(units, names, value, chainLines(units, placementRng));
         Map<String, String> fill = Map.of("context", context, "query", Integer.toString(value),
                 "num_v", Integer.toString(HOPS + 1));
-        String task = Templates.fill(Templates.VARIABLE_TRACKING, fill);
+        Templates.Filled task = Templates.fillMarked(Templates.VARIABLE_TRACKING, fill);
         String prefix = Templates.fill(Templates.VARIABLE_TRACKING_ANSWER_PREFIX, fill);
         // As in the reference, the example (ending with a newline) comes before the task, after a newline.
-        String userMessage = exampleText(example, exampleNames, exampleValue) + "\n" + task;
-        return new Prompt(userMessage, prefix, names);
+        String shot = exampleText(example, exampleNames, exampleValue) + "\n";
+        int contextStart = shot.length() + task.start("context");
+        List<Span> spans = new ArrayList<>(names.size());
+        for (Span statement : statements(context, names, value)) {
+            spans.add(statement.shift(contextStart));
+        }
+        return new Prompt(shot + task.text(), prefix, names, spans);
+    }
+
+    /**
+     * The answer spans of vt: the chain's statements ({@code VAR A = 12345}, {@code VAR B = VAR A},
+     * ...; without the trailing space), each the line that assigns one of the answers, in the context.
+     */
+    static List<Span> statements(String context, List<String> names, int value) {
+        List<Span> spans = new ArrayList<>(names.size());
+        for (int j = 0; j < names.size(); j++) {
+            String statement = "VAR " + names.get(j) + " = " + (j == 0 ? Integer.toString(value) : "VAR " + names.get(j - 1));
+            int start;
+            if (context.startsWith(statement)) {
+                start = 0;
+            } else {
+                int newline = context.indexOf("\n" + statement);
+                if (newline < 0) {
+                    throw new IllegalStateException("vt: the statement '" + statement + "' is not in the context");
+                }
+                start = newline + 1;
+            }
+            spans.add(new Span(start, start + statement.length()));
+        }
+        return spans;
     }
 
     /** The example's text: the task with its answer prefix, a space, and the answer. */

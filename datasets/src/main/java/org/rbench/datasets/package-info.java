@@ -42,6 +42,10 @@
  *       {@link org.rbench.datasets.WordLists}, {@link org.rbench.datasets.QaDataset}: inputs.</li>
  *   <li>{@link org.rbench.datasets.PerplexityTexts}: long texts cut into N-token documents.</li>
  *   <li>{@link org.rbench.datasets.SampleWriter}: JSONL and token-id export.</li>
+ *   <li>{@link org.rbench.datasets.Span}, {@link org.rbench.datasets.PromptTokens},
+ *       {@link org.rbench.datasets.TokenizedText}: where a sample's answers are held
+ *       ({@link org.rbench.datasets.Sample#answerSpans()}), in characters and among the
+ *       prompt's tokens (per task: datasets/README.md, "Answer spans").</li>
  * </ul>
  */
 package org.rbench.datasets;

@@ -49,7 +49,7 @@ class DeterminismTest {
         assertEquals(1, line.lines().count());
         var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(line);
         assertEquals(List.of("index", "input", "outputs", "length", "answer_prefix", "task", "seed", "target_length",
-                "tokens_to_generate", "metric"), iterable(json.fieldNames()));
+                "tokens_to_generate", "metric", "answer_spans"), iterable(json.fieldNames()));
         assertEquals(sample.input(), json.get("input").asText());
         assertEquals(" Answer:", json.get("answer_prefix").asText());
         assertEquals("qa_1", json.get("task").asText());

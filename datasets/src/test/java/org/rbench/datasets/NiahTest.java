@@ -40,8 +40,12 @@ class NiahTest {
             allowed.add(d);
         }
         for (long seed = 0; seed < 20; seed++) {
-            String context = Niah.insertAtDepths(prose, List.of("NEEDLE1.", "NEEDLE2.", "NEEDLE3.", "NEEDLE4."),
-                    new SplittableRandom(seed));
+            List<String> needles = List.of("NEEDLE1.", "NEEDLE2.", "NEEDLE3.", "NEEDLE4.");
+            Niah.Placed placed = Niah.insertAtDepths(prose, needles, new SplittableRandom(seed));
+            String context = placed.text();
+            for (int n = 0; n < 4; n++) {
+                assertTrue(context.startsWith(needles.get(n), placed.starts()[n]), "where needle " + n + " starts");
+            }
             List<String> pieces = Arrays.asList(context.strip().split(" +"));
             Set<Integer> positions = new HashSet<>();
             for (int n = 1; n <= 4; n++) {
@@ -60,7 +64,7 @@ class NiahTest {
         // 10 sentences, depth 51 -> index int(10 * 0.51) = 5.
         String prose = "A0. A1. A2. A3. A4. A5. A6. A7. A8. A9.";
         for (long seed = 0; seed < 50; seed++) {
-            String context = Niah.insertAtDepths(prose, List.of("N."), new SplittableRandom(seed));
+            String context = Niah.insertAtDepths(prose, List.of("N."), new SplittableRandom(seed)).text();
             int before = context.substring(0, context.indexOf("N.")).split("A\\d\\.", -1).length - 1;
             assertTrue(before >= 0 && before <= 10);
             String[] parts = context.split(" ?N\\. ?");
@@ -71,7 +75,11 @@ class NiahTest {
     @Test
     void needlesInLinesKeepEveryLineOnce() {
         List<String> lines = Collections.nCopies(50, "noise");
-        String context = Niah.insertAtLines(lines, List.of("n1", "n2", "n3"), new SplittableRandom(1));
+        Niah.Placed placed = Niah.insertAtLines(lines, List.of("n1", "n2", "n3"), new SplittableRandom(1));
+        String context = placed.text();
+        for (int n = 0; n < 3; n++) {
+            assertTrue(context.startsWith("n" + (n + 1) + "\n", placed.starts()[n]), "where needle " + n + " starts");
+        }
         List<String> out = List.of(context.split("\n"));
         assertEquals(53, out.size());
         assertEquals(50, out.stream().filter("noise"::equals).count());

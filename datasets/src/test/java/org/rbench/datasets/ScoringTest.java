@@ -47,7 +47,8 @@ class ScoringTest {
     void metricDispatchesToTheScoringFunction() {
         assertEquals(50.0, Metric.STRING_MATCH_ALL.score(List.of("a"), List.of(List.of("a", "b"))));
         assertEquals(100.0, Metric.STRING_MATCH_PART.score(List.of("a"), List.of(List.of("a", "b"))));
-        Sample sample = new Sample(0, "in", " Answer:", List.of("a", "b"), 10, RulerTask.CWE, 1, 120, Metric.STRING_MATCH_ALL, 4096);
+        Sample sample = new Sample(0, "in", " Answer:", List.of("a", "b"), 10, RulerTask.CWE, 1, 120, Metric.STRING_MATCH_ALL, 4096,
+                List.of());
         assertEquals(0.5, sample.score("A"));
     }
 

@@ -15,9 +15,10 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code rbench demo}: the main job. A small RULER sweep of full attention, Recycled
- * Attention, StreamingLLM and H2O (same budget K) on the embedded default model, then the
- * paper-style table and plots. Sized to finish in a few minutes on 2 CPU cores; re-running
- * resumes (and is instant when everything is done).
+ * Attention, StreamingLLM and H2O (same budget K) on the embedded default model, with
+ * diagnostics (each method decodes again, untimed, beside full attention), then the
+ * paper-style table, the answer coverage of each method and the plots. Sized to finish in
+ * about a minute on 2 CPU cores; re-running resumes (and is instant when everything is done).
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Run a small RULER sweep of every method on the embedded default model; print the table, write CSV and plots.")
@@ -46,8 +47,10 @@ final class DemoCommand implements Callable<Integer> {
         Files.createDirectories(out);
         List<String> methods = List.of("full", "recycled:k=" + BUDGET + ",s=16", "streamingllm:k=" + BUDGET,
                 "h2o:k=" + BUDGET);
-        Map<String, Object> cfg = Map.of("name", "demo", "kind", "ruler", "models", List.of(model), "methods", methods,
-                "tasks", TASKS, "lengths", LENGTHS, "samples", samples, "seed", 42, "backend", backend, "threads", threads.count);
+        Map<String, Object> cfg = Map.ofEntries(Map.entry("name", "demo"), Map.entry("kind", "ruler"),
+                Map.entry("models", List.of(model)), Map.entry("methods", methods), Map.entry("tasks", TASKS),
+                Map.entry("lengths", LENGTHS), Map.entry("samples", samples), Map.entry("seed", 42),
+                Map.entry("backend", backend), Map.entry("threads", threads.count), Map.entry("diagnostics", true));
         SweepConfig config = SweepConfigs.of(cfg);
         Path csv = out.resolve("results.csv");
         System.err.printf("rbench demo: %d tasks x %s tokens x %d samples x %d methods (K=%d) -> %s%n",
@@ -59,6 +62,10 @@ final class DemoCommand implements Callable<Integer> {
         code = SweepSummary.print(config.kind(), csv, out.resolve("report"), System.out, System.err);
         if (code != 0) {
             return code;
+        }
+        if (!Files.isRegularFile(out.resolve("report").resolve("coverage.md"))) {
+            System.out.println("No answer coverage: " + csv + " was written without diagnostics (by an older version);"
+                    + " move " + out + " away and run the demo again to measure it.");
         }
         System.out.println("Method order: full attention, then the K=" + BUDGET + " methods; speedup is against full in this run.");
         return 0;

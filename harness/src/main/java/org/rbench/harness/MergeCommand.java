@@ -13,7 +13,8 @@ import java.util.concurrent.Callable;
 /** {@code rbench merge}: shard CSVs into one file ({@link ResultsMerge}). */
 @Command(name = "merge", mixinStandardHelpOptions = true,
         description = "Combine shard CSVs into one file (rows with a repeated work key are dropped;"
-                + " a torn last row, from a shard killed mid-write, is dropped with a warning).")
+                + " a torn last row, from a shard killed mid-write, is dropped with a warning); shards' diagnostics"
+                + " files (X.diagnostics.csv) are merged beside it.")
 final class MergeCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "SHARD.csv")
     List<Path> inputs;
@@ -28,6 +29,10 @@ final class MergeCommand implements Callable<Integer> {
             System.err.println("rbench merge: warning: " + warning);
         }
         System.out.printf("merged %d files: %d rows, %d duplicates dropped -> %s%n", s.files(), s.rows(), s.duplicates(), out);
+        if (s.diagnosticsRows() > 0) {
+            System.out.printf("diagnostics: %d per-step rows -> %s%n", s.diagnosticsRows(),
+                    org.rbench.harness.results.DiagnosticsFile.besides(out));
+        }
         return 0;
     }
 }

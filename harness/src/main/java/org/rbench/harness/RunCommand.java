@@ -43,10 +43,18 @@ final class RunCommand implements Callable<Integer> {
     /** Exit status of a sweep that Ctrl-C stopped: no report, the rest resumes next time. */
     static final int STOPPED = 130;
 
+    @Option(names = "--diagnostics", description = "As 'diagnostics: true' in the config: decode each sample again,"
+            + " untimed, beside full attention, for attention mass recall and answer coverage per step and layer"
+            + " (summary columns in the results CSV, per-step rows in <results>.diagnostics.csv).")
+    boolean diagnostics;
+
     @Override
     public Integer call() throws Exception {
         SweepConfig c = SweepConfig.load(config);
         CpuThreads.warnIfOversubscribed(c.threads(), System.err);
+        if (diagnostics) {
+            c = c.withDiagnostics(true);
+        }
         Shard s = shard == null ? Shard.ALL : Shard.parse(shard);
         Path target = out != null ? out : c.out();
         if (s.count() > 1 && out == null) {
@@ -146,7 +154,7 @@ final class RunCommand implements Callable<Integer> {
         DatasetSources.ensureInstalled();
         String runId = c.name() + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         RulerRun.Plan plan = new RulerRun.Plan(runId, models, c.methods(), tasks, c.lengths(), c.samples(), c.seed(),
-                c.backend(), c.threads(), c.maxTokens(), shard, c.diagnostics());
+                c.backend(), c.threads(), c.maxTokens(), shard, c.diagnostics(), c.diagnosticsSteps());
         AtomicBoolean stop = new AtomicBoolean();
         RulerRun run = new RulerRun(plan, System.err, stop);
         Path parent = target.toAbsolutePath().getParent();

@@ -47,6 +47,14 @@ final class SweepSummary {
         out.println();
         out.println(Files.readString(report.resolve(tables.getFirst())));
         List<String> files = new ArrayList<>(tables);
+        Path coverage = report.resolve("coverage.md");
+        if (Files.isRegularFile(coverage)) {
+            // answer coverage (a sweep with diagnostics): coverage.md up to its per-task step tables
+            String text = Files.readString(coverage);
+            int steps = text.indexOf("\n### ");
+            out.println(steps < 0 ? text : text.substring(0, steps + 1));
+            files.add("coverage.md");
+        }
         Path plots = report.resolve("plots");
         if (Files.isDirectory(plots)) {
             try (Stream<Path> s = Files.list(plots)) {

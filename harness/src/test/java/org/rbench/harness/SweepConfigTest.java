@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -49,6 +50,21 @@ class SweepConfigTest {
         assertEquals(3, c.samples());
         assertEquals(dir.resolve("r.csv"), c.out());
         assertEquals(List.of("default"), c.models());
+        assertFalse(c.diagnostics());
+        assertEquals(null, c.diagnosticsSteps());
+    }
+
+    @Test
+    void diagnosticsAndTheirStepLimit() throws Exception {
+        String rest = "methods: [full]\ntasks: [vt]\nlengths: [1024]\n";
+        SweepConfig c = load(rest + "diagnostics: true\ndiagnostics_steps: 24\n");
+        assertTrue(c.diagnostics());
+        assertEquals(24, c.diagnosticsSteps());
+        assertTrue(load(rest).withDiagnostics(true).diagnostics());
+        assertTrue(assertThrows(ConfigException.class, () -> load(rest + "diagnostics: yes please\n"))
+                .getMessage().contains("'diagnostics' must be true or false"));
+        assertTrue(assertThrows(ConfigException.class, () -> load(rest + "diagnostics_steps: 0\n"))
+                .getMessage().contains("diagnostics_steps must be positive"));
     }
 
     @Test
@@ -113,7 +129,7 @@ class SweepConfigTest {
             f.append(Map.of("kind", "ruler", "sample_index", "2"));
         }
         ResultsMerge.Summary s = ResultsMerge.merge(List.of(a, b), out);
-        assertEquals(new ResultsMerge.Summary(2, 3, 1, List.of()), s);
+        assertEquals(new ResultsMerge.Summary(2, 3, 1, 0, List.of()), s);
         assertThrows(java.io.IOException.class, () -> ResultsMerge.merge(List.of(a, b), out), "never overwrites");
     }
 }

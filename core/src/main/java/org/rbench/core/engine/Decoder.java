@@ -12,7 +12,11 @@ import org.rbench.core.attention.ScoreSelection;
 import org.rbench.core.model.HyperParameters;
 import org.rbench.llamacpp.Tensor;
 
+import java.util.Arrays;
+import java.util.BitSet;
 import java.util.List;
+import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * One decoding run: feeds one token per {@link #step}, asks the policy for each layer's
@@ -31,6 +35,9 @@ public final class Decoder implements AutoCloseable {
     private int fullSteps;
     private long fullLayerSteps;
     private boolean diagnostics;
+    /** Cache positions whose attention the diagnostics follow, ascending (empty: none). */
+    private int[] tracked = new int[0];
+    private Consumer<LayerDiagnostics> perLayerStep = d -> { };
     private double recallSum;
     private double overlapSum;
     private long diagnosed;
@@ -211,10 +218,26 @@ public final class Decoder implements AutoCloseable {
      * so step timings of a diagnosed run are not latency measurements.
      */
     public Decoder withDiagnostics() {
+        return withDiagnostics(new int[0], d -> { });
+    }
+
+    /**
+     * {@link #withDiagnostics()}, and each layer's measurements of each step, with what the
+     * step's attention did to the {@code tracked} cache positions (e.g. a prompt's answer
+     * spans), handed to {@code perLayerStep} after the step's compute, layers in order.
+     * Layers whose plan and policy do not say which positions they read are not reported.
+     */
+    public Decoder withDiagnostics(int[] tracked, Consumer<LayerDiagnostics> perLayerStep) {
         if (step > 0) {
             throw new IllegalStateException("turn diagnostics on before the first step");
         }
+        int[] sorted = Arrays.stream(tracked).sorted().distinct().toArray();
+        if (sorted.length > 0 && sorted[0] < 0) {
+            throw new IllegalArgumentException("tracked positions must not be negative: " + sorted[0]);
+        }
         diagnostics = true;
+        this.tracked = sorted;
+        this.perLayerStep = Objects.requireNonNull(perLayerStep, "perLayerStep");
         return this;
     }
 
@@ -237,50 +260,128 @@ public final class Decoder implements AutoCloseable {
         }
         int heads = hp.heads();
         int group = heads / hp.kvHeads();
-        if (plan.readsWholeCache() || out.fullProbabilities()[l] == null) {
-            recallSum += heads;
-            overlapSum += heads;
-            diagnosed += heads;
+        int valid = position + 1;
+        boolean whole = plan.readsWholeCache();
+        Tensor full = out.fullProbabilities()[l];
+        if (full == null) {
+            if (whole) { // nothing to compare with, nothing missed
+                recallSum += heads;
+                overlapSum += heads;
+                diagnosed += heads;
+            }
             return;
         }
-        int[][] attended = new int[hp.kvHeads()][];
+        BitSet[] attended = new BitSet[hp.kvHeads()];
         for (int g = 0; g < hp.kvHeads(); g++) {
-            attended[g] = plan.attendedPositions(g, position);
-            if (attended[g] == null) {
-                attended[g] = policy.compactPositions(l, g);
+            int[] rows = whole ? null : plan.attendedPositions(g, position);
+            if (!whole && rows == null) {
+                rows = policy.compactPositions(l, g);
             }
-            if (attended[g] == null) {
+            if (!whole && rows == null) {
                 return; // neither the plan nor the policy says which positions the layer read
             }
-        }
-        float[] p = out.fullProbabilities()[l].getFloats();
-        int keys = (int) out.fullProbabilities()[l].ne(0);
-        int valid = position + 1;
-        for (int h = 0; h < heads; h++) {
-            int[] rows = attended[h / group];
-            int base = h * keys;
-            java.util.BitSet in = new java.util.BitSet(valid);
-            double recall = 0;
-            for (int r : rows) {
-                if (r >= 0 && r < valid && !in.get(r)) {
-                    in.set(r);
-                    recall += p[base + r];
-                }
-            }
-            float[] row = java.util.Arrays.copyOfRange(p, base, base + valid);
-            int k = Math.min(in.cardinality(), valid);
-            int hits = 0;
-            if (k > 0) {
-                for (int r : ScoreSelection.topKByScore(row, k)) {
-                    if (in.get(r)) {
-                        hits++;
+            attended[g] = new BitSet(valid);
+            if (whole) {
+                attended[g].set(0, valid);
+            } else {
+                for (int r : rows) {
+                    if (r >= 0 && r < valid) {
+                        attended[g].set(r);
                     }
                 }
             }
-            recallSum += recall;
-            overlapSum += k == 0 ? 0 : (double) hits / k;
-            diagnosed++;
         }
+        float[] p = full.getFloats();
+        int keys = (int) full.ne(0);
+        double recall = 0;
+        double overlap = 0;
+        double trackedMass = 0;
+        double trackedAttended = 0;
+        double coverage = 0;
+        int trackedValid = 0;
+        for (int t : tracked) {
+            trackedValid += t < valid ? 1 : 0;
+        }
+        int peak = -1;
+        int peakDistance = Integer.MAX_VALUE;
+        boolean peakAttended = false;
+        for (int h = 0; h < heads; h++) {
+            BitSet in = attended[h / group];
+            int base = h * keys;
+            double headRecall = 1;
+            double headOverlap = 1;
+            if (!whole) {
+                headRecall = 0;
+                for (int r = in.nextSetBit(0); r >= 0; r = in.nextSetBit(r + 1)) {
+                    headRecall += p[base + r];
+                }
+                int k = in.cardinality();
+                int hits = 0;
+                if (k > 0) {
+                    for (int r : ScoreSelection.topKByScore(Arrays.copyOfRange(p, base, base + valid), k)) {
+                        if (in.get(r)) {
+                            hits++;
+                        }
+                    }
+                }
+                headOverlap = k == 0 ? 0 : (double) hits / k;
+            }
+            double headTracked = 0;
+            double headTrackedAttended = 0;
+            int covered = 0;
+            for (int t : tracked) {
+                if (t < valid) {
+                    headTracked += p[base + t];
+                    if (in.get(t)) {
+                        headTrackedAttended += p[base + t];
+                        covered++;
+                    }
+                }
+            }
+            if (trackedValid > 0) {
+                int top = 0;
+                for (int r = 1; r < valid; r++) {
+                    if (p[base + r] > p[base + top]) {
+                        top = r;
+                    }
+                }
+                int distance = distanceToTracked(top);
+                if (distance < peakDistance) {
+                    peakDistance = distance;
+                    peak = top;
+                    peakAttended = in.get(top);
+                }
+            }
+            recall += headRecall;
+            overlap += headOverlap;
+            trackedMass += headTracked;
+            trackedAttended += headTrackedAttended;
+            coverage += trackedValid == 0 ? 0 : (double) covered / trackedValid;
+        }
+        recallSum += recall;
+        overlapSum += overlap;
+        diagnosed += heads;
+        double none = Double.NaN;
+        perLayerStep.accept(new LayerDiagnostics(step, l, position, whole, plan.rows(position), recall / heads,
+                overlap / heads, trackedValid == 0 ? none : coverage / heads, trackedValid == 0 ? none : trackedMass / heads,
+                trackedValid == 0 ? none : trackedAttended / heads, peak, peakAttended));
+    }
+
+    /** Positions from {@code position} to the nearest tracked position (0: a tracked one). */
+    private int distanceToTracked(int position) {
+        int at = Arrays.binarySearch(tracked, position);
+        if (at >= 0) {
+            return 0;
+        }
+        int after = -at - 1;
+        int best = Integer.MAX_VALUE;
+        if (after < tracked.length) {
+            best = tracked[after] - position;
+        }
+        if (after > 0) {
+            best = Math.min(best, position - tracked[after - 1]);
+        }
+        return best;
     }
 
     /** Layer-steps that attended the whole cache (layers of a dynamic schedule decide apart). */

@@ -95,8 +95,10 @@ final class LayerAttention implements PlanGraph {
         for (Consumer<Tensor> use : probabilityUsers) {
             use.accept(probs);
         }
-        if (pass.pass.shadowFull() && !plan.readsWholeCache()) {
-            // What full attention would have given this query: for attention-mass recall only.
+        if (pass.pass.shadowFull()) {
+            // What full attention would have given this query (diagnostics: mass recall, where the
+            // answers' attention goes); computed for whole-cache plans too, whose flash attention
+            // gives no probabilities.
             Tensor allKeys = rowsView(cacheKeys, 0, pass.keyRows);
             Tensor full = n == 1 ? AttentionMath.decodeSoftmax(ctx, allKeys, q, pass.mask, scale, hp.kvHeads())
                     : AttentionMath.softmax(ctx, allKeys, qt, pass.mask, scale);

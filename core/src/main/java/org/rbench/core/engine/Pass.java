@@ -16,7 +16,7 @@ import java.util.Arrays;
  * @param columnSums read back the attention each key received, summed over the batch's queries
  * @param windowSumsFrom batch-relative first query whose attention is summed per key (SnapKV's votes); -1: none
  * @param lastQuery  read back the last token's query vectors at every built layer
- * @param shadowFull also compute full attention's probabilities where a plan reads fewer rows (diagnostics)
+ * @param shadowFull also compute full attention's probabilities at every layer (diagnostics)
  */
 record Pass(int[] tokens, int start, Logits logits, AttentionPlan[] plans, int fromLayer, int toLayer, boolean queryOnly,
             int windowFrom, boolean columnSums, int windowSumsFrom, boolean lastQuery, boolean shadowFull) {

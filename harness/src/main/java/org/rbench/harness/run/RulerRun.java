@@ -11,10 +11,12 @@ import org.rbench.core.engine.KvSnapshot;
 import org.rbench.core.engine.PrefillResult;
 import org.rbench.core.reference.LlamaReference;
 import org.rbench.datasets.LlamaTokenizer;
+import org.rbench.datasets.PromptTokens;
 import org.rbench.datasets.RulerGenerator;
 import org.rbench.datasets.RulerTask;
 import org.rbench.datasets.Sample;
 import org.rbench.datasets.Sources;
+import org.rbench.harness.results.DiagnosticsFile;
 import org.rbench.harness.results.ResultsFile;
 import org.rbench.harness.sweep.Shard;
 import org.rbench.llamacpp.Vocabulary;
@@ -35,13 +37,19 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * (collecting the union of the statistics the methods ask for), the KV state is
  * snapshotted, and every method decodes greedily from a restored copy of it. One CSV row
  * per sample and method is appended and flushed as soon as it is known; rows already in
- * the file are skipped, so a killed run resumes where it stopped.
+ * the file are skipped, so a killed run resumes where it stopped. With diagnostics, each
+ * method decodes a second time, untimed, beside full attention ({@link AnswerDiagnostics}):
+ * its summaries join the row and its per-step rows go to the detail file beside the results
+ * ({@link DiagnosticsFile}).
  */
 public final class RulerRun {
-    /** What to run. {@code maxTokens} null: each task's own tokens to generate. */
+    /**
+     * What to run. {@code maxTokens} null: each task's own tokens to generate;
+     * {@code diagnosticsSteps} null: per-step rows for every decode step, else for the first N.
+     */
     public record Plan(String runId, List<Path> models, List<Method> methods, List<RulerTask> tasks, List<Integer> lengths,
                        int samples, long seed, String backend, int threads, Integer maxTokens, Shard shard,
-                       boolean diagnostics) {
+                       boolean diagnostics, Integer diagnosticsSteps) {
     }
 
     private record Unit(Path model, int length, RulerTask task, int sample) {
@@ -50,6 +58,8 @@ public final class RulerRun {
     private final Plan plan;
     private final PrintStream log;
     private final AtomicBoolean stop;
+    /** The per-step detail file of a diagnosed run, open while it runs. */
+    private DiagnosticsFile details;
 
     public RulerRun(Plan plan, PrintStream log, AtomicBoolean stop) {
         this.plan = plan;
@@ -74,6 +84,11 @@ public final class RulerRun {
         Progress progress = new Progress(log, units.size());
         Path current = null;
         Session session = null;
+        if (plan.diagnostics()) {
+            // rows of a unit whose results row a kill prevented are dropped: the unit runs again
+            details = DiagnosticsFile.open(DiagnosticsFile.besides(results.path()),
+                    row -> results.isDone(DiagnosticsFile.resultsKey(row)));
+        }
         try {
             for (Unit u : units) {
                 if (stop.get()) {
@@ -93,6 +108,10 @@ public final class RulerRun {
         } finally {
             if (session != null) {
                 session.close();
+            }
+            if (details != null) {
+                details.close();
+                details = null;
             }
         }
         return results.rowsWritten() - before;
@@ -183,10 +202,19 @@ public final class RulerRun {
         }
         Sample sample = s.generator.generate(u.task(), u.length(), u.sample(), plan.seed());
         Vocabulary vocab = s.model.vocabulary();
-        int[] text = s.tokenizer.encode(sample.prompt());
-        int[] prompt = new int[text.length + 1];
-        prompt[0] = vocab.bos();
-        System.arraycopy(text, 0, prompt, 1, text.length);
+        int[] prompt;
+        int[] answerPositions = new int[0];
+        if (plan.diagnostics()) {
+            // the answer spans among the prompt's tokens, at their cache positions (BOS first)
+            PromptTokens tokens = PromptTokens.of(sample, s.tokenizer).withLeadingToken(vocab.bos());
+            prompt = tokens.ids();
+            answerPositions = tokens.answerPositions();
+        } else {
+            int[] text = s.tokenizer.encode(sample.prompt());
+            prompt = new int[text.length + 1];
+            prompt[0] = vocab.bos();
+            System.arraycopy(text, 0, prompt, 1, text.length);
+        }
         int maxTokens = plan.maxTokens() != null ? plan.maxTokens() : sample.tokensToGenerate();
         Engine engine = s.model.engine();
 
@@ -212,11 +240,23 @@ public final class RulerRun {
             for (int i = 0; i < todo.size(); i++) {
                 Method method = todo.get(i);
                 Decoded d;
+                AnswerDiagnostics diagnosed = null;
                 if (method instanceof Method.Reference ref) {
                     d = decodeWithLlamaCpp(s, ref, prompt, maxTokens, vocab);
                 } else {
                     engine.restore(snapshot);
-                    d = decode(engine, policies.get(i), prefill, maxTokens, vocab, plan.diagnostics());
+                    d = decode(engine, policies.get(i), prefill, maxTokens, vocab);
+                    if (plan.diagnostics()) {
+                        engine.restore(snapshot);
+                        Method.EngineStrategy strategy = (Method.EngineStrategy) method;
+                        diagnosed = AnswerDiagnostics.replay(engine, strategy.create(s.model.weights().hyperParameters(),
+                                prompt.length), prefill, d.tokens(), d.stepNanos().length, answerPositions, vocab);
+                        if (diagnosed.divergedAt() >= 0) {
+                            log.println("rbench: warning: the diagnosed decode of " + method.text() + " on " + u.task().id()
+                                    + " #" + u.sample() + " chose another token at step " + diagnosed.divergedAt()
+                                    + " than the timed decode");
+                        }
+                    }
                 }
                 String prediction = vocab.detokenize(d.tokens(), true, false);
                 Map<String, String> row = key(s, u, method);
@@ -235,7 +275,17 @@ public final class RulerRun {
                 row.put("attended_rows_mean", d.attendedRows() < 0 ? "" : fmt(d.attendedRows()));
                 row.put("full_steps", d.fullLayerSteps() < 0 ? "" : fmt((double) d.fullLayerSteps() / layers(s)));
                 row.put("kv_fill", "prefill");
-                row.put("attention_mass_recall", Double.isNaN(d.massRecall()) ? "" : fmt(d.massRecall()));
+                if (diagnosed != null) {
+                    row.put("attention_mass_recall", fmt(diagnosed.massRecall()));
+                    row.putAll(diagnosed.summaryColumns());
+                    Map<String, String> unit = new LinkedHashMap<>();
+                    for (String c : DiagnosticsFile.UNIT) {
+                        unit.put(c, c.equals("model_file") ? s.provenance.columns().get(c) : row.get(c));
+                    }
+                    // before the results row, which completes the unit
+                    details.append(diagnosed.detailRows(unit, plan.diagnosticsSteps() == null ? Integer.MAX_VALUE
+                            : plan.diagnosticsSteps()));
+                }
                 results.append(row);
             }
         } finally {
@@ -267,21 +317,16 @@ public final class RulerRun {
     }
 
     /** Generated tokens (without the end-of-generation token) and how long it took. */
-    record Decoded(int[] tokens, long prefillNanos, long[] stepNanos, double attendedRows, long fullLayerSteps,
-                   double massRecall) {
+    record Decoded(int[] tokens, long prefillNanos, long[] stepNanos, double attendedRows, long fullLayerSteps) {
     }
 
     /**
      * Greedy decoding: the first token comes from the prefill's logits; every decode step
      * feeds the previous token. Stops at end of generation or after {@code maxTokens}.
      */
-    static Decoded decode(Engine engine, AttentionPolicy policy, PrefillResult prefill, int maxTokens, Vocabulary vocab,
-                          boolean diagnostics) {
+    static Decoded decode(Engine engine, AttentionPolicy policy, PrefillResult prefill, int maxTokens, Vocabulary vocab) {
         List<Integer> out = new ArrayList<>();
         try (Decoder d = engine.decoder(policy, prefill.statistics())) {
-            if (diagnostics) {
-                d.withDiagnostics();
-            }
             int token = Greedy.argmax(prefill.lastLogits());
             while (!vocab.isEndOfGeneration(token)) {
                 out.add(token);
@@ -291,7 +336,7 @@ public final class RulerRun {
                 token = Greedy.argmax(d.step(token));
             }
             return new Decoded(out.stream().mapToInt(Integer::intValue).toArray(), prefill.nanos(),
-                    d.timings().wallNanos(), d.meanAttendedRows(), d.fullLayerSteps(), d.meanMassRecall());
+                    d.timings().wallNanos(), d.meanAttendedRows(), d.fullLayerSteps());
         }
     }
 
@@ -317,8 +362,7 @@ public final class RulerRun {
             token = Greedy.argmax(ref.step(token));
         }
         double rows = ref.stepNanos().length == 0 ? -1 : ref.meanStepRows(0);
-        return new Decoded(out.stream().mapToInt(Integer::intValue).toArray(), prefillNanos, ref.stepNanos(), rows, -1,
-                Double.NaN);
+        return new Decoded(out.stream().mapToInt(Integer::intValue).toArray(), prefillNanos, ref.stepNanos(), rows, -1);
     }
 
     static void putTimings(Map<String, String> row, long[] stepNanos) {

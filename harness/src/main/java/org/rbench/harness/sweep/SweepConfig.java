@@ -36,16 +36,24 @@ import java.util.Set;
  * backend: cpu
  * threads: 1           # default: all cores but one (CpuThreads)
  * out: results/ruler-small.csv
- * diagnostics: false     # true: also measure attention-mass recall (slower; timings then are not latency figures)
+ * diagnostics: false     # true: also decode each sample again, untimed, beside full attention: attention mass
+ *                        # recall and answer coverage per step and layer (results columns and X.diagnostics.csv)
+ * diagnostics_steps: 32  # per-step rows only for the first N decode steps (default: all; the columns cover all)
  * </pre>
  */
 public record SweepConfig(String name, String kind, List<String> models, List<Method> methods, List<String> tasks,
                           List<Integer> lengths, int samples, long seed, String backend, int threads, Path out,
-                          Integer maxTokens, boolean diagnostics) {
+                          Integer maxTokens, boolean diagnostics, Integer diagnosticsSteps) {
 
     private static final Set<String> KEYS = Set.of("name", "kind", "models", "methods", "tasks", "lengths", "samples",
-            "seed", "backend", "threads", "out", "max_tokens", "diagnostics");
+            "seed", "backend", "threads", "out", "max_tokens", "diagnostics", "diagnostics_steps");
     private static final Set<String> KINDS = Set.of("ruler", "ppl", "latency");
+
+    /** This sweep with diagnostics on or off ({@code rbench run --diagnostics}). */
+    public SweepConfig withDiagnostics(boolean on) {
+        return new SweepConfig(name, kind, models, methods, tasks, lengths, samples, seed, backend, threads, out, maxTokens, on,
+                diagnosticsSteps);
+    }
 
     public static SweepConfig load(Path file) throws IOException {
         if (!Files.isRegularFile(file)) {
@@ -104,8 +112,12 @@ public record SweepConfig(String name, String kind, List<String> models, List<Me
         CpuThreads.invalid(threads).ifPresent(why -> {
             throw new ConfigException(source + ": " + why);
         });
+        Integer diagnosticsSteps = map.containsKey("diagnostics_steps") ? f.integer("diagnostics_steps", 0) : null;
+        if (diagnosticsSteps != null && diagnosticsSteps <= 0) {
+            throw new ConfigException(source + ": diagnostics_steps must be positive");
+        }
         return new SweepConfig(name, kind, models, methods, tasks, lengths, samples, f.longValue("seed", 42),
-                f.string("backend", "best"), threads, out, maxTokens, Boolean.TRUE.equals(diag));
+                f.string("backend", "best"), threads, out, maxTokens, Boolean.TRUE.equals(diag), diagnosticsSteps);
     }
 
     /** Typed access to the YAML map with errors that name the key. */
