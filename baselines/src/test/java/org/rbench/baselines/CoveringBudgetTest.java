@@ -32,7 +32,8 @@ class CoveringBudgetTest {
     private static final String[] PRESETS = {"tiny-llama", "tiny-qwen3"};
     private static final GgmlType[] TYPES = {GgmlType.F32, GgmlType.F16, GgmlType.Q8_0};
     private static final String[] METHODS = {
-            "full", "recycled:k=100000,s=7", "recycled:k=100000,s=7,version=v1", "recycled-dynamic:k=100000,qc=2",
+            "full", "recycled:k=100000,s=7", "recycled:k=100000,s=7,version=v1", "recycled:k=100000,s=7,reach=16",
+            "recycled-dynamic:k=100000,qc=2",
             "h2o:heavy=50000,recent=50000", "streamingllm:k=100000", "streamingllm:k=100000,positions=original", "oracle:k=100000"};
 
     @TempDir

@@ -20,7 +20,22 @@ public final class ScoreSelection {
         if (kernel % 2 == 0) {
             throw new IllegalArgumentException("pooling kernel must be odd, got " + kernel);
         }
-        int half = kernel / 2;
+        return maxPool(scores, kernel / 2, kernel / 2);
+    }
+
+    /**
+     * Max pooling over an asymmetric window: each score spreads to the {@code back} positions
+     * before it and the {@code forward} positions after it, so a peak at p raises
+     * [p - back, p + forward] (clipped to the sequence); position i gets the maximum over
+     * [i - forward, i + back]. back = forward = kernel/2 is {@link #maxPool(float[], int)}.
+     * A window reaching forward suits a head that reads the tokens after the one it peaked on,
+     * one further per decoded token.
+     */
+    public static float[] maxPool(float[] scores, int back, int forward) {
+        if (back < 0 || forward < 0) {
+            throw new IllegalArgumentException("a pooling window reaches back and forward by >= 0 positions, got back " + back
+                    + ", forward " + forward);
+        }
         int n = scores.length;
         float[] out = new float[n];
         // A monotonic deque gives O(n) sliding maxima.
@@ -28,14 +43,14 @@ public final class ScoreSelection {
         int head = 0, tail = 0;
         int next = 0;
         for (int i = 0; i < n; i++) {
-            int hi = Math.min(n - 1, i + half);
+            int hi = (int) Math.min(n - 1L, (long) i + back);
             while (next <= hi) {
                 while (tail > head && scores[dq[tail - 1]] <= scores[next]) {
                     tail--;
                 }
                 dq[tail++] = next++;
             }
-            while (dq[head] < i - half) {
+            while (dq[head] < (long) i - forward) {
                 head++;
             }
             out[i] = scores[dq[head]];

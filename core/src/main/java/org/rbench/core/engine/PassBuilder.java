@@ -78,8 +78,7 @@ final class PassBuilder {
         positions = g.input("positions", GgmlType.I32, t -> t.setInts(bound.pass().positions()), n);
         writeRows = g.input("cache_rows", GgmlType.I32, t -> t.setIndices(bound.pass().positions(), cache.capacity()), n);
         keyRows = res.keyRows(pass.start() + n);
-        boolean needMask = n > 1 || keyRows > pass.start() + n;
-        mask = needMask ? res.causalMask().tensor(g, keyRows, n, () -> bound.pass().start()) : null;
+        mask = needsMask(res, pass) ? res.causalMask().tensor(g, keyRows, n, () -> bound.pass().start()) : null;
     }
 
     /** The graph of {@code pass}. */
@@ -101,6 +100,8 @@ final class PassBuilder {
         List<Object> sig = new ArrayList<>();
         sig.add(pass.batch());
         sig.add(res.keyRows(pass.start() + pass.batch()));
+        // a step at the last of its padded rows builds no mask; one earlier in the block must not reuse that graph
+        sig.add(needsMask(res, pass));
         sig.add(pass.fromLayer());
         sig.add(pass.toLayer());
         sig.add(pass.logits());
@@ -115,6 +116,15 @@ final class PassBuilder {
             sig.add(List.of(p.getClass(), p.probabilities(), p.query(), p.shape(pass.start())));
         }
         return sig;
+    }
+
+    /**
+     * Whether the pass masks key rows: a batch masks its later tokens, and a decode step the
+     * padding rows past it (none when it is the last of its padded rows).
+     */
+    private static boolean needsMask(GraphResources res, Pass pass) {
+        int n = pass.batch();
+        return n > 1 || res.keyRows(pass.start() + n) > pass.start() + n;
     }
 
     /** Upper bound of the tensors a pass creates, to size the metadata pool (ggml aborts when it runs out). */

@@ -31,9 +31,11 @@ import java.util.Set;
  * gone) the layer does a full step instead, which refreshes Cp.
  */
 public final class RecycledAttention implements AttentionPolicy {
-    /** Everything that defines a Recycled Attention run. */
-    public record Config(int k, Schedule schedule, String scheduleLabel, int poolKernel, GqaAggregation aggregation,
-                         RecycledCache.Update update, int capacity) {
+    /** Everything that defines a Recycled Attention run: {@code selection} is how Cp is scored and chosen. */
+    public record Config(TopRows selection, Schedule schedule, String scheduleLabel, RecycledCache.Update update, int capacity) {
+        public int k() {
+            return selection.k();
+        }
     }
 
     private final Config config;
@@ -49,7 +51,8 @@ public final class RecycledAttention implements AttentionPolicy {
     public RecycledAttention(Config config, String name) {
         this.config = config;
         this.name = name;
-        this.refresh = new RefreshPlan(new TopRows(config.k(), config.aggregation(), config.poolKernel()), this::selected);
+        // host (prefill) and device (full steps) score Cp with the same selection
+        this.refresh = new RefreshPlan(config.selection(), this::selected);
     }
 
     @Override
@@ -74,8 +77,7 @@ public final class RecycledAttention implements AttentionPolicy {
             if (last == null) {
                 throw new IllegalStateException("the prefill did not return the last token's attention for layer " + l);
             }
-            cps[l] = new RecycledCache(config.k(), config.capacity(), config.poolKernel(), config.aggregation(),
-                    config.update(), kvHeads);
+            cps[l] = new RecycledCache(config.selection(), config.capacity(), config.update(), kvHeads);
             compacts[l] = context.newCompactCache(config.capacity());
             refresh(l, last);
             if (config.schedule().needsQueries()) {
@@ -189,14 +191,16 @@ public final class RecycledAttention implements AttentionPolicy {
     }
 
     /**
-     * {@code recycled:k=4096,s=50[,version=v2][,pool=7][,gqa=max][,update=evict]}: Recycled
-     * Attention with a full step every S steps. {@code version} picks the paper version's
-     * defaults (v2 = RefreshKV, the default: pool 7, gqa max, update evict; v1: pool 1, gqa
-     * first, update grow); explicit parameters override them. Without {@code k} the budget
-     * is RefreshKV's default, input length / 8.
+     * {@code recycled:k=4096,s=50[,version=v2][,pool=7][,reach=3][,gqa=max][,update=evict]}:
+     * Recycled Attention with a full step every S steps. {@code version} picks the paper
+     * version's defaults (v2 = RefreshKV, the default: pool 7, gqa max, update evict; v1: pool
+     * 1, gqa first, update grow); explicit parameters override them. Without {@code k} the
+     * budget is RefreshKV's default, input length / 8. {@code reach} (beyond the paper, default
+     * pool/2) is how far forward a peak's pooling window reaches: a peak at p keeps
+     * [p - pool/2, p + reach], still K rows in all.
      */
     public static class Factory implements Strategy {
-        static final Set<String> COMMON = Set.of("k", "version", "pool", "gqa", "update");
+        static final Set<String> COMMON = Set.of("k", "version", "pool", "reach", "gqa", "update");
 
         @Override
         public String name() {
@@ -206,6 +210,7 @@ public final class RecycledAttention implements AttentionPolicy {
         @Override
         public String description() {
             return "Recycled Attention, fixed schedule: k (default input/8), s=50, version=v2|v1, pool=7 (v1: 1),"
+                    + " reach=pool/2 (a peak at p keeps [p - pool/2, p + reach]; beyond the paper),"
                     + " gqa=max|first|mean (v1: first), update=evict|grow (v1: grow)";
         }
 
@@ -243,6 +248,10 @@ public final class RecycledAttention implements AttentionPolicy {
             if (pool < 1 || pool % 2 == 0) {
                 throw new IllegalArgumentException("method '" + spec.text() + "': pool must be an odd kernel >= 1, got " + pool);
             }
+            int reach = spec.intParam("reach", pool / 2);
+            if (reach < 0) {
+                throw new IllegalArgumentException("method '" + spec.text() + "': reach must be >= 0 positions, got " + reach);
+            }
             GqaAggregation gqa = spec.enumParam("gqa", GqaAggregation.class, v1 ? GqaAggregation.FIRST : GqaAggregation.MAX);
             if (gqa == GqaAggregation.SUM) {
                 throw new IllegalArgumentException("method '" + spec.text() + "': gqa must be first, mean or max");
@@ -250,7 +259,7 @@ public final class RecycledAttention implements AttentionPolicy {
             RecycledCache.Update update = spec.enumParam("update", RecycledCache.Update.class,
                     v1 ? RecycledCache.Update.GROW : RecycledCache.Update.EVICT);
             int capacity = update == RecycledCache.Update.EVICT ? k : k + growRoom;
-            return new Config(k, schedule, label, pool, gqa, update, capacity);
+            return new Config(new TopRows(k, gqa, pool, reach), schedule, label, update, capacity);
         }
     }
 
@@ -267,7 +276,7 @@ public final class RecycledAttention implements AttentionPolicy {
 
         @Override
         public String description() {
-            return "Recycled Attention, query-similarity schedule: k, qc=5, threshold=0.8, and the version/pool/gqa/update"
+            return "Recycled Attention, query-similarity schedule: k, qc=5, threshold=0.8, and the version/pool/reach/gqa/update"
                     + " options of recycled";
         }
 

@@ -11,7 +11,8 @@ import java.util.Arrays;
  *
  * <p>A full step (or the prefill) {@link #refresh}es Cp from that step's attention
  * probabilities: each KV head's query-head group is aggregated, max-pooled along
- * positions (v2: kernel 7; v1: none), and its top K positions fill slots 0..K-1 in
+ * positions (v2: kernel 7; v1: none; {@link TopRows} for windows that reach further forward),
+ * and its top K positions fill slots 0..K-1 in
  * descending score order. Every recycled step then {@link #append}s its own token, which
  * stays attended until the next refresh. With {@link Update#EVICT} (v2) a full Cp makes
  * room by dropping each head's lowest-scored refreshed entry; in score order that entry
@@ -30,8 +31,7 @@ public final class RecycledCache {
 
     private final int k;
     private final int capacity;
-    private final int poolKernel;
-    private final GqaAggregation aggregation;
+    private final TopRows selection;
     private final Update update;
     private final int kvHeads;
     private final int[][] slotPosition;
@@ -41,21 +41,27 @@ public final class RecycledCache {
     private int generated;
 
     /**
-     * @param capacity slots available (K for EVICT; K plus the longest run of recycled
-     *                 steps for GROW); {@link #append} reports when they run out
+     * @param selection K, the GQA aggregation and the pooling window a refresh scores with
+     * @param capacity  slots available (K for EVICT; K plus the longest run of recycled
+     *                  steps for GROW); {@link #append} reports when they run out
      */
-    public RecycledCache(int k, int capacity, int poolKernel, GqaAggregation aggregation, Update update, int kvHeads) {
-        if (k <= 0 || capacity < k) {
-            throw new IllegalArgumentException("budget K must be positive and capacity >= K (K=" + k + ", capacity=" + capacity + ")");
+    public RecycledCache(TopRows selection, int capacity, Update update, int kvHeads) {
+        int k = selection.k();
+        if (capacity < k) {
+            throw new IllegalArgumentException("capacity must be >= K (K=" + k + ", capacity=" + capacity + ")");
         }
         this.k = k;
         this.capacity = capacity;
-        this.poolKernel = poolKernel;
-        this.aggregation = aggregation;
+        this.selection = selection;
         this.update = update;
         this.kvHeads = kvHeads;
         this.slotPosition = new int[kvHeads][capacity];
         this.slotByScore = new int[kvHeads][k];
+    }
+
+    /** A cache whose refreshes pool with the symmetric kernel {@code poolKernel}. */
+    public RecycledCache(int k, int capacity, int poolKernel, GqaAggregation aggregation, Update update, int kvHeads) {
+        this(new TopRows(k, aggregation, poolKernel), capacity, update, kvHeads);
     }
 
     public RecycledCache(int k, int poolKernel, GqaAggregation aggregation, Update update, int kvHeads) {
@@ -69,11 +75,11 @@ public final class RecycledCache {
      * rows into the compact cache.
      */
     public int[] refresh(float[][] headProbabilities) {
-        float[][] perKv = aggregation.aggregate(headProbabilities, kvHeads);
+        float[][] perKv = selection.aggregation().aggregate(headProbabilities, kvHeads);
         int n = perKv[0].length;
         int[][] selected = new int[kvHeads][];
         for (int h = 0; h < kvHeads; h++) {
-            float[] pooled = ScoreSelection.maxPool(perKv[h], poolKernel);
+            float[] pooled = selection.pool(perKv[h]);
             selected[h] = ScoreSelection.topKByScore(pooled, Math.min(k, n));
         }
         return refreshSelected(selected);

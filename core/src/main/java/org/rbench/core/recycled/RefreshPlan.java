@@ -12,7 +12,7 @@ import java.util.List;
 /**
  * A full step that refreshes Recycled Attention's Cp: attend every cached row, and select
  * the top rows of this step's attention per KV head on the device ({@link TopRows}: the
- * group aggregated, max-pooled), so that only k + pool positions per KV head cross to the
+ * group aggregated, max-pooled over its window), so that only k + window positions per KV head cross to the
  * host, where the probabilities would be heads x context floats (at 128K, 4 KB against 16
  * MB per layer, and a host sort of the context per KV head). The selected positions go to
  * {@link #sink} after the step's compute, highest score first, ties in position order.
@@ -58,9 +58,9 @@ public record RefreshPlan(TopRows request, Sink sink, boolean probabilities, boo
 
     @Override
     public Object shape(int position) {
-        // The candidate count follows the rows that exist until it reaches k + kernel; the sink is read per step.
+        // The candidate count follows the rows that exist until it reaches k + window; the sink is read per step.
         int valid = position + 1;
-        return List.of(request, valid >= request.k() + request.poolKernel() ? -1 : valid);
+        return List.of(request, valid >= request.k() + request.window() ? -1 : valid);
     }
 
     @Override

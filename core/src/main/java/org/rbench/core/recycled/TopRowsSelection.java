@@ -52,9 +52,9 @@ public final class TopRowsSelection {
 
     /**
      * Scores per KV head, {@code [rows, kvHeads]} F32: aggregated over each KV head's query
-     * group, max-pooled along positions, plus {@code mask} (F16 or F32, {@code rows} long, 0
-     * or -inf; null for none) so that padding sorts last: a view of the valid rows would
-     * change the graph's shape at every step.
+     * group, max-pooled along positions over the request's window, plus {@code mask} (F16 or
+     * F32, {@code rows} long, 0 or -inf; null for none) so that padding sorts last: a view of
+     * the valid rows would change the graph's shape at every step.
      */
     public static Tensor scores(GgmlContext ctx, Tensor probs, Tensor mask, TopRows request, int heads, int kvHeads) {
         int group = heads / kvHeads;
@@ -66,13 +66,35 @@ public final class TopRowsSelection {
             case MAX -> group == 1 ? plane : ctx.pool2d(plane, GgmlContext.POOL_MAX, 1, group, 1, group, 0, 0);
             case MEAN, SUM -> group == 1 ? plane : ctx.pool2d(plane, GgmlContext.POOL_AVG, 1, group, 1, group, 0, 0);
         };
-        int kernel = request.poolKernel();
-        Tensor pooled = kernel == 1 ? perKv : ctx.pool2d(perKv, GgmlContext.POOL_MAX, kernel, 1, 1, 1, kernel / 2, 0);
+        Tensor pooled = pool(ctx, perKv, request.back(), request.reach());
         if (mask == null) {
             return pooled;
         }
         Tensor m32 = mask.type() == GgmlType.F32 ? mask : ctx.cast(mask, GgmlType.F32);
         return ctx.add(pooled, ctx.reshape(m32, rows, 1));
+    }
+
+    /**
+     * Max pooling of each column of {@code plane} ({@code [rows, columns]}, contiguous) so that
+     * row i gets the maximum of rows [i - forward, i + back], as ScoreSelection#maxPool(scores,
+     * back, forward). ggml pools symmetrically padded windows: a window as long as ours, padded
+     * by the longer of the two reaches on both sides, gives {@code rows + |forward - back|}
+     * outputs, of which {@code rows} starting at {@code max(back, forward) - forward} are ours
+     * (positions outside the input are skipped by the max, not read as zeros).
+     */
+    static Tensor pool(GgmlContext ctx, Tensor plane, int back, int forward) {
+        int window = back + 1 + forward;
+        if (window == 1) {
+            return plane;
+        }
+        int padding = Math.max(back, forward);
+        Tensor pooled = ctx.pool2d(plane, GgmlContext.POOL_MAX, window, 1, 1, 1, padding, 0);
+        if (back == forward) {
+            return pooled;
+        }
+        long rows = plane.ne(0);
+        long skip = padding - forward;
+        return ctx.cont(ctx.view(pooled, new long[] {rows, pooled.ne(1)}, new long[] {pooled.nb(1)}, skip * pooled.nb(0)));
     }
 
     /**

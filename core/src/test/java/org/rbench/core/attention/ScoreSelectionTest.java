@@ -8,6 +8,52 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 class ScoreSelectionTest {
+    /**
+     * A window that reaches forward: each score spreads to the {@code back} positions before it
+     * and the {@code forward} positions after it, clipped to the sequence; back = forward is the
+     * symmetric kernel 2 * back + 1.
+     */
+    @Test
+    void maxPoolOverAnAsymmetricWindowSpreadsEachPeakOverItsWindow() {
+        float[] s = new float[26];
+        s[5] = 9;
+        s[23] = 4;
+        float[] pooled = ScoreSelection.maxPool(s, 3, 16);
+        for (int i = 0; i < s.length; i++) {
+            // the peak at 5 covers [2, 21]; the one at 23 covers [20, 39], clipped to [20, 25]
+            float want = i >= 2 && i <= 21 ? 9 : i >= 20 ? 4 : 0;
+            org.junit.jupiter.api.Assertions.assertEquals(want, pooled[i], "position " + i);
+        }
+        float[] backOnly = ScoreSelection.maxPool(s, 3, 0);
+        assertArrayEquals(new float[] {0, 0, 9, 9, 9, 9, 0, 0}, java.util.Arrays.copyOf(backOnly, 8), "[p - 3, p]");
+        float[] forwardOnly = ScoreSelection.maxPool(s, 0, 2);
+        assertArrayEquals(new float[] {0, 0, 0, 0, 0, 9, 9, 9, 0}, java.util.Arrays.copyOf(forwardOnly, 9), "[p, p + 2]");
+        assertArrayEquals(s, ScoreSelection.maxPool(s, 0, 0));
+        assertThrows(IllegalArgumentException.class, () -> ScoreSelection.maxPool(s, -1, 3));
+        assertThrows(IllegalArgumentException.class, () -> ScoreSelection.maxPool(s, 3, -1));
+    }
+
+    @Test
+    void asymmetricMaxPoolEqualsABruteForceMaximumAndTheSymmetricKernel() {
+        SplittableRandom r = new SplittableRandom(11);
+        float[] raw = new float[300];
+        for (int i = 0; i < raw.length; i++) {
+            raw[i] = (float) r.nextDouble();
+        }
+        for (int[] w : new int[][] {{3, 3}, {3, 16}, {0, 5}, {7, 1}, {0, 0}, {2, 400}}) {
+            float[] want = new float[raw.length];
+            for (int i = 0; i < raw.length; i++) {
+                float m = Float.NEGATIVE_INFINITY;
+                for (int j = Math.max(0, i - w[1]); j <= Math.min(raw.length - 1, i + w[0]); j++) {
+                    m = Math.max(m, raw[j]);
+                }
+                want[i] = m;
+            }
+            assertArrayEquals(want, ScoreSelection.maxPool(raw, w[0], w[1]), "back " + w[0] + ", forward " + w[1]);
+        }
+        assertArrayEquals(ScoreSelection.maxPool(raw, 7), ScoreSelection.maxPool(raw, 3, 3));
+    }
+
     @Test
     void orderTiesPutsEqualScoresInPositionOrderAndCutsToK() {
         int[] positions = {9, 4, 7, 2, 8, 1};

@@ -95,4 +95,38 @@ class GraphReuseTest {
             }
         }
     }
+
+    /**
+     * A decode step at the last row of its padded block needs no causal mask (no padding rows
+     * follow it) and builds its graph without one; a step earlier in the same block reads the
+     * same number of key rows but must mask the rows past it, which hold another run's keys
+     * (here: a longer prompt's). Reusing the maskless graph there attended those rows.
+     */
+    @Test
+    void aStepBuiltWithoutAMaskIsNotReusedWhereTheMaskIsNeeded() {
+        EngineOptions padded16 = EngineOptions.defaults(128).withKvPadding(16);
+        List<float[]> fresh;
+        try (Engine engine = Engine.open(MODEL.weights(), padded16)) {
+            fresh = decodeFull(engine, 40, 3);
+        }
+        try (Engine engine = Engine.open(MODEL.weights(), padded16)) {
+            decodeFull(engine, 47, 1); // position 47: key rows 48, the block's last row, no mask
+            List<float[]> reused = decodeFull(engine, 40, 3); // positions 40-42: key rows 48, rows past them masked
+            for (int s = 0; s < fresh.size(); s++) {
+                assertArrayEquals(fresh.get(s), reused.get(s), "step " + s);
+            }
+        }
+    }
+
+    private static List<float[]> decodeFull(Engine engine, int prompt, int steps) {
+        engine.reset();
+        PrefillResult p = engine.prefill(Arrays.copyOf(TOKENS, prompt), org.rbench.core.attention.PrefillRequest.NONE, false);
+        List<float[]> out = new ArrayList<>();
+        try (Decoder d = engine.decoder(new org.rbench.core.attention.FullAttention(), p.statistics())) {
+            for (int s = 0; s < steps; s++) {
+                out.add(d.step(TOKENS[prompt + s]));
+            }
+        }
+        return out;
+    }
 }

@@ -68,7 +68,8 @@ class RecycledAttentionTest {
     void budgetAtLeastTheContextEqualsFullAttention() {
         try (Engine e = Engine.open(MODEL.weights(), exact())) {
             List<float[]> full = decode(e, FullAttention::new).logits();
-            for (String spec : List.of("recycled:k=64,s=5", "recycled:k=64,s=4,version=v1", "recycled-dynamic:k=64,qc=2,threshold=0.5")) {
+            for (String spec : List.of("recycled:k=64,s=5", "recycled:k=64,s=4,version=v1", "recycled-dynamic:k=64,qc=2,threshold=0.5",
+                    "recycled:k=64,s=5,reach=16", "recycled:k=64,s=5,pool=1,reach=60")) {
                 Run r = decode(e, () -> recycled(spec));
                 assertTrue(maxDiff(full, r.logits()) < 1e-4, spec + ": max logit difference " + maxDiff(full, r.logits()));
                 r.policy().close();
@@ -122,11 +123,27 @@ class RecycledAttentionTest {
     }
 
     @Test
+    void reachSetsHowFarTheSelectionWindowReachesForward() {
+        RecycledAttention.Factory f = new RecycledAttention.Factory();
+        assertEquals(new TopRows(256, org.rbench.core.attention.GqaAggregation.MAX, 7, 16),
+                f.config(MethodSpec.parse("recycled:k=256,s=16,reach=16"), 4000, 2).selection());
+        assertEquals(new TopRows(256, org.rbench.core.attention.GqaAggregation.MAX, 7, 3),
+                f.config(MethodSpec.parse("recycled:k=256,s=16"), 4000, 2).selection(), "default: symmetric");
+        assertEquals(new TopRows(256, org.rbench.core.attention.GqaAggregation.FIRST, 1, 0),
+                f.config(MethodSpec.parse("recycled:k=256,s=16,version=v1"), 4000, 2).selection());
+        assertEquals(new TopRows(64, org.rbench.core.attention.GqaAggregation.FIRST, 1, 5),
+                new RecycledAttention.DynamicFactory().config(MethodSpec.parse("recycled-dynamic:k=64,version=v1,reach=5"), 4000, 2)
+                        .selection());
+    }
+
+    @Test
     void specsAreValidatedWithClearErrors() {
         assertThrows(IllegalArgumentException.class, () -> Strategies.forSpec(MethodSpec.parse("recycled:k=10,stride=5")));
         assertThrows(IllegalArgumentException.class, () -> Strategies.forSpec(MethodSpec.parse("recycled:k=-1")));
         assertThrows(IllegalArgumentException.class, () -> Strategies.forSpec(MethodSpec.parse("recycled:pool=4")));
         assertThrows(IllegalArgumentException.class, () -> Strategies.forSpec(MethodSpec.parse("recycled:gqa=median")));
+        assertThrows(IllegalArgumentException.class, () -> Strategies.forSpec(MethodSpec.parse("recycled:reach=-1")));
+        assertThrows(IllegalArgumentException.class, () -> Strategies.forSpec(MethodSpec.parse("recycled:reach=forward")));
         assertThrows(IllegalArgumentException.class, () -> Strategies.forSpec(MethodSpec.parse("nosuch")));
         assertThrows(IllegalArgumentException.class, () -> MethodSpec.parse("recycled:k"));
         assertTrue(Strategies.all().keySet().containsAll(List.of("full", "recycled", "recycled-dynamic")));

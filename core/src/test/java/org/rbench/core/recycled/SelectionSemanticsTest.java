@@ -89,6 +89,35 @@ class SelectionSemanticsTest {
         assertArrayEquals(new int[] {0, 3, 7}, plain.rows(0));
     }
 
+    /**
+     * reach=R: a peak's window is [p - pool/2, p + R], so Cp holds the R tokens after the peak
+     * (where a moving pointer looks next) at the same K. Scores: a peak at 10, a smaller one at 25.
+     */
+    @Test
+    void aForwardReachingWindowKeepsTheTokensAfterThePeakAtTheSameK() {
+        float[] one = new float[30];
+        java.util.Arrays.fill(one, 0.01f);
+        one[10] = 0.6f;
+        one[25] = 0.1f;
+        float[][] probs = {one};
+        assertArrayEquals(new int[] {7, 8, 9, 10, 11, 12, 13, 22, 23, 24},
+                refreshed(new TopRows(10, GqaAggregation.MAX, 7), probs), "symmetric kernel 7: [p - 3, p + 3]");
+        assertArrayEquals(new int[] {7, 8, 9, 10, 11, 12, 13, 14, 15, 22},
+                refreshed(new TopRows(10, GqaAggregation.MAX, 7, 5), probs), "pool=7, reach=5: [p - 3, p + 5]");
+        assertArrayEquals(new int[] {10, 11, 12, 13, 14, 15, 16, 17, 18, 25},
+                refreshed(new TopRows(10, GqaAggregation.MAX, 1, 8), probs), "pool=1, reach=8: [p, p + 8]");
+        assertEquals(7 / 2 + 16 + 1, new TopRows(10, GqaAggregation.MAX, 7, 16).window());
+        assertEquals(10 + 20, new TopRows(10, GqaAggregation.MAX, 7, 16).candidates(1000), "a tie run is at most a window long");
+        assertEquals(7, new TopRows(10, GqaAggregation.MAX, 7).window(), "reach defaults to pool / 2");
+        assertThrows(IllegalArgumentException.class, () -> new TopRows(10, GqaAggregation.MAX, 7, -1));
+    }
+
+    private static int[] refreshed(TopRows selection, float[][] probs) {
+        RecycledCache cp = new RecycledCache(selection, selection.k(), RecycledCache.Update.EVICT, 1);
+        cp.refresh(probs);
+        return cp.rows(0);
+    }
+
     @Test
     void fixedScheduleIsFullAtMultiplesOfS() {
         Schedule s = Schedule.fixed(5);

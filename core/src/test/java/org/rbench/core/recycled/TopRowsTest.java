@@ -31,7 +31,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
  * Rows selected on the device ({@link TopRows}) equal the host's selection
  * (RecycledCache#refresh's scoring) from the same step's probabilities: same positions, same
  * order (score descending, ties by position), for every aggregation, with and without
- * pooling, with padded and unpadded key rows, and with k beyond the rows that exist.
+ * pooling, with windows that reach further forward or back than pool / 2, with padded and
+ * unpadded key rows, and with k beyond the rows that exist.
  */
 class TopRowsTest {
     private static final int PROMPT = 40;
@@ -75,7 +76,7 @@ class TopRowsTest {
             // the host's selection: RecycledCache#refresh's scoring, in score order
             float[][] perKv = request.aggregation().aggregate(rows, kvHeads);
             for (int h = 0; h < kvHeads; h++) {
-                int[] expected = ScoreSelection.topKByScore(ScoreSelection.maxPool(perKv[h], request.poolKernel()),
+                int[] expected = ScoreSelection.topKByScore(ScoreSelection.maxPool(perKv[h], request.poolKernel() / 2, request.reach()),
                         Math.min(request.k(), valid));
                 assertArrayEquals(expected, selected[o.layer()][h], "layer " + o.layer() + " step " + o.step() + " KV head " + h);
             }
@@ -86,13 +87,16 @@ class TopRowsTest {
 
     @ParameterizedTest
     @CsvSource({
-            "MAX, 7, 8, 256", "MAX, 1, 8, 256", "FIRST, 7, 8, 256", "FIRST, 1, 5, 1", "MAX, 7, 5, 1",
-            "MEAN, 1, 8, 256", "SUM, 7, 8, 1", "MAX, 7, 1000, 256", "FIRST, 3, 1000, 1"})
-    void deviceSelectionEqualsHostSelection(GqaAggregation aggregation, int pool, int k, int padding) {
+            "MAX, 7, 3, 8, 256", "MAX, 1, 0, 8, 256", "FIRST, 7, 3, 8, 256", "FIRST, 1, 0, 5, 1", "MAX, 7, 3, 5, 1",
+            "MEAN, 1, 0, 8, 256", "SUM, 7, 3, 8, 1", "MAX, 7, 3, 1000, 256", "FIRST, 3, 1, 1000, 1",
+            // windows that reach forward (or back) further than pool / 2
+            "MAX, 7, 16, 8, 256", "MAX, 7, 16, 8, 1", "MAX, 1, 5, 6, 1", "FIRST, 3, 9, 1000, 256", "MEAN, 7, 0, 8, 1",
+            "MAX, 1, 60, 8, 256"})
+    void deviceSelectionEqualsHostSelection(GqaAggregation aggregation, int pool, int reach, int k, int padding) {
         EngineOptions options = EngineOptions.defaults(64).withCacheType(GgmlType.F32).withFlashAttention(false)
                 .withKvPadding(padding);
         int kvHeads = MODEL.weights().hyperParameters().kvHeads();
-        Checker checker = new Checker(new TopRows(k, aggregation, pool), kvHeads);
+        Checker checker = new Checker(new TopRows(k, aggregation, pool, reach), kvHeads);
         try (Engine engine = Engine.open(MODEL.weights(), options)) {
             PrefillResult prefill = engine.prefill(Arrays.copyOf(TOKENS, PROMPT), PrefillRequest.NONE, false);
             try (Decoder d = engine.decoder(checker, prefill.statistics())) {
@@ -102,5 +106,44 @@ class TopRowsTest {
             }
         }
         assertEquals(STEPS * MODEL.weights().hyperParameters().layers(), checker.compared.size());
+    }
+
+    /**
+     * The device's pooled scores spread a peak over exactly its window, [p - pool/2, p + reach]:
+     * one query head, one peak at 9 of 40 rows, rows past 30 masked (padding).
+     */
+    @ParameterizedTest
+    @CsvSource({"7, 3", "7, 16", "1, 8", "7, 0", "15, 7", "3, 40"})
+    void deviceScoresSpreadAPeakOverItsWindow(int pool, int reach) {
+        int rows = 40;
+        int valid = 31;
+        float[] probs = new float[rows];
+        java.util.Arrays.fill(probs, 0, valid, 0.01f);
+        probs[9] = 0.5f;
+        float[] mask = new float[rows];
+        java.util.Arrays.fill(mask, valid, rows, Float.NEGATIVE_INFINITY);
+        float[] scores;
+        try (org.rbench.llamacpp.GgmlContext data = org.rbench.llamacpp.GgmlContext.forMetadata(4, 0)) {
+            org.rbench.llamacpp.Tensor p = data.newTensor(GgmlType.F32, rows, 1, 1);
+            org.rbench.llamacpp.Tensor m = data.newTensor(GgmlType.F32, rows);
+            try (org.rbench.llamacpp.BackendBuffer buffer = org.rbench.llamacpp.BackendBuffer.allocate(data, MODEL.backend());
+                 org.rbench.llamacpp.GgmlContext ctx = org.rbench.llamacpp.GgmlContext.forMetadata(64, 64);
+                 org.rbench.llamacpp.GraphAllocator allocator = new org.rbench.llamacpp.GraphAllocator(MODEL.backend())) {
+                p.setFloats(probs);
+                m.setFloats(mask);
+                org.rbench.llamacpp.ComputeGraph graph = ctx.newGraph(64);
+                org.rbench.llamacpp.Tensor out = ctx.cont(TopRowsSelection.scores(ctx, p, m,
+                        new TopRows(4, GqaAggregation.MAX, pool, reach), 1, 1)).output();
+                graph.expand(out);
+                allocator.allocate(graph);
+                MODEL.backend().compute(graph);
+                assertEquals(rows, out.ne(0));
+                scores = out.getFloats();
+            }
+        }
+        for (int i = 0; i < rows; i++) {
+            float want = i >= valid ? Float.NEGATIVE_INFINITY : i >= 9 - pool / 2 && i <= 9 + reach ? 0.5f : 0.01f;
+            assertEquals(want, scores[i], "row " + i + " (pool " + pool + ", reach " + reach + ")");
+        }
     }
 }
