@@ -388,19 +388,14 @@ public final class Quest implements AttentionPolicy {
                 Tensor cache = caches[i];
                 long headDim = cache.ne(0);
                 if (capacity % page == 0) {
-                    int perHead = capacity / page;
-                    Tensor byPage = ctx.view(cache, new long[] {headDim * page, perHead, kvHeads},
-                            new long[] {cache.nb(1) * page, cache.nb(2)}, 0);
-                    Tensor rows;
                     if (gqa == GqaChoice.QUERY) {
                         // every KV head's pages as one list: query head h reads (h / group) * perHead + page
-                        Tensor list = ctx.reshape(byPage, headDim * page, (long) perHead * kvHeads);
                         Tensor flat = ctx.reshape(ctx.getRows(flatPages, top), (long) count * columns, 1);
-                        rows = CacheRows.gather(ctx, list, flat);
+                        Tensor pages = CacheRows.perQueryHead(ctx, CacheRows.byPage(ctx, cache, page), flat, count, columns);
+                        out[i] = ctx.reshape(pages, headDim, (long) count * page, columns);
                     } else {
-                        rows = CacheRows.gather(ctx, byPage, top);
+                        out[i] = CacheRows.pages(ctx, cache, top, page);
                     }
-                    out[i] = ctx.reshape(rows, headDim, (long) count * page, columns);
                 } else {
                     Tensor table = gqa == GqaChoice.QUERY ? flatRows : rows;
                     Tensor indices = ctx.reshape(pageRows(ctx, table, top, page), (long) count * page, columns);

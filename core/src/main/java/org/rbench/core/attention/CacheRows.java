@@ -40,6 +40,29 @@ public final class CacheRows {
         return ctx.reshape(gather(ctx, list, flat), cache.ne(0), rows, heads);
     }
 
+    /**
+     * The cache seen as pages: {@code [page x headDim, capacity / page, kvHeads]}, each page's
+     * {@code page} rows (contiguous in the cache) one row of the view. The capacity must be
+     * whole pages.
+     */
+    public static Tensor byPage(GgmlContext ctx, Tensor cache, int page) {
+        if (cache.ne(1) % page != 0) {
+            throw new IllegalArgumentException("a cache of " + cache.ne(1) + " rows is not whole pages of " + page);
+        }
+        return ctx.view(cache, new long[] {cache.ne(0) * page, cache.ne(1) / page, cache.ne(2)},
+                new long[] {cache.nb(1) * page, cache.nb(2)}, 0);
+    }
+
+    /**
+     * Whole pages of {@code page} rows at page indices {@code pages} I32 {@code [count, kvHeads]}
+     * (column h: pages of KV head h), page after page: {@code [headDim, count * page, kvHeads]}.
+     * One gathered row per page: ggml's get_rows gives every gathered row a thread block, so
+     * this is a {@code page}-th of the work of gathering the same rows one by one.
+     */
+    public static Tensor pages(GgmlContext ctx, Tensor cache, Tensor pages, int page) {
+        return ctx.reshape(gather(ctx, byPage(ctx, cache, page), pages), cache.ne(0), pages.ne(0) * page, pages.ne(1));
+    }
+
     /** Whether rows of {@code cache} are copied as bytes (a 2-byte float type, rows of whole I32 pairs). */
     public static boolean copiesAsBytes(Tensor cache) {
         GgmlType t = cache.type();

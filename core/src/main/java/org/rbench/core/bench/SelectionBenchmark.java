@@ -197,17 +197,9 @@ public final class SelectionBenchmark {
                         org.rbench.core.attention.CacheRows.gather(ctx, keys, rowIndices),
                         org.rbench.core.attention.CacheRows.gather(ctx, values, rowIndices), mask, scale)};
                 timings.add(time(backend, "gather " + k + " rows (bytes) + attention", bytes, repeats, layers, null));
-                Piece whole = (ctx, g) -> {
-                    Tensor[] kv = new Tensor[2];
-                    Tensor[] caches = {keys, values};
-                    for (int i = 0; i < 2; i++) {
-                        Tensor byPage = ctx.view(caches[i], new long[] {(long) shape.headDim() * page, pages, kvHeads},
-                                new long[] {caches[i].nb(1) * page, caches[i].nb(2)}, 0);
-                        kv[i] = ctx.reshape(org.rbench.core.attention.CacheRows.gather(ctx, byPage, pageIndices),
-                                shape.headDim(), (long) pagesRead * page, kvHeads);
-                    }
-                    return new Tensor[] {attend(ctx, query, kv[0], kv[1], mask, scale)};
-                };
+                Piece whole = (ctx, g) -> new Tensor[] {attend(ctx, query,
+                        org.rbench.core.attention.CacheRows.pages(ctx, keys, pageIndices, page),
+                        org.rbench.core.attention.CacheRows.pages(ctx, values, pageIndices, page), mask, scale)};
                 timings.add(time(backend, "gather " + pagesRead + " pages of " + page + " (bytes) + attention", whole, repeats,
                         layers, null));
                 return List.copyOf(timings);
