@@ -24,9 +24,9 @@ public final class ComparisonReport {
                         String.join(", ", comparison.candidateRuns())));
         out.append(TableFormats.markdown(sides)).append('\n');
         out.append("A regression is an accuracy drop of more than ")
-                .append(plain(thresholds.maxAccuracyDropPoints())).append(" points or a decode latency increase of more than ")
-                .append(plain(thresholds.maxLatencyRegressionPercent())).append("%, significant at alpha = ")
-                .append(plain(thresholds.alpha())).append(". Accuracy: permutation test on per-sample scores ")
+                .append(ComparisonThresholds.plain(thresholds.maxAccuracyDropPoints())).append(" points or a decode latency increase of more than ")
+                .append(ComparisonThresholds.plain(thresholds.maxLatencyRegressionPercent())).append("%, significant at alpha = ")
+                .append(ComparisonThresholds.plain(thresholds.alpha())).append(". Accuracy: permutation test on per-sample scores ")
                 .append("(paired by task, length, sample_index and seed when both runs scored the same samples; ")
                 .append(iterations).append(" resamples, seed ").append(seed).append("). ")
                 .append("Latency: Mann-Whitney U test on per-row decode ms/token.\n\n");
@@ -135,9 +135,5 @@ public final class ComparisonReport {
 
     private static String verdict(Verdict verdict) {
         return verdict == Verdict.REGRESSION ? "**" + verdict.label() + "**" : verdict.label();
-    }
-
-    private static String plain(double v) {
-        return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
     }
 }

@@ -17,4 +17,9 @@ public record ComparisonThresholds(double maxLatencyRegressionPercent, double ma
         return new ComparisonThresholds(DEFAULT_MAX_LATENCY_REGRESSION_PERCENT, DEFAULT_MAX_ACCURACY_DROP_POINTS,
                 DEFAULT_ALPHA);
     }
+
+    /** A threshold as people write it in the reports: 5, not 5.0; 0.05 as it is. */
+    static String plain(double v) {
+        return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
+    }
 }

@@ -187,7 +187,7 @@ final class CoverageReport {
     private XYChart chart(List<AnswerCoverage.StepPoint> points, String title, String yTitle,
                          ToDoubleFunction<AnswerCoverage.StepPoint> value) {
         LineChart chart = new LineChart(title, "Decode step (mean over the samples that reached it)", yTitle)
-                .yRange(0, 1).xTickLabels(x -> x == Math.rint(x) ? Long.toString((long) x) : "");
+                .yRange(0, 1).wholeNumberXTicks();
         for (String method : points.stream().map(AnswerCoverage.StepPoint::method).distinct().toList()) {
             int index = allMethods.indexOf(method);
             List<AnswerCoverage.StepPoint> mine = points.stream()

@@ -25,11 +25,11 @@ public record TrendCheckResult(String night, int window, ComparisonThresholds th
         StringBuilder out = new StringBuilder("# rbench history check\n\n");
         out.append("Night ").append(night).append(" against each series' previous ").append(window)
                 .append(" nights (at least ").append(NoiseBand.MIN_NIGHTS).append("). A regression is a change beyond ")
-                .append(plain(thresholds.maxLatencyRegressionPercent())).append("% for times (ms/token, s/example) or ")
-                .append(plain(thresholds.maxAccuracyDropPoints())).append(" points for RULER accuracy, outside the ")
-                .append("night-to-night noise band: the ").append(plain(100 * (1 - thresholds.alpha())))
+                .append(ComparisonThresholds.plain(thresholds.maxLatencyRegressionPercent())).append("% for times (ms/token, s/example) or ")
+                .append(ComparisonThresholds.plain(thresholds.maxAccuracyDropPoints())).append(" points for RULER accuracy, outside the ")
+                .append("night-to-night noise band: the ").append(ComparisonThresholds.plain(100 * (1 - thresholds.alpha())))
                 .append("% prediction interval of the previous nights (Student t, alpha = ")
-                .append(plain(thresholds.alpha())).append(").\n\n");
+                .append(ComparisonThresholds.plain(thresholds.alpha())).append(").\n\n");
         out.append("**").append(resultLine()).append("**\n");
         List<TrendChange> regressions = regressions();
         if (!regressions.isEmpty()) {
@@ -56,9 +56,5 @@ public record TrendCheckResult(String night, int window, ComparisonThresholds th
             notes.forEach(n -> out.append("- ").append(n).append('\n'));
         }
         return out.toString();
-    }
-
-    private static String plain(double v) {
-        return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
     }
 }

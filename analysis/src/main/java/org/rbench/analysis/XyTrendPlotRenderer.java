@@ -25,7 +25,7 @@ public final class XyTrendPlotRenderer implements TrendPlotRenderer {
         String xTitle = nights.size() == 1 ? "Night 1 = " + nights.getFirst()
                 : "Night (1 = " + nights.getFirst() + ", " + nights.size() + " = " + nights.getLast() + ")";
         LineChart chart = new LineChart(plot.title(), xTitle, plot.yTitle())
-                .xTickLabels(x -> x == Math.rint(x) ? Long.toString((long) x) : "");
+                .wholeNumberXTicks();
         if (Double.isFinite(plot.yCeiling())) {
             chart.yRange(plot.yFloor(), plot.yCeiling());
         } else if (plot.yFloor() == 0) {

@@ -80,6 +80,11 @@ public final class LineChart {
         return this;
     }
 
+    /** Ticks of a linear x axis labelled on whole numbers only (steps, nights), none between. */
+    public LineChart wholeNumberXTicks() {
+        return xTickLabels(x -> x == Math.rint(x) ? Long.toString((long) x) : "");
+    }
+
     /** Starts the y axis at zero, so that ratios such as speedups are not exaggerated. */
     public LineChart yFromZero() {
         this.yMin = 0.0;
