@@ -49,7 +49,7 @@ fi
 mkdir -p "$tmp/datasets" && cp -r "$sources"/{sotu,moby-dick,wordnet,wamerican,SOURCES.tsv} "$tmp/datasets/"
 tar czf "$out/datasets.tgz" -C "$tmp" datasets
 cp "$vocab" "$out/"
-cp "$root"/training/{train.py,convert_ids.py,gen_job.sh,device_run.sh,two-runs.sh} "$out/training/"
+cp "$root"/training/{train.py,recycled_decode.py,convert_ids.py,gen_job.sh,device_run.sh,two-runs.sh} "$out/training/"
 # ExportGguf compiled here: the jlink'd runtime on the GPU machine has no compiler, and a GGUF
 # (Q8_0, 24 MB) comes back from a call where the F16 weights (43 MB) would crowd out the rest.
 rm -rf "$out/training/export" && mkdir -p "$out/training/export"

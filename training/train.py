@@ -30,6 +30,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from recycled_decode import DecodeSpans, RecycledConfig, recycled_attention
+
 BOS, EOS = 1, 2
 TOK_NL, TOK_COLON, TOK_SPACE = 13, 29901, 29871
 DIGITS = [29900, 29896, 29906, 29941, 29946, 29945, 29953, 29955, 29947, 29929]  # '0'..'9'
@@ -266,7 +268,7 @@ class Block(nn.Module):
         self.capture = 0
         self.mass0 = None
 
-    def forward(self, x, cos, sin, cache=None):
+    def forward(self, x, cos, sin, cache=None, recycled=None):
         b, t, _ = x.shape
         hx = self.attn_norm(x)
         q = self.wq(hx).view(b, t, self.h, self.hd).transpose(1, 2)
@@ -292,8 +294,12 @@ class Block(nn.Module):
             mask = torch.ones(n, tk, dtype=torch.bool, device=x.device).tril(tk - n)
             p = s.masked_fill(~mask, float("-inf")).softmax(-1)
             self.mass0 = p[..., 0].mean(dim=(0, 2)).cpu()  # per head
-        y = attention(q, kk, vv, causal)
-        x = x + self.wo(y.transpose(1, 2).reshape(b, t, self.h * self.hd))
+        y = attention(q, kk, vv, causal).transpose(1, 2).reshape(b, t, self.h * self.hd)
+        if recycled is not None and len(recycled):
+            # the recycled decode steps of these rows attend only what their last full step kept
+            values, flat = recycled_attention(q, k, v, recycled)
+            y = y.reshape(b * t, -1).index_copy(0, flat, values.to(y.dtype)).view(b, t, -1)
+        x = x + self.wo(y)
         hx = self.ffn_norm(x)
         return x + self.w2(F.silu(self.w1(hx)) * self.w3(hx))
 
@@ -318,15 +324,16 @@ class Model(nn.Module):
             self.rope = rope_tables(self.cfg["head_dim"], self.cfg["max_len"], self.cfg["rope_theta"], device)
         return self.rope
 
-    def forward(self, idx, caches=None, pos0=0, last_only=False, present=None):
+    def forward(self, idx, caches=None, pos0=0, last_only=False, present=None, recycled=None):
         """present: optional bool [vocab] mask of the tokens in this training batch; the tied
-        output layer then sends gradient only to their embedding rows (see output_weight)."""
+        output layer then sends gradient only to their embedding rows (see output_weight).
+        recycled: optional DecodeSpans, rows whose answer decodes as Recycled Attention does."""
         cos, sin = self.tables(idx.device)
         t = idx.shape[1]
         cos, sin = cos[pos0:pos0 + t], sin[pos0:pos0 + t]
         x = self.tok_emb(idx)
         for i, layer in enumerate(self.layers):
-            x = layer(x, cos, sin, None if caches is None else caches[i])
+            x = layer(x, cos, sin, None if caches is None else caches[i], recycled)
         x = self.norm(x)
         if last_only:
             x = x[:, -1:]
@@ -540,7 +547,8 @@ class Batcher:
             cls[:len(tokens) - 1] = 1
             cls[ans - 1:len(tokens) - 1] = 2
             self.task_rows[task] += 1
-            return row, cls
+            # decode steps: from the last prompt token (step 0) to the one that predicts EOS
+            return row, cls, (ans - 1, len(tokens) - 2)
         return None
 
     def copy_row(self, L):
@@ -563,7 +571,7 @@ class Batcher:
         mix = mix or MIX
         p = np.asarray([mix.get(k, 0.0) for k in KINDS], dtype=np.float64)
         kinds = self.rng.choice(len(KINDS), size=rows, p=p / p.sum())
-        X, C = [], []
+        X, C, spans = [], [], []
         for k in kinds:
             r = None
             name = KINDS[k]
@@ -581,8 +589,9 @@ class Batcher:
             self.tokens[name] += int((r[1] > 0).sum()) + 1
             X.append(r[0])
             C.append(r[1])
+            spans.append(r[2] if len(r) > 2 else None)
         self.length_tokens[L] = self.length_tokens.get(L, 0) + rows * L
-        return np.stack(X), np.stack(C)
+        return np.stack(X), np.stack(C), spans
 
 
 def copy_pairs_row(rng, L, vocab, seg):
@@ -729,11 +738,12 @@ def greedy(model, ids, max_new, device, amp, prefix=()):
 
 
 @torch.no_grad()
-def teacher_forced(model, items, device, amp, max_tokens=65536):
+def teacher_forced(model, items, device, amp, max_tokens=65536, recycled=None):
     """One batched forward over BOS + prompt + reference answer + EOS per sample (right padding,
     causal: padding changes nothing before it). Greedy decoding reproduces the reference exactly as
     far as the argmax agrees with it; returns per item (j, tok): the first answer position where it
-    does not and the argmax there (j = len(answer) + 1 and tok = EOS when all agree)."""
+    does not and the argmax there (j = len(answer) + 1 and tok = EOS when all agree).
+    recycled: a RecycledConfig under which every sample decodes its answer (recycled_decode.py)."""
     rows = [[BOS] + it["input_ids"] + it["output_ids"] + [EOS] for it in items]
     order = sorted(range(len(rows)), key=lambda i: len(rows[i]))
     result = [None] * len(rows)
@@ -749,8 +759,13 @@ def teacher_forced(model, items, device, amp, max_tokens=65536):
         x = torch.zeros(len(batch), T, dtype=torch.long)
         for r, b in enumerate(batch):
             x[r, :len(rows[b])] = torch.tensor(rows[b])
+        spans = None
+        if recycled is not None:
+            spans = DecodeSpans(torch.arange(len(batch), device=device),
+                                torch.tensor([len(items[b]["input_ids"]) for b in batch], device=device),
+                                torch.tensor([len(rows[b]) - 2 for b in batch], device=device), recycled)
         with amp():
-            am = model(x.to(device)).argmax(-1).cpu()
+            am = model(x.to(device), recycled=spans).argmax(-1).cpu()
         for r, b in enumerate(batch):
             a = 1 + len(items[b]["input_ids"])
             ref = rows[b][a:]
@@ -761,7 +776,30 @@ def teacher_forced(model, items, device, amp, max_tokens=65536):
     return result
 
 
-def evaluate(model, sets, detok, device, amp, seconds, mass_samples=2):
+def teacher_forced_whole_answers(model, flat, device, amp, recycled):
+    """Per task and length, the share of samples whose whole reference answer (and EOS) greedy
+    decoding reproduces, with full attention and decoding as Recycled Attention does: a lower
+    bound of the RULER score on both sides, from one teacher-forced pass each."""
+    was_training = model.training
+    model.eval()
+    tf_full = teacher_forced(model, [f[2] for f in flat], device, amp)
+    tf_rec = teacher_forced(model, [f[2] for f in flat], device, amp, recycled=recycled)
+    model.train(was_training)
+    out = {}
+    for (L, task, it), full, rec in zip(flat, tf_full, tf_rec):
+        n = len(it["output_ids"]) + 1
+        cell = out.setdefault(task, {}).setdefault(str(L), {"full": 0, "recycled": 0, "n": 0})
+        cell["full"] += full[0] >= n
+        cell["recycled"] += rec[0] >= n
+        cell["n"] += 1
+    for task in out.values():
+        for cell in task.values():
+            cell["full"] = 100.0 * cell["full"] / cell["n"]
+            cell["recycled"] = 100.0 * cell["recycled"] / cell["n"]
+    return out
+
+
+def evaluate(model, sets, detok, device, amp, seconds, mass_samples=2, recycled=None, start_model=None):
     """Held-out greedy decoding of the answers, scored with RULER's metric.
 
     Exact greedy decoding, made cheap: a batched teacher-forced pass finds, per sample, how far the
@@ -776,6 +814,11 @@ def evaluate(model, sets, detok, device, amp, seconds, mass_samples=2):
     flat = [(L, task, it) for L, task, items in sets for it in items]
     tf = teacher_forced(model, [f[2] for f in flat], device, amp)
     log(f"eval: teacher-forced pass over {len(flat)} samples in {time.time() - t0:.1f} s")
+    whole = None
+    if recycled is not None:  # first, so that the greedy decoding's time budget accounts for it
+        whole = {"cells": teacher_forced_whole_answers(model, flat, device, amp, recycled), "init_cells": None}
+        if start_model is not None:
+            whole["init_cells"] = teacher_forced_whole_answers(start_model, flat, device, amp, recycled)
     state = []
     for (L, task, it), (j, tok) in zip(flat, tf):
         outp = it["output_ids"]
@@ -835,7 +878,7 @@ def evaluate(model, sets, detok, device, amp, seconds, mass_samples=2):
         mass_summary[str(L)] = {"mean": float(a.mean()), "per_layer": a.mean(axis=(0, 2)).round(4).tolist(),
                                 "per_layer_head": a.mean(axis=0).round(4).tolist(), "samples": int(a.shape[0])}
     model.train()
-    return table, mass_summary, examples, time.time() - t0
+    return table, mass_summary, examples, time.time() - t0, whole
 
 
 @torch.no_grad()
@@ -897,6 +940,10 @@ def main():
                     help="repeat: one segment repeated to the row's end; pairs: segments occurring twice in random ids")
     ap.add_argument("--probe-every", type=int, default=100, help="steps between induction-probe evaluations (0: never)")
     ap.add_argument("--copy-vocab", type=int, default=31900, help="copy rows draw tokens from ids [100, 100+N)")
+    ap.add_argument("--recycled", default="",
+                    help="Recycled-aware fine-tuning: 'k=256,s=16[,pool=7][,reach=R][,gqa=max]'; a share of the RULER rows "
+                         "(--recycled-share) decode their answer as Recycled Attention does (training/recycled_decode.py)")
+    ap.add_argument("--recycled-share", type=float, default=0.5, help="share of RULER rows decoded as Recycled")
     ap.add_argument("--init", default="",
                     help="GGUF of an earlier run (F32/F16/Q8_0) to start from; its shape replaces --d-model .. --ffn")
     ap.add_argument("--precision", choices=["bf16", "fp32"], default="bf16",
@@ -908,6 +955,12 @@ def main():
     COPY_SEG = tuple(int(v) for v in args.copy_seg.split(","))
     COPY_SEG_ARG = COPY_SEG
     COPY_FORMAT = args.copy_format
+    try:
+        recycled_cfg = RecycledConfig.parse(args.recycled) if args.recycled else None
+    except ValueError as e:
+        raise SystemExit(f"--recycled: {e}")
+    if not 0.0 <= args.recycled_share <= 1.0:
+        raise SystemExit(f"--recycled-share must be in [0, 1], got {args.recycled_share}")
     if args.task_weights:
         given = json.loads(args.task_weights)
         unknown = sorted(set(given) - set(TASKS))
@@ -993,7 +1046,7 @@ def main():
     t0 = time.time()
     step, tokens_seen = 0, 0
     curve = []
-    acc = torch.zeros(9, device=dev)
+    acc = torch.zeros(13, device=dev)
     last_log_t, last_log_tokens = t0, 0
     stage_idx = -1
     stage_probe = None
@@ -1032,7 +1085,13 @@ def main():
             if pool.lengths() and L not in pool.lengths() and have:
                 L = max(have)  # this length is not generated yet: use the longest one that is
             rows = max(1, int(curriculum.options[si].get("tokens_per_step", args.tokens_per_step)) // L)
-            X, C = batcher.batch(L, rows, mix)
+            X, C, spans = batcher.batch(L, rows, mix)
+            recycled_rows = []
+            if recycled_cfg is not None:
+                # a share of the RULER rows decode their answer as Recycled Attention does (class 5)
+                recycled_rows = [i for i, sp in enumerate(spans) if sp is not None and rng.random() < args.recycled_share]
+                for i in recycled_rows:
+                    C[i][C[i] == 2] = 5
             x = torch.from_numpy(X.astype(np.int64))
             c = torch.from_numpy(C)
             if cuda:
@@ -1045,24 +1104,32 @@ def main():
             if args.output_grad == "batch":
                 present = torch.zeros(cfg["vocab"], dtype=torch.bool, device=x.device)
                 present[x.reshape(-1)] = True
+            recycled = None
+            if recycled_rows:
+                recycled = DecodeSpans(torch.tensor(recycled_rows, device=x.device),
+                                       torch.tensor([spans[i][0] for i in recycled_rows], device=x.device),
+                                       torch.tensor([spans[i][1] for i in recycled_rows], device=x.device), recycled_cfg)
             with amp():
-                logits = model(inp, present=present)
+                logits = model(inp, present=present, recycled=recycled)
             ce = F.cross_entropy(logits.float().view(-1, logits.shape[-1]), tgt.reshape(-1), reduction="none").view(tgt.shape)
-            m1, m2, m3, m4 = (c == 1).float(), (c == 2).float(), (c == 3).float(), (c == 4).float()
-            n1, n2, n3, n4 = m1.sum(), m2.sum(), m3.sum(), m4.sum()
+            m1, m2, m3, m4, m5 = (c == 1).float(), (c == 2).float(), (c == 3).float(), (c == 4).float(), (c == 5).float()
+            n1, n2, n3, n4, n5 = m1.sum(), m2.sum(), m3.sum(), m4.sum(), m5.sum()
             l1 = (ce * m1).sum() / n1.clamp(min=1)
             l2 = (ce * m2).sum() / n2.clamp(min=1)
             l3 = (ce * m3).sum() / n3.clamp(min=1)
             l4 = (ce * m4).sum() / n4.clamp(min=1)
-            loss = l1 + args.answer_weight * (l2 + l3 + l4)
+            l5 = (ce * m5).sum() / n5.clamp(min=1)
+            loss = l1 + args.answer_weight * (l2 + l3 + l4 + l5)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             gn = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
             with torch.no_grad():
-                hit2 = ((logits.argmax(-1) == tgt).float() * m2).sum()
+                hits = (logits.argmax(-1) == tgt).float()
+                hit2, hit5 = (hits * m2).sum(), (hits * m5).sum()
                 acc += torch.stack([l1.detach(), l2.detach(), l3.detach(), (n2 > 0).float(), (n3 > 0).float(),
-                                    hit2, n2, l4.detach(), (n4 > 0).float()]).float()
+                                    hit2, n2, l4.detach(), (n4 > 0).float(), l5.detach(), (n5 > 0).float(),
+                                    hit5, n5]).float()
             step += 1
             tokens_seen += rows * L
             if step % args.log_every == 0:
@@ -1073,6 +1140,7 @@ def main():
                 rec = {"step": step, "time": round(now - t0, 1), "tokens": tokens_seen, "len": L, "lr": args.lr * lr_scale,
                        "loss_ctx": a[0] / k, "loss_ruler_ans": a[1] / max(1, a[3]), "loss_mqar_ans": a[2] / max(1, a[4]),
                        "ruler_ans_token_acc": a[5] / max(1, a[6]), "loss_copy": a[7] / max(1, a[8]), "grad_norm": float(gn),
+                       "loss_recycled_ans": a[9] / max(1, a[10]), "recycled_ans_token_acc": a[11] / max(1, a[12]),
                        "tok_per_s": (tokens_seen - last_log_tokens) / (now - last_log_t)}
                 rec["embedding_pair_cos"] = embedding_pair_cos(model)
                 if args.probe_every and step % args.probe_every == 0:
@@ -1094,7 +1162,8 @@ def main():
                 last_log_t, last_log_tokens = now, tokens_seen
                 log(f"step {step} {rec['time']}s tok {tokens_seen / 1e6:.1f}M L {L} lr {rec['lr']:.2e} ctx {rec['loss_ctx']:.3f} "
                     f"ruler_ans {rec['loss_ruler_ans']:.3f} (acc {rec['ruler_ans_token_acc']:.3f}) mqar_ans "
-                    f"{rec['loss_mqar_ans']:.3f} copy {rec['loss_copy']:.3f} emb_cos {rec['embedding_pair_cos']:.3f} gn {rec['grad_norm']:.2f} {rec['tok_per_s'] / 1e3:.0f}K tok/s")
+                    f"{rec['loss_mqar_ans']:.3f} recycled_ans {rec['loss_recycled_ans']:.3f} (acc {rec['recycled_ans_token_acc']:.3f}) "
+                    f"copy {rec['loss_copy']:.3f} emb_cos {rec['embedding_pair_cos']:.3f} gn {rec['grad_norm']:.2f} {rec['tok_per_s'] / 1e3:.0f}K tok/s")
                 if not all(math.isfinite(v) for v in (rec["loss_ctx"], rec["grad_norm"])):
                     log("non-finite loss: stopping")
                     break
@@ -1111,6 +1180,7 @@ def main():
     results = {"config": cfg, "params": n_params, "steps": step, "tokens": tokens_seen, "train_seconds": train_time,
                "tokens_per_step": args.tokens_per_step, "lr": args.lr, "precision": args.precision, "init": args.init, "output_grad": args.output_grad, "warmup": args.warmup, "stages": curriculum.describe(), "stage_log": stage_log,
                "mix": MIX, "task_weights": TASK_WEIGHTS, "answer_weight": args.answer_weight,
+               "recycled": args.recycled, "recycled_share": args.recycled_share if args.recycled else 0.0,
                "rows": batcher.rows, "row_tokens": batcher.tokens, "ruler_task_rows": batcher.task_rows,
                "length_tokens": {str(k): v for k, v in batcher.length_tokens.items()},
                "ruler_pool": {"samples": pool.samples, "tokens": pool.tokens,
@@ -1128,8 +1198,24 @@ def main():
             log(f"held-out perplexity (Moby-Dick, never trained on): {ppl:.2f} over {n} tokens")
         sets = load_eval(os.path.join(args.data, "eval"), args.eval_samples)
         budget_eval = args.eval_seconds if args.deadline <= 0 else max(5.0, args.deadline - args.save_margin / 2 - time.time())
-        table, mass, examples, took = evaluate(model, sets, detok, dev, amp, budget_eval)
+        start = None
+        if recycled_cfg is not None and args.init:  # the whole-answer measure on the model this run started from too
+            start = Model(cfg)
+            load_gguf_weights(start, args.init)
+            start = start.to(dev)
+        table, mass, examples, took, whole = evaluate(model, sets, detok, dev, amp, budget_eval, recycled=recycled_cfg,
+                                                      start_model=start)
         results.update({"eval": table, "attention_mass_pos0": mass, "eval_examples": examples, "eval_seconds": took})
+        if whole is not None:
+            before = whole["init_cells"]
+            whole = whole["cells"]
+            results["eval_whole_answer_teacher_forced"] = {"recycled": args.recycled, "cells": whole, "init_cells": before}
+            for task in TASKS:
+                if task in whole:
+                    log(f"whole answers {task:16s} " + "  ".join(
+                        f"{L}: full {c['full']:5.1f} recycled {c['recycled']:5.1f}"
+                        + (f" (start: {before[task][L]['full']:5.1f} / {before[task][L]['recycled']:5.1f})" if before else "")
+                        + f" n={c['n']}" for L, c in whole[task].items()))
         for task in TASKS:
             if task in table:
                 log(f"eval {task:16s} " + "  ".join(f"{L}: {v['score']:5.1f} (n={v['n']}, lower-bound {v['lower_bound_samples']})"

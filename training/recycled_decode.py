@@ -1,0 +1,172 @@
+"""Recycled Attention's decode steps inside a teacher-forced row, as the suite's engine runs them.
+
+A RULER row is BOS + prompt + answer + EOS. Decoding it with the engine, the last prompt token
+(position `first`) is step 0, a full step: the prefill attended every row, and that token's
+attention builds Cp. The answer token at position first + j is decode step j. Steps j with
+j % S == 0 are full steps (their output is ordinary causal attention, and their attention
+rebuilds Cp); the others are recycled steps and attend only
+
+  * Cp: the top-K positions of the last full step f's attention, per layer and KV head. The
+    scores are the attention probabilities at f with each KV head's query-head group
+    aggregated (max, mean or first) and max-pooled along positions, so that a peak at p raises
+    [p - pool/2, p + reach]. Under the engine's default update (evict), Cp holds K entries, and
+    every recycled step's own token takes the slot of the lowest-scored refreshed entry once Cp
+    is full: at d steps after f, the refreshed entries of rank < K - d remain.
+  * the tokens decoded since f: positions f + 1 .. f + d.
+
+This mirrors core/src/main/java/org/rbench/core/recycled (RecycledAttention, TopRows,
+RecycledCache); score ties are broken by torch.topk here, by position order there.
+
+The selection uses no gradient (the top-K is not differentiable, as in the paper's continued
+pre-training); the recycled steps' attention over the kept rows does, so the model learns to
+decode from what a full step kept.
+"""
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+
+@dataclass(frozen=True)
+class RecycledConfig:
+    k: int = 256
+    stride: int = 16
+    pool: int = 7
+    reach: int = -1  # -1: pool // 2 (the symmetric window)
+    aggregation: str = "max"  # max | mean | first
+
+    def __post_init__(self):
+        if self.k < 1 or self.stride < 1:
+            raise ValueError(f"recycled: k and s must be >= 1, got k={self.k} s={self.stride}")
+        if self.pool < 1 or self.pool % 2 == 0:
+            raise ValueError(f"recycled: pool must be an odd kernel >= 1, got {self.pool}")
+        if self.stride > self.k:
+            # the engine would run out of Cp slots before the next full step and refresh early
+            raise ValueError(f"recycled: s={self.stride} must not exceed k={self.k}")
+        if self.aggregation not in ("max", "mean", "first"):
+            raise ValueError(f"recycled: aggregation must be max, mean or first, got {self.aggregation}")
+
+    @property
+    def back(self):
+        return self.pool // 2
+
+    @property
+    def forward_reach(self):
+        return self.pool // 2 if self.reach < 0 else self.reach
+
+    @staticmethod
+    def parse(text):
+        """'k=256,s=16[,pool=7][,reach=3][,gqa=max]', the suite's method parameters."""
+        values = {}
+        for part in filter(None, text.split(",")):
+            key, _, value = part.partition("=")
+            values[key.strip().lower()] = value.strip()
+        unknown = set(values) - {"k", "s", "pool", "reach", "gqa"}
+        if unknown:
+            raise ValueError(f"recycled: unknown parameters {sorted(unknown)} in '{text}'")
+        return RecycledConfig(k=int(values.get("k", 256)), stride=int(values.get("s", 16)),
+                              pool=int(values.get("pool", 7)), reach=int(values.get("reach", -1)),
+                              aggregation=values.get("gqa", "max"))
+
+
+@dataclass
+class DecodeSpans:
+    """The rows of a batch that decode as Recycled does: batch index, first decode position (the
+    last prompt token) and last decode position (the one that predicts EOS), LongTensors [R]."""
+    rows: torch.Tensor
+    first: torch.Tensor
+    last: torch.Tensor
+    config: RecycledConfig
+
+    def __len__(self):
+        return int(self.rows.numel())
+
+
+def kept_ranks(q, k, first, steps, config):
+    """Cp of every full step: for each row, KV head and full step i (position first + i*S), the
+    rank of every position in that step's selection (0 = highest score) and the number of
+    refreshed entries. q [R, H, T, D] and k [R, Hkv, T, D] after RoPE. Returns (rank [R, Hkv, nF,
+    T] long, with T for positions not selected; fpos [R, nF]; refreshed [R, nF])."""
+    R, H, T, D = q.shape
+    Hkv = k.shape[1]
+    rep = H // Hkv
+    n_full = (steps - 1) // config.stride + 1
+    fpos = (first[:, None] + config.stride * torch.arange(n_full, device=q.device)[None, :]).clamp(max=T - 1)
+    # the selection in fp32 whatever the autocast around it, as the engine scores in F32
+    with torch.no_grad(), torch.autocast(q.device.type, enabled=False):
+        qf = torch.gather(q, 2, fpos[:, None, :, None].expand(R, H, n_full, D)).float()
+        s = (qf.view(R, Hkv, rep * n_full, D) @ k.float().transpose(-1, -2)) / math.sqrt(D)
+        s = s.view(R, Hkv, rep, n_full, T)
+        t = torch.arange(T, device=q.device)
+        future = t[None, None, None, None, :] > fpos[:, None, None, :, None]
+        p = s.masked_fill(future, float("-inf")).softmax(-1)
+        if config.aggregation == "max":
+            a = p.amax(2)
+        elif config.aggregation == "mean":
+            a = p.mean(2)
+        else:
+            a = p[:, :, 0]
+        back, reach = config.back, config.forward_reach
+        if back + reach > 0:
+            # pooled[x] = max of a[x - reach .. x + back]: a peak at p raises [p - back, p + reach]
+            flat = F.pad(a.reshape(-1, 1, T), (reach, back), value=float("-inf"))
+            a = F.max_pool1d(flat, back + reach + 1, stride=1).view(R, Hkv, n_full, T)
+        future = future[:, :, 0]
+        a = a.masked_fill(future, float("-inf"))
+        kk = min(config.k, T)
+        values, idx = a.topk(kk, dim=-1)
+        ranks = torch.arange(kk, device=q.device).expand_as(idx).clone()
+        ranks[values == float("-inf")] = T
+        rank = torch.full((R, Hkv, n_full, T), T, dtype=torch.long, device=q.device)
+        rank.scatter_(-1, idx, ranks)
+        refreshed = torch.minimum(fpos + 1, torch.full_like(fpos, config.k))
+    return rank, fpos, refreshed
+
+
+def decode_mask(q, k, spans):
+    """Which rows each decode step of `spans` attends. q [B, H, T, D] and k [B, Hkv, T, D] after
+    RoPE. Returns (allowed [R, Hkv, n, T] bool, recycled [R, n] bool: the steps that are recycled
+    steps of their row, positions [R, n]); n is the longest row's decode steps, step j of row r at
+    position first[r] + j. Rows of steps that are not recycled are all allowed (their outputs are
+    not used)."""
+    cfg = spans.config
+    T = q.shape[2]
+    first, last = spans.first, spans.last
+    steps = int((last - first).max()) + 1
+    j = torch.arange(steps, device=q.device)
+    pos = first[:, None] + j[None, :]
+    d = j % cfg.stride  # steps since the last full step
+    recycled = (pos <= last[:, None]) & (d != 0)[None, :]
+    pos = pos.clamp(max=T - 1)
+    rank, fpos, refreshed = kept_ranks(q[spans.rows], k[spans.rows], first, steps, cfg)
+    with torch.no_grad():
+        fi = j // cfg.stride  # the full step each decode step recycles
+        free = (cfg.k - refreshed)[:, fi]  # Cp's slots the refresh left empty
+        keep = refreshed[:, fi] - (d[None, :] - free).clamp(min=0)  # refreshed entries left at step d
+        t = torch.arange(T, device=q.device)
+        kept = rank[:, :, fi, :] < keep[:, None, :, None]  # [R, Hkv, n, T]
+        recent = (t[None, None, :] > fpos[:, fi][:, :, None]) & (t[None, None, :] <= pos[:, :, None])
+        allowed = kept | recent[:, None] | ~recycled[:, None, :, None]
+    return allowed, recycled, pos
+
+
+def recycled_attention(q, k, v, spans):
+    """Outputs of the recycled decode steps of the rows in `spans`: (values [N, H*D], flat
+    indices b*T + position [N]) for the caller to put in place of ordinary attention's outputs.
+    q [B, H, T, D], k and v [B, Hkv, T, D] after RoPE, before any head repetition."""
+    B, H, T, D = q.shape
+    Hkv = k.shape[1]
+    rep = H // Hkv
+    R = len(spans)
+    allowed, recycled, pos = decode_mask(q, k, spans)
+    steps = pos.shape[1]
+    qr, kr, vr = q[spans.rows], k[spans.rows], v[spans.rows]
+    qd = torch.gather(qr, 2, pos[:, None, :, None].expand(R, H, steps, D)).float()
+    s = (qd.view(R, Hkv, rep * steps, D) @ kr.float().transpose(-1, -2)) / math.sqrt(D)
+    s = s.view(R, Hkv, rep, steps, T).masked_fill(~allowed[:, :, None], float("-inf"))
+    y = s.softmax(-1) @ vr.float()[:, :, None]  # [R, Hkv, rep, n, D]
+    y = y.reshape(R, H, steps, D).transpose(1, 2).reshape(R, steps, H * D)
+    sel = recycled.nonzero(as_tuple=True)
+    flat = spans.rows[sel[0]] * T + pos[sel]
+    return y[sel].to(q.dtype), flat
