@@ -18,11 +18,16 @@
 #                         llama_decode, then the methods; BENCH_PARTS="engine methods" picks the halves
 #   profile:TYPE:CTX      nsys per-kernel GPU time of a full-attention and a Recycled Attention decode
 #                         (PROFILE_METHODS: the method lists to profile, one run each)
+#   scaling[:CTX,...]     ms/token against context, 8K to 512K: full, Recycled, StreamingLLM and Quest on a
+#                         random 8B Q8_0 model declaring a 512K context, synthetic cache (see step_scaling)
+#   ruler:CONFIG          seconds per example: rbench run of a RULER config at 32K/64K on a random 8B Q8_0 model
+#                         with the llama-bpe vocabulary (see step_ruler; needs ruler-data.txz in the bundle)
 #   select:CTX,...        rbench bench-select: device time of a Recycled full step's pieces, one layer of
 #                         Llama-3.1-8B's shape (no model needed; seconds)
 #   aot                   a JVM AOT cache from `rbench warmup` for the later steps (and later calls on this machine)
 #   libs                  the built libraries as $OUT/cuda-libs.txz.NN pieces (to carry to a later call in BUNDLE)
-# Environment: BUNDLE (default .cache/device: jre.txz, rbench.tgz, llama-src.tgz), CUDA_ARCH (90),
+# Environment: BUNDLE (default .cache/device: jre.txz, rbench.tgz, llama-src.tgz; ruler-data.txz for ruler),
+#   BENCH_DEADLINE (epoch seconds the bench, scaling and ruler steps end by), CUDA_ARCH (90),
 #   JOBS (nproc), WORK (/tmp/rbcuda: models and unpacked runtime), OUT (results; default $WORK/out).
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,6 +46,8 @@ for t in jre rbench; do
   f=$(ls "$bundle/$t.txz" "$bundle/$t.tgz" 2>/dev/null | head -1)
   tar xf "$f" -C "$work" || { log "cannot unpack $t from $bundle"; exit 3; }
 done
+# the ruler step's vocabulary and haystack sources (scripts/pack-ruler-data.sh), when carried
+[ -d "$work/ruler-data" ] || [ ! -f "$bundle/ruler-data.txz" ] || tar xJf "$bundle/ruler-data.txz" -C "$work"
 java_opts="" java_env=""
 # a set chosen by an earlier diag step (another invocation on the same machine)
 [ -f "$work/chosen.env" ] && . "$work/chosen.env"
@@ -170,12 +177,24 @@ step_libs() { # xz: the pieces are carried back within the 64 MiB a call may tak
   log "libraries packed: $(du -ch "$out"/cuda-libs.txz.* | tail -1)"
 }
 
-model() { # model NAME TYPE -> path (made once)
-  local f=$work/models/$1-$2.gguf
+model() { # model NAME TYPE [CONTEXT [VOCAB_GGUF]] -> path (made once; a killed make leaves no file behind)
+  local f=$work/models/$1-$2${3:+-ctx$3}${4:+-$(basename "$4" .gguf | sed 's/^ggml-vocab-//')}.gguf
   mkdir -p "$work/models"
-  [ -f "$f" ] || rbench make-model --like "$1" --type "$2" --out "$f" >>"$out/models.log" 2>&1
+  [ -f "$f" ] || { rbench make-model --like "$1" --type "$2" ${3:+--context "$3"} ${4:+--vocab "$4"} --out "$f.tmp" \
+    >>"$out/models.log" 2>&1 && mv "$f.tmp" "$f"; }
   echo "$f"
 }
+
+# rbench_for SECONDS ARGS...: rbench, sent SIGINT after SECONDS (a sweep finishes the sample it is on,
+# a bench stops where it is: rows are appended as they are measured), killed 150 s after that
+rbench_for() {
+  local secs=$1; shift
+  [ "$secs" -gt 0 ] || secs=1
+  timeout -s INT -k 150 "$secs" env $java_env RBENCH_SUITE_COMMIT="$(cat "$work/rbench/COMMIT" 2>/dev/null)" \
+    RBENCH_LLAMACPP_DIR=$libs "$work/jre/bin/java" --enable-native-access=ALL-UNNAMED -Xmx16g $java_opts \
+    -XX:ErrorFile="$out/hs_err_%p.log" -jar "$work/rbench/rbench.jar" "$@"
+}
+seconds_left() { echo $(( ${BENCH_DEADLINE:-$(( $(date +%s) + 100000 ))} - $(date +%s) )); }
 
 step_parity() {
   local fails=0 n=0
@@ -294,6 +313,69 @@ step_bench() { # bench:TYPE:CTX,CTX
   log "bench $type methods $ctx: rc ${PIPESTATUS[0]} after $((SECONDS - t0)) s"
 }
 
+# scaling[:CTX,...]: decode ms/token against context, 8K to 512K, on a random Llama-3.1-8B-shaped model
+# (SCALING_TYPE, default q8_0) that declares a 512K-token context (make-model --context 524288), the
+# cache filled with random rows (bench --fill synthetic: the engine's cache is sized for the deepest
+# length, 64 GiB of F16 at 524000 tokens; a snapshot is a rewind point, no host copy). The deepest
+# and the shallowest lengths come first, so a deadline that cuts the run leaves the comparison that
+# matters (Recycled at 512K against its own 8K figure). SCALING_METHODS, SCALING_TOKENS (100: two
+# of Recycled's S=50 periods per measurement), SCALING_REPEATS (3). Within BENCH_DEADLINE.
+step_scaling() {
+  local ctx=${1:-8192,524000,32768,131000,262000} type=${SCALING_TYPE:-q8_0} m t0=$SECONDS
+  m=$(model "${SCALING_LIKE:-llama-3.1-8b}" "$type" "${SCALING_CONTEXT:-524288}")
+  [ -f "$m" ] || { log "scaling: no model (models.log)"; return 1; }
+  log "scaling: $(basename "$m") ready after $((SECONDS - t0)) s ($(du -h "$m" | cut -f1)); $(seconds_left) s left"
+  rbench_for "$(seconds_left)" bench --model "$m" --backend "${BACKEND:-cuda}" --fill synthetic --ctx "$ctx" \
+    --tokens "${SCALING_TOKENS:-100}" --repeats "${SCALING_REPEATS:-3}" \
+    --methods "${SCALING_METHODS:-full,recycled:k=4096,s=50,streamingllm:k=4096,quest:k=4096}" \
+    --out "$out/scaling-8b-$type.csv" --steps-out "$out/scaling-8b-$type-steps.csv" 2>&1 | grep -v "^WARNING" \
+    | tee -a "$out/scaling-8b-$type.log"
+  log "scaling $type $ctx: rc ${PIPESTATUS[0]} after $((SECONDS - t0)) s, $(($(wc -l <"$out/scaling-8b-$type.csv") - 1)) rows"
+}
+
+# ruler:CONFIG: the paper's seconds per example end to end on the GPU: `rbench run` of a RULER sweep
+# config (methods, tasks, samples; scripts/gpu-ruler/ruler-8b.yaml) on a random Llama-3.1-8B-shaped
+# model (RULER_LIKE, RULER_TYPE: q8_0) carrying the llama-bpe vocabulary, with the haystack sources
+# and the vocabulary from the bundle's ruler-data.txz (scripts/pack-ruler-data.sh). Each of the
+# config's lengths (or RULER_LENGTHS) runs on its own, within its share of the time to
+# BENCH_DEADLINE, so every length gets rows; with two or more GPUs (GPUS) one shard per GPU,
+# merged after. RULER_SAMPLES and RULER_BACKEND replace the config's samples and backend. Rows go
+# to ruler-LIKE-TYPE.csv (a second call resumes it); accuracy is meaningless with random weights,
+# the timings are what it is for.
+step_ruler() {
+  local config=$1 like=${RULER_LIKE:-llama-3.1-8b} type=${RULER_TYPE:-q8_0} data=$work/ruler-data t0=$SECONDS
+  [ -f "$config" ] || { log "ruler: no config $config"; return 1; }
+  [ -f "$data/ggml-vocab-llama-bpe.gguf" ] && [ -d "$data/datasets" ] \
+    || { log "ruler: no vocabulary and haystack sources in $data (ruler-data.txz in the bundle)"; return 1; }
+  local m; m=$(model "$like" "$type" "" "$data/ggml-vocab-llama-bpe.gguf")
+  [ -f "$m" ] || { log "ruler: no model (models.log)"; return 1; }
+  log "ruler: $(basename "$m") ready after $((SECONDS - t0)) s; $(seconds_left) s left"
+  local lengths=${RULER_LENGTHS:-$(sed -n 's/^lengths: *\[\([^]]*\)\].*/\1/p' "$config" | tr -d ' ')}
+  local csv=$out/ruler-$like-$type.csv gpus n len share i
+  gpus=(${GPUS:-$(nvidia-smi -L 2>/dev/null | awk '{print NR - 1}')})
+  [ "${#gpus[@]}" -gt 0 ] || gpus=(none)
+  n=$(echo "${lengths//,/ }" | wc -w)
+  for len in ${lengths//,/ }; do
+    share=$(( $(seconds_left) / n )); n=$((n - 1))
+    sed -e "s|^models:.*|models: [$m]|" -e "s|^lengths:.*|lengths: [$len]|" ${RULER_SAMPLES:+-e "s|^samples:.*|samples: $RULER_SAMPLES|"} \
+      ${RULER_BACKEND:+-e "s|^backend:.*|backend: $RULER_BACKEND|"} "$config" >"$work/ruler-$len.yaml"
+    if [ "${#gpus[@]}" -ge 2 ]; then
+      for i in "${!gpus[@]}"; do
+        (CUDA_VISIBLE_DEVICES=${gpus[$i]} RBENCH_DATA=$data/datasets rbench_for "$share" run "$work/ruler-$len.yaml" \
+          --shard "$i/${#gpus[@]}" --out "$out/ruler-$like-$type.shard-$i.csv" >>"$out/ruler-$len-$i.log" 2>&1) &
+      done
+      wait
+    else
+      RBENCH_DATA=$data/datasets rbench_for "$share" run "$work/ruler-$len.yaml" --out "$csv" >>"$out/ruler-$len.log" 2>&1
+    fi
+    log "ruler $len: rc $? after $((SECONDS - t0)) s"
+  done
+  if [ "${#gpus[@]}" -ge 2 ]; then
+    rm -f "$csv"; rbench merge "$out"/ruler-$like-$type.shard-*.csv --out "$csv" >>"$out/ruler.log" 2>&1
+  fi
+  [ -f "$csv" ] && log "ruler: $(($(wc -l <"$csv") - 1)) rows in $(basename "$csv")"
+}
+
 # profile:TYPE:CTX: Nsight Systems' per-kernel GPU time of one decode of full attention and of
 # Recycled Attention (where a step's time goes on the device); skipped without nsys
 step_profile() {
@@ -328,6 +410,9 @@ for s in "$@"; do
     smoke) step_smoke ;;
     bench:*) IFS=: read -r _ type ctx <<<"$s"; step_bench "$type" "$ctx" ;;
     profile:*) IFS=: read -r _ type ctx <<<"$s"; step_profile "$type" "$ctx" ;;
+    scaling) step_scaling ;;
+    scaling:*) step_scaling "${s#scaling:}" ;;
+    ruler:*) step_ruler "${s#ruler:}" ;;
     select:*) rbench bench-select --backend "${BACKEND:-cuda}" --ctx "${s#select:}" --out "$out/select.csv" 2>&1 \
                 | grep -v "^WARNING" | tee -a "$out/select.log"; log "bench-select ${s#select:}: rc ${PIPESTATUS[0]}" ;;
     *) log "unknown step $s"; exit 2 ;;

@@ -62,19 +62,22 @@ public final class ReportWriter {
             written.add(text(directory.resolve("latency.csv"), tables.latencyCsv(latency)));
         }
         List<String> methods = rows.stream().map(ResultRow::method).toList();
-        ReportPlots plots = new ReportPlots(methods);
-        List<ReportPlots.NamedChart> charts = new ArrayList<>(plots.charts(averages, latency, recall));
         AnswerCoverage coverage = new AnswerCoverage(steps);
-        if (!coverage.isEmpty()) {
-            CoverageReport report = new CoverageReport(coverage, averages, methods);
-            written.add(text(directory.resolve("coverage.md"), report.markdown()));
-            written.add(text(directory.resolve("coverage.csv"), report.summaryCsv()));
-            written.add(text(directory.resolve("coverage_by_step.csv"), report.stepsCsv()));
-            charts.addAll(report.charts());
+        CoverageReport coverageReport = coverage.isEmpty() ? null : new CoverageReport(coverage, averages, methods);
+        if (coverageReport != null) {
+            written.add(text(directory.resolve("coverage.md"), coverageReport.markdown()));
+            written.add(text(directory.resolve("coverage.csv"), coverageReport.summaryCsv()));
+            written.add(text(directory.resolve("coverage_by_step.csv"), coverageReport.stepsCsv()));
         }
-        if (!ChartFiles.fontsUsable()) {
-            warnings.accept("no plots written: " + ChartFiles.NO_FONTS + "; the tables are complete");
+        // charts are built only where they can be drawn: without java.desktop their classes cannot load
+        java.util.Optional<String> cannotDraw = ChartFiles.cannotDraw();
+        if (cannotDraw.isPresent()) {
+            warnings.accept("no plots written: " + cannotDraw.get() + "; the tables are complete");
             return written;
+        }
+        List<ReportPlots.NamedChart> charts = new ArrayList<>(new ReportPlots(methods).charts(averages, latency, recall));
+        if (coverageReport != null) {
+            charts.addAll(coverageReport.charts());
         }
         Path plotDirectory = directory.resolve("plots");
         for (ReportPlots.NamedChart chart : charts) {

@@ -107,6 +107,21 @@ class ReportCommandTest {
         assertFalse(out.contains("plots/"), out);
     }
 
+    /** The GPU bundle's runtime has no java.desktop: the tables are written, the plots explained, nothing thrown. */
+    @Test
+    void withoutJavaDesktopTheTablesAreWrittenAndThePlotsExplained() throws Exception {
+        System.setProperty(ChartFiles.DESKTOP_PROPERTY, "off");
+        try {
+            run(Fixtures.path("report_latency.csv").toString(), "--out", dir.toString(), "--bootstrap", "0");
+        } finally {
+            System.clearProperty(ChartFiles.DESKTOP_PROPERTY);
+        }
+        assertEquals(0, status, err);
+        assertTrue(Files.exists(dir.resolve("summary.md")) && Files.exists(dir.resolve("latency.md")));
+        assertFalse(Files.exists(dir.resolve("plots")));
+        assertEquals("warning: no plots written: " + ChartFiles.NO_DESKTOP + "; the tables are complete\n", err);
+    }
+
     @Test
     void helpExitsWithZero() {
         run("-h");

@@ -18,6 +18,7 @@ import org.rbench.harness.llamabench.LlamaBenchFormat;
 import org.rbench.harness.llamabench.LlamaBenchTests;
 import org.rbench.harness.results.ResultsFile;
 import org.rbench.harness.run.Method;
+import org.rbench.harness.run.ModelCheck;
 import org.rbench.harness.run.Provenance;
 import org.rbench.llamacpp.GgmlType;
 import picocli.CommandLine.Command;
@@ -117,6 +118,7 @@ final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--tokens and --repeats must be positive, --warmup at least 0 and contexts at least 2");
         }
         int maxCtx = contexts.stream().mapToInt(Integer::intValue).max().orElseThrow();
+        checkDepths(ModelCheck.of(model), contexts, tokens);
         long weightBytes = weightBytesPerToken(model);
         String runId = "bench-" + Instant.now().toString().replace(":", "");
         Map<String, List<double[]>> summary = new TreeMap<>();
@@ -415,6 +417,23 @@ final class BenchCommand implements Callable<Integer> {
         }
         System.err.printf(Locale.ROOT, "bench: warm-up prefill of %d tokens (not recorded) in %.1f s%n", n,
                 (System.nanoTime() - t0) / 1e9);
+    }
+
+    /**
+     * Every depth, with its decode steps and one spare row (the engine's cache is sized so),
+     * fits the context the model was trained for; a deeper one is refused in the options'
+     * terms before a model or cache is allocated (make-model --context makes longer models).
+     */
+    static void checkDepths(ModelCheck model, List<Integer> depths, int tokens) {
+        int trained = model.trainedContext();
+        for (int depth : depths) {
+            long rows = (long) depth + tokens + 1;
+            if (rows > trained) {
+                throw new IllegalArgumentException("--ctx " + depth + " with --tokens " + tokens + " needs " + rows
+                        + " cache rows, more than the " + trained + " tokens " + model.path().getFileName()
+                        + " was trained for (depths up to " + (trained - tokens - 1) + " with --tokens " + tokens + ")");
+            }
+        }
     }
 
     static long weightBytesPerToken(Path model) throws IOException {

@@ -186,6 +186,11 @@ final class EngineCommands {
         @Option(names = "--layers", description = "Override the layer count (smaller files, same per-layer shapes).")
         Integer layers;
 
+        @Option(names = "--context", paramLabel = "TOKENS",
+                description = "The context length the model declares (llama.context_length; default the preset's), which bounds"
+                        + " the depths bench and run accept: e.g. 524288 for 512K-token latency work with a synthetic cache.")
+        Integer context;
+
         @Option(names = "--seed", defaultValue = "1")
         long seed;
 
@@ -201,6 +206,9 @@ final class EngineCommands {
             if (layers != null) {
                 spec = spec.withLayers(layers);
             }
+            if (context != null) {
+                spec = spec.withContextLength(context);
+            }
             if (vocab != null) {
                 Path v = BundledVocabularies.resolve(Path.of(vocab));
                 try (GgufFile g = GgufFile.open(v)) {
@@ -210,9 +218,9 @@ final class EngineCommands {
             }
             long t0 = System.nanoTime();
             RandomModelWriter.write(spec, out);
-            System.out.printf(Locale.ROOT, "wrote %s: %s %dL d%d, %d heads / %d KV heads, head dim %d, %s weights, %.2f GB in %.1f s%n",
+            System.out.printf(Locale.ROOT, "wrote %s: %s %dL d%d, %d heads / %d KV heads, head dim %d, context %d, %s weights, %.2f GB in %.1f s%n",
                     out, spec.architecture(), spec.layers(), spec.embedding(), spec.heads(), spec.kvHeads(), spec.headDim(),
-                    t, Files.size(out) / 1e9, (System.nanoTime() - t0) / 1e9);
+                    spec.contextLength(), t, Files.size(out) / 1e9, (System.nanoTime() - t0) / 1e9);
             return 0;
         }
     }

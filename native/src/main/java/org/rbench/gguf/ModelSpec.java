@@ -31,6 +31,9 @@ public record ModelSpec(String architecture, int vocabSize, int embedding, int l
         if (headDim <= 0 || headDim % 2 != 0 || embedding <= 0 || layers <= 0 || feedForward <= 0 || vocabSize <= 0) {
             throw new IllegalArgumentException("sizes must be positive and the head dim even");
         }
+        if (contextLength <= 0) {
+            throw new IllegalArgumentException("the context length must be positive, got " + contextLength);
+        }
         if (!architecture.equals("qwen3") && headDim * heads != embedding) {
             throw new IllegalArgumentException(architecture + " needs head_dim * heads == embedding ("
                     + headDim + " * " + heads + " != " + embedding + ")");

@@ -49,6 +49,25 @@ public final class ChartFiles {
     public static final String NO_FONTS = "Java2D finds no usable font on this machine "
             + "(install fontconfig and a font, e.g. Debian's fonts-dejavu-core)";
 
+    /** The system property that, set to {@code off}, makes {@link #cannotDraw()} act as if java.desktop were absent (tests). */
+    public static final String DESKTOP_PROPERTY = "rbench.plot.desktop";
+
+    /** Why {@link #cannotDraw()} says so when the runtime has no java.desktop, and what to do about it. */
+    public static final String NO_DESKTOP = "this Java runtime has no java.desktop module (the GPU bundle's jlink'd"
+            + " runtime leaves it out); run rbench report on the results where a full JDK is";
+
+    /**
+     * Why no chart can be drawn here, if so: a runtime without java.desktop (where charts cannot
+     * even be built: their classes need AWT), or no usable font. Checked before any chart is built.
+     */
+    public static java.util.Optional<String> cannotDraw() {
+        if ("off".equalsIgnoreCase(System.getProperty(DESKTOP_PROPERTY))
+                || ModuleLayer.boot().findModule("java.desktop").isEmpty()) {
+            return java.util.Optional.of(NO_DESKTOP);
+        }
+        return fontsUsable() ? java.util.Optional.empty() : java.util.Optional.of(NO_FONTS);
+    }
+
     /** Whether Java2D can lay out text here, which every chart needs. */
     public static boolean fontsUsable() {
         return !"off".equalsIgnoreCase(System.getProperty(FONTS_PROPERTY)) && FontProbe.USABLE;

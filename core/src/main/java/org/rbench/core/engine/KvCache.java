@@ -26,6 +26,8 @@ public final class KvCache implements AutoCloseable {
     private final int kvHeads;
     private final GgmlType type;
     private int length;
+    /** Snapshots open and intact: the ones a drop of the length must mark. */
+    private final java.util.List<KvSnapshot> snapshots = new java.util.ArrayList<>();
 
     public KvCache(HyperParameters hp, Backend backend, int capacity, GgmlType type) {
         if (capacity <= 0) {
@@ -76,6 +78,14 @@ public final class KvCache implements AutoCloseable {
         if (n < 0 || n > capacity) {
             throw new IllegalArgumentException("cache length " + n + " outside [0, " + capacity + "]");
         }
+        // the engine writes rows at and after the length: below a snapshot's, its rows are fair game
+        snapshots.removeIf(s -> {
+            if (s.length() > n) {
+                s.overwritable();
+                return true;
+            }
+            return false;
+        });
         length = n;
     }
 
@@ -88,28 +98,38 @@ public final class KvCache implements AutoCloseable {
         return buffer.size();
     }
 
-    /** Copies rows [0, length) of every layer to host memory. */
     /**
      * Fills rows [0, rows) of every layer with random values (seeded; small, like real keys
      * and values after normalisation) and sets the length: a cache as large as a long
      * prefill would leave, in seconds, for latency measurements that do not need a real
-     * context. Keys are random vectors, so attention spreads its mass widely.
+     * context. Keys are random vectors, so attention spreads its mass widely. Each layer's
+     * K and V head blocks are generated in parallel, each from its own generator split off
+     * the seed's in a fixed order (so the rows depend on the seed only), and written one
+     * after another (a 512K-token cache of 8B shapes is 34 billion values).
      */
     public void fillSynthetic(int rows, long seed) {
         if (rows < 0 || rows > capacity()) {
             throw new IllegalArgumentException("cannot fill " + rows + " rows of a cache of " + capacity());
         }
-        java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+        setLength(0); // every row is rewritten: no snapshot survives
         long headBytes = rowBytes() * rows;
         if (headBytes > 0) {
-            try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
-                java.lang.foreign.MemorySegment block = arena.allocate(headBytes, 64);
+            java.util.SplittableRandom root = new java.util.SplittableRandom(seed);
+            int blocks = 2 * kvHeads;
+            try (Arena arena = Arena.ofShared()) {
+                MemorySegment[] block = new MemorySegment[blocks];
+                for (int b = 0; b < blocks; b++) {
+                    block[b] = arena.allocate(headBytes, 64);
+                }
                 for (int l = 0; l < keys.length; l++) {
-                    for (Tensor t : new Tensor[] {keys[l], values[l]}) {
-                        for (int h = 0; h < kvHeads; h++) {
-                            randomise(block, t.type(), random);
-                            t.write(block, h * t.nb(2));
-                        }
+                    java.util.SplittableRandom[] random = new java.util.SplittableRandom[blocks];
+                    for (int b = 0; b < blocks; b++) {
+                        random[b] = root.split();
+                    }
+                    java.util.stream.IntStream.range(0, blocks).parallel().forEach(b -> randomise(block[b], type, random[b]));
+                    for (int b = 0; b < blocks; b++) {
+                        Tensor t = b < kvHeads ? keys[l] : values[l];
+                        t.write(block[b], (b % kvHeads) * t.nb(2));
                     }
                 }
             }
@@ -131,41 +151,35 @@ public final class KvCache implements AutoCloseable {
         }
     }
 
+    /** A rewind point at the current length (see {@link KvSnapshot}: no copy is made). */
     public KvSnapshot snapshot() {
-        Arena arena = Arena.ofShared();
-        long headBytes = rowBytes() * length;
-        long perTensor = headBytes * kvHeads;
-        MemorySegment data = arena.allocate(Math.max(1, perTensor * 2 * keys.length), 64);
-        long offset = 0;
-        for (int l = 0; l < keys.length; l++) {
-            for (Tensor t : new Tensor[] {keys[l], values[l]}) {
-                for (int h = 0; h < kvHeads && headBytes > 0; h++) {
-                    t.read(data.asSlice(offset, headBytes), h * t.nb(2));
-                    offset += headBytes;
-                }
-            }
-        }
-        return new KvSnapshot(this, length, arena, data);
+        KvSnapshot s = new KvSnapshot(this, length);
+        snapshots.add(s);
+        return s;
     }
 
-    /** Puts a snapshot of this cache back; rows after its length are left as they are (never read). */
+    /**
+     * Rewinds to a snapshot: the length goes back to its own, and the rows after it are left
+     * as they are (never read). Refused for a snapshot of another cache, a closed one, and one
+     * whose rows may have been rewritten since (see {@link KvSnapshot#intact()}).
+     */
     public void restore(KvSnapshot snapshot) {
         if (snapshot.owner() != this) {
             throw new IllegalArgumentException("the snapshot was taken from another cache");
         }
-        int n = snapshot.length();
-        long headBytes = rowBytes() * n;
-        MemorySegment data = snapshot.data();
-        long offset = 0;
-        for (int l = 0; l < keys.length; l++) {
-            for (Tensor t : new Tensor[] {keys[l], values[l]}) {
-                for (int h = 0; h < kvHeads && headBytes > 0; h++) {
-                    t.write(data.asSlice(offset, headBytes), h * t.nb(2));
-                    offset += headBytes;
-                }
-            }
+        if (snapshot.closed()) {
+            throw new IllegalStateException("the KV snapshot is closed");
         }
-        length = n;
+        if (!snapshot.intact()) {
+            throw new IllegalStateException("the KV snapshot of " + snapshot.length() + " tokens can no longer be restored:"
+                    + " the cache was reset, refilled or rewound below it since it was taken, and its rows rewritten"
+                    + " (a snapshot is a rewind point, not a copy)");
+        }
+        setLength(snapshot.length());
+    }
+
+    void forget(KvSnapshot snapshot) {
+        snapshots.remove(snapshot);
     }
 
     @Override
