@@ -15,17 +15,21 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class LlamaBenchProgramTest {
-    /** A line as the pinned llama-bench prints it with -o jsonl (tg32 @ d2048, 1 thread, 2 repetitions). */
-    static final String LINE = "{\"build_commit\": \"unknown\", \"build_number\": 0, \"cpu_info\": \"AMD EPYC\", \"gpu_info\": \"\","
-            + " \"backends\": \"CPU\", \"model_filename\": \"models/m.gguf\", \"model_type\": \"llama ?B Q8_0\", \"model_size\": 12058624,"
-            + " \"model_n_params\": 11337216, \"n_batch\": 2048, \"n_ubatch\": 512, \"n_threads\": 1, \"cpu_mask\": \"0x0\","
-            + " \"cpu_strict\": false, \"poll\": 50, \"type_k\": \"f16\", \"type_v\": \"f16\", \"n_gpu_layers\": 0, \"n_cpu_moe\": 0,"
-            + " \"split_mode\": \"layer\", \"main_gpu\": 0, \"no_kv_offload\": false, \"flash_attn\": 1, \"devices\": \"none\","
-            + " \"tensor_split\": \"0.00\", \"tensor_buft_overrides\": \"none\", \"load_mode\": \"mmap\", \"lazy_mode\": \"off\","
-            + " \"embeddings\": false, \"no_op_offload\": 0, \"no_host\": false, \"fit_target\": 0, \"fit_min_ctx\": 0,"
-            + " \"n_prompt\": 0, \"n_gen\": 32, \"n_depth\": 2048, \"test_time\": \"2026-12-03T22:10:00Z\", \"avg_ns\": 36000000,"
-            + " \"stddev_ns\": 5656854, \"avg_ts\": 900.000000, \"stddev_ts\": 141.421356, \"samples_ns\": [ 32000000, 40000000 ],"
-            + " \"samples_ts\": [ 1000.000000, 800.000000 ]}";
+    /**
+     * A line as the pinned llama-bench prints it with -o jsonl (its spacing too: "],\"samples_ts\""), tg32 @ d2048,
+     * 1 thread, 2 repetitions; its times changed to round figures.
+     */
+    static final String LINE = "{\"build_commit\": \"5b4ebc5\", \"build_number\": 1, \"cpu_info\": \"AMD EPYC\", \"gpu_info\": \"\""
+            + ", \"backends\": \"CPU\", \"model_filename\": \"models/m.gguf\", \"model_type\": \"llama ?B Q8_0\""
+            + ", \"model_size\": 12055552, \"model_n_params\": 11340032, \"n_batch\": 2048, \"n_ubatch\": 512"
+            + ", \"n_threads\": 1, \"cpu_mask\": \"0x0\", \"cpu_strict\": false, \"poll\": 50, \"type_k\": \"f16\""
+            + ", \"type_v\": \"f16\", \"n_gpu_layers\": 0, \"n_cpu_moe\": 0, \"split_mode\": \"layer\", \"main_gpu\": 0"
+            + ", \"no_kv_offload\": false, \"flash_attn\": 1, \"devices\": \"none\", \"tensor_split\": \"0.00\""
+            + ", \"tensor_buft_overrides\": \"none\", \"load_mode\": \"auto\", \"lazy_mode\": \"auto\""
+            + ", \"embeddings\": false, \"no_op_offload\": 0, \"no_host\": false, \"fit_target\": 0, \"fit_min_ctx\": 0"
+            + ", \"n_prompt\": 0, \"n_gen\": 32, \"n_depth\": 2048, \"test_time\": \"2026-12-03T22:11:28Z\""
+            + ", \"avg_ns\": 36000000, \"stddev_ns\": 5656854, \"avg_ts\": 900.000000, \"stddev_ts\": 141.421356"
+            + ", \"samples_ns\": [ 32000000, 40000000 ],\"samples_ts\": [ 1000, 800 ]}";
 
     private static final LlamaBenchProgram.Run RUN = new LlamaBenchProgram.Run(Path.of("models/m.gguf"), 2048, 32, 1, false, 2);
 
