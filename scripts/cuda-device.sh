@@ -26,6 +26,8 @@
 #                         Llama-3.1-8B's shape (no model needed; seconds)
 #   aot                   a JVM AOT cache from `rbench warmup` for the later steps (and later calls on this machine)
 #   libs                  the built libraries as $OUT/cuda-libs.txz.NN pieces (to carry to a later call in BUNDLE)
+#   llama-bench           stock llama-bench for CUDA (scripts/build-llama-bench.sh --backend cuda; skipped when
+#                         built), where rbench bench's llama-bench method finds it
 # Environment: BUNDLE (default .cache/device: jre.txz, rbench.tgz, llama-src.tgz; ruler-data.txz for ruler),
 #   BENCH_DEADLINE (epoch seconds the bench, scaling and ruler steps end by), CUDA_ARCH (90),
 #   JOBS (nproc), WORK (/tmp/rbcuda: models and unpacked runtime), OUT (results; default $WORK/out).
@@ -162,6 +164,15 @@ C
 
 # aot: record a JVM AOT cache from `rbench warmup` on this backend (classes linked, JIT
 # profiles: the first graph builds of a process cost less); later rbench calls use it
+step_llama_bench() {
+  mkdir -p "$base"
+  [ -d "$base/src" ] || tar xzf "$bundle/llama-src.tgz" -C "$base"
+  local t0=$SECONDS
+  nice -n "${BUILD_NICE:-0}" bash scripts/build-llama-bench.sh --backend cuda --cuda-arch "${CUDA_ARCH:-90}" \
+    --jobs "${JOBS:-$(nproc)}" >"$out/build-llama-bench.log" 2>&1 || { tail -40 "$out/build-llama-bench.log"; log "llama-bench build FAILED"; return 1; }
+  log "llama-bench in $((SECONDS - t0)) s: $(tail -1 "$out/build-llama-bench.log")"
+}
+
 step_aot() {
   [ -f "$work/rbench.aot" ] && { log "AOT cache already in $work"; return 0; }
   java_opts="$java_opts -XX:AOTCacheOutput=$work/rbench.aot" rbench warmup --backend "${BACKEND:-cuda}" >"$out/aot.log" 2>&1
@@ -403,6 +414,7 @@ for s in "$@"; do
     build) step_build || exit 1 ;;
     diag) step_diag ;;
     libs) step_libs ;;
+    llama-bench) step_llama_bench || exit 1 ;;
     aot) step_aot ;;
     parity) step_parity ;;
     parity-diag) step_parity_diag ;;

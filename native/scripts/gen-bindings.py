@@ -15,6 +15,7 @@ HEADERS = {
 "Ggml": ("ggml.h: contexts, tensors, operators, graphs, quantisation", """
 ptr ggml_init_raw(size mem_size, ptr mem_buffer, bool no_alloc) = ggml_init_sysv
 void ggml_free(ptr ctx)
+void ggml_threadpool_params_init(ptr p, int n_threads)
 size ggml_tensor_overhead()
 size ggml_used_mem(ptr ctx)
 size ggml_graph_overhead_custom(size size, bool grads)
@@ -160,6 +161,7 @@ int llama_decode_raw(ptr ctx, ptr batch) = llama_decode
 ptr llama_get_logits_ith(ptr ctx, int i)
 int llama_n_ctx(ptr ctx)
 void llama_set_n_threads(ptr ctx, int n_threads, int n_threads_batch)
+void llama_attach_threadpool(ptr ctx, ptr threadpool, ptr threadpool_batch)
 void llama_synchronize(ptr ctx)
 ptr llama_get_memory(ptr ctx)
 void llama_memory_clear(ptr mem, bool data)

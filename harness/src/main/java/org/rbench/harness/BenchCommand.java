@@ -15,6 +15,8 @@ import org.rbench.gguf.GgufFile;
 import org.rbench.gguf.GgufTensorInfo;
 import org.rbench.harness.llamabench.BenchSetting;
 import org.rbench.harness.llamabench.LlamaBenchFormat;
+import org.rbench.harness.llamabench.LlamaBenchProgram;
+import org.rbench.harness.llamabench.LlamaBenchResult;
 import org.rbench.harness.llamabench.LlamaBenchTests;
 import org.rbench.harness.results.ResultsFile;
 import org.rbench.harness.run.Method;
@@ -54,8 +56,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--model", required = true)
     Path model;
 
-    @Option(names = "--methods", required = true, split = Method.LIST_SEPARATOR, splitSynopsisLabel = ",", paramLabel = "METHOD", converter = MethodConverters.Any.class,
-            description = "Method specs, comma-separated (full,recycled:k=1024,s=50,streamingllm:k=1024,llamacpp).")
+    @Option(names = "--methods", required = true, split = Method.LIST_SEPARATOR, splitSynopsisLabel = ",", paramLabel = "METHOD", converter = MethodConverters.Bench.class,
+            description = "Method specs, comma-separated (full,recycled:k=1024,s=50,streamingllm:k=1024,llamacpp); llama-bench"
+                    + " runs stock llama-bench, the program, beside them (--fill prefill).")
     List<Method> methods;
 
     @Option(names = "--ctx", required = true, split = ",", description = "Context lengths, e.g. 16384,32768.")
@@ -92,6 +95,10 @@ final class BenchCommand implements Callable<Integer> {
                     + " and standard deviation over the repetitions, read back from --out); the table then goes to stderr.")
     LlamaBenchFormat outputFormat;
 
+    @Option(names = "--llama-bench", paramLabel = "FILE", description = "The llama-bench binary for the llama-bench method"
+            + " (default: $RBENCH_LLAMA_BENCH, else where scripts/build-llama-bench.sh builds it for the backend).")
+    Path llamaBenchBinary;
+
     @Option(names = "--steps-out", description = "Also append every decode step's wall time and its parts here (CSV: "
             + "compute, build, inputs, readback, policy): where a mean above the median comes from (Recycled's full steps).")
     Path stepsOut;
@@ -125,6 +132,11 @@ final class BenchCommand implements Callable<Integer> {
         EngineOptions engineOptions = EngineOptions.defaults(maxCtx + tokens + 1);
         BenchSetting setting;
         String modelSha256;
+        // found before anything is loaded or written, so that a missing binary costs nothing
+        LlamaBenchProgram llamaBench = methods.stream().anyMatch(m -> m instanceof Method.LlamaBench)
+                ? LlamaBenchProgram.locate(llamaBenchBinary, System.getenv(LlamaBenchProgram.ENV),
+                        LlamaBenchProgram.defaultLocations(backend), backend)
+                : null;
         try (ModelSession s = ModelSession.open(model, backend, threads.count, engineOptions);
              ResultsFile results = ResultsFile.open(out);
              ResultsFile stepLog = stepsOut == null ? null : ResultsFile.open(stepsOut, STEP_COLUMNS)) {
@@ -186,12 +198,28 @@ final class BenchCommand implements Callable<Integer> {
                                 if (row != null && results.isDone(row)) {
                                     continue;
                                 }
-                                long[] nanos;
+                                long[] nanos = null; // every step's wall time; llama-bench gives only its total
+                                double meanMs = 0;
                                 StepTimings stepTimings = null;
                                 double rows;
                                 double extraBytes = 0; // what a step reads besides its attended rows
                                 double prefillMs;
-                                if (m instanceof Method.Reference ref) {
+                                if (m instanceof Method.LlamaBench) {
+                                    if (row == null) {
+                                        continue; // llama-bench warms up by itself (one token before its samples)
+                                    }
+                                    // one sample a repetition, so that it takes its turn in the rotation like the others
+                                    LlamaBenchResult result = llamaBench.run(new LlamaBenchProgram.Run(model, ctx, tokens,
+                                            threads.count, !s.backend().isCpu(), 1));
+                                    if (!result.backends().toLowerCase(Locale.ROOT).contains(s.backend().kind())) {
+                                        throw new IllegalArgumentException(llamaBench.binary() + " is a build for "
+                                                + result.backends() + ", not " + s.backend().kind() + ": build one with "
+                                                + LlamaBenchProgram.BUILD_SCRIPT + " --backend " + s.backend().kind());
+                                    }
+                                    meanMs = result.msPerToken()[0];
+                                    rows = ctx + (tokens + 1) / 2.0;
+                                    prefillMs = Double.NaN; // llama-bench does not time its fill
+                                } else if (m instanceof Method.Reference ref) {
                                     LlamaReference reference = references.get(ref);
                                     reference.rewindToPrefill();
                                     int before = reference.stepNanos().length;
@@ -222,6 +250,15 @@ final class BenchCommand implements Callable<Integer> {
                                 if (row == null) {
                                     continue;
                                 }
+                                double p50 = Double.NaN;
+                                double p90 = Double.NaN;
+                                if (nanos != null) {
+                                    long[] sorted = nanos.clone();
+                                    Arrays.sort(sorted);
+                                    meanMs = Arrays.stream(nanos).average().orElse(0) / 1e6;
+                                    p50 = sorted[sorted.length / 2] / 1e6;
+                                    p90 = sorted[(int) Math.floor(0.9 * (sorted.length - 1))] / 1e6;
+                                }
                                 double fullRows = ctx + (tokens + 1) / 2.0;
                                 double bound = (weightBytes + fullRows * kvRowBytes)
                                         / (weightBytes + rows * kvRowBytes + extraBytes);
@@ -230,26 +267,24 @@ final class BenchCommand implements Callable<Integer> {
                                 row.putAll(prov.columns());
                                 row.put("method_name", m.name());
                                 row.put("metric", "none");
-                                double mean = Arrays.stream(nanos).average().orElse(0) / 1e6;
                                 double memMb = s.backend().isCpu() ? Double.NaN : s.backend().memoryUsedBytes() / 1048576.0;
                                 row.put("prefill_ms", fmt(prefillMs));
                                 if (!Double.isNaN(memMb)) {
                                     row.put("device_mem_used_mb", fmt(memMb));
                                 }
-                                long[] sorted = nanos.clone();
-                                Arrays.sort(sorted);
-                                double p50 = sorted[sorted.length / 2] / 1e6;
-                                row.put("decode_ms_mean", fmt(mean));
+                                row.put("decode_ms_mean", fmt(meanMs));
                                 row.put("decode_ms_p50", fmt(p50));
-                                row.put("decode_ms_p90", fmt(sorted[(int) Math.floor(0.9 * (sorted.length - 1))] / 1e6));
-                                row.put("tokens_generated", Integer.toString(nanos.length));
+                                row.put("decode_ms_p90", fmt(p90));
+                                row.put("tokens_generated", Integer.toString(nanos == null ? tokens : nanos.length));
                                 row.put("attended_rows_mean", fmt(rows));
                                 row.put("kv_fill", synthetic ? "synthetic" : "prefill");
                                 row.put("bound_speedup", fmt(bound));
                                 results.append(row);
-                                appendSteps(stepLog, ctx, m, r, nanos, stepTimings);
+                                if (nanos != null) {
+                                    appendSteps(stepLog, ctx, m, r, nanos, stepTimings);
+                                }
                                 summary.computeIfAbsent(ctx + "\u0000" + m.text(), k -> new ArrayList<>())
-                                        .add(new double[] {mean, bound, rows, prefillMs, memMb});
+                                        .add(new double[] {meanMs, bound, rows, prefillMs, memMb});
                             }
                         }
                     }
@@ -307,18 +342,44 @@ final class BenchCommand implements Callable<Integer> {
                 double tsMean = Arrays.stream(perSecond).average().orElse(Double.NaN);
                 double tsSd = perSecond.length < 2 ? 0 : Math.sqrt(Arrays.stream(perSecond)
                         .map(x -> (x - tsMean) * (x - tsMean)).sum() / (perSecond.length - 1));
-                out.printf(Locale.ROOT, "%-8d %-32s %-14s %10.2f %16s %12.1f %14.0f %8.2fx %8.2fx %8s %10s %8s%n", ctx, m,
+                out.printf(Locale.ROOT, "%-8d %-32s %-14s %10.2f %16s %12s %14.0f %8.2fx %8.2fx %8s %10s %8s%n", ctx, m,
                         "tg" + tokens + " @ d" + ctx, ms, String.format(Locale.ROOT, "%.2f ± %.2f", tsMean, tsSd),
-                        v.getFirst()[3], v.getFirst()[2], speedup, bound,
+                        Double.isNaN(v.getFirst()[3]) ? "-" : String.format(Locale.ROOT, "%.1f", v.getFirst()[3]),
+                        v.getFirst()[2], speedup, bound,
                         m.equals(FULL) ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * speedup / bound),
                         Double.isNaN(mem) ? "-" : String.format(Locale.ROOT, "%.0f", mem),
                         Double.isNaN(lineBound) ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * speedup / lineBound));
             }
         }
+        printAgainstLlamaBench(summary, out);
         if (line != null) {
             out.printf(Locale.ROOT, "of line: speedup over the bound of full attention's own line, t = %.3f ms + %.4f ms"
                     + " per 1000 rows, fitted over %d lengths (FullAttentionLine)%n", line.interceptMs(), 1000 * line.msPerRow(),
                     line.points());
+        }
+    }
+
+    /**
+     * With llama-bench among the methods: every other method's tokens/s as a share of
+     * llama-bench's, from the medians of ms/token, one line per length.
+     */
+    private void printAgainstLlamaBench(Map<String, List<double[]>> summary, PrintStream out) {
+        for (int ctx : contexts) {
+            List<double[]> reference = summary.get(ctx + "\u0000" + Method.LlamaBench.NAME);
+            if (reference == null) {
+                continue;
+            }
+            double referenceMs = median(reference.stream().mapToDouble(a -> a[0]).toArray());
+            List<String> shares = new ArrayList<>();
+            for (Method method : methods) {
+                List<double[]> v = summary.get(ctx + "\u0000" + method.text());
+                if (v != null && !(method instanceof Method.LlamaBench)) {
+                    shares.add(String.format(Locale.ROOT, "%s %.2fx", method.text(),
+                            referenceMs / median(v.stream().mapToDouble(a -> a[0]).toArray())));
+                }
+            }
+            out.printf(Locale.ROOT, "tokens/s against llama-bench (%.2f ms/token), tg%d @ d%d: %s%n", referenceMs, tokens, ctx,
+                    String.join(", ", shares));
         }
     }
 
@@ -459,7 +520,8 @@ final class BenchCommand implements Callable<Integer> {
         return t;
     }
 
+    /** A CSV number; NaN (not measured) is an empty field. */
     private static String fmt(double v) {
-        return String.format(Locale.ROOT, "%.4f", v);
+        return Double.isNaN(v) ? "" : String.format(Locale.ROOT, "%.4f", v);
     }
 }

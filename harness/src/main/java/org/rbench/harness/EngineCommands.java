@@ -234,6 +234,7 @@ final class EngineCommands {
             }
             System.out.printf("%-18s %s%n", Method.Reference.NAME, Method.Reference.DESCRIPTION);
             System.out.printf("%-18s %s%n", Method.Reference.SHIFT_NAME, Method.Reference.SHIFT_DESCRIPTION);
+            System.out.printf("%-18s %s%n", Method.LlamaBench.NAME, Method.LlamaBench.DESCRIPTION);
             return 0;
         }
     }

@@ -24,6 +24,18 @@ final class MethodConverters {
         }
     }
 
+    /** Any method, or stock llama-bench (the program), which only rbench bench runs. */
+    static final class Bench implements ITypeConverter<Method> {
+        @Override
+        public Method convert(String value) {
+            try {
+                return Method.parseForBench(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
     /** A method the engine runs (refuses the llama.cpp reference); for commands that only run the engine. */
     static final class EngineOnly implements ITypeConverter<Method.EngineStrategy> {
         @Override

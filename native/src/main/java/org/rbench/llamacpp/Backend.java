@@ -11,6 +11,8 @@ public final class Backend implements AutoCloseable {
     private MemorySegment backend;
     private final MemorySegment device;
     private int threads;
+    /** The CPU backend's threadpool, made by setThreads (null on other backends and before). */
+    private CpuThreadpool threadpool;
 
     Backend(MemorySegment backend, MemorySegment device) {
         this.backend = backend;
@@ -67,7 +69,9 @@ public final class Backend implements AutoCloseable {
 
     /**
      * Sets the thread count through the registry's "ggml_backend_set_n_threads" entry
-     * point (CPU backends have one; GPU backends ignore threads).
+     * point (CPU backends have one; GPU backends ignore threads), and gives a CPU backend a
+     * threadpool of that many threads that lives as long as the backend ({@link CpuThreadpool}:
+     * without it every graph starts and joins its own threads).
      */
     public void setThreads(int n) {
         if (n <= 0) {
@@ -80,6 +84,14 @@ public final class Backend implements AutoCloseable {
                 MethodHandle h = NativeLibraries.functionAt(fn, FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
                 h.invokeExact(address(), n);
                 threads = n;
+                if (isCpu() && (threadpool == null || threadpool.threads() != n)) {
+                    CpuThreadpool old = threadpool;
+                    threadpool = CpuThreadpool.create(n);
+                    threadpool.attachTo(this);
+                    if (old != null) {
+                        old.close();
+                    }
+                }
             }
         } catch (Throwable t) {
             throw Bindings.rethrow(t);
@@ -118,6 +130,10 @@ public final class Backend implements AutoCloseable {
         if (backend != null) {
             GgmlBackend.ggml_backend_free(backend);
             backend = null;
+        }
+        if (threadpool != null) {
+            threadpool.close(); // after the backend, which computed on it
+            threadpool = null;
         }
     }
 }

@@ -29,6 +29,15 @@ public final class Ggml {
         }
     }
 
+    private static final MethodHandle ggml_threadpool_params_init$MH = LIBS.function("ggml_threadpool_params_init", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT));
+    public static void ggml_threadpool_params_init(MemorySegment p, int n_threads) {
+        try {
+            ggml_threadpool_params_init$MH.invokeExact(p, n_threads);
+        } catch (Throwable t) {
+            throw Bindings.rethrow(t);
+        }
+    }
+
     private static final MethodHandle ggml_tensor_overhead$MH = LIBS.function("ggml_tensor_overhead", FunctionDescriptor.of(JAVA_LONG));
     public static long ggml_tensor_overhead() {
         try {

@@ -263,6 +263,15 @@ public final class Llama {
         }
     }
 
+    private static final MethodHandle llama_attach_threadpool$MH = LIBS.function("llama_attach_threadpool", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS));
+    public static void llama_attach_threadpool(MemorySegment ctx, MemorySegment threadpool, MemorySegment threadpool_batch) {
+        try {
+            llama_attach_threadpool$MH.invokeExact(ctx, threadpool, threadpool_batch);
+        } catch (Throwable t) {
+            throw Bindings.rethrow(t);
+        }
+    }
+
     private static final MethodHandle llama_synchronize$MH = LIBS.function("llama_synchronize", FunctionDescriptor.ofVoid(ADDRESS));
     public static void llama_synchronize(MemorySegment ctx) {
         try {

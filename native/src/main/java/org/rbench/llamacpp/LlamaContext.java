@@ -10,6 +10,8 @@ import java.lang.foreign.ValueLayout;
  */
 public final class LlamaContext implements AutoCloseable {
     private MemorySegment ctx;
+    /** The threads llama_decode computes on, made once as llama-bench makes them ({@link CpuThreadpool}). */
+    private CpuThreadpool threadpool;
     private final LlamaModel model;
     private final int contextSize;
     private final int batchSize;
@@ -54,6 +56,14 @@ public final class LlamaContext implements AutoCloseable {
                 throw new NativeCallException("llama_init_from_model failed for " + model.path().getFileName() + "."
                         + NativeLog.tail(4));
             }
+        }
+        try {
+            // as llama-bench: one pool for the context's life, for single tokens and batches alike
+            threadpool = CpuThreadpool.create(options.threads());
+            Llama.llama_attach_threadpool(ctx, threadpool.address(), MemorySegment.NULL);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
         }
         contextSize = Llama.llama_n_ctx(ctx);
         batchSize = options.batchSize();
@@ -196,6 +206,10 @@ public final class LlamaContext implements AutoCloseable {
         if (ctx != null) {
             Llama.llama_free(ctx);
             ctx = null;
+        }
+        if (threadpool != null) {
+            threadpool.close(); // after the context, which computed on it
+            threadpool = null;
         }
     }
 }

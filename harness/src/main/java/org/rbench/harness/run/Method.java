@@ -25,7 +25,7 @@ import java.util.TreeSet;
  * rows write in the {@code method} column, {@link #name()} what they write in
  * {@code method_name}.
  */
-public sealed interface Method permits Method.EngineStrategy, Method.Reference {
+public sealed interface Method permits Method.EngineStrategy, Method.Reference, Method.LlamaBench {
 
     /**
      * Where a comma-separated list starts a new method: before a name followed by ':', ','
@@ -62,6 +62,9 @@ public sealed interface Method permits Method.EngineStrategy, Method.Reference {
         if (Reference.NAMES.contains(spec.name())) {
             return new Reference(spec);
         }
+        if (spec.name().equals(LlamaBench.NAME)) {
+            throw new IllegalArgumentException("'" + LlamaBench.NAME + "' (the llama-bench program) runs only in rbench bench");
+        }
         Map<String, Strategy> all = Strategies.all();
         Strategy strategy = all.get(spec.name());
         if (strategy == null) {
@@ -70,6 +73,15 @@ public sealed interface Method permits Method.EngineStrategy, Method.Reference {
             throw new IllegalArgumentException("unknown method '" + spec.name() + "' (known: " + known + ")");
         }
         return new EngineStrategy(spec, strategy);
+    }
+
+    /**
+     * Parses a spec for {@code rbench bench}: any method, or stock llama-bench ({@link LlamaBench},
+     * which only bench runs).
+     */
+    static Method parseForBench(String text) {
+        MethodSpec spec = MethodSpec.parse(text);
+        return spec.name().equals(LlamaBench.NAME) ? new LlamaBench(spec) : parse(text);
     }
 
     /**
@@ -224,6 +236,39 @@ public sealed interface Method permits Method.EngineStrategy, Method.Reference {
                 return new LlamaReference(model, shift, 512, threads, true, GgmlType.F16, onGpu);
             }
             return new LlamaReference(model, contextSize, 512, threads, true, GgmlType.F16, onGpu);
+        }
+
+        @Override
+        public String toString() {
+            return spec.text();
+        }
+    }
+
+    /**
+     * Stock llama-bench, the program (tools/llama-bench of the pinned llama.cpp, built by
+     * scripts/build-llama-bench.sh), run by {@code rbench bench} beside the engine on the same
+     * model, threads, depth and tokens: the yardstick both the engine and {@link Reference} are
+     * held to. It takes no parameters; it fills its own cache (a prefill of random tokens), so
+     * it needs {@code --fill prefill} like the references.
+     */
+    record LlamaBench(MethodSpec spec) implements Method {
+        /** Its spec name. */
+        public static final String NAME = "llama-bench";
+
+        /** The line {@code rbench methods} prints for it. */
+        public static final String DESCRIPTION = "stock llama-bench, the program, run beside the engine (rbench bench only;"
+                + " built by scripts/build-llama-bench.sh)";
+
+        public LlamaBench {
+            if (!spec.name().equals(NAME)) {
+                throw new IllegalArgumentException("method '" + spec.text() + "' is not " + NAME);
+            }
+            spec.requireOnly(Set.of());
+        }
+
+        @Override
+        public boolean isReference() {
+            return true;
         }
 
         @Override

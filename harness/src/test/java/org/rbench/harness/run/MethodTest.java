@@ -104,6 +104,20 @@ class MethodTest {
     }
 
     @Test
+    void llamaBenchTheProgramIsABenchOnlyReference() {
+        Method m = Method.parseForBench("llama-bench");
+        assertInstanceOf(Method.LlamaBench.class, m);
+        assertTrue(m.isReference(), "not the engine: it needs a real prefill like the references");
+        assertEquals("llama-bench", m.text());
+        assertInstanceOf(Method.EngineStrategy.class, Method.parseForBench("full"));
+        assertInstanceOf(Method.Reference.class, Method.parseForBench("llamacpp"));
+        String sweep = error("llama-bench");
+        assertTrue(sweep.contains("runs only in rbench bench"), sweep);
+        String params = assertThrows(IllegalArgumentException.class, () -> Method.parseForBench("llama-bench:t=2")).getMessage();
+        assertTrue(params.contains("unknown parameter 't'"), params);
+    }
+
+    @Test
     void listsSplitBeforeNamesNotBeforeParameters() {
         List<Method> list = Method.parseList("full,recycled:k=1024,s=50,h2o:heavy=8,recent=24,llamacpp, streamingllm:k=64");
         assertEquals(List.of("full", "recycled:k=1024,s=50", "h2o:heavy=8,recent=24", "llamacpp", "streamingllm:k=64"),

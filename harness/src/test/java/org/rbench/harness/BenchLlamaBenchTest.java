@@ -1,0 +1,114 @@
+package org.rbench.harness;
+
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVParser;
+import org.apache.commons.csv.CSVRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code rbench bench --methods ...,llama-bench}: llama-bench, here a fake that prints the pinned
+ * release's jsonl for what it was asked (2 ms a token), runs beside the engine and llama.cpp,
+ * its rows go into the same CSV and the table ends with every method's tokens/s against it.
+ */
+class BenchLlamaBenchTest {
+    private record Result(int code, String out, String err) {
+    }
+
+    private static Result run(String... args) {
+        PrintStream oldOut = System.out, oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            return new Result(Main.run(args), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    /** Answers with one test of what it was asked, n_gen x 2 ms, and logs each call's arguments. */
+    private static Path fakeLlamaBench(Path dir) throws Exception {
+        Path p = dir.resolve("llama-bench");
+        Files.writeString(p, """
+                #!/bin/sh
+                echo "$@" >> "$(dirname "$0")/calls.txt"
+                while [ $# -gt 0 ]; do case "$1" in -n) n=$2;; -d) d=$2;; -t) t=$2;; esac; shift; done
+                echo "{\\"build_commit\\": \\"unknown\\", \\"backends\\": \\"CPU\\", \\"n_threads\\": $t, \\"type_k\\": \\"f16\\", \
+                \\"type_v\\": \\"f16\\", \\"flash_attn\\": 1, \\"n_prompt\\": 0, \\"n_gen\\": $n, \\"n_depth\\": $d, \
+                \\"samples_ns\\": [ $((n * 2000000)) ], \\"samples_ts\\": [ 500.0 ]}"
+                """);
+        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return p;
+    }
+
+    @Test
+    void runsBesideTheEngineAndPrintsTheRatios(@TempDir Path dir) throws Exception {
+        Path model = dir.resolve("tiny.gguf");
+        org.rbench.gguf.RandomModelWriter.write(org.rbench.gguf.ModelSpec.preset("tiny-llama", org.rbench.llamacpp.GgmlType.F32)
+                .withVocabulary(org.rbench.llamacpp.LibraryLocation.sourceTree().orElseThrow()
+                        .resolve("models/ggml-vocab-llama-spm.gguf")), model);
+        Path csv = dir.resolve("bench.csv");
+        Path fake = fakeLlamaBench(dir);
+        Result r = run("bench", "--model", model.toString(), "--backend", "cpu", "--threads", "1", "--fill", "prefill",
+                "--ctx", "64", "--tokens", "3", "--repeats", "2", "--methods", "full,llamacpp,llama-bench",
+                "--llama-bench", fake.toString(), "--out", csv.toString());
+        assertEquals(0, r.code, r.err);
+        List<String> calls = Files.readAllLines(dir.resolve("calls.txt"));
+        assertEquals(2, calls.size(), "one llama-bench run a repetition, none for the warm-up: " + calls);
+        assertEquals("-m " + model + " -p 0 -n 3 -d 64 -t 1 -fa 1 -ctk f16 -ctv f16 -r 1 -o jsonl -ngl 0 -dev none", calls.getFirst());
+        try (CSVParser p = CSVFormat.RFC4180.builder().setHeader().setSkipHeaderRecord(true).get().parse(Files.newBufferedReader(csv))) {
+            List<CSVRecord> rows = p.getRecords();
+            assertEquals(6, rows.size(), "3 methods x 2 repetitions");
+            List<CSVRecord> lb = rows.stream().filter(x -> x.get("method").equals("llama-bench")).toList();
+            assertEquals(2, lb.size());
+            for (CSVRecord x : lb) {
+                assertEquals("2.0000", x.get("decode_ms_mean"));
+                assertEquals("3", x.get("tokens_generated"));
+                assertEquals("", x.get("decode_ms_p50"), "llama-bench times only the whole generation");
+                assertEquals("", x.get("prefill_ms"));
+                assertEquals("66.0000", x.get("attended_rows_mean"));
+                assertEquals("prefill", x.get("kv_fill"));
+            }
+            assertNotEquals("", rows.stream().filter(x -> x.get("method").equals("full")).findFirst().orElseThrow().get("decode_ms_p50"));
+        }
+        String line = r.out.lines().filter(l -> l.startsWith("tokens/s against llama-bench")).findFirst().orElse("");
+        assertTrue(line.startsWith("tokens/s against llama-bench (2.00 ms/token), tg3 @ d64: full ")
+                && line.contains(", llamacpp "), r.out);
+        double fullMs = r.out.lines().filter(l -> l.startsWith("64 ") && l.contains(" full ")).map(l -> l.trim().split("\\s+")[5])
+                .mapToDouble(Double::parseDouble).findFirst().orElseThrow();
+        assertTrue(line.contains(String.format(java.util.Locale.ROOT, "full %.2fx", 2.0 / fullMs)), line + " vs " + fullMs);
+    }
+
+    @Test
+    void refusesWhatItCannotRunBeforeMeasuring(@TempDir Path dir) throws Exception {
+        Path model = dir.resolve("tiny.gguf");
+        org.rbench.gguf.RandomModelWriter.write(org.rbench.gguf.ModelSpec.preset("tiny-llama", org.rbench.llamacpp.GgmlType.F32)
+                .withVocabulary(org.rbench.llamacpp.LibraryLocation.sourceTree().orElseThrow()
+                        .resolve("models/ggml-vocab-llama-spm.gguf")), model);
+        Path csv = dir.resolve("bench.csv");
+        Result missing = run("bench", "--model", model.toString(), "--backend", "cpu", "--threads", "1", "--fill", "prefill",
+                "--ctx", "64", "--tokens", "3", "--methods", "full,llama-bench", "--llama-bench", dir.resolve("none").toString(),
+                "--out", csv.toString());
+        assertNotEquals(0, missing.code);
+        assertTrue(missing.err.contains("scripts/build-llama-bench.sh"), missing.err);
+        assertTrue(!missing.err.contains("tokens in the cache"), "refused before any fill: " + missing.err);
+        Result synthetic = run("bench", "--model", model.toString(), "--ctx", "64", "--methods", "full,llama-bench",
+                "--out", csv.toString());
+        assertNotEquals(0, synthetic.code);
+        assertTrue(synthetic.err.contains("llama-bench needs --fill prefill"), synthetic.err);
+    }
+}

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Builds stock llama-bench (tools/llama-bench) from the pinned llama.cpp source, the reference
+# `rbench bench --methods ...,llama-bench` runs beside the engine. Idempotent: a built binary is
+# kept and its path printed (--rebuild builds again).
+#
+# Usage: scripts/build-llama-bench.sh [--backend cpu|cuda] [--cuda-arch 90] [--jobs N] [--libs source|prebuilt] [--rebuild]
+# Output: .native/llama.cpp-VERSION/llama-bench-BACKEND/bin/llama-bench (printed on stdout), the
+# path `rbench bench` looks at (RBENCH_LLAMA_BENCH=FILE or --llama-bench FILE point it elsewhere).
+#
+# --libs prebuilt (CPU): only llama-bench's own two files are compiled, against the libraries the suite
+# runs in-process (.native/llama.cpp-VERSION/lib/PLATFORM, the npm prebuilt: its libllama-common too),
+# into .native/llama.cpp-VERSION/llama-bench-cpu-prebuilt/bin/, beside links to those libraries (ggml
+# loads its CPU variants from the binary's folder). Then llama-bench, the engine and `llamacpp` run the
+# same ggml CPU code, built once: a ratio between them is the code that calls it. About a minute.
+#
+# The build is llama.cpp's own default (a Release build for this CPU, GGML_NATIVE, shared libraries
+# beside the binary) with two departures, both so that it times the same code as the libraries the
+# suite runs in-process (native/scripts/build-llamacpp.sh and the npm prebuilt): GGML_OPENMP=OFF
+# (ggml's own threadpool, not OpenMP's) and node-llama-cpp's patches applied (they touch model loading
+# only). Network clients (curl, OpenSSL), the server and the tests are left out.
+# On a GPU machine without network, scripts/cuda-device.sh's llama-bench step runs this with --backend cuda
+# from the source subset that scripts/pack-device-bundle.sh carries.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+version=$(sed -n 's:.*<llamacpp.npm.version>\(.*\)</llamacpp.npm.version>.*:\1:p' "$root/pom.xml")
+home=${RBENCH_NATIVE_HOME:-$root/.native}
+base="$home/llama.cpp-$version"
+src="$base/src"
+
+backend=cpu; cuda_arch=90; jobs=$(nproc 2>/dev/null || echo 2); rebuild=0; libs=source
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --backend) backend=$2; shift 2 ;;
+    --cuda-arch) cuda_arch=$2; shift 2 ;;
+    --jobs) jobs=$2; shift 2 ;;
+    --rebuild) rebuild=1; shift ;;
+    --libs) libs=$2; shift 2 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    *) echo "build-llama-bench: unknown argument '$1'" >&2; exit 2 ;;
+  esac
+done
+
+case "$libs" in
+  source) build="$base/llama-bench-$backend" ;;
+  prebuilt) [ "$backend" = cpu ] || { echo "build-llama-bench: --libs prebuilt is for the CPU (the npm libraries)" >&2; exit 2; }
+            build="$base/llama-bench-cpu-prebuilt" ;;
+  *) echo "build-llama-bench: --libs must be source or prebuilt, not '$libs'" >&2; exit 2 ;;
+esac
+bin="$build/bin/llama-bench"
+if [ $rebuild = 0 ] && [ -x "$bin" ]; then
+  echo "build-llama-bench: already built ($bin; --rebuild builds again)" >&2
+  echo "$bin"
+  exit 0
+fi
+
+[ -d "$src" ] || bash "$root/native/scripts/install-llamacpp.sh"
+[ -f "$src/tools/llama-bench/llama-bench.cpp" ] || {
+  echo "build-llama-bench: $src has no tools/llama-bench (a source subset packed before it was added: pack it again" \
+       "with scripts/pack-device-bundle.sh)" >&2; exit 3; }
+if [ "$libs" = prebuilt ]; then
+  case "$(uname -s)-$(uname -m)" in
+    Linux-x86_64) platform=linux-x64 ;; Linux-aarch64) platform=linux-arm64 ;;
+    *) echo "build-llama-bench: --libs prebuilt is for Linux" >&2; exit 2 ;;
+  esac
+  lib="$base/lib/$platform"
+  [ -f "$lib/libllama-common.so" ] || { echo "build-llama-bench: no prebuilt libraries in $lib (native/scripts/install-llamacpp.sh)" >&2; exit 3; }
+  command -v g++ >/dev/null || { echo "build-llama-bench: g++ is required (apt-get install g++)" >&2; exit 3; }
+  mkdir -p "$build/bin"
+  # relative links: the native home may be reached through different paths (a symlink per worktree)
+  for so in "$lib"/*.so; do ln -sfn "../../lib/$platform/$(basename "$so")" "$build/bin/"; done
+  t0=$SECONDS
+  g++ -O3 -DNDEBUG -std=c++17 -I"$src/include" -I"$src/ggml/include" -I"$src/common" -I"$src/vendor" \
+    "$src/tools/llama-bench/llama-bench.cpp" "$src/tools/llama-bench/main.cpp" -o "$bin.tmp" -L"$lib" \
+    -l:libllama-common.so "-l:$(basename "$(ls "$lib"/libllama.*so | head -1)")" "-l:$(basename "$(ls "$lib"/libggml.*so | head -1)")" \
+    -l:libggml-base.so -Wl,-rpath,'$ORIGIN' -pthread >"$build/build.log" 2>&1 || { tail -30 "$build/build.log" >&2; exit 6; }
+  mv "$bin.tmp" "$bin"
+  echo "build-llama-bench: built against $lib in $((SECONDS - t0)) s: $bin" >&2
+  echo "$bin"
+  exit 0
+fi
+command -v cmake >/dev/null || { echo "build-llama-bench: cmake is required (apt-get install cmake g++)" >&2; exit 3; }
+
+# node-llama-cpp's patches, as build-llamacpp.sh applies them (the ceiling keeps git apply from
+# finding this checkout's repository around the source, where it would skip every path)
+export GIT_CEILING_DIRECTORIES=$(dirname "$src")
+for p in "$src"/.node-llama-cpp/patches/*.diff; do
+  [ -f "$p" ] || continue
+  if (cd "$src" && git apply --check "$p" 2>/dev/null); then
+    (cd "$src" && git apply "$p") && echo "build-llama-bench: applied $(basename "$p")" >&2
+  elif ! (cd "$src" && git apply --reverse --check "$p" 2>/dev/null); then
+    echo "build-llama-bench: patch $(basename "$p") neither applies nor is applied" >&2; exit 4
+  fi
+done
+
+flags=(-DCMAKE_BUILD_TYPE=Release -DGGML_OPENMP=OFF -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF
+  -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_APP=OFF
+  -DLLAMA_BUILD_TOOLS=ON -DLLAMA_BUILD_COMMON=ON)
+case "$backend" in
+  cpu) ;;
+  cuda) command -v nvcc >/dev/null || [ -x /usr/local/cuda/bin/nvcc ] || { echo "build-llama-bench: CUDA needs nvcc" >&2; exit 3; }
+        command -v nvcc >/dev/null || export PATH=/usr/local/cuda/bin:$PATH
+        flags+=(-DGGML_CUDA=ON "-DCMAKE_CUDA_ARCHITECTURES=$cuda_arch") ;;
+  *) echo "build-llama-bench: unknown backend '$backend' (cpu, cuda)" >&2; exit 2 ;;
+esac
+
+echo "build-llama-bench: configuring $backend in $build" >&2
+mkdir -p "$build"
+cmake -S "$src" -B "$build" "${flags[@]}" >"$build/configure.log" 2>&1 || { tail -30 "$build/configure.log" >&2; exit 5; }
+t0=$SECONDS
+cmake --build "$build" -j "$jobs" --target llama-bench >"$build/build.log" 2>&1 || { tail -40 "$build/build.log" >&2; exit 6; }
+[ -x "$bin" ] || { echo "build-llama-bench: the build left no $bin" >&2; exit 6; }
+echo "build-llama-bench: built in $((SECONDS - t0)) s: $bin" >&2
+echo "$bin"
