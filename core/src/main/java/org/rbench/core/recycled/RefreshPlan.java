@@ -14,10 +14,11 @@ import java.util.List;
  * the top rows of this step's attention per KV head on the device ({@link TopRows}: the
  * group aggregated, max-pooled over its window), so that only k + window positions per KV head cross to the
  * host, where the probabilities would be heads x context floats (at 128K, 4 KB against 16
- * MB per layer, and a host sort of the context per KV head). The selected positions go to
+ * MB per layer, and a host sort of the context per KV head). No row of the context is sorted:
+ * ggml_top_k picks the candidates and only they are sorted. The selected positions go to
  * {@link #sink} after the step's compute, highest score first, ties in position order.
  *
- * <p>Every refreshing layer of a step adds its scores to one batch, sorted once
+ * <p>Every refreshing layer of a step adds its scores to one batch, selected once
  * ({@link TopRowsSelection.Batch}).
  */
 public record RefreshPlan(TopRows request, Sink sink, boolean probabilities, boolean query) implements AttentionPlan {
@@ -75,7 +76,7 @@ public record RefreshPlan(TopRows request, Sink sink, boolean probabilities, boo
         return FullPlan.readWholeCache(g);
     }
 
-    /** The step's one batch of selections: every refreshing layer's scores, sorted together. */
+    /** The step's one batch of selections: every refreshing layer's scores, selected together. */
     static final class Selection implements StepPart {
         private final TopRowsSelection.Batch batch;
         private final int candidates;
@@ -124,8 +125,8 @@ public record RefreshPlan(TopRows request, Sink sink, boolean probabilities, boo
                 int slot = i / kvHeads;
                 int h = i % kvHeads;
                 TopRows request = ((RefreshPlan) plans[layers.get(slot)]).request();
-                // the batch sorted as many candidates as its hungriest layer needs; this layer
-                // takes its own count of the (descending) prefix, as if it had been sorted alone
+                // the batch selected as many candidates as its hungriest layer needs; this layer
+                // takes its own count of the (descending) prefix, as if it had been selected alone
                 rows[slot][h] = all.ordered(slot * kvHeads + h, request.candidates(position + 1), request.k());
             });
             for (int slot = 0; slot < layers.size(); slot++) {

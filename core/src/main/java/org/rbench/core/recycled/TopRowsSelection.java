@@ -11,22 +11,23 @@ import java.util.function.Consumer;
  * The device side of {@link TopRows} as graph ops: from a decode step's attention
  * probabilities {@code [rows, 1, heads]} (rows past the new token are padding), the scores
  * per KV head (the query-head group aggregated, then max-pooled along positions; padding
- * never raises a valid row's maximum), masked past the positions that exist, sorted; the
- * first {@code m} candidates per KV head and their scores are the outputs. Mirrors
+ * never raises a valid row's maximum), masked past the positions that exist; the first
+ * {@code m} candidates per KV head by descending score (ggml_top_k, then a sort of those m
+ * alone) and their scores are the outputs. Mirrors
  * RecycledCache#refresh, whose host arithmetic gives the same floats for FIRST and MAX
  * (MEAN/SUM rank alike; the device averages).
  *
- * <p>Every layer's scores of a step are sorted together, in one {@link Batch}: a selection
- * needs no layer's result before the step ends, and one sort of all rows fills the device
- * where a sort per layer (8 rows of 131K for Llama-3.1-8B) leaves most of it idle and pays
- * the sort's fixed cost 32 times. On the GPU that was most of a full step's selection time.
+ * <p>Every layer's scores of a step are selected together, in one {@link Batch}: a selection
+ * needs no layer's result before the step ends, and one op over all rows fills the device
+ * where an op per layer (8 rows of 131K for Llama-3.1-8B) leaves most of it idle and pays
+ * its fixed cost 32 times. On the GPU that was most of a full step's selection time.
  *
  * <p>Kept apart from the step graph so that {@link org.rbench.core.bench.SelectionBenchmark} times
  * exactly the ops a full step runs.
  */
 public final class TopRowsSelection {
     /**
-     * The candidates of every row of a batch, {@code [m, rowsOfScores]} I32 by descending
+     * The candidates of every row of a batch, {@code [1, m, rowsOfScores]} I32 by descending
      * score, and their scores, {@code [1, m, rowsOfScores]} F32.
      */
     public record Result(Tensor positions, Tensor scores) {
@@ -98,10 +99,10 @@ public final class TopRowsSelection {
     }
 
     /**
-     * Score rows of several layers side by side, {@code [rows, kvHeads * layers]}, sorted in
-     * one argsort: ggml-cuda gives several rows to CUB's segmented sort (a thread block per
-     * row, so 256 rows use the device's SMs where 8 use 8 of them), ggml-cpu sorts rows in
-     * parallel over its threads.
+     * Score rows of several layers side by side, {@code [rows, kvHeads * layers]}, selected in
+     * one ggml_top_k: ggml-cpu partially sorts rows in parallel over its threads; ggml-cuda
+     * runs CUB's DeviceTopK row by row where its CCCL has it (3.2 on), else a segmented sort
+     * of all rows (a thread block per row, so 256 rows use the device's SMs where 8 use 8).
      */
     public static final class Batch {
         private final GgmlContext ctx;
@@ -141,7 +142,7 @@ public final class TopRowsSelection {
             return added++;
         }
 
-        /** One sort of every added row; the first {@code m} positions of each, and their scores. */
+        /** One selection over every added row; the first {@code m} positions of each, and their scores. */
         public Result select(int m) {
             if (added != layers) {
                 throw new IllegalStateException(added + " of the batch's " + layers + " layers were added");
@@ -149,22 +150,33 @@ public final class TopRowsSelection {
             return TopRowsSelection.select(ctx, all, m);
         }
 
-        /** ggml_top_k of every added row: the positions of the {@code m} largest, unordered (benchmarks). */
-        public Tensor selectUnordered(int m) {
+        /**
+         * A full argsort of every added row, cut to its first {@code m}: how full steps selected
+         * before {@link #select}, timed beside it by the selection benchmark.
+         */
+        public Tensor selectBySorting(int m) {
             if (added != layers) {
                 throw new IllegalStateException(added + " of the batch's " + layers + " layers were added");
             }
-            return ctx.topK(all, m);
+            Tensor order = ctx.argsort(all, GgmlContext.SORT_DESC);
+            return ctx.cont(ctx.view(order, new long[] {m, all.ne(1)}, new long[] {order.nb(1)}, 0));
         }
     }
 
-    /** The first {@code m} positions of every row of {@code scores} by descending score, and their scores. */
+    /**
+     * The first {@code m} positions of every row of {@code scores} by descending score, and their
+     * scores, without sorting the rows: ggml_top_k finds each row's {@code m} largest (a partial
+     * sort on the CPU, O(rows log m) where a full sort of a 131K-row context was most of a refresh
+     * step), and only those {@code m} are sorted. Ties among equal scores come in any order, as
+     * from a full sort; the host puts them in position order ({@link Candidates#ordered}).
+     */
     public static Result select(GgmlContext ctx, Tensor scores, int m) {
         long rows = scores.ne(0);
         long count = scores.ne(1);
-        Tensor order = ctx.argsort(scores, GgmlContext.SORT_DESC);
-        Tensor top = ctx.cont(ctx.view(order, new long[] {m, count}, new long[] {order.nb(1)}, 0));
-        Tensor topScores = ctx.getRows(ctx.reshape(scores, 1, rows, count), top);
-        return new Result(top, topScores);
+        Tensor top = ctx.topK(scores, m);                                           // [m, count], unordered
+        Tensor topScores = ctx.getRows(ctx.reshape(scores, 1, rows, count), top);   // [1, m, count]
+        Tensor order = ctx.argsort(ctx.reshape(topScores, m, count), GgmlContext.SORT_DESC);
+        Tensor positions = ctx.getRows(ctx.reshape(top, 1, m, count), order);      // I32 rows keep their type
+        return new Result(positions, ctx.getRows(topScores, order));
     }
 }

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.function.Supplier;
 import java.util.stream.IntStream;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -62,6 +63,29 @@ class RecycledAttentionTest {
             }
         }
         return m;
+    }
+
+    /**
+     * The step timings say which steps attended the whole cache in how many layers, so a
+     * refresh step's time can be told from a recycled step's: with S=4 the decode steps 3, 7
+     * and 11 (steps 4, 8 and 12 counted from the prefill's token) are refreshes in every layer.
+     */
+    @Test
+    void stepTimingsCountTheLayersThatAttendedTheWholeCache() {
+        int layers = MODEL.weights().hyperParameters().layers();
+        try (Engine e = Engine.open(MODEL.weights(), exact())) {
+            AttentionPolicy policy = recycled("recycled:k=8,s=4");
+            PrefillResult p = e.prefill(Arrays.copyOf(TOKENS, PROMPT), policy.prefillRequest(), false);
+            try (Decoder d = e.decoder(policy, p.statistics())) {
+                for (int s = 0; s < STEPS; s++) {
+                    d.step(TOKENS[PROMPT + s]);
+                }
+                int[] whole = d.timings().wholeCacheLayers();
+                int[] expected = IntStream.range(0, STEPS).map(s -> (s + 1) % 4 == 0 ? layers : 0).toArray();
+                assertArrayEquals(expected, whole);
+            }
+            policy.close();
+        }
     }
 
     @Test
