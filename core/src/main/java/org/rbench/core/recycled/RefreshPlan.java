@@ -78,6 +78,9 @@ public record RefreshPlan(TopRows request, Sink sink, boolean probabilities, boo
 
     /** The step's one batch of selections: every refreshing layer's scores, selected together. */
     static final class Selection implements StepPart {
+        /** Candidates of all layers from which ordering their ties is worth the common pool's threads. */
+        static final long PARALLEL_CANDIDATES = 1 << 16;
+
         private final TopRowsSelection.Batch batch;
         private final int candidates;
         private final int kvHeads;
@@ -114,14 +117,19 @@ public record RefreshPlan(TopRows request, Sink sink, boolean probabilities, boo
         /**
          * Each layer's rows per KV head, read back in two transfers for all layers (not two per
          * layer: at 32 layers the per-transfer latency added up), ties put in position order, cut
-         * to k. The layers' KV heads are independent, so they are ordered in parallel: at 32 x 8
-         * heads of 4,103 candidates this was the largest host cost of a full step on one thread.
+         * to k. The layers' KV heads are independent, so many candidates are ordered in parallel:
+         * at 32 x 8 heads of 4,103 candidates this was the largest host cost of a full step on one
+         * thread. A few thousand are ordered in microseconds, less than waking the pool's threads.
          */
         @Override
         public void afterCompute(AttentionPlan[] plans, int position) {
             TopRowsSelection.Candidates all = TopRowsSelection.Candidates.read(result.positions(), result.scores(), candidates);
             int[][][] rows = new int[layers.size()][kvHeads][];
-            java.util.stream.IntStream.range(0, layers.size() * kvHeads).parallel().forEach(i -> {
+            java.util.stream.IntStream heads = java.util.stream.IntStream.range(0, layers.size() * kvHeads);
+            if ((long) layers.size() * kvHeads * candidates >= PARALLEL_CANDIDATES) {
+                heads = heads.parallel();
+            }
+            heads.forEach(i -> {
                 int slot = i / kvHeads;
                 int h = i % kvHeads;
                 TopRows request = ((RefreshPlan) plans[layers.get(slot)]).request();
