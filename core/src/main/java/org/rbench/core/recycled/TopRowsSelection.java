@@ -164,6 +164,68 @@ public final class TopRowsSelection {
     }
 
     /**
+     * Cp's slots for every selected row, chosen on the device exactly as the host chooses them
+     * ({@link RecycledCache#refreshSelected} of {@link ScoreSelection#topKByScore}): the first
+     * {@code n} candidates by descending score with ties in position order, or, where those are
+     * the positions 0..n-1, the positions in order. {@code positions} I32 {@code [n, rows]} is
+     * what the slots hold; {@code positionOrder} F32 {@code [1, rows]} is 1 for a row whose slots
+     * are in position order (0 else), and {@code byScore} I32 {@code [n, rows]} the positions by
+     * score (what the host needs of such a row to know which slot to evict first).
+     */
+    public record Slots(Tensor positions, Tensor positionOrder, Tensor byScore) {
+    }
+
+    /**
+     * Candidates per row from which {@link #slots} orders on the device: its sort key, tie group
+     * x m + the position's rank, centred on 0, must be an exact F32 integer (|key| <= 2^24).
+     */
+    public static final int MOST_ORDERED_ON_DEVICE = 5792;
+
+    /**
+     * {@link Slots} from {@link #select}'s candidates ({@code m} per row, by descending score,
+     * ties in any order). Ties are put in position order by one sort of the key (tie group, rank
+     * of the position among the candidates): the tie group counts the score drops before a
+     * candidate (a cumulative sum of 0/1), the rank is the inverse of the candidates' order by
+     * position (an argsort of an argsort). Equal with the host as long as the tie run at rank n
+     * is complete among the candidates ({@link TopRows#candidates}), and as long as distinct
+     * scores differ by more than a device that flushes subnormal floats to zero ignores (scores
+     * below about 1e-31).
+     */
+    public static Slots slots(GgmlContext ctx, Result candidates, int n) {
+        long m = candidates.positions().ne(1);
+        long rows = candidates.positions().ne(2);
+        if (n < 1 || n > m) {
+            throw new IllegalArgumentException("Cp takes 1 to " + m + " candidates per row, not " + n);
+        }
+        if (m > MOST_ORDERED_ON_DEVICE) {
+            throw new IllegalArgumentException(m + " candidates per row: the device orders at most " + MOST_ORDERED_ON_DEVICE);
+        }
+        Tensor positions = ctx.reshape(candidates.positions(), 1, m, rows);
+        Tensor ordered = positions;
+        if (m > 1) {
+            Tensor scores = ctx.reshape(candidates.scores(), m, rows);
+            Tensor before = ctx.cont(ctx.view(scores, new long[] {m - 1, rows}, new long[] {scores.nb(1)}, 0));
+            Tensor after = ctx.cont(ctx.view(scores, new long[] {m - 1, rows}, new long[] {scores.nb(1)}, scores.nb(0)));
+            Tensor drops = ctx.step(ctx.sub(before, after));                                        // 1 where a lower score starts
+            Tensor none = ctx.scale(ctx.cont(ctx.view(drops, new long[] {1, rows}, new long[] {drops.nb(1)}, 0)), 0f);
+            Tensor group = ctx.cumsum(ctx.concat(none, drops, 0));                                  // [m, rows]: 0, 0, 1, 1, 1, 2 ...
+            Tensor byPosition = ctx.argsort(ctx.cast(ctx.reshape(positions, m, rows), GgmlType.F32), GgmlContext.SORT_ASC);
+            Tensor rank = ctx.cast(ctx.argsort(ctx.cast(byPosition, GgmlType.F32), GgmlContext.SORT_ASC), GgmlType.F32);
+            long centre = m / 2;
+            Tensor key = ctx.add(ctx.scale(ctx.scaleBias(group, 1f, -centre), m), rank);          // exact: |key| <= m^2 / 2
+            ordered = ctx.getRows(positions, ctx.argsort(key, GgmlContext.SORT_ASC));              // [1, m, rows]
+        }
+        Tensor byScore = ctx.cont(ctx.view(ctx.reshape(ordered, m, rows), new long[] {n, rows}, new long[] {ordered.nb(2)}, 0));
+        Tensor byScoreF = ctx.cast(byScore, GgmlType.F32);
+        // n distinct positions are 0..n-1 exactly when the largest is n - 1
+        Tensor largest = ctx.pool2d(byScoreF, GgmlContext.POOL_MAX, n, 1, n, 1, 0, 0);             // [1, rows]
+        Tensor inOrder = ctx.step(ctx.scaleBias(largest, -1f, n - 0.5f));
+        Tensor offOrder = ctx.sub(byScoreF, ctx.arange(0, n, 1));                                  // position - slot
+        Tensor slots = ctx.cast(ctx.sub(byScoreF, ctx.mul(offOrder, inOrder)), GgmlType.I32);
+        return new Slots(slots, inOrder, byScore);
+    }
+
+    /**
      * The first {@code m} positions of every row of {@code scores} by descending score, and their
      * scores, without sorting the rows: ggml_top_k finds each row's {@code m} largest (a partial
      * sort on the CPU, O(rows log m) where a full sort of a 131K-row context was most of a refresh
