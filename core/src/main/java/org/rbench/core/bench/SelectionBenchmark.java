@@ -119,6 +119,17 @@ public final class SelectionBenchmark {
                                 request.k()));
                 timings.add(new Timing(batch.piece(), batch.medianMs(), batch.minMs(), batch.maxMs(), batch.repeats(),
                         batch.medianMs() + (layers - 1) * scoring.medianMs()));
+                // plus the ties put in position order on the device, as a refresh that stays there does
+                if (m <= TopRowsSelection.MOST_ORDERED_ON_DEVICE) {
+                    Piece slots = (ctx, g) -> {
+                        TopRowsSelection.Slots sl = TopRowsSelection.slots(ctx, filledBatch.apply(ctx, g).select(m), Math.min(request.k(), m));
+                        return new Tensor[] {sl.positions(), sl.positionOrder()};
+                    };
+                    Timing ordered = time(backend, "softmax ... + top rows of " + layers + " layers, ties ordered", slots,
+                            repeats, 1, null);
+                    timings.add(new Timing(ordered.piece(), ordered.medianMs(), ordered.minMs(), ordered.maxMs(), ordered.repeats(),
+                            ordered.medianMs() + (layers - 1) * scoring.medianMs()));
+                }
                 // the former selection, a full argsort of the batch: timed only, beside the one the engine runs
                 Piece sorted = (ctx, g) -> new Tensor[] {filledBatch.apply(ctx, g).selectBySorting(m)};
                 Timing top = time(backend, "softmax ... + full argsort of " + layers + " layers' rows", sorted,
