@@ -4,7 +4,8 @@
 # 2026-12-03-refresh-step-cpu.py takes medians. Usage, from the repository root:
 #   docs/results/2026-12-03-refresh-step-cpu.sh BASE_JAR OUT_DIR [ROUNDS]
 # BASE_JAR: harness/target/rbench.jar of a checkout of the commit before (built with
-# ./mvnw -o -q -pl harness -am package -DskipTests); the current build runs through ./rbench.
+# ./mvnw -o -q -pl harness -am package -DskipTests); the current build runs through ./rbench,
+# without its JVM AOT cache (RBENCH_AOT=0) as the jar before runs, so that both warm up alike.
 set -euo pipefail
 base_jar=$1
 out=$2
@@ -16,5 +17,5 @@ args=(--model models/rbench-longctx-run10-q8_0.gguf --methods full,recycled:k=25
       --tokens 128 --repeats 5)
 for r in $(seq 1 "$rounds"); do
   "${java[@]}" bench "${args[@]}" --out "$out/before-$r.csv" --steps-out "$out/before-$r-steps.csv" 2>&1 | tail -6
-  ./rbench bench "${args[@]}" --out "$out/after-$r.csv" --steps-out "$out/after-$r-steps.csv" 2>&1 | tail -10
+  RBENCH_AOT=0 ./rbench bench "${args[@]}" --out "$out/after-$r.csv" --steps-out "$out/after-$r-steps.csv" 2>&1 | tail -10
 done

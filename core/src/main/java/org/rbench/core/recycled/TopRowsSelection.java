@@ -176,17 +176,16 @@ public final class TopRowsSelection {
     }
 
     /**
-     * Candidates per row from which {@link #slots} orders on the device: its sort key, tie group
-     * x m + the position's rank, centred on 0, must be an exact F32 integer (|key| <= 2^24).
+     * Candidates per row up to which {@link #slots} orders on the device: its sort key, tie group
+     * x m + index in position order, centred on 0, must be an exact F32 integer (|key| <= 2^24).
      */
     public static final int MOST_ORDERED_ON_DEVICE = 5792;
 
     /**
      * {@link Slots} from {@link #select}'s candidates ({@code m} per row, by descending score,
-     * ties in any order). Ties are put in position order by one sort of the key (tie group, rank
-     * of the position among the candidates): the tie group counts the score drops before a
-     * candidate (a cumulative sum of 0/1), the rank is the inverse of the candidates' order by
-     * position (an argsort of an argsort). Equal with the host as long as the tie run at rank n
+     * ties in any order). Ties are put in position order by two sorts of m per row: the
+     * candidates by position, then by the key tie group x m + index in position order (the tie
+     * group counts the score drops before a candidate: a cumulative sum of 0/1). Equal with the host as long as the tie run at rank n
      * is complete among the candidates ({@link TopRows#candidates}), and as long as distinct
      * scores differ by more than a device that flushes subnormal floats to zero ignores (scores
      * below about 1e-31).
@@ -209,11 +208,12 @@ public final class TopRowsSelection {
             Tensor drops = ctx.step(ctx.sub(before, after));                                        // 1 where a lower score starts
             Tensor none = ctx.scale(ctx.cont(ctx.view(drops, new long[] {1, rows}, new long[] {drops.nb(1)}, 0)), 0f);
             Tensor group = ctx.cumsum(ctx.concat(none, drops, 0));                                  // [m, rows]: 0, 0, 1, 1, 1, 2 ...
+            // the candidates in position order, each with its tie group: sorting (group, index) sorts (group, position)
             Tensor byPosition = ctx.argsort(ctx.cast(ctx.reshape(positions, m, rows), GgmlType.F32), GgmlContext.SORT_ASC);
-            Tensor rank = ctx.cast(ctx.argsort(ctx.cast(byPosition, GgmlType.F32), GgmlContext.SORT_ASC), GgmlType.F32);
+            Tensor groupByPosition = ctx.reshape(ctx.getRows(ctx.reshape(group, 1, m, rows), byPosition), m, rows);
             long centre = m / 2;
-            Tensor key = ctx.add(ctx.scale(ctx.scaleBias(group, 1f, -centre), m), rank);          // exact: |key| <= m^2 / 2
-            ordered = ctx.getRows(positions, ctx.argsort(key, GgmlContext.SORT_ASC));              // [1, m, rows]
+            Tensor key = ctx.add(ctx.scale(ctx.scaleBias(groupByPosition, 1f, -centre), m), ctx.arange(0, m, 1)); // |key| <= m^2 / 2
+            ordered = ctx.getRows(ctx.getRows(positions, byPosition), ctx.argsort(key, GgmlContext.SORT_ASC)); // [1, m, rows]
         }
         Tensor byScore = ctx.cont(ctx.view(ctx.reshape(ordered, m, rows), new long[] {n, rows}, new long[] {ordered.nb(2)}, 0));
         Tensor byScoreF = ctx.cast(byScore, GgmlType.F32);
