@@ -8,7 +8,7 @@ import picocli.CommandLine.Option;
  */
 final class AttentionShapeOptions {
     @Option(names = "--layers", defaultValue = "32",
-            description = "Layers of a decode step (default: ${DEFAULT-VALUE}); bench-select sorts them in one batch.")
+            description = "Layers of a decode step (default: ${DEFAULT-VALUE}); bench-select selects them in one batch.")
     int layers;
 
     @Option(names = "--heads", defaultValue = "32", description = "Query heads (default: ${DEFAULT-VALUE}).")

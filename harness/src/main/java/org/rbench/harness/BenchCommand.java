@@ -129,6 +129,7 @@ final class BenchCommand implements Callable<Integer> {
         long weightBytes = weightBytesPerToken(model);
         String runId = "bench-" + Instant.now().toString().replace(":", "");
         Map<String, List<double[]>> summary = new TreeMap<>();
+        RefreshSteps refreshSteps = new RefreshSteps(FULL);
         EngineOptions engineOptions = EngineOptions.defaults(maxCtx + tokens + 1);
         BenchSetting setting;
         String modelSha256;
@@ -282,6 +283,9 @@ final class BenchCommand implements Callable<Integer> {
                                 results.append(row);
                                 if (nanos != null) {
                                     appendSteps(stepLog, ctx, m, r, nanos, stepTimings);
+                                    if (stepTimings != null) {
+                                        refreshSteps.add(ctx, m.text(), nanos, stepTimings.wholeCacheLayers());
+                                    }
                                 }
                                 summary.computeIfAbsent(ctx + "\u0000" + m.text(), k -> new ArrayList<>())
                                         .add(new double[] {meanMs, bound, rows, prefillMs, memMb});
@@ -298,6 +302,7 @@ final class BenchCommand implements Callable<Integer> {
         // with -o, stdout holds only the chosen format, for scripts to read
         PrintStream table = outputFormat == null ? System.out : System.err;
         printSummary(summary, table);
+        refreshSteps.print(table);
         table.println("rows appended to " + out);
         if (outputFormat != null) {
             outputFormat.write(LlamaBenchTests.read(out, new LlamaBenchTests.Selection(modelSha256, seed,
@@ -400,6 +405,7 @@ final class BenchCommand implements Callable<Integer> {
         for (StepTimings.Part p : StepTimings.Part.values()) {
             columns.add(p.name().toLowerCase(java.util.Locale.ROOT) + "_ms");
         }
+        columns.add("whole_cache_layers");
         return List.copyOf(columns);
     }
 
@@ -414,6 +420,7 @@ final class BenchCommand implements Callable<Integer> {
             return;
         }
         Map<StepTimings.Part, long[]> byPart = parts == null ? null : parts.allParts();
+        int[] wholeCache = parts == null ? null : parts.wholeCacheLayers();
         for (int i = 0; i < wall.length; i++) {
             Map<String, String> row = new LinkedHashMap<>();
             row.put("length", Integer.toString(ctx));
@@ -425,6 +432,7 @@ final class BenchCommand implements Callable<Integer> {
                 for (Map.Entry<StepTimings.Part, long[]> e : byPart.entrySet()) {
                     row.put(e.getKey().name().toLowerCase(java.util.Locale.ROOT) + "_ms", fmt(e.getValue()[i] / 1e6));
                 }
+                row.put("whole_cache_layers", Integer.toString(wholeCache[i]));
             }
             steps.append(row);
         }

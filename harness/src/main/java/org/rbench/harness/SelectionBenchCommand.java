@@ -28,7 +28,7 @@ import java.util.concurrent.Callable;
  * apart on a GPU machine without a profiler.
  */
 @Command(name = "bench-select", mixinStandardHelpOptions = true,
-        description = "Device time of a Recycled Attention full step's pieces (attention, scores, pooling, sorts).")
+        description = "Device time of a Recycled Attention full step's pieces (attention, scores, pooling, top-row selection).")
 final class SelectionBenchCommand implements Callable<Integer> {
     @Option(names = "--ctx", defaultValue = "131000", split = ",", description = "Cached rows attended, e.g. 65536,131000.")
     List<Integer> contexts;
@@ -103,7 +103,7 @@ final class SelectionBenchCommand implements Callable<Integer> {
                 }
                 boolean equal = Arrays.deepEquals(r.aloneSelection(), r.batchedSelection());
                 same &= equal;
-                System.out.println("sorted alone and in the batch, the layer selects " + (equal ? "the same rows" : "DIFFERENT rows"));
+                System.out.println("selected alone and in the batch, the layer selects " + (equal ? "the same rows" : "DIFFERENT rows"));
             }
             return same ? 0 : 1;
         }

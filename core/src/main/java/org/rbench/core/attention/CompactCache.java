@@ -10,7 +10,9 @@ import org.rbench.llamacpp.Tensor;
  * A small K/V cache for one layer that a policy owns (e.g. Recycled Attention's Cp):
  * K and V as {@code [headDim, capacity, kvHeads]} on the engine's backend, in the cache
  * type. The policy fills it with {@link AttentionContext#copyRows} and tracks which
- * rows mean what; the engine writes the new token into it when a COMPACT plan says so.
+ * rows mean what, or fills it in a step graph and records there which cache position each
+ * row holds ({@link #positions()}); the engine writes the new token into it when a COMPACT
+ * plan says so.
  * Create it with {@link AttentionContext#newCompactCache}; close it when done. A cache
  * from a {@link Pool} goes back to the pool when closed, zeroed before it is reissued.
  */
@@ -19,6 +21,7 @@ public final class CompactCache implements AutoCloseable {
     private final BackendBuffer buffer;
     private final Tensor keys;
     private final Tensor values;
+    private final Tensor positions;
     private final int capacity;
     private final Pool pool;
     private boolean open = true;
@@ -33,9 +36,10 @@ public final class CompactCache implements AutoCloseable {
         }
         this.capacity = capacity;
         this.pool = pool;
-        context = GgmlContext.forMetadata(2, 0);
+        context = GgmlContext.forMetadata(3, 0);
         keys = context.newTensor(type, headDim, capacity, kvHeads).name("compact_k");
         values = context.newTensor(type, headDim, capacity, kvHeads).name("compact_v");
+        positions = context.newTensor(GgmlType.I32, capacity, kvHeads).name("compact_positions");
         buffer = BackendBuffer.allocate(context, backend);
         // Zeros, not garbage: a NaN in an unused row would poison a masked product.
         buffer.clear(0);
@@ -56,6 +60,15 @@ public final class CompactCache implements AutoCloseable {
 
     public Tensor values() {
         return values;
+    }
+
+    /**
+     * I32 {@code [capacity, kvHeads]}: the cache position each row holds, for a policy that
+     * fills rows on the device and reads which they are only when asked (diagnostics). Zeros
+     * until a graph writes them; nothing else keeps them current.
+     */
+    public Tensor positions() {
+        return positions;
     }
 
     /** Closes it, or hands it back to its pool. Closing twice does nothing. */

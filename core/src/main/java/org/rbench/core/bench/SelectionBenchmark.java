@@ -25,10 +25,11 @@ import java.util.function.BiFunction;
  * over the same random cache and query of one layer, computed repeatedly: where a full step's
  * cost beyond a full-attention step goes, on a machine without a profiler. Flash attention
  * alone is what every step computes; the selection's pieces then build on each other (the
- * explicit K^T q softmax; plus aggregation and pooling; plus the sort), so differences of
- * their medians are the pieces' costs. The sort is timed twice: of this layer's rows alone,
- * and as the engine sorts, in one batch with the rows of {@code layers} layers (here the same
- * scores copied into every layer's slot, which costs a sort just as much).
+ * explicit K^T q softmax; plus aggregation and pooling; plus the selection), so differences of
+ * their medians are the pieces' costs. The selection (ggml_top_k, then a sort of the
+ * candidates) is timed twice: of this layer's rows alone, and as the engine selects, in one
+ * batch with the rows of {@code layers} layers (here the same scores copied into every
+ * layer's slot, which costs as much); and the batch's full argsort, the former selection.
  *
  * @see TopRowsSelection
  */
@@ -46,12 +47,12 @@ public final class SelectionBenchmark {
     /**
      * Median and spread of one piece's compute time in milliseconds, and what it comes to in
      * a step of all layers ({@code stepMs}: the median times the layers for a one-layer
-     * piece; for the batched sort, the scores of every layer plus one sort of the batch).
+     * piece; for the batched selection, the scores of every layer plus one selection of the batch).
      */
     public record Timing(String piece, double medianMs, double minMs, double maxMs, int repeats, double stepMs) {
     }
 
-    /** The timings, and each sort's candidates per KV head after ties are put in position order. */
+    /** The timings, and each selection's candidates per KV head after ties are put in position order. */
     public record Result(List<Timing> timings, int[][] aloneSelection, int[][] batchedSelection) {
     }
 
@@ -98,7 +99,7 @@ public final class SelectionBenchmark {
                     TopRowsSelection.Result r = TopRowsSelection.select(ctx, scores.apply(ctx, g)[0], m);
                     return new Tensor[] {r.positions(), r.scores()};
                 };
-                timings.add(time(backend, "softmax ... + sort of this layer's rows", alone, repeats, layers,
+                timings.add(time(backend, "softmax ... + top rows of this layer", alone, repeats, layers,
                         out -> selections[0] = byKvHead(out[0].getInts(), out[1].getFloats(), m, 0, shape.kvHeads(), request.k())));
                 // one layer's scores in every slot of a batch of all layers, as the engine fills it
                 BiFunction<GgmlContext, PieceGraph, TopRowsSelection.Batch> filledBatch = (ctx, g) -> {
@@ -113,15 +114,25 @@ public final class SelectionBenchmark {
                     TopRowsSelection.Result r = filledBatch.apply(ctx, g).select(m);
                     return new Tensor[] {r.positions(), r.scores()};
                 };
-                Timing batch = time(backend, "softmax ... + sort of " + layers + " layers' rows at once", batched, repeats, 1,
+                Timing batch = time(backend, "softmax ... + top rows of " + layers + " layers at once", batched, repeats, 1,
                         out -> selections[1] = byKvHead(out[0].getInts(), out[1].getFloats(), m, layers - 1, shape.kvHeads(),
                                 request.k()));
                 timings.add(new Timing(batch.piece(), batch.medianMs(), batch.minMs(), batch.maxMs(), batch.repeats(),
                         batch.medianMs() + (layers - 1) * scoring.medianMs()));
-                // ggml_top_k instead of the full sort (unordered, ties at the cut decided by the
-                // kernel): timed only, to tell whether the engine should select this way.
-                Piece topK = (ctx, g) -> new Tensor[] {filledBatch.apply(ctx, g).selectUnordered(m)};
-                Timing top = time(backend, "softmax ... + top_k of " + layers + " layers' rows at once", topK,
+                // plus the ties put in position order on the device, as a refresh that stays there does
+                if (m <= TopRowsSelection.MOST_ORDERED_ON_DEVICE) {
+                    Piece slots = (ctx, g) -> {
+                        TopRowsSelection.Slots sl = TopRowsSelection.slots(ctx, filledBatch.apply(ctx, g).select(m), Math.min(request.k(), m));
+                        return new Tensor[] {sl.positions(), sl.positionOrder()};
+                    };
+                    Timing ordered = time(backend, "softmax ... + top rows of " + layers + " layers, ties ordered", slots,
+                            repeats, 1, null);
+                    timings.add(new Timing(ordered.piece(), ordered.medianMs(), ordered.minMs(), ordered.maxMs(), ordered.repeats(),
+                            ordered.medianMs() + (layers - 1) * scoring.medianMs()));
+                }
+                // the former selection, a full argsort of the batch: timed only, beside the one the engine runs
+                Piece sorted = (ctx, g) -> new Tensor[] {filledBatch.apply(ctx, g).selectBySorting(m)};
+                Timing top = time(backend, "softmax ... + full argsort of " + layers + " layers' rows", sorted,
                         repeats, 1, null);
                 timings.add(new Timing(top.piece(), top.medianMs(), top.minMs(), top.maxMs(), top.repeats(),
                         top.medianMs() + (layers - 1) * scoring.medianMs()));

@@ -90,7 +90,7 @@ public final class Decoder implements AutoCloseable {
                 : wholeStep(token, position, plans, observed, cost);
         engine.advance(1);
         long policyStart = System.nanoTime();
-        countAttention(plans, position);
+        int wholeCache = countAttention(plans, position);
         for (LayerObservation o : observed) {
             if (o != null) {
                 policy.observe(o);
@@ -99,7 +99,7 @@ public final class Decoder implements AutoCloseable {
         policy.endStep(step, position, token);
         step++;
         long end = System.nanoTime();
-        timings.record(end - t0, cost.compute, cost.build, cost.inputs, cost.readback, end - policyStart);
+        timings.record(end - t0, wholeCache, cost.compute, cost.build, cost.inputs, cost.readback, end - policyStart);
         return logits;
     }
 
@@ -177,20 +177,21 @@ public final class Decoder implements AutoCloseable {
         return g;
     }
 
-    private void countAttention(AttentionPlan[] plans, int position) {
-        boolean allFull = true;
+    /** Adds the step's plans to the counts; returns how many of its layers read the whole cache. */
+    private int countAttention(AttentionPlan[] plans, int position) {
+        int wholeCache = 0;
         for (AttentionPlan p : plans) {
             attendedRows += p.rows(position);
             extraBytes += p.extraBytes(position, hp, engine.cacheType());
             if (p.readsWholeCache()) {
-                fullLayerSteps++;
-            } else {
-                allFull = false;
+                wholeCache++;
             }
         }
-        if (allFull) {
+        fullLayerSteps += wholeCache;
+        if (wholeCache == plans.length) {
             fullSteps++;
         }
+        return wholeCache;
     }
 
     /** Single-graph steps that had to build their graph (the others reused one of the same shape). */

@@ -26,21 +26,27 @@ public final class StepTimings {
     }
 
     private long[] wall = new long[64];
+    private int[] wholeCacheLayers = new int[64];
     private final long[][] parts = new long[Part.values().length][64];
     private int count;
 
-    /** Records a step; {@code parts} in {@link Part} order. */
-    void record(long wallNanos, long... partNanos) {
+    /**
+     * Records a step: {@code wholeCache} layers attended the whole cache (a Recycled refresh,
+     * a full-attention layer); {@code parts} in {@link Part} order.
+     */
+    void record(long wallNanos, int wholeCache, long... partNanos) {
         if (partNanos.length != parts.length) {
             throw new IllegalArgumentException(partNanos.length + " parts recorded, " + parts.length + " expected");
         }
         if (count == wall.length) {
             wall = Arrays.copyOf(wall, count * 2);
+            wholeCacheLayers = Arrays.copyOf(wholeCacheLayers, count * 2);
             for (int p = 0; p < parts.length; p++) {
                 parts[p] = Arrays.copyOf(parts[p], count * 2);
             }
         }
         wall[count] = wallNanos;
+        wholeCacheLayers[count] = wholeCache;
         for (int p = 0; p < parts.length; p++) {
             parts[p][count] = partNanos[p];
         }
@@ -54,6 +60,14 @@ public final class StepTimings {
     /** Wall time of each step: planning, graph building, transfers, compute, read-back, policy. */
     public long[] wallNanos() {
         return Arrays.copyOf(wall, count);
+    }
+
+    /**
+     * How many layers of each step attended the whole cache: tells a sparse method's full
+     * (refresh) steps, whose time differs by an order of magnitude, from its sparse ones.
+     */
+    public int[] wholeCacheLayers() {
+        return Arrays.copyOf(wholeCacheLayers, count);
     }
 
     /** Time of each step in one part. */

@@ -47,12 +47,38 @@ public final class RecycledAttention implements AttentionPolicy {
     private final List<AttentionContext.RowCopy> pending = new ArrayList<>();
     private long recycledLayerSteps;
     private long fullLayerSteps;
+    private long deviceRefreshes;
 
     public RecycledAttention(Config config, String name) {
+        this(config, name, true);
+    }
+
+    /**
+     * @param onDevice whether full steps refresh Cp on the device (the default); false sends
+     *                 every selection to the host and copies Cp's rows from there (tests hold
+     *                 the two to the same Cp and logits)
+     */
+    RecycledAttention(Config config, String name, boolean onDevice) {
         this.config = config;
         this.name = name;
         // host (prefill) and device (full steps) score Cp with the same selection
-        this.refresh = new RefreshPlan(config.selection(), this::selected);
+        this.refresh = onDevice ? new RefreshPlan(config.selection(), this::selected, new DeviceCp())
+                : new RefreshPlan(config.selection(), this::selected);
+    }
+
+    /** Cp refreshed in the step graph: the compact caches it writes, and the bookkeeping the host keeps. */
+    private final class DeviceCp implements RefreshPlan.DeviceCp {
+        @Override
+        public List<CompactCache> caches() {
+            return List.of(compacts);
+        }
+
+        @Override
+        public void refreshed(int layer, int n, int[][] positionOrdered) {
+            deviceRefreshes++;
+            CompactCache compact = compacts[layer];
+            cps[layer].refreshedOnDevice(n, positionOrdered, () -> compact.positions().getInts(), compact.capacity());
+        }
     }
 
     @Override
@@ -134,6 +160,11 @@ public final class RecycledAttention implements AttentionPolicy {
     /** A full step's selection, from the step's {@link RefreshPlan}: Cp's new rows, copied at the step's end. */
     private void selected(int layer, int[][] rows) {
         copyInto(layer, cps[layer].refreshSelected(rows));
+    }
+
+    /** Layer refreshes of Cp that stayed on the device. */
+    long deviceRefreshes() {
+        return deviceRefreshes;
     }
 
     @Override

@@ -39,6 +39,14 @@ public final class RecycledCache {
     private final int[][] slotByScore;
     private int live;
     private int generated;
+    /**
+     * After a refresh on the device: where the positions of slots [0, live) of the heads in
+     * score order are (head-major, {@code stride} per head), read only when someone asks which
+     * positions Cp holds; null when the host knows every slot.
+     */
+    private java.util.function.Supplier<int[]> devicePositions;
+    private int deviceStride;
+    private boolean[] onDevice;
 
     /**
      * @param selection K, the GQA aggregation and the pooling window a refresh scores with
@@ -91,6 +99,7 @@ public final class RecycledCache {
      * number for every head and at most K. Returns the slot contents as {@link #refresh}.
      */
     public int[] refreshSelected(int[][] byScore) {
+        devicePositions = null;
         if (byScore.length != kvHeads) {
             throw new IllegalArgumentException(byScore.length + " selections for " + kvHeads + " KV heads");
         }
@@ -122,6 +131,62 @@ public final class RecycledCache {
         return rows;
     }
 
+
+    /**
+     * Cp refreshed on the device ({@link RefreshPlan} with its {@link RefreshPlan.DeviceCp}):
+     * {@code n} slots per KV head, copied into the compact cache there, in the slot order
+     * {@link #refreshSelected} gives. {@code positionOrdered[h]} holds head h's positions by score
+     * where its selection is 0..n-1 (its slots are then in position order), null where the slots
+     * are in score order: those positions stay on the device, {@code positions} reads them
+     * (head-major, {@code stride} per head) when {@link #position} or {@link #rows} asks.
+     */
+    public void refreshedOnDevice(int n, int[][] positionOrdered, java.util.function.Supplier<int[]> positions, int stride) {
+        if (n == 0 || n > k) {
+            throw new IllegalArgumentException("a refresh selects 1 to K=" + k + " positions per head, got " + n);
+        }
+        if (positionOrdered.length != kvHeads) {
+            throw new IllegalArgumentException(positionOrdered.length + " selections for " + kvHeads + " KV heads");
+        }
+        live = n;
+        generated = 0;
+        onDevice = new boolean[kvHeads];
+        for (int h = 0; h < kvHeads; h++) {
+            int[] byScore = positionOrdered[h];
+            if (byScore == null) {
+                onDevice[h] = true;
+                for (int i = 0; i < n; i++) {
+                    slotByScore[h][i] = i;
+                }
+            } else {
+                if (byScore.length != n) {
+                    throw new IllegalArgumentException("KV head " + h + " selected " + byScore.length + " positions, not " + n);
+                }
+                for (int i = 0; i < n; i++) {
+                    slotPosition[h][i] = i;
+                    slotByScore[h][i] = byScore[i];
+                }
+            }
+        }
+        devicePositions = positions;
+        deviceStride = stride;
+    }
+
+    /**
+     * Reads the device's positions of the refreshed slots still in Cp: [0, live) of each head in
+     * score order (an eviction takes slot live - 1, whose new token the host wrote).
+     */
+    private void fetchDevicePositions() {
+        if (devicePositions == null) {
+            return;
+        }
+        int[] all = devicePositions.get();
+        for (int h = 0; h < kvHeads; h++) {
+            if (onDevice[h]) {
+                System.arraycopy(all, h * deviceStride, slotPosition[h], 0, live);
+            }
+        }
+        devicePositions = null;
+    }
 
     /** Whether distinct positions are exactly 0..n-1. */
     private static boolean selectsEveryPosition(int[] positions) {
@@ -167,11 +232,13 @@ public final class RecycledCache {
 
     /** The position held in slot {@code slot} for KV head {@code h}. */
     public int position(int h, int slot) {
+        fetchDevicePositions();
         return slotPosition[h][slot];
     }
 
     /** The positions KV head {@code h} attends now, ascending. */
     public int[] rows(int h) {
+        fetchDevicePositions();
         int[] out = Arrays.copyOf(slotPosition[h], size());
         Arrays.sort(out);
         return out;

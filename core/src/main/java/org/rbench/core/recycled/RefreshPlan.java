@@ -2,9 +2,13 @@ package org.rbench.core.recycled;
 
 import org.rbench.core.attention.AttendedRows;
 import org.rbench.core.attention.AttentionPlan;
+import org.rbench.core.attention.CompactCache;
 import org.rbench.core.attention.FullPlan;
 import org.rbench.core.attention.PlanGraph;
 import org.rbench.core.attention.StepPart;
+import org.rbench.llamacpp.GgmlContext;
+import org.rbench.llamacpp.GgmlType;
+import org.rbench.llamacpp.Tensor;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -12,19 +16,40 @@ import java.util.List;
 /**
  * A full step that refreshes Recycled Attention's Cp: attend every cached row, and select
  * the top rows of this step's attention per KV head on the device ({@link TopRows}: the
- * group aggregated, max-pooled over its window), so that only k + window positions per KV head cross to the
- * host, where the probabilities would be heads x context floats (at 128K, 4 KB against 16
- * MB per layer, and a host sort of the context per KV head). The selected positions go to
+ * group aggregated, max-pooled over its window). No row of the context is sorted: ggml_top_k
+ * picks k + window candidates per KV head and only they are sorted.
+ *
+ * <p>With a {@link DeviceCp} (and at most {@link TopRowsSelection#MOST_ORDERED_ON_DEVICE}
+ * candidates) the refresh stays on the device: the candidates' ties are put in position order
+ * there ({@link TopRowsSelection#slots}) and Cp's rows are copied from the cache into the
+ * layer's compact cache in the step graph; the host reads back one float per KV head (whether
+ * its slots are in position order) and, only for such heads, their positions. Otherwise the
+ * candidates and their scores cross to the host (k + window per KV head, where the
+ * probabilities would be heads x context floats), whose ties are ordered there, and go to
  * {@link #sink} after the step's compute, highest score first, ties in position order.
  *
- * <p>Every refreshing layer of a step adds its scores to one batch, sorted once
+ * <p>Every refreshing layer of a step adds its scores to one batch, selected once
  * ({@link TopRowsSelection.Batch}).
  */
-public record RefreshPlan(TopRows request, Sink sink, boolean probabilities, boolean query) implements AttentionPlan {
+public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean probabilities, boolean query) implements AttentionPlan {
 
     /** Receives a layer's selection: {@code [kvHeads][min(k, position + 1)]} cache positions. */
     public interface Sink {
         void selected(int layer, int[][] rows);
+    }
+
+    /** Cp kept on the device: each layer's compact cache, filled in the step graph. */
+    public interface DeviceCp {
+        /** Every layer's compact cache, by layer (graphs are keyed by them, by identity). */
+        List<CompactCache> caches();
+
+        /**
+         * Layer {@code layer}'s Cp now holds {@code n} rows per KV head in the compact cache, in
+         * {@link RecycledCache#refreshSelected}'s slot order, and the cache's {@link
+         * CompactCache#positions} say which; {@code positionOrdered[h]} is KV head h's selection
+         * by score where its slots are in position order, else null.
+         */
+        void refreshed(int layer, int n, int[][] positionOrdered);
     }
 
     public RefreshPlan {
@@ -32,18 +57,24 @@ public record RefreshPlan(TopRows request, Sink sink, boolean probabilities, boo
         java.util.Objects.requireNonNull(sink, "sink");
     }
 
+    /** A refresh whose selection crosses to the host, to {@code sink}. */
     public RefreshPlan(TopRows request, Sink sink) {
-        this(request, sink, false, false);
+        this(request, sink, null, false, false);
+    }
+
+    /** A refresh that stays on the device where it can ({@code cp}), else goes to {@code sink}. */
+    public RefreshPlan(TopRows request, Sink sink, DeviceCp cp) {
+        this(request, sink, cp, false, false);
     }
 
     @Override
     public RefreshPlan withProbabilities() {
-        return new RefreshPlan(request, sink, true, query);
+        return new RefreshPlan(request, sink, cp, true, query);
     }
 
     @Override
     public RefreshPlan withQuery() {
-        return new RefreshPlan(request, sink, probabilities, true);
+        return new RefreshPlan(request, sink, cp, probabilities, true);
     }
 
     @Override
@@ -56,11 +87,19 @@ public record RefreshPlan(TopRows request, Sink sink, boolean probabilities, boo
         return true;
     }
 
+    /** Scores, the batch's slot, Cp's copy (gathers, writes, positions) and a share of the selection. */
+    @Override
+    public int extraTensors() {
+        return 32;
+    }
+
     @Override
     public Object shape(int position) {
         // The candidate count follows the rows that exist until it reaches k + window; the sink is read per step.
+        // A device Cp's graph writes its compact caches, so it is keyed by them.
         int valid = position + 1;
-        return List.of(request, valid >= request.k() + request.window() ? -1 : valid);
+        Object candidates = valid >= request.k() + request.window() ? -1 : valid;
+        return cp == null ? List.of(request, candidates) : List.of(request, candidates, cp.caches());
     }
 
     @Override
@@ -70,62 +109,138 @@ public record RefreshPlan(TopRows request, Sink sink, boolean probabilities, boo
         }
         Selection selection = g.stepPart(Selection.class, Selection::new);
         int layer = g.layer();
+        Tensor keys = g.cacheKeys();
+        Tensor values = g.cacheValues();
         g.onProbabilities(probs -> selection.add(layer,
-                TopRowsSelection.scores(g.ctx(), probs, g.causalMask(), request, g.model().heads(), g.model().kvHeads())));
+                TopRowsSelection.scores(g.ctx(), probs, g.causalMask(), request, g.model().heads(), g.model().kvHeads()),
+                keys, values));
         return FullPlan.readWholeCache(g);
     }
 
-    /** The step's one batch of selections: every refreshing layer's scores, sorted together. */
+    /** The step's one batch of selections: every refreshing layer's scores, selected together. */
     static final class Selection implements StepPart {
+        /** Candidates of all layers from which ordering their ties is worth the common pool's threads. */
+        static final long PARALLEL_CANDIDATES = 1 << 16;
+
         private final TopRowsSelection.Batch batch;
         private final int candidates;
         private final int kvHeads;
+        /** Cp's rows per KV head when the refresh stays on the device, else 0. */
+        private final int onDevice;
+        /** The compact caches the graph writes when {@link #onDevice} (the building step's; a graph is keyed by them). */
+        private final DeviceCp deviceCp;
         private final List<Integer> layers = new ArrayList<>();
+        private final List<Tensor[]> cacheRows = new ArrayList<>();
         private TopRowsSelection.Result result;
+        private TopRowsSelection.Slots slots;
 
         Selection(PlanGraph g) {
             int selecting = 0;
             int most = 0;
+            RefreshPlan first = null;
+            boolean uniform = true;
             for (int l = g.fromLayer(); l < g.toLayer(); l++) {
                 if (g.plan(l) instanceof RefreshPlan r) {
                     selecting++;
                     most = Math.max(most, r.request().candidates(g.position() + 1));
+                    first = first == null ? r : first;
+                    uniform &= r.cp() != null && r.cp() == first.cp() && r.request().equals(first.request());
                 }
             }
             this.candidates = most;
             this.kvHeads = g.model().kvHeads();
+            // one Cp size for the whole batch, and a sort key that stays an exact float
+            this.onDevice = first != null && uniform && most <= TopRowsSelection.MOST_ORDERED_ON_DEVICE
+                    ? Math.min(first.request().k(), g.position() + 1) : 0;
+            this.deviceCp = onDevice > 0 ? first.cp() : null;
             this.batch = new TopRowsSelection.Batch(g.ctx(), g::expand, g.keyRows(), kvHeads, selecting);
         }
 
-        void add(int layer, org.rbench.llamacpp.Tensor scores) {
+        void add(int layer, Tensor scores, Tensor keys, Tensor values) {
             layers.add(layer);
+            cacheRows.add(new Tensor[] {keys, values});
             batch.add(scores);
         }
 
         @Override
         public void finish(PlanGraph.Finishing g) {
             TopRowsSelection.Result top = batch.select(candidates);
-            result = new TopRowsSelection.Result(top.positions().name("top_rows").output(), top.scores().name("top_scores").output());
-            g.expand(result.positions());
-            g.expand(result.scores());
+            if (onDevice == 0) {
+                result = new TopRowsSelection.Result(top.positions().name("top_rows").output(), top.scores().name("top_scores").output());
+                g.expand(result.positions());
+                g.expand(result.scores());
+                return;
+            }
+            GgmlContext ctx = g.ctx();
+            slots = TopRowsSelection.slots(ctx, top, onDevice);
+            Tensor targets = ctx.cast(ctx.arange(0, onDevice, 1), GgmlType.I32); // slot i takes row i of the selection
+            Tensor positions = slots.positions();
+            for (int slot = 0; slot < layers.size(); slot++) {
+                Tensor rows = ctx.view(positions, new long[] {onDevice, kvHeads}, new long[] {positions.nb(1)},
+                        (long) slot * kvHeads * positions.nb(1));
+                CompactCache cache = deviceCp.caches().get(layers.get(slot));
+                Tensor[] kv = cacheRows.get(slot);
+                g.expand(ctx.setRows(cache.keys(), ctx.getRows(kv[0], rows), targets));
+                g.expand(ctx.setRows(cache.values(), ctx.getRows(kv[1], rows), targets));
+                Tensor kept = cache.positions();
+                g.expand(ctx.cpy(rows, ctx.view(kept, new long[] {onDevice, kvHeads}, new long[] {kept.nb(1)}, 0)));
+            }
+            slots = new TopRowsSelection.Slots(positions, slots.positionOrder().name("top_rows_in_order").output(),
+                    slots.byScore().name("top_rows_by_score").output());
+            g.expand(slots.positionOrder());
+            g.expand(slots.byScore());
+        }
+
+        @Override
+        public void afterCompute(AttentionPlan[] plans, int position) {
+            if (onDevice > 0) {
+                tellDeviceCp(plans);
+            } else {
+                orderOnHost(plans, position);
+            }
+        }
+
+        /**
+         * One float per KV head of every layer: whether its slots are positions 0..n-1 in order;
+         * only then are its positions by score read (the host evicts the lowest-scored first).
+         */
+        private void tellDeviceCp(AttentionPlan[] plans) {
+            float[] inOrder = slots.positionOrder().getFloats();
+            int[] byScore = null;
+            for (int slot = 0; slot < layers.size(); slot++) {
+                int[][] ordered = new int[kvHeads][];
+                for (int h = 0; h < kvHeads; h++) {
+                    int row = slot * kvHeads + h;
+                    if (inOrder[row] != 0) {
+                        byScore = byScore == null ? slots.byScore().getInts() : byScore;
+                        ordered[h] = java.util.Arrays.copyOfRange(byScore, row * onDevice, (row + 1) * onDevice);
+                    }
+                }
+                int layer = layers.get(slot);
+                ((RefreshPlan) plans[layer]).cp().refreshed(layer, onDevice, ordered);
+            }
         }
 
         /**
          * Each layer's rows per KV head, read back in two transfers for all layers (not two per
          * layer: at 32 layers the per-transfer latency added up), ties put in position order, cut
-         * to k. The layers' KV heads are independent, so they are ordered in parallel: at 32 x 8
-         * heads of 4,103 candidates this was the largest host cost of a full step on one thread.
+         * to k. The layers' KV heads are independent, so many candidates are ordered in parallel:
+         * at 32 x 8 heads of 4,103 candidates this was the largest host cost of a full step on one
+         * thread. A few thousand are ordered in microseconds, less than waking the pool's threads.
          */
-        @Override
-        public void afterCompute(AttentionPlan[] plans, int position) {
+        private void orderOnHost(AttentionPlan[] plans, int position) {
             TopRowsSelection.Candidates all = TopRowsSelection.Candidates.read(result.positions(), result.scores(), candidates);
             int[][][] rows = new int[layers.size()][kvHeads][];
-            java.util.stream.IntStream.range(0, layers.size() * kvHeads).parallel().forEach(i -> {
+            java.util.stream.IntStream heads = java.util.stream.IntStream.range(0, layers.size() * kvHeads);
+            if ((long) layers.size() * kvHeads * candidates >= PARALLEL_CANDIDATES) {
+                heads = heads.parallel();
+            }
+            heads.forEach(i -> {
                 int slot = i / kvHeads;
                 int h = i % kvHeads;
                 TopRows request = ((RefreshPlan) plans[layers.get(slot)]).request();
-                // the batch sorted as many candidates as its hungriest layer needs; this layer
-                // takes its own count of the (descending) prefix, as if it had been sorted alone
+                // the batch selected as many candidates as its hungriest layer needs; this layer
+                // takes its own count of the (descending) prefix, as if it had been selected alone
                 rows[slot][h] = all.ordered(slot * kvHeads + h, request.candidates(position + 1), request.k());
             });
             for (int slot = 0; slot < layers.size(); slot++) {

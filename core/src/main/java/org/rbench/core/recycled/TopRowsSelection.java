@@ -11,22 +11,23 @@ import java.util.function.Consumer;
  * The device side of {@link TopRows} as graph ops: from a decode step's attention
  * probabilities {@code [rows, 1, heads]} (rows past the new token are padding), the scores
  * per KV head (the query-head group aggregated, then max-pooled along positions; padding
- * never raises a valid row's maximum), masked past the positions that exist, sorted; the
- * first {@code m} candidates per KV head and their scores are the outputs. Mirrors
+ * never raises a valid row's maximum), masked past the positions that exist; the first
+ * {@code m} candidates per KV head by descending score (ggml_top_k, then a sort of those m
+ * alone) and their scores are the outputs. Mirrors
  * RecycledCache#refresh, whose host arithmetic gives the same floats for FIRST and MAX
  * (MEAN/SUM rank alike; the device averages).
  *
- * <p>Every layer's scores of a step are sorted together, in one {@link Batch}: a selection
- * needs no layer's result before the step ends, and one sort of all rows fills the device
- * where a sort per layer (8 rows of 131K for Llama-3.1-8B) leaves most of it idle and pays
- * the sort's fixed cost 32 times. On the GPU that was most of a full step's selection time.
+ * <p>Every layer's scores of a step are selected together, in one {@link Batch}: a selection
+ * needs no layer's result before the step ends, and one op over all rows fills the device
+ * where an op per layer (8 rows of 131K for Llama-3.1-8B) leaves most of it idle and pays
+ * its fixed cost 32 times. On the GPU that was most of a full step's selection time.
  *
  * <p>Kept apart from the step graph so that {@link org.rbench.core.bench.SelectionBenchmark} times
  * exactly the ops a full step runs.
  */
 public final class TopRowsSelection {
     /**
-     * The candidates of every row of a batch, {@code [m, rowsOfScores]} I32 by descending
+     * The candidates of every row of a batch, {@code [1, m, rowsOfScores]} I32 by descending
      * score, and their scores, {@code [1, m, rowsOfScores]} F32.
      */
     public record Result(Tensor positions, Tensor scores) {
@@ -98,10 +99,10 @@ public final class TopRowsSelection {
     }
 
     /**
-     * Score rows of several layers side by side, {@code [rows, kvHeads * layers]}, sorted in
-     * one argsort: ggml-cuda gives several rows to CUB's segmented sort (a thread block per
-     * row, so 256 rows use the device's SMs where 8 use 8 of them), ggml-cpu sorts rows in
-     * parallel over its threads.
+     * Score rows of several layers side by side, {@code [rows, kvHeads * layers]}, selected in
+     * one ggml_top_k: ggml-cpu partially sorts rows in parallel over its threads; ggml-cuda
+     * runs CUB's DeviceTopK row by row where its CCCL has it (3.2 on), else a segmented sort
+     * of all rows (a thread block per row, so 256 rows use the device's SMs where 8 use 8).
      */
     public static final class Batch {
         private final GgmlContext ctx;
@@ -141,7 +142,7 @@ public final class TopRowsSelection {
             return added++;
         }
 
-        /** One sort of every added row; the first {@code m} positions of each, and their scores. */
+        /** One selection over every added row; the first {@code m} positions of each, and their scores. */
         public Result select(int m) {
             if (added != layers) {
                 throw new IllegalStateException(added + " of the batch's " + layers + " layers were added");
@@ -149,22 +150,95 @@ public final class TopRowsSelection {
             return TopRowsSelection.select(ctx, all, m);
         }
 
-        /** ggml_top_k of every added row: the positions of the {@code m} largest, unordered (benchmarks). */
-        public Tensor selectUnordered(int m) {
+        /**
+         * A full argsort of every added row, cut to its first {@code m}: how full steps selected
+         * before {@link #select}, timed beside it by the selection benchmark.
+         */
+        public Tensor selectBySorting(int m) {
             if (added != layers) {
                 throw new IllegalStateException(added + " of the batch's " + layers + " layers were added");
             }
-            return ctx.topK(all, m);
+            Tensor order = ctx.argsort(all, GgmlContext.SORT_DESC);
+            return ctx.cont(ctx.view(order, new long[] {m, all.ne(1)}, new long[] {order.nb(1)}, 0));
         }
     }
 
-    /** The first {@code m} positions of every row of {@code scores} by descending score, and their scores. */
+    /**
+     * Cp's slots for every selected row, chosen on the device exactly as the host chooses them
+     * ({@link RecycledCache#refreshSelected} of {@link ScoreSelection#topKByScore}): the first
+     * {@code n} candidates by descending score with ties in position order, or, where those are
+     * the positions 0..n-1, the positions in order. {@code positions} I32 {@code [n, rows]} is
+     * what the slots hold; {@code positionOrder} F32 {@code [1, rows]} is 1 for a row whose slots
+     * are in position order (0 else), and {@code byScore} I32 {@code [n, rows]} the positions by
+     * score (what the host needs of such a row to know which slot to evict first).
+     */
+    public record Slots(Tensor positions, Tensor positionOrder, Tensor byScore) {
+    }
+
+    /**
+     * Candidates per row up to which {@link #slots} orders on the device: its sort key, tie group
+     * x m + index in position order, centred on 0, must be an exact F32 integer (|key| <= 2^24).
+     */
+    public static final int MOST_ORDERED_ON_DEVICE = 5792;
+
+    /**
+     * {@link Slots} from {@link #select}'s candidates ({@code m} per row, by descending score,
+     * ties in any order). Ties are put in position order by two sorts of m per row: the
+     * candidates by position, then by the key tie group x m + index in position order (the tie
+     * group counts the score drops before a candidate: a cumulative sum of 0/1). Equal with the host as long as the tie run at rank n
+     * is complete among the candidates ({@link TopRows#candidates}), and as long as distinct
+     * scores differ by more than a device that flushes subnormal floats to zero ignores (scores
+     * below about 1e-31).
+     */
+    public static Slots slots(GgmlContext ctx, Result candidates, int n) {
+        long m = candidates.positions().ne(1);
+        long rows = candidates.positions().ne(2);
+        if (n < 1 || n > m) {
+            throw new IllegalArgumentException("Cp takes 1 to " + m + " candidates per row, not " + n);
+        }
+        if (m > MOST_ORDERED_ON_DEVICE) {
+            throw new IllegalArgumentException(m + " candidates per row: the device orders at most " + MOST_ORDERED_ON_DEVICE);
+        }
+        Tensor positions = ctx.reshape(candidates.positions(), 1, m, rows);
+        Tensor ordered = positions;
+        if (m > 1) {
+            Tensor scores = ctx.reshape(candidates.scores(), m, rows);
+            Tensor before = ctx.cont(ctx.view(scores, new long[] {m - 1, rows}, new long[] {scores.nb(1)}, 0));
+            Tensor after = ctx.cont(ctx.view(scores, new long[] {m - 1, rows}, new long[] {scores.nb(1)}, scores.nb(0)));
+            Tensor drops = ctx.step(ctx.sub(before, after));                                        // 1 where a lower score starts
+            Tensor none = ctx.scale(ctx.cont(ctx.view(drops, new long[] {1, rows}, new long[] {drops.nb(1)}, 0)), 0f);
+            Tensor group = ctx.cumsum(ctx.concat(none, drops, 0));                                  // [m, rows]: 0, 0, 1, 1, 1, 2 ...
+            // the candidates in position order, each with its tie group: sorting (group, index) sorts (group, position)
+            Tensor byPosition = ctx.argsort(ctx.cast(ctx.reshape(positions, m, rows), GgmlType.F32), GgmlContext.SORT_ASC);
+            Tensor groupByPosition = ctx.reshape(ctx.getRows(ctx.reshape(group, 1, m, rows), byPosition), m, rows);
+            long centre = m / 2;
+            Tensor key = ctx.add(ctx.scale(ctx.scaleBias(groupByPosition, 1f, -centre), m), ctx.arange(0, m, 1)); // |key| <= m^2 / 2
+            ordered = ctx.getRows(ctx.getRows(positions, byPosition), ctx.argsort(key, GgmlContext.SORT_ASC)); // [1, m, rows]
+        }
+        Tensor byScore = ctx.cont(ctx.view(ctx.reshape(ordered, m, rows), new long[] {n, rows}, new long[] {ordered.nb(2)}, 0));
+        Tensor byScoreF = ctx.cast(byScore, GgmlType.F32);
+        // n distinct positions are 0..n-1 exactly when the largest is n - 1
+        Tensor largest = ctx.pool2d(byScoreF, GgmlContext.POOL_MAX, n, 1, n, 1, 0, 0);             // [1, rows]
+        Tensor inOrder = ctx.step(ctx.scaleBias(largest, -1f, n - 0.5f));
+        Tensor offOrder = ctx.sub(byScoreF, ctx.arange(0, n, 1));                                  // position - slot
+        Tensor slots = ctx.cast(ctx.sub(byScoreF, ctx.mul(offOrder, inOrder)), GgmlType.I32);
+        return new Slots(slots, inOrder, byScore);
+    }
+
+    /**
+     * The first {@code m} positions of every row of {@code scores} by descending score, and their
+     * scores, without sorting the rows: ggml_top_k finds each row's {@code m} largest (a partial
+     * sort on the CPU, O(rows log m) where a full sort of a 131K-row context was most of a refresh
+     * step), and only those {@code m} are sorted. Ties among equal scores come in any order, as
+     * from a full sort; the host puts them in position order ({@link Candidates#ordered}).
+     */
     public static Result select(GgmlContext ctx, Tensor scores, int m) {
         long rows = scores.ne(0);
         long count = scores.ne(1);
-        Tensor order = ctx.argsort(scores, GgmlContext.SORT_DESC);
-        Tensor top = ctx.cont(ctx.view(order, new long[] {m, count}, new long[] {order.nb(1)}, 0));
-        Tensor topScores = ctx.getRows(ctx.reshape(scores, 1, rows, count), top);
-        return new Result(top, topScores);
+        Tensor top = ctx.topK(scores, m);                                           // [m, count], unordered
+        Tensor topScores = ctx.getRows(ctx.reshape(scores, 1, rows, count), top);   // [1, m, count]
+        Tensor order = ctx.argsort(ctx.reshape(topScores, m, count), GgmlContext.SORT_DESC);
+        Tensor positions = ctx.getRows(ctx.reshape(top, 1, m, count), order);      // I32 rows keep their type
+        return new Result(positions, ctx.getRows(topScores, order));
     }
 }

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.function.Supplier;
 import java.util.stream.IntStream;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -62,6 +63,80 @@ class RecycledAttentionTest {
             }
         }
         return m;
+    }
+
+    /**
+     * A refresh kept on the device (ties ordered there, Cp's rows copied in the step graph) gives
+     * the Cp and the logits of one whose selection crosses to the host, bit for bit: fixed and
+     * dynamic schedules, v1 and v2, a window reaching forward, a budget covering the context
+     * (slots in position order) and one that does not.
+     */
+    @Test
+    void deviceRefreshGivesTheHostRefreshsCpAndLogits() {
+        int layers = MODEL.weights().hyperParameters().layers();
+        int kvHeads = MODEL.weights().hyperParameters().kvHeads();
+        for (String spec : List.of("recycled:k=8,s=3", "recycled:k=8,s=3,version=v1", "recycled:k=12,s=4,reach=9",
+                "recycled:k=64,s=5", "recycled-dynamic:k=8,qc=2,threshold=0.99", "recycled:k=1,s=2,pool=1")) {
+            MethodSpec parsed = MethodSpec.parse(spec);
+            RecycledAttention.Factory factory = spec.startsWith("recycled-dynamic")
+                    ? new RecycledAttention.DynamicFactory() : new RecycledAttention.Factory();
+            List<List<int[]>> cp = new ArrayList<>();
+            List<List<float[]>> logits = new ArrayList<>();
+            List<RecycledAttention> policies = new ArrayList<>();
+            for (boolean onDevice : new boolean[] {true, false}) {
+                RecycledAttention policy = new RecycledAttention(factory.config(parsed, PROMPT, layers), spec, onDevice);
+                List<int[]> rows = new ArrayList<>();
+                List<float[]> out = new ArrayList<>();
+                try (Engine e = Engine.open(MODEL.weights(), exact())) {
+                    PrefillResult p = e.prefill(Arrays.copyOf(TOKENS, PROMPT), policy.prefillRequest(), false);
+                    try (Decoder d = e.decoder(policy, p.statistics())) {
+                        for (int s = 0; s < STEPS; s++) {
+                            out.add(d.step(TOKENS[PROMPT + s]));
+                            for (int l = 0; l < layers; l++) {
+                                for (int h = 0; h < kvHeads; h++) {
+                                    rows.add(policy.cpRows(l, h));
+                                }
+                            }
+                        }
+                    }
+                }
+                policy.close();
+                policies.add(policy);
+                cp.add(rows);
+                logits.add(out);
+            }
+            assertTrue(policies.get(0).deviceRefreshes() > 0, spec + ": no refresh stayed on the device");
+            assertEquals(0, policies.get(1).deviceRefreshes(), spec);
+            for (int i = 0; i < cp.get(0).size(); i++) {
+                assertArrayEquals(cp.get(1).get(i), cp.get(0).get(i), spec + ": Cp rows " + i);
+            }
+            for (int s = 0; s < STEPS; s++) {
+                assertArrayEquals(logits.get(1).get(s), logits.get(0).get(s), spec + ": logits of step " + s);
+            }
+        }
+    }
+
+    /**
+     * The step timings say which steps attended the whole cache in how many layers, so a
+     * refresh step's time can be told from a recycled step's: with S=4 the decode steps 3, 7
+     * and 11 (steps 4, 8 and 12 counted from the prefill's token) are refreshes in every layer.
+     */
+    @Test
+    void stepTimingsCountTheLayersThatAttendedTheWholeCache() {
+        int layers = MODEL.weights().hyperParameters().layers();
+        try (Engine e = Engine.open(MODEL.weights(), exact())) {
+            AttentionPolicy policy = recycled("recycled:k=8,s=4");
+            PrefillResult p = e.prefill(Arrays.copyOf(TOKENS, PROMPT), policy.prefillRequest(), false);
+            try (Decoder d = e.decoder(policy, p.statistics())) {
+                for (int s = 0; s < STEPS; s++) {
+                    d.step(TOKENS[PROMPT + s]);
+                }
+                int[] whole = d.timings().wholeCacheLayers();
+                int[] expected = IntStream.range(0, STEPS).map(s -> (s + 1) % 4 == 0 ? layers : 0).toArray();
+                assertArrayEquals(expected, whole);
+            }
+            policy.close();
+        }
     }
 
     @Test

@@ -1,0 +1,192 @@
+package org.rbench.core.recycled;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.rbench.core.attention.ScoreSelection;
+import org.rbench.core.testing.CpuBackend;
+import org.rbench.llamacpp.BackendBuffer;
+import org.rbench.llamacpp.ComputeGraph;
+import org.rbench.llamacpp.GgmlContext;
+import org.rbench.llamacpp.GgmlType;
+import org.rbench.llamacpp.GraphAllocator;
+import org.rbench.llamacpp.Tensor;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@link TopRowsSelection#select}: the first m candidates of every row by descending score,
+ * found without sorting the whole row (a full step's rows are the context: sorting them was
+ * most of a refresh step's cost), and the same candidates a full sort gives.
+ */
+class TopRowsSelectionTest {
+    private static final int ROWS = 300;
+    private static final int COLUMNS = 4;
+
+    @RegisterExtension
+    static final CpuBackend CPU = new CpuBackend();
+
+    private record Selected(int[] positions, float[] scores, List<String> ops, List<long[]> sortShapes) {
+    }
+
+    /** Runs select(scores, m) on the CPU; also lists the graph's ops and the shape of every sort in it. */
+    private static Selected select(float[] scores, int m) {
+        try (GgmlContext data = GgmlContext.forMetadata(2, 0)) {
+            Tensor input = data.newTensor(GgmlType.F32, ROWS, COLUMNS);
+            try (BackendBuffer buffer = BackendBuffer.allocate(data, CPU.backend());
+                 GgmlContext ctx = GgmlContext.forMetadata(64, 64);
+                 GraphAllocator allocator = new GraphAllocator(CPU.backend())) {
+                input.setFloats(scores);
+                ComputeGraph graph = ctx.newGraph(64);
+                TopRowsSelection.Result r = TopRowsSelection.select(ctx, input, m);
+                Tensor positions = ctx.cont(r.positions()).output();
+                Tensor top = ctx.cont(r.scores()).output();
+                graph.expand(positions);
+                graph.expand(top);
+                allocator.allocate(graph);
+                CPU.backend().compute(graph);
+                List<String> ops = new ArrayList<>();
+                List<long[]> sorts = new ArrayList<>();
+                for (int i = 0; i < graph.nodeCount(); i++) {
+                    Tensor node = graph.node(i);
+                    ops.add(node.opName());
+                    if (node.opName().equals("ARGSORT")) {
+                        sorts.add(node.shape());
+                    }
+                }
+                assertEquals(m, positions.ne(1));
+                assertEquals(COLUMNS, positions.ne(2));
+                return new Selected(positions.getInts(), top.getFloats(), ops, sorts);
+            }
+        }
+    }
+
+    private record DeviceSlots(int[] slots, float[] positionOrder, int[] byScore) {
+    }
+
+    /** select(scores, m) then slots(..., n) on the CPU. */
+    private static DeviceSlots slots(float[] scores, int m, int n) {
+        try (GgmlContext data = GgmlContext.forMetadata(2, 0)) {
+            Tensor input = data.newTensor(GgmlType.F32, ROWS, COLUMNS);
+            try (BackendBuffer buffer = BackendBuffer.allocate(data, CPU.backend());
+                 GgmlContext ctx = GgmlContext.forMetadata(128, 64);
+                 GraphAllocator allocator = new GraphAllocator(CPU.backend())) {
+                input.setFloats(scores);
+                ComputeGraph graph = ctx.newGraph(128);
+                TopRowsSelection.Slots s = TopRowsSelection.slots(ctx, TopRowsSelection.select(ctx, input, m), n);
+                Tensor slots = s.positions().output();
+                Tensor order = s.positionOrder().output();
+                Tensor byScore = s.byScore().output();
+                graph.expand(slots);
+                graph.expand(order);
+                graph.expand(byScore);
+                allocator.allocate(graph);
+                CPU.backend().compute(graph);
+                assertEquals(n, slots.ne(0));
+                assertEquals(COLUMNS, slots.ne(1));
+                return new DeviceSlots(slots.getInts(), order.getFloats(), byScore.getInts());
+            }
+        }
+    }
+
+    /**
+     * The device's slots equal the host's (RecycledCache#refreshSelected of topKByScore): ties
+     * in position order, and position order for a selection of exactly 0..n-1. Columns:
+     * distinct scores; max-pooled plateaus; the n highest at positions 0..n-1 in shuffled
+     * order; tie runs of 7 with a masked tail.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"20, 27", "1, 8", "5, 5", "40, 47", "1, 1"})
+    void slotsOnTheDeviceEqualTheHosts(int n, int m) {
+        Random random = new Random(5 + n);
+        float[] scores = new float[ROWS * COLUMNS];
+        for (int c = 0; c < COLUMNS; c++) {
+            float[] column = new float[ROWS];
+            for (int i = 0; i < ROWS; i++) {
+                column[i] = switch (c) {
+                    case 0, 1 -> random.nextFloat();
+                    case 2 -> i < n ? 2 + random.nextFloat() : random.nextFloat();
+                    default -> i >= ROWS - 30 ? Float.NEGATIVE_INFINITY : i / 7;   // tie runs of 7, the highest at the end
+                };
+            }
+            if (c == 1) {
+                column = ScoreSelection.maxPool(column, 7);
+            }
+            System.arraycopy(column, 0, scores, c * ROWS, ROWS);
+        }
+        DeviceSlots d = slots(scores, m, n);
+        for (int c = 0; c < COLUMNS; c++) {
+            float[] column = Arrays.copyOfRange(scores, c * ROWS, (c + 1) * ROWS);
+            int[] byScore = ScoreSelection.topKByScore(column, n);
+            boolean inOrder = Arrays.stream(byScore).max().getAsInt() == n - 1;
+            int[] expected = inOrder ? java.util.stream.IntStream.range(0, n).toArray() : byScore;
+            if ((c == 1 || c == 3) && m - n < 7) {
+                // the tie run at rank n may go on past the candidates, which then hold an arbitrary part of
+                // it (so they would for the host): the engine fetches a pooling window more than n for this
+                continue;
+            }
+            assertArrayEquals(expected, Arrays.copyOfRange(d.slots(), c * n, (c + 1) * n), "column " + c);
+            assertArrayEquals(byScore, Arrays.copyOfRange(d.byScore(), c * n, (c + 1) * n), "column " + c + " by score");
+            assertEquals(inOrder ? 1f : 0f, d.positionOrder()[c], "column " + c);
+        }
+    }
+
+    @Test
+    void sortsOnlyTheCandidatesNotTheWholeRow() {
+        float[] scores = new float[ROWS * COLUMNS];
+        Random random = new Random(3);
+        for (int i = 0; i < scores.length; i++) {
+            scores[i] = random.nextFloat();
+        }
+        int m = 12;
+        Selected s = select(scores, m);
+        assertTrue(s.ops().contains("TOP_K"), "the candidates come from ggml_top_k: " + s.ops());
+        for (long[] shape : s.sortShapes()) {
+            assertTrue(shape[0] <= m, "a sort of " + shape[0] + " entries per row, more than the " + m + " candidates");
+        }
+    }
+
+    /**
+     * Every column's first m candidates equal the host's ranking (score descending, ties by
+     * position) once ties are put in position order, as the refresh does: distinct scores,
+     * max-pooled plateaus that straddle the cut, and a masked (-inf) tail.
+     */
+    @Test
+    void candidatesAreTheTopOnesInDescendingOrder() {
+        Random random = new Random(11);
+        float[] scores = new float[ROWS * COLUMNS];
+        for (int c = 0; c < COLUMNS; c++) {
+            float[] column = new float[ROWS];
+            for (int i = 0; i < ROWS; i++) {
+                column[i] = random.nextFloat();
+            }
+            if (c % 2 == 1) {
+                column = ScoreSelection.maxPool(column, 7); // plateaus of equal scores
+            }
+            if (c == 3) {
+                Arrays.fill(column, ROWS - 40, ROWS, Float.NEGATIVE_INFINITY); // padding past the valid rows
+            }
+            System.arraycopy(column, 0, scores, c * ROWS, ROWS);
+        }
+        int k = 20;
+        int m = k + 7;
+        Selected s = select(scores, m);
+        for (int c = 0; c < COLUMNS; c++) {
+            float[] column = Arrays.copyOfRange(scores, c * ROWS, (c + 1) * ROWS);
+            int[] expected = ScoreSelection.topKByScore(column, k);
+            for (int i = 1; i < m; i++) {
+                assertTrue(s.scores()[c * m + i] <= s.scores()[c * m + i - 1], "column " + c + ": scores not descending at " + i);
+            }
+            for (int i = 0; i < m; i++) {
+                assertEquals(column[s.positions()[c * m + i]], s.scores()[c * m + i], "column " + c + " candidate " + i);
+            }
+            assertArrayEquals(expected, ScoreSelection.orderTies(s.positions(), s.scores(), c * m, m, k), "column " + c);
+        }
+    }
+}

@@ -1,0 +1,90 @@
+package org.rbench.harness;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A sparse method's refresh steps told from its sparse ones: a step is a refresh step when
+ * any of its layers attended the whole cache (Recycled's full steps, a dynamic schedule's
+ * refreshing layers). A mean per token hides them (one step in S), so {@code bench} prints
+ * each kind's median step beside full attention's median step at the same length.
+ */
+final class RefreshSteps {
+    /** One method at one length: medians over every recorded step of its repetitions. */
+    record Line(int ctx, String method, int refreshSteps, double refreshMs, double sparseMs, double fullMs) {
+        /** The refresh step's time over full attention's step (NaN without full attention at this length). */
+        double refreshOverFull() {
+            return refreshMs / fullMs;
+        }
+    }
+
+    private final String fullMethod;
+    private final Map<String, List<Long>> refresh = new LinkedHashMap<>();
+    private final Map<String, List<Long>> sparse = new LinkedHashMap<>();
+    private final Map<Integer, List<Long>> full = new LinkedHashMap<>();
+    private final Map<String, Integer> contexts = new LinkedHashMap<>();
+
+    /** @param fullMethod the spec text of the method the refresh steps are set against */
+    RefreshSteps(String fullMethod) {
+        this.fullMethod = fullMethod;
+    }
+
+    /** One run's steps: wall times and how many layers of each attended the whole cache. */
+    void add(int ctx, String method, long[] wallNanos, int[] wholeCacheLayers) {
+        if (wallNanos.length != wholeCacheLayers.length) {
+            throw new IllegalArgumentException(wallNanos.length + " step times but " + wholeCacheLayers.length + " layer counts");
+        }
+        if (method.equals(fullMethod)) {
+            List<Long> f = full.computeIfAbsent(ctx, c -> new ArrayList<>());
+            Arrays.stream(wallNanos).forEach(f::add);
+            return;
+        }
+        String key = ctx + "\u0000" + method;
+        contexts.put(key, ctx);
+        for (int i = 0; i < wallNanos.length; i++) {
+            (wholeCacheLayers[i] > 0 ? refresh : sparse).computeIfAbsent(key, k -> new ArrayList<>()).add(wallNanos[i]);
+        }
+    }
+
+    /** Methods with both kinds of step, in the order they were first added. */
+    List<Line> lines() {
+        List<Line> out = new ArrayList<>();
+        for (Map.Entry<String, Integer> e : contexts.entrySet()) {
+            List<Long> r = refresh.get(e.getKey());
+            List<Long> s = sparse.get(e.getKey());
+            if (r == null || s == null) {
+                continue;
+            }
+            List<Long> f = full.get(e.getValue());
+            String method = e.getKey().substring(e.getKey().indexOf('\u0000') + 1);
+            out.add(new Line(e.getValue(), method, r.size(), medianMs(r), medianMs(s), f == null ? Double.NaN : medianMs(f)));
+        }
+        return out;
+    }
+
+    void print(PrintStream out) {
+        List<Line> lines = lines();
+        if (lines.isEmpty()) {
+            return;
+        }
+        out.printf("%-8s %-32s %8s %12s %11s %14s %16s%n", "context", "method", "refresh", "refresh ms", "sparse ms",
+                fullMethod + " step ms", "refresh/" + fullMethod);
+        for (Line l : lines) {
+            out.printf(Locale.ROOT, "%-8d %-32s %8d %12.2f %11.2f %14s %16s%n", l.ctx(), l.method(), l.refreshSteps(), l.refreshMs(),
+                    l.sparseMs(), Double.isNaN(l.fullMs()) ? "-" : String.format(Locale.ROOT, "%.2f", l.fullMs()),
+                    Double.isNaN(l.fullMs()) ? "-" : String.format(Locale.ROOT, "%.2fx", l.refreshOverFull()));
+        }
+        out.println("refresh: steps in which a layer attended the whole cache; medians over all repetitions' steps");
+    }
+
+    private static double medianMs(List<Long> nanos) {
+        long[] s = nanos.stream().mapToLong(Long::longValue).sorted().toArray();
+        int n = s.length;
+        return (n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2.0) / 1e6;
+    }
+}

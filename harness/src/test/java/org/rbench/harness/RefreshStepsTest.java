@@ -1,0 +1,52 @@
+package org.rbench.harness;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class RefreshStepsTest {
+    private static long[] ms(double... v) {
+        long[] out = new long[v.length];
+        for (int i = 0; i < v.length; i++) {
+            out[i] = Math.round(v[i] * 1e6);
+        }
+        return out;
+    }
+
+    @Test
+    void refreshStepsAreToldFromSparseStepsAndSetAgainstFullAttentionsStep() {
+        RefreshSteps steps = new RefreshSteps("full");
+        steps.add(8192, "full", ms(3, 2, 2, 4), new int[] {4, 4, 4, 4});
+        steps.add(8192, "recycled:k=256,s=4", ms(1, 1, 1, 5, 1, 1, 1, 7), new int[] {0, 0, 0, 4, 0, 0, 0, 4});
+        steps.add(8192, "recycled:k=256,s=4", ms(1, 1, 2, 6), new int[] {0, 0, 0, 2});
+        steps.add(8192, "streamingllm:k=256", ms(1, 1), new int[] {0, 0}); // never refreshes: no line
+        List<RefreshSteps.Line> lines = steps.lines();
+        assertEquals(1, lines.size());
+        RefreshSteps.Line l = lines.getFirst();
+        assertEquals("recycled:k=256,s=4", l.method());
+        assertEquals(3, l.refreshSteps());
+        assertEquals(6.0, l.refreshMs(), 1e-9);   // median of 5, 7, 6
+        assertEquals(1.0, l.sparseMs(), 1e-9);    // median of nine steps, eight of them 1 ms
+        assertEquals(2.5, l.fullMs(), 1e-9);      // median of full's 3, 2, 2, 4
+        assertEquals(2.4, l.refreshOverFull(), 1e-9);
+
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        steps.print(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        String text = bytes.toString(StandardCharsets.UTF_8);
+        assertTrue(text.contains("recycled:k=256,s=4") && text.contains("2.40x"), text);
+    }
+
+    @Test
+    void withoutFullAttentionTheRatioIsUnknown() {
+        RefreshSteps steps = new RefreshSteps("full");
+        steps.add(2048, "recycled:k=256,s=2", ms(1, 5), new int[] {0, 4});
+        RefreshSteps.Line l = steps.lines().getFirst();
+        assertTrue(Double.isNaN(l.fullMs()) && Double.isNaN(l.refreshOverFull()));
+    }
+}
