@@ -78,6 +78,7 @@ class DecodeSpans:
     first: torch.Tensor
     last: torch.Tensor
     config: RecycledConfig
+    lookahead: bool = False  # the layers also compute lookahead_loss (train.py --recycled-lookahead)
 
     def __len__(self):
         return int(self.rows.numel())
@@ -170,3 +171,56 @@ def recycled_attention(q, k, v, spans):
     sel = recycled.nonzero(as_tuple=True)
     flat = spans.rows[sel[0]] * T + pos[sel]
     return y[sel].to(q.dtype), flat
+
+
+def lookahead_loss(q, k, spans):
+    """A differentiable stand-in for "Cp holds what the next recycled steps need" (beyond the
+    paper, whose continued pre-training leaves the selection without gradient): for every full
+    step f of the rows in `spans` and each KV head, the cross-entropy from the rows that the
+    recycled steps after f attend under full attention (their probabilities over positions <= f,
+    the group's query heads averaged, the steps averaged; no gradient) to f's own attention as
+    the selection scores it (the group aggregated as `config.aggregation` says). With max, one
+    query head of a group can learn to look ahead while the others keep serving step f itself.
+    Returns the mean over full steps that have recycled steps after them (0 if none)."""
+    cfg = spans.config
+    T = q.shape[2]
+    first, last = spans.first, spans.last
+    steps = int((last - first).max()) + 1
+    qr, kr = q[spans.rows], k[spans.rows]
+    R, H, _, D = qr.shape
+    Hkv = kr.shape[1]
+    rep = H // Hkv
+    n_full = (steps - 1) // cfg.stride + 1
+    j = torch.arange(steps, device=q.device)
+    pos = first[:, None] + j[None, :]
+    fi = j // cfg.stride
+    recycled = (pos <= last[:, None]) & (j % cfg.stride != 0)[None, :]
+    pos = pos.clamp(max=T - 1)
+    fpos = (first[:, None] + cfg.stride * torch.arange(n_full, device=q.device)[None, :]).clamp(max=T - 1)
+    t = torch.arange(T, device=q.device)
+    with torch.no_grad(), torch.autocast(q.device.type, enabled=False):
+        qd = torch.gather(qr, 2, pos[:, None, :, None].expand(R, H, steps, D)).float()
+        s = (qd.view(R, Hkv, rep * steps, D) @ kr.float().transpose(-1, -2)) / math.sqrt(D)
+        s = s.view(R, Hkv, rep, steps, T).masked_fill(t[None, None, None, None, :] > pos[:, None, None, :, None],
+                                                      float("-inf"))
+        need = s.softmax(-1).mean(2)  # [R, Hkv, n, T]
+        need = need.masked_fill(t[None, None, None, :] > fpos[:, fi][:, None, :, None], 0.0)  # what Cp can hold
+        need = need / need.sum(-1, keepdim=True).clamp(min=1e-12)
+        need = need * recycled[:, None, :, None]
+        target = torch.zeros(R, Hkv, n_full, T, device=q.device).index_add_(2, fi, need)
+        count = torch.zeros(R, n_full, device=q.device).index_add_(1, fi, recycled.float())
+        target = target / count[:, None, :, None].clamp(min=1)
+    qf = torch.gather(qr, 2, fpos[:, None, :, None].expand(R, H, n_full, D)).float()
+    sf = (qf.view(R, Hkv, rep * n_full, D) @ kr.float().transpose(-1, -2)) / math.sqrt(D)
+    sf = sf.view(R, Hkv, rep, n_full, T).masked_fill(t[None, None, None, None, :] > fpos[:, None, None, :, None],
+                                                    float("-inf"))
+    p = sf.softmax(-1)
+    if cfg.aggregation == "max":
+        a = p.amax(2)
+    elif cfg.aggregation == "mean":
+        a = p.mean(2)
+    else:
+        a = p[:, :, 0]
+    ce = -(target * torch.log(a.clamp(min=1e-12))).sum(-1)  # [R, Hkv, nF]
+    has = (count > 0)[:, None, :].expand_as(ce)
+    return ce[has].mean() if bool(has.any()) else ce.sum() * 0.0

@@ -8,7 +8,7 @@ import unittest
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from recycled_decode import DecodeSpans, RecycledConfig, decode_mask, recycled_attention  # noqa: E402
+from recycled_decode import DecodeSpans, RecycledConfig, decode_mask, lookahead_loss, recycled_attention  # noqa: E402
 
 
 def reference_kept(q, k, row, first, step, cfg):
@@ -149,6 +149,58 @@ class RecycledAttentionTest(unittest.TestCase):
         values.square().sum().backward()
         for t in (q, k, v):
             self.assertGreater(float(t.grad.abs().sum()), 0.0)
+
+
+def softmax_row(q, k, row, h, g, upto, D):
+    s = torch.stack([q[row, h, upto] @ k[row, g, t] for t in range(upto + 1)]) / math.sqrt(D)
+    return s.softmax(0)
+
+
+class LookaheadLossTest(unittest.TestCase):
+    def reference(self, q, k, spans):
+        cfg = spans.config
+        H, D = q.shape[1], q.shape[3]
+        Hkv = k.shape[1]
+        rep = H // Hkv
+        terms = []
+        for r, b in enumerate(spans.rows.tolist()):
+            first, last = int(spans.first[r]), int(spans.last[r])
+            for f in range(first, last + 1, cfg.stride):
+                later = [p for p in range(f + 1, min(f + cfg.stride, last + 1))]
+                if not later:
+                    continue
+                for g in range(Hkv):
+                    target = torch.zeros(f + 1)
+                    for p in later:
+                        need = sum(softmax_row(q, k, b, h, g, p, D) for h in range(g * rep, (g + 1) * rep)) / rep
+                        target += need[:f + 1] / need[:f + 1].sum()
+                    target /= len(later)
+                    pred = torch.stack([softmax_row(q, k, b, h, g, f, D) for h in range(g * rep, (g + 1) * rep)]).amax(0)
+                    terms.append(-(target * pred.log()).sum())
+        return torch.stack(terms).mean()
+
+    def test_matches_a_loop_by_loop_reading(self):
+        q, k, _ = random_case(9, sharp=1.0)
+        spans = DecodeSpans(torch.tensor([0, 2]), torch.tensor([20, 30]), torch.tensor([33, 41]),
+                            RecycledConfig(k=8, stride=5))
+        self.assertAlmostEqual(float(lookahead_loss(q, k, spans)), float(self.reference(q, k, spans)), places=4)
+
+    def test_training_the_full_steps_lowers_it(self):
+        q, k, _ = random_case(10, sharp=1.0)
+        q.requires_grad_()
+        spans = DecodeSpans(torch.tensor([1]), torch.tensor([20]), torch.tensor([40]), RecycledConfig(k=8, stride=6))
+        start = float(lookahead_loss(q, k, spans))
+        opt = torch.optim.SGD([q], lr=0.5)
+        for _ in range(30):
+            opt.zero_grad()
+            lookahead_loss(q, k, spans).backward()
+            opt.step()
+        self.assertLess(float(lookahead_loss(q, k, spans)), start - 0.05)
+
+    def test_an_answer_of_one_token_has_no_recycled_steps(self):
+        q, k, _ = random_case(11)
+        spans = DecodeSpans(torch.tensor([0]), torch.tensor([20]), torch.tensor([20]), RecycledConfig(k=8, stride=4))
+        self.assertEqual(float(lookahead_loss(q, k, spans)), 0.0)
 
 
 class ModelTest(unittest.TestCase):

@@ -30,7 +30,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from recycled_decode import DecodeSpans, RecycledConfig, recycled_attention
+from recycled_decode import DecodeSpans, RecycledConfig, lookahead_loss, recycled_attention
 
 BOS, EOS = 1, 2
 TOK_NL, TOK_COLON, TOK_SPACE = 13, 29901, 29871
@@ -267,6 +267,7 @@ class Block(nn.Module):
         self.w2 = nn.Linear(ff, d, bias=False)  # down
         self.capture = 0
         self.mass0 = None
+        self.lookahead = None  # this forward's lookahead_loss, when its DecodeSpans ask for it
 
     def forward(self, x, cos, sin, cache=None, recycled=None):
         b, t, _ = x.shape
@@ -295,10 +296,13 @@ class Block(nn.Module):
             p = s.masked_fill(~mask, float("-inf")).softmax(-1)
             self.mass0 = p[..., 0].mean(dim=(0, 2)).cpu()  # per head
         y = attention(q, kk, vv, causal).transpose(1, 2).reshape(b, t, self.h * self.hd)
+        self.lookahead = None
         if recycled is not None and len(recycled):
             # the recycled decode steps of these rows attend only what their last full step kept
             values, flat = recycled_attention(q, k, v, recycled)
             y = y.reshape(b * t, -1).index_copy(0, flat, values.to(y.dtype)).view(b, t, -1)
+            if recycled.lookahead:
+                self.lookahead = lookahead_loss(q, k, recycled)
         x = x + self.wo(y)
         hx = self.ffn_norm(x)
         return x + self.w2(F.silu(self.w1(hx)) * self.w3(hx))
@@ -944,6 +948,9 @@ def main():
                     help="Recycled-aware fine-tuning: 'k=256,s=16[,pool=7][,reach=R][,gqa=max]'; a share of the RULER rows "
                          "(--recycled-share) decode their answer as Recycled Attention does (training/recycled_decode.py)")
     ap.add_argument("--recycled-share", type=float, default=0.5, help="share of RULER rows decoded as Recycled")
+    ap.add_argument("--recycled-lookahead", type=float, default=0.0,
+                    help="weight of recycled_decode.lookahead_loss (beyond the paper): trains each full step's attention "
+                         "towards the rows the recycled steps after it need, so that Cp holds them")
     ap.add_argument("--init", default="",
                     help="GGUF of an earlier run (F32/F16/Q8_0) to start from; its shape replaces --d-model .. --ffn")
     ap.add_argument("--precision", choices=["bf16", "fp32"], default="bf16",
@@ -959,6 +966,8 @@ def main():
         recycled_cfg = RecycledConfig.parse(args.recycled) if args.recycled else None
     except ValueError as e:
         raise SystemExit(f"--recycled: {e}")
+    if args.recycled_lookahead < 0 or (args.recycled_lookahead > 0 and recycled_cfg is None):
+        raise SystemExit("--recycled-lookahead must be >= 0 and needs --recycled")
     if not 0.0 <= args.recycled_share <= 1.0:
         raise SystemExit(f"--recycled-share must be in [0, 1], got {args.recycled_share}")
     if args.task_weights:
@@ -1046,7 +1055,7 @@ def main():
     t0 = time.time()
     step, tokens_seen = 0, 0
     curve = []
-    acc = torch.zeros(13, device=dev)
+    acc = torch.zeros(15, device=dev)
     last_log_t, last_log_tokens = t0, 0
     stage_idx = -1
     stage_probe = None
@@ -1108,7 +1117,8 @@ def main():
             if recycled_rows:
                 recycled = DecodeSpans(torch.tensor(recycled_rows, device=x.device),
                                        torch.tensor([spans[i][0] for i in recycled_rows], device=x.device),
-                                       torch.tensor([spans[i][1] for i in recycled_rows], device=x.device), recycled_cfg)
+                                       torch.tensor([spans[i][1] for i in recycled_rows], device=x.device), recycled_cfg,
+                                       lookahead=args.recycled_lookahead > 0)
             with amp():
                 logits = model(inp, present=present, recycled=recycled)
             ce = F.cross_entropy(logits.float().view(-1, logits.shape[-1]), tgt.reshape(-1), reduction="none").view(tgt.shape)
@@ -1120,6 +1130,9 @@ def main():
             l4 = (ce * m4).sum() / n4.clamp(min=1)
             l5 = (ce * m5).sum() / n5.clamp(min=1)
             loss = l1 + args.answer_weight * (l2 + l3 + l4 + l5)
+            aux = [layer.lookahead for layer in model.layers if layer.lookahead is not None]
+            look = torch.stack(aux).mean() if aux else torch.zeros((), device=loss.device)
+            loss = loss + args.recycled_lookahead * look
             opt.zero_grad(set_to_none=True)
             loss.backward()
             gn = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -1129,7 +1142,7 @@ def main():
                 hit2, hit5 = (hits * m2).sum(), (hits * m5).sum()
                 acc += torch.stack([l1.detach(), l2.detach(), l3.detach(), (n2 > 0).float(), (n3 > 0).float(),
                                     hit2, n2, l4.detach(), (n4 > 0).float(), l5.detach(), (n5 > 0).float(),
-                                    hit5, n5]).float()
+                                    hit5, n5, look.detach(), look.new_tensor(float(bool(aux)))]).float()
             step += 1
             tokens_seen += rows * L
             if step % args.log_every == 0:
@@ -1141,6 +1154,7 @@ def main():
                        "loss_ctx": a[0] / k, "loss_ruler_ans": a[1] / max(1, a[3]), "loss_mqar_ans": a[2] / max(1, a[4]),
                        "ruler_ans_token_acc": a[5] / max(1, a[6]), "loss_copy": a[7] / max(1, a[8]), "grad_norm": float(gn),
                        "loss_recycled_ans": a[9] / max(1, a[10]), "recycled_ans_token_acc": a[11] / max(1, a[12]),
+                       "loss_lookahead": a[13] / max(1, a[14]),
                        "tok_per_s": (tokens_seen - last_log_tokens) / (now - last_log_t)}
                 rec["embedding_pair_cos"] = embedding_pair_cos(model)
                 if args.probe_every and step % args.probe_every == 0:
@@ -1162,7 +1176,7 @@ def main():
                 last_log_t, last_log_tokens = now, tokens_seen
                 log(f"step {step} {rec['time']}s tok {tokens_seen / 1e6:.1f}M L {L} lr {rec['lr']:.2e} ctx {rec['loss_ctx']:.3f} "
                     f"ruler_ans {rec['loss_ruler_ans']:.3f} (acc {rec['ruler_ans_token_acc']:.3f}) mqar_ans "
-                    f"{rec['loss_mqar_ans']:.3f} recycled_ans {rec['loss_recycled_ans']:.3f} (acc {rec['recycled_ans_token_acc']:.3f}) "
+                    f"{rec['loss_mqar_ans']:.3f} recycled_ans {rec['loss_recycled_ans']:.3f} (acc {rec['recycled_ans_token_acc']:.3f}) lookahead {rec['loss_lookahead']:.3f} "
                     f"copy {rec['loss_copy']:.3f} emb_cos {rec['embedding_pair_cos']:.3f} gn {rec['grad_norm']:.2f} {rec['tok_per_s'] / 1e3:.0f}K tok/s")
                 if not all(math.isfinite(v) for v in (rec["loss_ctx"], rec["grad_norm"])):
                     log("non-finite loss: stopping")
@@ -1181,6 +1195,7 @@ def main():
                "tokens_per_step": args.tokens_per_step, "lr": args.lr, "precision": args.precision, "init": args.init, "output_grad": args.output_grad, "warmup": args.warmup, "stages": curriculum.describe(), "stage_log": stage_log,
                "mix": MIX, "task_weights": TASK_WEIGHTS, "answer_weight": args.answer_weight,
                "recycled": args.recycled, "recycled_share": args.recycled_share if args.recycled else 0.0,
+               "recycled_lookahead": args.recycled_lookahead,
                "rows": batcher.rows, "row_tokens": batcher.tokens, "ruler_task_rows": batcher.task_rows,
                "length_tokens": {str(k): v for k, v in batcher.length_tokens.items()},
                "ruler_pool": {"samples": pool.samples, "tokens": pool.tokens,
