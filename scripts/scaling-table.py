@@ -28,8 +28,8 @@ def main():
     for path in a.csv:
         with open(path, newline="", encoding="utf-8") as f:
             for r in csv.DictReader(f):
-                if r.get("kind") != "latency":
-                    continue
+                if r.get("kind") != "latency" or not r.get("decode_ms_mean") or not r.get("decode_ms_p50"):
+                    continue  # not a latency row, or one without step times (llama-bench's)
                 key = (r["method"], int(r["length"]))
                 if r["method"] not in order:
                     order.append(r["method"])

@@ -15,7 +15,7 @@ rebuilds Cp); the others are recycled steps and attend only
   * the tokens decoded since f: positions f + 1 .. f + d.
 
 This mirrors core/src/main/java/org/rbench/core/recycled (RecycledAttention, TopRows,
-RecycledCache); score ties are broken by torch.topk here, by position order there.
+RecycledCache), ties in position order included.
 
 The selection uses no gradient (the top-K is not differentiable, as in the paper's continued
 pre-training); the recycled steps' attention over the kept rows does, so the model learns to
@@ -116,7 +116,10 @@ def kept_ranks(q, k, first, steps, config):
         future = future[:, :, 0]
         a = a.masked_fill(future, float("-inf"))
         kk = min(config.k, T)
-        values, idx = a.topk(kk, dim=-1)
+        # a stable descending sort puts ties in position order, as the engine does (max-pooling
+        # makes plateaus of equal scores, so ties at the K cut and in the eviction order are common)
+        values, idx = torch.sort(a, dim=-1, descending=True, stable=True)
+        values, idx = values[..., :kk], idx[..., :kk]
         ranks = torch.arange(kk, device=q.device).expand_as(idx).clone()
         ranks[values == float("-inf")] = T
         rank = torch.full((R, Hkv, n_full, T), T, dtype=torch.long, device=q.device)

@@ -175,7 +175,7 @@ final class RunCommand implements Callable<Integer> {
         int rows;
         try (ResultsFile results = ResultsFile.open(target)) {
             if (results.completedRows() > 0) {
-                System.err.println("rbench: resuming " + target + " (" + results.completedRows() + " rows done)");
+                System.err.println("rbench: " + target + " already holds " + results.completedRows() + " rows; rows of this sweep among them are not run again");
             }
             rows = results.write(run::run);
         } finally {

@@ -49,10 +49,8 @@ final class SweepSummary {
         List<String> files = new ArrayList<>(tables);
         Path coverage = report.resolve("coverage.md");
         if (Files.isRegularFile(coverage)) {
-            // answer coverage (a sweep with diagnostics): coverage.md up to its per-task step tables
-            String text = Files.readString(coverage);
-            int steps = text.indexOf("\n### ");
-            out.println(steps < 0 ? text : text.substring(0, steps + 1));
+            // answer coverage (a sweep with diagnostics): coverage.md without its per-task step tables
+            out.println(withoutSubsections(Files.readString(coverage)));
             files.add("coverage.md");
         }
         Path plots = report.resolve("plots");
@@ -72,5 +70,22 @@ final class SweepSummary {
         try (Stream<String> lines = Files.lines(csv, StandardCharsets.UTF_8)) {
             return lines.limit(2).count() < 2;
         }
+    }
+
+    /** Markdown without its "### " subsections: each "## " section keeps what comes before its first subsection. */
+    static String withoutSubsections(String markdown) {
+        StringBuilder kept = new StringBuilder();
+        boolean skipping = false;
+        for (String line : markdown.split("\n", -1)) {
+            if (line.startsWith("### ")) {
+                skipping = true;
+            } else if (line.startsWith("## ") || line.startsWith("# ")) {
+                skipping = false;
+            }
+            if (!skipping) {
+                kept.append(line).append('\n');
+            }
+        }
+        return kept.toString().stripTrailing() + "\n";
     }
 }

@@ -95,4 +95,13 @@ class RunSummaryTest {
         assertTrue(r.out.contains(table), r.out);
         assertTrue(r.out.strip().endsWith("Tables and plots: " + report + " (ppl.md)"), r.out);
     }
+
+    @Test
+    void theCoverageSummaryKeepsEveryModelsTableAndDropsTheStepTables() {
+        String md = "# Answer coverage\n\nintro\n\n## a.gguf\n\n| t1 |\n\n### niah at 2K\n\n| steps a |\n\n"
+                + "## b.gguf\n\n| t2 |\n\n### vt at 2K\n\n| steps b |\n";
+        String kept = SweepSummary.withoutSubsections(md);
+        org.junit.jupiter.api.Assertions.assertEquals("# Answer coverage\n\nintro\n\n## a.gguf\n\n| t1 |\n\n## b.gguf\n\n| t2 |\n",
+                kept);
+    }
 }

@@ -85,9 +85,16 @@ public final class Backend implements AutoCloseable {
                 h.invokeExact(address(), n);
                 threads = n;
                 if (isCpu() && (threadpool == null || threadpool.threads() != n)) {
+                    // attach the new pool before it replaces the old one: a failure leaves the old one attached
+                    CpuThreadpool fresh = CpuThreadpool.create(n);
+                    try {
+                        fresh.attachTo(this);
+                    } catch (Throwable t) {
+                        fresh.close();
+                        throw t;
+                    }
                     CpuThreadpool old = threadpool;
-                    threadpool = CpuThreadpool.create(n);
-                    threadpool.attachTo(this);
+                    threadpool = fresh;
                     if (old != null) {
                         old.close();
                     }

@@ -20,7 +20,7 @@ import java.lang.invoke.MethodHandle;
 public final class CpuThreadpool implements AutoCloseable {
     /**
      * Bytes reserved for {@code struct ggml_threadpool_params}: a bool per possible thread
-     * (GGML_MAX_N_THREADS, 512 in the pinned ggml.h), then four 4-byte fields and two bools, 528
+     * (GGML_MAX_N_THREADS, 512 in the pinned ggml.h), then three 4-byte fields (threads, priority, poll) and two bools, 528
      * bytes; the rest is a margin, the struct is only ever filled and read by ggml.
      */
     private static final long PARAMS_BYTES = 1024;

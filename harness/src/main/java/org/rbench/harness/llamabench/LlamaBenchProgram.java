@@ -86,12 +86,15 @@ public record LlamaBenchProgram(Path binary) {
 
     /**
      * Where scripts/build-llama-bench.sh puts the binary for {@code backend} (cpu, cuda; best
-     * looks for cuda's, then cpu's): {@code llama.cpp-VERSION/llama-bench-BACKEND/bin/llama-bench}
+     * looks for cuda's, then cpu's; cpu's stock build before the one linked against the suite's
+     * libraries, {@code cpu-prebuilt}): {@code llama.cpp-VERSION/llama-bench-BUILD/bin/llama-bench}
      * under the native homes the libraries are looked for in ({@code RBENCH_NATIVE_HOME}, then
      * {@code .native} in the checkout).
      */
     public static List<Path> defaultLocations(String backend) {
-        List<String> builds = backend.equalsIgnoreCase("best") ? List.of("cuda", "cpu") : List.of(backend.toLowerCase(Locale.ROOT));
+        // the stock build first; then the CPU build linked against the suite's own libraries (--libs prebuilt)
+        List<String> builds = backend.equalsIgnoreCase("best") ? List.of("cuda", "cpu", "cpu-prebuilt")
+                : backend.equalsIgnoreCase("cpu") ? List.of("cpu", "cpu-prebuilt") : List.of(backend.toLowerCase(Locale.ROOT));
         String version = LibraryLocation.pinned().getProperty("npm.version", "unknown");
         List<Path> homes = new ArrayList<>();
         String home = System.getenv(LibraryLocation.HOME_ENV);

@@ -37,12 +37,23 @@ public record Provenance(String suiteCommit, String llamacppVersion, String back
     }
 
     /**
-     * The suite's commit: RBENCH_SUITE_COMMIT when set (a bundle packed for another machine
-     * records its commit there: that machine's copy of the checkout may carry another
-     * history), else git rev-parse HEAD of the checkout (with "+dirty" for uncommitted
+     * The suite's commit: RBENCH_SUITE_COMMIT when set (the launcher sets it to the checkout's
+     * commit when it starts the JVM; a bundle packed for another machine records its commit
+     * there: that machine's copy of the checkout may carry another history), else git rev-parse HEAD of the checkout (with "+dirty" for uncommitted
      * changes), or "unknown".
      */
     static String currentSuiteCommit() {
+        String known = launchedCommit;
+        if (known == null) {
+            known = launchedCommit = readSuiteCommit();
+        }
+        return known;
+    }
+
+    /** Read once per JVM: the code running does not change when the checkout moves on. */
+    private static volatile String launchedCommit;
+
+    private static String readSuiteCommit() {
         String packed = System.getenv("RBENCH_SUITE_COMMIT");
         if (packed != null && !packed.isBlank()) {
             return packed.trim();
