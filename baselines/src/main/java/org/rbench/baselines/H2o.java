@@ -149,6 +149,11 @@ public final class H2o implements AttentionPolicy {
         caches[o.layer()].afterStep(o.position(), o.probabilities());
     }
 
+    /** Rows of the compact cache holding a layer's slots while the device decides (0 otherwise; tests). */
+    int slotCacheRows(int layer) {
+        return slots == null ? 0 : slots.cache(layer).capacity();
+    }
+
     /** The positions KV head h of a layer keeps (diagnostics, tests). */
     public int[] kept(int layer, int h) {
         if (keptAtClose != null) {

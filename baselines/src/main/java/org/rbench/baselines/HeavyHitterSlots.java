@@ -31,11 +31,21 @@ import java.util.List;
  * by slot order instead of by position. Attention reads the compact cache as it is: no
  * gather of the kept rows out of the full cache per step.
  *
+ * <p>The compact caches hold whole blocks of {@link #ROW_BLOCK} rows and a step reads its
+ * slots as a full read of as many rows is read ({@link PlanGraph#leadingRows}: padded, the
+ * rows past the slots masked). A read of {@code budget + 1} rows with no mask is what CUDA's
+ * flash attention cannot give its vector kernel nor its GQA grouping (both need a mask and
+ * a row count that is a multiple of 256): it then runs its tensor-core kernel once per query
+ * head, which is where H2O's device form spent its time on an H200.
+ *
  * <p>Positions are kept as F32 (exact below 2^24) so the graph can compare them with the
  * step's threshold. Shapes: positions and scores {@code [1, slots, kvHeads]} (one-element
  * rows, so that set_rows writes one entry per KV head), the free slot I32 {@code [1, kvHeads]}.
  */
 public final class HeavyHitterSlots implements AutoCloseable {
+    /** Compact caches hold a multiple of this many rows: llama.cpp's KV padding, CUDA flash attention's KQ stride. */
+    public static final int ROW_BLOCK = 256;
+
     private final GgmlContext context;
     private final BackendBuffer buffer;
     private final Tensor[] positions;
@@ -67,9 +77,9 @@ public final class HeavyHitterSlots implements AutoCloseable {
         this.aggregation = aggregation;
         this.cacheRows = cacheRows;
         for (CompactCache c : kv) {
-            if (c.capacity() != budget + 1) {
-                throw new IllegalArgumentException("H2O's compact caches hold budget + 1 = " + (budget + 1) + " rows, got "
-                        + c.capacity());
+            if (c.capacity() < budget + 1) {
+                throw new IllegalArgumentException("H2O's compact caches hold at least budget + 1 = " + (budget + 1)
+                        + " rows, got " + c.capacity());
             }
         }
         this.kv = kv.clone();
@@ -87,21 +97,24 @@ public final class HeavyHitterSlots implements AutoCloseable {
     }
 
     /**
-     * The state of every layer, owning {@code kv} (one compact cache of {@code budget + 1}
-     * rows per layer; closed with it).
+     * The state of every layer, owning {@code kv} (one compact cache of at least
+     * {@code budget + 1} rows per layer, the slots its first rows; closed with it).
      */
     public static HeavyHitterSlots allocate(Backend backend, CompactCache[] kv, int kvHeads, int budget, int recent,
                                             GqaAggregation aggregation, int cacheRows) {
         return new HeavyHitterSlots(backend, kv, kvHeads, budget, recent, aggregation, cacheRows);
     }
 
-    /** The state of every layer of the context's model, its compact caches from the context. */
+    /**
+     * The state of every layer of the context's model, its compact caches from the context:
+     * {@code budget + 1} rows rounded up to whole {@link #ROW_BLOCK}s.
+     */
     public static HeavyHitterSlots allocate(AttentionContext context, int budget, int recent, GqaAggregation aggregation) {
         int layers = context.hyperParameters().layers();
         CompactCache[] kv = new CompactCache[layers];
         try {
             for (int l = 0; l < layers; l++) {
-                kv[l] = context.newCompactCache(budget + 1);
+                kv[l] = context.newCompactCache(cacheRowsFor(budget));
             }
             return allocate(context.backend(), kv, context.hyperParameters().kvHeads(), budget, recent, aggregation,
                     context.cacheCapacity());
@@ -165,6 +178,11 @@ public final class HeavyHitterSlots implements AutoCloseable {
             Arrays.sort(out[h]);
         }
         return out;
+    }
+
+    /** Rows of a compact cache holding {@code budget + 1} slots: whole {@link #ROW_BLOCK}s. */
+    public static int cacheRowsFor(int budget) {
+        return (budget + 1 + ROW_BLOCK - 1) / ROW_BLOCK * ROW_BLOCK;
     }
 
     /** The position in every slot of KV head h (the rows a step attended, once it has run). */
@@ -301,7 +319,8 @@ public final class HeavyHitterSlots implements AutoCloseable {
             g.expand(k);
             g.expand(v);
             g.onProbabilities(probs -> accumulateAndEvict(g, probs, positions, scores, threshold));
-            return new AttendedRows(g.rowsView(k, 0, state.slots()), g.rowsView(v, 0, state.slots()), null);
+            // padded and masked as a full read: see the class comment
+            return g.leadingRows(k, v, state.slots());
         }
 
         /**
@@ -315,8 +334,11 @@ public final class HeavyHitterSlots implements AutoCloseable {
             int slots = state.slots();
             int kvHeads = g.model().kvHeads();
             int group = g.model().heads() / kvHeads;
-            // probs [slots, 1, heads], query head h reading KV head h / group
-            Tensor byGroup = ctx.cont(ctx.permute(ctx.reshape(probs, slots, group, kvHeads), 1, 0, 2, 3)); // [group, slots, kv]
+            // probs [read rows, 1, heads], query head h reading KV head h / group; the slots are the
+            // first rows (the rest is padding, probability 0)
+            long head = probs.nb(2);
+            Tensor slotProbs = ctx.view(probs, new long[] {slots, group, kvHeads}, new long[] {head, head * group}, 0);
+            Tensor byGroup = ctx.cont(ctx.permute(slotProbs, 1, 0, 2, 3)); // [group, slots, kv]
             Tensor step = ctx.sumRows(byGroup); // [1, slots, kvHeads]
             if (state.aggregation() == GqaAggregation.MEAN) {
                 step = ctx.scale(step, 1f / group);

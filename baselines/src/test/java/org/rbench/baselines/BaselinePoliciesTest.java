@@ -28,6 +28,7 @@ import java.util.function.Supplier;
 import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -150,6 +151,32 @@ class BaselinePoliciesTest {
                 }
             }
         }
+    }
+
+    /**
+     * The device form's slots live in compact caches of whole 256-row blocks, read padded and
+     * masked as a full read is: CUDA's flash attention has its vector kernel and GQA grouping
+     * only for such reads (a read of budget + 1 unmasked rows ran once per query head). The
+     * padding changes nothing: decisionsOnTheDeviceEqualTheHosts holds with it.
+     */
+    @Test
+    void slotsAreReadAsWholePaddedBlocks() {
+        try (Engine e = Engine.open(weights, EngineOptions.defaults(128))) {
+            e.reset();
+            H2o policy = (H2o) make("h2o:heavy=6,recent=6,decide=device");
+            PrefillResult p = e.prefill(Arrays.copyOf(TOKENS, PROMPT), policy.prefillRequest(), false);
+            try (Decoder d = e.decoder(policy, p.statistics())) {
+                for (int s = 0; s < 3; s++) {
+                    d.step(TOKENS[PROMPT + s]);
+                }
+                for (int l = 0; l < weights.hyperParameters().layers(); l++) {
+                    assertEquals(HeavyHitterSlots.ROW_BLOCK, policy.slotCacheRows(l), "layer " + l);
+                }
+            }
+        }
+        assertEquals(256, HeavyHitterSlots.cacheRowsFor(255));
+        assertEquals(512, HeavyHitterSlots.cacheRowsFor(256));
+        assertEquals(4352, HeavyHitterSlots.cacheRowsFor(4096));
     }
 
     @Test
