@@ -73,6 +73,14 @@ class RecycledAttentionTest {
      */
     @Test
     void deviceRefreshGivesTheHostRefreshsCpAndLogits() {
+        // Cp's positions after every step, and after every other step only: then recycled steps
+        // have evicted entries before the first read of a device refresh's positions
+        for (int every : new int[] {1, 2}) {
+            deviceRefreshGivesTheHostRefreshsCpAndLogits(every);
+        }
+    }
+
+    private void deviceRefreshGivesTheHostRefreshsCpAndLogits(int inspectEvery) {
         int layers = MODEL.weights().hyperParameters().layers();
         int kvHeads = MODEL.weights().hyperParameters().kvHeads();
         for (String spec : List.of("recycled:k=8,s=3", "recycled:k=8,s=3,version=v1", "recycled:k=12,s=4,reach=9",
@@ -92,6 +100,9 @@ class RecycledAttentionTest {
                     try (Decoder d = e.decoder(policy, p.statistics())) {
                         for (int s = 0; s < STEPS; s++) {
                             out.add(d.step(TOKENS[PROMPT + s]));
+                            if ((s + 1) % inspectEvery != 0) {
+                                continue;
+                            }
                             for (int l = 0; l < layers; l++) {
                                 for (int h = 0; h < kvHeads; h++) {
                                     rows.add(policy.cpRows(l, h));
