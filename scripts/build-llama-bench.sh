@@ -47,7 +47,8 @@ case "$libs" in
   *) echo "build-llama-bench: --libs must be source or prebuilt, not '$libs'" >&2; exit 2 ;;
 esac
 bin="$build/bin/llama-bench"
-if [ $rebuild = 0 ] && [ -x "$bin" ]; then
+# a binary that cannot find its libraries (e.g. built where a runpath pointed elsewhere) is built again
+if [ $rebuild = 0 ] && [ -x "$bin" ] && ! ldd "$bin" 2>/dev/null | grep -q "not found"; then
   echo "build-llama-bench: already built ($bin; --rebuild builds again)" >&2
   echo "$bin"
   exit 0
@@ -94,7 +95,9 @@ done
 
 flags=(-DCMAKE_BUILD_TYPE=Release -DGGML_OPENMP=OFF -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF
   -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_APP=OFF
-  -DLLAMA_BUILD_TOOLS=ON -DLLAMA_BUILD_COMMON=ON)
+  -DLLAMA_BUILD_TOOLS=ON -DLLAMA_BUILD_COMMON=ON
+  # runpath $ORIGIN: the binary finds its libraries beside it, whatever path reaches the native home
+  -DCMAKE_BUILD_RPATH_USE_ORIGIN=ON)
 case "$backend" in
   cpu) ;;
   cuda) command -v nvcc >/dev/null || [ -x /usr/local/cuda/bin/nvcc ] || { echo "build-llama-bench: CUDA needs nvcc" >&2; exit 3; }
