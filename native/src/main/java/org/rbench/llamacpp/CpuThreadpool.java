@@ -12,8 +12,13 @@ import java.lang.invoke.MethodHandle;
  * ggml's CPU backend makes a disposable pool for every graph it computes, starting and joining
  * its worker threads each time: a cost of every decode step that llama-bench does not pay.
  *
- * <p>The settings are ggml's defaults ({@code ggml_threadpool_params_init}), which are
- * llama-bench's: polling level 50, normal priority, no CPU mask, not strict. The functions are
+ * <p>The settings are ggml's defaults ({@code ggml_threadpool_params_init}, llama-bench's:
+ * normal priority, no CPU mask, not strict) except the polling level: {@link #POLL}, 0, where
+ * ggml and llama-bench poll at 50. Workers that spin between graphs cost a JVM process its
+ * cores: on 2 cores with 2 threads, 25 steps at each level alternating in one session, the engine
+ * decoded the embedded model at 2K in 1.16 ms (median) without polling against 1.86 ms with it,
+ * and stock {@code llama_decode} in the JVM in 1.13 against 3.04 ms, where llama-bench's own
+ * process took 0.86-0.93 ms (docs/results/2026-12-03-llama-bench-cpu.md). The functions are
  * the CPU backend's, found through its registry as llama.cpp finds them (the CPU backend may be
  * a library loaded at run time).
  */
@@ -24,6 +29,11 @@ public final class CpuThreadpool implements AutoCloseable {
      * bytes; the rest is a margin, the struct is only ever filled and read by ggml.
      */
     private static final long PARAMS_BYTES = 1024;
+    /** Offsets in {@code struct ggml_threadpool_params}: after the 512-bool CPU mask, n_threads, prio, poll. */
+    static final long N_THREADS_OFFSET = 512;
+    static final long POLL_OFFSET = 520;
+    /** ggml's polling level for our pools (0: no polling, 100: aggressive): see the class comment. */
+    public static final int POLL = 0;
 
     private final int threads;
     private final MethodHandle free;
@@ -41,14 +51,21 @@ public final class CpuThreadpool implements AutoCloseable {
      * @throws NativeCallException when this build has no CPU backend with threadpools or ggml refuses
      */
     public static CpuThreadpool create(int threads) {
+        return create(threads, POLL);
+    }
+
+    /** A pool of {@code threads} threads that poll at level {@code poll} (0-100) between graphs. */
+    public static CpuThreadpool create(int threads, int poll) {
+        if (poll < 0 || poll > 100) {
+            throw new IllegalArgumentException("polling level must be 0-100: " + poll);
+        }
         if (threads <= 0) {
             throw new IllegalArgumentException("threads must be positive: " + threads);
         }
         try (Arena arena = Arena.ofConfined()) {
             MethodHandle create = cpuFunction("ggml_threadpool_new", FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS));
             MethodHandle free = cpuFunction("ggml_threadpool_free", FunctionDescriptor.ofVoid(ValueLayout.ADDRESS));
-            MemorySegment params = arena.allocate(PARAMS_BYTES, 8);
-            Ggml.ggml_threadpool_params_init(params, threads);
+            MemorySegment params = params(arena, threads, poll);
             MemorySegment pool = (MemorySegment) create.invokeExact(params);
             if (pool.equals(MemorySegment.NULL)) {
                 throw new NativeCallException("ggml_threadpool_new failed for " + threads + " threads." + NativeLog.tail(3));
@@ -59,6 +76,24 @@ public final class CpuThreadpool implements AutoCloseable {
         } catch (Throwable t) {
             throw Bindings.rethrow(t);
         }
+    }
+
+    /**
+     * ggml's default parameters for {@code threads} threads with the polling level set. The
+     * offsets are checked against what ggml's initialiser wrote (n_threads, and its default
+     * poll of 50), so a layout that moved fails here rather than misconfiguring the pool.
+     */
+    static MemorySegment params(Arena arena, int threads, int poll) {
+        MemorySegment params = arena.allocate(PARAMS_BYTES, 8);
+        Ggml.ggml_threadpool_params_init(params, threads);
+        int seenThreads = params.get(ValueLayout.JAVA_INT, N_THREADS_OFFSET);
+        int seenPoll = params.get(ValueLayout.JAVA_INT, POLL_OFFSET);
+        if (seenThreads != threads || seenPoll != 50) {
+            throw new NativeCallException("struct ggml_threadpool_params is not laid out as expected (n_threads "
+                    + seenThreads + " for " + threads + ", poll " + seenPoll + " for ggml's default 50)");
+        }
+        params.set(ValueLayout.JAVA_INT, POLL_OFFSET, poll);
+        return params;
     }
 
     public int threads() {

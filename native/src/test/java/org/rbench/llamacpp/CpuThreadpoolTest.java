@@ -68,4 +68,18 @@ class CpuThreadpoolTest {
             assertEquals(2, count.getAsInt() - before, "a new count makes a new pool and frees the old one");
         }
     }
+
+    @Test
+    void theParametersAreGgmlsWithThePollingLevelSet() {
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            java.lang.foreign.MemorySegment p = CpuThreadpool.params(arena, 3, 7);
+            assertEquals(3, p.get(java.lang.foreign.ValueLayout.JAVA_INT, CpuThreadpool.N_THREADS_OFFSET));
+            assertEquals(7, p.get(java.lang.foreign.ValueLayout.JAVA_INT, CpuThreadpool.POLL_OFFSET));
+            assertEquals(0, p.get(java.lang.foreign.ValueLayout.JAVA_INT, CpuThreadpool.N_THREADS_OFFSET + 4), "prio");
+        }
+        assertEquals(0, CpuThreadpool.POLL);
+        CpuThreadpool.create(2, 100).close();
+        assertThrows(IllegalArgumentException.class, () -> CpuThreadpool.create(2, 101));
+        assertThrows(IllegalArgumentException.class, () -> CpuThreadpool.create(2, -1));
+    }
 }
