@@ -6,9 +6,6 @@ import org.apache.commons.csv.CSVRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -24,22 +21,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * its rows go into the same CSV and the table ends with every method's tokens/s against it.
  */
 class BenchLlamaBenchTest {
-    private record Result(int code, String out, String err) {
-    }
-
-    private static Result run(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            return new Result(Main.run(args), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
-
     /** Answers with one test of what it was asked, n_gen x 2 ms, and logs each call's arguments. */
     private static Path fakeLlamaBench(Path dir) throws Exception {
         Path p = dir.resolve("llama-bench");
@@ -63,10 +44,10 @@ class BenchLlamaBenchTest {
                         .resolve("models/ggml-vocab-llama-spm.gguf")), model);
         Path csv = dir.resolve("bench.csv");
         Path fake = fakeLlamaBench(dir);
-        Result r = run("bench", "--model", model.toString(), "--backend", "cpu", "--threads", "1", "--fill", "prefill",
+        CliRun.Result r = CliRun.run("bench", "--model", model.toString(), "--backend", "cpu", "--threads", "1", "--fill", "prefill",
                 "--ctx", "64", "--tokens", "3", "--repeats", "2", "--methods", "full,llamacpp,llama-bench",
                 "--llama-bench", fake.toString(), "--out", csv.toString());
-        assertEquals(0, r.code, r.err);
+        assertEquals(0, r.code(), r.err());
         List<String> calls = Files.readAllLines(dir.resolve("calls.txt"));
         assertEquals(2, calls.size(), "one llama-bench run a repetition, none for the warm-up: " + calls);
         assertEquals("-m " + model + " -p 0 -n 3 -d 64 -t 1 -fa 1 -ctk f16 -ctv f16 -r 1 -o jsonl -ngl 0 -dev none", calls.getFirst());
@@ -85,10 +66,10 @@ class BenchLlamaBenchTest {
             }
             assertNotEquals("", rows.stream().filter(x -> x.get("method").equals("full")).findFirst().orElseThrow().get("decode_ms_p50"));
         }
-        String line = r.out.lines().filter(l -> l.startsWith("tokens/s against llama-bench")).findFirst().orElse("");
+        String line = r.out().lines().filter(l -> l.startsWith("tokens/s against llama-bench")).findFirst().orElse("");
         assertTrue(line.startsWith("tokens/s against llama-bench (2.00 ms/token), tg3 @ d64: full ")
-                && line.contains(", llamacpp "), r.out);
-        double fullMs = r.out.lines().filter(l -> l.startsWith("64 ") && l.contains(" full ")).map(l -> l.trim().split("\\s+")[5])
+                && line.contains(", llamacpp "), r.out());
+        double fullMs = r.out().lines().filter(l -> l.startsWith("64 ") && l.contains(" full ")).map(l -> l.trim().split("\\s+")[5])
                 .mapToDouble(Double::parseDouble).findFirst().orElseThrow();
         assertTrue(line.contains(String.format(java.util.Locale.ROOT, "full %.2fx", 2.0 / fullMs)), line + " vs " + fullMs);
     }
@@ -100,15 +81,15 @@ class BenchLlamaBenchTest {
                 .withVocabulary(org.rbench.llamacpp.LibraryLocation.sourceTree().orElseThrow()
                         .resolve("models/ggml-vocab-llama-spm.gguf")), model);
         Path csv = dir.resolve("bench.csv");
-        Result missing = run("bench", "--model", model.toString(), "--backend", "cpu", "--threads", "1", "--fill", "prefill",
+        CliRun.Result missing = CliRun.run("bench", "--model", model.toString(), "--backend", "cpu", "--threads", "1", "--fill", "prefill",
                 "--ctx", "64", "--tokens", "3", "--methods", "full,llama-bench", "--llama-bench", dir.resolve("none").toString(),
                 "--out", csv.toString());
-        assertNotEquals(0, missing.code);
-        assertTrue(missing.err.contains("scripts/build-llama-bench.sh"), missing.err);
-        assertTrue(!missing.err.contains("tokens in the cache"), "refused before any fill: " + missing.err);
-        Result synthetic = run("bench", "--model", model.toString(), "--ctx", "64", "--methods", "full,llama-bench",
+        assertNotEquals(0, missing.code());
+        assertTrue(missing.err().contains("scripts/build-llama-bench.sh"), missing.err());
+        assertTrue(!missing.err().contains("tokens in the cache"), "refused before any fill: " + missing.err());
+        CliRun.Result synthetic = CliRun.run("bench", "--model", model.toString(), "--ctx", "64", "--methods", "full,llama-bench",
                 "--out", csv.toString());
-        assertNotEquals(0, synthetic.code);
-        assertTrue(synthetic.err.contains("llama-bench needs --fill prefill"), synthetic.err);
+        assertNotEquals(0, synthetic.code());
+        assertTrue(synthetic.err().contains("llama-bench needs --fill prefill"), synthetic.err());
     }
 }

@@ -41,28 +41,11 @@ class BenchOutputFormatsTest {
     /** Per test "tg3 @ d64|full": the repetitions' times in ns, from the results CSV. */
     static Map<String, long[]> expected;
 
-    private record Result(int code, String out, String err) {
-    }
-
-    private static Result run(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            int code = Main.run(args);
-            return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
-
-    private static Result bench(String format) {
-        Result r = run("bench", "--model", dir.resolve("tiny.gguf").toString(), "--backend", "cpu", "--threads", "1",
+    private static CliRun.Result bench(String format) {
+        CliRun.Result r = CliRun.run("bench", "--model", dir.resolve("tiny.gguf").toString(), "--backend", "cpu", "--threads", "1",
                 "--ctx", "64,96", "--tokens", "3", "--repeats", "3", "--methods", "full,recycled:k=16,s=2",
                 "--out", csv.toString(), "-o", format);
-        assertEquals(0, r.code, r.err);
+        assertEquals(0, r.code(), r.err());
         return r;
     }
 
@@ -90,10 +73,10 @@ class BenchOutputFormatsTest {
                 .withVocabulary(org.rbench.llamacpp.LibraryLocation.sourceTree().orElseThrow()
                         .resolve("models/ggml-vocab-llama-spm.gguf")), dir.resolve("tiny.gguf"));
         csv = dir.resolve("bench.csv");
-        Result first = bench("json");
-        assertTrue(first.err.contains("tokens in the cache"), "the first run measures: " + first.err);
-        assertTrue(first.err.contains("tg3 @ d64") && first.err.contains("rows appended to"), "the table goes to stderr");
-        firstJson = first.out;
+        CliRun.Result first = bench("json");
+        assertTrue(first.err().contains("tokens in the cache"), "the first run measures: " + first.err());
+        assertTrue(first.err().contains("tg3 @ d64") && first.err().contains("rows appended to"), "the table goes to stderr");
+        firstJson = first.out();
         expected = new LinkedHashMap<>();
         try (CSVParser p = CSVFormat.RFC4180.builder().setHeader().setSkipHeaderRecord(true).get()
                 .parse(Files.newBufferedReader(csv))) {
@@ -241,7 +224,7 @@ class BenchOutputFormatsTest {
 
     @Test
     void markdownReadsLikeLlamaBench() {
-        String md = bench("md").out;
+        String md = bench("md").out();
         assertEquals(formatted("md"), md, "a resumed run prints its tests from the CSV");
         List<String> lines = md.lines().toList();
         assertTrue(lines.get(0).matches("\\| model +\\| +size \\| +params \\| backend +\\| threads \\| method +\\| +test \\|"
@@ -259,8 +242,8 @@ class BenchOutputFormatsTest {
 
     @Test
     void anUnknownFormatIsAUsageError() {
-        Result r = run("bench", "--model", "m.gguf", "--ctx", "64", "--methods", "full", "--out", "x.csv", "-o", "xml");
-        assertEquals(2, r.code);
-        assertTrue(r.err.contains("md, csv, json, jsonl, sql"), r.err);
+        CliRun.Result r = CliRun.run("bench", "--model", "m.gguf", "--ctx", "64", "--methods", "full", "--out", "x.csv", "-o", "xml");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("md, csv, json, jsonl, sql"), r.err());
     }
 }

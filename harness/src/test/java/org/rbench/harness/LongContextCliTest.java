@@ -4,9 +4,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.rbench.gguf.GgufFile;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -20,47 +17,30 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * deeper one in the user's terms before it allocates anything.
  */
 class LongContextCliTest {
-    private record Result(int code, String out, String err) {
-    }
-
-    private static Result run(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            int code = Main.run(args);
-            return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
-
     @Test
     void aModelMadeWithALongerContextIsBenchedUpToIt(@TempDir Path dir) throws Exception {
         Path model = dir.resolve("long.gguf");
         // tiny-llama's preset declares 4096 tokens; this one twice that
-        Result made = run("make-model", "--like", "tiny-llama", "--type", "f16", "--context", "8192", "--out", model.toString());
-        assertEquals(0, made.code, made.err);
-        assertTrue(made.out.contains("context 8192"), made.out);
+        CliRun.Result made = CliRun.run("make-model", "--like", "tiny-llama", "--type", "f16", "--context", "8192", "--out", model.toString());
+        assertEquals(0, made.code(), made.err());
+        assertTrue(made.out().contains("context 8192"), made.out());
         try (GgufFile g = GgufFile.open(model)) {
             assertEquals(8192, g.getLong("llama.context_length"));
         }
         Path csv = dir.resolve("bench.csv");
         // depth + steps + 1 rows: 8187 + 4 + 1 = 8192, the most the model takes
-        Result bench = run("bench", "--model", model.toString(), "--backend", "cpu", "--threads", "1", "--fill", "synthetic",
+        CliRun.Result bench = CliRun.run("bench", "--model", model.toString(), "--backend", "cpu", "--threads", "1", "--fill", "synthetic",
                 "--ctx", "8187", "--tokens", "4", "--repeats", "1", "--warmup", "0",
                 "--methods", "full,streamingllm:k=64", "--out", csv.toString());
-        assertEquals(0, bench.code, bench.err);
+        assertEquals(0, bench.code(), bench.err());
         assertEquals(1 + 2, Files.readAllLines(csv).size(), "header + one row per method");
 
         Path deeper = dir.resolve("deeper.csv");
-        Result tooDeep = run("bench", "--model", model.toString(), "--backend", "cpu", "--threads", "1", "--fill", "synthetic",
+        CliRun.Result tooDeep = CliRun.run("bench", "--model", model.toString(), "--backend", "cpu", "--threads", "1", "--fill", "synthetic",
                 "--ctx", "4096,8188", "--tokens", "4", "--repeats", "1", "--methods", "full", "--out", deeper.toString());
-        assertEquals(1, tooDeep.code);
-        assertTrue(tooDeep.err.contains("--ctx 8188 with --tokens 4 needs 8193 cache rows, more than the 8192 tokens long.gguf"
-                + " was trained for (depths up to 8187 with --tokens 4)"), tooDeep.err);
+        assertEquals(1, tooDeep.code());
+        assertTrue(tooDeep.err().contains("--ctx 8188 with --tokens 4 needs 8193 cache rows, more than the 8192 tokens long.gguf"
+                + " was trained for (depths up to 8187 with --tokens 4)"), tooDeep.err());
         assertFalse(Files.exists(deeper), "refused before the results file is made");
     }
 
@@ -68,13 +48,13 @@ class LongContextCliTest {
     void aContextThatIsNotAPositiveLengthIsRefused(@TempDir Path dir) {
         Path model = dir.resolve("m.gguf");
         for (String bad : new String[] {"0", "-4096"}) {
-            Result r = run("make-model", "--like", "tiny-llama", "--context", bad, "--out", model.toString());
-            assertEquals(1, r.code);
-            assertTrue(r.err.contains("the context length must be positive, got " + bad), r.err);
+            CliRun.Result r = CliRun.run("make-model", "--like", "tiny-llama", "--context", bad, "--out", model.toString());
+            assertEquals(1, r.code());
+            assertTrue(r.err().contains("the context length must be positive, got " + bad), r.err());
         }
-        Result notANumber = run("make-model", "--like", "tiny-llama", "--context", "512K", "--out", model.toString());
-        assertEquals(2, notANumber.code);
-        assertTrue(notANumber.err.contains("--context"), notANumber.err);
+        CliRun.Result notANumber = CliRun.run("make-model", "--like", "tiny-llama", "--context", "512K", "--out", model.toString());
+        assertEquals(2, notANumber.code());
+        assertTrue(notANumber.err().contains("--context"), notANumber.err());
         assertFalse(Files.exists(model), "no file written");
     }
 }

@@ -7,9 +7,6 @@ import org.rbench.gguf.RandomModelWriter;
 import org.rbench.llamacpp.GgmlType;
 import org.rbench.llamacpp.LibraryLocation;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -20,23 +17,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class RunSummaryTest {
     @TempDir
     Path dir;
-
-    private record Result(int code, String out, String err) {
-    }
-
-    private static Result run(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            int code = Main.run(args);
-            return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
 
     private Path tinyModel() throws Exception {
         Path vocab = LibraryLocation.sourceTree().orElseThrow().resolve("models/ggml-vocab-llama-spm.gguf");
@@ -58,19 +38,19 @@ class RunSummaryTest {
                 threads: 1
                 """.formatted(tinyModel()));
         Path csv = dir.resolve("out/sweep.csv");
-        Result r = run("run", cfg.toString(), "--out", csv.toString());
-        assertEquals(0, r.code, r.err);
+        CliRun.Result r = CliRun.run("run", cfg.toString(), "--out", csv.toString());
+        assertEquals(0, r.code(), r.err());
         Path report = dir.resolve("out/sweep-report");
-        assertTrue(Files.isRegularFile(report.resolve("summary.md")), "report written beside the CSV: " + r.out);
+        assertTrue(Files.isRegularFile(report.resolve("summary.md")), "report written beside the CSV: " + r.out());
         String table = Files.readString(report.resolve("summary.md")).strip();
-        assertTrue(r.out.contains(table), "the summary table is printed: " + r.out);
-        String tail = r.out.strip();
-        assertTrue(tail.endsWith("Tables and plots: " + report + " (summary.md, per_task.md, plots/*.png)"), r.out);
-        assertTrue(r.out.contains("Results: " + csv), r.out);
+        assertTrue(r.out().contains(table), "the summary table is printed: " + r.out());
+        String tail = r.out().strip();
+        assertTrue(tail.endsWith("Tables and plots: " + report + " (summary.md, per_task.md, plots/*.png)"), r.out());
+        assertTrue(r.out().contains("Results: " + csv), r.out());
 
-        Result again = run("run", cfg.toString(), "--out", csv.toString());
-        assertEquals(0, again.code, again.err);
-        assertTrue(again.out.contains(table), "a finished sweep prints its table again: " + again.out);
+        CliRun.Result again = CliRun.run("run", cfg.toString(), "--out", csv.toString());
+        assertEquals(0, again.code(), again.err());
+        assertTrue(again.out().contains(table), "a finished sweep prints its table again: " + again.out());
     }
 
     @Test
@@ -88,12 +68,12 @@ class RunSummaryTest {
                 threads: 1
                 """.formatted(tinyModel(), text));
         Path csv = dir.resolve("ppl.csv");
-        Result r = run("run", cfg.toString(), "--out", csv.toString());
-        assertEquals(0, r.code, r.err);
+        CliRun.Result r = CliRun.run("run", cfg.toString(), "--out", csv.toString());
+        assertEquals(0, r.code(), r.err());
         Path report = dir.resolve("ppl-report");
         String table = Files.readString(report.resolve("ppl.md")).strip();
-        assertTrue(r.out.contains(table), r.out);
-        assertTrue(r.out.strip().endsWith("Tables and plots: " + report + " (ppl.md)"), r.out);
+        assertTrue(r.out().contains(table), r.out());
+        assertTrue(r.out().strip().endsWith("Tables and plots: " + report + " (ppl.md)"), r.out());
     }
 
     @Test

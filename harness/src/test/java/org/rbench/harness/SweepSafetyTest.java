@@ -11,9 +11,6 @@ import org.rbench.harness.run.Models;
 import org.rbench.llamacpp.GgmlType;
 import org.rbench.llamacpp.LibraryLocation;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,21 +30,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SweepSafetyTest {
     @TempDir
     Path dir;
-
-    private record Result(int code, String err) {
-    }
-
-    private static Result run(String... args) {
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            int code = Main.run(args);
-            return new Result(code, err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setErr(oldErr);
-        }
-    }
 
     private Path model(int contextLength) throws Exception {
         Path m = dir.resolve("tiny-" + contextLength + ".gguf");
@@ -103,27 +85,27 @@ class SweepSafetyTest {
         Path garbage = Files.write(dir.resolve("garbage.gguf"), "not a model at all, just some text\n".repeat(4).getBytes());
         Path cfg = config(garbage.toString(), 256);
         Path out = dir.resolve("r.csv");
-        Result r = run("run", cfg.toString(), "--out", out.toString());
-        assertEquals(1, r.code, r.err);
-        assertTrue(r.err.contains("not a GGUF file"), r.err);
+        CliRun.Result r = CliRun.run("run", cfg.toString(), "--out", out.toString());
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().contains("not a GGUF file"), r.err());
         assertFalse(Files.exists(out), "no header-only CSV left behind");
 
         // a good model, then a bad one: the rows the good one wrote stay
         Path mixed = config(model(512) + ", " + garbage, 256);
-        assertEquals(1, run("run", mixed.toString(), "--out", out.toString()).code);
+        assertEquals(1, CliRun.run("run", mixed.toString(), "--out", out.toString()).code());
         assertFalse(Files.exists(out), "the models are checked before any work");
-        assertEquals(0, run("run", config(model(512).toString(), 256).toString(), "--out", out.toString()).code);
+        assertEquals(0, CliRun.run("run", config(model(512).toString(), 256).toString(), "--out", out.toString()).code());
         String rows = Files.readString(out);
-        assertEquals(1, run("run", mixed.toString(), "--out", out.toString()).code);
+        assertEquals(1, CliRun.run("run", mixed.toString(), "--out", out.toString()).code());
         assertEquals(rows, Files.readString(out), "a user's existing rows are never removed");
     }
 
     @Test
     void aDirectoryGivenAsAModelIsNamedAsOne() throws Exception {
-        Result r = run("run", config(dir.toString(), 256).toString(), "--out", dir.resolve("r.csv").toString());
-        assertEquals(1, r.code);
-        assertTrue(r.err.contains(dir + " is a directory"), r.err);
-        assertFalse(r.err.contains("not found"), r.err);
+        CliRun.Result r = CliRun.run("run", config(dir.toString(), 256).toString(), "--out", dir.resolve("r.csv").toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains(dir + " is a directory"), r.err());
+        assertFalse(r.err().contains("not found"), r.err());
         assertTrue(assertThrows(java.io.IOException.class, () -> Models.resolve(dir.toString(), System.err))
                 .getMessage().contains("is a directory"));
     }
@@ -132,14 +114,14 @@ class SweepSafetyTest {
     void aLengthUpToTheTrainedContextRunsAndOneBeyondItIsRefusedInTheSameTerms() throws Exception {
         Path m = model(256);
         Path out = dir.resolve("edge.csv");
-        Result atTheEdge = run("run", config(m.toString(), 256).toString(), "--out", out.toString());
-        assertEquals(0, atTheEdge.code, atTheEdge.err);
+        CliRun.Result atTheEdge = CliRun.run("run", config(m.toString(), 256).toString(), "--out", out.toString());
+        assertEquals(0, atTheEdge.code(), atTheEdge.err());
         try (ResultsFile written = ResultsFile.open(out)) {
             assertEquals(1, written.completedRows());
         }
-        Result beyond = run("run", config(m.toString(), 257).toString(), "--out", dir.resolve("beyond.csv").toString());
-        assertEquals(1, beyond.code);
-        assertTrue(beyond.err.contains("length 257 is longer than the 256 tokens"), beyond.err);
+        CliRun.Result beyond = CliRun.run("run", config(m.toString(), 257).toString(), "--out", dir.resolve("beyond.csv").toString());
+        assertEquals(1, beyond.code());
+        assertTrue(beyond.err().contains("length 257 is longer than the 256 tokens"), beyond.err());
         assertFalse(Files.exists(dir.resolve("beyond.csv")));
     }
 
@@ -147,21 +129,21 @@ class SweepSafetyTest {
     void anOutOfRangeIntegerSaysSoWithTheRange() throws Exception {
         Path cfg = dir.resolve("k.yaml");
         Files.writeString(cfg, "methods: [\"recycled:k=99999999999\"]\ntasks: [vt]\nlengths: [1024]\n");
-        Result r = run("run", cfg.toString(), "--out", dir.resolve("k.csv").toString());
-        assertEquals(1, r.code);
-        assertTrue(r.err.contains("out of range") && r.err.contains("1 to 2147483647"), r.err);
+        CliRun.Result r = CliRun.run("run", cfg.toString(), "--out", dir.resolve("k.csv").toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("out of range") && r.err().contains("1 to 2147483647"), r.err());
     }
 
     @Test
     void theUnknownMethodMessageListsEveryRegisteredMethodAndTheReferences() throws Exception {
         Path cfg = dir.resolve("m.yaml");
         Files.writeString(cfg, "methods: [fulll]\ntasks: [vt]\nlengths: [1024]\n");
-        Result r = run("run", cfg.toString(), "--out", dir.resolve("m.csv").toString());
-        assertEquals(1, r.code);
+        CliRun.Result r = CliRun.run("run", cfg.toString(), "--out", dir.resolve("m.csv").toString());
+        assertEquals(1, r.code());
         List<String> expected = new ArrayList<>(Strategies.all().keySet());
         expected.addAll(Method.Reference.NAMES);
         for (String name : expected) {
-            assertTrue(r.err.contains(name), name + " missing from: " + r.err);
+            assertTrue(r.err().contains(name), name + " missing from: " + r.err());
         }
     }
 }

@@ -7,9 +7,6 @@ import org.rbench.harness.sweep.SweepConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.OptionSpec;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -30,21 +27,8 @@ class ThreadsOptionTest {
             "parity", List.of("--model", "/no/such/model.gguf"),
             "bench-select", List.of("--ctx", "64"));
 
-    private record Result(int code, String out, String err) {
-    }
-
-    private static Result run(List<String> args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            int code = Main.run(args.toArray(String[]::new));
-            return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    private static CliRun.Result run(List<String> args) {
+        return CliRun.run(args.toArray(String[]::new));
     }
 
     private static List<String> with(String command, String... more) {
@@ -90,9 +74,9 @@ class ThreadsOptionTest {
     void zeroAndNegativeThreadsAreUsageErrorsInEveryCommand() {
         for (String command : COMMANDS.keySet()) {
             for (String bad : List.of("0", "-3")) {
-                Result r = run(with(command, "--threads", bad));
-                assertEquals(2, r.code, command + " --threads " + bad + ": " + r.err);
-                assertTrue(r.err.contains("--threads") && r.err.contains("at least 1"), command + ": " + r.err);
+                CliRun.Result r = run(with(command, "--threads", bad));
+                assertEquals(2, r.code(), command + " --threads " + bad + ": " + r.err());
+                assertTrue(r.err().contains("--threads") && r.err().contains("at least 1"), command + ": " + r.err());
             }
         }
     }
@@ -101,9 +85,9 @@ class ThreadsOptionTest {
     void zeroThreadsInASweepIsAnErrorAndWritesNoCsv(@TempDir Path dir) throws Exception {
         Path cfg = Files.writeString(dir.resolve("c.yaml"), "methods: [full]\ntasks: [vt]\nlengths: [1024]\nthreads: 0\n");
         Path out = dir.resolve("r.csv");
-        Result r = run(List.of("run", cfg.toString(), "--out", out.toString()));
-        assertTrue(r.code != 0);
-        assertTrue(r.err.contains("threads must be at least 1"), r.err);
+        CliRun.Result r = run(List.of("run", cfg.toString(), "--out", out.toString()));
+        assertTrue(r.code() != 0);
+        assertTrue(r.err().contains("threads must be at least 1"), r.err());
         assertFalse(Files.exists(out));
     }
 
@@ -112,19 +96,19 @@ class ThreadsOptionTest {
         int cores = Runtime.getRuntime().availableProcessors();
         Path cfg = Files.writeString(dir.resolve("c.yaml"), "methods: [full]\ntasks: [vt]\nlengths: [1024]\nthreads: "
                 + (cores + 1) + "\nmodels: [/no/such/model.gguf]\n");
-        Result r = run(List.of("run", cfg.toString(), "--out", dir.resolve("r.csv").toString()));
-        assertEquals(1, r.code, r.err);
-        assertTrue(r.err.contains("warning: " + (cores + 1) + " threads"), r.err);
+        CliRun.Result r = run(List.of("run", cfg.toString(), "--out", dir.resolve("r.csv").toString()));
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().contains("warning: " + (cores + 1) + " threads"), r.err());
     }
 
     @Test
     void moreThreadsThanCoresIsAWarning() {
         int cores = Runtime.getRuntime().availableProcessors();
-        Result r = run(with("generate", "--threads", Integer.toString(cores + 1)));
-        assertEquals(1, r.code, "the missing model still fails: " + r.err);
-        assertTrue(r.err.contains("warning: " + (cores + 1) + " threads") && r.err.contains(cores + " cores"), r.err);
-        Result fine = run(with("generate", "--threads", "1"));
-        assertFalse(fine.err.contains("warning"), fine.err);
+        CliRun.Result r = run(with("generate", "--threads", Integer.toString(cores + 1)));
+        assertEquals(1, r.code(), "the missing model still fails: " + r.err());
+        assertTrue(r.err().contains("warning: " + (cores + 1) + " threads") && r.err().contains(cores + " cores"), r.err());
+        CliRun.Result fine = run(with("generate", "--threads", "1"));
+        assertFalse(fine.err().contains("warning"), fine.err());
         assertTrue(CpuThreads.oversubscribed(1, 1).isEmpty(), "1 thread on 1 core is fine");
         assertTrue(CpuThreads.oversubscribed(3, 2).isPresent());
     }
