@@ -84,48 +84,106 @@ class DecodeSpans:
         return int(self.rows.numel())
 
 
-def kept_ranks(q, k, first, steps, config):
-    """Cp of every full step: for each row, KV head and full step i (position first + i*S), the
-    rank of every position in that step's selection (0 = highest score) and the number of
-    refreshed entries. q [R, H, T, D] and k [R, Hkv, T, D] after RoPE. Returns (rank [R, Hkv, nF,
-    T] long, with T for positions not selected; fpos [R, nF]; refreshed [R, nF])."""
-    R, H, T, D = q.shape
-    Hkv = k.shape[1]
-    rep = H // Hkv
-    n_full = (steps - 1) // config.stride + 1
-    fpos = (first[:, None] + config.stride * torch.arange(n_full, device=q.device)[None, :]).clamp(max=T - 1)
+@dataclass
+class Schedule:
+    """The decode steps of the rows in `spans` on one grid: step j of row r is at position
+    first[r] + j (clamped to the row; `recycled` says which steps are real recycled steps), and
+    recycles full step fi[j] = j // S, at position fpos[r, fi]."""
+    steps: int
+    j: torch.Tensor  # [n]
+    d: torch.Tensor  # [n] steps since the last full step
+    fi: torch.Tensor  # [n]
+    pos: torch.Tensor  # [R, n]
+    recycled: torch.Tensor  # [R, n] bool
+    fpos: torch.Tensor  # [R, nF]
+
+    @staticmethod
+    def of(spans, T, device):
+        stride = spans.config.stride
+        first, last = spans.first, spans.last
+        steps = int((last - first).max()) + 1
+        j = torch.arange(steps, device=device)
+        d = j % stride
+        pos = first[:, None] + j[None, :]
+        recycled = (pos <= last[:, None]) & (d != 0)[None, :]
+        n_full = (steps - 1) // stride + 1
+        fpos = (first[:, None] + stride * torch.arange(n_full, device=device)[None, :]).clamp(max=T - 1)
+        return Schedule(steps, j, d, j // stride, pos.clamp(max=T - 1), recycled, fpos)
+
+
+def scores(qr, kr, positions):
+    """Scaled dot products of the queries at `positions` [R, n] with every key, in fp32:
+    [R, Hkv, rep, n, T], the query heads grouped under the KV head they share (head h uses KV
+    head h // rep). qr [R, H, T, D], kr [R, Hkv, T, D]."""
+    R, H, T, D = qr.shape
+    Hkv = kr.shape[1]
+    n = positions.shape[1]
+    qp = torch.gather(qr, 2, positions[:, None, :, None].expand(R, H, n, D)).float()
+    s = (qp.view(R, Hkv, (H // Hkv) * n, D) @ kr.float().transpose(-1, -2)) / math.sqrt(D)
+    return s.view(R, Hkv, H // Hkv, n, T)
+
+
+def causal_probabilities(qr, kr, positions):
+    """Each query's attention probabilities over the positions up to its own: [R, Hkv, rep, n, T]."""
+    T = kr.shape[2]
+    t = torch.arange(T, device=kr.device)
+    future = t[None, None, None, None, :] > positions[:, None, None, :, None]
+    return scores(qr, kr, positions).masked_fill(future, float("-inf")).softmax(-1)
+
+
+def aggregate(p, aggregation):
+    """A KV head's query-head group, [R, Hkv, rep, n, T] -> [R, Hkv, n, T], as the engine aggregates it."""
+    if aggregation == "max":
+        return p.amax(2)
+    if aggregation == "mean":
+        return p.mean(2)
+    return p[:, :, 0]
+
+
+def kept_ranks(qr, kr, fpos, config):
+    """Cp of every full step: for each row, KV head and full step at fpos [R, nF], the rank of
+    every position in that step's selection (0 = highest score) and the number of refreshed
+    entries. qr [R, H, T, D] and kr [R, Hkv, T, D] after RoPE. Returns (rank [R, Hkv, nF, T]
+    long, with T for positions not selected; refreshed [R, nF])."""
+    R, T = qr.shape[0], qr.shape[2]
+    Hkv = kr.shape[1]
+    n_full = fpos.shape[1]
     # the selection in fp32 whatever the autocast around it, as the engine scores in F32
-    with torch.no_grad(), torch.autocast(q.device.type, enabled=False):
-        qf = torch.gather(q, 2, fpos[:, None, :, None].expand(R, H, n_full, D)).float()
-        s = (qf.view(R, Hkv, rep * n_full, D) @ k.float().transpose(-1, -2)) / math.sqrt(D)
-        s = s.view(R, Hkv, rep, n_full, T)
-        t = torch.arange(T, device=q.device)
-        future = t[None, None, None, None, :] > fpos[:, None, None, :, None]
-        p = s.masked_fill(future, float("-inf")).softmax(-1)
-        if config.aggregation == "max":
-            a = p.amax(2)
-        elif config.aggregation == "mean":
-            a = p.mean(2)
-        else:
-            a = p[:, :, 0]
+    with torch.no_grad(), torch.autocast(qr.device.type, enabled=False):
+        a = aggregate(causal_probabilities(qr, kr, fpos), config.aggregation)
         back, reach = config.back, config.forward_reach
         if back + reach > 0:
             # pooled[x] = max of a[x - reach .. x + back]: a peak at p raises [p - back, p + reach]
             flat = F.pad(a.reshape(-1, 1, T), (reach, back), value=float("-inf"))
             a = F.max_pool1d(flat, back + reach + 1, stride=1).view(R, Hkv, n_full, T)
-        future = future[:, :, 0]
-        a = a.masked_fill(future, float("-inf"))
+        t = torch.arange(T, device=qr.device)
+        a = a.masked_fill(t[None, None, None, :] > fpos[:, None, :, None], float("-inf"))
         kk = min(config.k, T)
         # a stable descending sort puts ties in position order, as the engine does (max-pooling
         # makes plateaus of equal scores, so ties at the K cut and in the eviction order are common)
         values, idx = torch.sort(a, dim=-1, descending=True, stable=True)
         values, idx = values[..., :kk], idx[..., :kk]
-        ranks = torch.arange(kk, device=q.device).expand_as(idx).clone()
+        ranks = torch.arange(kk, device=qr.device).expand_as(idx).clone()
         ranks[values == float("-inf")] = T
-        rank = torch.full((R, Hkv, n_full, T), T, dtype=torch.long, device=q.device)
+        rank = torch.full((R, Hkv, n_full, T), T, dtype=torch.long, device=qr.device)
         rank.scatter_(-1, idx, ranks)
         refreshed = torch.minimum(fpos + 1, torch.full_like(fpos, config.k))
-    return rank, fpos, refreshed
+    return rank, refreshed
+
+
+def rows_mask(qr, kr, spans, sched):
+    """decode_mask on the rows of `spans` already gathered (qr, kr)."""
+    cfg = spans.config
+    T = qr.shape[2]
+    rank, refreshed = kept_ranks(qr, kr, sched.fpos, cfg)
+    with torch.no_grad():
+        fi, d = sched.fi, sched.d
+        free = (cfg.k - refreshed)[:, fi]  # Cp's slots the refresh left empty
+        keep = refreshed[:, fi] - (d[None, :] - free).clamp(min=0)  # refreshed entries left at step d
+        t = torch.arange(T, device=qr.device)
+        kept = rank[:, :, fi, :] < keep[:, None, :, None]  # [R, Hkv, n, T]
+        recent = (t[None, None, :] > sched.fpos[:, fi][:, :, None]) & (t[None, None, :] <= sched.pos[:, :, None])
+        return kept | recent[:, None] | ~sched.recycled[:, None, :, None]
 
 
 def decode_mask(q, k, spans):
@@ -134,25 +192,8 @@ def decode_mask(q, k, spans):
     steps of their row, positions [R, n]); n is the longest row's decode steps, step j of row r at
     position first[r] + j. Rows of steps that are not recycled are all allowed (their outputs are
     not used)."""
-    cfg = spans.config
-    T = q.shape[2]
-    first, last = spans.first, spans.last
-    steps = int((last - first).max()) + 1
-    j = torch.arange(steps, device=q.device)
-    pos = first[:, None] + j[None, :]
-    d = j % cfg.stride  # steps since the last full step
-    recycled = (pos <= last[:, None]) & (d != 0)[None, :]
-    pos = pos.clamp(max=T - 1)
-    rank, fpos, refreshed = kept_ranks(q[spans.rows], k[spans.rows], first, steps, cfg)
-    with torch.no_grad():
-        fi = j // cfg.stride  # the full step each decode step recycles
-        free = (cfg.k - refreshed)[:, fi]  # Cp's slots the refresh left empty
-        keep = refreshed[:, fi] - (d[None, :] - free).clamp(min=0)  # refreshed entries left at step d
-        t = torch.arange(T, device=q.device)
-        kept = rank[:, :, fi, :] < keep[:, None, :, None]  # [R, Hkv, n, T]
-        recent = (t[None, None, :] > fpos[:, fi][:, :, None]) & (t[None, None, :] <= pos[:, :, None])
-        allowed = kept | recent[:, None] | ~recycled[:, None, :, None]
-    return allowed, recycled, pos
+    sched = Schedule.of(spans, q.shape[2], q.device)
+    return rows_mask(q[spans.rows], k[spans.rows], spans, sched), sched.recycled, sched.pos
 
 
 def recycled_attention(q, k, v, spans):
@@ -160,19 +201,15 @@ def recycled_attention(q, k, v, spans):
     indices b*T + position [N]) for the caller to put in place of ordinary attention's outputs.
     q [B, H, T, D], k and v [B, Hkv, T, D] after RoPE, before any head repetition."""
     B, H, T, D = q.shape
-    Hkv = k.shape[1]
-    rep = H // Hkv
     R = len(spans)
-    allowed, recycled, pos = decode_mask(q, k, spans)
-    steps = pos.shape[1]
+    sched = Schedule.of(spans, T, q.device)
     qr, kr, vr = q[spans.rows], k[spans.rows], v[spans.rows]
-    qd = torch.gather(qr, 2, pos[:, None, :, None].expand(R, H, steps, D)).float()
-    s = (qd.view(R, Hkv, rep * steps, D) @ kr.float().transpose(-1, -2)) / math.sqrt(D)
-    s = s.view(R, Hkv, rep, steps, T).masked_fill(~allowed[:, :, None], float("-inf"))
+    allowed = rows_mask(qr, kr, spans, sched)
+    s = scores(qr, kr, sched.pos).masked_fill(~allowed[:, :, None], float("-inf"))
     y = s.softmax(-1) @ vr.float()[:, :, None]  # [R, Hkv, rep, n, D]
-    y = y.reshape(R, H, steps, D).transpose(1, 2).reshape(R, steps, H * D)
-    sel = recycled.nonzero(as_tuple=True)
-    flat = spans.rows[sel[0]] * T + pos[sel]
+    y = y.reshape(R, H, sched.steps, D).transpose(1, 2).reshape(R, sched.steps, H * D)
+    sel = sched.recycled.nonzero(as_tuple=True)
+    flat = spans.rows[sel[0]] * T + sched.pos[sel]
     return y[sel].to(q.dtype), flat
 
 
@@ -187,43 +224,20 @@ def lookahead_loss(q, k, spans):
     Returns the mean over full steps that have recycled steps after them (0 if none)."""
     cfg = spans.config
     T = q.shape[2]
-    first, last = spans.first, spans.last
-    steps = int((last - first).max()) + 1
+    sched = Schedule.of(spans, T, q.device)
     qr, kr = q[spans.rows], k[spans.rows]
-    R, H, _, D = qr.shape
-    Hkv = kr.shape[1]
-    rep = H // Hkv
-    n_full = (steps - 1) // cfg.stride + 1
-    j = torch.arange(steps, device=q.device)
-    pos = first[:, None] + j[None, :]
-    fi = j // cfg.stride
-    recycled = (pos <= last[:, None]) & (j % cfg.stride != 0)[None, :]
-    pos = pos.clamp(max=T - 1)
-    fpos = (first[:, None] + cfg.stride * torch.arange(n_full, device=q.device)[None, :]).clamp(max=T - 1)
+    R, Hkv, n_full = qr.shape[0], kr.shape[1], sched.fpos.shape[1]
+    fi, recycled = sched.fi, sched.recycled
     t = torch.arange(T, device=q.device)
     with torch.no_grad(), torch.autocast(q.device.type, enabled=False):
-        qd = torch.gather(qr, 2, pos[:, None, :, None].expand(R, H, steps, D)).float()
-        s = (qd.view(R, Hkv, rep * steps, D) @ kr.float().transpose(-1, -2)) / math.sqrt(D)
-        s = s.view(R, Hkv, rep, steps, T).masked_fill(t[None, None, None, None, :] > pos[:, None, None, :, None],
-                                                      float("-inf"))
-        need = s.softmax(-1).mean(2)  # [R, Hkv, n, T]
-        need = need.masked_fill(t[None, None, None, :] > fpos[:, fi][:, None, :, None], 0.0)  # what Cp can hold
+        need = causal_probabilities(qr, kr, sched.pos).mean(2)  # [R, Hkv, n, T]
+        need = need.masked_fill(t[None, None, None, :] > sched.fpos[:, fi][:, None, :, None], 0.0)  # what Cp can hold
         need = need / need.sum(-1, keepdim=True).clamp(min=1e-12)
         need = need * recycled[:, None, :, None]
         target = torch.zeros(R, Hkv, n_full, T, device=q.device).index_add_(2, fi, need)
         count = torch.zeros(R, n_full, device=q.device).index_add_(1, fi, recycled.float())
         target = target / count[:, None, :, None].clamp(min=1)
-    qf = torch.gather(qr, 2, fpos[:, None, :, None].expand(R, H, n_full, D)).float()
-    sf = (qf.view(R, Hkv, rep * n_full, D) @ kr.float().transpose(-1, -2)) / math.sqrt(D)
-    sf = sf.view(R, Hkv, rep, n_full, T).masked_fill(t[None, None, None, None, :] > fpos[:, None, None, :, None],
-                                                    float("-inf"))
-    p = sf.softmax(-1)
-    if cfg.aggregation == "max":
-        a = p.amax(2)
-    elif cfg.aggregation == "mean":
-        a = p.mean(2)
-    else:
-        a = p[:, :, 0]
+    a = aggregate(causal_probabilities(qr, kr, sched.fpos), cfg.aggregation)
     ce = -(target * torch.log(a.clamp(min=1e-12))).sum(-1)  # [R, Hkv, nF]
     has = (count > 0)[:, None, :].expand_as(ce)
     return ce[has].mean() if bool(has.any()) else ce.sum() * 0.0

@@ -780,13 +780,15 @@ def teacher_forced(model, items, device, amp, max_tokens=65536, recycled=None):
     return result
 
 
-def teacher_forced_whole_answers(model, flat, device, amp, recycled):
+def teacher_forced_whole_answers(model, flat, device, amp, recycled, tf_full=None):
     """Per task and length, the share of samples whose whole reference answer (and EOS) greedy
     decoding reproduces, with full attention and decoding as Recycled Attention does: a lower
-    bound of the RULER score on both sides, from one teacher-forced pass each."""
+    bound of the RULER score on both sides, from one teacher-forced pass each (tf_full: the
+    full-attention pass, when the caller has it)."""
     was_training = model.training
     model.eval()
-    tf_full = teacher_forced(model, [f[2] for f in flat], device, amp)
+    if tf_full is None:
+        tf_full = teacher_forced(model, [f[2] for f in flat], device, amp)
     tf_rec = teacher_forced(model, [f[2] for f in flat], device, amp, recycled=recycled)
     model.train(was_training)
     out = {}
@@ -820,7 +822,7 @@ def evaluate(model, sets, detok, device, amp, seconds, mass_samples=2, recycled=
     log(f"eval: teacher-forced pass over {len(flat)} samples in {time.time() - t0:.1f} s")
     whole = None
     if recycled is not None:  # first, so that the greedy decoding's time budget accounts for it
-        whole = {"cells": teacher_forced_whole_answers(model, flat, device, amp, recycled), "init_cells": None}
+        whole = {"cells": teacher_forced_whole_answers(model, flat, device, amp, recycled, tf_full=tf), "init_cells": None}
         if start_model is not None:
             whole["init_cells"] = teacher_forced_whole_answers(start_model, flat, device, amp, recycled)
     state = []
