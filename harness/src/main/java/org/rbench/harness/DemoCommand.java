@@ -7,9 +7,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.io.IOException;
-import java.io.OutputStream;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -61,7 +58,7 @@ final class DemoCommand implements Callable<Integer> {
         if (code != 0) {
             return code;
         }
-        boolean tuned = model.equals(Models.DEFAULT) && tunedModelPresent();
+        boolean tuned = model.equals(Models.DEFAULT) && Models.isEmbeddedPresent(Models.RECYCLED_TUNED);
         if (tuned) {
             // the same prompts on the fine-tuned model, into the same CSV: its rows are keyed by model
             System.err.printf("rbench demo: the same on %s (fine-tuned for Recycled Attention): full and %s%n",
@@ -96,14 +93,5 @@ final class DemoCommand implements Callable<Integer> {
                 Map.entry("lengths", LENGTHS), Map.entry("samples", samples), Map.entry("seed", 42),
                 Map.entry("backend", backend), Map.entry("threads", threads.count), Map.entry("diagnostics", true));
         return SweepConfigs.of(cfg);
-    }
-
-    private static boolean tunedModelPresent() {
-        try {
-            Models.resolve(Models.RECYCLED_TUNED, new PrintStream(OutputStream.nullOutputStream()));
-            return true;
-        } catch (IOException | IllegalStateException e) {
-            return false;
-        }
     }
 }

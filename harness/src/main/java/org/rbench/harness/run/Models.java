@@ -51,6 +51,12 @@ public final class Models {
         return resolve(name, log, root);
     }
 
+    /** Whether this checkout holds the embedded model {@code name}'s file. */
+    public static boolean isEmbeddedPresent(String name) {
+        String file = EMBEDDED.get(name);
+        return file != null && Checkout.root().map(r -> Files.isRegularFile(r.resolve("models").resolve(file))).orElse(false);
+    }
+
     static Resolved resolve(String name, PrintStream log, Path root) throws IOException {
         if (!EMBEDDED.containsKey(name)) {
             Path p = Path.of(name);
