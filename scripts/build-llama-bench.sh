@@ -7,6 +7,10 @@
 # Output: .native/llama.cpp-VERSION/llama-bench-BACKEND/bin/llama-bench (printed on stdout), the
 # path `rbench bench` looks at (RBENCH_LLAMA_BENCH=FILE or --llama-bench FILE point it elsewhere).
 #
+# --libs prebuilt (CUDA): llama-bench built in the suite's own CUDA build tree (build-llamacpp.sh's
+# build-cuda, reconfigured with the tools on; ggml is not compiled again), into
+# .native/llama.cpp-VERSION/llama-bench-cuda/bin/ beside links to the suite's CUDA libraries: seconds,
+# where --libs source compiles ggml-cuda a second time (about 4 minutes on 16 cores).
 # --libs prebuilt (CPU): only llama-bench's own two files are compiled, against the libraries the suite
 # runs in-process (.native/llama.cpp-VERSION/lib/PLATFORM, the npm prebuilt: its libllama-common too),
 # into .native/llama.cpp-VERSION/llama-bench-cpu-prebuilt/bin/, beside links to those libraries (ggml
@@ -40,10 +44,11 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-case "$libs" in
-  source) build="$base/llama-bench-$backend" ;;
-  prebuilt) [ "$backend" = cpu ] || { echo "build-llama-bench: --libs prebuilt is for the CPU (the npm libraries)" >&2; exit 2; }
-            build="$base/llama-bench-cpu-prebuilt" ;;
+case "$libs-$backend" in
+  source-*) build="$base/llama-bench-$backend" ;;
+  prebuilt-cpu) build="$base/llama-bench-cpu-prebuilt" ;;
+  prebuilt-cuda) build="$base/llama-bench-cuda" ;;
+  prebuilt-*) echo "build-llama-bench: --libs prebuilt is for cpu (the npm libraries) and cuda (the suite's CUDA build)" >&2; exit 2 ;;
   *) echo "build-llama-bench: --libs must be source or prebuilt, not '$libs'" >&2; exit 2 ;;
 esac
 bin="$build/bin/llama-bench"
@@ -58,6 +63,30 @@ fi
 [ -f "$src/tools/llama-bench/llama-bench.cpp" ] || {
   echo "build-llama-bench: $src has no tools/llama-bench (a source subset packed before it was added: pack it again" \
        "with scripts/pack-device-bundle.sh)" >&2; exit 3; }
+if [ "$libs" = prebuilt ] && [ "$backend" = cuda ]; then
+  # The suite's own CUDA build tree (native/scripts/build-llamacpp.sh --backend cuda), reconfigured with
+  # llama.cpp's tools on: ggml's compiled objects are reused (the tools do not change its flags), so only
+  # llama-bench and libllama-common are compiled, and llama-bench loads the very libraries the engine does.
+  suite_build="$base/build-cuda"
+  lib="$base/lib/linux-x64-cuda"
+  [ -f "$suite_build/CMakeCache.txt" ] && [ -f "$lib/libggml-cuda.so" ] || {
+    echo "build-llama-bench: no CUDA build of the suite's libraries in $suite_build and $lib" \
+         "(native/scripts/build-llamacpp.sh --backend cuda; --libs source builds llama-bench on its own)" >&2; exit 3; }
+  command -v nvcc >/dev/null || export PATH=/usr/local/cuda/bin:$PATH
+  mkdir -p "$build/bin"
+  t0=$SECONDS
+  cmake -S "$src" -B "$suite_build" -DLLAMA_BUILD_TOOLS=ON -DLLAMA_BUILD_COMMON=ON >"$build/configure.log" 2>&1 \
+    || { tail -30 "$build/configure.log" >&2; exit 5; }
+  cmake --build "$suite_build" -j "$jobs" --target llama-bench >"$build/build.log" 2>&1 || { tail -40 "$build/build.log" >&2; exit 6; }
+  cp "$suite_build/bin/llama-bench" "$bin.tmp" && mv "$bin.tmp" "$bin"
+  # its runpath is $ORIGIN: the suite's libraries beside it (relative links), and the one it adds
+  for so in "$lib"/*.so*; do ln -sfn "../../lib/linux-x64-cuda/$(basename "$so")" "$build/bin/"; done
+  find "$suite_build/bin" -maxdepth 1 -name 'libllama-common*.so*' -exec cp -a {} "$build/bin/" \;
+  ldd "$bin" | grep -q "not found" && { ldd "$bin" >&2; echo "build-llama-bench: $bin misses libraries" >&2; exit 6; }
+  echo "build-llama-bench: built in the suite's CUDA build in $((SECONDS - t0)) s: $bin" >&2
+  echo "$bin"
+  exit 0
+fi
 if [ "$libs" = prebuilt ]; then
   case "$(uname -s)-$(uname -m)" in
     Linux-x86_64) platform=linux-x64 ;; Linux-aarch64) platform=linux-arm64 ;;

@@ -15,7 +15,8 @@
 #   h2o                   H2O with its decisions on the host and on the device: parity and latency
 #   smoke                 rbench bench on CUDA, Llama-3.2-1B shapes, 8K: every method once
 #   bench:TYPE:CTX,...    the latency table for Llama-3.1-8B shapes (TYPE f16 or q8_0): the engine against
-#                         llama_decode, then the methods; BENCH_PARTS="engine methods" picks the halves
+#                         llama_decode (ENGINE_METHODS: full,llamacpp; add llama-bench after the llama-bench
+#                         step), then the methods; BENCH_PARTS="engine methods" picks the halves
 #   profile:TYPE:CTX      nsys per-kernel GPU time of a full-attention and a Recycled Attention decode
 #                         (PROFILE_METHODS: the method lists to profile, one run each)
 #   scaling[:CTX,...]     ms/token against context, 8K to 512K: full, Recycled, StreamingLLM and Quest on a
@@ -168,7 +169,10 @@ step_llama_bench() {
   mkdir -p "$base"
   [ -d "$base/src" ] || tar xzf "$bundle/llama-src.tgz" -C "$base"
   local t0=$SECONDS
-  nice -n "${BUILD_NICE:-0}" bash scripts/build-llama-bench.sh --backend cuda --cuda-arch "${CUDA_ARCH:-90}" \
+  # in the suite's own CUDA build tree when this machine built the libraries (seconds), else on its own
+  local from=source
+  [ -f "$base/build-cuda/CMakeCache.txt" ] && from=prebuilt
+  nice -n "${BUILD_NICE:-0}" bash scripts/build-llama-bench.sh --backend cuda --libs "$from" --cuda-arch "${CUDA_ARCH:-90}" \
     --jobs "${JOBS:-$(nproc)}" >"$out/build-llama-bench.log" 2>&1 || { tail -40 "$out/build-llama-bench.log"; log "llama-bench build FAILED"; return 1; }
   log "llama-bench in $((SECONDS - t0)) s: $(tail -1 "$out/build-llama-bench.log")"
 }
@@ -313,7 +317,7 @@ step_bench() { # bench:TYPE:CTX,CTX
   # tokens, then decode the same 50 tokens, interleaved, 3 times
   [[ " $parts " == *" engine "* ]] && timeout $(( left / 2 )) env OUT="$out" bash -c "$(declare -f rbench); libs='$libs' java_opts='$java_opts' java_env='$java_env' work='$work' out='$out' \
     rbench bench --model '$m' --backend '${BACKEND:-cuda}' --fill prefill --ctx '$ctx' --tokens 50 --repeats 3 \
-    --methods full,llamacpp --out '$out/bench-8b-$type${BENCH_TAG:-}-engine.csv'" 2>&1 | grep -v "^WARNING" | tee -a "$out/bench-8b-$type${BENCH_TAG:-}.log"
+    --methods '${ENGINE_METHODS:-full,llamacpp}' --out '$out/bench-8b-$type${BENCH_TAG:-}-engine.csv'" 2>&1 | grep -v "^WARNING" | tee -a "$out/bench-8b-$type${BENCH_TAG:-}.log"
   log "bench $type engine vs llama.cpp $ctx: rc ${PIPESTATUS[0]} after $((SECONDS - t0)) s"
   left=$(( ${BENCH_DEADLINE:-$(( $(date +%s) + 100000 ))} - $(date +%s) ))
   # (2) the strategies on the engine, the cache seeded with random K/V rows (decode latency only)

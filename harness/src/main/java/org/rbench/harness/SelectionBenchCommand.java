@@ -101,9 +101,11 @@ final class SelectionBenchCommand implements Callable<Integer> {
                             t.minMs(), t.maxMs(), t.stepMs());
                     append(csv, backend, ctx, request, t);
                 }
-                boolean equal = Arrays.deepEquals(r.aloneSelection(), r.batchedSelection());
+                boolean equal = Arrays.deepEquals(r.aloneSelection(), r.batchedSelection())
+                        && Arrays.deepEquals(r.aloneSelection(), r.sortedSelection());
                 same &= equal;
-                System.out.println("selected alone and in the batch, the layer selects " + (equal ? "the same rows" : "DIFFERENT rows"));
+                System.out.println("selected alone, in the batch by top_k and by sorting, the layer selects "
+                        + (equal ? "the same rows" : "DIFFERENT rows"));
             }
             return same ? 0 : 1;
         }

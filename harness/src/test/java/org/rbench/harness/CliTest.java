@@ -187,8 +187,8 @@ class CliTest {
         CliRun.Result r = CliRun.run("bench-select", "--backend", "cpu", "--threads", "1", "--ctx", "500", "--heads", "4", "--kv-heads", "2",
                 "--head-dim", "16", "--k", "32", "--layers", "3", "--repeats", "2");
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().contains("top rows of 3 layers at once") && r.out().contains("full argsort of 3 layers' rows")
-                && r.out().contains("selected alone and in the batch, the layer selects the same rows"), r.out());
+        assertTrue(r.out().contains("top rows of 3 layers at once, top_k, ties ordered") && r.out().contains("top rows of 3 layers at once, sort")
+                && r.out().contains("selected alone, in the batch by top_k and by sorting, the layer selects the same rows"), r.out());
     }
 
     @Test

@@ -23,6 +23,9 @@ public interface PlanGraph {
 
     HyperParameters model();
 
+    /** Whether the graph runs on a GPU (ops that are fast on one backend and slow on the other choose by it). */
+    boolean onGpu();
+
     /** The layer being built. */
     int layer();
 

@@ -27,9 +27,10 @@ import java.util.function.BiFunction;
  * alone is what every step computes; the selection's pieces then build on each other (the
  * explicit K^T q softmax; plus aggregation and pooling; plus the selection), so differences of
  * their medians are the pieces' costs. The selection (ggml_top_k, then a sort of the
- * candidates) is timed twice: of this layer's rows alone, and as the engine selects, in one
- * batch with the rows of {@code layers} layers (here the same scores copied into every
- * layer's slot, which costs as much); and the batch's full argsort, the former selection.
+ * candidates) is timed of this layer's rows alone, and as the engine selects, in one batch
+ * with the rows of {@code layers} layers (here the same scores copied into every layer's
+ * slot, which costs as much), both ways ({@link TopRowsSelection.Method}: top_k, the CPU's;
+ * a sort of every row, the GPU's), with and without the ties put in position order.
  *
  * @see TopRowsSelection
  */
@@ -52,8 +53,11 @@ public final class SelectionBenchmark {
     public record Timing(String piece, double medianMs, double minMs, double maxMs, int repeats, double stepMs) {
     }
 
-    /** The timings, and each selection's candidates per KV head after ties are put in position order. */
-    public record Result(List<Timing> timings, int[][] aloneSelection, int[][] batchedSelection) {
+    /**
+     * The timings, and each selection's candidates per KV head after ties are put in position
+     * order: of the layer alone, and of its slot in the batch by top_k and by sorting.
+     */
+    public record Result(List<Timing> timings, int[][] aloneSelection, int[][] batchedSelection, int[][] sortedSelection) {
     }
 
     /** Padding of the attended rows, as the engine's default (llama.cpp's 256). */
@@ -94,7 +98,7 @@ public final class SelectionBenchmark {
                         probabilities(ctx, keys, query, mask, rows, scale), mask, request, shape.heads(), shape.kvHeads())};
                 Timing scoring = time(backend, "softmax + GQA aggregation, pooling, mask", scores, repeats, layers, null);
                 timings.add(scoring);
-                int[][][] selections = new int[2][][];
+                int[][][] selections = new int[1 + TopRowsSelection.Method.values().length][][];
                 Piece alone = (ctx, g) -> {
                     TopRowsSelection.Result r = TopRowsSelection.select(ctx, scores.apply(ctx, g)[0], m);
                     return new Tensor[] {r.positions(), r.scores()};
@@ -110,33 +114,33 @@ public final class SelectionBenchmark {
                     }
                     return batch;
                 };
-                Piece batched = (ctx, g) -> {
-                    TopRowsSelection.Result r = filledBatch.apply(ctx, g).select(m);
-                    return new Tensor[] {r.positions(), r.scores()};
-                };
-                Timing batch = time(backend, "softmax ... + top rows of " + layers + " layers at once", batched, repeats, 1,
-                        out -> selections[1] = byKvHead(out[0].getInts(), out[1].getFloats(), m, layers - 1, shape.kvHeads(),
-                                request.k()));
-                timings.add(new Timing(batch.piece(), batch.medianMs(), batch.minMs(), batch.maxMs(), batch.repeats(),
-                        batch.medianMs() + (layers - 1) * scoring.medianMs()));
-                // plus the ties put in position order on the device, as a refresh that stays there does
-                if (m <= TopRowsSelection.MOST_ORDERED_ON_DEVICE) {
-                    Piece slots = (ctx, g) -> {
-                        TopRowsSelection.Slots sl = TopRowsSelection.slots(ctx, filledBatch.apply(ctx, g).select(m), Math.min(request.k(), m));
-                        return new Tensor[] {sl.positions(), sl.positionOrder()};
+                // the batch selected both ways (TopRowsSelection.Method), with and without the ties put in position
+                // order on the device, as a refresh that stays there does
+                int slot = layers - 1;
+                for (TopRowsSelection.Method how : TopRowsSelection.Method.values()) {
+                    String name = "softmax ... + top rows of " + layers + " layers at once, " + how.name().toLowerCase(java.util.Locale.ROOT);
+                    Piece batched = (ctx, g) -> {
+                        TopRowsSelection.Result r = filledBatch.apply(ctx, g).select(m, how);
+                        return new Tensor[] {r.positions(), r.scores()};
                     };
-                    Timing ordered = time(backend, "softmax ... + top rows of " + layers + " layers, ties ordered", slots,
-                            repeats, 1, null);
-                    timings.add(new Timing(ordered.piece(), ordered.medianMs(), ordered.minMs(), ordered.maxMs(), ordered.repeats(),
-                            ordered.medianMs() + (layers - 1) * scoring.medianMs()));
+                    int index = 1 + how.ordinal();
+                    Timing batch = time(backend, name, batched, repeats, 1,
+                            out -> selections[index] = byKvHead(out[0].getInts(), out[1].getFloats(), m, slot, shape.kvHeads(),
+                                    request.k()));
+                    timings.add(new Timing(batch.piece(), batch.medianMs(), batch.minMs(), batch.maxMs(), batch.repeats(),
+                            batch.medianMs() + (layers - 1) * scoring.medianMs()));
+                    if (m <= TopRowsSelection.MOST_ORDERED_ON_DEVICE) {
+                        Piece slots = (ctx, g) -> {
+                            TopRowsSelection.Slots sl = TopRowsSelection.slots(ctx, filledBatch.apply(ctx, g).select(m, how),
+                                    Math.min(request.k(), m));
+                            return new Tensor[] {sl.positions(), sl.positionOrder()};
+                        };
+                        Timing ordered = time(backend, name + ", ties ordered", slots, repeats, 1, null);
+                        timings.add(new Timing(ordered.piece(), ordered.medianMs(), ordered.minMs(), ordered.maxMs(),
+                                ordered.repeats(), ordered.medianMs() + (layers - 1) * scoring.medianMs()));
+                    }
                 }
-                // the former selection, a full argsort of the batch: timed only, beside the one the engine runs
-                Piece sorted = (ctx, g) -> new Tensor[] {filledBatch.apply(ctx, g).selectBySorting(m)};
-                Timing top = time(backend, "softmax ... + full argsort of " + layers + " layers' rows", sorted,
-                        repeats, 1, null);
-                timings.add(new Timing(top.piece(), top.medianMs(), top.minMs(), top.maxMs(), top.repeats(),
-                        top.medianMs() + (layers - 1) * scoring.medianMs()));
-                return new Result(List.copyOf(timings), selections[0], selections[1]);
+                return new Result(List.copyOf(timings), selections[0], selections[1], selections[2]);
             }
         }
     }

@@ -47,6 +47,11 @@ final class LayerAttention implements PlanGraph {
      * q: [headDim, heads, n]; k, v: [headDim, kvHeads, n]; kForPlan: the keys the plan's piece
      * writes (k, or k rotated at the plan's position). Returns [headDim * heads, n].
      */
+    @Override
+    public boolean onGpu() {
+        return !pass.res.onCpu();
+    }
+
     Tensor build(Tensor q, Tensor k, Tensor kForPlan, Tensor v) {
         // Cache layout is [headDim, rows, kvHeads]: swap the token and head dims to write.
         cacheKeys = ctx.setRows(pass.cache.keys(layer), ctx.permute(k, 0, 2, 1, 3), pass.writeRows);

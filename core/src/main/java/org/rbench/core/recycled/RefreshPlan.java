@@ -16,8 +16,8 @@ import java.util.List;
 /**
  * A full step that refreshes Recycled Attention's Cp: attend every cached row, and select
  * the top rows of this step's attention per KV head on the device ({@link TopRows}: the
- * group aggregated, max-pooled over its window). No row of the context is sorted: ggml_top_k
- * picks k + window candidates per KV head and only they are sorted.
+ * group aggregated, max-pooled over its window): k + window candidates per KV head, by
+ * ggml_top_k on the CPU and by one sort of every row on a GPU ({@link TopRowsSelection.Method}).
  *
  * <p>With a {@link DeviceCp} (and at most {@link TopRowsSelection#MOST_ORDERED_ON_DEVICE}
  * candidates) the refresh stays on the device: the candidates' ties are put in position order
@@ -123,6 +123,7 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
         static final long PARALLEL_CANDIDATES = 1 << 16;
 
         private final TopRowsSelection.Batch batch;
+        private final TopRowsSelection.Method method;
         private final int candidates;
         private final int kvHeads;
         /** Cp's rows per KV head when the refresh stays on the device, else 0. */
@@ -154,6 +155,7 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
                     ? Math.min(first.request().k(), g.position() + 1) : 0;
             this.deviceCp = onDevice > 0 ? first.cp() : null;
             this.batch = new TopRowsSelection.Batch(g.ctx(), g::expand, g.keyRows(), kvHeads, selecting);
+            this.method = TopRowsSelection.Method.forBackend(g.onGpu());
         }
 
         void add(int layer, Tensor scores, Tensor keys, Tensor values) {
@@ -164,7 +166,7 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
 
         @Override
         public void finish(PlanGraph.Finishing g) {
-            TopRowsSelection.Result top = batch.select(candidates);
+            TopRowsSelection.Result top = batch.select(candidates, method);
             if (onDevice == 0) {
                 result = new TopRowsSelection.Result(top.positions().name("top_rows").output(), top.scores().name("top_scores").output());
                 g.expand(result.positions());

@@ -100,9 +100,9 @@ public final class TopRowsSelection {
 
     /**
      * Score rows of several layers side by side, {@code [rows, kvHeads * layers]}, selected in
-     * one ggml_top_k: ggml-cpu partially sorts rows in parallel over its threads; ggml-cuda
-     * runs CUB's DeviceTopK row by row where its CCCL has it (3.2 on), else a segmented sort
-     * of all rows (a thread block per row, so 256 rows use the device's SMs where 8 use 8).
+     * one op ({@link Method}): ggml-cpu partially sorts rows in parallel over its threads;
+     * ggml-cuda sorts all rows in one segmented sort, where its ggml_top_k runs CUB's DeviceTopK
+     * row by row (CCCL 3.2 on).
      */
     public static final class Batch {
         private final GgmlContext ctx;
@@ -142,24 +142,35 @@ public final class TopRowsSelection {
             return added++;
         }
 
-        /** One selection over every added row; the first {@code m} positions of each, and their scores. */
-        public Result select(int m) {
+        /** One selection over every added row, {@code how}; the first {@code m} positions of each, and their scores. */
+        public Result select(int m, Method how) {
             if (added != layers) {
                 throw new IllegalStateException(added + " of the batch's " + layers + " layers were added");
             }
-            return TopRowsSelection.select(ctx, all, m);
+            return TopRowsSelection.select(ctx, all, m, how);
         }
+    }
 
+    /**
+     * How the first {@code m} candidates of every row are found; both give the same candidates
+     * (ties in any order) and the same result after {@link #slots} or {@link Candidates#ordered}.
+     */
+    public enum Method {
         /**
-         * A full argsort of every added row, cut to its first {@code m}: how full steps selected
-         * before {@link #select}, timed beside it by the selection benchmark.
+         * ggml_top_k, then a sort of the m found: a partial sort on the CPU, O(rows log m) per row
+         * over its threads, where a full sort of a 131K-row context was most of a refresh step.
          */
-        public Tensor selectBySorting(int m) {
-            if (added != layers) {
-                throw new IllegalStateException(added + " of the batch's " + layers + " layers were added");
-            }
-            Tensor order = ctx.argsort(all, GgmlContext.SORT_DESC);
-            return ctx.cont(ctx.view(order, new long[] {m, all.ne(1)}, new long[] {order.nb(1)}, 0));
+        TOP_K,
+        /**
+         * One argsort of every row, cut to its first m: on CUDA one segmented sort of all rows at
+         * once, where ggml_top_k runs CUB's DeviceTopK row after row (32 layers x 8 KV heads of 131K
+         * scores on an H200: 2.7 ms against 8.9, bench-select).
+         */
+        SORT;
+
+        /** The faster of the two on the engine's backend. */
+        public static Method forBackend(boolean onGpu) {
+            return onGpu ? SORT : TOP_K;
         }
     }
 
@@ -233,8 +244,22 @@ public final class TopRowsSelection {
      * from a full sort; the host puts them in position order ({@link Candidates#ordered}).
      */
     public static Result select(GgmlContext ctx, Tensor scores, int m) {
+        return select(ctx, scores, m, Method.TOP_K);
+    }
+
+    /** {@link #select(GgmlContext, Tensor, int)}, the candidates found {@code how}. */
+    public static Result select(GgmlContext ctx, Tensor scores, int m, Method how) {
         long rows = scores.ne(0);
         long count = scores.ne(1);
+        if (m < 1 || m > rows) {
+            throw new IllegalArgumentException("select 1 to " + rows + " candidates per row, not " + m);
+        }
+        if (how == Method.SORT) {
+            Tensor order = ctx.argsort(scores, GgmlContext.SORT_DESC);
+            Tensor first = ctx.cont(ctx.view(order, new long[] {m, count}, new long[] {order.nb(1)}, 0)); // [m, count]
+            Tensor topScores = ctx.getRows(ctx.reshape(scores, 1, rows, count), first);              // [1, m, count]
+            return new Result(ctx.reshape(first, 1, m, count), topScores);
+        }
         Tensor top = ctx.topK(scores, m);                                           // [m, count], unordered
         Tensor topScores = ctx.getRows(ctx.reshape(scores, 1, rows, count), top);   // [1, m, count]
         Tensor order = ctx.argsort(ctx.reshape(topScores, m, count), GgmlContext.SORT_DESC);

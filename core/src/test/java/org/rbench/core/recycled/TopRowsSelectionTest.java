@@ -70,8 +70,8 @@ class TopRowsSelectionTest {
     private record DeviceSlots(int[] slots, float[] positionOrder, int[] byScore) {
     }
 
-    /** select(scores, m) then slots(..., n) on the CPU. */
-    private static DeviceSlots slots(float[] scores, int m, int n) {
+    /** select(scores, m, how) then slots(..., n) on the CPU. */
+    private static DeviceSlots slots(float[] scores, int m, int n, TopRowsSelection.Method how) {
         try (GgmlContext data = GgmlContext.forMetadata(2, 0)) {
             Tensor input = data.newTensor(GgmlType.F32, ROWS, COLUMNS);
             try (BackendBuffer buffer = BackendBuffer.allocate(data, CPU.backend());
@@ -79,7 +79,7 @@ class TopRowsSelectionTest {
                  GraphAllocator allocator = new GraphAllocator(CPU.backend())) {
                 input.setFloats(scores);
                 ComputeGraph graph = ctx.newGraph(128);
-                TopRowsSelection.Slots s = TopRowsSelection.slots(ctx, TopRowsSelection.select(ctx, input, m), n);
+                TopRowsSelection.Slots s = TopRowsSelection.slots(ctx, TopRowsSelection.select(ctx, input, m, how), n);
                 Tensor slots = s.positions().output();
                 Tensor order = s.positionOrder().output();
                 Tensor byScore = s.byScore().output();
@@ -99,11 +99,13 @@ class TopRowsSelectionTest {
      * The device's slots equal the host's (RecycledCache#refreshSelected of topKByScore): ties
      * in position order, and position order for a selection of exactly 0..n-1. Columns:
      * distinct scores; max-pooled plateaus; the n highest at positions 0..n-1 in shuffled
-     * order; tie runs of 7 with a masked tail.
+     * order; tie runs of 7 with a masked tail. The candidates found either way (top_k, the
+     * CPU's; a sort of every row, the GPU's).
      */
     @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.CsvSource({"20, 27", "1, 8", "5, 5", "40, 47", "1, 1"})
-    void slotsOnTheDeviceEqualTheHosts(int n, int m) {
+    @org.junit.jupiter.params.provider.CsvSource({"20, 27, TOP_K", "1, 8, TOP_K", "5, 5, TOP_K", "40, 47, TOP_K", "1, 1, TOP_K",
+            "20, 27, SORT", "1, 8, SORT", "5, 5, SORT", "40, 47, SORT", "1, 1, SORT"})
+    void slotsOnTheDeviceEqualTheHosts(int n, int m, TopRowsSelection.Method how) {
         Random random = new Random(5 + n);
         float[] scores = new float[ROWS * COLUMNS];
         for (int c = 0; c < COLUMNS; c++) {
@@ -120,7 +122,7 @@ class TopRowsSelectionTest {
             }
             System.arraycopy(column, 0, scores, c * ROWS, ROWS);
         }
-        DeviceSlots d = slots(scores, m, n);
+        DeviceSlots d = slots(scores, m, n, how);
         for (int c = 0; c < COLUMNS; c++) {
             float[] column = Arrays.copyOfRange(scores, c * ROWS, (c + 1) * ROWS);
             int[] byScore = ScoreSelection.topKByScore(column, n);
