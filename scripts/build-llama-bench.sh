@@ -79,9 +79,10 @@ if [ "$libs" = prebuilt ] && [ "$backend" = cuda ]; then
     || { tail -30 "$build/configure.log" >&2; exit 5; }
   cmake --build "$suite_build" -j "$jobs" --target llama-bench >"$build/build.log" 2>&1 || { tail -40 "$build/build.log" >&2; exit 6; }
   cp "$suite_build/bin/llama-bench" "$bin.tmp" && mv "$bin.tmp" "$bin"
-  # its runpath is $ORIGIN: the suite's libraries beside it (relative links), and the one it adds
+  # its runpath is $ORIGIN: the suite's libraries beside it (relative links), and those it adds (libllama-common,
+  # libllama-bench-impl)
   for so in "$lib"/*.so*; do ln -sfn "../../lib/linux-x64-cuda/$(basename "$so")" "$build/bin/"; done
-  find "$suite_build/bin" -maxdepth 1 -name 'libllama-common*.so*' -exec cp -a {} "$build/bin/" \;
+  for so in "$suite_build"/bin/lib*.so*; do [ -e "$lib/$(basename "$so")" ] || cp -a "$so" "$build/bin/"; done
   ldd "$bin" | grep -q "not found" && { ldd "$bin" >&2; echo "build-llama-bench: $bin misses libraries" >&2; exit 6; }
   echo "build-llama-bench: built in the suite's CUDA build in $((SECONDS - t0)) s: $bin" >&2
   echo "$bin"
