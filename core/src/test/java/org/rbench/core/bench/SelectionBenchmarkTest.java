@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The full step's pieces as SelectionBenchmark builds them run, and a layer's rows sorted
- * alone and sorted in a batch with other layers' rows (as the engine sorts) select the same
+ * alone and in a batch with other layers' rows (top_k, the CPU's, and a sort, the GPU's) select the same
  * rows, ties included, with padding past the valid rows.
  */
 class SelectionBenchmarkTest {
@@ -25,7 +25,7 @@ class SelectionBenchmarkTest {
     void aloneAndBatchedSortsSelectTheSameRows(int rows, int heads, int kvHeads, int k, int pool, GqaAggregation gqa) {
         SelectionBenchmark.Result r = SelectionBenchmark.run(CPU.backend(), new SelectionBenchmark.Shape(rows, heads, kvHeads, 16),
                 new TopRows(k, gqa, pool), 3, 2, 7);
-        assertEquals(7, r.timings().size());
+        assertEquals(8, r.timings().size()); // 3 scoring pieces, the layer alone, the batch by top_k and by sort, each with ties ordered
         r.timings().forEach(t -> assertTrue(t.medianMs() > 0 && t.minMs() <= t.maxMs() && t.stepMs() >= t.medianMs(), t.toString()));
         assertEquals(kvHeads, r.aloneSelection().length);
         for (int h = 0; h < kvHeads; h++) {
@@ -33,6 +33,7 @@ class SelectionBenchmarkTest {
             assertTrue(java.util.Arrays.stream(r.aloneSelection()[h]).allMatch(p -> p >= 0 && p < rows),
                     "padding rows (past " + rows + ") are never selected");
             assertArrayEquals(r.batchedSelection()[h], r.aloneSelection()[h], "KV head " + h);
+            assertArrayEquals(r.sortedSelection()[h], r.aloneSelection()[h], "KV head " + h + ", the batch sorted");
         }
     }
 }
