@@ -117,6 +117,9 @@ public final class SelectionBenchmark {
                 // the batch selected both ways (TopRowsSelection.Method), with and without the ties put in position
                 // order on the device, as a refresh that stays there does
                 int slot = layers - 1;
+                // a batch piece selects for every layer once; its step adds the other layers' scoring
+                java.util.function.UnaryOperator<Timing> inStep = t -> new Timing(t.piece(), t.medianMs(), t.minMs(), t.maxMs(),
+                        t.repeats(), t.medianMs() + (layers - 1) * scoring.medianMs());
                 for (TopRowsSelection.Method how : TopRowsSelection.Method.values()) {
                     String name = "softmax ... + top rows of " + layers + " layers at once, " + how.name().toLowerCase(java.util.Locale.ROOT);
                     Piece batched = (ctx, g) -> {
@@ -127,8 +130,7 @@ public final class SelectionBenchmark {
                     Timing batch = time(backend, name, batched, repeats, 1,
                             out -> selections[index] = byKvHead(out[0].getInts(), out[1].getFloats(), m, slot, shape.kvHeads(),
                                     request.k()));
-                    timings.add(new Timing(batch.piece(), batch.medianMs(), batch.minMs(), batch.maxMs(), batch.repeats(),
-                            batch.medianMs() + (layers - 1) * scoring.medianMs()));
+                    timings.add(inStep.apply(batch));
                     if (m <= TopRowsSelection.MOST_ORDERED_ON_DEVICE) {
                         Piece slots = (ctx, g) -> {
                             TopRowsSelection.Slots sl = TopRowsSelection.slots(ctx, filledBatch.apply(ctx, g).select(m, how),
@@ -136,8 +138,7 @@ public final class SelectionBenchmark {
                             return new Tensor[] {sl.positions(), sl.positionOrder()};
                         };
                         Timing ordered = time(backend, name + ", ties ordered", slots, repeats, 1, null);
-                        timings.add(new Timing(ordered.piece(), ordered.medianMs(), ordered.minMs(), ordered.maxMs(),
-                                ordered.repeats(), ordered.medianMs() + (layers - 1) * scoring.medianMs()));
+                        timings.add(inStep.apply(ordered));
                     }
                 }
                 return new Result(List.copyOf(timings), selections[0], selections[1], selections[2]);

@@ -43,15 +43,15 @@ final class LayerAttention implements PlanGraph {
         this.hp = pass.hp;
     }
 
-    /**
-     * q: [headDim, heads, n]; k, v: [headDim, kvHeads, n]; kForPlan: the keys the plan's piece
-     * writes (k, or k rotated at the plan's position). Returns [headDim * heads, n].
-     */
     @Override
     public boolean onGpu() {
         return !pass.res.onCpu();
     }
 
+    /**
+     * q: [headDim, heads, n]; k, v: [headDim, kvHeads, n]; kForPlan: the keys the plan's piece
+     * writes (k, or k rotated at the plan's position). Returns [headDim * heads, n].
+     */
     Tensor build(Tensor q, Tensor k, Tensor kForPlan, Tensor v) {
         // Cache layout is [headDim, rows, kvHeads]: swap the token and head dims to write.
         cacheKeys = ctx.setRows(pass.cache.keys(layer), ctx.permute(k, 0, 2, 1, 3), pass.writeRows);
