@@ -32,7 +32,7 @@ public final class Models {
     private static Map<String, String> embedded() {
         Map<String, String> m = new LinkedHashMap<>();
         m.put(DEFAULT, "rbench-longctx-run10-q8_0.gguf");
-        m.put(RECYCLED_TUNED, "rbench-longctx-run12-recycled-q8_0.gguf");
+        m.put(RECYCLED_TUNED, "rbench-longctx-run15-recycled-q8_0.gguf");
         return Collections.unmodifiableMap(m);
     }
 

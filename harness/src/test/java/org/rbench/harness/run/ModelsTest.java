@@ -40,7 +40,7 @@ class ModelsTest {
     void aMissingTunedModelIsAClearError(@TempDir Path root) throws Exception {
         embed(root, Models.DEFAULT);
         NoSuchFileException e = assertThrows(NoSuchFileException.class, () -> Models.resolve(Models.RECYCLED_TUNED, log, root));
-        assertTrue(e.getMessage().contains("recycled-tuned") && e.getMessage().contains("rbench-longctx-run12-recycled-q8_0.gguf"),
+        assertTrue(e.getMessage().contains("recycled-tuned") && e.getMessage().contains(Models.EMBEDDED.get(Models.RECYCLED_TUNED)),
                 e.getMessage());
     }
 
