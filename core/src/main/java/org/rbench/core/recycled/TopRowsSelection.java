@@ -188,18 +188,19 @@ public final class TopRowsSelection {
 
     /**
      * Candidates per row up to which {@link #slots} orders on the device: its sort key, tie group
-     * x m + index in position order, centred on 0, must be an exact F32 integer (|key| <= 2^24).
+     * x m + rank in position order, centred on 0, must be an exact F32 integer (|key| <= 2^24).
      */
     public static final int MOST_ORDERED_ON_DEVICE = 5792;
 
     /**
      * {@link Slots} from {@link #select}'s candidates ({@code m} per row, by descending score,
-     * ties in any order). Ties are put in position order by two sorts of m per row: the
-     * candidates by position, then by the key tie group x m + index in position order (the tie
-     * group counts the score drops before a candidate: a cumulative sum of 0/1). Equal with the host as long as the tie run at rank n
-     * is complete among the candidates ({@link TopRows#candidates}), and as long as distinct
-     * scores differ by more than a device that flushes subnormal floats to zero ignores (scores
-     * below about 1e-31).
+     * ties in any order). Ties are put in position order by three sorts of m per row and one
+     * gather: the candidates' ranks in position order (two sorts), then the candidates by the
+     * key tie group x m + rank (the tie group counts the score drops before a candidate: a
+     * cumulative sum of 0/1), then their positions in that order. Equal with the host as long
+     * as the tie run at rank n is complete among the candidates ({@link TopRows#candidates}),
+     * and as long as distinct scores differ by more than a device that flushes subnormal floats
+     * to zero ignores (scores below about 1e-31).
      */
     public static Slots slots(GgmlContext ctx, Result candidates, int n) {
         long m = candidates.positions().ne(1);
@@ -219,12 +220,15 @@ public final class TopRowsSelection {
             Tensor drops = ctx.step(ctx.sub(before, after));                                        // 1 where a lower score starts
             Tensor none = ctx.scale(ctx.cont(ctx.view(drops, new long[] {1, rows}, new long[] {drops.nb(1)}, 0)), 0f);
             Tensor group = ctx.cumsum(ctx.concat(none, drops, 0));                                  // [m, rows]: 0, 0, 1, 1, 1, 2 ...
-            // the candidates in position order, each with its tie group: sorting (group, index) sorts (group, position)
+            // each candidate's rank in position order, the inverse of the permutation that sorts them by
+            // position: a second sort, not a gather, because ggml-cuda's get_rows gives every gathered row
+            // a thread block of its own, and here every row is one value (m x rows blocks per gather)
             Tensor byPosition = ctx.argsort(ctx.cast(ctx.reshape(positions, m, rows), GgmlType.F32), GgmlContext.SORT_ASC);
-            Tensor groupByPosition = ctx.reshape(ctx.getRows(ctx.reshape(group, 1, m, rows), byPosition), m, rows);
+            Tensor rank = ctx.argsort(ctx.cast(byPosition, GgmlType.F32), GgmlContext.SORT_ASC);
+            // sorting (tie group, rank) sorts (tie group, position)
             long centre = m / 2;
-            Tensor key = ctx.add(ctx.scale(ctx.scaleBias(groupByPosition, 1f, -centre), m), ctx.arange(0, m, 1)); // |key| <= m^2 / 2
-            ordered = ctx.getRows(ctx.getRows(positions, byPosition), ctx.argsort(key, GgmlContext.SORT_ASC)); // [1, m, rows]
+            Tensor key = ctx.add(ctx.scale(ctx.scaleBias(group, 1f, -centre), m), ctx.cast(rank, GgmlType.F32)); // |key| <= m^2 / 2
+            ordered = ctx.getRows(positions, ctx.argsort(key, GgmlContext.SORT_ASC));               // [1, m, rows]
         }
         Tensor byScore = ctx.cont(ctx.view(ctx.reshape(ordered, m, rows), new long[] {n, rows}, new long[] {ordered.nb(2)}, 0));
         Tensor byScoreF = ctx.cast(byScore, GgmlType.F32);

@@ -139,6 +139,29 @@ class TopRowsSelectionTest {
         }
     }
 
+    /**
+     * Ordering the ties gathers once: on a GPU each gather of m x rows single values is m x rows
+     * thread blocks (ggml-cuda's get_rows), which cost more than a sort of the same values.
+     */
+    @Test
+    void slotsGatherTheCandidatesOnce() {
+        int m = 27;
+        try (GgmlContext ctx = GgmlContext.forMetadata(128, 64)) {
+            Tensor positions = ctx.newTensor(GgmlType.I32, 1, m, COLUMNS);
+            Tensor scores = ctx.newTensor(GgmlType.F32, 1, m, COLUMNS);
+            ComputeGraph graph = ctx.newGraph(128);
+            TopRowsSelection.Slots s = TopRowsSelection.slots(ctx, new TopRowsSelection.Result(positions, scores), 20);
+            graph.expand(s.positions());
+            graph.expand(s.positionOrder());
+            graph.expand(s.byScore());
+            int gathers = 0;
+            for (int i = 0; i < graph.nodeCount(); i++) {
+                gathers += graph.node(i).opName().equals("GET_ROWS") ? 1 : 0;
+            }
+            assertEquals(1, gathers, "gathers in the tie ordering");
+        }
+    }
+
     @Test
     void sortsOnlyTheCandidatesNotTheWholeRow() {
         float[] scores = new float[ROWS * COLUMNS];
