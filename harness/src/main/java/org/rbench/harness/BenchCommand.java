@@ -71,7 +71,8 @@ final class BenchCommand implements Callable<Integer> {
     int repeats;
 
     @Option(names = "--warmup", defaultValue = "1", description = "Unrecorded decodes per method and length before the "
-            + "measured ones (JIT compilation, kernel loading, graph builds; 0 to measure a cold start); with --fill prefill"
+            + "measured ones, at least (JIT compilation, kernel loading, graph builds): more follow while the JIT compiler"
+            + " spent 5% or more of the last one compiling, 20 at most; 0 to measure a cold start. With --fill prefill"
             + " and a positive value, also one unrecorded prefill before the first length.")
     int warmups;
 
@@ -191,8 +192,14 @@ final class BenchCommand implements Callable<Integer> {
                         reference.prefill(randomTokens(ctx, hp.vocabSize(), seed), false);
                     }
                     try (KvSnapshot snap = engine.snapshot()) {
-                        // r < 0: warm-up decodes, computed like the measured ones and not recorded
-                        for (int r = -warmups; r < repeats; r++) {
+                        // r < 0: warm-up rounds, decoded like the measured ones and not recorded, until the
+                        // JIT compiler is quiet (JitWarmUp)
+                        JitWarmUp warmUp = JitWarmUp.ofThisJvm(warmups);
+                        int r = warmUp.wanted() ? -1 : 0;
+                        if (r < 0) {
+                            warmUp.startRound();
+                        }
+                        for (; r < repeats; r = nextRound(r, warmUp, ctx)) {
                             for (int i = 0; i < methods.size(); i++) {
                                 Method m = methods.get(Math.floorMod(i + r, methods.size()));
                                 Map<String, String> row = r < 0 ? null : key(prov, m, ctx, r);
@@ -308,6 +315,21 @@ final class BenchCommand implements Callable<Integer> {
             outputFormat.write(LlamaBenchTests.read(out, new LlamaBenchTests.Selection(modelSha256, seed,
                     methods.stream().map(Method::text).toList(), contexts, repeats), setting), System.out);
         }
+        return 0;
+    }
+
+    /** The round after {@code r}: another warm-up round (-1) while {@code warmUp} wants one, then 0, 1, ... */
+    private static int nextRound(int r, JitWarmUp warmUp, int ctx) {
+        if (r >= 0) {
+            return r + 1;
+        }
+        if (warmUp.another()) {
+            warmUp.startRound();
+            return -1;
+        }
+        System.err.printf(Locale.ROOT, "bench: %d tokens: %d warm-up round(s), the JIT compiling %s of the last%n", ctx,
+                warmUp.rounds(), Double.isNaN(warmUp.lastShare()) ? "(not reported)"
+                        : String.format(Locale.ROOT, "%.1f%%", 100 * warmUp.lastShare()));
         return 0;
     }
 

@@ -1,0 +1,82 @@
+package org.rbench.harness;
+
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
+import java.util.function.LongSupplier;
+
+/**
+ * How many unrecorded rounds {@code bench} decodes before it measures: at least the number asked
+ * for, then more while the JIT compiler is still busy, up to {@link #MOST_ROUNDS}. A round is one
+ * decode of every method. On a machine with as many cores as compute threads, the JVM's compiler
+ * threads take cores from ggml's workers: on this project's 2-core machine at 2 threads, the
+ * first seven 64-token decodes at 2K ran at 1.3-1.6 ms a token and the later ones at 0.85-1.0,
+ * while the compiler was still compiling the engine's code (JIT log). Stock llama-bench, a C++
+ * program, needs no such warm-up.
+ */
+final class JitWarmUp {
+    /** The compiler is quiet once a round spent less than this share of its time compiling. */
+    static final double QUIET_SHARE = 0.05;
+    /** Rounds at most, whatever the compiler does. */
+    static final int MOST_ROUNDS = 20;
+
+    private final int least;
+    private final LongSupplier compiledMs;
+    private final LongSupplier clockNanos;
+    private int rounds;
+    private long roundStartNanos;
+    private long compiledAtStart;
+    private double lastShare = Double.NaN;
+
+    /**
+     * @param least      rounds at least (0: none, a cold start is measured)
+     * @param compiledMs the compiler's accumulated time, ms, or -1 where the JVM does not tell
+     * @param clockNanos a monotonic clock
+     */
+    JitWarmUp(int least, LongSupplier compiledMs, LongSupplier clockNanos) {
+        if (least < 0) {
+            throw new IllegalArgumentException("warm-up rounds at least 0, not " + least);
+        }
+        this.least = least;
+        this.compiledMs = compiledMs;
+        this.clockNanos = clockNanos;
+    }
+
+    /** This JVM's compiler, through its management bean. */
+    static JitWarmUp ofThisJvm(int least) {
+        CompilationMXBean bean = ManagementFactory.getCompilationMXBean();
+        LongSupplier compiled = bean != null && bean.isCompilationTimeMonitoringSupported()
+                ? bean::getTotalCompilationTime : () -> -1;
+        return new JitWarmUp(least, compiled, System::nanoTime);
+    }
+
+    /** Whether any round is run at all. */
+    boolean wanted() {
+        return least > 0;
+    }
+
+    void startRound() {
+        roundStartNanos = clockNanos.getAsLong();
+        compiledAtStart = compiledMs.getAsLong();
+    }
+
+    /** Ends the round started last; whether another one is needed. */
+    boolean another() {
+        rounds++;
+        long wallNanos = Math.max(1, clockNanos.getAsLong() - roundStartNanos);
+        long compiled = compiledMs.getAsLong();
+        lastShare = compiled < 0 || compiledAtStart < 0 ? Double.NaN : (compiled - compiledAtStart) * 1e6 / wallNanos;
+        if (rounds < least) {
+            return true;
+        }
+        return rounds < MOST_ROUNDS && lastShare >= QUIET_SHARE;
+    }
+
+    int rounds() {
+        return rounds;
+    }
+
+    /** The share of the last round's time the compiler spent compiling (NaN where the JVM does not tell). */
+    double lastShare() {
+        return lastShare;
+    }
+}
