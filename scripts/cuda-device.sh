@@ -18,7 +18,8 @@
 #                         llama_decode (ENGINE_METHODS: full,llamacpp; add llama-bench after the llama-bench
 #                         step), then the methods; BENCH_PARTS="engine methods" picks the halves
 #   profile:TYPE:CTX      nsys per-kernel GPU time of a full-attention and a Recycled Attention decode
-#                         (PROFILE_METHODS: the method lists to profile, one run each)
+#                         (PROFILE_METHODS: the method lists to profile, one run each); without nsys, the
+#                         suite's op profile (bench --op-profile; OP_PROFILE_METHODS, PROFILE_TOKENS)
 #   scaling[:CTX,...]     ms/token against context, 8K to 512K: full, Recycled, StreamingLLM and Quest on a
 #                         random 8B Q8_0 model declaring a 512K context, synthetic cache (see step_scaling)
 #   ruler:CONFIG          seconds per example: rbench run of a RULER config at 32K/64K on a random 8B Q8_0 model
@@ -396,8 +397,17 @@ step_ruler() {
 step_profile() {
   local type=$1 ctx=$2 m nsys
   nsys=$(command -v nsys || ls /usr/local/cuda*/bin/nsys /opt/nvidia/nsight-systems/*/bin/nsys 2>/dev/null | head -1)
-  [ -n "$nsys" ] || { log "profile: no nsys on this machine"; return 0; }
   m=$(model "${BENCH_LIKE:-llama-3.1-8b}" "$type")
+  if [ -z "$nsys" ]; then
+    # no Nsight Systems (the device tool's machines): the suite's own op profile, every step graph computed
+    # node by node (bench --op-profile; the shares are what it is for)
+    log "profile: no nsys on this machine; bench --op-profile instead"
+    rbench bench --model "$m" --backend "${BACKEND:-cuda}" --fill synthetic --ctx "$ctx" --tokens "${PROFILE_TOKENS:-100}" \
+      --repeats 1 --methods "${OP_PROFILE_METHODS:-full,recycled:k=4096,s=50}" --out "$work/prof-$type-ops.csv" \
+      --op-profile "$out/op-profile-$type.csv" 2>&1 | grep -v "^WARNING" | tee -a "$out/profile.log"
+    log "op profile $type $ctx: rc ${PIPESTATUS[0]}"
+    return 0
+  fi
   # the second run decodes with both: its kernel sums minus the first's are Recycled's
   # (PROFILE_METHODS: other runs, e.g. "full full,h2o:k=4096" for H2O's kernels)
   for methods in ${PROFILE_METHODS:-full full,recycled:k=4096,s=50}; do

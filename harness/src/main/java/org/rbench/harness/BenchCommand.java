@@ -7,6 +7,7 @@ import org.rbench.core.engine.Decoder;
 import org.rbench.core.engine.Engine;
 import org.rbench.core.engine.EngineOptions;
 import org.rbench.core.engine.KvSnapshot;
+import org.rbench.core.engine.OpProfiler;
 import org.rbench.core.engine.PrefillResult;
 import org.rbench.core.engine.StepTimings;
 import org.rbench.core.model.HyperParameters;
@@ -103,6 +104,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--steps-out", description = "Also append every decode step's wall time and its parts here (CSV: "
             + "compute, build, inputs, readback, policy): where a mean above the median comes from (Recycled's full steps).")
     Path stepsOut;
+
+    @Option(names = "--op-profile", description = "Also decode once more per engine method and length with every step"
+            + " graph computed node by node, and write each op's time per step here (CSV), the whole-cache steps apart from the"
+            + " sparse ones; prints the largest. Slower than a real step (no fusion, no CUDA graph): read the shares.")
+    Path opProfile;
 
     @Override
     public Integer call() throws IOException {
@@ -298,6 +304,9 @@ final class BenchCommand implements Callable<Integer> {
                                         .add(new double[] {meanMs, bound, rows, prefillMs, memMb});
                             }
                         }
+                        if (opProfile != null) {
+                            profileOps(engine, snap, prefill, hp, ctx, steps, opProfileLines);
+                        }
                     }
                 }
             } finally {
@@ -310,12 +319,50 @@ final class BenchCommand implements Callable<Integer> {
         PrintStream table = outputFormat == null ? System.out : System.err;
         printSummary(summary, table);
         refreshSteps.print(table);
+        if (opProfile != null) {
+            try (ResultsFile profile = ResultsFile.open(opProfile, OpProfileReport.COLUMNS)) {
+                for (OpProfileReport.Line l : opProfileLines) {
+                    profile.append(l.row());
+                }
+            }
+            OpProfileReport.print(opProfileLines, OP_PROFILE_PRINTED, table);
+            table.println("op profile rows appended to " + opProfile);
+        }
         table.println("rows appended to " + out);
         if (outputFormat != null) {
             outputFormat.write(LlamaBenchTests.read(out, new LlamaBenchTests.Selection(modelSha256, seed,
                     methods.stream().map(Method::text).toList(), contexts, repeats), setting), System.out);
         }
         return 0;
+    }
+
+    /** Lines of each op profile printed (the CSV has them all). */
+    private static final int OP_PROFILE_PRINTED = 12;
+
+    private final List<OpProfileReport.Line> opProfileLines = new ArrayList<>();
+
+    /** One unrecorded decode per engine method from the filled cache, computed node by node (--op-profile). */
+    private void profileOps(Engine engine, KvSnapshot snap, PrefillResult prefill, HyperParameters hp, int ctx, int[] steps,
+                            List<OpProfileReport.Line> into) {
+        for (Method m : methods) {
+            if (!(m instanceof Method.EngineStrategy strategy)) {
+                continue;
+            }
+            engine.restore(snap);
+            AttentionPolicy policy = strategy.create(hp, ctx);
+            try (OpProfiler profiler = new OpProfiler(); Decoder d = engine.decoder(policy, prefill.statistics())) {
+                engine.profileOps(profiler);
+                for (int t : steps) {
+                    profiler.startStep();
+                    d.step(t);
+                    profiler.endStep();
+                }
+                into.addAll(OpProfileReport.summarize(ctx, m.text(), profiler.steps(), d.timings().wholeCacheLayers()));
+            } finally {
+                engine.profileOps(null);
+                policy.close();
+            }
+        }
     }
 
     /** The round after {@code r}: another warm-up round (-1) while {@code warmUp} wants one, then 0, 1, ... */

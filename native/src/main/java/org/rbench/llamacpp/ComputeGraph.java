@@ -74,6 +74,24 @@ public final class ComputeGraph {
         leafs += newLeafs;
     }
 
+    /**
+     * Makes this graph hold {@code node} alone, its sources read as they are: for computing a
+     * built and allocated graph one node at a time (an op profile). ggml_graph_add_node does
+     * not walk the sources, so the node must have been computed in order after them.
+     */
+    public ComputeGraph holdOnly(Tensor node) {
+        if (maxNodes < 1) {
+            throw new IllegalStateException("a graph of " + maxNodes + " nodes holds none");
+        }
+        Ggml.ggml_graph_clear(graph);
+        Ggml.ggml_graph_add_node(graph, node.address());
+        seen.clear();
+        seen.add(node.address().address());
+        nodes = 1;
+        leafs = 0;
+        return this;
+    }
+
     private static final int SRC_COUNT = 10;
 
     public int nodeCount() {

@@ -92,6 +92,24 @@ public final class Ggml {
         }
     }
 
+    private static final MethodHandle ggml_graph_clear$MH = LIBS.function("ggml_graph_clear", FunctionDescriptor.ofVoid(ADDRESS));
+    public static void ggml_graph_clear(MemorySegment cgraph) {
+        try {
+            ggml_graph_clear$MH.invokeExact(cgraph);
+        } catch (Throwable t) {
+            throw Bindings.rethrow(t);
+        }
+    }
+
+    private static final MethodHandle ggml_graph_add_node$MH = LIBS.function("ggml_graph_add_node", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS));
+    public static void ggml_graph_add_node(MemorySegment cgraph, MemorySegment tensor) {
+        try {
+            ggml_graph_add_node$MH.invokeExact(cgraph, tensor);
+        } catch (Throwable t) {
+            throw Bindings.rethrow(t);
+        }
+    }
+
     private static final MethodHandle ggml_graph_node$MH = LIBS.function("ggml_graph_node", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT));
     public static MemorySegment ggml_graph_node(MemorySegment cgraph, int i) {
         try {

@@ -49,6 +49,8 @@ public final class Engine implements AutoCloseable {
     private final GraphResources graphResources;
     private long lastComputeNanos;
     private long lastInputNanos;
+    /** While set, step graphs are computed node by node into it (an op profile). */
+    private OpProfiler opProfiler;
 
     private Engine(ModelWeights weights, EngineOptions options) {
         this.weights = weights;
@@ -302,9 +304,21 @@ public final class Engine implements AutoCloseable {
         g.fillInputs();
         long t0 = System.nanoTime();
         lastInputNanos = t0 - f0;
-        backend.compute(g.graph);
+        if (opProfiler != null) {
+            opProfiler.compute(backend, g.graph);
+        } else {
+            backend.compute(g.graph);
+        }
         lastComputeNanos = System.nanoTime() - t0;
         return lastComputeNanos;
+    }
+
+    /**
+     * Computes the graphs of later steps node by node into {@code profiler} (null: whole again,
+     * as usual); see {@link OpProfiler}.
+     */
+    public void profileOps(OpProfiler profiler) {
+        this.opProfiler = profiler;
     }
 
     GraphResources graphResources() {

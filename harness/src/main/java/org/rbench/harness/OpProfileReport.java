@@ -1,0 +1,114 @@
+package org.rbench.harness;
+
+import org.rbench.core.engine.OpProfiler;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * {@code bench --op-profile}: one profiled decode per method and length ({@link OpProfiler}),
+ * its steps grouped by kind (a step in which a layer attended the whole cache, or a sparse
+ * one), and per kind every op and tensor-name family's median time a step, with its share of
+ * the kind's median step.
+ */
+final class OpProfileReport {
+    static final List<String> COLUMNS = List.of("length", "method", "step_kind", "steps", "op", "name", "nodes",
+            "ms_per_step", "share");
+
+    /** One op and name family in one kind of step. */
+    record Line(int ctx, String method, String kind, int steps, String op, String name, int nodes, double msPerStep,
+                double share) {
+        Map<String, String> row() {
+            Map<String, String> r = new LinkedHashMap<>();
+            r.put("length", Integer.toString(ctx));
+            r.put("method", method);
+            r.put("step_kind", kind);
+            r.put("steps", Integer.toString(steps));
+            r.put("op", op);
+            r.put("name", name);
+            r.put("nodes", Integer.toString(nodes));
+            r.put("ms_per_step", String.format(Locale.ROOT, "%.4f", msPerStep));
+            r.put("share", String.format(Locale.ROOT, "%.4f", share));
+            return r;
+        }
+    }
+
+    private OpProfileReport() {
+    }
+
+    static String kind(int wholeCacheLayers) {
+        return wholeCacheLayers > 0 ? "whole-cache" : "sparse";
+    }
+
+    /**
+     * The lines of one profiled decode, each kind's by descending time: {@code steps} as the
+     * profiler ended them, {@code wholeCacheLayers} per step from the decoder's timings.
+     */
+    static List<Line> summarize(int ctx, String method, List<List<OpProfiler.Cost>> steps, int[] wholeCacheLayers) {
+        if (steps.size() != wholeCacheLayers.length) {
+            throw new IllegalArgumentException(steps.size() + " profiled steps but " + wholeCacheLayers.length + " step timings");
+        }
+        Map<String, List<Integer>> byKind = new LinkedHashMap<>();
+        for (int i = 0; i < steps.size(); i++) {
+            byKind.computeIfAbsent(kind(wholeCacheLayers[i]), k -> new ArrayList<>()).add(i);
+        }
+        List<Line> out = new ArrayList<>();
+        for (Map.Entry<String, List<Integer>> e : byKind.entrySet()) {
+            List<Integer> idx = e.getValue();
+            Map<String, double[]> perKey = new LinkedHashMap<>(); // key -> ms in each step of the kind
+            Map<String, Integer> nodes = new LinkedHashMap<>();
+            double[] totals = new double[idx.size()];
+            for (int j = 0; j < idx.size(); j++) {
+                for (OpProfiler.Cost c : steps.get(idx.get(j))) {
+                    String key = c.op() + '\u0000' + c.name();
+                    perKey.computeIfAbsent(key, k -> new double[idx.size()])[j] += c.nanos() / 1e6;
+                    nodes.merge(key, c.nodes(), Math::max);
+                    totals[j] += c.nanos() / 1e6;
+                }
+            }
+            double step = median(totals);
+            List<Line> lines = new ArrayList<>();
+            for (Map.Entry<String, double[]> k : perKey.entrySet()) {
+                int cut = k.getKey().indexOf('\u0000');
+                double ms = median(k.getValue());
+                lines.add(new Line(ctx, method, e.getKey(), idx.size(), k.getKey().substring(0, cut), k.getKey().substring(cut + 1),
+                        nodes.get(k.getKey()), ms, step > 0 ? ms / step : 0));
+            }
+            lines.sort(Comparator.comparingDouble(Line::msPerStep).reversed());
+            out.addAll(lines);
+        }
+        return out;
+    }
+
+    /** The first {@code top} lines of each method, length and kind, with the step's median total. */
+    static void print(List<Line> lines, int top, PrintStream out) {
+        String group = null;
+        int shown = 0;
+        for (Line l : lines) {
+            String g = l.ctx() + " " + l.method() + " " + l.kind();
+            if (!g.equals(group)) {
+                group = g;
+                shown = 0;
+                out.printf(Locale.ROOT, "op profile: %d tokens, %s, %s steps (%d; node by node, so slower than a real step)%n",
+                        l.ctx(), l.method(), l.kind(), l.steps());
+            }
+            if (shown++ < top) {
+                out.printf(Locale.ROOT, "  %-15s %-34s %5d nodes %9.3f ms %6.1f%%%n", l.op(), l.name().isEmpty() ? "-" : l.name(),
+                        l.nodes(), l.msPerStep(), 100 * l.share());
+            }
+        }
+    }
+
+    private static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        int n = s.length;
+        return n == 0 ? 0 : n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    }
+}
