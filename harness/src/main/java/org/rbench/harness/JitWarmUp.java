@@ -6,7 +6,8 @@ import java.util.function.LongSupplier;
 
 /**
  * How many unrecorded rounds {@code bench} decodes before it measures: at least the number asked
- * for, then more while the JIT compiler is still busy, up to {@link #MOST_ROUNDS}. A round is one
+ * for, then more while the JIT compiler is still busy, up to {@link #MOST_ROUNDS} and
+ * {@link #MOST_NANOS} of warming up. A round is one
  * decode of every method. On a machine with as many cores as compute threads, the JVM's compiler
  * threads take cores from ggml's workers: on this project's 2-core machine at 2 threads, the
  * first seven 64-token decodes at 2K ran at 1.3-1.6 ms a token and the later ones at 0.85-1.0,
@@ -18,11 +19,14 @@ final class JitWarmUp {
     static final double QUIET_SHARE = 0.05;
     /** Rounds at most, whatever the compiler does. */
     static final int MOST_ROUNDS = 20;
+    /** No round beyond the asked-for ones starts after this long warming up (a GPU's long contexts). */
+    static final long MOST_NANOS = 30_000_000_000L;
 
     private final int least;
     private final LongSupplier compiledMs;
     private final LongSupplier clockNanos;
     private int rounds;
+    private long firstStartNanos = -1;
     private long roundStartNanos;
     private long compiledAtStart;
     private double lastShare = Double.NaN;
@@ -56,19 +60,23 @@ final class JitWarmUp {
 
     void startRound() {
         roundStartNanos = clockNanos.getAsLong();
+        if (firstStartNanos < 0) {
+            firstStartNanos = roundStartNanos;
+        }
         compiledAtStart = compiledMs.getAsLong();
     }
 
     /** Ends the round started last; whether another one is needed. */
     boolean another() {
         rounds++;
-        long wallNanos = Math.max(1, clockNanos.getAsLong() - roundStartNanos);
+        long now = clockNanos.getAsLong();
+        long wallNanos = Math.max(1, now - roundStartNanos);
         long compiled = compiledMs.getAsLong();
         lastShare = compiled < 0 || compiledAtStart < 0 ? Double.NaN : (compiled - compiledAtStart) * 1e6 / wallNanos;
         if (rounds < least) {
             return true;
         }
-        return rounds < MOST_ROUNDS && lastShare >= QUIET_SHARE;
+        return rounds < MOST_ROUNDS && now - firstStartNanos < MOST_NANOS && lastShare >= QUIET_SHARE;
     }
 
     int rounds() {

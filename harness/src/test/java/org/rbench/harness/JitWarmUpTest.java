@@ -53,6 +53,23 @@ class JitWarmUpTest {
     }
 
     @Test
+    void longRoundsStopAtTheTimeCapWhileTheCompilerIsBusy() {
+        long[] now = {0};
+        long[] compiled = {0};
+        JitWarmUp w = new JitWarmUp(1, () -> compiled[0], () -> now[0]);
+        int rounds = 0;
+        boolean again;
+        do {
+            w.startRound();
+            now[0] += 12_000_000_000L; // 12 s a round, half of it compiling
+            compiled[0] += 6_000;
+            rounds++;
+            again = w.another();
+        } while (again);
+        assertEquals(3, rounds, "the third round ends past 30 s");
+    }
+
+    @Test
     void aJvmThatDoesNotTellRunsTheRoundsAskedFor() {
         long[] now = {0};
         JitWarmUp w = new JitWarmUp(2, () -> -1, () -> now[0]);
