@@ -388,7 +388,7 @@ final class BenchCommand implements Callable<Integer> {
         for (int ctx : contexts) {
             List<double[]> v = summary.get(ctx + "\u0000" + FULL);
             if (v != null) {
-                fullPoints.add(new double[] {v.getFirst()[2], median(v.stream().mapToDouble(a -> a[0]).toArray())});
+                fullPoints.add(new double[] {v.getFirst()[2], Medians.of(v.stream().mapToDouble(a -> a[0]).toArray())});
             }
         }
         FullAttentionLine line = FullAttentionLine.fit(fullPoints);
@@ -399,14 +399,14 @@ final class BenchCommand implements Callable<Integer> {
             if (full == null) {
                 continue;
             }
-            double fullMs = median(full.stream().mapToDouble(a -> a[0]).toArray());
+            double fullMs = Medians.of(full.stream().mapToDouble(a -> a[0]).toArray());
             for (Method method : methods) {
                 String m = method.text();
                 List<double[]> v = summary.get(ctx + "\u0000" + m);
                 if (v == null) {
                     continue;
                 }
-                double ms = median(v.stream().mapToDouble(a -> a[0]).toArray());
+                double ms = Medians.of(v.stream().mapToDouble(a -> a[0]).toArray());
                 double bound = v.getFirst()[1];
                 double speedup = fullMs / ms;
                 double mem = v.stream().mapToDouble(a -> a[4]).max().orElse(Double.NaN);
@@ -443,13 +443,13 @@ final class BenchCommand implements Callable<Integer> {
             if (reference == null) {
                 continue;
             }
-            double referenceMs = median(reference.stream().mapToDouble(a -> a[0]).toArray());
+            double referenceMs = Medians.of(reference.stream().mapToDouble(a -> a[0]).toArray());
             List<String> shares = new ArrayList<>();
             for (Method method : methods) {
                 List<double[]> v = summary.get(ctx + "\u0000" + method.text());
                 if (v != null && !(method instanceof Method.LlamaBench)) {
                     shares.add(String.format(Locale.ROOT, "%s %.2fx", method.text(),
-                            referenceMs / median(v.stream().mapToDouble(a -> a[0]).toArray())));
+                            referenceMs / Medians.of(v.stream().mapToDouble(a -> a[0]).toArray())));
                 }
             }
             out.printf(Locale.ROOT, "tokens/s against llama-bench (%.2f ms/token), tg%d @ d%d: %s%n", referenceMs, tokens, ctx,
@@ -459,12 +459,6 @@ final class BenchCommand implements Callable<Integer> {
 
     /** The method the speedups and bounds are relative to, by its spec text. */
     private static final String FULL = "full";
-
-    private static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-    }
 
     /** Columns of the --steps-out file: the step's wall time, then each part of it (StepTimings.Part). */
     private static final List<String> STEP_COLUMNS = stepColumns();

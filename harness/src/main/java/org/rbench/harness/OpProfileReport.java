@@ -4,7 +4,6 @@ import org.rbench.core.engine.OpProfiler;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -72,11 +71,11 @@ final class OpProfileReport {
                     totals[j] += c.nanos() / 1e6;
                 }
             }
-            double step = median(totals);
+            double step = Medians.of(totals);
             List<Line> lines = new ArrayList<>();
             for (Map.Entry<String, double[]> k : perKey.entrySet()) {
                 int cut = k.getKey().indexOf('\u0000');
-                double ms = median(k.getValue());
+                double ms = Medians.of(k.getValue());
                 lines.add(new Line(ctx, method, e.getKey(), idx.size(), k.getKey().substring(0, cut), k.getKey().substring(cut + 1),
                         nodes.get(k.getKey()), ms, step > 0 ? ms / step : 0));
             }
@@ -103,12 +102,5 @@ final class OpProfileReport {
                         l.nodes(), l.msPerStep(), 100 * l.share());
             }
         }
-    }
-
-    private static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        int n = s.length;
-        return n == 0 ? 0 : n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
     }
 }

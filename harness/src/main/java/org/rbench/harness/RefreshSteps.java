@@ -83,8 +83,6 @@ final class RefreshSteps {
     }
 
     private static double medianMs(List<Long> nanos) {
-        long[] s = nanos.stream().mapToLong(Long::longValue).sorted().toArray();
-        int n = s.length;
-        return (n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2.0) / 1e6;
+        return Medians.of(nanos.stream().mapToDouble(n -> n / 1e6).toArray());
     }
 }
