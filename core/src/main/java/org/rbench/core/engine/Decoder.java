@@ -74,8 +74,25 @@ public final class Decoder implements AutoCloseable {
         return timings;
     }
 
+    /** What a step reads back: the logits, or only the greedy token. */
+    private record StepOutput(float[] logits, int token) {
+    }
+
     /** Feeds {@code token} at the next position and returns the logits for the position after it. */
     public float[] step(int token) {
+        return run(token, Pass.Logits.LAST).logits();
+    }
+
+    /**
+     * Feeds {@code token} at the next position and returns the greedy token after it, the lowest
+     * id among the largest logits as {@link Greedy#argmax} picks it, chosen in the step's graph:
+     * the step reads back one id instead of the vocabulary's logits.
+     */
+    public int stepGreedy(int token) {
+        return run(token, Pass.Logits.GREEDY).token();
+    }
+
+    private StepOutput run(int token, Pass.Logits wanted) {
         long t0 = System.nanoTime();
         engine.checkTokens(new int[] {token});
         int position = engine.position();
@@ -85,9 +102,9 @@ public final class Decoder implements AutoCloseable {
         StepCost cost = new StepCost();
         AttentionPlan[] plans = new AttentionPlan[hp.layers()];
         LayerObservation[] observed = new LayerObservation[hp.layers()];
-        float[] logits = policy.needsQueryBeforePlanning(step)
-                ? layerByLayer(token, position, plans, observed, cost)
-                : wholeStep(token, position, plans, observed, cost);
+        StepOutput out = policy.needsQueryBeforePlanning(step)
+                ? layerByLayer(token, position, plans, observed, cost, wanted)
+                : wholeStep(token, position, plans, observed, cost, wanted);
         engine.advance(1);
         long policyStart = System.nanoTime();
         int wholeCache = countAttention(plans, position);
@@ -100,15 +117,24 @@ public final class Decoder implements AutoCloseable {
         step++;
         long end = System.nanoTime();
         timings.record(end - t0, wholeCache, cost.compute, cost.build, cost.inputs, cost.readback, end - policyStart);
-        return logits;
+        return out;
+    }
+
+    /** The logits or the greedy token a pass's outputs hold (null when the pass computed neither). */
+    private static StepOutput read(PassGraph.Outputs outputs) {
+        if (outputs.greedy() != null) {
+            return new StepOutput(null, outputs.greedy().getInts()[0]);
+        }
+        return outputs.logits() == null ? null : new StepOutput(outputs.logits().getFloats(), -1);
     }
 
     /** Every layer planned first, then one graph for the step. */
-    private float[] wholeStep(int token, int position, AttentionPlan[] plans, LayerObservation[] observed, StepCost cost) {
+    private StepOutput wholeStep(int token, int position, AttentionPlan[] plans, LayerObservation[] observed, StepCost cost,
+                                 Pass.Logits wanted) {
         for (int l = 0; l < plans.length; l++) {
             plans[l] = checked(policy.plan(new LayerStep(l, step, position, null)), l, position);
         }
-        Pass pass = Pass.step(token, position, plans, diagnostics);
+        Pass pass = Pass.step(token, position, plans, diagnostics, wanted);
         List<Object> signature = PassBuilder.signature(engine.graphResources(), pass);
         GraphCache.Entry<PassGraph> entry = graphs.get(signature);
         if (entry != null) {
@@ -125,26 +151,26 @@ public final class Decoder implements AutoCloseable {
         cost.compute += engine.computeAgain(g.graph());
         cost.inputs += engine.lastInputNanos();
         long r0 = System.nanoTime();
-        float[] logits = g.outputs().logits().getFloats();
+        StepOutput out = read(g.outputs());
         g.afterCompute();
         for (int l = 0; l < plans.length; l++) {
             observed[l] = observation(g.outputs(), plans[l], l, position);
             diagnose(g.outputs(), plans[l], l, position);
         }
         cost.readback += System.nanoTime() - r0;
-        return logits;
+        return out;
     }
 
     /**
      * Each layer's query computed before the policy plans it (a query-similarity schedule's
      * check steps), so one graph up to the query and one of the layer, per layer.
      */
-    private float[] layerByLayer(int token, int position, AttentionPlan[] plans, LayerObservation[] observed,
-                                 StepCost cost) {
-        float[] logits = null;
+    private StepOutput layerByLayer(int token, int position, AttentionPlan[] plans, LayerObservation[] observed,
+                                    StepCost cost, Pass.Logits wanted) {
+        StepOutput out = null;
         for (int l = 0; l < plans.length; l++) {
             // the layers not planned yet are null here: queryOf plans every layer full
-            Pass queryPass = Pass.step(token, position, plans, false).queryOf(l);
+            Pass queryPass = Pass.step(token, position, plans, false, wanted).queryOf(l);
             QueryVectors query;
             try (PassGraph g = timedBuild(queryPass, cost)) {
                 cost.compute += engine.run(g.graph());
@@ -154,12 +180,13 @@ public final class Decoder implements AutoCloseable {
                 cost.readback += System.nanoTime() - r0;
             }
             plans[l] = checked(policy.plan(new LayerStep(l, step, position, query)), l, position);
-            try (PassGraph g = timedBuild(Pass.step(token, position, plans, diagnostics).layer(l), cost)) {
+            try (PassGraph g = timedBuild(Pass.step(token, position, plans, diagnostics, wanted).layer(l), cost)) {
                 cost.compute += engine.run(g.graph());
                 cost.inputs += engine.lastInputNanos();
                 long r0 = System.nanoTime();
-                if (g.outputs().logits() != null) {
-                    logits = g.outputs().logits().getFloats();
+                StepOutput read = read(g.outputs());
+                if (read != null) {
+                    out = read;
                 }
                 g.afterCompute();
                 observed[l] = observation(g.outputs(), plans[l], l, position);
@@ -167,7 +194,7 @@ public final class Decoder implements AutoCloseable {
                 cost.readback += System.nanoTime() - r0;
             }
         }
-        return logits;
+        return out;
     }
 
     private PassGraph timedBuild(Pass pass, StepCost cost) {

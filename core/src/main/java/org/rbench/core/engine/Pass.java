@@ -21,8 +21,8 @@ import java.util.Arrays;
 record Pass(int[] tokens, int start, Logits logits, AttentionPlan[] plans, int fromLayer, int toLayer, boolean queryOnly,
             int windowFrom, boolean columnSums, int windowSumsFrom, boolean lastQuery, boolean shadowFull) {
 
-    /** Which rows of logits a pass produces. */
-    enum Logits { NONE, LAST, ALL }
+    /** Which rows of logits a pass produces; GREEDY: only the last row's greedy token (DeviceGreedy). */
+    enum Logits { NONE, LAST, ALL, GREEDY }
 
     Pass {
         if (tokens.length == 0) {
@@ -44,9 +44,9 @@ record Pass(int[] tokens, int start, Logits logits, AttentionPlan[] plans, int f
                 false);
     }
 
-    /** A decode step of every layer under its plans. */
-    static Pass step(int token, int position, AttentionPlan[] plans, boolean shadowFull) {
-        return new Pass(new int[] {token}, position, Logits.LAST, plans, 0, plans.length, false, -1, false, -1, false,
+    /** A decode step of every layer under its plans, producing {@code logits} (LAST or GREEDY). */
+    static Pass step(int token, int position, AttentionPlan[] plans, boolean shadowFull, Logits logits) {
+        return new Pass(new int[] {token}, position, logits, plans, 0, plans.length, false, -1, false, -1, false,
                 shadowFull);
     }
 

@@ -156,7 +156,7 @@ final class PassBuilder {
         for (int l = pass.fromLayer(); l < pass.toLayer(); l++) {
             x = block.build(l, x);
             if (x == null) {
-                return graph(null); // query-only pass: its outputs are expanded
+                return graph(null, null); // query-only pass: its outputs are expanded
             }
         }
         PlanFinishing finishing = new PlanFinishing();
@@ -165,6 +165,7 @@ final class PassBuilder {
             afterCompute.add(p -> part.afterCompute(p.plans(), p.start()));
         }
         Tensor logits = null;
+        Tensor greedy = null;
         if (pass.toLayer() < hp.layers()) {
             g.expand(ctx.cpy(x, res.hiddenState()));
         } else if (pass.logits() != Pass.Logits.NONE) {
@@ -177,14 +178,19 @@ final class PassBuilder {
             if (weights.outputBias() != null) {
                 out = ctx.add(out, weights.outputBias());
             }
-            logits = out.name("logits").output();
-            g.expand(logits);
+            if (pass.logits() == Pass.Logits.GREEDY) {
+                greedy = DeviceGreedy.token(ctx, out.name("logits")).name("greedy").output();
+                g.expand(greedy);
+            } else {
+                logits = out.name("logits").output();
+                g.expand(logits);
+            }
         }
-        return graph(logits);
+        return graph(logits, greedy);
     }
 
-    private PassGraph graph(Tensor logits) {
-        return new PassGraph(g, new PassGraph.Outputs(logits, probabilities, fullProbabilities, queryBeforeRope,
+    private PassGraph graph(Tensor logits, Tensor greedy) {
+        return new PassGraph(g, new PassGraph.Outputs(logits, greedy, probabilities, fullProbabilities, queryBeforeRope,
                 queryAfterRope, windowRows, columnSums, windowSums), bound, afterCompute);
     }
 

@@ -12,7 +12,8 @@ import java.util.List;
  */
 final class PassGraph implements AutoCloseable {
     /** Tensors read after the compute, by layer (null where not asked for). */
-    record Outputs(Tensor logits, Tensor[] probabilities, Tensor[] fullProbabilities, Tensor[] queryBeforeRope,
+    /** {@code logits} (LAST, ALL) or {@code greedy} (GREEDY: I32 [1]) as the pass asked; null otherwise. */
+    record Outputs(Tensor logits, Tensor greedy, Tensor[] probabilities, Tensor[] fullProbabilities, Tensor[] queryBeforeRope,
                    Tensor[] queryAfterRope, Tensor[] windowRows, Tensor[] columnSums, Tensor[] windowSums) {
     }
 

@@ -46,9 +46,8 @@ public final class Generator {
         Utf8Stream utf8 = new Utf8Stream();
         StopReason reason = StopReason.TOKEN_LIMIT;
         try (Decoder decoder = engine.decoder(policy, prefill.statistics())) {
-            float[] logits = prefill.lastLogits();
+            int token = Greedy.argmax(prefill.lastLogits());
             while (true) {
-                int token = Greedy.argmax(logits);
                 tokens[count++] = token;
                 String piece = "";
                 if (vocabulary != null) {
@@ -72,7 +71,8 @@ public final class Generator {
                     reason = StopReason.CONTEXT_FULL;
                     break;
                 }
-                logits = decoder.step(token);
+                // the next token is picked on the backend: one id read back, not the logits
+                token = decoder.stepGreedy(token);
             }
             return new GenerationResult(Arrays.copyOf(tokens, count), text.toString(), reason, prefill, decoder.timings());
         }

@@ -88,7 +88,7 @@ class PassBuilderTest {
                 for (AttentionPlan v : variants) {
                     AttentionPlan[] plans = new AttentionPlan[layers];
                     Arrays.fill(plans, v);
-                    assertWithinBudget(e, Pass.step(1, 50, plans, true));
+                    assertWithinBudget(e, Pass.step(1, 50, plans, true, Pass.Logits.LAST));
                 }
             }
         }

@@ -162,7 +162,7 @@ public final class RulerRun {
                     PrefillResult pr = engine.prefill(tokens, p.prefillRequest(), false);
                     try (Decoder d = engine.decoder(p, pr.statistics())) {
                         for (int i = 0; i < 8; i++) {
-                            d.step(tokens[0]);
+                            d.stepGreedy(tokens[0]);
                         }
                     }
                 } finally {
@@ -333,7 +333,7 @@ public final class RulerRun {
                 if (out.size() >= maxTokens || engine.position() >= engine.contextSize()) {
                     break;
                 }
-                token = Greedy.argmax(d.step(token));
+                token = d.stepGreedy(token); // picked on the backend: one id read back, not the logits
             }
             return new Decoded(out.stream().mapToInt(Integer::intValue).toArray(), prefill.nanos(),
                     d.timings().wallNanos(), d.meanAttendedRows(), d.fullLayerSteps());

@@ -1,0 +1,56 @@
+package org.rbench.core.engine;
+
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.rbench.core.attention.AttentionPolicy;
+import org.rbench.core.attention.Strategies;
+import org.rbench.core.testing.CpuModel;
+import org.rbench.llamacpp.GgmlType;
+
+import java.util.Arrays;
+import java.util.stream.IntStream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@link Decoder#stepGreedy} decodes greedily as reading the logits back and taking
+ * {@link Greedy#argmax} does, step for step, under whole-step graphs and under a schedule
+ * that builds a step layer by layer (a query-similarity check).
+ */
+class GreedyStepTest {
+    private static final int PROMPT = 40;
+    private static final int STEPS = 12;
+    private static final int[] PROMPT_TOKENS = IntStream.range(0, PROMPT).map(i -> (i * 37 + 11) % 512).toArray();
+
+    @RegisterExtension
+    static final CpuModel MODEL = CpuModel.preset("tiny-llama", GgmlType.F16);
+
+    /** A greedy decode from the prompt: each step feeds the token the previous one picked. */
+    private static int[] decode(Engine engine, String method, boolean onDevice) {
+        engine.reset();
+        AttentionPolicy policy = Strategies.create(method, MODEL.weights().hyperParameters(), PROMPT);
+        PrefillResult p = engine.prefill(PROMPT_TOKENS, policy.prefillRequest(), false);
+        int[] tokens = new int[STEPS];
+        int next = Greedy.argmax(p.lastLogits());
+        try (Decoder d = engine.decoder(policy, p.statistics())) {
+            for (int s = 0; s < STEPS; s++) {
+                tokens[s] = next;
+                next = onDevice ? d.stepGreedy(next) : Greedy.argmax(d.step(next));
+            }
+        }
+        return tokens;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"full", "recycled:k=16,s=4", "recycled-dynamic:k=8,qc=2,threshold=0.99"})
+    void theDevicesPickIsTheHostsArgmax(String method) {
+        try (Engine engine = Engine.open(MODEL.weights(), EngineOptions.defaults(128))) {
+            int[] host = decode(engine, method, false);
+            int[] device = decode(engine, method, true);
+            assertArrayEquals(host, device, method);
+            assertTrue(IntStream.of(host).distinct().count() > 1, "the decode moves: " + Arrays.toString(host));
+        }
+    }
+}
