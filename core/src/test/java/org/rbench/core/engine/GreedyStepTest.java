@@ -15,9 +15,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@link Decoder#stepGreedy} decodes greedily as reading the logits back and taking
- * {@link Greedy#argmax} does, step for step, under whole-step graphs and under a schedule
- * that builds a step layer by layer (a query-similarity check).
+ * The greedy token picked in the step graph ({@link Decoder#stepGreedy} on a GPU) is the one
+ * reading the logits back and taking {@link Greedy#argmax} gives, step for step, under
+ * whole-step graphs and under a schedule that builds a step layer by layer (a query-similarity
+ * check).
  */
 class GreedyStepTest {
     private static final int PROMPT = 40;
@@ -37,7 +38,7 @@ class GreedyStepTest {
         try (Decoder d = engine.decoder(policy, p.statistics())) {
             for (int s = 0; s < STEPS; s++) {
                 tokens[s] = next;
-                next = onDevice ? d.stepGreedy(next) : Greedy.argmax(d.step(next));
+                next = onDevice ? d.stepGreedyInGraph(next) : Greedy.argmax(d.step(next));
             }
         }
         return tokens;
