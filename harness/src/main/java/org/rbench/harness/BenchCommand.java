@@ -240,6 +240,7 @@ final class BenchCommand implements Callable<Integer> {
                                     for (int t : steps) {
                                         reference.step(t);
                                     }
+                                    reference.pauseThreads(); // its workers sleep while the next method runs
                                     long[] all = reference.stepNanos();
                                     nanos = Arrays.copyOfRange(all, before, all.length);
                                     // ctx + (tokens + 1) / 2 for plain llama.cpp; under llamacpp-shift what its context held

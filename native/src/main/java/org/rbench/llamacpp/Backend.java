@@ -63,6 +63,13 @@ public final class Backend implements AutoCloseable {
         }
     }
 
+    /** Puts this CPU backend's pool to sleep until its next graph ({@link CpuThreadpool#pause}); nothing elsewhere. */
+    public void pauseThreads() {
+        if (threadpool != null) {
+            threadpool.pause();
+        }
+    }
+
     public int threads() {
         return threads;
     }

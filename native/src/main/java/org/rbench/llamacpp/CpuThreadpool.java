@@ -13,14 +13,15 @@ import java.lang.invoke.MethodHandle;
  * its worker threads each time: a cost of every decode step that llama-bench does not pay.
  *
  * <p>The settings are ggml's defaults ({@code ggml_threadpool_params_init}, llama-bench's:
- * normal priority, no CPU mask, not strict) except the polling level: {@link #POLL}, 0, where
- * ggml and llama-bench poll at 50. Workers that spin between graphs cost a JVM process its
- * cores: on 2 cores with 2 threads, 25 steps at each level alternating in one session, the engine
- * decoded the embedded model at 2K in 1.16 ms (median) without polling against 1.86 ms with it,
- * and stock {@code llama_decode} in the JVM in 1.13 against 3.04 ms, where llama-bench's own
- * process took 0.86-0.93 ms (docs/results/2026-12-03-llama-bench-cpu.md). The functions are
- * the CPU backend's, found through its registry as llama.cpp finds them (the CPU backend may be
- * a library loaded at run time).
+ * normal priority, no CPU mask, not strict, polling level 50: workers spin a while after a graph
+ * before they sleep, so the next step finds them awake). Two pools in one process (the engine's
+ * and stock llama_decode's, taking turns in {@code bench}) would spin against each other, so
+ * each is paused when its decode ends ({@link #pause}). On this project's 2-core machine at 2
+ * threads, 5 alternating rounds of {@code bench} at 2K (docs/results/2026-12-04-two-threads-cpu.md)
+ * gave the engine 0.56-0.82x of llama-bench this way against 0.57-0.64x with polling level 0 and
+ * no pausing, and stock llama_decode 0.62-0.79x against 0.60-0.66x. The functions are the CPU
+ * backend's, found through its registry as llama.cpp finds them (the CPU backend may be a library
+ * loaded at run time).
  */
 public final class CpuThreadpool implements AutoCloseable {
     /**
@@ -32,8 +33,15 @@ public final class CpuThreadpool implements AutoCloseable {
     /** Offsets in {@code struct ggml_threadpool_params}: after the 512-bool CPU mask, n_threads, prio, poll. */
     static final long N_THREADS_OFFSET = 512;
     static final long POLL_OFFSET = 520;
-    /** ggml's polling level for our pools (0: no polling, 100: aggressive): see the class comment. */
-    public static final int POLL = 0;
+    /** ggml's polling level for our pools (0: no polling, 100: aggressive), ggml's and llama-bench's default. */
+    public static final int POLL = 50;
+
+    /**
+     * A CPU backend kept for {@link #pause} alone: ggml pauses the pool a CPU backend switches
+     * away from (ggml_backend_cpu_set_threadpool), and ggml_threadpool_pause itself is not among
+     * the functions the CPU backend's registry offers.
+     */
+    private static Backend pauser;
 
     private final int threads;
     private final MethodHandle free;
@@ -115,6 +123,28 @@ public final class CpuThreadpool implements AutoCloseable {
             set.invokeExact(cpuBackend.address(), address());
         } catch (Throwable t) {
             throw Bindings.rethrow(t);
+        }
+    }
+
+    /**
+     * Puts the workers to sleep now rather than after their polling time: a pool whose user is
+     * done with it for a while (a decode that ended) stops taking a core from the next user,
+     * another pool of the process included. The next graph computed on it wakes it (ggml's
+     * kickoff resumes a paused pool).
+     */
+    public void pause() {
+        MethodHandle set = cpuFunction("ggml_backend_cpu_set_threadpool",
+                FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.ADDRESS));
+        synchronized (CpuThreadpool.class) {
+            if (pauser == null) {
+                pauser = Backends.open("cpu", 1);
+            }
+            try {
+                set.invokeExact(pauser.address(), address());
+                set.invokeExact(pauser.address(), MemorySegment.NULL); // switching away pauses it
+            } catch (Throwable t) {
+                throw Bindings.rethrow(t);
+            }
         }
     }
 

@@ -190,6 +190,13 @@ public final class LlamaContext implements AutoCloseable {
         return out;
     }
 
+    /** Puts the context's pool to sleep until its next decode ({@link CpuThreadpool#pause}). */
+    public void pauseThreads() {
+        if (threadpool != null) {
+            threadpool.pause();
+        }
+    }
+
     public void setThreads(int threads) {
         Llama.llama_set_n_threads(address(), threads, threads);
     }

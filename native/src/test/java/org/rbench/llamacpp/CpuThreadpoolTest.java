@@ -69,6 +69,33 @@ class CpuThreadpoolTest {
         }
     }
 
+    /** A paused pool computes again on its next graph (ggml's kickoff resumes it), and pausing twice is harmless. */
+    @Test
+    void aPausedPoolWakesForItsNextGraph() {
+        try (Backend backend = Backends.open("cpu", 2);
+             GgmlContext data = GgmlContext.forMetadata(1, 0)) {
+            Tensor a = data.newTensor(GgmlType.F32, 64, 64);
+            float[] ones = new float[64 * 64];
+            java.util.Arrays.fill(ones, 1f);
+            try (BackendBuffer buffer = BackendBuffer.allocate(data, backend)) {
+                a.setFloats(ones);
+                for (int round = 0; round < 3; round++) {
+                    backend.pauseThreads();
+                    backend.pauseThreads();
+                    try (GgmlContext ctx = GgmlContext.forMetadata(8, 8);
+                         GraphAllocator allocator = new GraphAllocator(backend)) {
+                        ComputeGraph g = ctx.newGraph(8);
+                        Tensor product = ctx.mulMat(a, a).output();
+                        g.expand(product);
+                        allocator.allocate(g);
+                        backend.compute(g);
+                        assertEquals(64f, product.getFloats()[0], "round " + round);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void theParametersAreGgmlsWithThePollingLevelSet() {
         try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
@@ -77,7 +104,7 @@ class CpuThreadpoolTest {
             assertEquals(7, p.get(java.lang.foreign.ValueLayout.JAVA_INT, CpuThreadpool.POLL_OFFSET));
             assertEquals(0, p.get(java.lang.foreign.ValueLayout.JAVA_INT, CpuThreadpool.N_THREADS_OFFSET + 4), "prio");
         }
-        assertEquals(0, CpuThreadpool.POLL);
+        assertEquals(50, CpuThreadpool.POLL, "llama-bench's and ggml's level: pools are paused when their decode ends");
         CpuThreadpool.create(2, 100).close();
         assertThrows(IllegalArgumentException.class, () -> CpuThreadpool.create(2, 101));
         assertThrows(IllegalArgumentException.class, () -> CpuThreadpool.create(2, -1));

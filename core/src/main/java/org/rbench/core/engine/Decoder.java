@@ -454,6 +454,8 @@ public final class Decoder implements AutoCloseable {
 
     @Override
     public void close() {
+        // the run of steps is over: the CPU pool's workers sleep now rather than spin on
+        engine.backend().pauseThreads();
         policy.close();
     }
 }

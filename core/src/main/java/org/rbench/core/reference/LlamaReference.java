@@ -105,6 +105,11 @@ public final class LlamaReference implements AutoCloseable {
      * One decode step: the logits after {@code token}. Under a {@link ContextShift}, a full
      * context is shifted first, inside the step's time.
      */
+    /** Puts llama.cpp's CPU threads to sleep until the next decode: call it when a run of steps ends. */
+    public void pauseThreads() {
+        context.pauseThreads();
+    }
+
     public float[] step(int token) {
         long t0 = System.nanoTime();
         if (shift != null && shift.needsShift(context.position())) {

@@ -361,6 +361,7 @@ public final class RulerRun {
             }
             token = Greedy.argmax(ref.step(token));
         }
+        ref.pauseThreads(); // its workers sleep while the engine's methods run
         double rows = ref.stepNanos().length == 0 ? -1 : ref.meanStepRows(0);
         return new Decoded(out.stream().mapToInt(Integer::intValue).toArray(), prefillNanos, ref.stepNanos(), rows, -1);
     }
