@@ -39,9 +39,7 @@ class BenchLlamaBenchTest {
     @Test
     void runsBesideTheEngineAndPrintsTheRatios(@TempDir Path dir) throws Exception {
         Path model = dir.resolve("tiny.gguf");
-        org.rbench.gguf.RandomModelWriter.write(org.rbench.gguf.ModelSpec.preset("tiny-llama", org.rbench.llamacpp.GgmlType.F32)
-                .withVocabulary(org.rbench.llamacpp.LibraryLocation.sourceTree().orElseThrow()
-                        .resolve("models/ggml-vocab-llama-spm.gguf")), model);
+        TinyModel.write(model);
         Path csv = dir.resolve("bench.csv");
         Path fake = fakeLlamaBench(dir);
         CliRun.Result r = CliRun.run("bench", "--model", model.toString(), "--backend", "cpu", "--threads", "1", "--fill", "prefill",
@@ -81,9 +79,7 @@ class BenchLlamaBenchTest {
     @Test
     void refusesWhatItCannotRunBeforeMeasuring(@TempDir Path dir) throws Exception {
         Path model = dir.resolve("tiny.gguf");
-        org.rbench.gguf.RandomModelWriter.write(org.rbench.gguf.ModelSpec.preset("tiny-llama", org.rbench.llamacpp.GgmlType.F32)
-                .withVocabulary(org.rbench.llamacpp.LibraryLocation.sourceTree().orElseThrow()
-                        .resolve("models/ggml-vocab-llama-spm.gguf")), model);
+        TinyModel.write(model);
         Path csv = dir.resolve("bench.csv");
         CliRun.Result missing = CliRun.run("bench", "--model", model.toString(), "--backend", "cpu", "--threads", "1", "--fill", "prefill",
                 "--ctx", "64", "--tokens", "3", "--methods", "full,llama-bench", "--llama-bench", dir.resolve("none").toString(),

@@ -69,9 +69,7 @@ class BenchOutputFormatsTest {
 
     @BeforeAll
     static void benchOnce() throws Exception {
-        org.rbench.gguf.RandomModelWriter.write(org.rbench.gguf.ModelSpec.preset("tiny-llama", org.rbench.llamacpp.GgmlType.F32)
-                .withVocabulary(org.rbench.llamacpp.LibraryLocation.sourceTree().orElseThrow()
-                        .resolve("models/ggml-vocab-llama-spm.gguf")), dir.resolve("tiny.gguf"));
+        TinyModel.write(dir.resolve("tiny.gguf"));
         csv = dir.resolve("bench.csv");
         CliRun.Result first = bench("json");
         assertTrue(first.err().contains("tokens in the cache"), "the first run measures: " + first.err());

@@ -216,9 +216,7 @@ class CliTest {
 
     private static String made(java.nio.file.Path dir) throws Exception {
         java.nio.file.Path m = dir.resolve("tiny.gguf");
-        org.rbench.gguf.RandomModelWriter.write(org.rbench.gguf.ModelSpec.preset("tiny-llama", org.rbench.llamacpp.GgmlType.F32)
-                .withVocabulary(org.rbench.llamacpp.LibraryLocation.sourceTree().orElseThrow()
-                        .resolve("models/ggml-vocab-llama-spm.gguf")), m);
+        TinyModel.write(m);
         return m.toString();
     }
 }

@@ -51,9 +51,7 @@ class OpProfileReportTest {
     @Test
     void benchWritesTheProfileBesideItsRows(@TempDir Path dir) throws Exception {
         Path model = dir.resolve("tiny.gguf");
-        org.rbench.gguf.RandomModelWriter.write(org.rbench.gguf.ModelSpec.preset("tiny-llama", org.rbench.llamacpp.GgmlType.F32)
-                .withVocabulary(org.rbench.llamacpp.LibraryLocation.sourceTree().orElseThrow()
-                        .resolve("models/ggml-vocab-llama-spm.gguf")), model);
+        TinyModel.write(model);
         Path profile = dir.resolve("ops.csv");
         CliRun.Result r = CliRun.run("bench", "--model", model.toString(), "--backend", "cpu", "--threads", "1", "--ctx", "64",
                 "--tokens", "6", "--repeats", "1", "--methods", "full,recycled:k=16,s=3", "--out", dir.resolve("bench.csv").toString(),
