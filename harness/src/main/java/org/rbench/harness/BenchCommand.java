@@ -306,7 +306,7 @@ final class BenchCommand implements Callable<Integer> {
                             }
                         }
                         if (opProfile != null) {
-                            profileOps(engine, snap, prefill, hp, ctx, steps, opProfileLines);
+                            profileOps(engine, snap, prefill, hp, ctx, steps);
                         }
                     }
                 }
@@ -343,8 +343,7 @@ final class BenchCommand implements Callable<Integer> {
     private final List<OpProfileReport.Line> opProfileLines = new ArrayList<>();
 
     /** One unrecorded decode per engine method from the filled cache, computed node by node (--op-profile). */
-    private void profileOps(Engine engine, KvSnapshot snap, PrefillResult prefill, HyperParameters hp, int ctx, int[] steps,
-                            List<OpProfileReport.Line> into) {
+    private void profileOps(Engine engine, KvSnapshot snap, PrefillResult prefill, HyperParameters hp, int ctx, int[] steps) {
         for (Method m : methods) {
             if (!(m instanceof Method.EngineStrategy strategy)) {
                 continue;
@@ -358,7 +357,7 @@ final class BenchCommand implements Callable<Integer> {
                     d.step(t);
                     profiler.endStep();
                 }
-                into.addAll(OpProfileReport.summarize(ctx, m.text(), profiler.steps(), d.timings().wholeCacheLayers()));
+                opProfileLines.addAll(OpProfileReport.summarize(ctx, m.text(), profiler.steps(), d.timings().wholeCacheLayers()));
             } finally {
                 engine.profileOps(null);
                 policy.close();

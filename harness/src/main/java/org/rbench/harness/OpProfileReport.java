@@ -38,6 +38,20 @@ final class OpProfileReport {
         }
     }
 
+    /** An op and tensor-name family. */
+    private record Family(String op, String name) {
+    }
+
+    /** A family's time in each step of one kind (0 where a step lacks it), and its most nodes in a step. */
+    private static final class Times {
+        final double[] ms;
+        int nodes;
+
+        Times(int steps) {
+            ms = new double[steps];
+        }
+    }
+
     private OpProfileReport() {
     }
 
@@ -60,24 +74,22 @@ final class OpProfileReport {
         List<Line> out = new ArrayList<>();
         for (Map.Entry<String, List<Integer>> e : byKind.entrySet()) {
             List<Integer> idx = e.getValue();
-            Map<String, double[]> perKey = new LinkedHashMap<>(); // key -> ms in each step of the kind
-            Map<String, Integer> nodes = new LinkedHashMap<>();
+            Map<Family, Times> perFamily = new LinkedHashMap<>();
             double[] totals = new double[idx.size()];
             for (int j = 0; j < idx.size(); j++) {
                 for (OpProfiler.Cost c : steps.get(idx.get(j))) {
-                    String key = c.op() + '\u0000' + c.name();
-                    perKey.computeIfAbsent(key, k -> new double[idx.size()])[j] += c.nanos() / 1e6;
-                    nodes.merge(key, c.nodes(), Math::max);
+                    Times t = perFamily.computeIfAbsent(new Family(c.op(), c.name()), f -> new Times(idx.size()));
+                    t.ms[j] += c.nanos() / 1e6;
+                    t.nodes = Math.max(t.nodes, c.nodes());
                     totals[j] += c.nanos() / 1e6;
                 }
             }
             double step = Medians.of(totals);
             List<Line> lines = new ArrayList<>();
-            for (Map.Entry<String, double[]> k : perKey.entrySet()) {
-                int cut = k.getKey().indexOf('\u0000');
-                double ms = Medians.of(k.getValue());
-                lines.add(new Line(ctx, method, e.getKey(), idx.size(), k.getKey().substring(0, cut), k.getKey().substring(cut + 1),
-                        nodes.get(k.getKey()), ms, step > 0 ? ms / step : 0));
+            for (Map.Entry<Family, Times> f : perFamily.entrySet()) {
+                double ms = Medians.of(f.getValue().ms);
+                lines.add(new Line(ctx, method, e.getKey(), idx.size(), f.getKey().op(), f.getKey().name(), f.getValue().nodes, ms,
+                        step > 0 ? ms / step : 0));
             }
             lines.sort(Comparator.comparingDouble(Line::msPerStep).reversed());
             out.addAll(lines);

@@ -117,13 +117,7 @@ public final class CpuThreadpool implements AutoCloseable {
 
     /** Makes the CPU backend {@code cpuBackend} compute its graphs on this pool. */
     public void attachTo(Backend cpuBackend) {
-        MethodHandle set = cpuFunction("ggml_backend_cpu_set_threadpool",
-                FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.ADDRESS));
-        try {
-            set.invokeExact(cpuBackend.address(), address());
-        } catch (Throwable t) {
-            throw Bindings.rethrow(t);
-        }
+        setThreadpool(cpuBackend.address(), address());
     }
 
     /**
@@ -133,18 +127,26 @@ public final class CpuThreadpool implements AutoCloseable {
      * kickoff resumes a paused pool).
      */
     public void pause() {
-        MethodHandle set = cpuFunction("ggml_backend_cpu_set_threadpool",
-                FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.ADDRESS));
         synchronized (CpuThreadpool.class) {
             if (pauser == null) {
                 pauser = Backends.open("cpu", 1);
             }
-            try {
-                set.invokeExact(pauser.address(), address());
-                set.invokeExact(pauser.address(), MemorySegment.NULL); // switching away pauses it
-            } catch (Throwable t) {
-                throw Bindings.rethrow(t);
-            }
+            setThreadpool(pauser.address(), address());
+            setThreadpool(pauser.address(), MemorySegment.NULL); // switching away pauses it
+        }
+    }
+
+    /** ggml_backend_cpu_set_threadpool, looked up once (a decode's end pauses a pool through it). */
+    private static final class SetThreadpool {
+        static final MethodHandle HANDLE = cpuFunction("ggml_backend_cpu_set_threadpool",
+                FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.ADDRESS));
+    }
+
+    private static void setThreadpool(MemorySegment cpuBackend, MemorySegment pool) {
+        try {
+            SetThreadpool.HANDLE.invokeExact(cpuBackend, pool);
+        } catch (Throwable t) {
+            throw Bindings.rethrow(t);
         }
     }
 

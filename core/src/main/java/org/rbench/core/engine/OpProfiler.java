@@ -30,7 +30,11 @@ public final class OpProfiler implements AutoCloseable {
     private final GgmlContext ctx = GgmlContext.forMetadata(1, 1);
     private final ComputeGraph single = ctx.newGraph(1);
     private final List<List<Cost>> steps = new ArrayList<>();
-    private Map<String, long[]> current;
+    /** The step being profiled: per op and name family, {nanos, nodes}. */
+    private Map<Family, long[]> current;
+
+    private record Family(String op, String name) {
+    }
 
     /** The graphs computed from here to {@link #endStep} belong to one step. */
     public void startStep() {
@@ -45,9 +49,8 @@ public final class OpProfiler implements AutoCloseable {
             throw new IllegalStateException("no step was started");
         }
         List<Cost> costs = new ArrayList<>();
-        for (Map.Entry<String, long[]> e : current.entrySet()) {
-            int cut = e.getKey().indexOf('\u0000');
-            costs.add(new Cost(e.getKey().substring(0, cut), e.getKey().substring(cut + 1), e.getValue()[0], (int) e.getValue()[1]));
+        for (Map.Entry<Family, long[]> e : current.entrySet()) {
+            costs.add(new Cost(e.getKey().op(), e.getKey().name(), e.getValue()[0], (int) e.getValue()[1]));
         }
         steps.add(List.copyOf(costs));
         current = null;
@@ -75,7 +78,7 @@ public final class OpProfiler implements AutoCloseable {
             long t0 = System.nanoTime();
             backend.compute(single); // ggml_backend_graph_compute waits for the backend
             long nanos = System.nanoTime() - t0;
-            long[] c = current.computeIfAbsent(op + '\u0000' + family(node.name()), k -> new long[2]);
+            long[] c = current.computeIfAbsent(new Family(op, family(node.name())), k -> new long[2]);
             c[0] += nanos;
             c[1]++;
         }

@@ -11,8 +11,10 @@ import java.util.List;
  * it ({@link #bind}) and computed again without rebuilding.
  */
 final class PassGraph implements AutoCloseable {
-    /** Tensors read after the compute, by layer (null where not asked for). */
-    /** {@code logits} (LAST, ALL) or {@code greedy} (GREEDY: I32 [1]) as the pass asked; null otherwise. */
+    /**
+     * Tensors read after the compute, by layer (null where not asked for); {@code logits} (LAST,
+     * ALL) or {@code greedy} (GREEDY: I32 [1]) as the pass asked.
+     */
     record Outputs(Tensor logits, Tensor greedy, Tensor[] probabilities, Tensor[] fullProbabilities, Tensor[] queryBeforeRope,
                    Tensor[] queryAfterRope, Tensor[] windowRows, Tensor[] columnSums, Tensor[] windowSums) {
     }

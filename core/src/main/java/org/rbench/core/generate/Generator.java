@@ -71,7 +71,7 @@ public final class Generator {
                     reason = StopReason.CONTEXT_FULL;
                     break;
                 }
-                // the next token is picked on the backend: one id read back, not the logits
+                // on a GPU the next token is picked in the step graph: one id read back, not the logits
                 token = decoder.stepGreedy(token);
             }
             return new GenerationResult(Arrays.copyOf(tokens, count), text.toString(), reason, prefill, decoder.timings());

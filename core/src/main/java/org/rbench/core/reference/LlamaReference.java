@@ -101,15 +101,15 @@ public final class LlamaReference implements AutoCloseable {
         return prefilled == null ? new int[0] : prefilled.clone();
     }
 
-    /**
-     * One decode step: the logits after {@code token}. Under a {@link ContextShift}, a full
-     * context is shifted first, inside the step's time.
-     */
     /** Puts llama.cpp's CPU threads to sleep until the next decode: call it when a run of steps ends. */
     public void pauseThreads() {
         context.pauseThreads();
     }
 
+    /**
+     * One decode step: the logits after {@code token}. Under a {@link ContextShift}, a full
+     * context is shifted first, inside the step's time.
+     */
     public float[] step(int token) {
         long t0 = System.nanoTime();
         if (shift != null && shift.needsShift(context.position())) {

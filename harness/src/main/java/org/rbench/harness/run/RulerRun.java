@@ -333,7 +333,7 @@ public final class RulerRun {
                 if (out.size() >= maxTokens || engine.position() >= engine.contextSize()) {
                     break;
                 }
-                token = d.stepGreedy(token); // picked on the backend: one id read back, not the logits
+                token = d.stepGreedy(token); // on a GPU picked in the step graph: one id read back, not the logits
             }
             return new Decoded(out.stream().mapToInt(Integer::intValue).toArray(), prefill.nanos(),
                     d.timings().wallNanos(), d.meanAttendedRows(), d.fullLayerSteps());
