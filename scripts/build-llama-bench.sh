@@ -20,8 +20,10 @@
 # The build is llama.cpp's own default (a Release build for this CPU, GGML_NATIVE, shared libraries
 # beside the binary) with two departures, both so that it times the same code as the libraries the
 # suite runs in-process (native/scripts/build-llamacpp.sh and the npm prebuilt): GGML_OPENMP=OFF
-# (ggml's own threadpool, not OpenMP's) and node-llama-cpp's patches applied (they touch model loading
-# only). Network clients (curl, OpenSSL), the server and the tests are left out.
+# (ggml's own threadpool, not OpenMP's) and the patches build-llamacpp.sh applies (node-llama-cpp's
+# touch model loading only; the suite's, in native/patches, change CUDA kernels of get_rows on rows
+# under 128 elements and of top_k on rows over 1024, which a dense model's decode does not run).
+# Network clients (curl, OpenSSL), the server and the tests are left out.
 # On a GPU machine without network, scripts/cuda-device.sh's llama-bench step runs this with --backend cuda
 # from the source subset that scripts/pack-device-bundle.sh carries.
 set -euo pipefail
@@ -111,17 +113,8 @@ if [ "$libs" = prebuilt ]; then
 fi
 command -v cmake >/dev/null || { echo "build-llama-bench: cmake is required (apt-get install cmake g++)" >&2; exit 3; }
 
-# node-llama-cpp's patches, as build-llamacpp.sh applies them (the ceiling keeps git apply from
-# finding this checkout's repository around the source, where it would skip every path)
-export GIT_CEILING_DIRECTORIES=$(dirname "$src")
-for p in "$src"/.node-llama-cpp/patches/*.diff; do
-  [ -f "$p" ] || continue
-  if (cd "$src" && git apply --check "$p" 2>/dev/null); then
-    (cd "$src" && git apply "$p") && echo "build-llama-bench: applied $(basename "$p")" >&2
-  elif ! (cd "$src" && git apply --reverse --check "$p" 2>/dev/null); then
-    echo "build-llama-bench: patch $(basename "$p") neither applies nor is applied" >&2; exit 4
-  fi
-done
+# the patches build-llamacpp.sh applies, so that both build the same source
+bash "$root/native/scripts/apply-patches.sh" "$src" build-llama-bench
 
 flags=(-DCMAKE_BUILD_TYPE=Release -DGGML_OPENMP=OFF -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF
   -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_APP=OFF

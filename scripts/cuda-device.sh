@@ -27,6 +27,8 @@
 #   select:CTX,...        rbench bench-select: device time of a Recycled full step's pieces, one layer of
 #                         Llama-3.1-8B's shape (no model needed; seconds)
 #   aot                   a JVM AOT cache from `rbench warmup` for the later steps (and later calls on this machine)
+#   ops-test              ggml's test-backend-ops, CUDA against the CPU, for the ops the suite's patches change
+#                         (native/patches; OPS_TEST: the op names, default GET_ROWS TOP_K ARGSORT); logs ops-test-OP.log
 #   libs                  the built libraries as $OUT/cuda-libs.txz.NN pieces (to carry to a later call in BUNDLE)
 #   llama-bench           stock llama-bench for CUDA (scripts/build-llama-bench.sh --backend cuda; skipped when
 #                         built), where rbench bench's llama-bench method finds it
@@ -176,6 +178,24 @@ step_llama_bench() {
   nice -n "${BUILD_NICE:-0}" bash scripts/build-llama-bench.sh --backend cuda --libs "$from" --cuda-arch "${CUDA_ARCH:-90}" \
     --jobs "${JOBS:-$(nproc)}" >"$out/build-llama-bench.log" 2>&1 || { tail -40 "$out/build-llama-bench.log"; log "llama-bench build FAILED"; return 1; }
   log "llama-bench in $((SECONDS - t0)) s: $(tail -1 "$out/build-llama-bench.log")"
+}
+
+step_ops_test() {
+  mkdir -p "$base"
+  [ -d "$base/src" ] || tar xzf "$bundle/llama-src.tgz" -C "$base"
+  local dir=$work/ops-test ggml t0=$SECONDS
+  ggml=$(ls "$libs"/libggml.so "$libs"/libggml.v*.so 2>/dev/null | head -1)
+  mkdir -p "$dir"
+  # beside links to the libraries: ggml loads its backends from the program's folder
+  for so in "$libs"/*.so; do ln -sfn "$so" "$dir/"; done
+  [ -x "$dir/test-backend-ops" ] || g++ -O1 -std=c++17 -I"$base/src/ggml/include" "$base/src/tests/test-backend-ops.cpp" \
+    -o "$dir/test-backend-ops" -L"$libs" "-l:$(basename "$ggml")" -l:libggml-base.so -Wl,-rpath,"$libs" -pthread \
+    >"$out/ops-test-build.log" 2>&1 || { tail -20 "$out/ops-test-build.log"; log "test-backend-ops build FAILED"; return 1; }
+  for op in ${OPS_TEST:-GET_ROWS TOP_K ARGSORT}; do
+    (cd "$dir" && ./test-backend-ops test -b CUDA0 -o "$op") >"$out/ops-test-$op.log" 2>&1
+    log "test-backend-ops $op on CUDA0: rc $?, $(grep -c 'OK' "$out/ops-test-$op.log") OK, $(grep -c 'FAIL' "$out/ops-test-$op.log") FAIL lines"
+  done
+  log "ops-test in $((SECONDS - t0)) s"
 }
 
 step_aot() {
@@ -431,6 +451,7 @@ for s in "$@"; do
     libs) step_libs ;;
     llama-bench) step_llama_bench || exit 1 ;;
     aot) step_aot ;;
+    ops-test) step_ops_test ;;
     parity) step_parity ;;
     parity-diag) step_parity_diag ;;
     h2o) step_h2o ;;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the pinned llama.cpp (ggml + libllama shared libraries) from the source bundle
 # that install-llamacpp.sh unpacks, for one backend, applying node-llama-cpp's own patches
-# (the prebuilt npm libraries carry them too).
+# (the prebuilt npm libraries carry them too) and the suite's (native/patches; apply-patches.sh).
 #
 # Usage: build-llamacpp.sh --backend cpu|cuda|metal [--cuda-arch 90] [--jobs N]
 #                          [--native-cpu] [--configure-only] [--out DIR]
@@ -40,20 +40,7 @@ case "$(uname -s)-$(uname -m)" in
 esac
 out=${out:-$home/llama.cpp-$version/lib/$platform-$backend}
 
-# Apply the bundle's patches once. git apply works outside a repository, but inside one
-# (the source tree sits under this checkout) it would silently skip every path, so the
-# ceiling stops git from finding the enclosing repository.
-export GIT_CEILING_DIRECTORIES=$(dirname "$src")
-for p in "$src"/.node-llama-cpp/patches/*.diff; do
-  [ -f "$p" ] || continue
-  if (cd "$src" && git apply --check "$p" 2>/dev/null); then
-    (cd "$src" && git apply "$p") && echo "build-llamacpp: applied $(basename "$p")" >&2
-  elif (cd "$src" && git apply --reverse --check "$p" 2>/dev/null); then
-    : # already applied
-  else
-    echo "build-llamacpp: patch $(basename "$p") neither applies nor is applied" >&2; exit 4
-  fi
-done
+bash "$here/apply-patches.sh" "$src" build-llamacpp
 
 flags=(-DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON -DGGML_NATIVE=OFF
   -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Packs the part of the pinned llama.cpp source that a CMake build of the libraries needs
-# and scripts/build-llama-bench.sh needs (no models, docs or tests; the tools but the server, its web
-# UI and the CLI) into one .tgz, for machines that cannot run npm
+# and scripts/build-llama-bench.sh needs (no models or docs; of the tests only test-backend-ops, for
+# cuda-device.sh's ops-test; the tools but the server, its web UI and the CLI) into one .tgz, for machines that cannot run npm
 # (e.g. a GPU machine without network): unpack it there as
 #   $RBENCH_NATIVE_HOME/llama.cpp-VERSION/src   and run build-llamacpp.sh.
 # Usage: pack-llamacpp-source.sh OUT.tgz
@@ -15,7 +15,7 @@ out=${1:?usage: pack-llamacpp-source.sh OUT.tgz}
 [ -d "$base/src" ] || bash "$here/install-llamacpp.sh"
 tar czf "$out" -C "$base" --exclude='src/ggml/src/ggml-*/kompute*' --exclude=src/tools/server --exclude=src/tools/ui \
   --exclude=src/tools/cli src/CMakeLists.txt src/cmake src/ggml src/src src/include src/common src/vendor src/licenses \
-  src/.node-llama-cpp src/tools 2>/dev/null || \
+  src/.node-llama-cpp src/tools src/tests/test-backend-ops.cpp 2>/dev/null || \
 tar czf "$out" -C "$base" src/CMakeLists.txt src/cmake src/ggml src/src src/include src/common src/vendor \
   src/licenses src/.node-llama-cpp
 echo "pack-llamacpp-source: $(du -h "$out" | cut -f1) in $out (llama.cpp-$version)" >&2

@@ -123,7 +123,6 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
         static final long PARALLEL_CANDIDATES = 1 << 16;
 
         private final TopRowsSelection.Batch batch;
-        private final TopRowsSelection.Method method;
         private final int candidates;
         private final int kvHeads;
         /** Cp's rows per KV head when the refresh stays on the device, else 0. */
@@ -155,7 +154,6 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
                     ? Math.min(first.request().k(), g.position() + 1) : 0;
             this.deviceCp = onDevice > 0 ? first.cp() : null;
             this.batch = new TopRowsSelection.Batch(g.ctx(), g::expand, g.keyRows(), kvHeads, selecting);
-            this.method = TopRowsSelection.Method.forBackend(g.onGpu());
         }
 
         void add(int layer, Tensor scores, Tensor keys, Tensor values) {
@@ -166,7 +164,7 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
 
         @Override
         public void finish(PlanGraph.Finishing g) {
-            TopRowsSelection.Result top = batch.select(candidates, method);
+            TopRowsSelection.Result top = batch.select(candidates, TopRowsSelection.Method.TOP_K);
             if (onDevice == 0) {
                 result = new TopRowsSelection.Result(top.positions().name("top_rows").output(), top.scores().name("top_scores").output());
                 g.expand(result.positions());

@@ -101,8 +101,7 @@ public final class TopRowsSelection {
     /**
      * Score rows of several layers side by side, {@code [rows, kvHeads * layers]}, selected in
      * one op ({@link Method}): ggml-cpu partially sorts rows in parallel over its threads;
-     * ggml-cuda sorts all rows in one segmented sort, where its ggml_top_k runs CUB's DeviceTopK
-     * row by row (CCCL 3.2 on).
+     * ggml-cuda runs a radix select over all rows at once (the suite's build, native/patches).
      */
     public static final class Batch {
         private final GgmlContext ctx;
@@ -154,24 +153,22 @@ public final class TopRowsSelection {
     /**
      * How the first {@code m} candidates of every row are found; both give the same candidates
      * (ties in any order) and the same result after {@link #slots} or {@link Candidates#ordered}.
+     * The engine selects with {@link #TOP_K}; {@code rbench bench-select} times both.
      */
     public enum Method {
         /**
-         * ggml_top_k, then a sort of the m found: a partial sort on the CPU, O(rows log m) per row
-         * over its threads, where a full sort of a 131K-row context was most of a refresh step.
+         * ggml_top_k, then a sort of the m found: linear in the row length. A partial sort on the
+         * CPU, O(rows log m) per row over its threads, where a full sort of a 131K-row context was
+         * most of a refresh step; on CUDA a radix select over every row at once
+         * (native/patches/ggml-cuda-radix-top-k.diff: stock ggml-cuda with CUDA 13.0's CUB sorts
+         * every row whole here, 8.9 ms for 32 layers x 8 KV heads of 131K scores on an H200).
          */
         TOP_K,
         /**
          * One argsort of every row, cut to its first m: on CUDA one segmented sort of all rows at
-         * once, where ggml_top_k runs CUB's DeviceTopK row after row (32 layers x 8 KV heads of 131K
-         * scores on an H200: 2.7 ms against 8.9, bench-select).
+         * once (4.7 ms for the rows above), the faster of the two with stock ggml-cuda.
          */
-        SORT;
-
-        /** The faster of the two on the engine's backend. */
-        public static Method forBackend(boolean onGpu) {
-            return onGpu ? SORT : TOP_K;
-        }
+        SORT
     }
 
     /**

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Applies the patches a build of the pinned llama.cpp source takes, once (a patch already applied
+# is left as it is): node-llama-cpp's own (its prebuilt npm libraries carry them), then the
+# suite's (native/patches: faster CUDA kernels for ops the suite runs; see native/README.md).
+# Usage: apply-patches.sh SRC NAME   (NAME prefixes the messages)
+set -euo pipefail
+src=${1:?usage: apply-patches.sh SRC NAME}
+name=${2:-apply-patches}
+here=$(cd "$(dirname "$0")" && pwd)
+# git apply works outside a repository, but inside one (the source tree sits under this checkout)
+# it would silently skip every path: the ceiling stops git from finding the enclosing repository
+export GIT_CEILING_DIRECTORIES=$(dirname "$src")
+for p in "$src"/.node-llama-cpp/patches/*.diff "$here"/../patches/*.diff; do
+  [ -f "$p" ] || continue
+  if (cd "$src" && git apply --check "$p" 2>/dev/null); then
+    (cd "$src" && git apply "$p") && echo "$name: applied $(basename "$p")" >&2
+  elif ! (cd "$src" && git apply --reverse --check "$p" 2>/dev/null); then
+    echo "$name: patch $(basename "$p") neither applies nor is applied" >&2; exit 4
+  fi
+done
