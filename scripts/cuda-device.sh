@@ -19,7 +19,8 @@
 #                         step), then the methods; BENCH_PARTS="engine methods" picks the halves
 #   profile:TYPE:CTX      nsys per-kernel GPU time of a full-attention and a Recycled Attention decode
 #                         (PROFILE_METHODS: the method lists to profile, one run each); without nsys, the
-#                         suite's op profile (bench --op-profile; OP_PROFILE_METHODS, PROFILE_TOKENS)
+#                         suite's op profile (bench --op-profile; OP_PROFILE_METHODS, PROFILE_TOKENS,
+#                         PROFILE_CONTEXT)
 #   scaling[:CTX,...]     ms/token against context, 8K to 512K: full, Recycled, StreamingLLM and Quest on a
 #                         random 8B Q8_0 model declaring a 512K context, synthetic cache (see step_scaling)
 #   ruler:CONFIG          seconds per example: rbench run of a RULER config at 32K/64K on a random 8B Q8_0 model
@@ -417,7 +418,8 @@ step_ruler() {
 step_profile() {
   local type=$1 ctx=$2 m nsys
   nsys=$(command -v nsys || ls /usr/local/cuda*/bin/nsys /opt/nvidia/nsight-systems/*/bin/nsys 2>/dev/null | head -1)
-  m=$(model "${BENCH_LIKE:-llama-3.1-8b}" "$type")
+  # PROFILE_CONTEXT: the model's declared context (524288: the scaling step's model, made once for both)
+  m=$(model "${BENCH_LIKE:-llama-3.1-8b}" "$type" "${PROFILE_CONTEXT:-}")
   if [ -z "$nsys" ]; then
     # no Nsight Systems (the device tool's machines): the suite's own op profile, every step graph computed
     # node by node (bench --op-profile; the shares are what it is for)
