@@ -13,6 +13,8 @@ package org.rbench.analysis;
  * @param speedup full attention's decode ms/token over this method's, same run; NaN without full
  * @param attendedRows mean KV rows attended per layer per step
  * @param boundSpeedup mean bytes-moved bound on the speedup, NaN when not recorded
+ * @param sharedPrefill whether any of the group's rows timed a prefill shared by several methods
+ *                      ({@link ResultRow#sharedPrefill}), so that its seconds per example include it
  */
 public record AccuracyRow(
         String model,
@@ -27,5 +29,6 @@ public record AccuracyRow(
         double msPerToken,
         double speedup,
         double attendedRows,
-        double boundSpeedup) {
+        double boundSpeedup,
+        boolean sharedPrefill) {
 }

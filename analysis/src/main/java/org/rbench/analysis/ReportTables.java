@@ -42,6 +42,10 @@ public final class ReportTables {
         byModel(averages, AccuracyRow::model).forEach((model, rows) -> {
             out.append("\n## ").append(model).append("\n\n");
             out.append(TableFormats.markdown(summaryPaperTable(rows)));
+            String note = sharedPrefillNote(rows, code -> "`" + code + "`");
+            if (note != null) {
+                out.append('\n').append(note).append('\n');
+            }
             out.append("\n### Details\n\n");
             out.append(TableFormats.markdown(summaryDetailsTable(rows)));
         });
@@ -51,12 +55,15 @@ public final class ReportTables {
     public String summaryLatex(List<AccuracyRow> averages) {
         StringBuilder out = new StringBuilder(LATEX_PREAMBLE);
         byModel(averages, AccuracyRow::model).forEach((model, rows) -> {
+            String note = sharedPrefillNote(rows, code -> "`" + code + "'");
+            String captionNote = note == null ? "" : " " + note;
             out.append('\n').append(TableFormats.latex(summaryPaperTable(rows),
-                    "RULER average accuracy (Acc., 0--100) and time per example (s/ex., seconds), " + model + ".",
+                    "RULER average accuracy (Acc., 0--100) and time per example (s/ex., seconds), " + model + "."
+                            + captionNote,
                     "tab:ruler-summary-" + slug(model)));
             out.append('\n').append(TableFormats.latex(summaryDetailsTable(rows),
                     "RULER average with 95% bootstrap confidence interval, decode cost and speedup over"
-                            + " full attention, " + model + ".",
+                            + " full attention, " + model + "." + captionNote,
                     "tab:ruler-details-" + slug(model)));
         });
         return out.toString();
@@ -301,6 +308,30 @@ public final class ReportTables {
 
     // ----------------------------------------------------------------------------------------
     // Helpers
+
+    /**
+     * The note of a summary table some of whose rows timed a prefill shared by several methods
+     * (kv_fill {@code prefill-shared}): their s/ex. is not their own. Names those methods, or
+     * the others where they are fewer; null when every row's prefill was its method's own.
+     */
+    static String sharedPrefillNote(List<AccuracyRow> rows, Function<String, String> code) {
+        List<String> methods = distinct(rows, AccuracyRow::method, MethodOrder.INSTANCE);
+        List<String> shared = methods.stream()
+                .filter(m -> rows.stream().anyMatch(r -> r.method().equals(m) && r.sharedPrefill())).toList();
+        if (shared.isEmpty()) {
+            return null;
+        }
+        List<String> own = methods.stream().filter(m -> !shared.contains(m)).toList();
+        String which = own.isEmpty() ? "every method"
+                : shared.size() <= own.size() ? labels(shared) : "every method but " + labels(own);
+        return "Shared prefill: the s/ex. of " + which + " includes one prefill shared by every method of the"
+                + " sample, with the statistics all of them ask for; " + code.apply("prefill: own")
+                + " in the run config times each method's own.";
+    }
+
+    private static String labels(List<String> methods) {
+        return String.join(", ", methods.stream().map(MethodLabel::of).toList());
+    }
 
     private String bootstrapNote() {
         return aggregator.bootstrapResamples() > 0

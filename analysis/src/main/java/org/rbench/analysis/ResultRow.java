@@ -10,6 +10,7 @@ package org.rbench.analysis;
  * @param line 1-based line of the file where the row starts
  * @param suiteCommit the {@code suite_commit} provenance column ("" when absent)
  * @param backend the {@code backend} provenance column ("" when absent)
+ * @param kvFill the {@code kv_fill} column: how the cache was filled ("" when absent)
  */
 public record ResultRow(
         String source,
@@ -36,7 +37,11 @@ public record ResultRow(
         double attentionMassRecall,
         double boundSpeedup,
         String suiteCommit,
-        String backend) {
+        String backend,
+        String kvFill) {
+
+    /** The {@code kv_fill} of a RULER row whose one prefill served several methods of its sample. */
+    public static final String SHARED_PREFILL = "prefill-shared";
 
     /** Identifies the same prompt in two runs, so that accuracy can be compared pairwise. */
     public String sampleKey() {
@@ -49,5 +54,13 @@ public record ResultRow(
      */
     public double secondsPerExample() {
         return (prefillMs + tokensGenerated * decodeMsMean) / 1000.0;
+    }
+
+    /**
+     * Whether this row's prefill served several methods (kv_fill {@code prefill-shared}): its
+     * prefill time is that shared prefill's, with the statistics all of those methods ask for.
+     */
+    public boolean sharedPrefill() {
+        return SHARED_PREFILL.equals(kvFill);
     }
 }

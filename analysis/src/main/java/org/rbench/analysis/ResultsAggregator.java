@@ -61,7 +61,8 @@ public final class ResultsAggregator {
                             Statistics.finiteMean(members, ResultRow::decodeMsMean),
                             speedups.speedup(key.model(), key.method(), key.length(), key.task()),
                             Statistics.finiteMean(members, ResultRow::attendedRowsMean),
-                            Statistics.finiteMean(members, ResultRow::boundSpeedup)));
+                            Statistics.finiteMean(members, ResultRow::boundSpeedup),
+                            members.stream().anyMatch(ResultRow::sharedPrefill)));
                 });
         return result;
     }

@@ -205,7 +205,7 @@ public final class ResultsReader {
                     optionalDouble("decode_ms_p50"), optionalDouble("decode_ms_p90"),
                     optionalDouble("tokens_generated"), optionalDouble("attended_rows_mean"),
                     nllSum, tokensScored, optionalDouble("attention_mass_recall"),
-                    optionalDouble("bound_speedup"), text("suite_commit"), text("backend"));
+                    optionalDouble("bound_speedup"), text("suite_commit"), text("backend"), text("kv_fill"));
         }
 
         private String text(String column) {

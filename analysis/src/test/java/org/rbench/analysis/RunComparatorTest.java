@@ -90,7 +90,7 @@ class RunComparatorTest {
         cand.replaceAll(r -> new ResultRow(r.source(), r.line(), r.runId(), r.kind(), r.modelFile(), "other gpu",
                 r.method(), r.methodName(), r.seed(), r.task(), r.length(), r.sampleIndex(), r.score(), r.prefillMs(),
                 r.decodeMsMean(), r.decodeMsP50(), r.decodeMsP90(), r.tokensGenerated(), r.attendedRowsMean(),
-                r.nllSum(), r.tokensScored(), r.attentionMassRecall(), r.boundSpeedup(), r.suiteCommit(), r.backend()));
+                r.nllSum(), r.tokensScored(), r.attentionMassRecall(), r.boundSpeedup(), r.suiteCommit(), r.backend(), r.kvFill()));
         Comparison c = comparator.compare(base, cand);
         assertEquals(List.of("latency m.gguf / Full attention / 4K"), c.onlyInBaseline());
         assertEquals(List.of("ruler m.gguf / H2O K=4 / 32K"), c.onlyInCandidate());

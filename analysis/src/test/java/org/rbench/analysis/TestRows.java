@@ -22,6 +22,7 @@ final class TestRows {
     private double bound = Double.NaN;
     private String suiteCommit = "";
     private String backend = "";
+    private String kvFill = "";
 
     static TestRows ruler(String method, String task, int sample, double score) {
         TestRows rows = new TestRows();
@@ -109,6 +110,11 @@ final class TestRows {
         return this;
     }
 
+    TestRows kvFill(String value) {
+        kvFill = value;
+        return this;
+    }
+
     TestRows bound(double value) {
         bound = value;
         return this;
@@ -117,6 +123,6 @@ final class TestRows {
     ResultRow build() {
         return new ResultRow("test.csv", 2, runId, kind, model, device, method, MethodOrder.nameOf(method), seed, task,
                 length, sampleIndex, score, prefillMs, decodeMs, decodeMs, decodeMs, tokensGenerated, attendedRows,
-                nllSum, tokensScored, recall, bound, suiteCommit, backend);
+                nllSum, tokensScored, recall, bound, suiteCommit, backend, kvFill);
     }
 }

@@ -154,7 +154,7 @@ final class RunCommand implements Callable<Integer> {
         DatasetSources.ensureInstalled();
         String runId = c.name() + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         RulerRun.Plan plan = new RulerRun.Plan(runId, models, c.methods(), tasks, c.lengths(), c.samples(), c.seed(),
-                c.backend(), c.threads(), c.maxTokens(), shard, c.diagnostics(), c.diagnosticsSteps());
+                c.backend(), c.threads(), c.maxTokens(), shard, c.diagnostics(), c.diagnosticsSteps(), c.prefill());
         AtomicBoolean stop = new AtomicBoolean();
         RulerRun run = new RulerRun(plan, System.err, stop);
         Path parent = target.toAbsolutePath().getParent();

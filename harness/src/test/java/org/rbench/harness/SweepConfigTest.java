@@ -5,6 +5,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.rbench.harness.results.ResultsFile;
 import org.rbench.harness.results.ResultsMerge;
 import org.rbench.harness.run.Method;
+import org.rbench.harness.run.RulerRun;
 import org.rbench.harness.sweep.ConfigException;
 import org.rbench.harness.sweep.Shard;
 import org.rbench.harness.sweep.SweepConfig;
@@ -65,6 +66,25 @@ class SweepConfigTest {
                 .getMessage().contains("'diagnostics' must be true or false"));
         assertTrue(assertThrows(ConfigException.class, () -> load(rest + "diagnostics_steps: 0\n"))
                 .getMessage().contains("diagnostics_steps must be positive"));
+    }
+
+    @Test
+    void prefillIsSharedOrOwn() throws Exception {
+        String rest = "methods: [full, \"h2o:k=64\"]\ntasks: [vt]\nlengths: [1024]\n";
+        assertEquals(RulerRun.Prefill.SHARED, load(rest).prefill(), "shared by default");
+        assertEquals(RulerRun.Prefill.SHARED, load(rest + "prefill: shared\n").prefill());
+        assertEquals(RulerRun.Prefill.OWN, load(rest + "prefill: own\n").prefill());
+        assertEquals(RulerRun.Prefill.OWN, load(rest + "prefill: own\n").withDiagnostics(true).prefill());
+        for (String bad : List.of("Own", "separate", "true", "[own]")) {
+            String message = assertThrows(ConfigException.class, () -> load(rest + "prefill: " + bad + "\n")).getMessage();
+            assertTrue(message.contains("'prefill' must be one of [shared, own]") || message.contains("'prefill' must be a single value"),
+                    message);
+            assertTrue(message.startsWith(dir.resolve("c.yaml").toString()), message);
+        }
+        assertTrue(assertThrows(ConfigException.class, () -> load(rest + "prefill: separate\n")).getMessage()
+                .contains("'prefill' must be one of [shared, own], not 'separate'"));
+        assertTrue(assertThrows(ConfigException.class, () -> load("kind: ppl\n" + rest + "prefill: own\n")).getMessage()
+                .contains("'prefill' applies to kind: ruler only"));
     }
 
     @Test

@@ -218,8 +218,9 @@ public final class TopRowsSelection {
             Tensor none = ctx.scale(ctx.cont(ctx.view(drops, new long[] {1, rows}, new long[] {drops.nb(1)}, 0)), 0f);
             Tensor group = ctx.cumsum(ctx.concat(none, drops, 0));                                  // [m, rows]: 0, 0, 1, 1, 1, 2 ...
             // each candidate's rank in position order, the inverse of the permutation that sorts them by
-            // position: a second sort, not a gather, because ggml-cuda's get_rows gives every gathered row
-            // a thread block of its own, and here every row is one value (m x rows blocks per gather)
+            // position: a second sort, not a gather, because stock ggml-cuda's get_rows gives every gathered
+            // row a thread block of its own, and here every row is one value (m x rows blocks per gather;
+            // the suite's build packs short rows: native/patches/ggml-cuda-short-rows.diff)
             Tensor byPosition = ctx.argsort(ctx.cast(ctx.reshape(positions, m, rows), GgmlType.F32), GgmlContext.SORT_ASC);
             Tensor rank = ctx.argsort(ctx.cast(byPosition, GgmlType.F32), GgmlContext.SORT_ASC);
             // sorting (tie group, rank) sorts (tie group, position)

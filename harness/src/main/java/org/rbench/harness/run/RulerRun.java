@@ -30,12 +30,16 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Runs a RULER sweep: for every (model, length, task, sample) the prompt is prefilled once
- * (collecting the union of the statistics the methods ask for), the KV state is
- * snapshotted, and every method decodes greedily from a restored copy of it. One CSV row
+ * Runs a RULER sweep. With {@link Prefill#SHARED} (the default), for every (model, length, task,
+ * sample) the prompt is prefilled once (collecting the union of the statistics the methods ask
+ * for), the KV state is snapshotted, and every method decodes greedily from a restored copy of
+ * it; with {@link Prefill#OWN} every method prefills the prompt itself, with only the statistics
+ * it asks for, so that its row's prefill time is its own. One CSV row
  * per sample and method is appended and flushed as soon as it is known; rows already in
  * the file are skipped, so a killed run resumes where it stopped. With diagnostics, each
  * method decodes a second time, untimed, beside full attention ({@link AnswerDiagnostics}):
@@ -49,7 +53,47 @@ public final class RulerRun {
      */
     public record Plan(String runId, List<Path> models, List<Method> methods, List<RulerTask> tasks, List<Integer> lengths,
                        int samples, long seed, String backend, int threads, Integer maxTokens, Shard shard,
-                       boolean diagnostics, Integer diagnosticsSteps) {
+                       boolean diagnostics, Integer diagnosticsSteps, Prefill prefill) {
+        public Plan {
+            Objects.requireNonNull(prefill, "prefill");
+        }
+    }
+
+    /** How the engine's methods get a sample's prompt into the cache (the run config's {@code prefill:}). */
+    public enum Prefill {
+        /**
+         * One prefill per sample with the union of the statistics every method asks for; each
+         * method decodes from a restored copy. Fastest for accuracy sweeps; every method's row
+         * carries that one prefill's time ({@code kv_fill} {@code prefill-shared} where it served
+         * several methods).
+         */
+        SHARED("shared"),
+        /** Every method prefills the prompt itself with only its own statistics: its row's prefill time is its own. */
+        OWN("own");
+
+        /** The value of {@code kv_fill} for a row whose prefill served several methods. */
+        public static final String SHARED_FILL = "prefill-shared";
+
+        private final String configName;
+
+        Prefill(String configName) {
+            this.configName = configName;
+        }
+
+        /** The value in a run config. */
+        public String configName() {
+            return configName;
+        }
+
+        /** The config values, in order: {@code [shared, own]}. */
+        public static List<String> configNames() {
+            return Arrays.stream(values()).map(Prefill::configName).toList();
+        }
+
+        /** The mode a config value names; empty for anything else. */
+        public static Optional<Prefill> ofConfigName(String name) {
+            return Arrays.stream(values()).filter(p -> p.configName.equals(name)).findFirst();
+        }
     }
 
     private record Unit(Path model, int length, RulerTask task, int sample) {
@@ -60,6 +104,8 @@ public final class RulerRun {
     private final AtomicBoolean stop;
     /** The per-step detail file of a diagnosed run, open while it runs. */
     private DiagnosticsFile details;
+    /** Prompt prefills the engine did for samples (not the warm-up's), for tests. */
+    private int enginePrefills;
 
     public RulerRun(Plan plan, PrintStream log, AtomicBoolean stop) {
         this.plan = plan;
@@ -115,6 +161,11 @@ public final class RulerRun {
             }
         }
         return results.rowsWritten() - before;
+    }
+
+    /** How many times the engine prefilled a sample's prompt so far (the warm-up not counted). */
+    int enginePrefills() {
+        return enginePrefills;
     }
 
     private int maxLength() {
@@ -229,12 +280,17 @@ public final class RulerRun {
                 policies.add(null);
             }
         }
+        long engineMethods = policies.stream().filter(p -> p != null).count();
+        boolean shared = plan.prefill() == Prefill.SHARED;
+        // a row's kv_fill: its method's own prefill, or one that served several methods
+        String engineFill = shared && engineMethods > 1 ? Prefill.SHARED_FILL : "prefill";
         PrefillResult prefill = null;
         KvSnapshot snapshot = null;
         try {
-            if (policies.stream().anyMatch(p -> p != null)) {
+            if (shared && engineMethods > 0) {
                 engine.reset();
                 prefill = engine.prefill(prompt, request, false);
+                enginePrefills++;
                 snapshot = engine.snapshot();
             }
             for (int i = 0; i < todo.size(); i++) {
@@ -244,7 +300,21 @@ public final class RulerRun {
                 if (method instanceof Method.Reference ref) {
                     d = decodeWithLlamaCpp(s, ref, prompt, maxTokens, vocab);
                 } else {
-                    engine.restore(snapshot);
+                    if (shared) {
+                        engine.restore(snapshot);
+                    } else {
+                        // this method's own prefill, with only the statistics it asks for
+                        if (snapshot != null) {
+                            snapshot.close();
+                            snapshot = null;
+                        }
+                        engine.reset();
+                        prefill = engine.prefill(prompt, policies.get(i).prefillRequest(), false);
+                        enginePrefills++;
+                        if (plan.diagnostics()) {
+                            snapshot = engine.snapshot(); // the diagnosed decode starts from the same state
+                        }
+                    }
                     d = decode(engine, policies.get(i), prefill, maxTokens, vocab);
                     if (plan.diagnostics()) {
                         engine.restore(snapshot);
@@ -274,7 +344,7 @@ public final class RulerRun {
                 row.put("tokens_generated", Integer.toString(d.tokens().length));
                 row.put("attended_rows_mean", d.attendedRows() < 0 ? "" : fmt(d.attendedRows()));
                 row.put("full_steps", d.fullLayerSteps() < 0 ? "" : fmt((double) d.fullLayerSteps() / layers(s)));
-                row.put("kv_fill", "prefill");
+                row.put("kv_fill", method instanceof Method.Reference ? "prefill" : engineFill);
                 if (diagnosed != null) {
                     row.put("attention_mass_recall", fmt(diagnosed.massRecall()));
                     row.putAll(diagnosed.summaryColumns());

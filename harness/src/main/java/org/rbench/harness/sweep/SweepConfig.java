@@ -2,6 +2,7 @@ package org.rbench.harness.sweep;
 
 import org.rbench.harness.run.CpuThreads;
 import org.rbench.harness.run.Method;
+import org.rbench.harness.run.RulerRun;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -39,20 +40,22 @@ import java.util.Set;
  * diagnostics: false     # true: also decode each sample again, untimed, beside full attention: attention mass
  *                        # recall and answer coverage per step and layer (results columns and X.diagnostics.csv)
  * diagnostics_steps: 32  # per-step rows only for the first N decode steps (default: all; the columns cover all)
+ * prefill: shared        # kind: ruler. shared (default): one prefill per sample, with the statistics every method
+ *                        # asks for, serves every method; own: each method prefills itself (its own prefill_ms)
  * </pre>
  */
 public record SweepConfig(String name, String kind, List<String> models, List<Method> methods, List<String> tasks,
                           List<Integer> lengths, int samples, long seed, String backend, int threads, Path out,
-                          Integer maxTokens, boolean diagnostics, Integer diagnosticsSteps) {
+                          Integer maxTokens, boolean diagnostics, Integer diagnosticsSteps, RulerRun.Prefill prefill) {
 
     private static final Set<String> KEYS = Set.of("name", "kind", "models", "methods", "tasks", "lengths", "samples",
-            "seed", "backend", "threads", "out", "max_tokens", "diagnostics", "diagnostics_steps");
+            "seed", "backend", "threads", "out", "max_tokens", "diagnostics", "diagnostics_steps", "prefill");
     private static final Set<String> KINDS = Set.of("ruler", "ppl", "latency");
 
     /** This sweep with diagnostics on or off ({@code rbench run --diagnostics}). */
     public SweepConfig withDiagnostics(boolean on) {
         return new SweepConfig(name, kind, models, methods, tasks, lengths, samples, seed, backend, threads, out, maxTokens, on,
-                diagnosticsSteps);
+                diagnosticsSteps, prefill);
     }
 
     public static SweepConfig load(Path file) throws IOException {
@@ -116,8 +119,14 @@ public record SweepConfig(String name, String kind, List<String> models, List<Me
         if (diagnosticsSteps != null && diagnosticsSteps <= 0) {
             throw new ConfigException(source + ": diagnostics_steps must be positive");
         }
+        String prefillText = f.string("prefill", RulerRun.Prefill.SHARED.configName());
+        RulerRun.Prefill prefill = RulerRun.Prefill.ofConfigName(prefillText).orElseThrow(() -> new ConfigException(
+                source + ": 'prefill' must be one of " + RulerRun.Prefill.configNames() + ", not '" + prefillText + "'"));
+        if (map.containsKey("prefill") && !kind.equals("ruler")) {
+            throw new ConfigException(source + ": 'prefill' applies to kind: ruler only, not kind: " + kind);
+        }
         return new SweepConfig(name, kind, models, methods, tasks, lengths, samples, f.longValue("seed", 42),
-                f.string("backend", "best"), threads, out, maxTokens, Boolean.TRUE.equals(diag), diagnosticsSteps);
+                f.string("backend", "best"), threads, out, maxTokens, Boolean.TRUE.equals(diag), diagnosticsSteps, prefill);
     }
 
     /** Typed access to the YAML map with errors that name the key. */
