@@ -73,7 +73,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--warmup", defaultValue = "1", description = "Unrecorded decodes per method and length before the "
             + "measured ones, at least (JIT compilation, kernel loading, graph builds): more follow while the JIT compiler"
-            + " spent 5% or more of the last one compiling (20 rounds and 30 s at most); 0 to measure a cold start. With --fill prefill"
+            + " spent 5%% or more of the last one compiling (20 rounds and 30 s at most); 0 to measure a cold start. With --fill prefill"
             + " and a positive value, also one unrecorded prefill before the first length.")
     int warmups;
 
