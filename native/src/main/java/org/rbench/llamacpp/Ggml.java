@@ -362,6 +362,15 @@ public final class Ggml {
         }
     }
 
+    private static final MethodHandle ggml_out_prod$MH = LIBS.function("ggml_out_prod", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+    public static MemorySegment ggml_out_prod(MemorySegment ctx, MemorySegment a, MemorySegment b) {
+        try {
+            return (MemorySegment) ggml_out_prod$MH.invokeExact(ctx, a, b);
+        } catch (Throwable t) {
+            throw Bindings.rethrow(t);
+        }
+    }
+
     private static final MethodHandle ggml_mul_mat_set_prec$MH = LIBS.function("ggml_mul_mat_set_prec", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT));
     public static void ggml_mul_mat_set_prec(MemorySegment a, int prec) {
         try {

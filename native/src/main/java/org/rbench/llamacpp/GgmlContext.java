@@ -159,6 +159,23 @@ public final class GgmlContext implements AutoCloseable {
         return new Tensor(Ggml.ggml_mul_mat(ctx, a.address(), b.address()));
     }
 
+    /**
+     * The outer product summed over the shared dimension: {@code [a.ne0, b.ne0, b.ne2, b.ne3]}
+     * with element (i, j) = sum over k of a[i, k] * b[j, k]; a broadcasts over b's dims 2 and 3.
+     * F32 operands (ggml-cuda takes no other), a's rows contiguous; not on Metal (ggml-metal has no
+     * OUT_PROD).
+     */
+    public Tensor outProd(Tensor a, Tensor b) {
+        requireOpRoom(a, b);
+        require(a.type() == GgmlType.F32 && b.type() == GgmlType.F32, "out_prod: a and b must be F32", a, b);
+        require(a.ne(1) == b.ne(1), "out_prod: a and b must share dim 1", a, b);
+        require(b.ne(2) % a.ne(2) == 0 && b.ne(3) % a.ne(3) == 0, "out_prod: b's dims 2,3 must be multiples of a's", a, b);
+        require(!a.isTransposed() && a.nb(0) == GgmlType.F32.typeSize, "out_prod: a's rows must be contiguous", a);
+        require(b.nb(0) == GgmlType.F32.typeSize || b.nb(1) == GgmlType.F32.typeSize,
+                "out_prod: b must be contiguous along one of its first two dims", b);
+        return new Tensor(Ggml.ggml_out_prod(ctx, a.address(), b.address()));
+    }
+
     public Tensor rmsNorm(Tensor a, float eps) {
         requireOpRoom(a);
         require(eps >= 0, "rms_norm: eps must be >= 0", a);

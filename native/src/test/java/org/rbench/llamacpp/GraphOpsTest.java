@@ -106,6 +106,45 @@ class GraphOpsTest {
     }
 
     @Test
+    void outProdSumsOverTheSharedDimensionWithBroadcast() {
+        // a [rows, k, 2] broadcast over b [cols, k, 4]: out[i, j, h] = sum_x a[i, x, h / 2] * b[j, x, h]
+        int rows = 7, k = 5, cols = 3, aHeads = 2, heads = 4;
+        float[] a = randoms(rows * k * aHeads), b = randoms(cols * k * heads);
+        try (Run r = new Run()) {
+            Tensor ta = r.input(GgmlType.F32, rows, k, aHeads), tb = r.input(GgmlType.F32, cols, k, heads);
+            r.allocateInputs();
+            ta.setFloats(a);
+            tb.setFloats(b);
+            float[] got = r.compute(c -> c.outProd(ta, tb));
+            float[] want = new float[rows * cols * heads];
+            for (int h = 0; h < heads; h++) {
+                for (int j = 0; j < cols; j++) {
+                    for (int i = 0; i < rows; i++) {
+                        double sum = 0;
+                        for (int x = 0; x < k; x++) {
+                            sum += a[(h / 2) * rows * k + x * rows + i] * b[h * cols * k + x * cols + j];
+                        }
+                        want[h * cols * rows + j * rows + i] = (float) sum;
+                    }
+                }
+            }
+            assertClose(want, got, 1e-5);
+        }
+    }
+
+    @Test
+    void outProdRefusesShapesGgmlWouldAbortOn() {
+        try (Run r = new Run()) {
+            Tensor a = r.input(GgmlType.F32, 4, 3, 2), b = r.input(GgmlType.F32, 2, 5, 2), c = r.input(GgmlType.F32, 2, 3, 3);
+            Tensor half = r.input(GgmlType.F16, 4, 3, 2), fits = r.input(GgmlType.F32, 2, 3, 2);
+            r.graphCtx.outProd(a, fits);
+            assertThrows(IllegalArgumentException.class, () -> r.graphCtx.outProd(a, b));     // dim 1 differs
+            assertThrows(IllegalArgumentException.class, () -> r.graphCtx.outProd(a, c));     // 3 heads do not share 2
+            assertThrows(IllegalArgumentException.class, () -> r.graphCtx.outProd(half, fits)); // F16
+        }
+    }
+
+    @Test
     void rmsNormMatchesJava() {
         int d = 96, rows = 3;
         float[] x = randoms(d * rows);

@@ -16,6 +16,7 @@ final class GraphResources implements AutoCloseable {
     private final EngineOptions options;
     private final Tensor hiddenState;
     private final boolean onCpu;
+    private final boolean outerProducts;
     private CausalMask causalMask;
 
     GraphResources(ModelWeights weights, KvCache cache, EngineOptions options, Tensor hiddenState) {
@@ -24,6 +25,7 @@ final class GraphResources implements AutoCloseable {
         this.options = options;
         this.hiddenState = hiddenState;
         this.onCpu = weights.backend().isCpu();
+        this.outerProducts = onCpu || !"metal".equals(weights.backend().kind());
     }
 
     ModelWeights weights() {
@@ -49,6 +51,11 @@ final class GraphResources implements AutoCloseable {
 
     boolean onCpu() {
         return onCpu;
+    }
+
+    /** Whether the backend computes ggml_out_prod (ggml-metal does not). */
+    boolean outerProducts() {
+        return outerProducts;
     }
 
     CausalMask causalMask() {

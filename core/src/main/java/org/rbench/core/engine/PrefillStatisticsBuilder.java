@@ -57,9 +57,19 @@ final class PrefillStatisticsBuilder {
         }
     }
 
-    /** Probabilities [rows, queries, heads] summed over the queries: what each key received, [1, rows, heads]. */
+    /**
+     * Probabilities [rows, queries, heads] summed over the queries: what each key received,
+     * [1, rows, heads]. As an outer product with ones, which reads the probabilities once, in
+     * their own order; summing rows would need them transposed first, a strided copy written
+     * and read again (on the CPU that copy and sum cost more than the probabilities themselves).
+     */
     private Tensor keySums(Tensor probabilities) {
-        return ctx.sumRows(ctx.cont(ctx.permute(probabilities, 1, 0, 2, 3)));
+        if (!pass.res.outerProducts()) {
+            return ctx.sumRows(ctx.cont(ctx.permute(probabilities, 1, 0, 2, 3)));
+        }
+        long rows = probabilities.ne(0), queries = probabilities.ne(1), heads = probabilities.ne(2);
+        Tensor ones = ctx.reshape(ctx.scaleBias(ctx.arange(0, queries * heads, 1), 0f, 1f), 1, queries, heads);
+        return ctx.reshape(ctx.outProd(probabilities, ones), 1, rows, heads); // [rows, 1, heads] has the same layout
     }
 
     /** Attention probabilities of query rows [a, b) of the batch: [rows, b - a, heads]. */
