@@ -1,0 +1,51 @@
+package org.rbench.harness;
+
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVParser;
+import org.apache.commons.csv.CSVRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** bench's kv_fill: a real prefill that served several engine methods is marked as shared. */
+class BenchKvFillTest {
+    private static String printed;
+
+    private static List<CSVRecord> bench(Path dir, String methods, String fill) throws Exception {
+        Path model = dir.resolve("tiny.gguf");
+        if (!Files.exists(model)) {
+            TinyModel.write(model);
+        }
+        Path csv = dir.resolve(methods.replaceAll("[^a-z0-9]", "_") + "-" + fill + ".csv");
+        CliRun.Result r = CliRun.run("bench", "--model", model.toString(), "--backend", "cpu", "--threads", "1", "--fill", fill,
+                "--ctx", "64", "--tokens", "2", "--repeats", "1", "--warmup", "0", "--methods", methods, "--out", csv.toString());
+        assertEquals(0, r.code(), r.err());
+        printed = r.out();
+        try (CSVParser p = CSVFormat.RFC4180.builder().setHeader().setSkipHeaderRecord(true).get().parse(Files.newBufferedReader(csv))) {
+            return p.getRecords();
+        }
+    }
+
+    @Test
+    void aPrefillServingSeveralEngineMethodsIsShared(@TempDir Path dir) throws Exception {
+        for (CSVRecord row : bench(dir, "full,h2o:k=8,llamacpp", "prefill")) {
+            String want = row.get("method").equals("llamacpp") ? "prefill" : "prefill-shared";
+            assertEquals(want, row.get("kv_fill"), row.get("method"));
+        }
+        assertTrue(printed.contains("prefill ms: the engine's methods share one prefill"), printed);
+        for (CSVRecord row : bench(dir, "full,llamacpp", "prefill")) {
+            assertEquals("prefill", row.get("kv_fill"), row.get("method") + ": the only engine method has its own prefill");
+        }
+        assertFalse(printed.contains("share one prefill"), printed);
+        for (CSVRecord row : bench(dir, "full,h2o:k=8", "synthetic")) {
+            assertEquals("synthetic", row.get("kv_fill"), row.get("method"));
+        }
+    }
+}
