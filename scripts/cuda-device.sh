@@ -24,7 +24,8 @@
 #   scaling[:CTX,...]     ms/token against context, 8K to 512K: full, Recycled, StreamingLLM and Quest on a
 #                         random 8B Q8_0 model declaring a 512K context, synthetic cache (see step_scaling)
 #   ruler:CONFIG          seconds per example: rbench run of a RULER config at 32K/64K on a random 8B Q8_0 model
-#                         with the llama-bpe vocabulary (see step_ruler; needs ruler-data.txz in the bundle)
+#                         with the llama-bpe vocabulary (see step_ruler; needs ruler-data.txz in the bundle;
+#                         RULER_RESUME=CSV continues an earlier call's results)
 #   select:CTX,...        rbench bench-select: device time of a Recycled full step's pieces, one layer of
 #                         Llama-3.1-8B's shape (no model needed; seconds)
 #   aot                   a JVM AOT cache from `rbench warmup` for the later steps (and later calls on this machine)
@@ -389,6 +390,10 @@ step_ruler() {
   log "ruler: $(basename "$m") ready after $((SECONDS - t0)) s; $(seconds_left) s left"
   local lengths=${RULER_LENGTHS:-$(sed -n 's/^lengths: *\[\([^]]*\)\].*/\1/p' "$config" | tr -d ' ')}
   local csv=$out/ruler-$like-$type.csv gpus n len share i
+  # RULER_RESUME: a CSV an earlier call wrote (carried back in): its rows are not run again
+  if [ -n "${RULER_RESUME:-}" ] && [ ! -f "$csv" ]; then
+    cp "$RULER_RESUME" "$csv" && log "ruler: resuming $(($(wc -l <"$csv") - 1)) lines of $RULER_RESUME"
+  fi
   gpus=(${GPUS:-$(nvidia-smi -L 2>/dev/null | awk '{print NR - 1}')})
   [ "${#gpus[@]}" -gt 0 ] || gpus=(none)
   n=$(echo "${lengths//,/ }" | wc -w)

@@ -33,6 +33,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.IntStream;
 
 /**
  * Runs a RULER sweep. With {@link Prefill#SHARED} (the default), for every (model, length, task,
@@ -68,7 +69,10 @@ public final class RulerRun {
          * several methods).
          */
         SHARED("shared"),
-        /** Every method prefills the prompt itself with only its own statistics: its row's prefill time is its own. */
+        /**
+         * Every method's row times a prefill with only its own statistics: methods that ask for the
+         * same statistics decode from one such prefill (the same work), the others prefill again.
+         */
         OWN("own");
 
         /** The value of {@code kv_fill} for a row whose prefill served several methods. */
@@ -286,6 +290,7 @@ public final class RulerRun {
         String engineFill = shared && engineMethods > 1 ? Prefill.SHARED_FILL : "prefill";
         PrefillResult prefill = null;
         KvSnapshot snapshot = null;
+        PrefillRequest prefilledFor = null; // own mode: the statistics of the prefill in the cache
         try {
             if (shared && engineMethods > 0) {
                 engine.reset();
@@ -293,27 +298,30 @@ public final class RulerRun {
                 enginePrefills++;
                 snapshot = engine.snapshot();
             }
-            for (int i = 0; i < todo.size(); i++) {
+            for (int i : shared ? IntStream.range(0, todo.size()).toArray() : byOwnPrefill(policies)) {
                 Method method = todo.get(i);
                 Decoded d;
                 AnswerDiagnostics diagnosed = null;
                 if (method instanceof Method.Reference ref) {
                     d = decodeWithLlamaCpp(s, ref, prompt, maxTokens, vocab);
                 } else {
+                    PrefillRequest own = policies.get(i).prefillRequest();
                     if (shared) {
                         engine.restore(snapshot);
-                    } else {
-                        // this method's own prefill, with only the statistics it asks for
+                    } else if (!own.equals(prefilledFor)) {
+                        // this method's own prefill, with only the statistics it asks for; the methods
+                        // after it that ask for the same ones decode from it (the same work, timed once)
                         if (snapshot != null) {
                             snapshot.close();
                             snapshot = null;
                         }
                         engine.reset();
-                        prefill = engine.prefill(prompt, policies.get(i).prefillRequest(), false);
+                        prefill = engine.prefill(prompt, own, false);
                         enginePrefills++;
-                        if (plan.diagnostics()) {
-                            snapshot = engine.snapshot(); // the diagnosed decode starts from the same state
-                        }
+                        prefilledFor = own;
+                        snapshot = engine.snapshot();
+                    } else {
+                        engine.restore(snapshot);
                     }
                     d = decode(engine, policies.get(i), prefill, maxTokens, vocab);
                     if (plan.diagnostics()) {
@@ -368,6 +376,32 @@ public final class RulerRun {
                 }
             }
         }
+    }
+
+    /**
+     * The order in which own-prefill mode runs a sample's methods: as listed, except that the
+     * engine methods asking for the same prefill statistics follow the first of them, so that
+     * one prefill (timed once: the same work for each) serves them all.
+     */
+    static int[] byOwnPrefill(List<AttentionPolicy> policies) {
+        Map<PrefillRequest, List<Integer>> groups = new LinkedHashMap<>();
+        for (int i = 0; i < policies.size(); i++) {
+            if (policies.get(i) != null) {
+                groups.computeIfAbsent(policies.get(i).prefillRequest(), r -> new ArrayList<>()).add(i);
+            }
+        }
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < policies.size(); i++) {
+            if (policies.get(i) == null) {
+                order.add(i);
+            } else {
+                List<Integer> group = groups.remove(policies.get(i).prefillRequest());
+                if (group != null) {
+                    order.addAll(group);
+                }
+            }
+        }
+        return order.stream().mapToInt(Integer::intValue).toArray();
     }
 
     private static int layers(Session s) {

@@ -106,6 +106,25 @@ class RulerRunPrefillTest {
     }
 
     @Test
+    void ownPrefillsOnceForMethodsThatAskForTheSameStatistics() throws Exception {
+        // full and StreamingLLM ask for no statistics: one prefill serves both, H2O's is its own,
+        // whatever the order they are listed in
+        List<String> methods = List.of("full", "h2o:k=64", "streamingllm:k=64");
+        Ran own = run("own-grouped", methods, RulerRun.Prefill.OWN, 2, false);
+        Ran shared = run("own-grouped-shared", methods, RulerRun.Prefill.SHARED, 2, false);
+        assertEquals(2 * 2, own.enginePrefills(), "two distinct requests a sample");
+        for (int sample = 0; sample < 2; sample++) {
+            for (String m : methods) {
+                assertEquals(shared.row(m, sample).get("prediction"), own.row(m, sample).get("prediction"), m + " #" + sample);
+                assertEquals("prefill", own.row(m, sample).get("kv_fill"), m);
+            }
+            assertEquals(own.row("full", sample).get("prefill_ms"), own.row("streamingllm:k=64", sample).get("prefill_ms"),
+                    "one prefill, timed once, for both");
+            assertNotEquals(own.row("full", sample).get("prefill_ms"), own.row("h2o:k=64", sample).get("prefill_ms"));
+        }
+    }
+
+    @Test
     void ownWithDiagnosticsDiagnosesTheDecodeOfEachMethodsOwnPrefill() throws Exception {
         List<String> methods = List.of("full", "h2o:k=64");
         Ran plain = run("own-plain", methods, RulerRun.Prefill.SHARED, 1, false);
