@@ -2,12 +2,12 @@ package org.rbench.core.recycled;
 
 import org.rbench.core.attention.AttendedRows;
 import org.rbench.core.attention.AttentionPlan;
+import org.rbench.core.attention.CacheRows;
 import org.rbench.core.attention.CompactCache;
 import org.rbench.core.attention.FullPlan;
 import org.rbench.core.attention.PlanGraph;
 import org.rbench.core.attention.StepPart;
 import org.rbench.llamacpp.GgmlContext;
-import org.rbench.llamacpp.GgmlType;
 import org.rbench.llamacpp.Tensor;
 
 import java.util.ArrayList;
@@ -173,15 +173,16 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
             }
             GgmlContext ctx = g.ctx();
             slots = TopRowsSelection.slots(ctx, top, onDevice);
-            Tensor targets = ctx.cast(ctx.arange(0, onDevice, 1), GgmlType.I32); // slot i takes row i of the selection
             Tensor positions = slots.positions();
             for (int slot = 0; slot < layers.size(); slot++) {
                 Tensor rows = ctx.view(positions, new long[] {onDevice, kvHeads}, new long[] {positions.nb(1)},
                         (long) slot * kvHeads * positions.nb(1));
                 CompactCache cache = deviceCp.caches().get(layers.get(slot));
                 Tensor[] kv = cacheRows.get(slot);
-                g.expand(ctx.setRows(cache.keys(), ctx.getRows(kv[0], rows), targets));
-                g.expand(ctx.setRows(cache.values(), ctx.getRows(kv[1], rows), targets));
+                // slot i takes row i of the selection: the gathered rows are the compact cache's first
+                // rows, copied in the cache's own type (CacheRows: no F32 round trip)
+                g.expand(ctx.cpy(CacheRows.gather(ctx, kv[0], rows), leadingRows(ctx, cache.keys(), onDevice)));
+                g.expand(ctx.cpy(CacheRows.gather(ctx, kv[1], rows), leadingRows(ctx, cache.values(), onDevice)));
                 Tensor kept = cache.positions();
                 g.expand(ctx.cpy(rows, ctx.view(kept, new long[] {onDevice, kvHeads}, new long[] {kept.nb(1)}, 0)));
             }
@@ -189,6 +190,11 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
                     slots.byScore().name("top_rows_by_score").output());
             g.expand(slots.positionOrder());
             g.expand(slots.byScore());
+        }
+
+        /** Rows [0, n) of a compact cache tensor {@code [headDim, capacity, kvHeads]}. */
+        private static Tensor leadingRows(GgmlContext ctx, Tensor c, int n) {
+            return ctx.view(c, new long[] {c.ne(0), n, c.ne(2)}, new long[] {c.nb(1), c.nb(2)}, 0);
         }
 
         @Override

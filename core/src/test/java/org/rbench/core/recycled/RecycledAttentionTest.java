@@ -76,11 +76,14 @@ class RecycledAttentionTest {
         // Cp's positions after every step, and after every other step only: then recycled steps
         // have evicted entries before the first read of a device refresh's positions
         for (int every : new int[] {1, 2}) {
-            deviceRefreshGivesTheHostRefreshsCpAndLogits(every);
+            deviceRefreshGivesTheHostRefreshsCpAndLogits(every, exact());
         }
+        // an F16 cache read by flash attention, as on a GPU: the device copies Cp's rows as bytes
+        deviceRefreshGivesTheHostRefreshsCpAndLogits(1,
+                EngineOptions.defaults(128).withCacheType(GgmlType.F16).withFlashAttention(true).withKvPadding(1));
     }
 
-    private void deviceRefreshGivesTheHostRefreshsCpAndLogits(int inspectEvery) {
+    private void deviceRefreshGivesTheHostRefreshsCpAndLogits(int inspectEvery, EngineOptions options) {
         int layers = MODEL.weights().hyperParameters().layers();
         int kvHeads = MODEL.weights().hyperParameters().kvHeads();
         for (String spec : List.of("recycled:k=8,s=3", "recycled:k=8,s=3,version=v1", "recycled:k=12,s=4,reach=9",
@@ -95,7 +98,7 @@ class RecycledAttentionTest {
                 RecycledAttention policy = new RecycledAttention(factory.config(parsed, PROMPT, layers), spec, onDevice);
                 List<int[]> rows = new ArrayList<>();
                 List<float[]> out = new ArrayList<>();
-                try (Engine e = Engine.open(MODEL.weights(), exact())) {
+                try (Engine e = Engine.open(MODEL.weights(), options)) {
                     PrefillResult p = e.prefill(Arrays.copyOf(TOKENS, PROMPT), policy.prefillRequest(), false);
                     try (Decoder d = e.decoder(policy, p.statistics())) {
                         for (int s = 0; s < STEPS; s++) {
