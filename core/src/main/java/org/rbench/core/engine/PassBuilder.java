@@ -130,12 +130,12 @@ final class PassBuilder {
     /** Upper bound of the tensors a pass creates, to size the metadata pool (ggml aborts when it runs out). */
     static int tensorBudget(GraphResources res, Pass pass) {
         // About 60 tensors per layer in the worst case without statistics (counted in
-        // PassBuilderTest); each column-sum chunk adds 9.
+        // PassBuilderTest); each column-sum chunk adds 11, the window sums 10 a layer.
         int perLayer = 128;
         if (pass.columnSums()) {
-            perLayer += 12 * PrefillStatisticsBuilder.chunks(res, pass);
+            perLayer += 16 * PrefillStatisticsBuilder.chunks(res, pass);
         }
-        int extra = pass.windowSumsFrom() >= 0 ? 16 * (pass.toLayer() - pass.fromLayer()) : 0;
+        int extra = pass.windowSumsFrom() >= 0 ? 20 * (pass.toLayer() - pass.fromLayer()) : 0;
         for (int l = pass.fromLayer(); l < pass.toLayer(); l++) {
             extra += pass.plans()[l].extraTensors();
         }

@@ -1,11 +1,13 @@
 package org.rbench.core.engine;
 
 import org.rbench.core.attention.AttentionContext;
+import org.rbench.core.attention.CacheRows;
 import org.rbench.core.attention.CompactCache;
 import org.rbench.core.attention.RowIndices;
 import org.rbench.core.model.HyperParameters;
 import org.rbench.core.model.ModelWeights;
 import org.rbench.llamacpp.Backend;
+import org.rbench.llamacpp.GgmlContext;
 import org.rbench.llamacpp.GgmlType;
 import org.rbench.llamacpp.Tensor;
 
@@ -144,12 +146,20 @@ final class PolicyServices implements AttentionContext, AutoCloseable {
             Tensor srcRows = g.ctx.view(src, new long[] {c.count(), kvHeads}, new long[] {(long) c.count() * src.nb(0)},
                     srcOffset * src.nb(0));
             Tensor dstRows = g.ctx.view(dst, new long[] {c.count()}, new long[] {}, dstOffset * dst.nb(0));
-            g.expand(g.ctx.setRows(c.target().keys(), g.ctx.getRows(cache.keys(c.layer()), srcRows), dstRows));
-            g.expand(g.ctx.setRows(c.target().values(), g.ctx.getRows(cache.values(c.layer()), srcRows), dstRows));
+            g.expand(g.ctx.setRows(c.target().keys(), cacheRows(g.ctx, cache.keys(c.layer()), srcRows), dstRows));
+            g.expand(g.ctx.setRows(c.target().values(), cacheRows(g.ctx, cache.values(c.layer()), srcRows), dstRows));
             srcOffset += (long) c.count() * kvHeads;
             dstOffset += c.count();
         }
         return g;
+    }
+
+    /**
+     * Rows of a cache tensor for set_rows: an F16 cache's in F16, copied as bytes (set_rows takes
+     * F16 and F32 rows; no F32 round trip), any other's as F32.
+     */
+    private static Tensor cacheRows(GgmlContext ctx, Tensor cache, Tensor rows) {
+        return cache.type() == GgmlType.F16 ? CacheRows.gather(ctx, cache, rows) : ctx.getRows(cache, rows);
     }
 
     private static int[] concatenated(int[][] parts, int total) {
