@@ -47,7 +47,10 @@ public final class Main {
         @Override
         public String[] getVersion() {
             var pinned = org.rbench.llamacpp.LibraryLocation.pinned();
-            return new String[] {"rbench " + Main.class.getPackage().getImplementationVersion(),
+            String version = Main.class.getPackage().getImplementationVersion(); // from the jar's manifest
+            String commit = System.getenv("RBENCH_SUITE_COMMIT"); // set by the launcher
+            return new String[] {"rbench " + (version == null ? "(classes, no jar)" : version)
+                    + (commit == null || commit.isBlank() ? "" : " (commit " + commit + ")"),
                     "llama.cpp " + pinned.getProperty("release") + " (npm node-llama-cpp " + pinned.getProperty("npm.version") + ")"};
         }
     }

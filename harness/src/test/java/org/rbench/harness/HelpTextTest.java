@@ -11,7 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Every command's --help prints its usage, without picocli warnings (an unescaped % in a description is one). */
+/** Every command's --help prints its usage, without picocli warnings (an unescaped % in a description is one); --version says what runs. */
 class HelpTextTest {
     @Test
     void everyCommandsHelpPrintsWithoutWarnings() {
@@ -27,6 +27,15 @@ class HelpTextTest {
             assertTrue(all.contains("Usage:"), String.join(" ", args) + " prints its usage: " + all);
             assertFalse(all.contains("picocli WARN"), String.join(" ", args) + " prints a picocli warning: " + all);
         }
+    }
+
+    @Test
+    void versionNamesTheSuiteAndTheLlamaCppRelease() {
+        CliRun.Result r = CliRun.run("--version");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("rbench "), r.out());
+        assertTrue(r.out().contains("llama.cpp v"), r.out());
+        assertFalse(r.out().contains("null"), r.out());
     }
 
     private static void collect(CommandLine cli, List<String> path, List<List<String>> into) {
