@@ -220,12 +220,13 @@ final class BenchCommand implements Callable<Integer> {
                                 double rows;
                                 double extraBytes = 0; // what a step reads besides its attended rows
                                 double prefillMs;
-                                if (m instanceof Method.LlamaBench) {
+                                if (m instanceof Method.LlamaBench lb) {
                                     if (row == null) {
                                         continue; // llama-bench warms up by itself (one token before its samples)
                                     }
                                     // one sample a repetition, so that it takes its turn in the rotation like the others
-                                    LlamaBenchResult result = llamaBench.run(new LlamaBenchProgram.Run(model, ctx, tokens,
+                                    int depth = lb.depthFor(ctx);
+                                    LlamaBenchResult result = llamaBench.run(new LlamaBenchProgram.Run(model, depth, tokens,
                                             threads.count, !s.backend().isCpu(), 1));
                                     if (!result.backends().toLowerCase(Locale.ROOT).contains(s.backend().kind())) {
                                         throw new IllegalArgumentException(llamaBench.binary() + " is a build for "
@@ -233,7 +234,7 @@ final class BenchCommand implements Callable<Integer> {
                                                 + LlamaBenchProgram.BUILD_SCRIPT + " --backend " + s.backend().kind());
                                     }
                                     meanMs = result.msPerToken()[0];
-                                    rows = ctx + (tokens + 1) / 2.0;
+                                    rows = depth + (tokens + 1) / 2.0;
                                     prefillMs = Double.NaN; // llama-bench does not time its fill
                                 } else if (m instanceof Method.Reference ref) {
                                     LlamaReference reference = references.get(ref);
@@ -445,23 +446,30 @@ final class BenchCommand implements Callable<Integer> {
      * With llama-bench among the methods: every other method's tokens/s as a share of
      * llama-bench's, from the medians of ms/token, one line per length.
      */
+    /** One line per length and llama-bench method: every other method's tokens/s over llama-bench's, at that length. */
     private void printAgainstLlamaBench(Map<String, List<double[]>> summary, PrintStream out) {
         for (int ctx : contexts) {
-            List<double[]> reference = summary.get(ctx + "\u0000" + Method.LlamaBench.NAME);
-            if (reference == null) {
-                continue;
-            }
-            double referenceMs = Medians.of(reference.stream().mapToDouble(a -> a[0]).toArray());
-            List<String> shares = new ArrayList<>();
-            for (Method method : methods) {
-                List<double[]> v = summary.get(ctx + "\u0000" + method.text());
-                if (v != null && !(method instanceof Method.LlamaBench)) {
-                    shares.add(String.format(Locale.ROOT, "%s %.2fx", method.text(),
-                            referenceMs / Medians.of(v.stream().mapToDouble(a -> a[0]).toArray())));
+            for (Method against : methods) {
+                if (!(against instanceof Method.LlamaBench lb)) {
+                    continue;
                 }
+                List<double[]> reference = summary.get(ctx + "\u0000" + against.text());
+                if (reference == null) {
+                    continue;
+                }
+                double referenceMs = Medians.of(reference.stream().mapToDouble(a -> a[0]).toArray());
+                List<String> shares = new ArrayList<>();
+                for (Method method : methods) {
+                    List<double[]> v = summary.get(ctx + "\u0000" + method.text());
+                    if (v != null && !(method instanceof Method.LlamaBench)) {
+                        shares.add(String.format(Locale.ROOT, "%s %.2fx", method.text(),
+                                referenceMs / Medians.of(v.stream().mapToDouble(a -> a[0]).toArray())));
+                    }
+                }
+                String where = lb.depthFor(ctx) == ctx ? "" : String.format(Locale.ROOT, " (llama-bench at d%d)", lb.depthFor(ctx));
+                out.printf(Locale.ROOT, "tokens/s against %s (%.2f ms/token), tg%d @ d%d%s: %s%n", against.text(), referenceMs,
+                        tokens, ctx, where, String.join(", ", shares));
             }
-            out.printf(Locale.ROOT, "tokens/s against llama-bench (%.2f ms/token), tg%d @ d%d: %s%n", referenceMs, tokens, ctx,
-                    String.join(", ", shares));
         }
     }
 

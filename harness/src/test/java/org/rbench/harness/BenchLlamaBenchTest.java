@@ -76,6 +76,36 @@ class BenchLlamaBenchTest {
         assertTrue(printed >= 2.0 / (fullMs + 0.005) - 0.005 && printed <= 2.0 / (fullMs - 0.005) + 0.005, line + " vs " + fullMs);
     }
 
+    /**
+     * {@code llama-bench:depth=0} runs llama-bench on an empty context at every length, so a
+     * long context's methods are compared with the speed they would reach without one.
+     */
+    @Test
+    void atAFixedDepthItDecodesThereAtEveryLength(@TempDir Path dir) throws Exception {
+        Path model = dir.resolve("tiny.gguf");
+        TinyModel.write(model);
+        Path csv = dir.resolve("bench.csv");
+        Path fake = fakeLlamaBench(dir);
+        CliRun.Result r = CliRun.run("bench", "--model", model.toString(), "--backend", "cpu", "--threads", "1", "--fill", "prefill",
+                "--ctx", "64", "--tokens", "3", "--repeats", "1", "--methods", "full,llama-bench,llama-bench:depth=0",
+                "--llama-bench", fake.toString(), "--out", csv.toString());
+        assertEquals(0, r.code(), r.err());
+        List<String> calls = Files.readAllLines(dir.resolve("calls.txt"));
+        assertEquals(2, calls.size(), calls.toString());
+        assertTrue(calls.stream().anyMatch(c -> c.contains(" -d 64 ")) && calls.stream().anyMatch(c -> c.contains(" -d 0 ")), calls.toString());
+        try (CSVParser p = CSVFormat.RFC4180.builder().setHeader().setSkipHeaderRecord(true).get().parse(Files.newBufferedReader(csv))) {
+            CSVRecord empty = p.getRecords().stream().filter(x -> x.get("method").equals("llama-bench:depth=0")).findFirst().orElseThrow();
+            assertEquals("64", empty.get("length"), "kept with the length it is compared at");
+            assertEquals("2.0000", empty.get("attended_rows_mean"), "depth 0 plus half the generated tokens");
+        }
+        assertTrue(r.out().contains("tokens/s against llama-bench (2.00 ms/token), tg3 @ d64: full "), r.out());
+        assertTrue(r.out().contains("tokens/s against llama-bench:depth=0 (2.00 ms/token), tg3 @ d64 (llama-bench at d0): full "), r.out());
+        CliRun.Result bad = CliRun.run("bench", "--model", model.toString(), "--fill", "prefill", "--ctx", "64",
+                "--methods", "full,llama-bench:depth=-1", "--llama-bench", fake.toString(), "--out", dir.resolve("b.csv").toString());
+        assertNotEquals(0, bad.code());
+        assertTrue(bad.err().contains("depth must be 0 or more"), bad.err());
+    }
+
     @Test
     void refusesWhatItCannotRunBeforeMeasuring(@TempDir Path dir) throws Exception {
         Path model = dir.resolve("tiny.gguf");

@@ -3,6 +3,7 @@ package org.rbench.harness.llamabench;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
 import org.apache.commons.csv.CSVRecord;
+import org.rbench.harness.run.Method;
 
 import java.io.IOException;
 import java.io.Reader;
@@ -83,8 +84,16 @@ public final class LlamaBenchTests {
         CSVRecord last = rows.getLast();
         return new LlamaBenchTest(setting, last.get("suite_commit"), backendName(last.get("backend")),
                 Integer.parseInt(last.get("threads")), last.get("method"), last.get("kv_fill"),
-                Integer.parseInt(last.get("tokens_generated")), Integer.parseInt(last.get("length")),
+                Integer.parseInt(last.get("tokens_generated")), depth(last.get("method"), Integer.parseInt(last.get("length"))),
                 newest.truncatedTo(ChronoUnit.SECONDS).toString(), samplesNs, msSum / rows.size());
+    }
+
+    /** The depth a row's test decoded at: its length, but llama-bench's own at {@code llama-bench:depth=D}. */
+    static int depth(String method, int length) {
+        if (method.equals(Method.LlamaBench.NAME) || method.startsWith(Method.LlamaBench.NAME + ":")) {
+            return ((Method.LlamaBench) Method.parseForBench(method)).depthFor(length);
+        }
+        return length;
     }
 
     /** llama-bench's backend names: CPU, CUDA, Metal, Vulkan (rbench's results write them in lower case). */

@@ -257,13 +257,22 @@ public sealed interface Method permits Method.EngineStrategy, Method.Reference, 
 
         /** The line {@code rbench methods} prints for it. */
         public static final String DESCRIPTION = "stock llama-bench, the program, run beside the engine (rbench bench only;"
-                + " built by scripts/build-llama-bench.sh)";
+                + " built by scripts/build-llama-bench.sh); depth=D: at depth D whatever the length (depth=0: an empty"
+                + " context, the speed a long context is measured against)";
 
         public LlamaBench {
             if (!spec.name().equals(NAME)) {
                 throw new IllegalArgumentException("method '" + spec.text() + "' is not " + NAME);
             }
-            spec.requireOnly(Set.of());
+            spec.requireOnly(Set.of("depth"));
+            if (spec.intParam("depth", 0) < 0) {
+                throw new IllegalArgumentException("method '" + spec.text() + "': depth must be 0 or more");
+            }
+        }
+
+        /** The depth llama-bench decodes at for a bench length of {@code length}: its own, or the spec's depth. */
+        public int depthFor(int length) {
+            return spec.has("depth") ? spec.intParam("depth", 0) : length;
         }
 
         @Override
