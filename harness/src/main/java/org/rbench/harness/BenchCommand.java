@@ -36,6 +36,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -166,13 +167,19 @@ final class BenchCommand implements Callable<Integer> {
                 if (!synthetic && warmups > 0 && !contexts.stream().allMatch(c -> allDone(results, prov, c))) {
                     warmUpPrefill(engine, references.values(), hp, Math.min(PREFILL_WARMUP_TOKENS, java.util.Collections.min(contexts)));
                 }
-                long engineMethods = methods.stream().filter(m -> m instanceof Method.EngineStrategy).count();
                 for (int ctx : contexts) {
                     int[] steps = randomTokens(tokens, hp.vocabSize(), seed + ctx);
                     PrefillRequest request = PrefillRequest.NONE;
+                    Map<Method, PrefillRequest> own = new HashMap<>(); // what each engine method's prefill would compute
                     for (Method m : methods) {
                         if (m instanceof Method.EngineStrategy e) {
-                            request = request.union(e.create(hp, ctx).prefillRequest());
+                            AttentionPolicy p = e.create(hp, ctx);
+                            try {
+                                own.put(m, p.prefillRequest());
+                            } finally {
+                                p.close();
+                            }
+                            request = request.union(own.get(m));
                         }
                     }
                     if (allDone(results, prov, ctx)) {
@@ -295,9 +302,11 @@ final class BenchCommand implements Callable<Integer> {
                                 row.put("decode_ms_p90", fmt(p90));
                                 row.put("tokens_generated", Integer.toString(nanos == null ? tokens : nanos.length));
                                 row.put("attended_rows_mean", fmt(rows));
-                                // a real prefill that served several engine methods carries all their statistics
-                                row.put("kv_fill", synthetic ? "synthetic"
-                                        : m instanceof Method.EngineStrategy && engineMethods > 1 ? RulerRun.Prefill.SHARED_FILL : "prefill");
+                                // a real prefill computed every engine method's statistics: shared where this one asks for fewer
+                                String fill = synthetic ? "synthetic" : m instanceof Method.EngineStrategy
+                                        ? RulerRun.Prefill.fill(request, own.get(m)) : "prefill";
+                                sharedPrefill |= fill.equals(RulerRun.Prefill.SHARED_FILL);
+                                row.put("kv_fill", fill);
                                 row.put("bound_speedup", fmt(bound));
                                 results.append(row);
                                 if (nanos != null) {
@@ -346,6 +355,8 @@ final class BenchCommand implements Callable<Integer> {
     private static final int OP_PROFILE_PRINTED = 12;
 
     private final List<OpProfileReport.Line> opProfileLines = new ArrayList<>();
+    /** Whether a row's prefill computed statistics its method did not ask for (kv_fill prefill-shared). */
+    private boolean sharedPrefill;
 
     /** One unrecorded decode per engine method from the filled cache, computed node by node (--op-profile). */
     private void profileOps(Engine engine, KvSnapshot snap, PrefillResult prefill, HyperParameters hp, int ctx, int[] steps) {
@@ -431,9 +442,9 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         printAgainstLlamaBench(summary, out);
-        if ("prefill".equals(fill) && methods.stream().filter(m -> m instanceof Method.EngineStrategy).count() > 1) {
+        if (sharedPrefill) {
             out.println("prefill ms: the engine's methods share one prefill, with the statistics all of them ask for"
-                    + " (kv_fill prefill-shared; rbench run's prefill: own times each method's own)");
+                    + " (kv_fill prefill-shared where a method asks for fewer; rbench run's prefill: own times each method's own)");
         }
         if (line != null) {
             out.printf(Locale.ROOT, "of line: speedup over the bound of full attention's own line, t = %.3f ms + %.4f ms"

@@ -65,8 +65,8 @@ public final class RulerRun {
         /**
          * One prefill per sample with the union of the statistics every method asks for; each
          * method decodes from a restored copy. Fastest for accuracy sweeps; every method's row
-         * carries that one prefill's time ({@code kv_fill} {@code prefill-shared} where it served
-         * several methods).
+         * carries that one prefill's time ({@code kv_fill} {@code prefill-shared} where it computed
+         * statistics the row's method did not ask for).
          */
         SHARED("shared"),
         /**
@@ -75,8 +75,16 @@ public final class RulerRun {
          */
         OWN("own");
 
-        /** The value of {@code kv_fill} for a row whose prefill served several methods. */
+        /**
+         * The value of {@code kv_fill} for a row whose prefill also computed statistics other
+         * methods asked for: its time is not the row's method's own.
+         */
         public static final String SHARED_FILL = "prefill-shared";
+
+        /** A row's {@code kv_fill}: a prefill that computed {@code done} for a method that asks for {@code own}. */
+        public static String fill(PrefillRequest done, PrefillRequest own) {
+            return done.equals(own) ? "prefill" : SHARED_FILL;
+        }
 
         private final String configName;
 
@@ -286,8 +294,6 @@ public final class RulerRun {
         }
         long engineMethods = policies.stream().filter(p -> p != null).count();
         boolean shared = plan.prefill() == Prefill.SHARED;
-        // a row's kv_fill: its method's own prefill, or one that served several methods
-        String engineFill = shared && engineMethods > 1 ? Prefill.SHARED_FILL : "prefill";
         PrefillResult prefill = null;
         KvSnapshot snapshot = null;
         PrefillRequest prefilledFor = null; // own mode: the statistics of the prefill in the cache
@@ -352,7 +358,8 @@ public final class RulerRun {
                 row.put("tokens_generated", Integer.toString(d.tokens().length));
                 row.put("attended_rows_mean", d.attendedRows() < 0 ? "" : fmt(d.attendedRows()));
                 row.put("full_steps", d.fullLayerSteps() < 0 ? "" : fmt((double) d.fullLayerSteps() / layers(s)));
-                row.put("kv_fill", method instanceof Method.Reference ? "prefill" : engineFill);
+                row.put("kv_fill", method instanceof Method.Reference ? "prefill"
+                        : Prefill.fill(shared ? request : policies.get(i).prefillRequest(), policies.get(i).prefillRequest()));
                 if (diagnosed != null) {
                     row.put("attention_mass_recall", fmt(diagnosed.massRecall()));
                     row.putAll(diagnosed.summaryColumns());

@@ -145,9 +145,12 @@ class RulerRunPrefillTest {
         assertEquals("prefill", one.row("llamacpp", 0).get("kv_fill"), "llama.cpp prefills itself");
         Ran two = run("shared-two", List.of("full", "h2o:k=64", "llamacpp"), RulerRun.Prefill.SHARED, 1, false);
         assertEquals(1, two.enginePrefills());
-        assertEquals(RulerRun.Prefill.SHARED_FILL, two.row("full", 0).get("kv_fill"));
-        assertEquals(RulerRun.Prefill.SHARED_FILL, two.row("h2o:k=64", 0).get("kv_fill"));
+        assertEquals(RulerRun.Prefill.SHARED_FILL, two.row("full", 0).get("kv_fill"), "it computed H2O's column sums too");
+        assertEquals("prefill", two.row("h2o:k=64", 0).get("kv_fill"), "what it computed is what H2O asks for");
         assertEquals("prefill", two.row("llamacpp", 0).get("kv_fill"));
+        Ran alike = run("shared-alike", List.of("full", "streamingllm:k=64"), RulerRun.Prefill.SHARED, 1, false);
+        assertEquals("prefill", alike.row("full", 0).get("kv_fill"), "neither asks for statistics: the prefill is each one's own");
+        assertEquals("prefill", alike.row("streamingllm:k=64", 0).get("kv_fill"));
         // resumed with a second engine method: the sample's prefill now serves that one alone
         Ran resumed = run("shared-one", List.of("h2o:k=64", "full", "llamacpp"), RulerRun.Prefill.SHARED, 1, false);
         assertEquals(3, resumed.rows().size());
@@ -178,7 +181,8 @@ class RulerRunPrefillTest {
             assertEquals(0, quietly("run", cfg.toString(), "--out", out.toString()), prefill);
             fills.put(prefill, rows(out).stream().map(r -> r.get("kv_fill")).distinct().collect(Collectors.joining(",")));
         }
-        assertEquals(Map.of("", "prefill-shared", "prefill: shared", "prefill-shared", "prefill: own", "prefill"), fills);
+        // shared: full attention's prefill computed H2O's column sums too, H2O's is its own
+        assertEquals(Map.of("", "prefill-shared,prefill", "prefill: shared", "prefill-shared,prefill", "prefill: own", "prefill"), fills);
 
         Path bad = Files.writeString(dir.resolve("bad.yaml"), yaml.formatted("bad", model, "prefill: per-method"));
         ByteArrayOutputStream err = new ByteArrayOutputStream();
