@@ -29,6 +29,12 @@ public final class CacheRows {
         return ctx.bitcast(ctx.getRows(ctx.bitcast(cache, GgmlType.I32), indices), cache.type());
     }
 
+    /** Rows [from, to) of a {@code [headDim, capacity, kvHeads]} cache tensor, as a strided view (no copy). */
+    public static Tensor range(GgmlContext ctx, Tensor cache, int from, int to) {
+        return ctx.view(cache, new long[] {cache.ne(0), to - from, cache.ne(2)}, new long[] {cache.nb(1), cache.nb(2)},
+                from * cache.nb(1));
+    }
+
     /**
      * Rows for each query head: the cache viewed as one list of {@code capacity * kvHeads}
      * rows, gathered at flat indices {@code flat} I32 {@code [rows * heads, 1]} (query head h's

@@ -1,5 +1,6 @@
 package org.rbench.core.bench;
 
+import org.rbench.core.attention.CacheRows;
 import org.rbench.core.engine.AttentionMath;
 import org.rbench.core.engine.KvCache;
 import org.rbench.core.recycled.TopRows;
@@ -269,7 +270,7 @@ public final class SelectionBenchmark {
     }
 
     private static Tensor rowsView(GgmlContext ctx, Tensor cache, int rows) {
-        return AttentionMath.rowsView(ctx, cache, 0, rows);
+        return CacheRows.range(ctx, cache, 0, rows);
     }
 
     /** The engine's softmax of a decode step over the first {@code rows} keys: [rows, 1, heads]. */

@@ -4,7 +4,7 @@ import org.rbench.llamacpp.Ggml;
 import org.rbench.llamacpp.GgmlContext;
 import org.rbench.llamacpp.Tensor;
 
-/** Attention's graph ops that are not the attention output itself: probabilities and cache views. */
+/** Attention's graph ops that are not the attention output itself: the probabilities. */
 public final class AttentionMath {
     private AttentionMath() {
     }
@@ -36,10 +36,5 @@ public final class AttentionMath {
         Tensor kq = ctx.mulMat(keys, qt);
         Ggml.ggml_mul_mat_set_prec(kq.address(), GgmlContext.PREC_F32);
         return ctx.softMaxExt(kq, m, scale, 0f);
-    }
-
-    /** Rows [from, to) of a [headDim, capacity, kvHeads] cache tensor, as a strided view. */
-    public static Tensor rowsView(GgmlContext ctx, Tensor c, int from, int to) {
-        return ctx.view(c, new long[] {c.ne(0), to - from, c.ne(2)}, new long[] {c.nb(1), c.nb(2)}, from * c.nb(1));
     }
 }

@@ -2,6 +2,7 @@ package org.rbench.core.engine;
 
 import org.rbench.core.attention.AttendedRows;
 import org.rbench.core.attention.AttentionPlan;
+import org.rbench.core.attention.CacheRows;
 import org.rbench.core.attention.PlanGraph;
 import org.rbench.core.attention.StepPart;
 import org.rbench.core.model.HyperParameters;
@@ -187,7 +188,7 @@ final class LayerAttention implements PlanGraph {
 
     @Override
     public Tensor rowsView(Tensor cache, int from, int to) {
-        return AttentionMath.rowsView(ctx, cache, from, to);
+        return CacheRows.range(ctx, cache, from, to);
     }
 
     @Override

@@ -181,8 +181,8 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
                 Tensor[] kv = cacheRows.get(slot);
                 // slot i takes row i of the selection: the gathered rows are the compact cache's first
                 // rows, copied in the cache's own type (CacheRows: no F32 round trip)
-                g.expand(ctx.cpy(CacheRows.gather(ctx, kv[0], rows), leadingRows(ctx, cache.keys(), onDevice)));
-                g.expand(ctx.cpy(CacheRows.gather(ctx, kv[1], rows), leadingRows(ctx, cache.values(), onDevice)));
+                g.expand(ctx.cpy(CacheRows.gather(ctx, kv[0], rows), CacheRows.range(ctx, cache.keys(), 0, onDevice)));
+                g.expand(ctx.cpy(CacheRows.gather(ctx, kv[1], rows), CacheRows.range(ctx, cache.values(), 0, onDevice)));
                 Tensor kept = cache.positions();
                 g.expand(ctx.cpy(rows, ctx.view(kept, new long[] {onDevice, kvHeads}, new long[] {kept.nb(1)}, 0)));
             }
@@ -190,11 +190,6 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
                     slots.byScore().name("top_rows_by_score").output());
             g.expand(slots.positionOrder());
             g.expand(slots.byScore());
-        }
-
-        /** Rows [0, n) of a compact cache tensor {@code [headDim, capacity, kvHeads]}. */
-        private static Tensor leadingRows(GgmlContext ctx, Tensor c, int n) {
-            return ctx.view(c, new long[] {c.ne(0), n, c.ne(2)}, new long[] {c.nb(1), c.nb(2)}, 0);
         }
 
         @Override
