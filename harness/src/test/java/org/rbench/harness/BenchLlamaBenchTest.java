@@ -36,15 +36,19 @@ class BenchLlamaBenchTest {
         return p;
     }
 
+    /** {@code bench} of the methods on a tiny model (tiny.gguf) at 64 tokens, 3 generated, beside the fake, into bench.csv. */
+    private static CliRun.Result benchBesideTheFake(Path dir, int repeats, String methods) throws Exception {
+        TinyModel.write(dir.resolve("tiny.gguf"));
+        return CliRun.run("bench", "--model", dir.resolve("tiny.gguf").toString(), "--backend", "cpu", "--threads", "1",
+                "--fill", "prefill", "--ctx", "64", "--tokens", "3", "--repeats", Integer.toString(repeats), "--methods", methods,
+                "--llama-bench", fakeLlamaBench(dir).toString(), "--out", dir.resolve("bench.csv").toString());
+    }
+
     @Test
     void runsBesideTheEngineAndPrintsTheRatios(@TempDir Path dir) throws Exception {
         Path model = dir.resolve("tiny.gguf");
-        TinyModel.write(model);
         Path csv = dir.resolve("bench.csv");
-        Path fake = fakeLlamaBench(dir);
-        CliRun.Result r = CliRun.run("bench", "--model", model.toString(), "--backend", "cpu", "--threads", "1", "--fill", "prefill",
-                "--ctx", "64", "--tokens", "3", "--repeats", "2", "--methods", "full,llamacpp,llama-bench",
-                "--llama-bench", fake.toString(), "--out", csv.toString());
+        CliRun.Result r = benchBesideTheFake(dir, 2, "full,llamacpp,llama-bench");
         assertEquals(0, r.code(), r.err());
         List<String> calls = Files.readAllLines(dir.resolve("calls.txt"));
         assertEquals(2, calls.size(), "one llama-bench run a repetition, none for the warm-up: " + calls);
@@ -82,13 +86,8 @@ class BenchLlamaBenchTest {
      */
     @Test
     void atAFixedDepthItDecodesThereAtEveryLength(@TempDir Path dir) throws Exception {
-        Path model = dir.resolve("tiny.gguf");
-        TinyModel.write(model);
         Path csv = dir.resolve("bench.csv");
-        Path fake = fakeLlamaBench(dir);
-        CliRun.Result r = CliRun.run("bench", "--model", model.toString(), "--backend", "cpu", "--threads", "1", "--fill", "prefill",
-                "--ctx", "64", "--tokens", "3", "--repeats", "1", "--methods", "full,llama-bench,llama-bench:depth=0",
-                "--llama-bench", fake.toString(), "--out", csv.toString());
+        CliRun.Result r = benchBesideTheFake(dir, 1, "full,llama-bench,llama-bench:depth=0");
         assertEquals(0, r.code(), r.err());
         List<String> calls = Files.readAllLines(dir.resolve("calls.txt"));
         assertEquals(2, calls.size(), calls.toString());
@@ -100,8 +99,9 @@ class BenchLlamaBenchTest {
         }
         assertTrue(r.out().contains("tokens/s against llama-bench (2.00 ms/token), tg3 @ d64: full "), r.out());
         assertTrue(r.out().contains("tokens/s against llama-bench:depth=0 (2.00 ms/token), tg3 @ d64 (llama-bench at d0): full "), r.out());
-        CliRun.Result bad = CliRun.run("bench", "--model", model.toString(), "--fill", "prefill", "--ctx", "64",
-                "--methods", "full,llama-bench:depth=-1", "--llama-bench", fake.toString(), "--out", dir.resolve("b.csv").toString());
+        CliRun.Result bad = CliRun.run("bench", "--model", dir.resolve("tiny.gguf").toString(), "--fill", "prefill", "--ctx", "64",
+                "--methods", "full,llama-bench:depth=-1", "--llama-bench", dir.resolve("llama-bench").toString(),
+                "--out", dir.resolve("b.csv").toString());
         assertNotEquals(0, bad.code());
         assertTrue(bad.err().contains("depth must be 0 or more"), bad.err());
     }

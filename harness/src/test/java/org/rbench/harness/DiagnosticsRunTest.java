@@ -1,7 +1,5 @@
 package org.rbench.harness;
 
-import org.apache.commons.csv.CSVFormat;
-import org.apache.commons.csv.CSVRecord;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -11,7 +9,6 @@ import org.rbench.harness.results.DiagnosticsFile;
 import org.rbench.llamacpp.GgmlType;
 import org.rbench.llamacpp.LibraryLocation;
 
-import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -64,21 +61,11 @@ class DiagnosticsRunTest {
         return out;
     }
 
-    private static List<Map<String, String>> rows(Path csv) throws Exception {
-        List<Map<String, String>> out = new ArrayList<>();
-        try (Reader r = Files.newBufferedReader(csv)) {
-            for (CSVRecord rec : CSVFormat.RFC4180.builder().setHeader().setSkipHeaderRecord(true).get().parse(r)) {
-                out.add(rec.toMap());
-            }
-        }
-        return out;
-    }
-
     @Test
     void summariesAndPerStepRowsOfEveryMethod() throws Exception {
         Path csv = sweep("diag", "full, \"recycled:k=64,s=4\", \"streamingllm:k=64\"", "vt, niah_multikey_3", 2,
                 "diagnostics: true");
-        List<Map<String, String>> results = rows(csv);
+        List<Map<String, String>> results = CsvRows.read(csv);
         List<Map<String, String>> details = DiagnosticsFile.read(DiagnosticsFile.besides(csv));
         assertEquals(12, results.size());
         for (Map<String, String> r : results) {
@@ -120,8 +107,8 @@ class DiagnosticsRunTest {
     void theTimedDecodeIsTheOneWithoutDiagnostics() throws Exception {
         Path plain = sweep("plain", "\"recycled:k=64,s=4\"", "vt", 1, "");
         Path diagnosed = sweep("flag", "\"recycled:k=64,s=4\"", "vt", 1, "diagnostics_steps: 2", "--diagnostics");
-        Map<String, String> p = rows(plain).getFirst();
-        Map<String, String> d = rows(diagnosed).getFirst();
+        Map<String, String> p = CsvRows.read(plain).getFirst();
+        Map<String, String> d = CsvRows.read(diagnosed).getFirst();
         assertEquals(p.get("prediction"), d.get("prediction"));
         assertEquals(p.get("attended_rows_mean"), d.get("attended_rows_mean"));
         assertEquals("", p.get("answer_coverage_mean"), "no diagnostics, no coverage");

@@ -1,13 +1,12 @@
 package org.rbench.harness.run;
 
-import org.apache.commons.csv.CSVFormat;
-import org.apache.commons.csv.CSVRecord;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.rbench.datasets.RulerTask;
 import org.rbench.gguf.ModelSpec;
 import org.rbench.gguf.RandomModelWriter;
+import org.rbench.harness.CsvRows;
 import org.rbench.harness.Main;
 import org.rbench.harness.results.ResultsFile;
 import org.rbench.harness.sweep.Shard;
@@ -17,11 +16,9 @@ import org.rbench.llamacpp.LibraryLocation;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -68,17 +65,7 @@ class RulerRunPrefillTest {
         try (ResultsFile results = ResultsFile.open(csv)) {
             results.write(run::run);
         }
-        return new Ran(rows(csv), run.enginePrefills());
-    }
-
-    private static List<Map<String, String>> rows(Path csv) throws Exception {
-        List<Map<String, String>> out = new ArrayList<>();
-        try (Reader r = Files.newBufferedReader(csv)) {
-            for (CSVRecord rec : CSVFormat.RFC4180.builder().setHeader().setSkipHeaderRecord(true).get().parse(r)) {
-                out.add(rec.toMap());
-            }
-        }
-        return out;
+        return new Ran(CsvRows.read(csv), run.enginePrefills());
     }
 
     @Test
@@ -179,7 +166,7 @@ class RulerRunPrefillTest {
             Path cfg = Files.writeString(dir.resolve(name + ".yaml"), yaml.formatted(name, model, prefill));
             Path out = dir.resolve(name + ".csv");
             assertEquals(0, quietly("run", cfg.toString(), "--out", out.toString()), prefill);
-            fills.put(prefill, rows(out).stream().map(r -> r.get("kv_fill")).distinct().collect(Collectors.joining(",")));
+            fills.put(prefill, CsvRows.read(out).stream().map(r -> r.get("kv_fill")).distinct().collect(Collectors.joining(",")));
         }
         // shared: full attention's prefill computed H2O's column sums too, H2O's is its own
         assertEquals(Map.of("", "prefill-shared,prefill", "prefill: shared", "prefill-shared,prefill", "prefill: own", "prefill"), fills);
