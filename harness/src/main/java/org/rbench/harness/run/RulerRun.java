@@ -312,9 +312,9 @@ public final class RulerRun {
                     d = decodeWithLlamaCpp(s, ref, prompt, maxTokens, vocab);
                 } else {
                     PrefillRequest own = policies.get(i).prefillRequest();
-                    if (shared) {
+                    if (shared || own.equals(prefilledFor)) {
                         engine.restore(snapshot);
-                    } else if (!own.equals(prefilledFor)) {
+                    } else {
                         // this method's own prefill, with only the statistics it asks for; the methods
                         // after it that ask for the same ones decode from it (the same work, timed once)
                         if (snapshot != null) {
@@ -326,8 +326,6 @@ public final class RulerRun {
                         enginePrefills++;
                         prefilledFor = own;
                         snapshot = engine.snapshot();
-                    } else {
-                        engine.restore(snapshot);
                     }
                     d = decode(engine, policies.get(i), prefill, maxTokens, vocab);
                     if (plan.diagnostics()) {
