@@ -54,6 +54,8 @@ final class PassBuilder {
     private final Map<String, Tensor> stepInputs = new LinkedHashMap<>();
     private final Map<String, LayerIndex> layerIndexes = new LinkedHashMap<>();
     private final Map<Class<?>, StepPart> parts = new LinkedHashMap<>();
+    /** Columns of ones [1, queries, heads] by shape, made once a pass for every layer's key sums. */
+    private final Map<List<Long>, Tensor> ones = new LinkedHashMap<>();
 
     private PassBuilder(GraphResources res, Pass pass) {
         this.res = res;
@@ -130,7 +132,7 @@ final class PassBuilder {
     /** Upper bound of the tensors a pass creates, to size the metadata pool (ggml aborts when it runs out). */
     static int tensorBudget(GraphResources res, Pass pass) {
         // About 60 tensors per layer in the worst case without statistics (counted in
-        // PassBuilderTest); each column-sum chunk adds 11, the window sums 10 a layer.
+        // PassBuilderTest); each column-sum chunk adds 9 (its column of ones is made once a pass), the window sums 10 a layer.
         int perLayer = 128;
         if (pass.columnSums()) {
             perLayer += 16 * PrefillStatisticsBuilder.chunks(res, pass);
@@ -252,6 +254,12 @@ final class PassBuilder {
      * elements: the per-layer scalars of a step go up in one upload, as each write to a GPU
      * costs a round trip (32 layers' one-element uploads took 0.3 ms of a 6 ms step on an H200).
      */
+    /** F32 ones {@code [1, queries, heads]}, one tensor a pass per shape (PrefillStatisticsBuilder's key sums). */
+    Tensor ones(long queries, long heads) {
+        return ones.computeIfAbsent(List.of(queries, heads),
+                k -> ctx.reshape(ctx.scaleBias(ctx.arange(0, queries * heads, 1), 0f, 1f), 1, queries, heads));
+    }
+
     private final class LayerIndex {
         final Tensor tensor;
         final int width;

@@ -68,8 +68,7 @@ final class PrefillStatisticsBuilder {
             return ctx.sumRows(ctx.cont(ctx.permute(probabilities, 1, 0, 2, 3)));
         }
         long rows = probabilities.ne(0), queries = probabilities.ne(1), heads = probabilities.ne(2);
-        Tensor ones = ctx.reshape(ctx.scaleBias(ctx.arange(0, queries * heads, 1), 0f, 1f), 1, queries, heads);
-        return ctx.reshape(ctx.outProd(probabilities, ones), 1, rows, heads); // [rows, 1, heads] has the same layout
+        return ctx.reshape(ctx.outProd(probabilities, pass.ones(queries, heads)), 1, rows, heads); // [rows, 1, heads]: same layout
     }
 
     /** Attention probabilities of query rows [a, b) of the batch: [rows, b - a, heads]. */
