@@ -31,7 +31,8 @@
 #   aot                   a JVM AOT cache from `rbench warmup` for the later steps (and later calls on this machine)
 #   ops-test              ggml's test-backend-ops, CUDA against the CPU, for the ops the suite's patches change
 #                         and OUT_PROD (H2O's column sums) (native/patches; OPS_TEST: the op names, default GET_ROWS SOFT_MAX TOP_K ARGSORT OUT_PROD); logs ops-test-OP.log
-#   libs                  the built libraries as $OUT/cuda-libs.txz.NN pieces (to carry to a later call in BUNDLE)
+#   libs                  the built libraries (and llama-bench, after the llama-bench step) as $OUT/cuda-libs.txz.NN
+#                         pieces (to carry to a later call in BUNDLE)
 #   llama-bench           stock llama-bench for CUDA (scripts/build-llama-bench.sh --backend cuda; skipped when
 #                         built), where rbench bench's llama-bench method finds it
 # Environment: BUNDLE (default .cache/device: jre.txz, rbench.tgz, llama-src.tgz; ruler-data.txz for ruler),
@@ -69,7 +70,8 @@ rbench() {
 step_build() {
   if [ -f "$libs/libggml-cuda.so" ]; then log "CUDA libraries already in $libs"; return 0; fi
   if [ -f "$bundle/cuda-libs.txz.00" ]; then
-    mkdir -p "$libs" && cat "$bundle"/cuda-libs.txz.* | tar xJf - -C "$libs" && { log "CUDA libraries from the bundle"; return 0; }
+    mkdir -p "$base" && cat "$bundle"/cuda-libs.txz.* | tar xJf - -C "$base" && [ -f "$libs/libggml-cuda.so" ] \
+      && { log "CUDA libraries from the bundle$([ -x "$base/llama-bench-cuda/bin/llama-bench" ] && echo ", with llama-bench")"; return 0; }
   fi
   mkdir -p "$base"
   [ -d "$base/src" ] || tar xzf "$bundle/llama-src.tgz" -C "$base"
@@ -211,7 +213,11 @@ step_aot() {
 }
 
 step_libs() { # xz: the pieces are carried back within the 64 MiB a call may take
-  (cd "$libs" && tar cf - . | xz -T0 -6) | split -b 15m -d - "$out/cuda-libs.txz."
+  # with llama-bench when the llama-bench step built it (its folder links to the libraries), so that a
+  # later call that carries the pieces has the same stock reference without building it again
+  local bench=""
+  [ -x "$base/llama-bench-cuda/bin/llama-bench" ] && bench=llama-bench-cuda/bin
+  (cd "$base" && tar cf - "${libs#"$base"/}" $bench | xz -T0 -6) | split -b 15m -d - "$out/cuda-libs.txz."
   log "libraries packed: $(du -ch "$out"/cuda-libs.txz.* | tail -1)"
 }
 

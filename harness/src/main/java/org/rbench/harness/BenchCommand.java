@@ -61,7 +61,8 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--methods", required = true, split = Method.LIST_SEPARATOR, splitSynopsisLabel = ",", paramLabel = "METHOD", converter = MethodConverters.Bench.class,
             description = "Method specs, comma-separated (full,recycled:k=1024,s=50,streamingllm:k=1024,llamacpp); llama-bench"
-                    + " runs stock llama-bench, the program, beside them (--fill prefill).")
+                    + " runs stock llama-bench, the program, beside them, on a context it prefills itself whatever --fill says"
+                    + " (llama-bench:depth=0: an empty one).")
     List<Method> methods;
 
     @Option(names = "--ctx", required = true, split = ",", description = "Context lengths, e.g. 16384,32768.")
@@ -126,7 +127,8 @@ final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--methods must include full (the speedups and bounds are relative to it)");
         }
         for (Method m : methods) {
-            if (m.isReference() && synthetic) {
+            // llama-bench prefills its own context (none at depth=0), so it runs beside either fill
+            if (m.isReference() && synthetic && !(m instanceof Method.LlamaBench)) {
                 throw new IllegalArgumentException(m.text() + " needs --fill prefill (its cache cannot be filled synthetically)");
             }
         }
@@ -303,7 +305,7 @@ final class BenchCommand implements Callable<Integer> {
                                 row.put("tokens_generated", Integer.toString(nanos == null ? tokens : nanos.length));
                                 row.put("attended_rows_mean", fmt(rows));
                                 // a real prefill computed every engine method's statistics: shared where this one asks for fewer
-                                String fill = synthetic ? "synthetic" : m instanceof Method.EngineStrategy
+                                String fill = m instanceof Method.LlamaBench ? "prefill" : synthetic ? "synthetic" : m instanceof Method.EngineStrategy
                                         ? RulerRun.Prefill.fill(request, own.get(m)) : "prefill";
                                 sharedPrefill |= fill.equals(RulerRun.Prefill.SHARED_FILL);
                                 row.put("kv_fill", fill);

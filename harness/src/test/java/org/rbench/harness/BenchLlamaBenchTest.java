@@ -106,6 +106,21 @@ class BenchLlamaBenchTest {
         assertTrue(bad.err().contains("depth must be 0 or more"), bad.err());
     }
 
+    /** It prefills its own context, so it also runs beside a synthetic cache: the comparison a 128K decode needs. */
+    @Test
+    void runsBesideASyntheticCache(@TempDir Path dir) throws Exception {
+        TinyModel.write(dir.resolve("tiny.gguf"));
+        CliRun.Result r = CliRun.run("bench", "--model", dir.resolve("tiny.gguf").toString(), "--backend", "cpu", "--threads", "1",
+                "--fill", "synthetic", "--ctx", "64", "--tokens", "3", "--repeats", "1", "--methods", "full,llama-bench:depth=0",
+                "--llama-bench", fakeLlamaBench(dir).toString(), "--out", dir.resolve("bench.csv").toString());
+        assertEquals(0, r.code(), r.err());
+        List<java.util.Map<String, String>> rows = CsvRows.read(dir.resolve("bench.csv"));
+        assertEquals("synthetic", rows.stream().filter(x -> x.get("method").equals("full")).findFirst().orElseThrow().get("kv_fill"));
+        assertEquals("prefill", rows.stream().filter(x -> x.get("method").equals("llama-bench:depth=0")).findFirst().orElseThrow()
+                .get("kv_fill"), "llama-bench's own context is a real prefill, not the synthetic rows");
+        assertTrue(r.out().contains("tokens/s against llama-bench:depth=0 (2.00 ms/token), tg3 @ d64 (llama-bench at d0): full "), r.out());
+    }
+
     @Test
     void refusesWhatItCannotRunBeforeMeasuring(@TempDir Path dir) throws Exception {
         Path model = dir.resolve("tiny.gguf");
@@ -117,9 +132,9 @@ class BenchLlamaBenchTest {
         assertNotEquals(0, missing.code());
         assertTrue(missing.err().contains("scripts/build-llama-bench.sh"), missing.err());
         assertTrue(!missing.err().contains("tokens in the cache"), "refused before any fill: " + missing.err());
-        CliRun.Result synthetic = CliRun.run("bench", "--model", model.toString(), "--ctx", "64", "--methods", "full,llama-bench",
+        CliRun.Result synthetic = CliRun.run("bench", "--model", model.toString(), "--ctx", "64", "--methods", "full,llamacpp",
                 "--out", csv.toString());
         assertNotEquals(0, synthetic.code());
-        assertTrue(synthetic.err().contains("llama-bench needs --fill prefill"), synthetic.err());
+        assertTrue(synthetic.err().contains("llamacpp needs --fill prefill"), synthetic.err());
     }
 }
