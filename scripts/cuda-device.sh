@@ -28,6 +28,8 @@
 #                         RULER_RESUME=CSV continues an earlier call's results)
 #   select:CTX,...        rbench bench-select: device time of a Recycled full step's pieces, one layer of
 #                         Llama-3.1-8B's shape (no model needed; seconds)
+#   reads:CTX,...         rbench bench-select --reads: how sparse steps select and read rows (argsort, top_k at once
+#                         and head by head, of row and page scores; gathers), one layer of Llama-3.1-8B's shape
 #   aot                   a JVM AOT cache from `rbench warmup` for the later steps (and later calls on this machine)
 #   ops-test              ggml's test-backend-ops, CUDA against the CPU, for the ops the suite's patches change
 #                         and OUT_PROD (H2O's column sums) (native/patches; OPS_TEST: the op names, default GET_ROWS SOFT_MAX TOP_K ARGSORT OUT_PROD); logs ops-test-OP.log
@@ -63,7 +65,9 @@ java_opts="" java_env=""
 # a JVM AOT cache recorded on this machine by the aot step (rbench warmup), when there is one
 [ -f "$work/rbench.aot" ] && java_opts="$java_opts -XX:AOTCache=$work/rbench.aot -Xlog:aot=off,cds=off"
 rbench() {
-  env $java_env RBENCH_SUITE_COMMIT="$(cat "$work/rbench/COMMIT" 2>/dev/null)" RBENCH_LLAMACPP_DIR=$libs "$work/jre/bin/java" --enable-native-access=ALL-UNNAMED -Xmx16g $java_opts \
+  # the llama-bench step's binary, named: the carried tree is not a checkout, so rbench cannot find .native by itself
+  env $java_env RBENCH_SUITE_COMMIT="$(cat "$work/rbench/COMMIT" 2>/dev/null)" RBENCH_LLAMACPP_DIR=$libs \
+    RBENCH_LLAMA_BENCH="${RBENCH_LLAMA_BENCH:-$base/llama-bench-cuda/bin/llama-bench}" "$work/jre/bin/java" --enable-native-access=ALL-UNNAMED -Xmx16g $java_opts \
     -XX:ErrorFile="$out/hs_err_%p.log" -jar "$work/rbench/rbench.jar" "$@"
 }
 
@@ -344,13 +348,13 @@ step_bench() { # bench:TYPE:CTX,CTX
   local parts=${BENCH_PARTS:-engine methods}
   # (1) the engine's full attention against stock llama_decode: both prefill the same random
   # tokens, then decode the same 50 tokens, interleaved, 3 times
-  [[ " $parts " == *" engine "* ]] && timeout $(( left / 2 )) env OUT="$out" bash -c "$(declare -f rbench); libs='$libs' java_opts='$java_opts' java_env='$java_env' work='$work' out='$out' \
+  [[ " $parts " == *" engine "* ]] && timeout $(( left / 2 )) env OUT="$out" bash -c "$(declare -f rbench); base='$base' libs='$libs' java_opts='$java_opts' java_env='$java_env' work='$work' out='$out' \
     rbench bench --model '$m' --backend '${BACKEND:-cuda}' --fill prefill --ctx '$ctx' --tokens 50 --repeats 3 \
     --methods '${ENGINE_METHODS:-full,llamacpp}' --out '$out/bench-8b-$type${BENCH_TAG:-}-engine.csv'" 2>&1 | grep -v "^WARNING" | tee -a "$out/bench-8b-$type${BENCH_TAG:-}.log"
   log "bench $type engine vs llama.cpp $ctx: rc ${PIPESTATUS[0]} after $((SECONDS - t0)) s"
   left=$(( ${BENCH_DEADLINE:-$(( $(date +%s) + 100000 ))} - $(date +%s) ))
   # (2) the strategies on the engine, the cache seeded with random K/V rows (decode latency only)
-  [[ " $parts " == *" methods "* ]] && timeout $(( left > 0 ? left : 1 )) env OUT="$out" bash -c "$(declare -f rbench); libs='$libs' java_opts='$java_opts' java_env='$java_env' work='$work' out='$out' \
+  [[ " $parts " == *" methods "* ]] && timeout $(( left > 0 ? left : 1 )) env OUT="$out" bash -c "$(declare -f rbench); base='$base' libs='$libs' java_opts='$java_opts' java_env='$java_env' work='$work' out='$out' \
     rbench bench --model '$m' --backend '${BACKEND:-cuda}' --fill synthetic --ctx '$ctx' --tokens 50 --repeats 3 \
     --methods '${METHODS:-full,recycled:k=4096,s=50,streamingllm:k=4096,h2o:k=4096}' \
     --out '$out/bench-8b-$type${BENCH_TAG:-}-methods.csv' --steps-out '$out/bench-8b-$type${BENCH_TAG:-}-steps.csv'" 2>&1 | grep -v "^WARNING" | tee -a "$out/bench-8b-$type${BENCH_TAG:-}.log"
@@ -476,6 +480,8 @@ for s in "$@"; do
     ruler:*) step_ruler "${s#ruler:}" ;;
     select:*) rbench bench-select --backend "${BACKEND:-cuda}" --ctx "${s#select:}" --out "$out/select.csv" 2>&1 \
                 | grep -v "^WARNING" | tee -a "$out/select.log"; log "bench-select ${s#select:}: rc ${PIPESTATUS[0]}" ;;
+    reads:*) rbench bench-select --reads --backend "${BACKEND:-cuda}" --ctx "${s#reads:}" --out "$out/reads.csv" 2>&1 \
+                | grep -v "^WARNING" | tee -a "$out/reads.log"; log "bench-select --reads ${s#reads:}: rc ${PIPESTATUS[0]}" ;;
     *) log "unknown step $s"; exit 2 ;;
   esac
 done

@@ -2,6 +2,7 @@ package org.rbench.baselines;
 
 import org.rbench.core.attention.AttendedRows;
 import org.rbench.core.attention.CacheRows;
+import org.rbench.core.attention.ColumnTopK;
 import org.rbench.core.attention.AttentionContext;
 import org.rbench.core.attention.AttentionPlan;
 import org.rbench.core.attention.AttentionPolicy;
@@ -47,8 +48,8 @@ import java.util.TreeSet;
  * (each query head picks its own pages; its rows are gathered out of the cache viewed as one
  * row list of all KV heads, so attention sees one K/V head per query head); {@code max}
  * (default) and {@code mean} aggregate the query heads' page scores per KV head, which then
- * reads one set of pages for its group. Ties between equal page scores are broken by the
- * device's sort order, not by position (ggml's argsort is not stable).
+ * reads one set of pages for its group. Which of equal page scores at the cut is chosen is
+ * the top-k kernel's choice, not the lower position.
  *
  * <p>Reads, per selecting layer and step ({@link Plan#rows}): {@code (k / page) x page} KV
  * rows per KV head ({@code x group} with {@code gqa=query}: each query head reads its own),
@@ -175,14 +176,19 @@ public final class Quest implements AttentionPolicy {
     }
 
     /**
-     * The {@code count} pages of highest score per column of {@code scores} {@code [pages, H]}
-     * after adding {@code pageMask} F32 {@code [pages, 1]} (+inf: the current page, first; -inf:
-     * pages not yet begun), best first: I32 {@code [count, H]}. Equal scores come in the order
-     * the device's argsort leaves them.
+     * The pages a step reads, per column of {@code scores} {@code [pages, H]}: the current page
+     * first ({@code current} I32 {@code [1, H]}), then the {@code count - 1} others of highest
+     * score after adding {@code pageMask} F32 {@code [pages, 1]} (-inf from the current page on),
+     * in no particular order: I32 {@code [count, H]}. A top-k, not a sort: linear in the pages
+     * where a sort of 8192 pages (128K rows) in one thread block per column is not. Which of
+     * equal scores at the cut is kept is the kernel's choice.
      */
-    static Tensor topPages(GgmlContext ctx, Tensor scores, Tensor pageMask, int count) {
-        Tensor order = ctx.argsort(ctx.add(scores, pageMask), GgmlContext.SORT_DESC);
-        return ctx.cont(ctx.view(order, new long[] {count, order.ne(1)}, new long[] {order.nb(1)}, 0));
+    static Tensor topPages(GgmlContext ctx, Tensor scores, Tensor pageMask, Tensor current, int count, boolean onGpu) {
+        if (count == 1) {
+            return current;
+        }
+        Tensor others = ColumnTopK.select(ctx, ctx.add(scores, pageMask), count - 1, onGpu);
+        return ctx.concat(current, others, 0);
     }
 
     /**
@@ -202,12 +208,10 @@ public final class Quest implements AttentionPolicy {
         return m;
     }
 
-    /** 0 for pages before {@code current}, +inf for it, -inf after: {@code pages} long. */
+    /** 0 for pages before {@code current}, -inf for it and after (it is read anyway, first): {@code pages} long. */
     static float[] pageMask(int pageCount, int current) {
         float[] m = new float[pageCount];
-        for (int p = 0; p < pageCount; p++) {
-            m[p] = p < current ? 0f : p == current ? Float.POSITIVE_INFINITY : Float.NEGATIVE_INFINITY;
-        }
+        Arrays.fill(m, Math.max(0, Math.min(current, pageCount)), pageCount, Float.NEGATIVE_INFINITY);
         return m;
     }
 
@@ -332,7 +336,8 @@ public final class Quest implements AttentionPolicy {
 
         /**
          * The pages the last computed step read at layer l, per column (KV head, or query head
-         * with {@code gqa=query}) in the order read: the current page first; null before any.
+         * with {@code gqa=query}): the current page first, the others in no particular order;
+         * null before any.
          */
         int[][] pagesRead(int layer) {
             Tensor t = read[layer];
@@ -526,7 +531,10 @@ public final class Quest implements AttentionPolicy {
             Tensor scores = pageScores(ctx, max, min, g.query(), kvHeads, gqa);
             Tensor pageMask = g.stepInput("quest_page_mask_" + scored, GgmlType.F32,
                     (t, p) -> t.setFloats(pageMask(scored, p / page)), scored, 1);
-            Tensor top = topPages(ctx, scores, pageMask, pagesRead);
+            int columns = (int) scores.ne(1); // KV heads, or query heads with gqa=query
+            Tensor currentColumns = columns == kvHeads ? current : g.stepInput("quest_current_page_" + columns, GgmlType.I32,
+                    (t, p) -> t.setIndices(filled(columns, p / page), pages.pageCount()), 1, columns);
+            Tensor top = topPages(ctx, scores, pageMask, currentColumns, pagesRead, g.onGpu());
             int rowsRead = pagesRead * page;
             Tensor[] kv = pages.gather(ctx, g.cacheKeys(), g.cacheValues(), top, pagesRead);
             Tensor read = top.name("quest_read_" + layer).output();

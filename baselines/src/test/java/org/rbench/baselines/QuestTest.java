@@ -195,8 +195,19 @@ class QuestTest {
         try (CpuGraph g = new CpuGraph(cpu)) {
             Tensor s = g.floats(scores, pages, 2);
             Tensor mask = g.floats(Quest.pageMask(pages, 3), pages, 1);
-            float[] out = g.compute(ctx -> new Tensor[] {Quest.topPages(ctx, s, mask, 3)})[0];
-            assertArrayEquals(new float[] {3, 0, 2, 3, 1, 2}, out);
+            Tensor current = g.ints(new int[] {3, 3}, 1, 2);
+            float[] out = g.compute(ctx -> new Tensor[] {Quest.topPages(ctx, s, mask, current, 3, false)})[0];
+            assertEquals(3f, out[0]);
+            assertEquals(3f, out[3]);
+            // the others in no particular order: the best two before the current page
+            float[] others0 = {out[1], out[2]};
+            float[] others1 = {out[4], out[5]};
+            Arrays.sort(others0);
+            Arrays.sort(others1);
+            assertArrayEquals(new float[] {0, 2}, others0);
+            assertArrayEquals(new float[] {1, 2}, others1);
+            // one page read: only the current one
+            assertArrayEquals(new float[] {3, 3}, g.compute(ctx -> new Tensor[] {Quest.topPages(ctx, s, mask, current, 1, false)})[0]);
         }
     }
 
@@ -222,7 +233,7 @@ class QuestTest {
     void masksMarkTheValidRowsAndTheCurrentPage() {
         assertArrayEquals(new float[] {0, 0, -Quest.MASKED, -Quest.MASKED}, Quest.rowMask(4, 2));
         assertArrayEquals(new float[] {0, 0, 0, 0}, Quest.rowMask(4, 9));
-        assertArrayEquals(new float[] {0, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}, Quest.pageMask(3, 1));
+        assertArrayEquals(new float[] {0, Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY}, Quest.pageMask(3, 1));
     }
 
     // ---- the policy ----
