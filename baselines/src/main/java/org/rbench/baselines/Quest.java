@@ -2,7 +2,6 @@ package org.rbench.baselines;
 
 import org.rbench.core.attention.AttendedRows;
 import org.rbench.core.attention.CacheRows;
-import org.rbench.core.attention.ColumnTopK;
 import org.rbench.core.attention.AttentionContext;
 import org.rbench.core.attention.AttentionPlan;
 import org.rbench.core.attention.AttentionPolicy;
@@ -179,15 +178,16 @@ public final class Quest implements AttentionPolicy {
      * The pages a step reads, per column of {@code scores} {@code [pages, H]}: the current page
      * first ({@code current} I32 {@code [1, H]}), then the {@code count - 1} others of highest
      * score after adding {@code pageMask} F32 {@code [pages, 1]} (-inf from the current page on),
-     * in no particular order: I32 {@code [count, H]}. A top-k, not a sort: linear in the pages
-     * where a sort of 8192 pages (128K rows) in one thread block per column is not. Which of
+     * in no particular order: I32 {@code [count, H]}. A top-k of every column at once, not a sort:
+     * on an H200, 8 columns of 8,187 pages take 0.042 ms where an argsort takes 0.086 and a top-k
+     * column by column 0.245 (bench-select --reads). Which of
      * equal scores at the cut is kept is the kernel's choice.
      */
-    static Tensor topPages(GgmlContext ctx, Tensor scores, Tensor pageMask, Tensor current, int count, boolean onGpu) {
+    static Tensor topPages(GgmlContext ctx, Tensor scores, Tensor pageMask, Tensor current, int count) {
         if (count == 1) {
             return current;
         }
-        Tensor others = ColumnTopK.select(ctx, ctx.add(scores, pageMask), count - 1, onGpu);
+        Tensor others = ctx.topK(ctx.add(scores, pageMask), count - 1);
         return ctx.concat(current, others, 0);
     }
 
@@ -534,7 +534,7 @@ public final class Quest implements AttentionPolicy {
             int columns = (int) scores.ne(1); // KV heads, or query heads with gqa=query
             Tensor currentColumns = columns == kvHeads ? current : g.stepInput("quest_current_page_" + columns, GgmlType.I32,
                     (t, p) -> t.setIndices(filled(columns, p / page), pages.pageCount()), 1, columns);
-            Tensor top = topPages(ctx, scores, pageMask, currentColumns, pagesRead, g.onGpu());
+            Tensor top = topPages(ctx, scores, pageMask, currentColumns, pagesRead);
             int rowsRead = pagesRead * page;
             Tensor[] kv = pages.gather(ctx, g.cacheKeys(), g.cacheValues(), top, pagesRead);
             Tensor read = top.name("quest_read_" + layer).output();

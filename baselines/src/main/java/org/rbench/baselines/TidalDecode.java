@@ -5,7 +5,6 @@ import org.rbench.core.attention.CacheRows;
 import org.rbench.core.attention.AttentionContext;
 import org.rbench.core.attention.AttentionPlan;
 import org.rbench.core.attention.AttentionPolicy;
-import org.rbench.core.attention.ColumnTopK;
 import org.rbench.core.attention.FullPlan;
 import org.rbench.core.attention.LayerStep;
 import org.rbench.core.attention.MethodSpec;
@@ -108,7 +107,7 @@ public final class TidalDecode implements AttentionPolicy {
             throw new IllegalArgumentException(name + ": select=" + select + ", reselect=" + reselect + " outside a "
                     + hp.layers() + "-layer model");
         }
-        rows = new Rows(context.backend(), hp, context.cacheCapacity(), gqa, context.onGpu());
+        rows = new Rows(context.backend(), hp, context.cacheCapacity(), gqa);
     }
 
     @Override
@@ -160,9 +159,10 @@ public final class TidalDecode implements AttentionPolicy {
      * rows past the newest one masked by {@code causal} ({@code [rows, 1]} F16 or F32, 0 or -inf;
      * null when there are none), the newest row (I32 {@code newest} {@code [1]}) given
      * {@code boost} (F32 {@code [1, 1, H]}, +inf) so that it is always chosen: I32 {@code [k, H]},
-     * in no particular order; selected column by column on a GPU ({@code onGpu}, see {@link ColumnTopK}).
+     * in no particular order (ggml_top_k of every column at once: on CUDA the suite's radix select,
+     * several blocks a column).
      */
-    static Tensor top(GgmlContext ctx, Tensor scores, Tensor causal, Tensor newest, Tensor boost, int k, boolean onGpu) {
+    static Tensor top(GgmlContext ctx, Tensor scores, Tensor causal, Tensor newest, Tensor boost, int k) {
         long rowCount = scores.ne(0);
         long columns = scores.ne(1);
         Tensor masked = scores;
@@ -172,7 +172,7 @@ public final class TidalDecode implements AttentionPolicy {
         }
         // one-element rows: set_rows writes the newest row's score in every column
         Tensor boosted = ctx.setRows(ctx.reshape(masked, 1, rowCount, columns), boost, newest);
-        return ColumnTopK.select(ctx, ctx.reshape(boosted, rowCount, columns), k, onGpu);
+        return ctx.topK(ctx.reshape(boosted, rowCount, columns), k);
     }
 
     /**
@@ -193,11 +193,8 @@ public final class TidalDecode implements AttentionPolicy {
         private final int heads;
         private final int kvHeads;
         private final GqaChoice gqa;
-        /** Whether the graphs run on a GPU (how the top k is selected: {@link ColumnTopK}). */
-        private final boolean onGpu;
 
-        Rows(Backend backend, HyperParameters hp, int capacity, GqaChoice gqa, boolean onGpu) {
-            this.onGpu = onGpu;
+        Rows(Backend backend, HyperParameters hp, int capacity, GqaChoice gqa) {
             this.capacity = capacity;
             this.heads = hp.heads();
             this.kvHeads = hp.kvHeads();
@@ -349,7 +346,7 @@ public final class TidalDecode implements AttentionPolicy {
             int keyRows = g.keyRows();
             Tensor scores = scores(ctx, g.rowsView(g.cacheKeys(), 0, keyRows), g.query(), state.gqa);
             Tensor newest = g.stepInput("tidal_newest_row", GgmlType.I32, (t, p) -> t.setIndices(new int[] {p}, keyRows), 1);
-            Tensor top = top(ctx, scores, g.causalMask(), newest, state.boost, k, state.onGpu); // [k, kvHeads], or [k, heads]
+            Tensor top = top(ctx, scores, g.causalMask(), newest, state.boost, k); // [k, kvHeads], or [k, heads]
             Tensor chosen = state.gqa == GqaChoice.QUERY ? ctx.getRows(state.flat, top) : top; // flat: [1, k, heads]
             chosen.name("tidal_rows_" + layer).output();
             int l = layer;

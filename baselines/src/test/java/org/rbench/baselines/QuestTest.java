@@ -196,7 +196,7 @@ class QuestTest {
             Tensor s = g.floats(scores, pages, 2);
             Tensor mask = g.floats(Quest.pageMask(pages, 3), pages, 1);
             Tensor current = g.ints(new int[] {3, 3}, 1, 2);
-            float[] out = g.compute(ctx -> new Tensor[] {Quest.topPages(ctx, s, mask, current, 3, false)})[0];
+            float[] out = g.compute(ctx -> new Tensor[] {Quest.topPages(ctx, s, mask, current, 3)})[0];
             assertEquals(3f, out[0]);
             assertEquals(3f, out[3]);
             // the others in no particular order: the best two before the current page
@@ -207,7 +207,7 @@ class QuestTest {
             assertArrayEquals(new float[] {0, 2}, others0);
             assertArrayEquals(new float[] {1, 2}, others1);
             // one page read: only the current one
-            assertArrayEquals(new float[] {3, 3}, g.compute(ctx -> new Tensor[] {Quest.topPages(ctx, s, mask, current, 1, false)})[0]);
+            assertArrayEquals(new float[] {3, 3}, g.compute(ctx -> new Tensor[] {Quest.topPages(ctx, s, mask, current, 1)})[0]);
         }
     }
 

@@ -181,7 +181,7 @@ class TidalDecodeTest {
             Tensor mask = g.floats(causal, rows, 1);
             Tensor newest = g.ints(new int[] {position}, 1);
             Tensor boost = g.floats(new float[] {Float.POSITIVE_INFINITY, Float.POSITIVE_INFINITY}, 1, 1, 2);
-            float[] out = g.compute(ctx -> new Tensor[] {TidalDecode.top(ctx, s, mask, newest, boost, 2, false)})[0];
+            float[] out = g.compute(ctx -> new Tensor[] {TidalDecode.top(ctx, s, mask, newest, boost, 2)})[0];
             assertEquals(Set.of(3, 1), Set.of((int) out[0], (int) out[1]));
             assertEquals(Set.of(3, 2), Set.of((int) out[2], (int) out[3]));
         }

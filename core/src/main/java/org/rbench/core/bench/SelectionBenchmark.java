@@ -148,6 +148,21 @@ public final class SelectionBenchmark {
     }
 
     /**
+     * ggml_top_k of each column on its own, the results joined: the form the policies used while
+     * stock CUDA sorted a batch of long columns with one block each. Kept as a piece so that the
+     * batched select (now the suite's radix select on CUDA, several blocks a column) stays
+     * compared with it.
+     */
+    private static Tensor topKHeadByHead(GgmlContext ctx, Tensor scores, int k) {
+        Tensor joined = null;
+        for (long c = 0; c < scores.ne(1); c++) {
+            Tensor top = ctx.topK(ctx.view(scores, new long[] {scores.ne(0), 1}, new long[] {scores.nb(1)}, c * scores.nb(1)), k);
+            joined = joined == null ? top : ctx.concat(joined, top, 1);
+        }
+        return joined;
+    }
+
+    /**
      * Device time of the ways a sparse step selects and reads rows, one layer of {@code shape}
      * (its rows: the cache's rows scored): the top {@code k} of each KV head's scores (argsort
      * of all KV heads at once, ggml_top_k at once, and ggml_top_k head by head), the top
@@ -201,7 +216,7 @@ public final class SelectionBenchmark {
                     timings.add(time(backend, "top_k" + what + ", " + count, (ctx, g) -> new Tensor[] {ctx.topK(scores, count)},
                             repeats, layers, null));
                     timings.add(time(backend, "top_k" + what + ", " + count + ", head by head",
-                            (ctx, g) -> new Tensor[] {org.rbench.core.attention.ColumnTopK.select(ctx, scores, count, true)},
+                            (ctx, g) -> new Tensor[] {topKHeadByHead(ctx, scores, count)},
                             repeats, layers, null));
                 }
                 Piece compact = (ctx, g) -> new Tensor[] {attend(ctx, query, rowsView(ctx, keys, k), rowsView(ctx, values, k), mask, scale)};
