@@ -33,10 +33,12 @@ import java.util.TreeSet;
  * fit (or {@code k} covers the cached rows). The prefill is full and nothing is evicted.
  *
  * <p>Everything is decided in the step's graph ({@link Plan}): the bounds live on the device
- * ({@link Pages}: per selecting layer F32 {@code [headDim, pages, kvHeads]} for M and m); the
- * first selecting step computes every page's bounds from the cache (max pooling over each
- * page's rows), later steps recompute the current page's from its rows (the new key included)
- * and write them with set_rows; the page scores are two matrix products per KV head, the
+ * ({@link Pages}: per selecting layer one F32 {@code [2 headDim, pages, kvHeads]}, M and -m one
+ * above the other, so that one pooling makes both, one set_rows writes both and one product
+ * scores both); the first selecting step computes every page's bounds from the cache (max
+ * pooling over each page's rows), later steps recompute the current page's from its rows (the
+ * new key included) and write them with set_rows; the page scores are one matrix product per
+ * KV head, U = [M; -m] . [q+; -q-], the
  * pages are sorted on the device (argsort; the current page scores +inf so it comes first,
  * pages past it -inf), and the chosen pages are gathered whole (a page's rows are contiguous
  * in the cache: one gathered row of {@code page x headDim} per page, see {@link Pages#gather}). What the host uploads per step depends only on the
@@ -142,36 +144,37 @@ public final class Quest implements AttentionPolicy {
     // ---- graph pieces (package-private for tests on hand-made tensors) ----
 
     /**
-     * Each page's element-wise maximum and minimum of {@code keys} F32 {@code [headDim, n * page,
-     * kvHeads]} (n pages in a row), counting only rows where {@code rowMask} F32 {@code [1, n * page]}
-     * is 0 (the others hold -{@link #MASKED}); {@code [headDim, n, kvHeads]} each.
+     * Each page's bounds from {@code keys} F32 {@code [headDim, n * page, kvHeads]} (n pages in a
+     * row), counting only rows where {@code rowMask} F32 {@code [1, n * page]} is 0 (the others
+     * hold -{@link #MASKED}): {@code [2 headDim, n, kvHeads]}, the element-wise maximum M above
+     * the negated minimum -m (one max pooling of the keys stacked on their negation).
      */
-    static Tensor[] pageBounds(GgmlContext ctx, Tensor keys, Tensor rowMask, int page) {
-        Tensor max = ctx.pool2d(ctx.add(keys, rowMask), GgmlContext.POOL_MAX, 1, page, 1, page, 0, 0);
-        Tensor negatedMin = ctx.pool2d(ctx.add(ctx.scale(keys, -1f), rowMask), GgmlContext.POOL_MAX, 1, page, 1, page, 0, 0);
-        return new Tensor[] {max, ctx.scale(negatedMin, -1f)};
+    static Tensor pageBounds(GgmlContext ctx, Tensor keys, Tensor rowMask, int page) {
+        Tensor stacked = ctx.add(ctx.concat(keys, ctx.scale(keys, -1f), 0), rowMask);
+        return ctx.pool2d(stacked, GgmlContext.POOL_MAX, 1, page, 1, page, 0, 0);
     }
 
     /**
      * Page scores U = sum_i max(q_i M_i, q_i m_i) of the query {@code q} ({@code headDim x heads}
-     * contiguous; query head h reads KV head h / (heads / kvHeads)) against bounds {@code max},
-     * {@code min} {@code [headDim, pages, kvHeads]}: {@code [pages, kvHeads]} F32 aggregated over
-     * each KV head's query heads (max or mean), or {@code [pages, heads]} per query head.
+     * contiguous; query head h reads KV head h / (heads / kvHeads)) against {@code bounds}
+     * {@code [2 headDim, pages, kvHeads]} (M above -m, {@link #pageBounds}): {@code [pages,
+     * kvHeads]} F32 aggregated over each KV head's query heads (max or mean), or {@code [pages,
+     * heads]} per query head. One product: U = M . q+ + (-m) . (-q-), q+ and -q- the positive
+     * parts of q and of -q.
      */
-    static Tensor pageScores(GgmlContext ctx, Tensor max, Tensor min, Tensor q, int kvHeads, GqaChoice gqa) {
-        long headDim = max.ne(0);
-        long pageCount = max.ne(1);
+    static Tensor pageScores(GgmlContext ctx, Tensor bounds, Tensor q, int kvHeads, GqaChoice gqa) {
+        long headDim = bounds.ne(0) / 2;
+        long pageCount = bounds.ne(1);
         int heads = Math.toIntExact(q.elements() / headDim);
         int group = heads / kvHeads;
         Tensor plain = ctx.reshape(q, headDim, heads);
         Tensor positive = ctx.mul(plain, ctx.step(plain)); // q_i where q_i > 0, else 0
-        Tensor negative = ctx.sub(plain, positive); // q_i where q_i <= 0, else 0
-        // max(q_i M_i, q_i m_i) is q_i M_i for q_i > 0 and q_i m_i otherwise (M >= m)
-        Tensor upper = ctx.mulMat(max, ctx.reshape(positive, headDim, group, kvHeads)); // [pages, group, kvHeads]
-        ctx.setMulMatPrecision(upper, GgmlContext.PREC_F32);
-        Tensor lower = ctx.mulMat(min, ctx.reshape(negative, headDim, group, kvHeads));
-        ctx.setMulMatPrecision(lower, GgmlContext.PREC_F32);
-        return gqa.perChooser(ctx, ctx.reshape(ctx.add(upper, lower), pageCount, heads), group);
+        Tensor negatedNegative = ctx.sub(positive, plain); // -q_i where q_i <= 0, else 0
+        // max(q_i M_i, q_i m_i) is q_i M_i for q_i > 0 and (-q_i)(-m_i) otherwise (M >= m)
+        Tensor stacked = ctx.concat(positive, negatedNegative, 0); // [2 headDim, heads]
+        Tensor scores = ctx.mulMat(bounds, ctx.reshape(stacked, 2 * headDim, group, kvHeads)); // [pages, group, kvHeads]
+        ctx.setMulMatPrecision(scores, GgmlContext.PREC_F32);
+        return gqa.perChooser(ctx, ctx.reshape(scores, pageCount, heads), group);
     }
 
     /**
@@ -216,7 +219,7 @@ public final class Quest implements AttentionPolicy {
     }
 
     /**
-     * Quest's device state: per selecting layer the page bounds M and m, F32 {@code [headDim,
+     * Quest's device state: per selecting layer the page bounds, M above -m, F32 {@code [2 headDim,
      * pages, kvHeads]} (pages = ceil(capacity / page)); a constant I32 table of page rows
      * {@code [page * pages, kvHeads]} (the row's position, clamped to the cache) from which a
      * page's rows are looked up on the device, and for {@code gqa=query} its flat form
@@ -226,8 +229,8 @@ public final class Quest implements AttentionPolicy {
     static final class Pages implements AutoCloseable {
         private final GgmlContext context;
         private final BackendBuffer buffer;
-        private final Tensor[] max;
-        private final Tensor[] min;
+        /** Per selecting layer, M above -m: F32 {@code [2 headDim, pages, kvHeads]}. */
+        private final Tensor[] bounds;
         private final Tensor rows;
         private final Tensor flatRows;
         /** gqa=query with whole pages: I32 {@code [1, pages, heads]}, query head h's page p as (h / group) * pages + p. */
@@ -249,13 +252,11 @@ public final class Quest implements AttentionPolicy {
             this.heads = hp.heads();
             this.gqa = gqa;
             int layers = hp.layers();
-            max = new Tensor[layers];
-            min = new Tensor[layers];
+            bounds = new Tensor[layers];
             read = new Tensor[layers];
-            context = GgmlContext.forMetadata(2 * layers + 3, 0);
+            context = GgmlContext.forMetadata(layers + 3, 0);
             for (int l = dense; l < layers; l++) {
-                max[l] = context.newTensor(GgmlType.F32, hp.headDim(), pageCount, kvHeads).name("quest_max_" + l);
-                min[l] = context.newTensor(GgmlType.F32, hp.headDim(), pageCount, kvHeads).name("quest_min_" + l);
+                bounds[l] = context.newTensor(GgmlType.F32, 2L * hp.headDim(), pageCount, kvHeads).name("quest_bounds_" + l);
             }
             long tableRows = (long) page * pageCount;
             rows = context.newTensor(GgmlType.I32, tableRows, kvHeads).name("quest_page_rows");
@@ -309,25 +310,23 @@ public final class Quest implements AttentionPolicy {
             return pageCount;
         }
 
-        Tensor max(int layer) {
-            return max[layer];
-        }
-
-        Tensor min(int layer) {
-            return min[layer];
+        /** Layer l's bounds, M above -m (null for a dense layer). */
+        Tensor bounds(int layer) {
+            return bounds[layer];
         }
 
         /** The bounds of layer l's first {@code n} pages, read back: [2][kvHeads][n][headDim] (M, m; tests). */
         float[][][][] bounds(int layer, int n) {
             float[][][][] out = new float[2][kvHeads][n][];
-            for (int which = 0; which < 2; which++) {
-                Tensor t = which == 0 ? max[layer] : min[layer];
-                float[] all = t.getFloats();
-                int headDim = (int) t.ne(0);
-                for (int h = 0; h < kvHeads; h++) {
-                    for (int p = 0; p < n; p++) {
-                        int from = (h * pageCount + p) * headDim;
-                        out[which][h][p] = Arrays.copyOfRange(all, from, from + headDim);
+            float[] all = bounds[layer].getFloats();
+            int headDim = (int) bounds[layer].ne(0) / 2;
+            for (int h = 0; h < kvHeads; h++) {
+                for (int p = 0; p < n; p++) {
+                    int from = (h * pageCount + p) * 2 * headDim;
+                    out[0][h][p] = Arrays.copyOfRange(all, from, from + headDim);
+                    out[1][h][p] = new float[headDim];
+                    for (int i = 0; i < headDim; i++) {
+                        out[1][h][p][i] = -all[from + headDim + i]; // stored negated
                     }
                 }
             }
@@ -432,7 +431,7 @@ public final class Quest implements AttentionPolicy {
             implements AttentionPlan {
         public Plan {
             java.util.Objects.requireNonNull(pages, "pages");
-            if (pages.max(layer) == null) {
+            if (pages.bounds(layer) == null) {
                 throw new IllegalArgumentException("layer " + layer + " keeps no page bounds (a dense layer)");
             }
             if (pagesRead < 1) {
@@ -469,7 +468,7 @@ public final class Quest implements AttentionPolicy {
         @Override
         public void check(PlanCheck at) {
             if (pages.kvHeads != at.model().kvHeads() || pages.heads != at.model().heads()
-                    || pages.capacity() != at.cacheCapacity() || pages.max(layer).ne(0) != at.model().headDim()
+                    || pages.capacity() != at.cacheCapacity() || pages.bounds(layer).ne(0) != 2L * at.model().headDim()
                     || layer != at.layer()) {
                 throw at.fail("Quest bounds for layer " + layer + " and a cache of " + pages.capacity() + " rows");
             }
@@ -508,27 +507,24 @@ public final class Quest implements AttentionPolicy {
             int scored = (g.keyRows() + page - 1) / page;
             Tensor current = g.stepInput("quest_current_page", GgmlType.I32,
                     (t, p) -> t.setIndices(filled(kvHeads, p / page), pages.pageCount()), 1, kvHeads);
-            Tensor max;
-            Tensor min;
+            Tensor bounds;
             if (init) {
                 // every page's bounds from the cache's rows (positions past the new token masked)
                 Tensor rows = ctx.view(pages.rows, new long[] {(long) page * scored, kvHeads}, new long[] {pages.rows.nb(1)}, 0);
                 Tensor valid = g.stepInput("quest_rows_valid_" + scored, GgmlType.F32,
                         (t, p) -> t.setFloats(rowMask(page * scored, p + 1)), 1, (long) page * scored);
-                Tensor[] bounds = pageBounds(ctx, ctx.getRows(g.cacheKeys(), rows), valid, page);
-                max = ctx.cpy(bounds[0], leading(ctx, pages.max(layer), scored));
-                min = ctx.cpy(bounds[1], leading(ctx, pages.min(layer), scored));
+                bounds = ctx.cpy(pageBounds(ctx, ctx.getRows(g.cacheKeys(), rows), valid, page),
+                        leading(ctx, pages.bounds(layer), scored));
             } else {
                 // the current page's bounds from its rows, the new key among them
                 Tensor rows = ctx.reshape(pageRows(ctx, pages.rows, current, page), page, kvHeads);
                 Tensor valid = g.stepInput("quest_page_valid", GgmlType.F32,
                         (t, p) -> t.setFloats(rowMask(page, p % page + 1)), 1, page);
-                Tensor[] bounds = pageBounds(ctx, ctx.getRows(g.cacheKeys(), rows), valid, page);
-                max = leading(ctx, ctx.setRows(pages.max(layer), bounds[0], current), scored);
-                min = leading(ctx, ctx.setRows(pages.min(layer), bounds[1], current), scored);
+                Tensor fresh = pageBounds(ctx, ctx.getRows(g.cacheKeys(), rows), valid, page);
+                bounds = leading(ctx, ctx.setRows(pages.bounds(layer), fresh, current), scored);
             }
             GqaChoice gqa = pages.gqa;
-            Tensor scores = pageScores(ctx, max, min, g.query(), kvHeads, gqa);
+            Tensor scores = pageScores(ctx, bounds, g.query(), kvHeads, gqa);
             Tensor pageMask = g.stepInput("quest_page_mask_" + scored, GgmlType.F32,
                     (t, p) -> t.setFloats(pageMask(scored, p / page)), scored, 1);
             int columns = (int) scores.ne(1); // KV heads, or query heads with gqa=query
@@ -548,7 +544,7 @@ public final class Quest implements AttentionPolicy {
             return new AttendedRows(kv[0], kv[1], mask);
         }
 
-        /** Pages [0, n) of a bounds tensor {@code [headDim, pages, kvHeads]}. */
+        /** Pages [0, n) of a bounds tensor {@code [2 headDim, pages, kvHeads]}. */
         private static Tensor leading(GgmlContext ctx, Tensor bounds, int n) {
             return ctx.view(bounds, new long[] {bounds.ne(0), n, bounds.ne(2)}, new long[] {bounds.nb(1), bounds.nb(2)}, 0);
         }

@@ -99,8 +99,8 @@ class QuestTest {
                 }
             }
         }
-        float[] expectedMax = new float[dim * 2 * kvHeads];
-        float[] expectedMin = new float[dim * 2 * kvHeads];
+        // per KV head and page: M above -m (2 dim values)
+        float[] expected = new float[2 * dim * 2 * kvHeads];
         for (int h = 0; h < kvHeads; h++) {
             for (int p = 0; p < 2; p++) {
                 for (int i = 0; i < dim; i++) {
@@ -110,17 +110,16 @@ class QuestTest {
                         hi = Math.max(hi, key(h, r, i));
                         lo = Math.min(lo, key(h, r, i));
                     }
-                    expectedMax[(h * 2 + p) * dim + i] = hi;
-                    expectedMin[(h * 2 + p) * dim + i] = lo;
+                    expected[(h * 2 + p) * 2 * dim + i] = hi;
+                    expected[(h * 2 + p) * 2 * dim + dim + i] = -lo;
                 }
             }
         }
         try (CpuGraph g = new CpuGraph(cpu)) {
             Tensor k = g.floats(keys, dim, rows, kvHeads);
             Tensor mask = g.floats(Quest.rowMask(rows, valid), 1, rows);
-            float[][] out = g.compute(ctx -> Quest.pageBounds(ctx, k, mask, page));
-            assertArrayEquals(expectedMax, out[0], "M");
-            assertArrayEquals(expectedMin, out[1], "m");
+            float[] out = g.compute(ctx -> new Tensor[] {Quest.pageBounds(ctx, k, mask, page)})[0];
+            assertArrayEquals(expected, out, "M above -m");
         }
     }
 
@@ -176,11 +175,18 @@ class QuestTest {
                 }
             }
         }
+        // the device layout: M above -m per KV head and page
+        float[] stacked = new float[2 * max.length];
+        for (int at = 0; at < max.length / dim; at++) {
+            for (int i = 0; i < dim; i++) {
+                stacked[at * 2 * dim + i] = max[at * dim + i];
+                stacked[at * 2 * dim + dim + i] = -min[at * dim + i];
+            }
+        }
         try (CpuGraph g = new CpuGraph(cpu)) {
-            Tensor m = g.floats(max, dim, pages, kvHeads);
-            Tensor n = g.floats(min, dim, pages, kvHeads);
+            Tensor bounds = g.floats(stacked, 2 * dim, pages, kvHeads);
             Tensor query = g.floats(flatQ, dim, heads, 1);
-            float[] out = g.compute(ctx -> new Tensor[] {Quest.pageScores(ctx, m, n, query, kvHeads, gqa)})[0];
+            float[] out = g.compute(ctx -> new Tensor[] {Quest.pageScores(ctx, bounds, query, kvHeads, gqa)})[0];
             assertArrayEquals(expected, out, 1e-6f);
         }
         // one product by hand: q = (1, -2, 0), M = (2, 1, .), m = (-1, -3, .) gives 1*2 + (-2)(-3) = 8
