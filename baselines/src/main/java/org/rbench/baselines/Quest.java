@@ -147,11 +147,18 @@ public final class Quest implements AttentionPolicy {
      * Each page's bounds from {@code keys} F32 {@code [headDim, n * page, kvHeads]} (n pages in a
      * row), counting only rows where {@code rowMask} F32 {@code [1, n * page]} is 0 (the others
      * hold -{@link #MASKED}): {@code [2 headDim, n, kvHeads]}, the element-wise maximum M above
-     * the negated minimum -m (one max pooling of the keys stacked on their negation).
+     * the negated minimum -m. One page (every decode step's): one max pooling of the keys
+     * stacked on their negation, the fewest nodes. Many pages (the first selecting step's, the
+     * whole cache): the two poolings first and their small results stacked, the fewest bytes.
      */
     static Tensor pageBounds(GgmlContext ctx, Tensor keys, Tensor rowMask, int page) {
-        Tensor stacked = ctx.add(ctx.concat(keys, ctx.scale(keys, -1f), 0), rowMask);
-        return ctx.pool2d(stacked, GgmlContext.POOL_MAX, 1, page, 1, page, 0, 0);
+        Tensor negated = ctx.scale(keys, -1f);
+        if (keys.ne(1) <= page) {
+            return ctx.pool2d(ctx.add(ctx.concat(keys, negated, 0), rowMask), GgmlContext.POOL_MAX, 1, page, 1, page, 0, 0);
+        }
+        Tensor max = ctx.pool2d(ctx.add(keys, rowMask), GgmlContext.POOL_MAX, 1, page, 1, page, 0, 0);
+        Tensor negatedMin = ctx.pool2d(ctx.add(negated, rowMask), GgmlContext.POOL_MAX, 1, page, 1, page, 0, 0);
+        return ctx.concat(max, negatedMin, 0);
     }
 
     /**

@@ -120,6 +120,18 @@ class QuestTest {
             Tensor mask = g.floats(Quest.rowMask(rows, valid), 1, rows);
             float[] out = g.compute(ctx -> new Tensor[] {Quest.pageBounds(ctx, k, mask, page)})[0];
             assertArrayEquals(expected, out, "M above -m");
+            // one page at a time (a decode step's form: stacked, then pooled) gives the same bounds
+            for (int p = 0; p < 2; p++) {
+                int first = p * page;
+                float[] onePage = g.compute(ctx -> new Tensor[] {Quest.pageBounds(ctx,
+                        ctx.cont(ctx.view(k, new long[] {dim, page, kvHeads}, new long[] {k.nb(1), k.nb(2)}, first * k.nb(1))),
+                        ctx.view(mask, new long[] {1, page}, new long[] {mask.nb(1)}, first * mask.nb(0)), page)})[0];
+                for (int h = 0; h < kvHeads; h++) {
+                    for (int i = 0; i < 2 * dim; i++) {
+                        assertEquals(expected[(h * 2 + p) * 2 * dim + i], onePage[h * 2 * dim + i], "page " + p + ", head " + h);
+                    }
+                }
+            }
         }
     }
 

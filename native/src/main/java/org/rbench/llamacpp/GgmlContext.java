@@ -209,8 +209,11 @@ public final class GgmlContext implements AutoCloseable {
         return new Tensor(Ggml.ggml_step(ctx, a.address()));
     }
 
+    /** a x s. Its rows may be strided, its dimensions above 1 not (ggml asserts a padded 1-d layout). */
     public Tensor scale(Tensor a, float s) {
         requireOpRoom(a);
+        require(a.nb(0) == a.type().typeSize && a.nb(2) == a.nb(1) * a.ne(1) && a.nb(3) == a.nb(2) * a.ne(2),
+                "scale: a tensor whose dimensions above the first are not packed (ggml_cont it first)", a);
         return new Tensor(Ggml.ggml_scale(ctx, a.address(), s));
     }
 

@@ -145,6 +145,19 @@ class GraphOpsTest {
     }
 
     @Test
+    void scaleRefusesAViewGgmlWouldAbortOn() {
+        try (Run r = new Run()) {
+            Tensor a = r.input(GgmlType.F32, 2, 8, 2);
+            // rows 0-3 of each of the two heads: strided above the first dimension
+            Tensor strided = r.graphCtx.view(a, new long[] {2, 4, 2}, new long[] {a.nb(1), a.nb(2)}, 0);
+            assertThrows(IllegalArgumentException.class, () -> r.graphCtx.scale(strided, -1f));
+            // strided rows of one head are fine (ggml allows a gap after each row)
+            r.graphCtx.scale(r.graphCtx.view(a, new long[] {1, 8}, new long[] {a.nb(1)}, 0), -1f);
+            r.graphCtx.scale(r.graphCtx.cont(strided), -1f);
+        }
+    }
+
+    @Test
     void rmsNormMatchesJava() {
         int d = 96, rows = 3;
         float[] x = randoms(d * rows);
