@@ -22,6 +22,8 @@ public final class GgmlContext implements AutoCloseable {
     public static final int SORT_DESC = 1;
     /** enum ggml_op value of GGML_OP_MUL_MAT in the pinned release (LayoutCheck verifies it). */
     public static final int OP_MUL_MAT = 29;
+    /** GGML_OP_FLASH_ATTN_EXT's value in the pinned ggml.h (the precision setter checks it). */
+    public static final int OP_FLASH_ATTN_EXT = 74;
 
     private MemorySegment ctx;
     private final long memSize;
@@ -206,19 +208,20 @@ public final class GgmlContext implements AutoCloseable {
     /** 1 where a > 0, else 0 (element-wise). */
     public Tensor step(Tensor a) {
         requireOpRoom(a);
+        requireContiguousRows(a, "step");
         return new Tensor(Ggml.ggml_step(ctx, a.address()));
     }
 
     /** a x s. Its rows may be strided, its dimensions above 1 not (ggml asserts a padded 1-d layout). */
     public Tensor scale(Tensor a, float s) {
         requireOpRoom(a);
-        require(a.nb(0) == a.type().typeSize && a.nb(2) == a.nb(1) * a.ne(1) && a.nb(3) == a.nb(2) * a.ne(2),
-                "scale: a tensor whose dimensions above the first are not packed (ggml_cont it first)", a);
+        requirePadded1d(a, "scale");
         return new Tensor(Ggml.ggml_scale(ctx, a.address(), s));
     }
 
     public Tensor silu(Tensor a) {
         requireOpRoom(a);
+        requireContiguousRows(a, "silu");
         return new Tensor(Ggml.ggml_silu(ctx, a.address()));
     }
 
@@ -226,6 +229,8 @@ public final class GgmlContext implements AutoCloseable {
     public Tensor swigluSplit(Tensor a, Tensor b) {
         requireOpRoom(a, b);
         require(Arrays.equals(a.shape(), b.shape()), "swiglu: shapes differ", a, b);
+        require(a.type() == b.type(), "swiglu: types differ", a, b);
+        require(a.isContiguousAbove(1) && b.isContiguousAbove(1), "swiglu: rows may be strided, the dimensions above 1 not", a, b);
         return new Tensor(Ggml.ggml_swiglu_split(ctx, a.address(), b.address()));
     }
 
@@ -255,6 +260,7 @@ public final class GgmlContext implements AutoCloseable {
     /** softmax(a * scale + mask) along dim 0; mask F16/F32 [a.ne0, >= a.ne1] or null. */
     public Tensor softMaxExt(Tensor a, Tensor mask, float scale, float maxBias) {
         requireOpRoom(a);
+        require(maxBias <= 0 || mask != null, "soft_max: ALiBi (max_bias > 0) needs a mask", a);
         require(a.isContiguous(), "soft_max: a must be contiguous", a);
         if (mask != null) {
             require(mask.type() == GgmlType.F16 || mask.type() == GgmlType.F32, "soft_max: mask must be F16 or F32", mask);
@@ -272,6 +278,7 @@ public final class GgmlContext implements AutoCloseable {
      */
     public Tensor flashAttnExt(Tensor q, Tensor k, Tensor v, Tensor mask, float scale, float maxBias, float softcap) {
         requireOpRoom(q);
+        require(maxBias <= 0 || mask != null, "flash_attn: ALiBi (max_bias > 0) needs a mask", q);
         require(q.ne(0) == k.ne(0), "flash_attn: q and k head dims differ", q, k);
         require(q.ne(2) % k.ne(2) == 0 && q.ne(3) % k.ne(3) == 0, "flash_attn: query heads must be a multiple of KV heads", q, k);
         require(!k.isTransposed(), "flash_attn: k must not be transposed", k);
@@ -288,6 +295,8 @@ public final class GgmlContext implements AutoCloseable {
     }
 
     public void setFlashAttnPrecision(Tensor fa, int prec) {
+        require(fa.address().get(java.lang.foreign.ValueLayout.JAVA_INT, Tensor.OFF_OP) == OP_FLASH_ATTN_EXT,
+                "flash_attn precision: the tensor is not a flash_attn_ext result", fa);
         Ggml.ggml_flash_attn_ext_set_prec(fa.address(), prec);
     }
 
@@ -412,6 +421,18 @@ public final class GgmlContext implements AutoCloseable {
             last += (ne[i] - 1) * nb[i - 1];
         }
         require(offset >= 0 && last <= a.bytes(), "view: extends past the end of the source tensor (" + last + " > " + a.bytes() + ")", a);
+        for (int i = 0; i < ne.length; i++) {
+            require(ne[i] >= 1 && (i == 0 || nb[i - 1] >= 0), "view: dimensions must be >= 1 and strides >= 0", a);
+        }
+        // ggml also asserts the view's packed size from its root tensor's start (whatever the strides)
+        long packed = t.rowSize(ne[0]);
+        for (int i = 1; i < ne.length; i++) {
+            packed *= ne[i];
+        }
+        Tensor root = a.viewSource() == null ? a : a.viewSource();
+        long rootOffset = offset + (a.viewSource() == null ? 0 : a.viewOffset());
+        require(packed + rootOffset <= root.bytes(), "view: its packed size from offset " + rootOffset + " exceeds the "
+                + root.bytes() + " bytes of the tensor it views (ggml checks the packed size, not the strided extent)", a);
         MemorySegment v = switch (ne.length) {
             case 1 -> Ggml.ggml_view_1d(ctx, a.address(), ne[0], offset);
             case 2 -> Ggml.ggml_view_2d(ctx, a.address(), ne[0], ne[1], nb[0], offset);
@@ -445,7 +466,8 @@ public final class GgmlContext implements AutoCloseable {
     public Tensor pool1d(Tensor a, int op, int k, int s, int p) {
         requireOpRoom(a);
         require(op == POOL_MAX || op == POOL_AVG, "pool_1d: op must be MAX(0) or AVG(1)", a);
-        require(k > 0 && s > 0 && p >= 0 && (a.ne(0) + 2L * p - k) / s + 1 > 0, "pool_1d: bad kernel/stride/padding", a);
+        // ggml computes the output length in floats: a kernel longer than the padded row gives 0 rows, not 1
+        require(k > 0 && s > 0 && p >= 0 && a.ne(0) + 2L * p >= k, "pool_1d: bad kernel/stride/padding", a);
         return new Tensor(Ggml.ggml_pool_1d(ctx, a.address(), op, k, s, p));
     }
 
@@ -493,6 +515,7 @@ public final class GgmlContext implements AutoCloseable {
     /** s * a + b, element-wise. */
     public Tensor scaleBias(Tensor a, float s, float b) {
         requireOpRoom(a);
+        requirePadded1d(a, "scale_bias");
         return new Tensor(Ggml.ggml_scale_bias(ctx, a.address(), s, b));
     }
 
@@ -513,6 +536,18 @@ public final class GgmlContext implements AutoCloseable {
                 throw new IllegalArgumentException(op + ": " + small + " cannot be broadcast over " + big);
             }
         }
+    }
+
+    /** ggml_is_padded_1d: packed above the first dimension (scale, scale_bias). */
+    private static void requirePadded1d(Tensor a, String op) {
+        require(a.nb(0) == a.type().typeSize && a.nb(2) == a.nb(1) * a.ne(1) && a.nb(3) == a.nb(2) * a.ne(2),
+                op + ": a tensor whose dimensions above the first are not packed (ggml_cont it first)", a);
+    }
+
+    /** ggml_is_contiguous_rows: each row's elements adjacent (the unary ops). */
+    private static void requireContiguousRows(Tensor a, String op) {
+        require(a.ne(0) == a.type().blockSize || a.nb(0) == a.type().typeSize,
+                op + ": a row's elements must be adjacent (a transposed view: ggml_cont it first)", a);
     }
 
     private static void require(boolean ok, String message, Tensor... tensors) {

@@ -85,10 +85,14 @@ public final class LayoutCheck {
             expect(m.address().get(ValueLayout.JAVA_INT, Tensor.OFF_OP) == GgmlContext.OP_MUL_MAT,
                     "GGML_OP_MUL_MAT=" + GgmlContext.OP_MUL_MAT, passed, failed);
             Tensor v = ctx.view(t, new long[] {8, 5}, new long[] {16}, 80);
-            MemorySegment viewSrc = v.address().get(ValueLayout.ADDRESS, 232);
-            long viewOffs = v.address().get(ValueLayout.JAVA_LONG, 240);
+            MemorySegment viewSrc = v.address().get(ValueLayout.ADDRESS, Tensor.OFF_VIEW_SRC);
+            long viewOffs = v.address().get(ValueLayout.JAVA_LONG, Tensor.OFF_VIEW_OFFS);
             expect(viewSrc.address() == t.address().address() && viewOffs == 80, "ggml_tensor.view_src@232,view_offs@240",
                     passed, failed);
+            Tensor q = ctx.newTensor(GgmlType.F32, 8, 1, 3);
+            Tensor fa = ctx.flashAttnExt(q, t, t, null, 1f, 0f, 0f);
+            expect(fa.address().get(ValueLayout.JAVA_INT, Tensor.OFF_OP) == GgmlContext.OP_FLASH_ATTN_EXT,
+                    "GGML_OP_FLASH_ATTN_EXT=" + GgmlContext.OP_FLASH_ATTN_EXT, passed, failed);
             expect(Ggml.ggml_tensor_overhead() >= Tensor.SIZE && Ggml.ggml_tensor_overhead() <= Tensor.SIZE + 64,
                     "sizeof(ggml_tensor)=" + Tensor.SIZE + " (overhead " + Ggml.ggml_tensor_overhead() + ")", passed, failed);
             expect(Ggml.ggml_nbytes(t.address()) == t.bytes(), "ggml_nbytes", passed, failed);

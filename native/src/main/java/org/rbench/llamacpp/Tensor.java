@@ -21,6 +21,8 @@ public final class Tensor {
     static final long OFF_OP = 80;
     static final long OFF_FLAGS = 148;
     static final long OFF_SRC = 152;
+    static final long OFF_VIEW_SRC = 232;
+    static final long OFF_VIEW_OFFS = 240;
     static final long OFF_DATA = 248;
     static final long OFF_NAME = 256;
     static final int MAX_NAME = 64;
@@ -105,6 +107,43 @@ public final class Tensor {
             expected *= ne(i);
         }
         return true;
+    }
+
+    /**
+     * ggml_is_contiguous_n(n): packed in every dimension above {@code n} (rows and the
+     * dimensions up to n may be strided); a dimension of 1 never breaks it.
+     */
+    public boolean isContiguousAbove(int n) {
+        GgmlType t = type();
+        long next = t.typeSize;
+        if (ne(0) != t.blockSize && nb(0) != next) {
+            return false;
+        }
+        next *= ne(0) / t.blockSize;
+        for (int i = 1; i < 4; i++) {
+            if (ne(i) != 1) {
+                if (i > n) {
+                    if (nb(i) != next) {
+                        return false;
+                    }
+                    next *= ne(i);
+                } else {
+                    next = ne(i) * nb(i);
+                }
+            }
+        }
+        return true;
+    }
+
+    /** The tensor a view's data belongs to (ggml keeps the root, not the chain), or null for a tensor that is no view. */
+    public Tensor viewSource() {
+        MemorySegment src = struct.get(ValueLayout.ADDRESS, OFF_VIEW_SRC);
+        return src.equals(MemorySegment.NULL) ? null : new Tensor(src);
+    }
+
+    /** A view's byte offset into {@link #viewSource()} (0 for a tensor that is no view). */
+    public long viewOffset() {
+        return struct.get(ValueLayout.JAVA_LONG, OFF_VIEW_OFFS);
     }
 
     public boolean isTransposed() {

@@ -157,6 +157,51 @@ class GraphOpsTest {
         }
     }
 
+    /** Each of these would end in a GGML_ASSERT, which aborts the JVM: refused in Java, with the valid neighbours still built. */
+    @Test
+    void refusesWhatGgmlWouldAbortOnWhileBuilding() {
+        try (Run r = new Run()) {
+            GgmlContext c = r.graphCtx;
+            Tensor a = r.input(GgmlType.F32, 4, 6, 2);
+            Tensor kv = r.input(GgmlType.F16, 4, 6, 2);
+            Tensor q = r.input(GgmlType.F32, 4, 1, 2);
+            Tensor mask = r.input(GgmlType.F16, 6, 1);
+            // ALiBi needs a mask
+            assertThrows(IllegalArgumentException.class, () -> c.softMaxExt(a, null, 1f, 8f));
+            c.softMaxExt(a, null, 1f, 0f);
+            assertThrows(IllegalArgumentException.class, () -> c.flashAttnExt(q, kv, kv, null, 1f, 8f, 0f));
+            Tensor fa = c.flashAttnExt(q, kv, kv, mask, 1f, 8f, 0f);
+            c.setFlashAttnPrecision(fa, GgmlContext.PREC_F32);
+            assertThrows(IllegalArgumentException.class, () -> c.setFlashAttnPrecision(a, GgmlContext.PREC_F32));
+            // unary ops need adjacent elements in a row; scale_bias packed dimensions above the first
+            Tensor transposed = c.transpose(a);
+            assertThrows(IllegalArgumentException.class, () -> c.step(transposed));
+            assertThrows(IllegalArgumentException.class, () -> c.silu(transposed));
+            c.step(c.view(a, new long[] {4, 3}, new long[] {2 * a.nb(1)}, 0)); // strided rows are fine
+            Tensor strided = c.view(a, new long[] {4, 3, 2}, new long[] {a.nb(1), a.nb(2)}, 0);
+            assertThrows(IllegalArgumentException.class, () -> c.scaleBias(strided, 2f, 1f));
+            // swiglu: one type, packed above the rows
+            assertThrows(IllegalArgumentException.class, () -> c.swigluSplit(a, c.cast(a, GgmlType.F16)));
+            assertThrows(IllegalArgumentException.class, () -> c.swigluSplit(strided, strided));
+            Tensor rows = c.view(a, new long[] {4, 6}, new long[] {a.nb(1)}, 0);
+            c.swigluSplit(rows, rows);
+            // a kernel longer than the row: ggml's float arithmetic gives 0 outputs
+            Tensor shortRow = r.input(GgmlType.F32, 3, 2);
+            assertThrows(IllegalArgumentException.class, () -> c.pool1d(shortRow, GgmlContext.POOL_MAX, 4, 2, 0));
+            c.pool1d(shortRow, GgmlContext.POOL_MAX, 3, 2, 0);
+            // views: no dimension below 1, no negative stride, and the packed size within the root tensor
+            assertThrows(IllegalArgumentException.class, () -> c.view(a, new long[] {4, -1}, new long[] {a.nb(1)}, 0));
+            assertThrows(IllegalArgumentException.class, () -> c.view(a, new long[] {4, 2}, new long[] {-a.nb(1)}, a.nb(2)));
+            // rows overlapping by a stride of one element: strided extent fits, packed size does not
+            Tensor flat = r.input(GgmlType.F32, 8);
+            assertThrows(IllegalArgumentException.class, () -> c.view(flat, new long[] {4, 4}, new long[] {4}, 0));
+            c.view(flat, new long[] {4, 2}, new long[] {4}, 0);
+            // a view of a view is checked from the root: the inner view starts 2 rows into 12
+            Tensor inner = c.view(a, new long[] {4, 10}, new long[] {a.nb(1)}, 2 * a.nb(1));
+            c.view(inner, new long[] {4, 10}, new long[] {a.nb(1)}, 0);
+        }
+    }
+
     @Test
     void rmsNormMatchesJava() {
         int d = 96, rows = 3;
