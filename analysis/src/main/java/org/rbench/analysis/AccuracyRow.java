@@ -9,6 +9,7 @@ package org.rbench.analysis;
  * @param accuracy mean of the per-task mean scores (0..100)
  * @param ci bootstrap 95% interval of {@code accuracy}
  * @param secondsPerExample mean over samples of prefill plus decode time
+ * @param prefillSecondsPerExample the prefill's part of it (the decode's is the rest)
  * @param msPerToken mean of the rows' decode_ms_mean
  * @param speedup full attention's decode ms/token over this method's, same run; NaN without full
  * @param attendedRows mean KV rows attended per layer per step
@@ -26,6 +27,7 @@ public record AccuracyRow(
         double accuracy,
         Interval ci,
         double secondsPerExample,
+        double prefillSecondsPerExample,
         double msPerToken,
         double speedup,
         double attendedRows,

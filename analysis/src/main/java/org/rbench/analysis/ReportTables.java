@@ -33,7 +33,7 @@ public final class ReportTables {
         out.append("Acc.: RULER average, the mean of the per-task accuracies (0-100). ")
                 .append("95% CI: percentile bootstrap over samples within each task (")
                 .append(bootstrapNote()).append("). ")
-                .append("s/ex.: prefill plus decode time per sample, seconds. ")
+                .append("s/ex.: prefill plus decode time per sample, seconds (of it prefill: the prefill's part). ")
                 .append("ms/token: mean decode step time. ")
                 .append("Speedup: decode ms/token of full attention over the method's, same run, model and length.\n");
         if (averages.isEmpty()) {
@@ -72,7 +72,8 @@ public final class ReportTables {
     public String summaryCsv(List<AccuracyRow> averages) {
         Table table = new Table();
         for (String column : List.of("model", "method", "method_label", "length", "tasks", "samples", "accuracy",
-                "ci_low", "ci_high", "s_per_example", "ms_per_token", "speedup", "attended_rows", "bound_speedup")) {
+                "ci_low", "ci_high", "s_per_example", "prefill_s_per_example", "ms_per_token", "speedup", "attended_rows",
+                "bound_speedup")) {
             table.column(column, Table.Align.LEFT);
         }
         for (AccuracyRow row : averages) {
@@ -80,7 +81,7 @@ public final class ReportTables {
                     Integer.toString(row.tasks()), Integer.toString(row.samples()),
                     Formats.accuracy(row.accuracy()), Formats.accuracy(row.ci().low()),
                     Formats.accuracy(row.ci().high()), Formats.seconds(row.secondsPerExample()),
-                    Formats.millis(row.msPerToken()), Formats.fixed(row.speedup(), 2),
+                    Formats.seconds(row.prefillSecondsPerExample()), Formats.millis(row.msPerToken()), Formats.fixed(row.speedup(), 2),
                     Formats.rows(row.attendedRows()), Formats.fixed(row.boundSpeedup(), 2)));
         }
         return TableFormats.csv(table);
@@ -115,13 +116,15 @@ public final class ReportTables {
                 .column("Acc.", Table.Align.RIGHT)
                 .column("95% CI", Table.Align.RIGHT)
                 .column("s/ex.", Table.Align.RIGHT)
+                .column("of it prefill", Table.Align.RIGHT)
                 .column("ms/token", Table.Align.RIGHT)
                 .column("Speedup", Table.Align.RIGHT)
                 .column("Attended rows", Table.Align.RIGHT);
         for (AccuracyRow row : rows) {
             table.row(List.of(MethodLabel.of(row.method()), LengthLabel.of(row.length()),
                     Integer.toString(row.samples()), Formats.accuracy(row.accuracy()), Formats.interval(row.ci()),
-                    Formats.seconds(row.secondsPerExample()), Formats.millis(row.msPerToken()),
+                    Formats.seconds(row.secondsPerExample()), Formats.seconds(row.prefillSecondsPerExample()),
+                    Formats.millis(row.msPerToken()),
                     Formats.speedup(row.speedup()), Formats.rows(row.attendedRows())));
         }
         return table;

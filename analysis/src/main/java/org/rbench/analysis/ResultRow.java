@@ -56,6 +56,11 @@ public record ResultRow(
         return (prefillMs + tokensGenerated * decodeMsMean) / 1000.0;
     }
 
+    /** The prefill's part of {@link #secondsPerExample()}, in seconds. */
+    public double prefillSeconds() {
+        return prefillMs / 1000.0;
+    }
+
     /**
      * Whether this row's prefill served several methods (kv_fill {@code prefill-shared}): its
      * prefill time is that shared prefill's, with the statistics all of those methods ask for.

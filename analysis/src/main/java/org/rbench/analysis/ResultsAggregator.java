@@ -58,6 +58,7 @@ public final class ResultsAggregator {
                             Statistics.macroMean(strata),
                             Bootstrap.macroMeanInterval(strata, bootstrapResamples, SeededRandom.derive(seed, key.id())),
                             Statistics.finiteMean(members, ResultRow::secondsPerExample),
+                            Statistics.finiteMean(members, ResultRow::prefillSeconds),
                             Statistics.finiteMean(members, ResultRow::decodeMsMean),
                             speedups.speedup(key.model(), key.method(), key.length(), key.task()),
                             Statistics.finiteMean(members, ResultRow::attendedRowsMean),
