@@ -48,6 +48,8 @@ public final class HeavyHitterSlots implements AutoCloseable {
 
     private final GgmlContext context;
     private final BackendBuffer buffer;
+    /** F32 {@code [1, 1, kvHeads]} zeros: the score a slot's new token starts from. */
+    private final Tensor zeroScores;
     private final Tensor[] positions;
     private final Tensor[] scores;
     private final Tensor[] freeSlot;
@@ -86,7 +88,9 @@ public final class HeavyHitterSlots implements AutoCloseable {
         positions = new Tensor[layers];
         scores = new Tensor[layers];
         freeSlot = new Tensor[layers];
-        context = GgmlContext.forMetadata(3 * layers, 0);
+        context = GgmlContext.forMetadata(3 * layers + 1, 0);
+        // a new token's score before it is attended: zeros, kept (cleared below) rather than made each step
+        zeroScores = context.newTensor(GgmlType.F32, 1, 1, kvHeads).name("h2o_zero_scores");
         for (int l = 0; l < layers; l++) {
             positions[l] = context.newTensor(GgmlType.F32, 1, slots(), kvHeads).name("h2o_positions_" + l);
             scores[l] = context.newTensor(GgmlType.F32, 1, slots(), kvHeads).name("h2o_scores_" + l);
@@ -311,7 +315,7 @@ public final class HeavyHitterSlots implements AutoCloseable {
             Tensor free = state.freeSlot(layer);
             // the new token into the slot the last step freed, with nothing accumulated yet
             Tensor positions = ctx.setRows(state.positions(layer), position, free);
-            Tensor scores = ctx.setRows(state.scores(layer), ctx.scale(position, 0f), free);
+            Tensor scores = ctx.setRows(state.scores(layer), state.zeroScores, free);
             // and its K/V into the same slot of the layer's compact cache, one row per KV head
             CompactCache slots = state.cache(layer);
             Tensor k = ctx.setRows(slots.keys(), ctx.permute(g.newKeys(), 0, 2, 1, 3), free);
@@ -346,8 +350,9 @@ public final class HeavyHitterSlots implements AutoCloseable {
             Tensor accumulated = ctx.add(scores, step);
             g.expand(ctx.cpy(accumulated, state.scores(layer)));
             Tensor recent = ctx.step(ctx.sub(positions, threshold)); // 1: among the recent newest
-            Tensor evictable = ctx.add(accumulated, ctx.scale(recent, 1e30f));
-            Tensor lowest = ctx.argmax(ctx.scale(ctx.reshape(evictable, slots, kvHeads), -1f)); // I32 [kvHeads]
+            // the lowest score is the highest of -(score + 1e30 x recent), made in one subtraction
+            Tensor negatedEvictable = ctx.sub(ctx.scale(recent, -1e30f), accumulated);
+            Tensor lowest = ctx.argmax(ctx.reshape(negatedEvictable, slots, kvHeads)); // I32 [kvHeads]
             // Overwrites the free slot the step's set_rows read: the positions', scores' and keys'
             // writes precede it through the data (lowest depends on them); the values' write only
             // through the node order, as it was expanded first (backends run nodes in order).
