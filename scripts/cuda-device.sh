@@ -65,17 +65,31 @@ java_opts="" java_env=""
 # a JVM AOT cache recorded on this machine by the aot step (rbench warmup), when there is one
 [ -f "$work/rbench.aot" ] && java_opts="$java_opts -XX:AOTCache=$work/rbench.aot -Xlog:aot=off,cds=off"
 rbench() {
-  # the llama-bench step's binary, named: the carried tree is not a checkout, so rbench cannot find .native by itself
+  # the llama-bench step's binary, named when it is there: the carried tree is not a checkout, so rbench
+  # cannot find .native by itself (RBENCH_LLAMA_BENCH set by the caller wins)
+  local lb=${RBENCH_LLAMA_BENCH:-}
+  [ -z "$lb" ] && [ "${BACKEND:-cuda}" = cuda ] && [ -x "$base/llama-bench-cuda/bin/llama-bench" ] && lb=$base/llama-bench-cuda/bin/llama-bench
   env $java_env RBENCH_SUITE_COMMIT="$(cat "$work/rbench/COMMIT" 2>/dev/null)" RBENCH_LLAMACPP_DIR=$libs \
-    RBENCH_LLAMA_BENCH="${RBENCH_LLAMA_BENCH:-$base/llama-bench-cuda/bin/llama-bench}" "$work/jre/bin/java" --enable-native-access=ALL-UNNAMED -Xmx16g $java_opts \
+    ${lb:+RBENCH_LLAMA_BENCH=$lb} "$work/jre/bin/java" --enable-native-access=ALL-UNNAMED -Xmx16g $java_opts \
     -XX:ErrorFile="$out/hs_err_%p.log" -jar "$work/rbench/rbench.jar" "$@"
 }
 
 step_build() {
   if [ -f "$libs/libggml-cuda.so" ]; then log "CUDA libraries already in $libs"; return 0; fi
   if [ -f "$bundle/cuda-libs.txz.00" ]; then
-    mkdir -p "$base" && cat "$bundle"/cuda-libs.txz.* | tar xJf - -C "$base" && [ -f "$libs/libggml-cuda.so" ] \
-      && { log "CUDA libraries from the bundle$([ -x "$base/llama-bench-cuda/bin/llama-bench" ] && echo ", with llama-bench")"; return 0; }
+    # pieces hold the libraries' path under $base (and llama-bench), or the libraries alone at the root
+    # (LIBS outside $base, and pieces packed before llama-bench joined them)
+    local unpacked=$work/libs-unpacked rel=${libs#"$base"/}
+    rm -rf "$unpacked" && mkdir -p "$unpacked" && cat "$bundle"/cuda-libs.txz.* | tar xJf - -C "$unpacked"
+    if [ "$rel" != "$libs" ] && [ -f "$unpacked/$rel/libggml-cuda.so" ]; then
+      mkdir -p "$base" && cp -a "$unpacked"/. "$base"/ && rm -rf "$unpacked"
+      log "CUDA libraries from the bundle$([ -x "$base/llama-bench-cuda/bin/llama-bench" ] && echo ", with llama-bench")"; return 0
+    elif [ -f "$unpacked/libggml-cuda.so" ]; then
+      mkdir -p "$libs" && cp -a "$unpacked"/. "$libs"/ && rm -rf "$unpacked"
+      log "CUDA libraries from the bundle (the libraries alone)"; return 0
+    fi
+    rm -rf "$unpacked"
+    log "the bundle's cuda-libs pieces hold no libggml-cuda.so for $libs: building from source"
   fi
   mkdir -p "$base"
   [ -d "$base/src" ] || tar xzf "$bundle/llama-src.tgz" -C "$base"
@@ -219,10 +233,16 @@ step_aot() {
 step_libs() { # xz: the pieces are carried back within the 64 MiB a call may take
   # with llama-bench when the llama-bench step built it (its folder links to the libraries), so that a
   # later call that carries the pieces has the same stock reference without building it again
-  # symbols stripped from a copy (2 MB less to carry: libraries, jars, the runtime and RULER's data share 64 MiB)
-  local bench="" copy=$work/libs-stripped
-  [ -x "$base/llama-bench-cuda/bin/llama-bench" ] && bench=llama-bench-cuda/bin
-  rm -rf "$copy" && mkdir -p "$copy" && (cd "$base" && tar cf - "${libs#"$base"/}" $bench) | tar xf - -C "$copy"
+  # symbols stripped from a copy (2 MB less to carry: libraries, jars, the runtime and RULER's data share 64 MiB).
+  # The archive holds the libraries' path under $base; llama-bench only when it was built in the suite's
+  # build tree (--libs prebuilt: its folder links to these libraries, where a build of its own holds a
+  # second copy of them)
+  local bench="" copy=$work/libs-stripped from=$base rel=${libs#"$base"/}
+  [ "$rel" = "$libs" ] && { from=$libs; rel=.; } # LIBS outside $base: the libraries alone, at the root
+  [ "$from" = "$base" ] && [ -x "$base/llama-bench-cuda/bin/llama-bench" ] \
+    && { [ ! -e "$base/llama-bench-cuda/bin/libggml-cuda.so" ] || [ -L "$base/llama-bench-cuda/bin/libggml-cuda.so" ]; } \
+    && bench=llama-bench-cuda/bin
+  rm -rf "$copy" && mkdir -p "$copy" && (cd "$from" && tar cf - "$rel" $bench) | tar xf - -C "$copy"
   find "$copy" -type f -name '*.so*' -exec strip --strip-unneeded {} + 2>/dev/null
   (cd "$copy" && tar cf - . | xz -T0 -6) | split -b 15m -d - "$out/cuda-libs.txz."
   rm -rf "$copy"

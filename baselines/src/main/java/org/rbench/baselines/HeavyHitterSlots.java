@@ -89,7 +89,7 @@ public final class HeavyHitterSlots implements AutoCloseable {
         scores = new Tensor[layers];
         freeSlot = new Tensor[layers];
         context = GgmlContext.forMetadata(3 * layers + 1, 0);
-        // a new token's score before it is attended: zeros, kept (cleared below) rather than made each step
+        // a new token's score before it is attended: zeros (the buffer is cleared below)
         zeroScores = context.newTensor(GgmlType.F32, 1, 1, kvHeads).name("h2o_zero_scores");
         for (int l = 0; l < layers; l++) {
             positions[l] = context.newTensor(GgmlType.F32, 1, slots(), kvHeads).name("h2o_positions_" + l);

@@ -38,9 +38,8 @@ import java.util.TreeSet;
  * scores both); the first selecting step computes every page's bounds from the cache (max
  * pooling over each page's rows), later steps recompute the current page's from its rows (the
  * new key included) and write them with set_rows; the page scores are one matrix product per
- * KV head, U = [M; -m] . [q+; -q-], the
- * pages are sorted on the device (argsort; the current page scores +inf so it comes first,
- * pages past it -inf), and the chosen pages are gathered whole (a page's rows are contiguous
+ * KV head, U = [M; -m] . [q+; -q-]; a top-k on the device picks the best pages before the
+ * current one (no sort), the current page is put first, and the chosen pages are gathered whole (a page's rows are contiguous
  * in the cache: one gathered row of {@code page x headDim} per page, see {@link Pages#gather}). What the host uploads per step depends only on the
  * position: the current page's index and three small masks (its valid rows, the pages that
  * exist, the valid rows of the read).
@@ -188,14 +187,12 @@ public final class Quest implements AttentionPolicy {
      * The pages a step reads, per column of {@code scores} {@code [pages, H]}: the current page
      * first ({@code current} I32 {@code [1, H]}), then the {@code count - 1} others of highest
      * score after adding {@code pageMask} F32 {@code [pages, 1]} (-inf from the current page on),
-     * in no particular order: I32 {@code [count, H]}. A top-k of every column at once, not a sort:
-     * on an H200, 8 columns of 8,187 pages take 0.042 ms where an argsort takes 0.086 and a top-k
-     * column by column 0.245 (bench-select --reads). Which of
-     * equal scores at the cut is kept is the kernel's choice.
+     * in no particular order: I32 {@code [count, H]}. A top-k of every column at once, linear in
+     * the pages, not a sort. Which of equal scores at the cut is kept is the kernel's choice.
      */
     static Tensor topPages(GgmlContext ctx, Tensor scores, Tensor pageMask, Tensor current, int count) {
         if (count == 1) {
-            return current;
+            return ctx.cont(current); // a tensor of its own: the caller names it per layer
         }
         Tensor others = ctx.topK(ctx.add(scores, pageMask), count - 1);
         return ctx.concat(current, others, 0);
@@ -467,6 +464,9 @@ public final class Quest implements AttentionPolicy {
         @Override
         public long extraBytes(int position, org.rbench.core.model.HyperParameters model,
                                org.rbench.llamacpp.GgmlType cacheType) {
+            if (pagesRead == 1) {
+                return 0; // only the current page is read: nothing is scored
+            }
             long bounds = 2L * pages.pageCount * model.headDim() * model.kvHeads() * Float.BYTES;
             long currentPage = (long) pages.page() * model.kvHeads() * model.headDim() * cacheType.typeSize / cacheType.blockSize;
             return bounds + currentPage;

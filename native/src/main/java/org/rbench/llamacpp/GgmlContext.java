@@ -422,7 +422,7 @@ public final class GgmlContext implements AutoCloseable {
         }
         require(offset >= 0 && last <= a.bytes(), "view: extends past the end of the source tensor (" + last + " > " + a.bytes() + ")", a);
         for (int i = 0; i < ne.length; i++) {
-            require(ne[i] >= 1 && (i == 0 || nb[i - 1] >= 0), "view: dimensions must be >= 1 and strides >= 0", a);
+            require(ne[i] >= 0 && (i == 0 || nb[i - 1] >= 0), "view: a negative dimension or stride", a);
         }
         // ggml also asserts the view's packed size from its root tensor's start (whatever the strides)
         long packed = t.rowSize(ne[0]);

@@ -110,8 +110,9 @@ public final class Tensor {
     }
 
     /**
-     * ggml_is_contiguous_n(n): packed in every dimension above {@code n} (rows and the
-     * dimensions up to n may be strided); a dimension of 1 never breaks it.
+     * ggml_is_contiguous_n(n), step for step: packed in every dimension above {@code n} from the
+     * end of dimension n (the dimensions 1 to n may be strided; above n a dimension of 1 never
+     * breaks it).
      */
     public boolean isContiguousAbove(int n) {
         GgmlType t = type();
@@ -121,15 +122,13 @@ public final class Tensor {
         }
         next *= ne(0) / t.blockSize;
         for (int i = 1; i < 4; i++) {
-            if (ne(i) != 1) {
-                if (i > n) {
-                    if (nb(i) != next) {
-                        return false;
-                    }
-                    next *= ne(i);
-                } else {
-                    next = ne(i) * nb(i);
+            if (i > n) {
+                if (ne(i) != 1 && nb(i) != next) {
+                    return false;
                 }
+                next *= ne(i);
+            } else {
+                next = ne(i) * nb(i);
             }
         }
         return true;

@@ -10,6 +10,8 @@ import java.util.function.Function;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /** Each ggml operator the engine uses, run on the CPU backend and checked against plain Java math. */
@@ -196,6 +198,12 @@ class GraphOpsTest {
             Tensor flat = r.input(GgmlType.F32, 8);
             assertThrows(IllegalArgumentException.class, () -> c.view(flat, new long[] {4, 4}, new long[] {4}, 0));
             c.view(flat, new long[] {4, 2}, new long[] {4}, 0);
+            // ggml_is_contiguous_1 step for step: dimension 1 sets where dimension 2 must start, even when it is 1
+            Tensor wide = r.input(GgmlType.F32, 16, 3);
+            assertTrue(c.view(wide, new long[] {4, 1, 3}, new long[] {64, 64}, 0).isContiguousAbove(1));
+            assertFalse(c.view(wide, new long[] {4, 1, 3}, new long[] {64, 16}, 0).isContiguousAbove(1));
+            assertTrue(c.view(wide, new long[] {4, 3}, new long[] {64}, 0).isContiguousAbove(1));
+            assertFalse(c.view(wide, new long[] {4, 3}, new long[] {64}, 0).isContiguous());
             // a view of a view is checked from the root: the inner view starts 2 rows into 12
             Tensor inner = c.view(a, new long[] {4, 10}, new long[] {a.nb(1)}, 2 * a.nb(1));
             c.view(inner, new long[] {4, 10}, new long[] {a.nb(1)}, 0);

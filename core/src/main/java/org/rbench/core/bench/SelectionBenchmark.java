@@ -147,12 +147,7 @@ public final class SelectionBenchmark {
         }
     }
 
-    /**
-     * ggml_top_k of each column on its own, the results joined: the form the policies used while
-     * stock CUDA sorted a batch of long columns with one block each. Kept as a piece so that the
-     * batched select (now the suite's radix select on CUDA, several blocks a column) stays
-     * compared with it.
-     */
+    /** ggml_top_k of each column on its own, the results joined: the piece the batched top-k is compared with. */
     private static Tensor topKHeadByHead(GgmlContext ctx, Tensor scores, int k) {
         Tensor joined = null;
         for (long c = 0; c < scores.ne(1); c++) {
