@@ -353,7 +353,9 @@ public final class GgmlContext implements AutoCloseable {
     public Tensor pool2d(Tensor a, int op, int k0, int k1, int s0, int s1, int p0, int p1) {
         requireOpRoom(a);
         require(op == POOL_MAX || op == POOL_AVG, "pool_2d: op must be MAX(0) or AVG(1)", a);
-        require(a.type() == GgmlType.F32 || a.type() == GgmlType.F16, "pool_2d: input must be F32 or F16", a);
+        // F32 only: ggml-cuda's kernel asserts it while computing (its supports_op takes any type), where
+        // the CPU would also take F16
+        require(a.type() == GgmlType.F32, "pool_2d: input must be F32", a);
         require(a.nb(0) == a.type().typeSize && a.nb(1) == a.nb(0) * a.ne(0) && a.nb(2) == a.nb(1) * a.ne(1),
                 "pool_2d: input must be contiguous", a);
         require(k0 >= 1 && k1 >= 1 && s0 >= 1 && s1 >= 1 && p0 >= 0 && p1 >= 0 && p0 < k0 && p1 < k1,
@@ -466,6 +468,7 @@ public final class GgmlContext implements AutoCloseable {
     public Tensor pool1d(Tensor a, int op, int k, int s, int p) {
         requireOpRoom(a);
         require(op == POOL_MAX || op == POOL_AVG, "pool_1d: op must be MAX(0) or AVG(1)", a);
+        require(a.type() == GgmlType.F32 && a.isContiguous(), "pool_1d: input must be contiguous F32 (ggml-cuda asserts F32 while computing)", a);
         // ggml computes the output length in floats: a kernel longer than the padded row gives 0 rows, not 1
         require(k > 0 && s > 0 && p >= 0 && a.ne(0) + 2L * p >= k, "pool_1d: bad kernel/stride/padding", a);
         return new Tensor(Ggml.ggml_pool_1d(ctx, a.address(), op, k, s, p));

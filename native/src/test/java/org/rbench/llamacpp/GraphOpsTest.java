@@ -187,6 +187,9 @@ class GraphOpsTest {
             assertThrows(IllegalArgumentException.class, () -> c.swigluSplit(strided, strided));
             Tensor rows = c.view(a, new long[] {4, 6}, new long[] {a.nb(1)}, 0);
             c.swigluSplit(rows, rows);
+            // pooling takes F32 only: ggml-cuda's kernels assert it while computing, whatever supports_op says
+            assertThrows(IllegalArgumentException.class, () -> c.pool2d(kv, GgmlContext.POOL_MAX, 1, 2, 1, 2, 0, 0));
+            c.pool2d(a, GgmlContext.POOL_MAX, 1, 2, 1, 2, 0, 0);
             // a kernel longer than the row: ggml's float arithmetic gives 0 outputs
             Tensor shortRow = r.input(GgmlType.F32, 3, 2);
             assertThrows(IllegalArgumentException.class, () -> c.pool1d(shortRow, GgmlContext.POOL_MAX, 4, 2, 0));
