@@ -231,12 +231,10 @@ step_aot() {
 }
 
 step_libs() { # xz: the pieces are carried back within the 64 MiB a call may take
-  # with llama-bench when the llama-bench step built it (its folder links to the libraries), so that a
-  # later call that carries the pieces has the same stock reference without building it again
-  # symbols stripped from a copy (2 MB less to carry: libraries, jars, the runtime and RULER's data share 64 MiB).
-  # The archive holds the libraries' path under $base; llama-bench only when it was built in the suite's
-  # build tree (--libs prebuilt: its folder links to these libraries, where a build of its own holds a
-  # second copy of them)
+  # The archive holds the libraries' path under $base, symbols stripped from a copy (2 MB less to carry:
+  # libraries, jars, the runtime and RULER's data share 64 MiB), and llama-bench when the llama-bench step
+  # built it in the suite's build tree (--libs prebuilt: its folder links to these libraries, where a build
+  # of its own holds a second copy of them), so that a later call has the same stock reference unbuilt
   local bench="" copy=$work/libs-stripped from=$base rel=${libs#"$base"/}
   [ "$rel" = "$libs" ] && { from=$libs; rel=.; } # LIBS outside $base: the libraries alone, at the root
   [ "$from" = "$base" ] && [ -x "$base/llama-bench-cuda/bin/llama-bench" ] \

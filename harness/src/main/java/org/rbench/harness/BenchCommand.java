@@ -456,10 +456,9 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /**
-     * With llama-bench among the methods: every other method's tokens/s as a share of
-     * llama-bench's, from the medians of ms/token, one line per length.
+     * With llama-bench among the methods, one line per length and llama-bench method: every other
+     * method's tokens/s as a share of llama-bench's, from the medians of ms/token.
      */
-    /** One line per length and llama-bench method: every other method's tokens/s over llama-bench's, at that length. */
     private void printAgainstLlamaBench(Map<String, List<double[]>> summary, PrintStream out) {
         for (int ctx : contexts) {
             for (Method against : methods) {

@@ -295,8 +295,7 @@ public final class GgmlContext implements AutoCloseable {
     }
 
     public void setFlashAttnPrecision(Tensor fa, int prec) {
-        require(fa.address().get(java.lang.foreign.ValueLayout.JAVA_INT, Tensor.OFF_OP) == OP_FLASH_ATTN_EXT,
-                "flash_attn precision: the tensor is not a flash_attn_ext result", fa);
+        requireOp(fa, OP_FLASH_ATTN_EXT, "flash_attn precision: the tensor is not a flash_attn_ext result");
         Ggml.ggml_flash_attn_ext_set_prec(fa.address(), prec);
     }
 
@@ -487,8 +486,7 @@ public final class GgmlContext implements AutoCloseable {
 
     /** Accumulation precision of a mul_mat result (PREC_F32 for more precision); ggml asserts the op. */
     public void setMulMatPrecision(Tensor mulMatResult, int prec) {
-        require(mulMatResult.address().get(java.lang.foreign.ValueLayout.JAVA_INT, Tensor.OFF_OP) == OP_MUL_MAT,
-                "mul_mat precision: the tensor is not a mul_mat result", mulMatResult);
+        requireOp(mulMatResult, OP_MUL_MAT, "mul_mat precision: the tensor is not a mul_mat result");
         Ggml.ggml_mul_mat_set_prec(mulMatResult.address(), prec);
     }
 
@@ -539,6 +537,11 @@ public final class GgmlContext implements AutoCloseable {
                 throw new IllegalArgumentException(op + ": " + small + " cannot be broadcast over " + big);
             }
         }
+    }
+
+    /** The node computes {@code op} (enum ggml_op): ggml's setters for one op's parameters assert it. */
+    private static void requireOp(Tensor node, int op, String message) {
+        require(node.address().get(java.lang.foreign.ValueLayout.JAVA_INT, Tensor.OFF_OP) == op, message, node);
     }
 
     /** ggml_is_padded_1d: packed above the first dimension (scale, scale_bias). */

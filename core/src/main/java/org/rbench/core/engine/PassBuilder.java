@@ -249,17 +249,17 @@ final class PassBuilder {
         }, padded, 1));
     }
 
-    /**
-     * A per-layer I32 input, {@code [width, layers]}, of which each registered layer reads its
-     * elements: the per-layer scalars of a step go up in one upload, as each write to a GPU
-     * costs a round trip (32 layers' one-element uploads took 0.3 ms of a 6 ms step on an H200).
-     */
     /** F32 ones {@code [1, queries, heads]}, one tensor a pass per shape (PrefillStatisticsBuilder's key sums). */
     Tensor ones(long queries, long heads) {
         return ones.computeIfAbsent(List.of(queries, heads),
                 k -> ctx.reshape(ctx.scaleBias(ctx.arange(0, queries * heads, 1), 0f, 1f), 1, queries, heads));
     }
 
+    /**
+     * A per-layer I32 input, {@code [width, layers]}, of which each registered layer reads its
+     * elements: the per-layer scalars of a step go up in one upload, as each write to a GPU
+     * costs a round trip (32 layers' one-element uploads took 0.3 ms of a 6 ms step on an H200).
+     */
     private final class LayerIndex {
         final Tensor tensor;
         final int width;

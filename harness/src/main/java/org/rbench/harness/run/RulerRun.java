@@ -79,7 +79,7 @@ public final class RulerRun {
          * The value of {@code kv_fill} for a row whose prefill also computed statistics other
          * methods asked for: its time is not the row's method's own.
          */
-        public static final String SHARED_FILL = "prefill-shared";
+        public static final String SHARED_FILL = org.rbench.analysis.ResultRow.SHARED_PREFILL;
 
         /** A row's {@code kv_fill}: a prefill that computed {@code done} for a method that asks for {@code own}. */
         public static String fill(PrefillRequest done, PrefillRequest own) {
