@@ -13,6 +13,8 @@
 #                         full, recycled, streamingllm, h2o (F16 cache, flash attention)
 #   parity-diag           qwen2/qwen3 against llama.cpp on CUDA and on the CPU, fusions on and off
 #   h2o                   H2O with its decisions on the host and on the device: parity and latency
+#   dynamic               recycled-dynamic's checks on the host and in the step graph: parity of both, latency
+#                         side by side at Llama-3.1-8B shapes (DYNAMIC_TYPE, DYNAMIC_CTX)
 #   smoke                 rbench bench on CUDA, Llama-3.2-1B shapes, 8K: every method once
 #   bench:TYPE:CTX,...    the latency table for Llama-3.1-8B shapes (TYPE f16 or q8_0): the engine against
 #                         llama_decode (ENGINE_METHODS: full,llamacpp; add llama-bench after the llama-bench
@@ -351,6 +353,27 @@ step_h2o() {
   log "h2o bench: rc ${PIPESTATUS[0]}"
 }
 
+# dynamic: recycled-dynamic's checks made on the host, layer by layer, and in the step graph (decide=device)
+# on CUDA: parity of both against full attention on tiny-llama (equal decisions give equal differences; a
+# covering budget gives full attention's logits), then decode latency side by side at Llama-3.1-8B shapes
+# (DYNAMIC_TYPE, default q8_0; DYNAMIC_CTX, default 32768; steps CSV for the check steps), with full
+# attention and fixed Recycled; threshold=-1 never takes a full step, so it shows what the checks cost.
+step_dynamic() {
+  local m d spec; m=$(model tiny-llama f16)
+  for d in host device; do
+    for spec in "recycled-dynamic:k=64,qc=2,threshold=0.1,decide=$d" "recycled-dynamic:k=4096,qc=2,decide=$d"; do
+      rbench parity --backend "${BACKEND:-cuda}" --model "$m" --cache f32 --tokens 256 --steps 32 --method "$spec" 2>&1 \
+        | grep -E "^recycled|PASS|FAIL|rror" >>"$out/dynamic-parity.log"
+    done
+  done
+  log "dynamic parity: $(grep -c PASS "$out/dynamic-parity.log") PASS, $(grep -c FAIL "$out/dynamic-parity.log") FAIL (dynamic-parity.log)"
+  m=$(model "${DYNAMIC_LIKE:-llama-3.1-8b}" "${DYNAMIC_TYPE:-q8_0}")
+  rbench bench --model "$m" --backend "${BACKEND:-cuda}" --fill synthetic --ctx "${DYNAMIC_CTX:-32768}" --tokens 50 --repeats 3 \
+    --methods "full,recycled:k=4096,s=50,recycled-dynamic:k=4096,decide=host,recycled-dynamic:k=4096,decide=device,recycled-dynamic:k=4096,threshold=-1,decide=device" \
+    --out "$out/dynamic-bench.csv" --steps-out "$out/dynamic-steps.csv" 2>&1 | grep -v "^WARNING" | tee -a "$out/dynamic-bench.log"
+  log "dynamic bench: rc ${PIPESTATUS[0]}"
+}
+
 step_smoke() {
   local m; m=$(model llama-3.2-1b q8_0)
   rbench bench --model "$m" --backend "${BACKEND:-cuda}" --fill prefill --ctx 8192 --tokens 50 --repeats 1 \
@@ -494,6 +517,7 @@ for s in "$@"; do
     parity) step_parity ;;
     parity-diag) step_parity_diag ;;
     h2o) step_h2o ;;
+    dynamic) step_dynamic ;;
     smoke) step_smoke ;;
     bench:*) IFS=: read -r _ type ctx <<<"$s"; step_bench "$type" "$ctx" ;;
     profile:*) IFS=: read -r _ type ctx <<<"$s"; step_profile "$type" "$ctx" ;;

@@ -1,6 +1,7 @@
 package org.rbench.baselines;
 
 import org.rbench.core.attention.AttentionContext;
+import org.rbench.core.attention.Decide;
 import org.rbench.core.attention.AttentionPlan;
 import org.rbench.core.attention.AttentionPolicy;
 import org.rbench.core.attention.LayerObservation;
@@ -40,9 +41,6 @@ public final class H2o implements AttentionPolicy {
     /** The device's kept positions, read back when the run closes ([layer][kvHead]). */
     private int[][][] keptAtClose;
     private int kvHeads;
-
-    /** Where a step's accumulation and eviction run. */
-    public enum Decide { AUTO, HOST, DEVICE }
 
     public H2o(int heavy, int recent, GqaAggregation aggregation, String name) {
         this(heavy, recent, aggregation, Decide.HOST, name);

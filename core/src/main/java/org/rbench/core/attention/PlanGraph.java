@@ -60,6 +60,12 @@ public interface PlanGraph {
      */
     Tensor query();
 
+    /**
+     * This pass's queries {@code [headDim, heads, tokens]} before RoPE (comparable across
+     * positions: what a query-similarity test compares).
+     */
+    Tensor queryBeforeRope();
+
     /** Rows [from, to) of a {@code [headDim, rows, kvHeads]} cache tensor, as a strided view. */
     Tensor rowsView(Tensor cache, int from, int to);
 
@@ -144,6 +150,15 @@ public interface PlanGraph {
 
     /** Runs after every compute of this graph. */
     <P extends AttentionPlan> void afterCompute(AfterCompute<P> read);
+
+    /**
+     * This graph for a plan that is part of the layer's plan (one read of a plan that makes two,
+     * say): the inputs and read-backs the part registers get {@code part} of the step's plan, so
+     * the part builds its piece as it would alone.
+     */
+    default <W extends AttentionPlan, P extends AttentionPlan> PlanGraph forPart(Function<W, P> part) {
+        return new PartGraph<>(this, part);
+    }
 
     /** What a {@link StepPart} may use once the layers are built. */
     interface Finishing {

@@ -35,6 +35,7 @@ final class LayerAttention implements PlanGraph {
     private Tensor newKeys;
     private Tensor newValues;
     private Tensor query;
+    private Tensor queryBeforeRope;
 
     LayerAttention(PassBuilder pass, int layer, AttentionPlan plan) {
         this.pass = pass;
@@ -50,10 +51,11 @@ final class LayerAttention implements PlanGraph {
     }
 
     /**
-     * q: [headDim, heads, n]; k, v: [headDim, kvHeads, n]; kForPlan: the keys the plan's piece
-     * writes (k, or k rotated at the plan's position). Returns [headDim * heads, n].
+     * q: [headDim, heads, n] (qBeforeRope: the same before RoPE); k, v: [headDim, kvHeads, n];
+     * kForPlan: the keys the plan's piece writes (k, or k rotated at the plan's position).
+     * Returns [headDim * heads, n].
      */
-    Tensor build(Tensor q, Tensor k, Tensor kForPlan, Tensor v) {
+    Tensor build(Tensor q, Tensor qBeforeRope, Tensor k, Tensor kForPlan, Tensor v) {
         // Cache layout is [headDim, rows, kvHeads]: swap the token and head dims to write.
         cacheKeys = ctx.setRows(pass.cache.keys(layer), ctx.permute(k, 0, 2, 1, 3), pass.writeRows);
         cacheValues = ctx.setRows(pass.cache.values(layer), ctx.permute(v, 0, 2, 1, 3), pass.writeRows);
@@ -62,37 +64,25 @@ final class LayerAttention implements PlanGraph {
         newKeys = kForPlan;
         newValues = v;
         query = q;
+        queryBeforeRope = qBeforeRope;
 
         AttendedRows rows = plan.attend(this);
-        Tensor keys = rows.keys();
-        Tensor values = rows.values();
-        Tensor mask = rows.mask();
         int n = pass.pass.batch();
         float scale = hp.attentionScale();
         Tensor qt = ctx.permute(q, 0, 2, 1, 3); // [headDim, n, heads]
-        Tensor out;
-        Tensor probs = null;
-        if (pass.options.flashAttention()) {
-            Tensor fk = keys;
-            Tensor fv = values;
-            if (!pass.res.onCpu() && fk.type() == GgmlType.F32) {
-                // GPU flash attention reads F16 K/V only; gathered rows come back as F32.
-                fk = ctx.cast(fk, GgmlType.F16);
-                fv = ctx.cast(fv, GgmlType.F16);
-            }
-            Tensor fa = ctx.flashAttnExt(qt, fk, fv, mask, scale, 0f, 0f);
-            ctx.setFlashAttnPrecision(fa, GgmlContext.PREC_F32);
-            out = ctx.reshape(fa, (long) hp.headDim() * hp.heads(), n);
-            if (plan.probabilities() || !probabilityUsers.isEmpty()) {
-                // read back or used by the piece, never multiplied into the output: the GQA-grouped form
-                probs = n == 1 ? AttentionMath.decodeSoftmax(ctx, keys, q, mask, scale, hp.kvHeads())
-                        : AttentionMath.softmax(ctx, keys, qt, mask, scale);
-            }
-        } else {
-            probs = AttentionMath.softmax(ctx, keys, qt, mask, scale);
-            Tensor vt = ctx.cont(ctx.transpose(values)); // [rows, headDim, kvHeads]
-            Tensor kqv = ctx.mulMat(vt, probs); // [headDim, n, heads]
-            out = ctx.reshape(ctx.cont(ctx.permute(kqv, 0, 2, 1, 3)), (long) hp.headDim() * hp.heads(), n);
+        boolean wantProbs = plan.probabilities() || !probabilityUsers.isEmpty();
+        Tensor[] probsOut = new Tensor[1];
+        Tensor out = attention(rows, q, qt, scale, wantProbs, probsOut);
+        Tensor probs = probsOut[0];
+        if (rows.otherwise() != null) {
+            // The other read is computed now, ahead of what the piece expands at the step's end
+            // (a refresh may rewrite the rows it reads), and the output taken by the device's choice:
+            // 1 * x + 0 * y is x bit for bit.
+            Tensor other = attention(rows.otherwise(), q, qt, scale, false, new Tensor[1]);
+            pass.g.expand(other);
+            Tensor take = rows.takeThis();
+            Tensor leave = ctx.scaleBias(take, -1f, 1f);
+            out = ctx.add(ctx.mul(out, take), ctx.mul(other, leave));
         }
         if (plan.probabilities()) {
             pass.probabilities[layer] = probs.name("probs_" + layer).output();
@@ -115,6 +105,36 @@ final class LayerAttention implements PlanGraph {
             new PrefillStatisticsBuilder(pass, layer).build(rowsView(cacheKeys, 0, pass.keyRows), q);
         }
         return out;
+    }
+
+    /** The attention of the query over {@code rows}: [headDim * heads, n]; its probabilities in probs[0] when asked. */
+    private Tensor attention(AttendedRows rows, Tensor q, Tensor qt, float scale, boolean wantProbs, Tensor[] probs) {
+        Tensor keys = rows.keys();
+        Tensor values = rows.values();
+        Tensor mask = rows.mask();
+        int n = pass.pass.batch();
+        if (pass.options.flashAttention()) {
+            Tensor fk = keys;
+            Tensor fv = values;
+            if (!pass.res.onCpu() && fk.type() == GgmlType.F32) {
+                // GPU flash attention reads F16 K/V only; gathered rows come back as F32.
+                fk = ctx.cast(fk, GgmlType.F16);
+                fv = ctx.cast(fv, GgmlType.F16);
+            }
+            Tensor fa = ctx.flashAttnExt(qt, fk, fv, mask, scale, 0f, 0f);
+            ctx.setFlashAttnPrecision(fa, GgmlContext.PREC_F32);
+            if (wantProbs) {
+                // read back or used by the piece, never multiplied into the output: the GQA-grouped form
+                probs[0] = n == 1 ? AttentionMath.decodeSoftmax(ctx, keys, q, mask, scale, hp.kvHeads())
+                        : AttentionMath.softmax(ctx, keys, qt, mask, scale);
+            }
+            return ctx.reshape(fa, (long) hp.headDim() * hp.heads(), n);
+        }
+        Tensor p = AttentionMath.softmax(ctx, keys, qt, mask, scale);
+        probs[0] = p;
+        Tensor vt = ctx.cont(ctx.transpose(values)); // [rows, headDim, kvHeads]
+        Tensor kqv = ctx.mulMat(vt, p); // [headDim, n, heads]
+        return ctx.reshape(ctx.cont(ctx.permute(kqv, 0, 2, 1, 3)), (long) hp.headDim() * hp.heads(), n);
     }
 
     // ---- PlanGraph ----
@@ -177,6 +197,11 @@ final class LayerAttention implements PlanGraph {
     @Override
     public Tensor query() {
         return requireBuilt(query);
+    }
+
+    @Override
+    public Tensor queryBeforeRope() {
+        return requireBuilt(queryBeforeRope);
     }
 
     private static Tensor requireBuilt(Tensor t) {

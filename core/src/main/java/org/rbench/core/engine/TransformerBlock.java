@@ -64,7 +64,7 @@ final class TransformerBlock {
         pass.g.expand(q);
         pass.g.expand(k);
         pass.g.expand(v);
-        Tensor attended = attention.build(q, k, kAtPlanPosition != null ? kAtPlanPosition : k, v);
+        Tensor attended = attention.build(q, qBeforeRope, k, kAtPlanPosition != null ? kAtPlanPosition : k, v);
         Tensor o = project(w.attentionOutput(), w.attentionOutputBias(), attended);
         Tensor ffnInput = ctx.add(o, x);
 

@@ -23,6 +23,11 @@ public final class QuerySimilaritySchedule implements Schedule {
         this.lastFullQuery = new float[layers][];
     }
 
+    /** The cosine similarity at or below which a layer takes its full step. */
+    public double threshold() {
+        return threshold;
+    }
+
     @Override
     public boolean isFullStep(int step, int layer, float[] meanQuery) {
         if (step == 0) {

@@ -5,6 +5,7 @@ import org.rbench.core.attention.AttentionPlan;
 import org.rbench.core.attention.AttentionPolicy;
 import org.rbench.core.attention.AttentionProbabilities;
 import org.rbench.core.attention.CompactCache;
+import org.rbench.core.attention.Decide;
 import org.rbench.core.attention.LayerObservation;
 import org.rbench.core.attention.LayerStep;
 import org.rbench.core.attention.PrefillRequest;
@@ -32,7 +33,12 @@ import java.util.Set;
  */
 public final class RecycledAttention implements AttentionPolicy {
     /** Everything that defines a Recycled Attention run: {@code selection} is how Cp is scored and chosen. */
-    public record Config(TopRows selection, Schedule schedule, String scheduleLabel, RecycledCache.Update update, int capacity) {
+    public record Config(TopRows selection, Schedule schedule, String scheduleLabel, RecycledCache.Update update, int capacity,
+                         Decide decide) {
+        public Config(TopRows selection, Schedule schedule, String scheduleLabel, RecycledCache.Update update, int capacity) {
+            this(selection, schedule, scheduleLabel, update, capacity, Decide.HOST);
+        }
+
         public int k() {
             return selection.k();
         }
@@ -48,6 +54,13 @@ public final class RecycledAttention implements AttentionPolicy {
     private long recycledLayerSteps;
     private long fullLayerSteps;
     private long deviceRefreshes;
+    /** The dynamic schedule's check made in the step graph (decide=device), or null. */
+    private DeviceSimilarityCheck deviceCheck;
+    /** The check step being planned and its choices, shared by its layers' plans. */
+    private int outcomeStep = -1;
+    private SimilarityCheckPlan.Outcome outcome;
+    /** The layers the step being planned checks on the device (counted by their choice at the step's end). */
+    private final java.util.BitSet checked = new java.util.BitSet();
 
     public RecycledAttention(Config config, String name) {
         this(config, name, true);
@@ -98,16 +111,25 @@ public final class RecycledAttention implements AttentionPolicy {
         int kvHeads = context.hyperParameters().kvHeads();
         cps = new RecycledCache[layers];
         compacts = new CompactCache[layers];
+        if (config.schedule() instanceof QuerySimilaritySchedule similarity && config.decide().onDevice(context)) {
+            deviceCheck = DeviceSimilarityCheck.allocate(context.backend(), context.hyperParameters().headDim(), layers,
+                    similarity.threshold());
+        }
         for (int l = 0; l < layers; l++) {
             AttentionProbabilities last = prefill.lastRows(l);
             if (last == null) {
                 throw new IllegalStateException("the prefill did not return the last token's attention for layer " + l);
             }
             cps[l] = new RecycledCache(config.selection(), config.capacity(), config.update(), kvHeads);
-            compacts[l] = context.newCompactCache(config.capacity());
+            // a device check writes a refresh it did not choose to a spare row past Cp's
+            compacts[l] = context.newCompactCache(config.capacity() + (deviceCheck != null ? 1 : 0));
             refresh(l, last);
             if (config.schedule().needsQueries()) {
-                config.schedule().onFullStep(l, prefill.lastQuery(l).meanBeforeRope());
+                float[] query = prefill.lastQuery(l).meanBeforeRope();
+                config.schedule().onFullStep(l, query);
+                if (deviceCheck != null) {
+                    deviceCheck.setReference(l, query);
+                }
             }
         }
         flushCopies();
@@ -137,13 +159,33 @@ public final class RecycledAttention implements AttentionPolicy {
 
     @Override
     public boolean needsQueryBeforePlanning(int step) {
-        // Only the check steps of a similarity schedule need the query before planning.
-        return config.schedule().needsQueries() && config.schedule().isFullStepCandidate(step + 1);
+        // Only the check steps of a similarity schedule checked on the host need the query before planning.
+        return deviceCheck == null && config.schedule().needsQueries() && config.schedule().isFullStepCandidate(step + 1);
+    }
+
+    /** Whether the dynamic schedule's checks run in the step graph (decide=device; after {@link #start}). */
+    public boolean checksOnDevice() {
+        return deviceCheck != null;
     }
 
     @Override
     public AttentionPlan plan(LayerStep at) {
         int step = at.step() + 1;
+        if (deviceCheck != null && config.schedule().isFullStepCandidate(step)) {
+            int[] slots = cps[at.layer()].append(at.position());
+            if (slots != null) {
+                if (outcomeStep != step) {
+                    outcomeStep = step;
+                    outcome = new SimilarityCheckPlan.Outcome(deviceCheck);
+                    checked.clear();
+                }
+                checked.set(at.layer()); // counted by its choice at the step's end
+                return new SimilarityCheckPlan(at.layer(), refresh, AttentionPlan.compact(compacts[at.layer()], slots,
+                        cps[at.layer()].size()), deviceCheck, outcome);
+            }
+            fullLayerSteps++; // Cp has no slot left: a full step, whose query becomes the reference (observe)
+            return refresh.withQuery();
+        }
         float[] meanQuery = at.query() == null ? null : at.query().meanBeforeRope();
         if (!config.schedule().isFullStep(step, at.layer(), meanQuery)) {
             int[] slots = cps[at.layer()].append(at.position());
@@ -170,12 +212,26 @@ public final class RecycledAttention implements AttentionPolicy {
     @Override
     public void observe(LayerObservation observation) {
         if (config.schedule().needsQueries() && observation.query() != null) {
-            config.schedule().onFullStep(observation.layer(), observation.query().meanBeforeRope());
+            float[] query = observation.query().meanBeforeRope();
+            config.schedule().onFullStep(observation.layer(), query);
+            if (deviceCheck != null) {
+                deviceCheck.setReference(observation.layer(), query);
+            }
         }
     }
 
     @Override
     public void endStep(int step, int position, int token) {
+        if (!checked.isEmpty()) {
+            for (int l = checked.nextSetBit(0); l >= 0; l = checked.nextSetBit(l + 1)) {
+                if (outcome.fullStep(l)) {
+                    fullLayerSteps++;
+                } else {
+                    recycledLayerSteps++;
+                }
+            }
+            checked.clear();
+        }
         flushCopies();
     }
 
@@ -212,6 +268,9 @@ public final class RecycledAttention implements AttentionPolicy {
 
     @Override
     public void close() {
+        if (deviceCheck != null) {
+            deviceCheck.close();
+        }
         if (compacts != null) {
             for (CompactCache c : compacts) {
                 if (c != null) {
@@ -307,8 +366,9 @@ public final class RecycledAttention implements AttentionPolicy {
 
         @Override
         public String description() {
-            return "Recycled Attention, query-similarity schedule: k, qc=5, threshold=0.8, and the version/pool/reach/gqa/update"
-                    + " options of recycled";
+            return "Recycled Attention, query-similarity schedule: k, qc=5, threshold=0.8, decide=auto|host|device (where the"
+                    + " checks run: host, layer by layer with the query read back; device, in the step graph, every layer of a check"
+                    + " step computing both reads; auto: device on a GPU), and the version/pool/reach/gqa/update options of recycled";
         }
 
         @Override
@@ -316,6 +376,7 @@ public final class RecycledAttention implements AttentionPolicy {
             Set<String> p = new HashSet<>(COMMON);
             p.add("qc");
             p.add("threshold");
+            p.add("decide");
             return p;
         }
 
@@ -324,8 +385,10 @@ public final class RecycledAttention implements AttentionPolicy {
             int qc = spec.positiveInt("qc", 5);
             double threshold = spec.doubleParam("threshold", 0.8);
             QuerySimilaritySchedule schedule = new QuerySimilaritySchedule(qc, threshold, layers);
+            Decide decide = spec.enumParam("decide", Decide.class, Decide.AUTO);
             // Between full steps Cp may grow by many tokens under GROW; 512 more slots, then a forced full step.
-            return common(spec, promptTokens, schedule, "qc=" + qc + ",threshold=" + threshold, 512);
+            Config c = common(spec, promptTokens, schedule, "qc=" + qc + ",threshold=" + threshold, 512);
+            return new Config(c.selection(), c.schedule(), c.scheduleLabel(), c.update(), c.capacity(), decide);
         }
     }
 }

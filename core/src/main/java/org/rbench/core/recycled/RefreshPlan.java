@@ -8,6 +8,7 @@ import org.rbench.core.attention.FullPlan;
 import org.rbench.core.attention.PlanGraph;
 import org.rbench.core.attention.StepPart;
 import org.rbench.llamacpp.GgmlContext;
+import org.rbench.llamacpp.GgmlType;
 import org.rbench.llamacpp.Tensor;
 
 import java.util.ArrayList;
@@ -104,6 +105,15 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
 
     @Override
     public AttendedRows attend(PlanGraph g) {
+        return attend(g, null);
+    }
+
+    /**
+     * The full read and the layer's share of the step's selection; with {@code takeFull} (a
+     * {@link SimilarityCheckPlan}'s device choice, F32 {@code [1]}) Cp's rows are written only
+     * where it is 1.
+     */
+    AttendedRows attend(PlanGraph g, Tensor takeFull) {
         if (g.tokens() != 1) {
             throw new IllegalStateException("top rows are selected in decode steps (one token), not in a batch of " + g.tokens());
         }
@@ -113,8 +123,16 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
         Tensor values = g.cacheValues();
         g.onProbabilities(probs -> selection.add(layer,
                 TopRowsSelection.scores(g.ctx(), probs, g.causalMask(), request, g.model().heads(), g.model().kvHeads()),
-                keys, values));
+                keys, values, takeFull));
         return FullPlan.readWholeCache(g);
+    }
+
+    /** The refresh a plan makes: its own, a device check's, or null. */
+    static RefreshPlan of(AttentionPlan plan) {
+        if (plan instanceof RefreshPlan r) {
+            return r;
+        }
+        return plan instanceof SimilarityCheckPlan c ? c.refresh() : null;
     }
 
     /** The step's one batch of selections: every refreshing layer's scores, selected together. */
@@ -131,6 +149,10 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
         private final DeviceCp deviceCp;
         private final List<Integer> layers = new ArrayList<>();
         private final List<Tensor[]> cacheRows = new ArrayList<>();
+        /** Per selecting layer, its device check's choice (Cp written only where it is 1), or null. */
+        private final List<Tensor> takeFull = new ArrayList<>();
+        /** The positions 0.. of Cp's slots as F32, made once for every checking layer's write indices. */
+        private Tensor slotIndices;
         private TopRowsSelection.Result result;
         private TopRowsSelection.Slots slots;
 
@@ -140,7 +162,8 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
             RefreshPlan first = null;
             boolean uniform = true;
             for (int l = g.fromLayer(); l < g.toLayer(); l++) {
-                if (g.plan(l) instanceof RefreshPlan r) {
+                RefreshPlan r = RefreshPlan.of(g.plan(l));
+                if (r != null) {
                     selecting++;
                     most = Math.max(most, r.request().candidates(g.position() + 1));
                     first = first == null ? r : first;
@@ -156,9 +179,10 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
             this.batch = new TopRowsSelection.Batch(g.ctx(), g::expand, g.keyRows(), kvHeads, selecting);
         }
 
-        void add(int layer, Tensor scores, Tensor keys, Tensor values) {
+        void add(int layer, Tensor scores, Tensor keys, Tensor values, Tensor take) {
             layers.add(layer);
             cacheRows.add(new Tensor[] {keys, values});
+            takeFull.add(take);
             batch.add(scores);
         }
 
@@ -179,6 +203,11 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
                         (long) slot * kvHeads * positions.nb(1));
                 CompactCache cache = deviceCp.caches().get(layers.get(slot));
                 Tensor[] kv = cacheRows.get(slot);
+                Tensor take = takeFull.get(slot);
+                if (take != null) {
+                    writeIfChosen(ctx, g, cache, kv, rows, take);
+                    continue;
+                }
                 // slot i takes row i of the selection: the gathered rows are the compact cache's first
                 // rows, copied in the cache's own type (CacheRows: no F32 round trip)
                 g.expand(ctx.cpy(CacheRows.gather(ctx, kv[0], rows), CacheRows.range(ctx, cache.keys(), 0, onDevice)));
@@ -192,6 +221,43 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
             g.expand(slots.byScore());
         }
 
+        /**
+         * A check's refresh: Cp's new rows written where the device chose the full step, and
+         * otherwise to the compact cache's last row, which Cp never uses ({@link
+         * RecycledAttention}: a checking policy's caches have one row more than Cp), so that the
+         * recycled step's Cp stays as it is; the positions the same way, through F32 (exact below 2^24).
+         */
+        private void writeIfChosen(GgmlContext ctx, PlanGraph.Finishing g, CompactCache cache, Tensor[] kv, Tensor rows,
+                                   Tensor take) {
+            int spare = cache.capacity() - 1;
+            if (onDevice > spare) {
+                throw new IllegalStateException("a checking layer's compact cache needs a spare row past Cp's " + onDevice);
+            }
+            if (slotIndices == null) {
+                slotIndices = ctx.arange(0, onDevice, 1);
+            }
+            Tensor leave = ctx.scaleBias(take, -1f, 1f);
+            // row i of the selection to slot i, or to the spare row
+            Tensor target = ctx.cast(ctx.add(ctx.mul(slotIndices, take), ctx.scale(leave, spare)), GgmlType.I32);
+            g.expand(writeRows(ctx, cache.keys(), CacheRows.gather(ctx, kv[0], rows), target));
+            g.expand(writeRows(ctx, cache.values(), CacheRows.gather(ctx, kv[1], rows), target));
+            Tensor kept = ctx.view(cache.positions(), new long[] {onDevice, kvHeads}, new long[] {cache.positions().nb(1)}, 0);
+            Tensor chosen = ctx.add(ctx.mul(ctx.cast(rows, GgmlType.F32), take), ctx.mul(ctx.cast(kept, GgmlType.F32), leave));
+            g.expand(ctx.cpy(ctx.cast(chosen, GgmlType.I32), ctx.view(cache.positions(), new long[] {onDevice, kvHeads},
+                    new long[] {cache.positions().nb(1)}, 0)));
+        }
+
+        /**
+         * set_rows of gathered rows {@code [headDim, n, kvHeads]} into a compact cache: F16 rows as they are,
+         * BF16 rows as F16 bits (set_rows takes F32 or F16), the F32 of a quantized cache's gather quantized.
+         */
+        private static Tensor writeRows(GgmlContext ctx, Tensor cache, Tensor gathered, Tensor target) {
+            if (cache.type() == GgmlType.BF16) {
+                return ctx.setRows(ctx.bitcast(cache, GgmlType.F16), ctx.bitcast(gathered, GgmlType.F16), target);
+            }
+            return ctx.setRows(cache, gathered, target);
+        }
+
         @Override
         public void afterCompute(AttentionPlan[] plans, int position) {
             if (onDevice > 0) {
@@ -199,6 +265,11 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
             } else {
                 orderOnHost(plans, position);
             }
+        }
+
+        /** Whether a layer's device check kept Cp as it was (its refresh is not handed on). */
+        private static boolean kept(AttentionPlan plan, int layer) {
+            return plan instanceof SimilarityCheckPlan check && !check.outcome().fullStep(layer);
         }
 
         /**
@@ -218,7 +289,10 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
                     }
                 }
                 int layer = layers.get(slot);
-                ((RefreshPlan) plans[layer]).cp().refreshed(layer, onDevice, ordered);
+                if (kept(plans[layer], layer)) {
+                    continue;
+                }
+                RefreshPlan.of(plans[layer]).cp().refreshed(layer, onDevice, ordered);
             }
         }
 
@@ -239,14 +313,16 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
             heads.forEach(i -> {
                 int slot = i / kvHeads;
                 int h = i % kvHeads;
-                TopRows request = ((RefreshPlan) plans[layers.get(slot)]).request();
+                TopRows request = RefreshPlan.of(plans[layers.get(slot)]).request();
                 // the batch selected as many candidates as its hungriest layer needs; this layer
                 // takes its own count of the (descending) prefix, as if it had been selected alone
                 rows[slot][h] = all.ordered(slot * kvHeads + h, request.candidates(position + 1), request.k());
             });
             for (int slot = 0; slot < layers.size(); slot++) {
                 int layer = layers.get(slot);
-                ((RefreshPlan) plans[layer]).sink().selected(layer, rows[slot]);
+                if (!kept(plans[layer], layer)) {
+                    RefreshPlan.of(plans[layer]).sink().selected(layer, rows[slot]);
+                }
             }
         }
     }

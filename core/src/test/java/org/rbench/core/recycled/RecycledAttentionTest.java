@@ -211,6 +211,91 @@ class RecycledAttentionTest {
         }
     }
 
+    /**
+     * The dynamic schedule's checks made in the step graph (decide=device: every layer of a check
+     * step computes both reads, the device keeps one) give the logits, the Cp and the decisions of
+     * checks made on the host layer by layer, bit for bit, where the layers of a check step choose
+     * differently; on an F32 cache read without flash attention and on an F16 cache read with it.
+     */
+    @Test
+    void deviceChecksGiveTheHostChecksLogitsCpAndDecisions() {
+        int layers = MODEL.weights().hyperParameters().layers();
+        int kvHeads = MODEL.weights().hyperParameters().kvHeads();
+        boolean mixed = false;
+        for (EngineOptions options : List.of(exact(),
+                EngineOptions.defaults(128).withCacheType(GgmlType.F16).withFlashAttention(true).withKvPadding(1))) {
+            // a random model's queries change a lot from step to step: its layers differ around cosine 0
+            for (String spec : List.of("recycled-dynamic:k=8,qc=2,threshold=0.1", "recycled-dynamic:k=8,qc=2,threshold=0",
+                    "recycled-dynamic:k=8,qc=2,threshold=-0.1", "recycled-dynamic:k=12,qc=3,threshold=0.7,version=v1",
+                    "recycled-dynamic:k=64,qc=2,threshold=0.9")) {
+                List<float[]>[] logits = new List[2];
+                List<int[]>[] cp = new List[2];
+                long[][] decisions = new long[2][];
+                int[][] whole = new int[2][];
+                String[] decide = {"host", "device"};
+                for (int i = 0; i < 2; i++) {
+                    RecycledAttention policy = (RecycledAttention) recycled(spec + ",decide=" + decide[i]);
+                    logits[i] = new ArrayList<>();
+                    cp[i] = new ArrayList<>();
+                    try (Engine e = Engine.open(MODEL.weights(), options)) {
+                        PrefillResult p = e.prefill(Arrays.copyOf(TOKENS, PROMPT), policy.prefillRequest(), false);
+                        try (Decoder d = e.decoder(policy, p.statistics())) {
+                            for (int s = 0; s < STEPS; s++) {
+                                logits[i].add(d.step(TOKENS[PROMPT + s]));
+                                for (int l = 0; l < layers; l++) {
+                                    for (int h = 0; h < kvHeads; h++) {
+                                        cp[i].add(policy.cpRows(l, h));
+                                    }
+                                }
+                            }
+                            whole[i] = d.timings().wholeCacheLayers();
+                        }
+                    }
+                    assertEquals(i == 1, policy.checksOnDevice(), spec + " decide=" + decide[i]);
+                    decisions[i] = new long[] {policy.fullLayerSteps(), policy.recycledLayerSteps()};
+                    policy.close();
+                }
+                String at = spec + " (" + options.cacheType() + " cache)";
+                assertArrayEquals(decisions[0], decisions[1], at + ": full and recycled layer-steps");
+                assertArrayEquals(whole[0], whole[1], at + ": layers that attended the whole cache, by step");
+                for (int s = 0; s < STEPS; s++) {
+                    assertArrayEquals(logits[0].get(s), logits[1].get(s), at + ": logits of step " + s);
+                }
+                for (int j = 0; j < cp[0].size(); j++) {
+                    assertArrayEquals(cp[0].get(j), cp[1].get(j), at + ": Cp rows " + j);
+                }
+                mixed |= Arrays.stream(whole[1]).anyMatch(w -> w > 0 && w < layers);
+            }
+        }
+        assertTrue(mixed, "no check step had layers choosing differently: the comparison would not test the blend");
+    }
+
+    /** decide=auto checks on the host on the CPU backend; decide=device in the graph; both report the bytes read. */
+    @Test
+    void deviceChecksReadBothCachesAndSayWhere() {
+        try (Engine e = Engine.open(MODEL.weights(), exact())) {
+            RecycledAttention auto = (RecycledAttention) recycled("recycled-dynamic:k=8,qc=2");
+            RecycledAttention device = (RecycledAttention) recycled("recycled-dynamic:k=8,qc=2,decide=device");
+            double[] extra = new double[2];
+            int i = 0;
+            for (RecycledAttention policy : List.of(auto, device)) {
+                PrefillResult p = e.prefill(Arrays.copyOf(TOKENS, PROMPT), policy.prefillRequest(), false);
+                try (Decoder d = e.decoder(policy, p.statistics())) {
+                    for (int s = 0; s < STEPS; s++) {
+                        d.step(TOKENS[PROMPT + s]);
+                    }
+                    extra[i++] = d.meanExtraBytes();
+                }
+                policy.close();
+                e.reset();
+            }
+            assertTrue(!auto.checksOnDevice() && device.checksOnDevice());
+            assertEquals(0, extra[0], "host checks read only what each layer attends");
+            assertTrue(extra[1] > 0, "a device check reads the whole cache and Cp whatever it keeps");
+        }
+        assertThrows(IllegalArgumentException.class, () -> recycled("recycled-dynamic:k=8,decide=gpu"));
+    }
+
     @Test
     void reachSetsHowFarTheSelectionWindowReachesForward() {
         RecycledAttention.Factory f = new RecycledAttention.Factory();

@@ -1,0 +1,118 @@
+package org.rbench.core.recycled;
+
+import org.rbench.core.attention.PlanGraph;
+import org.rbench.llamacpp.Backend;
+import org.rbench.llamacpp.BackendBuffer;
+import org.rbench.llamacpp.GgmlContext;
+import org.rbench.llamacpp.GgmlType;
+import org.rbench.llamacpp.Tensor;
+
+/**
+ * The dynamic schedule's query-similarity check made in the step graph
+ * ({@link QuerySimilaritySchedule}'s test, without a host round trip per layer): each layer's
+ * query before RoPE, summed over its heads, is compared with the one of the layer's last full
+ * step by cosine similarity, in F32; at or below the threshold the layer takes its full step.
+ * The device keeps, per layer, that reference query and the last check's choice (1: full step),
+ * which the host reads once after the step.
+ *
+ * <p>Cosine similarity does not see a positive scale, so the heads' sum stands for their mean,
+ * and a reference set from the host (the prefill's mean query) compares with a sum the same way.
+ */
+public final class DeviceSimilarityCheck implements AutoCloseable {
+    private final GgmlContext context;
+    private final BackendBuffer buffer;
+    /** F32 {@code [headDim, layers]}: each layer's query at its last full step. */
+    private final Tensor references;
+    /** F32 {@code [layers]}: each layer's last choice, 1 for a full step, 0 to keep recycling. */
+    private final Tensor choices;
+    private final int headDim;
+    private final int layers;
+    private final float threshold;
+
+    private DeviceSimilarityCheck(Backend backend, int headDim, int layers, double threshold) {
+        if (threshold < -1 || threshold > 1) {
+            throw new IllegalArgumentException("cosine threshold must be in [-1, 1]: " + threshold);
+        }
+        this.headDim = headDim;
+        this.layers = layers;
+        this.threshold = (float) threshold;
+        context = GgmlContext.forMetadata(2, 0);
+        references = context.newTensor(GgmlType.F32, headDim, layers).name("similarity_references");
+        choices = context.newTensor(GgmlType.F32, layers).name("similarity_choices");
+        buffer = BackendBuffer.allocate(context, backend);
+        buffer.clear(0);
+    }
+
+    /** The check for a model of {@code layers} layers whose queries have {@code headDim} values a head. */
+    public static DeviceSimilarityCheck allocate(Backend backend, int headDim, int layers, double threshold) {
+        return new DeviceSimilarityCheck(backend, headDim, layers, threshold);
+    }
+
+    /** Sets layer {@code layer}'s reference query (the prefill's last query; a full step decided on the host). */
+    public void setReference(int layer, float[] query) {
+        if (layer < 0 || layer >= layers) {
+            throw new IllegalArgumentException("layer " + layer + " outside [0, " + layers + ")");
+        }
+        if (query.length != headDim) {
+            throw new IllegalArgumentException("a reference query holds " + headDim + " values, not " + query.length);
+        }
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            java.lang.foreign.MemorySegment values = arena.allocate((long) headDim * Float.BYTES, Float.BYTES);
+            java.lang.foreign.MemorySegment.copy(query, 0, values, java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, headDim);
+            references.write(values, (long) layer * headDim * Float.BYTES);
+        }
+    }
+
+    /**
+     * Builds layer {@code g.layer()}'s check into the step graph and returns its choice, F32
+     * {@code [1]}: 1 when the layer's query is at or below the threshold's similarity to its
+     * reference (a full step), else 0. The reference becomes this query when the choice is 1,
+     * and the choice is kept for {@link #readChoices}; both writes are expanded here, after
+     * every read of the reference.
+     */
+    public Tensor takeFull(PlanGraph g) {
+        GgmlContext ctx = g.ctx();
+        int layer = g.layer();
+        Tensor q = g.queryBeforeRope();
+        if (q.ne(0) != headDim || q.ne(2) != 1) {
+            throw new IllegalStateException("the check compares one token's " + headDim + "-value queries, got "
+                    + java.util.Arrays.toString(q.shape()));
+        }
+        long heads = q.ne(1);
+        // the heads' sum: [heads, headDim] rows summed, as a [headDim, 1] column
+        Tensor summed = ctx.sumRows(ctx.cont(ctx.transpose(ctx.reshape(q, headDim, heads))));
+        Tensor current = ctx.reshape(summed, headDim, 1);
+        Tensor reference = referenceOf(ctx, layer);
+        // cos(a, b) = (a / rms(a)) . (b / rms(b)) / headDim; a zero vector gives NaN, which is no similarity
+        Tensor dot = ctx.sumRows(ctx.mul(ctx.rmsNorm(current, 0f), ctx.rmsNorm(reference, 0f)));
+        Tensor cosine = ctx.scale(dot, 1f / headDim);
+        // full when cos <= threshold: 1 - step(cos - threshold)
+        Tensor takeFull = ctx.scaleBias(ctx.step(ctx.scaleBias(cosine, 1f, -threshold)), -1f, 1f);
+        Tensor keep = ctx.scaleBias(takeFull, -1f, 1f);
+        Tensor updated = ctx.add(ctx.mul(current, takeFull), ctx.mul(referenceOf(ctx, layer), keep));
+        g.expand(ctx.cpy(updated, referenceOf(ctx, layer)));
+        g.expand(ctx.cpy(ctx.reshape(takeFull, 1, 1), ctx.view(choices, new long[] {1, 1}, new long[] {Float.BYTES},
+                (long) layer * Float.BYTES)));
+        return ctx.reshape(takeFull, 1, 1);
+    }
+
+    private Tensor referenceOf(GgmlContext ctx, int layer) {
+        return ctx.view(references, new long[] {headDim, 1}, new long[] {references.nb(1)}, (long) layer * references.nb(1));
+    }
+
+    /** Every layer's last choice, read from the device (1: the layer took its full step). */
+    public float[] readChoices() {
+        return choices.getFloats();
+    }
+
+    /** Every layer's reference query (tests). */
+    float[] readReferences() {
+        return references.getFloats();
+    }
+
+    @Override
+    public void close() {
+        buffer.close();
+        context.close();
+    }
+}
