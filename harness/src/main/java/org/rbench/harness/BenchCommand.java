@@ -262,8 +262,10 @@ final class BenchCommand implements Callable<Integer> {
                                     engine.restore(snap);
                                     AttentionPolicy policy = ((Method.EngineStrategy) m).create(hp, ctx);
                                     try (Decoder d = engine.decoder(policy, prefill.statistics())) {
+                                        // a step as `rbench run` decodes: the greedy pick (on a GPU in the step
+                                        // graph, one id read back; on the CPU the host's argmax of the logits)
                                         for (int t : steps) {
-                                            d.step(t);
+                                            d.stepGreedy(t);
                                         }
                                         nanos = d.timings().wallNanos();
                                         stepTimings = d.timings();
@@ -372,7 +374,7 @@ final class BenchCommand implements Callable<Integer> {
                 engine.profileOps(profiler);
                 for (int t : steps) {
                     profiler.startStep();
-                    d.step(t);
+                    d.stepGreedy(t);
                     profiler.endStep();
                 }
                 opProfileLines.addAll(OpProfileReport.summarize(ctx, m.text(), profiler.steps(), d.timings().wholeCacheLayers()));
