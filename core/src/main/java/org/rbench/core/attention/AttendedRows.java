@@ -12,24 +12,20 @@ import org.rbench.llamacpp.Tensor;
  * output, so the next layer reads the chosen one without a host round trip.
  *
  * @param otherwise the other read, or null; see {@link #or}
- * @param takeThis  with {@code otherwise}: F32 {@code [1]}, 1 to keep this read's output, 0 to keep
- *                  {@code otherwise}'s
+ * @param choice    with {@code otherwise}: take this read's output, or leave it for {@code otherwise}'s
  */
-public record AttendedRows(Tensor keys, Tensor values, Tensor mask, AttendedRows otherwise, Tensor takeThis) {
+public record AttendedRows(Tensor keys, Tensor values, Tensor mask, AttendedRows otherwise, Choice choice) {
     public AttendedRows {
         java.util.Objects.requireNonNull(keys, "keys");
         java.util.Objects.requireNonNull(values, "values");
         if (keys.ne(1) != values.ne(1)) {
             throw new IllegalArgumentException(keys.ne(1) + " key rows but " + values.ne(1) + " value rows");
         }
-        if ((otherwise == null) != (takeThis == null)) {
+        if ((otherwise == null) != (choice == null)) {
             throw new IllegalArgumentException("a choice between two reads needs both the other read and the choice");
         }
         if (otherwise != null && otherwise.otherwise() != null) {
             throw new IllegalArgumentException("a choice is between two plain reads");
-        }
-        if (takeThis != null && takeThis.elements() != 1) {
-            throw new IllegalArgumentException("the choice is one F32 value, got " + takeThis.elements());
         }
     }
 
@@ -38,15 +34,14 @@ public record AttendedRows(Tensor keys, Tensor values, Tensor mask, AttendedRows
     }
 
     /**
-     * Both reads attended, the output {@code takeThis · attention(this) + (1 − takeThis) ·
-     * attention(otherwise)}: with {@code takeThis} 0 or 1, one read's output bit for bit. The
-     * probabilities a piece or a read-back asks for are this read's.
+     * Both reads attended, the output {@code take · attention(this) + leave · attention(otherwise)}:
+     * one read's output bit for bit. The probabilities a piece or a read-back asks for are this read's.
      */
-    public AttendedRows or(AttendedRows otherwise, Tensor takeThis) {
+    public AttendedRows or(AttendedRows otherwise, Choice choice) {
         if (this.otherwise != null) {
             throw new IllegalStateException("this read already has an alternative");
         }
-        return new AttendedRows(keys, values, mask, otherwise, takeThis);
+        return new AttendedRows(keys, values, mask, otherwise, choice);
     }
 
     /** Rows attended per KV head (by this read; an alternative's are its own). */

@@ -80,9 +80,7 @@ final class LayerAttention implements PlanGraph {
             // 1 * x + 0 * y is x bit for bit.
             Tensor other = attention(rows.otherwise(), q, qt, scale, false, new Tensor[1]);
             pass.g.expand(other);
-            Tensor take = rows.takeThis();
-            Tensor leave = ctx.scaleBias(take, -1f, 1f);
-            out = ctx.add(ctx.mul(out, take), ctx.mul(other, leave));
+            out = ctx.add(ctx.mul(out, rows.choice().take()), ctx.mul(other, rows.choice().leave()));
         }
         if (plan.probabilities()) {
             pass.probabilities[layer] = probs.name("probs_" + layer).output();

@@ -1,5 +1,6 @@
 package org.rbench.core.recycled;
 
+import org.rbench.core.attention.Choice;
 import org.rbench.core.attention.PlanGraph;
 import org.rbench.llamacpp.Backend;
 import org.rbench.llamacpp.BackendBuffer;
@@ -64,13 +65,13 @@ public final class DeviceSimilarityCheck implements AutoCloseable {
     }
 
     /**
-     * Builds layer {@code g.layer()}'s check into the step graph and returns its choice, F32
-     * {@code [1]}: 1 when the layer's query is at or below the threshold's similarity to its
-     * reference (a full step), else 0. The reference becomes this query when the choice is 1,
+     * Builds layer {@code g.layer()}'s check into the step graph and returns its choice: take
+     * the full step when the layer's query is at or below the threshold's similarity to its
+     * reference, else leave it. The reference becomes this query when the full step is taken,
      * and the choice is kept for {@link #readChoices}; both writes are expanded here, after
      * every read of the reference.
      */
-    public Tensor takeFull(PlanGraph g) {
+    public Choice fullStep(PlanGraph g) {
         GgmlContext ctx = g.ctx();
         int layer = g.layer();
         Tensor q = g.queryBeforeRope();
@@ -85,15 +86,13 @@ public final class DeviceSimilarityCheck implements AutoCloseable {
         Tensor reference = referenceOf(ctx, layer);
         // cos(a, b) = (a / rms(a)) . (b / rms(b)) / headDim; a zero vector gives NaN, which is no similarity
         Tensor dot = ctx.sumRows(ctx.mul(ctx.rmsNorm(current, 0f), ctx.rmsNorm(reference, 0f)));
-        Tensor cosine = ctx.scale(dot, 1f / headDim);
-        // full when cos <= threshold: 1 - step(cos - threshold)
-        Tensor takeFull = ctx.scaleBias(ctx.step(ctx.scaleBias(cosine, 1f, -threshold)), -1f, 1f);
-        Tensor keep = ctx.scaleBias(takeFull, -1f, 1f);
-        Tensor updated = ctx.add(ctx.mul(current, takeFull), ctx.mul(referenceOf(ctx, layer), keep));
+        // full when cos <= threshold: leave = step(cos - threshold), take = 1 - leave
+        Tensor leave = ctx.step(ctx.scaleBias(dot, 1f / headDim, -threshold));
+        Tensor take = ctx.scaleBias(leave, -1f, 1f);
+        Tensor updated = ctx.add(ctx.mul(current, take), ctx.mul(referenceOf(ctx, layer), leave));
         g.expand(ctx.cpy(updated, referenceOf(ctx, layer)));
-        g.expand(ctx.cpy(ctx.reshape(takeFull, 1, 1), ctx.view(choices, new long[] {1, 1}, new long[] {Float.BYTES},
-                (long) layer * Float.BYTES)));
-        return ctx.reshape(takeFull, 1, 1);
+        g.expand(ctx.cpy(take, ctx.view(choices, new long[] {1, 1}, new long[] {Float.BYTES}, (long) layer * Float.BYTES)));
+        return new Choice(take, leave);
     }
 
     private Tensor referenceOf(GgmlContext ctx, int layer) {

@@ -121,8 +121,8 @@ public final class RecycledAttention implements AttentionPolicy {
                 throw new IllegalStateException("the prefill did not return the last token's attention for layer " + l);
             }
             cps[l] = new RecycledCache(config.selection(), config.capacity(), config.update(), kvHeads);
-            // a device check writes a refresh it did not choose to a spare row past Cp's
-            compacts[l] = context.newCompactCache(config.capacity() + (deviceCheck != null ? 1 : 0));
+            // a device check writes a refresh it did not choose to K spare rows past Cp's
+            compacts[l] = context.newCompactCache(config.capacity() + (deviceCheck != null ? config.k() : 0));
             refresh(l, last);
             if (config.schedule().needsQueries()) {
                 float[] query = prefill.lastQuery(l).meanBeforeRope();

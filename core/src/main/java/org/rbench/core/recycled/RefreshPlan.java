@@ -3,6 +3,7 @@ package org.rbench.core.recycled;
 import org.rbench.core.attention.AttendedRows;
 import org.rbench.core.attention.AttentionPlan;
 import org.rbench.core.attention.CacheRows;
+import org.rbench.core.attention.Choice;
 import org.rbench.core.attention.CompactCache;
 import org.rbench.core.attention.FullPlan;
 import org.rbench.core.attention.PlanGraph;
@@ -109,11 +110,11 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
     }
 
     /**
-     * The full read and the layer's share of the step's selection; with {@code takeFull} (a
-     * {@link SimilarityCheckPlan}'s device choice, F32 {@code [1]}) Cp's rows are written only
-     * where it is 1.
+     * The full read and the layer's share of the step's selection; with {@code fullStep} (a
+     * {@link SimilarityCheckPlan}'s device choice) Cp's rows are written only where it takes
+     * the full step.
      */
-    AttendedRows attend(PlanGraph g, Tensor takeFull) {
+    AttendedRows attend(PlanGraph g, Choice fullStep) {
         if (g.tokens() != 1) {
             throw new IllegalStateException("top rows are selected in decode steps (one token), not in a batch of " + g.tokens());
         }
@@ -123,7 +124,7 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
         Tensor values = g.cacheValues();
         g.onProbabilities(probs -> selection.add(layer,
                 TopRowsSelection.scores(g.ctx(), probs, g.causalMask(), request, g.model().heads(), g.model().kvHeads()),
-                keys, values, takeFull));
+                keys, values, fullStep));
         return FullPlan.readWholeCache(g);
     }
 
@@ -149,9 +150,9 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
         private final DeviceCp deviceCp;
         private final List<Integer> layers = new ArrayList<>();
         private final List<Tensor[]> cacheRows = new ArrayList<>();
-        /** Per selecting layer, its device check's choice (Cp written only where it is 1), or null. */
-        private final List<Tensor> takeFull = new ArrayList<>();
-        /** The positions 0.. of Cp's slots as F32, made once for every checking layer's write indices. */
+        /** Per selecting layer, its device check's choice (Cp written only where it takes the full step), or null. */
+        private final List<Choice> fullSteps = new ArrayList<>();
+        /** The slots 0.. of Cp as F32, made once for every checking layer's write indices. */
         private Tensor slotIndices;
         private TopRowsSelection.Result result;
         private TopRowsSelection.Slots slots;
@@ -179,10 +180,10 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
             this.batch = new TopRowsSelection.Batch(g.ctx(), g::expand, g.keyRows(), kvHeads, selecting);
         }
 
-        void add(int layer, Tensor scores, Tensor keys, Tensor values, Tensor take) {
+        void add(int layer, Tensor scores, Tensor keys, Tensor values, Choice fullStep) {
             layers.add(layer);
             cacheRows.add(new Tensor[] {keys, values});
-            takeFull.add(take);
+            fullSteps.add(fullStep);
             batch.add(scores);
         }
 
@@ -203,9 +204,11 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
                         (long) slot * kvHeads * positions.nb(1));
                 CompactCache cache = deviceCp.caches().get(layers.get(slot));
                 Tensor[] kv = cacheRows.get(slot);
-                Tensor take = takeFull.get(slot);
-                if (take != null) {
-                    writeIfChosen(ctx, g, cache, kv, rows, take);
+                Choice fullStep = fullSteps.get(slot);
+                if (fullStep != null) {
+                    Tensor rowPositions = ctx.view(positions, new long[] {1, onDevice, kvHeads},
+                            new long[] {positions.nb(0), positions.nb(1)}, (long) slot * kvHeads * positions.nb(1));
+                    writeIfChosen(ctx, g, cache, kv, rows, rowPositions, fullStep);
                     continue;
                 }
                 // slot i takes row i of the selection: the gathered rows are the compact cache's first
@@ -223,28 +226,29 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
 
         /**
          * A check's refresh: Cp's new rows written where the device chose the full step, and
-         * otherwise to the compact cache's last row, which Cp never uses ({@link
-         * RecycledAttention}: a checking policy's caches have one row more than Cp), so that the
-         * recycled step's Cp stays as it is; the positions the same way, through F32 (exact below 2^24).
+         * otherwise to the compact cache's last {@code n} rows, which Cp never uses ({@link
+         * RecycledAttention}: a checking policy's caches have K rows more than Cp), row i to its
+         * own spare row (writes of every row to one spare row collide: 4 ms a check step on an
+         * H200 at 8B shapes), so that the recycled step's Cp stays as it is; the positions the same
+         * way, their I32 bits copied as F32 (set_rows takes F32 rows: a copy, no arithmetic).
+         * {@code rowPositions}: {@code rows} as {@code [1, n, kvHeads]}.
          */
         private void writeIfChosen(GgmlContext ctx, PlanGraph.Finishing g, CompactCache cache, Tensor[] kv, Tensor rows,
-                                   Tensor take) {
-            int spare = cache.capacity() - 1;
-            if (onDevice > spare) {
-                throw new IllegalStateException("a checking layer's compact cache needs a spare row past Cp's " + onDevice);
+                                   Tensor rowPositions, Choice fullStep) {
+            int spare = cache.capacity() - onDevice;
+            if (spare < onDevice) {
+                throw new IllegalStateException("a checking layer's compact cache needs " + onDevice + " spare rows past Cp's");
             }
             if (slotIndices == null) {
                 slotIndices = ctx.arange(0, onDevice, 1);
             }
-            Tensor leave = ctx.scaleBias(take, -1f, 1f);
-            // row i of the selection to slot i, or to the spare row
-            Tensor target = ctx.cast(ctx.add(ctx.mul(slotIndices, take), ctx.scale(leave, spare)), GgmlType.I32);
+            // row i of the selection to slot i (take), or to spare row spare + i (leave)
+            Tensor target = ctx.cast(ctx.add(slotIndices, ctx.scale(fullStep.leave(), spare)), GgmlType.I32);
             g.expand(writeRows(ctx, cache.keys(), CacheRows.gather(ctx, kv[0], rows), target));
             g.expand(writeRows(ctx, cache.values(), CacheRows.gather(ctx, kv[1], rows), target));
-            Tensor kept = ctx.view(cache.positions(), new long[] {onDevice, kvHeads}, new long[] {cache.positions().nb(1)}, 0);
-            Tensor chosen = ctx.add(ctx.mul(ctx.cast(rows, GgmlType.F32), take), ctx.mul(ctx.cast(kept, GgmlType.F32), leave));
-            g.expand(ctx.cpy(ctx.cast(chosen, GgmlType.I32), ctx.view(cache.positions(), new long[] {onDevice, kvHeads},
-                    new long[] {cache.positions().nb(1)}, 0)));
+            Tensor kept = cache.positions();
+            Tensor keptBits = ctx.bitcast(ctx.reshape(kept, 1, kept.ne(0), kept.ne(1)), GgmlType.F32);
+            g.expand(ctx.setRows(keptBits, ctx.bitcast(rowPositions, GgmlType.F32), target));
         }
 
         /**

@@ -2,12 +2,12 @@ package org.rbench.core.recycled;
 
 import org.rbench.core.attention.AttendedRows;
 import org.rbench.core.attention.AttentionPlan;
+import org.rbench.core.attention.Choice;
 import org.rbench.core.attention.CompactPlan;
 import org.rbench.core.attention.PlanCheck;
 import org.rbench.core.attention.PlanGraph;
 import org.rbench.core.model.HyperParameters;
 import org.rbench.llamacpp.GgmlType;
-import org.rbench.llamacpp.Tensor;
 
 import java.util.List;
 
@@ -117,8 +117,8 @@ public record SimilarityCheckPlan(int layer, RefreshPlan refresh, CompactPlan re
     @Override
     public AttendedRows attend(PlanGraph g) {
         AttendedRows cp = recycled.attend(g.forPart(SimilarityCheckPlan::recycled));
-        Tensor takeFull = test.takeFull(g);
+        Choice fullStep = test.fullStep(g);
         g.afterCompute((SimilarityCheckPlan p, int position) -> p.outcome().computed());
-        return refresh.attend(g.forPart(SimilarityCheckPlan::refresh), takeFull).or(cp, takeFull);
+        return refresh.attend(g.forPart(SimilarityCheckPlan::refresh), fullStep).or(cp, fullStep);
     }
 }
