@@ -250,7 +250,7 @@ final class BenchCommand implements Callable<Integer> {
                                     reference.rewindToPrefill();
                                     int before = reference.stepNanos().length;
                                     for (int t : steps) {
-                                        reference.step(t);
+                                        reference.advance(t); // as llama-bench: the logits stay in llama.cpp
                                     }
                                     reference.pauseThreads(); // its workers sleep while the next method runs
                                     long[] all = reference.stepNanos();

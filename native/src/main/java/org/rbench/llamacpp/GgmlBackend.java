@@ -281,6 +281,24 @@ public final class GgmlBackend {
         }
     }
 
+    private static final MethodHandle ggml_backend_tensor_set_async$MH = LIBS.function("ggml_backend_tensor_set_async", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG));
+    public static void ggml_backend_tensor_set_async(MemorySegment backend, MemorySegment tensor, MemorySegment data, long offset, long size) {
+        try {
+            ggml_backend_tensor_set_async$MH.invokeExact(backend, tensor, data, offset, size);
+        } catch (Throwable t) {
+            throw Bindings.rethrow(t);
+        }
+    }
+
+    private static final MethodHandle ggml_backend_buffer_get_type$MH = LIBS.function("ggml_backend_buffer_get_type", FunctionDescriptor.of(ADDRESS, ADDRESS));
+    public static MemorySegment ggml_backend_buffer_get_type(MemorySegment buffer) {
+        try {
+            return (MemorySegment) ggml_backend_buffer_get_type$MH.invokeExact(buffer);
+        } catch (Throwable t) {
+            throw Bindings.rethrow(t);
+        }
+    }
+
     private static final MethodHandle ggml_backend_tensor_get$MH = LIBS.function("ggml_backend_tensor_get", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG));
     public static void ggml_backend_tensor_get(MemorySegment tensor, MemorySegment data, long offset, long size) {
         try {

@@ -133,6 +133,20 @@ public final class LlamaContext implements AutoCloseable {
      * Returns logits [tokens.length][vocab] when {@code allLogits}, else only the last row.
      */
     public float[][] decode(int[] tokens, boolean allLogits) {
+        return decode(tokens, allLogits, true);
+    }
+
+    /**
+     * Decodes one token and waits for it as llama-bench does (llama_decode, then
+     * llama_synchronize): llama.cpp computes the token's logits into its own buffer, and none
+     * are copied into Java.
+     */
+    public void advance(int token) {
+        decode(new int[] {token}, false, false);
+        Llama.llama_synchronize(address());
+    }
+
+    private float[][] decode(int[] tokens, boolean allLogits, boolean copyLogits) {
         if (tokens.length == 0) {
             throw new IllegalArgumentException("nothing to decode: zero tokens");
         }
@@ -178,7 +192,7 @@ public final class LlamaContext implements AutoCloseable {
                     throw new NativeCallException("llama_decode returned " + status + "." + NativeLog.tail(3));
                 }
                 nextPosition += n;
-                for (int i = 0; i < n; i++) {
+                for (int i = 0; i < n && copyLogits; i++) {
                     boolean want = allLogits || (lastBatch && i == n - 1);
                     if (want) {
                         MemorySegment row = Llama.llama_get_logits_ith(address(), i).reinterpret(4L * nVocab);

@@ -191,9 +191,16 @@ public final class Tensor {
 
     // ---- data transfer (backend tensors) ----
 
-    /** Copies {@code src} into the tensor at byte {@code offset}. */
+    /**
+     * Copies {@code src} into the tensor at byte {@code offset}; inside a {@link QueuedUploads#run}
+     * the copy is queued on the GPU backend's stream instead (src may be reused at once either way).
+     */
     public void write(MemorySegment src, long offset) {
         checkRange(offset, src.byteSize());
+        QueuedUploads queued = QueuedUploads.active();
+        if (queued != null && queued.write(this, src, offset)) {
+            return;
+        }
         GgmlBackend.ggml_backend_tensor_set(struct, src, offset, src.byteSize());
     }
 

@@ -13,6 +13,7 @@ import org.rbench.llamacpp.BackendBuffer;
 import org.rbench.llamacpp.GgmlContext;
 import org.rbench.llamacpp.GgmlType;
 import org.rbench.llamacpp.GraphAllocator;
+import org.rbench.llamacpp.QueuedUploads;
 import org.rbench.llamacpp.Tensor;
 
 import java.util.Arrays;
@@ -51,6 +52,10 @@ public final class Engine implements AutoCloseable {
     private long lastInputNanos;
     /** While set, step graphs are computed node by node into it (an op profile). */
     private OpProfiler opProfiler;
+    /** A GPU backend's input uploads, queued on its stream before each compute (null on the CPU). */
+    private final QueuedUploads uploads;
+    /** Staging for one compute's queued uploads: a decode step's inputs fit many times; a prefill's larger masks go synchronously. */
+    private static final long UPLOAD_STAGING_BYTES = 4L << 20;
 
     private Engine(ModelWeights weights, EngineOptions options) {
         this.weights = weights;
@@ -87,6 +92,19 @@ public final class Engine implements AutoCloseable {
         this.services = new PolicyServices(weights, c);
         this.stateContext = sc;
         this.graphResources = new GraphResources(weights, c, options, hiddenState);
+        this.uploads = queuedUploads(backend);
+    }
+
+    /** Queued uploads for a GPU backend that has pinned host memory; null (plain copies) otherwise. */
+    private static QueuedUploads queuedUploads(Backend backend) {
+        if (backend.isCpu() || backend.hostBufferType() == null) {
+            return null;
+        }
+        try {
+            return new QueuedUploads(backend, UPLOAD_STAGING_BYTES);
+        } catch (RuntimeException e) {
+            return null; // no pinned memory to be had: each input copied and waited for, as on the CPU
+        }
     }
 
     /** An engine over loaded weights; the weights must outlive it. */
@@ -301,7 +319,11 @@ public final class Engine implements AutoCloseable {
     /** Refills the inputs of an allocated graph and computes it. */
     long computeAgain(StepGraph g) {
         long f0 = System.nanoTime();
-        g.fillInputs();
+        if (uploads != null) {
+            uploads.run(g::fillInputs);
+        } else {
+            g.fillInputs();
+        }
         long t0 = System.nanoTime();
         lastInputNanos = t0 - f0;
         if (opProfiler != null) {
@@ -378,6 +400,9 @@ public final class Engine implements AutoCloseable {
 
     @Override
     public void close() {
+        if (uploads != null) {
+            uploads.close();
+        }
         stepGraphs.close();
         services.close();
         allocator.close();

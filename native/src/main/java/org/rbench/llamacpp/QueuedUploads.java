@@ -1,0 +1,107 @@
+package org.rbench.llamacpp;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Uploads queued on a GPU backend's stream instead of each waiting for its copy: while
+ * {@link #run} fills a graph's inputs, {@link Tensor#write} (and so {@code setInts} and its kind)
+ * copies the data into this object's pinned staging memory and enqueues the copy with
+ * {@code ggml_backend_tensor_set_async}; the graph computed next on the same stream reads them
+ * in order. A plain {@code ggml_backend_tensor_set} on CUDA is a copy and a stream synchronize,
+ * 10-20 microseconds each, and a decode step fills four or more inputs.
+ *
+ * <p>Each write gets its own slice of the staging memory, valid until the next {@link #run},
+ * which first waits for the backend (its copies done). A write that does not fit, or whose
+ * tensor is not in the backend's own device memory (ggml asserts that), is made synchronously,
+ * as outside {@link #run}. On the CPU backend there is nothing to queue: make none there.
+ */
+public final class QueuedUploads implements AutoCloseable {
+    private static final ThreadLocal<QueuedUploads> ACTIVE = new ThreadLocal<>();
+    /** Slices start at this alignment. */
+    private static final long ALIGN = 64;
+
+    private final Backend backend;
+    private final MemorySegment deviceBufferType;
+    private final GgmlContext context;
+    private final BackendBuffer buffer;
+    private final MemorySegment staging;
+    private long used;
+
+    /**
+     * Staging of {@code bytes} in the backend device's pinned host memory; throws
+     * IllegalArgumentException for a backend without such memory (the CPU).
+     */
+    public QueuedUploads(Backend backend, long bytes) {
+        this(backend, backend.hostBufferType(), backend.defaultBufferType(), bytes);
+        if (backend.isCpu()) {
+            close();
+            throw new IllegalArgumentException("the CPU backend has no stream to queue uploads on");
+        }
+    }
+
+    /**
+     * Staging in buffer type {@code stagingType}, queuing writes to tensors of buffer type
+     * {@code deviceType} (tests: the CPU's types stand in for pinned and device memory).
+     */
+    QueuedUploads(Backend backend, MemorySegment stagingType, MemorySegment deviceType, long bytes) {
+        if (stagingType == null) {
+            throw new IllegalArgumentException(backend.name() + " has no pinned host memory: uploads there are plain copies");
+        }
+        MemorySegment pinned = stagingType;
+        this.backend = backend;
+        this.deviceBufferType = deviceType;
+        context = GgmlContext.forMetadata(1, 0);
+        Tensor block = context.newTensor(GgmlType.I8, bytes).name("queued_uploads");
+        buffer = BackendBuffer.allocate(context, pinned);
+        staging = block.data().reinterpret(bytes);
+    }
+
+    /** Runs {@code fill}, its tensor writes on this thread queued on the backend's stream. */
+    public void run(Runnable fill) {
+        backend.synchronize(); // the last run's copies have read their slices
+        used = 0;
+        QueuedUploads outer = ACTIVE.get();
+        ACTIVE.set(this);
+        try {
+            fill.run();
+        } finally {
+            ACTIVE.set(outer);
+        }
+    }
+
+    /** Bytes of the staging memory the current run has used (tests). */
+    long used() {
+        return used;
+    }
+
+    /** The writes being queued on this thread, or null. */
+    static QueuedUploads active() {
+        return ACTIVE.get();
+    }
+
+    /** Queues {@code src} into {@code tensor} at {@code offset}; false when it must be written synchronously. */
+    boolean write(Tensor tensor, MemorySegment src, long offset) {
+        long size = src.byteSize();
+        long start = (used + ALIGN - 1) / ALIGN * ALIGN;
+        if (start + size > staging.byteSize() || !inDeviceMemory(tensor)) {
+            return false;
+        }
+        MemorySegment slice = staging.asSlice(start, size);
+        MemorySegment.copy(src, 0, slice, 0, size);
+        GgmlBackend.ggml_backend_tensor_set_async(backend.address(), tensor.address(), slice, offset, size);
+        used = start + size;
+        return true;
+    }
+
+    private boolean inDeviceMemory(Tensor tensor) {
+        Tensor owner = tensor.viewSource() != null ? tensor.viewSource() : tensor;
+        MemorySegment buf = owner.address().get(java.lang.foreign.ValueLayout.ADDRESS, Tensor.OFF_BUFFER);
+        return !buf.equals(MemorySegment.NULL) && GgmlBackend.ggml_backend_buffer_get_type(buf).equals(deviceBufferType);
+    }
+
+    @Override
+    public void close() {
+        buffer.close();
+        context.close();
+    }
+}
