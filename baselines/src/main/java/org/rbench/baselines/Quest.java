@@ -36,13 +36,15 @@ import java.util.TreeSet;
  * ({@link Pages}: per selecting layer one F32 {@code [2 headDim, pages, kvHeads]}, M and -m one
  * above the other, so that one pooling makes both, one set_rows writes both and one product
  * scores both); the first selecting step computes every page's bounds from the cache (max
- * pooling over each page's rows), later steps recompute the current page's from its rows (the
- * new key included) and write them with set_rows; the page scores are one matrix product per
+ * pooling over each page's rows), and a step whose new token starts a page computes the bounds
+ * of the page before it, now complete, and writes them with set_rows (the current page is read
+ * whole and pages from it on are masked, so a page's bounds are used only once it is complete;
+ * the reference updates them with each key, to the same effect); the page scores are one matrix product per
  * KV head, U = [M; -m] . [q+; -q-]; a top-k on the device picks the best pages before the
  * current one (no sort), the current page is put first, and the chosen pages are gathered whole (a page's rows are contiguous
  * in the cache: one gathered row of {@code page x headDim} per page, see {@link Pages#gather}). What the host uploads per step depends only on the
- * position: the current page's index and three small masks (its valid rows, the pages that
- * exist, the valid rows of the read).
+ * position: the current page's index (and the completed one's), and two small masks (the pages
+ * that may be chosen, the valid rows of the read).
  *
  * <p>GQA ({@code gqa=}): the reference expands K/V per query head; {@code query} keeps that
  * (each query head picks its own pages; its rows are gathered out of the cache viewed as one
@@ -54,12 +56,10 @@ import java.util.TreeSet;
  * <p>Reads, per selecting layer and step ({@link Plan#rows}): {@code (k / page) x page} KV
  * rows per KV head ({@code x group} with {@code gqa=query}: each query head reads its own),
  * rows past the newest token of the current page included (masked); besides rows, the page
- * bounds, {@code 2 x pages x headDim x kvHeads x 4} bytes, and the current page's
+ * bounds, {@code 2 x pages x headDim x kvHeads x 4} bytes, and once a page the completed page's
  * {@code page} rows once more for its bounds.
  */
 public final class Quest implements AttentionPolicy {
-    /** Rows outside a page's valid range enter the pooling at -MASKED: finite, so 0 * bound never gives NaN. */
-    static final float MASKED = 1e30f;
 
     private final int budget;
     private final int page;
@@ -117,7 +117,9 @@ public final class Quest implements AttentionPolicy {
         if (at.layer() < dense || !selects(at.position())) {
             return AttentionPlan.full();
         }
-        return new Plan(pages, at.layer(), pagesRead(), !boundsReady, false, false);
+        // a page's bounds are made once it is complete: pages from the current on are never scored
+        boolean completes = boundsReady && at.position() % page == 0;
+        return new Plan(pages, at.layer(), pagesRead(), !boundsReady, completes, false, false);
     }
 
     @Override
@@ -144,19 +146,18 @@ public final class Quest implements AttentionPolicy {
 
     /**
      * Each page's bounds from {@code keys} F32 {@code [headDim, n * page, kvHeads]} (n pages in a
-     * row), counting only rows where {@code rowMask} F32 {@code [1, n * page]} is 0 (the others
-     * hold -{@link #MASKED}): {@code [2 headDim, n, kvHeads]}, the element-wise maximum M above
-     * the negated minimum -m. One page (every decode step's): one max pooling of the keys
-     * stacked on their negation, the fewest nodes. Many pages (the first selecting step's, the
-     * whole cache): the two poolings first and their small results stacked, the fewest bytes.
+     * row): {@code [2 headDim, n, kvHeads]}, the element-wise maximum M above the negated minimum
+     * -m. One page (a step's completed page): one max pooling of the keys stacked on their
+     * negation, the fewest nodes. Many pages (the first selecting step's, the whole cache): the
+     * two poolings first and their small results stacked, the fewest bytes.
      */
-    static Tensor pageBounds(GgmlContext ctx, Tensor keys, Tensor rowMask, int page) {
+    static Tensor pageBounds(GgmlContext ctx, Tensor keys, int page) {
         Tensor negated = ctx.scale(keys, -1f);
         if (keys.ne(1) <= page) {
-            return ctx.pool2d(ctx.add(ctx.concat(keys, negated, 0), rowMask), GgmlContext.POOL_MAX, 1, page, 1, page, 0, 0);
+            return ctx.pool2d(ctx.concat(keys, negated, 0), GgmlContext.POOL_MAX, 1, page, 1, page, 0, 0);
         }
-        Tensor max = ctx.pool2d(ctx.add(keys, rowMask), GgmlContext.POOL_MAX, 1, page, 1, page, 0, 0);
-        Tensor negatedMin = ctx.pool2d(ctx.add(negated, rowMask), GgmlContext.POOL_MAX, 1, page, 1, page, 0, 0);
+        Tensor max = ctx.pool2d(keys, GgmlContext.POOL_MAX, 1, page, 1, page, 0, 0);
+        Tensor negatedMin = ctx.pool2d(negated, GgmlContext.POOL_MAX, 1, page, 1, page, 0, 0);
         return ctx.concat(max, negatedMin, 0);
     }
 
@@ -206,13 +207,6 @@ public final class Quest implements AttentionPolicy {
     static Tensor pageRows(GgmlContext ctx, Tensor table, Tensor top, int page) {
         Tensor byPage = ctx.reshape(table, page, table.ne(0) / page, table.ne(1));
         return ctx.getRows(byPage, top);
-    }
-
-    /** Host side of the masks: 0 for rows [0, valid), -MASKED after, {@code rows} long. */
-    static float[] rowMask(int rows, int valid) {
-        float[] m = new float[rows];
-        Arrays.fill(m, Math.max(0, Math.min(valid, rows)), rows, -MASKED);
-        return m;
     }
 
     /** 0 for pages before {@code current}, -inf for it and after (it is read anyway, first): {@code pages} long. */
@@ -424,15 +418,17 @@ public final class Quest implements AttentionPolicy {
     }
 
     /**
-     * One selecting layer of a step: update the current page's bounds (or, with {@code init},
-     * compute every page's from the cache), score the pages, and attend the chosen pages'
-     * rows, all in the step's graph.
+     * One selecting layer of a step: with {@code init}, compute every page's bounds from the
+     * cache; with {@code completes}, those of the page the last token completed (a page's bounds
+     * are scored only once it is complete: the current page is always read, and pages from it on
+     * are masked); then score the pages and attend the chosen pages' rows, all in the step's graph.
      *
      * @param pagesRead pages attended: the current one and the {@code pagesRead - 1} best others
      * @param init      compute every page's bounds from the cache first (the first selecting step)
+     * @param completes the new token starts a page: make the bounds of the page before it
      */
-    public record Plan(Pages pages, int layer, int pagesRead, boolean init, boolean probabilities, boolean query)
-            implements AttentionPlan {
+    public record Plan(Pages pages, int layer, int pagesRead, boolean init, boolean completes, boolean probabilities,
+                       boolean query) implements AttentionPlan {
         public Plan {
             java.util.Objects.requireNonNull(pages, "pages");
             if (pages.bounds(layer) == null) {
@@ -445,12 +441,12 @@ public final class Quest implements AttentionPolicy {
 
         @Override
         public Plan withProbabilities() {
-            return new Plan(pages, layer, pagesRead, init, true, query);
+            return new Plan(pages, layer, pagesRead, init, completes, true, query);
         }
 
         @Override
         public Plan withQuery() {
-            return new Plan(pages, layer, pagesRead, init, probabilities, true);
+            return new Plan(pages, layer, pagesRead, init, completes, probabilities, true);
         }
 
         /** Rows read per KV head: every chosen page whole (with {@code gqa=query}, once per query head of the group). */
@@ -460,7 +456,7 @@ public final class Quest implements AttentionPolicy {
             return pages.gqa == GqaChoice.QUERY ? rows * (pages.heads / pages.kvHeads) : rows;
         }
 
-        /** The page bounds scored (M and m, F32, every page of the cache) and the current page's keys read again for its bounds. */
+        /** The page bounds scored (M and m, F32, every page of the cache), and a completed page's keys read again for its bounds. */
         @Override
         public long extraBytes(int position, org.rbench.core.model.HyperParameters model,
                                org.rbench.llamacpp.GgmlType cacheType) {
@@ -468,8 +464,8 @@ public final class Quest implements AttentionPolicy {
                 return 0; // only the current page is read: nothing is scored
             }
             long bounds = 2L * pages.pageCount * model.headDim() * model.kvHeads() * Float.BYTES;
-            long currentPage = (long) pages.page() * model.kvHeads() * model.headDim() * cacheType.typeSize / cacheType.blockSize;
-            return bounds + currentPage;
+            long completedPage = (long) pages.page() * model.kvHeads() * model.headDim() * cacheType.typeSize / cacheType.blockSize;
+            return bounds + (completes ? completedPage : 0);
         }
 
         @Override
@@ -487,7 +483,7 @@ public final class Quest implements AttentionPolicy {
 
         @Override
         public Object shape(int position) {
-            return List.of(pages, layer, pagesRead, init); // the state by identity: its tensors are the graph's
+            return List.of(pages, layer, pagesRead, init, completes); // the state by identity: its tensors are the graph's
         }
 
         @Override
@@ -516,19 +512,20 @@ public final class Quest implements AttentionPolicy {
                     (t, p) -> t.setIndices(filled(kvHeads, p / page), pages.pageCount()), 1, kvHeads);
             Tensor bounds;
             if (init) {
-                // every page's bounds from the cache's rows (positions past the new token masked)
+                // every page's bounds from the cache's rows, unmasked: the pages from the current one on
+                // are never scored before they complete, and then get their own bounds
                 Tensor rows = ctx.view(pages.rows, new long[] {(long) page * scored, kvHeads}, new long[] {pages.rows.nb(1)}, 0);
-                Tensor valid = g.stepInput("quest_rows_valid_" + scored, GgmlType.F32,
-                        (t, p) -> t.setFloats(rowMask(page * scored, p + 1)), 1, (long) page * scored);
-                bounds = ctx.cpy(pageBounds(ctx, ctx.getRows(g.cacheKeys(), rows), valid, page),
+                bounds = ctx.cpy(pageBounds(ctx, ctx.getRows(g.cacheKeys(), rows), page),
                         leading(ctx, pages.bounds(layer), scored));
+            } else if (completes) {
+                // the bounds of the page the last token completed, from its rows (all cached)
+                Tensor completed = g.stepInput("quest_completed_page", GgmlType.I32,
+                        (t, p) -> t.setIndices(filled(kvHeads, p / page - 1), pages.pageCount()), 1, kvHeads);
+                Tensor rows = ctx.reshape(pageRows(ctx, pages.rows, completed, page), page, kvHeads);
+                Tensor fresh = pageBounds(ctx, ctx.getRows(g.cacheKeys(), rows), page);
+                bounds = leading(ctx, ctx.setRows(pages.bounds(layer), fresh, completed), scored);
             } else {
-                // the current page's bounds from its rows, the new key among them
-                Tensor rows = ctx.reshape(pageRows(ctx, pages.rows, current, page), page, kvHeads);
-                Tensor valid = g.stepInput("quest_page_valid", GgmlType.F32,
-                        (t, p) -> t.setFloats(rowMask(page, p % page + 1)), 1, page);
-                Tensor fresh = pageBounds(ctx, ctx.getRows(g.cacheKeys(), rows), valid, page);
-                bounds = leading(ctx, ctx.setRows(pages.bounds(layer), fresh, current), scored);
+                bounds = leading(ctx, pages.bounds(layer), scored);
             }
             GqaChoice gqa = pages.gqa;
             Tensor scores = pageScores(ctx, bounds, g.query(), kvHeads, gqa);

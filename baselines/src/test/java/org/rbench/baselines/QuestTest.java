@@ -43,7 +43,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Quest's semantics: the graph pieces on hand-made tensors (page bounds over the valid rows,
+ * Quest's semantics: the graph pieces on hand-made tensors (page bounds over a page's rows,
  * the score bound U = sum_i max(q_i M_i, q_i m_i) for query components of either sign, the
  * current page first and pages past it never, the page-row lookup), and on the engine every
  * selecting layer's pages against the host's choice from the same step's bounds and query,
@@ -85,17 +85,16 @@ class QuestTest {
     }
 
     @Test
-    void pageBoundsAreEachPagesMaxAndMinOverItsValidRows() {
+    void pageBoundsAreEachPagesMaxAndMinOverItsRows() {
         int dim = 2;
         int page = 4;
         int rows = 8;
         int kvHeads = 2;
-        int valid = 6; // rows 6 and 7 of page 1 do not exist yet
         float[] keys = new float[dim * rows * kvHeads];
         for (int h = 0; h < kvHeads; h++) {
             for (int r = 0; r < rows; r++) {
                 for (int i = 0; i < dim; i++) {
-                    keys[(h * rows + r) * dim + i] = r < valid ? key(h, r, i) : (r == 6 ? 100f : -100f);
+                    keys[(h * rows + r) * dim + i] = key(h, r, i);
                 }
             }
         }
@@ -106,7 +105,7 @@ class QuestTest {
                 for (int i = 0; i < dim; i++) {
                     float hi = Float.NEGATIVE_INFINITY;
                     float lo = Float.POSITIVE_INFINITY;
-                    for (int r = p * page; r < Math.min(valid, (p + 1) * page); r++) {
+                    for (int r = p * page; r < (p + 1) * page; r++) {
                         hi = Math.max(hi, key(h, r, i));
                         lo = Math.min(lo, key(h, r, i));
                     }
@@ -117,15 +116,14 @@ class QuestTest {
         }
         try (CpuGraph g = new CpuGraph(cpu)) {
             Tensor k = g.floats(keys, dim, rows, kvHeads);
-            Tensor mask = g.floats(Quest.rowMask(rows, valid), 1, rows);
-            float[] out = g.compute(ctx -> new Tensor[] {Quest.pageBounds(ctx, k, mask, page)})[0];
+            float[] out = g.compute(ctx -> new Tensor[] {Quest.pageBounds(ctx, k, page)})[0];
             assertArrayEquals(expected, out, "M above -m");
             // one page at a time (a decode step's form: stacked, then pooled) gives the same bounds
             for (int p = 0; p < 2; p++) {
                 int first = p * page;
                 float[] onePage = g.compute(ctx -> new Tensor[] {Quest.pageBounds(ctx,
                         ctx.cont(ctx.view(k, new long[] {dim, page, kvHeads}, new long[] {k.nb(1), k.nb(2)}, first * k.nb(1))),
-                        ctx.view(mask, new long[] {1, page}, new long[] {mask.nb(1)}, first * mask.nb(0)), page)})[0];
+                        page)})[0];
                 for (int h = 0; h < kvHeads; h++) {
                     for (int i = 0; i < 2 * dim; i++) {
                         assertEquals(expected[(h * 2 + p) * 2 * dim + i], onePage[h * 2 * dim + i], "page " + p + ", head " + h);
@@ -248,9 +246,7 @@ class QuestTest {
     }
 
     @Test
-    void masksMarkTheValidRowsAndTheCurrentPage() {
-        assertArrayEquals(new float[] {0, 0, -Quest.MASKED, -Quest.MASKED}, Quest.rowMask(4, 2));
-        assertArrayEquals(new float[] {0, 0, 0, 0}, Quest.rowMask(4, 9));
+    void theMaskStopsAtTheCurrentPage() {
         assertArrayEquals(new float[] {0, Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY}, Quest.pageMask(3, 1));
     }
 
@@ -333,11 +329,13 @@ class QuestTest {
             int page = 16;
             int current = position / page;
             int group = hp.heads() / hp.kvHeads();
+            // the pages before the current one are complete and scored; the current page's bounds are
+            // made when it completes (it is always read, and pages from it on are masked)
             float[][][][] bounds = quest.pages().bounds(layer, current + 1);
             float[] q = queries[layer].afterRope();
             double[][] u = new double[hp.heads()][current + 1];
             for (int h = 0; h < hp.heads(); h++) {
-                for (int p = 0; p <= current; p++) {
+                for (int p = 0; p < current; p++) {
                     float[] max = bounds[0][h / group][p];
                     float[] min = bounds[1][h / group][p];
                     for (int i = 0; i < hp.headDim(); i++) {
@@ -432,7 +430,7 @@ class QuestTest {
                     engine.restore(before);
                     try (Decoder b = engine.decoder(fresh, null)) {
                         b.step(token); // bounds computed from the cache at its first step
-                        int pages = position / 16 + 1;
+                        int pages = position / 16; // the complete ones: the current page's are made when it completes
                         for (int l = 1; l < hp.layers(); l++) {
                             float[][][][] x = kept.pages().bounds(l, pages);
                             float[][][][] y = fresh.pages().bounds(l, pages);
