@@ -66,14 +66,20 @@ java_opts="" java_env=""
 [ -f "$work/chosen.env" ] && . "$work/chosen.env"
 # a JVM AOT cache recorded on this machine by the aot step (rbench warmup), when there is one
 [ -f "$work/rbench.aot" ] && java_opts="$java_opts -XX:AOTCache=$work/rbench.aot -Xlog:aot=off,cds=off"
-rbench() {
+# The java command line that runs rbench with the environment it needs, into the array rbench_cmd
+# (one place for rbench and rbench_for).
+rbench_command() {
   # the llama-bench step's binary, named when it is there: the carried tree is not a checkout, so rbench
   # cannot find .native by itself (RBENCH_LLAMA_BENCH set by the caller wins)
   local lb=${RBENCH_LLAMA_BENCH:-}
   [ -z "$lb" ] && [ "${BACKEND:-cuda}" = cuda ] && [ -x "$base/llama-bench-cuda/bin/llama-bench" ] && lb=$base/llama-bench-cuda/bin/llama-bench
-  env $java_env RBENCH_SUITE_COMMIT="$(cat "$work/rbench/COMMIT" 2>/dev/null)" RBENCH_LLAMACPP_DIR=$libs \
-    ${lb:+RBENCH_LLAMA_BENCH=$lb} "$work/jre/bin/java" --enable-native-access=ALL-UNNAMED -Xmx16g $java_opts \
-    -XX:ErrorFile="$out/hs_err_%p.log" -jar "$work/rbench/rbench.jar" "$@"
+  rbench_cmd=(env $java_env RBENCH_SUITE_COMMIT="$(cat "$work/rbench/COMMIT" 2>/dev/null)" RBENCH_LLAMACPP_DIR=$libs
+    ${lb:+RBENCH_LLAMA_BENCH=$lb} "$work/jre/bin/java" --enable-native-access=ALL-UNNAMED -Xmx16g $java_opts
+    -XX:ErrorFile="$out/hs_err_%p.log" -jar "$work/rbench/rbench.jar")
+}
+rbench() {
+  rbench_command
+  "${rbench_cmd[@]}" "$@"
 }
 
 step_build() {
@@ -262,9 +268,8 @@ model() { # model NAME TYPE [CONTEXT [VOCAB_GGUF]] -> path (made once; a killed 
 rbench_for() {
   local secs=$1; shift
   [ "$secs" -gt 0 ] || secs=1
-  timeout -s INT -k 150 "$secs" env $java_env RBENCH_SUITE_COMMIT="$(cat "$work/rbench/COMMIT" 2>/dev/null)" \
-    RBENCH_LLAMACPP_DIR=$libs "$work/jre/bin/java" --enable-native-access=ALL-UNNAMED -Xmx16g $java_opts \
-    -XX:ErrorFile="$out/hs_err_%p.log" -jar "$work/rbench/rbench.jar" "$@"
+  rbench_command
+  timeout -s INT -k 150 "$secs" "${rbench_cmd[@]}" "$@"
 }
 seconds_left() { echo $(( ${BENCH_DEADLINE:-$(( $(date +%s) + 100000 ))} - $(date +%s) )); }
 
@@ -393,13 +398,13 @@ step_bench() { # bench:TYPE:CTX,CTX
   local parts=${BENCH_PARTS:-engine methods}
   # (1) the engine's full attention against stock llama_decode: both prefill the same random
   # tokens, then decode the same 50 tokens, interleaved, 3 times
-  [[ " $parts " == *" engine "* ]] && timeout $(( left / 2 )) env OUT="$out" bash -c "$(declare -f rbench); base='$base' libs='$libs' java_opts='$java_opts' java_env='$java_env' work='$work' out='$out' \
+  [[ " $parts " == *" engine "* ]] && timeout $(( left / 2 )) env OUT="$out" bash -c "$(declare -f rbench rbench_command); base='$base' libs='$libs' java_opts='$java_opts' java_env='$java_env' work='$work' out='$out' \
     rbench bench --model '$m' --backend '${BACKEND:-cuda}' --fill prefill --ctx '$ctx' --tokens 50 --repeats 3 \
     --methods '${ENGINE_METHODS:-full,llamacpp}' --out '$out/bench-8b-$type${BENCH_TAG:-}-engine.csv'" 2>&1 | grep -v "^WARNING" | tee -a "$out/bench-8b-$type${BENCH_TAG:-}.log"
   log "bench $type engine vs llama.cpp $ctx: rc ${PIPESTATUS[0]} after $((SECONDS - t0)) s"
   left=$(( ${BENCH_DEADLINE:-$(( $(date +%s) + 100000 ))} - $(date +%s) ))
   # (2) the strategies on the engine, the cache seeded with random K/V rows (decode latency only)
-  [[ " $parts " == *" methods "* ]] && timeout $(( left > 0 ? left : 1 )) env OUT="$out" bash -c "$(declare -f rbench); base='$base' libs='$libs' java_opts='$java_opts' java_env='$java_env' work='$work' out='$out' \
+  [[ " $parts " == *" methods "* ]] && timeout $(( left > 0 ? left : 1 )) env OUT="$out" bash -c "$(declare -f rbench rbench_command); base='$base' libs='$libs' java_opts='$java_opts' java_env='$java_env' work='$work' out='$out' \
     rbench bench --model '$m' --backend '${BACKEND:-cuda}' --fill synthetic --ctx '$ctx' --tokens 50 --repeats 3 \
     --methods '${METHODS:-full,recycled:k=4096,s=50,streamingllm:k=4096,h2o:k=4096}' \
     --out '$out/bench-8b-$type${BENCH_TAG:-}-methods.csv' --steps-out '$out/bench-8b-$type${BENCH_TAG:-}-steps.csv'" 2>&1 | grep -v "^WARNING" | tee -a "$out/bench-8b-$type${BENCH_TAG:-}.log"
