@@ -232,6 +232,7 @@ class RecycledAttentionTest {
                 List<int[]>[] cp = new List[2];
                 long[][] decisions = new long[2][];
                 int[][] whole = new int[2][];
+                double[] recall = new double[2];
                 String[] decide = {"host", "device"};
                 for (int i = 0; i < 2; i++) {
                     RecycledAttention policy = (RecycledAttention) recycled(spec + ",decide=" + decide[i]);
@@ -239,7 +240,8 @@ class RecycledAttentionTest {
                     cp[i] = new ArrayList<>();
                     try (Engine e = Engine.open(MODEL.weights(), options)) {
                         PrefillResult p = e.prefill(Arrays.copyOf(TOKENS, PROMPT), policy.prefillRequest(), false);
-                        try (Decoder d = e.decoder(policy, p.statistics())) {
+                        // with diagnostics: what each layer attended is asked after the device's choice
+                        try (Decoder d = e.decoder(policy, p.statistics()).withDiagnostics()) {
                             for (int s = 0; s < STEPS; s++) {
                                 logits[i].add(d.step(TOKENS[PROMPT + s]));
                                 for (int l = 0; l < layers; l++) {
@@ -249,6 +251,7 @@ class RecycledAttentionTest {
                                 }
                             }
                             whole[i] = d.timings().wholeCacheLayers();
+                            recall[i] = d.meanMassRecall();
                         }
                     }
                     assertEquals(i == 1, policy.checksOnDevice(), spec + " decide=" + decide[i]);
@@ -258,6 +261,8 @@ class RecycledAttentionTest {
                 String at = spec + " (" + options.cacheType() + " cache)";
                 assertArrayEquals(decisions[0], decisions[1], at + ": full and recycled layer-steps");
                 assertArrayEquals(whole[0], whole[1], at + ": layers that attended the whole cache, by step");
+                assertEquals(recall[0], recall[1], 1e-12, at + ": attention mass recall");
+                assertTrue(recall[1] > 0 && recall[1] <= 1 + 1e-6, at + ": recall " + recall[1]); // F32 sums of F16 rows
                 for (int s = 0; s < STEPS; s++) {
                     assertArrayEquals(logits[0].get(s), logits[1].get(s), at + ": logits of step " + s);
                 }
