@@ -107,6 +107,7 @@ public final class Quest implements AttentionPolicy {
             throw new IllegalArgumentException(name + ": dense=" + dense + " leaves no layer of a " + hp.layers()
                     + "-layer model to select pages in");
         }
+        boundsReady = false; // a run's first selecting step computes every page's bounds
         if (selects(context.cacheCapacity() - 1)) {
             pages = new Pages(context.backend(), hp, dense, context.cacheCapacity(), page, gqa);
         }

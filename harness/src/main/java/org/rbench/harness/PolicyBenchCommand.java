@@ -239,7 +239,7 @@ final class PolicyBenchCommand implements Callable<Integer> {
         }
 
         @Override
-        public CompactCache newCompactCache(int capacity) {
+        public CompactCache newCompactCache(int capacity, int spareRows) {
             throw deviceState();
         }
 

@@ -13,7 +13,8 @@ import java.lang.foreign.MemorySegment;
  * <p>Each write gets its own slice of the staging memory, valid until the next {@link #run},
  * which first waits for the backend (its copies done). A write that does not fit, or whose
  * tensor is not in the backend's own device memory (ggml asserts that), is made synchronously,
- * as outside {@link #run}. On the CPU backend there is nothing to queue: make none there.
+ * as outside {@link #run}, after the writes queued before it have landed. On the CPU backend
+ * there is nothing to queue: make none there. The compute that follows includes the copies' time.
  */
 public final class QueuedUploads implements AutoCloseable {
     private static final ThreadLocal<QueuedUploads> ACTIVE = new ThreadLocal<>();
@@ -84,6 +85,10 @@ public final class QueuedUploads implements AutoCloseable {
         long size = src.byteSize();
         long start = (used + ALIGN - 1) / ALIGN * ALIGN;
         if (start + size > staging.byteSize() || !inDeviceMemory(tensor)) {
+            if (used > 0) {
+                // the direct write goes on another stream: the queued ones land first
+                backend.synchronize();
+            }
             return false;
         }
         MemorySegment slice = staging.asSlice(start, size);

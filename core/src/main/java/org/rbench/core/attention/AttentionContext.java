@@ -26,7 +26,12 @@ public interface AttentionContext {
     int position();
 
     /** A compact cache for one layer, on the engine's backend, in the cache type. */
-    CompactCache newCompactCache(int capacity);
+    default CompactCache newCompactCache(int capacity) {
+        return newCompactCache(capacity, 0);
+    }
+
+    /** {@link #newCompactCache(int)} with {@code spareRows} rows past its capacity ({@link CompactCache#spareRows}). */
+    CompactCache newCompactCache(int capacity, int spareRows);
 
     /** Device row indices for GATHER plans, bounded by the cache capacity. */
     RowIndices newRowIndices(int rowsPerHead);

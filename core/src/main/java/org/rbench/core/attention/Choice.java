@@ -11,7 +11,8 @@ public record Choice(Tensor take, Tensor leave) {
     public Choice {
         java.util.Objects.requireNonNull(take, "take");
         java.util.Objects.requireNonNull(leave, "leave");
-        if (take.elements() != 1 || leave.elements() != 1) {
+        if (take.elements() != 1 || leave.elements() != 1 || take.type() != org.rbench.llamacpp.GgmlType.F32
+                || leave.type() != org.rbench.llamacpp.GgmlType.F32) {
             throw new IllegalArgumentException("a choice is one F32 value and its complement");
         }
     }

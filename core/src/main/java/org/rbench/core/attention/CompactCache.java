@@ -6,6 +6,8 @@ import org.rbench.llamacpp.GgmlContext;
 import org.rbench.llamacpp.GgmlType;
 import org.rbench.llamacpp.Tensor;
 
+import java.util.List;
+
 /**
  * A small K/V cache for one layer that a policy owns (e.g. Recycled Attention's Cp):
  * K and V as {@code [headDim, capacity, kvHeads]} on the engine's backend, in the cache
@@ -23,23 +25,29 @@ public final class CompactCache implements AutoCloseable {
     private final Tensor values;
     private final Tensor positions;
     private final int capacity;
+    private final int spareRows;
     private final Pool pool;
     private boolean open = true;
 
     CompactCache(Backend backend, int headDim, int kvHeads, int capacity, GgmlType type) {
-        this(backend, headDim, kvHeads, capacity, type, null);
+        this(backend, headDim, kvHeads, capacity, 0, type, null);
     }
 
-    private CompactCache(Backend backend, int headDim, int kvHeads, int capacity, GgmlType type, Pool pool) {
+    private CompactCache(Backend backend, int headDim, int kvHeads, int capacity, int spareRows, GgmlType type, Pool pool) {
         if (capacity <= 0) {
             throw new IllegalArgumentException("compact cache capacity must be positive, got " + capacity);
         }
+        if (spareRows < 0) {
+            throw new IllegalArgumentException("spare rows must not be negative, got " + spareRows);
+        }
         this.capacity = capacity;
+        this.spareRows = spareRows;
         this.pool = pool;
+        int rows = Math.addExact(capacity, spareRows);
         context = GgmlContext.forMetadata(3, 0);
-        keys = context.newTensor(type, headDim, capacity, kvHeads).name("compact_k");
-        values = context.newTensor(type, headDim, capacity, kvHeads).name("compact_v");
-        positions = context.newTensor(GgmlType.I32, capacity, kvHeads).name("compact_positions");
+        keys = context.newTensor(type, headDim, rows, kvHeads).name("compact_k");
+        values = context.newTensor(type, headDim, rows, kvHeads).name("compact_v");
+        positions = context.newTensor(GgmlType.I32, rows, kvHeads).name("compact_positions");
         buffer = BackendBuffer.allocate(context, backend);
         // Zeros, not garbage: a NaN in an unused row would poison a masked product.
         buffer.clear(0);
@@ -50,8 +58,18 @@ public final class CompactCache implements AutoCloseable {
         return new CompactCache(backend, headDim, kvHeads, capacity, type);
     }
 
+    /** Rows a plan may attend: [0, capacity). */
     public int capacity() {
         return capacity;
+    }
+
+    /**
+     * Rows past {@link #capacity} that no read covers, not even as padding: a step graph may write
+     * there what it computed but did not keep (Recycled's device checks). The tensors hold
+     * {@code capacity + spareRows} rows.
+     */
+    public int spareRows() {
+        return spareRows;
     }
 
     public Tensor keys() {
@@ -99,7 +117,7 @@ public final class CompactCache implements AutoCloseable {
         private final int headDim;
         private final int kvHeads;
         private final GgmlType type;
-        private final java.util.Map<Integer, java.util.ArrayDeque<CompactCache>> idle = new java.util.HashMap<>();
+        private final java.util.Map<List<Integer>, java.util.ArrayDeque<CompactCache>> idle = new java.util.HashMap<>();
         private boolean closed;
 
         public Pool(Backend backend, int headDim, int kvHeads, GgmlType type) {
@@ -111,13 +129,18 @@ public final class CompactCache implements AutoCloseable {
 
         /** A zeroed cache of this capacity: one handed back earlier, or a new one. */
         public CompactCache take(int capacity) {
+            return take(capacity, 0);
+        }
+
+        /** A zeroed cache of this capacity and {@link #spareRows}: one handed back earlier, or a new one. */
+        public CompactCache take(int capacity, int spareRows) {
             if (closed) {
                 throw new IllegalStateException("the compact cache pool is closed");
             }
-            java.util.ArrayDeque<CompactCache> free = idle.get(capacity);
+            java.util.ArrayDeque<CompactCache> free = idle.get(List.of(capacity, spareRows));
             CompactCache reused = free == null ? null : free.pollFirst();
             if (reused == null) {
-                return new CompactCache(backend, headDim, kvHeads, capacity, type, this);
+                return new CompactCache(backend, headDim, kvHeads, capacity, spareRows, type, this);
             }
             reused.buffer.clear(0);
             reused.open = true;
@@ -130,7 +153,7 @@ public final class CompactCache implements AutoCloseable {
             }
             // First in, first out: a policy that closes its caches in layer order and takes them
             // in layer order gets each layer's cache of last time, so its graphs match again.
-            idle.computeIfAbsent(c.capacity, k -> new java.util.ArrayDeque<>()).addLast(c);
+            idle.computeIfAbsent(List.of(c.capacity, c.spareRows), k -> new java.util.ArrayDeque<>()).addLast(c);
             return true;
         }
 

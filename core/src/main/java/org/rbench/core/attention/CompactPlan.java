@@ -104,6 +104,11 @@ public record CompactPlan(CompactCache cache, int[] newTokenRows, int rows, int 
         Tensor v = ctx.setRows(cache.values(), ctx.permute(g.newValues(), 0, 2, 1, 3), row);
         g.expand(k);
         g.expand(v);
+        if (cache.spareRows() > 0) {
+            // the read, padding included, stays within the capacity: spare rows are no part of it
+            k = CacheRows.range(ctx, k, 0, cache.capacity());
+            v = CacheRows.range(ctx, v, 0, cache.capacity());
+        }
         return g.leadingRows(k, v, rows);
     }
 }

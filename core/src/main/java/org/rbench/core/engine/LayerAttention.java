@@ -77,7 +77,7 @@ final class LayerAttention implements PlanGraph {
         if (rows.otherwise() != null) {
             // The other read is computed now, ahead of what the piece expands at the step's end
             // (a refresh may rewrite the rows it reads), and the output taken by the device's choice:
-            // 1 * x + 0 * y is x bit for bit.
+            // 1 * x + 0 * y is x bit for bit for finite y (Choice).
             Tensor other = attention(rows.otherwise(), q, qt, scale, false, new Tensor[1]);
             pass.g.expand(other);
             out = ctx.add(ctx.mul(out, rows.choice().take()), ctx.mul(other, rows.choice().leave()));

@@ -70,8 +70,8 @@ final class PolicyServices implements AttentionContext, AutoCloseable {
     }
 
     @Override
-    public CompactCache newCompactCache(int capacity) {
-        return compactCaches.take(capacity);
+    public CompactCache newCompactCache(int capacity, int spareRows) {
+        return compactCaches.take(capacity, spareRows);
     }
 
     @Override

@@ -90,7 +90,8 @@ public final class RecycledAttention implements AttentionPolicy {
         public void refreshed(int layer, int n, int[][] positionOrdered) {
             deviceRefreshes++;
             CompactCache compact = compacts[layer];
-            cps[layer].refreshedOnDevice(n, positionOrdered, () -> compact.positions().getInts(), compact.capacity());
+            // the positions tensor holds capacity + spare rows per KV head
+            cps[layer].refreshedOnDevice(n, positionOrdered, () -> compact.positions().getInts(), (int) compact.positions().ne(0));
         }
     }
 
@@ -122,7 +123,7 @@ public final class RecycledAttention implements AttentionPolicy {
             }
             cps[l] = new RecycledCache(config.selection(), config.capacity(), config.update(), kvHeads);
             // a device check writes a refresh it did not choose to K spare rows past Cp's
-            compacts[l] = context.newCompactCache(config.capacity() + (deviceCheck != null ? config.k() : 0));
+            compacts[l] = context.newCompactCache(config.capacity(), deviceCheck != null ? config.k() : 0);
             refresh(l, last);
             if (config.schedule().needsQueries()) {
                 float[] query = prefill.lastQuery(l).meanBeforeRope();
@@ -171,7 +172,15 @@ public final class RecycledAttention implements AttentionPolicy {
     @Override
     public AttentionPlan plan(LayerStep at) {
         int step = at.step() + 1;
+        if (at.layer() == 0) {
+            // a new step (layer 0 is planned first): nothing left of one that did not end
+            checked.clear();
+            outcome = null;
+            outcomeStep = -1;
+        }
         if (deviceCheck != null && config.schedule().isFullStepCandidate(step)) {
+            // The new token joins Cp now, as on a recycled step; if the device takes the full step,
+            // the refresh resets Cp (RecycledCache.refreshedOnDevice / refreshSelected), append included.
             int[] slots = cps[at.layer()].append(at.position());
             if (slots != null) {
                 if (outcomeStep != step) {
@@ -222,7 +231,7 @@ public final class RecycledAttention implements AttentionPolicy {
 
     @Override
     public void endStep(int step, int position, int token) {
-        if (!checked.isEmpty()) {
+        try {
             for (int l = checked.nextSetBit(0); l >= 0; l = checked.nextSetBit(l + 1)) {
                 if (outcome.fullStep(l)) {
                     fullLayerSteps++;
@@ -230,6 +239,7 @@ public final class RecycledAttention implements AttentionPolicy {
                     recycledLayerSteps++;
                 }
             }
+        } finally {
             checked.clear();
         }
         flushCopies();

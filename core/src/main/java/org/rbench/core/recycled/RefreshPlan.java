@@ -226,18 +226,19 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
 
         /**
          * A check's refresh: Cp's new rows written where the device chose the full step, and
-         * otherwise to the compact cache's last {@code n} rows, which Cp never uses ({@link
-         * RecycledAttention}: a checking policy's caches have K rows more than Cp), row i to its
-         * own spare row (writes of every row to one spare row collide: 4 ms a check step on an
-         * H200 at 8B shapes), so that the recycled step's Cp stays as it is; the positions the same
-         * way, their I32 bits copied as F32 (set_rows takes F32 rows: a copy, no arithmetic).
-         * {@code rowPositions}: {@code rows} as {@code [1, n, kvHeads]}.
+         * otherwise to the compact cache's spare rows ({@link CompactCache#spareRows}: a checking
+         * policy's caches have K of them, past Cp's), row i to its own (writes of every row to one
+         * spare row collide: 4 ms a check step on an H200 at 8B shapes), so that the recycled
+         * step's Cp stays as it is; the positions the same way, their I32 bits copied as F32
+         * (set_rows takes F32 rows: a copy, no arithmetic). {@code rowPositions}: {@code rows} as
+         * {@code [1, n, kvHeads]}.
          */
         private void writeIfChosen(GgmlContext ctx, PlanGraph.Finishing g, CompactCache cache, Tensor[] kv, Tensor rows,
                                    Tensor rowPositions, Choice fullStep) {
-            int spare = cache.capacity() - onDevice;
-            if (spare < onDevice) {
-                throw new IllegalStateException("a checking layer's compact cache needs " + onDevice + " spare rows past Cp's");
+            int spare = cache.capacity();
+            if (cache.spareRows() < onDevice) {
+                throw new IllegalStateException("a checking layer's compact cache needs " + onDevice + " spare rows, has "
+                        + cache.spareRows());
             }
             if (slotIndices == null) {
                 slotIndices = ctx.arange(0, onDevice, 1);
@@ -271,8 +272,8 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
             }
         }
 
-        /** Whether a layer's device check kept Cp as it was (its refresh is not handed on). */
-        private static boolean kept(AttentionPlan plan, int layer) {
+        /** Whether a layer's device check declined its refresh: Cp kept as it was, the refresh not handed on. */
+        private static boolean declinedRefresh(AttentionPlan plan, int layer) {
             return plan instanceof SimilarityCheckPlan check && !check.outcome().fullStep(layer);
         }
 
@@ -293,7 +294,7 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
                     }
                 }
                 int layer = layers.get(slot);
-                if (kept(plans[layer], layer)) {
+                if (declinedRefresh(plans[layer], layer)) {
                     continue;
                 }
                 RefreshPlan.of(plans[layer]).cp().refreshed(layer, onDevice, ordered);
@@ -324,7 +325,7 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
             });
             for (int slot = 0; slot < layers.size(); slot++) {
                 int layer = layers.get(slot);
-                if (!kept(plans[layer], layer)) {
+                if (!declinedRefresh(plans[layer], layer)) {
                     RefreshPlan.of(plans[layer]).sink().selected(layer, rows[slot]);
                 }
             }

@@ -20,32 +20,34 @@ import java.util.List;
  *
  * <p>What the layer did is known after the compute ({@link Outcome}): {@link #readsWholeCache},
  * {@link #rows} and {@link #extraBytes} answer for the read it kept (the other read counts as
- * extra bytes), and ask before then is an error.
+ * extra bytes), and asking before then is an error.
  */
 public record SimilarityCheckPlan(int layer, RefreshPlan refresh, CompactPlan recycled, DeviceSimilarityCheck test, Outcome outcome)
         implements AttentionPlan {
 
-    /** One step's choices, read from the device once, after the compute, for every layer of the step. */
+    /**
+     * One step's choices, read from the device once, right after the compute (a later step's
+     * compute overwrites them), for every layer of the step.
+     */
     public static final class Outcome {
         private final DeviceSimilarityCheck test;
-        private boolean computed;
         private float[] choices;
 
         public Outcome(DeviceSimilarityCheck test) {
             this.test = test;
         }
 
+        /** After the step's compute (each checking layer's read-back calls it; the first reads). */
         void computed() {
-            computed = true;
+            if (choices == null) {
+                choices = test.readChoices();
+            }
         }
 
         /** Whether layer {@code layer} took its full step (and refreshed Cp). */
         public boolean fullStep(int layer) {
-            if (!computed) {
-                throw new IllegalStateException("a check step's choice is known after its compute");
-            }
             if (choices == null) {
-                choices = test.readChoices();
+                throw new IllegalStateException("a check step's choice is known after its compute");
             }
             return choices[layer] != 0;
         }

@@ -38,6 +38,24 @@ class CompactCachePoolTest {
     }
 
     @Test
+    void spareRowsLiePastTheCapacityAndKeyThePool() {
+        try (CompactCache.Pool pool = new CompactCache.Pool(CPU.backend(), 8, 2, GgmlType.F32)) {
+            CompactCache spare = pool.take(4, 3);
+            org.junit.jupiter.api.Assertions.assertEquals(4, spare.capacity());
+            org.junit.jupiter.api.Assertions.assertEquals(3, spare.spareRows());
+            org.junit.jupiter.api.Assertions.assertEquals(7, spare.keys().ne(1), "the tensors hold the spare rows too");
+            org.junit.jupiter.api.Assertions.assertEquals(7, spare.positions().ne(0));
+            spare.close();
+            CompactCache plain = pool.take(4);
+            assertNotSame(spare, plain, "a cache with spare rows is no plain cache of its capacity");
+            CompactCache again = pool.take(4, 3);
+            assertSame(spare, again);
+            again.close();
+            plain.close();
+        }
+    }
+
+    @Test
     void aClosedPoolHandsOutNothing() {
         CompactCache.Pool pool = new CompactCache.Pool(CPU.backend(), 8, 2, GgmlType.F32);
         CompactCache out = pool.take(4);
