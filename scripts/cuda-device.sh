@@ -437,7 +437,7 @@ step_scaling() {
 # and the vocabulary from the bundle's ruler-data.txz (scripts/pack-ruler-data.sh). Each of the
 # config's lengths (or RULER_LENGTHS) runs on its own, within its share of the time to
 # BENCH_DEADLINE, so every length gets rows; with two or more GPUs (GPUS) one shard per GPU,
-# merged after. RULER_SAMPLES and RULER_BACKEND replace the config's samples and backend. Rows go
+# merged after. RULER_SAMPLES, RULER_BACKEND and RULER_METHODS replace the config's samples, backend and methods. Rows go
 # to ruler-LIKE-TYPE.csv (a second call resumes it); accuracy is meaningless with random weights,
 # the timings are what it is for.
 step_ruler() {
@@ -459,7 +459,9 @@ step_ruler() {
   n=$(echo "${lengths//,/ }" | wc -w)
   for len in ${lengths//,/ }; do
     share=$(( $(seconds_left) / n )); n=$((n - 1))
+    # RULER_METHODS replaces the config's methods list (which may span lines), e.g. '"recycled:k=4096,s=50", full'
     sed -e "s|^models:.*|models: [$m]|" -e "s|^lengths:.*|lengths: [$len]|" ${RULER_SAMPLES:+-e "s|^samples:.*|samples: $RULER_SAMPLES|"} \
+      ${RULER_METHODS:+-e "/^methods:/,/\\]/c methods: [$RULER_METHODS]"} \
       ${RULER_BACKEND:+-e "s|^backend:.*|backend: $RULER_BACKEND|"} "$config" >"$work/ruler-$len.yaml"
     if [ "${#gpus[@]}" -ge 2 ]; then
       for i in "${!gpus[@]}"; do
