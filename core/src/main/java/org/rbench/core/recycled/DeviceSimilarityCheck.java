@@ -20,6 +20,8 @@ import org.rbench.llamacpp.Tensor;
  * and a reference set from the host (the prefill's mean query) compares with a sum the same way.
  */
 public final class DeviceSimilarityCheck implements AutoCloseable {
+    /** rms_norm's epsilon: a zero vector normalizes to zeros instead of NaN. */
+    static final float ZERO_GUARD = 1e-30f;
     private final GgmlContext context;
     private final BackendBuffer buffer;
     /** F32 {@code [headDim, layers]}: each layer's query at its last full step. */
@@ -72,9 +74,11 @@ public final class DeviceSimilarityCheck implements AutoCloseable {
      * every read of the reference.
      */
     public Choice fullStep(PlanGraph g) {
-        GgmlContext ctx = g.ctx();
-        int layer = g.layer();
-        Tensor q = g.queryBeforeRope();
+        return fullStep(g.ctx(), g.layer(), g.queryBeforeRope(), g::expand);
+    }
+
+    /** {@link #fullStep(PlanGraph)} for layer {@code layer}'s query before RoPE {@code q} (tests build it alone). */
+    Choice fullStep(GgmlContext ctx, int layer, Tensor q, java.util.function.Consumer<Tensor> expand) {
         if (q.ne(0) != headDim || q.ne(2) != 1) {
             throw new IllegalStateException("the check compares one token's " + headDim + "-value queries, got "
                     + java.util.Arrays.toString(q.shape()));
@@ -84,14 +88,15 @@ public final class DeviceSimilarityCheck implements AutoCloseable {
         Tensor summed = ctx.sumRows(ctx.cont(ctx.transpose(ctx.reshape(q, headDim, heads))));
         Tensor current = ctx.reshape(summed, headDim, 1);
         Tensor reference = referenceOf(ctx, layer);
-        // cos(a, b) = (a / rms(a)) . (b / rms(b)) / headDim; a zero vector gives NaN, which is no similarity
-        Tensor dot = ctx.sumRows(ctx.mul(ctx.rmsNorm(current, 0f), ctx.rmsNorm(reference, 0f)));
+        // cos(a, b) = (a / rms(a)) . (b / rms(b)) / headDim. The epsilon, far below any query's mean
+        // square, vanishes in F32 except for a zero vector, whose similarity is then 0 as on the host.
+        Tensor dot = ctx.sumRows(ctx.mul(ctx.rmsNorm(current, ZERO_GUARD), ctx.rmsNorm(reference, ZERO_GUARD)));
         // full when cos <= threshold: leave = step(cos - threshold), take = 1 - leave
         Tensor leave = ctx.step(ctx.scaleBias(dot, 1f / headDim, -threshold));
         Tensor take = ctx.scaleBias(leave, -1f, 1f);
         Tensor updated = ctx.add(ctx.mul(current, take), ctx.mul(referenceOf(ctx, layer), leave));
-        g.expand(ctx.cpy(updated, referenceOf(ctx, layer)));
-        g.expand(ctx.cpy(take, ctx.view(choices, new long[] {1, 1}, new long[] {Float.BYTES}, (long) layer * Float.BYTES)));
+        expand.accept(ctx.cpy(updated, referenceOf(ctx, layer)));
+        expand.accept(ctx.cpy(take, ctx.view(choices, new long[] {1, 1}, new long[] {Float.BYTES}, (long) layer * Float.BYTES)));
         return new Choice(take, leave);
     }
 
