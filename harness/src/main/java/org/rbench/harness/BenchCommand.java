@@ -247,6 +247,11 @@ final class BenchCommand implements Callable<Integer> {
                                     prefillMs = Double.NaN; // llama-bench does not time its fill
                                 } else if (m instanceof Method.Reference ref) {
                                     LlamaReference reference = references.get(ref);
+                                    if (row != null) {
+                                        // one token first, not recorded, as llama-bench warms up before each sample
+                                        reference.rewindToPrefill();
+                                        reference.advance(steps[0]);
+                                    }
                                     reference.rewindToPrefill();
                                     int before = reference.stepNanos().length;
                                     for (int t : steps) {
@@ -259,13 +264,24 @@ final class BenchCommand implements Callable<Integer> {
                                     rows = reference.meanStepRows(before);
                                     prefillMs = reference.lastPrefillNanos() / 1e6;
                                 } else {
+                                    if (row != null) {
+                                        // one token first, not recorded, as llama-bench warms up before each sample:
+                                        // a fresh policy from the same snapshot decodes it, then the measured one starts
+                                        engine.restore(snap);
+                                        AttentionPolicy first = ((Method.EngineStrategy) m).create(hp, ctx);
+                                        try (Decoder d = engine.decoder(first, prefill.statistics())) {
+                                            d.advance(steps[0]);
+                                        } finally {
+                                            first.close();
+                                        }
+                                    }
                                     engine.restore(snap);
                                     AttentionPolicy policy = ((Method.EngineStrategy) m).create(hp, ctx);
                                     try (Decoder d = engine.decoder(policy, prefill.statistics())) {
-                                        // a step as `rbench run` decodes: the greedy pick (on a GPU in the step
-                                        // graph, one id read back; on the CPU the host's argmax of the logits)
+                                        // the step's result left where it was computed, as llama-bench leaves
+                                        // llama.cpp's logits (Decoder.advance)
                                         for (int t : steps) {
-                                            d.stepGreedy(t);
+                                            d.advance(t);
                                         }
                                         nanos = d.timings().wallNanos();
                                         stepTimings = d.timings();
@@ -374,7 +390,7 @@ final class BenchCommand implements Callable<Integer> {
                 engine.profileOps(profiler);
                 for (int t : steps) {
                     profiler.startStep();
-                    d.stepGreedy(t);
+                    d.advance(t);
                     profiler.endStep();
                 }
                 opProfileLines.addAll(OpProfileReport.summarize(ctx, m.text(), profiler.steps(), d.timings().wholeCacheLayers()));

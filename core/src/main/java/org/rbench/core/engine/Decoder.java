@@ -100,7 +100,25 @@ public final class Decoder implements AutoCloseable {
         return run(token, Pass.Logits.GREEDY).token();
     }
 
+    /**
+     * Feeds {@code token} and computes the step, handing nothing of its result to Java: for
+     * latency benchmarks, as llama-bench leaves llama.cpp's logits in its buffer. On the CPU the
+     * logits stay in the step graph's output, already in host memory; on a GPU the greedy token
+     * is picked in the graph and its id read back (llama.cpp copies its logits to the host there).
+     */
+    public void advance(int token) {
+        if (engine.graphResources().onCpu()) {
+            run(token, Pass.Logits.LAST, false);
+        } else {
+            run(token, Pass.Logits.GREEDY);
+        }
+    }
+
     private StepOutput run(int token, Pass.Logits wanted) {
+        return run(token, wanted, true);
+    }
+
+    private StepOutput run(int token, Pass.Logits wanted, boolean readBack) {
         long t0 = System.nanoTime();
         engine.checkTokens(new int[] {token});
         int position = engine.position();
@@ -111,8 +129,8 @@ public final class Decoder implements AutoCloseable {
         AttentionPlan[] plans = new AttentionPlan[hp.layers()];
         LayerObservation[] observed = new LayerObservation[hp.layers()];
         StepOutput out = policy.needsQueryBeforePlanning(step)
-                ? layerByLayer(token, position, plans, observed, cost, wanted)
-                : wholeStep(token, position, plans, observed, cost, wanted);
+                ? layerByLayer(token, position, plans, observed, cost, wanted, readBack)
+                : wholeStep(token, position, plans, observed, cost, wanted, readBack);
         engine.advance(1);
         long policyStart = System.nanoTime();
         int wholeCache = countAttention(plans, position);
@@ -138,7 +156,7 @@ public final class Decoder implements AutoCloseable {
 
     /** Every layer planned first, then one graph for the step. */
     private StepOutput wholeStep(int token, int position, AttentionPlan[] plans, LayerObservation[] observed, StepCost cost,
-                                 Pass.Logits wanted) {
+                                 Pass.Logits wanted, boolean readBack) {
         for (int l = 0; l < plans.length; l++) {
             plans[l] = checked(policy.plan(new LayerStep(l, step, position, null)), l, position);
         }
@@ -159,7 +177,7 @@ public final class Decoder implements AutoCloseable {
         cost.compute += engine.computeAgain(g.graph());
         cost.inputs += engine.lastInputNanos();
         long r0 = System.nanoTime();
-        StepOutput out = read(g.outputs());
+        StepOutput out = readBack ? read(g.outputs()) : null;
         g.afterCompute();
         for (int l = 0; l < plans.length; l++) {
             observed[l] = observation(g.outputs(), plans[l], l, position);
@@ -174,7 +192,7 @@ public final class Decoder implements AutoCloseable {
      * check steps), so one graph up to the query and one of the layer, per layer.
      */
     private StepOutput layerByLayer(int token, int position, AttentionPlan[] plans, LayerObservation[] observed,
-                                    StepCost cost, Pass.Logits wanted) {
+                                    StepCost cost, Pass.Logits wanted, boolean readBack) {
         StepOutput out = null;
         for (int l = 0; l < plans.length; l++) {
             // the layers not planned yet are null here: queryOf plans every layer full
@@ -192,7 +210,7 @@ public final class Decoder implements AutoCloseable {
                 cost.compute += engine.run(g.graph());
                 cost.inputs += engine.lastInputNanos();
                 long r0 = System.nanoTime();
-                StepOutput read = read(g.outputs());
+                StepOutput read = readBack ? read(g.outputs()) : null;
                 if (read != null) {
                     out = read;
                 }

@@ -54,4 +54,37 @@ class GreedyStepTest {
             assertTrue(IntStream.of(host).distinct().count() > 1, "the decode moves: " + Arrays.toString(host));
         }
     }
+
+    /**
+     * {@link Decoder#advance} computes the step as {@link Decoder#step} does, without reading its
+     * logits: a decode that advances through some tokens then steps gives the logits of one that
+     * stepped through all, and the step counts, under whole-step graphs and layer-by-layer checks.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"full", "recycled:k=16,s=4", "recycled-dynamic:k=8,qc=2,threshold=0.99"})
+    void advancingComputesWhatSteppingDoes(String method) {
+        try (Engine engine = Engine.open(MODEL.weights(), EngineOptions.defaults(128))) {
+            float[][] last = new float[2][];
+            int[] steps = new int[2];
+            for (int run = 0; run < 2; run++) {
+                engine.reset();
+                AttentionPolicy policy = Strategies.create(method, MODEL.weights().hyperParameters(), PROMPT);
+                PrefillResult p = engine.prefill(PROMPT_TOKENS, policy.prefillRequest(), false);
+                try (Decoder d = engine.decoder(policy, p.statistics())) {
+                    for (int s = 0; s < STEPS - 1; s++) {
+                        int token = PROMPT_TOKENS[s];
+                        if (run == 0) {
+                            d.step(token);
+                        } else {
+                            d.advance(token);
+                        }
+                    }
+                    last[run] = d.step(PROMPT_TOKENS[STEPS - 1]);
+                    steps[run] = d.steps();
+                }
+            }
+            assertArrayEquals(last[0], last[1], method);
+            assertArrayEquals(new int[] {STEPS, STEPS}, steps);
+        }
+    }
 }
