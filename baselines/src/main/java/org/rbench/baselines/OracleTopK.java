@@ -122,7 +122,7 @@ public final class OracleTopK implements AttentionPolicy {
         @Override
         public long extraBytes(int position, org.rbench.core.model.HyperParameters model,
                                org.rbench.llamacpp.GgmlType cacheType) {
-            return (long) (position + 1) * model.kvHeads() * model.headDim() * cacheType.typeSize / cacheType.blockSize;
+            return (position + 1) * model.kvRowBytes(cacheType);
         }
 
         @Override

@@ -465,7 +465,7 @@ public final class Quest implements AttentionPolicy {
                 return 0; // only the current page is read: nothing is scored
             }
             long bounds = 2L * pages.pageCount * model.headDim() * model.kvHeads() * Float.BYTES;
-            long completedPage = (long) pages.page() * model.kvHeads() * model.headDim() * cacheType.typeSize / cacheType.blockSize;
+            long completedPage = pages.page() * model.kvRowBytes(cacheType);
             return bounds + (completes ? completedPage : 0);
         }
 

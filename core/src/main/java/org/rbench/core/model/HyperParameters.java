@@ -67,6 +67,11 @@ public record HyperParameters(Architecture architecture, int embedding, int laye
     }
 
     /** The softmax scale 1/sqrt(head_dim) used by these architectures. */
+    /** Bytes of one position's keys (or values) over every KV head, in a cache of {@code cacheType}. */
+    public long kvRowBytes(org.rbench.llamacpp.GgmlType cacheType) {
+        return kvHeads * cacheType.rowSize(headDim);
+    }
+
     public float attentionScale() {
         return (float) (1.0 / Math.sqrt(headDim));
     }

@@ -94,7 +94,7 @@ public final class DeviceSimilarityCheck implements AutoCloseable {
         // full when cos <= threshold: leave = step(cos - threshold), take = 1 - leave
         Tensor leave = ctx.step(ctx.scaleBias(dot, 1f / headDim, -threshold));
         Tensor take = ctx.scaleBias(leave, -1f, 1f);
-        Tensor updated = ctx.add(ctx.mul(current, take), ctx.mul(referenceOf(ctx, layer), leave));
+        Tensor updated = ctx.add(ctx.mul(current, take), ctx.mul(reference, leave));
         expand.accept(ctx.cpy(updated, referenceOf(ctx, layer)));
         expand.accept(ctx.cpy(take, ctx.view(choices, new long[] {1, 1}, new long[] {Float.BYTES}, (long) layer * Float.BYTES)));
         return new Choice(take, leave);

@@ -56,8 +56,7 @@ public final class RecycledAttention implements AttentionPolicy {
     private long deviceRefreshes;
     /** The dynamic schedule's check made in the step graph (decide=device), or null. */
     private DeviceSimilarityCheck deviceCheck;
-    /** The check step being planned and its choices, shared by its layers' plans. */
-    private int outcomeStep = -1;
+    /** The choices of the check step being planned, shared by its layers' plans (null until its first check). */
     private SimilarityCheckPlan.Outcome outcome;
     /** The layers the step being planned checks on the device (counted by their choice at the step's end). */
     private final java.util.BitSet checked = new java.util.BitSet();
@@ -176,17 +175,14 @@ public final class RecycledAttention implements AttentionPolicy {
             // a new step (layer 0 is planned first): nothing left of one that did not end
             checked.clear();
             outcome = null;
-            outcomeStep = -1;
         }
         if (deviceCheck != null && config.schedule().isFullStepCandidate(step)) {
             // The new token joins Cp now, as on a recycled step; if the device takes the full step,
             // the refresh resets Cp (RecycledCache.refreshedOnDevice / refreshSelected), append included.
             int[] slots = cps[at.layer()].append(at.position());
             if (slots != null) {
-                if (outcomeStep != step) {
-                    outcomeStep = step;
+                if (outcome == null) {
                     outcome = new SimilarityCheckPlan.Outcome(deviceCheck);
-                    checked.clear();
                 }
                 checked.set(at.layer()); // counted by its choice at the step's end
                 return new SimilarityCheckPlan(at.layer(), refresh, AttentionPlan.compact(compacts[at.layer()], slots,

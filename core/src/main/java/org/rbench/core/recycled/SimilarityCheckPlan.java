@@ -97,7 +97,7 @@ public record SimilarityCheckPlan(int layer, RefreshPlan refresh, CompactPlan re
     @Override
     public long extraBytes(int position, HyperParameters model, GgmlType cacheType) {
         long rows = outcome.fullStep(layer) ? recycled.rows(position) : position + 1;
-        return 2 * rows * model.kvHeads() * model.headDim() * cacheType.typeSize / cacheType.blockSize;
+        return 2 * rows * model.kvRowBytes(cacheType);
     }
 
     @Override
