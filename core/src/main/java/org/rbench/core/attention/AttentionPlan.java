@@ -4,7 +4,8 @@ import org.rbench.llamacpp.Tensor;
 
 /**
  * What one layer attends to in one decode step, and the graph piece that reads it. The
- * engine writes the new token's K/V into the full cache before every plan; a plan chooses
+ * engine writes the new token's K/V into the full cache before every plan (unless the plan
+ * defers that write: {@link #deferredWrite}); a plan chooses
  * which rows the attention reads and builds those reads into the step's graph
  * ({@link #attend}), the way llama.cpp gives each kind of attention input a class of its
  * own. The engine calls a plan only through this interface: a new kind of plan is a new
@@ -80,6 +81,18 @@ public interface AttentionPlan {
         return null;
     }
 
+    /**
+     * Where this step's K/V wait for the full cache, or null (the default): the engine then writes
+     * them there before the plan reads. A plan that reads compact caches only may keep the new
+     * token's rows in its compact cache instead, promising that they stay there until a later
+     * step's plan for this layer reads more (the engine copies them into the full cache first):
+     * a decode step then writes one cache instead of two. The engine may write anyway (batched
+     * passes, diagnostics); the plan then reads nothing different.
+     */
+    default DeferredWrite deferredWrite() {
+        return null;
+    }
+
     /** Builds this layer's attention reads into the step graph: the K and V rows attended, and their mask. */
     AttendedRows attend(PlanGraph graph);
 
@@ -110,12 +123,12 @@ public interface AttentionPlan {
      * {@code rows}).
      */
     static CompactPlan compact(CompactCache cache, int newTokenRow, int rows) {
-        return new CompactPlan(cache, new int[] {newTokenRow}, rows, -1, false, false);
+        return new CompactPlan(cache, new int[] {newTokenRow}, rows, -1, false, false, false);
     }
 
     /** {@link #compact(CompactCache, int, int)} with the new token at its own row in each KV head's part. */
     static CompactPlan compact(CompactCache cache, int[] newTokenRowPerKvHead, int rows) {
-        return new CompactPlan(cache, newTokenRowPerKvHead.clone(), rows, -1, false, false);
+        return new CompactPlan(cache, newTokenRowPerKvHead.clone(), rows, -1, false, false, false);
     }
 
     /**

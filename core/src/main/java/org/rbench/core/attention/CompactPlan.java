@@ -15,9 +15,12 @@ import java.util.List;
  *                 still gets the original one). With keys re-rotated by
  *                 {@link AttentionContext#shiftKeys} this gives positions by index in the
  *                 compact cache.
+ * @param deferWrite the new token's rows stay where this plan writes them until a later step of
+ *                   the layer reads more than compact caches: the engine may leave the full
+ *                   cache's write until then ({@link #deferredWrite})
  */
 public record CompactPlan(CompactCache cache, int[] newTokenRows, int rows, int position, boolean probabilities,
-                          boolean query) implements AttentionPlan {
+                          boolean query, boolean deferWrite) implements AttentionPlan {
     public CompactPlan {
         if (rows <= 0 || rows > cache.capacity()) {
             throw new IllegalArgumentException("compact rows " + rows + " outside [1, " + cache.capacity() + "]");
@@ -40,17 +43,31 @@ public record CompactPlan(CompactCache cache, int[] newTokenRows, int rows, int 
         if (p < 0) {
             throw new IllegalArgumentException("position must be >= 0, got " + p);
         }
-        return new CompactPlan(cache, newTokenRows, rows, p, probabilities, query);
+        return new CompactPlan(cache, newTokenRows, rows, p, probabilities, query, deferWrite);
     }
 
     @Override
     public CompactPlan withProbabilities() {
-        return new CompactPlan(cache, newTokenRows, rows, position, true, query);
+        return new CompactPlan(cache, newTokenRows, rows, position, true, query, deferWrite);
     }
 
     @Override
     public CompactPlan withQuery() {
-        return new CompactPlan(cache, newTokenRows, rows, position, probabilities, true);
+        return new CompactPlan(cache, newTokenRows, rows, position, probabilities, true, deferWrite);
+    }
+
+    /**
+     * This plan, promising that the new token's rows stay in the compact cache until a later
+     * step of the layer reads more than compact caches: the full cache's write can wait until
+     * then. Only for keys rotated at their cache position (the rows then equal the full cache's).
+     */
+    public CompactPlan deferringWrite() {
+        return new CompactPlan(cache, newTokenRows, rows, position, probabilities, query, true);
+    }
+
+    @Override
+    public DeferredWrite deferredWrite() {
+        return deferWrite ? new DeferredWrite(cache, newTokenRows) : null;
     }
 
     @Override
@@ -77,11 +94,14 @@ public record CompactPlan(CompactCache cache, int[] newTokenRows, int rows, int 
         if (newTokenRows.length != 1 && newTokenRows.length != at.model().kvHeads()) {
             throw at.fail(newTokenRows.length + " new-token rows for " + at.model().kvHeads() + " KV heads");
         }
+        if (deferWrite && position >= 0) {
+            throw at.fail("keys rotated at position " + position + " cannot stand in for the full cache's: its write cannot wait");
+        }
     }
 
     @Override
     public Object shape(int position) {
-        return List.of(cache, rows, this.position >= 0); // the cache by identity
+        return List.of(cache, rows, this.position >= 0, deferWrite); // the cache by identity
     }
 
     @Override

@@ -161,6 +161,7 @@ public final class Decoder implements AutoCloseable {
             plans[l] = checked(policy.plan(new LayerStep(l, step, position, null)), l, position);
         }
         Pass pass = Pass.step(token, position, plans, diagnostics, wanted);
+        engine.deferredWrites().beforeStep(pass);
         List<Object> signature = PassBuilder.signature(engine.graphResources(), pass);
         GraphCache.Entry<PassGraph> entry = graphs.get(signature);
         if (entry != null) {
@@ -176,6 +177,7 @@ public final class Decoder implements AutoCloseable {
         PassGraph g = entry.owner();
         cost.compute += engine.computeAgain(g.graph());
         cost.inputs += engine.lastInputNanos();
+        engine.deferredWrites().afterStep(pass);
         long r0 = System.nanoTime();
         StepOutput out = readBack ? read(g.outputs()) : null;
         g.afterCompute();
@@ -206,9 +208,12 @@ public final class Decoder implements AutoCloseable {
                 cost.readback += System.nanoTime() - r0;
             }
             plans[l] = checked(policy.plan(new LayerStep(l, step, position, query)), l, position);
-            try (PassGraph g = timedBuild(Pass.step(token, position, plans, diagnostics, wanted).layer(l), cost)) {
+            Pass layerPass = Pass.step(token, position, plans, diagnostics, wanted).layer(l);
+            engine.deferredWrites().beforeStep(layerPass);
+            try (PassGraph g = timedBuild(layerPass, cost)) {
                 cost.compute += engine.run(g.graph());
                 cost.inputs += engine.lastInputNanos();
+                engine.deferredWrites().afterStep(layerPass);
                 long r0 = System.nanoTime();
                 StepOutput read = readBack ? read(g.outputs()) : null;
                 if (read != null) {
@@ -474,6 +479,8 @@ public final class Decoder implements AutoCloseable {
     public void close() {
         // the run of steps is over: the CPU pool's workers sleep now rather than spin on
         engine.backend().pauseThreads();
+        // the rows the full cache still lacks sit in the policy's compact caches, which close with it
+        engine.deferredWrites().flush();
         policy.close();
     }
 }

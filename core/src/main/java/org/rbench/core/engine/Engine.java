@@ -43,6 +43,8 @@ public final class Engine implements AutoCloseable {
      */
     private final GraphCache<PassGraph> stepGraphs;
     private final PolicyServices services;
+    /** Full-cache writes decode steps left for later, flushed before anything reads the full cache. */
+    private final DeferredWrites deferredWrites;
     private final GgmlContext stateContext;
     private final BackendBuffer stateBuffer;
     private final Tensor hiddenState;
@@ -89,7 +91,8 @@ public final class Engine implements AutoCloseable {
         this.cache = c;
         this.allocator = a;
         this.stepGraphs = new GraphCache<>(backend, 8);
-        this.services = new PolicyServices(weights, c);
+        this.deferredWrites = new DeferredWrites(backend, c, hp.kvHeads());
+        this.services = new PolicyServices(weights, c, deferredWrites);
         this.stateContext = sc;
         this.graphResources = new GraphResources(weights, c, options, hiddenState);
         this.uploads = queuedUploads(backend);
@@ -179,6 +182,7 @@ public final class Engine implements AutoCloseable {
             throw new IllegalArgumentException("cannot prefill a prompt of zero tokens");
         }
         checkTokens(tokens);
+        deferredWrites.flush();
         int first = position();
         if ((long) first + tokens.length > options.contextSize()) {
             throw new IllegalArgumentException("a prompt of " + tokens.length + " tokens at position " + first
@@ -360,16 +364,19 @@ public final class Engine implements AutoCloseable {
      */
     public Decoder decoder(AttentionPolicy policy, PrefillStatistics prefill) {
         PrefillStatistics stats = prefill != null ? prefill : PrefillStatistics.none(0, position());
+        deferredWrites.flush();
         return new Decoder(this, policy, stats);
     }
 
     // ---- cache state ----
 
     public KvSnapshot snapshot() {
+        deferredWrites.flush();
         return cache.snapshot();
     }
 
     public void restore(KvSnapshot snapshot) {
+        deferredWrites.flush();
         cache.restore(snapshot);
     }
 
@@ -381,17 +388,23 @@ public final class Engine implements AutoCloseable {
         if (rows >= options.contextSize()) {
             throw new IllegalArgumentException(rows + " synthetic rows leave no room in a context of " + options.contextSize());
         }
+        deferredWrites.discard(); // every row is rewritten
         cache.fillSynthetic(rows, seed);
     }
 
     /** Forgets all tokens (the cache rows are overwritten as new tokens come). */
     public void reset() {
+        deferredWrites.discard(); // the rows are rewritten as new tokens come
         cache.setLength(0);
     }
 
     /** What policies decoding on this engine may call: compact caches, row copies, key shifts. */
     public AttentionContext attentionContext() {
         return services;
+    }
+
+    DeferredWrites deferredWrites() {
+        return deferredWrites;
     }
 
     GraphCache<PassGraph> stepGraphs() {
@@ -405,6 +418,7 @@ public final class Engine implements AutoCloseable {
         }
         stepGraphs.close();
         services.close();
+        deferredWrites.close();
         allocator.close();
         graphResources.close();
         stateBuffer.close();

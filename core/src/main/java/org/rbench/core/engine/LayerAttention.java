@@ -36,6 +36,8 @@ final class LayerAttention implements PlanGraph {
     private Tensor newValues;
     private Tensor query;
     private Tensor queryBeforeRope;
+    /** The plan defers this step's full-cache write: the full cache lacks rows, and reading it is refused. */
+    private boolean writeDeferred;
 
     LayerAttention(PassBuilder pass, int layer, AttentionPlan plan) {
         this.pass = pass;
@@ -56,11 +58,16 @@ final class LayerAttention implements PlanGraph {
      * Returns [headDim * heads, n].
      */
     Tensor build(Tensor q, Tensor qBeforeRope, Tensor k, Tensor kForPlan, Tensor v) {
-        // Cache layout is [headDim, rows, kvHeads]: swap the token and head dims to write.
-        cacheKeys = ctx.setRows(pass.cache.keys(layer), ctx.permute(k, 0, 2, 1, 3), pass.writeRows);
-        cacheValues = ctx.setRows(pass.cache.values(layer), ctx.permute(v, 0, 2, 1, 3), pass.writeRows);
-        pass.g.expand(cacheKeys);
-        pass.g.expand(cacheValues);
+        if (DeferredWrites.defers(pass.pass, layer)) {
+            // the plan keeps the new rows in its compact cache and reads nothing else (DeferredWrites)
+            writeDeferred = true;
+        } else {
+            // Cache layout is [headDim, rows, kvHeads]: swap the token and head dims to write.
+            cacheKeys = ctx.setRows(pass.cache.keys(layer), ctx.permute(k, 0, 2, 1, 3), pass.writeRows);
+            cacheValues = ctx.setRows(pass.cache.values(layer), ctx.permute(v, 0, 2, 1, 3), pass.writeRows);
+            pass.g.expand(cacheKeys);
+            pass.g.expand(cacheValues);
+        }
         newKeys = kForPlan;
         newValues = v;
         query = q;
@@ -164,12 +171,20 @@ final class LayerAttention implements PlanGraph {
 
     @Override
     public Tensor cacheKeys() {
-        return requireBuilt(cacheKeys);
+        return requireBuilt(requireWritten(cacheKeys));
     }
 
     @Override
     public Tensor cacheValues() {
-        return requireBuilt(cacheValues);
+        return requireBuilt(requireWritten(cacheValues));
+    }
+
+    private Tensor requireWritten(Tensor t) {
+        if (writeDeferred) {
+            throw new IllegalStateException("layer " + layer + "'s plan defers its full-cache write, so it cannot read the full"
+                    + " cache (AttentionPlan.deferredWrite)");
+        }
+        return t;
     }
 
     @Override

@@ -115,7 +115,7 @@ final class PassBuilder {
         sig.add(pass.shadowFull());
         for (int l = pass.fromLayer(); l < pass.toLayer(); l++) {
             AttentionPlan p = pass.plans()[l];
-            sig.add(List.of(p.getClass(), p.probabilities(), p.query(), p.shape(pass.start())));
+            sig.add(List.of(p.getClass(), p.probabilities(), p.query(), p.shape(pass.start()), DeferredWrites.defers(pass, l)));
         }
         return sig;
     }

@@ -32,10 +32,13 @@ final class PolicyServices implements AttentionContext, AutoCloseable {
      */
     private final CompactCache.Pool compactCaches;
     private final GraphCache<int[][]> copyGraphs;
+    /** Rows the full cache still lacks: written before a copy reads it. */
+    private final DeferredWrites deferred;
     private final GraphCache<int[]> shiftGraphs;
 
-    PolicyServices(ModelWeights weights, KvCache cache) {
+    PolicyServices(ModelWeights weights, KvCache cache, DeferredWrites deferred) {
         this.weights = weights;
+        this.deferred = deferred;
         this.hp = weights.hyperParameters();
         this.backend = weights.backend();
         this.cache = cache;
@@ -84,6 +87,7 @@ final class PolicyServices implements AttentionContext, AutoCloseable {
         if (copies.isEmpty()) {
             return;
         }
+        deferred.flush();
         int kvHeads = hp.kvHeads();
         List<Object> shape = new ArrayList<>();
         int[][] sources = new int[copies.size()][];
@@ -158,7 +162,7 @@ final class PolicyServices implements AttentionContext, AutoCloseable {
      * Rows of a cache tensor for set_rows: an F16 cache's in F16, copied as bytes (set_rows takes
      * F16 and F32 rows; no F32 round trip), any other's as F32.
      */
-    private static Tensor cacheRows(GgmlContext ctx, Tensor cache, Tensor rows) {
+    static Tensor cacheRows(GgmlContext ctx, Tensor cache, Tensor rows) {
         return cache.type() == GgmlType.F16 ? CacheRows.gather(ctx, cache, rows) : ctx.getRows(cache, rows);
     }
 

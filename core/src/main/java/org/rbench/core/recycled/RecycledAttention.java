@@ -5,6 +5,7 @@ import org.rbench.core.attention.AttentionPlan;
 import org.rbench.core.attention.AttentionPolicy;
 import org.rbench.core.attention.AttentionProbabilities;
 import org.rbench.core.attention.CompactCache;
+import org.rbench.core.attention.CompactPlan;
 import org.rbench.core.attention.Decide;
 import org.rbench.core.attention.LayerObservation;
 import org.rbench.core.attention.LayerStep;
@@ -32,17 +33,30 @@ import java.util.Set;
  * gone) the layer does a full step instead, which refreshes Cp.
  */
 public final class RecycledAttention implements AttentionPolicy {
-    /** Everything that defines a Recycled Attention run: {@code selection} is how Cp is scored and chosen. */
+    /**
+     * Everything that defines a Recycled Attention run: {@code selection} is how Cp is scored and
+     * chosen; {@code writes} whether a recycled step writes its token into the full cache at once
+     * or leaves that to the next full step (the logits are the same).
+     */
     public record Config(TopRows selection, Schedule schedule, String scheduleLabel, RecycledCache.Update update, int capacity,
-                         Decide decide) {
+                         Decide decide, Writes writes) {
         public Config(TopRows selection, Schedule schedule, String scheduleLabel, RecycledCache.Update update, int capacity) {
-            this(selection, schedule, scheduleLabel, update, capacity, Decide.HOST);
+            this(selection, schedule, scheduleLabel, update, capacity, Decide.HOST, Writes.DEFERRED);
         }
 
         public int k() {
             return selection.k();
         }
     }
+
+    /**
+     * When a recycled step's token reaches the full cache ({@code writes=} in a method spec).
+     * DEFERRED (the default): it stays in Cp's compact cache, where the step attends it, and the
+     * engine copies the steps' tokens into the full cache before the next step that reads it
+     * ({@link org.rbench.core.attention.AttentionPlan#deferredWrite}); a recycled step then
+     * writes one cache, as a step of full attention does. DIRECT: each step writes both.
+     */
+    public enum Writes { DEFERRED, DIRECT }
 
     private final Config config;
     private final String name;
@@ -196,7 +210,9 @@ public final class RecycledAttention implements AttentionPolicy {
             int[] slots = cps[at.layer()].append(at.position());
             if (slots != null) {
                 recycledLayerSteps++;
-                return AttentionPlan.compact(compacts[at.layer()], slots, cps[at.layer()].size());
+                // Cp keeps an appended token until the next refresh, which reads the full cache
+                CompactPlan plan = AttentionPlan.compact(compacts[at.layer()], slots, cps[at.layer()].size());
+                return config.writes() == Writes.DEFERRED ? plan.deferringWrite() : plan;
             }
         }
         fullLayerSteps++;
@@ -287,7 +303,7 @@ public final class RecycledAttention implements AttentionPolicy {
     }
 
     /**
-     * {@code recycled:k=4096,s=50[,version=v2][,pool=7][,reach=3][,gqa=max][,update=evict]}:
+     * {@code recycled:k=4096,s=50[,version=v2][,pool=7][,reach=3][,gqa=max][,update=evict][,writes=deferred]}:
      * Recycled Attention with a full step every S steps. {@code version} picks the paper
      * version's defaults (v2 = RefreshKV, the default: pool 7, gqa max, update evict; v1: pool
      * 1, gqa first, update grow); explicit parameters override them. Without {@code k} the
@@ -296,7 +312,7 @@ public final class RecycledAttention implements AttentionPolicy {
      * [p - pool/2, p + reach], still K rows in all.
      */
     public static class Factory implements Strategy {
-        static final Set<String> COMMON = Set.of("k", "version", "pool", "reach", "gqa", "update");
+        static final Set<String> COMMON = Set.of("k", "version", "pool", "reach", "gqa", "update", "writes");
 
         @Override
         public String name() {
@@ -307,7 +323,8 @@ public final class RecycledAttention implements AttentionPolicy {
         public String description() {
             return "Recycled Attention, fixed schedule: k (default input/8), s=50, version=v2|v1, pool=7 (v1: 1),"
                     + " reach=pool/2 (a peak at p keeps [p - pool/2, p + reach]; beyond the paper),"
-                    + " gqa=max|first|mean (v1: first), update=evict|grow (v1: grow)";
+                    + " gqa=max|first|mean (v1: first), update=evict|grow (v1: grow), writes=deferred|direct (when a recycled"
+                    + " step's token reaches the full cache: at the next full step, or at once; the logits are the same)";
         }
 
         @Override
@@ -355,7 +372,8 @@ public final class RecycledAttention implements AttentionPolicy {
             RecycledCache.Update update = spec.enumParam("update", RecycledCache.Update.class,
                     v1 ? RecycledCache.Update.GROW : RecycledCache.Update.EVICT);
             int capacity = update == RecycledCache.Update.EVICT ? k : k + growRoom;
-            return new Config(new TopRows(k, gqa, pool, reach), schedule, label, update, capacity);
+            Writes writes = spec.enumParam("writes", Writes.class, Writes.DEFERRED);
+            return new Config(new TopRows(k, gqa, pool, reach), schedule, label, update, capacity, Decide.HOST, writes);
         }
     }
 
@@ -394,7 +412,7 @@ public final class RecycledAttention implements AttentionPolicy {
             Decide decide = spec.enumParam("decide", Decide.class, Decide.AUTO);
             // Between full steps Cp may grow by many tokens under GROW; 512 more slots, then a forced full step.
             Config c = common(spec, promptTokens, schedule, "qc=" + qc + ",threshold=" + threshold, 512);
-            return new Config(c.selection(), c.schedule(), c.scheduleLabel(), c.update(), c.capacity(), decide);
+            return new Config(c.selection(), c.schedule(), c.scheduleLabel(), c.update(), c.capacity(), decide, c.writes());
         }
     }
 }
