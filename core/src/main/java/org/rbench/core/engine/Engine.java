@@ -38,8 +38,11 @@ public final class Engine implements AutoCloseable {
     /**
      * Single-graph decode steps kept for reuse by later steps of the same shape: a policy may
      * alternate between a few (Recycled: recycled steps and a full step every S), and a later
-     * decoder on this engine (the next sample of a sweep, the next run of a benchmark) meets
-     * the same shapes again. Eight cover every method of a benchmark at one length.
+     * decoder on this engine (the next sample of a sweep, the next method of a benchmark's
+     * rotation) meets the same shapes again. A sweep of a dozen methods uses two or three
+     * graphs each; with fewer kept, every method's graphs were rebuilt each time its turn came,
+     * and on CUDA each rebuilt graph ran once uncaptured and was captured at its second compute
+     * (4 ms for an 8B step). The byte budget bounds what long contexts' graphs keep.
      */
     private final GraphCache<PassGraph> stepGraphs;
     private final PolicyServices services;
@@ -56,6 +59,9 @@ public final class Engine implements AutoCloseable {
     private OpProfiler opProfiler;
     /** A GPU backend's input uploads, queued on its stream before each compute (null on the CPU). */
     private final QueuedUploads uploads;
+    /** Step graphs kept at most, and the most their buffers may take together. */
+    private static final int STEP_GRAPHS = 48;
+    private static final long STEP_GRAPH_BYTES = 1L << 30;
     /** Staging for one compute's queued uploads: a decode step's inputs fit many times; a prefill's larger masks go synchronously. */
     private static final long UPLOAD_STAGING_BYTES = 4L << 20;
 
@@ -90,7 +96,7 @@ public final class Engine implements AutoCloseable {
         }
         this.cache = c;
         this.allocator = a;
-        this.stepGraphs = new GraphCache<>(backend, 8);
+        this.stepGraphs = new GraphCache<>(backend, STEP_GRAPHS, STEP_GRAPH_BYTES);
         this.deferredWrites = new DeferredWrites(backend, c, hp.kvHeads());
         this.services = new PolicyServices(weights, c, deferredWrites);
         this.stateContext = sc;

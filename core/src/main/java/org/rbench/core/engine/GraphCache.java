@@ -14,8 +14,10 @@ import java.util.Map;
  * (Recycled Attention: recycled steps, a full step every S, a row copy after it) then
  * reuses every graph instead of rebuilding the ones the others displaced. Rebuilding costs
  * the graph's construction in Java and, on CUDA, the captured CUDA graph too: ggml keys
- * those by the graph's first node, which a rebuilt graph does not share. Least recently
- * used entries beyond the capacity are closed.
+ * those by the graph's first node, which a rebuilt graph does not share, and capture a graph
+ * only on its second compute (a rebuilt graph runs uncaptured once, then pays the capture).
+ * Least recently used entries beyond the capacity, or beyond the byte budget of their
+ * allocators' buffers, are closed; the newest entry always stays.
  *
  * @param <T> what the caller keeps with a graph (e.g. the pass whose inputs it fills)
  */
@@ -26,14 +28,35 @@ final class GraphCache<T> implements AutoCloseable {
 
     private final Backend backend;
     private final int capacity;
+    private final long maxBytes;
     private final LinkedHashMap<List<Object>, Entry<T>> entries = new LinkedHashMap<>(16, 0.75f, true);
+    private long bytes;
 
     GraphCache(Backend backend, int capacity) {
+        this(backend, capacity, Long.MAX_VALUE);
+    }
+
+    /** At most {@code capacity} graphs whose buffers take at most {@code maxBytes} together (the newest always stays). */
+    GraphCache(Backend backend, int capacity, long maxBytes) {
         if (capacity < 1) {
             throw new IllegalArgumentException("a graph cache holds at least one graph, got " + capacity);
         }
+        if (maxBytes <= 0) {
+            throw new IllegalArgumentException("a graph cache's byte budget must be positive, got " + maxBytes);
+        }
         this.backend = backend;
         this.capacity = capacity;
+        this.maxBytes = maxBytes;
+    }
+
+    /** Graphs kept. */
+    int size() {
+        return entries.size();
+    }
+
+    /** Bytes of the kept graphs' buffers. */
+    long bytes() {
+        return bytes;
     }
 
     /** The graph built for this shape, or null. */
@@ -55,12 +78,13 @@ final class GraphCache<T> implements AutoCloseable {
             throw e;
         }
         Entry<T> entry = new Entry<>(graph, allocator, owner);
+        bytes += allocator.bufferSize();
         Entry<T> replaced = entries.put(java.util.Collections.unmodifiableList(new java.util.ArrayList<>(key)), entry);
         if (replaced != null) {
             close(replaced);
         }
         Iterator<Map.Entry<List<Object>, Entry<T>>> it = entries.entrySet().iterator();
-        while (entries.size() > capacity && it.hasNext()) {
+        while ((entries.size() > capacity || bytes > maxBytes) && entries.size() > 1 && it.hasNext()) {
             Entry<T> oldest = it.next().getValue();
             it.remove();
             close(oldest);
@@ -68,7 +92,8 @@ final class GraphCache<T> implements AutoCloseable {
         return entry;
     }
 
-    private static void close(Entry<?> e) {
+    private void close(Entry<?> e) {
+        bytes -= e.allocator().bufferSize();
         e.graph().close();
         e.allocator().close();
     }
