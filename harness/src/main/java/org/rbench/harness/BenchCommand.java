@@ -56,6 +56,15 @@ import java.util.concurrent.Callable;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Decode latency per method and context length, side by side, with the bytes-moved bound; writes CSV.")
 final class BenchCommand implements Callable<Integer> {
+    /**
+     * Unrecorded tokens before each sample. llama-bench decodes one before each of its samples, in
+     * a process whose graph stays captured; here methods take turns, and a turn can come more
+     * than 10 s after the last (llama-bench's own runs load the model), after which ggml-cuda has
+     * dropped the step's CUDA graph: it then runs one step uncaptured and captures at the next.
+     * Two tokens leave the sample's steps replaying a captured graph, as llama-bench's do.
+     */
+    static final int SAMPLE_WARMUP_TOKENS = 2;
+
     @Option(names = "--model", required = true)
     Path model;
 
@@ -248,9 +257,11 @@ final class BenchCommand implements Callable<Integer> {
                                 } else if (m instanceof Method.Reference ref) {
                                     LlamaReference reference = references.get(ref);
                                     if (row != null) {
-                                        // one token first, not recorded, as llama-bench warms up before each sample
+                                        // tokens first, not recorded, as llama-bench warms up before each sample
                                         reference.rewindToPrefill();
-                                        reference.advance(steps[0]);
+                                        for (int w = 0; w < SAMPLE_WARMUP_TOKENS; w++) {
+                                            reference.advance(steps[w % steps.length]);
+                                        }
                                     }
                                     reference.rewindToPrefill();
                                     int before = reference.stepNanos().length;
@@ -265,12 +276,14 @@ final class BenchCommand implements Callable<Integer> {
                                     prefillMs = reference.lastPrefillNanos() / 1e6;
                                 } else {
                                     if (row != null) {
-                                        // one token first, not recorded, as llama-bench warms up before each sample:
-                                        // a fresh policy from the same snapshot decodes it, then the measured one starts
+                                        // tokens first, not recorded, as llama-bench warms up before each sample:
+                                        // a fresh policy from the same snapshot decodes them, then the measured one starts
                                         engine.restore(snap);
                                         AttentionPolicy first = ((Method.EngineStrategy) m).create(hp, ctx);
                                         try (Decoder d = engine.decoder(first, prefill.statistics())) {
-                                            d.advance(steps[0]);
+                                            for (int w = 0; w < SAMPLE_WARMUP_TOKENS; w++) {
+                                                d.advance(steps[w % steps.length]);
+                                            }
                                         } finally {
                                             first.close();
                                         }

@@ -42,7 +42,8 @@ public final class Engine implements AutoCloseable {
      * rotation) meets the same shapes again. A sweep of a dozen methods uses two or three
      * graphs each; with fewer kept, every method's graphs were rebuilt each time its turn came,
      * and on CUDA each rebuilt graph ran once uncaptured and was captured at its second compute
-     * (4 ms for an 8B step). The byte budget bounds what long contexts' graphs keep.
+     * (4 ms for an 8B step). The byte budget bounds what long contexts' graphs keep
+     * ({@link #stepGraphBytes}).
      */
     private final GraphCache<PassGraph> stepGraphs;
     private final PolicyServices services;
@@ -59,9 +60,17 @@ public final class Engine implements AutoCloseable {
     private OpProfiler opProfiler;
     /** A GPU backend's input uploads, queued on its stream before each compute (null on the CPU). */
     private final QueuedUploads uploads;
-    /** Step graphs kept at most, and the most their buffers may take together. */
+    /**
+     * Step graphs kept at most, and the most their buffers may take together: 1 GiB on the CPU,
+     * a sixteenth of a GPU's memory (8.7 GB of an H200's: a long context's refresh or page-bound
+     * graph takes hundreds of MB), at least 1 GiB.
+     */
     private static final int STEP_GRAPHS = 48;
     private static final long STEP_GRAPH_BYTES = 1L << 30;
+
+    private static long stepGraphBytes(Backend backend) {
+        return backend.isCpu() ? STEP_GRAPH_BYTES : Math.max(STEP_GRAPH_BYTES, backend.memoryTotalBytes() / 16);
+    }
     /** Staging for one compute's queued uploads: a decode step's inputs fit many times; a prefill's larger masks go synchronously. */
     private static final long UPLOAD_STAGING_BYTES = 4L << 20;
 
@@ -96,7 +105,7 @@ public final class Engine implements AutoCloseable {
         }
         this.cache = c;
         this.allocator = a;
-        this.stepGraphs = new GraphCache<>(backend, STEP_GRAPHS, STEP_GRAPH_BYTES);
+        this.stepGraphs = new GraphCache<>(backend, STEP_GRAPHS, stepGraphBytes(backend));
         this.deferredWrites = new DeferredWrites(backend, c, hp.kvHeads());
         this.services = new PolicyServices(weights, c, deferredWrites);
         this.stateContext = sc;
