@@ -45,7 +45,10 @@ final class DeferredWrites implements AutoCloseable {
             positions.add(new ArrayList<>());
             rows.add(new ArrayList<>());
         }
-        this.flushGraphs = new GraphCache<>(backend, 2);
+        // a flush's shape is its pending counts and caches: a decode meets a few (the refresh's,
+        // the decoder's end), and methods taking turns on one engine each their own; a miss
+        // allocates device memory (2-3 ms a refresh on an H200 when two methods shared 2 graphs)
+        this.flushGraphs = new GraphCache<>(backend, 16);
     }
 
     /**
