@@ -161,7 +161,6 @@ public final class Decoder implements AutoCloseable {
             plans[l] = checked(policy.plan(new LayerStep(l, step, position, null)), l, position);
         }
         Pass pass = Pass.step(token, position, plans, diagnostics, wanted);
-        engine.deferredWrites().beforeStep(pass);
         List<Object> signature = PassBuilder.signature(engine.graphResources(), pass);
         GraphCache.Entry<PassGraph> entry = graphs.get(signature);
         if (entry != null) {
@@ -209,7 +208,6 @@ public final class Decoder implements AutoCloseable {
             }
             plans[l] = checked(policy.plan(new LayerStep(l, step, position, query)), l, position);
             Pass layerPass = Pass.step(token, position, plans, diagnostics, wanted).layer(l);
-            engine.deferredWrites().beforeStep(layerPass);
             try (PassGraph g = timedBuild(layerPass, cost)) {
                 cost.compute += engine.run(g.graph());
                 cost.inputs += engine.lastInputNanos();

@@ -8,7 +8,6 @@ import org.rbench.llamacpp.GgmlType;
 import org.rbench.llamacpp.Tensor;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -17,11 +16,12 @@ import java.util.List;
  * hold them. A step that attends its compact cache only then writes one cache, not two (on a
  * GPU each write is a kernel per layer, K and V: 64 of a sparse step's 700 at 8B shapes).
  *
- * <p>{@link #flush} copies them all into the full cache in one small graph (a gather and a
- * set_rows per layer, K and V: the same bytes the steps would have written). The engine
- * flushes before anything reads the full cache: a step in which some layer's plan does not
- * defer, a prefill, a snapshot or restore, a policy's row copy, and the end of a decoder,
- * while the compact caches still hold the rows.
+ * <p>A step graph copies a layer's pending rows into the full cache before the layer's own write
+ * when its plan does not defer ({@link #flushedInGraph}: a gather and a set_rows, K and V, the
+ * same bytes the steps would have written). {@link #flush} does the same for every layer in a
+ * graph of its own, before anything else reads the full cache: a prefill, a snapshot or
+ * restore, a policy's row copy, the end of a decoder (while the compact caches still hold the
+ * rows).
  */
 final class DeferredWrites implements AutoCloseable {
     private final Backend backend;
@@ -35,6 +35,7 @@ final class DeferredWrites implements AutoCloseable {
     private final List<List<int[]>> rows = new ArrayList<>();
     private final GraphCache<int[][]> flushGraphs;
     private long flushes;
+    private long deferredRows;
 
     DeferredWrites(Backend backend, KvCache cache, int kvHeads) {
         this.backend = backend;
@@ -61,32 +62,90 @@ final class DeferredWrites implements AutoCloseable {
     }
 
     /**
-     * Before a decode step's pass is computed: flushes what is pending when some layer the pass
-     * builds reads more than its compact cache, or keeps its new rows in another compact cache
-     * than the ones pending (each layer's pending rows share one cache).
+     * Rows of layer {@code l} that a graph of {@code pass} copies into the full cache ahead of
+     * the layer's own write: its pending rows, unless the layer defers again into the same compact
+     * cache (or the pass never reaches the write); 0 for none. The step graph copies them
+     * ({@link LayerAttention}), so a refresh pays no extra compute.
      */
-    void beforeStep(Pass pass) {
-        if (isEmpty()) {
-            return;
+    int flushedInGraph(Pass pass, int l) {
+        if (holder[l] == null || pass.queryOnly()) {
+            return 0;
         }
-        for (int l = pass.fromLayer(); l < pass.toLayer(); l++) {
-            boolean same = defers(pass, l) && (holder[l] == null || holder[l] == pass.plans()[l].deferredWrite().cache());
-            if (!same) {
-                flush();
-                return;
-            }
+        if (defers(pass, l) && pass.plans()[l].deferredWrite().cache() == holder[l]) {
+            return 0;
         }
+        return positions.get(l).size();
     }
 
-    /** After a decode step's pass: the writes its layers deferred are now pending. */
+    /** What a pass graph's shape takes from the pending rows of layer {@code l}: their count and cache, or 0. */
+    Object graphShape(Pass pass, int l) {
+        int n = flushedInGraph(pass, l);
+        return n == 0 ? (Object) 0 : List.of(n, holder[l]); // the compact cache by identity
+    }
+
+    /** The compact cache holding layer {@code l}'s pending rows (null: none). */
+    CompactCache holder(int l) {
+        return holder[l];
+    }
+
+    /**
+     * The rows holding the pending positions of the layers a graph of {@code pass} flushes, layer
+     * after layer, each layer's {@code [count, kvHeads]} head-major (set_rows' index columns).
+     */
+    int[] flushedRows(Pass pass) {
+        int total = 0;
+        for (int l = pass.fromLayer(); l < pass.toLayer(); l++) {
+            total += flushedInGraph(pass, l);
+        }
+        int[] out = new int[total * kvHeads];
+        int at = 0;
+        for (int l = pass.fromLayer(); l < pass.toLayer(); l++) {
+            int n = flushedInGraph(pass, l);
+            for (int i = 0; i < n; i++) {
+                for (int h = 0; h < kvHeads; h++) {
+                    out[at * kvHeads + h * n + i] = rows.get(l).get(i)[h];
+                }
+            }
+            at += n;
+        }
+        return out;
+    }
+
+    /** The pending positions of the layers a graph of {@code pass} flushes, layer after layer. */
+    int[] flushedPositions(Pass pass) {
+        List<Integer> out = new ArrayList<>();
+        for (int l = pass.fromLayer(); l < pass.toLayer(); l++) {
+            if (flushedInGraph(pass, l) > 0) {
+                out.addAll(positions.get(l));
+            }
+        }
+        return out.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** Rows the compact caches holding pending rows have (the bound of {@link #flushedRows}). */
+    int rowBound() {
+        long widest = 1;
+        for (CompactCache c : holder) {
+            widest = c != null ? Math.max(widest, c.keys().ne(1)) : widest;
+        }
+        return (int) widest;
+    }
+
+    /**
+     * After a decode step's pass: the rows its graph copied into the full cache are no longer
+     * pending, and the writes its layers deferred are.
+     */
     void afterStep(Pass pass) {
         for (int l = pass.fromLayer(); l < pass.toLayer(); l++) {
+            if (flushedInGraph(pass, l) > 0) {
+                clear(l);
+            }
             if (!defers(pass, l)) {
                 continue;
             }
             DeferredWrite w = pass.plans()[l].deferredWrite();
             if (holder[l] != null && holder[l] != w.cache()) {
-                throw new IllegalStateException("layer " + l + " keeps rows in two compact caches"); // beforeStep flushed
+                throw new IllegalStateException("layer " + l + " keeps rows in two compact caches"); // the graph flushed
             }
             holder[l] = w.cache();
             int[] r = new int[kvHeads];
@@ -95,7 +154,14 @@ final class DeferredWrites implements AutoCloseable {
             }
             positions.get(l).add(pass.start());
             rows.get(l).add(r);
+            deferredRows++;
         }
+    }
+
+    private void clear(int l) {
+        holder[l] = null;
+        positions.get(l).clear();
+        rows.get(l).clear();
     }
 
     boolean isEmpty() {
@@ -112,9 +178,14 @@ final class DeferredWrites implements AutoCloseable {
         return positions.get(l).size();
     }
 
-    /** Flushes run so far (tests, reports). */
+    /** Flushes run in graphs of their own so far (tests). */
     long flushes() {
         return flushes;
+    }
+
+    /** Layer rows whose full-cache write a step deferred so far (tests). */
+    long deferredRows() {
+        return deferredRows;
     }
 
     /** Copies every pending row into the full cache; nothing pending afterwards. */
@@ -160,10 +231,8 @@ final class DeferredWrites implements AutoCloseable {
 
     /** Forgets what is pending without writing it (the rows are being overwritten anyway: a reset, a refill). */
     void discard() {
-        Arrays.fill(holder, null);
         for (int l = 0; l < holder.length; l++) {
-            positions.get(l).clear();
-            rows.get(l).clear();
+            clear(l);
         }
     }
 
@@ -173,11 +242,7 @@ final class DeferredWrites implements AutoCloseable {
         for (CompactCache c : holder) {
             layers += c != null ? 1 : 0;
         }
-        long widest = 0;
-        for (CompactCache c : holder) {
-            widest = c != null ? Math.max(widest, c.keys().ne(1)) : widest;
-        }
-        int rowBound = (int) widest; // each plan checked its rows against its own cache
+        int rowBound = rowBound(); // each plan checked its rows against its own cache
         StepGraph g = new StepGraph(16 + 12 * layers);
         Tensor source = g.input("deferred_rows", GgmlType.I32, t -> t.setIndices(values[0], rowBound), (long) total * kvHeads);
         Tensor target = g.input("deferred_positions", GgmlType.I32, t -> t.setIndices(values[1], cache.capacity()), total);

@@ -109,7 +109,7 @@ public final class Engine implements AutoCloseable {
         this.deferredWrites = new DeferredWrites(backend, c, hp.kvHeads());
         this.services = new PolicyServices(weights, c, deferredWrites);
         this.stateContext = sc;
-        this.graphResources = new GraphResources(weights, c, options, hiddenState);
+        this.graphResources = new GraphResources(weights, c, deferredWrites, options, hiddenState);
         this.uploads = queuedUploads(backend);
     }
 

@@ -5,7 +5,8 @@ import org.rbench.core.model.ModelWeights;
 import org.rbench.llamacpp.Tensor;
 
 /**
- * What an engine's pass graphs are built from: the weights, the KV cache, the options, the
+ * What an engine's pass graphs are built from: the weights, the KV cache (and the writes it
+ * still lacks), the options, the
  * persistent hidden state that carries the residual stream between split graphs, and the
  * causal masks (made at the first pass that needs one: at long contexts the block is large).
  * Owned by the engine; the builders only read it.
@@ -13,15 +14,17 @@ import org.rbench.llamacpp.Tensor;
 final class GraphResources implements AutoCloseable {
     private final ModelWeights weights;
     private final KvCache cache;
+    private final DeferredWrites deferredWrites;
     private final EngineOptions options;
     private final Tensor hiddenState;
     private final boolean onCpu;
     private final boolean outerProducts;
     private CausalMask causalMask;
 
-    GraphResources(ModelWeights weights, KvCache cache, EngineOptions options, Tensor hiddenState) {
+    GraphResources(ModelWeights weights, KvCache cache, DeferredWrites deferredWrites, EngineOptions options, Tensor hiddenState) {
         this.weights = weights;
         this.cache = cache;
+        this.deferredWrites = deferredWrites;
         this.options = options;
         this.hiddenState = hiddenState;
         this.onCpu = weights.backend().isCpu();
@@ -38,6 +41,11 @@ final class GraphResources implements AutoCloseable {
 
     KvCache cache() {
         return cache;
+    }
+
+    /** The full-cache writes decode steps left for later: a step graph writes a layer's before it reads the full cache. */
+    DeferredWrites deferredWrites() {
+        return deferredWrites;
     }
 
     EngineOptions options() {

@@ -3,6 +3,7 @@ package org.rbench.core.engine;
 import org.rbench.core.attention.AttendedRows;
 import org.rbench.core.attention.AttentionPlan;
 import org.rbench.core.attention.CacheRows;
+import org.rbench.core.attention.CompactCache;
 import org.rbench.core.attention.PlanGraph;
 import org.rbench.core.attention.StepPart;
 import org.rbench.core.model.HyperParameters;
@@ -58,13 +59,25 @@ final class LayerAttention implements PlanGraph {
      * Returns [headDim * heads, n].
      */
     Tensor build(Tensor q, Tensor qBeforeRope, Tensor k, Tensor kForPlan, Tensor v) {
+        Tensor keysTarget = pass.cache.keys(layer);
+        Tensor valuesTarget = pass.cache.values(layer);
+        if (pass.flushCount(layer) > 0) {
+            // earlier steps' rows that waited in a compact cache go first (DeferredWrites)
+            CompactCache held = pass.res.deferredWrites().holder(layer);
+            Tensor rows = pass.flushRows(layer);
+            Tensor at = pass.flushPositions(layer);
+            keysTarget = ctx.setRows(keysTarget, PolicyServices.cacheRows(ctx, held.keys(), rows), at);
+            valuesTarget = ctx.setRows(valuesTarget, PolicyServices.cacheRows(ctx, held.values(), rows), at);
+            pass.g.expand(keysTarget);
+            pass.g.expand(valuesTarget);
+        }
         if (DeferredWrites.defers(pass.pass, layer)) {
             // the plan keeps the new rows in its compact cache and reads nothing else (DeferredWrites)
             writeDeferred = true;
         } else {
             // Cache layout is [headDim, rows, kvHeads]: swap the token and head dims to write.
-            cacheKeys = ctx.setRows(pass.cache.keys(layer), ctx.permute(k, 0, 2, 1, 3), pass.writeRows);
-            cacheValues = ctx.setRows(pass.cache.values(layer), ctx.permute(v, 0, 2, 1, 3), pass.writeRows);
+            cacheKeys = ctx.setRows(keysTarget, ctx.permute(k, 0, 2, 1, 3), pass.writeRows);
+            cacheValues = ctx.setRows(valuesTarget, ctx.permute(v, 0, 2, 1, 3), pass.writeRows);
             pass.g.expand(cacheKeys);
             pass.g.expand(cacheValues);
         }

@@ -39,6 +39,15 @@ final class PassBuilder {
     /** Rows a causal read of the whole cache covers, and its mask (null when nothing is masked). */
     final int keyRows;
     final Tensor mask;
+    /**
+     * Pending rows the layers copy into the full cache before their own write
+     * ({@link DeferredWrites#flushedInGraph}): per layer, the count and where its part of the two
+     * inputs (all layers' rows, all layers' positions) starts; the inputs are null when none does.
+     */
+    private final int[] flushCounts;
+    private final int[] flushOffsets;
+    private final Tensor flushRows;
+    private final Tensor flushPositions;
 
     // outputs, filled as the layers are built
     final Tensor[] probabilities;
@@ -81,6 +90,45 @@ final class PassBuilder {
         writeRows = g.input("cache_rows", GgmlType.I32, t -> t.setIndices(bound.pass().positions(), cache.capacity()), n);
         keyRows = res.keyRows(pass.start() + n);
         mask = needsMask(res, pass) ? res.causalMask().tensor(g, keyRows, n, () -> bound.pass().start()) : null;
+        DeferredWrites deferred = res.deferredWrites();
+        flushCounts = new int[layers];
+        flushOffsets = new int[layers];
+        int flushed = 0;
+        for (int l = pass.fromLayer(); l < pass.toLayer(); l++) {
+            flushCounts[l] = deferred.flushedInGraph(pass, l);
+            flushOffsets[l] = flushed;
+            flushed += flushCounts[l];
+        }
+        if (flushed > 0) {
+            int kvHeads = hp.kvHeads();
+            int rowBound = deferred.rowBound();
+            // filled from the pending rows of the pass being computed (the signature fixes their counts)
+            flushRows = g.input("deferred_rows", GgmlType.I32, t -> t.setIndices(deferred.flushedRows(bound.pass()), rowBound),
+                    (long) flushed * kvHeads);
+            flushPositions = g.input("deferred_positions", GgmlType.I32,
+                    t -> t.setIndices(deferred.flushedPositions(bound.pass()), cache.capacity()), flushed);
+        } else {
+            flushRows = null;
+            flushPositions = null;
+        }
+    }
+
+    /** Pending rows layer {@code l} copies into the full cache before its own write (0: none). */
+    int flushCount(int l) {
+        return flushCounts[l];
+    }
+
+    /** Layer {@code l}'s pending rows: I32 {@code [count, kvHeads]}, the compact-cache row of each position and KV head. */
+    Tensor flushRows(int l) {
+        int n = flushCounts[l];
+        int kvHeads = hp.kvHeads();
+        return ctx.view(flushRows, new long[] {n, kvHeads}, new long[] {(long) n * flushRows.nb(0)},
+                (long) flushOffsets[l] * kvHeads * flushRows.nb(0));
+    }
+
+    /** Layer {@code l}'s pending positions: I32 {@code [count]}. */
+    Tensor flushPositions(int l) {
+        return ctx.view(flushPositions, new long[] {flushCounts[l]}, new long[] {}, (long) flushOffsets[l] * flushPositions.nb(0));
     }
 
     /** The graph of {@code pass}. */
@@ -115,7 +163,8 @@ final class PassBuilder {
         sig.add(pass.shadowFull());
         for (int l = pass.fromLayer(); l < pass.toLayer(); l++) {
             AttentionPlan p = pass.plans()[l];
-            sig.add(List.of(p.getClass(), p.probabilities(), p.query(), p.shape(pass.start()), DeferredWrites.defers(pass, l)));
+            sig.add(List.of(p.getClass(), p.probabilities(), p.query(), p.shape(pass.start()), DeferredWrites.defers(pass, l),
+                    res.deferredWrites().graphShape(pass, l)));
         }
         return sig;
     }
@@ -138,6 +187,7 @@ final class PassBuilder {
             perLayer += 16 * PrefillStatisticsBuilder.chunks(res, pass);
         }
         int extra = pass.windowSumsFrom() >= 0 ? 20 * (pass.toLayer() - pass.fromLayer()) : 0;
+        extra += 12 * (pass.toLayer() - pass.fromLayer()) + 4; // pending rows copied into the full cache
         for (int l = pass.fromLayer(); l < pass.toLayer(); l++) {
             extra += pass.plans()[l].extraTensors();
         }
