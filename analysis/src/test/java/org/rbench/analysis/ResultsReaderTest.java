@@ -62,6 +62,16 @@ class ResultsReaderTest {
         assertEquals(1.125, row.secondsPerExample(), 1e-12);
     }
 
+    /** A method's start (what its policy built from the prefill) counts with the prefill in s/example. */
+    @Test
+    void aMethodsStartCountsWithItsPrefill() throws Exception {
+        ResultRow started = reader.read(csv("start.csv", HEADER + ",start_ms\n" + row("50", "12.5") + ",250\n")).getFirst();
+        assertEquals(1250, started.prefillMs(), 1e-9);
+        assertEquals(1.375, started.secondsPerExample(), 1e-12);
+        ResultRow none = reader.read(csv("no-start.csv", HEADER + ",start_ms\n" + row("50", "12.5") + ",\n")).getFirst();
+        assertEquals(1.125, none.secondsPerExample(), 1e-12, "an empty start_ms (llama_decode) adds nothing");
+    }
+
     @Test
     void ignoresUnknownColumnsAndColumnOrder() throws Exception {
         List<String> columns = new ArrayList<>(ResultsReader.REQUIRED_COLUMNS);

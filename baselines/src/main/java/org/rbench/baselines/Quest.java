@@ -35,8 +35,9 @@ import java.util.TreeSet;
  * <p>Everything is decided in the step's graph ({@link Plan}): the bounds live on the device
  * ({@link Pages}: per selecting layer one F32 {@code [2 headDim, pages, kvHeads]}, M and -m one
  * above the other, so that one pooling makes both, one set_rows writes both and one product
- * scores both); the first selecting step computes every page's bounds from the cache (max
- * pooling over each page's rows), and a step whose new token starts a page computes the bounds
+ * scores both); the policy's start computes the prompt's pages' bounds from the cache (max
+ * pooling over each page's rows), as the reference does in its prefill (or, when the context
+ * first outgrows the budget while decoding, that step does), and a step whose new token starts a page computes the bounds
  * of the page before it, now complete, and writes them with set_rows (the current page is read
  * whole and pages from it on are masked, so a page's bounds are used only once it is complete;
  * the reference updates them with each key, to the same effect); the page scores are one matrix product per
@@ -110,7 +111,30 @@ public final class Quest implements AttentionPolicy {
         boundsReady = false; // a run's first selecting step computes every page's bounds
         if (selects(context.cacheCapacity() - 1)) {
             pages = new Pages(context.backend(), hp, dense, context.cacheCapacity(), page, gqa);
+            if (selects(context.position())) {
+                // the bounds of the prompt's pages now, as the reference makes them in its prefill:
+                // reports count a policy's start with the prefill (Decoder.startNanos), not with the steps
+                startBounds(context, hp);
+                boundsReady = true;
+            }
         }
+    }
+
+    /**
+     * Every page's bounds up to the one the next token goes in, from the cache (the later pages
+     * get theirs as they complete; pages from the current on are masked until then).
+     */
+    private void startBounds(AttentionContext context, HyperParameters hp) {
+        int kvHeads = hp.kvHeads();
+        int scored = Math.min(pages.pageCount(), context.position() / page + 1);
+        Pages p = pages;
+        context.computeOverCache((ctx, keys, values, expand) -> {
+            Tensor rows = ctx.view(p.rows, new long[] {(long) page * scored, kvHeads}, new long[] {p.rows.nb(1)}, 0);
+            for (int l = dense; l < hp.layers(); l++) {
+                expand.accept(ctx.cpy(pageBounds(ctx, ctx.getRows(keys.apply(l), rows), page),
+                        Plan.leading(ctx, p.bounds(l), scored)));
+            }
+        }, 16 * hp.layers());
     }
 
     @Override
@@ -550,7 +574,7 @@ public final class Quest implements AttentionPolicy {
         }
 
         /** Pages [0, n) of a bounds tensor {@code [2 headDim, pages, kvHeads]}. */
-        private static Tensor leading(GgmlContext ctx, Tensor bounds, int n) {
+        static Tensor leading(GgmlContext ctx, Tensor bounds, int n) {
             return ctx.view(bounds, new long[] {bounds.ne(0), n, bounds.ne(2)}, new long[] {bounds.nb(1), bounds.nb(2)}, 0);
         }
 

@@ -38,6 +38,7 @@ import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -429,7 +430,7 @@ class QuestTest {
                     a.step(token); // bounds updated page by page since step 0
                     engine.restore(before);
                     try (Decoder b = engine.decoder(fresh, null)) {
-                        b.step(token); // bounds computed from the cache at its first step
+                        b.step(token); // bounds computed from the cache at its start
                         int pages = position / 16; // the complete ones: the current page's are made when it completes
                         for (int l = 1; l < hp.layers(); l++) {
                             float[][][][] x = kept.pages().bounds(l, pages);
@@ -444,6 +445,46 @@ class QuestTest {
                             }
                         }
                     }
+                }
+            }
+        }
+    }
+
+    /**
+     * A context that outgrows the budget while decoding gets its pages' bounds in that step's
+     * graph; one that starts past the budget, at the policy's start (as the reference makes them
+     * in its prefill). Both hold the same bounds.
+     */
+    @Test
+    void boundsMadeWhenDecodingOutgrowsTheBudgetEqualThoseMadeAtTheStart() {
+        HyperParameters hp = weights.hyperParameters();
+        String spec = "quest:k=112,dense=1"; // 7 pages: selection starts at position 112
+        try (Engine engine = Engine.open(weights, EngineOptions.defaults(256))) {
+            engine.prefill(Arrays.copyOf(TOKENS, PROMPT));
+            Quest grown = (Quest) Strategies.create(spec, hp, PROMPT);
+            Quest started = (Quest) Strategies.create(spec, hp, PROMPT);
+            try (Decoder a = engine.decoder(grown, null)) {
+                for (int s = 0; s < 12; s++) {
+                    a.step(TOKENS[PROMPT + s]);
+                    assertFalse(grown.selects(PROMPT + s), "position " + (PROMPT + s) + " is within the budget");
+                }
+                a.step(TOKENS[PROMPT + 12]); // position 112: the first selecting step makes the bounds
+                assertTrue(grown.selects(PROMPT + 12));
+                try (Decoder b = engine.decoder(started, null)) { // starts at 113: the start makes them
+                    int pages = 112 / 16;
+                    for (int l = 1; l < hp.layers(); l++) {
+                        float[][][][] x = grown.pages().bounds(l, pages);
+                        float[][][][] y = started.pages().bounds(l, pages);
+                        for (int which = 0; which < 2; which++) {
+                            for (int h = 0; h < hp.kvHeads(); h++) {
+                                for (int p = 0; p < pages; p++) {
+                                    assertArrayEquals(x[which][h][p], y[which][h][p],
+                                            "layer " + l + (which == 0 ? " M" : " m") + " KV head " + h + " page " + p);
+                                }
+                            }
+                        }
+                    }
+                    assertTrue(b.startNanos() > 0);
                 }
             }
         }

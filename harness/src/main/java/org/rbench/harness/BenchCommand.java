@@ -238,6 +238,7 @@ final class BenchCommand implements Callable<Integer> {
                                 double rows;
                                 double extraBytes = 0; // what a step reads besides its attended rows
                                 double prefillMs;
+                                double startMs = Double.NaN; // an engine method's policy start (Decoder.startNanos)
                                 if (m instanceof Method.LlamaBench lb) {
                                     if (row == null) {
                                         continue; // llama-bench warms up by itself (one token before its samples)
@@ -289,6 +290,7 @@ final class BenchCommand implements Callable<Integer> {
                                         }
                                     }
                                     engine.restore(snap);
+                                    long startNanos;
                                     AttentionPolicy policy = ((Method.EngineStrategy) m).create(hp, ctx);
                                     try (Decoder d = engine.decoder(policy, prefill.statistics())) {
                                         // the step's result left where it was computed, as llama-bench leaves
@@ -300,10 +302,12 @@ final class BenchCommand implements Callable<Integer> {
                                         stepTimings = d.timings();
                                         rows = d.meanAttendedRows();
                                         extraBytes = d.meanExtraBytes();
+                                        startNanos = d.startNanos();
                                     } finally {
                                         policy.close();
                                     }
                                     prefillMs = prefill.nanos() / 1e6;
+                                    startMs = startNanos / 1e6;
                                 }
                                 if (row == null) {
                                     continue;
@@ -327,6 +331,7 @@ final class BenchCommand implements Callable<Integer> {
                                 row.put("metric", "none");
                                 double memMb = s.backend().isCpu() ? Double.NaN : s.backend().memoryUsedBytes() / 1048576.0;
                                 row.put("prefill_ms", fmt(prefillMs));
+                                row.put("start_ms", fmt(startMs));
                                 if (!Double.isNaN(memMb)) {
                                     row.put("device_mem_used_mb", fmt(memMb));
                                 }

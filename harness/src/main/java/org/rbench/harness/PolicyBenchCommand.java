@@ -262,5 +262,10 @@ final class PolicyBenchCommand implements Callable<Integer> {
         public void shiftKeys(CompactCache cache, int fromRow, int count, int delta) {
             throw deviceState();
         }
+
+        @Override
+        public void computeOverCache(CachePiece piece, int maxTensors) {
+            throw deviceState();
+        }
     }
 }

@@ -61,6 +61,23 @@ public interface AttentionContext {
      */
     void shiftKeys(CompactCache cache, int fromRow, int count, int delta);
 
+    /**
+     * Builds a graph over the full cache and computes it once, now: work a policy does when it
+     * starts, from what the prefill left in the cache (Quest's page bounds). The piece adds its
+     * nodes reading the full cache's layers (rows [0, {@link #position()}) hold tokens) and
+     * writing the policy's own tensors; at most {@code maxTensors} tensors (ggml aborts past its
+     * metadata pool). The graph is not kept: for work done once per run, not per step.
+     */
+    void computeOverCache(CachePiece piece, int maxTensors);
+
+    /** A graph piece over the full cache ({@link #computeOverCache}). */
+    interface CachePiece {
+        /** Adds the nodes to {@code ctx}; {@code keys} and {@code values} give a layer's full-cache tensors. */
+        void build(org.rbench.llamacpp.GgmlContext ctx, java.util.function.IntFunction<org.rbench.llamacpp.Tensor> keys,
+                   java.util.function.IntFunction<org.rbench.llamacpp.Tensor> values,
+                   java.util.function.Consumer<org.rbench.llamacpp.Tensor> expand);
+    }
+
     /** {@link #shiftKeys} for the same rows of several caches (e.g. every layer's) at once. */
     default void shiftKeys(java.util.List<CompactCache> caches, int fromRow, int count, int delta) {
         for (CompactCache c : caches) {

@@ -27,6 +27,7 @@ import java.util.function.Consumer;
 public final class Decoder implements AutoCloseable {
     private final Engine engine;
     private final AttentionPolicy policy;
+    private final long startNanos;
     private final HyperParameters hp;
     private final StepTimings timings = new StepTimings();
     private int step;
@@ -58,7 +59,18 @@ public final class Decoder implements AutoCloseable {
         this.policy = policy;
         this.hp = engine.hyperParameters();
         this.graphs = engine.stepGraphs();
+        long t0 = System.nanoTime();
         policy.start(engine.attentionContext(), prefill);
+        startNanos = System.nanoTime() - t0;
+    }
+
+    /**
+     * Wall time of the policy's start: what it builds from the prefill before the first step
+     * (Recycled's Cp, SnapKV's kept rows, Quest's page bounds). The references build these in
+     * their prefill, so reports count it with the prefill, not with the decode steps.
+     */
+    public long startNanos() {
+        return startNanos;
     }
 
     public AttentionPolicy policy() {

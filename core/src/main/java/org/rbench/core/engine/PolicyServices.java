@@ -224,6 +224,20 @@ final class PolicyServices implements AttentionContext, AutoCloseable {
         compute(entry.graph());
     }
 
+    @Override
+    public void computeOverCache(CachePiece piece, int maxTensors) {
+        if (maxTensors <= 0) {
+            throw new IllegalArgumentException("a graph piece needs a positive tensor budget, got " + maxTensors);
+        }
+        deferred.flush(); // the piece reads the full cache
+        try (StepGraph g = new StepGraph(16 + maxTensors);
+             org.rbench.llamacpp.GraphAllocator allocator = new org.rbench.llamacpp.GraphAllocator(backend)) {
+            piece.build(g.ctx, cache::keys, cache::values, g::expand);
+            allocator.allocate(g.graph);
+            compute(g);
+        }
+    }
+
     private void compute(StepGraph g) {
         g.fillInputs();
         backend.compute(g.graph);

@@ -103,7 +103,7 @@ public final class PerplexityRun {
     }
 
     /** One method's pass over a document: the summed loss, tokens scored, step times and attended rows. */
-    private record Scored(double nll, int scored, long[] nanos, double rows, long prefillNanos) {
+    private record Scored(double nll, int scored, long[] nanos, double rows, long prefillNanos, long startNanos) {
     }
 
     private void scoreDocument(ModelSession s, Engine engine, Provenance prov, PerplexityTexts.Document doc, int[] tokens,
@@ -154,6 +154,7 @@ public final class PerplexityRun {
                 row.put("metric", "ppl");
                 row.put("prompt_tokens", Integer.toString(prefix));
                 row.put("prefill_ms", RulerRun.fmt(r.prefillNanos() / 1e6));
+                row.put("start_ms", r.startNanos() < 0 ? "" : RulerRun.fmt(r.startNanos() / 1e6));
                 RulerRun.putTimings(row, r.nanos());
                 row.put("tokens_generated", Integer.toString(r.nanos().length));
                 row.put("attended_rows_mean", RulerRun.fmt(r.rows()));
@@ -184,7 +185,7 @@ public final class PerplexityRun {
                 nll += logProbLoss(logits, tokens[t + 1]);
                 scored++;
             }
-            return new Scored(nll, scored, d.timings().wallNanos(), d.meanAttendedRows(), prefill.nanos());
+            return new Scored(nll, scored, d.timings().wallNanos(), d.meanAttendedRows(), prefill.nanos(), d.startNanos());
         }
     }
 
@@ -202,7 +203,7 @@ public final class PerplexityRun {
             nll += logProbLoss(ref.step(tokens[t]), tokens[t + 1]);
             scored++;
         }
-        return new Scored(nll, scored, ref.stepNanos(), ref.meanStepRows(0), ref.lastPrefillNanos());
+        return new Scored(nll, scored, ref.stepNanos(), ref.meanStepRows(0), ref.lastPrefillNanos(), -1);
     }
 
     /** -log softmax(logits)[target], computed stably in double. */

@@ -352,6 +352,7 @@ public final class RulerRun {
                 row.put("answers", String.join(" | ", sample.outputs()));
                 row.put("prompt_tokens", Integer.toString(prompt.length));
                 row.put("prefill_ms", fmt(d.prefillNanos() / 1e6));
+                row.put("start_ms", d.startNanos() < 0 ? "" : fmt(d.startNanos() / 1e6));
                 putTimings(row, d.stepNanos());
                 row.put("tokens_generated", Integer.toString(d.tokens().length));
                 row.put("attended_rows_mean", d.attendedRows() < 0 ? "" : fmt(d.attendedRows()));
@@ -425,8 +426,11 @@ public final class RulerRun {
         return k;
     }
 
-    /** Generated tokens (without the end-of-generation token) and how long it took. */
-    record Decoded(int[] tokens, long prefillNanos, long[] stepNanos, double attendedRows, long fullLayerSteps) {
+    /**
+     * Generated tokens (without the end-of-generation token) and how long it took: the prefill,
+     * the policy's start (what it built from the prefill; -1 for llama_decode) and every step.
+     */
+    record Decoded(int[] tokens, long prefillNanos, long startNanos, long[] stepNanos, double attendedRows, long fullLayerSteps) {
     }
 
     /**
@@ -444,7 +448,7 @@ public final class RulerRun {
                 }
                 token = d.stepGreedy(token); // on a GPU picked in the step graph: one id read back, not the logits
             }
-            return new Decoded(out.stream().mapToInt(Integer::intValue).toArray(), prefill.nanos(),
+            return new Decoded(out.stream().mapToInt(Integer::intValue).toArray(), prefill.nanos(), d.startNanos(),
                     d.timings().wallNanos(), d.meanAttendedRows(), d.fullLayerSteps());
         }
     }
@@ -472,7 +476,7 @@ public final class RulerRun {
         }
         ref.pauseThreads(); // its workers sleep while the engine's methods run
         double rows = ref.stepNanos().length == 0 ? -1 : ref.meanStepRows(0);
-        return new Decoded(out.stream().mapToInt(Integer::intValue).toArray(), prefillNanos, ref.stepNanos(), rows, -1);
+        return new Decoded(out.stream().mapToInt(Integer::intValue).toArray(), prefillNanos, -1, ref.stepNanos(), rows, -1);
     }
 
     static void putTimings(Map<String, String> row, long[] stepNanos) {
