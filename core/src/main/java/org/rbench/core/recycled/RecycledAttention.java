@@ -129,15 +129,22 @@ public final class RecycledAttention implements AttentionPolicy {
             deviceCheck = DeviceSimilarityCheck.allocate(context.backend(), context.hyperParameters().headDim(), layers,
                     similarity.threshold());
         }
+        AttentionProbabilities[] last = new AttentionProbabilities[layers];
         for (int l = 0; l < layers; l++) {
-            AttentionProbabilities last = prefill.lastRows(l);
-            if (last == null) {
+            last[l] = prefill.lastRows(l);
+            if (last[l] == null) {
                 throw new IllegalStateException("the prefill did not return the last token's attention for layer " + l);
             }
             cps[l] = new RecycledCache(config.selection(), config.capacity(), config.update(), kvHeads);
+        }
+        // Each layer's Cp from its own row, on the host: the layers in parallel (a long context's
+        // selection is hundreds of ms a layer's worth of rows, timed with the prefill: Decoder.startNanos)
+        int[][] slots = new int[layers][];
+        java.util.stream.IntStream.range(0, layers).parallel().forEach(l -> slots[l] = cps[l].refresh(lastRow(last[l])));
+        for (int l = 0; l < layers; l++) {
             // a device check writes a refresh it did not choose to K spare rows past Cp's
             compacts[l] = context.newCompactCache(config.capacity(), deviceCheck != null ? config.k() : 0);
-            refresh(l, last);
+            copyInto(l, slots[l]);
             if (config.schedule().needsQueries()) {
                 float[] query = prefill.lastQuery(l).meanBeforeRope();
                 config.schedule().onFullStep(l, query);
@@ -150,20 +157,22 @@ public final class RecycledAttention implements AttentionPolicy {
     }
 
     /**
-     * Cp from the attention row of the newest query (the last row of {@code probs}). The
-     * row is cut to the cache positions that exist (0..query position): the engine may
-     * attend a padded number of rows, and pooling would otherwise spread the newest
-     * token's score onto masked rows past it.
+     * The attention row of the newest query (the last row of {@code probs}) of every head, cut
+     * to the cache positions that exist (0..query position): the engine may attend a padded
+     * number of rows, and pooling would otherwise spread the newest token's score onto masked
+     * rows past it.
      */
-    private void refresh(int layer, AttentionProbabilities probs) {
+    private static float[][] lastRow(AttentionProbabilities probs) {
         int heads = probs.heads();
         int q = probs.queries() - 1;
         int valid = probs.firstQueryPosition() + q + 1;
+        int keys = probs.keys();
         float[][] rows = new float[heads][];
         for (int h = 0; h < heads; h++) {
-            rows[h] = java.util.Arrays.copyOf(probs.row(h, q), valid);
+            int from = (h * probs.queries() + q) * keys; // [heads][queries][keys] flattened
+            rows[h] = java.util.Arrays.copyOfRange(probs.data(), from, from + valid);
         }
-        copyInto(layer, cps[layer].refresh(rows));
+        return rows;
     }
 
     /** Queues the copy of a refreshed Cp's rows into the layer's compact cache (run at the step's end). */

@@ -144,4 +144,32 @@ class ScoreSelectionTest {
     void orderTiesRejectsMismatchedLengths() {
         assertThrows(IllegalArgumentException.class, () -> ScoreSelection.orderTies(new int[2], new float[3], 1));
     }
+    /**
+     * topKByScore selects before it sorts: on random scores with long runs of ties, -inf and
+     * both signs, it gives what sorting every row gives (score descending, then position).
+     */
+    @Test
+    void theSelectionBeforeTheSortKeepsTheSortsOrder() {
+        SplittableRandom random = new SplittableRandom(7);
+        for (int trial = 0; trial < 300; trial++) {
+            int n = 1 + random.nextInt(trial < 200 ? 300 : 20000);
+            int distinct = 1 + random.nextInt(Math.max(1, n / (1 + random.nextInt(8))));
+            float[] scores = new float[n];
+            for (int i = 0; i < n; i++) {
+                int v = random.nextInt(distinct);
+                scores[i] = v == 0 && random.nextInt(4) == 0 ? Float.NEGATIVE_INFINITY : (v - distinct / 2) * 0.25f;
+            }
+            int k = 1 + random.nextInt(n + 2);
+            Integer[] order = new Integer[n];
+            for (int i = 0; i < n; i++) {
+                order[i] = i;
+            }
+            java.util.Arrays.sort(order, (a, b) -> scores[a] != scores[b] ? Float.compare(scores[b], scores[a]) : Integer.compare(a, b));
+            int[] expected = new int[Math.min(k, n)];
+            for (int i = 0; i < expected.length; i++) {
+                expected[i] = order[i];
+            }
+            assertArrayEquals(expected, ScoreSelection.topKByScore(scores, k), "n=" + n + " k=" + k + " distinct=" + distinct);
+        }
+    }
 }
