@@ -354,7 +354,7 @@ final class BenchCommand implements Callable<Integer> {
                                     }
                                 }
                                 summary.computeIfAbsent(ctx + "\u0000" + m.text(), k -> new ArrayList<>())
-                                        .add(new double[] {meanMs, bound, rows, prefillMs, memMb});
+                                        .add(new double[] {meanMs, bound, rows, prefillMs, memMb, startMs});
                             }
                         }
                         if (opProfile != null) {
@@ -446,8 +446,8 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         FullAttentionLine line = FullAttentionLine.fit(fullPoints);
-        out.printf("%-8s %-32s %-14s %10s %16s %12s %14s %9s %9s %8s %10s %8s%n", "context", "method", "test", "ms/token",
-                "t/s", "prefill ms", "attended rows", "speedup", "bound", "of bound", "mem MiB", "of line");
+        out.printf("%-8s %-32s %-14s %10s %16s %12s %10s %14s %9s %9s %8s %10s %8s%n", "context", "method", "test", "ms/token",
+                "t/s", "prefill ms", "start ms", "attended rows", "speedup", "bound", "of bound", "mem MiB", "of line");
         for (int ctx : contexts) {
             List<double[]> full = summary.get(ctx + "\u0000" + FULL);
             if (full == null) {
@@ -464,15 +464,18 @@ final class BenchCommand implements Callable<Integer> {
                 double bound = v.getFirst()[1];
                 double speedup = fullMs / ms;
                 double mem = v.stream().mapToDouble(a -> a[4]).max().orElse(Double.NaN);
+                double[] starts = v.stream().mapToDouble(a -> a[5]).filter(x -> !Double.isNaN(x)).toArray();
+                double start = starts.length == 0 ? Double.NaN : Medians.of(starts);
                 double lineBound = line == null || m.equals(FULL) ? Double.NaN : line.boundFor(fullMs, v.getFirst()[2]);
                 // tokens/s as llama-bench reports it: mean and standard deviation over the repetitions
                 double[] perSecond = v.stream().mapToDouble(a -> 1000 / a[0]).toArray();
                 double tsMean = Arrays.stream(perSecond).average().orElse(Double.NaN);
                 double tsSd = perSecond.length < 2 ? 0 : Math.sqrt(Arrays.stream(perSecond)
                         .map(x -> (x - tsMean) * (x - tsMean)).sum() / (perSecond.length - 1));
-                out.printf(Locale.ROOT, "%-8d %-32s %-14s %10.2f %16s %12s %14.0f %8.2fx %8.2fx %8s %10s %8s%n", ctx, m,
+                out.printf(Locale.ROOT, "%-8d %-32s %-14s %10.2f %16s %12s %10s %14.0f %8.2fx %8.2fx %8s %10s %8s%n", ctx, m,
                         "tg" + tokens + " @ d" + ctx, ms, String.format(Locale.ROOT, "%.2f ± %.2f", tsMean, tsSd),
                         Double.isNaN(v.getFirst()[3]) ? "-" : String.format(Locale.ROOT, "%.1f", v.getFirst()[3]),
+                        Double.isNaN(start) ? "-" : String.format(Locale.ROOT, "%.1f", start),
                         v.getFirst()[2], speedup, bound,
                         m.equals(FULL) ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * speedup / bound),
                         Double.isNaN(mem) ? "-" : String.format(Locale.ROOT, "%.0f", mem),
@@ -480,6 +483,8 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         printAgainstLlamaBench(summary, out);
+        out.println("start ms: what an engine method's policy builds from the prefill before its first step (median;"
+                + " s/example counts it with the prefill)");
         if (sharedPrefill) {
             out.println("prefill ms: the engine's methods share one prefill, with the statistics all of them ask for"
                     + " (kv_fill prefill-shared where a method asks for fewer; rbench run's prefill: own times each method's own)");

@@ -41,8 +41,11 @@ class BenchKvFillTest {
             assertEquals(want, row.get("kv_fill"), row.get("method"));
         }
         assertTrue(printed.contains("prefill ms: the engine's methods share one prefill"), printed);
+        assertTrue(printed.contains("start ms"), printed);
         for (CSVRecord row : bench(dir, "full,llamacpp", "prefill")) {
             assertEquals("prefill", row.get("kv_fill"), row.get("method") + ": the only engine method has its own prefill");
+            // an engine method's policy start is timed (full attention's builds nothing: a few microseconds)
+            assertEquals(row.get("method").equals("llamacpp"), row.get("start_ms").isEmpty(), row.get("method"));
         }
         assertFalse(printed.contains("share one prefill"), printed);
         for (CSVRecord row : bench(dir, "full,h2o:k=8", "synthetic")) {
