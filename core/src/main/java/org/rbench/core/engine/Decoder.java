@@ -487,10 +487,13 @@ public final class Decoder implements AutoCloseable {
 
     @Override
     public void close() {
-        // the run of steps is over: the CPU pool's workers sleep now rather than spin on
-        engine.backend().pauseThreads();
-        // the rows the full cache still lacks sit in the policy's compact caches, which close with it
-        engine.deferredWrites().flush();
-        policy.close();
+        try {
+            // the rows the full cache still lacks sit in the policy's compact caches, which close with it
+            engine.deferredWrites().flush();
+            // the run of steps is over: the CPU pool's workers sleep now rather than spin on
+            engine.backend().pauseThreads();
+        } finally {
+            policy.close();
+        }
     }
 }

@@ -92,6 +92,10 @@ public final class ResultsFile implements AutoCloseable {
                         // Written before the newest columns were added at the end: resume it with its
                         // own columns, leaving the new (optional) ones out of its rows.
                         fileColumns = List.copyOf(header);
+                        System.err.println("rbench: warning: " + path + " was written before the columns "
+                                + columns.subList(header.size(), columns.size()) + ": its new rows leave them out"
+                                + (columns.subList(header.size(), columns.size()).contains("start_ms")
+                                ? " (s/example then misses each method's start: write to a new file to count it)" : ""));
                     } else if (!header.equals(columns)) {
                         throw new IOException(path + " exists with different columns; write to a new file or move it away."
                                 + " Found " + header.size() + " columns, expected " + columns.size());
