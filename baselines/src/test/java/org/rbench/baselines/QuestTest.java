@@ -432,18 +432,23 @@ class QuestTest {
                     try (Decoder b = engine.decoder(fresh, null)) {
                         b.step(token); // bounds computed from the cache at its start
                         int pages = position / 16; // the complete ones: the current page's are made when it completes
-                        for (int l = 1; l < hp.layers(); l++) {
-                            float[][][][] x = kept.pages().bounds(l, pages);
-                            float[][][][] y = fresh.pages().bounds(l, pages);
-                            for (int which = 0; which < 2; which++) {
-                                for (int h = 0; h < hp.kvHeads(); h++) {
-                                    for (int p = 0; p < pages; p++) {
-                                        assertArrayEquals(y[which][h][p], x[which][h][p],
-                                                "layer " + l + (which == 0 ? " M" : " m") + " KV head " + h + " page " + p);
-                                    }
-                                }
-                            }
-                        }
+                        assertSameBounds(fresh, kept, pages, hp);
+                    }
+                }
+            }
+        }
+    }
+
+    /** The first {@code pages} pages' bounds (M and m) of every selecting layer (dense=1) are equal, bit for bit. */
+    private static void assertSameBounds(Quest expected, Quest actual, int pages, HyperParameters hp) {
+        for (int l = 1; l < hp.layers(); l++) {
+            float[][][][] x = expected.pages().bounds(l, pages);
+            float[][][][] y = actual.pages().bounds(l, pages);
+            for (int which = 0; which < 2; which++) {
+                for (int h = 0; h < hp.kvHeads(); h++) {
+                    for (int p = 0; p < pages; p++) {
+                        assertArrayEquals(x[which][h][p], y[which][h][p],
+                                "layer " + l + (which == 0 ? " M" : " m") + " KV head " + h + " page " + p);
                     }
                 }
             }
@@ -471,19 +476,7 @@ class QuestTest {
                 a.step(TOKENS[PROMPT + 12]); // position 112: the first selecting step makes the bounds
                 assertTrue(grown.selects(PROMPT + 12));
                 try (Decoder b = engine.decoder(started, null)) { // starts at 113: the start makes them
-                    int pages = 112 / 16;
-                    for (int l = 1; l < hp.layers(); l++) {
-                        float[][][][] x = grown.pages().bounds(l, pages);
-                        float[][][][] y = started.pages().bounds(l, pages);
-                        for (int which = 0; which < 2; which++) {
-                            for (int h = 0; h < hp.kvHeads(); h++) {
-                                for (int p = 0; p < pages; p++) {
-                                    assertArrayEquals(x[which][h][p], y[which][h][p],
-                                            "layer " + l + (which == 0 ? " M" : " m") + " KV head " + h + " page " + p);
-                                }
-                            }
-                        }
-                    }
+                    assertSameBounds(grown, started, 112 / 16, hp);
                     assertTrue(b.startNanos() > 0);
                 }
             }

@@ -4,6 +4,7 @@ import org.rbench.core.attention.AttentionPlan;
 import org.rbench.core.attention.CompactCache;
 import org.rbench.core.attention.DeferredWrite;
 import org.rbench.llamacpp.Backend;
+import org.rbench.llamacpp.GgmlContext;
 import org.rbench.llamacpp.GgmlType;
 import org.rbench.llamacpp.Tensor;
 
@@ -93,14 +94,38 @@ final class DeferredWrites implements AutoCloseable {
      * after layer, each layer's {@code [count, kvHeads]} head-major (set_rows' index columns).
      */
     int[] flushedRows(Pass pass) {
-        int total = 0;
+        return rowsOf(inGraphCounts(pass));
+    }
+
+    /** The pending positions of the layers a graph of {@code pass} flushes, layer after layer. */
+    int[] flushedPositions(Pass pass) {
+        return positionsOf(inGraphCounts(pass));
+    }
+
+    /** Per layer, the pending rows a graph of {@code pass} copies (0 where it copies none). */
+    private int[] inGraphCounts(Pass pass) {
+        int[] counts = new int[holder.length];
         for (int l = pass.fromLayer(); l < pass.toLayer(); l++) {
-            total += flushedInGraph(pass, l);
+            counts[l] = flushedInGraph(pass, l);
         }
-        int[] out = new int[total * kvHeads];
+        return counts;
+    }
+
+    /** Per layer, all its pending rows. */
+    private int[] pendingCounts() {
+        int[] counts = new int[holder.length];
+        for (int l = 0; l < holder.length; l++) {
+            counts[l] = positions.get(l).size();
+        }
+        return counts;
+    }
+
+    /** The first {@code counts[l]} pending rows of each layer, layer after layer, each {@code [count, kvHeads]} head-major. */
+    private int[] rowsOf(int[] counts) {
+        int[] out = new int[java.util.Arrays.stream(counts).sum() * kvHeads];
         int at = 0;
-        for (int l = pass.fromLayer(); l < pass.toLayer(); l++) {
-            int n = flushedInGraph(pass, l);
+        for (int l = 0; l < counts.length; l++) {
+            int n = counts[l];
             for (int i = 0; i < n; i++) {
                 for (int h = 0; h < kvHeads; h++) {
                     out[at * kvHeads + h * n + i] = rows.get(l).get(i)[h];
@@ -111,15 +136,30 @@ final class DeferredWrites implements AutoCloseable {
         return out;
     }
 
-    /** The pending positions of the layers a graph of {@code pass} flushes, layer after layer. */
-    int[] flushedPositions(Pass pass) {
-        List<Integer> out = new ArrayList<>();
-        for (int l = pass.fromLayer(); l < pass.toLayer(); l++) {
-            if (flushedInGraph(pass, l) > 0) {
-                out.addAll(positions.get(l));
+    /** The first {@code counts[l]} pending positions of each layer, layer after layer. */
+    private int[] positionsOf(int[] counts) {
+        int[] out = new int[java.util.Arrays.stream(counts).sum()];
+        int at = 0;
+        for (int l = 0; l < counts.length; l++) {
+            for (int i = 0; i < counts[l]; i++) {
+                out[at++] = positions.get(l).get(i);
             }
         }
-        return out.stream().mapToInt(Integer::intValue).toArray();
+        return out;
+    }
+
+    /**
+     * Copies rows {@code [at, at + n)} of a graph's pending-row inputs ({@code rows}: every
+     * flushed layer's {@code [count, kvHeads]} one after another; {@code positions} likewise)
+     * from {@code held} into a layer's full-cache {@code keys} and {@code values}: a gather and a
+     * set_rows each. Returns the written K and V, for the nodes that must come after.
+     */
+    static Tensor[] copyPending(GgmlContext ctx, Tensor keys, Tensor values, CompactCache held, Tensor rows,
+                                Tensor positions, long at, int n, int kvHeads) {
+        Tensor from = ctx.view(rows, new long[] {n, kvHeads}, new long[] {(long) n * rows.nb(0)}, at * kvHeads * rows.nb(0));
+        Tensor to = ctx.view(positions, new long[] {n}, new long[] {}, at * positions.nb(0));
+        return new Tensor[] {ctx.setRows(keys, PolicyServices.cacheRows(ctx, held.keys(), from), to),
+                ctx.setRows(values, PolicyServices.cacheRows(ctx, held.values(), from), to)};
     }
 
     /** Rows the compact caches holding pending rows have (the bound of {@link #flushedRows}). */
@@ -193,29 +233,15 @@ final class DeferredWrites implements AutoCloseable {
         if (isEmpty()) {
             return;
         }
+        int[] counts = pendingCounts();
         List<Object> shape = new ArrayList<>();
-        int[][] values = new int[2][]; // source rows, then positions
-        int total = 0;
         for (int l = 0; l < holder.length; l++) {
             if (holder[l] != null) {
-                shape.add(List.of(l, positions.get(l).size(), holder[l])); // the compact cache by identity
-                total += positions.get(l).size();
+                shape.add(List.of(l, counts[l], holder[l])); // the compact cache by identity
             }
         }
-        values[0] = new int[total * kvHeads];
-        values[1] = new int[total];
-        int at = 0;
-        for (int l = 0; l < holder.length; l++) {
-            int n = positions.get(l).size();
-            for (int i = 0; i < n; i++) {
-                values[1][at + i] = positions.get(l).get(i);
-                // head-major, as set_rows' per-head index columns: [n, kvHeads]
-                for (int h = 0; h < kvHeads; h++) {
-                    values[0][at * kvHeads + h * n + i] = rows.get(l).get(i)[h];
-                }
-            }
-            at += n;
-        }
+        int[][] values = {rowsOf(counts), positionsOf(counts)}; // source rows, then positions
+        int total = values[1].length;
         GraphCache.Entry<int[][]> entry = flushGraphs.get(shape);
         if (entry != null) {
             entry.owner()[0] = values[0];
@@ -252,12 +278,9 @@ final class DeferredWrites implements AutoCloseable {
                 continue;
             }
             int n = positions.get(l).size();
-            Tensor from = g.ctx.view(source, new long[] {n, kvHeads}, new long[] {(long) n * source.nb(0)},
-                    at * kvHeads * source.nb(0));
-            Tensor to = g.ctx.view(target, new long[] {n}, new long[] {}, at * target.nb(0));
-            CompactCache c = holder[l];
-            g.expand(g.ctx.setRows(cache.keys(l), PolicyServices.cacheRows(g.ctx, c.keys(), from), to));
-            g.expand(g.ctx.setRows(cache.values(l), PolicyServices.cacheRows(g.ctx, c.values(), from), to));
+            for (Tensor written : copyPending(g.ctx, cache.keys(l), cache.values(l), holder[l], source, target, at, n, kvHeads)) {
+                g.expand(written);
+            }
             at += n;
         }
         return g;

@@ -3,7 +3,6 @@ package org.rbench.core.engine;
 import org.rbench.core.attention.AttendedRows;
 import org.rbench.core.attention.AttentionPlan;
 import org.rbench.core.attention.CacheRows;
-import org.rbench.core.attention.CompactCache;
 import org.rbench.core.attention.PlanGraph;
 import org.rbench.core.attention.StepPart;
 import org.rbench.core.model.HyperParameters;
@@ -63,11 +62,9 @@ final class LayerAttention implements PlanGraph {
         Tensor valuesTarget = pass.cache.values(layer);
         if (pass.flushCount(layer) > 0) {
             // earlier steps' rows that waited in a compact cache go first (DeferredWrites)
-            CompactCache held = pass.res.deferredWrites().holder(layer);
-            Tensor rows = pass.flushRows(layer);
-            Tensor at = pass.flushPositions(layer);
-            keysTarget = ctx.setRows(keysTarget, PolicyServices.cacheRows(ctx, held.keys(), rows), at);
-            valuesTarget = ctx.setRows(valuesTarget, PolicyServices.cacheRows(ctx, held.values(), rows), at);
+            Tensor[] written = pass.copyPending(layer, keysTarget, valuesTarget);
+            keysTarget = written[0];
+            valuesTarget = written[1];
             pass.g.expand(keysTarget);
             pass.g.expand(valuesTarget);
         }

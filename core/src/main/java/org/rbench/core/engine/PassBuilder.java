@@ -118,17 +118,14 @@ final class PassBuilder {
         return flushCounts[l];
     }
 
-    /** Layer {@code l}'s pending rows: I32 {@code [count, kvHeads]}, the compact-cache row of each position and KV head. */
-    Tensor flushRows(int l) {
-        int n = flushCounts[l];
-        int kvHeads = hp.kvHeads();
-        return ctx.view(flushRows, new long[] {n, kvHeads}, new long[] {(long) n * flushRows.nb(0)},
-                (long) flushOffsets[l] * kvHeads * flushRows.nb(0));
-    }
-
-    /** Layer {@code l}'s pending positions: I32 {@code [count]}. */
-    Tensor flushPositions(int l) {
-        return ctx.view(flushPositions, new long[] {flushCounts[l]}, new long[] {}, (long) flushOffsets[l] * flushPositions.nb(0));
+    /**
+     * Copies layer {@code l}'s pending rows from the compact cache holding them into the full
+     * cache's {@code keys} and {@code values} ({@link DeferredWrites#copyPending}); returns the
+     * written K and V.
+     */
+    Tensor[] copyPending(int l, Tensor keys, Tensor values) {
+        return DeferredWrites.copyPending(ctx, keys, values, res.deferredWrites().holder(l), flushRows, flushPositions,
+                flushOffsets[l], flushCounts[l], hp.kvHeads());
     }
 
     /** The graph of {@code pass}. */
