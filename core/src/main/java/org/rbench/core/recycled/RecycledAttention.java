@@ -115,7 +115,8 @@ public final class RecycledAttention implements AttentionPolicy {
 
     @Override
     public PrefillRequest prefillRequest() {
-        return new PrefillRequest(1, false, config.schedule().needsQueries());
+        // the device selects Cp from the last token's queries; the host, from its attention read back
+        return refresh.cp() != null ? new PrefillRequest(0, false, true) : new PrefillRequest(1, false, config.schedule().needsQueries());
     }
 
     @Override
@@ -129,22 +130,17 @@ public final class RecycledAttention implements AttentionPolicy {
             deviceCheck = DeviceSimilarityCheck.allocate(context.backend(), context.hyperParameters().headDim(), layers,
                     similarity.threshold());
         }
-        AttentionProbabilities[] last = new AttentionProbabilities[layers];
         for (int l = 0; l < layers; l++) {
-            last[l] = prefill.lastRows(l);
-            if (last[l] == null) {
-                throw new IllegalStateException("the prefill did not return the last token's attention for layer " + l);
-            }
             cps[l] = new RecycledCache(config.selection(), config.capacity(), config.update(), kvHeads);
-        }
-        // Each layer's Cp from its own row, on the host: the layers in parallel (a long context's
-        // selection is hundreds of ms a layer's worth of rows, timed with the prefill: Decoder.startNanos)
-        int[][] slots = new int[layers][];
-        java.util.stream.IntStream.range(0, layers).parallel().forEach(l -> slots[l] = cps[l].refresh(lastRow(last[l])));
-        for (int l = 0; l < layers; l++) {
             // a device check writes a refresh it did not choose to K spare rows past Cp's
             compacts[l] = context.newCompactCache(config.capacity(), deviceCheck != null ? config.k() : 0);
-            copyInto(l, slots[l]);
+        }
+        if (refresh.cp() != null) {
+            startOnDevice(context, prefill);
+        } else {
+            startOnHost(prefill);
+        }
+        for (int l = 0; l < layers; l++) {
             if (config.schedule().needsQueries()) {
                 float[] query = prefill.lastQuery(l).meanBeforeRope();
                 config.schedule().onFullStep(l, query);
@@ -154,6 +150,39 @@ public final class RecycledAttention implements AttentionPolicy {
             }
         }
         flushCopies();
+    }
+
+    /** Cp from the prefill's last queries, selected as a refresh step selects ({@link RefreshPlan#selectFromQueries}). */
+    private void startOnDevice(AttentionContext context, PrefillStatistics prefill) {
+        int layers = cps.length;
+        float[][] queries = new float[layers][];
+        for (int l = 0; l < layers; l++) {
+            if (prefill.lastQuery(l) == null) {
+                throw new IllegalStateException("the prefill did not return the last token's query for layer " + l);
+            }
+            queries[l] = prefill.lastQuery(l).afterRope();
+        }
+        refresh.selectFromQueries(context, queries, prefill.promptEnd());
+    }
+
+    /**
+     * Cp from the prefill's last attention row read back, selected on the host (the reference the
+     * tests hold the device to), the layers in parallel.
+     */
+    private void startOnHost(PrefillStatistics prefill) {
+        int layers = cps.length;
+        AttentionProbabilities[] last = new AttentionProbabilities[layers];
+        for (int l = 0; l < layers; l++) {
+            last[l] = prefill.lastRows(l);
+            if (last[l] == null) {
+                throw new IllegalStateException("the prefill did not return the last token's attention for layer " + l);
+            }
+        }
+        int[][] slots = new int[layers][];
+        java.util.stream.IntStream.range(0, layers).parallel().forEach(l -> slots[l] = cps[l].refresh(lastRow(last[l])));
+        for (int l = 0; l < layers; l++) {
+            copyInto(l, slots[l]);
+        }
     }
 
     /**

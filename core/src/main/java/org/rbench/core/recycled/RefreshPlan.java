@@ -1,6 +1,7 @@
 package org.rbench.core.recycled;
 
 import org.rbench.core.attention.AttendedRows;
+import org.rbench.core.attention.AttentionContext;
 import org.rbench.core.attention.AttentionPlan;
 import org.rbench.core.attention.CacheRows;
 import org.rbench.core.attention.Choice;
@@ -8,6 +9,9 @@ import org.rbench.core.attention.CompactCache;
 import org.rbench.core.attention.FullPlan;
 import org.rbench.core.attention.PlanGraph;
 import org.rbench.core.attention.StepPart;
+import org.rbench.core.engine.AttentionMath;
+import org.rbench.core.model.HyperParameters;
+import org.rbench.llamacpp.BackendBuffer;
 import org.rbench.llamacpp.GgmlContext;
 import org.rbench.llamacpp.GgmlType;
 import org.rbench.llamacpp.Tensor;
@@ -118,7 +122,7 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
         if (g.tokens() != 1) {
             throw new IllegalStateException("top rows are selected in decode steps (one token), not in a batch of " + g.tokens());
         }
-        Selection selection = g.stepPart(Selection.class, Selection::new);
+        Selection selection = g.stepPart(Selection.class, Selection::of);
         int layer = g.layer();
         Tensor keys = g.cacheKeys();
         Tensor values = g.cacheValues();
@@ -126,6 +130,79 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
                 TopRowsSelection.scores(g.ctx(), probs, g.causalMask(), request, g.model().heads(), g.model().kvHeads()),
                 keys, values, fullStep));
         return FullPlan.readWholeCache(g);
+    }
+
+    /**
+     * Cp's rows per KV head when this refresh, selecting {@code candidates} per KV head of
+     * {@code validRows} rows, stays on the device; 0 when it goes to the host (no device Cp, or
+     * more candidates than the device orders).
+     */
+    private int onDevice(int candidates, int validRows) {
+        return cp != null && candidates <= TopRowsSelection.MOST_ORDERED_ON_DEVICE ? Math.min(request.k(), validRows) : 0;
+    }
+
+    /**
+     * Cp's first selection, from the prefill's last token: that token's queries after RoPE
+     * ({@code queries[layer]}, {@code heads x headDim}, as the prefill attended with them) against
+     * the cache's first {@code rows} rows, scored and selected in a graph of its own exactly as a
+     * refresh step selects, every layer refreshing; the selection goes where a refresh's goes (the
+     * device Cp, or the sink). The probabilities stay on the device: read back, a long context's
+     * are heads x rows floats a layer (537 MB at 131K for Llama-3.1-8B), and their selection on the
+     * host took longer than the decode it prepares.
+     */
+    void selectFromQueries(AttentionContext context, float[][] queries, int rows) {
+        HyperParameters hp = context.hyperParameters();
+        int layers = hp.layers();
+        long queryLength = (long) hp.headDim() * hp.heads();
+        if (queries.length != layers) {
+            throw new IllegalArgumentException(queries.length + " layers' queries for a model of " + layers);
+        }
+        if (rows < 1 || rows > context.position()) {
+            throw new IllegalArgumentException("Cp selects from 1 to " + context.position() + " cached rows, not " + rows);
+        }
+        int candidates = request.candidates(rows);
+        int onDevice = onDevice(candidates, rows);
+        try (GgmlContext holder = GgmlContext.forMetadata(1, 0)) {
+            Tensor q = holder.newTensor(GgmlType.F32, queryLength, layers).name("start_queries");
+            try (BackendBuffer buffer = BackendBuffer.allocate(holder, context.backend())) {
+                float[] all = new float[Math.toIntExact(queryLength * layers)];
+                for (int l = 0; l < layers; l++) {
+                    if (queries[l].length != queryLength) {
+                        throw new IllegalArgumentException("layer " + l + "'s query holds " + queries[l].length + " values, not "
+                                + queryLength);
+                    }
+                    System.arraycopy(queries[l], 0, all, (int) (l * queryLength), (int) queryLength);
+                }
+                q.setFloats(all);
+                Selection[] built = new Selection[1];
+                context.computeOverCache((ctx, keys, values, expand) -> {
+                    Selection selection = new Selection(ctx, expand, rows, hp.kvHeads(), layers, candidates, onDevice,
+                            onDevice > 0 ? cp : null);
+                    for (int l = 0; l < layers; l++) {
+                        Tensor query = ctx.view(q, new long[] {queryLength}, new long[0], l * q.nb(1));
+                        Tensor probs = AttentionMath.decodeSoftmax(ctx, CacheRows.range(ctx, keys.apply(l), 0, rows), query, null,
+                                hp.attentionScale(), hp.kvHeads());
+                        selection.add(l, TopRowsSelection.scores(ctx, probs, null, request, hp.heads(), hp.kvHeads()),
+                                keys.apply(l), values.apply(l), null);
+                    }
+                    selection.finish(new PlanGraph.Finishing() {
+                        @Override
+                        public GgmlContext ctx() {
+                            return ctx;
+                        }
+
+                        @Override
+                        public void expand(Tensor t) {
+                            expand.accept(t);
+                        }
+                    });
+                    built[0] = selection;
+                }, 48 * layers + 64);
+                AttentionPlan[] plans = new AttentionPlan[layers];
+                java.util.Arrays.fill(plans, this);
+                built[0].afterCompute(plans, rows - 1);
+            }
+        }
     }
 
     /** The refresh a plan makes: its own, a device check's, or null. */
@@ -157,7 +234,8 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
         private TopRowsSelection.Result result;
         private TopRowsSelection.Slots slots;
 
-        Selection(PlanGraph g) {
+        /** The selection of a step graph: its refreshing layers, the candidates the hungriest needs, one Cp size. */
+        static Selection of(PlanGraph g) {
             int selecting = 0;
             int most = 0;
             RefreshPlan first = null;
@@ -171,13 +249,25 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
                     uniform &= r.cp() != null && r.cp() == first.cp() && r.request().equals(first.request());
                 }
             }
-            this.candidates = most;
-            this.kvHeads = g.model().kvHeads();
             // one Cp size for the whole batch, and a sort key that stays an exact float
-            this.onDevice = first != null && uniform && most <= TopRowsSelection.MOST_ORDERED_ON_DEVICE
-                    ? Math.min(first.request().k(), g.position() + 1) : 0;
-            this.deviceCp = onDevice > 0 ? first.cp() : null;
-            this.batch = new TopRowsSelection.Batch(g.ctx(), g::expand, g.keyRows(), kvHeads, selecting);
+            int onDevice = first != null && uniform ? first.onDevice(most, g.position() + 1) : 0;
+            return new Selection(g.ctx(), g::expand, g.keyRows(), g.model().kvHeads(), selecting, most, onDevice,
+                    onDevice > 0 ? first.cp() : null);
+        }
+
+        /**
+         * @param rows      the score rows of each layer (key rows, padding included)
+         * @param selecting the layers that will {@link #add} their scores
+         * @param onDevice  Cp's rows per KV head written in the graph into {@code deviceCp}'s caches, or 0 to
+         *                  send the candidates to the host
+         */
+        Selection(GgmlContext ctx, java.util.function.Consumer<Tensor> expand, long rows, int kvHeads, int selecting,
+                  int candidates, int onDevice, DeviceCp deviceCp) {
+            this.candidates = candidates;
+            this.kvHeads = kvHeads;
+            this.onDevice = onDevice;
+            this.deviceCp = deviceCp;
+            this.batch = new TopRowsSelection.Batch(ctx, expand, rows, kvHeads, selecting);
         }
 
         void add(int layer, Tensor scores, Tensor keys, Tensor values, Choice fullStep) {

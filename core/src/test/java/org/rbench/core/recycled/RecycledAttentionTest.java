@@ -131,6 +131,30 @@ class RecycledAttentionTest {
     }
 
     /**
+     * Cp's first selection stays on the device: the prefill returns the last token's queries, not
+     * its attention rows (heads x context floats a layer), and every layer's Cp is chosen in one
+     * graph before the first step (what it chooses: {@link #deviceRefreshGivesTheHostRefreshsCpAndLogits}).
+     */
+    @Test
+    void startSelectsCpOnTheDeviceFromTheLastQueries() {
+        int layers = MODEL.weights().hyperParameters().layers();
+        MethodSpec parsed = MethodSpec.parse("recycled:k=8,s=3");
+        RecycledAttention policy = new RecycledAttention(new RecycledAttention.Factory().config(parsed, PROMPT, layers),
+                parsed.text(), true);
+        assertEquals(0, policy.prefillRequest().lastRows());
+        assertTrue(policy.prefillRequest().lastQuery());
+        try (Engine e = Engine.open(MODEL.weights(), exact())) {
+            PrefillResult p = e.prefill(Arrays.copyOf(TOKENS, PROMPT), policy.prefillRequest(), false);
+            try (Decoder d = e.decoder(policy, p.statistics())) {
+                assertEquals(layers, policy.deviceRefreshes());
+                assertEquals(8, policy.cpRows(0, 0).length);
+            }
+        } finally {
+            policy.close();
+        }
+    }
+
+    /**
      * The step timings say which steps attended the whole cache in how many layers, so a
      * refresh step's time can be told from a recycled step's: with S=4 the decode steps 3, 7
      * and 11 (steps 4, 8 and 12 counted from the prefill's token) are refreshes in every layer.
