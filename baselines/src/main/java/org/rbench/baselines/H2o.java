@@ -71,17 +71,20 @@ public final class H2o implements AttentionPolicy {
         caches = new HeavyHitterCache[hp.layers()];
         int n = prefill.promptEnd();
         for (int l = 0; l < hp.layers(); l++) {
-            float[] sums = prefill.columnSums(l);
-            if (sums == null) {
+            if (prefill.columnSums(l) == null) {
                 throw new IllegalStateException("the prefill did not return column sums for layer " + l);
             }
+        }
+        // the layers' first choices are independent: made in parallel (timed with the prefill as the start)
+        java.util.stream.IntStream.range(0, hp.layers()).parallel().forEach(l -> {
+            float[] sums = prefill.columnSums(l);
             float[][] perHead = new float[hp.heads()][n];
             for (int h = 0; h < hp.heads(); h++) {
                 System.arraycopy(sums, h * n, perHead[h], 0, n);
             }
             caches[l] = new HeavyHitterCache(heavy, recent, aggregation, kvHeads);
             caches[l].prefill(perHead);
-        }
+        });
         if (decisionsOnDevice(context, n)) {
             slots = HeavyHitterSlots.allocate(context, heavy + recent, recent, aggregation);
             java.util.List<AttentionContext.RowCopy> copies = new java.util.ArrayList<>();

@@ -134,18 +134,24 @@ public final class SnapKv implements AttentionPolicy {
         if (voted.length != layers) {
             throw new IllegalStateException(name + ": " + voted.length + " layer budgets for " + layers + " layers");
         }
-        List<AttentionContext.RowCopy> copies = new ArrayList<>();
         for (int l = 0; l < layers; l++) {
             if (voted[l] < 0) {
                 throw new IllegalStateException(name + ": layer " + l + " would keep " + voted[l] + " voted keys");
             }
-            if (voted[l] >= before) {
-                continue; // keeps every prompt row: full attention
-            }
+        }
+        // the layers' choices are independent: made in parallel (a long prompt's are hundreds of ms a layer,
+        // timed with the prefill as the start: Decoder.startNanos)
+        java.util.stream.IntStream.range(0, layers).parallel().filter(l -> voted[l] < before).forEach(l -> {
             float[][] votes = prefill.window() == window
                     ? SnapKvSelection.votes(prefill.windowSums(l), hp.heads(), n, before)
                     : SnapKvSelection.votes(windowRows(prefill, l, n), window, before); // a prefill shared with another window
             kept[l] = SnapKvSelection.keep(votes, voted[l], window, pool, gqa, hp.kvHeads());
+        });
+        List<AttentionContext.RowCopy> copies = new ArrayList<>();
+        for (int l = 0; l < layers; l++) {
+            if (kept[l] == null) {
+                continue; // keeps every prompt row: full attention
+            }
             int keptRows = kept[l][0].length;
             int room = Math.max(1, Math.min(growRows, context.cacheCapacity() - n));
             segmentRows[l] = roundUp(keptRows + room);
