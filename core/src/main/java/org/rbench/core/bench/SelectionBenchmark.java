@@ -95,13 +95,15 @@ public final class SelectionBenchmark {
                 timings.add(time(backend, "flash attention (computed by every step)", flash, repeats, layers, null));
                 Piece softmax = (ctx, g) -> new Tensor[] {probabilities(ctx, keys, query, mask, rows, scale)};
                 timings.add(time(backend, "K^T q softmax", softmax, repeats, layers, null));
+                // a step's layer: its scores unmasked (the batch of all layers takes the mask once)
                 Piece scores = (ctx, g) -> new Tensor[] {TopRowsSelection.scores(ctx,
-                        probabilities(ctx, keys, query, mask, rows, scale), mask, request, shape.heads(), shape.kvHeads())};
-                Timing scoring = time(backend, "softmax + GQA aggregation, pooling, mask", scores, repeats, layers, null);
+                        probabilities(ctx, keys, query, mask, rows, scale), null, request, shape.heads(), shape.kvHeads())};
+                Timing scoring = time(backend, "softmax + GQA aggregation and pooling", scores, repeats, layers, null);
                 timings.add(scoring);
                 int[][][] selections = new int[1 + TopRowsSelection.Method.values().length][][];
                 Piece alone = (ctx, g) -> {
-                    TopRowsSelection.Result r = TopRowsSelection.select(ctx, scores.apply(ctx, g)[0], m);
+                    TopRowsSelection.Result r = TopRowsSelection.select(ctx, TopRowsSelection.scores(ctx,
+                            probabilities(ctx, keys, query, mask, rows, scale), mask, request, shape.heads(), shape.kvHeads()), m);
                     return new Tensor[] {r.positions(), r.scores()};
                 };
                 timings.add(time(backend, "softmax ... + top rows of this layer", alone, repeats, layers,
@@ -124,7 +126,7 @@ public final class SelectionBenchmark {
                 for (TopRowsSelection.Method how : TopRowsSelection.Method.values()) {
                     String name = "softmax ... + top rows of " + layers + " layers at once, " + how.name().toLowerCase(java.util.Locale.ROOT);
                     Piece batched = (ctx, g) -> {
-                        TopRowsSelection.Result r = filledBatch.apply(ctx, g).select(m, how);
+                        TopRowsSelection.Result r = filledBatch.apply(ctx, g).select(m, how, mask);
                         return new Tensor[] {r.positions(), r.scores()};
                     };
                     int index = 1 + how.ordinal();
@@ -134,7 +136,7 @@ public final class SelectionBenchmark {
                     timings.add(inStep.apply(batch));
                     if (m <= TopRowsSelection.MOST_ORDERED_ON_DEVICE) {
                         Piece slots = (ctx, g) -> {
-                            TopRowsSelection.Slots sl = TopRowsSelection.slots(ctx, filledBatch.apply(ctx, g).select(m, how),
+                            TopRowsSelection.Slots sl = TopRowsSelection.slots(ctx, filledBatch.apply(ctx, g).select(m, how, mask),
                                     Math.min(request.k(), m));
                             return new Tensor[] {sl.positions(), sl.positionOrder()};
                         };

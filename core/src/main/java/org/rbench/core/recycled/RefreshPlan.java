@@ -126,8 +126,10 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
         int layer = g.layer();
         Tensor keys = g.cacheKeys();
         Tensor values = g.cacheValues();
+        // the padding's mask is added once to the whole batch (Selection#finish)
+        selection.maskWith(g.causalMask());
         g.onProbabilities(probs -> selection.add(layer,
-                TopRowsSelection.scores(g.ctx(), probs, g.causalMask(), request, g.model().heads(), g.model().kvHeads()),
+                TopRowsSelection.scores(g.ctx(), probs, null, request, g.model().heads(), g.model().kvHeads()),
                 keys, values, fullStep));
         return FullPlan.readWholeCache(g);
     }
@@ -233,6 +235,8 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
         private Tensor slotIndices;
         private TopRowsSelection.Result result;
         private TopRowsSelection.Slots slots;
+        /** The step's causal mask over the score rows (one for every layer), or null when none is needed. */
+        private Tensor mask;
 
         /** The selection of a step graph: its refreshing layers, the candidates the hungriest needs, one Cp size. */
         static Selection of(PlanGraph g) {
@@ -270,6 +274,14 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
             this.batch = new TopRowsSelection.Batch(ctx, expand, rows, kvHeads, selecting);
         }
 
+        /** The mask every added layer's scores take (the same tensor for every layer of a step). */
+        void maskWith(Tensor layerMask) {
+            if (mask != null && layerMask != null && !mask.equals(layerMask)) {
+                throw new IllegalStateException("the layers of one step selected over different masks");
+            }
+            mask = mask != null ? mask : layerMask;
+        }
+
         void add(int layer, Tensor scores, Tensor keys, Tensor values, Choice fullStep) {
             layers.add(layer);
             cacheRows.add(new Tensor[] {keys, values});
@@ -279,7 +291,7 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
 
         @Override
         public void finish(PlanGraph.Finishing g) {
-            TopRowsSelection.Result top = batch.select(candidates, TopRowsSelection.Method.TOP_K);
+            TopRowsSelection.Result top = batch.select(candidates, TopRowsSelection.Method.TOP_K, mask);
             if (onDevice == 0) {
                 result = new TopRowsSelection.Result(top.positions().name("top_rows").output(), top.scores().name("top_scores").output());
                 g.expand(result.positions());

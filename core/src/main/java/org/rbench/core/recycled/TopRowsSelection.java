@@ -55,7 +55,10 @@ public final class TopRowsSelection {
      * Scores per KV head, {@code [rows, kvHeads]} F32: aggregated over each KV head's query
      * group, max-pooled along positions over the request's window, plus {@code mask} (F16 or
      * F32, {@code rows} long, 0 or -inf; null for none) so that padding sorts last: a view of
-     * the valid rows would change the graph's shape at every step.
+     * the valid rows would change the graph's shape at every step. The group is aggregated
+     * first and the window pooled after, as two ops: one pool over the window x group rectangle
+     * gives the same maxima but reads each score window x group times (twice the time of the two
+     * on the CPU, whose pooling runs on one thread: {@code rbench bench-select}).
      */
     public static Tensor scores(GgmlContext ctx, Tensor probs, Tensor mask, TopRows request, int heads, int kvHeads) {
         int group = heads / kvHeads;
@@ -68,11 +71,13 @@ public final class TopRowsSelection {
             case MEAN, SUM -> group == 1 ? plane : ctx.pool2d(plane, GgmlContext.POOL_AVG, 1, group, 1, group, 0, 0);
         };
         Tensor pooled = pool(ctx, perKv, request.back(), request.reach());
-        if (mask == null) {
-            return pooled;
-        }
+        return mask == null ? pooled : masked(ctx, pooled, mask);
+    }
+
+    /** {@code scores} {@code [rows, columns]} plus {@code mask} ({@code rows} long, F16 or F32) on every column. */
+    static Tensor masked(GgmlContext ctx, Tensor scores, Tensor mask) {
         Tensor m32 = mask.type() == GgmlType.F32 ? mask : ctx.cast(mask, GgmlType.F32);
-        return ctx.add(pooled, ctx.reshape(m32, rows, 1));
+        return ctx.add(scores, ctx.reshape(m32, scores.ne(0), 1));
     }
 
     /**
@@ -143,10 +148,19 @@ public final class TopRowsSelection {
 
         /** One selection over every added row, {@code how}; the first {@code m} positions of each, and their scores. */
         public Result select(int m, Method how) {
+            return select(m, how, null);
+        }
+
+        /**
+         * {@link #select(int, Method)} of the rows plus {@code mask} ({@code rows} long, F16 or F32, 0
+         * or -inf; null for none), added once to every layer's scores where a mask per layer is an add
+         * (and, for an F16 mask, a cast) a layer.
+         */
+        public Result select(int m, Method how, Tensor mask) {
             if (added != layers) {
                 throw new IllegalStateException(added + " of the batch's " + layers + " layers were added");
             }
-            return TopRowsSelection.select(ctx, all, m, how);
+            return TopRowsSelection.select(ctx, mask == null ? all : masked(ctx, all, mask), m, how);
         }
     }
 

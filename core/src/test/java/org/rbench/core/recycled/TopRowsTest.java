@@ -146,4 +146,56 @@ class TopRowsTest {
             assertEquals(want, scores[i], "row " + i + " (pool " + pool + ", reach " + reach + ")");
         }
     }
+
+    /**
+     * With a query-head group, the device's scores are the host's (aggregate the group, then
+     * max-pool the window) bit for bit, for every aggregation: MAX pools the group and the window
+     * in one op. Eight query heads on two KV heads, random probabilities, rows past 50 padding.
+     */
+    @ParameterizedTest
+    @CsvSource({"MAX, 7, 3", "MAX, 7, 9", "MAX, 1, 0", "MAX, 5, 0", "MEAN, 7, 3", "MEAN, 1, 0", "FIRST, 7, 5", "FIRST, 1, 0"})
+    void deviceScoresOfAGroupEqualTheHosts(GqaAggregation aggregation, int pool, int reach) {
+        int rows = 64;
+        int valid = 50;
+        int heads = 8;
+        int kvHeads = 2;
+        java.util.SplittableRandom random = new java.util.SplittableRandom(pool * 31L + reach);
+        float[] probs = new float[rows * heads];
+        float[][] host = new float[heads][valid];
+        for (int h = 0; h < heads; h++) {
+            for (int i = 0; i < valid; i++) {
+                probs[h * rows + i] = host[h][i] = (float) random.nextDouble();
+            }
+        }
+        float[] mask = new float[rows];
+        Arrays.fill(mask, valid, rows, Float.NEGATIVE_INFINITY);
+        TopRows request = new TopRows(4, aggregation, pool, reach);
+        float[] scores;
+        try (org.rbench.llamacpp.GgmlContext data = org.rbench.llamacpp.GgmlContext.forMetadata(4, 0)) {
+            org.rbench.llamacpp.Tensor p = data.newTensor(GgmlType.F32, rows, 1, heads);
+            org.rbench.llamacpp.Tensor m = data.newTensor(GgmlType.F32, rows);
+            try (org.rbench.llamacpp.BackendBuffer buffer = org.rbench.llamacpp.BackendBuffer.allocate(data, MODEL.backend());
+                 org.rbench.llamacpp.GgmlContext ctx = org.rbench.llamacpp.GgmlContext.forMetadata(64, 64);
+                 org.rbench.llamacpp.GraphAllocator allocator = new org.rbench.llamacpp.GraphAllocator(MODEL.backend())) {
+                p.setFloats(probs);
+                m.setFloats(mask);
+                org.rbench.llamacpp.ComputeGraph graph = ctx.newGraph(64);
+                org.rbench.llamacpp.Tensor out = ctx.cont(TopRowsSelection.scores(ctx, p, m, request, heads, kvHeads)).output();
+                graph.expand(out);
+                allocator.allocate(graph);
+                MODEL.backend().compute(graph);
+                assertEquals(rows, out.ne(0));
+                assertEquals(kvHeads, out.ne(1));
+                scores = out.getFloats();
+            }
+        }
+        float[][] perKv = aggregation.aggregate(host, kvHeads);
+        for (int h = 0; h < kvHeads; h++) {
+            float[] want = request.pool(perKv[h]);
+            for (int i = 0; i < rows; i++) {
+                float expected = i < valid ? want[i] : Float.NEGATIVE_INFINITY;
+                assertEquals(expected, scores[h * rows + i], aggregation + " KV head " + h + " row " + i);
+            }
+        }
+    }
 }
