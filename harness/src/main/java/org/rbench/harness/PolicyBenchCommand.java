@@ -264,7 +264,7 @@ final class PolicyBenchCommand implements Callable<Integer> {
         }
 
         @Override
-        public void computeOverCache(CachePiece piece, int maxTensors) {
+        public void computeOverCache(CachePiece piece, int maxTensors, Runnable readOutputs) {
             throw deviceState();
         }
     }

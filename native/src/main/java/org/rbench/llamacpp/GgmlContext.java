@@ -73,6 +73,16 @@ public final class GgmlContext implements AutoCloseable {
         return noAlloc;
     }
 
+    /** Whether {@link #close} has freed the pool (the tensors made here are then gone). */
+    public boolean isClosed() {
+        return ctx == null;
+    }
+
+    /** A tensor made in this context's pool, which knows its context's lifetime. */
+    private Tensor tensor(MemorySegment pointer) {
+        return new Tensor(pointer, this);
+    }
+
     @Override
     public void close() {
         if (ctx != null) {
@@ -142,7 +152,7 @@ public final class GgmlContext implements AutoCloseable {
             case 3 -> Ggml.ggml_new_tensor_3d(ctx, type.id, ne[0], ne[1], ne[2]);
             default -> Ggml.ggml_new_tensor_4d(ctx, type.id, ne[0], ne[1], ne[2], ne[3]);
         };
-        return new Tensor(t);
+        return tensor(t);
     }
 
     public ComputeGraph newGraph(int maxNodes) {
@@ -158,7 +168,7 @@ public final class GgmlContext implements AutoCloseable {
         require(a.ne(0) == b.ne(0), "mul_mat: inner dimensions differ", a, b);
         require(b.ne(2) % a.ne(2) == 0 && b.ne(3) % a.ne(3) == 0, "mul_mat: b's dims 2,3 must be multiples of a's", a, b);
         require(!a.isTransposed(), "mul_mat: a must not be transposed", a);
-        return new Tensor(Ggml.ggml_mul_mat(ctx, a.address(), b.address()));
+        return tensor(Ggml.ggml_mul_mat(ctx, a.address(), b.address()));
     }
 
     /**
@@ -175,54 +185,54 @@ public final class GgmlContext implements AutoCloseable {
         require(!a.isTransposed() && a.nb(0) == GgmlType.F32.typeSize, "out_prod: a's rows must be contiguous", a);
         require(b.nb(0) == GgmlType.F32.typeSize || b.nb(1) == GgmlType.F32.typeSize,
                 "out_prod: b must be contiguous along one of its first two dims", b);
-        return new Tensor(Ggml.ggml_out_prod(ctx, a.address(), b.address()));
+        return tensor(Ggml.ggml_out_prod(ctx, a.address(), b.address()));
     }
 
     public Tensor rmsNorm(Tensor a, float eps) {
         requireOpRoom(a);
         require(eps >= 0, "rms_norm: eps must be >= 0", a);
-        return new Tensor(Ggml.ggml_rms_norm(ctx, a.address(), eps));
+        return tensor(Ggml.ggml_rms_norm(ctx, a.address(), eps));
     }
 
     /** Elementwise a * b, b broadcast (repeated) over a. */
     public Tensor mul(Tensor a, Tensor b) {
         requireOpRoom(a, b);
         requireRepeatable(b, a, "mul");
-        return new Tensor(Ggml.ggml_mul(ctx, a.address(), b.address()));
+        return tensor(Ggml.ggml_mul(ctx, a.address(), b.address()));
     }
 
     /** Elementwise a + b, b broadcast (repeated) over a. */
     public Tensor add(Tensor a, Tensor b) {
         requireOpRoom(a, b);
         requireRepeatable(b, a, "add");
-        return new Tensor(Ggml.ggml_add(ctx, a.address(), b.address()));
+        return tensor(Ggml.ggml_add(ctx, a.address(), b.address()));
     }
 
     /** a - b, b broadcast over a as in {@link #add}. */
     public Tensor sub(Tensor a, Tensor b) {
         requireOpRoom(a, b);
         requireRepeatable(b, a, "sub");
-        return new Tensor(Ggml.ggml_sub(ctx, a.address(), b.address()));
+        return tensor(Ggml.ggml_sub(ctx, a.address(), b.address()));
     }
 
     /** 1 where a > 0, else 0 (element-wise). */
     public Tensor step(Tensor a) {
         requireOpRoom(a);
         requireContiguousRows(a, "step");
-        return new Tensor(Ggml.ggml_step(ctx, a.address()));
+        return tensor(Ggml.ggml_step(ctx, a.address()));
     }
 
     /** a x s. Its rows may be strided, its dimensions above 1 not (ggml asserts a padded 1-d layout). */
     public Tensor scale(Tensor a, float s) {
         requireOpRoom(a);
         requirePadded1d(a, "scale");
-        return new Tensor(Ggml.ggml_scale(ctx, a.address(), s));
+        return tensor(Ggml.ggml_scale(ctx, a.address(), s));
     }
 
     public Tensor silu(Tensor a) {
         requireOpRoom(a);
         requireContiguousRows(a, "silu");
-        return new Tensor(Ggml.ggml_silu(ctx, a.address()));
+        return tensor(Ggml.ggml_silu(ctx, a.address()));
     }
 
     /** silu(a) * b, the SwiGLU feed-forward gate. */
@@ -231,7 +241,7 @@ public final class GgmlContext implements AutoCloseable {
         require(Arrays.equals(a.shape(), b.shape()), "swiglu: shapes differ", a, b);
         require(a.type() == b.type(), "swiglu: types differ", a, b);
         require(a.isContiguousAbove(1) && b.isContiguousAbove(1), "swiglu: rows may be strided, the dimensions above 1 not", a, b);
-        return new Tensor(Ggml.ggml_swiglu_split(ctx, a.address(), b.address()));
+        return tensor(Ggml.ggml_swiglu_split(ctx, a.address(), b.address()));
     }
 
     /**
@@ -252,7 +262,7 @@ public final class GgmlContext implements AutoCloseable {
             require(freqFactors.type() == GgmlType.F32 && freqFactors.ne(0) >= nDims / 2,
                     "rope: frequency factors must be F32 with >= n_dims/2 entries", freqFactors);
         }
-        return new Tensor(Ggml.ggml_rope_ext(ctx, a.address(), positions.address(),
+        return tensor(Ggml.ggml_rope_ext(ctx, a.address(), positions.address(),
                 freqFactors == null ? MemorySegment.NULL : freqFactors.address(), nDims, mode, nCtxOrig,
                 freqBase, freqScale, extFactor, attnFactor, betaFast, betaSlow));
     }
@@ -268,7 +278,7 @@ public final class GgmlContext implements AutoCloseable {
             require(mask.ne(0) == a.ne(0) && mask.ne(1) >= a.ne(1), "soft_max: mask must be [a.ne0, >= a.ne1]", a, mask);
             require(a.ne(2) % mask.ne(2) == 0 && a.ne(3) % mask.ne(3) == 0, "soft_max: mask dims 2,3 must divide a's", a, mask);
         }
-        return new Tensor(Ggml.ggml_soft_max_ext(ctx, a.address(), mask == null ? MemorySegment.NULL : mask.address(),
+        return tensor(Ggml.ggml_soft_max_ext(ctx, a.address(), mask == null ? MemorySegment.NULL : mask.address(),
                 scale, maxBias));
     }
 
@@ -290,7 +300,7 @@ public final class GgmlContext implements AutoCloseable {
             require(mask.ne(0) == k.ne(1) && mask.ne(1) >= q.ne(1), "flash_attn: mask must be [n_kv, >= n_q]", mask, q, k);
             require(q.ne(2) % mask.ne(2) == 0 && q.ne(3) % mask.ne(3) == 0, "flash_attn: mask dims 2,3 must divide q's", mask, q);
         }
-        return new Tensor(Ggml.ggml_flash_attn_ext(ctx, q.address(), k.address(), v.address(),
+        return tensor(Ggml.ggml_flash_attn_ext(ctx, q.address(), k.address(), v.address(),
                 mask == null ? MemorySegment.NULL : mask.address(), scale, maxBias, softcap));
     }
 
@@ -309,7 +319,7 @@ public final class GgmlContext implements AutoCloseable {
         require(rows.type() == GgmlType.I32, "get_rows: indices must be I32", rows);
         require(a.ne(2) == rows.ne(1) && a.ne(3) == rows.ne(2) && rows.ne(3) == 1,
                 "get_rows: indices must be [K, a.ne2, a.ne3]", a, rows);
-        return new Tensor(Ggml.ggml_get_rows(ctx, a.address(), rows.address()));
+        return tensor(Ggml.ggml_get_rows(ctx, a.address(), rows.address()));
     }
 
     /**
@@ -327,20 +337,20 @@ public final class GgmlContext implements AutoCloseable {
         require(src.type() == GgmlType.F32 || src.type() == GgmlType.F16, "set_rows: src must be F32 or F16", src);
         require(rows.type() == GgmlType.I64 || rows.type() == GgmlType.I32, "set_rows: indices must be I32 or I64", rows);
         require(dst.nb(0) == dst.type().typeSize && src.nb(0) == src.type().typeSize, "set_rows: rows must be contiguous", dst, src);
-        return new Tensor(Ggml.ggml_set_rows(ctx, dst.address(), src.address(), rows.address()));
+        return tensor(Ggml.ggml_set_rows(ctx, dst.address(), src.address(), rows.address()));
     }
 
     /** Indices of the k largest values along dim 0 (unordered), I32 [k, ...]. */
     public Tensor topK(Tensor a, int k) {
         requireOpRoom(a);
         require(k > 0 && k <= a.ne(0), "top_k: k must be in [1, a.ne0]", a);
-        return new Tensor(Ggml.ggml_top_k(ctx, a.address(), k));
+        return tensor(Ggml.ggml_top_k(ctx, a.address(), k));
     }
 
     public Tensor argsort(Tensor a, int order) {
         requireOpRoom(a);
         require(order == SORT_ASC || order == SORT_DESC, "argsort: order must be ASC(0) or DESC(1)", a);
-        return new Tensor(Ggml.ggml_argsort(ctx, a.address(), order));
+        return tensor(Ggml.ggml_argsort(ctx, a.address(), order));
     }
 
     /**
@@ -360,29 +370,29 @@ public final class GgmlContext implements AutoCloseable {
         require(k0 >= 1 && k1 >= 1 && s0 >= 1 && s1 >= 1 && p0 >= 0 && p1 >= 0 && p0 < k0 && p1 < k1,
                 "pool_2d: kernel and stride must be >= 1, padding in [0, kernel)", a);
         require(a.ne(0) + 2L * p0 >= k0 && a.ne(1) + 2L * p1 >= k1, "pool_2d: kernel larger than the padded input", a);
-        return new Tensor(Ggml.ggml_pool_2d(ctx, a.address(), op, k0, k1, s0, s1, p0, p1));
+        return tensor(Ggml.ggml_pool_2d(ctx, a.address(), op, k0, k1, s0, s1, p0, p1));
     }
 
     /** Copies a into b (converting type) and returns b as the node carrying the copy. */
     public Tensor cpy(Tensor a, Tensor b) {
         requireOpRoom(b);
         require(a.elements() == b.elements(), "cpy: element counts differ", a, b);
-        return new Tensor(Ggml.ggml_cpy(ctx, a.address(), b.address()));
+        return tensor(Ggml.ggml_cpy(ctx, a.address(), b.address()));
     }
 
     public Tensor cont(Tensor a) {
         requireOpRoom(a);
-        return new Tensor(Ggml.ggml_cont(ctx, a.address()));
+        return tensor(Ggml.ggml_cont(ctx, a.address()));
     }
 
     public Tensor cast(Tensor a, GgmlType type) {
         requireOpRoom(a);
-        return new Tensor(Ggml.ggml_cast(ctx, a.address(), type.id));
+        return tensor(Ggml.ggml_cast(ctx, a.address(), type.id));
     }
 
     public Tensor transpose(Tensor a) {
         requireOpRoom(a);
-        return new Tensor(Ggml.ggml_transpose(ctx, a.address()));
+        return tensor(Ggml.ggml_transpose(ctx, a.address()));
     }
 
     public Tensor permute(Tensor a, int ax0, int ax1, int ax2, int ax3) {
@@ -391,7 +401,7 @@ public final class GgmlContext implements AutoCloseable {
         int[] sorted = axes.clone();
         Arrays.sort(sorted);
         require(Arrays.equals(sorted, new int[] {0, 1, 2, 3}), "permute: axes must be a permutation of 0..3", a);
-        return new Tensor(Ggml.ggml_permute(ctx, a.address(), ax0, ax1, ax2, ax3));
+        return tensor(Ggml.ggml_permute(ctx, a.address(), ax0, ax1, ax2, ax3));
     }
 
     public Tensor reshape(Tensor a, long... ne) {
@@ -402,7 +412,7 @@ public final class GgmlContext implements AutoCloseable {
             n *= x;
         }
         require(n == a.elements() && ne.length >= 2 && ne.length <= 4, "reshape: element count must be kept (2-4 dims)", a);
-        return new Tensor(switch (ne.length) {
+        return tensor(switch (ne.length) {
             case 2 -> Ggml.ggml_reshape_2d(ctx, a.address(), ne[0], ne[1]);
             case 3 -> Ggml.ggml_reshape_3d(ctx, a.address(), ne[0], ne[1], ne[2]);
             default -> Ggml.ggml_reshape_4d(ctx, a.address(), ne[0], ne[1], ne[2], ne[3]);
@@ -440,7 +450,7 @@ public final class GgmlContext implements AutoCloseable {
             case 3 -> Ggml.ggml_view_3d(ctx, a.address(), ne[0], ne[1], ne[2], nb[0], nb[1], offset);
             default -> Ggml.ggml_view_4d(ctx, a.address(), ne[0], ne[1], ne[2], ne[3], nb[0], nb[1], nb[2], offset);
         };
-        return new Tensor(v);
+        return tensor(v);
     }
 
     /**
@@ -470,7 +480,7 @@ public final class GgmlContext implements AutoCloseable {
         require(a.type() == GgmlType.F32 && a.isContiguous(), "pool_1d: input must be contiguous F32 (ggml-cuda asserts F32 while computing)", a);
         // ggml computes the output length in floats: a kernel longer than the padded row gives 0 rows, not 1
         require(k > 0 && s > 0 && p >= 0 && a.ne(0) + 2L * p >= k, "pool_1d: bad kernel/stride/padding", a);
-        return new Tensor(Ggml.ggml_pool_1d(ctx, a.address(), op, k, s, p));
+        return tensor(Ggml.ggml_pool_1d(ctx, a.address(), op, k, s, p));
     }
 
     /** a and b joined along {@code dim}; the other dimensions and the types must agree. */
@@ -481,7 +491,7 @@ public final class GgmlContext implements AutoCloseable {
         for (int i = 0; i < 4; i++) {
             require(i == dim || a.ne(i) == b.ne(i), "concat: dimension " + i + " differs", a, b);
         }
-        return new Tensor(Ggml.ggml_concat(ctx, a.address(), b.address(), dim));
+        return tensor(Ggml.ggml_concat(ctx, a.address(), b.address(), dim));
     }
 
     /** Accumulation precision of a mul_mat result (PREC_F32 for more precision); ggml asserts the op. */
@@ -492,32 +502,32 @@ public final class GgmlContext implements AutoCloseable {
 
     public Tensor sumRows(Tensor a) {
         requireOpRoom(a);
-        return new Tensor(Ggml.ggml_sum_rows(ctx, a.address()));
+        return tensor(Ggml.ggml_sum_rows(ctx, a.address()));
     }
 
     public Tensor mean(Tensor a) {
         requireOpRoom(a);
-        return new Tensor(Ggml.ggml_mean(ctx, a.address()));
+        return tensor(Ggml.ggml_mean(ctx, a.address()));
     }
 
     public Tensor argmax(Tensor a) {
         requireOpRoom(a);
         require(a.ne(2) == 1 && a.ne(3) == 1, "argmax: a must be a matrix", a);
-        return new Tensor(Ggml.ggml_argmax(ctx, a.address()));
+        return tensor(Ggml.ggml_argmax(ctx, a.address()));
     }
 
     /** Running sums along dim 0 of every row (F32): out[i] = a[0] + ... + a[i]. */
     public Tensor cumsum(Tensor a) {
         requireOpRoom(a);
         require(a.type() == GgmlType.F32 && a.nb(0) == a.type().typeSize, "cumsum: a must be F32 with contiguous rows", a);
-        return new Tensor(Ggml.ggml_cumsum(ctx, a.address()));
+        return tensor(Ggml.ggml_cumsum(ctx, a.address()));
     }
 
     /** s * a + b, element-wise. */
     public Tensor scaleBias(Tensor a, float s, float b) {
         requireOpRoom(a);
         requirePadded1d(a, "scale_bias");
-        return new Tensor(Ggml.ggml_scale_bias(ctx, a.address(), s, b));
+        return tensor(Ggml.ggml_scale_bias(ctx, a.address(), s, b));
     }
 
     /** F32 [ceil((stop - start) / step)]: start, start + step, ... below stop. */
@@ -528,7 +538,7 @@ public final class GgmlContext implements AutoCloseable {
         }
         long n = (long) Math.ceil((stop - start) / step);
         requireRoom(noAlloc ? 0 : n * GgmlType.F32.typeSize);
-        return new Tensor(Ggml.ggml_arange(ctx, start, stop, step));
+        return tensor(Ggml.ggml_arange(ctx, start, stop, step));
     }
 
     private static void requireRepeatable(Tensor small, Tensor big, String op) {

@@ -28,12 +28,23 @@ public final class Tensor {
     static final int MAX_NAME = 64;
 
     private final MemorySegment struct;
+    /**
+     * The context whose pool holds this struct (null when not known: a pointer from a raw call).
+     * Once it is closed, the struct and the memory a graph allocator gave the tensor may be gone,
+     * and a copy through them could crash the process: data transfers check it first.
+     */
+    private final GgmlContext owner;
 
     Tensor(MemorySegment pointer) {
+        this(pointer, null);
+    }
+
+    Tensor(MemorySegment pointer, GgmlContext owner) {
         if (pointer == null || pointer.equals(MemorySegment.NULL)) {
             throw new NativeCallException("ggml returned a NULL tensor." + NativeLog.tail(3));
         }
         this.struct = pointer.reinterpret(SIZE);
+        this.owner = owner;
     }
 
     /** Wraps a tensor pointer obtained from a raw call. */
@@ -137,7 +148,7 @@ public final class Tensor {
     /** The tensor a view's data belongs to (ggml keeps the root, not the chain), or null for a tensor that is no view. */
     public Tensor viewSource() {
         MemorySegment src = struct.get(ValueLayout.ADDRESS, OFF_VIEW_SRC);
-        return src.equals(MemorySegment.NULL) ? null : new Tensor(src);
+        return src.equals(MemorySegment.NULL) ? null : new Tensor(src, owner);
     }
 
     /** A view's byte offset into {@link #viewSource()} (0 for a tensor that is no view). */
@@ -211,6 +222,7 @@ public final class Tensor {
     }
 
     public void setFloats(float[] values) {
+        requireAlive();
         requireType(GgmlType.F32);
         requireLength(values.length);
         // through the thread's staging buffer (pinned on a GPU): no allocation, no zero-filling,
@@ -221,6 +233,7 @@ public final class Tensor {
     }
 
     public void setInts(int[] values) {
+        requireAlive();
         requireType(GgmlType.I32);
         requireLength(values.length);
         MemorySegment seg = HostScratch.take(4L * values.length); // see setFloats
@@ -233,6 +246,7 @@ public final class Tensor {
      * out-of-range index would trip an assert inside the kernel and abort the process.
      */
     public void setIndices(int[] values, long bound) {
+        requireAlive();
         for (int i = 0; i < values.length; i++) {
             if (values[i] < 0 || values[i] >= bound) {
                 throw new IndexOutOfBoundsException("Row index " + values[i] + " at " + i
@@ -244,6 +258,7 @@ public final class Tensor {
 
     /** F16 data from floats (converted in Java). */
     public void setHalfs(float[] values) {
+        requireAlive();
         requireType(GgmlType.F16);
         requireLength(values.length);
         MemorySegment seg = HostScratch.take(2L * values.length); // see setFloats
@@ -255,6 +270,7 @@ public final class Tensor {
 
     /** All elements as floats (F32, F16 or I32 tensors; contiguous). */
     public float[] getFloats() {
+        requireAlive();
         requireContiguous();
         GgmlType t = type();
         int n = Math.toIntExact(elements());
@@ -279,6 +295,7 @@ public final class Tensor {
     }
 
     public int[] getInts() {
+        requireAlive();
         requireType(GgmlType.I32);
         requireContiguous();
         int n = Math.toIntExact(elements());
@@ -289,7 +306,21 @@ public final class Tensor {
         return out;
     }
 
+    /** Whether the context that made this tensor is still open (true when that context is not known). */
+    public boolean alive() {
+        return owner == null || !owner.isClosed();
+    }
+
+    private void requireAlive() {
+        if (!alive()) {
+            // the struct itself is in the freed pool: nothing of it (not even its name) is read
+            throw new IllegalStateException("a tensor of a closed ggml context was read or written: its memory is gone"
+                    + " (read a graph's outputs before the graph and its allocator are closed)");
+        }
+    }
+
     private void checkRange(long offset, long size) {
+        requireAlive();
         if (!hasBuffer() && data().equals(MemorySegment.NULL)) {
             throw new IllegalStateException("Tensor '" + name() + "' has no memory yet: allocate its context"
                     + " on a backend (or the graph) before reading or writing it.");

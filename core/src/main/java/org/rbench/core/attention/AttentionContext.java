@@ -68,7 +68,16 @@ public interface AttentionContext {
      * writing the policy's own tensors; at most {@code maxTensors} tensors (ggml aborts past its
      * metadata pool). The graph is not kept: for work done once per run, not per step.
      */
-    void computeOverCache(CachePiece piece, int maxTensors);
+    default void computeOverCache(CachePiece piece, int maxTensors) {
+        computeOverCache(piece, maxTensors, () -> { });
+    }
+
+    /**
+     * {@link #computeOverCache(CachePiece, int)}, then {@code readOutputs} while the graph's
+     * tensors still hold their values: its intermediate tensors (outputs the piece marked, read
+     * back to the host) live in memory freed when this returns.
+     */
+    void computeOverCache(CachePiece piece, int maxTensors, Runnable readOutputs);
 
     /** A graph piece over the full cache ({@link #computeOverCache}). */
     interface CachePiece {

@@ -4,7 +4,8 @@ package org.rbench.core.attention;
  * Statistics a prefill should collect (each costs extra compute only when asked for).
  *
  * @param lastRows   attention rows of the last this-many prompt tokens, per layer and query
- *                   head (1 for Recycled Attention; a SnapKV observation window is larger)
+ *                   head (a SnapKV observation window shared with another window; Recycled's
+ *                   host start reads 1)
  * @param columnSums attention each prompt token received, summed over all query rows of the
  *                   prompt, per layer and query head (H2O's scores), computed in query chunks
  *                   so the full L x L matrix never exists

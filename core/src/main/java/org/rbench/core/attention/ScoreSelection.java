@@ -79,7 +79,7 @@ public final class ScoreSelection {
 
     /**
      * The positions of the k highest scores, highest first (ties: earlier position first).
-     * Runs at every host refresh of Recycled's Cp (its start from the prefill's last row: every
+     * Runs at every host refresh of Recycled's Cp (the host start, from the prefill's last row: every
      * layer and KV head over the whole context), so it orders primitive keys (score order in the
      * high half, position in the low half: all distinct) rather than boxed indices with a
      * comparator, and sorts only the k it keeps once a selection has put them first: linear in

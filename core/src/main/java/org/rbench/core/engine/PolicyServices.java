@@ -225,7 +225,7 @@ final class PolicyServices implements AttentionContext, AutoCloseable {
     }
 
     @Override
-    public void computeOverCache(CachePiece piece, int maxTensors) {
+    public void computeOverCache(CachePiece piece, int maxTensors, Runnable readOutputs) {
         if (maxTensors <= 0) {
             throw new IllegalArgumentException("a graph piece needs a positive tensor budget, got " + maxTensors);
         }
@@ -235,6 +235,7 @@ final class PolicyServices implements AttentionContext, AutoCloseable {
             piece.build(g.ctx, cache::keys, cache::values, g::expand);
             allocator.allocate(g.graph);
             compute(g);
+            readOutputs.run(); // before the allocator's memory goes
         }
     }
 

@@ -87,7 +87,7 @@ public final class RecycledAttention implements AttentionPolicy {
     RecycledAttention(Config config, String name, boolean onDevice) {
         this.config = config;
         this.name = name;
-        // host (prefill) and device (full steps) score Cp with the same selection
+        // the start and every full step choose Cp with the same selection: on the device, or all on the host
         this.refresh = onDevice ? new RefreshPlan(config.selection(), this::selected, new DeviceCp())
                 : new RefreshPlan(config.selection(), this::selected);
     }

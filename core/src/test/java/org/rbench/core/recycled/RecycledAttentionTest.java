@@ -119,7 +119,8 @@ class RecycledAttentionTest {
                 cp.add(rows);
                 logits.add(out);
             }
-            assertTrue(policies.get(0).deviceRefreshes() > 0, spec + ": no refresh stayed on the device");
+            // the start refreshes every layer; more than that is a step's refresh on the device
+            assertTrue(policies.get(0).deviceRefreshes() > layers, spec + ": no step's refresh stayed on the device");
             assertEquals(0, policies.get(1).deviceRefreshes(), spec);
             for (int i = 0; i < cp.get(0).size(); i++) {
                 assertArrayEquals(cp.get(1).get(i), cp.get(0).get(i), spec + ": Cp rows " + i);
@@ -151,6 +152,46 @@ class RecycledAttentionTest {
             }
         } finally {
             policy.close();
+        }
+    }
+
+    /**
+     * The device's start chooses the host's Cp after a prompt prefilled in two parts (the second
+     * appended to the first's cache: the start reads every row, not only the second part's) and
+     * with reads padded to 256 rows, as an engine runs by default.
+     */
+    @Test
+    void startAfterAnAppendedPrefillChoosesTheHostsCp() {
+        int layers = MODEL.weights().hyperParameters().layers();
+        int kvHeads = MODEL.weights().hyperParameters().kvHeads();
+        EngineOptions padded = EngineOptions.defaults(128).withCacheType(GgmlType.F32).withFlashAttention(false);
+        for (String spec : List.of("recycled:k=8,s=3", "recycled:k=12,s=4,reach=9", "recycled:k=64,s=5")) {
+            MethodSpec parsed = MethodSpec.parse(spec);
+            List<int[]> cp = new ArrayList<>();
+            for (boolean onDevice : new boolean[] {true, false}) {
+                RecycledAttention policy = new RecycledAttention(new RecycledAttention.Factory().config(parsed, PROMPT, layers),
+                        spec, onDevice);
+                try (Engine e = Engine.open(MODEL.weights(), padded)) {
+                    e.prefill(Arrays.copyOf(TOKENS, 25), org.rbench.core.attention.PrefillRequest.NONE, false);
+                    PrefillResult p = e.prefill(Arrays.copyOfRange(TOKENS, 25, PROMPT), policy.prefillRequest(), false);
+                    assertEquals(25, p.statistics().promptStart());
+                    try (Decoder d = e.decoder(policy, p.statistics())) {
+                        for (int l = 0; l < layers; l++) {
+                            for (int h = 0; h < kvHeads; h++) {
+                                int[] rows = policy.cpRows(l, h);
+                                if (onDevice) {
+                                    cp.add(rows);
+                                } else {
+                                    assertArrayEquals(cp.get(l * kvHeads + h), rows, spec + ": layer " + l + " KV head " + h);
+                                }
+                            }
+                        }
+                    }
+                } finally {
+                    policy.close();
+                }
+            }
+            assertEquals(Math.min(PROMPT, parsed.positiveInt("k", 0)), cp.get(0).length, spec);
         }
     }
 

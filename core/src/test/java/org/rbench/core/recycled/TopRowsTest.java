@@ -149,8 +149,8 @@ class TopRowsTest {
 
     /**
      * With a query-head group, the device's scores are the host's (aggregate the group, then
-     * max-pool the window) bit for bit, for every aggregation: MAX pools the group and the window
-     * in one op. Eight query heads on two KV heads, random probabilities, rows past 50 padding.
+     * max-pool the window) bit for bit, for every aggregation. Eight query heads on two KV heads,
+     * random probabilities, rows past 50 padding.
      */
     @ParameterizedTest
     @CsvSource({"MAX, 7, 3", "MAX, 7, 9", "MAX, 1, 0", "MAX, 5, 0", "MEAN, 7, 3", "MEAN, 1, 0", "FIRST, 7, 5", "FIRST, 1, 0"})

@@ -38,7 +38,7 @@ class RulerRunPrefillTest {
     @TempDir
     static Path dir;
     private static Path model;
-    /** Methods whose prefill requests differ: none, H2O's column sums, Recycled's last rows. */
+    /** Methods whose prefill requests differ: none, H2O's column sums, Recycled's last query. */
     private static final List<String> METHODS = List.of("full", "h2o:k=64", "recycled:k=64,s=4");
 
     @BeforeAll
