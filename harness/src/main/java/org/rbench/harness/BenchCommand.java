@@ -205,7 +205,7 @@ final class BenchCommand implements Callable<Integer> {
                     if (synthetic) {
                         // random rows, then a real prefill of the last rows the policies' statistics cover
                         // (SnapKV's observation window), at least the last token
-                        int last = Math.max(1, Math.min(Math.max(request.lastRows(), request.windowSums()), ctx - 1));
+                        int last = Math.max(1, Math.min(request.lastTokensRead(), ctx - 1));
                         engine.fillSynthetic(ctx - last, seed);
                         prefill = engine.prefill(randomTokens(last, hp.vocabSize(), seed), request, false);
                     } else {

@@ -181,7 +181,7 @@ final class PolicyBenchCommand implements Callable<Integer> {
     }
 
     private PrefillStatistics prefillStatistics(PrefillRequest request, String method, int ctx, SplittableRandom random) {
-        if (request.lastRows() > 0 || request.lastQuery()) {
+        if (request.lastRows() > 0 || request.hostLastRows() > 0 || request.lastQuery()) {
             throw new IllegalArgumentException(method + " asks the prefill for attention rows or query vectors, which need an engine: use bench");
         }
         if (!request.columnSums()) {

@@ -36,12 +36,20 @@ public final class RecycledAttention implements AttentionPolicy {
     /**
      * Everything that defines a Recycled Attention run: {@code selection} is how Cp is scored and
      * chosen; {@code writes} whether a recycled step writes its token into the full cache at once
-     * or leaves that to the next full step (the logits are the same).
+     * or leaves that to the next full step (the logits are the same); {@code start} where the first
+     * Cp is chosen: on the host from the prefill's last attention row read back (a copy on the
+     * CPU), or on the device from its last query (no read-back of heads x context floats a layer;
+     * AUTO: on a GPU). Both choose the same rows.
      */
     public record Config(TopRows selection, Schedule schedule, String scheduleLabel, RecycledCache.Update update, int capacity,
-                         Decide decide, Writes writes) {
+                         Decide decide, Writes writes, Decide start) {
         public Config(TopRows selection, Schedule schedule, String scheduleLabel, RecycledCache.Update update, int capacity) {
-            this(selection, schedule, scheduleLabel, update, capacity, Decide.HOST, Writes.DEFERRED);
+            this(selection, schedule, scheduleLabel, update, capacity, Decide.HOST, Writes.DEFERRED, Decide.AUTO);
+        }
+
+        /** This configuration with its first Cp chosen {@code where}. */
+        public Config withStart(Decide where) {
+            return new Config(selection, schedule, scheduleLabel, update, capacity, decide, writes, where);
         }
 
         public int k() {
@@ -116,7 +124,12 @@ public final class RecycledAttention implements AttentionPolicy {
     @Override
     public PrefillRequest prefillRequest() {
         // the device selects Cp from the last token's queries; the host, from its attention read back
-        return refresh.cp() != null ? new PrefillRequest(0, false, true) : new PrefillRequest(1, false, config.schedule().needsQueries());
+        return switch (config.start()) {
+            case HOST -> new PrefillRequest(1, false, config.schedule().needsQueries());
+            case DEVICE -> new PrefillRequest(0, false, true);
+            // the prefill's backend decides: the rows on the CPU, only the query on a GPU
+            case AUTO -> new PrefillRequest(0, false, true, 0, 1);
+        };
     }
 
     @Override
@@ -135,7 +148,7 @@ public final class RecycledAttention implements AttentionPolicy {
             // a device check writes a refresh it did not choose to K spare rows past Cp's
             compacts[l] = context.newCompactCache(config.capacity(), deviceCheck != null ? config.k() : 0);
         }
-        if (refresh.cp() != null) {
+        if (config.start().onDevice(context)) {
             startOnDevice(context, prefill);
         } else {
             startOnHost(prefill);
@@ -152,7 +165,13 @@ public final class RecycledAttention implements AttentionPolicy {
         flushCopies();
     }
 
-    /** Cp from the prefill's last queries, selected as a refresh step selects ({@link RefreshPlan#selectFromQueries}). */
+    /**
+     * Cp from the prefill's last queries, selected as a refresh step selects ({@link
+     * RefreshPlan#selectFromQueries}): on a GPU, instead of reading back the last token's
+     * attention (537 MB for Llama-3.1-8B at 131K) and choosing on the host (1.7-1.9 s there). On
+     * the CPU the host start is the faster: ggml-cpu pools on one thread, and the prefill has
+     * computed the row already.
+     */
     private void startOnDevice(AttentionContext context, PrefillStatistics prefill) {
         int layers = cps.length;
         float[][] queries = new float[layers][];
@@ -166,8 +185,8 @@ public final class RecycledAttention implements AttentionPolicy {
     }
 
     /**
-     * Cp from the prefill's last attention row read back, selected on the host (the reference the
-     * tests hold the device to), the layers in parallel.
+     * Cp from the prefill's last attention row read back, selected on the host, the layers in
+     * parallel: the CPU's start, and the reference the tests hold the device's to.
      */
     private void startOnHost(PrefillStatistics prefill) {
         int layers = cps.length;
@@ -341,7 +360,7 @@ public final class RecycledAttention implements AttentionPolicy {
     }
 
     /**
-     * {@code recycled:k=4096,s=50[,version=v2][,pool=7][,reach=3][,gqa=max][,update=evict][,writes=deferred]}:
+     * {@code recycled:k=4096,s=50[,version=v2][,pool=7][,reach=3][,gqa=max][,update=evict][,writes=deferred][,start=auto]}:
      * Recycled Attention with a full step every S steps. {@code version} picks the paper
      * version's defaults (v2 = RefreshKV, the default: pool 7, gqa max, update evict; v1: pool
      * 1, gqa first, update grow); explicit parameters override them. Without {@code k} the
@@ -350,7 +369,7 @@ public final class RecycledAttention implements AttentionPolicy {
      * [p - pool/2, p + reach], still K rows in all.
      */
     public static class Factory implements Strategy {
-        static final Set<String> COMMON = Set.of("k", "version", "pool", "reach", "gqa", "update", "writes");
+        static final Set<String> COMMON = Set.of("k", "version", "pool", "reach", "gqa", "update", "writes", "start");
 
         @Override
         public String name() {
@@ -362,7 +381,9 @@ public final class RecycledAttention implements AttentionPolicy {
             return "Recycled Attention, fixed schedule: k (default input/8), s=50, version=v2|v1, pool=7 (v1: 1),"
                     + " reach=pool/2 (a peak at p keeps [p - pool/2, p + reach]; beyond the paper),"
                     + " gqa=max|first|mean (v1: first), update=evict|grow (v1: grow), writes=deferred|direct (when a recycled"
-                    + " step's token reaches the full cache: at the next full step, or at once; the logits are the same)";
+                    + " step's token reaches the full cache: at the next full step, or at once; the logits are the same),"
+                    + " start=auto|host|device (where the first Cp is chosen: host, from the prefill's last attention row read back;"
+                    + " device, from its last query in one graph; auto: device on a GPU; the same rows)";
         }
 
         @Override
@@ -411,7 +432,8 @@ public final class RecycledAttention implements AttentionPolicy {
                     v1 ? RecycledCache.Update.GROW : RecycledCache.Update.EVICT);
             int capacity = update == RecycledCache.Update.EVICT ? k : k + growRoom;
             Writes writes = spec.enumParam("writes", Writes.class, Writes.DEFERRED);
-            return new Config(new TopRows(k, gqa, pool, reach), schedule, label, update, capacity, Decide.HOST, writes);
+            Decide start = spec.enumParam("start", Decide.class, Decide.AUTO);
+            return new Config(new TopRows(k, gqa, pool, reach), schedule, label, update, capacity, Decide.HOST, writes, start);
         }
     }
 
@@ -450,7 +472,7 @@ public final class RecycledAttention implements AttentionPolicy {
             Decide decide = spec.enumParam("decide", Decide.class, Decide.AUTO);
             // Between full steps Cp may grow by many tokens under GROW; 512 more slots, then a forced full step.
             Config c = common(spec, promptTokens, schedule, "qc=" + qc + ",threshold=" + threshold, 512);
-            return new Config(c.selection(), c.schedule(), c.scheduleLabel(), c.update(), c.capacity(), decide, c.writes());
+            return new Config(c.selection(), c.schedule(), c.scheduleLabel(), c.update(), c.capacity(), decide, c.writes(), c.start());
         }
     }
 }

@@ -3,6 +3,7 @@ package org.rbench.core.recycled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.rbench.core.attention.AttentionPolicy;
+import org.rbench.core.attention.Decide;
 import org.rbench.core.attention.FullAttention;
 import org.rbench.core.attention.MethodSpec;
 import org.rbench.core.attention.Strategies;
@@ -95,7 +96,8 @@ class RecycledAttentionTest {
             List<List<float[]>> logits = new ArrayList<>();
             List<RecycledAttention> policies = new ArrayList<>();
             for (boolean onDevice : new boolean[] {true, false}) {
-                RecycledAttention policy = new RecycledAttention(factory.config(parsed, PROMPT, layers), spec, onDevice);
+                RecycledAttention policy = new RecycledAttention(factory.config(parsed, PROMPT, layers)
+                        .withStart(onDevice ? Decide.DEVICE : Decide.HOST), spec, onDevice);
                 List<int[]> rows = new ArrayList<>();
                 List<float[]> out = new ArrayList<>();
                 try (Engine e = Engine.open(MODEL.weights(), options)) {
@@ -132,27 +134,37 @@ class RecycledAttentionTest {
     }
 
     /**
-     * Cp's first selection stays on the device: the prefill returns the last token's queries, not
-     * its attention rows (heads x context floats a layer), and every layer's Cp is chosen in one
-     * graph before the first step (what it chooses: {@link #deviceRefreshGivesTheHostRefreshsCpAndLogits}).
+     * {@code start=device}: Cp's first selection stays on the device. The prefill returns the last
+     * token's queries, not its attention rows (heads x context floats a layer), and every layer's
+     * Cp is chosen in one graph before the first step (what it chooses:
+     * {@link #deviceRefreshGivesTheHostRefreshsCpAndLogits}). {@code start=auto}, the default, asks
+     * for the rows only where the prefill runs on the CPU, and there starts on the host.
      */
     @Test
-    void startSelectsCpOnTheDeviceFromTheLastQueries() {
+    void startChoosesCpWhereTheSpecSays() {
         int layers = MODEL.weights().hyperParameters().layers();
-        MethodSpec parsed = MethodSpec.parse("recycled:k=8,s=3");
-        RecycledAttention policy = new RecycledAttention(new RecycledAttention.Factory().config(parsed, PROMPT, layers),
-                parsed.text(), true);
-        assertEquals(0, policy.prefillRequest().lastRows());
-        assertTrue(policy.prefillRequest().lastQuery());
-        try (Engine e = Engine.open(MODEL.weights(), exact())) {
-            PrefillResult p = e.prefill(Arrays.copyOf(TOKENS, PROMPT), policy.prefillRequest(), false);
-            try (Decoder d = e.decoder(policy, p.statistics())) {
-                assertEquals(layers, policy.deviceRefreshes());
-                assertEquals(8, policy.cpRows(0, 0).length);
+        for (String spec : List.of("recycled:k=8,s=3,start=device", "recycled:k=8,s=3", "recycled:k=8,s=3,start=host")) {
+            MethodSpec parsed = MethodSpec.parse(spec);
+            RecycledAttention policy = new RecycledAttention(new RecycledAttention.Factory().config(parsed, PROMPT, layers),
+                    parsed.text(), true);
+            org.rbench.core.attention.PrefillRequest request = policy.prefillRequest();
+            boolean device = spec.endsWith("device");
+            assertEquals(spec.endsWith("host") ? 1 : 0, request.lastRows(), spec);
+            assertEquals(device || spec.endsWith("host") ? 0 : 1, request.hostLastRows(), spec);
+            assertEquals(!spec.endsWith("host"), request.lastQuery(), spec);
+            try (Engine e = Engine.open(MODEL.weights(), exact())) {
+                PrefillResult p = e.prefill(Arrays.copyOf(TOKENS, PROMPT), request, false);
+                assertEquals(device, p.statistics().lastRows(0) == null, spec + ": the CPU's prefill returns the rows unless told not to");
+                try (Decoder d = e.decoder(policy, p.statistics())) {
+                    assertEquals(device ? layers : 0, policy.deviceRefreshes(), spec);
+                    assertEquals(8, policy.cpRows(0, 0).length);
+                }
+            } finally {
+                policy.close();
             }
-        } finally {
-            policy.close();
         }
+        assertThrows(IllegalArgumentException.class,
+                () -> Strategies.create("recycled:k=8,s=3,start=gpu", MODEL.weights().hyperParameters(), PROMPT));
     }
 
     /**
@@ -169,8 +181,8 @@ class RecycledAttentionTest {
             MethodSpec parsed = MethodSpec.parse(spec);
             List<int[]> cp = new ArrayList<>();
             for (boolean onDevice : new boolean[] {true, false}) {
-                RecycledAttention policy = new RecycledAttention(new RecycledAttention.Factory().config(parsed, PROMPT, layers),
-                        spec, onDevice);
+                RecycledAttention policy = new RecycledAttention(new RecycledAttention.Factory().config(parsed, PROMPT, layers)
+                        .withStart(onDevice ? Decide.DEVICE : Decide.HOST), spec, onDevice);
                 try (Engine e = Engine.open(MODEL.weights(), padded)) {
                     e.prefill(Arrays.copyOf(TOKENS, 25), org.rbench.core.attention.PrefillRequest.NONE, false);
                     PrefillResult p = e.prefill(Arrays.copyOfRange(TOKENS, 25, PROMPT), policy.prefillRequest(), false);
