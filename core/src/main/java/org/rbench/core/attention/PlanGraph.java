@@ -165,5 +165,20 @@ public interface PlanGraph {
         GgmlContext ctx();
 
         void expand(Tensor t);
+
+        /** The finishing of a graph being built in {@code ctx}, whose nodes {@code expand} adds. */
+        static Finishing of(GgmlContext ctx, java.util.function.Consumer<Tensor> expand) {
+            return new Finishing() {
+                @Override
+                public GgmlContext ctx() {
+                    return ctx;
+                }
+
+                @Override
+                public void expand(Tensor t) {
+                    expand.accept(t);
+                }
+            };
+        }
     }
 }

@@ -208,7 +208,7 @@ final class PassBuilder {
                 return graph(null, null); // query-only pass: its outputs are expanded
             }
         }
-        PlanFinishing finishing = new PlanFinishing();
+        org.rbench.core.attention.PlanGraph.Finishing finishing = org.rbench.core.attention.PlanGraph.Finishing.of(ctx, g::expand);
         for (StepPart part : parts.values()) {
             part.finish(finishing);
             afterCompute.add(p -> part.afterCompute(p.plans(), p.start()));
@@ -344,15 +344,4 @@ final class PassBuilder {
         }
     }
 
-    private final class PlanFinishing implements org.rbench.core.attention.PlanGraph.Finishing {
-        @Override
-        public GgmlContext ctx() {
-            return ctx;
-        }
-
-        @Override
-        public void expand(Tensor t) {
-            g.expand(t);
-        }
-    }
 }

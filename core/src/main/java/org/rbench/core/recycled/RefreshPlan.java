@@ -187,17 +187,7 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
                         selection.add(l, TopRowsSelection.scores(ctx, probs, null, request, hp.heads(), hp.kvHeads()),
                                 keys.apply(l), values.apply(l), null);
                     }
-                    selection.finish(new PlanGraph.Finishing() {
-                        @Override
-                        public GgmlContext ctx() {
-                            return ctx;
-                        }
-
-                        @Override
-                        public void expand(Tensor t) {
-                            expand.accept(t);
-                        }
-                    });
+                    selection.finish(PlanGraph.Finishing.of(ctx, expand));
                     built[0] = selection;
                 }, 48 * layers + 64, () -> {
                     AttentionPlan[] plans = new AttentionPlan[layers];

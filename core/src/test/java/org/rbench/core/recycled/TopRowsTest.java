@@ -122,25 +122,7 @@ class TopRowsTest {
         probs[9] = 0.5f;
         float[] mask = new float[rows];
         java.util.Arrays.fill(mask, valid, rows, Float.NEGATIVE_INFINITY);
-        float[] scores;
-        try (org.rbench.llamacpp.GgmlContext data = org.rbench.llamacpp.GgmlContext.forMetadata(4, 0)) {
-            org.rbench.llamacpp.Tensor p = data.newTensor(GgmlType.F32, rows, 1, 1);
-            org.rbench.llamacpp.Tensor m = data.newTensor(GgmlType.F32, rows);
-            try (org.rbench.llamacpp.BackendBuffer buffer = org.rbench.llamacpp.BackendBuffer.allocate(data, MODEL.backend());
-                 org.rbench.llamacpp.GgmlContext ctx = org.rbench.llamacpp.GgmlContext.forMetadata(64, 64);
-                 org.rbench.llamacpp.GraphAllocator allocator = new org.rbench.llamacpp.GraphAllocator(MODEL.backend())) {
-                p.setFloats(probs);
-                m.setFloats(mask);
-                org.rbench.llamacpp.ComputeGraph graph = ctx.newGraph(64);
-                org.rbench.llamacpp.Tensor out = ctx.cont(TopRowsSelection.scores(ctx, p, m,
-                        new TopRows(4, GqaAggregation.MAX, pool, reach), 1, 1)).output();
-                graph.expand(out);
-                allocator.allocate(graph);
-                MODEL.backend().compute(graph);
-                assertEquals(rows, out.ne(0));
-                scores = out.getFloats();
-            }
-        }
+        float[] scores = deviceScores(probs, mask, new TopRows(4, GqaAggregation.MAX, pool, reach), 1, 1);
         for (int i = 0; i < rows; i++) {
             float want = i >= valid ? Float.NEGATIVE_INFINITY : i >= 9 - pool / 2 && i <= 9 + reach ? 0.5f : 0.01f;
             assertEquals(want, scores[i], "row " + i + " (pool " + pool + ", reach " + reach + ")");
@@ -170,7 +152,23 @@ class TopRowsTest {
         float[] mask = new float[rows];
         Arrays.fill(mask, valid, rows, Float.NEGATIVE_INFINITY);
         TopRows request = new TopRows(4, aggregation, pool, reach);
-        float[] scores;
+        float[] scores = deviceScores(probs, mask, request, heads, kvHeads);
+        float[][] perKv = aggregation.aggregate(host, kvHeads);
+        for (int h = 0; h < kvHeads; h++) {
+            float[] want = request.pool(perKv[h]);
+            for (int i = 0; i < rows; i++) {
+                float expected = i < valid ? want[i] : Float.NEGATIVE_INFINITY;
+                assertEquals(expected, scores[h * rows + i], aggregation + " KV head " + h + " row " + i);
+            }
+        }
+    }
+
+    /**
+     * {@link TopRowsSelection#scores} computed on the test model's backend: {@code probs}
+     * {@code [rows, 1, heads]} and {@code mask} {@code [rows]}; the scores {@code [rows, kvHeads]}.
+     */
+    private static float[] deviceScores(float[] probs, float[] mask, TopRows request, int heads, int kvHeads) {
+        int rows = mask.length;
         try (org.rbench.llamacpp.GgmlContext data = org.rbench.llamacpp.GgmlContext.forMetadata(4, 0)) {
             org.rbench.llamacpp.Tensor p = data.newTensor(GgmlType.F32, rows, 1, heads);
             org.rbench.llamacpp.Tensor m = data.newTensor(GgmlType.F32, rows);
@@ -186,15 +184,7 @@ class TopRowsTest {
                 MODEL.backend().compute(graph);
                 assertEquals(rows, out.ne(0));
                 assertEquals(kvHeads, out.ne(1));
-                scores = out.getFloats();
-            }
-        }
-        float[][] perKv = aggregation.aggregate(host, kvHeads);
-        for (int h = 0; h < kvHeads; h++) {
-            float[] want = request.pool(perKv[h]);
-            for (int i = 0; i < rows; i++) {
-                float expected = i < valid ? want[i] : Float.NEGATIVE_INFINITY;
-                assertEquals(expected, scores[h * rows + i], aggregation + " KV head " + h + " row " + i);
+                return out.getFloats();
             }
         }
     }
