@@ -39,8 +39,9 @@ public record Provenance(String suiteCommit, String llamacppVersion, String back
     /**
      * The suite's commit: RBENCH_SUITE_COMMIT when set (the launcher sets it to the checkout's
      * commit when it starts the JVM; a bundle packed for another machine records its commit
-     * there: that machine's copy of the checkout may carry another history), else git rev-parse HEAD of the checkout (with "+dirty" for uncommitted
-     * changes), or "unknown".
+     * there: that machine's copy of the checkout may carry another history), else git rev-parse HEAD
+     * of the checkout whose build is running (the one holding this class's jar; else the working
+     * directory's), with "+dirty" for uncommitted changes, or "unknown".
      */
     static String currentSuiteCommit() {
         String known = launchedCommit;
@@ -58,7 +59,7 @@ public record Provenance(String suiteCommit, String llamacppVersion, String back
         if (packed != null && !packed.isBlank()) {
             return packed.trim();
         }
-        Path root = Checkout.root().orElse(null);
+        Path root = runningCheckout(codeLocation()).or(Checkout::root).orElse(null);
         if (root == null) {
             return "unknown";
         }
@@ -69,6 +70,24 @@ public record Provenance(String suiteCommit, String llamacppVersion, String back
         } catch (Exception e) {
             return "unknown";
         }
+    }
+
+    /** Where this class was loaded from (a jar, or a classes folder), or null when not known. */
+    private static Path codeLocation() {
+        try {
+            return Path.of(Provenance.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        } catch (Exception | Error e) {
+            return null;
+        }
+    }
+
+    /**
+     * The checkout that built the code at {@code codeLocation}: a jar run from another checkout's
+     * folder (an A/B of two builds) records its own commit, not the folder's.
+     */
+    static java.util.Optional<Path> runningCheckout(Path codeLocation) {
+        return codeLocation == null ? java.util.Optional.empty()
+                : org.rbench.llamacpp.LibraryLocation.repositoryRoot(codeLocation.toAbsolutePath());
     }
 
     private static String run(Path dir, String... cmd) throws IOException, InterruptedException {
