@@ -446,7 +446,9 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         FullAttentionLine line = FullAttentionLine.fit(fullPoints);
-        out.printf("%-8s %-32s %-14s %10s %16s %12s %10s %14s %9s %9s %8s %10s %8s%n", "context", "method", "test", "ms/token",
+        // the method column as wide as the longest spec (at least 32), so that the columns after it line up
+        String methodColumn = "%-" + Math.max(32, methods.stream().mapToInt(m -> m.text().length()).max().orElse(0)) + "s";
+        out.printf("%-8s " + methodColumn + " %-14s %10s %16s %12s %10s %14s %9s %9s %8s %10s %8s%n", "context", "method", "test", "ms/token",
                 "t/s", "prefill ms", "start ms", "attended rows", "speedup", "bound", "of bound", "mem MiB", "of line");
         for (int ctx : contexts) {
             List<double[]> full = summary.get(ctx + "\u0000" + FULL);
@@ -472,7 +474,7 @@ final class BenchCommand implements Callable<Integer> {
                 double tsMean = Arrays.stream(perSecond).average().orElse(Double.NaN);
                 double tsSd = perSecond.length < 2 ? 0 : Math.sqrt(Arrays.stream(perSecond)
                         .map(x -> (x - tsMean) * (x - tsMean)).sum() / (perSecond.length - 1));
-                out.printf(Locale.ROOT, "%-8d %-32s %-14s %10.2f %16s %12s %10s %14.0f %8.2fx %8.2fx %8s %10s %8s%n", ctx, m,
+                out.printf(Locale.ROOT, "%-8d " + methodColumn + " %-14s %10.2f %16s %12s %10s %14.0f %8.2fx %8.2fx %8s %10s %8s%n", ctx, m,
                         "tg" + tokens + " @ d" + ctx, ms, String.format(Locale.ROOT, "%.2f ± %.2f", tsMean, tsSd),
                         Double.isNaN(v.getFirst()[3]) ? "-" : String.format(Locale.ROOT, "%.1f", v.getFirst()[3]),
                         Double.isNaN(start) ? "-" : String.format(Locale.ROOT, "%.1f", start),

@@ -72,10 +72,11 @@ final class RefreshSteps {
         if (lines.isEmpty()) {
             return;
         }
-        out.printf("%-8s %-32s %8s %12s %11s %14s %16s%n", "context", "method", "refresh", "refresh ms", "sparse ms",
+        String methodColumn = "%-" + Math.max(32, lines.stream().mapToInt(l -> l.method().length()).max().orElse(0)) + "s";
+        out.printf("%-8s " + methodColumn + " %8s %12s %11s %14s %16s%n", "context", "method", "refresh", "refresh ms", "sparse ms",
                 fullMethod + " step ms", "refresh/" + fullMethod);
         for (Line l : lines) {
-            out.printf(Locale.ROOT, "%-8d %-32s %8d %12.2f %11.2f %14s %16s%n", l.ctx(), l.method(), l.refreshSteps(), l.refreshMs(),
+            out.printf(Locale.ROOT, "%-8d " + methodColumn + " %8d %12.2f %11.2f %14s %16s%n", l.ctx(), l.method(), l.refreshSteps(), l.refreshMs(),
                     l.sparseMs(), Double.isNaN(l.fullMs()) ? "-" : String.format(Locale.ROOT, "%.2f", l.fullMs()),
                     Double.isNaN(l.fullMs()) ? "-" : String.format(Locale.ROOT, "%.2fx", l.refreshOverFull()));
         }

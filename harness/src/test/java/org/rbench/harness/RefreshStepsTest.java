@@ -42,6 +42,28 @@ class RefreshStepsTest {
         assertTrue(text.contains("recycled:k=256,s=4") && text.contains("2.40x"), text);
     }
 
+    /** A method spec longer than the column widens it: the columns after it stay under their headers. */
+    @Test
+    void aLongMethodSpecKeepsTheColumnsInLine() {
+        RefreshSteps steps = new RefreshSteps("full");
+        steps.add(8192, "full", ms(3, 3), new int[] {4, 4});
+        String longSpec = "recycled:k=4096,s=50,start=device,writes=direct";
+        steps.add(8192, longSpec, ms(1, 5), new int[] {0, 4});
+        steps.add(8192, "recycled:k=256,s=4", ms(1, 5), new int[] {0, 4});
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        steps.print(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        List<String> rows = text(bytes).lines().filter(line -> line.startsWith("8192") || line.startsWith("context")).toList();
+        assertEquals(3, rows.size(), rows.toString());
+        int column = rows.getFirst().indexOf("refresh/full") + "refresh/full".length();
+        for (String row : rows) {
+            assertEquals(column, row.length(), "the last column ends under its header: " + rows);
+        }
+    }
+
+    private static String text(ByteArrayOutputStream bytes) {
+        return bytes.toString(StandardCharsets.UTF_8);
+    }
+
     @Test
     void withoutFullAttentionTheRatioIsUnknown() {
         RefreshSteps steps = new RefreshSteps("full");
