@@ -452,7 +452,7 @@ public final class RecycledAttention implements AttentionPolicy {
         public String description() {
             return "Recycled Attention, query-similarity schedule: k, qc=5, threshold=0.8, decide=auto|host|device (where the"
                     + " checks run: host, layer by layer with the query read back; device, in the step graph, every layer of a check"
-                    + " step computing both reads; auto: device on a GPU), and the version/pool/reach/gqa/update options of recycled";
+                    + " step computing both reads; auto: device on a GPU), and the version/pool/reach/gqa/update/writes/start options of recycled";
         }
 
         @Override
