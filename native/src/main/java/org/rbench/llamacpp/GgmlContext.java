@@ -25,7 +25,8 @@ public final class GgmlContext implements AutoCloseable {
     /** GGML_OP_FLASH_ATTN_EXT's value in the pinned ggml.h (the precision setter checks it). */
     public static final int OP_FLASH_ATTN_EXT = 74;
 
-    private MemorySegment ctx;
+    /** The pool; null once closed (volatile: a tensor's liveness check may read it from another thread). */
+    private volatile MemorySegment ctx;
     private final long memSize;
     private final boolean noAlloc;
 

@@ -148,7 +148,8 @@ public final class Tensor {
     /** The tensor a view's data belongs to (ggml keeps the root, not the chain), or null for a tensor that is no view. */
     public Tensor viewSource() {
         MemorySegment src = struct.get(ValueLayout.ADDRESS, OFF_VIEW_SRC);
-        return src.equals(MemorySegment.NULL) ? null : new Tensor(src, owner);
+        // the source usually lives in a longer-lived context than the view (a cache): its owner is not known here
+        return src.equals(MemorySegment.NULL) ? null : new Tensor(src);
     }
 
     /** A view's byte offset into {@link #viewSource()} (0 for a tensor that is no view). */

@@ -14,9 +14,9 @@ package org.rbench.core.attention;
  *                   tokens, summed over them on the device, per layer and query head (SnapKV's
  *                   votes: {@code [heads][promptEnd]} where the rows themselves would be
  *                   {@code [heads][window][promptEnd]})
- * @param hostLastRows {@code lastRows} only where the prefill runs on the CPU, where reading them
- *                   is a copy (none on a GPU, where they cross the bus: a policy then computes from
- *                   {@code lastQuery} on the device what it needs of them)
+ * @param hostLastRows the last this-many rows where the prefill runs on the CPU, where reading them
+ *                   is a copy; on a GPU, where they would cross the bus, the last query instead, from
+ *                   which a policy computes on the device what it needs of them ({@link #on})
  */
 public record PrefillRequest(int lastRows, boolean columnSums, boolean lastQuery, int windowSums, int hostLastRows) {
     public static final PrefillRequest NONE = new PrefillRequest(0, false, false, 0);
@@ -36,9 +36,18 @@ public record PrefillRequest(int lastRows, boolean columnSums, boolean lastQuery
         this(lastRows, columnSums, lastQuery, 0);
     }
 
-    /** The last rows a prefill collects: {@code lastRows}, and {@code hostLastRows} too on the CPU. */
-    public int lastRowsOn(boolean cpu) {
-        return Math.max(lastRows, cpu ? hostLastRows : 0);
+    /**
+     * What a prefill on the CPU ({@code cpu}) or on a GPU collects for this request, with no
+     * {@code hostLastRows} left: on the CPU those rows join {@code lastRows}, on a GPU the last
+     * query stands for them. Two requests that collect the same on a backend are then equal (one
+     * prefill serves both).
+     */
+    public PrefillRequest on(boolean cpu) {
+        if (hostLastRows == 0) {
+            return this;
+        }
+        return cpu ? new PrefillRequest(Math.max(lastRows, hostLastRows), columnSums, lastQuery, windowSums, 0)
+                : new PrefillRequest(lastRows, columnSums, true, windowSums, 0);
     }
 
     /** The most prompt tokens at the end of the prompt that any statistic here reads rows of. */

@@ -208,7 +208,8 @@ public final class Engine implements AutoCloseable {
         int end = first + tokens.length;
         int layers = hp.layers();
         int heads = hp.heads();
-        int window = Math.min(request.lastRowsOn(graphResources.onCpu()), tokens.length);
+        request = request.on(graphResources.onCpu()); // the rows on the CPU, the query on a GPU
+        int window = Math.min(request.lastRows(), tokens.length);
         int windowStart = end - window;
         float[][] lastRows = window > 0 ? new float[layers][heads * window * end] : null;
         float[][] columnSums = request.columnSums() ? new float[layers][heads * end] : null;

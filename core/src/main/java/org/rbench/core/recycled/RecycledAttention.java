@@ -127,8 +127,8 @@ public final class RecycledAttention implements AttentionPolicy {
         return switch (config.start()) {
             case HOST -> new PrefillRequest(1, false, config.schedule().needsQueries());
             case DEVICE -> new PrefillRequest(0, false, true);
-            // the prefill's backend decides: the rows on the CPU, only the query on a GPU
-            case AUTO -> new PrefillRequest(0, false, true, 0, 1);
+            // the prefill's backend decides: the rows on the CPU, the query on a GPU (PrefillRequest.on)
+            case AUTO -> new PrefillRequest(0, false, config.schedule().needsQueries(), 0, 1);
         };
     }
 

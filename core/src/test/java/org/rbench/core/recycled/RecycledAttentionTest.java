@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.rbench.core.attention.AttentionPolicy;
 import org.rbench.core.attention.Decide;
+import org.rbench.core.attention.PrefillRequest;
 import org.rbench.core.attention.FullAttention;
 import org.rbench.core.attention.MethodSpec;
 import org.rbench.core.attention.Strategies;
@@ -147,11 +148,16 @@ class RecycledAttentionTest {
             MethodSpec parsed = MethodSpec.parse(spec);
             RecycledAttention policy = new RecycledAttention(new RecycledAttention.Factory().config(parsed, PROMPT, layers),
                     parsed.text(), true);
-            org.rbench.core.attention.PrefillRequest request = policy.prefillRequest();
+            PrefillRequest request = policy.prefillRequest();
             boolean device = spec.endsWith("device");
             assertEquals(spec.endsWith("host") ? 1 : 0, request.lastRows(), spec);
             assertEquals(device || spec.endsWith("host") ? 0 : 1, request.hostLastRows(), spec);
-            assertEquals(!spec.endsWith("host"), request.lastQuery(), spec);
+            assertEquals(device, request.lastQuery(), spec);
+            // auto asks for what host asks on the CPU and what device asks on a GPU: one prefill serves either pair
+            PrefillRequest hostStart = new PrefillRequest(1, false, false);
+            PrefillRequest deviceStart = new PrefillRequest(0, false, true);
+            assertEquals(spec.endsWith("host") ? hostStart : deviceStart, request.on(false), spec);
+            assertEquals(device ? deviceStart : hostStart, request.on(true), spec);
             try (Engine e = Engine.open(MODEL.weights(), exact())) {
                 PrefillResult p = e.prefill(Arrays.copyOf(TOKENS, PROMPT), request, false);
                 assertEquals(device, p.statistics().lastRows(0) == null, spec + ": the CPU's prefill returns the rows unless told not to");
@@ -184,7 +190,7 @@ class RecycledAttentionTest {
                 RecycledAttention policy = new RecycledAttention(new RecycledAttention.Factory().config(parsed, PROMPT, layers)
                         .withStart(onDevice ? Decide.DEVICE : Decide.HOST), spec, onDevice);
                 try (Engine e = Engine.open(MODEL.weights(), padded)) {
-                    e.prefill(Arrays.copyOf(TOKENS, 25), org.rbench.core.attention.PrefillRequest.NONE, false);
+                    e.prefill(Arrays.copyOf(TOKENS, 25), PrefillRequest.NONE, false);
                     PrefillResult p = e.prefill(Arrays.copyOfRange(TOKENS, 25, PROMPT), policy.prefillRequest(), false);
                     assertEquals(25, p.statistics().promptStart());
                     try (Decoder d = e.decoder(policy, p.statistics())) {

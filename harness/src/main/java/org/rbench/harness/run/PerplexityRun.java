@@ -126,7 +126,7 @@ public final class PerplexityRun {
             AttentionPolicy p = m instanceof Method.EngineStrategy e ? e.create(s.weights().hyperParameters(), prefix) : null;
             policies.add(p);
             if (p != null) {
-                request = request.union(p.prefillRequest());
+                request = request.union(p.prefillRequest().on(s.backend().isCpu()));
             }
         }
         PrefillResult prefill = null;

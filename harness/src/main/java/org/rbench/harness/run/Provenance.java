@@ -38,10 +38,11 @@ public record Provenance(String suiteCommit, String llamacppVersion, String back
 
     /**
      * The suite's commit: RBENCH_SUITE_COMMIT when set (the launcher sets it to the checkout's
-     * commit when it starts the JVM; a bundle packed for another machine records its commit
-     * there: that machine's copy of the checkout may carry another history), else git rev-parse HEAD
-     * of the checkout whose build is running (the one holding this class's jar; else the working
-     * directory's), with "+dirty" for uncommitted changes, or "unknown".
+     * commit when it starts the JVM); else the {@code COMMIT} file beside the running jar (a bundle
+     * packed for another machine records its commit there: that machine's copy of the checkout may
+     * carry another history); else git rev-parse HEAD of the checkout whose build is running (the
+     * one holding this class's jar; else the working directory's), with "+dirty" for uncommitted
+     * changes, or "unknown".
      */
     static String currentSuiteCommit() {
         String known = launchedCommit;
@@ -59,16 +60,43 @@ public record Provenance(String suiteCommit, String llamacppVersion, String back
         if (packed != null && !packed.isBlank()) {
             return packed.trim();
         }
-        Path root = runningCheckout(codeLocation()).or(Checkout::root).orElse(null);
-        if (root == null) {
-            return "unknown";
+        Path code = codeLocation();
+        String bundled = bundledCommit(code);
+        if (bundled != null) {
+            return bundled;
         }
+        for (Path root : java.util.stream.Stream.of(runningCheckout(code), Checkout.root())
+                .flatMap(java.util.Optional::stream).distinct().toList()) {
+            String commit = gitCommit(root);
+            if (commit != null) {
+                return commit;
+            }
+        }
+        return "unknown";
+    }
+
+    /** The commit recorded in a {@code COMMIT} file beside the jar at {@code codeLocation} (a device bundle's), or null. */
+    static String bundledCommit(Path codeLocation) {
+        if (codeLocation == null || codeLocation.getParent() == null) {
+            return null;
+        }
+        Path file = codeLocation.getParent().resolve("COMMIT");
+        try {
+            String commit = Files.isRegularFile(file) ? Files.readString(file).trim() : "";
+            return commit.isEmpty() ? null : commit;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** HEAD of the git checkout at {@code root} (+dirty), or null where git cannot tell (no .git, no git). */
+    private static String gitCommit(Path root) {
         try {
             String head = run(root, "git", "rev-parse", "--short=12", "HEAD");
             String dirty = run(root, "git", "status", "--porcelain", "--untracked-files=no");
-            return head == null ? "unknown" : head + (dirty != null && !dirty.isBlank() ? "+dirty" : "");
+            return head == null ? null : head + (dirty != null && !dirty.isBlank() ? "+dirty" : "");
         } catch (Exception e) {
-            return "unknown";
+            return null;
         }
     }
 

@@ -282,14 +282,19 @@ public final class RulerRun {
         Engine engine = s.model.engine();
 
         List<AttentionPolicy> policies = new ArrayList<>();
+        // what each engine method's prefill collects on this backend (PrefillRequest.on): equal requests share a prefill
+        List<PrefillRequest> requests = new ArrayList<>();
         PrefillRequest request = PrefillRequest.NONE;
+        boolean cpu = s.model.backend().isCpu();
         for (Method m : todo) {
             if (m instanceof Method.EngineStrategy e) {
                 AttentionPolicy p = e.create(s.model.weights().hyperParameters(), prompt.length);
                 policies.add(p);
-                request = request.union(p.prefillRequest());
+                requests.add(p.prefillRequest().on(cpu));
+                request = request.union(requests.getLast());
             } else {
                 policies.add(null);
+                requests.add(null);
             }
         }
         long engineMethods = policies.stream().filter(p -> p != null).count();
@@ -304,14 +309,14 @@ public final class RulerRun {
                 enginePrefills++;
                 snapshot = engine.snapshot();
             }
-            for (int i : shared ? IntStream.range(0, todo.size()).toArray() : byOwnPrefill(policies)) {
+            for (int i : shared ? IntStream.range(0, todo.size()).toArray() : byOwnPrefill(requests)) {
                 Method method = todo.get(i);
                 Decoded d;
                 AnswerDiagnostics diagnosed = null;
                 if (method instanceof Method.Reference ref) {
                     d = decodeWithLlamaCpp(s, ref, prompt, maxTokens, vocab);
                 } else {
-                    PrefillRequest own = policies.get(i).prefillRequest();
+                    PrefillRequest own = requests.get(i);
                     if (shared || own.equals(prefilledFor)) {
                         engine.restore(snapshot);
                     } else {
@@ -358,7 +363,7 @@ public final class RulerRun {
                 row.put("attended_rows_mean", d.attendedRows() < 0 ? "" : fmt(d.attendedRows()));
                 row.put("full_steps", d.fullLayerSteps() < 0 ? "" : fmt((double) d.fullLayerSteps() / layers(s)));
                 row.put("kv_fill", method instanceof Method.Reference ? "prefill"
-                        : Prefill.fill(shared ? request : policies.get(i).prefillRequest(), policies.get(i).prefillRequest()));
+                        : Prefill.fill(shared ? request : requests.get(i), requests.get(i)));
                 if (diagnosed != null) {
                     row.put("attention_mass_recall", fmt(diagnosed.massRecall()));
                     row.putAll(diagnosed.summaryColumns());
@@ -387,21 +392,22 @@ public final class RulerRun {
     /**
      * The order in which own-prefill mode runs a sample's methods: as listed, except that the
      * engine methods asking for the same prefill statistics follow the first of them, so that
-     * one prefill (timed once: the same work for each) serves them all.
+     * one prefill (timed once: the same work for each) serves them all. {@code requests}: each
+     * method's, as its backend collects it ({@link PrefillRequest#on}); null for a reference method.
      */
-    static int[] byOwnPrefill(List<AttentionPolicy> policies) {
+    static int[] byOwnPrefill(List<PrefillRequest> requests) {
         Map<PrefillRequest, List<Integer>> groups = new LinkedHashMap<>();
-        for (int i = 0; i < policies.size(); i++) {
-            if (policies.get(i) != null) {
-                groups.computeIfAbsent(policies.get(i).prefillRequest(), r -> new ArrayList<>()).add(i);
+        for (int i = 0; i < requests.size(); i++) {
+            if (requests.get(i) != null) {
+                groups.computeIfAbsent(requests.get(i), r -> new ArrayList<>()).add(i);
             }
         }
         List<Integer> order = new ArrayList<>();
-        for (int i = 0; i < policies.size(); i++) {
-            if (policies.get(i) == null) {
+        for (int i = 0; i < requests.size(); i++) {
+            if (requests.get(i) == null) {
                 order.add(i);
             } else {
-                List<Integer> group = groups.remove(policies.get(i).prefillRequest());
+                List<Integer> group = groups.remove(requests.get(i));
                 if (group != null) {
                     order.addAll(group);
                 }

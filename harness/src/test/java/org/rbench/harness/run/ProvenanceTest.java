@@ -22,4 +22,15 @@ class ProvenanceTest {
         assertEquals(Optional.empty(), Provenance.runningCheckout(dir.resolve("rbench.jar")), "a jar outside any checkout");
         assertEquals(Optional.empty(), Provenance.runningCheckout(null));
     }
+
+    /** A device bundle's jar carries its commit beside it: that, not whatever checkout it runs in. */
+    @Test
+    void aBundlesCommitFileBesideTheJarNamesIt(@TempDir Path dir) throws Exception {
+        Path jar = Files.createDirectories(dir.resolve("rbench")).resolve("rbench.jar");
+        Files.createFile(jar);
+        assertEquals(null, Provenance.bundledCommit(jar));
+        Files.writeString(jar.resolveSibling("COMMIT"), "fe557b1fd444\n");
+        assertEquals("fe557b1fd444", Provenance.bundledCommit(jar));
+        assertEquals(null, Provenance.bundledCommit(null));
+    }
 }
