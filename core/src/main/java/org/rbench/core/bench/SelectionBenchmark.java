@@ -26,11 +26,11 @@ import java.util.function.BiFunction;
  * over the same random cache and query of one layer, computed repeatedly: where a full step's
  * cost beyond a full-attention step goes, on a machine without a profiler. Flash attention
  * alone is what every step computes; the selection's pieces then build on each other (the
- * explicit K^T q softmax; plus aggregation and pooling; plus the selection), so differences of
- * their medians are the pieces' costs. The selection (ggml_top_k, then a sort of the
- * candidates) is timed of this layer's rows alone, and as the engine selects, in one batch
- * with the rows of {@code layers} layers (here the same scores copied into every layer's
- * slot, which costs as much), both ways ({@link TopRowsSelection.Method}: top_k, the CPU's;
+ * explicit K^T q softmax; plus the query group's aggregation; plus the selection), so differences
+ * of their medians are the pieces' costs. The selection (ggml_top_k, then a sort of the
+ * candidates) is timed of this layer's rows alone (pooled and masked), and as the engine selects,
+ * in one batch with the rows of {@code layers} layers (here the same scores copied into every
+ * layer's slot, which costs as much), pooled and masked once over the batch, both ways ({@link TopRowsSelection.Method}: top_k, the CPU's;
  * a sort of every row, the GPU's), with and without the ties put in position order.
  *
  * @see TopRowsSelection
@@ -95,10 +95,10 @@ public final class SelectionBenchmark {
                 timings.add(time(backend, "flash attention (computed by every step)", flash, repeats, layers, null));
                 Piece softmax = (ctx, g) -> new Tensor[] {probabilities(ctx, keys, query, mask, rows, scale)};
                 timings.add(time(backend, "K^T q softmax", softmax, repeats, layers, null));
-                // a step's layer: its scores unmasked (the batch of all layers takes the mask once)
-                Piece scores = (ctx, g) -> new Tensor[] {TopRowsSelection.scores(ctx,
-                        probabilities(ctx, keys, query, mask, rows, scale), null, request, shape.heads(), shape.kvHeads())};
-                Timing scoring = time(backend, "softmax + GQA aggregation and pooling", scores, repeats, layers, null);
+                // a step's layer: its scores aggregated (the batch of all layers pools and masks them once)
+                Piece scores = (ctx, g) -> new Tensor[] {TopRowsSelection.aggregated(ctx,
+                        probabilities(ctx, keys, query, mask, rows, scale), request, shape.heads(), shape.kvHeads())};
+                Timing scoring = time(backend, "softmax + GQA aggregation", scores, repeats, layers, null);
                 timings.add(scoring);
                 int[][][] selections = new int[1 + TopRowsSelection.Method.values().length][][];
                 Piece alone = (ctx, g) -> {
@@ -126,7 +126,7 @@ public final class SelectionBenchmark {
                 for (TopRowsSelection.Method how : TopRowsSelection.Method.values()) {
                     String name = "softmax ... + top rows of " + layers + " layers at once, " + how.name().toLowerCase(java.util.Locale.ROOT);
                     Piece batched = (ctx, g) -> {
-                        TopRowsSelection.Result r = filledBatch.apply(ctx, g).select(m, how, mask);
+                        TopRowsSelection.Result r = filledBatch.apply(ctx, g).select(m, how, mask, request);
                         return new Tensor[] {r.positions(), r.scores()};
                     };
                     int index = 1 + how.ordinal();
@@ -136,7 +136,7 @@ public final class SelectionBenchmark {
                     timings.add(inStep.apply(batch));
                     if (m <= TopRowsSelection.MOST_ORDERED_ON_DEVICE) {
                         Piece slots = (ctx, g) -> {
-                            TopRowsSelection.Slots sl = TopRowsSelection.slots(ctx, filledBatch.apply(ctx, g).select(m, how, mask),
+                            TopRowsSelection.Slots sl = TopRowsSelection.slots(ctx, filledBatch.apply(ctx, g).select(m, how, mask, request),
                                     Math.min(request.k(), m));
                             return new Tensor[] {sl.positions(), sl.positionOrder()};
                         };

@@ -126,10 +126,12 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
         int layer = g.layer();
         Tensor keys = g.cacheKeys();
         Tensor values = g.cacheValues();
-        // the padding's mask is added once to the whole batch (Selection#finish)
+        // the padding's mask is added once to the whole batch (Selection#finish), and the window pooled
+        // there too when every layer's is the same
         selection.maskWith(g.causalMask());
-        g.onProbabilities(probs -> selection.add(layer,
-                TopRowsSelection.scores(g.ctx(), probs, null, request, g.model().heads(), g.model().kvHeads()),
+        g.onProbabilities(probs -> selection.add(layer, selection.batchWindow() != null
+                        ? TopRowsSelection.aggregated(g.ctx(), probs, request, g.model().heads(), g.model().kvHeads())
+                        : TopRowsSelection.scores(g.ctx(), probs, null, request, g.model().heads(), g.model().kvHeads()),
                 keys, values, fullStep));
         return FullPlan.readWholeCache(g);
     }
@@ -180,11 +182,12 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
                 context.computeOverCache((ctx, keys, values, expand) -> {
                     Selection selection = new Selection(ctx, expand, rows, hp.kvHeads(), layers, candidates, onDevice,
                             onDevice > 0 ? cp : null);
+                    selection.window = request; // every layer's the same: pooled once over the batch
                     for (int l = 0; l < layers; l++) {
                         Tensor query = ctx.view(q, new long[] {queryLength}, new long[0], l * q.nb(1));
                         Tensor probs = AttentionMath.decodeSoftmax(ctx, CacheRows.range(ctx, keys.apply(l), 0, rows), query, null,
                                 hp.attentionScale(), hp.kvHeads());
-                        selection.add(l, TopRowsSelection.scores(ctx, probs, null, request, hp.heads(), hp.kvHeads()),
+                        selection.add(l, TopRowsSelection.aggregated(ctx, probs, request, hp.heads(), hp.kvHeads()),
                                 keys.apply(l), values.apply(l), null);
                     }
                     selection.finish(PlanGraph.Finishing.of(ctx, expand));
@@ -228,6 +231,16 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
         private TopRowsSelection.Slots slots;
         /** The step's causal mask over the score rows (one for every layer), or null when none is needed. */
         private Tensor mask;
+        /**
+         * The pooling window every layer shares, pooled once over the batch ({@link #batchWindow}); null
+         * when layers pool their own scores before they join it.
+         */
+        private TopRows window;
+
+        /** The window the batch pools every layer's aggregated scores over, or null (each layer's come pooled). */
+        TopRows batchWindow() {
+            return window;
+        }
 
         /** The selection of a step graph: its refreshing layers, the candidates the hungriest needs, one Cp size. */
         static Selection of(PlanGraph g) {
@@ -235,6 +248,7 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
             int most = 0;
             RefreshPlan first = null;
             boolean uniform = true;
+            boolean sameWindow = true;
             for (int l = g.fromLayer(); l < g.toLayer(); l++) {
                 RefreshPlan r = RefreshPlan.of(g.plan(l));
                 if (r != null) {
@@ -242,12 +256,15 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
                     most = Math.max(most, r.request().candidates(g.position() + 1));
                     first = first == null ? r : first;
                     uniform &= r.cp() != null && r.cp() == first.cp() && r.request().equals(first.request());
+                    sameWindow &= r.request().back() == first.request().back() && r.request().reach() == first.request().reach();
                 }
             }
             // one Cp size for the whole batch, and a sort key that stays an exact float
             int onDevice = first != null && uniform ? first.onDevice(most, g.position() + 1) : 0;
-            return new Selection(g.ctx(), g::expand, g.keyRows(), g.model().kvHeads(), selecting, most, onDevice,
+            Selection s = new Selection(g.ctx(), g::expand, g.keyRows(), g.model().kvHeads(), selecting, most, onDevice,
                     onDevice > 0 ? first.cp() : null);
+            s.window = first != null && sameWindow ? first.request() : null;
+            return s;
         }
 
         /**
@@ -282,7 +299,7 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
 
         @Override
         public void finish(PlanGraph.Finishing g) {
-            TopRowsSelection.Result top = batch.select(candidates, TopRowsSelection.Method.TOP_K, mask);
+            TopRowsSelection.Result top = batch.select(candidates, TopRowsSelection.Method.TOP_K, mask, window);
             if (onDevice == 0) {
                 result = new TopRowsSelection.Result(top.positions().name("top_rows").output(), top.scores().name("top_scores").output());
                 g.expand(result.positions());

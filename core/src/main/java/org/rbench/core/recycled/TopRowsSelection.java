@@ -61,17 +61,26 @@ public final class TopRowsSelection {
      * on the CPU, whose pooling runs on one thread: {@code rbench bench-select}).
      */
     public static Tensor scores(GgmlContext ctx, Tensor probs, Tensor mask, TopRows request, int heads, int kvHeads) {
+        Tensor pooled = pool(ctx, aggregated(ctx, probs, request, heads, kvHeads), request.back(), request.reach());
+        return mask == null ? pooled : masked(ctx, pooled, mask);
+    }
+
+    /**
+     * {@link #scores} before the window's pooling and the mask: each KV head's query group
+     * aggregated, {@code [rows, kvHeads]} F32 (a view of {@code probs} for one query head a KV
+     * head). A {@link Batch} of these pools every layer's at once ({@link Batch#select(int, Method,
+     * Tensor, TopRows)}).
+     */
+    public static Tensor aggregated(GgmlContext ctx, Tensor probs, TopRows request, int heads, int kvHeads) {
         int group = heads / kvHeads;
         long rows = probs.ne(0);
         Tensor plane = ctx.reshape(probs, rows, heads);
-        Tensor perKv = switch (request.aggregation()) {
+        return switch (request.aggregation()) {
             case FIRST -> group == 1 ? plane
                     : ctx.cont(ctx.view(plane, new long[] {rows, kvHeads}, new long[] {plane.nb(1) * group}, 0));
             case MAX -> group == 1 ? plane : ctx.pool2d(plane, GgmlContext.POOL_MAX, 1, group, 1, group, 0, 0);
             case MEAN, SUM -> group == 1 ? plane : ctx.pool2d(plane, GgmlContext.POOL_AVG, 1, group, 1, group, 0, 0);
         };
-        Tensor pooled = pool(ctx, perKv, request.back(), request.reach());
-        return mask == null ? pooled : masked(ctx, pooled, mask);
     }
 
     /** {@code scores} {@code [rows, columns]} plus {@code mask} ({@code rows} long, F16 or F32) on every column. */
@@ -157,10 +166,20 @@ public final class TopRowsSelection {
          * (and, for an F16 mask, a cast) a layer.
          */
         public Result select(int m, Method how, Tensor mask) {
+            return select(m, how, mask, null);
+        }
+
+        /**
+         * {@link #select(int, Method, Tensor)} of rows added {@link #aggregated} and max-pooled here
+         * over {@code window}'s positions, every layer's in one op (null: the rows are pooled
+         * already). Pooling runs per column, so the batch's pooling is each layer's exactly.
+         */
+        public Result select(int m, Method how, Tensor mask, TopRows window) {
             if (added != layers) {
                 throw new IllegalStateException(added + " of the batch's " + layers + " layers were added");
             }
-            return TopRowsSelection.select(ctx, mask == null ? all : masked(ctx, all, mask), m, how);
+            Tensor scores = window == null ? all : pool(ctx, all, window.back(), window.reach());
+            return TopRowsSelection.select(ctx, mask == null ? scores : masked(ctx, scores, mask), m, how);
         }
     }
 
