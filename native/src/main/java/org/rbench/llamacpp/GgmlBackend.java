@@ -317,6 +317,15 @@ public final class GgmlBackend {
         }
     }
 
+    private static final MethodHandle ggml_backend_tensor_alloc$MH = LIBS.function("ggml_backend_tensor_alloc", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+    public static int ggml_backend_tensor_alloc(MemorySegment buffer, MemorySegment tensor, MemorySegment addr) {
+        try {
+            return (int) ggml_backend_tensor_alloc$MH.invokeExact(buffer, tensor, addr);
+        } catch (Throwable t) {
+            throw Bindings.rethrow(t);
+        }
+    }
+
     private static final MethodHandle ggml_backend_alloc_ctx_tensors$MH = LIBS.function("ggml_backend_alloc_ctx_tensors", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS));
     public static MemorySegment ggml_backend_alloc_ctx_tensors(MemorySegment ctx, MemorySegment backend) {
         try {

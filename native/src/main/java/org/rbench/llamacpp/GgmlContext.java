@@ -324,6 +324,30 @@ public final class GgmlContext implements AutoCloseable {
     }
 
     /**
+     * {@link #getRows} computed straight into {@code into}'s memory: the node is bound to that
+     * memory (ggml_backend_tensor_alloc), so the graph allocator gives it none and no copy into
+     * {@code into} follows. {@code into}: allocated, contiguous, exactly the result's bytes (it may
+     * be a view, of another type of the same size: a bitcast). Expand the returned node; nothing
+     * should read {@code into} before it in the graph.
+     */
+    public Tensor getRowsInto(Tensor a, Tensor rows, Tensor into) {
+        Tensor t = getRows(a, rows);
+        // a view made in a graph's context gets its data pointer only when that graph is allocated: its
+        // memory is its source's (ggml keeps a view's source the root tensor) at its offset
+        Tensor root = into.viewSource() != null ? into.viewSource() : into;
+        long offset = into.viewSource() != null ? into.viewOffset() : 0;
+        require(root.hasBuffer() && !root.data().equals(MemorySegment.NULL), "get_rows into: the target must be allocated", into);
+        require(into.isContiguous(), "get_rows into: the target must be contiguous", into);
+        require(into.bytes() == t.bytes(), "get_rows into: the target must hold the result's " + t.bytes() + " bytes", t, into);
+        MemorySegment address = MemorySegment.ofAddress(root.data().address() + offset);
+        int status = GgmlBackend.ggml_backend_tensor_alloc(root.buffer(), t.address(), address);
+        if (status != 0) {
+            throw new NativeCallException("ggml_backend_tensor_alloc failed (status " + status + ")." + NativeLog.tail(3));
+        }
+        return t;
+    }
+
+    /**
      * Writes rows of src into dst at the given row indices and returns dst (a view with
      * the write as its op: expand it in the graph before any read of dst).
      * dst: [D, N, H, B], src: [D, n, H, B] F32/F16, rows: I64/I32 [n, ...].

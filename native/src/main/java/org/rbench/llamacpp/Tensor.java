@@ -165,6 +165,11 @@ public final class Tensor {
         return !struct.get(ValueLayout.ADDRESS, OFF_BUFFER).equals(MemorySegment.NULL);
     }
 
+    /** The backend buffer holding the tensor's data (NULL when none). */
+    MemorySegment buffer() {
+        return struct.get(ValueLayout.ADDRESS, OFF_BUFFER);
+    }
+
     public MemorySegment data() {
         return struct.get(ValueLayout.ADDRESS, OFF_DATA);
     }

@@ -433,6 +433,45 @@ class GraphOpsTest {
         }
     }
 
+    /**
+     * A gather computed straight into a persistent tensor (here one as bytes, as a 2-byte cache's
+     * rows are copied) leaves there what get_rows and a copy would, and the target's checks hold.
+     */
+    @Test
+    void getRowsIntoWritesTheTargetsMemory() {
+        int d = 8, n = 12, heads = 3, k = 4;
+        float[] a = randoms(d * n * heads);
+        int[] idx = {0, 5, 11, 2, 3, 3, 7, 1, 10, 9, 8, 0};
+        try (Run r = new Run()) {
+            Tensor ta = r.input(GgmlType.F16, d, n, heads), ti = r.input(GgmlType.I32, k, heads);
+            Tensor target = r.input(GgmlType.F16, d, k, heads);
+            Tensor small = r.input(GgmlType.F16, d, k - 1, heads);
+            r.allocateInputs();
+            ta.setHalfs(a);
+            ti.setIndices(idx, n);
+            target.setHalfs(new float[d * k * heads]);
+            ComputeGraph g = r.graphCtx.newGraph(64);
+            Tensor bytes = r.graphCtx.bitcast(ta, GgmlType.I32);
+            g.expand(r.graphCtx.getRowsInto(bytes, ti, r.graphCtx.bitcast(target, GgmlType.I32)));
+            try (GraphAllocator alloc = new GraphAllocator(backend)) {
+                alloc.allocate(g);
+                backend.compute(g);
+            }
+            float[] want = new float[d * k * heads];
+            for (int h = 0; h < heads; h++) {
+                for (int j = 0; j < k; j++) {
+                    for (int i = 0; i < d; i++) {
+                        want[(h * k + j) * d + i] = Float.float16ToFloat(Float.floatToFloat16(a[(h * n + idx[h * k + j]) * d + i]));
+                    }
+                }
+            }
+            assertArrayEquals(want, target.getFloats());
+            assertThrows(IllegalArgumentException.class, () -> r.graphCtx.getRowsInto(bytes, ti, r.graphCtx.bitcast(small, GgmlType.I32)));
+            Tensor strided = r.graphCtx.view(target, new long[] {d, k - 1, heads}, new long[] {target.nb(1), target.nb(2)}, 0);
+            assertThrows(IllegalArgumentException.class, () -> r.graphCtx.getRowsInto(ta, ti, strided));
+        }
+    }
+
     @Test
     void topKReturnsTheLargestIndices() {
         int n = 50, rows = 3, k = 6;

@@ -29,6 +29,30 @@ public final class CacheRows {
         return ctx.bitcast(ctx.getRows(ctx.bitcast(cache, GgmlType.I32), indices), cache.type());
     }
 
+    /**
+     * Whether {@link #gatherInto} can write rows of {@code cache} straight into {@code into}: a
+     * contiguous tensor of the type {@link #gather} gives (the whole of a compact cache, say).
+     */
+    public static boolean canGatherInto(Tensor cache, Tensor into) {
+        GgmlType gathered = copiesAsBytes(cache) ? cache.type() : GgmlType.F32;
+        return into.type() == gathered && into.isContiguous() && (!copiesAsBytes(cache) || copiesAsBytes(into));
+    }
+
+    /**
+     * {@link #gather} computed straight into {@code into} ({@link #canGatherInto}), whose memory
+     * then holds the rows with no copy after the gather: returns the node to expand.
+     */
+    public static Tensor gatherInto(GgmlContext ctx, Tensor cache, Tensor indices, Tensor into) {
+        if (!canGatherInto(cache, into)) {
+            throw new IllegalArgumentException("rows of a " + cache.type() + " cache cannot be gathered into a "
+                    + into.type() + (into.isContiguous() ? "" : " strided") + " tensor");
+        }
+        if (!copiesAsBytes(cache)) {
+            return ctx.getRowsInto(cache, indices, into);
+        }
+        return ctx.getRowsInto(ctx.bitcast(cache, GgmlType.I32), indices, ctx.bitcast(into, GgmlType.I32));
+    }
+
     /** Rows [from, to) of a {@code [headDim, capacity, kvHeads]} cache tensor, as a strided view (no copy). */
     public static Tensor range(GgmlContext ctx, Tensor cache, int from, int to) {
         return ctx.view(cache, new long[] {cache.ne(0), to - from, cache.ne(2)}, new long[] {cache.nb(1), cache.nb(2)},

@@ -322,9 +322,9 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
                     continue;
                 }
                 // slot i takes row i of the selection: the gathered rows are the compact cache's first
-                // rows, copied in the cache's own type (CacheRows: no F32 round trip)
-                g.expand(ctx.cpy(CacheRows.gather(ctx, kv[0], rows), CacheRows.range(ctx, cache.keys(), 0, onDevice)));
-                g.expand(ctx.cpy(CacheRows.gather(ctx, kv[1], rows), CacheRows.range(ctx, cache.values(), 0, onDevice)));
+                // rows, in the cache's own type (CacheRows: no F32 round trip)
+                g.expand(copySelected(ctx, kv[0], rows, CacheRows.range(ctx, cache.keys(), 0, onDevice)));
+                g.expand(copySelected(ctx, kv[1], rows, CacheRows.range(ctx, cache.values(), 0, onDevice)));
                 Tensor kept = cache.positions();
                 g.expand(ctx.cpy(rows, ctx.view(kept, new long[] {onDevice, kvHeads}, new long[] {kept.nb(1)}, 0)));
             }
@@ -332,6 +332,17 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
                     slots.byScore().name("top_rows_by_score").output());
             g.expand(slots.positionOrder());
             g.expand(slots.byScore());
+        }
+
+        /**
+         * The selected {@code rows} of a full-cache tensor into a compact cache's first rows
+         * {@code to}: gathered straight into them where they are the whole compact cache (Cp
+         * filled, the usual case: one op a tensor, no copy of 4096 x 8 rows a layer after it), else
+         * gathered and copied.
+         */
+        private static Tensor copySelected(GgmlContext ctx, Tensor cache, Tensor rows, Tensor to) {
+            return CacheRows.canGatherInto(cache, to) ? CacheRows.gatherInto(ctx, cache, rows, to)
+                    : ctx.cpy(CacheRows.gather(ctx, cache, rows), to);
         }
 
         /**
