@@ -151,8 +151,8 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
      * the cache's first {@code rows} rows, scored and selected in a graph of its own exactly as a
      * refresh step selects, every layer refreshing; the selection goes where a refresh's goes (the
      * device Cp, or the sink). The probabilities stay on the device: read back, a long context's
-     * are heads x rows floats a layer (537 MB for all 32 layers of Llama-3.1-8B at 131K), and their selection on the
-     * host took longer than the decode it prepares.
+     * are heads x rows floats a layer (537 MB for all 32 layers of Llama-3.1-8B at 131K), and
+     * their selection on the host took longer than the decode it prepares.
      */
     void selectFromQueries(AttentionContext context, float[][] queries, int rows) {
         HyperParameters hp = context.hyperParameters();
