@@ -186,7 +186,7 @@ final class BenchCommand implements Callable<Integer> {
                         if (m instanceof Method.EngineStrategy e) {
                             AttentionPolicy p = e.create(hp, ctx);
                             try {
-                                own.put(m, p.prefillRequest().on(s.backend().isCpu())); // as this backend collects it
+                                own.put(m, engine.collects(p.prefillRequest()));
                             } finally {
                                 p.close();
                             }

@@ -162,7 +162,7 @@ public final class Tensor {
     }
 
     public boolean hasBuffer() {
-        return !struct.get(ValueLayout.ADDRESS, OFF_BUFFER).equals(MemorySegment.NULL);
+        return !buffer().equals(MemorySegment.NULL);
     }
 
     /** The backend buffer holding the tensor's data (NULL when none). */

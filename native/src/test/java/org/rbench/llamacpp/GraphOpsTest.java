@@ -423,14 +423,19 @@ class GraphOpsTest {
             ta.setFloats(a);
             ti.setIndices(idx, n);
             float[] got = r.compute(c -> c.getRows(ta, ti));
-            float[] want = new float[d * k * heads];
-            for (int h = 0; h < heads; h++) {
-                for (int j = 0; j < k; j++) {
-                    System.arraycopy(a, (h * n + idx[h * k + j]) * d, want, (h * k + j) * d, d);
-                }
-            }
-            assertArrayEquals(want, got);
+            assertArrayEquals(gathered(a, idx, d, n, heads, k), got);
         }
+    }
+
+    /** Rows {@code idx} ({@code [k, heads]}) of {@code a} ({@code [d, n, heads]}), per head: get_rows' result. */
+    private static float[] gathered(float[] a, int[] idx, int d, int n, int heads, int k) {
+        float[] want = new float[d * k * heads];
+        for (int h = 0; h < heads; h++) {
+            for (int j = 0; j < k; j++) {
+                System.arraycopy(a, (h * n + idx[h * k + j]) * d, want, (h * k + j) * d, d);
+            }
+        }
+        return want;
     }
 
     /**
@@ -457,15 +462,11 @@ class GraphOpsTest {
                 alloc.allocate(g);
                 backend.compute(g);
             }
-            float[] want = new float[d * k * heads];
-            for (int h = 0; h < heads; h++) {
-                for (int j = 0; j < k; j++) {
-                    for (int i = 0; i < d; i++) {
-                        want[(h * k + j) * d + i] = Float.float16ToFloat(Float.floatToFloat16(a[(h * n + idx[h * k + j]) * d + i]));
-                    }
-                }
+            float[] halves = new float[a.length];
+            for (int i = 0; i < a.length; i++) {
+                halves[i] = half(a[i]);
             }
-            assertArrayEquals(want, target.getFloats());
+            assertArrayEquals(gathered(halves, idx, d, n, heads, k), target.getFloats());
             assertThrows(IllegalArgumentException.class, () -> r.graphCtx.getRowsInto(bytes, ti, r.graphCtx.bitcast(small, GgmlType.I32)));
             Tensor strided = r.graphCtx.view(target, new long[] {d, k - 1, heads}, new long[] {target.nb(1), target.nb(2)}, 0);
             assertThrows(IllegalArgumentException.class, () -> r.graphCtx.getRowsInto(ta, ti, strided));

@@ -51,8 +51,16 @@ public final class AttentionProbabilities {
 
     /** A copy of one attention row. */
     public float[] row(int head, int query) {
-        float[] out = new float[keys];
-        System.arraycopy(data, (head * queries + query) * keys, out, 0, keys);
+        return row(head, query, keys);
+    }
+
+    /** A copy of one attention row's first {@code length} keys. */
+    public float[] row(int head, int query, int length) {
+        if (length < 0 || length > keys) {
+            throw new IllegalArgumentException("a row holds " + keys + " keys, not " + length);
+        }
+        float[] out = new float[length];
+        System.arraycopy(data, (head * queries + query) * keys, out, 0, length);
         return out;
     }
 

@@ -188,6 +188,15 @@ public final class Engine implements AutoCloseable {
     }
 
     /**
+     * What a prefill on this engine collects for {@code request} ({@link PrefillRequest#on}: the
+     * host-only rows on the CPU, the last query instead on a GPU). Two methods whose requests
+     * collect the same can share one prefill.
+     */
+    public PrefillRequest collects(PrefillRequest request) {
+        return request.on(graphResources.onCpu());
+    }
+
+    /**
      * Appends tokens to the cache in micro-batches with causal attention. Returns the
      * logits of every token ({@code allLogits}) or of the last one, and the statistics
      * the request asks for.
@@ -208,7 +217,7 @@ public final class Engine implements AutoCloseable {
         int end = first + tokens.length;
         int layers = hp.layers();
         int heads = hp.heads();
-        request = request.on(graphResources.onCpu()); // the rows on the CPU, the query on a GPU
+        request = collects(request);
         int window = Math.min(request.lastRows(), tokens.length);
         int windowStart = end - window;
         float[][] lastRows = window > 0 ? new float[layers][heads * window * end] : null;

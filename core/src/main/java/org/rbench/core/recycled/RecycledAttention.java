@@ -214,11 +214,9 @@ public final class RecycledAttention implements AttentionPolicy {
         int heads = probs.heads();
         int q = probs.queries() - 1;
         int valid = probs.firstQueryPosition() + q + 1;
-        int keys = probs.keys();
         float[][] rows = new float[heads][];
         for (int h = 0; h < heads; h++) {
-            int from = (h * probs.queries() + q) * keys; // [heads][queries][keys] flattened
-            rows[h] = java.util.Arrays.copyOfRange(probs.data(), from, from + valid);
+            rows[h] = probs.row(h, q, valid);
         }
         return rows;
     }

@@ -126,7 +126,7 @@ public final class PerplexityRun {
             AttentionPolicy p = m instanceof Method.EngineStrategy e ? e.create(s.weights().hyperParameters(), prefix) : null;
             policies.add(p);
             if (p != null) {
-                request = request.union(p.prefillRequest().on(s.backend().isCpu()));
+                request = request.union(engine.collects(p.prefillRequest()));
             }
         }
         PrefillResult prefill = null;

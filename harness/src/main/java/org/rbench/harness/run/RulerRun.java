@@ -282,15 +282,14 @@ public final class RulerRun {
         Engine engine = s.model.engine();
 
         List<AttentionPolicy> policies = new ArrayList<>();
-        // what each engine method's prefill collects on this backend (PrefillRequest.on): equal requests share a prefill
+        // what each engine method's prefill collects on this engine (Engine.collects): equal requests share a prefill
         List<PrefillRequest> requests = new ArrayList<>();
         PrefillRequest request = PrefillRequest.NONE;
-        boolean cpu = s.model.backend().isCpu();
         for (Method m : todo) {
             if (m instanceof Method.EngineStrategy e) {
                 AttentionPolicy p = e.create(s.model.weights().hyperParameters(), prompt.length);
                 policies.add(p);
-                requests.add(p.prefillRequest().on(cpu));
+                requests.add(engine.collects(p.prefillRequest()));
                 request = request.union(requests.getLast());
             } else {
                 policies.add(null);
@@ -393,7 +392,7 @@ public final class RulerRun {
      * The order in which own-prefill mode runs a sample's methods: as listed, except that the
      * engine methods asking for the same prefill statistics follow the first of them, so that
      * one prefill (timed once: the same work for each) serves them all. {@code requests}: each
-     * method's, as its backend collects it ({@link PrefillRequest#on}); null for a reference method.
+     * method's, as its engine collects it ({@code Engine.collects}); null for a reference method.
      */
     static int[] byOwnPrefill(List<PrefillRequest> requests) {
         Map<PrefillRequest, List<Integer>> groups = new LinkedHashMap<>();
