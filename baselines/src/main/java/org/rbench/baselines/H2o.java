@@ -127,6 +127,12 @@ public final class H2o implements AttentionPolicy {
     }
 
     @Override
+    public boolean plansAhead() {
+        // the device form decides in the step graph; the host form observes every step (waited for)
+        return true;
+    }
+
+    @Override
     public AttentionPlan plan(LayerStep at) {
         if (slots != null) {
             return slots.plan(at.layer());

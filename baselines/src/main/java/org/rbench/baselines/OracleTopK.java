@@ -52,6 +52,11 @@ public final class OracleTopK implements AttentionPolicy {
     }
 
     @Override
+    public boolean plansAhead() {
+        return true; // rows are chosen in the step graph
+    }
+
+    @Override
     public AttentionPlan plan(LayerStep at) {
         if (at.cachedRows() <= request.k()) {
             return AttentionPlan.full();
@@ -60,8 +65,8 @@ public final class OracleTopK implements AttentionPolicy {
     }
 
     /**
-     * Each layer's selection tensor of the latest compute: a plan's piece registers it after
-     * every compute, so that {@link Plan#attendedPositions} (diagnostics) reads the rows the
+     * Each layer's selection tensor of the latest compute: a plan's piece registers it at
+     * every launch of its graph, so that {@link Plan#attendedPositions} (diagnostics) reads the rows the
      * device chose without the plan itself holding per-step state.
      */
     static final class Selections {
@@ -169,7 +174,7 @@ public final class OracleTopK implements AttentionPolicy {
             Tensor selected = selectInPositionOrder(ctx, scores, request.k()).name("oracle_rows_" + layer).output();
             g.expand(selected);
             int l = layer;
-            g.afterCompute((Plan current, int position) -> current.selections().computed(l, selected));
+            g.whenLaunched((Plan current, int position) -> current.selections().computed(l, selected));
             return new AttendedRows(CacheRows.gather(ctx, g.cacheKeys(), selected), CacheRows.gather(ctx, g.cacheValues(), selected), null);
         }
 

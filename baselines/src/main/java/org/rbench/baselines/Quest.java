@@ -138,6 +138,11 @@ public final class Quest implements AttentionPolicy {
     }
 
     @Override
+    public boolean plansAhead() {
+        return true; // pages are chosen in the step graph; planning is the position's arithmetic
+    }
+
+    @Override
     public AttentionPlan plan(LayerStep at) {
         if (at.layer() < dense || !selects(at.position())) {
             return AttentionPlan.full();
@@ -563,7 +568,7 @@ public final class Quest implements AttentionPolicy {
             int rowsRead = pagesRead * page;
             Tensor[] kv = pages.gather(ctx, g.cacheKeys(), g.cacheValues(), top, pagesRead);
             Tensor read = top.name("quest_read_" + layer).output();
-            g.afterCompute((Plan plan, int p) -> plan.pages().read[plan.layer()] = read);
+            g.whenLaunched((Plan plan, int p) -> plan.pages().read[plan.layer()] = read);
             // the current page comes first: its rows past the new token are masked
             Tensor mask = g.stepInput("quest_read_mask_" + rowsRead, GgmlType.F16, (t, p) -> {
                 float[] m = new float[rowsRead];

@@ -38,6 +38,11 @@ public final class StreamingLlm implements AttentionPolicy {
     }
 
     @Override
+    public boolean plansAhead() {
+        return true; // two ranges from the position
+    }
+
+    @Override
     public AttentionPlan plan(LayerStep at) {
         int newest = at.position();
         if (newest + 1 <= sink + window) {

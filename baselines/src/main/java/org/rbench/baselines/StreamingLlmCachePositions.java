@@ -100,6 +100,11 @@ public final class StreamingLlmCachePositions implements AttentionPolicy {
     }
 
     @Override
+    public boolean plansAhead() {
+        return true; // a slot from the position; the sinks' shift is a graph on the backend's stream
+    }
+
+    @Override
     public AttentionPlan plan(LayerStep at) {
         lastPosition = at.position();
         if (!materialised) {

@@ -111,6 +111,11 @@ public final class TidalDecode implements AttentionPolicy {
     }
 
     @Override
+    public boolean plansAhead() {
+        return true; // selections are made in the step graph; planning is the layer roles
+    }
+
+    @Override
     public AttentionPlan plan(LayerStep at) {
         if (budget >= at.cachedRows()) {
             return AttentionPlan.full();
@@ -350,7 +355,7 @@ public final class TidalDecode implements AttentionPolicy {
             Tensor chosen = state.gqa == GqaChoice.QUERY ? ctx.getRows(state.flat, top) : top; // flat: [1, k, heads]
             chosen.name("tidal_rows_" + layer).output();
             int l = layer;
-            g.afterCompute((Select plan, int p) -> plan.state().chosen[l] = chosen);
+            g.whenLaunched((Select plan, int p) -> plan.state().chosen[l] = chosen);
             g.stepPart(Selections.class, Selections::new).put(layer, chosen);
             return FullPlan.readWholeCache(g);
         }

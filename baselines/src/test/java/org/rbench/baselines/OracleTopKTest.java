@@ -261,9 +261,15 @@ class OracleTopKTest {
         private static PlanGraph unwrapping(PlanGraph g) {
             return (PlanGraph) Proxy.newProxyInstance(PlanGraph.class.getClassLoader(), new Class<?>[] {PlanGraph.class},
                     (proxy, method, args) -> {
-                        if (method.getName().equals("afterCompute")) {
+                        if (method.getName().equals("afterCompute") || method.getName().equals("whenLaunched")) {
                             PlanGraph.AfterCompute<OracleTopK.Plan> read = cast(args[0]);
-                            g.afterCompute((Checked current, int position) -> read.read(current.inner(), position));
+                            PlanGraph.AfterCompute<Checked> unwrapped = (Checked current, int position) ->
+                                    read.read(current.inner(), position);
+                            if (method.getName().equals("afterCompute")) {
+                                g.afterCompute(unwrapped);
+                            } else {
+                                g.whenLaunched(unwrapped);
+                            }
                             return null;
                         }
                         try {

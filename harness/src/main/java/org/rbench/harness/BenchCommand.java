@@ -117,6 +117,12 @@ final class BenchCommand implements Callable<Integer> {
             + "compute, build, inputs, readback, policy): where a mean above the median comes from (Recycled's full steps).")
     Path stepsOut;
 
+    @Option(names = "--queue-ahead", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "On a GPU, plan and queue each decode step while the step before computes, where the method"
+                    + " allows it (default); --no-queue-ahead waits for every step first, as llama-bench does"
+                    + " (the column steps_queued_ahead says how many steps overlapped).")
+    boolean queueAhead;
+
     @Option(names = "--op-profile", description = "Also decode once more per engine method and length with every step"
             + " graph computed node by node, and write each op's time per step here (CSV), the whole-cache steps apart from the"
             + " sparse ones; prints the largest. Slower than a real step (no fusion, no CUDA graph): read the shares.")
@@ -239,6 +245,7 @@ final class BenchCommand implements Callable<Integer> {
                                 double extraBytes = 0; // what a step reads besides its attended rows
                                 double prefillMs;
                                 double startMs = Double.NaN; // an engine method's policy start (Decoder.startNanos)
+                                int queuedAhead = -1; // an engine method's steps queued before the last one's result
                                 if (m instanceof Method.LlamaBench lb) {
                                     if (row == null) {
                                         continue; // llama-bench warms up by itself (one token before its samples)
@@ -282,9 +289,11 @@ final class BenchCommand implements Callable<Integer> {
                                         engine.restore(snap);
                                         AttentionPolicy first = ((Method.EngineStrategy) m).create(hp, ctx);
                                         try (Decoder d = engine.decoder(first, prefill.statistics())) {
-                                            for (int w = 0; w < SAMPLE_WARMUP_TOKENS; w++) {
-                                                d.advance(steps[w % steps.length]);
+                                            int[] warm = new int[SAMPLE_WARMUP_TOKENS];
+                                            for (int w = 0; w < warm.length; w++) {
+                                                warm[w] = steps[w % steps.length];
                                             }
+                                            d.queueAhead(queueAhead).advance(warm);
                                         } finally {
                                             first.close();
                                         }
@@ -294,10 +303,10 @@ final class BenchCommand implements Callable<Integer> {
                                     AttentionPolicy policy = ((Method.EngineStrategy) m).create(hp, ctx);
                                     try (Decoder d = engine.decoder(policy, prefill.statistics())) {
                                         // the step's result left where it was computed, as llama-bench leaves
-                                        // llama.cpp's logits (Decoder.advance)
-                                        for (int t : steps) {
-                                            d.advance(t);
-                                        }
+                                        // llama.cpp's logits (Decoder.advance); on a GPU each step queued
+                                        // while the one before computes, where the method allows
+                                        d.queueAhead(queueAhead).advance(steps);
+                                        queuedAhead = d.stepsQueuedAhead();
                                         nanos = d.timings().wallNanos();
                                         stepTimings = d.timings();
                                         rows = d.meanAttendedRows();
@@ -332,6 +341,9 @@ final class BenchCommand implements Callable<Integer> {
                                 double memMb = s.backend().isCpu() ? Double.NaN : s.backend().memoryUsedBytes() / 1048576.0;
                                 row.put("prefill_ms", fmt(prefillMs));
                                 row.put("start_ms", fmt(startMs));
+                                if (queuedAhead >= 0) {
+                                    row.put("steps_queued_ahead", Integer.toString(queuedAhead));
+                                }
                                 if (!Double.isNaN(memMb)) {
                                     row.put("device_mem_used_mb", fmt(memMb));
                                 }

@@ -46,6 +46,8 @@ class BenchKvFillTest {
             assertEquals("prefill", row.get("kv_fill"), row.get("method") + ": the only engine method has its own prefill");
             // an engine method's policy start is timed (full attention's builds nothing: a few microseconds)
             assertEquals(row.get("method").equals("llamacpp"), row.get("start_ms").isEmpty(), row.get("method"));
+            // the CPU computes each step before its launch returns: nothing is queued ahead there
+            assertEquals(row.get("method").equals("llamacpp") ? "" : "0", row.get("steps_queued_ahead"), row.get("method"));
         }
         assertFalse(printed.contains("share one prefill"), printed);
         for (CSVRecord row : bench(dir, "full,h2o:k=8", "synthetic")) {

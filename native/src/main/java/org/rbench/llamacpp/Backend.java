@@ -131,8 +131,34 @@ public final class Backend implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts the graph and returns without waiting for it on a backend with a stream (a GPU):
+     * what the host queues next on this backend (uploads, read-backs, graphs) runs after it.
+     * The CPU backend computes before it returns. Wait with {@link #synchronize} or a
+     * {@link BackendEvent} recorded after it.
+     */
+    public void computeAsync(ComputeGraph graph) {
+        int status = GgmlBackend.ggml_backend_graph_compute_async(address(), graph.address());
+        if (status != 0) {
+            throw new NativeCallException("ggml_backend_graph_compute_async failed with status " + status + " on "
+                    + name() + "." + NativeLog.tail(5));
+        }
+    }
+
     public void synchronize() {
         GgmlBackend.ggml_backend_synchronize(address());
+    }
+
+    /** A new event on this backend's stream (see {@link BackendEvent}); close it before the backend. */
+    public BackendEvent newEvent() {
+        return new BackendEvent(this);
+    }
+
+    /** Whether {@code tensor}'s memory is this backend's own device memory (where ggml's async copies may go). */
+    public boolean holdsInDeviceMemory(Tensor tensor) {
+        Tensor owner = tensor.viewSource() != null ? tensor.viewSource() : tensor;
+        MemorySegment buf = owner.address().get(ValueLayout.ADDRESS, Tensor.OFF_BUFFER);
+        return !buf.equals(MemorySegment.NULL) && GgmlBackend.ggml_backend_buffer_get_type(buf).equals(defaultBufferType());
     }
 
     /**

@@ -227,6 +227,51 @@ public final class GgmlBackend {
         }
     }
 
+    private static final MethodHandle ggml_backend_graph_compute_async$MH = LIBS.function("ggml_backend_graph_compute_async", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    public static int ggml_backend_graph_compute_async(MemorySegment backend, MemorySegment cgraph) {
+        try {
+            return (int) ggml_backend_graph_compute_async$MH.invokeExact(backend, cgraph);
+        } catch (Throwable t) {
+            throw Bindings.rethrow(t);
+        }
+    }
+
+    private static final MethodHandle ggml_backend_event_new$MH = LIBS.function("ggml_backend_event_new", FunctionDescriptor.of(ADDRESS, ADDRESS));
+    public static MemorySegment ggml_backend_event_new(MemorySegment device) {
+        try {
+            return (MemorySegment) ggml_backend_event_new$MH.invokeExact(device);
+        } catch (Throwable t) {
+            throw Bindings.rethrow(t);
+        }
+    }
+
+    private static final MethodHandle ggml_backend_event_free$MH = LIBS.function("ggml_backend_event_free", FunctionDescriptor.ofVoid(ADDRESS));
+    public static void ggml_backend_event_free(MemorySegment event) {
+        try {
+            ggml_backend_event_free$MH.invokeExact(event);
+        } catch (Throwable t) {
+            throw Bindings.rethrow(t);
+        }
+    }
+
+    private static final MethodHandle ggml_backend_event_record$MH = LIBS.function("ggml_backend_event_record", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS));
+    public static void ggml_backend_event_record(MemorySegment event, MemorySegment backend) {
+        try {
+            ggml_backend_event_record$MH.invokeExact(event, backend);
+        } catch (Throwable t) {
+            throw Bindings.rethrow(t);
+        }
+    }
+
+    private static final MethodHandle ggml_backend_event_synchronize$MH = LIBS.function("ggml_backend_event_synchronize", FunctionDescriptor.ofVoid(ADDRESS));
+    public static void ggml_backend_event_synchronize(MemorySegment event) {
+        try {
+            ggml_backend_event_synchronize$MH.invokeExact(event);
+        } catch (Throwable t) {
+            throw Bindings.rethrow(t);
+        }
+    }
+
     private static final MethodHandle ggml_backend_buft_name$MH = LIBS.function("ggml_backend_buft_name", FunctionDescriptor.of(ADDRESS, ADDRESS));
     public static MemorySegment ggml_backend_buft_name(MemorySegment buft) {
         try {
@@ -285,6 +330,15 @@ public final class GgmlBackend {
     public static void ggml_backend_tensor_set_async(MemorySegment backend, MemorySegment tensor, MemorySegment data, long offset, long size) {
         try {
             ggml_backend_tensor_set_async$MH.invokeExact(backend, tensor, data, offset, size);
+        } catch (Throwable t) {
+            throw Bindings.rethrow(t);
+        }
+    }
+
+    private static final MethodHandle ggml_backend_tensor_get_async$MH = LIBS.function("ggml_backend_tensor_get_async", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG));
+    public static void ggml_backend_tensor_get_async(MemorySegment backend, MemorySegment tensor, MemorySegment data, long offset, long size) {
+        try {
+            ggml_backend_tensor_get_async$MH.invokeExact(backend, tensor, data, offset, size);
         } catch (Throwable t) {
             throw Bindings.rethrow(t);
         }

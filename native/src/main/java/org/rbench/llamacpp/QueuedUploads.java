@@ -10,10 +10,12 @@ import java.lang.foreign.MemorySegment;
  * in order. A plain {@code ggml_backend_tensor_set} on CUDA is a copy and a stream synchronize,
  * 10-20 microseconds each, and a decode step fills four or more inputs.
  *
- * <p>Each write gets its own slice of the staging memory, valid until the next {@link #run},
- * which first waits for the backend (its copies done). A write that does not fit, or whose
+ * <p>Each write gets its own slice of one half of the staging memory; the runs take turns with
+ * the halves, and a run first waits (on an event recorded after the copies it queued) for the
+ * copies of the run before last, which used its half. So a run need not wait for the graph the
+ * last run fed: the host can fill the next step's inputs while a step computes. A write that does not fit, or whose
  * tensor is not in the backend's own device memory (ggml asserts that), is made synchronously,
- * as outside {@link #run}, after the writes queued before it have landed. On the CPU backend
+ * as outside {@link #run}, once the backend has finished everything queued before it. On the CPU backend
  * there is nothing to queue: make none there. The compute that follows includes the copies' time.
  */
 public final class QueuedUploads implements AutoCloseable {
@@ -25,7 +27,11 @@ public final class QueuedUploads implements AutoCloseable {
     private final MemorySegment deviceBufferType;
     private final GgmlContext context;
     private final BackendBuffer buffer;
-    private final MemorySegment staging;
+    /** The two halves of the staging memory, and per half an event after its last run's copies. */
+    private final MemorySegment[] halves;
+    private final BackendEvent[] landed;
+    private int half;
+    private MemorySegment staging;
     private long used;
 
     /**
@@ -54,12 +60,17 @@ public final class QueuedUploads implements AutoCloseable {
         context = GgmlContext.forMetadata(1, 0);
         Tensor block = context.newTensor(GgmlType.I8, bytes).name("queued_uploads");
         buffer = BackendBuffer.allocate(context, pinned);
-        staging = block.data().reinterpret(bytes);
+        MemorySegment all = block.data().reinterpret(bytes);
+        halves = new MemorySegment[] {all.asSlice(0, bytes / 2), all.asSlice(bytes / 2, bytes / 2)};
+        landed = new BackendEvent[] {backend.newEvent(), backend.newEvent()};
+        staging = halves[0];
     }
 
     /** Runs {@code fill}, its tensor writes on this thread queued on the backend's stream. */
     public void run(Runnable fill) {
-        backend.synchronize(); // the last run's copies have read their slices
+        half ^= 1;
+        landed[half].synchronize(); // the copies of the run before last have read this half
+        staging = halves[half];
         used = 0;
         QueuedUploads outer = ACTIVE.get();
         ACTIVE.set(this);
@@ -67,7 +78,13 @@ public final class QueuedUploads implements AutoCloseable {
             fill.run();
         } finally {
             ACTIVE.set(outer);
+            landed[half].record();
         }
+    }
+
+    /** The half of the staging memory the current (or last) run writes (tests). */
+    int half() {
+        return half;
     }
 
     /** Bytes of the staging memory the current run has used (tests). */
@@ -85,10 +102,9 @@ public final class QueuedUploads implements AutoCloseable {
         long size = src.byteSize();
         long start = (used + ALIGN - 1) / ALIGN * ALIGN;
         if (start + size > staging.byteSize() || !inDeviceMemory(tensor)) {
-            if (used > 0) {
-                // the direct write goes on another stream: the queued ones land first
-                backend.synchronize();
-            }
+            // the direct write goes on another stream: the queued copies land first, and no graph
+            // queued earlier (one of an earlier step may read this tensor) is still running
+            backend.synchronize();
             return false;
         }
         MemorySegment slice = staging.asSlice(start, size);
@@ -106,6 +122,8 @@ public final class QueuedUploads implements AutoCloseable {
 
     @Override
     public void close() {
+        landed[0].close();
+        landed[1].close();
         buffer.close();
         context.close();
     }

@@ -325,6 +325,11 @@ public final class Tensor {
         }
     }
 
+    /** Checks that {@code size} bytes from the start may be read (an async copy's caller checks before queuing it). */
+    void requireReadable(long size) {
+        checkRange(0, size);
+    }
+
     private void checkRange(long offset, long size) {
         requireAlive();
         if (!hasBuffer() && data().equals(MemorySegment.NULL)) {

@@ -59,6 +59,28 @@ class QueuedUploadsTest {
     }
 
     @Test
+    void runsTakeTurnsWithTheHalvesOfTheStaging() {
+        // a run waits only for the copies of the run before last (its half), so a run can fill the
+        // next step's inputs while the last run's graph computes
+        try (GgmlContext ctx = GgmlContext.forMetadata(1, 0);
+             QueuedUploads uploads = new QueuedUploads(backend, backend.defaultBufferType(), backend.defaultBufferType(), 256)) {
+            Tensor t = ctx.newTensor(GgmlType.F32, 20); // 80 bytes: fits a half (128), not twice
+            try (BackendBuffer buffer = BackendBuffer.allocate(ctx, backend)) {
+                int[] halves = new int[4];
+                for (int run = 0; run < halves.length; run++) {
+                    float[] values = new float[20];
+                    java.util.Arrays.fill(values, run);
+                    uploads.run(() -> t.setFloats(values));
+                    halves[run] = uploads.half();
+                    assertEquals(80, uploads.used(), "queued in the run's own half");
+                    assertArrayEquals(values, t.getFloats());
+                }
+                assertArrayEquals(new int[] {halves[0], 1 - halves[0], halves[0], 1 - halves[0]}, halves);
+            }
+        }
+    }
+
+    @Test
     void tensorsOutsideTheQueuedMemoryAreWrittenDirectly() {
         // queuing for a buffer type no tensor has: every write is direct (ggml asserts on a queued
         // write to memory of another type)

@@ -41,6 +41,21 @@ public interface AttentionPolicy {
     /** The plan for one layer of one step. */
     AttentionPlan plan(LayerStep at);
 
+    /**
+     * Whether {@link #plan} and {@link #endStep} may run while the step before is still being
+     * computed on the device, so that a GPU never waits for the host between steps. Say true only
+     * if neither touches device memory except through what the engine orders on the backend's
+     * stream: the plans' step inputs, and graphs computed through the {@link AttentionContext}
+     * (row copies, computes over the cache). They must not read device tensors, write them
+     * directly, or free memory a step may read (a compact cache replaced by a larger one). The
+     * decoder still waits for a step whose plans read results back ({@link
+     * AttentionPlan#probabilities}, {@link AttentionPlan#query}, a piece's after-compute read)
+     * before planning the next.
+     */
+    default boolean plansAhead() {
+        return false;
+    }
+
     /** Read-backs a plan asked for, after the step's compute. */
     default void observe(LayerObservation observation) {
     }

@@ -23,6 +23,11 @@ public final class FullAttention implements AttentionPolicy {
         return plan;
     }
 
+    @Override
+    public boolean plansAhead() {
+        return true; // the same plan every step
+    }
+
     /** {@code full}: the full-attention strategy, registered like any other. */
     public static final class Factory implements Strategy {
         @Override

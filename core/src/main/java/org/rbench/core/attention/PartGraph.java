@@ -43,6 +43,11 @@ final class PartGraph<W extends AttentionPlan, P extends AttentionPlan> implemen
         g.afterCompute((W whole, int position) -> read.read(partOf(whole), position));
     }
 
+    @Override
+    public <Q extends AttentionPlan> void whenLaunched(AfterCompute<Q> note) {
+        g.whenLaunched((W whole, int position) -> note.read(partOf(whole), position));
+    }
+
     @SuppressWarnings("unchecked")
     private <Q extends AttentionPlan> Q partOf(W whole) {
         return (Q) part.apply(whole);

@@ -148,8 +148,19 @@ public interface PlanGraph {
      */
     void onProbabilities(Consumer<Tensor> use);
 
-    /** Runs after every compute of this graph. */
+    /**
+     * Runs after every compute of this graph: reads its results. The decoder waits for a step
+     * whose graph has such a read before it plans the next one.
+     */
     <P extends AttentionPlan> void afterCompute(AfterCompute<P> read);
+
+    /**
+     * Runs when a compute of this graph is started: notes, without reading the device, what
+     * the plan's state may read later (which of its graphs' tensors holds the last step's
+     * selection, for diagnostics). Unlike {@link #afterCompute} it lets the next step be planned
+     * while this one computes.
+     */
+    <P extends AttentionPlan> void whenLaunched(AfterCompute<P> note);
 
     /**
      * This graph for a plan that is part of the layer's plan (one read of a plan that makes two,

@@ -17,4 +17,12 @@ public interface StepPart {
      */
     default void afterCompute(AttentionPlan[] plans, int position) {
     }
+
+    /**
+     * Whether {@link #afterCompute} reads anything (then the decoder waits for the step before
+     * it plans the next); a part that only joins the layers' nodes leaves this false.
+     */
+    default boolean readsAfterCompute() {
+        return false;
+    }
 }

@@ -10,6 +10,8 @@ import org.rbench.core.attention.PrefillStatistics;
 import org.rbench.core.attention.QueryVectors;
 import org.rbench.core.attention.ScoreSelection;
 import org.rbench.core.model.HyperParameters;
+import org.rbench.llamacpp.BackendEvent;
+import org.rbench.llamacpp.QueuedReadback;
 import org.rbench.llamacpp.Tensor;
 
 import java.util.Arrays;
@@ -45,6 +47,17 @@ public final class Decoder implements AutoCloseable {
     /** The engine's step graphs, reused by later steps (and later decoders) of the same shape. */
     private final GraphCache<PassGraph> graphs;
     private int graphsBuilt;
+    /** Whether {@link #advance(int[])} may queue a step while the one before computes (on a GPU). */
+    private boolean queueAhead = true;
+    /** Per result slot: an event after that step's graph and read-back (made at the first queued step). */
+    private BackendEvent[] stepDone;
+    /** Where queued steps' results land, one slot per step in flight. */
+    private QueuedReadback results;
+    private int nextSlot;
+    /** When the last step finished (its result read): a queued step's wall time starts there. */
+    private long lastFinishedAt;
+    /** Steps queued ahead of the previous one's result (a GPU's overlapped steps). */
+    private int stepsQueuedAhead;
 
     /** Time spent by one step's graph work, by part. */
     private static final class StepCost {
@@ -52,6 +65,44 @@ public final class Decoder implements AutoCloseable {
         long build;
         long inputs;
         long readback;
+        long policy;
+    }
+
+    /**
+     * A step started on the device ({@link #launch}) and not yet {@link #finish}ed. A step that
+     * {@code overlaps} reads nothing back that the policy's next plan needs, so it ends (the engine
+     * advanced, the policy told) at its launch and the next step may be queued behind it.
+     */
+    private static final class Launched {
+        final int token;
+        final int position;
+        final AttentionPlan[] plans;
+        final PassGraph graph;
+        final Pass.Logits wanted;
+        final boolean readBack;
+        /** Its result goes to a {@link QueuedReadback} slot (null: read from the graph's outputs). */
+        final Integer slot;
+        final boolean overlaps;
+        final StepCost cost;
+        final long startedAt;
+        int wholeCache;
+        boolean ended;
+        boolean finished;
+        StepOutput output;
+
+        Launched(int token, int position, AttentionPlan[] plans, PassGraph graph, Pass.Logits wanted, boolean readBack,
+                 Integer slot, boolean overlaps, StepCost cost, long startedAt) {
+            this.token = token;
+            this.position = position;
+            this.plans = plans;
+            this.graph = graph;
+            this.wanted = wanted;
+            this.readBack = readBack;
+            this.slot = slot;
+            this.overlaps = overlaps;
+            this.cost = cost;
+            this.startedAt = startedAt;
+        }
     }
 
     Decoder(Engine engine, AttentionPolicy policy, PrefillStatistics prefill) {
@@ -126,49 +177,138 @@ public final class Decoder implements AutoCloseable {
         }
     }
 
+    /**
+     * Feeds {@code tokens} in order, each as {@link #advance(int)} does. On a GPU each step is
+     * planned and queued on the device's stream while the step before computes, so the device
+     * does not wait for the host between steps, where that is safe: the policy {@linkplain
+     * AttentionPolicy#plansAhead plans ahead}, the step before reads back nothing its next plan
+     * needs (observations, diagnostics, a plan piece's after-compute read), and the next step's
+     * graph is built already (a build waits). Otherwise the decoder waits for the step first, as
+     * one {@link #advance(int)} after another does. A queued step's wall time runs from the
+     * previous step's result to its own, so the steps' walls still add up to the run's; its
+     * compute time is the launch and the wait for its result.
+     */
+    public void advance(int[] tokens) {
+        if (engine.graphResources().onCpu() || !queueAhead) {
+            for (int t : tokens) {
+                advance(t);
+            }
+            return;
+        }
+        queued(tokens, Pass.Logits.GREEDY);
+    }
+
+    /**
+     * Feeds {@code tokens} in order and returns the greedy token after each (the lowest id among
+     * the largest logits, picked in the step graph), with steps queued ahead as {@link
+     * #advance(int[])} queues them on a GPU, on any backend: the CPU computes each step before
+     * its launch returns, so nothing overlaps there, but planning, launching and reading follow
+     * the GPU's order.
+     */
+    public int[] greedyAfterEach(int[] tokens) {
+        return queued(tokens, Pass.Logits.GREEDY);
+    }
+
+    /**
+     * Whether {@link #advance(int[])} may queue steps ahead on a GPU (default on); off, it waits
+     * for each step as {@link #advance(int)} does (an A/B of the overlap).
+     */
+    public Decoder queueAhead(boolean on) {
+        this.queueAhead = on;
+        return this;
+    }
+
+    /** Steps queued on the device before the previous step's result was read (0 on the CPU). */
+    public int stepsQueuedAhead() {
+        return stepsQueuedAhead;
+    }
+
+    /** Steps queued ahead on any backend: the token {@code wanted} gives per step (GREEDY), else -1. */
+    private int[] queued(int[] tokens, Pass.Logits wanted) {
+        engine.checkTokens(tokens);
+        if (engine.position() + tokens.length > engine.contextSize()) {
+            throw new IllegalStateException("the context of " + engine.contextSize() + " tokens has room for "
+                    + (engine.contextSize() - engine.position()) + " more, not " + tokens.length);
+        }
+        int[] out = new int[tokens.length];
+        Launched previous = null;
+        int previousIndex = -1;
+        try {
+            for (int i = 0; i < tokens.length; i++) {
+                boolean ahead = previous != null && previous.overlaps && policy.plansAhead();
+                if (previous != null && (!ahead || policy.needsQueryBeforePlanning(step))) {
+                    out[previousIndex] = tokenOf(finish(previous));
+                    previous = null;
+                }
+                if (policy.needsQueryBeforePlanning(step)) {
+                    out[i] = tokenOf(run(tokens[i], wanted, true)); // one graph per layer, each waited for
+                    continue;
+                }
+                Launched current = launch(tokens[i], wanted, true, true, previous);
+                if (previous != null) {
+                    if (!previous.finished) {
+                        stepsQueuedAhead++;
+                    }
+                    out[previousIndex] = tokenOf(finish(previous));
+                }
+                previous = current;
+                previousIndex = i;
+            }
+        } finally {
+            if (previous != null && !previous.finished) {
+                // normally the last step; after a failure, still the device's work is waited for
+                out[previousIndex] = tokenOf(finish(previous));
+            }
+        }
+        return out;
+    }
+
+    private static int tokenOf(StepOutput out) {
+        return out == null ? -1 : out.token();
+    }
+
     private StepOutput run(int token, Pass.Logits wanted) {
         return run(token, wanted, true);
     }
 
     private StepOutput run(int token, Pass.Logits wanted, boolean readBack) {
+        if (!policy.needsQueryBeforePlanning(step)) {
+            return finish(launch(token, wanted, readBack, false, null));
+        }
         long t0 = System.nanoTime();
+        int position = checkedPosition(token);
+        StepCost cost = new StepCost();
+        AttentionPlan[] plans = new AttentionPlan[hp.layers()];
+        LayerObservation[] observed = new LayerObservation[hp.layers()];
+        StepOutput out = layerByLayer(token, position, plans, observed, cost, wanted, readBack);
+        Launched done = new Launched(token, position, plans, null, wanted, readBack, null, false, cost, t0);
+        end(done, observed);
+        record(done);
+        return out;
+    }
+
+    /** The position the step of {@code token} decodes at, after checking the token and the room left. */
+    private int checkedPosition(int token) {
         engine.checkTokens(new int[] {token});
         int position = engine.position();
         if (position >= engine.contextSize()) {
             throw new IllegalStateException("the context of " + engine.contextSize() + " tokens is full");
         }
+        return position;
+    }
+
+    /**
+     * Plans every layer, then starts the step's one graph on the device without waiting for it.
+     * With {@code queued}, its result goes to a read-back slot (a later step may be queued before
+     * it is read, and may overwrite the graph's outputs). {@code pending} is the step before,
+     * still computing: it is finished first when this step must build its graph (a build
+     * allocates, and may free a kept graph's memory).
+     */
+    private Launched launch(int token, Pass.Logits wanted, boolean readBack, boolean queued, Launched pending) {
+        long t0 = System.nanoTime();
+        int position = checkedPosition(token);
         StepCost cost = new StepCost();
         AttentionPlan[] plans = new AttentionPlan[hp.layers()];
-        LayerObservation[] observed = new LayerObservation[hp.layers()];
-        StepOutput out = policy.needsQueryBeforePlanning(step)
-                ? layerByLayer(token, position, plans, observed, cost, wanted, readBack)
-                : wholeStep(token, position, plans, observed, cost, wanted, readBack);
-        engine.advance(1);
-        long policyStart = System.nanoTime();
-        int wholeCache = countAttention(plans, position);
-        for (LayerObservation o : observed) {
-            if (o != null) {
-                policy.observe(o);
-            }
-        }
-        policy.endStep(step, position, token);
-        step++;
-        long end = System.nanoTime();
-        timings.record(end - t0, wholeCache, cost.compute, cost.build, cost.inputs, cost.readback, end - policyStart);
-        return out;
-    }
-
-    /** The logits or the greedy token a pass's outputs hold (null when the pass computed neither). */
-    private static StepOutput read(PassGraph.Outputs outputs) {
-        if (outputs.greedy() != null) {
-            return new StepOutput(null, outputs.greedy().getInts()[0]);
-        }
-        return outputs.logits() == null ? null : new StepOutput(outputs.logits().getFloats(), -1);
-    }
-
-    /** Every layer planned first, then one graph for the step. */
-    private StepOutput wholeStep(int token, int position, AttentionPlan[] plans, LayerObservation[] observed, StepCost cost,
-                                 Pass.Logits wanted, boolean readBack) {
         for (int l = 0; l < plans.length; l++) {
             plans[l] = checked(policy.plan(new LayerStep(l, step, position, null)), l, position);
         }
@@ -179,6 +319,9 @@ public final class Decoder implements AutoCloseable {
             // A step of this shape was built before: only inputs change, so skip building and allocating.
             entry.owner().bind(pass);
         } else {
+            if (pending != null) {
+                finish(pending);
+            }
             long b0 = System.nanoTime();
             PassGraph built = PassBuilder.build(engine.graphResources(), pass);
             graphsBuilt++;
@@ -186,18 +329,132 @@ public final class Decoder implements AutoCloseable {
             cost.build += System.nanoTime() - b0;
         }
         PassGraph g = entry.owner();
-        cost.compute += engine.computeAgain(g.graph());
+        cost.compute += engine.launch(g.graph());
         cost.inputs += engine.lastInputNanos();
+        g.launched();
         engine.deferredWrites().afterStep(pass);
-        long r0 = System.nanoTime();
-        StepOutput out = readBack ? read(g.outputs()) : null;
-        g.afterCompute();
-        for (int l = 0; l < plans.length; l++) {
-            observed[l] = observation(g.outputs(), plans[l], l, position);
-            diagnose(g.outputs(), plans[l], l, position);
+        Integer slot = null;
+        if (queued) {
+            slot = nextSlot;
+            nextSlot = (nextSlot + 1) % 2;
+            Tensor result = readBack ? resultOf(g.outputs()) : null;
+            if (result != null) {
+                results().queue(slot, result);
+            }
+            stepDone()[slot].record();
         }
-        cost.readback += System.nanoTime() - r0;
+        boolean overlaps = queued && !diagnostics && !g.readsAfterCompute() && !readsBack(plans);
+        Launched s = new Launched(token, position, plans, g, wanted, readBack, slot, overlaps, cost, t0);
+        if (overlaps) {
+            end(s, new LayerObservation[plans.length]); // nothing to observe: the policy may plan the next step now
+        }
+        return s;
+    }
+
+    /** Waits for a launched step, reads its result and what its plans asked for, ends it (if not yet) and records its time. */
+    private StepOutput finish(Launched s) {
+        if (s.finished) {
+            return s.output;
+        }
+        long w0 = System.nanoTime();
+        if (s.slot != null) {
+            stepDone[s.slot].synchronize();
+        } else {
+            engine.backend().synchronize();
+        }
+        s.cost.compute += System.nanoTime() - w0;
+        long r0 = System.nanoTime();
+        StepOutput out = null;
+        if (s.readBack) {
+            out = s.slot != null ? readSlot(s) : read(s.graph.outputs());
+        }
+        LayerObservation[] observed = new LayerObservation[hp.layers()];
+        if (!s.ended) {
+            s.graph.afterCompute();
+            for (int l = 0; l < s.plans.length; l++) {
+                observed[l] = observation(s.graph.outputs(), s.plans[l], l, s.position);
+                diagnose(s.graph.outputs(), s.plans[l], l, s.position);
+            }
+        }
+        s.cost.readback += System.nanoTime() - r0;
+        if (!s.ended) {
+            end(s, observed);
+        }
+        s.finished = true;
+        s.output = out;
+        record(s);
         return out;
+    }
+
+    /** The engine moves past the step, its attention is counted, and the policy observes and ends it. */
+    private void end(Launched s, LayerObservation[] observed) {
+        engine.advance(1);
+        long p0 = System.nanoTime();
+        s.wholeCache = countAttention(s.plans, s.position);
+        for (LayerObservation o : observed) {
+            if (o != null) {
+                policy.observe(o);
+            }
+        }
+        policy.endStep(step, s.position, s.token);
+        step++;
+        s.cost.policy += System.nanoTime() - p0;
+        s.ended = true;
+    }
+
+    /** Records a finished step: its wall time runs from the later of its launch and the last step's finish. */
+    private void record(Launched s) {
+        long now = System.nanoTime();
+        long wall = now - Math.max(lastFinishedAt, s.startedAt);
+        lastFinishedAt = now;
+        StepCost c = s.cost;
+        timings.record(wall, s.wholeCache, c.compute, c.build, c.inputs, c.readback, c.policy);
+    }
+
+    /** Whether any plan asks for a read-back the policy observes. */
+    private static boolean readsBack(AttentionPlan[] plans) {
+        for (AttentionPlan p : plans) {
+            if (p.probabilities() || p.query()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The tensor holding a pass's result: the greedy token or the logits (null when neither). */
+    private static Tensor resultOf(PassGraph.Outputs outputs) {
+        return outputs.greedy() != null ? outputs.greedy() : outputs.logits();
+    }
+
+    private StepOutput readSlot(Launched s) {
+        PassGraph.Outputs outputs = s.graph.outputs();
+        if (outputs.greedy() != null) {
+            return new StepOutput(null, results.intAt(s.slot, 0));
+        }
+        return outputs.logits() == null ? null
+                : new StepOutput(results.floats(s.slot, Math.toIntExact(outputs.logits().elements())), -1);
+    }
+
+    private BackendEvent[] stepDone() {
+        if (stepDone == null) {
+            stepDone = new BackendEvent[] {engine.backend().newEvent(), engine.backend().newEvent()};
+        }
+        return stepDone;
+    }
+
+    private QueuedReadback results() {
+        if (results == null) {
+            results = new QueuedReadback(engine.backend(), 2, 4L * hp.vocabSize());
+        }
+        return results;
+    }
+
+    /** The logits or the greedy token a pass's outputs hold (null when the pass computed neither). */
+    private static StepOutput read(PassGraph.Outputs outputs) {
+        if (outputs.greedy() != null) {
+            return new StepOutput(null, outputs.greedy().getInts()[0]);
+        }
+        return outputs.logits() == null ? null : new StepOutput(outputs.logits().getFloats(), -1);
     }
 
     /**
@@ -229,6 +486,7 @@ public final class Decoder implements AutoCloseable {
                 if (read != null) {
                     out = read;
                 }
+                g.launched();
                 g.afterCompute();
                 observed[l] = observation(g.outputs(), plans[l], l, position);
                 diagnose(g.outputs(), plans[l], l, position);
@@ -488,6 +746,14 @@ public final class Decoder implements AutoCloseable {
     @Override
     public void close() {
         try {
+            if (stepDone != null) {
+                for (BackendEvent e : stepDone) {
+                    e.close();
+                }
+            }
+            if (results != null) {
+                results.close();
+            }
             // the rows the full cache still lacks sit in the policy's compact caches, which close with it
             engine.deferredWrites().flush();
             // the run of steps is over: the CPU pool's workers sleep now rather than spin on

@@ -311,4 +311,11 @@ final class LayerAttention implements PlanGraph {
         int l = layer;
         pass.afterCompute.add(p -> read.read((P) p.plans()[l], p.start()));
     }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <P extends AttentionPlan> void whenLaunched(AfterCompute<P> note) {
+        int l = layer;
+        pass.whenLaunched.add(p -> note.read((P) p.plans()[l], p.start()));
+    }
 }

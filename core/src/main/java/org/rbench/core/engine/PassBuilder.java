@@ -58,6 +58,7 @@ final class PassBuilder {
     final Tensor[] columnSums;
     final Tensor[] windowSums;
     final List<PassGraph.AfterCompute> afterCompute = new ArrayList<>();
+    final List<PassGraph.AfterCompute> whenLaunched = new ArrayList<>();
 
     // what the layers' plan pieces share
     private final Map<String, Tensor> stepInputs = new LinkedHashMap<>();
@@ -211,7 +212,9 @@ final class PassBuilder {
         org.rbench.core.attention.PlanGraph.Finishing finishing = org.rbench.core.attention.PlanGraph.Finishing.of(ctx, g::expand);
         for (StepPart part : parts.values()) {
             part.finish(finishing);
-            afterCompute.add(p -> part.afterCompute(p.plans(), p.start()));
+            if (part.readsAfterCompute()) {
+                afterCompute.add(p -> part.afterCompute(p.plans(), p.start()));
+            }
         }
         Tensor logits = null;
         Tensor greedy = null;
@@ -240,7 +243,7 @@ final class PassBuilder {
 
     private PassGraph graph(Tensor logits, Tensor greedy) {
         return new PassGraph(g, new PassGraph.Outputs(logits, greedy, probabilities, fullProbabilities, queryBeforeRope,
-                queryAfterRope, windowRows, columnSums, windowSums), bound, afterCompute);
+                queryAfterRope, windowRows, columnSums, windowSums), bound, afterCompute, whenLaunched);
     }
 
     // ---- what plan pieces share (LayerAttention hands these out) ----

@@ -28,6 +28,7 @@ final class PassGraph implements AutoCloseable {
     private final Outputs outputs;
     private final Bound bound;
     private final List<AfterCompute> afterCompute;
+    private final List<AfterCompute> whenLaunched;
 
     /** The pass the graph computes now: what its input fillers and read-backs look at. */
     static final class Bound {
@@ -46,11 +47,12 @@ final class PassGraph implements AutoCloseable {
         }
     }
 
-    PassGraph(StepGraph graph, Outputs outputs, Bound bound, List<AfterCompute> afterCompute) {
+    PassGraph(StepGraph graph, Outputs outputs, Bound bound, List<AfterCompute> afterCompute, List<AfterCompute> whenLaunched) {
         this.graph = graph;
         this.outputs = outputs;
         this.bound = bound;
         this.afterCompute = List.copyOf(afterCompute);
+        this.whenLaunched = List.copyOf(whenLaunched);
     }
 
     StepGraph graph() {
@@ -69,6 +71,18 @@ final class PassGraph implements AutoCloseable {
     PassGraph bind(Pass pass) {
         bound.pass = pass;
         return this;
+    }
+
+    /** Whether the plans' pieces read results after a compute (then the next step waits for this one's). */
+    boolean readsAfterCompute() {
+        return !afterCompute.isEmpty();
+    }
+
+    /** When a compute starts: the plans' pieces note what their state may read later (no device reads). */
+    void launched() {
+        for (AfterCompute a : whenLaunched) {
+            a.read(bound.pass());
+        }
     }
 
     /** After a compute: the plans' pieces read their results and hand them on. */

@@ -237,6 +237,15 @@ public final class RecycledAttention implements AttentionPolicy {
         return deviceCheck != null;
     }
 
+    /**
+     * Planning is host bookkeeping (Cp's slots); a refresh, a device check and a host-ordered
+     * selection read their results after the compute, so the decoder waits for those steps.
+     */
+    @Override
+    public boolean plansAhead() {
+        return true;
+    }
+
     @Override
     public AttentionPlan plan(LayerStep at) {
         int step = at.step() + 1;

@@ -384,6 +384,12 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
             return ctx.setRows(cache, gathered, target);
         }
 
+        /** Cp's new rows are told to the policy (device Cp) or ordered on the host after the compute. */
+        @Override
+        public boolean readsAfterCompute() {
+            return true;
+        }
+
         @Override
         public void afterCompute(AttentionPlan[] plans, int position) {
             if (onDevice > 0) {

@@ -1,0 +1,94 @@
+package org.rbench.core.engine;
+
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.rbench.core.attention.AttentionPlan;
+import org.rbench.core.attention.AttentionPolicy;
+import org.rbench.core.attention.LayerStep;
+import org.rbench.core.attention.Strategies;
+import org.rbench.core.testing.CpuModel;
+import org.rbench.llamacpp.GgmlType;
+
+import java.util.Arrays;
+import java.util.stream.IntStream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Steps queued ahead ({@link Decoder#greedyAfterEach}: planned and launched before the step before
+ * is read, as on a GPU) compute what steps one at a time compute: each step's greedy token, the
+ * logits of the step after the run and the step count are the same, for policies that plan
+ * ahead, one that does not, and steps whose plans read back (refreshes, layer-by-layer checks).
+ */
+class QueuedStepsTest {
+    private static final int PROMPT = 40;
+    private static final int STEPS = 13;
+    private static final int[] PROMPT_TOKENS = IntStream.range(0, PROMPT).map(i -> (i * 37 + 11) % 512).toArray();
+    private static final int[] STEP_TOKENS = IntStream.range(0, STEPS).map(i -> (i * 53 + 5) % 512).toArray();
+
+    @RegisterExtension
+    static final CpuModel MODEL = CpuModel.preset("tiny-llama", GgmlType.F16);
+
+    /** Full attention, planned the same way but not declared safe to plan ahead. */
+    private static final class FullNotAhead implements AttentionPolicy {
+        @Override
+        public String name() {
+            return "full-not-ahead";
+        }
+
+        @Override
+        public AttentionPlan plan(LayerStep at) {
+            return AttentionPlan.full();
+        }
+    }
+
+    private record Run(int[] tokens, float[] after, int steps, int queuedAhead, int timed) {
+    }
+
+    private static Run decode(Engine engine, String method, boolean queued) {
+        engine.reset();
+        AttentionPolicy policy = method.equals("full-not-ahead") ? new FullNotAhead()
+                : Strategies.create(method, MODEL.weights().hyperParameters(), PROMPT);
+        PrefillResult p = engine.prefill(PROMPT_TOKENS, policy.prefillRequest(), false);
+        try (Decoder d = engine.decoder(policy, p.statistics())) {
+            int[] tokens;
+            if (queued) {
+                tokens = d.greedyAfterEach(STEP_TOKENS);
+            } else {
+                tokens = Arrays.stream(STEP_TOKENS).map(d::stepGreedyInGraph).toArray();
+            }
+            int timed = d.timings().steps();
+            float[] after = d.step(STEP_TOKENS[0]);
+            return new Run(tokens, after, d.steps(), d.stepsQueuedAhead(), timed);
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+            "full, true",
+            "full-not-ahead, false",
+            "'recycled:k=16,s=4', true",
+            "'recycled-dynamic:k=8,qc=4,threshold=0.99', true",
+            "'recycled-dynamic:k=8,qc=2,threshold=0.99,decide=device', true"})
+    void queuedStepsComputeWhatStepsOneAtATimeDo(String method, boolean overlaps) {
+        try (Engine engine = Engine.open(MODEL.weights(), EngineOptions.defaults(128))) {
+            Run one = decode(engine, method, false);
+            Run queued = decode(engine, method, true);
+            assertArrayEquals(one.tokens(), queued.tokens(), method + ": each step's greedy token");
+            assertArrayEquals(one.after(), queued.after(), method + ": the logits of the step after the run");
+            assertEquals(STEPS + 1, queued.steps());
+            assertEquals(STEPS, queued.timed(), "every queued step is timed once");
+            assertEquals(0, one.queuedAhead());
+            if (overlaps) {
+                assertTrue(queued.queuedAhead() > 0, method + " queues steps ahead: " + queued.queuedAhead());
+                assertTrue(queued.queuedAhead() < STEPS, method + " waits at least for the first step's graph build");
+            } else {
+                assertEquals(0, queued.queuedAhead(), method + " does not plan ahead: each step waits");
+            }
+            assertTrue(IntStream.of(one.tokens()).distinct().count() > 1, "the steps differ: " + Arrays.toString(one.tokens()));
+        }
+    }
+}
