@@ -40,7 +40,8 @@
 #   llama-bench           stock llama-bench for CUDA (scripts/build-llama-bench.sh --backend cuda; skipped when
 #                         built), where rbench bench's llama-bench method finds it
 # Environment: BUNDLE (default .cache/device: jre.txz, rbench.tgz, llama-src.tgz; ruler-data.txz for ruler),
-#   BENCH_DEADLINE (epoch seconds the bench, scaling and ruler steps end by), CUDA_ARCH (90),
+#   BENCH_DEADLINE (epoch seconds the bench, scaling and ruler steps end by), BENCH_ARGS (more rbench bench
+#   options for bench's methods half, e.g. --no-queue-ahead with BENCH_TAG=-waited), CUDA_ARCH (90),
 #   JOBS (nproc), WORK (/tmp/rbcuda: models and unpacked runtime), OUT (results; default $WORK/out).
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -407,7 +408,7 @@ step_bench() { # bench:TYPE:CTX,CTX
   [[ " $parts " == *" methods "* ]] && timeout $(( left > 0 ? left : 1 )) env OUT="$out" bash -c "$(declare -f rbench rbench_command); base='$base' libs='$libs' java_opts='$java_opts' java_env='$java_env' work='$work' out='$out' \
     rbench bench --model '$m' --backend '${BACKEND:-cuda}' --fill synthetic --ctx '$ctx' --tokens 50 --repeats 3 \
     --methods '${METHODS:-full,recycled:k=4096,s=50,streamingllm:k=4096,h2o:k=4096}' \
-    --out '$out/bench-8b-$type${BENCH_TAG:-}-methods.csv' --steps-out '$out/bench-8b-$type${BENCH_TAG:-}-steps.csv'" 2>&1 | grep -v "^WARNING" | tee -a "$out/bench-8b-$type${BENCH_TAG:-}.log"
+    --out '$out/bench-8b-$type${BENCH_TAG:-}-methods.csv' --steps-out '$out/bench-8b-$type${BENCH_TAG:-}-steps.csv' ${BENCH_ARGS:-}" 2>&1 | grep -v "^WARNING" | tee -a "$out/bench-8b-$type${BENCH_TAG:-}.log"
   log "bench $type methods $ctx: rc ${PIPESTATUS[0]} after $((SECONDS - t0)) s"
 }
 

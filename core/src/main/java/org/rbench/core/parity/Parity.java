@@ -8,6 +8,7 @@ import org.rbench.core.engine.Decoder;
 import org.rbench.core.engine.Engine;
 import org.rbench.core.engine.EngineOptions;
 import org.rbench.core.engine.Greedy;
+import org.rbench.core.engine.KvSnapshot;
 import org.rbench.core.engine.PrefillResult;
 import org.rbench.core.model.ModelWeights;
 import org.rbench.core.reference.LlamaReference;
@@ -21,7 +22,10 @@ import java.util.SplittableRandom;
  * Runs the same prompt through the engine (full attention) and through llama_decode and
  * compares the logits at every prompt position and every greedy decode step. The engine
  * is fed llama.cpp's greedy tokens, so the logits stay comparable even if one argmax
- * differed; agreeing argmaxes everywhere means identical greedy continuations.
+ * differed; agreeing argmaxes everywhere means identical greedy continuations. The engine
+ * then decodes the same tokens again from the prompt with its steps queued ahead ({@link
+ * Decoder#greedyAfterEach}: on a GPU each step is launched before the one before has finished),
+ * whose greedy tokens must be the ones its steps gave one at a time.
  */
 public final class Parity {
     private Parity() {
@@ -60,7 +64,9 @@ public final class Parity {
             c.promptDone();
             int[] referenceTokens = new int[steps];
             int[] engineTokens = new int[steps];
+            int[] engineAfter = new int[steps];
             long engineDecode = 0;
+            KvSnapshot afterPrompt = engine.snapshot();
             try (Decoder decoder = engine.decoder(policy, mine.statistics())) {
                 float[] theirLast = theirs[prompt.length - 1];
                 float[] myLast = mine.lastLogits();
@@ -69,12 +75,27 @@ public final class Parity {
                     referenceTokens[s] = token;
                     engineTokens[s] = Greedy.argmax(myLast);
                     myLast = decoder.step(token);
+                    engineAfter[s] = Greedy.argmax(myLast);
                     theirLast = reference.step(token);
                     c.compare(myLast, theirLast);
                 }
                 engineDecode = decoder.timings().totalWallNanos();
             } finally {
                 policy.close();
+            }
+            int[] queued;
+            int queuedAhead;
+            engine.restore(afterPrompt);
+            AttentionPolicy again = Strategies.create(method, weights.hyperParameters(), prompt.length);
+            try (Decoder decoder = engine.decoder(again, mine.statistics())) {
+                queued = decoder.greedyAfterEach(referenceTokens);
+                queuedAhead = decoder.stepsQueuedAhead();
+            } finally {
+                again.close();
+            }
+            int queuedAgreements = 0;
+            for (int s = 0; s < steps; s++) {
+                queuedAgreements += queued[s] == engineAfter[s] ? 1 : 0;
             }
             long referenceDecode = 0;
             for (long n : reference.stepNanos()) {
@@ -85,7 +106,7 @@ public final class Parity {
                     request.cacheType(), request.flashAttention(), prompt.length, steps, c.maxAbs, c.maxRel,
                     c.promptMaxAbs, c.positions,
                     c.agreements, c.firstDisagreement, referenceTokens, engineTokens, mine.nanos(),
-                    reference.lastPrefillNanos(), engineDecode, referenceDecode);
+                    reference.lastPrefillNanos(), engineDecode, referenceDecode, queuedAgreements, queuedAhead);
         }
     }
 
