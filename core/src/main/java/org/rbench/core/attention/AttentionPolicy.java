@@ -60,7 +60,10 @@ public interface AttentionPolicy {
     default void observe(LayerObservation observation) {
     }
 
-    /** After all layers of a step; {@code token} is the token that was fed in. */
+    /**
+     * After all layers of a step; {@code token} is the token that was fed in, or -1 for a step
+     * fed on the device whose token the host had not read yet (a queued greedy generation).
+     */
     default void endStep(int step, int position, int token) {
     }
 

@@ -19,6 +19,7 @@ import java.util.BitSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Consumer;
+import java.util.function.IntPredicate;
 
 /**
  * One decoding run: feeds one token per {@link #step}, asks the policy for each layer's
@@ -223,6 +224,100 @@ public final class Decoder implements AutoCloseable {
         return stepsQueuedAhead;
     }
 
+    /**
+     * Greedy generation: step i feeds the token step i - 1 picked (step 0 feeds {@code first}, the
+     * prompt's pick) and hands its own pick to {@code accept}, in order, until {@code accept}
+     * returns false, {@code maxSteps} steps have run or the context is full; returns the steps
+     * whose picks were handed on. Picks are the lowest id among the largest logits ({@link Greedy#argmax}).
+     *
+     * <p>On a GPU each step takes its token from the step before on the device ({@link
+     * Pass.Logits#FED}), so it is queued before the host has read that token, as {@link
+     * #advance(int[])} queues steps (where the policy and the step before allow; otherwise it
+     * waits). When {@code accept} says stop, one step past it may already have run: its pick is
+     * not handed on, the engine's position and {@link #steps()} count it, and its time is in the
+     * timings (the device spent it). On the CPU, or with {@link #queueAhead} off, each step waits
+     * for its pick as {@link #stepGreedy} does, and nothing runs past the stop.
+     */
+    public int generateGreedy(int first, int maxSteps, IntPredicate accept) {
+        return engine.graphResources().onCpu() || !queueAhead ? generateOneByOne(first, maxSteps, accept)
+                : generateFed(first, maxSteps, accept);
+    }
+
+    private int generateOneByOne(int first, int maxSteps, IntPredicate accept) {
+        int token = first;
+        for (int i = 0; i < maxSteps; i++) {
+            if (engine.position() >= engine.contextSize()) {
+                return i;
+            }
+            token = stepGreedy(token);
+            if (!accept.test(token)) {
+                return i + 1;
+            }
+        }
+        return maxSteps;
+    }
+
+    /** {@link #generateGreedy} with steps fed on the device and queued ahead, on any backend (tests on the CPU). */
+    int generateFed(int first, int maxSteps, IntPredicate accept) {
+        engine.checkTokens(new int[] {first});
+        GraphResources res = engine.graphResources();
+        res.fedToken().setInts(new int[] {first}); // nothing is queued: a plain write
+        int handed = 0;
+        int last = first; // the latest pick the host has read (what the fed token holds when nothing is queued)
+        Launched previous = null;
+        try {
+            for (int i = 0; i < maxSteps; i++) {
+                if (engine.position() >= engine.contextSize()) {
+                    break;
+                }
+                boolean ahead = previous != null && previous.overlaps && policy.plansAhead()
+                        && !policy.needsQueryBeforePlanning(step);
+                if (previous != null && !ahead) {
+                    last = finish(previous).token();
+                    previous = null;
+                    handed++;
+                    if (!accept.test(last)) {
+                        return handed;
+                    }
+                }
+                if (policy.needsQueryBeforePlanning(step)) {
+                    // one graph per layer with the token from the host; then the fed token is the host's again
+                    last = run(last, Pass.Logits.GREEDY, true).token();
+                    res.fedToken().setInts(new int[] {last});
+                    handed++;
+                    if (!accept.test(last)) {
+                        return handed;
+                    }
+                    continue;
+                }
+                Launched current = launch(previous == null ? last : -1, Pass.Logits.FED, true, true, previous);
+                if (previous != null) {
+                    if (!previous.finished) {
+                        stepsQueuedAhead++;
+                    }
+                    last = finish(previous).token();
+                    handed++;
+                    if (!accept.test(last)) {
+                        finish(current); // computed past the stop: waited for, its pick unused
+                        return handed;
+                    }
+                }
+                previous = current;
+            }
+            if (previous != null) {
+                last = finish(previous).token();
+                previous = null;
+                handed++;
+                accept.test(last);
+            }
+            return handed;
+        } finally {
+            if (previous != null && !previous.finished) {
+                finish(previous);
+            }
+        }
+    }
+
     /** Steps queued ahead on any backend: the token {@code wanted} gives per step (GREEDY), else -1. */
     private int[] queued(int[] tokens, Pass.Logits wanted) {
         engine.checkTokens(tokens);
@@ -289,7 +384,14 @@ public final class Decoder implements AutoCloseable {
 
     /** The position the step of {@code token} decodes at, after checking the token and the room left. */
     private int checkedPosition(int token) {
-        engine.checkTokens(new int[] {token});
+        return checkedPosition(token, Pass.Logits.LAST);
+    }
+
+    /** As {@link #checkedPosition(int)}; a FED step's token -1 (the device's pick, not read yet) is not checked. */
+    private int checkedPosition(int token, Pass.Logits wanted) {
+        if (wanted != Pass.Logits.FED || token >= 0) {
+            engine.checkTokens(new int[] {token});
+        }
         int position = engine.position();
         if (position >= engine.contextSize()) {
             throw new IllegalStateException("the context of " + engine.contextSize() + " tokens is full");
@@ -306,7 +408,7 @@ public final class Decoder implements AutoCloseable {
      */
     private Launched launch(int token, Pass.Logits wanted, boolean readBack, boolean queued, Launched pending) {
         long t0 = System.nanoTime();
-        int position = checkedPosition(token);
+        int position = checkedPosition(token, wanted);
         StepCost cost = new StepCost();
         AttentionPlan[] plans = new AttentionPlan[hp.layers()];
         for (int l = 0; l < plans.length; l++) {

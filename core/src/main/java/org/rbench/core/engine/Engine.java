@@ -52,6 +52,7 @@ public final class Engine implements AutoCloseable {
     private final GgmlContext stateContext;
     private final BackendBuffer stateBuffer;
     private final Tensor hiddenState;
+    private final Tensor fedToken;
     /** What this engine's pass graphs are built from. */
     private final GraphResources graphResources;
     private long lastComputeNanos;
@@ -90,8 +91,9 @@ public final class Engine implements AutoCloseable {
         GgmlContext sc = null;
         try {
             a = new GraphAllocator(backend);
-            sc = GgmlContext.forMetadata(1, 0);
+            sc = GgmlContext.forMetadata(2, 0);
             hiddenState = sc.newTensor(GgmlType.F32, hp.embedding(), 1).name("hidden_state");
+            fedToken = sc.newTensor(GgmlType.I32, 1).name("fed_token");
             stateBuffer = BackendBuffer.allocate(sc, backend);
         } catch (RuntimeException e) {
             if (a != null) {
@@ -109,7 +111,7 @@ public final class Engine implements AutoCloseable {
         this.deferredWrites = new DeferredWrites(backend, c, hp.kvHeads());
         this.services = new PolicyServices(weights, c, deferredWrites);
         this.stateContext = sc;
-        this.graphResources = new GraphResources(weights, c, deferredWrites, options, hiddenState);
+        this.graphResources = new GraphResources(weights, c, deferredWrites, options, hiddenState, fedToken);
         this.uploads = queuedUploads(backend);
     }
 

@@ -17,16 +17,19 @@ final class GraphResources implements AutoCloseable {
     private final DeferredWrites deferredWrites;
     private final EngineOptions options;
     private final Tensor hiddenState;
+    private final Tensor fedToken;
     private final boolean onCpu;
     private final boolean outerProducts;
     private CausalMask causalMask;
 
-    GraphResources(ModelWeights weights, KvCache cache, DeferredWrites deferredWrites, EngineOptions options, Tensor hiddenState) {
+    GraphResources(ModelWeights weights, KvCache cache, DeferredWrites deferredWrites, EngineOptions options, Tensor hiddenState,
+                   Tensor fedToken) {
         this.weights = weights;
         this.cache = cache;
         this.deferredWrites = deferredWrites;
         this.options = options;
         this.hiddenState = hiddenState;
+        this.fedToken = fedToken;
         this.onCpu = weights.backend().isCpu();
         this.outerProducts = onCpu || !"metal".equals(weights.backend().kind());
     }
@@ -55,6 +58,14 @@ final class GraphResources implements AutoCloseable {
     /** Persistent [embedding, 1] tensor carrying the residual stream between split graphs. */
     Tensor hiddenState() {
         return hiddenState;
+    }
+
+    /**
+     * Persistent I32 [1] token of {@link Pass.Logits#FED} steps: each such step embeds it and
+     * writes its greedy pick back, so the next step is fed on the device.
+     */
+    Tensor fedToken() {
+        return fedToken;
     }
 
     boolean onCpu() {

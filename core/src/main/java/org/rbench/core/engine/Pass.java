@@ -21,12 +21,20 @@ import java.util.Arrays;
 record Pass(int[] tokens, int start, Logits logits, AttentionPlan[] plans, int fromLayer, int toLayer, boolean queryOnly,
             int windowFrom, boolean columnSums, int windowSumsFrom, boolean lastQuery, boolean shadowFull) {
 
-    /** Which rows of logits a pass produces; GREEDY: only the last row's greedy token (DeviceGreedy). */
-    enum Logits { NONE, LAST, ALL, GREEDY }
+    /**
+     * Which rows of logits a pass produces; GREEDY: only the last row's greedy token (DeviceGreedy);
+     * FED: the greedy token of a step whose own token is the engine's fed token on the device
+     * (GraphResources.fedToken), where it also writes its pick: the next FED step is fed without
+     * the host, which may queue it before this one's pick is read.
+     */
+    enum Logits { NONE, LAST, ALL, GREEDY, FED }
 
     Pass {
         if (tokens.length == 0) {
             throw new IllegalArgumentException("a pass needs at least one token");
+        }
+        if (logits == Logits.FED && (tokens.length != 1 || fromLayer != 0 || toLayer != plans.length)) {
+            throw new IllegalArgumentException("a fed pass is one token through every layer");
         }
         if (fromLayer < 0 || toLayer > plans.length || fromLayer >= toLayer) {
             throw new IllegalArgumentException("layers [" + fromLayer + ", " + toLayer + ") outside the model's " + plans.length);

@@ -197,7 +197,8 @@ final class PassBuilder {
         Tensor x;
         if (pass.fromLayer() == 0) {
             int vocab = hp.vocabSize();
-            Tensor tokenIds = g.input("tokens", GgmlType.I32, t -> t.setIndices(bound.pass().tokens(), vocab), n);
+            Tensor tokenIds = pass.logits() == Pass.Logits.FED ? res.fedToken()
+                    : g.input("tokens", GgmlType.I32, t -> t.setIndices(bound.pass().tokens(), vocab), n);
             x = ctx.getRows(weights.tokenEmbedding(), tokenIds);
         } else {
             x = res.hiddenState();
@@ -230,9 +231,13 @@ final class PassBuilder {
             if (weights.outputBias() != null) {
                 out = ctx.add(out, weights.outputBias());
             }
-            if (pass.logits() == Pass.Logits.GREEDY) {
+            if (pass.logits() == Pass.Logits.GREEDY || pass.logits() == Pass.Logits.FED) {
                 greedy = DeviceGreedy.token(ctx, out.name("logits")).name("greedy").output();
                 g.expand(greedy);
+                if (pass.logits() == Pass.Logits.FED) {
+                    // the next step's token: written after everything this step read it for (the graph's order)
+                    g.expand(ctx.cpy(greedy, res.fedToken()));
+                }
             } else {
                 logits = out.name("logits").output();
                 g.expand(logits);

@@ -40,41 +40,57 @@ public final class Generator {
     public GenerationResult generate(int[] prompt, GenerationOptions options, AttentionPolicy policy, TokenListener listener) {
         engine.reset();
         PrefillResult prefill = engine.prefill(prompt, policy.prefillRequest(), false);
-        int[] tokens = new int[options.maxTokens()];
-        int count = 0;
-        StringBuilder text = new StringBuilder();
-        Utf8Stream utf8 = new Utf8Stream();
-        StopReason reason = StopReason.TOKEN_LIMIT;
+        Stream stream = new Stream(options, listener);
         try (Decoder decoder = engine.decoder(policy, prefill.statistics())) {
-            int token = Greedy.argmax(prefill.lastLogits());
-            while (true) {
-                tokens[count++] = token;
-                String piece = "";
-                if (vocabulary != null) {
-                    piece = utf8.append(vocabulary.pieceBytes(token, false));
-                    text.append(piece);
+            int first = Greedy.argmax(prefill.lastLogits());
+            if (stream.accept(first)) {
+                // on a GPU each step is picked in the step graph and fed to the next there, which is
+                // queued before the host reads the pick (Decoder.generateGreedy)
+                decoder.generateGreedy(first, options.maxTokens() - 1, stream::accept);
+                if (stream.reason == StopReason.TOKEN_LIMIT && stream.count < options.maxTokens()) {
+                    stream.reason = StopReason.CONTEXT_FULL; // the decoder stopped: no room for another step
                 }
-                int stopAt = stopStringIndex(text, options, piece.length());
-                if (stopAt >= 0) {
-                    text.setLength(stopAt);
-                    reason = StopReason.STOP_STRING;
-                } else if (options.stopAtEndOfGeneration() && vocabulary != null && vocabulary.isEndOfGeneration(token)) {
-                    reason = StopReason.END_OF_GENERATION;
-                }
-                if (listener != null) {
-                    listener.onToken(count - 1, token, piece);
-                }
-                if (reason != StopReason.TOKEN_LIMIT || count == options.maxTokens()) {
-                    break;
-                }
-                if (engine.position() >= engine.contextSize()) {
-                    reason = StopReason.CONTEXT_FULL;
-                    break;
-                }
-                // on a GPU the next token is picked in the step graph: one id read back, not the logits
-                token = decoder.stepGreedy(token);
             }
-            return new GenerationResult(Arrays.copyOf(tokens, count), text.toString(), reason, prefill, decoder.timings());
+            return new GenerationResult(Arrays.copyOf(stream.tokens, stream.count), stream.text.toString(), stream.reason,
+                    prefill, decoder.timings());
+        }
+    }
+
+    /** The tokens generated so far, their text, and why the generation stops. */
+    private final class Stream {
+        private final GenerationOptions options;
+        private final TokenListener listener;
+        private final int[] tokens;
+        private final StringBuilder text = new StringBuilder();
+        private final Utf8Stream utf8 = new Utf8Stream();
+        private int count;
+        private StopReason reason = StopReason.TOKEN_LIMIT;
+
+        Stream(GenerationOptions options, TokenListener listener) {
+            this.options = options;
+            this.listener = listener;
+            this.tokens = new int[options.maxTokens()];
+        }
+
+        /** Takes the next token; whether generation goes on (no stop string, no end of generation, room for more). */
+        boolean accept(int token) {
+            tokens[count++] = token;
+            String piece = "";
+            if (vocabulary != null) {
+                piece = utf8.append(vocabulary.pieceBytes(token, false));
+                text.append(piece);
+            }
+            int stopAt = stopStringIndex(text, options, piece.length());
+            if (stopAt >= 0) {
+                text.setLength(stopAt);
+                reason = StopReason.STOP_STRING;
+            } else if (options.stopAtEndOfGeneration() && vocabulary != null && vocabulary.isEndOfGeneration(token)) {
+                reason = StopReason.END_OF_GENERATION;
+            }
+            if (listener != null) {
+                listener.onToken(count - 1, token, piece);
+            }
+            return reason == StopReason.TOKEN_LIMIT && count < options.maxTokens();
         }
     }
 

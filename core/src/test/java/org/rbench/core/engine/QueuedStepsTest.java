@@ -66,6 +66,57 @@ class QueuedStepsTest {
         }
     }
 
+    private record Generated(int[] tokens, int handed, int steps, int queuedAhead) {
+    }
+
+    /** Greedy generation from the prompt's pick, {@code fed}: on the device and queued ahead (else one step at a time). */
+    private static Generated generate(Engine engine, String method, boolean fed, int stopAfter) {
+        engine.reset();
+        AttentionPolicy policy = method.equals("full-not-ahead") ? new FullNotAhead()
+                : Strategies.create(method, MODEL.weights().hyperParameters(), PROMPT);
+        PrefillResult p = engine.prefill(PROMPT_TOKENS, policy.prefillRequest(), false);
+        try (Decoder d = engine.decoder(policy, p.statistics())) {
+            int first = Greedy.argmax(p.lastLogits());
+            java.util.List<Integer> got = new java.util.ArrayList<>();
+            java.util.function.IntPredicate accept = t -> {
+                got.add(t);
+                return got.size() < stopAfter;
+            };
+            int handed = fed ? d.generateFed(first, STEPS, accept) : d.generateGreedy(first, STEPS, accept);
+            return new Generated(got.stream().mapToInt(Integer::intValue).toArray(), handed, d.steps(), d.stepsQueuedAhead());
+        }
+    }
+
+    /**
+     * A generation fed on the device, each step queued before the host reads the token it feeds,
+     * hands on the tokens of one fed step by step; stopped early, it has computed at most one step
+     * past the stop.
+     */
+    @ParameterizedTest
+    @CsvSource({
+            "full",
+            "full-not-ahead",
+            "'recycled:k=16,s=4'",
+            "'recycled-dynamic:k=8,qc=4,threshold=0.99'",
+            "'recycled-dynamic:k=8,qc=2,threshold=0.99,decide=device'"})
+    void aGenerationFedOnTheDeviceHandsOnTheTokensOfOneFedByTheHost(String method) {
+        try (Engine engine = Engine.open(MODEL.weights(), EngineOptions.defaults(128))) {
+            Generated host = generate(engine, method, false, Integer.MAX_VALUE);
+            Generated fed = generate(engine, method, true, Integer.MAX_VALUE);
+            assertArrayEquals(host.tokens(), fed.tokens(), method);
+            assertEquals(STEPS, fed.handed());
+            assertEquals(STEPS, fed.steps());
+            assertEquals(0, host.queuedAhead(), "the CPU's generateGreedy waits for every pick");
+            assertEquals(!method.equals("full-not-ahead"), fed.queuedAhead() > 0, method + ": " + fed.queuedAhead() + " queued");
+            assertTrue(IntStream.of(host.tokens()).distinct().count() > 1, "the generation moves: " + Arrays.toString(host.tokens()));
+            Generated stopped = generate(engine, method, true, 5);
+            assertArrayEquals(Arrays.copyOf(host.tokens(), 5), stopped.tokens(), method + ": stopped at the fifth");
+            assertEquals(5, stopped.handed());
+            assertTrue(stopped.steps() == 5 || stopped.steps() == 6, method + ": at most one step past the stop, "
+                    + stopped.steps());
+        }
+    }
+
     @ParameterizedTest
     @CsvSource({
             "full, true",

@@ -224,9 +224,7 @@ public final class RulerRun {
                     engine.reset();
                     PrefillResult pr = engine.prefill(tokens, p.prefillRequest(), false);
                     try (Decoder d = engine.decoder(p, pr.statistics())) {
-                        for (int i = 0; i < 8; i++) {
-                            d.stepGreedy(tokens[0]);
-                        }
+                        d.generateGreedy(tokens[0], 8, t -> true); // the graphs a sample's decode uses
                     }
                 } finally {
                     p.close();
@@ -440,18 +438,26 @@ public final class RulerRun {
 
     /**
      * Greedy decoding: the first token comes from the prefill's logits; every decode step
-     * feeds the previous token. Stops at end of generation or after {@code maxTokens}.
+     * feeds the previous token. Stops at end of generation, after {@code maxTokens} or when the
+     * context is full. On a GPU each step is picked in the step graph and fed to the next there,
+     * queued before the host reads the pick (Decoder.generateGreedy): a step past the end of
+     * generation may run, and its time counts with the others (the device spent it).
      */
     static Decoded decode(Engine engine, AttentionPolicy policy, PrefillResult prefill, int maxTokens, Vocabulary vocab) {
         List<Integer> out = new ArrayList<>();
         try (Decoder d = engine.decoder(policy, prefill.statistics())) {
-            int token = Greedy.argmax(prefill.lastLogits());
-            while (!vocab.isEndOfGeneration(token)) {
-                out.add(token);
-                if (out.size() >= maxTokens || engine.position() >= engine.contextSize()) {
-                    break;
+            int first = Greedy.argmax(prefill.lastLogits());
+            if (!vocab.isEndOfGeneration(first)) {
+                out.add(first);
+                if (out.size() < maxTokens) {
+                    d.generateGreedy(first, maxTokens - 1, t -> {
+                        if (vocab.isEndOfGeneration(t)) {
+                            return false;
+                        }
+                        out.add(t);
+                        return out.size() < maxTokens;
+                    });
                 }
-                token = d.stepGreedy(token); // on a GPU picked in the step graph: one id read back, not the logits
             }
             return new Decoded(out.stream().mapToInt(Integer::intValue).toArray(), prefill.nanos(), d.startNanos(),
                     d.timings().wallNanos(), d.meanAttendedRows(), d.fullLayerSteps());
