@@ -99,10 +99,6 @@ public final class StreamingLlmCachePositions implements AttentionPolicy {
         context.shiftKeys(java.util.List.of(caches), 0, sink, delta);
     }
 
-    @Override
-    public boolean plansAhead() {
-        return true; // a slot from the position; the sinks' shift is a graph on the backend's stream
-    }
 
     @Override
     public AttentionPlan plan(LayerStep at) {

@@ -307,6 +307,10 @@ final class BenchCommand implements Callable<Integer> {
                                         // while the one before computes, where the method allows
                                         d.queueAhead(queueAhead).advance(steps);
                                         queuedAhead = d.stepsQueuedAhead();
+                                        if (row != null) {
+                                            engineSteps += steps.length;
+                                            queuedSteps += queuedAhead;
+                                        }
                                         nanos = d.timings().wallNanos();
                                         stepTimings = d.timings();
                                         rows = d.meanAttendedRows();
@@ -405,6 +409,9 @@ final class BenchCommand implements Callable<Integer> {
     private static final int OP_PROFILE_PRINTED = 12;
 
     private final List<OpProfileReport.Line> opProfileLines = new ArrayList<>();
+    /** Engine methods' measured steps, and of them those queued while the step before computed (--queue-ahead). */
+    private long engineSteps;
+    private long queuedSteps;
     /** Whether a row's prefill computed statistics its method did not ask for (kv_fill prefill-shared). */
     private boolean sharedPrefill;
 
@@ -499,6 +506,11 @@ final class BenchCommand implements Callable<Integer> {
         printAgainstLlamaBench(summary, out);
         out.println("start ms: what an engine method's policy builds from the prefill before its first step (median;"
                 + " s/example counts it with the prefill)");
+        if (queuedSteps > 0) {
+            out.printf(Locale.ROOT, "queued: %d of the engine methods' %d measured steps were queued on the device while the"
+                    + " step before computed, the host's work between steps hidden (steps_queued_ahead; --no-queue-ahead"
+                    + " waits for every step, as llama-bench does)%n", queuedSteps, engineSteps);
+        }
         if (sharedPrefill) {
             out.println("prefill ms: the engine's methods share one prefill, with the statistics all of them ask for"
                     + " (kv_fill prefill-shared where a method asks for fewer; rbench run's prefill: own times each method's own)");

@@ -10,8 +10,6 @@ import org.rbench.core.attention.PrefillStatistics;
 import org.rbench.core.attention.QueryVectors;
 import org.rbench.core.attention.ScoreSelection;
 import org.rbench.core.model.HyperParameters;
-import org.rbench.llamacpp.BackendEvent;
-import org.rbench.llamacpp.QueuedReadback;
 import org.rbench.llamacpp.Tensor;
 
 import java.util.Arrays;
@@ -50,11 +48,6 @@ public final class Decoder implements AutoCloseable {
     private int graphsBuilt;
     /** Whether {@link #advance(int[])} may queue a step while the one before computes (on a GPU). */
     private boolean queueAhead = true;
-    /** Per result slot: an event after that step's graph and read-back (made at the first queued step). */
-    private BackendEvent[] stepDone;
-    /** Where queued steps' results land, one slot per step in flight. */
-    private QueuedReadback results;
-    private int nextSlot;
     /** When the last step finished (its result read): a queued step's wall time starts there. */
     private long lastFinishedAt;
     /** Steps queued ahead of the previous one's result (a GPU's overlapped steps). */
@@ -81,7 +74,7 @@ public final class Decoder implements AutoCloseable {
         final PassGraph graph;
         final Pass.Logits wanted;
         final boolean readBack;
-        /** Its result goes to a {@link QueuedReadback} slot (null: read from the graph's outputs). */
+        /** Its result goes to this {@link StepResults} slot (null: read from the graph's outputs). */
         final Integer slot;
         final boolean overlaps;
         final StepCost cost;
@@ -265,18 +258,19 @@ public final class Decoder implements AutoCloseable {
         int handed = 0;
         int last = first; // the latest pick the host has read (what the fed token holds when nothing is queued)
         Launched previous = null;
+        boolean completed = false;
         try {
             for (int i = 0; i < maxSteps; i++) {
                 if (engine.position() >= engine.contextSize()) {
                     break;
                 }
-                boolean ahead = previous != null && previous.overlaps && policy.plansAhead()
-                        && !policy.needsQueryBeforePlanning(step);
+                boolean ahead = previous != null && previous.overlaps && !policy.needsQueryBeforePlanning(step);
                 if (previous != null && !ahead) {
                     last = finish(previous).token();
                     previous = null;
                     handed++;
                     if (!accept.test(last)) {
+                        completed = true;
                         return handed;
                     }
                 }
@@ -286,6 +280,7 @@ public final class Decoder implements AutoCloseable {
                     res.fedToken().setInts(new int[] {last});
                     handed++;
                     if (!accept.test(last)) {
+                        completed = true;
                         return handed;
                     }
                     continue;
@@ -297,8 +292,10 @@ public final class Decoder implements AutoCloseable {
                     }
                     last = finish(previous).token();
                     handed++;
+                    previous = current;
                     if (!accept.test(last)) {
                         finish(current); // computed past the stop: waited for, its pick unused
+                        completed = true;
                         return handed;
                     }
                 }
@@ -306,14 +303,14 @@ public final class Decoder implements AutoCloseable {
             }
             if (previous != null) {
                 last = finish(previous).token();
-                previous = null;
                 handed++;
                 accept.test(last);
             }
+            completed = true;
             return handed;
         } finally {
-            if (previous != null && !previous.finished) {
-                finish(previous);
+            if (!completed) {
+                engine.backend().synchronize(); // a failure may leave steps queued: they finish before anything is freed
             }
         }
     }
@@ -328,10 +325,11 @@ public final class Decoder implements AutoCloseable {
         int[] out = new int[tokens.length];
         Launched previous = null;
         int previousIndex = -1;
+        boolean completed = false;
         try {
             for (int i = 0; i < tokens.length; i++) {
-                boolean ahead = previous != null && previous.overlaps && policy.plansAhead();
-                if (previous != null && (!ahead || policy.needsQueryBeforePlanning(step))) {
+                boolean ahead = previous != null && previous.overlaps && !policy.needsQueryBeforePlanning(step);
+                if (previous != null && !ahead) {
                     out[previousIndex] = tokenOf(finish(previous));
                     previous = null;
                 }
@@ -349,13 +347,16 @@ public final class Decoder implements AutoCloseable {
                 previous = current;
                 previousIndex = i;
             }
-        } finally {
-            if (previous != null && !previous.finished) {
-                // normally the last step; after a failure, still the device's work is waited for
+            if (previous != null) {
                 out[previousIndex] = tokenOf(finish(previous));
             }
+            completed = true;
+            return out;
+        } finally {
+            if (!completed) {
+                engine.backend().synchronize(); // a failure may leave steps queued: they finish before anything is freed
+            }
         }
-        return out;
     }
 
     private static int tokenOf(StepOutput out) {
@@ -437,15 +438,12 @@ public final class Decoder implements AutoCloseable {
         engine.deferredWrites().afterStep(pass);
         Integer slot = null;
         if (queued) {
-            slot = nextSlot;
-            nextSlot = (nextSlot + 1) % 2;
-            Tensor result = readBack ? resultOf(g.outputs()) : null;
-            if (result != null) {
-                results().queue(slot, result);
-            }
-            stepDone()[slot].record();
+            StepResults results = engine.stepResults();
+            slot = results.take();
+            results.queue(slot, readBack ? resultOf(g.outputs()) : null);
         }
-        boolean overlaps = queued && !diagnostics && !g.readsAfterCompute() && !readsBack(plans);
+        // a step that overlaps ends now: the policy plans the next while it computes, so it must allow that
+        boolean overlaps = queued && policy.plansAhead() && !diagnostics && !g.readsAfterCompute() && !readsBack(plans);
         Launched s = new Launched(token, position, plans, g, wanted, readBack, slot, overlaps, cost, t0);
         if (overlaps) {
             end(s, new LayerObservation[plans.length]); // nothing to observe: the policy may plan the next step now
@@ -460,7 +458,7 @@ public final class Decoder implements AutoCloseable {
         }
         long w0 = System.nanoTime();
         if (s.slot != null) {
-            stepDone[s.slot].synchronize();
+            engine.stepResults().await(s.slot);
         } else {
             engine.backend().synchronize();
         }
@@ -531,24 +529,10 @@ public final class Decoder implements AutoCloseable {
     private StepOutput readSlot(Launched s) {
         PassGraph.Outputs outputs = s.graph.outputs();
         if (outputs.greedy() != null) {
-            return new StepOutput(null, results.intAt(s.slot, 0));
+            return new StepOutput(null, engine.stepResults().intAt(s.slot));
         }
         return outputs.logits() == null ? null
-                : new StepOutput(results.floats(s.slot, Math.toIntExact(outputs.logits().elements())), -1);
-    }
-
-    private BackendEvent[] stepDone() {
-        if (stepDone == null) {
-            stepDone = new BackendEvent[] {engine.backend().newEvent(), engine.backend().newEvent()};
-        }
-        return stepDone;
-    }
-
-    private QueuedReadback results() {
-        if (results == null) {
-            results = new QueuedReadback(engine.backend(), 2, 4L * hp.vocabSize());
-        }
-        return results;
+                : new StepOutput(engine.stepResults().floats(s.slot, Math.toIntExact(outputs.logits().elements())), -1);
     }
 
     /** The logits or the greedy token a pass's outputs hold (null when the pass computed neither). */
@@ -848,14 +832,7 @@ public final class Decoder implements AutoCloseable {
     @Override
     public void close() {
         try {
-            if (stepDone != null) {
-                for (BackendEvent e : stepDone) {
-                    e.close();
-                }
-            }
-            if (results != null) {
-                results.close();
-            }
+            engine.backend().synchronize(); // nothing of this run is still queued (an exception may have left a step)
             // the rows the full cache still lacks sit in the policy's compact caches, which close with it
             engine.deferredWrites().flush();
             // the run of steps is over: the CPU pool's workers sleep now rather than spin on

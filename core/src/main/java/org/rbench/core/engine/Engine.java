@@ -61,6 +61,8 @@ public final class Engine implements AutoCloseable {
     private OpProfiler opProfiler;
     /** A GPU backend's input uploads, queued on its stream before each compute (null on the CPU). */
     private final QueuedUploads uploads;
+    /** Where queued decode steps leave their results (made at the first queued step). */
+    private StepResults stepResults;
     /**
      * Step graphs kept at most, and the most their buffers may take together: 1 GiB on the CPU,
      * a sixteenth of a GPU's memory (8.7 GB of an H200's: a long context's refresh or page-bound
@@ -72,8 +74,12 @@ public final class Engine implements AutoCloseable {
     private static long stepGraphBytes(Backend backend) {
         return backend.isCpu() ? STEP_GRAPH_BYTES : Math.max(STEP_GRAPH_BYTES, backend.memoryTotalBytes() / 16);
     }
-    /** Staging for one compute's queued uploads: a decode step's inputs fit many times; a prefill's larger masks go synchronously. */
-    private static final long UPLOAD_STAGING_BYTES = 4L << 20;
+    /**
+     * Staging for queued uploads, two halves that runs take in turn: a decode step's inputs fit
+     * a half many times (a host gather's indices at k=4096, 4.2 MB, once); a prefill's larger
+     * masks go synchronously.
+     */
+    private static final long UPLOAD_STAGING_BYTES = 16L << 20;
 
     private Engine(ModelWeights weights, EngineOptions options) {
         this.weights = weights;
@@ -380,6 +386,14 @@ public final class Engine implements AutoCloseable {
         return lastComputeNanos;
     }
 
+    /** The result slots of queued decode steps (made at the first use; decoders share them, one at a time). */
+    StepResults stepResults() {
+        if (stepResults == null) {
+            stepResults = new StepResults(backend, 4L * hp.vocabSize());
+        }
+        return stepResults;
+    }
+
     /** Whether step graphs are computed node by node now (an op profile: nothing overlaps). */
     boolean profilingOps() {
         return opProfiler != null;
@@ -461,6 +475,9 @@ public final class Engine implements AutoCloseable {
     public void close() {
         if (uploads != null) {
             uploads.close();
+        }
+        if (stepResults != null) {
+            stepResults.close();
         }
         stepGraphs.close();
         services.close();
