@@ -40,6 +40,7 @@ public final class H2o implements AttentionPolicy {
     private HeavyHitterSlots slots;
     /** The device's kept positions, read back when the run closes ([layer][kvHead]). */
     private int[][][] keptAtClose;
+    private float[][][] keptScoresAtClose;
     private int kvHeads;
 
     public H2o(int heavy, int recent, GqaAggregation aggregation, String name) {
@@ -169,12 +170,22 @@ public final class H2o implements AttentionPolicy {
         return slots != null ? slots.kept(layer, h) : caches[layer].positions(h);
     }
 
+    /** The accumulated scores of the positions {@link #kept} gives, in its order (tests). */
+    public float[] keptScores(int layer, int h) {
+        if (keptScoresAtClose != null) {
+            return keptScoresAtClose[layer][h].clone();
+        }
+        return slots != null ? slots.keptScores(layer)[h] : caches[layer].scores(h);
+    }
+
     @Override
     public void close() {
         if (slots != null) {
             keptAtClose = new int[slots.layers()][][];
+            keptScoresAtClose = new float[slots.layers()][][];
             for (int l = 0; l < slots.layers(); l++) {
                 keptAtClose[l] = slots.kept(l); // one read per layer, not one per KV head
+                keptScoresAtClose[l] = slots.keptScores(l);
             }
             slots.close();
             slots = null;

@@ -39,8 +39,14 @@ import java.util.List;
  * head, which is where H2O's device form spent its time on an H200.
  *
  * <p>Positions are kept as F32 (exact below 2^24) so the graph can compare them with the
- * step's threshold. Shapes: positions and scores {@code [1, slots, kvHeads]} (one-element
- * rows, so that set_rows writes one entry per KV head), the free slot I32 {@code [1, kvHeads]}.
+ * step's threshold. Shapes: positions and scores {@code [1, slots, kvHeads x layers]} (one-element
+ * rows, so that set_rows writes one entry per KV head and layer), the free slots I32 {@code [1,
+ * kvHeads x layers]}; a layer's are views of its part. Every layer of a step adds its
+ * probabilities into its part of one {@code [1, slots, kvHeads x layers]} buffer; the decisions
+ * (the new tokens' positions and zero scores, the accumulation, the eviction) are then made for
+ * all layers at once after the last ({@link Eviction}): 9 nodes a step where a layer's own took
+ * 10 a layer. A layer's decision depends on its own probabilities alone, so this is the same
+ * arithmetic in the same order.
  */
 public final class HeavyHitterSlots implements AutoCloseable {
     /** Compact caches hold a multiple of this many rows: llama.cpp's KV padding, CUDA flash attention's KQ stride. */
@@ -48,11 +54,19 @@ public final class HeavyHitterSlots implements AutoCloseable {
 
     private final GgmlContext context;
     private final BackendBuffer buffer;
-    /** F32 {@code [1, 1, kvHeads]} zeros: the score a slot's new token starts from. */
+    /** F32 {@code [1, 1, kvHeads x layers]} zeros: the score a slot's new token starts from. */
     private final Tensor zeroScores;
+    /** Every layer's, F32 {@code [1, slots, kvHeads x layers]} and I32 {@code [1, kvHeads x layers]}. */
+    private final Tensor allPositions;
+    private final Tensor allScores;
+    private final Tensor allFreeSlots;
+    /** A step's probabilities summed over each KV head's query heads, per layer: F32 {@code [1, slots, kvHeads x layers]}. */
+    private final Tensor stepSums;
+    /** Per layer, views of its part of the above. */
     private final Tensor[] positions;
     private final Tensor[] scores;
     private final Tensor[] freeSlot;
+    private final Tensor[] stepSum;
     private final CompactCache[] kv;
     private final int budget;
     private final int recent;
@@ -88,16 +102,30 @@ public final class HeavyHitterSlots implements AutoCloseable {
         positions = new Tensor[layers];
         scores = new Tensor[layers];
         freeSlot = new Tensor[layers];
-        context = GgmlContext.forMetadata(3 * layers + 1, 0);
+        stepSum = new Tensor[layers];
+        context = GgmlContext.forMetadata(4 * layers + 5, 0);
+        long rows = (long) kvHeads * layers;
         // a new token's score before it is attended: zeros (the buffer is cleared below)
-        zeroScores = context.newTensor(GgmlType.F32, 1, 1, kvHeads).name("h2o_zero_scores");
-        for (int l = 0; l < layers; l++) {
-            positions[l] = context.newTensor(GgmlType.F32, 1, slots(), kvHeads).name("h2o_positions_" + l);
-            scores[l] = context.newTensor(GgmlType.F32, 1, slots(), kvHeads).name("h2o_scores_" + l);
-            freeSlot[l] = context.newTensor(GgmlType.I32, 1, kvHeads).name("h2o_free_slot_" + l);
-        }
+        zeroScores = context.newTensor(GgmlType.F32, 1, 1, rows).name("h2o_zero_scores");
+        allPositions = context.newTensor(GgmlType.F32, 1, slots(), rows).name("h2o_positions");
+        allScores = context.newTensor(GgmlType.F32, 1, slots(), rows).name("h2o_scores");
+        allFreeSlots = context.newTensor(GgmlType.I32, 1, rows).name("h2o_free_slots");
+        stepSums = context.newTensor(GgmlType.F32, 1, slots(), rows).name("h2o_step_sums");
         buffer = BackendBuffer.allocate(context, backend);
         buffer.clear(0);
+        long perLayer = (long) slots() * kvHeads * Float.BYTES;
+        for (int l = 0; l < layers; l++) {
+            positions[l] = layerPart(allPositions, l, perLayer).name("h2o_positions_" + l);
+            scores[l] = layerPart(allScores, l, perLayer).name("h2o_scores_" + l);
+            stepSum[l] = layerPart(stepSums, l, perLayer).name("h2o_step_sum_" + l);
+            freeSlot[l] = context.view(allFreeSlots, new long[] {1, kvHeads}, new long[] {allFreeSlots.nb(1)},
+                    (long) l * kvHeads * Integer.BYTES).name("h2o_free_slot_" + l);
+        }
+    }
+
+    /** Layer l's {@code [1, slots, kvHeads]} of an all-layers {@code [1, slots, kvHeads x layers]} tensor. */
+    private Tensor layerPart(Tensor all, int layer, long perLayer) {
+        return context.view(all, new long[] {1, slots(), kvHeads}, new long[] {all.nb(1), all.nb(2)}, layer * perLayer);
     }
 
     /**
@@ -184,6 +212,29 @@ public final class HeavyHitterSlots implements AutoCloseable {
         return out;
     }
 
+    /** The accumulated score of each position {@link #kept(int)} gives, in its order (read back; tests). */
+    public float[][] keptScores(int layer) {
+        float[] p = positions[layer].getFloats();
+        float[] s = scores[layer].getFloats();
+        int[] free = freeSlot[layer].getInts();
+        float[][] out = new float[kvHeads][];
+        for (int h = 0; h < kvHeads; h++) {
+            Integer[] order = new Integer[budget];
+            int j = 0;
+            for (int i = 0; i < slots(); i++) {
+                if (i != free[h]) {
+                    order[j++] = h * slots() + i;
+                }
+            }
+            Arrays.sort(order, (x, y) -> Float.compare(p[x], p[y]));
+            out[h] = new float[budget];
+            for (int i = 0; i < budget; i++) {
+                out[h][i] = s[order[i]];
+            }
+        }
+        return out;
+    }
+
     /** Rows of a compact cache holding {@code budget + 1} slots: whole {@link #ROW_BLOCK}s. */
     public static int cacheRowsFor(int budget) {
         return (budget + 1 + ROW_BLOCK - 1) / ROW_BLOCK * ROW_BLOCK;
@@ -237,6 +288,11 @@ public final class HeavyHitterSlots implements AutoCloseable {
 
     public Tensor freeSlot(int layer) {
         return freeSlot[layer];
+    }
+
+    /** Layer l's part of the step's summed probabilities (written by its plan, read by the step's {@link Eviction}). */
+    Tensor stepSum(int layer) {
+        return stepSum[layer];
     }
 
     /** The layer's K and V by slot. */
@@ -306,34 +362,26 @@ public final class HeavyHitterSlots implements AutoCloseable {
                         + g.tokens());
             }
             GgmlContext ctx = g.ctx();
-            int kvHeads = g.model().kvHeads();
-            Tensor position = g.stepInput("h2o_position", GgmlType.F32, (t, p) -> t.setFloats(perKvHead(p, kvHeads)),
-                    1, 1, kvHeads);
-            int recent = state.recent();
-            Tensor threshold = g.stepInput("h2o_threshold", GgmlType.F32,
-                    (t, p) -> t.setFloats(perKvHead(p - recent, kvHeads)), 1, 1, kvHeads);
+            // the step's decisions, every layer's at once after the last (made by the first layer asking)
+            g.stepPart(Eviction.class, pg -> new Eviction(state, pg)).attended(layer);
+            // the new token's K/V into the slot the last step freed, one row per KV head
             Tensor free = state.freeSlot(layer);
-            // the new token into the slot the last step freed, with nothing accumulated yet
-            Tensor positions = ctx.setRows(state.positions(layer), position, free);
-            Tensor scores = ctx.setRows(state.scores(layer), state.zeroScores, free);
-            // and its K/V into the same slot of the layer's compact cache, one row per KV head
             CompactCache slots = state.cache(layer);
             Tensor k = ctx.setRows(slots.keys(), ctx.permute(g.newKeys(), 0, 2, 1, 3), free);
             Tensor v = ctx.setRows(slots.values(), ctx.permute(g.newValues(), 0, 2, 1, 3), free);
             g.expand(k);
             g.expand(v);
-            g.onProbabilities(probs -> accumulateAndEvict(g, probs, positions, scores, threshold));
+            g.onProbabilities(probs -> sumIntoStep(g, probs));
             // padded and masked as a full read: see the class comment
             return g.leadingRows(k, v, state.slots());
         }
 
         /**
-         * After the attention: each slot's probability, aggregated over the KV head's query
-         * heads, is added to its score; the slot to free for the next token is the lowest-scored
-         * one older than the recent window. {@code positions} and {@code scores}: the state's,
-         * after this step's writes into the free slot.
+         * After the attention: each slot's probability, aggregated over the KV head's query heads,
+         * computed straight into the layer's part of the step's sums, which the {@link Eviction}
+         * adds to the scores once every layer has attended.
          */
-        private void accumulateAndEvict(PlanGraph g, Tensor probs, Tensor positions, Tensor scores, Tensor threshold) {
+        private void sumIntoStep(PlanGraph g, Tensor probs) {
             GgmlContext ctx = g.ctx();
             int slots = state.slots();
             int kvHeads = g.model().kvHeads();
@@ -347,20 +395,64 @@ public final class HeavyHitterSlots implements AutoCloseable {
             if (state.aggregation() == GqaAggregation.MEAN) {
                 step = ctx.scale(step, 1f / group);
             }
-            Tensor accumulated = ctx.add(scores, step);
-            g.expand(ctx.cpy(accumulated, state.scores(layer)));
+            g.expand(ctx.into(step, state.stepSum(layer)));
+        }
+    }
+
+    /**
+     * Every layer's decisions of a step, made once after the last layer has attended: the new
+     * token's position and zero score into each layer's free slot (they were not read before),
+     * the step's sums added to the scores, and the slot to free next, per KV head and layer, the
+     * lowest-scored one older than the recent window. Positions [1, slots, kvHeads x layers] are
+     * written with one set_rows, one entry per row of the free slots. Runs after every layer's
+     * K/V write read its free slot: the free slots' overwrite is the graph's last node.
+     */
+    static final class Eviction implements org.rbench.core.attention.StepPart {
+        private final HeavyHitterSlots state;
+        private final Tensor position;
+        private final Tensor threshold;
+        private final java.util.BitSet attended = new java.util.BitSet();
+
+        Eviction(HeavyHitterSlots state, PlanGraph g) {
+            this.state = state;
+            int rows = state.kvHeads() * state.layers();
+            int recent = state.recent();
+            this.position = g.stepInput("h2o_position", GgmlType.F32, (t, p) -> t.setFloats(filled(p, rows)), 1, 1, rows);
+            this.threshold = g.stepInput("h2o_threshold", GgmlType.F32, (t, p) -> t.setFloats(filled(p - recent, rows)),
+                    1, 1, rows);
+        }
+
+        void attended(int layer) {
+            attended.set(layer);
+        }
+
+        @Override
+        public void finish(PlanGraph.Finishing graph) {
+            if (attended.cardinality() != state.layers()) {
+                // the decisions cover every layer's state: one that did not attend would get last step's sums again
+                throw new IllegalStateException("H2O's device decisions need every layer in the step's graph, got "
+                        + attended.cardinality() + " of " + state.layers());
+            }
+            GgmlContext ctx = graph.ctx();
+            int rows = state.kvHeads() * state.layers();
+            Tensor free = state.allFreeSlots;
+            Tensor positions = ctx.setRows(state.allPositions, position, free);
+            Tensor zeroed = ctx.setRows(state.allScores, state.zeroScores, free);
+            Tensor accumulated = ctx.add(zeroed, state.stepSums);
+            graph.expand(ctx.cpy(accumulated, state.allScores));
             Tensor recent = ctx.step(ctx.sub(positions, threshold)); // 1: among the recent newest
             // the lowest score is the highest of -(score + 1e30 x recent), made in one subtraction
             Tensor negatedEvictable = ctx.sub(ctx.scale(recent, -1e30f), accumulated);
-            Tensor lowest = ctx.argmax(ctx.reshape(negatedEvictable, slots, kvHeads)); // I32 [kvHeads]
-            // Overwrites the free slot the step's set_rows read: the positions', scores' and keys'
-            // writes precede it through the data (lowest depends on them); the values' write only
-            // through the node order, as it was expanded first (backends run nodes in order).
-            g.expand(ctx.cpy(lowest, state.freeSlot(layer)));
+            Tensor lowest = ctx.argmax(ctx.reshape(negatedEvictable, state.slots(), rows)); // I32 [kvHeads x layers]
+            // Overwrites the free slots the layers' set_rows and this part's read: the positions' and
+            // scores' writes precede it through the data (lowest depends on them), the layers' K/V
+            // writes and their sums into the step's buffer through the node order (expanded first;
+            // backends run nodes in order).
+            graph.expand(ctx.cpy(lowest, free));
         }
 
-        private static float[] perKvHead(int value, int kvHeads) {
-            float[] out = new float[kvHeads];
+        private static float[] filled(int value, int n) {
+            float[] out = new float[n];
             Arrays.fill(out, value);
             return out;
         }

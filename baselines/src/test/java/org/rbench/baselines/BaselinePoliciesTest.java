@@ -139,6 +139,13 @@ class BaselinePoliciesTest {
                     for (int l = 0; l < hp.layers(); l++) {
                         for (int h = 0; h < hp.kvHeads(); h++) {
                             assertArrayEquals(onHost.kept(l, h), onDevice.kept(l, h), h2o + " layer " + l + " KV head " + h);
+                            // and what each has accumulated (the decisions alone hardly depend on it in 10 steps)
+                            float[] hostScores = onHost.keptScores(l, h);
+                            float[] deviceScores = onDevice.keptScores(l, h);
+                            for (int i = 0; i < hostScores.length; i++) {
+                                assertEquals(hostScores[i], deviceScores[i], 1e-3 * Math.max(1, Math.abs(hostScores[i])),
+                                        h2o + " layer " + l + " KV head " + h + " score of kept row " + i);
+                            }
                         }
                     }
                     // The device form attends its slots in slot order, the host form its rows in position

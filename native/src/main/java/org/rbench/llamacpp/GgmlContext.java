@@ -331,20 +331,33 @@ public final class GgmlContext implements AutoCloseable {
      * should read {@code into} before it in the graph.
      */
     public Tensor getRowsInto(Tensor a, Tensor rows, Tensor into) {
-        Tensor t = getRows(a, rows);
+        return into(getRows(a, rows), into);
+    }
+
+    /**
+     * Makes {@code node}, an op of this graph not yet allocated, compute straight into {@code into}'s
+     * memory (ggml_backend_tensor_alloc), so the graph allocator gives it none and no copy follows.
+     * {@code into}: allocated, contiguous, exactly the node's bytes (it may be a view, of another
+     * type of the same size: a bitcast). Expand the returned node; nothing should read {@code into}
+     * before it in the graph, and a read after it that does not take the node as its source is
+     * ordered by the graph's node order alone.
+     */
+    public Tensor into(Tensor node, Tensor into) {
         // a view made in a graph's context gets its data pointer only when that graph is allocated: its
         // memory is its source's (ggml keeps a view's source the root tensor) at its offset
         Tensor root = into.viewSource() != null ? into.viewSource() : into;
         long offset = into.viewSource() != null ? into.viewOffset() : 0;
-        require(root.hasBuffer() && !root.data().equals(MemorySegment.NULL), "get_rows into: the target must be allocated", into);
-        require(into.isContiguous(), "get_rows into: the target must be contiguous", into);
-        require(into.bytes() == t.bytes(), "get_rows into: the target must hold the result's " + t.bytes() + " bytes", t, into);
+        require(!node.hasBuffer() && node.data().equals(MemorySegment.NULL) && node.viewSource() == null,
+                "compute into: the node must be an op with no memory of its own yet", node);
+        require(root.hasBuffer() && !root.data().equals(MemorySegment.NULL), "compute into: the target must be allocated", into);
+        require(into.isContiguous(), "compute into: the target must be contiguous", into);
+        require(into.bytes() == node.bytes(), "compute into: the target must hold the node's " + node.bytes() + " bytes", node, into);
         MemorySegment address = MemorySegment.ofAddress(root.data().address() + offset);
-        int status = GgmlBackend.ggml_backend_tensor_alloc(root.buffer(), t.address(), address);
+        int status = GgmlBackend.ggml_backend_tensor_alloc(root.buffer(), node.address(), address);
         if (status != 0) {
             throw new NativeCallException("ggml_backend_tensor_alloc failed (status " + status + ")." + NativeLog.tail(3));
         }
-        return t;
+        return node;
     }
 
     /**
