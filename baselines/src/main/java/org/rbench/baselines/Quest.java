@@ -205,10 +205,9 @@ public final class Quest implements AttentionPolicy {
         int heads = Math.toIntExact(q.elements() / headDim);
         int group = heads / kvHeads;
         Tensor plain = ctx.reshape(q, headDim, heads);
-        Tensor positive = ctx.mul(plain, ctx.step(plain)); // q_i where q_i > 0, else 0
-        Tensor negatedNegative = ctx.sub(positive, plain); // -q_i where q_i <= 0, else 0
-        // max(q_i M_i, q_i m_i) is q_i M_i for q_i > 0 and (-q_i)(-m_i) otherwise (M >= m)
-        Tensor stacked = ctx.concat(positive, negatedNegative, 0); // [2 headDim, heads]
+        // max(q_i M_i, q_i m_i) is q_i M_i for q_i > 0 and (-q_i)(-m_i) otherwise (M >= m): q stacked on -q,
+        // each part's positive entries kept, is q+ above -q- (three nodes)
+        Tensor stacked = ctx.relu(ctx.concat(plain, ctx.scale(plain, -1f), 0)); // [2 headDim, heads]
         Tensor scores = ctx.mulMat(bounds, ctx.reshape(stacked, 2 * headDim, group, kvHeads)); // [pages, group, kvHeads]
         ctx.setMulMatPrecision(scores, GgmlContext.PREC_F32);
         return gqa.perChooser(ctx, ctx.reshape(scores, pageCount, heads), group);

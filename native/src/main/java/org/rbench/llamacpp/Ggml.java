@@ -416,6 +416,15 @@ public final class Ggml {
         }
     }
 
+    private static final MethodHandle ggml_relu$MH = LIBS.function("ggml_relu", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS));
+    public static MemorySegment ggml_relu(MemorySegment ctx, MemorySegment a) {
+        try {
+            return (MemorySegment) ggml_relu$MH.invokeExact(ctx, a);
+        } catch (Throwable t) {
+            throw Bindings.rethrow(t);
+        }
+    }
+
     private static final MethodHandle ggml_add$MH = LIBS.function("ggml_add", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, ADDRESS));
     public static MemorySegment ggml_add(MemorySegment ctx, MemorySegment a, MemorySegment b) {
         try {

@@ -223,6 +223,13 @@ public final class GgmlContext implements AutoCloseable {
         return tensor(Ggml.ggml_step(ctx, a.address()));
     }
 
+    /** max(a, 0) element-wise (0 where a <= 0, a itself above). */
+    public Tensor relu(Tensor a) {
+        requireOpRoom(a);
+        requireContiguousRows(a, "relu");
+        return tensor(Ggml.ggml_relu(ctx, a.address()));
+    }
+
     /** a x s. Its rows may be strided, its dimensions above 1 not (ggml asserts a padded 1-d layout). */
     public Tensor scale(Tensor a, float s) {
         requireOpRoom(a);
