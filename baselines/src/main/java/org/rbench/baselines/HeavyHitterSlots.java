@@ -44,7 +44,7 @@ import java.util.List;
  * kvHeads x layers]}; a layer's are views of its part. Every layer of a step adds its
  * probabilities into its part of one {@code [1, slots, kvHeads x layers]} buffer; the decisions
  * (the new tokens' positions and zero scores, the accumulation, the eviction) are then made for
- * all layers at once after the last ({@link Eviction}): 9 nodes a step where a layer's own took
+ * all layers at once after the last ({@link Eviction}): 10 nodes a step where a layer's own took
  * 10 a layer. A layer's decision depends on its own probabilities alone, so this is the same
  * arithmetic in the same order.
  */
