@@ -1,13 +1,22 @@
 package org.rbench.baselines;
 
+import org.rbench.core.attention.AttendedRows;
 import org.rbench.core.attention.AttentionContext;
 import org.rbench.core.attention.AttentionPlan;
 import org.rbench.core.attention.AttentionPolicy;
 import org.rbench.core.attention.CompactCache;
+import org.rbench.core.attention.CompactPlan;
 import org.rbench.core.attention.LayerStep;
+import org.rbench.core.attention.PlanCheck;
+import org.rbench.core.attention.PlanGraph;
 import org.rbench.core.attention.PrefillStatistics;
+import org.rbench.core.attention.StepPart;
+import org.rbench.llamacpp.GgmlContext;
+import org.rbench.llamacpp.GgmlType;
+import org.rbench.llamacpp.Tensor;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -18,9 +27,10 @@ import java.util.List;
  * window key at position q is p - q away from the query at p either way, while a sink j
  * must stay (size - 1 - j) away. So each layer keeps its kept rows in a compact cache
  * (sinks in rows 0..sink-1, the window as a ring after them, the new token overwriting the
- * row of the one it evicts) and before every step re-rotates the sink keys one position
- * forward ({@link AttentionContext#shiftKeys}); window keys and the query keep their
- * original rotation. Until the context exceeds sink + window nothing is evicted and both
+ * row of the one it evicts) and after every step re-rotates the sink keys one position
+ * forward, in the step's own graph once every layer has attended ({@link SinkShift}; the
+ * first time, when the window starts to slide, by {@link AttentionContext#shiftKeys}); window
+ * keys and the query keep their original rotation. Until the context exceeds sink + window nothing is evicted and both
  * position modes coincide, so those steps attend the full cache.
  */
 public final class StreamingLlmCachePositions implements AttentionPolicy {
@@ -100,13 +110,19 @@ public final class StreamingLlmCachePositions implements AttentionPolicy {
     }
 
 
+    /** Planning is the slot's arithmetic; the sinks' shift is part of the step's graph. */
+    @Override
+    public boolean plansAhead() {
+        return true;
+    }
+
     @Override
     public AttentionPlan plan(LayerStep at) {
         lastPosition = at.position();
         if (!materialised) {
             return AttentionPlan.full();
         }
-        return AttentionPlan.compact(caches[at.layer()], slot(at.position()), budget());
+        return new Plan(AttentionPlan.compact(caches[at.layer()], slot(at.position()), budget()), sink);
     }
 
     @Override
@@ -116,10 +132,107 @@ public final class StreamingLlmCachePositions implements AttentionPolicy {
 
     @Override
     public void endStep(int step, int position, int token) {
-        if (materialised) {
-            shiftSinks(1);
-        } else {
+        if (!materialised) {
             materialiseIfNeeded(position + 1);
+        }
+        // else the step's graph has moved the sinks one position forward (SinkShift)
+    }
+
+    /**
+     * A layer's step once the window slides: attend the compact cache ({@code read}), and have the
+     * step's {@link SinkShift} move this cache's sink keys one position forward after every layer
+     * has attended.
+     */
+    record Plan(CompactPlan read, int sink) implements AttentionPlan {
+        @Override
+        public boolean probabilities() {
+            return read.probabilities();
+        }
+
+        @Override
+        public boolean query() {
+            return read.query();
+        }
+
+        @Override
+        public Plan withProbabilities() {
+            return new Plan(read.withProbabilities(), sink);
+        }
+
+        @Override
+        public Plan withQuery() {
+            return new Plan(read.withQuery(), sink);
+        }
+
+        @Override
+        public int rows(int position) {
+            return read.rows(position);
+        }
+
+        @Override
+        public void check(PlanCheck at) {
+            read.check(at);
+        }
+
+        @Override
+        public Object shape(int position) {
+            return List.of(read.shape(position), sink);
+        }
+
+        @Override
+        public int extraTensors() {
+            return read.extraTensors() + 8;
+        }
+
+        @Override
+        public Tensor ropePosition(PlanGraph g) {
+            return read.ropePosition(g.forPart(Plan::read));
+        }
+
+        @Override
+        public AttendedRows attend(PlanGraph g) {
+            if (sink > 0) {
+                g.stepPart(SinkShift.class, pg -> new SinkShift(pg, sink)).add(read.cache());
+            }
+            return read.attend(g.forPart(Plan::read));
+        }
+    }
+
+    /**
+     * Every layer's sink keys rotated one position forward, after the last layer has attended
+     * (the step read them where they were): per compact cache, rows [0, sink) roped by +1 and
+     * written back in place, as {@link AttentionContext#shiftKeys} does in a graph of its own.
+     */
+    static final class SinkShift implements StepPart {
+        private final PlanGraph graph;
+        private final Tensor ones;
+        private final int sink;
+        private final List<CompactCache> caches = new ArrayList<>();
+
+        SinkShift(PlanGraph graph, int sink) {
+            this.graph = graph;
+            this.sink = sink;
+            this.ones = graph.stepInput("sink_shift", GgmlType.I32, (t, p) -> {
+                int[] one = new int[sink];
+                Arrays.fill(one, 1);
+                t.setInts(one);
+            }, sink);
+        }
+
+        void add(CompactCache cache) {
+            caches.add(cache);
+        }
+
+        @Override
+        public void finish(PlanGraph.Finishing g) {
+            GgmlContext ctx = g.ctx();
+            for (CompactCache cache : caches) {
+                Tensor keys = cache.keys();
+                // rows as [headDim, kvHeads, rows] (a permuted view), the shape RoPE expects
+                Tensor rows = ctx.permute(ctx.view(keys, new long[] {keys.ne(0), sink, keys.ne(2)},
+                        new long[] {keys.nb(1), keys.nb(2)}, 0), 0, 2, 1, 3);
+                g.expand(ctx.cpy(graph.rope(rows, ones), rows));
+            }
         }
     }
 

@@ -83,7 +83,8 @@ class QueuedBaselineStepsTest {
             "'oracle:k=32', true",
             "'h2o:heavy=32,recent=32,decide=device', true",
             "'h2o:heavy=32,recent=32,decide=host', false", // observes every step's probabilities
-            "'streamingllm:k=64', false", // its endStep shifts the sinks in a graph it waits for: nothing would overlap
+            "'streamingllm:k=64', true",
+            "'streamingllm:sink=0,window=64', true",
             "'streamingllm:k=64,positions=original', false", // its ranges move: a graph built every step, which waits
             "'snapkv:k=64,window=8', false"}) // grows its compact caches in endStep: does not plan ahead
     void queuedStepsDecodeWhatStepsOneAtATimeDo(String method, boolean queues) {

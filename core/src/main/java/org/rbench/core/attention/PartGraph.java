@@ -44,6 +44,11 @@ final class PartGraph<W extends AttentionPlan, P extends AttentionPlan> implemen
     }
 
     @Override
+    public Tensor rope(Tensor t, Tensor positions) {
+        return g.rope(t, positions);
+    }
+
+    @Override
     public <Q extends AttentionPlan> void whenLaunched(AfterCompute<Q> note) {
         g.whenLaunched((W whole, int position) -> note.read(partOf(whole), position));
     }

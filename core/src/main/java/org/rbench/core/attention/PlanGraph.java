@@ -135,6 +135,12 @@ public interface PlanGraph {
      */
     <P extends AttentionPlan> Tensor layerIndices(String name, int width, Function<P, int[]> values, ToIntFunction<P> bound);
 
+    /**
+     * {@code t} {@code [headDim, heads, n]} rotated by RoPE at {@code positions} (I32 {@code [n]}) as
+     * the model rotates its keys (e.g. a compact cache's rows moved to other positions).
+     */
+    Tensor rope(Tensor t, Tensor positions);
+
     /** An input shared by every layer (made by the first layer asking under {@code name}). */
     Tensor stepInput(String name, GgmlType type, StepFill fill, long... ne);
 

@@ -6,7 +6,10 @@ package org.rbench.core.attention;
  * scores where a sort per layer would leave a GPU idle.
  */
 public interface StepPart {
-    /** After every layer is built: the nodes that join the layers' contributions. */
+    /**
+     * After every layer is built: the nodes that join the layers' contributions. They run after
+     * every layer's nodes (the graph's order), so they may overwrite what a layer read.
+     */
     default void finish(PlanGraph.Finishing graph) {
     }
 

@@ -313,6 +313,11 @@ final class LayerAttention implements PlanGraph {
     }
 
     @Override
+    public Tensor rope(Tensor t, Tensor positions) {
+        return pass.weights.rope(ctx, t, positions);
+    }
+
+    @Override
     @SuppressWarnings("unchecked")
     public <P extends AttentionPlan> void whenLaunched(AfterCompute<P> note) {
         int l = layer;

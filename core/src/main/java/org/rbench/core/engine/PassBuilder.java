@@ -210,6 +210,9 @@ final class PassBuilder {
                 return graph(null, null); // query-only pass: its outputs are expanded
             }
         }
+        // every layer's nodes join the graph before the parts' nodes, which run after them (backends run a
+        // graph's nodes in order) and so may overwrite what a layer read (H2O's slots, StreamingLLM's sinks)
+        g.expand(x);
         org.rbench.core.attention.PlanGraph.Finishing finishing = org.rbench.core.attention.PlanGraph.Finishing.of(ctx, g::expand);
         for (StepPart part : parts.values()) {
             part.finish(finishing);

@@ -215,8 +215,7 @@ final class PolicyServices implements AttentionContext, AutoCloseable {
                 // Rows as [headDim, kvHeads, rows] (a permuted view), the shape RoPE expects.
                 Tensor rows = g.ctx.permute(g.ctx.view(keys, new long[] {hp.headDim(), count, hp.kvHeads()},
                         new long[] {keys.nb(1), keys.nb(2)}, fromRow * keys.nb(1)), 0, 2, 1, 3);
-                Tensor rotated = g.ctx.ropeExt(rows, positions, weights.ropeFrequencies(), hp.headDim(), hp.ropeType().ggmlMode,
-                        hp.ropeOriginalContext(), hp.ropeTheta(), hp.ropeFreqScale(), 0f, 1f, 32f, 1f);
+                Tensor rotated = weights.rope(g.ctx, rows, positions);
                 g.expand(g.ctx.cpy(rotated, rows));
             }
             entry = shiftGraphs.put(shape, g, holder);

@@ -85,9 +85,7 @@ final class TransformerBlock {
     }
 
     private Tensor rope(Tensor t, Tensor at) {
-        // ext_factor 0 (no YaRN), attn_factor 1, beta 32/1: llama.cpp's values for these models.
-        return ctx.ropeExt(t, at, pass.weights.ropeFrequencies(), hp.headDim(), hp.ropeType().ggmlMode,
-                hp.ropeOriginalContext(), hp.ropeTheta(), hp.ropeFreqScale(), 0f, 1f, 32f, 1f);
+        return pass.weights.rope(ctx, t, at);
     }
 
     /** A contiguous copy of the last token's [headDim, heads] slice, marked as output. */

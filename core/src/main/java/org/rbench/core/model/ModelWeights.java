@@ -193,6 +193,17 @@ public final class ModelWeights implements AutoCloseable {
         return get("rope_freqs.weight");
     }
 
+    /**
+     * {@code t} {@code [headDim, heads, n]} rotated by RoPE at {@code positions} (I32 {@code [n]}),
+     * as this model rotates its queries and keys: its frequency factors and scaling, ext_factor 0
+     * (no YaRN), attn_factor 1, beta 32/1 (llama.cpp's values for these models).
+     */
+    public Tensor rope(GgmlContext ctx, Tensor t, Tensor positions) {
+        HyperParameters hp = hyperParameters();
+        return ctx.ropeExt(t, positions, ropeFrequencies(), hp.headDim(), hp.ropeType().ggmlMode, hp.ropeOriginalContext(),
+                hp.ropeTheta(), hp.ropeFreqScale(), 0f, 1f, 32f, 1f);
+    }
+
     public LayerWeights layer(int index) {
         return layers[index];
     }
