@@ -11,6 +11,9 @@
 #                         the first set Java loads
 #   parity                rbench parity on CUDA: 5 architecture variants x F16/Q8_0 weights x
 #                         full, recycled, streamingllm, h2o (F16 cache, flash attention)
+#   queued                every method's steps queued ahead on CUDA against the same steps waited for
+#                         (rbench parity --queued-only: known tokens and a generation fed on the device, budgets
+#                         that do not cover the context; Llama-3.2-1B shapes; queued-summary.txt)
 #   parity-diag           qwen2/qwen3 against llama.cpp on CUDA and on the CPU, fusions on and off
 #   h2o                   H2O with its decisions on the host and on the device: parity and latency
 #   dynamic               recycled-dynamic's checks on the host and in the step graph: parity of both, latency
@@ -274,6 +277,19 @@ rbench_for() {
 }
 seconds_left() { echo $(( ${BENCH_DEADLINE:-$(( $(date +%s) + 100000 ))} - $(date +%s) )); }
 
+step_queued() {
+  local fails=0 n=0 m method
+  m=$(model llama-3.2-1b q8_0)
+  for method in full "recycled:k=256,s=8" "recycled-dynamic:k=256,qc=4" "quest:k=256,dense=1" \
+      "tidaldecode:k=256,select=1,reselect=8" "h2o:k=256" "streamingllm:k=256" "oracle:k=256" "snapkv:k=256"; do
+    n=$((n + 1))
+    if rbench parity --backend "${BACKEND:-cuda}" --queued-only --model "$m" --cache f16 --tokens 1024 --steps 48 \
+        --method "$method" >>"$out/queued.log" 2>&1; then echo "PASS $method" >>"$out/queued-summary.txt"
+    else fails=$((fails + 1)); echo "FAIL $method" >>"$out/queued-summary.txt"; fi
+  done
+  log "queued: $((n - fails)) of $n passed (queued-summary.txt, queued.log)"
+}
+
 step_parity() {
   local fails=0 n=0
   check() { # check LABEL rbench-parity-args...
@@ -523,6 +539,7 @@ for s in "$@"; do
     aot) step_aot ;;
     ops-test) step_ops_test ;;
     parity) step_parity ;;
+    queued) step_queued ;;
     parity-diag) step_parity_diag ;;
     h2o) step_h2o ;;
     dynamic) step_dynamic ;;

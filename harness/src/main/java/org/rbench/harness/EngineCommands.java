@@ -70,6 +70,11 @@ final class EngineCommands {
         @Option(names = "--context", description = "Context size (default: prompt + max tokens).")
         Integer context;
 
+        @Option(names = "--queue-ahead", negatable = true, defaultValue = "true", fallbackValue = "true",
+                description = "On a GPU, queue each step before the host has read the token it feeds, the step graph"
+                        + " taking it from the step before (default); --no-queue-ahead waits for every token.")
+        boolean queueAhead;
+
         @Override
         public Integer call() throws IOException {
             Path file = Models.resolve(model, System.err).path();
@@ -84,7 +89,7 @@ final class EngineCommands {
             int ctx = context != null ? context : promptTokens + maxTokens + 1;
             try (ModelSession s = ModelSession.open(file, backend, threads.count, EngineOptions.defaults(ctx))) {
                 AttentionPolicy policy = method.create(s.weights().hyperParameters(), promptTokens);
-                GenerationOptions options = GenerationOptions.maxTokens(maxTokens).withStopStrings(stops);
+                GenerationOptions options = GenerationOptions.maxTokens(maxTokens).withStopStrings(stops).withQueueAhead(queueAhead);
                 GenerationResult r = s.generator().generate(text, options, policy, (i, token, piece) -> {
                     System.out.print(piece);
                     System.out.flush();
@@ -127,6 +132,12 @@ final class EngineCommands {
                         + " (flash attention; relative tolerance 1e-2, argmax may differ only at near-ties).")
         String cache;
 
+        @Option(names = "--queued-only",
+                description = "Check only the engine against itself: the method's greedy decode with each step waited for"
+                        + " against the same with steps queued ahead (known tokens) and fed on the device (a generation);"
+                        + " any budget. Exit 1 if a pick differs.")
+        boolean queuedOnly;
+
         @Option(names = "--tolerance",
                 description = "Largest relative logit difference accepted; with an f32 cache 1e-4 on the CPU, 2e-3 on a GPU,"
                         + " where the engine's and llama.cpp's F32 kernels sum in different orders (5.7e-4 seen on an H200);"
@@ -157,6 +168,12 @@ final class EngineCommands {
             ParityRequest req = (exact ? ParityRequest.exact(model) : ParityRequest.defaults(model))
                     .withTokens(tokens, steps).withBackend(backend, threads.count).withReferenceOnCpu(reference.equalsIgnoreCase("cpu"))
                     .withMicroBatch(microBatch);
+            if (queuedOnly) {
+                org.rbench.core.parity.QueuedCheck.Report q = org.rbench.core.parity.QueuedCheck.run(req, method.text());
+                System.out.println(q.summary());
+                System.out.println(q.passes() ? "PASS" : "FAIL (a queued step picked another token)");
+                return q.passes() ? 0 : 1;
+            }
             ParityReport r = Parity.run(req, method.text());
             System.out.println(method.text() + ": " + r.summary());
             double limit = tolerance != null ? tolerance

@@ -83,20 +83,14 @@ public final class Parity {
             } finally {
                 policy.close();
             }
-            int[] queued;
-            int queuedAhead;
-            engine.restore(afterPrompt);
-            AttentionPolicy again = Strategies.create(method, weights.hyperParameters(), prompt.length);
-            try (Decoder decoder = engine.decoder(again, mine.statistics())) {
-                queued = decoder.greedyAfterEach(referenceTokens);
-                queuedAhead = decoder.stepsQueuedAhead();
-            } finally {
-                again.close();
-            }
-            int queuedAgreements = 0;
-            for (int s = 0; s < steps; s++) {
-                queuedAgreements += queued[s] == engineAfter[s] ? 1 : 0;
-            }
+            int[] queued = new int[steps];
+            int[] queuedAhead = new int[1];
+            QueuedCheck.decode(engine, afterPrompt, () -> Strategies.create(method, weights.hyperParameters(), prompt.length),
+                    mine.statistics(), d -> {
+                        System.arraycopy(d.greedyAfterEach(referenceTokens), 0, queued, 0, steps);
+                        queuedAhead[0] = d.stepsQueuedAhead();
+                    });
+            int queuedAgreements = QueuedCheck.agreements(queued, engineAfter);
             long referenceDecode = 0;
             for (long n : reference.stepNanos()) {
                 referenceDecode += n;
@@ -106,7 +100,7 @@ public final class Parity {
                     request.cacheType(), request.flashAttention(), prompt.length, steps, c.maxAbs, c.maxRel,
                     c.promptMaxAbs, c.positions,
                     c.agreements, c.firstDisagreement, referenceTokens, engineTokens, mine.nanos(),
-                    reference.lastPrefillNanos(), engineDecode, referenceDecode, queuedAgreements, queuedAhead);
+                    reference.lastPrefillNanos(), engineDecode, referenceDecode, queuedAgreements, queuedAhead[0]);
         }
     }
 
