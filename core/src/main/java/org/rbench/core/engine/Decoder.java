@@ -183,7 +183,7 @@ public final class Decoder implements AutoCloseable {
      * compute time is the launch and the wait for its result.
      */
     public void advance(int[] tokens) {
-        if (engine.graphResources().onCpu() || !queueAhead) {
+        if (!queuesAhead()) {
             for (int t : tokens) {
                 advance(t);
             }
@@ -232,8 +232,12 @@ public final class Decoder implements AutoCloseable {
      * for its pick as {@link #stepGreedy} does, and nothing runs past the stop.
      */
     public int generateGreedy(int first, int maxSteps, IntPredicate accept) {
-        return engine.graphResources().onCpu() || !queueAhead ? generateOneByOne(first, maxSteps, accept)
-                : generateFed(first, maxSteps, accept);
+        return queuesAhead() ? generateFed(first, maxSteps, accept) : generateOneByOne(first, maxSteps, accept);
+    }
+
+    /** Whether steps are queued ahead: on a GPU, unless turned off or computed node by node (an op profile). */
+    private boolean queuesAhead() {
+        return queueAhead && !engine.graphResources().onCpu() && !engine.profilingOps();
     }
 
     private int generateOneByOne(int first, int maxSteps, IntPredicate accept) {
