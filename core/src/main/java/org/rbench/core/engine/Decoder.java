@@ -8,12 +8,10 @@ import org.rbench.core.attention.LayerStep;
 import org.rbench.core.attention.PlanCheck;
 import org.rbench.core.attention.PrefillStatistics;
 import org.rbench.core.attention.QueryVectors;
-import org.rbench.core.attention.ScoreSelection;
 import org.rbench.core.model.HyperParameters;
 import org.rbench.llamacpp.Tensor;
 
 import java.util.Arrays;
-import java.util.BitSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Consumer;
@@ -36,13 +34,8 @@ public final class Decoder implements AutoCloseable {
     private long extraBytes;
     private int fullSteps;
     private long fullLayerSteps;
-    private boolean diagnostics;
-    /** Cache positions whose attention the diagnostics follow, ascending (empty: none). */
-    private int[] tracked = new int[0];
-    private Consumer<LayerDiagnostics> perLayerStep = d -> { };
-    private double recallSum;
-    private double overlapSum;
-    private long diagnosed;
+    /** What the diagnostics measure, once turned on (null: off). */
+    private StepDiagnostics diagnosis;
     /** The engine's step graphs, reused by later steps (and later decoders) of the same shape. */
     private final GraphCache<PassGraph> graphs;
     private int graphsBuilt;
@@ -419,7 +412,7 @@ public final class Decoder implements AutoCloseable {
         for (int l = 0; l < plans.length; l++) {
             plans[l] = checked(policy.plan(new LayerStep(l, step, position, null)), l, position);
         }
-        Pass pass = Pass.step(token, position, plans, diagnostics, wanted);
+        Pass pass = Pass.step(token, position, plans, diagnosis != null, wanted);
         List<Object> signature = PassBuilder.signature(engine.graphResources(), pass);
         GraphCache.Entry<PassGraph> entry = graphs.get(signature);
         if (entry != null) {
@@ -447,7 +440,7 @@ public final class Decoder implements AutoCloseable {
             results.queue(slot, readBack ? resultOf(g.outputs()) : null);
         }
         // a step that overlaps ends now: the policy plans the next while it computes, so it must allow that
-        boolean overlaps = queued && policy.plansAhead() && !diagnostics && !g.readsAfterCompute() && !readsBack(plans);
+        boolean overlaps = queued && policy.plansAhead() && diagnosis == null && !g.readsAfterCompute() && !readsBack(plans);
         Launched s = new Launched(token, position, plans, g, wanted, readBack, slot, overlaps, cost, t0);
         if (overlaps) {
             end(s, new LayerObservation[plans.length]); // nothing to observe: the policy may plan the next step now
@@ -566,7 +559,7 @@ public final class Decoder implements AutoCloseable {
                 cost.readback += System.nanoTime() - r0;
             }
             plans[l] = checked(policy.plan(new LayerStep(l, step, position, query)), l, position);
-            Pass layerPass = Pass.step(token, position, plans, diagnostics, wanted).layer(l);
+            Pass layerPass = Pass.step(token, position, plans, diagnosis != null, wanted).layer(l);
             try (PassGraph g = timedBuild(layerPass, cost)) {
                 cost.compute += engine.run(g.graph());
                 cost.inputs += engine.lastInputNanos();
@@ -652,9 +645,7 @@ public final class Decoder implements AutoCloseable {
         if (sorted.length > 0 && sorted[0] < 0) {
             throw new IllegalArgumentException("tracked positions must not be negative: " + sorted[0]);
         }
-        diagnostics = true;
-        this.tracked = sorted;
-        this.perLayerStep = Objects.requireNonNull(perLayerStep, "perLayerStep");
+        diagnosis = new StepDiagnostics(hp, policy, sorted, Objects.requireNonNull(perLayerStep, "perLayerStep"));
         return this;
     }
 
@@ -663,142 +654,12 @@ public final class Decoder implements AutoCloseable {
      * mass on the rows the method attended (1 for full steps); NaN without diagnostics.
      */
     public double meanMassRecall() {
-        return diagnosed == 0 ? Double.NaN : recallSum / diagnosed;
+        return diagnosis == null ? Double.NaN : diagnosis.meanMassRecall();
     }
 
     /** Mean share of full attention's top-|attended| rows that the method attended; NaN without diagnostics. */
     public double meanTopKOverlap() {
-        return diagnosed == 0 ? Double.NaN : overlapSum / diagnosed;
-    }
-
-    private void diagnose(PassGraph.Outputs out, AttentionPlan plan, int l, int position) {
-        if (!diagnostics) {
-            return;
-        }
-        int heads = hp.heads();
-        int group = heads / hp.kvHeads();
-        int valid = position + 1;
-        boolean whole = plan.readsWholeCache();
-        Tensor full = out.fullProbabilities()[l];
-        if (full == null) {
-            if (whole) { // nothing to compare with, nothing missed
-                recallSum += heads;
-                overlapSum += heads;
-                diagnosed += heads;
-            }
-            return;
-        }
-        BitSet[] attended = new BitSet[hp.kvHeads()];
-        for (int g = 0; g < hp.kvHeads(); g++) {
-            int[] rows = whole ? null : plan.attendedPositions(g, position);
-            if (!whole && rows == null) {
-                rows = policy.compactPositions(l, g);
-            }
-            if (!whole && rows == null) {
-                return; // neither the plan nor the policy says which positions the layer read
-            }
-            attended[g] = new BitSet(valid);
-            if (whole) {
-                attended[g].set(0, valid);
-            } else {
-                for (int r : rows) {
-                    if (r >= 0 && r < valid) {
-                        attended[g].set(r);
-                    }
-                }
-            }
-        }
-        float[] p = full.getFloats();
-        int keys = (int) full.ne(0);
-        double recall = 0;
-        double overlap = 0;
-        double trackedMass = 0;
-        double trackedAttended = 0;
-        double coverage = 0;
-        int trackedValid = 0;
-        for (int t : tracked) {
-            trackedValid += t < valid ? 1 : 0;
-        }
-        int peak = -1;
-        int peakDistance = Integer.MAX_VALUE;
-        boolean peakAttended = false;
-        for (int h = 0; h < heads; h++) {
-            BitSet in = attended[h / group];
-            int base = h * keys;
-            double headRecall = 1;
-            double headOverlap = 1;
-            if (!whole) {
-                headRecall = 0;
-                for (int r = in.nextSetBit(0); r >= 0; r = in.nextSetBit(r + 1)) {
-                    headRecall += p[base + r];
-                }
-                int k = in.cardinality();
-                int hits = 0;
-                if (k > 0) {
-                    for (int r : ScoreSelection.topKByScore(Arrays.copyOfRange(p, base, base + valid), k)) {
-                        if (in.get(r)) {
-                            hits++;
-                        }
-                    }
-                }
-                headOverlap = k == 0 ? 0 : (double) hits / k;
-            }
-            double headTracked = 0;
-            double headTrackedAttended = 0;
-            int covered = 0;
-            for (int t : tracked) {
-                if (t < valid) {
-                    headTracked += p[base + t];
-                    if (in.get(t)) {
-                        headTrackedAttended += p[base + t];
-                        covered++;
-                    }
-                }
-            }
-            if (trackedValid > 0) {
-                int top = 0;
-                for (int r = 1; r < valid; r++) {
-                    if (p[base + r] > p[base + top]) {
-                        top = r;
-                    }
-                }
-                int distance = distanceToTracked(top);
-                if (distance < peakDistance) {
-                    peakDistance = distance;
-                    peak = top;
-                    peakAttended = in.get(top);
-                }
-            }
-            recall += headRecall;
-            overlap += headOverlap;
-            trackedMass += headTracked;
-            trackedAttended += headTrackedAttended;
-            coverage += trackedValid == 0 ? 0 : (double) covered / trackedValid;
-        }
-        recallSum += recall;
-        overlapSum += overlap;
-        diagnosed += heads;
-        double none = Double.NaN;
-        perLayerStep.accept(new LayerDiagnostics(step, l, position, whole, plan.rows(position), recall / heads,
-                overlap / heads, trackedValid == 0 ? none : coverage / heads, trackedValid == 0 ? none : trackedMass / heads,
-                trackedValid == 0 ? none : trackedAttended / heads, peak, peakAttended));
-    }
-
-    /** Positions from {@code position} to the nearest tracked position (0: a tracked one). */
-    private int distanceToTracked(int position) {
-        int at = Arrays.binarySearch(tracked, position);
-        if (at >= 0) {
-            return 0;
-        }
-        int after = -at - 1;
-        int best = Integer.MAX_VALUE;
-        if (after < tracked.length) {
-            best = tracked[after] - position;
-        }
-        if (after > 0) {
-            best = Math.min(best, position - tracked[after - 1]);
-        }
-        return best;
+        return diagnosis == null ? Double.NaN : diagnosis.meanTopKOverlap();
     }
 
     /** Layer-steps that attended the whole cache (layers of a dynamic schedule decide apart). */
@@ -809,6 +670,12 @@ public final class Decoder implements AutoCloseable {
     /** Steps in which every layer attended the whole cache. */
     public int fullSteps() {
         return fullSteps;
+    }
+
+    private void diagnose(PassGraph.Outputs out, AttentionPlan plan, int l, int position) {
+        if (diagnosis != null) {
+            diagnosis.diagnose(out.fullProbabilities()[l], plan, step, l, position);
+        }
     }
 
     private LayerObservation observation(PassGraph.Outputs out, AttentionPlan plan, int l, int position) {
