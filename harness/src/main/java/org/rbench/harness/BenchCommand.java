@@ -293,7 +293,7 @@ final class BenchCommand implements Callable<Integer> {
                                             for (int w = 0; w < warm.length; w++) {
                                                 warm[w] = steps[w % steps.length];
                                             }
-                                            d.queueAhead(queueAhead).advance(warm);
+                                            d.queueAhead(queueAhead && Decoder.queuesAheadByDefault()).advance(warm);
                                         } finally {
                                             first.close();
                                         }
@@ -305,7 +305,7 @@ final class BenchCommand implements Callable<Integer> {
                                         // the step's result left where it was computed, as llama-bench leaves
                                         // llama.cpp's logits (Decoder.advance); on a GPU each step queued
                                         // while the one before computes, where the method allows
-                                        d.queueAhead(queueAhead).advance(steps);
+                                        d.queueAhead(queueAhead && Decoder.queuesAheadByDefault()).advance(steps);
                                         queuedAhead = d.stepsQueuedAhead();
                                         if (row != null) {
                                             engineSteps += steps.length;

@@ -40,7 +40,14 @@ public final class Decoder implements AutoCloseable {
     private final GraphCache<PassGraph> graphs;
     private int graphsBuilt;
     /** Whether {@link #advance(int[])} may queue a step while the one before computes (on a GPU). */
-    private boolean queueAhead = true;
+    private boolean queueAhead = QUEUE_AHEAD_BY_DEFAULT;
+    /**
+     * Whether decoders queue steps ahead unless told otherwise: yes, but for
+     * {@code -Drbench.queueAhead=false} or {@code RBENCH_QUEUE_AHEAD=0} (every command, RULER runs
+     * included: a switch for a device where the overlap misbehaves).
+     */
+    static final boolean QUEUE_AHEAD_BY_DEFAULT = !"false".equalsIgnoreCase(System.getProperty("rbench.queueAhead"))
+            && !"0".equals(System.getenv("RBENCH_QUEUE_AHEAD"));
     /** When the last step finished (its result read): a queued step's wall time starts there. */
     private long lastFinishedAt;
     /** Steps queued ahead of the previous one's result (a GPU's overlapped steps). */
@@ -197,12 +204,18 @@ public final class Decoder implements AutoCloseable {
     }
 
     /**
-     * Whether {@link #advance(int[])} may queue steps ahead on a GPU (default on); off, it waits
-     * for each step as {@link #advance(int)} does (an A/B of the overlap).
+     * Whether {@link #advance(int[])} and {@link #generateGreedy} may queue steps ahead on a GPU
+     * (default on, see {@link #QUEUE_AHEAD_BY_DEFAULT}); off, they wait for each step as {@link
+     * #advance(int)} does (an A/B of the overlap).
      */
     public Decoder queueAhead(boolean on) {
         this.queueAhead = on;
         return this;
+    }
+
+    /** Whether decoders queue steps ahead unless told otherwise ({@code RBENCH_QUEUE_AHEAD}, {@code rbench.queueAhead}). */
+    public static boolean queuesAheadByDefault() {
+        return QUEUE_AHEAD_BY_DEFAULT;
     }
 
     /** Steps queued on the device before the previous step's result was read (0 on the CPU). */

@@ -46,7 +46,8 @@ public final class Generator {
             if (stream.accept(first)) {
                 // on a GPU each step is picked in the step graph and fed to the next there, which is
                 // queued before the host reads the pick (Decoder.generateGreedy)
-                decoder.queueAhead(options.queueAhead()).generateGreedy(first, options.maxTokens() - 1, stream::accept);
+                decoder.queueAhead(options.queueAhead() && Decoder.queuesAheadByDefault())
+                        .generateGreedy(first, options.maxTokens() - 1, stream::accept);
                 if (stream.reason == StopReason.TOKEN_LIMIT && stream.count < options.maxTokens()) {
                     stream.reason = StopReason.CONTEXT_FULL; // the decoder stopped: no room for another step
                 }
