@@ -281,7 +281,8 @@ step_queued() {
   local fails=0 n=0 m method
   m=$(model llama-3.2-1b q8_0)
   for method in full "recycled:k=256,s=8" "recycled-dynamic:k=256,qc=4" "quest:k=256,dense=1" \
-      "tidaldecode:k=256,select=1,reselect=8" "h2o:k=256" "streamingllm:k=256" "oracle:k=256" "snapkv:k=256"; do
+      "tidaldecode:k=256,select=1,reselect=8" "h2o:k=256" "h2o:k=256,gqa=mean" "streamingllm:k=256" \
+      "streamingllm:k=1040" "oracle:k=256" "snapkv:k=256"; do
     n=$((n + 1))
     if rbench parity --backend "${BACKEND:-cuda}" --queued-only --model "$m" --cache f16 --tokens 1024 --steps 48 \
         --method "$method" >>"$out/queued.log" 2>&1; then echo "PASS $method" >>"$out/queued-summary.txt"

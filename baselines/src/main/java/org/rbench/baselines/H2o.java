@@ -39,8 +39,8 @@ public final class H2o implements AttentionPolicy {
     private HeavyHitterCache[] caches;
     private HeavyHitterSlots slots;
     /** The device's kept positions, read back when the run closes ([layer][kvHead]). */
-    private int[][][] keptAtClose;
-    private float[][][] keptScoresAtClose;
+    /** The device form's slots as they were at close (read once a layer; null before close and for the host form). */
+    private HeavyHitterSlots.LayerState[] atClose;
     private int kvHeads;
 
     public H2o(int heavy, int recent, GqaAggregation aggregation, String name) {
@@ -124,7 +124,7 @@ public final class H2o implements AttentionPolicy {
 
     /** Whether this run's decisions are made on the device (after {@link #start}). */
     public boolean decidesOnDevice() {
-        return slots != null || keptAtClose != null;
+        return slots != null || atClose != null;
     }
 
     @Override
@@ -164,28 +164,26 @@ public final class H2o implements AttentionPolicy {
 
     /** The positions KV head h of a layer keeps (diagnostics, tests). */
     public int[] kept(int layer, int h) {
-        if (keptAtClose != null) {
-            return keptAtClose[layer][h].clone();
+        if (atClose != null) {
+            return atClose[layer].kept(h);
         }
         return slots != null ? slots.kept(layer, h) : caches[layer].positions(h);
     }
 
     /** The accumulated scores of the positions {@link #kept} gives, in its order (tests). */
     public float[] keptScores(int layer, int h) {
-        if (keptScoresAtClose != null) {
-            return keptScoresAtClose[layer][h].clone();
+        if (atClose != null) {
+            return atClose[layer].keptScores(h);
         }
-        return slots != null ? slots.keptScores(layer)[h] : caches[layer].scores(h);
+        return slots != null ? slots.state(layer).keptScores(h) : caches[layer].scores(h);
     }
 
     @Override
     public void close() {
         if (slots != null) {
-            keptAtClose = new int[slots.layers()][][];
-            keptScoresAtClose = new float[slots.layers()][][];
+            atClose = new HeavyHitterSlots.LayerState[slots.layers()];
             for (int l = 0; l < slots.layers(); l++) {
-                keptAtClose[l] = slots.kept(l); // one read per layer, not one per KV head
-                keptScoresAtClose[l] = slots.keptScores(l);
+                atClose[l] = slots.state(l); // three reads a layer; what it kept is worked out when asked
             }
             slots.close();
             slots = null;

@@ -28,7 +28,8 @@ import java.util.List;
  * with a zero score, attends to every slot, adds its probabilities (summed, or averaged, over
  * each KV head's query heads), then frees the lowest-scored slot among those older than the
  * {@code recent} newest positions: the eviction of {@code HeavyHitterCache}, with ties broken
- * by slot order instead of by position. Attention reads the compact cache as it is: no
+ * by ggml's argmax instead of by position (the first slot on the CPU; on CUDA any of the tied
+ * slots, which only exact ties, e.g. scores still zero, can tell apart). Attention reads the compact cache as it is: no
  * gather of the kept rows out of the full cache per step.
  *
  * <p>The compact caches hold whole blocks of {@link #ROW_BLOCK} rows and a step reads its
@@ -192,47 +193,65 @@ public final class HeavyHitterSlots implements AutoCloseable {
 
     /** The positions KV head h of a layer keeps now, ascending (read back; diagnostics and tests). */
     public int[] kept(int layer, int h) {
-        return kept(layer)[h];
+        return state(layer).kept(h);
     }
 
     /** {@link #kept(int, int)} of every KV head of a layer, from one read of its tensors. */
     public int[][] kept(int layer) {
-        float[] p = positions[layer].getFloats();
-        int[] free = freeSlot[layer].getInts();
-        int[][] out = new int[kvHeads][budget];
+        LayerState st = state(layer);
+        int[][] out = new int[kvHeads][];
         for (int h = 0; h < kvHeads; h++) {
-            int j = 0;
-            for (int i = 0; i < slots(); i++) {
-                if (i != free[h]) {
-                    out[h][j++] = (int) p[h * slots() + i];
-                }
-            }
-            Arrays.sort(out[h]);
+            out[h] = st.kept(h);
         }
         return out;
     }
 
-    /** The accumulated score of each position {@link #kept(int)} gives, in its order (read back; tests). */
-    public float[][] keptScores(int layer) {
-        float[] p = positions[layer].getFloats();
-        float[] s = scores[layer].getFloats();
-        int[] free = freeSlot[layer].getInts();
-        float[][] out = new float[kvHeads][];
-        for (int h = 0; h < kvHeads; h++) {
-            Integer[] order = new Integer[budget];
+    /** A layer's slots as they are now, read back once (diagnostics and tests). */
+    public LayerState state(int layer) {
+        return new LayerState(positions[layer].getFloats(), scores[layer].getFloats(), freeSlot[layer].getInts(), slots());
+    }
+
+    /**
+     * A layer's slots read back: per KV head {@code slots} positions and scores, and the free slot.
+     * What it keeps is every slot but the free one, in position order.
+     */
+    public record LayerState(float[] positions, float[] scores, int[] free, int slots) {
+        /** The positions KV head h keeps, ascending. */
+        public int[] kept(int h) {
+            int[] order = keptSlots(h);
+            int[] out = new int[order.length];
+            for (int i = 0; i < order.length; i++) {
+                out[i] = (int) positions[h * slots + order[i]];
+            }
+            return out;
+        }
+
+        /** The accumulated score of each position {@link #kept} gives, in its order. */
+        public float[] keptScores(int h) {
+            int[] order = keptSlots(h);
+            float[] out = new float[order.length];
+            for (int i = 0; i < order.length; i++) {
+                out[i] = scores[h * slots + order[i]];
+            }
+            return out;
+        }
+
+        /** KV head h's slots but the free one, by position (positions are exact in F32: below 2^24). */
+        private int[] keptSlots(int h) {
+            long[] byPosition = new long[slots - 1];
             int j = 0;
-            for (int i = 0; i < slots(); i++) {
+            for (int i = 0; i < slots; i++) {
                 if (i != free[h]) {
-                    order[j++] = h * slots() + i;
+                    byPosition[j++] = ((long) positions[h * slots + i] << 32) | i;
                 }
             }
-            Arrays.sort(order, (x, y) -> Float.compare(p[x], p[y]));
-            out[h] = new float[budget];
-            for (int i = 0; i < budget; i++) {
-                out[h][i] = s[order[i]];
+            Arrays.sort(byPosition);
+            int[] out = new int[byPosition.length];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = (int) byPosition[i];
             }
+            return out;
         }
-        return out;
     }
 
     /** Rows of a compact cache holding {@code budget + 1} slots: whole {@link #ROW_BLOCK}s. */
@@ -405,7 +424,7 @@ public final class HeavyHitterSlots implements AutoCloseable {
      * the step's sums added to the scores, and the slot to free next, per KV head and layer, the
      * lowest-scored one older than the recent window. Positions [1, slots, kvHeads x layers] are
      * written with one set_rows, one entry per row of the free slots. Runs after every layer's
-     * K/V write read its free slot: the free slots' overwrite is the graph's last node.
+     * K/V write read its free slot: the free slots' overwrite is the last of the step's attention nodes.
      */
     static final class Eviction implements org.rbench.core.attention.StepPart {
         private final HeavyHitterSlots state;

@@ -82,6 +82,8 @@ class QueuedBaselineStepsTest {
             "'tidaldecode:k=64,select=0,reselect=1', true",
             "'oracle:k=32', true",
             "'h2o:heavy=32,recent=32,decide=device', true",
+            "'h2o:heavy=32,recent=32,decide=device,gqa=mean', true",
+            "'streamingllm:k=305', true", // the window starts to slide mid-decode: endStep copies the kept rows then
             "'h2o:heavy=32,recent=32,decide=host', false", // observes every step's probabilities
             "'streamingllm:k=64', true",
             "'streamingllm:sink=0,window=64', true",

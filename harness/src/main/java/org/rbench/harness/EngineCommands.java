@@ -171,7 +171,8 @@ final class EngineCommands {
             if (queuedOnly) {
                 org.rbench.core.parity.QueuedCheck.Report q = org.rbench.core.parity.QueuedCheck.run(req, method.text());
                 System.out.println(q.summary());
-                System.out.println(q.passes() ? "PASS" : "FAIL (a queued step picked another token)");
+                System.out.println(q.passes() ? "PASS" : "FAIL (a queued step picked another token, or a method that plans ahead"
+                        + " queued no step)");
                 return q.passes() ? 0 : 1;
             }
             ParityReport r = Parity.run(req, method.text());

@@ -380,6 +380,15 @@ public final class GgmlBackend {
         }
     }
 
+    private static final MethodHandle ggml_backend_buffer_get_alloc_size$MH = LIBS.function("ggml_backend_buffer_get_alloc_size", FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS));
+    public static long ggml_backend_buffer_get_alloc_size(MemorySegment buffer, MemorySegment tensor) {
+        try {
+            return (long) ggml_backend_buffer_get_alloc_size$MH.invokeExact(buffer, tensor);
+        } catch (Throwable t) {
+            throw Bindings.rethrow(t);
+        }
+    }
+
     private static final MethodHandle ggml_backend_alloc_ctx_tensors$MH = LIBS.function("ggml_backend_alloc_ctx_tensors", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS));
     public static MemorySegment ggml_backend_alloc_ctx_tensors(MemorySegment ctx, MemorySegment backend) {
         try {

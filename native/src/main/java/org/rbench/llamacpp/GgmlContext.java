@@ -359,6 +359,11 @@ public final class GgmlContext implements AutoCloseable {
         require(root.hasBuffer() && !root.data().equals(MemorySegment.NULL), "compute into: the target must be allocated", into);
         require(into.isContiguous(), "compute into: the target must be contiguous", into);
         require(into.bytes() == node.bytes(), "compute into: the target must hold the node's " + node.bytes() + " bytes", node, into);
+        // a backend may allocate a tensor more than its bytes (padded quantized rows, flash attention's
+        // extra space) and clear the padding: it would write past the target
+        long allocated = GgmlBackend.ggml_backend_buffer_get_alloc_size(root.buffer(), node.address());
+        require(allocated == node.bytes(), "compute into: the backend allocates the node " + allocated + " bytes, more than its "
+                + node.bytes(), node, into);
         MemorySegment address = MemorySegment.ofAddress(root.data().address() + offset);
         int status = GgmlBackend.ggml_backend_tensor_alloc(root.buffer(), node.address(), address);
         if (status != 0) {

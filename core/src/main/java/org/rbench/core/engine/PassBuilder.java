@@ -211,8 +211,11 @@ final class PassBuilder {
             }
         }
         // every layer's nodes join the graph before the parts' nodes, which run after them (backends run a
-        // graph's nodes in order) and so may overwrite what a layer read (H2O's slots, StreamingLLM's sinks)
-        g.expand(x);
+        // graph's nodes in order) and so may overwrite what a layer read (H2O's slots, StreamingLLM's sinks);
+        // only where there are parts: a prefill batch without logits leaves its last layer's unread output out
+        if (!parts.isEmpty()) {
+            g.expand(x);
+        }
         org.rbench.core.attention.PlanGraph.Finishing finishing = org.rbench.core.attention.PlanGraph.Finishing.of(ctx, g::expand);
         for (StepPart part : parts.values()) {
             part.finish(finishing);

@@ -30,21 +30,30 @@ public final class QueuedCheck {
     /**
      * The outcome.
      *
-     * @param queuedAgreements   steps whose pick with the known tokens queued ahead was the waited one's
-     * @param fedAgreements      tokens of the fed generation equal to the waited decode's, from the first on
-     * @param stepsQueuedAhead   steps launched before the step before had finished, in both queued runs
+     * @param queuedAgreements steps whose pick with the known tokens queued ahead was the waited one's
+     * @param fedAgreements    tokens of the generation equal to the waited decode's, from the first on
+     * @param queuedAhead      steps of the known-token run launched before the step before had finished
+     * @param fedAhead         the same for the generation (0 on the CPU, whose generation waits for every pick)
+     * @param plansAhead       whether the method lets steps queue ({@code AttentionPolicy.plansAhead})
+     * @param onGpu            whether the backend queues (a GPU) or computes before a launch returns
      */
     public record Report(String model, String device, String method, int steps, int queuedAgreements, int fedAgreements,
-                         int stepsQueuedAhead) {
+                         int queuedAhead, int fedAhead, boolean plansAhead, boolean onGpu) {
+        /**
+         * Every pick as waited, and, for a method that plans ahead, steps that really were queued
+         * (in the generation too, on a GPU): a check that queued nothing would prove nothing.
+         */
         public boolean passes() {
-            return queuedAgreements == steps && fedAgreements == steps;
+            boolean overlapped = !plansAhead || (queuedAhead > 0 && (!onGpu || fedAhead > 0));
+            return queuedAgreements == steps && fedAgreements == steps && overlapped;
         }
 
         public String summary() {
             return String.format(java.util.Locale.ROOT,
-                    "%s, %s on %s: %d steps; known tokens queued ahead: %d/%d picks as waited; generated (on a GPU fed"
-                            + " on the device): %d/%d tokens as waited; %d steps queued ahead", method, model, device, steps, queuedAgreements,
-                    steps, fedAgreements, steps, stepsQueuedAhead);
+                    "%s, %s on %s: %d steps; known tokens queued ahead: %d/%d picks as waited (%d steps queued); generated%s:"
+                            + " %d/%d tokens as waited (%d queued); %s", method, model, device, steps, queuedAgreements, steps,
+                    queuedAhead, onGpu ? ", fed on the device" : " (the CPU waits for each pick)", fedAgreements, steps, fedAhead,
+                    plansAhead ? "the method plans ahead" : "the method does not plan ahead: every step waits");
         }
     }
 
@@ -61,6 +70,7 @@ public final class QueuedCheck {
                     request.seed());
             Supplier<AttentionPolicy> make = () -> Strategies.create(method, weights.hyperParameters(), prompt.length);
             AttentionPolicy policy = make.get();
+            boolean plansAhead = policy.plansAhead();
             PrefillResult p = engine.prefill(prompt, policy.prefillRequest(), false);
             KvSnapshot afterPrompt = engine.snapshot();
             // the waited decode: each step's token is the pick of the step before (the first, the prompt's)
@@ -78,10 +88,10 @@ public final class QueuedCheck {
             }
             int[] queued = new int[steps];
             int[] generated = new int[steps];
-            int[] queuedAhead = new int[1];
+            int[] ahead = new int[2];
             decode(engine, afterPrompt, make, p.statistics(), d -> {
                 System.arraycopy(d.greedyAfterEach(fed), 0, queued, 0, steps);
-                queuedAhead[0] += d.stepsQueuedAhead();
+                ahead[0] = d.stepsQueuedAhead();
             });
             decode(engine, afterPrompt, make, p.statistics(), d -> {
                 int[] n = {0};
@@ -89,10 +99,11 @@ public final class QueuedCheck {
                     generated[n[0]++] = t;
                     return true;
                 });
-                queuedAhead[0] += d.stepsQueuedAhead();
+                ahead[1] = d.stepsQueuedAhead();
             });
             return new Report(request.model().getFileName().toString(), backend.deviceDescription(), method, steps,
-                    agreements(queued, picked), leadingAgreements(generated, picked), queuedAhead[0]);
+                    agreements(queued, picked), leadingAgreements(generated, picked), ahead[0], ahead[1], plansAhead,
+                    !backend.isCpu());
         }
     }
 

@@ -28,7 +28,8 @@ class QueuedCheckTest {
         QueuedCheck.Report r = QueuedCheck.run(ParityRequest.defaults(model).withTokens(96, 20), method);
         assertTrue(r.passes(), r.summary());
         assertEquals(20, r.steps());
-        assertTrue(r.stepsQueuedAhead() > 0, r.summary());
+        assertTrue(r.queuedAhead() > 0, r.summary());
+        assertEquals(0, r.fedAhead(), "the CPU's generation waits for every pick");
     }
 
     @org.junit.jupiter.api.Test
