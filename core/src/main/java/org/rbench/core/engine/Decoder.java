@@ -72,7 +72,6 @@ public final class Decoder implements AutoCloseable {
         final int position;
         final AttentionPlan[] plans;
         final PassGraph graph;
-        final Pass.Logits wanted;
         final boolean readBack;
         /** Its result goes to this {@link StepResults} slot (null: read from the graph's outputs). */
         final Integer slot;
@@ -84,13 +83,12 @@ public final class Decoder implements AutoCloseable {
         boolean finished;
         StepOutput output;
 
-        Launched(int token, int position, AttentionPlan[] plans, PassGraph graph, Pass.Logits wanted, boolean readBack,
+        Launched(int token, int position, AttentionPlan[] plans, PassGraph graph, boolean readBack,
                  Integer slot, boolean overlaps, StepCost cost, long startedAt) {
             this.token = token;
             this.position = position;
             this.plans = plans;
             this.graph = graph;
-            this.wanted = wanted;
             this.readBack = readBack;
             this.slot = slot;
             this.overlaps = overlaps;
@@ -263,66 +261,8 @@ public final class Decoder implements AutoCloseable {
     /** {@link #generateGreedy} with steps fed on the device and queued ahead, on any backend (tests on the CPU). */
     int generateFed(int first, int maxSteps, IntPredicate accept) {
         engine.checkTokens(new int[] {first});
-        GraphResources res = engine.graphResources();
-        res.fedToken().setInts(new int[] {first}); // nothing is queued: a plain write
-        int handed = 0;
-        int last = first; // the latest pick the host has read (what the fed token holds when nothing is queued)
-        Launched previous = null;
-        boolean completed = false;
-        try {
-            for (int i = 0; i < maxSteps; i++) {
-                if (engine.position() >= engine.contextSize()) {
-                    break;
-                }
-                boolean ahead = previous != null && previous.overlaps && !policy.needsQueryBeforePlanning(step);
-                if (previous != null && !ahead) {
-                    last = finish(previous).token();
-                    previous = null;
-                    handed++;
-                    if (!accept.test(last)) {
-                        completed = true;
-                        return handed;
-                    }
-                }
-                if (policy.needsQueryBeforePlanning(step)) {
-                    // one graph per layer with the token from the host; then the fed token is the host's again
-                    last = run(last, Pass.Logits.GREEDY, true).token();
-                    res.fedToken().setInts(new int[] {last});
-                    handed++;
-                    if (!accept.test(last)) {
-                        completed = true;
-                        return handed;
-                    }
-                    continue;
-                }
-                Launched current = launch(previous == null ? last : -1, Pass.Logits.FED, true, true, previous);
-                if (previous != null) {
-                    if (!previous.finished) {
-                        stepsQueuedAhead++;
-                    }
-                    last = finish(previous).token();
-                    handed++;
-                    previous = current;
-                    if (!accept.test(last)) {
-                        finish(current); // computed past the stop: waited for, its pick unused
-                        completed = true;
-                        return handed;
-                    }
-                }
-                previous = current;
-            }
-            if (previous != null) {
-                last = finish(previous).token();
-                handed++;
-                accept.test(last);
-            }
-            completed = true;
-            return handed;
-        } finally {
-            if (!completed) {
-                engine.backend().synchronize(); // a failure may leave steps queued: they finish before anything is freed
-            }
-        }
+        engine.graphResources().fedToken().setInts(new int[] {first}); // nothing is queued: a plain write
+        return queue(null, first, maxSteps, Pass.Logits.FED, accept);
     }
 
     /** Steps queued ahead on any backend: the token {@code wanted} gives per step (GREEDY), else -1. */
@@ -333,35 +273,77 @@ public final class Decoder implements AutoCloseable {
                     + (engine.contextSize() - engine.position()) + " more, not " + tokens.length);
         }
         int[] out = new int[tokens.length];
+        int[] n = {0};
+        queue(tokens, -1, tokens.length, wanted, pick -> {
+            out[n[0]++] = pick;
+            return true;
+        });
+        return out;
+    }
+
+    /**
+     * The loop of steps queued ahead: up to {@code steps} steps, while the context has room; step
+     * i's token is {@code tokens[i]}, or, for a generation fed on the device ({@code tokens} null,
+     * {@code wanted} FED), the pick of the step before ({@code first} for the first), and each
+     * step's pick goes to {@code picked} in order until it returns false. A step is launched before
+     * the one before is finished where that step {@link Launched#overlaps}; a fed generation stopped
+     * by {@code picked} finishes the step it had queued past the stop. Returns the picks handed on.
+     */
+    private int queue(int[] tokens, int first, int steps, Pass.Logits wanted, IntPredicate picked) {
+        boolean fed = tokens == null;
+        int handed = 0;
+        int last = first; // a fed generation's latest pick the host has read: what the fed token holds when nothing is queued
         Launched previous = null;
-        int previousIndex = -1;
         boolean completed = false;
         try {
-            for (int i = 0; i < tokens.length; i++) {
-                boolean ahead = previous != null && previous.overlaps && !policy.needsQueryBeforePlanning(step);
-                if (previous != null && !ahead) {
-                    out[previousIndex] = tokenOf(finish(previous));
+            for (int i = 0; i < steps && engine.position() < engine.contextSize(); i++) {
+                boolean layerByLayer = policy.needsQueryBeforePlanning(step);
+                if (previous != null && (!previous.overlaps || layerByLayer)) {
+                    last = tokenOf(finish(previous));
                     previous = null;
+                    handed++;
+                    if (!picked.test(last)) {
+                        completed = true;
+                        return handed;
+                    }
                 }
-                if (policy.needsQueryBeforePlanning(step)) {
-                    out[i] = tokenOf(run(tokens[i], wanted, true)); // one graph per layer, each waited for
+                if (layerByLayer) {
+                    // one graph per layer, each waited for, its token from the host; a fed generation's
+                    // fed token is the host's pick again after it
+                    last = tokenOf(run(fed ? last : tokens[i], fed ? Pass.Logits.GREEDY : wanted, true));
+                    if (fed) {
+                        engine.graphResources().fedToken().setInts(new int[] {last});
+                    }
+                    handed++;
+                    if (!picked.test(last)) {
+                        completed = true;
+                        return handed;
+                    }
                     continue;
                 }
-                Launched current = launch(tokens[i], wanted, true, true, previous);
+                int token = !fed ? tokens[i] : previous == null ? last : -1;
+                Launched current = launch(token, wanted, true, true, previous);
                 if (previous != null) {
                     if (!previous.finished) {
                         stepsQueuedAhead++;
                     }
-                    out[previousIndex] = tokenOf(finish(previous));
+                    last = tokenOf(finish(previous));
+                    handed++;
+                    if (!picked.test(last)) {
+                        finish(current); // computed past the stop: waited for, its pick unused
+                        completed = true;
+                        return handed;
+                    }
                 }
                 previous = current;
-                previousIndex = i;
             }
             if (previous != null) {
-                out[previousIndex] = tokenOf(finish(previous));
+                last = tokenOf(finish(previous));
+                handed++;
+                picked.test(last);
             }
             completed = true;
-            return out;
+            return handed;
         } finally {
             if (!completed) {
                 engine.backend().synchronize(); // a failure may leave steps queued: they finish before anything is freed
@@ -382,23 +364,21 @@ public final class Decoder implements AutoCloseable {
             return finish(launch(token, wanted, readBack, false, null));
         }
         long t0 = System.nanoTime();
-        int position = checkedPosition(token);
+        int position = checkedPosition(token, wanted);
         StepCost cost = new StepCost();
         AttentionPlan[] plans = new AttentionPlan[hp.layers()];
         LayerObservation[] observed = new LayerObservation[hp.layers()];
         StepOutput out = layerByLayer(token, position, plans, observed, cost, wanted, readBack);
-        Launched done = new Launched(token, position, plans, null, wanted, readBack, null, false, cost, t0);
+        Launched done = new Launched(token, position, plans, null, readBack, null, false, cost, t0);
         end(done, observed);
         record(done);
         return out;
     }
 
-    /** The position the step of {@code token} decodes at, after checking the token and the room left. */
-    private int checkedPosition(int token) {
-        return checkedPosition(token, Pass.Logits.LAST);
-    }
-
-    /** As {@link #checkedPosition(int)}; a FED step's token -1 (the device's pick, not read yet) is not checked. */
+    /**
+     * The position the step of {@code token} decodes at, after checking the token (not a FED step's
+     * -1: the device's pick, not read yet) and the room left.
+     */
     private int checkedPosition(int token, Pass.Logits wanted) {
         if (wanted != Pass.Logits.FED || token >= 0) {
             engine.checkTokens(new int[] {token});
@@ -454,7 +434,7 @@ public final class Decoder implements AutoCloseable {
         }
         // a step that overlaps ends now: the policy plans the next while it computes, so it must allow that
         boolean overlaps = queued && policy.plansAhead() && diagnosis == null && !g.readsAfterCompute() && !readsBack(plans);
-        Launched s = new Launched(token, position, plans, g, wanted, readBack, slot, overlaps, cost, t0);
+        Launched s = new Launched(token, position, plans, g, readBack, slot, overlaps, cost, t0);
         if (overlaps) {
             end(s, new LayerObservation[plans.length]); // nothing to observe: the policy may plan the next step now
         }
