@@ -154,13 +154,6 @@ public final class Backend implements AutoCloseable {
         return new BackendEvent(this);
     }
 
-    /** Whether {@code tensor}'s memory is this backend's own device memory (where ggml's async copies may go). */
-    public boolean holdsInDeviceMemory(Tensor tensor) {
-        Tensor owner = tensor.viewSource() != null ? tensor.viewSource() : tensor;
-        MemorySegment buf = owner.address().get(ValueLayout.ADDRESS, Tensor.OFF_BUFFER);
-        return !buf.equals(MemorySegment.NULL) && GgmlBackend.ggml_backend_buffer_get_type(buf).equals(defaultBufferType());
-    }
-
     /**
      * The device's host buffer type (pinned memory, which a GPU copies from at full speed),
      * or null when the device has none (the CPU).

@@ -74,19 +74,14 @@ final class HostScratch {
             }
             MemorySegment type = pinnedBufferType;
             if (!type.equals(MemorySegment.NULL) && size <= MAX_PINNED_BYTES) {
-                GgmlContext context = GgmlContext.forMetadata(1, 0);
                 try {
-                    Tensor block = context.newTensor(GgmlType.I8, size).name("host_staging");
-                    BackendBuffer buffer = BackendBuffer.allocate(context, type);
-                    memory = block.data().reinterpret(size);
-                    // the action holds the buffer and context, not this holder, so that it can run
-                    pinned = CLEANER.register(this, () -> {
-                        buffer.close();
-                        context.close();
-                    });
+                    HostBlock block = new HostBlock(type, size, "host_staging");
+                    memory = block.memory();
+                    // the action holds the block, not this holder, so that it can run
+                    pinned = CLEANER.register(this, block::close);
                     return;
                 } catch (RuntimeException e) {
-                    context.close(); // no pinned memory to be had: plain memory below
+                    // no pinned memory to be had: plain memory below
                 }
             }
             memory = Arena.ofAuto().allocate(size, 64);

@@ -18,8 +18,7 @@ public final class QueuedReadback implements AutoCloseable {
     private final long slotBytes;
     private final MemorySegment[] slots;
     /** Pinned memory (a GPU), or null. */
-    private final GgmlContext context;
-    private final BackendBuffer buffer;
+    private final HostBlock block;
     /** Plain memory (the CPU), or null. */
     private final Arena arena;
 
@@ -35,14 +34,11 @@ public final class QueuedReadback implements AutoCloseable {
         MemorySegment pinned = backend.isCpu() ? null : backend.hostBufferType();
         MemorySegment all;
         if (pinned != null) {
-            context = GgmlContext.forMetadata(1, 0);
-            Tensor block = context.newTensor(GgmlType.I8, bytes).name("queued_readback");
-            buffer = BackendBuffer.allocate(context, pinned);
-            all = block.data().reinterpret(bytes);
+            block = new HostBlock(pinned, bytes, "queued_readback");
+            all = block.memory();
             arena = null;
         } else {
-            context = null;
-            buffer = null;
+            block = null;
             arena = Arena.ofShared();
             all = arena.allocate(bytes, 64);
         }
@@ -68,7 +64,7 @@ public final class QueuedReadback implements AutoCloseable {
                     + slotBytes);
         }
         MemorySegment into = slots[slot].asSlice(0, size);
-        if (buffer != null && backend.holdsInDeviceMemory(tensor)) {
+        if (block != null && tensor.inBufferOfType(backend.defaultBufferType())) {
             tensor.requireReadable(size);
             GgmlBackend.ggml_backend_tensor_get_async(backend.address(), tensor.address(), into, 0, size);
         } else {
@@ -91,9 +87,8 @@ public final class QueuedReadback implements AutoCloseable {
 
     @Override
     public void close() {
-        if (buffer != null) {
-            buffer.close();
-            context.close();
+        if (block != null) {
+            block.close();
         }
         if (arena != null) {
             arena.close();

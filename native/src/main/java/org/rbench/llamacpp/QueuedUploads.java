@@ -25,8 +25,7 @@ public final class QueuedUploads implements AutoCloseable {
 
     private final Backend backend;
     private final MemorySegment deviceBufferType;
-    private final GgmlContext context;
-    private final BackendBuffer buffer;
+    private final HostBlock block;
     /** The two halves of the staging memory, and per half an event after its last run's copies. */
     private final MemorySegment[] halves;
     private final BackendEvent[] landed;
@@ -54,13 +53,10 @@ public final class QueuedUploads implements AutoCloseable {
         if (stagingType == null) {
             throw new IllegalArgumentException(backend.name() + " has no pinned host memory: uploads there are plain copies");
         }
-        MemorySegment pinned = stagingType;
         this.backend = backend;
         this.deviceBufferType = deviceType;
-        context = GgmlContext.forMetadata(1, 0);
-        Tensor block = context.newTensor(GgmlType.I8, bytes).name("queued_uploads");
-        buffer = BackendBuffer.allocate(context, pinned);
-        MemorySegment all = block.data().reinterpret(bytes);
+        block = new HostBlock(stagingType, bytes, "queued_uploads");
+        MemorySegment all = block.memory();
         halves = new MemorySegment[] {all.asSlice(0, bytes / 2), all.asSlice(bytes / 2, bytes / 2)};
         landed = new BackendEvent[] {backend.newEvent(), backend.newEvent()};
         staging = halves[0];
@@ -101,7 +97,7 @@ public final class QueuedUploads implements AutoCloseable {
     boolean write(Tensor tensor, MemorySegment src, long offset) {
         long size = src.byteSize();
         long start = (used + ALIGN - 1) / ALIGN * ALIGN;
-        if (start + size > staging.byteSize() || !inDeviceMemory(tensor)) {
+        if (start + size > staging.byteSize() || !tensor.inBufferOfType(deviceBufferType)) {
             // the direct write goes on another stream: the queued copies land first, and no graph
             // queued earlier (one of an earlier step may read this tensor) is still running
             backend.synchronize();
@@ -114,17 +110,10 @@ public final class QueuedUploads implements AutoCloseable {
         return true;
     }
 
-    private boolean inDeviceMemory(Tensor tensor) {
-        Tensor owner = tensor.viewSource() != null ? tensor.viewSource() : tensor;
-        MemorySegment buf = owner.address().get(java.lang.foreign.ValueLayout.ADDRESS, Tensor.OFF_BUFFER);
-        return !buf.equals(MemorySegment.NULL) && GgmlBackend.ggml_backend_buffer_get_type(buf).equals(deviceBufferType);
-    }
-
     @Override
     public void close() {
         landed[0].close();
         landed[1].close();
-        buffer.close();
-        context.close();
+        block.close();
     }
 }

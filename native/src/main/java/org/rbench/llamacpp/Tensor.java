@@ -170,6 +170,13 @@ public final class Tensor {
         return struct.get(ValueLayout.ADDRESS, OFF_BUFFER);
     }
 
+    /** Whether the tensor's memory (a view's: its source's) is in a buffer of type {@code bufferType}. */
+    boolean inBufferOfType(MemorySegment bufferType) {
+        Tensor owner = viewSource() != null ? viewSource() : this;
+        MemorySegment buf = owner.buffer();
+        return !buf.equals(MemorySegment.NULL) && GgmlBackend.ggml_backend_buffer_get_type(buf).equals(bufferType);
+    }
+
     public MemorySegment data() {
         return struct.get(ValueLayout.ADDRESS, OFF_DATA);
     }
