@@ -38,7 +38,6 @@ public final class H2o implements AttentionPolicy {
     private final Decide decide;
     private HeavyHitterCache[] caches;
     private HeavyHitterSlots slots;
-    /** The device's kept positions, read back when the run closes ([layer][kvHead]). */
     /** The device form's slots as they were at close (read once a layer; null before close and for the host form). */
     private HeavyHitterSlots.LayerState[] atClose;
     private int kvHeads;

@@ -196,16 +196,6 @@ public final class HeavyHitterSlots implements AutoCloseable {
         return state(layer).kept(h);
     }
 
-    /** {@link #kept(int, int)} of every KV head of a layer, from one read of its tensors. */
-    public int[][] kept(int layer) {
-        LayerState st = state(layer);
-        int[][] out = new int[kvHeads][];
-        for (int h = 0; h < kvHeads; h++) {
-            out[h] = st.kept(h);
-        }
-        return out;
-    }
-
     /** A layer's slots as they are now, read back once (diagnostics and tests). */
     public LayerState state(int layer) {
         return new LayerState(positions[layer].getFloats(), scores[layer].getFloats(), freeSlot[layer].getInts(), slots());

@@ -11,7 +11,6 @@ import org.rbench.core.attention.PlanCheck;
 import org.rbench.core.attention.PlanGraph;
 import org.rbench.core.attention.PrefillStatistics;
 import org.rbench.core.attention.StepPart;
-import org.rbench.llamacpp.GgmlContext;
 import org.rbench.llamacpp.GgmlType;
 import org.rbench.llamacpp.Tensor;
 
@@ -108,7 +107,6 @@ public final class StreamingLlmCachePositions implements AttentionPolicy {
         }
         context.shiftKeys(java.util.List.of(caches), 0, sink, delta);
     }
-
 
     /** Planning is the slot's arithmetic; the sinks' shift is part of the step's graph. */
     @Override
@@ -225,13 +223,8 @@ public final class StreamingLlmCachePositions implements AttentionPolicy {
 
         @Override
         public void finish(PlanGraph.Finishing g) {
-            GgmlContext ctx = g.ctx();
             for (CompactCache cache : caches) {
-                Tensor keys = cache.keys();
-                // rows as [headDim, kvHeads, rows] (a permuted view), the shape RoPE expects
-                Tensor rows = ctx.permute(ctx.view(keys, new long[] {keys.ne(0), sink, keys.ne(2)},
-                        new long[] {keys.nb(1), keys.nb(2)}, 0), 0, 2, 1, 3);
-                g.expand(ctx.cpy(graph.rope(rows, ones), rows));
+                g.expand(cache.rotateKeys(g.ctx(), 0, sink, rows -> graph.rope(rows, ones)));
             }
         }
     }

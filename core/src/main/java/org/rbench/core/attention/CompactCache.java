@@ -76,6 +76,17 @@ public final class CompactCache implements AutoCloseable {
         return keys;
     }
 
+    /**
+     * The node that re-rotates key rows [fromRow, fromRow + count) in place: {@code rope} applied
+     * to them (viewed {@code [headDim, kvHeads, count]}, the shape RoPE expects) and copied back.
+     * Expand it in a graph of {@code ctx}.
+     */
+    public Tensor rotateKeys(GgmlContext ctx, int fromRow, int count, java.util.function.UnaryOperator<Tensor> rope) {
+        Tensor rows = ctx.permute(ctx.view(keys, new long[] {keys.ne(0), count, keys.ne(2)},
+                new long[] {keys.nb(1), keys.nb(2)}, fromRow * keys.nb(1)), 0, 2, 1, 3);
+        return ctx.cpy(rope.apply(rows), rows);
+    }
+
     public Tensor values() {
         return values;
     }

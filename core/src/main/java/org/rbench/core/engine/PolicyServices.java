@@ -211,12 +211,7 @@ final class PolicyServices implements AttentionContext, AutoCloseable {
                 t.setInts(shift);
             }, count);
             for (CompactCache target : targets) {
-                Tensor keys = target.keys();
-                // Rows as [headDim, kvHeads, rows] (a permuted view), the shape RoPE expects.
-                Tensor rows = g.ctx.permute(g.ctx.view(keys, new long[] {hp.headDim(), count, hp.kvHeads()},
-                        new long[] {keys.nb(1), keys.nb(2)}, fromRow * keys.nb(1)), 0, 2, 1, 3);
-                Tensor rotated = weights.rope(g.ctx, rows, positions);
-                g.expand(g.ctx.cpy(rotated, rows));
+                g.expand(target.rotateKeys(g.ctx, fromRow, count, rows -> weights.rope(g.ctx, rows, positions)));
             }
             entry = shiftGraphs.put(shape, g, holder);
         }
