@@ -6,7 +6,6 @@ import org.rbench.core.attention.PrefillRequest;
 import org.rbench.core.attention.Strategies;
 import org.rbench.core.engine.Decoder;
 import org.rbench.core.engine.Engine;
-import org.rbench.core.engine.EngineOptions;
 import org.rbench.core.engine.Greedy;
 import org.rbench.core.engine.KvSnapshot;
 import org.rbench.core.engine.PrefillResult;
@@ -46,13 +45,11 @@ public final class Parity {
         int context = request.promptLength() + steps + 1;
         try (Backend backend = Backends.open(request.backend(), request.threads());
              ModelWeights weights = ModelWeights.load(request.model(), backend);
-             Engine engine = Engine.open(weights, EngineOptions.defaults(context).withCacheType(request.cacheType())
-                     .withFlashAttention(request.flashAttention()).withMicroBatch(request.microBatch()));
+             Engine engine = Engine.open(weights, request.engineOptions(context));
              LlamaReference reference = new LlamaReference(request.model(), context, request.microBatch(),
                      request.threads(), request.flashAttention(), request.cacheType(),
                      !backend.isCpu() && !request.referenceOnCpu())) {
-            int vocab = weights.hyperParameters().vocabSize();
-            int[] prompt = request.prompt() != null ? request.prompt() : randomPrompt(request.promptTokens(), vocab, request.seed());
+            int[] prompt = request.promptFor(weights.hyperParameters().vocabSize());
             Comparison c = new Comparison();
 
             AttentionPolicy policy = Strategies.create(method, weights.hyperParameters(), prompt.length);

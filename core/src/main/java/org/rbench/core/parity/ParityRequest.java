@@ -1,5 +1,6 @@
 package org.rbench.core.parity;
 
+import org.rbench.core.engine.EngineOptions;
 import org.rbench.llamacpp.GgmlType;
 
 import java.nio.file.Path;
@@ -47,6 +48,17 @@ public record ParityRequest(Path model, int[] prompt, int promptTokens, int deco
 
     public int promptLength() {
         return prompt != null ? prompt.length : promptTokens;
+    }
+
+    /** The prompt: the one given, or {@code promptTokens} ids below {@code vocab} drawn with {@code seed}. */
+    public int[] promptFor(int vocab) {
+        return prompt != null ? prompt : Parity.randomPrompt(promptTokens, vocab, seed);
+    }
+
+    /** The engine's settings for a context of {@code context} tokens: this request's cache, flash attention and micro-batch. */
+    public EngineOptions engineOptions(int context) {
+        return EngineOptions.defaults(context).withCacheType(cacheType).withFlashAttention(flashAttention)
+                .withMicroBatch(microBatch);
     }
 
     public ParityRequest withBackend(String name, int n) {

@@ -5,7 +5,6 @@ import org.rbench.core.attention.PrefillStatistics;
 import org.rbench.core.attention.Strategies;
 import org.rbench.core.engine.Decoder;
 import org.rbench.core.engine.Engine;
-import org.rbench.core.engine.EngineOptions;
 import org.rbench.core.engine.Greedy;
 import org.rbench.core.engine.KvSnapshot;
 import org.rbench.core.engine.PrefillResult;
@@ -14,6 +13,7 @@ import org.rbench.llamacpp.Backend;
 import org.rbench.llamacpp.Backends;
 import org.rbench.llamacpp.LlamaCpp;
 
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -63,11 +63,8 @@ public final class QueuedCheck {
         int context = request.promptLength() + steps + 2;
         try (Backend backend = Backends.open(request.backend(), request.threads());
              ModelWeights weights = ModelWeights.load(request.model(), backend);
-             Engine engine = Engine.open(weights, EngineOptions.defaults(context).withCacheType(request.cacheType())
-                     .withFlashAttention(request.flashAttention()).withMicroBatch(request.microBatch()))) {
-            int vocab = weights.hyperParameters().vocabSize();
-            int[] prompt = request.prompt() != null ? request.prompt() : Parity.randomPrompt(request.promptTokens(), vocab,
-                    request.seed());
+             Engine engine = Engine.open(weights, request.engineOptions(context))) {
+            int[] prompt = request.promptFor(weights.hyperParameters().vocabSize());
             Supplier<AttentionPolicy> make = () -> Strategies.create(method, weights.hyperParameters(), prompt.length);
             AttentionPolicy policy = make.get();
             boolean plansAhead = policy.plansAhead();
@@ -109,7 +106,7 @@ public final class QueuedCheck {
 
     /** A decoder from the snapshot under a fresh policy, handed to {@code run}. */
     static void decode(Engine engine, KvSnapshot from, Supplier<AttentionPolicy> make, PrefillStatistics prefill,
-                               java.util.function.Consumer<Decoder> run) {
+                       Consumer<Decoder> run) {
         engine.restore(from);
         AttentionPolicy policy = make.get();
         try (Decoder d = engine.decoder(policy, prefill)) {
