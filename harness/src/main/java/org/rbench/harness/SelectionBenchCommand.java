@@ -106,9 +106,33 @@ final class SelectionBenchCommand implements Callable<Integer> {
                 same &= equal;
                 System.out.println("selected alone, in the batch by top_k and by sorting, the layer selects "
                         + (equal ? "the same rows" : "DIFFERENT rows"));
+                if (r.flashSelection() != null) {
+                    // flash attention's logits are its own arithmetic (F16 products on a GPU), so near-ties may
+                    // fall the other way: the overlap, not equality, is the check
+                    System.out.printf(Locale.ROOT, "flash attention's scores: probabilities within %.3g of K^T q's; "
+                            + "selection shares %.4f of its rows with K^T q's%n", r.flashProbabilityDifference(),
+                            overlap(r.aloneSelection(), r.flashSelection()));
+                }
             }
             return same ? 0 : 1;
         }
+    }
+
+    /** The share of {@code a}'s rows, over all KV heads, that {@code b} selects too. */
+    static double overlap(int[][] a, int[][] b) {
+        long common = 0;
+        long total = 0;
+        for (int h = 0; h < a.length; h++) {
+            java.util.Set<Integer> rows = new java.util.HashSet<>();
+            for (int r : b[h]) {
+                rows.add(r);
+            }
+            for (int r : a[h]) {
+                common += rows.contains(r) ? 1 : 0;
+            }
+            total += a[h].length;
+        }
+        return total == 0 ? 1 : (double) common / total;
     }
 
     private static final List<String> COLUMNS = List.of("timestamp", "backend", "device", "length", "heads", "kv_heads",

@@ -13,6 +13,8 @@ public final class Backend implements AutoCloseable {
     private int threads;
     /** The CPU backend's threadpool, made by setThreads (null on other backends and before). */
     private CpuThreadpool threadpool;
+    /** {@link #flashAttentionWritesScores}, asked once. */
+    private Boolean writesScores;
 
     Backend(MemorySegment backend, MemorySegment device) {
         this.backend = backend;
@@ -120,6 +122,27 @@ public final class Backend implements AutoCloseable {
         } catch (Throwable t) {
             throw Bindings.rethrow(t);
         }
+    }
+
+    /**
+     * Whether this backend's flash attention writes its logits into a scores tensor ({@link
+     * GgmlContext#flashAttnExtScoring}): the suite's CUDA build does (native/patches/ggml-cuda-fa-scores.diff,
+     * which registers the marker "rbench_flash_attn_ext_scores"); stock and prebuilt builds do not.
+     */
+    public boolean flashAttentionWritesScores() {
+        if (writesScores == null) {
+            MemorySegment reg = GgmlBackend.ggml_backend_dev_backend_reg(device);
+            try (Arena arena = Arena.ofConfined()) {
+                writesScores = !isCpu() && !GgmlBackend.ggml_backend_reg_get_proc_address(reg,
+                        arena.allocateFrom("rbench_flash_attn_ext_scores")).equals(MemorySegment.NULL);
+            }
+        }
+        return writesScores;
+    }
+
+    /** Whether this backend computes {@code op} as built (its type, shapes and sources): ggml_backend_supports_op. */
+    public boolean supportsOp(Tensor op) {
+        return GgmlBackend.ggml_backend_supports_op(address(), op.address());
     }
 
     /** Runs the graph; its tensors must have been allocated (GraphAllocator / buffers). */

@@ -218,6 +218,15 @@ public final class GgmlBackend {
         }
     }
 
+    private static final MethodHandle ggml_backend_supports_op$MH = LIBS.function("ggml_backend_supports_op", FunctionDescriptor.of(JAVA_BOOLEAN, ADDRESS, ADDRESS));
+    public static boolean ggml_backend_supports_op(MemorySegment backend, MemorySegment op) {
+        try {
+            return (boolean) ggml_backend_supports_op$MH.invokeExact(backend, op);
+        } catch (Throwable t) {
+            throw Bindings.rethrow(t);
+        }
+    }
+
     private static final MethodHandle ggml_backend_graph_compute$MH = LIBS.function("ggml_backend_graph_compute", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
     public static int ggml_backend_graph_compute(MemorySegment backend, MemorySegment cgraph) {
         try {

@@ -312,6 +312,35 @@ public final class GgmlContext implements AutoCloseable {
                 mask == null ? MemorySegment.NULL : mask.address(), scale, maxBias, softcap));
     }
 
+    /**
+     * {@link #flashAttnExt} that also writes the logits it weighs V by into {@code scores}: {@code
+     * scale * K^T q + mask}, F32 {@code [k rows, q tokens, q heads, 1]}, contiguous, set as the op's
+     * source 5. Returns null, and builds nothing the graph will use, where {@code backend} does not
+     * compute that op: only a backend whose {@link Backend#flashAttentionWritesScores} does, and there
+     * only where its {@link Backend#supportsOp} says so (ggml-cuda's vector kernel: a batch of one or
+     * two queries over rows padded to 256). {@code scores} is written while the op runs: read it after
+     * the op in the graph's node order, which is the order of expansion (no op takes it as a source).
+     */
+    public Tensor flashAttnExtScoring(Tensor q, Tensor k, Tensor v, Tensor mask, float scale, Tensor scores, Backend backend) {
+        require(scores.type() == GgmlType.F32 && scores.isContiguous(), "flash_attn scores: must be contiguous F32", scores);
+        require(scores.ne(0) == k.ne(1) && scores.ne(1) == q.ne(1) && scores.ne(2) == q.ne(2) && scores.ne(3) == q.ne(3),
+                "flash_attn scores: must be [k rows, q tokens, q heads, q dim 3]", scores, q, k);
+        if (!backend.flashAttentionWritesScores()) {
+            return null;
+        }
+        Tensor fa = flashAttnExt(q, k, v, mask, scale, 0f, 0f);
+        fa.setSource(FLASH_ATTN_SCORES_SOURCE, scores);
+        if (backend.supportsOp(fa)) {
+            return fa;
+        }
+        // computed, it would abort (ggml-cuda has no kernel for it); the node stays unused in this context
+        fa.setSource(FLASH_ATTN_SCORES_SOURCE, null);
+        return null;
+    }
+
+    /** The source of a flash_attn_ext op that {@link #flashAttnExtScoring} sets: after q, k, v, mask and sinks. */
+    static final int FLASH_ATTN_SCORES_SOURCE = 5;
+
     public void setFlashAttnPrecision(Tensor fa, int prec) {
         requireOp(fa, OP_FLASH_ATTN_EXT, "flash_attn precision: the tensor is not a flash_attn_ext result");
         Ggml.ggml_flash_attn_ext_set_prec(fa.address(), prec);

@@ -21,6 +21,8 @@ public final class Tensor {
     static final long OFF_OP = 80;
     static final long OFF_FLAGS = 148;
     static final long OFF_SRC = 152;
+    /** GGML_MAX_SRC: the source pointers between OFF_SRC and OFF_VIEW_SRC. */
+    static final int MAX_SOURCES = 10;
     static final long OFF_VIEW_SRC = 232;
     static final long OFF_VIEW_OFFS = 240;
     static final long OFF_DATA = 248;
@@ -143,6 +145,19 @@ public final class Tensor {
             }
         }
         return true;
+    }
+
+    /** Source {@code i} of this op (ggml_tensor.src[i]), or null. */
+    public Tensor source(int i) {
+        java.util.Objects.checkIndex(i, MAX_SOURCES);
+        MemorySegment src = struct.get(ValueLayout.ADDRESS, OFF_SRC + 8L * i);
+        return src.equals(MemorySegment.NULL) ? null : new Tensor(src);
+    }
+
+    /** Sets source {@code i} of this op (null clears it): for an op whose backend reads a source ggml's builder does not set. */
+    void setSource(int i, Tensor t) {
+        java.util.Objects.checkIndex(i, MAX_SOURCES);
+        struct.set(ValueLayout.ADDRESS, OFF_SRC + 8L * i, t == null ? MemorySegment.NULL : t.address());
     }
 
     /** The tensor a view's data belongs to (ggml keeps the root, not the chain), or null for a tensor that is no view. */

@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /** Each ggml operator the engine uses, run on the CPU backend and checked against plain Java math. */
@@ -156,6 +157,33 @@ class GraphOpsTest {
             // strided rows of one head are fine (ggml allows a gap after each row)
             r.graphCtx.scale(r.graphCtx.view(a, new long[] {1, 8}, new long[] {a.nb(1)}, 0), -1f);
             r.graphCtx.scale(r.graphCtx.cont(strided), -1f);
+        }
+    }
+
+    /**
+     * Flash attention writing its scores is the suite's CUDA build's (a patch); the CPU backend
+     * (npm's prebuilt) says it does not, so nothing is built, and a scores tensor of the wrong shape
+     * or type is refused before any backend is asked.
+     */
+    @Test
+    void flashAttentionScoresAreRefusedWhereTheBackendDoesNotWriteThem() {
+        try (Run r = new Run()) {
+            GgmlContext c = r.graphCtx;
+            Tensor kv = r.input(GgmlType.F16, 64, 256, 2);
+            Tensor q = r.input(GgmlType.F32, 64, 1, 4);
+            Tensor mask = r.input(GgmlType.F16, 256, 1);
+            assertFalse(backend.flashAttentionWritesScores());
+            Tensor scores = r.input(GgmlType.F32, 256, 1, 4);
+            assertNull(c.flashAttnExtScoring(q, kv, kv, mask, 0.125f, scores, backend));
+            assertThrows(IllegalArgumentException.class,
+                    () -> c.flashAttnExtScoring(q, kv, kv, mask, 0.125f, r.input(GgmlType.F32, 256, 1, 2), backend));
+            assertThrows(IllegalArgumentException.class,
+                    () -> c.flashAttnExtScoring(q, kv, kv, mask, 0.125f, r.input(GgmlType.F16, 256, 1, 4), backend));
+            // a flash attention op as ggml builds it: no source past the sinks
+            Tensor fa = c.flashAttnExt(q, kv, kv, mask, 0.125f, 0f, 0f);
+            assertEquals(q.address().address(), fa.source(0).address().address());
+            assertNull(fa.source(GgmlContext.FLASH_ATTN_SCORES_SOURCE));
+            assertTrue(backend.supportsOp(fa));
         }
     }
 

@@ -56,9 +56,13 @@ public final class SelectionBenchmark {
 
     /**
      * The timings, and each selection's candidates per KV head after ties are put in position
-     * order: of the layer alone, and of its slot in the batch by top_k and by sorting.
+     * order: of the layer alone, and of its slot in the batch by top_k and by sorting; where the
+     * backend's flash attention writes its logits ({@link Backend#flashAttentionWritesScores}), the
+     * layer's selection from those ({@code flashSelection}) and the largest difference of their
+     * probabilities from the K^T q softmax's ({@code flashProbabilityDifference}); else null and NaN.
      */
-    public record Result(List<Timing> timings, int[][] aloneSelection, int[][] batchedSelection, int[][] sortedSelection) {
+    public record Result(List<Timing> timings, int[][] aloneSelection, int[][] batchedSelection, int[][] sortedSelection,
+                         int[][] flashSelection, double flashProbabilityDifference) {
     }
 
     /** Padding of the attended rows, as the engine's default (llama.cpp's 256). */
@@ -93,8 +97,26 @@ public final class SelectionBenchmark {
                     return new Tensor[] {fa};
                 };
                 timings.add(time(backend, "flash attention (computed by every step)", flash, repeats, layers, null));
+                float[][] compared = new float[2][];
                 Piece softmax = (ctx, g) -> new Tensor[] {probabilities(ctx, keys, query, mask, rows, scale)};
-                timings.add(time(backend, "K^T q softmax", softmax, repeats, layers, null));
+                timings.add(time(backend, "K^T q softmax", softmax, repeats, layers, out -> compared[0] = out[0].getFloats()));
+                int[][] flashSelection = null;
+                if (backend.flashAttentionWritesScores()) {
+                    // the same probabilities from the logits flash attention writes as it reads the keys
+                    Piece written = (ctx, g) -> new Tensor[] {flashProbabilities(ctx, g, backend, keys, values, query, mask, rows, scale)};
+                    timings.add(time(backend, "flash attention writing its scores, softmax of them", written, repeats, layers,
+                            out -> compared[1] = out[0].getFloats()));
+                    int[][][] picked = new int[1][][];
+                    Piece flashAlone = (ctx, g) -> {
+                        TopRowsSelection.Result r = TopRowsSelection.select(ctx, TopRowsSelection.scores(ctx,
+                                flashProbabilities(ctx, g, backend, keys, values, query, mask, rows, scale), mask, request,
+                                shape.heads(), shape.kvHeads()), m);
+                        return new Tensor[] {r.positions(), r.scores()};
+                    };
+                    timings.add(time(backend, "flash attention's scores ... + top rows of this layer", flashAlone, repeats, layers,
+                            out -> picked[0] = byKvHead(out[0].getInts(), out[1].getFloats(), m, 0, shape.kvHeads(), request.k())));
+                    flashSelection = picked[0];
+                }
                 // a step's layer: its scores aggregated (the batch of all layers pools and masks them once)
                 Piece scores = (ctx, g) -> new Tensor[] {TopRowsSelection.aggregated(ctx,
                         probabilities(ctx, keys, query, mask, rows, scale), request, shape.heads(), shape.kvHeads())};
@@ -144,7 +166,14 @@ public final class SelectionBenchmark {
                         timings.add(inStep.apply(ordered));
                     }
                 }
-                return new Result(List.copyOf(timings), selections[0], selections[1], selections[2]);
+                double difference = Double.NaN;
+                if (compared[1] != null) {
+                    difference = 0;
+                    for (int i = 0; i < compared[0].length; i++) {
+                        difference = Math.max(difference, Math.abs(compared[0][i] - compared[1][i]));
+                    }
+                }
+                return new Result(List.copyOf(timings), selections[0], selections[1], selections[2], flashSelection, difference);
             }
         }
     }
@@ -288,6 +317,22 @@ public final class SelectionBenchmark {
     /** The engine's softmax of a decode step over the first {@code rows} keys: [rows, 1, heads]. */
     private static Tensor probabilities(GgmlContext ctx, Tensor keys, Tensor query, Tensor mask, int rows, float scale) {
         return AttentionMath.decodeSoftmax(ctx, rowsView(ctx, keys, rows), query, mask, scale, (int) keys.ne(2));
+    }
+
+    /**
+     * {@link #probabilities} from flash attention's own logits: the attention computed with a scores
+     * tensor it writes (expanded first, so the softmax reads it after), softmax of those.
+     */
+    private static Tensor flashProbabilities(GgmlContext ctx, PieceGraph g, Backend backend, Tensor keys, Tensor values,
+                                             Tensor query, Tensor mask, int rows, float scale) {
+        Tensor scores = ctx.newTensor(GgmlType.F32, rows, 1, query.ne(2)).name("fa_scores");
+        Tensor fa = ctx.flashAttnExtScoring(query, rowsView(ctx, keys, rows), rowsView(ctx, values, rows), mask, scale, scores, backend);
+        if (fa == null) {
+            throw new IllegalStateException(backend.name() + " does not write flash attention's scores at " + rows + " rows");
+        }
+        ctx.setFlashAttnPrecision(fa, GgmlContext.PREC_F32);
+        g.expand(fa);
+        return ctx.softMaxExt(scores, null, 1f, 0f);
     }
 
     /** One layer's candidates (slot {@code slot} of a batch, m per row) per KV head, ties ordered, cut to k. */

@@ -2,6 +2,8 @@ package org.rbench.core.engine;
 
 import org.rbench.core.model.HyperParameters;
 import org.rbench.core.model.ModelWeights;
+import org.rbench.llamacpp.Backend;
+import org.rbench.llamacpp.GgmlContext;
 import org.rbench.llamacpp.Tensor;
 
 /**
@@ -70,6 +72,23 @@ final class GraphResources implements AutoCloseable {
 
     boolean onCpu() {
         return onCpu;
+    }
+
+    /**
+     * Whether a decode step's probabilities come from its flash attention's own logits ({@link
+     * GgmlContext#flashAttnExtScoring}) where the backend writes them (the suite's CUDA build), instead
+     * of a second product of the query with every key: on by default; {@code RBENCH_FA_SCORES=0} or
+     * {@code -Drbench.faScores=false} turns it off (an A/B of the refresh step).
+     */
+    boolean flashAttentionScores() {
+        return FA_SCORES_BY_DEFAULT && options.flashAttention() && weights.backend().flashAttentionWritesScores();
+    }
+
+    static final boolean FA_SCORES_BY_DEFAULT = !"false".equalsIgnoreCase(System.getProperty("rbench.faScores"))
+            && !"0".equals(System.getenv("RBENCH_FA_SCORES"));
+
+    Backend backend() {
+        return weights.backend();
     }
 
     /** Whether the backend computes ggml_out_prod (ggml-metal does not). */

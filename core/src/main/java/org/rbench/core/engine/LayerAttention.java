@@ -136,6 +136,20 @@ final class LayerAttention implements PlanGraph {
                 fk = ctx.cast(fk, GgmlType.F16);
                 fv = ctx.cast(fv, GgmlType.F16);
             }
+            if (wantProbs && n == 1 && fk == keys && pass.res.flashAttentionScores()) {
+                // the probabilities from the logits flash attention weighs V by, written as it reads K
+                // (one read of the keys, where a second product reads them all again)
+                Tensor scores = ctx.newTensor(GgmlType.F32, keys.ne(1), 1, hp.heads()).name("fa_scores_" + layer);
+                Tensor fa = ctx.flashAttnExtScoring(qt, fk, fv, mask, scale, scores, pass.res.backend());
+                if (fa != null) {
+                    ctx.setFlashAttnPrecision(fa, GgmlContext.PREC_F32);
+                    // the graph orders the read after the op by expansion: the output first
+                    Tensor out = ctx.reshape(fa, (long) hp.headDim() * hp.heads(), n);
+                    pass.g.expand(out);
+                    probs[0] = ctx.softMaxExt(scores, null, 1f, 0f);
+                    return out;
+                }
+            }
             Tensor fa = ctx.flashAttnExt(qt, fk, fv, mask, scale, 0f, 0f);
             ctx.setFlashAttnPrecision(fa, GgmlContext.PREC_F32);
             if (wantProbs) {
