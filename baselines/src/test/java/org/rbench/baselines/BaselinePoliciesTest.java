@@ -1,9 +1,7 @@
 package org.rbench.baselines;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.rbench.core.attention.AttentionPolicy;
 import org.rbench.core.attention.FullAttention;
 import org.rbench.core.attention.MethodSpec;
@@ -12,15 +10,9 @@ import org.rbench.core.engine.Decoder;
 import org.rbench.core.engine.Engine;
 import org.rbench.core.engine.EngineOptions;
 import org.rbench.core.engine.PrefillResult;
-import org.rbench.core.model.ModelWeights;
-import org.rbench.gguf.ModelSpec;
-import org.rbench.gguf.RandomModelWriter;
-import org.rbench.llamacpp.Backend;
-import org.rbench.llamacpp.Backends;
+import org.rbench.core.testing.CpuModel;
 import org.rbench.llamacpp.GgmlType;
-import org.rbench.llamacpp.LlamaCpp;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -37,25 +29,8 @@ class BaselinePoliciesTest {
     private static final int PROMPT = 40;
     private static final int STEPS = 10;
     private static final int[] TOKENS = IntStream.range(0, PROMPT + STEPS).map(i -> (i * 131 + 7) % 512).toArray();
-    @TempDir
-    static Path dir;
-    private static Backend backend;
-    private static ModelWeights weights;
-
-    @BeforeAll
-    static void open() throws Exception {
-        LlamaCpp.initialise();
-        backend = Backends.open("cpu", 1);
-        Path model = dir.resolve("tiny.gguf");
-        RandomModelWriter.write(ModelSpec.preset("tiny-llama", GgmlType.F32), model);
-        weights = ModelWeights.load(model, backend);
-    }
-
-    @AfterAll
-    static void close() {
-        weights.close();
-        backend.close();
-    }
+    @RegisterExtension
+    static final CpuModel MODEL = CpuModel.preset("tiny-llama", GgmlType.F32);
 
     private record Run(List<float[]> logits, AttentionPolicy policy) {
     }
@@ -84,7 +59,7 @@ class BaselinePoliciesTest {
     }
 
     private static AttentionPolicy make(String spec) {
-        return Strategies.create(spec, weights.hyperParameters(), PROMPT);
+        return Strategies.create(spec, MODEL.weights().hyperParameters(), PROMPT);
     }
 
     private static EngineOptions exact() {
@@ -93,7 +68,7 @@ class BaselinePoliciesTest {
 
     @Test
     void budgetsCoveringTheContextEqualFullAttention() {
-        try (Engine e = Engine.open(weights, exact())) {
+        try (Engine e = Engine.open(MODEL.weights(), exact())) {
             List<float[]> full = decode(e, FullAttention::new).logits();
             for (String spec : List.of("streamingllm:sink=4,window=60", "streamingllm:sink=4,window=60,positions=original",
                     "h2o:heavy=32,recent=32", "h2o:k=64,gqa=max")) {
@@ -105,7 +80,7 @@ class BaselinePoliciesTest {
 
     @Test
     void smallBudgetsAttendOnlyTheirRows() {
-        try (Engine e = Engine.open(weights, exact())) {
+        try (Engine e = Engine.open(MODEL.weights(), exact())) {
             List<float[]> full = decode(e, FullAttention::new).logits();
             assertTrue(maxDiff(full, decode(e, () -> make("streamingllm:sink=4,window=8")).logits()) > 1e-3);
             assertTrue(maxDiff(full, decode(e, () -> make("streamingllm:sink=4,window=8,positions=original")).logits()) > 1e-3);
@@ -129,13 +104,13 @@ class BaselinePoliciesTest {
     void decisionsOnTheDeviceEqualTheHosts() {
         for (EngineOptions options : List.of(exact(), EngineOptions.defaults(128))) {
             for (String h2o : List.of("h2o:heavy=6,recent=6", "h2o:heavy=9,recent=3,gqa=mean")) {
-                try (Engine e = Engine.open(weights, options)) {
+                try (Engine e = Engine.open(MODEL.weights(), options)) {
                     Run host = decode(e, () -> make(h2o + ",decide=host"));
                     Run device = decode(e, () -> make(h2o + ",decide=device"));
                     H2o onHost = (H2o) host.policy();
                     H2o onDevice = (H2o) device.policy();
                     assertTrue(onDevice.decidesOnDevice() && !onHost.decidesOnDevice());
-                    var hp = weights.hyperParameters();
+                    var hp = MODEL.weights().hyperParameters();
                     for (int l = 0; l < hp.layers(); l++) {
                         for (int h = 0; h < hp.kvHeads(); h++) {
                             assertArrayEquals(onHost.kept(l, h), onDevice.kept(l, h), h2o + " layer " + l + " KV head " + h);
@@ -168,7 +143,7 @@ class BaselinePoliciesTest {
      */
     @Test
     void slotsAreReadAsWholePaddedBlocks() {
-        try (Engine e = Engine.open(weights, EngineOptions.defaults(128))) {
+        try (Engine e = Engine.open(MODEL.weights(), EngineOptions.defaults(128))) {
             e.reset();
             H2o policy = (H2o) make("h2o:heavy=6,recent=6,decide=device");
             PrefillResult p = e.prefill(Arrays.copyOf(TOKENS, PROMPT), policy.prefillRequest(), false);
@@ -176,7 +151,7 @@ class BaselinePoliciesTest {
                 for (int s = 0; s < 3; s++) {
                     d.step(TOKENS[PROMPT + s]);
                 }
-                for (int l = 0; l < weights.hyperParameters().layers(); l++) {
+                for (int l = 0; l < MODEL.weights().hyperParameters().layers(); l++) {
                     assertEquals(HeavyHitterSlots.ROW_BLOCK, policy.slotCacheRows(l), "layer " + l);
                 }
             }
@@ -188,7 +163,7 @@ class BaselinePoliciesTest {
 
     @Test
     void decisionsOnTheDeviceNeedAFullBudgetAndASumOrMean() {
-        try (Engine e = Engine.open(weights, exact())) {
+        try (Engine e = Engine.open(MODEL.weights(), exact())) {
             IllegalArgumentException shortPrompt = assertThrows(IllegalArgumentException.class,
                     () -> decode(e, () -> make("h2o:heavy=32,recent=32,decide=device")));
             assertTrue(shortPrompt.getMessage().contains("prompt of at least"), shortPrompt.getMessage());
@@ -198,7 +173,7 @@ class BaselinePoliciesTest {
         }
         assertThrows(IllegalArgumentException.class,
                 () -> Strategies.forSpec(MethodSpec.parse("h2o:k=64,gqa=max,decide=device")).create(
-                        MethodSpec.parse("h2o:k=64,gqa=max,decide=device"), weights.hyperParameters(), PROMPT));
+                        MethodSpec.parse("h2o:k=64,gqa=max,decide=device"), MODEL.weights().hyperParameters(), PROMPT));
         assertThrows(IllegalArgumentException.class, () -> Strategies.forSpec(MethodSpec.parse("h2o:k=64,decide=gpu")));
     }
 

@@ -1,24 +1,16 @@
 package org.rbench.baselines;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.rbench.core.attention.AttentionPolicy;
 import org.rbench.core.attention.Strategies;
 import org.rbench.core.engine.Decoder;
 import org.rbench.core.engine.Engine;
 import org.rbench.core.engine.EngineOptions;
 import org.rbench.core.engine.PrefillResult;
-import org.rbench.core.model.ModelWeights;
-import org.rbench.gguf.ModelSpec;
-import org.rbench.gguf.RandomModelWriter;
-import org.rbench.llamacpp.Backend;
-import org.rbench.llamacpp.Backends;
+import org.rbench.core.testing.CpuModel;
 import org.rbench.llamacpp.GgmlType;
-import org.rbench.llamacpp.LlamaCpp;
 
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.stream.IntStream;
 
@@ -30,29 +22,12 @@ class MassRecallDiagnosticsTest {
     private static final int PROMPT = 60;
     private static final int STEPS = 8;
     private static final int[] TOKENS = IntStream.range(0, PROMPT + STEPS).map(i -> (i * 131 + 7) % 512).toArray();
-    @TempDir
-    static Path dir;
-    private static Backend backend;
-    private static ModelWeights weights;
-
-    @BeforeAll
-    static void open() throws Exception {
-        LlamaCpp.initialise();
-        backend = Backends.open("cpu", 1);
-        Path model = dir.resolve("tiny.gguf");
-        RandomModelWriter.write(ModelSpec.preset("tiny-llama", GgmlType.F32), model);
-        weights = ModelWeights.load(model, backend);
-    }
-
-    @AfterAll
-    static void close() {
-        weights.close();
-        backend.close();
-    }
+    @RegisterExtension
+    static final CpuModel MODEL = CpuModel.preset("tiny-llama", GgmlType.F32);
 
     private static double[] diagnose(String spec) {
-        try (Engine e = Engine.open(weights, EngineOptions.defaults(128))) {
-            AttentionPolicy policy = Strategies.create(spec, weights.hyperParameters(), PROMPT);
+        try (Engine e = Engine.open(MODEL.weights(), EngineOptions.defaults(128))) {
+            AttentionPolicy policy = Strategies.create(spec, MODEL.weights().hyperParameters(), PROMPT);
             PrefillResult p = e.prefill(Arrays.copyOf(TOKENS, PROMPT), policy.prefillRequest(), false);
             try (Decoder d = e.decoder(policy, p.statistics()).withDiagnostics()) {
                 for (int s = 0; s < STEPS; s++) {

@@ -1,9 +1,7 @@
 package org.rbench.baselines;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.rbench.core.attention.AttendedRows;
@@ -25,18 +23,12 @@ import org.rbench.core.engine.Engine;
 import org.rbench.core.engine.EngineOptions;
 import org.rbench.core.engine.PrefillResult;
 import org.rbench.core.model.HyperParameters;
-import org.rbench.core.model.ModelWeights;
-import org.rbench.gguf.ModelSpec;
-import org.rbench.gguf.RandomModelWriter;
-import org.rbench.llamacpp.Backend;
-import org.rbench.llamacpp.Backends;
+import org.rbench.core.testing.CpuModel;
 import org.rbench.llamacpp.GgmlType;
-import org.rbench.llamacpp.LlamaCpp;
 import org.rbench.llamacpp.Tensor;
 
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -56,29 +48,12 @@ class OracleTopKTest {
     private static final int PROMPT = 70;
     private static final int STEPS = 10;
     private static final int[] TOKENS = IntStream.range(0, PROMPT + STEPS).map(i -> (i * 131 + 7) % 512).toArray();
-    @TempDir
-    static Path dir;
-    private static Backend backend;
-    private static ModelWeights weights;
-
-    @BeforeAll
-    static void open() throws Exception {
-        LlamaCpp.initialise();
-        backend = Backends.open("cpu", 1);
-        Path model = dir.resolve("tiny.gguf");
-        RandomModelWriter.write(ModelSpec.preset("tiny-llama", GgmlType.F32), model);
-        weights = ModelWeights.load(model, backend);
-    }
-
-    @AfterAll
-    static void close() {
-        weights.close();
-        backend.close();
-    }
+    @RegisterExtension
+    static final CpuModel MODEL = CpuModel.preset("tiny-llama", GgmlType.F32);
 
     @Test
     void specsAndDefaults() {
-        HyperParameters hp = weights.hyperParameters();
+        HyperParameters hp = MODEL.weights().hyperParameters();
         AttentionPolicy p = Strategies.create("oracle", hp, 10_000);
         assertEquals("oracle", p.name());
         assertInstanceOf(OracleTopK.Plan.class, p.plan(new LayerStep(0, 0, 1024, null)), "k defaults to 1024");
@@ -103,9 +78,9 @@ class OracleTopKTest {
     @ParameterizedTest
     @ValueSource(strings = {"oracle:k=9", "oracle:k=9,pool=7", "oracle:k=16,gqa=first,pool=7", "oracle:k=5,gqa=first"})
     void attendsTheHostTopKOfItsOwnFullAttention(String spec) {
-        OracleTopK oracle = (OracleTopK) Strategies.create(spec, weights.hyperParameters(), PROMPT);
+        OracleTopK oracle = (OracleTopK) Strategies.create(spec, MODEL.weights().hyperParameters(), PROMPT);
         Checking checking = new Checking(oracle);
-        try (Engine e = Engine.open(weights, EngineOptions.defaults(128))) {
+        try (Engine e = Engine.open(MODEL.weights(), EngineOptions.defaults(128))) {
             PrefillResult p = e.prefill(Arrays.copyOf(TOKENS, PROMPT), checking.prefillRequest(), false);
             try (Decoder d = e.decoder(checking, p.statistics())) {
                 for (int s = 0; s < STEPS; s++) {
@@ -113,7 +88,7 @@ class OracleTopKTest {
                 }
             }
         }
-        HyperParameters hp = weights.hyperParameters();
+        HyperParameters hp = MODEL.weights().hyperParameters();
         assertEquals(STEPS * hp.layers() * hp.kvHeads(), checking.compared, "every layer-step and KV head compared");
         assertTrue(checking.mismatches.isEmpty(), spec + ": " + checking.mismatches);
     }
@@ -130,8 +105,8 @@ class OracleTopKTest {
     }
 
     private static double recall(String spec) {
-        try (Engine e = Engine.open(weights, EngineOptions.defaults(128))) {
-            AttentionPolicy policy = Strategies.create(spec, weights.hyperParameters(), PROMPT);
+        try (Engine e = Engine.open(MODEL.weights(), EngineOptions.defaults(128))) {
+            AttentionPolicy policy = Strategies.create(spec, MODEL.weights().hyperParameters(), PROMPT);
             PrefillResult p = e.prefill(Arrays.copyOf(TOKENS, PROMPT), policy.prefillRequest(), false);
             try (Decoder d = e.decoder(policy, p.statistics()).withDiagnostics()) {
                 for (int s = 0; s < STEPS; s++) {

@@ -1,8 +1,6 @@
 package org.rbench.baselines;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.rbench.core.attention.AttentionPolicy;
@@ -12,15 +10,9 @@ import org.rbench.core.engine.Engine;
 import org.rbench.core.engine.EngineOptions;
 import org.rbench.core.engine.Greedy;
 import org.rbench.core.engine.PrefillResult;
-import org.rbench.core.model.ModelWeights;
-import org.rbench.gguf.ModelSpec;
-import org.rbench.gguf.RandomModelWriter;
-import org.rbench.llamacpp.Backend;
-import org.rbench.llamacpp.Backends;
+import org.rbench.core.testing.CpuModel;
 import org.rbench.llamacpp.GgmlType;
-import org.rbench.llamacpp.LlamaCpp;
 
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.stream.IntStream;
 
@@ -39,32 +31,15 @@ class QueuedBaselineStepsTest {
     private static final int STEPS = 12;
     private static final int[] PROMPT_TOKENS = IntStream.range(0, PROMPT).map(i -> (i * 131 + 7) % 512).toArray();
     private static final int[] STEP_TOKENS = IntStream.range(0, STEPS).map(i -> (i * 29 + 3) % 512).toArray();
-    @TempDir
-    static Path dir;
-    private static Backend backend;
-    private static ModelWeights weights;
-
-    @BeforeAll
-    static void open() throws Exception {
-        LlamaCpp.initialise();
-        backend = Backends.open("cpu", 1);
-        Path model = dir.resolve("tiny.gguf");
-        RandomModelWriter.write(ModelSpec.preset("tiny-llama", GgmlType.F16), model);
-        weights = ModelWeights.load(model, backend);
-    }
-
-    @AfterAll
-    static void close() {
-        weights.close();
-        backend.close();
-    }
+    @RegisterExtension
+    static final CpuModel MODEL = CpuModel.preset("tiny-llama", GgmlType.F16);
 
     private record Run(int[] tokens, float[] after, int queuedAhead) {
     }
 
     private static Run decode(Engine engine, String method, boolean queued) {
         engine.reset();
-        AttentionPolicy policy = Strategies.create(method, weights.hyperParameters(), PROMPT);
+        AttentionPolicy policy = Strategies.create(method, MODEL.weights().hyperParameters(), PROMPT);
         PrefillResult p = engine.prefill(PROMPT_TOKENS, policy.prefillRequest(), false);
         try (Decoder d = engine.decoder(policy, p.statistics())) {
             int[] tokens = queued ? d.greedyAfterEach(STEP_TOKENS)
@@ -90,7 +65,7 @@ class QueuedBaselineStepsTest {
             "'streamingllm:k=64,positions=original', false", // its ranges move: a graph built every step, which waits
             "'snapkv:k=64,window=8', false"}) // grows its compact caches in endStep: does not plan ahead
     void queuedStepsDecodeWhatStepsOneAtATimeDo(String method, boolean queues) {
-        try (Engine engine = Engine.open(weights, EngineOptions.defaults(512))) {
+        try (Engine engine = Engine.open(MODEL.weights(), EngineOptions.defaults(512))) {
             Run one = decode(engine, method, false);
             Run queued = decode(engine, method, true);
             assertArrayEquals(one.tokens(), queued.tokens(), method + ": each step's greedy token");

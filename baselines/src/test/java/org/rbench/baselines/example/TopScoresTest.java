@@ -1,9 +1,7 @@
 package org.rbench.baselines.example;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.rbench.core.attention.AttentionPolicy;
 import org.rbench.core.attention.FullAttention;
 import org.rbench.core.attention.MethodSpec;
@@ -12,15 +10,9 @@ import org.rbench.core.engine.Engine;
 import org.rbench.core.engine.EngineOptions;
 import org.rbench.core.engine.Greedy;
 import org.rbench.core.engine.PrefillResult;
-import org.rbench.core.model.ModelWeights;
-import org.rbench.gguf.ModelSpec;
-import org.rbench.gguf.RandomModelWriter;
-import org.rbench.llamacpp.Backend;
-import org.rbench.llamacpp.Backends;
+import org.rbench.core.testing.CpuModel;
 import org.rbench.llamacpp.GgmlType;
-import org.rbench.llamacpp.LlamaCpp;
 
-import java.nio.file.Path;
 
 import java.util.stream.IntStream;
 
@@ -30,29 +22,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The README's device-side example runs on the engine and reads k rows a layer. */
 class TopScoresTest {
-    @TempDir
-    static Path dir;
-    private static Backend backend;
-    private static ModelWeights weights;
-
-    @BeforeAll
-    static void open() throws Exception {
-        LlamaCpp.initialise();
-        backend = Backends.open("cpu", 1);
-        Path model = dir.resolve("tiny.gguf");
-        RandomModelWriter.write(ModelSpec.preset("tiny-llama", GgmlType.F32), model);
-        weights = ModelWeights.load(model, backend);
-    }
-
-    @AfterAll
-    static void close() {
-        weights.close();
-        backend.close();
-    }
+    @RegisterExtension
+    static final CpuModel MODEL = CpuModel.preset("tiny-llama", GgmlType.F32);
 
     private static float[][] decode(AttentionPolicy policy, Decoder[] keep) {
         int[] prompt = IntStream.range(0, 100).map(i -> (i * 37 + 11) % 512).toArray();
-        try (Engine e = Engine.open(weights, EngineOptions.defaults(128).withCacheType(GgmlType.F32).withFlashAttention(false))) {
+        try (Engine e = Engine.open(MODEL.weights(), EngineOptions.defaults(128).withCacheType(GgmlType.F32).withFlashAttention(false))) {
             PrefillResult p = e.prefill(prompt);
             float[][] logits = new float[8][];
             try (Decoder d = e.decoder(policy, p.statistics())) {
@@ -71,10 +46,10 @@ class TopScoresTest {
     void attendsKRowsPerLayerAndCoversToFullAttention() {
         TopScores.Factory factory = new TopScores.Factory();
         Decoder[] d = new Decoder[1];
-        decode(factory.create(MethodSpec.parse("top-scores:k=16"), weights.hyperParameters(), 100), d);
+        decode(factory.create(MethodSpec.parse("top-scores:k=16"), MODEL.weights().hyperParameters(), 100), d);
         assertEquals(16.0, d[0].meanAttendedRows(), 0.0);
         assertEquals(0, d[0].fullSteps());
-        float[][] covering = decode(factory.create(MethodSpec.parse("top-scores:k=1000"), weights.hyperParameters(), 100), d);
+        float[][] covering = decode(factory.create(MethodSpec.parse("top-scores:k=1000"), MODEL.weights().hyperParameters(), 100), d);
         float[][] full = decode(new FullAttention(), d);
         for (int s = 0; s < full.length; s++) {
             assertArrayEquals(full[s], covering[s], 0f, "step " + s);
