@@ -111,6 +111,11 @@ final class PartGraph<W extends AttentionPlan, P extends AttentionPlan> implemen
     }
 
     @Override
+    public Tensor flashScoreBatch() {
+        return g.flashScoreBatch();
+    }
+
+    @Override
     public Tensor newKeys() {
         return g.newKeys();
     }

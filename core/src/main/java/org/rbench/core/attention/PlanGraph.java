@@ -47,6 +47,16 @@ public interface PlanGraph {
     /** The causal KQ mask over {@link #keyRows()} rows (padding masked), or null when nothing needs masking. */
     Tensor causalMask();
 
+    /**
+     * The logits of this decode step's whole-cache reads as flash attention writes them (the
+     * suite's CUDA build), one batch for every layer of the graph: F32 {@code [keyRows, 1, heads,
+     * toLayer - fromLayer]}, scaled and masked, layer l's at index {@code l - fromLayer} of the last
+     * dimension. A layer writes its part when it reads the whole cache and asks for its
+     * probabilities ({@link #onProbabilities}); read the batch only after every layer, in a {@link
+     * StepPart}. Null where this step's attention writes no such batch (the CPU, a batch of tokens).
+     */
+    Tensor flashScoreBatch();
+
     /** This pass's keys {@code [headDim, kvHeads, tokens]}, rotated at the plan's {@link AttentionPlan#ropePosition}. */
     Tensor newKeys();
 

@@ -138,9 +138,16 @@ final class LayerAttention implements PlanGraph {
             }
             if (wantProbs && n == 1 && fk == keys && pass.res.flashAttentionScores()) {
                 // the probabilities from the logits flash attention weighs V by, written as it reads K
-                // (one read of the keys, where a second product reads them all again)
-                Tensor scores = ctx.newTensor(GgmlType.F32, keys.ne(1), 1, hp.heads()).name("fa_scores_" + layer);
+                // (one read of the keys, where a second product reads them all again); a whole-cache
+                // read writes its part of the step's batch (PlanGraph#flashScoreBatch)
+                Tensor batch = keys.ne(1) == pass.keyRows && mask == pass.mask ? pass.flashScoreBatch() : null;
+                Tensor scores = batch != null ? pass.flashScoreSlot(layer)
+                        : ctx.newTensor(GgmlType.F32, keys.ne(1), 1, hp.heads()).name("fa_scores_" + layer);
                 Tensor fa = ctx.flashAttnExtScoring(qt, fk, fv, mask, scale, scores, pass.res.backend());
+                if (fa == null && batch != null) {
+                    throw new IllegalStateException("layer " + layer + "'s flash attention cannot write its part of the step's"
+                            + " score batch, though the step's probe said it could");
+                }
                 if (fa != null) {
                     ctx.setFlashAttnPrecision(fa, GgmlContext.PREC_F32);
                     // the graph orders the read after the op by expansion: the output first
@@ -219,6 +226,11 @@ final class LayerAttention implements PlanGraph {
     @Override
     public Tensor causalMask() {
         return pass.mask;
+    }
+
+    @Override
+    public Tensor flashScoreBatch() {
+        return pass.flashScoreBatch();
     }
 
     @Override

@@ -66,6 +66,9 @@ final class PassBuilder {
     private final Map<Class<?>, StepPart> parts = new LinkedHashMap<>();
     /** Columns of ones [1, queries, heads] by shape, made once a pass for every layer's key sums. */
     private final Map<List<Long>, Tensor> ones = new LinkedHashMap<>();
+    /** {@link #flashScoreBatch} once asked (null where there is none). */
+    private Tensor scoreBatch;
+    private boolean scoreBatchAsked;
 
     private PassBuilder(GraphResources res, Pass pass) {
         this.res = res;
@@ -127,6 +130,37 @@ final class PassBuilder {
     Tensor[] copyPending(int l, Tensor keys, Tensor values) {
         return DeferredWrites.copyPending(ctx, keys, values, res.deferredWrites().holder(l), flushRows, flushPositions,
                 flushOffsets[l], flushCounts[l], hp.kvHeads());
+    }
+
+    /**
+     * The step's batch of flash attention's logits ({@link org.rbench.core.attention.PlanGraph#flashScoreBatch}),
+     * made when first asked, or null: on a backend whose flash attention writes them, for a decode
+     * step whose whole-cache read it computes (asked of a probe of the same shapes: the query, the
+     * first layer's cache rows, the step's mask).
+     */
+    Tensor flashScoreBatch() {
+        if (!scoreBatchAsked) {
+            scoreBatchAsked = true;
+            scoreBatch = pass.batch() == 1 && res.flashAttentionScores() && writesWholeReadScores() ? ctx.newTensor(GgmlType.F32,
+                    keyRows, 1, hp.heads(), pass.toLayer() - pass.fromLayer()).name("fa_score_batch") : null;
+        }
+        return scoreBatch;
+    }
+
+    /** Layer {@code layer}'s part of {@link #flashScoreBatch}: {@code [keyRows, 1, heads]}, contiguous. */
+    Tensor flashScoreSlot(int layer) {
+        Tensor batch = flashScoreBatch();
+        return ctx.view(batch, new long[] {keyRows, 1, hp.heads()}, new long[] {batch.nb(1), batch.nb(2)},
+                (layer - pass.fromLayer()) * batch.nb(3)).name("fa_scores_" + layer);
+    }
+
+    /** Whether the backend's flash attention writes the logits of a whole-cache read of this pass (an unused probe). */
+    private boolean writesWholeReadScores() {
+        Tensor q = ctx.newTensor(GgmlType.F32, hp.headDim(), 1, hp.heads()).name("fa_scores_probe_q");
+        Tensor keys = org.rbench.core.attention.CacheRows.range(ctx, cache.keys(pass.fromLayer()), 0, keyRows);
+        Tensor values = org.rbench.core.attention.CacheRows.range(ctx, cache.values(pass.fromLayer()), 0, keyRows);
+        Tensor scores = ctx.newTensor(GgmlType.F32, keyRows, 1, hp.heads()).name("fa_scores_probe");
+        return ctx.flashAttnExtScoring(q, keys, values, mask, hp.attentionScale(), scores, res.backend()) != null;
     }
 
     /** The graph of {@code pass}. */

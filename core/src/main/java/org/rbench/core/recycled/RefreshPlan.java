@@ -129,7 +129,9 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
         // the padding's mask is added once to the whole batch (Selection#finish), and the window pooled
         // there too when every layer's is the same
         selection.maskWith(g.causalMask());
-        g.onProbabilities(probs -> selection.add(layer, selection.batchWindow() != null
+        // with flash attention's score batch, the probabilities are not this layer's to add: the batch's are
+        // normalised and aggregated once, for every layer (Selection#finish)
+        g.onProbabilities(probs -> selection.add(layer, selection.fromScoreBatch() ? null : selection.batchWindow() != null
                         ? TopRowsSelection.aggregated(g.ctx(), probs, request, g.model().heads(), g.model().kvHeads())
                         : TopRowsSelection.scores(g.ctx(), probs, null, request, g.model().heads(), g.model().kvHeads()),
                 keys, values, fullStep));
@@ -214,7 +216,7 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
         /** Candidates of all layers from which ordering their ties is worth the common pool's threads. */
         static final long PARALLEL_CANDIDATES = 1 << 16;
 
-        private final TopRowsSelection.Batch batch;
+        private TopRowsSelection.Batch batch;
         private final int candidates;
         private final int kvHeads;
         /** Cp's rows per KV head when the refresh stays on the device, else 0. */
@@ -236,6 +238,20 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
          * when layers pool their own scores before they join it.
          */
         private TopRows window;
+        /**
+         * The step's batch of flash attention's logits ({@link PlanGraph#flashScoreBatch}) when every layer of
+         * the graph refreshes with the same request and writes its part of it: the batch's probabilities and
+         * their aggregation are then one op each for all layers; null when each layer adds its own scores.
+         */
+        private Tensor scoreBatch;
+        /** The query heads, and the request every layer shares, for {@link #scoreBatch}. */
+        private int heads;
+        private TopRows shared;
+
+        /** Whether the layers' scores come from the step's {@link #scoreBatch}, not from each layer's {@link #add}. */
+        boolean fromScoreBatch() {
+            return scoreBatch != null;
+        }
 
         /** The window the batch pools every layer's aggregated scores over, or null (each layer's come pooled). */
         TopRows batchWindow() {
@@ -264,6 +280,17 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
             Selection s = new Selection(g.ctx(), g::expand, g.keyRows(), g.model().kvHeads(), selecting, most, onDevice,
                     onDevice > 0 ? first.cp() : null);
             s.window = first != null && sameWindow ? first.request() : null;
+            // every layer a plain refresh (a check's may decline) with one request: the batch of flash attention's
+            // logits, when this step has one, serves them all
+            boolean allRefresh = selecting == g.toLayer() - g.fromLayer();
+            for (int l = g.fromLayer(); l < g.toLayer() && allRefresh; l++) {
+                allRefresh = g.plan(l) instanceof RefreshPlan r && r.request().equals(first.request());
+            }
+            if (allRefresh && s.window != null) {
+                s.scoreBatch = g.flashScoreBatch();
+                s.heads = g.model().heads();
+                s.shared = first.request();
+            }
             return s;
         }
 
@@ -290,15 +317,31 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
             mask = mask != null ? mask : layerMask;
         }
 
+        /** A layer's share: its scores ({@code [rows, kvHeads]}; null when they come from the {@link #scoreBatch}) and its rows. */
         void add(int layer, Tensor scores, Tensor keys, Tensor values, Choice fullStep) {
+            if ((scores == null) != fromScoreBatch()) {
+                throw new IllegalStateException("layer " + layer + (scores == null ? " added no scores to a batch of its own"
+                        : " added scores of its own to the step's score batch"));
+            }
             layers.add(layer);
             cacheRows.add(new Tensor[] {keys, values});
             fullSteps.add(fullStep);
-            batch.add(scores);
+            if (scores != null) {
+                batch.add(scores);
+            }
         }
 
         @Override
         public void finish(PlanGraph.Finishing g) {
+            if (fromScoreBatch()) {
+                // every layer's logits, normalised per query head and aggregated per KV head, one op each: the same
+                // floats as each layer's own softmax and aggregation, in columns layer after layer
+                int all = layers.size();
+                long rows = scoreBatch.ne(0);
+                Tensor probs = g.ctx().softMaxExt(g.ctx().reshape(scoreBatch, rows, 1, (long) heads * all), null, 1f, 0f);
+                batch = TopRowsSelection.Batch.of(g.ctx(), TopRowsSelection.aggregated(g.ctx(), probs, shared, heads * all,
+                        kvHeads * all), kvHeads, all);
+            }
             TopRowsSelection.Result top = batch.select(candidates, TopRowsSelection.Method.TOP_K, mask, window);
             if (onDevice == 0) {
                 result = new TopRowsSelection.Result(top.positions().name("top_rows").output(), top.scores().name("top_scores").output());

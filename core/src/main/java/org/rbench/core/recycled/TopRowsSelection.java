@@ -140,6 +140,30 @@ public final class TopRowsSelection {
             this.all = ctx.newTensor(GgmlType.F32, rows, (long) kvHeads * layers).name("top_row_scores_all");
         }
 
+        /**
+         * A full batch of {@code layers} layers' scores already side by side, {@code all} F32 {@code [rows,
+         * kvHeads * layers]} (layer l's KV heads in columns {@code l * kvHeads ...}): made in one op for
+         * every layer, where {@link #add} copies each layer's into its slot.
+         */
+        public static Batch of(GgmlContext ctx, Tensor all, int kvHeads, int layers) {
+            if (all.type() != GgmlType.F32 || all.ne(1) != (long) kvHeads * layers || !all.isContiguous()) {
+                throw new IllegalArgumentException("a batch of " + layers + " layers' scores is contiguous F32 [rows, "
+                        + (long) kvHeads * layers + "], not [" + all.ne(0) + ", " + all.ne(1) + "] " + all.type());
+            }
+            return new Batch(ctx, all, kvHeads, layers);
+        }
+
+        private Batch(GgmlContext ctx, Tensor all, int kvHeads, int layers) {
+            this.ctx = ctx;
+            this.expand = t -> {
+                throw new IllegalStateException("a batch made whole takes no more layers");
+            };
+            this.all = all;
+            this.kvHeads = kvHeads;
+            this.layers = layers;
+            this.added = layers;
+        }
+
         /** Copies one layer's scores {@code [rows, kvHeads]} into the next slot; returns that slot. */
         public int add(Tensor scores) {
             if (added == layers) {

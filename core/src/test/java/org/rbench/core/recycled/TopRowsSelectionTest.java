@@ -143,6 +143,62 @@ class TopRowsSelectionTest {
      * Ordering the ties gathers once: on a GPU each gather of m x rows single values is m x rows
      * thread blocks (ggml-cuda's get_rows), which cost more than a sort of the same values.
      */
+    /**
+     * A refresh whose layers' logits sit in one batch (flash attention's, on the suite's CUDA build)
+     * normalises and aggregates them once for all layers: the batch's scores are each layer's own
+     * softmax and aggregation, column for column, so the selection is the same.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(org.rbench.core.attention.GqaAggregation.class)
+    void aScoreBatchOfAllLayersEqualsEachLayersOwnScores(org.rbench.core.attention.GqaAggregation aggregation) {
+        int rows = 64;
+        int heads = 4;
+        int kvHeads = 2;
+        int layers = 3;
+        TopRows request = new TopRows(8, aggregation, 3, 1);
+        float[] logits = new float[rows * heads * layers];
+        Random random = new Random(7);
+        for (int i = 0; i < logits.length; i++) {
+            logits[i] = (float) random.nextGaussian() * 3;
+        }
+        try (GgmlContext data = GgmlContext.forMetadata(2, 0)) {
+            Tensor batch = data.newTensor(GgmlType.F32, rows, 1, heads, layers);
+            try (BackendBuffer buffer = BackendBuffer.allocate(data, CPU.backend());
+                 GgmlContext ctx = GgmlContext.forMetadata(256, 256);
+                 GraphAllocator allocator = new GraphAllocator(CPU.backend())) {
+                batch.setFloats(logits);
+                ComputeGraph graph = ctx.newGraph(256);
+                // each layer's own: its slot's softmax, aggregated, copied into the batch
+                TopRowsSelection.Batch perLayer = new TopRowsSelection.Batch(ctx, graph::expand, rows, kvHeads, layers);
+                for (int l = 0; l < layers; l++) {
+                    Tensor slot = ctx.view(batch, new long[] {rows, 1, heads}, new long[] {batch.nb(1), batch.nb(2)}, l * batch.nb(3));
+                    perLayer.add(TopRowsSelection.aggregated(ctx, ctx.softMaxExt(ctx.cont(slot), null, 1f, 0f), request, heads,
+                            kvHeads));
+                }
+                // all layers at once
+                Tensor probs = ctx.softMaxExt(ctx.reshape(batch, rows, 1, (long) heads * layers), null, 1f, 0f);
+                TopRowsSelection.Batch whole = TopRowsSelection.Batch.of(ctx,
+                        TopRowsSelection.aggregated(ctx, probs, request, heads * layers, kvHeads * layers), kvHeads, layers);
+                TopRowsSelection.Result a = perLayer.select(request.candidates(rows), TopRowsSelection.Method.TOP_K, null, request);
+                TopRowsSelection.Result b = whole.select(request.candidates(rows), TopRowsSelection.Method.TOP_K, null, request);
+                Tensor[] outs = {ctx.cont(a.scores()).output(), ctx.cont(b.scores()).output(), ctx.cont(a.positions()).output(),
+                        ctx.cont(b.positions()).output()};
+                for (Tensor t : outs) {
+                    graph.expand(t);
+                }
+                allocator.allocate(graph);
+                CPU.backend().compute(graph);
+                assertArrayEquals(outs[0].getFloats(), outs[1].getFloats());
+                int m = request.candidates(rows);
+                TopRowsSelection.Candidates ca = new TopRowsSelection.Candidates(outs[2].getInts(), outs[0].getFloats(), m);
+                TopRowsSelection.Candidates cb = new TopRowsSelection.Candidates(outs[3].getInts(), outs[1].getFloats(), m);
+                for (int row = 0; row < kvHeads * layers; row++) {
+                    assertArrayEquals(ca.ordered(row, m, request.k()), cb.ordered(row, m, request.k()), "KV head row " + row);
+                }
+            }
+        }
+    }
+
     @Test
     void slotsGatherTheCandidatesOnce() {
         int m = 27;
