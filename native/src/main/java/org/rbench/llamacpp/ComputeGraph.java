@@ -58,7 +58,7 @@ public final class ComputeGraph {
             } else {
                 newNodes++;
             }
-            for (int i = 0; i < SRC_COUNT; i++) {
+            for (int i = 0; i < Tensor.MAX_SOURCES; i++) {
                 MemorySegment src = t.get(ValueLayout.ADDRESS, Tensor.OFF_SRC + 8L * i);
                 if (!src.equals(MemorySegment.NULL)) {
                     stack.push(src);
@@ -91,8 +91,6 @@ public final class ComputeGraph {
         leafs = 0;
         return this;
     }
-
-    private static final int SRC_COUNT = 10;
 
     public int nodeCount() {
         return Ggml.ggml_graph_n_nodes(graph);

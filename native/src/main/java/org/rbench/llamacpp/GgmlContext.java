@@ -317,8 +317,8 @@ public final class GgmlContext implements AutoCloseable {
      * scale * K^T q + mask}, F32 {@code [k rows, q tokens, q heads, 1]}, contiguous, set as the op's
      * source 5. Returns null, and builds nothing the graph will use, where {@code backend} does not
      * compute that op: only a backend whose {@link Backend#flashAttentionWritesScores} does, and there
-     * only where its {@link Backend#supportsOp} says so (ggml-cuda's vector kernel: a batch of one or
-     * two queries over rows padded to 256). {@code scores} is written while the op runs: read it after
+     * only where its {@link Backend#supportsOp} says so (ggml-cuda's vector kernel: one query, no soft
+     * cap, over rows padded to 256). {@code scores} is written while the op runs: read it after
      * the op in the graph's node order, which is the order of expansion (no op takes it as a source).
      */
     public Tensor flashAttnExtScoring(Tensor q, Tensor k, Tensor v, Tensor mask, float scale, Tensor scores, Backend backend) {

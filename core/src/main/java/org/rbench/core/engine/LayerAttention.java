@@ -136,35 +136,37 @@ final class LayerAttention implements PlanGraph {
                 fk = ctx.cast(fk, GgmlType.F16);
                 fv = ctx.cast(fv, GgmlType.F16);
             }
+            Tensor scores = null;
+            Tensor fa = null;
             if (wantProbs && n == 1 && fk == keys && pass.res.flashAttentionScores()) {
                 // the probabilities from the logits flash attention weighs V by, written as it reads K
                 // (one read of the keys, where a second product reads them all again); a whole-cache
                 // read writes its part of the step's batch (PlanGraph#flashScoreBatch)
                 Tensor batch = keys.ne(1) == pass.keyRows && mask == pass.mask ? pass.flashScoreBatch() : null;
-                Tensor scores = batch != null ? pass.flashScoreSlot(layer)
+                scores = batch != null ? pass.flashScoreSlot(layer)
                         : ctx.newTensor(GgmlType.F32, keys.ne(1), 1, hp.heads()).name("fa_scores_" + layer);
-                Tensor fa = ctx.flashAttnExtScoring(qt, fk, fv, mask, scale, scores, pass.res.backend());
+                fa = ctx.flashAttnExtScoring(qt, fk, fv, mask, scale, scores, pass.res.backend());
                 if (fa == null && batch != null) {
                     throw new IllegalStateException("layer " + layer + "'s flash attention cannot write its part of the step's"
                             + " score batch, though the step's probe said it could");
                 }
-                if (fa != null) {
-                    ctx.setFlashAttnPrecision(fa, GgmlContext.PREC_F32);
-                    // the graph orders the read after the op by expansion: the output first
-                    Tensor out = ctx.reshape(fa, (long) hp.headDim() * hp.heads(), n);
-                    pass.g.expand(out);
-                    probs[0] = ctx.softMaxExt(scores, null, 1f, 0f);
-                    return out;
-                }
             }
-            Tensor fa = ctx.flashAttnExt(qt, fk, fv, mask, scale, 0f, 0f);
+            boolean scored = fa != null;
+            if (!scored) {
+                fa = ctx.flashAttnExt(qt, fk, fv, mask, scale, 0f, 0f);
+            }
             ctx.setFlashAttnPrecision(fa, GgmlContext.PREC_F32);
-            if (wantProbs) {
+            Tensor out = ctx.reshape(fa, (long) hp.headDim() * hp.heads(), n);
+            if (scored) {
+                // the graph orders the read of the scores after the op by expansion: the output first
+                pass.g.expand(out);
+                probs[0] = ctx.softMaxExt(scores, null, 1f, 0f);
+            } else if (wantProbs) {
                 // read back or used by the piece, never multiplied into the output: the GQA-grouped form
                 probs[0] = n == 1 ? AttentionMath.decodeSoftmax(ctx, keys, q, mask, scale, hp.kvHeads())
                         : AttentionMath.softmax(ctx, keys, qt, mask, scale);
             }
-            return ctx.reshape(fa, (long) hp.headDim() * hp.heads(), n);
+            return out;
         }
         Tensor p = AttentionMath.softmax(ctx, keys, qt, mask, scale);
         probs[0] = p;

@@ -244,9 +244,6 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
          * their aggregation are then one op each for all layers; null when each layer adds its own scores.
          */
         private Tensor scoreBatch;
-        /** The query heads, and the request every layer shares, for {@link #scoreBatch}. */
-        private int heads;
-        private TopRows shared;
 
         /** Whether the layers' scores come from the step's {@link #scoreBatch}, not from each layer's {@link #add}. */
         boolean fromScoreBatch() {
@@ -288,8 +285,6 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
             }
             if (allRefresh && s.window != null) {
                 s.scoreBatch = g.flashScoreBatch();
-                s.heads = g.model().heads();
-                s.shared = first.request();
             }
             return s;
         }
@@ -336,10 +331,12 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
             if (fromScoreBatch()) {
                 // every layer's logits, normalised per query head and aggregated per KV head, one op each: the same
                 // floats as each layer's own softmax and aggregation, in columns layer after layer
+                // (every layer's request is the window's: Selection#of)
                 int all = layers.size();
-                long rows = scoreBatch.ne(0);
-                Tensor probs = g.ctx().softMaxExt(g.ctx().reshape(scoreBatch, rows, 1, (long) heads * all), null, 1f, 0f);
-                batch = TopRowsSelection.Batch.of(g.ctx(), TopRowsSelection.aggregated(g.ctx(), probs, shared, heads * all,
+                int heads = Math.toIntExact(scoreBatch.ne(2));
+                Tensor probs = g.ctx().softMaxExt(g.ctx().reshape(scoreBatch, scoreBatch.ne(0), 1, (long) heads * all), null, 1f,
+                        0f);
+                batch = TopRowsSelection.Batch.of(g.ctx(), TopRowsSelection.aggregated(g.ctx(), probs, window, heads * all,
                         kvHeads * all), kvHeads, all);
             }
             TopRowsSelection.Result top = batch.select(candidates, TopRowsSelection.Method.TOP_K, mask, window);
