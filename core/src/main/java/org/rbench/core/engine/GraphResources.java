@@ -77,17 +77,17 @@ final class GraphResources implements AutoCloseable {
     /**
      * Whether a decode step's probabilities come from its flash attention's own logits ({@link
      * GgmlContext#flashAttnExtScoring}) where the backend writes them (the suite's CUDA build), instead
-     * of a second product of the query with every key: off by default, {@code RBENCH_FA_SCORES=1} or
-     * {@code -Drbench.faScores=true} turns it on. Off until measured faster: on an H200 the kernel variant
-     * that wrote its logits one thread at a time inside its loop made a 131K refresh slower (23.6 against
-     * 17.6 ms; docs/results/2026-12-05-cuda-h200-fa-scores.md); the variant now stores a tile's at once.
+     * of a second product of the query with every key. On by default; {@code RBENCH_FA_SCORES=0} or
+     * {@code -Drbench.faScores=false} turns it off for an A/B. One layer at 131K on an H100: flash attention
+     * writing its logits and their softmax 0.293 ms, against 0.258 + 0.140 for flash attention and the
+     * second read (docs/results/2026-12-05-cuda-fa-scores-coalesced.md).
      */
     boolean flashAttentionScores() {
         return FA_SCORES_BY_DEFAULT && options.flashAttention() && weights.backend().flashAttentionWritesScores();
     }
 
-    static final boolean FA_SCORES_BY_DEFAULT = "true".equalsIgnoreCase(System.getProperty("rbench.faScores"))
-            || "1".equals(System.getenv("RBENCH_FA_SCORES"));
+    static final boolean FA_SCORES_BY_DEFAULT = !"false".equalsIgnoreCase(System.getProperty("rbench.faScores"))
+            && !"0".equals(System.getenv("RBENCH_FA_SCORES"));
 
     Backend backend() {
         return weights.backend();
