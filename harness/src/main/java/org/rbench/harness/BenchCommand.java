@@ -347,6 +347,8 @@ final class BenchCommand implements Callable<Integer> {
                                 row.put("start_ms", fmt(startMs));
                                 if (queuedAhead >= 0) {
                                     row.put("steps_queued_ahead", Integer.toString(queuedAhead));
+                                    row.put("flash_scores", engine.probabilitiesFromFlashAttention() ? "1" : "0");
+                                    flashScores |= engine.probabilitiesFromFlashAttention();
                                 }
                                 if (!Double.isNaN(memMb)) {
                                     row.put("device_mem_used_mb", fmt(memMb));
@@ -414,6 +416,8 @@ final class BenchCommand implements Callable<Integer> {
     private long queuedSteps;
     /** Whether a row's prefill computed statistics its method did not ask for (kv_fill prefill-shared). */
     private boolean sharedPrefill;
+    /** Whether the engine's steps took their probabilities from flash attention's logits. */
+    private boolean flashScores;
 
     /** One unrecorded decode per engine method from the filled cache, computed node by node (--op-profile). */
     private void profileOps(Engine engine, KvSnapshot snap, PrefillResult prefill, HyperParameters hp, int ctx, int[] steps) {
@@ -510,6 +514,10 @@ final class BenchCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "queued: %d of the engine methods' %d measured steps were queued on the device while the"
                     + " step before computed, the host's work between steps hidden (steps_queued_ahead; --no-queue-ahead"
                     + " waits for every step, as llama-bench does)%n", queuedSteps, engineSteps);
+        }
+        if (flashScores) {
+            out.println("probabilities: a step that needs them (a refresh, H2O) took them from flash attention's own logits"
+                    + " (flash_scores; RBENCH_FA_SCORES=0 computes them from a second K^T q product)");
         }
         if (sharedPrefill) {
             out.println("prefill ms: the engine's methods share one prefill, with the statistics all of them ask for"

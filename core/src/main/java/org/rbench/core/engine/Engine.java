@@ -160,6 +160,15 @@ public final class Engine implements AutoCloseable {
         return cache;
     }
 
+    /**
+     * Whether a decode step that needs its attention probabilities takes them from flash attention's own
+     * logits (the suite's CUDA build; {@code RBENCH_FA_SCORES=0} turns it off) rather than from a second
+     * product of the query with every key.
+     */
+    public boolean probabilitiesFromFlashAttention() {
+        return graphResources.flashAttentionScores();
+    }
+
     /** Tokens in the cache: the position the next token gets. */
     public int position() {
         return cache.length();
