@@ -53,7 +53,8 @@ public interface PlanGraph {
      * toLayer - fromLayer]}, scaled and masked, layer l's at index {@code l - fromLayer} of the last
      * dimension. A layer writes its part when it reads the whole cache and asks for its
      * probabilities ({@link #onProbabilities}); read the batch only after every layer, in a {@link
-     * StepPart}. Null where this step's attention writes no such batch (the CPU, a batch of tokens).
+     * StepPart}. Ask before any layer's attention is built (from the first layer's plan): asked
+     * later, or where this step's attention writes no such batch (the CPU, a batch of tokens), null.
      */
     Tensor flashScoreBatch();
 

@@ -86,8 +86,15 @@ final class GraphResources implements AutoCloseable {
         return FA_SCORES_BY_DEFAULT && options.flashAttention() && weights.backend().flashAttentionWritesScores();
     }
 
+    /**
+     * The scores tensor is flash attention's extra source, written by the op: the softmax that reads it depends
+     * on the op only through the graph's order (LayerAttention expands the output first). ggml-cuda's graph
+     * optimisation ({@code GGML_CUDA_GRAPH_OPT=1}, off by default) runs branches it finds independent on
+     * streams of their own, from the sources it sees, and could read the scores before they are written:
+     * with it, the probabilities come from a second product.
+     */
     static final boolean FA_SCORES_BY_DEFAULT = !"false".equalsIgnoreCase(System.getProperty("rbench.faScores"))
-            && !"0".equals(System.getenv("RBENCH_FA_SCORES"));
+            && !"0".equals(System.getenv("RBENCH_FA_SCORES")) && !"1".equals(System.getenv("GGML_CUDA_GRAPH_OPT"));
 
     Backend backend() {
         return weights.backend();

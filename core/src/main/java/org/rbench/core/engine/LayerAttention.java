@@ -128,6 +128,7 @@ final class LayerAttention implements PlanGraph {
         Tensor values = rows.values();
         Tensor mask = rows.mask();
         int n = pass.pass.batch();
+        pass.buildingAttention();
         if (pass.options.flashAttention()) {
             Tensor fk = keys;
             Tensor fv = values;
@@ -141,12 +142,11 @@ final class LayerAttention implements PlanGraph {
             if (wantProbs && n == 1 && fk == keys && pass.res.flashAttentionScores()) {
                 // the probabilities from the logits flash attention weighs V by, written as it reads K
                 // (one read of the keys, where a second product reads them all again); a whole-cache
-                // read writes its part of the step's batch (PlanGraph#flashScoreBatch)
-                Tensor batch = keys.ne(1) == pass.keyRows && mask == pass.mask ? pass.flashScoreBatch() : null;
-                scores = batch != null ? pass.flashScoreSlot(layer)
-                        : ctx.newTensor(GgmlType.F32, keys.ne(1), 1, hp.heads()).name("fa_scores_" + layer);
+                // read writes its part of the step's batch where a step part made one (PlanGraph#flashScoreBatch)
+                Tensor slot = keys.ne(1) == pass.keyRows && mask == pass.mask ? pass.flashScoreSlot(layer) : null;
+                scores = slot != null ? slot : ctx.newTensor(GgmlType.F32, keys.ne(1), 1, hp.heads()).name("fa_scores_" + layer);
                 fa = ctx.flashAttnExtScoring(qt, fk, fv, mask, scale, scores, pass.res.backend());
-                if (fa == null && batch != null) {
+                if (fa == null && slot != null) {
                     throw new IllegalStateException("layer " + layer + "'s flash attention cannot write its part of the step's"
                             + " score batch, though the step's probe said it could");
                 }

@@ -69,6 +69,8 @@ final class PassBuilder {
     /** {@link #flashScoreBatch} once asked (null where there is none). */
     private Tensor scoreBatch;
     private boolean scoreBatchAsked;
+    /** Whether a layer's attention is built: a score batch asked after that would miss its part. */
+    private boolean attentionBuilt;
 
     private PassBuilder(GraphResources res, Pass pass) {
         this.res = res;
@@ -136,22 +138,33 @@ final class PassBuilder {
      * The step's batch of flash attention's logits ({@link org.rbench.core.attention.PlanGraph#flashScoreBatch}),
      * made when first asked, or null: on a backend whose flash attention writes them, for a decode
      * step whose whole-cache read it computes (asked of a probe of the same shapes: the query, the
-     * first layer's cache rows, the step's mask).
+     * first layer's cache rows, the step's mask), and only when asked before any layer's attention is
+     * built (by a step part its first layer's plan makes), since a layer built before could not write
+     * its part. Without a batch, a layer that scores its whole-cache read writes a tensor of its own:
+     * a batch for every layer where a few write it (TidalDecode's selecting layers) was 537 MB at 131K.
      */
     Tensor flashScoreBatch() {
         if (!scoreBatchAsked) {
             scoreBatchAsked = true;
-            scoreBatch = pass.batch() == 1 && res.flashAttentionScores() && writesWholeReadScores() ? ctx.newTensor(GgmlType.F32,
-                    keyRows, 1, hp.heads(), pass.toLayer() - pass.fromLayer()).name("fa_score_batch") : null;
+            scoreBatch = !attentionBuilt && pass.batch() == 1 && res.flashAttentionScores() && writesWholeReadScores()
+                    ? ctx.newTensor(GgmlType.F32, keyRows, 1, hp.heads(), pass.toLayer() - pass.fromLayer()).name("fa_score_batch")
+                    : null;
         }
         return scoreBatch;
     }
 
-    /** Layer {@code layer}'s part of {@link #flashScoreBatch}: {@code [keyRows, 1, heads]}, contiguous. */
+    /** A layer's attention is being built: a score batch asked for after this is refused (null). */
+    void buildingAttention() {
+        attentionBuilt = true;
+    }
+
+    /** Layer {@code layer}'s part of {@link #flashScoreBatch}, {@code [keyRows, 1, heads]} contiguous, or null where the step has none. */
     Tensor flashScoreSlot(int layer) {
-        Tensor batch = flashScoreBatch();
-        return ctx.view(batch, new long[] {keyRows, 1, hp.heads()}, new long[] {batch.nb(1), batch.nb(2)},
-                (layer - pass.fromLayer()) * batch.nb(3)).name("fa_scores_" + layer);
+        if (scoreBatch == null) {
+            return null;
+        }
+        return ctx.view(scoreBatch, new long[] {keyRows, 1, hp.heads()}, new long[] {scoreBatch.nb(1), scoreBatch.nb(2)},
+                (layer - pass.fromLayer()) * scoreBatch.nb(3)).name("fa_scores_" + layer);
     }
 
     /** Whether the backend's flash attention writes the logits of a whole-cache read of this pass (an unused probe). */
