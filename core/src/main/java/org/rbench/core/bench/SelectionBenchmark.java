@@ -157,9 +157,11 @@ public final class SelectionBenchmark {
                                     request.k()));
                     timings.add(inStep.apply(batch));
                     if (m <= TopRowsSelection.MOST_ORDERED_ON_DEVICE) {
+                        // a refresh orders top_k's candidates as they come (RefreshPlan.Selection#finish); a sort's come ordered
                         Piece slots = (ctx, g) -> {
-                            TopRowsSelection.Slots sl = TopRowsSelection.slots(ctx, filledBatch.apply(ctx, g).select(m, how, mask, request),
-                                    Math.min(request.k(), m));
+                            TopRowsSelection.Batch b = filledBatch.apply(ctx, g);
+                            TopRowsSelection.Slots sl = TopRowsSelection.slots(ctx, how == TopRowsSelection.Method.TOP_K
+                                    ? b.candidates(m, mask, request) : b.select(m, how, mask, request), Math.min(request.k(), m));
                             return new Tensor[] {sl.positions(), sl.positionOrder()};
                         };
                         Timing ordered = time(backend, name + ", ties ordered", slots, repeats, 1, null);

@@ -23,7 +23,7 @@ import java.util.List;
  * A full step that refreshes Recycled Attention's Cp: attend every cached row, and select
  * the top rows of this step's attention per KV head on the device ({@link TopRows}: the
  * group aggregated, max-pooled over its window): k + window candidates per KV head, by
- * ggml_top_k on the CPU and by one sort of every row on a GPU ({@link TopRowsSelection.Method}).
+ * ggml_top_k ({@link TopRowsSelection#candidates}; on CUDA the suite's radix select).
  *
  * <p>With a {@link DeviceCp} (and at most {@link TopRowsSelection#MOST_ORDERED_ON_DEVICE}
  * candidates) the refresh stays on the device: the candidates' ties are put in position order
@@ -339,15 +339,16 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
                 batch = TopRowsSelection.Batch.of(g.ctx(), TopRowsSelection.aggregated(g.ctx(), probs, window, heads * all,
                         kvHeads * all), kvHeads, all);
             }
-            TopRowsSelection.Result top = batch.select(candidates, TopRowsSelection.Method.TOP_K, mask, window);
             if (onDevice == 0) {
+                TopRowsSelection.Result top = batch.select(candidates, TopRowsSelection.Method.TOP_K, mask, window);
                 result = new TopRowsSelection.Result(top.positions().name("top_rows").output(), top.scores().name("top_scores").output());
                 g.expand(result.positions());
                 g.expand(result.scores());
                 return;
             }
             GgmlContext ctx = g.ctx();
-            slots = TopRowsSelection.slots(ctx, top, onDevice);
+            // the slots order the candidates themselves: no sort by score first
+            slots = TopRowsSelection.slots(ctx, batch.candidates(candidates, mask, window), onDevice);
             Tensor positions = slots.positions();
             for (int slot = 0; slot < layers.size(); slot++) {
                 Tensor rows = ctx.view(positions, new long[] {onDevice, kvHeads}, new long[] {positions.nb(1)},

@@ -12,8 +12,8 @@ import java.util.function.Consumer;
  * probabilities {@code [rows, 1, heads]} (rows past the new token are padding), the scores
  * per KV head (the query-head group aggregated, then max-pooled along positions; padding
  * never raises a valid row's maximum), masked past the positions that exist; the first
- * {@code m} candidates per KV head by descending score (ggml_top_k, then a sort of those m
- * alone) and their scores are the outputs. Mirrors
+ * {@code m} candidates per KV head (ggml_top_k) and their scores, sorted by descending score
+ * for the host ({@link #select}) or put in Cp's slot order on the device ({@link #slots}). Mirrors
  * RecycledCache#refresh, whose host arithmetic gives the same floats for FIRST and MAX
  * (MEAN/SUM rank alike; the device averages).
  *
@@ -27,8 +27,9 @@ import java.util.function.Consumer;
  */
 public final class TopRowsSelection {
     /**
-     * The candidates of every row of a batch, {@code [1, m, rowsOfScores]} I32 by descending
-     * score, and their scores, {@code [1, m, rowsOfScores]} F32.
+     * The candidates of every row of a batch, {@code [1, m, rowsOfScores]} I32 ({@link #select}'s by
+     * descending score, {@link #candidates}' in no particular order), and their scores, {@code [1, m,
+     * rowsOfScores]} F32.
      */
     public record Result(Tensor positions, Tensor scores) {
     }
@@ -199,11 +200,20 @@ public final class TopRowsSelection {
          * already). Pooling runs per column, so the batch's pooling is each layer's exactly.
          */
         public Result select(int m, Method how, Tensor mask, TopRows window) {
+            return TopRowsSelection.select(ctx, scores(mask, window), m, how);
+        }
+
+        /** {@link #select(int, Method, Tensor, TopRows)}'s candidates in no particular order ({@link TopRowsSelection#candidates}). */
+        public Result candidates(int m, Tensor mask, TopRows window) {
+            return TopRowsSelection.candidates(ctx, scores(mask, window), m);
+        }
+
+        private Tensor scores(Tensor mask, TopRows window) {
             if (added != layers) {
                 throw new IllegalStateException(added + " of the batch's " + layers + " layers were added");
             }
             Tensor scores = window == null ? all : pool(ctx, all, window.back(), window.reach());
-            return TopRowsSelection.select(ctx, mask == null ? scores : masked(ctx, scores, mask), m, how);
+            return mask == null ? scores : masked(ctx, scores, mask);
         }
     }
 
@@ -247,14 +257,14 @@ public final class TopRowsSelection {
     public static final int MOST_ORDERED_ON_DEVICE = 5792;
 
     /**
-     * {@link Slots} from {@link #select}'s candidates ({@code m} per row, by descending score,
-     * ties in any order). Ties are put in position order by three sorts of m per row and one
-     * gather: the candidates' ranks in position order (two sorts), then the candidates by the
-     * key tie group x m + rank (the tie group counts the score drops before a candidate: a
-     * cumulative sum of 0/1), then their positions in that order. Equal with the host as long
-     * as the tie run at rank n is complete among the candidates ({@link TopRows#candidates}),
-     * and as long as distinct scores differ by more than a device that flushes subnormal floats
-     * to zero ignores (scores below about 1e-31).
+     * {@link Slots} from {@code candidates}, {@code m} per row in any order ({@link #candidates}'s, or
+     * {@link #select}'s). Three sorts of m per row order them by descending score with ties in position
+     * order: by position (a candidate's index is then its rank by position), by score (ties in any
+     * order), then by the key tie group x m + rank by position, where the tie group counts the score
+     * drops before a candidate (a cumulative sum of 0/1); five gathers of one value a row carry the
+     * positions and scores along. Equal with the host as long as the tie run at rank n is complete
+     * among the candidates ({@link TopRows#candidates}), and as long as distinct scores differ by more
+     * than a device that flushes subnormal floats to zero ignores (scores below about 1e-31).
      */
     public static Slots slots(GgmlContext ctx, Result candidates, int n) {
         long m = candidates.positions().ne(1);
@@ -268,22 +278,23 @@ public final class TopRowsSelection {
         Tensor positions = ctx.reshape(candidates.positions(), 1, m, rows);
         Tensor ordered = positions;
         if (m > 1) {
-            Tensor scores = ctx.reshape(candidates.scores(), m, rows);
+            // 1. by position: the index of a candidate is then its rank by position
+            Tensor byPosition = ctx.argsort(ctx.cast(ctx.reshape(positions, m, rows), GgmlType.F32), GgmlContext.SORT_ASC);
+            Tensor positionsByPosition = ctx.getRows(positions, byPosition);                           // [1, m, rows]
+            Tensor scoresByPosition = ctx.getRows(ctx.reshape(candidates.scores(), 1, m, rows), byPosition);
+            // 2. by descending score, ties in any order: entry j is the candidate of rank rank[j] by position
+            Tensor rank = ctx.argsort(ctx.reshape(scoresByPosition, m, rows), GgmlContext.SORT_DESC); // [m, rows]
+            Tensor scores = ctx.reshape(ctx.getRows(scoresByPosition, rank), m, rows);
             Tensor before = ctx.cont(ctx.view(scores, new long[] {m - 1, rows}, new long[] {scores.nb(1)}, 0));
             Tensor after = ctx.cont(ctx.view(scores, new long[] {m - 1, rows}, new long[] {scores.nb(1)}, scores.nb(0)));
             Tensor drops = ctx.step(ctx.sub(before, after));                                        // 1 where a lower score starts
             Tensor none = ctx.scale(ctx.cont(ctx.view(drops, new long[] {1, rows}, new long[] {drops.nb(1)}, 0)), 0f);
             Tensor group = ctx.cumsum(ctx.concat(none, drops, 0));                                  // [m, rows]: 0, 0, 1, 1, 1, 2 ...
-            // each candidate's rank in position order, the inverse of the permutation that sorts them by
-            // position: a second sort, not a gather, because stock ggml-cuda's get_rows gives every gathered
-            // row a thread block of its own, and here every row is one value (m x rows blocks per gather;
-            // the suite's build packs short rows: native/patches/ggml-cuda-short-rows.diff)
-            Tensor byPosition = ctx.argsort(ctx.cast(ctx.reshape(positions, m, rows), GgmlType.F32), GgmlContext.SORT_ASC);
-            Tensor rank = ctx.argsort(ctx.cast(byPosition, GgmlType.F32), GgmlContext.SORT_ASC);
-            // sorting (tie group, rank) sorts (tie group, position)
+            // 3. sorting (tie group, rank by position) sorts (descending score, position)
             long centre = m / 2;
             Tensor key = ctx.add(ctx.scale(ctx.scaleBias(group, 1f, -centre), m), ctx.cast(rank, GgmlType.F32)); // |key| <= m^2 / 2
-            ordered = ctx.getRows(positions, ctx.argsort(key, GgmlContext.SORT_ASC));               // [1, m, rows]
+            Tensor byKey = ctx.argsort(key, GgmlContext.SORT_ASC);
+            ordered = ctx.getRows(positionsByPosition, ctx.reshape(ctx.getRows(ctx.reshape(rank, 1, m, rows), byKey), m, rows));
         }
         Tensor byScore = ctx.cont(ctx.view(ctx.reshape(ordered, m, rows), new long[] {n, rows}, new long[] {ordered.nb(2)}, 0));
         Tensor byScoreF = ctx.cast(byScore, GgmlType.F32);
@@ -319,10 +330,25 @@ public final class TopRowsSelection {
             Tensor topScores = ctx.getRows(ctx.reshape(scores, 1, rows, count), first);              // [1, m, count]
             return new Result(ctx.reshape(first, 1, m, count), topScores);
         }
+        Result found = candidates(ctx, scores, m);
+        Tensor order = ctx.argsort(ctx.reshape(found.scores(), m, count), GgmlContext.SORT_DESC);
+        Tensor positions = ctx.getRows(found.positions(), order);                  // I32 rows keep their type
+        return new Result(positions, ctx.getRows(found.scores(), order));
+    }
+
+    /**
+     * The first {@code m} positions of every row of {@code scores} and their scores, {@code [1, m, count]}
+     * each, in no particular order: ggml_top_k and one gather, what {@link #slots} needs ({@link #select}
+     * sorts them by score besides).
+     */
+    public static Result candidates(GgmlContext ctx, Tensor scores, int m) {
+        long rows = scores.ne(0);
+        long count = scores.ne(1);
+        if (m < 1 || m > rows) {
+            throw new IllegalArgumentException("select 1 to " + rows + " candidates per row, not " + m);
+        }
         Tensor top = ctx.topK(scores, m);                                           // [m, count], unordered
         Tensor topScores = ctx.getRows(ctx.reshape(scores, 1, rows, count), top);   // [1, m, count]
-        Tensor order = ctx.argsort(ctx.reshape(topScores, m, count), GgmlContext.SORT_DESC);
-        Tensor positions = ctx.getRows(ctx.reshape(top, 1, m, count), order);      // I32 rows keep their type
-        return new Result(positions, ctx.getRows(topScores, order));
+        return new Result(ctx.reshape(top, 1, m, count), topScores);
     }
 }

@@ -70,8 +70,11 @@ class TopRowsSelectionTest {
     private record DeviceSlots(int[] slots, float[] positionOrder, int[] byScore) {
     }
 
-    /** select(scores, m, how) then slots(..., n) on the CPU. */
-    private static DeviceSlots slots(float[] scores, int m, int n, TopRowsSelection.Method how) {
+    /**
+     * slots(..., n) on the CPU of the candidates found {@code how}: {@code CANDIDATES}, top_k's in no order (what a
+     * refresh orders), or select(scores, m, TOP_K | SORT)'s by descending score.
+     */
+    private static DeviceSlots slots(float[] scores, int m, int n, String how) {
         try (GgmlContext data = GgmlContext.forMetadata(2, 0)) {
             Tensor input = data.newTensor(GgmlType.F32, ROWS, COLUMNS);
             try (BackendBuffer buffer = BackendBuffer.allocate(data, CPU.backend());
@@ -79,7 +82,9 @@ class TopRowsSelectionTest {
                  GraphAllocator allocator = new GraphAllocator(CPU.backend())) {
                 input.setFloats(scores);
                 ComputeGraph graph = ctx.newGraph(128);
-                TopRowsSelection.Slots s = TopRowsSelection.slots(ctx, TopRowsSelection.select(ctx, input, m, how), n);
+                TopRowsSelection.Result found = how.equals("CANDIDATES") ? TopRowsSelection.candidates(ctx, input, m)
+                        : TopRowsSelection.select(ctx, input, m, TopRowsSelection.Method.valueOf(how));
+                TopRowsSelection.Slots s = TopRowsSelection.slots(ctx, found, n);
                 Tensor slots = s.positions().output();
                 Tensor order = s.positionOrder().output();
                 Tensor byScore = s.byScore().output();
@@ -99,13 +104,14 @@ class TopRowsSelectionTest {
      * The device's slots equal the host's (RecycledCache#refreshSelected of topKByScore): ties
      * in position order, and position order for a selection of exactly 0..n-1. Columns:
      * distinct scores; max-pooled plateaus; the n highest at positions 0..n-1 in shuffled
-     * order; tie runs of 7 with a masked tail. The candidates found either way (top_k, the
-     * CPU's; a sort of every row, the GPU's).
+     * order; tie runs of 7 with a masked tail. The candidates in no order (top_k's, as a refresh
+     * orders them), or by descending score (found by top_k or by a sort of every row).
      */
     @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.CsvSource({"20, 27, TOP_K", "1, 8, TOP_K", "5, 5, TOP_K", "40, 47, TOP_K", "1, 1, TOP_K",
-            "20, 27, SORT", "1, 8, SORT", "5, 5, SORT", "40, 47, SORT", "1, 1, SORT"})
-    void slotsOnTheDeviceEqualTheHosts(int n, int m, TopRowsSelection.Method how) {
+    @org.junit.jupiter.params.provider.CsvSource({"20, 27, CANDIDATES", "1, 8, CANDIDATES", "5, 5, CANDIDATES",
+            "40, 47, CANDIDATES", "1, 1, CANDIDATES", "20, 27, TOP_K", "1, 8, TOP_K", "5, 5, TOP_K", "40, 47, TOP_K",
+            "1, 1, TOP_K", "20, 27, SORT", "1, 8, SORT", "5, 5, SORT", "40, 47, SORT", "1, 1, SORT"})
+    void slotsOnTheDeviceEqualTheHosts(int n, int m, String how) {
         Random random = new Random(5 + n);
         float[] scores = new float[ROWS * COLUMNS];
         for (int c = 0; c < COLUMNS; c++) {
@@ -199,8 +205,9 @@ class TopRowsSelectionTest {
         }
     }
 
+    /** The slots sort the candidates three times (m a row), not four: the candidates need no sort by score first. */
     @Test
-    void slotsGatherTheCandidatesOnce() {
+    void slotsSortTheCandidatesThreeTimes() {
         int m = 27;
         try (GgmlContext ctx = GgmlContext.forMetadata(128, 64)) {
             Tensor positions = ctx.newTensor(GgmlType.I32, 1, m, COLUMNS);
@@ -210,11 +217,14 @@ class TopRowsSelectionTest {
             graph.expand(s.positions());
             graph.expand(s.positionOrder());
             graph.expand(s.byScore());
-            int gathers = 0;
+            int sorts = 0;
             for (int i = 0; i < graph.nodeCount(); i++) {
-                gathers += graph.node(i).opName().equals("GET_ROWS") ? 1 : 0;
+                if (graph.node(i).opName().equals("ARGSORT")) {
+                    sorts++;
+                    assertEquals(m, graph.node(i).ne(0), "a sort of the candidates, m a row");
+                }
             }
-            assertEquals(1, gathers, "gathers in the tie ordering");
+            assertEquals(3, sorts, "sorts in the tie ordering");
         }
     }
 
