@@ -1,9 +1,7 @@
 package org.rbench.baselines;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -22,15 +20,12 @@ import org.rbench.core.engine.EngineOptions;
 import org.rbench.core.engine.KvSnapshot;
 import org.rbench.core.model.HyperParameters;
 import org.rbench.core.model.ModelWeights;
+import org.rbench.core.testing.CpuModel;
+import org.rbench.core.testing.TestModels;
 import org.rbench.gguf.ModelSpec;
-import org.rbench.gguf.RandomModelWriter;
-import org.rbench.llamacpp.Backend;
-import org.rbench.llamacpp.Backends;
 import org.rbench.llamacpp.GgmlType;
-import org.rbench.llamacpp.LlamaCpp;
 import org.rbench.llamacpp.Tensor;
 
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Set;
@@ -54,30 +49,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class QuestTest {
     private static final int PROMPT = 100;
     private static final int[] TOKENS = IntStream.range(0, 200).map(i -> (i * 131 + 7) % 512).toArray();
-    @TempDir
-    static Path dir;
-    private static Backend cpu;
-    private static ModelWeights weights;
-    private static ModelWeights mhaWeights;
-
-    @BeforeAll
-    static void open() throws Exception {
-        LlamaCpp.initialise();
-        cpu = Backends.open("cpu", 1);
-        Path model = dir.resolve("tiny-3-layers.gguf");
-        RandomModelWriter.write(ModelSpec.preset("tiny-llama", GgmlType.F32).withLayers(3), model); // GQA 2:1
-        weights = ModelWeights.load(model, cpu);
-        Path mha = dir.resolve("tiny-3-layers-mha.gguf");
-        RandomModelWriter.write(ModelSpec.preset("tiny-llama", GgmlType.F32).withLayers(3).withHeads(4, 4, 64), mha);
-        mhaWeights = ModelWeights.load(mha, cpu);
-    }
-
-    @AfterAll
-    static void close() {
-        weights.close();
-        mhaWeights.close();
-        cpu.close();
-    }
+    @RegisterExtension
+    static final CpuModel GQA = CpuModel.of(() -> TestModels.spec("tiny-llama-3-layers",
+            ModelSpec.preset("tiny-llama", GgmlType.F32).withLayers(3))); // GQA 2:1
+    @RegisterExtension
+    static final CpuModel MHA = CpuModel.of(() -> TestModels.spec("tiny-llama-3-layers-mha",
+            ModelSpec.preset("tiny-llama", GgmlType.F32).withLayers(3).withHeads(4, 4, 64)));
 
     // ---- graph pieces on hand-made tensors ----
 
@@ -115,7 +92,7 @@ class QuestTest {
                 }
             }
         }
-        try (CpuGraph g = new CpuGraph(cpu)) {
+        try (CpuGraph g = new CpuGraph(GQA.backend())) {
             Tensor k = g.floats(keys, dim, rows, kvHeads);
             float[] out = g.compute(ctx -> new Tensor[] {Quest.pageBounds(ctx, k, page)})[0];
             assertArrayEquals(expected, out, "M above -m");
@@ -194,7 +171,7 @@ class QuestTest {
                 stacked[at * 2 * dim + dim + i] = -min[at * dim + i];
             }
         }
-        try (CpuGraph g = new CpuGraph(cpu)) {
+        try (CpuGraph g = new CpuGraph(GQA.backend())) {
             Tensor bounds = g.floats(stacked, 2 * dim, pages, kvHeads);
             Tensor query = g.floats(flatQ, dim, heads, 1);
             float[] out = g.compute(ctx -> new Tensor[] {Quest.pageScores(ctx, bounds, query, kvHeads, gqa)})[0];
@@ -209,7 +186,7 @@ class QuestTest {
         int pages = 5;
         // column 0: page 3 (current) scores lowest but comes first; page 4 (not begun) scores highest
         float[] scores = {5, 1, 3, 0, 9, /* column 1 */ 1, 7, 4, -10, 20};
-        try (CpuGraph g = new CpuGraph(cpu)) {
+        try (CpuGraph g = new CpuGraph(GQA.backend())) {
             Tensor s = g.floats(scores, pages, 2);
             Tensor mask = g.floats(Quest.pageMask(pages, 3), pages, 1);
             Tensor current = g.ints(new int[] {3, 3}, 1, 2);
@@ -238,7 +215,7 @@ class QuestTest {
                 table[h * page * pages + r] = 100 * h + r;
             }
         }
-        try (CpuGraph g = new CpuGraph(cpu)) {
+        try (CpuGraph g = new CpuGraph(GQA.backend())) {
             Tensor t = g.ints(table, page * pages, 2);
             Tensor top = g.ints(new int[] {2, 0, 1, 2}, 2, 2);
             float[] out = g.compute(ctx -> new Tensor[] {Quest.pageRows(ctx, t, top, page)})[0];
@@ -255,7 +232,7 @@ class QuestTest {
 
     @Test
     void specsAreCheckedAndTheBudgetCountsPages() {
-        HyperParameters hp = weights.hyperParameters();
+        HyperParameters hp = GQA.weights().hyperParameters();
         assertThrows(IllegalArgumentException.class, () -> Strategies.create("quest:k=8", hp, PROMPT)); // k < page
         assertThrows(IllegalArgumentException.class, () -> Strategies.create("quest:k=64,dense=3", hp, PROMPT));
         assertThrows(IllegalArgumentException.class, () -> Strategies.create("quest:k=64,gqa=first", hp, PROMPT));
@@ -319,14 +296,14 @@ class QuestTest {
 
         @Override
         public void endStep(int step, int position, int token) {
-            for (int l = dense; l < weights.hyperParameters().layers(); l++) {
+            for (int l = dense; l < GQA.weights().hyperParameters().layers(); l++) {
                 check(l, (Quest.Plan) plans[l], position);
             }
             quest.endStep(step, position, token);
         }
 
         private void check(int layer, Quest.Plan plan, int position) {
-            HyperParameters hp = weights.hyperParameters();
+            HyperParameters hp = GQA.weights().hyperParameters();
             int page = 16;
             int current = position / page;
             int group = hp.heads() / hp.kvHeads();
@@ -395,9 +372,9 @@ class QuestTest {
     @EnumSource(GqaChoice.class)
     void everyStepReadsTheCurrentPageAndTheBestBoundedOthers(GqaChoice gqa) {
         int steps = 20;
-        Probe probe = new Probe((Quest) Strategies.create("quest:k=48,dense=1,gqa=" + gqa, weights.hyperParameters(), PROMPT),
+        Probe probe = new Probe((Quest) Strategies.create("quest:k=48,dense=1,gqa=" + gqa, GQA.weights().hyperParameters(), PROMPT),
                 1, gqa);
-        try (Engine engine = Engine.open(weights, EngineOptions.defaults(256))) {
+        try (Engine engine = Engine.open(GQA.weights(), EngineOptions.defaults(256))) {
             engine.prefill(Arrays.copyOf(TOKENS, PROMPT));
             try (Decoder d = engine.decoder(probe, null).withDiagnostics()) {
                 for (int s = 0; s < steps; s++) {
@@ -413,10 +390,10 @@ class QuestTest {
 
     @Test
     void boundsKeptUpStepByStepEqualBoundsComputedFromTheCache() {
-        HyperParameters hp = weights.hyperParameters();
+        HyperParameters hp = GQA.weights().hyperParameters();
         String spec = "quest:k=32,dense=1";
         int steps = 30; // the kept bounds start pages at 112 and 128
-        try (Engine engine = Engine.open(weights, EngineOptions.defaults(256))) {
+        try (Engine engine = Engine.open(GQA.weights(), EngineOptions.defaults(256))) {
             engine.prefill(Arrays.copyOf(TOKENS, PROMPT));
             Quest kept = (Quest) Strategies.create(spec, hp, PROMPT);
             Quest fresh = (Quest) Strategies.create(spec, hp, PROMPT);
@@ -462,9 +439,9 @@ class QuestTest {
      */
     @Test
     void boundsMadeWhenDecodingOutgrowsTheBudgetEqualThoseMadeAtTheStart() {
-        HyperParameters hp = weights.hyperParameters();
+        HyperParameters hp = GQA.weights().hyperParameters();
         String spec = "quest:k=112,dense=1"; // 7 pages: selection starts at position 112
-        try (Engine engine = Engine.open(weights, EngineOptions.defaults(256))) {
+        try (Engine engine = Engine.open(GQA.weights(), EngineOptions.defaults(256))) {
             engine.prefill(Arrays.copyOf(TOKENS, PROMPT));
             Quest grown = (Quest) Strategies.create(spec, hp, PROMPT);
             Quest started = (Quest) Strategies.create(spec, hp, PROMPT);
@@ -493,7 +470,7 @@ class QuestTest {
     @ParameterizedTest
     @CsvSource({"gqa, MAX, 16", "mha, QUERY, 16", "gqa, MAX, 12", "mha, QUERY, 12"})
     void aSelectingLayerAttendsExactlyTheChosenPagesRows(String heads, GqaChoice gqa, int page) {
-        ModelWeights model = heads.equals("mha") ? mhaWeights : weights;
+        ModelWeights model = heads.equals("mha") ? MHA.weights() : GQA.weights();
         HyperParameters hp = model.hyperParameters();
         Quest quest = (Quest) Strategies.create("quest:k=48,dense=1,page=" + page + ",gqa=" + gqa, hp, PROMPT);
         EngineOptions options = EngineOptions.defaults(256).withCacheType(GgmlType.F32).withFlashAttention(false);

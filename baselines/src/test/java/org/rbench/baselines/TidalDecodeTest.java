@@ -1,9 +1,7 @@
 package org.rbench.baselines;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -21,15 +19,12 @@ import org.rbench.core.engine.Engine;
 import org.rbench.core.engine.EngineOptions;
 import org.rbench.core.model.HyperParameters;
 import org.rbench.core.model.ModelWeights;
+import org.rbench.core.testing.CpuModel;
+import org.rbench.core.testing.TestModels;
 import org.rbench.gguf.ModelSpec;
-import org.rbench.gguf.RandomModelWriter;
-import org.rbench.llamacpp.Backend;
-import org.rbench.llamacpp.Backends;
 import org.rbench.llamacpp.GgmlType;
-import org.rbench.llamacpp.LlamaCpp;
 import org.rbench.llamacpp.Tensor;
 
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Set;
@@ -52,35 +47,17 @@ class TidalDecodeTest {
     private static final int PROMPT = 60;
     private static final int STEPS = 12;
     private static final int[] TOKENS = IntStream.range(0, PROMPT + STEPS).map(i -> (i * 131 + 7) % 512).toArray();
-    @TempDir
-    static Path dir;
-    private static Backend cpu;
-    private static ModelWeights gqaModel;
-    private static ModelWeights mhaModel;
-
-    @BeforeAll
-    static void open() throws Exception {
-        LlamaCpp.initialise();
-        cpu = Backends.open("cpu", 1);
-        Path gqa = dir.resolve("tiny-5-layers.gguf");
-        RandomModelWriter.write(ModelSpec.preset("tiny-llama", GgmlType.F32).withLayers(5), gqa); // 4 heads, 2 KV heads
-        Path mha = dir.resolve("tiny-5-layers-mha.gguf");
-        RandomModelWriter.write(ModelSpec.preset("tiny-llama", GgmlType.F32).withLayers(5).withHeads(4, 4, 64), mha);
-        gqaModel = ModelWeights.load(gqa, cpu);
-        mhaModel = ModelWeights.load(mha, cpu);
-    }
-
-    @AfterAll
-    static void close() {
-        gqaModel.close();
-        mhaModel.close();
-        cpu.close();
-    }
+    @RegisterExtension
+    static final CpuModel GQA = CpuModel.of(() -> TestModels.spec("tiny-llama-5-layers",
+            ModelSpec.preset("tiny-llama", GgmlType.F32).withLayers(5))); // GQA 2:1
+    @RegisterExtension
+    static final CpuModel MHA = CpuModel.of(() -> TestModels.spec("tiny-llama-5-layers-mha",
+            ModelSpec.preset("tiny-llama", GgmlType.F32).withLayers(5).withHeads(4, 4, 64)));
 
     // ---- which layers select and which reuse ----
 
     private static TidalDecode create(String spec, int layers) {
-        return (TidalDecode) Strategies.create(spec, QuestTest.withLayers(gqaModel.hyperParameters(), layers), PROMPT);
+        return (TidalDecode) Strategies.create(spec, QuestTest.withLayers(GQA.weights().hyperParameters(), layers), PROMPT);
     }
 
     @ParameterizedTest
@@ -160,7 +137,7 @@ class TidalDecodeTest {
                 };
             }
         }
-        try (CpuGraph g = new CpuGraph(cpu)) {
+        try (CpuGraph g = new CpuGraph(GQA.backend())) {
             Tensor k = g.floats(keys, dim, rows, kvHeads);
             Tensor query = g.floats(flatQ, dim, heads, 1);
             float[] out = g.compute(ctx -> new Tensor[] {TidalDecode.scores(ctx, k, query, gqa)})[0];
@@ -176,7 +153,7 @@ class TidalDecodeTest {
         float[] scores = {1, 5, 2, -9, 50, 60, /* column 1 */ 7, 3, 8, -1, 90, 90};
         float[] causal = new float[rows];
         Arrays.fill(causal, position + 1, rows, Float.NEGATIVE_INFINITY);
-        try (CpuGraph g = new CpuGraph(cpu)) {
+        try (CpuGraph g = new CpuGraph(GQA.backend())) {
             Tensor s = g.floats(scores, rows, 2);
             Tensor mask = g.floats(causal, rows, 1);
             Tensor newest = g.ints(new int[] {position}, 1);
@@ -296,7 +273,7 @@ class TidalDecodeTest {
     @CsvSource({"mha, MAX, true", "mha, MEAN, false", "gqa, QUERY, true", "gqa, QUERY, false", "gqa, MAX, true",
             "gqa, MEAN, false"})
     void reusingLayersAttendTheTopRowsTheirSelectingLayerChose(String heads, GqaChoice gqa, boolean flash) {
-        ModelWeights weights = heads.equals("mha") ? mhaModel : gqaModel;
+        ModelWeights weights = heads.equals("mha") ? MHA.weights() : GQA.weights();
         int k = 12;
         // layers: 0 full, 1 selects, 2 reuses 1, 3 selects again, 4 reuses 3
         String spec = "tidaldecode:k=" + k + ",select=1,reselect=3,gqa=" + gqa;
@@ -337,7 +314,7 @@ class TidalDecodeTest {
     @ParameterizedTest
     @CsvSource({"gqa, MAX", "mha, QUERY"})
     void aReusingLayerAttendsExactlyTheChosenRows(String heads, GqaChoice gqa) {
-        ModelWeights weights = heads.equals("mha") ? mhaModel : gqaModel;
+        ModelWeights weights = heads.equals("mha") ? MHA.weights() : GQA.weights();
         HyperParameters hp = weights.hyperParameters();
         int k = 12;
         TidalDecode tidal = (TidalDecode) Strategies.create("tidaldecode:k=" + k + ",select=1,reselect=3,gqa=" + gqa, hp,
@@ -388,7 +365,7 @@ class TidalDecodeTest {
     @Test
     void aStepBuiltLayerByLayerIsRefused() {
         TidalDecode tidal = (TidalDecode) Strategies.create("tidaldecode:k=8,select=1,reselect=none",
-                gqaModel.hyperParameters(), PROMPT);
+                GQA.weights().hyperParameters(), PROMPT);
         AttentionPolicy layered = new AttentionPolicy() {
             @Override
             public String name() {
@@ -415,7 +392,7 @@ class TidalDecodeTest {
                 tidal.close();
             }
         };
-        try (Engine engine = Engine.open(gqaModel, EngineOptions.defaults(128))) {
+        try (Engine engine = Engine.open(GQA.weights(), EngineOptions.defaults(128))) {
             engine.prefill(Arrays.copyOf(TOKENS, PROMPT));
             try (Decoder d = engine.decoder(layered, null)) {
                 IllegalStateException e = assertThrows(IllegalStateException.class, () -> d.step(TOKENS[PROMPT]));
