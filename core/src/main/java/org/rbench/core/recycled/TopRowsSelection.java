@@ -156,9 +156,7 @@ public final class TopRowsSelection {
 
         private Batch(GgmlContext ctx, Tensor all, int kvHeads, int layers) {
             this.ctx = ctx;
-            this.expand = t -> {
-                throw new IllegalStateException("a batch made whole takes no more layers");
-            };
+            this.expand = null; // full: add refuses before it would expand anything
             this.all = all;
             this.kvHeads = kvHeads;
             this.layers = layers;
