@@ -371,8 +371,6 @@ public final class HeavyHitterSlots implements AutoCloseable {
                         + g.tokens());
             }
             GgmlContext ctx = g.ctx();
-            // the step's decisions, every layer's at once after the last (made by the first layer asking)
-            g.stepPart(Eviction.class, pg -> new Eviction(state, pg)).attended(layer);
             // the new token's K/V into the slot the last step freed, one row per KV head
             Tensor free = state.freeSlot(layer);
             CompactCache slots = state.cache(layer);
@@ -380,32 +378,35 @@ public final class HeavyHitterSlots implements AutoCloseable {
             Tensor v = ctx.setRows(slots.values(), ctx.permute(g.newValues(), 0, 2, 1, 3), free);
             g.expand(k);
             g.expand(v);
-            g.onProbabilities(probs -> sumIntoStep(g, probs));
             // padded and masked as a full read: see the class comment
-            return g.leadingRows(k, v, state.slots());
+            AttendedRows read = g.leadingRows(k, v, state.slots());
+            // the step's decisions, every layer's at once after the last (made by the first layer asking)
+            Eviction eviction = g.stepPart(Eviction.class, pg -> new Eviction(state, pg, read));
+            eviction.attended(layer);
+            // with the step's batch of flash attention's logits, the sums are the eviction's to make, for every layer at once
+            g.onProbabilities(probs -> {
+                if (!eviction.fromScoreBatch()) {
+                    g.expand(ctx.into(groupSums(ctx, probs, state, g.model().heads(), g.model().kvHeads()), state.stepSum(layer)));
+                }
+            });
+            return read;
         }
+    }
 
-        /**
-         * After the attention: each slot's probability, aggregated over the KV head's query heads,
-         * computed straight into the layer's part of the step's sums, which the {@link Eviction}
-         * adds to the scores once every layer has attended.
-         */
-        private void sumIntoStep(PlanGraph g, Tensor probs) {
-            GgmlContext ctx = g.ctx();
-            int slots = state.slots();
-            int kvHeads = g.model().kvHeads();
-            int group = g.model().heads() / kvHeads;
-            // probs [read rows, 1, heads], query head h reading KV head h / group; the slots are the
-            // first rows (the rest is padding, probability 0)
-            long head = probs.nb(2);
-            Tensor slotProbs = ctx.view(probs, new long[] {slots, group, kvHeads}, new long[] {head, head * group}, 0);
-            Tensor byGroup = ctx.cont(ctx.permute(slotProbs, 1, 0, 2, 3)); // [group, slots, kv]
-            Tensor step = ctx.sumRows(byGroup); // [1, slots, kvHeads]
-            if (state.aggregation() == GqaAggregation.MEAN) {
-                step = ctx.scale(step, 1f / group);
-            }
-            g.expand(ctx.into(step, state.stepSum(layer)));
-        }
+    /**
+     * Each slot's probability aggregated over its KV head's query heads, {@code [1, slots, columns / group]}: from
+     * probabilities {@code [read rows, 1, columns]}, column c reading KV head c / group (one layer's query heads, or
+     * several layers' side by side); the slots are the first rows (the rest is padding, probability 0).
+     */
+    static Tensor groupSums(GgmlContext ctx, Tensor probs, HeavyHitterSlots state, int heads, int kvHeads) {
+        int slots = state.slots();
+        int group = heads / kvHeads;
+        long columns = probs.ne(2);
+        long head = probs.nb(2);
+        Tensor slotProbs = ctx.view(probs, new long[] {slots, group, columns / group}, new long[] {head, head * group}, 0);
+        Tensor byGroup = ctx.cont(ctx.permute(slotProbs, 1, 0, 2, 3)); // [group, slots, columns / group]
+        Tensor sums = ctx.sumRows(byGroup); // [1, slots, columns / group]
+        return state.aggregation() == GqaAggregation.MEAN ? ctx.scale(sums, 1f / group) : sums;
     }
 
     /**
@@ -421,9 +422,22 @@ public final class HeavyHitterSlots implements AutoCloseable {
         private final Tensor position;
         private final Tensor threshold;
         private final java.util.BitSet attended = new java.util.BitSet();
+        /**
+         * Every layer's logits of its slots, where flash attention writes them ({@link PlanGraph#flashScoreBatch}):
+         * normalised and summed per KV head here, once for all layers, where each layer would run two ops of its
+         * own; null when each layer sums its own probabilities.
+         */
+        private final Tensor scoreBatch;
+        private final int heads;
+        private final int kvHeads;
 
-        Eviction(HeavyHitterSlots state, PlanGraph g) {
+        /** @param read the first layer's read of its slots, the shape of every layer's */
+        Eviction(HeavyHitterSlots state, PlanGraph g, AttendedRows read) {
             this.state = state;
+            this.heads = g.model().heads();
+            this.kvHeads = g.model().kvHeads();
+            // every layer of the graph is H2O's (finish checks it), so every layer writes its part
+            this.scoreBatch = g.fromLayer() == 0 && g.toLayer() == state.layers() ? g.flashScoreBatch(read) : null;
             int rows = state.kvHeads() * state.layers();
             int recent = state.recent();
             this.position = g.stepInput("h2o_position", GgmlType.F32, (t, p) -> t.setFloats(filled(p, rows)), 1, 1, rows);
@@ -435,6 +449,10 @@ public final class HeavyHitterSlots implements AutoCloseable {
             attended.set(layer);
         }
 
+        boolean fromScoreBatch() {
+            return scoreBatch != null;
+        }
+
         @Override
         public void finish(PlanGraph.Finishing graph) {
             if (attended.cardinality() != state.layers()) {
@@ -444,6 +462,12 @@ public final class HeavyHitterSlots implements AutoCloseable {
             }
             GgmlContext ctx = graph.ctx();
             int rows = state.kvHeads() * state.layers();
+            if (scoreBatch != null) {
+                // every layer's softmax and group sums in one op each: the same floats as each layer's, layer after layer
+                Tensor probs = ctx.softMaxExt(ctx.reshape(scoreBatch, scoreBatch.ne(0), 1, (long) heads * state.layers()), null,
+                        1f, 0f);
+                graph.expand(ctx.into(groupSums(ctx, probs, state, heads, kvHeads), state.stepSums));
+            }
             Tensor free = state.allFreeSlots;
             Tensor positions = ctx.setRows(state.allPositions, position, free);
             Tensor zeroed = ctx.setRows(state.allScores, state.zeroScores, free);

@@ -102,7 +102,9 @@ class BaselinePoliciesTest {
      */
     @Test
     void decisionsOnTheDeviceEqualTheHosts() {
-        for (EngineOptions options : List.of(exact(), EngineOptions.defaults(128))) {
+        // the last: the probabilities from flash attention's logits, as on the suite's CUDA build
+        for (EngineOptions options : List.of(exact(), EngineOptions.defaults(128),
+                EngineOptions.defaults(128).withFlashScores(EngineOptions.FlashScores.EMULATED))) {
             for (String h2o : List.of("h2o:heavy=6,recent=6", "h2o:heavy=9,recent=3,gqa=mean")) {
                 try (Engine e = Engine.open(MODEL.weights(), options)) {
                     Run host = decode(e, () -> make(h2o + ",decide=host"));

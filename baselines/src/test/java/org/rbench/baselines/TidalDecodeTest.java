@@ -269,17 +269,19 @@ class TidalDecodeTest {
         }
     }
 
-    @ParameterizedTest(name = "{0}, gqa={1}, flash attention {2}")
-    @CsvSource({"mha, MAX, true", "mha, MEAN, false", "gqa, QUERY, true", "gqa, QUERY, false", "gqa, MAX, true",
-            "gqa, MEAN, false"})
-    void reusingLayersAttendTheTopRowsTheirSelectingLayerChose(String heads, GqaChoice gqa, boolean flash) {
+    @ParameterizedTest(name = "{0}, gqa={1}, flash attention {2}, probabilities {3}")
+    @CsvSource({"mha, MAX, true, KERNEL", "mha, MEAN, false, KERNEL", "gqa, QUERY, true, KERNEL", "gqa, QUERY, false, KERNEL",
+            "gqa, MAX, true, KERNEL", "gqa, MEAN, false, KERNEL", "gqa, MAX, true, EMULATED", "mha, QUERY, true, EMULATED"})
+    void reusingLayersAttendTheTopRowsTheirSelectingLayerChose(String heads, GqaChoice gqa, boolean flash,
+                                                               EngineOptions.FlashScores scores) {
         ModelWeights weights = heads.equals("mha") ? MHA.weights() : GQA.weights();
         int k = 12;
         // layers: 0 full, 1 selects, 2 reuses 1, 3 selects again, 4 reuses 3
         String spec = "tidaldecode:k=" + k + ",select=1,reselect=3,gqa=" + gqa;
         Probe probe = new Probe((TidalDecode) Strategies.create(spec, weights.hyperParameters(), PROMPT),
                 weights.hyperParameters(), gqa, k);
-        EngineOptions options = EngineOptions.defaults(128).withFlashAttention(flash);
+        // EMULATED: the selecting layers' probabilities from flash attention's logits, as on the suite's CUDA build
+        EngineOptions options = EngineOptions.defaults(128).withFlashAttention(flash).withFlashScores(scores);
         try (Engine engine = Engine.open(weights, options)) {
             engine.prefill(Arrays.copyOf(TOKENS, PROMPT));
             try (Decoder d = engine.decoder(probe, null).withDiagnostics()) {

@@ -111,8 +111,8 @@ final class PartGraph<W extends AttentionPlan, P extends AttentionPlan> implemen
     }
 
     @Override
-    public Tensor flashScoreBatch() {
-        return g.flashScoreBatch();
+    public Tensor flashScoreBatch(AttendedRows read) {
+        return g.flashScoreBatch(read);
     }
 
     @Override

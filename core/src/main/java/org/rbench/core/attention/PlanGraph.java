@@ -48,15 +48,22 @@ public interface PlanGraph {
     Tensor causalMask();
 
     /**
-     * The logits of this decode step's whole-cache reads as flash attention writes them (the
-     * suite's CUDA build), one batch for every layer of the graph: F32 {@code [keyRows, 1, heads,
-     * toLayer - fromLayer]}, scaled and masked, layer l's at index {@code l - fromLayer} of the last
-     * dimension. A layer writes its part when it reads the whole cache and asks for its
-     * probabilities ({@link #onProbabilities}); read the batch only after every layer, in a {@link
-     * StepPart}. Ask before any layer's attention is built (from the first layer's plan): asked
-     * later, or where this step's attention writes no such batch (the CPU, a batch of tokens), null.
+     * The logits of this decode step's reads shaped as {@code read} (its row count, under its mask),
+     * as flash attention writes them (the suite's CUDA build), one batch for every layer of the graph:
+     * F32 {@code [rows, 1, heads, toLayer - fromLayer]}, scaled and masked, layer l's at index {@code l -
+     * fromLayer} of the last dimension. Every layer must then read such rows and ask for its
+     * probabilities ({@link #onProbabilities}), which writes its part (the build fails otherwise);
+     * read the batch only after every layer, in a {@link StepPart}. Ask from the first layer's plan,
+     * before any layer's attention is built. One batch a step: null when asked later, for another
+     * shape than the first asked, or where this step's attention writes no such batch (the CPU, a
+     * batch of tokens).
      */
-    Tensor flashScoreBatch();
+    Tensor flashScoreBatch(AttendedRows read);
+
+    /** {@link #flashScoreBatch(AttendedRows)} of whole-cache reads ({@link FullPlan#readWholeCache}). */
+    default Tensor flashScoreBatch() {
+        return flashScoreBatch(FullPlan.readWholeCache(this));
+    }
 
     /** This pass's keys {@code [headDim, kvHeads, tokens]}, rotated at the plan's {@link AttentionPlan#ropePosition}. */
     Tensor newKeys();

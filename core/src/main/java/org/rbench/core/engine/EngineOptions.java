@@ -16,9 +16,41 @@ import org.rbench.llamacpp.GgmlType;
  *                       CUDA's fast flash-attention path wants it); 1 = no padding
  * @param statisticsBudgetBytes upper bound for one chunk of prefill attention probabilities
  *                       when column sums are requested (query rows per chunk follow from it)
+ * @param flashScores    where a decode step that needs its attention probabilities takes them from
+ *                       ({@link FlashScores}; with flash attention only)
  */
 public record EngineOptions(int contextSize, GgmlType cacheType, boolean flashAttention, int microBatch, int kvPadding,
-                            long statisticsBudgetBytes) {
+                            long statisticsBudgetBytes, FlashScores flashScores) {
+
+    /** Where a decode step with flash attention takes the attention probabilities a policy asks for. */
+    public enum FlashScores {
+        /**
+         * From the logits flash attention itself writes where the backend's kernel can (the suite's CUDA
+         * build: {@code native/patches/ggml-cuda-fa-scores.diff}), so the keys are read once; elsewhere
+         * from a second product.
+         */
+        KERNEL,
+        /** From a second product of the query with every key and its softmax, beside flash attention. */
+        SECOND_PRODUCT,
+        /**
+         * From logits a second product writes where the kernel would, on any backend: the graph takes
+         * {@link #KERNEL}'s path (one batch of every layer's logits, normalised once) where no kernel
+         * writes them, so that the CPU's tests cover it.
+         */
+        EMULATED;
+
+        /**
+         * {@link #KERNEL}, unless {@code RBENCH_FA_SCORES=0} or {@code -Drbench.faScores=false} (an A/B) or
+         * {@code GGML_CUDA_GRAPH_OPT=1}: the scores are an extra source the op writes, so the softmax that reads
+         * them follows it only by the graph's order, and ggml-cuda's concurrent streams would not see that.
+         */
+        public static FlashScores byDefault() {
+            boolean off = "false".equalsIgnoreCase(System.getProperty("rbench.faScores"))
+                    || "0".equals(System.getenv("RBENCH_FA_SCORES")) || "1".equals(System.getenv("GGML_CUDA_GRAPH_OPT"));
+            return off ? SECOND_PRODUCT : KERNEL;
+        }
+    }
+
     public EngineOptions {
         if (contextSize <= 0) {
             throw new IllegalArgumentException("context size must be positive, got " + contextSize);
@@ -35,30 +67,35 @@ public record EngineOptions(int contextSize, GgmlType cacheType, boolean flashAt
         if (statisticsBudgetBytes <= 0) {
             throw new IllegalArgumentException("statistics budget must be positive");
         }
+        java.util.Objects.requireNonNull(flashScores, "flashScores");
     }
 
     /** F16 cache, flash attention, micro-batches of 512, rows padded to 256 as llama.cpp does. */
     public static EngineOptions defaults(int contextSize) {
-        return new EngineOptions(contextSize, GgmlType.F16, true, 512, 256, 64L << 20);
+        return new EngineOptions(contextSize, GgmlType.F16, true, 512, 256, 64L << 20, FlashScores.byDefault());
     }
 
     public EngineOptions withCacheType(GgmlType type) {
-        return new EngineOptions(contextSize, type, flashAttention, microBatch, kvPadding, statisticsBudgetBytes);
+        return new EngineOptions(contextSize, type, flashAttention, microBatch, kvPadding, statisticsBudgetBytes, flashScores);
     }
 
     public EngineOptions withFlashAttention(boolean on) {
-        return new EngineOptions(contextSize, cacheType, on, microBatch, kvPadding, statisticsBudgetBytes);
+        return new EngineOptions(contextSize, cacheType, on, microBatch, kvPadding, statisticsBudgetBytes, flashScores);
     }
 
     public EngineOptions withMicroBatch(int n) {
-        return new EngineOptions(contextSize, cacheType, flashAttention, n, kvPadding, statisticsBudgetBytes);
+        return new EngineOptions(contextSize, cacheType, flashAttention, n, kvPadding, statisticsBudgetBytes, flashScores);
     }
 
     public EngineOptions withKvPadding(int n) {
-        return new EngineOptions(contextSize, cacheType, flashAttention, microBatch, n, statisticsBudgetBytes);
+        return new EngineOptions(contextSize, cacheType, flashAttention, microBatch, n, statisticsBudgetBytes, flashScores);
     }
 
     public EngineOptions withStatisticsBudget(long bytes) {
-        return new EngineOptions(contextSize, cacheType, flashAttention, microBatch, kvPadding, bytes);
+        return new EngineOptions(contextSize, cacheType, flashAttention, microBatch, kvPadding, bytes, flashScores);
+    }
+
+    public EngineOptions withFlashScores(FlashScores from) {
+        return new EngineOptions(contextSize, cacheType, flashAttention, microBatch, kvPadding, statisticsBudgetBytes, from);
     }
 }

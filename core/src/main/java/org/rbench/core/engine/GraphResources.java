@@ -75,26 +75,24 @@ final class GraphResources implements AutoCloseable {
     }
 
     /**
-     * Whether a decode step's probabilities come from its flash attention's own logits ({@link
-     * GgmlContext#flashAttnExtScoring}) where the backend writes them (the suite's CUDA build), instead
-     * of a second product of the query with every key. On by default; {@code RBENCH_FA_SCORES=0} or
-     * {@code -Drbench.faScores=false} turns it off for an A/B. One layer at 131K on an H100: flash attention
-     * writing its logits and their softmax 0.293 ms, against 0.258 + 0.140 for flash attention and the
-     * second read (docs/results/2026-12-05-cuda-fa-scores-coalesced.md).
+     * Whether a decode step's probabilities come from its flash attention's logits ({@link
+     * GgmlContext#flashAttnExtScoring}) instead of a second product beside it ({@link
+     * EngineOptions.FlashScores}): where the backend's kernel writes them, or {@link #emulatedScores}.
+     * One layer at 131K on an H100: flash attention writing its logits and their softmax 0.293 ms, against
+     * 0.258 + 0.140 for flash attention and the second read (docs/results/2026-12-05-cuda-fa-scores-coalesced.md).
      */
     boolean flashAttentionScores() {
-        return FA_SCORES_BY_DEFAULT && options.flashAttention() && weights.backend().flashAttentionWritesScores();
+        return options.flashAttention() && switch (options.flashScores()) {
+            case KERNEL -> weights.backend().flashAttentionWritesScores();
+            case EMULATED -> true;
+            case SECOND_PRODUCT -> false;
+        };
     }
 
-    /**
-     * The scores tensor is flash attention's extra source, written by the op: the softmax that reads it depends
-     * on the op only through the graph's order (LayerAttention expands the output first). ggml-cuda's graph
-     * optimisation ({@code GGML_CUDA_GRAPH_OPT=1}, off by default) runs branches it finds independent on
-     * streams of their own, from the sources it sees, and could read the scores before they are written:
-     * with it, the probabilities come from a second product.
-     */
-    static final boolean FA_SCORES_BY_DEFAULT = !"false".equalsIgnoreCase(System.getProperty("rbench.faScores"))
-            && !"0".equals(System.getenv("RBENCH_FA_SCORES")) && !"1".equals(System.getenv("GGML_CUDA_GRAPH_OPT"));
+    /** Whether flash attention's logits are written by a second product where the kernel would write them (tests). */
+    boolean emulatedScores() {
+        return options.flashAttention() && options.flashScores() == EngineOptions.FlashScores.EMULATED;
+    }
 
     Backend backend() {
         return weights.backend();

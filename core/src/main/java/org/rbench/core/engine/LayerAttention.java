@@ -122,6 +122,25 @@ final class LayerAttention implements PlanGraph {
         return out;
     }
 
+    /**
+     * Flash attention, and its logits ({@code scale K^T q + mask}, {@code [rows, 1, heads]}) written into
+     * {@code scores} by a second product, where {@link GgmlContext#flashAttnExtScoring}'s kernel would write
+     * them ({@link EngineOptions.FlashScores#EMULATED}); the copy is expanded now, before anything reads them.
+     */
+    private Tensor emulatedScoring(Tensor q, Tensor qt, Tensor keys, Tensor values, Tensor mask, float scale, Tensor scores) {
+        Tensor fa = ctx.flashAttnExt(qt, keys, values, mask, scale, 0f, 0f);
+        long rows = keys.ne(1);
+        Tensor kq = ctx.mulMat(keys, ctx.reshape(q, hp.headDim(), hp.heads() / hp.kvHeads(), hp.kvHeads())); // [rows, group, kvHeads]
+        ctx.setMulMatPrecision(kq, GgmlContext.PREC_F32);
+        Tensor logits = ctx.scale(ctx.reshape(kq, rows, 1, hp.heads()), scale);
+        if (mask != null) {
+            Tensor row = ctx.cont(ctx.view(mask, new long[] {rows, 1}, new long[] {mask.nb(1)}, 0)); // the one query's
+            logits = ctx.add(logits, row.type() == GgmlType.F32 ? row : ctx.cast(row, GgmlType.F32));
+        }
+        pass.g.expand(ctx.cpy(logits, scores));
+        return fa;
+    }
+
     /** The attention of the query over {@code rows}: [headDim * heads, n]; its probabilities in probs[0] when asked. */
     private Tensor attention(AttendedRows rows, Tensor q, Tensor qt, float scale, boolean wantProbs, Tensor[] probs) {
         Tensor keys = rows.keys();
@@ -142,10 +161,12 @@ final class LayerAttention implements PlanGraph {
             if (wantProbs && n == 1 && fk == keys && pass.res.flashAttentionScores()) {
                 // the probabilities from the logits flash attention weighs V by, written as it reads K
                 // (one read of the keys, where a second product reads them all again); a whole-cache
-                // read writes its part of the step's batch where a step part made one (PlanGraph#flashScoreBatch)
-                Tensor slot = keys.ne(1) == pass.keyRows && mask == pass.mask ? pass.flashScoreSlot(layer) : null;
+                // read of the batch's shape writes its part of the step's batch where a step part made one
+                // (PlanGraph#flashScoreBatch)
+                Tensor slot = pass.flashScoreSlot(layer, keys.ne(1), mask);
                 scores = slot != null ? slot : ctx.newTensor(GgmlType.F32, keys.ne(1), 1, hp.heads()).name("fa_scores_" + layer);
-                fa = ctx.flashAttnExtScoring(qt, fk, fv, mask, scale, scores, pass.res.backend());
+                fa = pass.res.emulatedScores() ? emulatedScoring(q, qt, fk, fv, mask, scale, scores)
+                        : ctx.flashAttnExtScoring(qt, fk, fv, mask, scale, scores, pass.res.backend());
                 if (fa == null && slot != null) {
                     throw new IllegalStateException("layer " + layer + "'s flash attention cannot write its part of the step's"
                             + " score batch, though the step's probe said it could");
@@ -231,8 +252,8 @@ final class LayerAttention implements PlanGraph {
     }
 
     @Override
-    public Tensor flashScoreBatch() {
-        return pass.flashScoreBatch();
+    public Tensor flashScoreBatch(AttendedRows read) {
+        return pass.flashScoreBatch(read);
     }
 
     @Override

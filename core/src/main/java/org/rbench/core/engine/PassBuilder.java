@@ -1,5 +1,6 @@
 package org.rbench.core.engine;
 
+import org.rbench.core.attention.AttendedRows;
 import org.rbench.core.attention.AttentionPlan;
 import org.rbench.core.attention.StepPart;
 import org.rbench.core.model.HyperParameters;
@@ -66,9 +67,12 @@ final class PassBuilder {
     private final Map<Class<?>, StepPart> parts = new LinkedHashMap<>();
     /** Columns of ones [1, queries, heads] by shape, made once a pass for every layer's key sums. */
     private final Map<List<Long>, Tensor> ones = new LinkedHashMap<>();
-    /** {@link #flashScoreBatch} once asked (null where there is none). */
+    /** {@link #flashScoreBatch} once asked (null where there is none), the rows and the mask of its reads, and the layers that wrote it. */
     private Tensor scoreBatch;
     private boolean scoreBatchAsked;
+    private long scoreBatchRows;
+    private Tensor scoreBatchMask;
+    private final java.util.BitSet scoreBatchWritten = new java.util.BitSet();
     /** Whether a layer's attention is built: a score batch asked after that would miss its part. */
     private boolean attentionBuilt;
 
@@ -135,22 +139,25 @@ final class PassBuilder {
     }
 
     /**
-     * The step's batch of flash attention's logits ({@link org.rbench.core.attention.PlanGraph#flashScoreBatch}),
-     * made when first asked, or null: on a backend whose flash attention writes them, for a decode
-     * step whose whole-cache read it computes (asked of a probe of the same shapes: the query, the
-     * first layer's cache rows, the step's mask), and only when asked before any layer's attention is
-     * built (by a step part its first layer's plan makes), since a layer built before could not write
-     * its part. Without a batch, a layer that scores its whole-cache read writes a tensor of its own:
+     * The step's batch of flash attention's logits of reads shaped as {@code read} ({@link
+     * org.rbench.core.attention.PlanGraph#flashScoreBatch}), made when first asked, or null: on a backend
+     * whose flash attention writes them for such a read (asked of a probe: the step's query shape and
+     * {@code read}'s rows and mask), in a decode step, and only when asked before any layer's attention is
+     * built, since a layer built before could not write its part. One batch a step: asked again, for the
+     * same shape, it is the same. Without a batch, a layer that scores its read writes a tensor of its own:
      * a batch for every layer where a few write it (TidalDecode's selecting layers) was 537 MB at 131K.
      */
-    Tensor flashScoreBatch() {
+    Tensor flashScoreBatch(AttendedRows read) {
         if (!scoreBatchAsked) {
             scoreBatchAsked = true;
-            scoreBatch = !attentionBuilt && pass.batch() == 1 && res.flashAttentionScores() && writesWholeReadScores()
-                    ? ctx.newTensor(GgmlType.F32, keyRows, 1, hp.heads(), pass.toLayer() - pass.fromLayer()).name("fa_score_batch")
-                    : null;
+            if (!attentionBuilt && pass.batch() == 1 && res.flashAttentionScores() && writesScores(read)) {
+                scoreBatchRows = read.keys().ne(1);
+                scoreBatchMask = read.mask();
+                scoreBatch = ctx.newTensor(GgmlType.F32, scoreBatchRows, 1, hp.heads(), pass.toLayer() - pass.fromLayer())
+                        .name("fa_score_batch");
+            }
         }
-        return scoreBatch;
+        return scoreBatch != null && read.keys().ne(1) == scoreBatchRows && read.mask() == scoreBatchMask ? scoreBatch : null;
     }
 
     /** A layer's attention is being built: a score batch asked for after this is refused (null). */
@@ -158,22 +165,28 @@ final class PassBuilder {
         attentionBuilt = true;
     }
 
-    /** Layer {@code layer}'s part of {@link #flashScoreBatch}, {@code [keyRows, 1, heads]} contiguous, or null where the step has none. */
-    Tensor flashScoreSlot(int layer) {
-        if (scoreBatch == null) {
+    /**
+     * Layer {@code layer}'s part of {@link #flashScoreBatch}, {@code [rows, 1, heads]} contiguous, for its read of
+     * {@code rows} rows under {@code mask}; null where the step has no batch of that shape.
+     */
+    Tensor flashScoreSlot(int layer, long rows, Tensor mask) {
+        if (scoreBatch == null || rows != scoreBatchRows || mask != scoreBatchMask) {
             return null;
         }
-        return ctx.view(scoreBatch, new long[] {keyRows, 1, hp.heads()}, new long[] {scoreBatch.nb(1), scoreBatch.nb(2)},
+        scoreBatchWritten.set(layer);
+        return ctx.view(scoreBatch, new long[] {rows, 1, hp.heads()}, new long[] {scoreBatch.nb(1), scoreBatch.nb(2)},
                 (layer - pass.fromLayer()) * scoreBatch.nb(3)).name("fa_scores_" + layer);
     }
 
-    /** Whether the backend's flash attention writes the logits of a whole-cache read of this pass (an unused probe). */
-    private boolean writesWholeReadScores() {
+    /** Whether the backend's flash attention writes the logits of a one-token read like {@code read} (an unused probe). */
+    private boolean writesScores(AttendedRows read) {
+        if (res.emulatedScores()) {
+            return true;
+        }
         Tensor q = ctx.newTensor(GgmlType.F32, hp.headDim(), 1, hp.heads()).name("fa_scores_probe_q");
-        Tensor keys = org.rbench.core.attention.CacheRows.range(ctx, cache.keys(pass.fromLayer()), 0, keyRows);
-        Tensor values = org.rbench.core.attention.CacheRows.range(ctx, cache.values(pass.fromLayer()), 0, keyRows);
-        Tensor scores = ctx.newTensor(GgmlType.F32, keyRows, 1, hp.heads()).name("fa_scores_probe");
-        return ctx.flashAttnExtScoring(q, keys, values, mask, hp.attentionScale(), scores, res.backend()) != null;
+        Tensor scores = ctx.newTensor(GgmlType.F32, read.keys().ne(1), 1, hp.heads()).name("fa_scores_probe");
+        return ctx.flashAttnExtScoring(q, read.keys(), read.values(), read.mask(), hp.attentionScale(), scores,
+                res.backend()) != null;
     }
 
     /** The graph of {@code pass}. */
@@ -256,6 +269,11 @@ final class PassBuilder {
             if (x == null) {
                 return graph(null, null); // query-only pass: its outputs are expanded
             }
+        }
+        if (scoreBatch != null && scoreBatchWritten.cardinality() != pass.toLayer() - pass.fromLayer()) {
+            // a layer that read other rows, or asked for no probabilities, left its part unwritten
+            throw new IllegalStateException("the step's batch of flash attention's logits has the parts of layers "
+                    + scoreBatchWritten + " of [" + pass.fromLayer() + ", " + pass.toLayer() + ")");
         }
         // every layer's nodes join the graph before the parts' nodes, which run after them (backends run a
         // graph's nodes in order) and so may overwrite what a layer read (H2O's slots, StreamingLLM's sinks);

@@ -83,6 +83,10 @@ class RecycledAttentionTest {
         // an F16 cache read by flash attention, as on a GPU: the device copies Cp's rows as bytes
         deviceRefreshGivesTheHostRefreshsCpAndLogits(1,
                 EngineOptions.defaults(128).withCacheType(GgmlType.F16).withFlashAttention(true).withKvPadding(1));
+        // the probabilities from flash attention's logits, as the suite's CUDA build takes them: one batch of
+        // every layer's, normalised and aggregated once (written here by a second product where the kernel would)
+        deviceRefreshGivesTheHostRefreshsCpAndLogits(1, EngineOptions.defaults(128).withCacheType(GgmlType.F16)
+                .withFlashAttention(true).withFlashScores(EngineOptions.FlashScores.EMULATED));
     }
 
     private void deviceRefreshGivesTheHostRefreshsCpAndLogits(int inspectEvery, EngineOptions options) {
@@ -125,6 +129,52 @@ class RecycledAttentionTest {
             // the start refreshes every layer; more than that is a step's refresh on the device
             assertTrue(policies.get(0).deviceRefreshes() > layers, spec + ": no step's refresh stayed on the device");
             assertEquals(0, policies.get(1).deviceRefreshes(), spec);
+            for (int i = 0; i < cp.get(0).size(); i++) {
+                assertArrayEquals(cp.get(1).get(i), cp.get(0).get(i), spec + ": Cp rows " + i);
+            }
+            for (int s = 0; s < STEPS; s++) {
+                assertArrayEquals(logits.get(1).get(s), logits.get(0).get(s), spec + ": logits of step " + s);
+            }
+        }
+    }
+
+    /**
+     * Flash attention's logits give a refresh the Cp and the logits of the second product's
+     * probabilities: every layer's written into one batch and normalised, aggregated and pooled
+     * once ({@link EngineOptions.FlashScores#EMULATED}: the kernel's graph path, the logits written
+     * by a second product on the CPU) against each layer's own softmax of its own product.
+     */
+    @Test
+    void flashAttentionsLogitsGiveTheSecondProductsCp() {
+        int layers = MODEL.weights().hyperParameters().layers();
+        int kvHeads = MODEL.weights().hyperParameters().kvHeads();
+        EngineOptions f16 = EngineOptions.defaults(128).withCacheType(GgmlType.F16).withFlashAttention(true);
+        for (String spec : List.of("recycled:k=8,s=3", "recycled:k=12,s=4,reach=9", "recycled-dynamic:k=8,qc=2,threshold=0.99")) {
+            List<List<int[]>> cp = new ArrayList<>();
+            List<List<float[]>> logits = new ArrayList<>();
+            for (EngineOptions.FlashScores from : new EngineOptions.FlashScores[] {EngineOptions.FlashScores.EMULATED,
+                    EngineOptions.FlashScores.SECOND_PRODUCT}) {
+                RecycledAttention policy = (RecycledAttention) recycled(spec);
+                List<int[]> rows = new ArrayList<>();
+                List<float[]> out = new ArrayList<>();
+                try (Engine e = Engine.open(MODEL.weights(), f16.withFlashScores(from))) {
+                    assertEquals(from == EngineOptions.FlashScores.EMULATED, e.probabilitiesFromFlashAttention(), from.name());
+                    PrefillResult p = e.prefill(Arrays.copyOf(TOKENS, PROMPT), policy.prefillRequest(), false);
+                    try (Decoder d = e.decoder(policy, p.statistics())) {
+                        for (int s = 0; s < STEPS; s++) {
+                            out.add(d.step(TOKENS[PROMPT + s]));
+                            for (int l = 0; l < layers; l++) {
+                                for (int h = 0; h < kvHeads; h++) {
+                                    rows.add(policy.cpRows(l, h));
+                                }
+                            }
+                        }
+                    }
+                }
+                policy.close();
+                cp.add(rows);
+                logits.add(out);
+            }
             for (int i = 0; i < cp.get(0).size(); i++) {
                 assertArrayEquals(cp.get(1).get(i), cp.get(0).get(i), spec + ": Cp rows " + i);
             }
