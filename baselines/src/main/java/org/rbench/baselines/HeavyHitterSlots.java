@@ -43,7 +43,9 @@ import java.util.List;
  * step's threshold. Shapes: positions and scores {@code [1, slots, kvHeads x layers]} (one-element
  * rows, so that set_rows writes one entry per KV head and layer), the free slots I32 {@code [1,
  * kvHeads x layers]}; a layer's are views of its part. Every layer of a step adds its
- * probabilities into its part of one {@code [1, slots, kvHeads x layers]} buffer; the decisions
+ * probabilities into its part of one {@code [1, slots, kvHeads x layers]} buffer (or, where flash
+ * attention writes its logits, into one batch that the {@link Eviction} normalises and sums for all
+ * layers at once); the decisions
  * (the new tokens' positions and zero scores, the accumulation, the eviction) are then made for
  * all layers at once after the last ({@link Eviction}): 10 nodes a step where a layer's own took
  * 10 a layer. A layer's decision depends on its own probabilities alone, so this is the same

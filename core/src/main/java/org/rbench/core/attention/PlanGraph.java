@@ -55,8 +55,9 @@ public interface PlanGraph {
      * probabilities ({@link #onProbabilities}), which writes its part (the build fails otherwise);
      * read the batch only after every layer, in a {@link StepPart}. Ask from the first layer's plan,
      * before any layer's attention is built. One batch a step: null when asked later, for another
-     * shape than the first asked, or where this step's attention writes no such batch (the CPU, a
-     * batch of tokens).
+     * shape than the first asked, or where this step's attention writes no such batch (a backend whose
+     * flash attention does not write its logits, unless {@code EngineOptions.FlashScores.EMULATED}; a batch
+     * of tokens).
      */
     Tensor flashScoreBatch(AttendedRows read);
 

@@ -161,9 +161,12 @@ public final class Engine implements AutoCloseable {
     }
 
     /**
-     * Whether a decode step that needs its attention probabilities takes them from flash attention's own
-     * logits (the suite's CUDA build; {@code RBENCH_FA_SCORES=0} turns it off) rather than from a second
-     * product of the query with every key.
+     * Whether this engine is set to take a decode step's attention probabilities from flash attention's
+     * logits rather than from a second product of the query with every key: flash attention on, and the
+     * backend's kernel writes them (the suite's CUDA build; {@link EngineOptions.FlashScores}: {@code
+     * RBENCH_FA_SCORES=0}, {@code -Drbench.faScores=false} or {@code GGML_CUDA_GRAPH_OPT=1} turn it off) or
+     * {@code EMULATED}. A read the kernel cannot score (rows not a multiple of 256, an F32 cache on a GPU) still
+     * takes the second product.
      */
     public boolean probabilitiesFromFlashAttention() {
         return graphResources.flashAttentionScores();

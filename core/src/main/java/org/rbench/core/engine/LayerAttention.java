@@ -134,8 +134,13 @@ final class LayerAttention implements PlanGraph {
         ctx.setMulMatPrecision(kq, GgmlContext.PREC_F32);
         Tensor logits = ctx.scale(ctx.reshape(kq, rows, 1, hp.heads()), scale);
         if (mask != null) {
-            Tensor row = ctx.cont(ctx.view(mask, new long[] {rows, 1}, new long[] {mask.nb(1)}, 0)); // the one query's
-            logits = ctx.add(logits, row.type() == GgmlType.F32 ? row : ctx.cast(row, GgmlType.F32));
+            if (mask.ne(2) != 1 || mask.ne(3) != 1) {
+                throw new IllegalStateException("emulated flash attention scores take a mask shared by every head, not ["
+                        + mask.ne(0) + ", " + mask.ne(1) + ", " + mask.ne(2) + ", " + mask.ne(3) + "]");
+            }
+            // flash attention's mask is F16; the one query's row of it
+            Tensor row = ctx.cont(ctx.view(mask, new long[] {rows, 1}, new long[] {mask.nb(1)}, 0));
+            logits = ctx.add(logits, ctx.cast(row, GgmlType.F32));
         }
         pass.g.expand(ctx.cpy(logits, scores));
         return fa;

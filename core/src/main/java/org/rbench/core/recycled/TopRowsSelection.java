@@ -260,7 +260,8 @@ public final class TopRowsSelection {
      * order: by position (a candidate's index is then its rank by position), by score (ties in any
      * order), then by the key tie group x m + rank by position, where the tie group counts the score
      * drops before a candidate (a cumulative sum of 0/1); five gathers of one value a row carry the
-     * positions and scores along. Equal with the host as long as the tie run at rank n is complete
+     * positions and scores along (stock ggml-cuda gives every gathered row a thread block; the suite's
+     * build packs short rows: native/patches/ggml-cuda-short-rows.diff). Equal with the host as long as the tie run at rank n is complete
      * among the candidates ({@link TopRows#candidates}), and as long as distinct scores differ by more
      * than a device that flushes subnormal floats to zero ignores (scores below about 1e-31).
      */
