@@ -43,10 +43,15 @@ public record EngineOptions(int contextSize, GgmlType cacheType, boolean flashAt
          * {@link #KERNEL}, unless {@code RBENCH_FA_SCORES=0} or {@code -Drbench.faScores=false} (an A/B) or
          * {@code GGML_CUDA_GRAPH_OPT=1}: the scores are an extra source the op writes, so the softmax that reads
          * them follows it only by the graph's order, and ggml-cuda's concurrent streams would not see that.
+         * {@code RBENCH_FA_SCORES=emulate} (or {@code -Drbench.faScores=emulate}) gives {@link #EMULATED}: a
+         * CPU's op profile then shows the nodes of the GPU's graph, the emulation's own product besides.
          */
         public static FlashScores byDefault() {
-            boolean off = "false".equalsIgnoreCase(System.getProperty("rbench.faScores"))
-                    || "0".equals(System.getenv("RBENCH_FA_SCORES")) || "1".equals(System.getenv("GGML_CUDA_GRAPH_OPT"));
+            String setting = System.getProperty("rbench.faScores", System.getenv("RBENCH_FA_SCORES"));
+            if ("emulate".equalsIgnoreCase(setting)) {
+                return EMULATED;
+            }
+            boolean off = "false".equalsIgnoreCase(setting) || "0".equals(setting) || "1".equals(System.getenv("GGML_CUDA_GRAPH_OPT"));
             return off ? SECOND_PRODUCT : KERNEL;
         }
     }
