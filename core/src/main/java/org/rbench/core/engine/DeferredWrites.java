@@ -18,8 +18,9 @@ import java.util.List;
  * GPU each write is a kernel per layer, K and V: 64 of a sparse step's 700 at 8B shapes).
  *
  * <p>A step graph copies a layer's pending rows into the full cache before the layer's own write
- * when its plan does not defer ({@link #flushedInGraph}: a gather and a set_rows, K and V, the
- * same bytes the steps would have written). {@link #flush} does the same for every layer in a
+ * when its plan does not defer ({@link #flushedInGraph}: a set_rows each, K and V, the same
+ * bytes the steps would have written; from a view of the compact cache where the rows are one
+ * {@link Run}, as Recycled's new tokens are, else from a gather). {@link #flush} does the same for every layer in a
  * graph of its own, before anything else reads the full cache: a prefill, a snapshot or
  * restore, a policy's row copy, the end of a decoder (while the compact caches still hold the
  * rows).
@@ -37,6 +38,7 @@ final class DeferredWrites implements AutoCloseable {
     private final GraphCache<int[][]> flushGraphs;
     private long flushes;
     private long deferredRows;
+    private long runCopies;
 
     DeferredWrites(Backend backend, KvCache cache, int kvHeads) {
         this.backend = backend;
@@ -78,15 +80,44 @@ final class DeferredWrites implements AutoCloseable {
         return positions.get(l).size();
     }
 
-    /** What a pass graph's shape takes from the pending rows of layer {@code l}: their count and cache, or 0. */
+    /** What a pass graph's shape takes from the pending rows of layer {@code l}: their count, cache and run, or 0. */
     Object graphShape(Pass pass, int l) {
         int n = flushedInGraph(pass, l);
-        return n == 0 ? (Object) 0 : List.of(n, holder[l]); // the compact cache by identity
+        return n == 0 ? (Object) 0 : List.of(n, holder[l], runKey(l)); // the compact cache by identity
     }
 
-    /** The compact cache holding layer {@code l}'s pending rows (null: none). */
-    CompactCache holder(int l) {
-        return holder[l];
+    /**
+     * Layer {@code l}'s pending rows as one run of its compact cache's rows, the same in every KV head: rows
+     * {@code [first, first + n)}, in step order ({@code descending} false: Recycled v1's Cp, which grows) or
+     * in reverse (true: v2's, where each new token takes the slot of the lowest-scored entry, the last live
+     * one). Such rows are set into the full cache from a view of the compact cache, without a gather.
+     */
+    record Run(int first, boolean descending) {
+    }
+
+    /** Layer {@code l}'s pending rows as a {@link Run}, or null where they are not one (they are gathered). */
+    Run run(int l) {
+        List<int[]> pending = rows.get(l);
+        int n = pending.size();
+        if (n == 0) {
+            return null;
+        }
+        int first = pending.get(0)[0];
+        boolean ascending = true;
+        boolean descending = true;
+        for (int i = 0; i < n; i++) {
+            for (int h = 0; h < kvHeads; h++) {
+                int row = pending.get(i)[h];
+                ascending &= row == first + i;
+                descending &= row == first - i;
+            }
+        }
+        return ascending ? new Run(first, false) : descending ? new Run(first - (n - 1), true) : null;
+    }
+
+    private Object runKey(int l) {
+        Run r = run(l);
+        return r == null ? "gathered" : r;
     }
 
     /**
@@ -136,30 +167,50 @@ final class DeferredWrites implements AutoCloseable {
         return out;
     }
 
-    /** The first {@code counts[l]} pending positions of each layer, layer after layer. */
+    /**
+     * The first {@code counts[l]} pending positions of each layer, layer after layer; all of a layer's whose
+     * rows are a descending {@link Run} in its row order (reversed), as {@link #copyPending} sets them.
+     */
     private int[] positionsOf(int[] counts) {
         int[] out = new int[java.util.Arrays.stream(counts).sum()];
         int at = 0;
         for (int l = 0; l < counts.length; l++) {
-            for (int i = 0; i < counts[l]; i++) {
-                out[at++] = positions.get(l).get(i);
+            int n = counts[l];
+            Run run = run(l);
+            boolean reversed = run != null && run.descending() && n == positions.get(l).size();
+            for (int i = 0; i < n; i++) {
+                out[at++] = positions.get(l).get(reversed ? n - 1 - i : i);
             }
         }
         return out;
     }
 
     /**
-     * Copies rows {@code [at, at + n)} of a graph's pending-row inputs ({@code rows}: every
-     * flushed layer's {@code [count, kvHeads]} one after another; {@code positions} likewise)
-     * from {@code held} into a layer's full-cache {@code keys} and {@code values}: a gather and a
-     * set_rows each. Returns the written K and V, for the nodes that must come after.
+     * Copies layer {@code l}'s {@code n} pending rows, entries {@code [at, at + n)} of a graph's pending-row
+     * inputs ({@code rows}: every flushed layer's {@code [count, kvHeads]} one after another; {@code positions}
+     * likewise, a {@link Run}'s in its row order), from the compact cache holding them into the layer's
+     * full-cache {@code keys} and {@code values}: a set_rows each, from a view of the compact cache where the
+     * rows are a {@link Run}, else of a gather (on a GPU a kernel a layer, K and V, at every refresh). Returns
+     * the written K and V, for the nodes that must come after.
      */
-    static Tensor[] copyPending(GgmlContext ctx, Tensor keys, Tensor values, CompactCache held, Tensor rows,
-                                Tensor positions, long at, int n, int kvHeads) {
-        Tensor from = ctx.view(rows, new long[] {n, kvHeads}, new long[] {(long) n * rows.nb(0)}, at * kvHeads * rows.nb(0));
+    Tensor[] copyPending(GgmlContext ctx, int l, Tensor keys, Tensor values, Tensor rows, Tensor positions, long at, int n) {
+        CompactCache held = holder[l];
         Tensor to = ctx.view(positions, new long[] {n}, new long[] {}, at * positions.nb(0));
+        Run run = run(l);
+        if (run != null && n == this.positions.get(l).size()) {
+            runCopies++;
+            return new Tensor[] {ctx.setRows(keys, runOf(ctx, held.keys(), run, n), to),
+                    ctx.setRows(values, runOf(ctx, held.values(), run, n), to)};
+        }
+        Tensor from = ctx.view(rows, new long[] {n, kvHeads}, new long[] {(long) n * rows.nb(0)}, at * kvHeads * rows.nb(0));
         return new Tensor[] {ctx.setRows(keys, PolicyServices.cacheRows(ctx, held.keys(), from), to),
                 ctx.setRows(values, PolicyServices.cacheRows(ctx, held.values(), from), to)};
+    }
+
+    /** Rows {@code [run.first, run.first + n)} of a compact cache's {@code [headDim, rows, kvHeads]} tensor, a view. */
+    private static Tensor runOf(GgmlContext ctx, Tensor compact, Run run, int n) {
+        return ctx.view(compact, new long[] {compact.ne(0), n, compact.ne(2)}, new long[] {compact.nb(1), compact.nb(2)},
+                run.first() * compact.nb(1));
     }
 
     /** Rows the compact caches holding pending rows have (the bound of {@link #flushedRows}). */
@@ -218,6 +269,11 @@ final class DeferredWrites implements AutoCloseable {
         return positions.get(l).size();
     }
 
+    /** Layers' pending rows set from a {@link Run}, not gathered, in the graphs built so far (tests). */
+    long runCopies() {
+        return runCopies;
+    }
+
     /** Flushes run in graphs of their own so far (tests). */
     long flushes() {
         return flushes;
@@ -237,7 +293,7 @@ final class DeferredWrites implements AutoCloseable {
         List<Object> shape = new ArrayList<>();
         for (int l = 0; l < holder.length; l++) {
             if (holder[l] != null) {
-                shape.add(List.of(l, counts[l], holder[l])); // the compact cache by identity
+                shape.add(List.of(l, counts[l], holder[l], runKey(l))); // the compact cache by identity
             }
         }
         int[][] values = {rowsOf(counts), positionsOf(counts)}; // source rows, then positions
@@ -278,7 +334,7 @@ final class DeferredWrites implements AutoCloseable {
                 continue;
             }
             int n = positions.get(l).size();
-            for (Tensor written : copyPending(g.ctx, cache.keys(l), cache.values(l), holder[l], source, target, at, n, kvHeads)) {
+            for (Tensor written : copyPending(g.ctx, l, cache.keys(l), cache.values(l), source, target, at, n)) {
                 g.expand(written);
             }
             at += n;

@@ -134,8 +134,7 @@ final class PassBuilder {
      * written K and V.
      */
     Tensor[] copyPending(int l, Tensor keys, Tensor values) {
-        return DeferredWrites.copyPending(ctx, keys, values, res.deferredWrites().holder(l), flushRows, flushPositions,
-                flushOffsets[l], flushCounts[l], hp.kvHeads());
+        return res.deferredWrites().copyPending(ctx, l, keys, values, flushRows, flushPositions, flushOffsets[l], flushCounts[l]);
     }
 
     /**

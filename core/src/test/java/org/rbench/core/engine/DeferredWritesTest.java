@@ -47,7 +47,7 @@ class DeferredWritesTest {
         return EngineOptions.defaults(128).withCacheType(GgmlType.F16).withFlashAttention(true);
     }
 
-    private record Run(List<float[]> logits, byte[][] cache, long deferredRows) {
+    private record Run(List<float[]> logits, byte[][] cache, long deferredRows, long runCopies) {
     }
 
     private static Run decode(EngineOptions options, String spec, boolean diagnostics) {
@@ -65,7 +65,7 @@ class DeferredWritesTest {
                 }
             }
             assertTrue(e.deferredWrites().isEmpty(), spec + ": rows left pending after the decoder closed");
-            return new Run(out, cacheRows(e), e.deferredWrites().deferredRows());
+            return new Run(out, cacheRows(e), e.deferredWrites().deferredRows(), e.deferredWrites().runCopies());
         }
     }
 
@@ -114,6 +114,9 @@ class DeferredWritesTest {
                 Run deferred = decode(options, spec, false);
                 assertEquals(0, direct.deferredRows(), what + ": direct writes deferred rows");
                 assertTrue(deferred.deferredRows() > 0, what + ": nothing was deferred");
+                // Cp's new tokens take one run of slots (v2: downwards from the last live one; v1: upwards), set
+                // into the full cache from a view of the compact cache, not gathered
+                assertTrue(deferred.runCopies() > 0, what + ": every layer's pending rows were gathered");
                 assertSameRun(direct, deferred, what);
             }
         }
