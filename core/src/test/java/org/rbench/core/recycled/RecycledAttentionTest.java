@@ -67,6 +67,46 @@ class RecycledAttentionTest {
         return m;
     }
 
+    /** A decode's logits and Cp's rows (every layer's KV heads, after every {@code inspectEvery}-th step). */
+    private record CpRun(List<int[]> cp, List<float[]> logits) {
+    }
+
+    /** Decodes STEPS tokens after the prompt with {@code policy} (closed after), on an engine of {@code options}. */
+    private static CpRun decodeCp(RecycledAttention policy, EngineOptions options, int inspectEvery) {
+        int layers = MODEL.weights().hyperParameters().layers();
+        int kvHeads = MODEL.weights().hyperParameters().kvHeads();
+        List<int[]> rows = new ArrayList<>();
+        List<float[]> out = new ArrayList<>();
+        try (Engine e = Engine.open(MODEL.weights(), options)) {
+            PrefillResult p = e.prefill(Arrays.copyOf(TOKENS, PROMPT), policy.prefillRequest(), false);
+            try (Decoder d = e.decoder(policy, p.statistics())) {
+                for (int s = 0; s < STEPS; s++) {
+                    out.add(d.step(TOKENS[PROMPT + s]));
+                    if ((s + 1) % inspectEvery != 0) {
+                        continue;
+                    }
+                    for (int l = 0; l < layers; l++) {
+                        for (int h = 0; h < kvHeads; h++) {
+                            rows.add(policy.cpRows(l, h));
+                        }
+                    }
+                }
+            }
+        } finally {
+            policy.close();
+        }
+        return new CpRun(rows, out);
+    }
+
+    private static void assertSameCpAndLogits(CpRun expected, CpRun actual, String what) {
+        for (int i = 0; i < expected.cp().size(); i++) {
+            assertArrayEquals(expected.cp().get(i), actual.cp().get(i), what + ": Cp rows " + i);
+        }
+        for (int s = 0; s < STEPS; s++) {
+            assertArrayEquals(expected.logits().get(s), actual.logits().get(s), what + ": logits of step " + s);
+        }
+    }
+
     /**
      * A refresh kept on the device (ties ordered there, Cp's rows copied in the step graph) gives
      * the Cp and the logits of one whose selection crosses to the host, bit for bit: fixed and
@@ -91,50 +131,23 @@ class RecycledAttentionTest {
 
     private void deviceRefreshGivesTheHostRefreshsCpAndLogits(int inspectEvery, EngineOptions options) {
         int layers = MODEL.weights().hyperParameters().layers();
-        int kvHeads = MODEL.weights().hyperParameters().kvHeads();
         for (String spec : List.of("recycled:k=8,s=3", "recycled:k=8,s=3,version=v1", "recycled:k=12,s=4,reach=9",
                 "recycled:k=64,s=5", "recycled-dynamic:k=8,qc=2,threshold=0.99", "recycled:k=1,s=2,pool=1")) {
             MethodSpec parsed = MethodSpec.parse(spec);
             RecycledAttention.Factory factory = spec.startsWith("recycled-dynamic")
                     ? new RecycledAttention.DynamicFactory() : new RecycledAttention.Factory();
-            List<List<int[]>> cp = new ArrayList<>();
-            List<List<float[]>> logits = new ArrayList<>();
+            List<CpRun> runs = new ArrayList<>();
             List<RecycledAttention> policies = new ArrayList<>();
             for (boolean onDevice : new boolean[] {true, false}) {
                 RecycledAttention policy = new RecycledAttention(factory.config(parsed, PROMPT, layers)
                         .withStart(onDevice ? Decide.DEVICE : Decide.HOST), spec, onDevice);
-                List<int[]> rows = new ArrayList<>();
-                List<float[]> out = new ArrayList<>();
-                try (Engine e = Engine.open(MODEL.weights(), options)) {
-                    PrefillResult p = e.prefill(Arrays.copyOf(TOKENS, PROMPT), policy.prefillRequest(), false);
-                    try (Decoder d = e.decoder(policy, p.statistics())) {
-                        for (int s = 0; s < STEPS; s++) {
-                            out.add(d.step(TOKENS[PROMPT + s]));
-                            if ((s + 1) % inspectEvery != 0) {
-                                continue;
-                            }
-                            for (int l = 0; l < layers; l++) {
-                                for (int h = 0; h < kvHeads; h++) {
-                                    rows.add(policy.cpRows(l, h));
-                                }
-                            }
-                        }
-                    }
-                }
-                policy.close();
                 policies.add(policy);
-                cp.add(rows);
-                logits.add(out);
+                runs.add(decodeCp(policy, options, inspectEvery));
             }
             // the start refreshes every layer; more than that is a step's refresh on the device
             assertTrue(policies.get(0).deviceRefreshes() > layers, spec + ": no step's refresh stayed on the device");
             assertEquals(0, policies.get(1).deviceRefreshes(), spec);
-            for (int i = 0; i < cp.get(0).size(); i++) {
-                assertArrayEquals(cp.get(1).get(i), cp.get(0).get(i), spec + ": Cp rows " + i);
-            }
-            for (int s = 0; s < STEPS; s++) {
-                assertArrayEquals(logits.get(1).get(s), logits.get(0).get(s), spec + ": logits of step " + s);
-            }
+            assertSameCpAndLogits(runs.get(1), runs.get(0), spec);
         }
     }
 
@@ -146,41 +159,15 @@ class RecycledAttentionTest {
      */
     @Test
     void flashAttentionsLogitsGiveTheSecondProductsCp() {
-        int layers = MODEL.weights().hyperParameters().layers();
-        int kvHeads = MODEL.weights().hyperParameters().kvHeads();
         EngineOptions f16 = EngineOptions.defaults(128).withCacheType(GgmlType.F16).withFlashAttention(true);
+        try (Engine e = Engine.open(MODEL.weights(), f16.withFlashScores(EngineOptions.FlashScores.EMULATED))) {
+            assertTrue(e.probabilitiesFromFlashAttention(), "emulated scores on the CPU");
+        }
         for (String spec : List.of("recycled:k=8,s=3", "recycled:k=12,s=4,reach=9", "recycled-dynamic:k=8,qc=2,threshold=0.99")) {
-            List<List<int[]>> cp = new ArrayList<>();
-            List<List<float[]>> logits = new ArrayList<>();
-            for (EngineOptions.FlashScores from : new EngineOptions.FlashScores[] {EngineOptions.FlashScores.EMULATED,
-                    EngineOptions.FlashScores.SECOND_PRODUCT}) {
-                RecycledAttention policy = (RecycledAttention) recycled(spec);
-                List<int[]> rows = new ArrayList<>();
-                List<float[]> out = new ArrayList<>();
-                try (Engine e = Engine.open(MODEL.weights(), f16.withFlashScores(from))) {
-                    assertEquals(from == EngineOptions.FlashScores.EMULATED, e.probabilitiesFromFlashAttention(), from.name());
-                    PrefillResult p = e.prefill(Arrays.copyOf(TOKENS, PROMPT), policy.prefillRequest(), false);
-                    try (Decoder d = e.decoder(policy, p.statistics())) {
-                        for (int s = 0; s < STEPS; s++) {
-                            out.add(d.step(TOKENS[PROMPT + s]));
-                            for (int l = 0; l < layers; l++) {
-                                for (int h = 0; h < kvHeads; h++) {
-                                    rows.add(policy.cpRows(l, h));
-                                }
-                            }
-                        }
-                    }
-                }
-                policy.close();
-                cp.add(rows);
-                logits.add(out);
-            }
-            for (int i = 0; i < cp.get(0).size(); i++) {
-                assertArrayEquals(cp.get(1).get(i), cp.get(0).get(i), spec + ": Cp rows " + i);
-            }
-            for (int s = 0; s < STEPS; s++) {
-                assertArrayEquals(logits.get(1).get(s), logits.get(0).get(s), spec + ": logits of step " + s);
-            }
+            CpRun fromLogits = decodeCp((RecycledAttention) recycled(spec), f16.withFlashScores(EngineOptions.FlashScores.EMULATED), 1);
+            CpRun secondProduct = decodeCp((RecycledAttention) recycled(spec),
+                    f16.withFlashScores(EngineOptions.FlashScores.SECOND_PRODUCT), 1);
+            assertSameCpAndLogits(secondProduct, fromLogits, spec);
         }
     }
 
