@@ -426,7 +426,7 @@ public final class HeavyHitterSlots implements AutoCloseable {
         private final java.util.BitSet attended = new java.util.BitSet();
         /**
          * Every layer's logits of its slots, where flash attention writes them ({@link PlanGraph#flashScoreBatch}):
-         * normalised and summed per KV head here, once for all layers, where each layer would run two ops of its
+         * normalised and summed per KV head here, once for all layers, where each layer would run three ops of its
          * own; null when each layer sums its own probabilities.
          */
         private final Tensor scoreBatch;
