@@ -466,8 +466,7 @@ public final class HeavyHitterSlots implements AutoCloseable {
             int rows = state.kvHeads() * state.layers();
             if (scoreBatch != null) {
                 // every layer's softmax and group sums in one op each: the same floats as each layer's, layer after layer
-                Tensor probs = ctx.softMaxExt(ctx.reshape(scoreBatch, scoreBatch.ne(0), 1, (long) heads * state.layers()), null,
-                        1f, 0f);
+                Tensor probs = org.rbench.core.engine.AttentionMath.scoreBatchSoftmax(ctx, scoreBatch);
                 graph.expand(ctx.into(groupSums(ctx, probs, state, heads, kvHeads), state.stepSums));
             }
             Tensor free = state.allFreeSlots;

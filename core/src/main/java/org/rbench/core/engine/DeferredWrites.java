@@ -115,6 +115,11 @@ final class DeferredWrites implements AutoCloseable {
         return ascending ? new Run(first, false) : descending ? new Run(first - (n - 1), true) : null;
     }
 
+    /** Layer {@code l}'s {@link Run} where a copy of {@code n} of its rows takes all of them (the rows a run covers), else null. */
+    private Run runOf(int l, int n) {
+        return n == positions.get(l).size() ? run(l) : null;
+    }
+
     private Object runKey(int l) {
         Run r = run(l);
         return r == null ? "gathered" : r;
@@ -176,8 +181,8 @@ final class DeferredWrites implements AutoCloseable {
         int at = 0;
         for (int l = 0; l < counts.length; l++) {
             int n = counts[l];
-            Run run = run(l);
-            boolean reversed = run != null && run.descending() && n == positions.get(l).size();
+            Run run = runOf(l, n);
+            boolean reversed = run != null && run.descending();
             for (int i = 0; i < n; i++) {
                 out[at++] = positions.get(l).get(reversed ? n - 1 - i : i);
             }
@@ -196,11 +201,11 @@ final class DeferredWrites implements AutoCloseable {
     Tensor[] copyPending(GgmlContext ctx, int l, Tensor keys, Tensor values, Tensor rows, Tensor positions, long at, int n) {
         CompactCache held = holder[l];
         Tensor to = ctx.view(positions, new long[] {n}, new long[] {}, at * positions.nb(0));
-        Run run = run(l);
-        if (run != null && n == this.positions.get(l).size()) {
+        Run run = runOf(l, n);
+        if (run != null) {
             runCopies++;
-            return new Tensor[] {ctx.setRows(keys, runOf(ctx, held.keys(), run, n), to),
-                    ctx.setRows(values, runOf(ctx, held.values(), run, n), to)};
+            return new Tensor[] {ctx.setRows(keys, runRows(ctx, held.keys(), run, n), to),
+                    ctx.setRows(values, runRows(ctx, held.values(), run, n), to)};
         }
         Tensor from = ctx.view(rows, new long[] {n, kvHeads}, new long[] {(long) n * rows.nb(0)}, at * kvHeads * rows.nb(0));
         return new Tensor[] {ctx.setRows(keys, PolicyServices.cacheRows(ctx, held.keys(), from), to),
@@ -208,7 +213,7 @@ final class DeferredWrites implements AutoCloseable {
     }
 
     /** Rows {@code [run.first, run.first + n)} of a compact cache's {@code [headDim, rows, kvHeads]} tensor, a view. */
-    private static Tensor runOf(GgmlContext ctx, Tensor compact, Run run, int n) {
+    private static Tensor runRows(GgmlContext ctx, Tensor compact, Run run, int n) {
         return ctx.view(compact, new long[] {compact.ne(0), n, compact.ne(2)}, new long[] {compact.nb(1), compact.nb(2)},
                 run.first() * compact.nb(1));
     }

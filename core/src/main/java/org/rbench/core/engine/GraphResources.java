@@ -89,6 +89,14 @@ final class GraphResources implements AutoCloseable {
         };
     }
 
+    /**
+     * Whether flash attention reads {@code rows} (K or V) cast to F16: a GPU's reads F16 K/V only, and gathered
+     * rows come back as F32. A cast read writes no logits (LayerAttention scores the rows it was given).
+     */
+    boolean castsForFlashAttention(Tensor rows) {
+        return !onCpu && rows.type() == org.rbench.llamacpp.GgmlType.F32;
+    }
+
     /** Whether flash attention's logits are written by a second product where the kernel would write them (tests). */
     boolean emulatedScores() {
         return options.flashAttention() && options.flashScores() == EngineOptions.FlashScores.EMULATED;

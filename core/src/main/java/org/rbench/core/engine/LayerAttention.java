@@ -130,9 +130,7 @@ final class LayerAttention implements PlanGraph {
     private Tensor emulatedScoring(Tensor q, Tensor qt, Tensor keys, Tensor values, Tensor mask, float scale, Tensor scores) {
         Tensor fa = ctx.flashAttnExt(qt, keys, values, mask, scale, 0f, 0f);
         long rows = keys.ne(1);
-        Tensor kq = ctx.mulMat(keys, ctx.reshape(q, hp.headDim(), hp.heads() / hp.kvHeads(), hp.kvHeads())); // [rows, group, kvHeads]
-        ctx.setMulMatPrecision(kq, GgmlContext.PREC_F32);
-        Tensor logits = ctx.scale(ctx.reshape(kq, rows, 1, hp.heads()), scale);
+        Tensor logits = ctx.scale(AttentionMath.decodeProducts(ctx, keys, q, hp.kvHeads()), scale);
         if (mask != null) {
             if (mask.ne(2) != 1 || mask.ne(3) != 1) {
                 throw new IllegalStateException("emulated flash attention scores take a mask shared by every head, not ["
@@ -156,8 +154,7 @@ final class LayerAttention implements PlanGraph {
         if (pass.options.flashAttention()) {
             Tensor fk = keys;
             Tensor fv = values;
-            if (!pass.res.onCpu() && fk.type() == GgmlType.F32) {
-                // GPU flash attention reads F16 K/V only; gathered rows come back as F32.
+            if (pass.res.castsForFlashAttention(fk)) {
                 fk = ctx.cast(fk, GgmlType.F16);
                 fv = ctx.cast(fv, GgmlType.F16);
             }

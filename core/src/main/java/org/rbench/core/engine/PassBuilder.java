@@ -179,8 +179,8 @@ final class PassBuilder {
 
     /** Whether the backend's flash attention writes the logits of a one-token read like {@code read} (an unused probe). */
     private boolean writesScores(AttendedRows read) {
-        if (!res.onCpu() && read.keys().type() == GgmlType.F32) {
-            return false; // read cast to F16 for flash attention: LayerAttention scores no cast read
+        if (res.castsForFlashAttention(read.keys())) {
+            return false;
         }
         if (res.emulatedScores()) {
             return true;

@@ -334,8 +334,7 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
                 // (every layer's request is the window's: Selection#of)
                 int all = layers.size();
                 int heads = Math.toIntExact(scoreBatch.ne(2));
-                Tensor probs = g.ctx().softMaxExt(g.ctx().reshape(scoreBatch, scoreBatch.ne(0), 1, (long) heads * all), null, 1f,
-                        0f);
+                Tensor probs = AttentionMath.scoreBatchSoftmax(g.ctx(), scoreBatch);
                 batch = TopRowsSelection.Batch.of(g.ctx(), TopRowsSelection.aggregated(g.ctx(), probs, window, heads * all,
                         kvHeads * all), kvHeads, all);
             }
