@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Compiles the ggml-cuda sources that the suite's patches change (native/patches), patched, with an
-# nvcc on this machine: seconds here, before a GPU machine's build spends minutes of device time
+# nvcc on this machine: about a minute here (2 cores), before a GPU machine's build spends minutes of device time
 # there. Nothing is linked and nothing runs (cuda-device.sh ops-test runs the kernels against the
 # CPU). A CUDA compiler without cuBLAS (e.g. /usr/local/cuda from the nvidia-cuda-nvcc wheel) is
 # enough: a stub of the cuBLAS names ggml-cuda mentions stands in for cublas_v2.h.
