@@ -7,6 +7,7 @@ import org.rbench.core.attention.CompactCache;
 import org.rbench.core.attention.GqaAggregation;
 import org.rbench.core.attention.PlanCheck;
 import org.rbench.core.attention.PlanGraph;
+import org.rbench.core.attention.ReusableState;
 
 import org.rbench.llamacpp.Backend;
 import org.rbench.llamacpp.BackendBuffer;
@@ -50,8 +51,13 @@ import java.util.List;
  * all layers at once after the last ({@link Eviction}): 10 nodes a step where a layer's own took
  * 10 a layer. A layer's decision depends on its own probabilities alone, so this is the same
  * arithmetic in the same order.
+ *
+ * <p>The next decode of an equal H2O on the engine takes the state over ({@link ReusableState},
+ * {@link #allocate(AttentionContext, int, int, GqaAggregation)}): its start loads every layer's
+ * slots whole ({@link #load}) and copies their rows in; the free slot's row is written before it
+ * is read, the rows past the slots are masked, and a step's sums are written before they are added.
  */
-public final class HeavyHitterSlots implements AutoCloseable {
+public final class HeavyHitterSlots extends ReusableState {
     /** Compact caches hold a multiple of this many rows: llama.cpp's KV padding, CUDA flash attention's KQ stride. */
     public static final int ROW_BLOCK = 256;
 
@@ -142,9 +148,15 @@ public final class HeavyHitterSlots implements AutoCloseable {
 
     /**
      * The state of every layer of the context's model, its compact caches from the context:
-     * {@code budget + 1} rows rounded up to whole {@link #ROW_BLOCK}s.
+     * {@code budget + 1} rows rounded up to whole {@link #ROW_BLOCK}s. One that an equal H2O's
+     * decode handed back to the context is taken over (its contents are the caller's to load).
      */
     public static HeavyHitterSlots allocate(AttentionContext context, int budget, int recent, GqaAggregation aggregation) {
+        return context.reuse(List.of(HeavyHitterSlots.class, budget, recent, aggregation, context.cacheCapacity()),
+                HeavyHitterSlots.class, () -> allocateNew(context, budget, recent, aggregation));
+    }
+
+    private static HeavyHitterSlots allocateNew(AttentionContext context, int budget, int recent, GqaAggregation aggregation) {
         int layers = context.hyperParameters().layers();
         CompactCache[] kv = new CompactCache[layers];
         try {
@@ -493,7 +505,7 @@ public final class HeavyHitterSlots implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    protected void free() {
         for (CompactCache c : kv) {
             c.close();
         }

@@ -10,6 +10,7 @@ import org.rbench.core.attention.MethodSpec;
 import org.rbench.core.attention.PlanCheck;
 import org.rbench.core.attention.PlanGraph;
 import org.rbench.core.attention.PrefillStatistics;
+import org.rbench.core.attention.ReusableState;
 import org.rbench.core.attention.Strategy;
 import org.rbench.core.model.HyperParameters;
 import org.rbench.llamacpp.Backend;
@@ -110,7 +111,9 @@ public final class Quest implements AttentionPolicy {
         }
         boundsReady = false; // a run's first selecting step computes every page's bounds
         if (selects(context.cacheCapacity() - 1)) {
-            pages = new Pages(context.backend(), hp, dense, context.cacheCapacity(), page, gqa);
+            int capacity = context.cacheCapacity();
+            pages = context.reuse(List.of(Pages.class, dense, capacity, page, gqa), Pages.class,
+                    () -> new Pages(context.backend(), hp, dense, capacity, page, gqa));
             if (selects(context.position())) {
                 // the bounds of the prompt's pages now, as the reference makes them in its prefill:
                 // reports count a policy's start with the prefill (Decoder.startNanos), not with the steps
@@ -252,8 +255,13 @@ public final class Quest implements AttentionPolicy {
      * page's rows are looked up on the device, and for {@code gqa=query} its flat form
      * {@code [page * pages, heads]} (query head h's rows as indices into the cache viewed as
      * {@code [headDim, capacity * kvHeads]}: (h / group) * capacity + position).
+     *
+     * <p>The next decode of an equal Quest takes it over ({@link ReusableState}) with the last
+     * one's bounds in it: none of them is read, since the start (or the first selecting step)
+     * rewrites every page's bounds up to the current page, and the pages after it are masked
+     * until they complete and get their own.
      */
-    static final class Pages implements AutoCloseable {
+    static final class Pages extends ReusableState {
         private final GgmlContext context;
         private final BackendBuffer buffer;
         /** Per selecting layer, M above -m: F32 {@code [2 headDim, pages, kvHeads]}. */
@@ -440,7 +448,12 @@ public final class Quest implements AttentionPolicy {
         }
 
         @Override
-        public void close() {
+        protected void reuse() {
+            Arrays.fill(read, null); // what the last decode's steps read
+        }
+
+        @Override
+        protected void free() {
             buffer.close();
             context.close();
         }

@@ -11,6 +11,7 @@ import org.rbench.core.attention.MethodSpec;
 import org.rbench.core.attention.PlanCheck;
 import org.rbench.core.attention.PlanGraph;
 import org.rbench.core.attention.PrefillStatistics;
+import org.rbench.core.attention.ReusableState;
 import org.rbench.core.attention.StepPart;
 import org.rbench.core.attention.Strategy;
 import org.rbench.core.model.HyperParameters;
@@ -107,7 +108,9 @@ public final class TidalDecode implements AttentionPolicy {
             throw new IllegalArgumentException(name + ": select=" + select + ", reselect=" + reselect + " outside a "
                     + hp.layers() + "-layer model");
         }
-        rows = new Rows(context.backend(), hp, context.cacheCapacity(), gqa);
+        int capacity = context.cacheCapacity();
+        rows = context.reuse(java.util.List.of(Rows.class, capacity, gqa), Rows.class,
+                () -> new Rows(context.backend(), hp, capacity, gqa));
     }
 
     @Override
@@ -186,9 +189,10 @@ public final class TidalDecode implements AttentionPolicy {
      * mapping (position, query head h) to the flat index (h / group) * capacity + position into
      * the cache viewed as one row list, through which a per-query-head selection becomes gather
      * indices; and per layer the selection the last computed step made, a tensor of its graph
-     * (diagnostics: read after the compute).
+     * (diagnostics: read after the compute). The next decode of an equal policy takes it over
+     * ({@link ReusableState}): its tensors are constants but for the selections.
      */
-    static final class Rows implements AutoCloseable {
+    static final class Rows extends ReusableState {
         private final GgmlContext context;
         private final BackendBuffer buffer;
         private final Tensor boost;
@@ -272,7 +276,12 @@ public final class TidalDecode implements AttentionPolicy {
         }
 
         @Override
-        public void close() {
+        protected void reuse() {
+            java.util.Arrays.fill(chosen, null); // what the last decode's steps chose
+        }
+
+        @Override
+        protected void free() {
             buffer.close();
             context.close();
         }

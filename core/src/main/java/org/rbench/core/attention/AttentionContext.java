@@ -36,6 +36,17 @@ public interface AttentionContext {
     /** Device row indices for GATHER plans, bounded by the cache capacity. */
     RowIndices newRowIndices(int rowsPerHead);
 
+    /**
+     * A policy's device state for this decode: one that an earlier decode on this engine handed
+     * back under an equal {@code key} ({@link ReusableState#close}), or else {@code make}'s, so
+     * that the step graphs naming it are reused ({@link ReusableState}). The key names whatever
+     * the state's shape depends on besides the engine's model and cache (which never change on
+     * one engine), its class first. Without a pool (the default) every call makes a new one.
+     */
+    default <T extends ReusableState> T reuse(Object key, Class<T> type, java.util.function.Supplier<T> make) {
+        return make.get();
+    }
+
 
     /**
      * One copy of full-cache rows into a compact cache: for each KV head h, rows

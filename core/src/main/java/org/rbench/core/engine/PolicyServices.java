@@ -3,6 +3,7 @@ package org.rbench.core.engine;
 import org.rbench.core.attention.AttentionContext;
 import org.rbench.core.attention.CacheRows;
 import org.rbench.core.attention.CompactCache;
+import org.rbench.core.attention.ReusableState;
 import org.rbench.core.attention.RowIndices;
 import org.rbench.core.model.HyperParameters;
 import org.rbench.core.model.ModelWeights;
@@ -17,7 +18,8 @@ import java.util.List;
 
 /**
  * What an engine offers the policies decoding on it ({@link AttentionContext}): sizes, the
- * compact caches (from a pool, so that a later decoder's graphs match again), device row
+ * compact caches and the policies' own device state (from pools, so that a later decoder's
+ * graphs match again), device row
  * indices, and the device-side cache operations, each a small graph kept per shape because
  * policies repeat the same copies step after step.
  */
@@ -31,6 +33,8 @@ final class PolicyServices implements AttentionContext, AutoCloseable {
      * a compact cache is keyed by it, so a reissued cache lets the next decoder reuse it.
      */
     private final CompactCache.Pool compactCaches;
+    /** Policies' own device state handed back by closed policies, for the next ones (the same reason). */
+    private final ReusableState.Pool states = new ReusableState.Pool();
     private final GraphCache<int[][]> copyGraphs;
     /** Rows the full cache still lacks: written before a copy reads it. */
     private final DeferredWrites deferred;
@@ -75,6 +79,11 @@ final class PolicyServices implements AttentionContext, AutoCloseable {
     @Override
     public CompactCache newCompactCache(int capacity, int spareRows) {
         return compactCaches.take(capacity, spareRows);
+    }
+
+    @Override
+    public <T extends ReusableState> T reuse(Object key, Class<T> type, java.util.function.Supplier<T> make) {
+        return states.take(key, type, make);
     }
 
     @Override
@@ -242,6 +251,7 @@ final class PolicyServices implements AttentionContext, AutoCloseable {
     public void close() {
         copyGraphs.close();
         shiftGraphs.close();
+        states.close(); // before the compact caches: a state may hold some, and hands them back as it closes
         compactCaches.close();
     }
 }

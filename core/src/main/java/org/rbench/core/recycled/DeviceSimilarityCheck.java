@@ -2,6 +2,8 @@ package org.rbench.core.recycled;
 
 import org.rbench.core.attention.Choice;
 import org.rbench.core.attention.PlanGraph;
+import org.rbench.core.attention.AttentionContext;
+import org.rbench.core.attention.ReusableState;
 import org.rbench.llamacpp.Backend;
 import org.rbench.llamacpp.BackendBuffer;
 import org.rbench.llamacpp.GgmlContext;
@@ -19,7 +21,7 @@ import org.rbench.llamacpp.Tensor;
  * <p>Cosine similarity does not see a positive scale, so the heads' sum stands for their mean,
  * and a reference set from the host (the prefill's mean query) compares with a sum the same way.
  */
-public final class DeviceSimilarityCheck implements AutoCloseable {
+public final class DeviceSimilarityCheck extends ReusableState {
     /** rms_norm's epsilon: a zero vector normalizes to zeros instead of NaN. */
     static final float ZERO_GUARD = 1e-30f;
     private final GgmlContext context;
@@ -49,6 +51,18 @@ public final class DeviceSimilarityCheck implements AutoCloseable {
     /** The check for a model of {@code layers} layers whose queries have {@code headDim} values a head. */
     public static DeviceSimilarityCheck allocate(Backend backend, int headDim, int layers, double threshold) {
         return new DeviceSimilarityCheck(backend, headDim, layers, threshold);
+    }
+
+    /**
+     * The check for the context's model: one that an equal policy's decode handed back to the
+     * context ({@link ReusableState}), or a new one. A decode sets every layer's reference at its
+     * start, and a check step writes a layer's choice before anything reads it.
+     */
+    public static DeviceSimilarityCheck allocate(AttentionContext context, double threshold) {
+        int headDim = context.hyperParameters().headDim();
+        int layers = context.hyperParameters().layers();
+        return context.reuse(java.util.List.of(DeviceSimilarityCheck.class, threshold), DeviceSimilarityCheck.class,
+                () -> allocate(context.backend(), headDim, layers, threshold));
     }
 
     /** Sets layer {@code layer}'s reference query (the prefill's last query; a full step decided on the host). */
@@ -115,7 +129,7 @@ public final class DeviceSimilarityCheck implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    protected void free() {
         buffer.close();
         context.close();
     }

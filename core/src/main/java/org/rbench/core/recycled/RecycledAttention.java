@@ -140,8 +140,7 @@ public final class RecycledAttention implements AttentionPolicy {
         cps = new RecycledCache[layers];
         compacts = new CompactCache[layers];
         if (config.schedule() instanceof QuerySimilaritySchedule similarity && config.decide().onDevice(context)) {
-            deviceCheck = DeviceSimilarityCheck.allocate(context.backend(), context.hyperParameters().headDim(), layers,
-                    similarity.threshold());
+            deviceCheck = DeviceSimilarityCheck.allocate(context, similarity.threshold());
         }
         for (int l = 0; l < layers; l++) {
             cps[l] = new RecycledCache(config.selection(), config.capacity(), config.update(), kvHeads);

@@ -1,0 +1,72 @@
+package org.rbench.baselines;
+
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.rbench.core.attention.AttentionPolicy;
+import org.rbench.core.attention.Strategies;
+import org.rbench.core.engine.Decoder;
+import org.rbench.core.engine.Engine;
+import org.rbench.core.engine.EngineOptions;
+import org.rbench.core.engine.PrefillResult;
+import org.rbench.core.testing.CpuModel;
+import org.rbench.core.testing.TestModels;
+import org.rbench.gguf.ModelSpec;
+import org.rbench.llamacpp.GgmlType;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.IntStream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The methods that keep device state of their own (Quest's page bounds, TidalDecode's constants,
+ * H2O's slots, the dynamic schedule's device check) hand it back to the engine when their decode ends, and the next decode of the same
+ * method takes it over: it builds no step graph (on CUDA, captures none), and its logits are the
+ * first decode's, bit for bit, whatever the state held from before.
+ */
+class PolicyStateReuseTest {
+    private static final int PROMPT = 100;
+    private static final int STEPS = 20;
+    private static final int[] TOKENS = IntStream.range(0, PROMPT + STEPS).map(i -> (i * 131 + 7) % 512).toArray();
+    @RegisterExtension
+    static final CpuModel MODEL = CpuModel.of(() -> TestModels.spec("tiny-llama-5-layers-f16",
+            ModelSpec.preset("tiny-llama", GgmlType.F16).withLayers(5))); // GQA 2:1
+
+    private record Decoded(List<float[]> logits, int graphsBuilt) {
+    }
+
+    private static Decoded decode(Engine engine, String method) {
+        engine.reset();
+        AttentionPolicy policy = Strategies.create(method, MODEL.weights().hyperParameters(), PROMPT);
+        PrefillResult p = engine.prefill(Arrays.copyOf(TOKENS, PROMPT), policy.prefillRequest(), false);
+        List<float[]> out = new ArrayList<>();
+        try (Decoder d = engine.decoder(policy, p.statistics())) {
+            for (int s = 0; s < STEPS; s++) {
+                out.add(d.step(TOKENS[PROMPT + s]));
+            }
+            return new Decoded(out, d.graphsBuilt());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"quest:k=32,dense=1", "quest:k=32,dense=1,gqa=query", "tidaldecode:k=24,select=1,reselect=3",
+            "tidaldecode:k=24,select=1,reselect=3,gqa=query", "h2o:heavy=16,recent=16,decide=device",
+            "recycled-dynamic:k=24,decide=device"})
+    void aLaterDecodeTakesTheStateOverAndBuildsNoGraph(String method) {
+        try (Engine engine = Engine.open(MODEL.weights(), EngineOptions.defaults(256))) {
+            Decoded first = decode(engine, method);
+            decode(engine, "full"); // another method between the two, as a benchmark's rotation runs them
+            Decoded second = decode(engine, method);
+            assertTrue(first.graphsBuilt() > 0);
+            assertEquals(0, second.graphsBuilt(), method + ": the second decode builds its graphs again");
+            for (int s = 0; s < STEPS; s++) {
+                assertArrayEquals(first.logits().get(s), second.logits().get(s), method + ", step " + s);
+            }
+        }
+    }
+}

@@ -1,0 +1,110 @@
+package org.rbench.core.attention;
+
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * Device state that a policy keeps for one decode (tensors in a buffer of its own) and hands
+ * back when it is done, so that the next decode of an equal policy on the engine takes it
+ * over ({@link AttentionContext#reuse}). The engine's step graphs name a policy's tensors by
+ * identity: with the state taken over, the next decode reuses the last one's graphs, and on
+ * CUDA their captures. With a fresh state every decode builds and captures its graphs again:
+ * 3-5 ms and 10-15 ms a decode at Llama-3.1-8B shapes on an H200, paid whole by a RULER
+ * answer of a few tokens. {@link CompactCache}s come back the same way, from their own pool.
+ *
+ * <p>{@link #close} hands the state back where it came from a pool (and frees it otherwise);
+ * the pool frees the idle states when the engine closes. A state taken over holds what its
+ * last decode left: {@link #reuse()} clears what the next one must not see, and the policy
+ * rewrites the rest before reading it.
+ */
+public abstract class ReusableState implements AutoCloseable {
+    private Pool pool;
+    private Object key;
+    private boolean open = true;
+
+    /** Releases the device memory: the state is not used again. */
+    protected abstract void free();
+
+    /** Called when a later decode takes this state over, before it is handed out. */
+    protected void reuse() {
+    }
+
+    /** Whether this state is out (not yet closed). */
+    public final boolean isOpen() {
+        return open;
+    }
+
+    @Override
+    public final void close() {
+        if (!open) {
+            return;
+        }
+        open = false;
+        if (pool == null || !pool.giveBack(key, this)) {
+            free();
+        }
+    }
+
+    /**
+     * The states handed back on one engine, by key. Every idle state is kept until the pool
+     * closes, as compact caches are: a benchmark that rotates methods finds each method's
+     * state (and graphs) where it left them.
+     */
+    public static final class Pool implements AutoCloseable {
+        private final Map<Object, ArrayDeque<ReusableState>> idle = new HashMap<>();
+        private boolean closed;
+
+        /**
+         * A state handed back under {@code key} (first in, first out), or {@code make}'s. The key
+         * names everything the state's shape depends on; equal keys must give states of one class.
+         */
+        public <T extends ReusableState> T take(Object key, Class<T> type, Supplier<T> make) {
+            if (closed) {
+                throw new IllegalStateException("the policy state pool is closed");
+            }
+            ArrayDeque<ReusableState> free = idle.get(key);
+            ReusableState reused = free == null ? null : free.pollFirst();
+            if (reused != null) {
+                T state = type.cast(reused);
+                reused.open = true;
+                reused.reuse();
+                return state;
+            }
+            T state = make.get();
+            ReusableState fresh = state;
+            if (fresh.pool != null || !fresh.open) {
+                throw new IllegalStateException("a new policy state must be fresh: open and from no pool");
+            }
+            fresh.pool = this;
+            fresh.key = key;
+            return state;
+        }
+
+        /** Idle states kept (tests). */
+        public int idle() {
+            return idle.values().stream().mapToInt(ArrayDeque::size).sum();
+        }
+
+        private boolean giveBack(Object key, ReusableState state) {
+            if (closed) {
+                return false;
+            }
+            idle.computeIfAbsent(key, k -> new ArrayDeque<>()).addLast(state);
+            return true;
+        }
+
+        /** Frees the idle states; those still out are freed when they are closed. */
+        @Override
+        public void close() {
+            closed = true;
+            for (ArrayDeque<ReusableState> states : idle.values()) {
+                for (ReusableState s : states) {
+                    s.free();
+                }
+            }
+            idle.clear();
+        }
+    }
+}

@@ -1,0 +1,84 @@
+package org.rbench.core.attention;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A state closed into its pool comes back for an equal key, told so; the pool frees what is idle when it closes. */
+class ReusableStateTest {
+    private static final class Counted extends ReusableState {
+        int freed;
+        int reused;
+
+        @Override
+        protected void free() {
+            freed++;
+        }
+
+        @Override
+        protected void reuse() {
+            reused++;
+        }
+    }
+
+    @Test
+    void aStateHandedBackIsTakenOverByAnEqualKeyOnly() {
+        try (ReusableState.Pool pool = new ReusableState.Pool()) {
+            Counted a = pool.take(List.of(Counted.class, 8), Counted.class, Counted::new);
+            assertTrue(a.isOpen());
+            a.close();
+            assertFalse(a.isOpen());
+            assertEquals(0, a.freed, "handed back, not freed");
+            assertEquals(1, pool.idle());
+            Counted other = pool.take(List.of(Counted.class, 16), Counted.class, Counted::new);
+            assertNotSame(a, other, "another key makes its own");
+            Counted again = pool.take(List.of(Counted.class, 8), Counted.class, Counted::new);
+            assertSame(a, again);
+            assertTrue(again.isOpen());
+            assertEquals(1, again.reused);
+            assertEquals(0, pool.idle());
+            again.close();
+            again.close(); // a second close does nothing
+            assertEquals(1, pool.idle());
+            other.close();
+        }
+    }
+
+    @Test
+    void thePoolFreesIdleStatesWhenItClosesAndLaterClosesFree() {
+        Counted idle;
+        Counted out;
+        try (ReusableState.Pool pool = new ReusableState.Pool()) {
+            idle = pool.take("a", Counted.class, Counted::new);
+            out = pool.take("a", Counted.class, Counted::new);
+            idle.close();
+        }
+        assertEquals(1, idle.freed);
+        assertEquals(0, out.freed);
+        out.close();
+        assertEquals(1, out.freed, "closed after its pool: freed");
+    }
+
+    @Test
+    void aStateFromNoPoolIsFreedWhenClosedAndAPoolTakesOnlyFreshOnes() {
+        Counted alone = new Counted();
+        alone.close();
+        assertEquals(1, alone.freed);
+        try (ReusableState.Pool pool = new ReusableState.Pool()) {
+            Counted taken = pool.take("k", Counted.class, Counted::new);
+            assertThrows(IllegalStateException.class, () -> pool.take("j", Counted.class, () -> taken),
+                    "a state already in a pool is not made anew");
+            taken.close();
+        }
+        ReusableState.Pool closed = new ReusableState.Pool();
+        closed.close();
+        assertThrows(IllegalStateException.class, () -> closed.take("k", Counted.class, Counted::new));
+    }
+}
