@@ -3,20 +3,15 @@ package org.rbench.baselines;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.rbench.core.attention.AttentionPolicy;
-import org.rbench.core.attention.Strategies;
-import org.rbench.core.engine.Decoder;
 import org.rbench.core.engine.Engine;
 import org.rbench.core.engine.EngineOptions;
-import org.rbench.core.engine.PrefillResult;
 import org.rbench.core.testing.CpuModel;
+import org.rbench.core.testing.Decoding;
+import org.rbench.core.testing.Decoding.Decoded;
 import org.rbench.core.testing.TestModels;
 import org.rbench.gguf.ModelSpec;
 import org.rbench.llamacpp.GgmlType;
 
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
 import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -37,20 +32,8 @@ class PolicyStateReuseTest {
     static final CpuModel MODEL = CpuModel.of(() -> TestModels.spec("tiny-llama-5-layers-f16",
             ModelSpec.preset("tiny-llama", GgmlType.F16).withLayers(5))); // GQA 2:1
 
-    private record Decoded(List<float[]> logits, int graphsBuilt) {
-    }
-
     private static Decoded decode(Engine engine, String method) {
-        engine.reset();
-        AttentionPolicy policy = Strategies.create(method, MODEL.weights().hyperParameters(), PROMPT);
-        PrefillResult p = engine.prefill(Arrays.copyOf(TOKENS, PROMPT), policy.prefillRequest(), false);
-        List<float[]> out = new ArrayList<>();
-        try (Decoder d = engine.decoder(policy, p.statistics())) {
-            for (int s = 0; s < STEPS; s++) {
-                out.add(d.step(TOKENS[PROMPT + s]));
-            }
-            return new Decoded(out, d.graphsBuilt());
-        }
+        return Decoding.decode(engine, MODEL.weights().hyperParameters(), method, TOKENS, PROMPT, STEPS);
     }
 
     @ParameterizedTest

@@ -2,9 +2,9 @@ package org.rbench.core.engine;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.rbench.core.attention.AttentionPolicy;
-import org.rbench.core.attention.Strategies;
 import org.rbench.core.testing.CpuModel;
+import org.rbench.core.testing.Decoding;
+import org.rbench.core.testing.Decoding.Decoded;
 import org.rbench.llamacpp.GgmlType;
 
 import java.util.ArrayList;
@@ -30,20 +30,8 @@ class GraphReuseTest {
     @RegisterExtension
     static final CpuModel MODEL = CpuModel.preset("tiny-llama", GgmlType.F16);
 
-    private record Decoded(List<float[]> logits, int graphsBuilt, StepTimings timings) {
-    }
-
     private static Decoded decode(Engine engine, String method) {
-        engine.reset();
-        AttentionPolicy policy = Strategies.create(method, MODEL.weights().hyperParameters(), PROMPT);
-        PrefillResult p = engine.prefill(Arrays.copyOf(TOKENS, PROMPT), policy.prefillRequest(), false);
-        List<float[]> out = new ArrayList<>();
-        try (Decoder d = engine.decoder(policy, p.statistics())) {
-            for (int s = 0; s < STEPS; s++) {
-                out.add(d.step(TOKENS[PROMPT + s]));
-            }
-            return new Decoded(out, d.graphsBuilt(), d.timings());
-        }
+        return Decoding.decode(engine, MODEL.weights().hyperParameters(), method, TOKENS, PROMPT, STEPS);
     }
 
     @Test
