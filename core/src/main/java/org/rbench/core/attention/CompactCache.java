@@ -16,9 +16,10 @@ import java.util.List;
  * row holds ({@link #positions()}); the engine writes the new token into it when a COMPACT
  * plan says so.
  * Create it with {@link AttentionContext#newCompactCache}; close it when done. A cache
- * from a {@link Pool} goes back to the pool when closed, zeroed before it is reissued.
+ * from a {@link Pool} goes back to the pool when closed ({@link ReusableState}), zeroed before it
+ * is reissued.
  */
-public final class CompactCache implements AutoCloseable {
+public final class CompactCache extends ReusableState {
     private final GgmlContext context;
     private final BackendBuffer buffer;
     private final Tensor keys;
@@ -26,14 +27,12 @@ public final class CompactCache implements AutoCloseable {
     private final Tensor positions;
     private final int capacity;
     private final int spareRows;
-    private final Pool pool;
-    private boolean open = true;
 
     CompactCache(Backend backend, int headDim, int kvHeads, int capacity, GgmlType type) {
-        this(backend, headDim, kvHeads, capacity, 0, type, null);
+        this(backend, headDim, kvHeads, capacity, 0, type);
     }
 
-    private CompactCache(Backend backend, int headDim, int kvHeads, int capacity, int spareRows, GgmlType type, Pool pool) {
+    private CompactCache(Backend backend, int headDim, int kvHeads, int capacity, int spareRows, GgmlType type) {
         if (capacity <= 0) {
             throw new IllegalArgumentException("compact cache capacity must be positive, got " + capacity);
         }
@@ -42,7 +41,6 @@ public final class CompactCache implements AutoCloseable {
         }
         this.capacity = capacity;
         this.spareRows = spareRows;
-        this.pool = pool;
         int rows = Math.addExact(capacity, spareRows);
         context = GgmlContext.forMetadata(3, 0);
         keys = context.newTensor(type, headDim, rows, kvHeads).name("compact_k");
@@ -100,38 +98,40 @@ public final class CompactCache implements AutoCloseable {
         return positions;
     }
 
-    /** Closes it, or hands it back to its pool. Closing twice does nothing. */
+    /** Zeros, as a new cache holds: nothing of the last user's rows is seen. */
     @Override
-    public void close() {
-        if (!open) {
-            return;
-        }
-        open = false;
-        if (pool == null || !pool.giveBack(this)) {
-            free();
-        }
+    protected void reuse() {
+        buffer.clear(0);
     }
 
-    private void free() {
+    @Override
+    protected void free() {
         buffer.close();
         context.close();
     }
 
     /**
      * Compact caches of one model shape, reused across policies: closing a cache from
-     * {@link #take} keeps its device memory here for the next {@code take} of that capacity
-     * (a policy per decode would otherwise allocate and free device memory each time, and a
-     * graph built on a cache could never be reused by the next decoder).
+     * {@link #take} keeps its device memory for the next {@code take} of that capacity (a policy
+     * per decode would otherwise allocate and free device memory each time, and a graph built on a
+     * cache could never be reused by the next decoder). The caches are kept in a
+     * {@link ReusableState.Pool}, an engine's beside its policies' other state.
      */
     public static final class Pool implements AutoCloseable {
+        private final ReusableState.Pool states;
         private final Backend backend;
         private final int headDim;
         private final int kvHeads;
         private final GgmlType type;
-        private final java.util.Map<List<Integer>, java.util.ArrayDeque<CompactCache>> idle = new java.util.HashMap<>();
-        private boolean closed;
 
+        /** Caches in a pool of their own. */
         public Pool(Backend backend, int headDim, int kvHeads, GgmlType type) {
+            this(new ReusableState.Pool(), backend, headDim, kvHeads, type);
+        }
+
+        /** Caches kept in {@code states}, which closing this pool closes. */
+        public Pool(ReusableState.Pool states, Backend backend, int headDim, int kvHeads, GgmlType type) {
+            this.states = states;
             this.backend = backend;
             this.headDim = headDim;
             this.kvHeads = kvHeads;
@@ -143,41 +143,20 @@ public final class CompactCache implements AutoCloseable {
             return take(capacity, 0);
         }
 
-        /** A zeroed cache of this capacity and {@link #spareRows}: one handed back earlier, or a new one. */
+        /**
+         * A zeroed cache of this capacity and {@link #spareRows}: one handed back earlier (first in,
+         * first out: a policy that closes its caches in layer order and takes them in layer order gets
+         * each layer's cache of last time, so its graphs match again), or a new one.
+         */
         public CompactCache take(int capacity, int spareRows) {
-            if (closed) {
-                throw new IllegalStateException("the compact cache pool is closed");
-            }
-            java.util.ArrayDeque<CompactCache> free = idle.get(List.of(capacity, spareRows));
-            CompactCache reused = free == null ? null : free.pollFirst();
-            if (reused == null) {
-                return new CompactCache(backend, headDim, kvHeads, capacity, spareRows, type, this);
-            }
-            reused.buffer.clear(0);
-            reused.open = true;
-            return reused;
-        }
-
-        private boolean giveBack(CompactCache c) {
-            if (closed) {
-                return false;
-            }
-            // First in, first out: a policy that closes its caches in layer order and takes them
-            // in layer order gets each layer's cache of last time, so its graphs match again.
-            idle.computeIfAbsent(List.of(c.capacity, c.spareRows), k -> new java.util.ArrayDeque<>()).addLast(c);
-            return true;
+            return states.take(List.of(CompactCache.class, capacity, spareRows), CompactCache.class,
+                    () -> new CompactCache(backend, headDim, kvHeads, capacity, spareRows, type));
         }
 
         /** Frees the idle caches; caches still out are freed when they are closed. */
         @Override
         public void close() {
-            closed = true;
-            for (java.util.ArrayDeque<CompactCache> free : idle.values()) {
-                for (CompactCache c : free) {
-                    c.free();
-                }
-            }
-            idle.clear();
+            states.close();
         }
     }
 }

@@ -12,7 +12,8 @@ import java.util.function.Supplier;
  * identity: with the state taken over, the next decode reuses the last one's graphs, and on
  * CUDA their captures. With a fresh state every decode builds and captures its graphs again:
  * 3-5 ms and 10-15 ms a decode at Llama-3.1-8B shapes on an H200, paid whole by a RULER
- * answer of a few tokens. {@link CompactCache}s come back the same way, from their own pool.
+ * answer of a few tokens. {@link CompactCache}s are reusable states too (an engine keeps both in
+ * one pool).
  *
  * <p>{@link #close} hands the state back where it came from a pool (and frees it otherwise);
  * the pool frees the idle states when the engine closes. A state taken over holds what its
@@ -49,8 +50,8 @@ public abstract class ReusableState implements AutoCloseable {
 
     /**
      * The states handed back on one engine, by key. Every idle state is kept until the pool
-     * closes, as compact caches are: a benchmark that rotates methods finds each method's
-     * state (and graphs) where it left them.
+     * closes: a benchmark that rotates methods finds each method's state (and graphs) where it
+     * left them, at the price of device memory held between a method's turns.
      */
     public static final class Pool implements AutoCloseable {
         private final Map<Object, ArrayDeque<ReusableState>> idle = new HashMap<>();

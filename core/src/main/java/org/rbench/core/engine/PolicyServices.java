@@ -33,7 +33,7 @@ final class PolicyServices implements AttentionContext, AutoCloseable {
      * a compact cache is keyed by it, so a reissued cache lets the next decoder reuse it.
      */
     private final CompactCache.Pool compactCaches;
-    /** Policies' own device state handed back by closed policies, for the next ones (the same reason). */
+    /** Policies' own device state handed back by closed policies, for the next ones (the same reason); the compact caches' too. */
     private final ReusableState.Pool states = new ReusableState.Pool();
     private final GraphCache<int[][]> copyGraphs;
     /** Rows the full cache still lacks: written before a copy reads it. */
@@ -46,7 +46,7 @@ final class PolicyServices implements AttentionContext, AutoCloseable {
         this.hp = weights.hyperParameters();
         this.backend = weights.backend();
         this.cache = cache;
-        this.compactCaches = new CompactCache.Pool(backend, hp.headDim(), hp.kvHeads(), cache.type());
+        this.compactCaches = new CompactCache.Pool(states, backend, hp.headDim(), hp.kvHeads(), cache.type());
         this.copyGraphs = new GraphCache<>(backend, 4);
         this.shiftGraphs = new GraphCache<>(backend, 4);
     }
@@ -251,7 +251,6 @@ final class PolicyServices implements AttentionContext, AutoCloseable {
     public void close() {
         copyGraphs.close();
         shiftGraphs.close();
-        states.close(); // before the compact caches: a state may hold some, and hands them back as it closes
-        compactCaches.close();
+        compactCaches.close(); // and every other idle state: the pool is one (a state holding caches frees them with it)
     }
 }
