@@ -19,10 +19,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The methods that keep device state of their own (Quest's page bounds, TidalDecode's constants,
- * H2O's slots, the dynamic schedule's device check) hand it back to the engine when their decode ends, and the next decode of the same
- * method takes it over: it builds no step graph (on CUDA, captures none), and its logits are the
- * first decode's, bit for bit, whatever the state held from before.
+ * A later decode of a method on the same engine builds no step graph (on CUDA, captures none) and
+ * decodes the first decode's logits bit for bit, for every method of the zoo. Those that keep
+ * device state of their own (Quest's page bounds, TidalDecode's tables, H2O's slots, the dynamic
+ * schedule's device check) hand it back to the engine when their decode ends and the next decode
+ * takes it over, whatever it held from before; the others' compact caches come back the same way.
  */
 class PolicyStateReuseTest {
     private static final int PROMPT = 100;
@@ -39,7 +40,9 @@ class PolicyStateReuseTest {
     @ParameterizedTest
     @ValueSource(strings = {"quest:k=32,dense=1", "quest:k=32,dense=1,gqa=query", "tidaldecode:k=24,select=1,reselect=3",
             "tidaldecode:k=24,select=1,reselect=3,gqa=query", "h2o:heavy=16,recent=16,decide=device",
-            "recycled-dynamic:k=24,decide=device"})
+            "recycled-dynamic:k=24,decide=device", "recycled:k=24,s=4", "recycled:k=24,s=4,start=device",
+            "recycled-dynamic:k=24,decide=host", "h2o:heavy=16,recent=16,decide=host", "snapkv:k=48,window=8",
+            "pyramidkv:k=48,window=8", "snapkv:k=48,window=8,gqa=query", "streamingllm:k=24", "oracle:k=24"})
     void aLaterDecodeTakesTheStateOverAndBuildsNoGraph(String method) {
         try (Engine engine = Engine.open(MODEL.weights(), EngineOptions.defaults(256))) {
             Decoded first = decode(engine, method);
