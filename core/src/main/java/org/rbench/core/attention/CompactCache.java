@@ -149,7 +149,7 @@ public final class CompactCache extends ReusableState {
          * each layer's cache of last time, so its graphs match again), or a new one.
          */
         public CompactCache take(int capacity, int spareRows) {
-            return states.take(List.of(CompactCache.class, capacity, spareRows), CompactCache.class,
+            return states.take(List.of(CompactCache.class, backend, headDim, kvHeads, type, capacity, spareRows), CompactCache.class,
                     () -> new CompactCache(backend, headDim, kvHeads, capacity, spareRows, type));
         }
 

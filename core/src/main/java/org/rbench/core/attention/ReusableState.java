@@ -51,7 +51,9 @@ public abstract class ReusableState implements AutoCloseable {
     /**
      * The states handed back on one engine, by key. Every idle state is kept until the pool
      * closes: a benchmark that rotates methods finds each method's state (and graphs) where it
-     * left them, at the price of device memory held between a method's turns.
+     * left them, at the price of device memory held between a method's turns (Quest's page
+     * bounds at 131K and Llama-3.1-8B shapes: 2 GB), and a sweep over a state's shapes (Quest's
+     * page sizes, say) keeps one of each.
      */
     public static final class Pool implements AutoCloseable {
         private final Map<Object, ArrayDeque<ReusableState>> idle = new HashMap<>();
@@ -66,12 +68,20 @@ public abstract class ReusableState implements AutoCloseable {
                 throw new IllegalStateException("the policy state pool is closed");
             }
             ArrayDeque<ReusableState> free = idle.get(key);
+            if (free != null && !free.isEmpty() && !type.isInstance(free.peekFirst())) {
+                throw new IllegalArgumentException("the key " + key + " holds a " + free.peekFirst().getClass().getName()
+                        + ", not a " + type.getName());
+            }
             ReusableState reused = free == null ? null : free.pollFirst();
             if (reused != null) {
-                T state = type.cast(reused);
+                try {
+                    reused.reuse();
+                } catch (RuntimeException e) {
+                    reused.free(); // neither idle nor handed out: nothing else would free it
+                    throw e;
+                }
                 reused.open = true;
-                reused.reuse();
-                return state;
+                return type.cast(reused);
             }
             T state = make.get();
             ReusableState fresh = state;
@@ -96,16 +106,32 @@ public abstract class ReusableState implements AutoCloseable {
             return true;
         }
 
-        /** Frees the idle states; those still out are freed when they are closed. */
+        /**
+         * Frees the idle states (each, even where one fails: the first failure is thrown after); those
+         * still out are freed when they are closed. A state that holds pooled states of its own frees
+         * them as it is freed, and a closed pool takes nothing back.
+         */
         @Override
         public void close() {
             closed = true;
+            RuntimeException failure = null;
             for (ArrayDeque<ReusableState> states : idle.values()) {
                 for (ReusableState s : states) {
-                    s.free();
+                    try {
+                        s.free();
+                    } catch (RuntimeException e) {
+                        if (failure == null) {
+                            failure = e;
+                        } else {
+                            failure.addSuppressed(e);
+                        }
+                    }
                 }
             }
             idle.clear();
+            if (failure != null) {
+                throw failure;
+            }
         }
     }
 }

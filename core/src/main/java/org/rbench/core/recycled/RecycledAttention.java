@@ -353,8 +353,10 @@ public final class RecycledAttention implements AttentionPolicy {
 
     @Override
     public void close() {
+        // forgotten as they are handed back: a later decode may take them over (ReusableState)
         if (deviceCheck != null) {
             deviceCheck.close();
+            deviceCheck = null;
         }
         if (compacts != null) {
             for (CompactCache c : compacts) {
@@ -362,6 +364,7 @@ public final class RecycledAttention implements AttentionPolicy {
                     c.close();
                 }
             }
+            compacts = null;
         }
     }
 

@@ -66,6 +66,50 @@ class ReusableStateTest {
         assertEquals(1, out.freed, "closed after its pool: freed");
     }
 
+    /** A state holding states of the same pool (H2O's slots hold compact caches). */
+    private static final class Holder extends ReusableState {
+        final Counted[] held;
+        int freed;
+
+        Holder(ReusableState.Pool pool) {
+            held = new Counted[] {pool.take("part", Counted.class, Counted::new), pool.take("part", Counted.class, Counted::new)};
+        }
+
+        @Override
+        protected void free() {
+            freed++;
+            for (Counted c : held) {
+                c.close();
+            }
+        }
+    }
+
+    @Test
+    void anIdleStateHoldingPooledStatesFreesThemWhenThePoolCloses() {
+        Holder holder;
+        ReusableState.Pool pool = new ReusableState.Pool();
+        holder = pool.take("holder", Holder.class, () -> new Holder(pool));
+        holder.close();
+        assertEquals(1, pool.idle(), "the holder keeps its parts while idle");
+        assertSame(holder, pool.take("holder", Holder.class, () -> new Holder(pool)));
+        holder.close();
+        pool.close();
+        assertEquals(1, holder.freed);
+        for (Counted c : holder.held) {
+            assertEquals(1, c.freed, "freed, not handed back to the closed pool");
+        }
+        assertEquals(0, pool.idle());
+    }
+
+    @Test
+    void aKeyHoldingAnotherClassIsRefusedAndKeepsItsState() {
+        try (ReusableState.Pool pool = new ReusableState.Pool()) {
+            pool.take("k", Counted.class, Counted::new).close();
+            assertThrows(IllegalArgumentException.class, () -> pool.take("k", Holder.class, () -> new Holder(pool)));
+            assertEquals(1, pool.idle());
+        }
+    }
+
     @Test
     void aStateFromNoPoolIsFreedWhenClosedAndAPoolTakesOnlyFreshOnes() {
         Counted alone = new Counted();
