@@ -78,6 +78,8 @@ public final class RecycledAttention implements AttentionPolicy {
     private long deviceRefreshes;
     /** The dynamic schedule's check made in the step graph (decide=device), or null. */
     private DeviceSimilarityCheck deviceCheck;
+    /** Whether this run's checks were made on the device (kept when the check is handed back at the close). */
+    private boolean checksOnDevice;
     /** The choices of the check step being planned, shared by its layers' plans (null until its first check). */
     private SimilarityCheckPlan.Outcome outcome;
     /** The layers the step being planned checks on the device (counted by their choice at the step's end). */
@@ -142,6 +144,7 @@ public final class RecycledAttention implements AttentionPolicy {
         if (config.schedule() instanceof QuerySimilaritySchedule similarity && config.decide().onDevice(context)) {
             deviceCheck = DeviceSimilarityCheck.allocate(context, similarity.threshold());
         }
+        checksOnDevice = deviceCheck != null;
         for (int l = 0; l < layers; l++) {
             cps[l] = new RecycledCache(config.selection(), config.capacity(), config.update(), kvHeads);
             // a device check writes a refresh it did not choose to K spare rows past Cp's
@@ -231,9 +234,9 @@ public final class RecycledAttention implements AttentionPolicy {
         return deviceCheck == null && config.schedule().needsQueries() && config.schedule().isFullStepCandidate(step + 1);
     }
 
-    /** Whether the dynamic schedule's checks run in the step graph (decide=device; after {@link #start}). */
+    /** Whether the dynamic schedule's checks run in the step graph (decide=device; after {@link #start}, and after the close). */
     public boolean checksOnDevice() {
-        return deviceCheck != null;
+        return checksOnDevice;
     }
 
     /**
