@@ -98,6 +98,12 @@ public final class CompactCache extends ReusableState {
         return positions;
     }
 
+    /** A policy takes one a layer, of several capacities (PyramidKV): every capacity's stay idle. */
+    @Override
+    protected boolean oneShapeIdle() {
+        return false;
+    }
+
     /** Zeros, as a new cache holds: nothing of the last user's rows is seen. */
     @Override
     protected void reuse() {

@@ -32,6 +32,16 @@ public abstract class ReusableState implements AutoCloseable {
     protected void reuse() {
     }
 
+    /**
+     * Whether an idle state of this class is freed when one of its class is made for another key:
+     * yes (the default) for a state that a policy takes one of, so that a sweep over its shapes
+     * (Quest's page sizes, say) holds one idle state, not one per shape; a compact cache, of which
+     * a policy takes one a layer, of several capacities (PyramidKV), answers no.
+     */
+    protected boolean oneShapeIdle() {
+        return true;
+    }
+
     /** Whether this state is out (not yet closed). */
     public final boolean isOpen() {
         return open;
@@ -49,11 +59,11 @@ public abstract class ReusableState implements AutoCloseable {
     }
 
     /**
-     * The states handed back on one engine, by key. Every idle state is kept until the pool
-     * closes: a benchmark that rotates methods finds each method's state (and graphs) where it
-     * left them, at the price of device memory held between a method's turns (Quest's page
-     * bounds at 131K and Llama-3.1-8B shapes: 2 GB), and a sweep over a state's shapes (Quest's
-     * page sizes, say) keeps one of each.
+     * The states handed back on one engine, by key. Idle states are kept until the pool closes,
+     * so a benchmark that rotates methods finds each method's state (and graphs) where it left
+     * them, at the price of device memory held between a method's turns (Quest's page bounds at
+     * 131K and Llama-3.1-8B shapes: 2 GB); but making a state frees the idle ones of its class
+     * and another key ({@link #oneShapeIdle}).
      */
     public static final class Pool implements AutoCloseable {
         private final Map<Object, ArrayDeque<ReusableState>> idle = new HashMap<>();
@@ -83,6 +93,7 @@ public abstract class ReusableState implements AutoCloseable {
                 reused.open = true;
                 return type.cast(reused);
             }
+            freeOtherShapes(key, type);
             T state = make.get();
             ReusableState fresh = state;
             if (fresh.pool != null || !fresh.open) {
@@ -91,6 +102,22 @@ public abstract class ReusableState implements AutoCloseable {
             fresh.pool = this;
             fresh.key = key;
             return state;
+        }
+
+        /** Frees the idle states of class {@code type} kept under keys other than {@code key}, where their class asks. */
+        private void freeOtherShapes(Object key, Class<?> type) {
+            java.util.List<ReusableState> freed = new java.util.ArrayList<>();
+            for (var e : idle.entrySet()) {
+                ReusableState first = e.getValue().peekFirst();
+                if (first != null && first.getClass() == type && !e.getKey().equals(key) && first.oneShapeIdle()) {
+                    freed.addAll(e.getValue());
+                    e.getValue().clear();
+                }
+            }
+            idle.values().removeIf(ArrayDeque::isEmpty);
+            for (ReusableState s : freed) {
+                s.free(); // after the walk: a state may hand back states of its own (H2O's slots, their caches)
+            }
         }
 
         /** Idle states kept (tests). */

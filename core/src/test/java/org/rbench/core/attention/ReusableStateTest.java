@@ -37,17 +37,18 @@ class ReusableStateTest {
             assertFalse(a.isOpen());
             assertEquals(0, a.freed, "handed back, not freed");
             assertEquals(1, pool.idle());
-            Counted other = pool.take(List.of(Counted.class, 16), Counted.class, Counted::new);
-            assertNotSame(a, other, "another key makes its own");
             Counted again = pool.take(List.of(Counted.class, 8), Counted.class, Counted::new);
             assertSame(a, again);
             assertTrue(again.isOpen());
             assertEquals(1, again.reused);
             assertEquals(0, pool.idle());
+            Counted other = pool.take(List.of(Counted.class, 16), Counted.class, Counted::new);
+            assertNotSame(a, other, "another key makes its own");
+            assertEquals(0, a.freed, "a state out is never freed for another");
             again.close();
             again.close(); // a second close does nothing
-            assertEquals(1, pool.idle());
             other.close();
+            assertEquals(2, pool.idle());
         }
     }
 
@@ -99,6 +100,41 @@ class ReusableStateTest {
             assertEquals(1, c.freed, "freed, not handed back to the closed pool");
         }
         assertEquals(0, pool.idle());
+    }
+
+    /** A state of which a policy takes several shapes at once, as compact caches. */
+    private static final class Many extends ReusableState {
+        int freed;
+
+        @Override
+        protected void free() {
+            freed++;
+        }
+
+        @Override
+        protected boolean oneShapeIdle() {
+            return false;
+        }
+    }
+
+    @Test
+    void makingAStateFreesTheIdleOnesOfItsClassAndAnotherShape() {
+        try (ReusableState.Pool pool = new ReusableState.Pool()) {
+            Counted page16 = pool.take(List.of(Counted.class, 16), Counted.class, Counted::new);
+            Many small = pool.take(List.of(Many.class, 4), Many.class, Many::new);
+            page16.close();
+            small.close();
+            Counted page32 = pool.take(List.of(Counted.class, 32), Counted.class, Counted::new);
+            assertEquals(1, page16.freed, "a sweep over shapes keeps one idle state of the class");
+            Many large = pool.take(List.of(Many.class, 8), Many.class, Many::new);
+            assertEquals(0, small.freed, "a class that asks keeps every shape idle");
+            page32.close();
+            assertSame(page32, pool.take(List.of(Counted.class, 32), Counted.class, Counted::new), "its own shape is reused");
+            assertEquals(0, page32.freed);
+            page32.close();
+            large.close();
+            assertEquals(3, pool.idle());
+        }
     }
 
     @Test
