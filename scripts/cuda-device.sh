@@ -44,7 +44,8 @@
 #                         built), where rbench bench's llama-bench method finds it
 # Environment: BUNDLE (default .cache/device: jre.txz, rbench.tgz, llama-src.tgz; ruler-data.txz for ruler),
 #   BENCH_DEADLINE (epoch seconds the bench, scaling and ruler steps end by), BENCH_ARGS (more rbench bench
-#   options for bench's methods half, e.g. --no-queue-ahead with BENCH_TAG=-waited), CUDA_ARCH (90),
+#   options for bench's methods half, e.g. --no-queue-ahead with BENCH_TAG=-waited; BENCH_TAG also names the select and
+#   reads steps' files, e.g. BENCH_TAG=-rowblock0 GGML_CUDA_TOP_K_ROW_BLOCK_COLS=0 for the other top-k path), CUDA_ARCH (90),
 #   JOBS (nproc), WORK (/tmp/rbcuda: models and unpacked runtime), OUT (results; default $WORK/out).
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -550,10 +551,10 @@ for s in "$@"; do
     scaling) step_scaling ;;
     scaling:*) step_scaling "${s#scaling:}" ;;
     ruler:*) step_ruler "${s#ruler:}" ;;
-    select:*) rbench bench-select --backend "${BACKEND:-cuda}" --ctx "${s#select:}" --out "$out/select.csv" 2>&1 \
-                | grep -v "^WARNING" | tee -a "$out/select.log"; log "bench-select ${s#select:}: rc ${PIPESTATUS[0]}" ;;
-    reads:*) rbench bench-select --reads --backend "${BACKEND:-cuda}" --ctx "${s#reads:}" --out "$out/reads.csv" 2>&1 \
-                | grep -v "^WARNING" | tee -a "$out/reads.log"; log "bench-select --reads ${s#reads:}: rc ${PIPESTATUS[0]}" ;;
+    select:*) rbench bench-select --backend "${BACKEND:-cuda}" --ctx "${s#select:}" --out "$out/select${BENCH_TAG:-}.csv" 2>&1 \
+                | grep -v "^WARNING" | tee -a "$out/select${BENCH_TAG:-}.log"; log "bench-select ${s#select:}${BENCH_TAG:-}: rc ${PIPESTATUS[0]}" ;;
+    reads:*) rbench bench-select --reads --backend "${BACKEND:-cuda}" --ctx "${s#reads:}" --out "$out/reads${BENCH_TAG:-}.csv" 2>&1 \
+                | grep -v "^WARNING" | tee -a "$out/reads${BENCH_TAG:-}.log"; log "bench-select --reads ${s#reads:}${BENCH_TAG:-}: rc ${PIPESTATUS[0]}" ;;
     *) log "unknown step $s"; exit 2 ;;
   esac
 done
