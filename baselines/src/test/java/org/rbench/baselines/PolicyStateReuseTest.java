@@ -46,11 +46,27 @@ class PolicyStateReuseTest {
             "recycled-dynamic:k=24,decide=host", "h2o:heavy=16,recent=16,decide=host", "snapkv:k=48,window=8",
             "pyramidkv:k=48,window=8", "snapkv:k=48,window=8,gqa=query", "streamingllm:k=24", "oracle:k=24"})
     void aLaterDecodeTakesTheStateOverAndBuildsNoGraph(String method) {
+        assertTakenOver(method, EngineOptions.defaults(256));
+    }
+
+    /**
+     * The graphs a GPU builds (flash attention's logits, written here by a second product where the
+     * CUDA kernel would, in one batch per step) are reused the same way.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"h2o:heavy=16,recent=16,decide=device", "recycled:k=24,s=4,start=device",
+            "recycled-dynamic:k=24,decide=device", "tidaldecode:k=24,select=1,reselect=3", "oracle:k=24"})
+    void soDoesAGpusGraph(String method) {
+        assertTakenOver(method, EngineOptions.defaults(256).withCacheType(GgmlType.F16).withFlashAttention(true)
+                .withFlashScores(EngineOptions.FlashScores.EMULATED));
+    }
+
+    private static void assertTakenOver(String method, EngineOptions options) {
         Decoded fresh;
-        try (Engine engine = Engine.open(MODEL.weights(), EngineOptions.defaults(256))) {
+        try (Engine engine = Engine.open(MODEL.weights(), options)) {
             fresh = decode(engine, method, OTHER);
         }
-        try (Engine engine = Engine.open(MODEL.weights(), EngineOptions.defaults(256))) {
+        try (Engine engine = Engine.open(MODEL.weights(), options)) {
             Decoded first = decode(engine, method, TOKENS);
             decode(engine, "full", TOKENS); // another method between the two, as a benchmark's rotation runs them
             Decoded second = decode(engine, method, OTHER);
