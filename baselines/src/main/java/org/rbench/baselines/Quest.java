@@ -34,7 +34,7 @@ import java.util.TreeSet;
  * fit (or {@code k} covers the cached rows). The prefill is full and nothing is evicted.
  *
  * <p>Everything is decided in the step's graph ({@link Plan}): the bounds live on the device
- * ({@link Pages}: per selecting layer one F32 {@code [2 headDim, pages, kvHeads]}, M and -m one
+ * ({@link Pages}: per selecting layer one {@code [2 headDim, pages, kvHeads]}, F16 or F32 ({@link Bounds}), M and -m one
  * above the other, so that one pooling makes both, one set_rows writes both and one product
  * scores both); the policy's start computes the prompt's pages' bounds from the cache (max
  * pooling over each page's rows), as the reference does in its prefill (or, when the context
@@ -58,21 +58,47 @@ import java.util.TreeSet;
  * <p>Reads, per selecting layer and step ({@link Plan#rows}): {@code (k / page) x page} KV
  * rows per KV head ({@code x group} with {@code gqa=query}: each query head reads its own),
  * rows past the newest token of the current page included (masked); besides rows, the page
- * bounds, {@code 2 x pages x headDim x kvHeads x 4} bytes, and once a page the completed page's
+ * bounds, {@code 2 x pages x headDim x kvHeads} values (2 or 4 bytes each), and once a page the completed page's
  * {@code page} rows once more for its bounds.
  */
 public final class Quest implements AttentionPolicy {
+    /** The type the page bounds are kept in ({@code bounds=}). */
+    public enum Bounds {
+        /**
+         * F16 on a GPU over an F16 cache, else F32. The maximum and minimum of F16 keys are F16
+         * values, so F16 bounds are the same bounds in half the bytes a step scores (the reference
+         * keeps them in the model's dtype); the CPU's product would round the query to F16.
+         */
+        AUTO,
+        /** F16, as the reference: exact over an F16 cache; on the CPU the score product rounds the query to F16. */
+        F16,
+        /** F32: exact over any cache, and the query kept in F32 on every backend. */
+        F32;
+
+        GgmlType type(AttentionContext context) {
+            return switch (this) {
+                case F16 -> GgmlType.F16;
+                case F32 -> GgmlType.F32;
+                case AUTO -> context.onGpu() && context.cacheType() == GgmlType.F16 ? GgmlType.F16 : GgmlType.F32;
+            };
+        }
+    }
 
     private final int budget;
     private final int page;
     private final int dense;
     private final GqaChoice gqa;
+    private final Bounds bounds;
     private final String name;
     private Pages pages;
     /** Whether the device bounds cover every cached page (from the first selecting step on). */
     private boolean boundsReady;
 
     public Quest(int budget, int page, int dense, GqaChoice gqa, String name) {
+        this(budget, page, dense, gqa, Bounds.AUTO, name);
+    }
+
+    public Quest(int budget, int page, int dense, GqaChoice gqa, Bounds bounds, String name) {
         if (page <= 0 || budget < page) {
             throw new IllegalArgumentException("Quest needs a page of at least one token and k >= page, got k=" + budget
                     + ", page=" + page);
@@ -84,6 +110,7 @@ public final class Quest implements AttentionPolicy {
         this.page = page;
         this.dense = dense;
         this.gqa = gqa;
+        this.bounds = java.util.Objects.requireNonNull(bounds, "bounds");
         this.name = name;
     }
 
@@ -112,8 +139,9 @@ public final class Quest implements AttentionPolicy {
         boundsReady = false; // a run's first selecting step computes every page's bounds
         if (selects(context.cacheCapacity() - 1)) {
             int capacity = context.cacheCapacity();
-            pages = context.reuse(List.of(Pages.class, dense, capacity, page, gqa), Pages.class,
-                    () -> new Pages(context.backend(), hp, dense, capacity, page, gqa));
+            GgmlType type = bounds.type(context);
+            pages = context.reuse(List.of(Pages.class, dense, capacity, page, gqa, type), Pages.class,
+                    () -> new Pages(context.backend(), hp, dense, capacity, page, gqa, type));
             if (selects(context.position())) {
                 // the bounds of the prompt's pages now, as the reference makes them in its prefill:
                 // reports count a policy's start with the prefill (Decoder.startNanos), not with the steps
@@ -249,7 +277,7 @@ public final class Quest implements AttentionPolicy {
     }
 
     /**
-     * Quest's device state: per selecting layer the page bounds, M above -m, F32 {@code [2 headDim,
+     * Quest's device state: per selecting layer the page bounds, M above -m, F32 or F16 {@code [2 headDim,
      * pages, kvHeads]} (pages = ceil(capacity / page)); a constant I32 table of page rows
      * {@code [page * pages, kvHeads]} (the row's position, clamped to the cache) from which a
      * page's rows are looked up on the device, and for {@code gqa=query} its flat form
@@ -264,7 +292,7 @@ public final class Quest implements AttentionPolicy {
     static final class Pages extends ReusableState {
         private final GgmlContext context;
         private final BackendBuffer buffer;
-        /** Per selecting layer, M above -m: F32 {@code [2 headDim, pages, kvHeads]}. */
+        /** Per selecting layer, M above -m: F32 or F16 {@code [2 headDim, pages, kvHeads]}. */
         private final Tensor[] bounds;
         private final Tensor rows;
         private final Tensor flatRows;
@@ -279,7 +307,10 @@ public final class Quest implements AttentionPolicy {
         private final int heads;
         private final GqaChoice gqa;
 
-        Pages(Backend backend, HyperParameters hp, int dense, int capacity, int page, GqaChoice gqa) {
+        Pages(Backend backend, HyperParameters hp, int dense, int capacity, int page, GqaChoice gqa, GgmlType boundsType) {
+            if (boundsType != GgmlType.F32 && boundsType != GgmlType.F16) {
+                throw new IllegalArgumentException("Quest keeps its page bounds in F32 or F16, not " + boundsType);
+            }
             this.capacity = capacity;
             this.page = page;
             this.pageCount = (capacity + page - 1) / page;
@@ -291,7 +322,7 @@ public final class Quest implements AttentionPolicy {
             read = new Tensor[layers];
             context = GgmlContext.forMetadata(layers + 3, 0);
             for (int l = dense; l < layers; l++) {
-                bounds[l] = context.newTensor(GgmlType.F32, 2L * hp.headDim(), pageCount, kvHeads).name("quest_bounds_" + l);
+                bounds[l] = context.newTensor(boundsType, 2L * hp.headDim(), pageCount, kvHeads).name("quest_bounds_" + l);
             }
             long tableRows = (long) page * pageCount;
             rows = context.newTensor(GgmlType.I32, tableRows, kvHeads).name("quest_page_rows");
@@ -505,7 +536,7 @@ public final class Quest implements AttentionPolicy {
             if (pagesRead == 1) {
                 return 0; // only the current page is read: nothing is scored
             }
-            long bounds = 2L * pages.pageCount * model.headDim() * model.kvHeads() * Float.BYTES;
+            long bounds = 2L * pages.pageCount * model.headDim() * model.kvHeads() * pages.bounds[layer].type().typeSize;
             long completedPage = pages.page() * model.kvRowBytes(cacheType);
             return bounds + (completes ? completedPage : 0);
         }
@@ -602,7 +633,7 @@ public final class Quest implements AttentionPolicy {
         }
     }
 
-    /** {@code quest:k=4096,page=16,dense=2,gqa=max|mean|query}. */
+    /** {@code quest:k=4096,page=16,dense=2,gqa=max|mean|query,bounds=auto|f16|f32}. */
     public static final class Factory implements Strategy {
         @Override
         public String name() {
@@ -613,12 +644,13 @@ public final class Quest implements AttentionPolicy {
         public String description() {
             return "Quest: per page of `page` tokens the keys' min/max bound each query's score; attend the current page"
                     + " plus the best k/page - 1 others, in every layer but the first `dense`; k=4096, page=16, dense=2,"
-                    + " gqa=max|mean|query (query: pages per query head, as the reference)";
+                    + " gqa=max|mean|query (query: pages per query head, as the reference), bounds=auto|f16|f32 (the page"
+                    + " bounds' type; auto: f16 on a GPU over an F16 cache, where they are exact, else f32)";
         }
 
         @Override
         public Set<String> parameters() {
-            return Set.of("k", "page", "dense", "gqa");
+            return Set.of("k", "page", "dense", "gqa", "bounds");
         }
 
         @Override
@@ -634,6 +666,7 @@ public final class Quest implements AttentionPolicy {
                 throw new IllegalArgumentException("method '" + spec.text() + "': dense must be >= 0");
             }
             spec.enumParam("gqa", GqaChoice.class, GqaChoice.MAX);
+            spec.enumParam("bounds", Bounds.class, Bounds.AUTO);
         }
 
         @Override
@@ -645,7 +678,8 @@ public final class Quest implements AttentionPolicy {
                         + model.layers() + "-layer model to select pages in");
             }
             return new Quest(spec.positiveInt("k", 4096), spec.positiveInt("page", 16), dense,
-                    spec.enumParam("gqa", GqaChoice.class, GqaChoice.MAX), spec.text());
+                    spec.enumParam("gqa", GqaChoice.class, GqaChoice.MAX), spec.enumParam("bounds", Bounds.class, Bounds.AUTO),
+                    spec.text());
         }
     }
 }

@@ -416,6 +416,46 @@ class QuestTest {
         }
     }
 
+    /**
+     * Over an F16 cache, bounds kept in F16 ({@code bounds=f16}) are the F32 bounds bit for bit: the
+     * maximum and minimum of F16 keys are F16 values. A step then reads half the bytes for them.
+     * {@code auto} keeps F32 on the CPU, whose score product would round the query to F16.
+     */
+    @Test
+    void f16BoundsAreTheF32BoundsOverAnF16Cache() {
+        HyperParameters hp = GQA.weights().hyperParameters();
+        int steps = 30;
+        int pages = (PROMPT + steps) / 16; // the complete ones
+        String[] types = {"f32", "f16", "auto"};
+        float[][][][][] bounds = new float[types.length][][][][];
+        double[] extra = new double[types.length];
+        for (int i = 0; i < types.length; i++) {
+            Quest quest = (Quest) Strategies.create("quest:k=32,dense=1,bounds=" + types[i], hp, PROMPT);
+            try (Engine engine = Engine.open(GQA.weights(), EngineOptions.defaults(256))) {
+                engine.prefill(Arrays.copyOf(TOKENS, PROMPT));
+                try (Decoder d = engine.decoder(quest, null)) {
+                    for (int s = 0; s < steps; s++) {
+                        d.step(TOKENS[PROMPT + s]);
+                    }
+                    GgmlType expected = types[i].equals("f16") ? GgmlType.F16 : GgmlType.F32;
+                    assertEquals(expected, quest.pages().bounds(1).type(), types[i] + " on the CPU");
+                    bounds[i] = quest.pages().bounds(1, pages);
+                    extra[i] = d.meanExtraBytes();
+                }
+            }
+        }
+        for (int which = 0; which < 2; which++) {
+            for (int h = 0; h < hp.kvHeads(); h++) {
+                for (int p = 0; p < pages; p++) {
+                    assertArrayEquals(bounds[0][which][h][p], bounds[1][which][h][p], (which == 0 ? "M" : "m") + " of KV head "
+                            + h + " page " + p);
+                }
+            }
+        }
+        assertTrue(extra[1] < extra[0], "F16 bounds count fewer bytes: " + extra[1] + " against " + extra[0]);
+        assertEquals(extra[0], extra[2], 1e-9, "auto is F32 here");
+    }
+
     /** The first {@code pages} pages' bounds (M and m) of every selecting layer (dense=1) are equal, bit for bit. */
     private static void assertSameBounds(Quest expected, Quest actual, int pages, HyperParameters hp) {
         for (int l = 1; l < hp.layers(); l++) {
