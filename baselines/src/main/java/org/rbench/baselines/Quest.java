@@ -67,7 +67,9 @@ public final class Quest implements AttentionPolicy {
         /**
          * F16 on a GPU over an F16 cache, else F32. The maximum and minimum of F16 keys are F16
          * values, so F16 bounds are the same bounds in half the bytes a step scores (the reference
-         * keeps them in the model's dtype); the CPU's product would round the query to F16.
+         * keeps them in the model's dtype). The CPU's product with them would round the query to
+         * F16 where with F32 bounds it keeps it exact; a GPU's tensor-core product rounds it to TF32
+         * or F16 with either.
          */
         AUTO,
         /** F16, as the reference: exact over an F16 cache; on the CPU the score product rounds the query to F16. */
