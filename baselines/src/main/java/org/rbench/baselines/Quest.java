@@ -74,7 +74,7 @@ public final class Quest implements AttentionPolicy {
         AUTO,
         /** F16, as the reference: exact over an F16 cache; on the CPU the score product rounds the query to F16. */
         F16,
-        /** F32: exact over any cache, and the query kept in F32 on every backend. */
+        /** F32: exact over any cache, and on the CPU the query kept in F32 in the score product. */
         F32;
 
         GgmlType type(AttentionContext context) {
@@ -95,10 +95,6 @@ public final class Quest implements AttentionPolicy {
     private Pages pages;
     /** Whether the device bounds cover every cached page (from the first selecting step on). */
     private boolean boundsReady;
-
-    public Quest(int budget, int page, int dense, GqaChoice gqa, String name) {
-        this(budget, page, dense, gqa, Bounds.AUTO, name);
-    }
 
     public Quest(int budget, int page, int dense, GqaChoice gqa, Bounds bounds, String name) {
         if (page <= 0 || budget < page) {

@@ -251,6 +251,6 @@ final class PolicyServices implements AttentionContext, AutoCloseable {
     public void close() {
         copyGraphs.close();
         shiftGraphs.close();
-        compactCaches.close(); // and every other idle state: the pool is one (a state holding caches frees them with it)
+        states.close(); // the compact caches' too (a state holding caches frees them with it)
     }
 }

@@ -1,8 +1,8 @@
 package org.rbench.core.recycled;
 
+import org.rbench.core.attention.AttentionContext;
 import org.rbench.core.attention.Choice;
 import org.rbench.core.attention.PlanGraph;
-import org.rbench.core.attention.AttentionContext;
 import org.rbench.core.attention.ReusableState;
 import org.rbench.llamacpp.Backend;
 import org.rbench.llamacpp.BackendBuffer;
