@@ -57,8 +57,8 @@ import java.util.TreeSet;
  *
  * <p>Reads, per selecting layer and step ({@link Plan#rows}): {@code (k / page) x page} KV
  * rows per KV head ({@code x group} with {@code gqa=query}: each query head reads its own),
- * rows past the newest token of the current page included (masked); besides rows, the page
- * bounds, {@code 2 x pages x headDim x kvHeads} values (2 or 4 bytes each), and once a page the completed page's
+ * rows past the newest token of the current page included (masked); besides rows, the bounds of
+ * the complete pages, {@code 2 x pages x headDim x kvHeads} values (2 or 4 bytes each), and once a page the completed page's
  * {@code page} rows once more for its bounds.
  */
 public final class Quest implements AttentionPolicy {
@@ -91,12 +91,19 @@ public final class Quest implements AttentionPolicy {
     private final int dense;
     private final GqaChoice gqa;
     private final Bounds bounds;
+    /** Pages a step scores are rounded up to a multiple of this ({@link #scoredPageBlock}); 0: by the backend. */
+    private final int scoredPageBlock;
     private final String name;
     private Pages pages;
     /** Whether the device bounds cover every cached page (from the first selecting step on). */
     private boolean boundsReady;
 
     public Quest(int budget, int page, int dense, GqaChoice gqa, Bounds bounds, String name) {
+        this(budget, page, dense, gqa, bounds, 0, name);
+    }
+
+    /** With the pages a step scores rounded up to a multiple of {@code scoredPageBlock} (tests; 0: by the backend). */
+    Quest(int budget, int page, int dense, GqaChoice gqa, Bounds bounds, int scoredPageBlock, String name) {
         if (page <= 0 || budget < page) {
             throw new IllegalArgumentException("Quest needs a page of at least one token and k >= page, got k=" + budget
                     + ", page=" + page);
@@ -109,7 +116,52 @@ public final class Quest implements AttentionPolicy {
         this.dense = dense;
         this.gqa = gqa;
         this.bounds = java.util.Objects.requireNonNull(bounds, "bounds");
+        if (scoredPageBlock < 0) {
+            throw new IllegalArgumentException("the scored pages' block must be >= 0, got " + scoredPageBlock);
+        }
+        this.scoredPageBlock = scoredPageBlock;
         this.name = name;
+    }
+
+    /**
+     * Pages a GPU step scores are rounded up to a multiple of this. ggml-cuda multiplies the bounds by
+     * the query in its tensor-core kernel for a few columns (mul_mat_f) only when the bounds have a
+     * multiple of 32 pages (64 on AMD's CDNA); otherwise in batched cuBLAS, with the query converted
+     * first. The graph's key rows come in blocks of 256, 16 pages of 16, so half of all lengths took
+     * cuBLAS: at 32K on Llama-3.1-8B shapes Quest was slower than full attention there. The pages
+     * past the current one are masked, so the choice is the same. The CPU scores the pages it
+     * reaches ({@code 1}).
+     */
+    static final int GPU_SCORED_PAGE_BLOCK = 64;
+
+    /**
+     * {@link #GPU_SCORED_PAGE_BLOCK} on a GPU, else 1; {@code RBENCH_QUEST_SCORED_PAGE_BLOCK=N} (or
+     * {@code -Drbench.questScoredPageBlock=N}) sets it on any backend, for A/Bs.
+     */
+    static int defaultScoredPageBlock(boolean onGpu) {
+        String setting = System.getProperty("rbench.questScoredPageBlock", System.getenv("RBENCH_QUEST_SCORED_PAGE_BLOCK"));
+        if (setting != null && !setting.isBlank()) {
+            try {
+                int block = Integer.parseInt(setting.trim());
+                if (block >= 1) {
+                    return block;
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            throw new IllegalArgumentException("RBENCH_QUEST_SCORED_PAGE_BLOCK must be a whole number >= 1, not '" + setting + "'");
+        }
+        return onGpu ? GPU_SCORED_PAGE_BLOCK : 1;
+    }
+
+    /**
+     * Pages a step whose graph has {@code keyRows} key rows scores: those the rows reach, rounded
+     * up to a multiple of {@code block}, at most the cache's {@code pageCount}.
+     */
+    static int scoredPages(int keyRows, int page, int pageCount, int block) {
+        int reached = (keyRows + page - 1) / page;
+        int rounded = (reached + block - 1) / block * block;
+        return Math.min(pageCount, rounded);
     }
 
     @Override
@@ -138,8 +190,9 @@ public final class Quest implements AttentionPolicy {
         if (selects(context.cacheCapacity() - 1)) {
             int capacity = context.cacheCapacity();
             GgmlType type = bounds.type(context);
-            pages = context.reuse(List.of(Pages.class, dense, capacity, page, gqa, type), Pages.class,
-                    () -> new Pages(context.backend(), hp, dense, capacity, page, gqa, type));
+            int block = scoredPageBlock > 0 ? scoredPageBlock : defaultScoredPageBlock(context.onGpu());
+            pages = context.reuse(List.of(Pages.class, dense, capacity, page, gqa, type, block), Pages.class,
+                    () -> new Pages(context.backend(), hp, dense, capacity, page, gqa, type, block));
             if (selects(context.position())) {
                 // the bounds of the prompt's pages now, as the reference makes them in its prefill:
                 // reports count a policy's start with the prefill (Decoder.startNanos), not with the steps
@@ -301,17 +354,21 @@ public final class Quest implements AttentionPolicy {
         private final int capacity;
         private final int page;
         private final int pageCount;
+        /** A step's scored pages are rounded up to a multiple of this ({@link #GPU_SCORED_PAGE_BLOCK}). */
+        private final int scoredBlock;
         private final int kvHeads;
         private final int heads;
         private final GqaChoice gqa;
 
-        Pages(Backend backend, HyperParameters hp, int dense, int capacity, int page, GqaChoice gqa, GgmlType boundsType) {
+        Pages(Backend backend, HyperParameters hp, int dense, int capacity, int page, GqaChoice gqa, GgmlType boundsType,
+              int scoredBlock) {
             if (boundsType != GgmlType.F32 && boundsType != GgmlType.F16) {
                 throw new IllegalArgumentException("Quest keeps its page bounds in F32 or F16, not " + boundsType);
             }
             this.capacity = capacity;
             this.page = page;
             this.pageCount = (capacity + page - 1) / page;
+            this.scoredBlock = scoredBlock;
             this.kvHeads = hp.kvHeads();
             this.heads = hp.heads();
             this.gqa = gqa;
@@ -372,6 +429,11 @@ public final class Quest implements AttentionPolicy {
 
         int pageCount() {
             return pageCount;
+        }
+
+        /** Pages a step of {@code keyRows} key rows scores ({@link Quest#scoredPages}). */
+        int scored(int keyRows) {
+            return scoredPages(keyRows, page, pageCount, scoredBlock);
         }
 
         /** Layer l's bounds, M above -m (null for a dense layer). */
@@ -527,14 +589,16 @@ public final class Quest implements AttentionPolicy {
             return pages.gqa == GqaChoice.QUERY ? rows * (pages.heads / pages.kvHeads) : rows;
         }
 
-        /** The page bounds scored (M and m, F32, every page of the cache), and a completed page's keys read again for its bounds. */
+        /** The complete pages' bounds (M and m, F32 or F16), and a completed page's keys read again for its bounds. */
         @Override
         public long extraBytes(int position, org.rbench.core.model.HyperParameters model,
                                org.rbench.llamacpp.GgmlType cacheType) {
             if (pagesRead == 1) {
                 return 0; // only the current page is read: nothing is scored
             }
-            long bounds = 2L * pages.pageCount * model.headDim() * model.kvHeads() * pages.bounds[layer].type().typeSize;
+            // the complete pages' bounds: those the choice needs (the kernel's padding past them is not counted)
+            long complete = Math.min(pages.pageCount, position / pages.page());
+            long bounds = 2L * complete * model.headDim() * model.kvHeads() * pages.bounds[layer].type().typeSize;
             long completedPage = pages.page() * model.kvRowBytes(cacheType);
             return bounds + (completes ? completedPage : 0);
         }
@@ -578,7 +642,7 @@ public final class Quest implements AttentionPolicy {
             int kvHeads = hp.kvHeads();
             int page = pages.page();
             // the pages a graph of this many key rows scores (key rows are padded past the new token)
-            int scored = (g.keyRows() + page - 1) / page;
+            int scored = pages.scored(g.keyRows());
             Tensor current = g.stepInput("quest_current_page", GgmlType.I32,
                     (t, p) -> t.setIndices(filled(kvHeads, p / page), pages.pageCount()), 1, kvHeads);
             Tensor bounds;

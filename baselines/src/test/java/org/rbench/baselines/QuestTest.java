@@ -456,6 +456,85 @@ class QuestTest {
         assertEquals(extra[0], extra[2], 1e-9, "auto is F32 here");
     }
 
+    /**
+     * A GPU step scores its pages rounded up to whole blocks of 64 (ggml-cuda's tensor-core product
+     * takes bounds of a multiple of 32 pages; others went to cuBLAS), never past the cache.
+     */
+    @Test
+    void scoredPagesAreRoundedUpToWholeBlocksWithinTheCache() {
+        // 32K on Llama-3.1-8B shapes: 33,024 key rows reach 2,064 pages of 16, not a multiple of 32
+        assertEquals(2112, Quest.scoredPages(33024, 16, 8192, Quest.GPU_SCORED_PAGE_BLOCK));
+        assertEquals(8192, Quest.scoredPages(131072, 16, 8208, Quest.GPU_SCORED_PAGE_BLOCK));
+        assertEquals(8208, Quest.scoredPages(131328, 16, 8208, Quest.GPU_SCORED_PAGE_BLOCK), "at most the cache's pages");
+        assertEquals(2064, Quest.scoredPages(33024, 16, 8192, 1), "the CPU scores the pages the rows reach");
+        assertEquals(22, Quest.scoredPages(256, 12, 100, 1), "a partial page is scored (and masked)");
+    }
+
+    /** The GPU pads, the CPU does not; RBENCH_QUEST_SCORED_PAGE_BLOCK (here its property) sets either, for A/Bs. */
+    @Test
+    void theScoredPageBlockIsTheBackendsUnlessSet() {
+        String before = System.getProperty("rbench.questScoredPageBlock");
+        try {
+            System.clearProperty("rbench.questScoredPageBlock");
+            if (System.getenv("RBENCH_QUEST_SCORED_PAGE_BLOCK") == null) {
+                assertEquals(Quest.GPU_SCORED_PAGE_BLOCK, Quest.defaultScoredPageBlock(true));
+                assertEquals(1, Quest.defaultScoredPageBlock(false));
+            }
+            System.setProperty("rbench.questScoredPageBlock", "1");
+            assertEquals(1, Quest.defaultScoredPageBlock(true));
+            System.setProperty("rbench.questScoredPageBlock", "32");
+            assertEquals(32, Quest.defaultScoredPageBlock(false));
+            for (String bad : new String[] {"0", "-4", "many"}) {
+                System.setProperty("rbench.questScoredPageBlock", bad);
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Quest.defaultScoredPageBlock(true));
+                assertTrue(e.getMessage().contains("'" + bad + "'"), e.getMessage());
+            }
+        } finally {
+            if (before == null) {
+                System.clearProperty("rbench.questScoredPageBlock");
+            } else {
+                System.setProperty("rbench.questScoredPageBlock", before);
+            }
+        }
+    }
+
+    /**
+     * Scoring pages past those the graph's rows reach (masked, as every page from the current one
+     * on) changes nothing: the same pages are read and the logits are equal bit for bit, through the
+     * step that first outgrows the budget (its graph makes every page's bounds, the padding's too)
+     * and the steps that complete a page.
+     */
+    @Test
+    void paddedScoredPagesChooseTheSamePages() {
+        HyperParameters hp = GQA.weights().hyperParameters();
+        int steps = 30; // selection starts at position 112 (k=112: 7 pages); pages complete at 112 and 128
+        EngineOptions options = EngineOptions.defaults(1024).withCacheType(GgmlType.F32).withFlashAttention(false);
+        float[][][] logits = new float[2][steps][];
+        int[][][] read = new int[2][][];
+        int[] blocks = {1, 40}; // 256 key rows reach 16 pages; 40 is past them, within the cache's 64
+        for (int b = 0; b < 2; b++) {
+            Quest quest = new Quest(112, 16, 1, GqaChoice.MAX, Quest.Bounds.F32, blocks[b], "quest:k=112,dense=1");
+            try (Engine engine = Engine.open(GQA.weights(), options)) {
+                engine.prefill(Arrays.copyOf(TOKENS, PROMPT));
+                try (Decoder d = engine.decoder(quest, null)) {
+                    for (int s = 0; s < steps; s++) {
+                        logits[b][s] = d.step(TOKENS[PROMPT + s]);
+                    }
+                    read[b] = new int[hp.kvHeads()][];
+                    for (int h = 0; h < hp.kvHeads(); h++) {
+                        read[b][h] = quest.pages().attended(2, h, PROMPT + steps - 1);
+                    }
+                }
+            }
+        }
+        for (int s = 0; s < steps; s++) {
+            assertArrayEquals(logits[0][s], logits[1][s], "step " + s);
+        }
+        for (int h = 0; h < hp.kvHeads(); h++) {
+            assertArrayEquals(read[0][h], read[1][h], "rows KV head " + h + " read");
+        }
+    }
+
     /** The first {@code pages} pages' bounds (M and m) of every selecting layer (dense=1) are equal, bit for bit. */
     private static void assertSameBounds(Quest expected, Quest actual, int pages, HyperParameters hp) {
         for (int l = 1; l < hp.layers(); l++) {
