@@ -510,9 +510,12 @@ step_profile() {
     # no Nsight Systems (the device tool's machines): the suite's own op profile, every step graph computed
     # node by node (bench --op-profile; the shares are what it is for)
     log "profile: no nsys on this machine; bench --op-profile instead"
+    # bench measures every method against full attention: it is added where the list leaves it out
+    local ops=${OP_PROFILE_METHODS:-full,recycled:k=4096,s=50}
+    [[ ",$ops," == *",full,"* ]] || ops="full,$ops"
     # CUDA graphs off: each node runs as launched, not captured on its second step and replayed after
     GGML_CUDA_DISABLE_GRAPHS=1 rbench bench --model "$m" --backend "${BACKEND:-cuda}" --fill synthetic --ctx "$ctx" --tokens "${PROFILE_TOKENS:-100}" \
-      --repeats 1 --methods "${OP_PROFILE_METHODS:-full,recycled:k=4096,s=50}" --out "$work/prof-$type-ops.csv" \
+      --repeats 1 --methods "$ops" --out "$work/prof-$type-ops.csv" \
       --op-profile "$out/op-profile-$type.csv" 2>&1 | grep -v "^WARNING" | tee -a "$out/profile.log"
     log "op profile $type $ctx: rc ${PIPESTATUS[0]}"
     return 0
