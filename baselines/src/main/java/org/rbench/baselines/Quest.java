@@ -116,8 +116,9 @@ public final class Quest implements AttentionPolicy {
         this.dense = dense;
         this.gqa = gqa;
         this.bounds = java.util.Objects.requireNonNull(bounds, "bounds");
-        if (scoredPageBlock < 0) {
-            throw new IllegalArgumentException("the scored pages' block must be >= 0, got " + scoredPageBlock);
+        if (scoredPageBlock < 0 || scoredPageBlock > MOST_SCORED_PAGE_BLOCK) {
+            throw new IllegalArgumentException("the scored pages' block must be 0 to " + MOST_SCORED_PAGE_BLOCK + ", got "
+                    + scoredPageBlock);
         }
         this.scoredPageBlock = scoredPageBlock;
         this.name = name;
@@ -134,6 +135,9 @@ public final class Quest implements AttentionPolicy {
      */
     static final int GPU_SCORED_PAGE_BLOCK = 64;
 
+    /** The largest block {@code RBENCH_QUEST_SCORED_PAGE_BLOCK} may set (a block's padding is allocated on every layer). */
+    static final int MOST_SCORED_PAGE_BLOCK = 4096;
+
     /**
      * {@link #GPU_SCORED_PAGE_BLOCK} on a GPU, else 1; {@code RBENCH_QUEST_SCORED_PAGE_BLOCK=N} (or
      * {@code -Drbench.questScoredPageBlock=N}) sets it on any backend, for A/Bs.
@@ -143,25 +147,36 @@ public final class Quest implements AttentionPolicy {
         if (setting != null && !setting.isBlank()) {
             try {
                 int block = Integer.parseInt(setting.trim());
-                if (block >= 1) {
+                if (block >= 1 && block <= MOST_SCORED_PAGE_BLOCK) {
                     return block;
                 }
             } catch (NumberFormatException e) {
                 // reported below
             }
-            throw new IllegalArgumentException("RBENCH_QUEST_SCORED_PAGE_BLOCK must be a whole number >= 1, not '" + setting + "'");
+            throw new IllegalArgumentException("RBENCH_QUEST_SCORED_PAGE_BLOCK must be a whole number from 1 to "
+                    + MOST_SCORED_PAGE_BLOCK + ", not '" + setting + "'");
         }
         return onGpu ? GPU_SCORED_PAGE_BLOCK : 1;
     }
 
     /**
      * Pages a step whose graph has {@code keyRows} key rows scores: those the rows reach, rounded
-     * up to a multiple of {@code block}, at most the cache's {@code pageCount}.
+     * up to a multiple of {@code block}, at most the {@code boundPages} the bounds hold (the cache's
+     * pages rounded up to whole blocks, {@link #boundPages}).
      */
-    static int scoredPages(int keyRows, int page, int pageCount, int block) {
-        int reached = (keyRows + page - 1) / page;
-        int rounded = (reached + block - 1) / block * block;
-        return Math.min(pageCount, rounded);
+    static int scoredPages(int keyRows, int page, int boundPages, int block) {
+        long reached = ((long) keyRows + page - 1) / page;
+        long rounded = (reached + block - 1) / block * block;
+        return (int) Math.min(boundPages, rounded);
+    }
+
+    /**
+     * Pages the bounds hold for a cache of {@code pageCount} pages: whole blocks of {@code block},
+     * so that a step near the cache's end scores a multiple of the block too (the pages past the
+     * cache are masked as every page from the current one on).
+     */
+    static int boundPages(int pageCount, int block) {
+        return Math.toIntExact(((long) pageCount + block - 1) / block * block);
     }
 
     @Override
@@ -329,7 +344,8 @@ public final class Quest implements AttentionPolicy {
 
     /**
      * Quest's device state: per selecting layer the page bounds, M above -m, F32 or F16 {@code [2 headDim,
-     * pages, kvHeads]} (pages = ceil(capacity / page)); a constant I32 table of page rows
+     * pages, kvHeads]} (pages = ceil(capacity / page), rounded up to whole blocks of scored pages:
+     * {@link Quest#boundPages}); a constant I32 table of page rows
      * {@code [page * pages, kvHeads]} (the row's position, clamped to the cache) from which a
      * page's rows are looked up on the device, and for {@code gqa=query} its flat form
      * {@code [page * pages, heads]} (query head h's rows as indices into the cache viewed as
@@ -356,6 +372,8 @@ public final class Quest implements AttentionPolicy {
         private final int pageCount;
         /** A step's scored pages are rounded up to a multiple of this ({@link #GPU_SCORED_PAGE_BLOCK}). */
         private final int scoredBlock;
+        /** Pages the bounds and the row table hold: pageCount rounded up to whole scored blocks. */
+        private final int boundPages;
         private final int kvHeads;
         private final int heads;
         private final GqaChoice gqa;
@@ -369,6 +387,7 @@ public final class Quest implements AttentionPolicy {
             this.page = page;
             this.pageCount = (capacity + page - 1) / page;
             this.scoredBlock = scoredBlock;
+            this.boundPages = boundPages(pageCount, scoredBlock);
             this.kvHeads = hp.kvHeads();
             this.heads = hp.heads();
             this.gqa = gqa;
@@ -377,9 +396,9 @@ public final class Quest implements AttentionPolicy {
             read = new Tensor[layers];
             context = GgmlContext.forMetadata(layers + 3, 0);
             for (int l = dense; l < layers; l++) {
-                bounds[l] = context.newTensor(boundsType, 2L * hp.headDim(), pageCount, kvHeads).name("quest_bounds_" + l);
+                bounds[l] = context.newTensor(boundsType, 2L * hp.headDim(), boundPages, kvHeads).name("quest_bounds_" + l);
             }
-            long tableRows = (long) page * pageCount;
+            long tableRows = (long) page * boundPages;
             rows = context.newTensor(GgmlType.I32, tableRows, kvHeads).name("quest_page_rows");
             flatRows = gqa == GqaChoice.QUERY ? context.newTensor(GgmlType.I32, tableRows, heads).name("quest_page_rows_flat") : null;
             flatPages = gqa == GqaChoice.QUERY && capacity % page == 0
@@ -433,7 +452,7 @@ public final class Quest implements AttentionPolicy {
 
         /** Pages a step of {@code keyRows} key rows scores ({@link Quest#scoredPages}). */
         int scored(int keyRows) {
-            return scoredPages(keyRows, page, pageCount, scoredBlock);
+            return scoredPages(keyRows, page, boundPages, scoredBlock);
         }
 
         /** Layer l's bounds, M above -m (null for a dense layer). */
@@ -448,7 +467,7 @@ public final class Quest implements AttentionPolicy {
             int headDim = (int) bounds[layer].ne(0) / 2;
             for (int h = 0; h < kvHeads; h++) {
                 for (int p = 0; p < n; p++) {
-                    int from = (h * pageCount + p) * 2 * headDim;
+                    int from = (h * boundPages + p) * 2 * headDim;
                     out[0][h][p] = Arrays.copyOfRange(all, from, from + headDim);
                     out[1][h][p] = new float[headDim];
                     for (int i = 0; i < headDim; i++) {

@@ -458,16 +458,21 @@ class QuestTest {
 
     /**
      * A GPU step scores its pages rounded up to whole blocks of 64 (ggml-cuda's tensor-core product
-     * takes bounds of a multiple of 32 pages; others went to cuBLAS), never past the cache.
+     * takes bounds of a multiple of 32 pages; others went to cuBLAS). The bounds hold the cache's
+     * pages rounded up to whole blocks, so a step at the cache's end scores whole blocks too.
      */
     @Test
-    void scoredPagesAreRoundedUpToWholeBlocksWithinTheCache() {
-        // 32K on Llama-3.1-8B shapes: 33,024 key rows reach 2,064 pages of 16, not a multiple of 32
-        assertEquals(2112, Quest.scoredPages(33024, 16, 8192, Quest.GPU_SCORED_PAGE_BLOCK));
-        assertEquals(8192, Quest.scoredPages(131072, 16, 8208, Quest.GPU_SCORED_PAGE_BLOCK));
-        assertEquals(8208, Quest.scoredPages(131328, 16, 8208, Quest.GPU_SCORED_PAGE_BLOCK), "at most the cache's pages");
-        assertEquals(2064, Quest.scoredPages(33024, 16, 8192, 1), "the CPU scores the pages the rows reach");
+    void scoredPagesAreRoundedUpToWholeBlocks() {
+        int block = Quest.GPU_SCORED_PAGE_BLOCK;
+        // `bench --ctx 32768 --tokens 50`: a cache of 33,024 rows, 2,064 pages of 16, not a multiple of 32
+        int bounded = Quest.boundPages(2064, block);
+        assertEquals(2112, bounded);
+        assertEquals(2112, Quest.scoredPages(33024, 16, bounded, block), "the last key rows score whole blocks");
+        assertEquals(2048, Quest.scoredPages(32768, 16, bounded, block));
+        assertEquals(8192, Quest.scoredPages(131072, 16, Quest.boundPages(8208, block), block));
+        assertEquals(2064, Quest.scoredPages(33024, 16, Quest.boundPages(2064, 1), 1), "the CPU scores the pages the rows reach");
         assertEquals(22, Quest.scoredPages(256, 12, 100, 1), "a partial page is scored (and masked)");
+        assertEquals(2064, Quest.boundPages(2064, 1));
     }
 
     /** The GPU pads, the CPU does not; RBENCH_QUEST_SCORED_PAGE_BLOCK (here its property) sets either, for A/Bs. */
@@ -484,7 +489,7 @@ class QuestTest {
             assertEquals(1, Quest.defaultScoredPageBlock(true));
             System.setProperty("rbench.questScoredPageBlock", "32");
             assertEquals(32, Quest.defaultScoredPageBlock(false));
-            for (String bad : new String[] {"0", "-4", "many"}) {
+            for (String bad : new String[] {"0", "-4", "many", "4097"}) {
                 System.setProperty("rbench.questScoredPageBlock", bad);
                 IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Quest.defaultScoredPageBlock(true));
                 assertTrue(e.getMessage().contains("'" + bad + "'"), e.getMessage());
@@ -504,14 +509,15 @@ class QuestTest {
      * step that first outgrows the budget (its graph makes every page's bounds, the padding's too)
      * and the steps that complete a page.
      */
-    @Test
-    void paddedScoredPagesChooseTheSamePages() {
+    @ParameterizedTest
+    @CsvSource({"1024, 40", "256, 40"}) // 256 key rows reach 16 pages: padded within the cache's 64, or past its 16
+    void paddedScoredPagesChooseTheSamePages(int cacheRows, int block) {
         HyperParameters hp = GQA.weights().hyperParameters();
         int steps = 30; // selection starts at position 112 (k=112: 7 pages); pages complete at 112 and 128
-        EngineOptions options = EngineOptions.defaults(1024).withCacheType(GgmlType.F32).withFlashAttention(false);
+        EngineOptions options = EngineOptions.defaults(cacheRows).withCacheType(GgmlType.F32).withFlashAttention(false);
         float[][][] logits = new float[2][steps][];
         int[][][] read = new int[2][][];
-        int[] blocks = {1, 40}; // 256 key rows reach 16 pages; 40 is past them, within the cache's 64
+        int[] blocks = {1, block};
         for (int b = 0; b < 2; b++) {
             Quest quest = new Quest(112, 16, 1, GqaChoice.MAX, Quest.Bounds.F32, blocks[b], "quest:k=112,dense=1");
             try (Engine engine = Engine.open(GQA.weights(), options)) {
@@ -520,6 +526,7 @@ class QuestTest {
                     for (int s = 0; s < steps; s++) {
                         logits[b][s] = d.step(TOKENS[PROMPT + s]);
                     }
+                    assertEquals(Quest.boundPages(cacheRows / 16, blocks[b]), quest.pages().bounds(2).ne(1), "bound pages");
                     read[b] = new int[hp.kvHeads()][];
                     for (int h = 0; h < hp.kvHeads(); h++) {
                         read[b][h] = quest.pages().attended(2, h, PROMPT + steps - 1);
