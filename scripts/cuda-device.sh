@@ -40,6 +40,8 @@
 #                         and OUT_PROD (H2O's column sums) (native/patches; OPS_TEST: the op names, default GET_ROWS SOFT_MAX TOP_K ARGSORT OUT_PROD); logs ops-test-OP.log
 #   libs                  the built libraries (and llama-bench, after the llama-bench step) as $OUT/cuda-libs.txz.NN
 #                         pieces (to carry to a later call in BUNDLE)
+#   pack-out              everything else under $OUT into $OUT/results.tgz, beside steps.log and the cuda-libs
+#                         pieces: the device tool brings back at most 8 files (last, after the steps that write)
 #   llama-bench           stock llama-bench for CUDA (scripts/build-llama-bench.sh --backend cuda; skipped when
 #                         built), where rbench bench's llama-bench method finds it
 # Environment: BUNDLE (default .cache/device: jre.txz, rbench.tgz, llama-src.tgz; ruler-data.txz for ruler),
@@ -213,6 +215,24 @@ step_llama_bench() {
   nice -n "${BUILD_NICE:-0}" bash scripts/build-llama-bench.sh --backend cuda --libs "$from" --cuda-arch "${CUDA_ARCH:-90}" \
     --jobs "${JOBS:-$(nproc)}" >"$out/build-llama-bench.log" 2>&1 || { tail -40 "$out/build-llama-bench.log"; log "llama-bench build FAILED"; return 1; }
   log "llama-bench in $((SECONDS - t0)) s: $(tail -1 "$out/build-llama-bench.log")"
+}
+
+# pack-out: the logs and CSVs of the steps so far in one archive ($OUT/results.tgz), the files it holds removed, so that
+# a call's results fit the device tool's 8 files; steps.log and the cuda-libs pieces stay as they are
+step_pack_out() {
+  local files
+  files=$(cd "$out" && find . -maxdepth 1 -type f ! -name results.tgz ! -name steps.log ! -name 'cuda-libs.txz.*' -printf '%f\n' | sort)
+  [ -n "$files" ] || { log "pack-out: nothing to pack"; return 0; }
+  # a second pack-out in one call adds to the first's archive
+  if [ -f "$out/results.tgz" ]; then
+    mkdir -p "$work/pack-out" && tar xzf "$out/results.tgz" -C "$work/pack-out" \
+      && (cd "$out" && echo "$files" | xargs cp -t "$work/pack-out") \
+      && (cd "$work/pack-out" && tar czf "$out/results.tgz" .) && rm -rf "$work/pack-out" || { log "pack-out FAILED"; return 1; }
+  else
+    (cd "$out" && echo "$files" | xargs tar czf results.tgz) || { log "pack-out FAILED"; return 1; }
+  fi
+  (cd "$out" && echo "$files" | xargs rm -f)
+  log "pack-out: $(echo "$files" | wc -l) files into results.tgz ($(du -h "$out/results.tgz" | cut -f1))"
 }
 
 step_ops_test() {
@@ -540,6 +560,7 @@ for s in "$@"; do
     build) step_build || exit 1 ;;
     diag) step_diag ;;
     libs) step_libs ;;
+    pack-out) step_pack_out ;;
     llama-bench) step_llama_bench || exit 1 ;;
     aot) step_aot ;;
     ops-test) step_ops_test ;;
