@@ -14,6 +14,9 @@
 #   queued                every method's steps queued ahead on CUDA against the same steps waited for
 #                         (rbench parity --queued-only: known tokens and a generation fed on the device, budgets
 #                         that do not cover the context; Llama-3.2-1B shapes; queued-summary.txt)
+#   cross                 every method on CUDA against the same method on the CPU (rbench parity --against-cpu): the
+#                         rows each layer reads, picks and logits, at budgets that select (a 6-layer tiny model, F32
+#                         cache and F16 with flash attention; CROSS_METHODS; cross-summary.txt)
 #   parity-diag           qwen2/qwen3 against llama.cpp on CUDA and on the CPU, fusions on and off
 #   h2o                   H2O with its decisions on the host and on the device: parity and latency
 #   dynamic               recycled-dynamic's checks on the host and in the step graph: parity of both, latency
@@ -233,6 +236,28 @@ step_pack_out() {
   fi
   (cd "$out" && echo "$files" | xargs rm -f)
   log "pack-out: $(echo "$files" | wc -l) files into results.tgz ($(du -h "$out/results.tgz" | cut -f1))"
+}
+
+# cross: each method's choices on the device against the CPU's, at budgets below the context (parity's
+# covering budgets select nothing, and queued compares the GPU with itself)
+step_cross() {
+  local m=$work/models/tiny-llama-6-layers-f16.gguf fails=0 n=0 cache method
+  mkdir -p "$work/models"
+  [ -f "$m" ] || rbench make-model --like tiny-llama --type f16 --layers 6 --out "$m" >>"$out/models.log" 2>&1 \
+    || { log "cross: no model (models.log)"; return 1; }
+  local methods=${CROSS_METHODS:-"quest:k=64,dense=1 quest:k=64,dense=1,gqa=query tidaldecode:k=64 h2o:k=64 streamingllm:k=64 snapkv:k=64 pyramidkv:k=64 recycled:k=64,s=8 recycled-dynamic:k=64 oracle:k=64"}
+  for cache in f32 f16; do
+    for method in $methods; do
+      n=$((n + 1))
+      if rbench parity --backend "${BACKEND:-cuda}" --model "$m" --tokens 512 --steps 32 --cache "$cache" --method "$method" \
+           --against-cpu >>"$out/cross.log" 2>&1; then
+        echo "PASS $method $cache" >>"$out/cross-summary.txt"
+      else
+        fails=$((fails + 1)); echo "FAIL $method $cache" >>"$out/cross-summary.txt"
+      fi
+    done
+  done
+  log "cross: $((n - fails)) of $n passed (cross-summary.txt, cross.log)"
 }
 
 step_ops_test() {
@@ -565,6 +590,7 @@ for s in "$@"; do
     aot) step_aot ;;
     ops-test) step_ops_test ;;
     parity) step_parity ;;
+    cross) step_cross ;;
     queued) step_queued ;;
     parity-diag) step_parity_diag ;;
     h2o) step_h2o ;;

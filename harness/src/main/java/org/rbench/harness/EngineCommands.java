@@ -138,6 +138,13 @@ final class EngineCommands {
                         + " any budget. Exit 1 if a pick differs.")
         boolean queuedOnly;
 
+        @Option(names = "--against-cpu",
+                description = "Hold the method on --backend against the same method on the CPU (no llama_decode): both decode"
+                        + " the CPU's greedy tokens; every step's rows read per layer and KV head, picks and logits are compared;"
+                        + " any budget. Exit 1 unless 99%% of the selections are the CPU's and, at the steps where all are,"
+                        + " the picks agree and the logits are within the tolerance.")
+        boolean againstCpu;
+
         @Option(names = "--tolerance",
                 description = "Largest relative logit difference accepted; with an f32 cache 1e-4 on the CPU, 2e-3 on a GPU,"
                         + " where the engine's and llama.cpp's F32 kernels sum in different orders (5.7e-4 seen on an H200);"
@@ -168,6 +175,19 @@ final class EngineCommands {
             ParityRequest req = (exact ? ParityRequest.exact(model) : ParityRequest.defaults(model))
                     .withTokens(tokens, steps).withBackend(backend, threads.count).withReferenceOnCpu(reference.equalsIgnoreCase("cpu"))
                     .withMicroBatch(microBatch);
+            if (queuedOnly && againstCpu) {
+                throw new IllegalArgumentException("--queued-only and --against-cpu are two different checks: choose one");
+            }
+            if (againstCpu) {
+                org.rbench.core.parity.BackendCheck.Report b = org.rbench.core.parity.BackendCheck.run(req, method.text());
+                System.out.println(b.summary());
+                double limit = tolerance != null ? tolerance
+                        : !exact ? 1e-2 : backend.equalsIgnoreCase("cpu") ? 1e-4 : 2e-3;
+                boolean ok = b.passes(limit);
+                System.out.println(ok ? "PASS" : "FAIL (tolerance " + limit + "; at least "
+                        + Math.round(100 * org.rbench.core.parity.BackendCheck.MIN_SELECTION_SHARE) + "% of the selections as the CPU's)");
+                return ok ? 0 : 1;
+            }
             if (queuedOnly) {
                 org.rbench.core.parity.QueuedCheck.Report q = org.rbench.core.parity.QueuedCheck.run(req, method.text());
                 System.out.println(q.summary());

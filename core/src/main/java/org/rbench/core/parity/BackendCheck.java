@@ -1,0 +1,221 @@
+package org.rbench.core.parity;
+
+import org.rbench.core.attention.AttentionContext;
+import org.rbench.core.attention.AttentionPlan;
+import org.rbench.core.attention.AttentionPolicy;
+import org.rbench.core.attention.LayerObservation;
+import org.rbench.core.attention.LayerStep;
+import org.rbench.core.attention.PrefillRequest;
+import org.rbench.core.attention.PrefillStatistics;
+import org.rbench.core.attention.Strategies;
+import org.rbench.core.engine.Decoder;
+import org.rbench.core.engine.Engine;
+import org.rbench.core.engine.Greedy;
+import org.rbench.core.engine.PrefillResult;
+import org.rbench.core.model.ModelWeights;
+import org.rbench.llamacpp.Backend;
+import org.rbench.llamacpp.Backends;
+import org.rbench.llamacpp.LlamaCpp;
+
+import java.util.Arrays;
+
+/**
+ * A method on the request's backend against the same method on the CPU: both decode the same
+ * tokens after the same prompt (the CPU's greedy picks, fed to both), and every step's rows read
+ * per layer and KV head, its logits and its pick are compared. {@link Parity} can only hold a
+ * method to llama_decode where its budget covers the context (it then reads everything); this
+ * checks what a method chooses on a GPU, where it decides on the device, at budgets that select.
+ *
+ * <p>Two backends may part at near-ties (a GPU's products round differently), so selections are
+ * counted, not required equal; logits are compared only at steps where every layer read the
+ * same rows.
+ */
+public final class BackendCheck {
+    /** Selections that must agree for the check to pass. */
+    public static final double MIN_SELECTION_SHARE = 0.99;
+
+    private BackendCheck() {
+    }
+
+    /**
+     * The outcome.
+     *
+     * @param selections          (step, layer, KV head) triples compared
+     * @param selectionAgreements of them, those that read the same rows on both backends
+     * @param sameRowSteps        steps at which every layer and KV head read the same rows
+     * @param pickAgreements      steps whose argmax was the CPU's
+     * @param maxRelative         the largest relative logit difference over the same-row steps
+     */
+    public record Report(String model, String device, String method, int steps, long selections, long selectionAgreements,
+                         int sameRowSteps, int pickAgreements, double maxRelative) {
+        public double selectionShare() {
+            return selections == 0 ? 1 : (double) selectionAgreements / selections;
+        }
+
+        /** Nearly every selection the CPU's, every pick at a same-row step the CPU's, its logits within {@code tolerance}. */
+        public boolean passes(double tolerance) {
+            return selectionShare() >= MIN_SELECTION_SHARE && pickAgreements >= sameRowSteps && maxRelative <= tolerance;
+        }
+
+        public String summary() {
+            return String.format(java.util.Locale.ROOT,
+                    "%s, %s on %s against the CPU: %d steps; rows read: %d/%d (layer, KV head, step) selections as the CPU's"
+                            + " (%.2f%%), %d steps with every one the same; picks: %d/%d as the CPU's; logits at the same-row steps:"
+                            + " largest relative difference %.3g", method, model, device, steps, selectionAgreements, selections,
+                    100 * selectionShare(), sameRowSteps, pickAgreements, steps, maxRelative);
+        }
+    }
+
+    public static Report run(ParityRequest request, String method) {
+        return run(request, method, method);
+    }
+
+    /** {@code method} on the request's backend against {@code cpuMethod} on the CPU (the same spec, but for tests). */
+    static Report run(ParityRequest request, String method, String cpuMethod) {
+        LlamaCpp.initialise();
+        Decode cpu = decode(request.withBackend("cpu", request.threads()), cpuMethod, null);
+        Decode device = decode(request, method, cpu.fed);
+        int steps = request.decodeSteps();
+        long selections = 0;
+        long agreements = 0;
+        int sameRowSteps = 0;
+        int picks = 0;
+        Parity.Comparison logits = new Parity.Comparison();
+        for (int s = 0; s < steps; s++) {
+            boolean allSame = true;
+            for (int l = 0; l < cpu.rows[s].length; l++) {
+                for (int h = 0; h < cpu.rows[s][l].length; h++) {
+                    selections++;
+                    if (Arrays.equals(cpu.rows[s][l][h], device.rows[s][l][h])) {
+                        agreements++;
+                    } else {
+                        allSame = false;
+                    }
+                }
+            }
+            if (allSame) {
+                sameRowSteps++;
+                logits.compare(device.logits[s], cpu.logits[s]);
+            }
+            picks += Greedy.argmax(device.logits[s]) == Greedy.argmax(cpu.logits[s]) ? 1 : 0;
+        }
+        return new Report(request.model().getFileName().toString(), device.device, method, steps, selections, agreements,
+                sameRowSteps, picks, logits.maxRel);
+    }
+
+    /** One backend's decode: the tokens fed, each step's logits and rows read ([step][layer][kvHead], ascending). */
+    private record Decode(String device, int[] fed, float[][] logits, int[][][][] rows) {
+    }
+
+    /** Decodes {@code request.decodeSteps()} steps of {@code method}: greedy where {@code fed} is null, else those tokens. */
+    private static Decode decode(ParityRequest request, String method, int[] fed) {
+        int steps = request.decodeSteps();
+        int context = request.promptLength() + steps + 2;
+        try (Backend backend = Backends.open(request.backend(), request.threads());
+             ModelWeights weights = ModelWeights.load(request.model(), backend);
+             Engine engine = Engine.open(weights, request.engineOptions(context))) {
+            int[] prompt = request.promptFor(weights.hyperParameters().vocabSize());
+            int layers = weights.hyperParameters().layers();
+            int kvHeads = weights.hyperParameters().kvHeads();
+            Recorder policy = new Recorder(Strategies.create(method, weights.hyperParameters(), prompt.length), layers, kvHeads,
+                    steps);
+            int[] tokens = new int[steps];
+            float[][] logits = new float[steps][];
+            try {
+                PrefillResult p = engine.prefill(prompt, policy.prefillRequest(), false);
+                int token = Greedy.argmax(p.lastLogits());
+                try (Decoder d = engine.decoder(policy, p.statistics())) {
+                    for (int s = 0; s < steps; s++) {
+                        tokens[s] = fed != null ? fed[s] : token;
+                        logits[s] = d.step(tokens[s]);
+                        token = Greedy.argmax(logits[s]);
+                    }
+                }
+            } finally {
+                policy.close();
+            }
+            return new Decode(backend.deviceDescription(), tokens, logits, policy.rows);
+        }
+    }
+
+    /**
+     * The method, with every step's rows read recorded after its compute: it does not plan ahead,
+     * so each step ends once computed, when device-side choices can be read.
+     */
+    private static final class Recorder implements AttentionPolicy {
+        private final AttentionPolicy inner;
+        private final AttentionPlan[] plans;
+        private final int kvHeads;
+        final int[][][][] rows;
+        private int step;
+
+        Recorder(AttentionPolicy inner, int layers, int kvHeads, int steps) {
+            this.inner = inner;
+            this.plans = new AttentionPlan[layers];
+            this.kvHeads = kvHeads;
+            this.rows = new int[steps][layers][kvHeads][];
+        }
+
+        @Override
+        public String name() {
+            return inner.name();
+        }
+
+        @Override
+        public PrefillRequest prefillRequest() {
+            return inner.prefillRequest();
+        }
+
+        @Override
+        public void start(AttentionContext context, PrefillStatistics prefill) {
+            inner.start(context, prefill);
+        }
+
+        @Override
+        public boolean needsQueryBeforePlanning(int s) {
+            return inner.needsQueryBeforePlanning(s);
+        }
+
+        @Override
+        public AttentionPlan plan(LayerStep at) {
+            AttentionPlan p = inner.plan(at);
+            plans[at.layer()] = p;
+            return p;
+        }
+
+        @Override
+        public void observe(LayerObservation observation) {
+            inner.observe(observation);
+        }
+
+        @Override
+        public void endStep(int s, int position, int token) {
+            if (step < rows.length) {
+                for (int l = 0; l < plans.length; l++) {
+                    for (int h = 0; h < kvHeads; h++) {
+                        // the plan's rows, else the policy's (a compact cache's); null for both: every row
+                        int[] read = plans[l].attendedPositions(h, position);
+                        read = read != null ? read : inner.compactPositions(l, h);
+                        int[] sorted = read == null ? null : read.clone();
+                        if (sorted != null) {
+                            Arrays.sort(sorted);
+                        }
+                        rows[step][l][h] = sorted;
+                    }
+                }
+            }
+            step++;
+            inner.endStep(s, position, token);
+        }
+
+        @Override
+        public int[] compactPositions(int layer, int kvHead) {
+            return inner.compactPositions(layer, kvHead);
+        }
+
+        @Override
+        public void close() {
+            inner.close();
+        }
+    }
+}
