@@ -258,6 +258,7 @@ step_cross() {
     done
   done
   log "cross: $((n - fails)) of $n passed (cross-summary.txt, cross.log)"
+  [ "$fails" -eq 0 ]
 }
 
 step_ops_test() {

@@ -27,8 +27,9 @@ import java.util.Arrays;
  * checks what a method chooses on a GPU, where it decides on the device, at budgets that select.
  *
  * <p>Two backends may part at near-ties (a GPU's products round differently), so selections are
- * counted, not required equal; logits are compared only at steps where every layer read the
- * same rows.
+ * counted, not required equal; picks and logits are compared only at steps where every layer read
+ * the same rows. A layer that read the whole cache on both backends is the same read but no
+ * selection: the share counts only layers that selected on at least one side.
  */
 public final class BackendCheck {
     /** Selections that must agree for the check to pass. */
@@ -40,31 +41,42 @@ public final class BackendCheck {
     /**
      * The outcome.
      *
-     * @param selections          (step, layer, KV head) triples compared
+     * @param selections          (step, layer, KV head) triples in which at least one backend selected rows
+     *                            (did not read the whole cache)
      * @param selectionAgreements of them, those that read the same rows on both backends
+     * @param unknown             triples where neither the plan nor the policy said which rows were read
      * @param sameRowSteps        steps at which every layer and KV head read the same rows
-     * @param pickAgreements      steps whose argmax was the CPU's
+     * @param sameRowPicks        of them, those whose argmax was the CPU's
+     * @param pickAgreements      steps whose argmax was the CPU's, of all
      * @param maxRelative         the largest relative logit difference over the same-row steps
      */
     public record Report(String model, String device, String method, int steps, long selections, long selectionAgreements,
-                         int sameRowSteps, int pickAgreements, double maxRelative) {
+                         long unknown, int sameRowSteps, int sameRowPicks, int pickAgreements, double maxRelative) {
         public double selectionShare() {
-            return selections == 0 ? 1 : (double) selectionAgreements / selections;
+            return selections == 0 ? 0 : (double) selectionAgreements / selections;
         }
 
-        /** Nearly every selection the CPU's, every pick at a same-row step the CPU's, its logits within {@code tolerance}. */
+        /**
+         * Something selected and compared (a check that compared nothing proves nothing), nearly every
+         * selection the CPU's, every pick at a same-row step the CPU's, its logits within {@code tolerance}.
+         */
         public boolean passes(double tolerance) {
-            return selectionShare() >= MIN_SELECTION_SHARE && pickAgreements >= sameRowSteps && maxRelative <= tolerance;
+            return selections > 0 && unknown == 0 && sameRowSteps > 0 && selectionShare() >= MIN_SELECTION_SHARE
+                    && sameRowPicks == sameRowSteps && maxRelative <= tolerance;
         }
 
         public String summary() {
             return String.format(java.util.Locale.ROOT,
                     "%s, %s on %s against the CPU: %d steps; rows read: %d/%d (layer, KV head, step) selections as the CPU's"
-                            + " (%.2f%%), %d steps with every one the same; picks: %d/%d as the CPU's; logits at the same-row steps:"
-                            + " largest relative difference %.3g", method, model, device, steps, selectionAgreements, selections,
-                    100 * selectionShare(), sameRowSteps, pickAgreements, steps, maxRelative);
+                            + " (%.2f%%)%s, %d steps with every one the same; picks there: %d/%d as the CPU's (%d/%d over all steps);"
+                            + " logits there: largest relative difference %.3g", method, model, device, steps, selectionAgreements,
+                    selections, 100 * selectionShare(), unknown == 0 ? "" : ", " + unknown + " not known", sameRowSteps,
+                    sameRowPicks, sameRowSteps, pickAgreements, steps, maxRelative);
         }
     }
+
+    /** Rows read as recorded: the whole cache. */
+    private static final int[] WHOLE = {};
 
     public static Report run(ParityRequest request, String method) {
         return run(request, method, method);
@@ -78,6 +90,7 @@ public final class BackendCheck {
         int steps = request.decodeSteps();
         long selections = 0;
         long agreements = 0;
+        long unknown = 0;
         int sameRowSteps = 0;
         int picks = 0;
         Parity.Comparison logits = new Parity.Comparison();
@@ -85,8 +98,18 @@ public final class BackendCheck {
             boolean allSame = true;
             for (int l = 0; l < cpu.rows[s].length; l++) {
                 for (int h = 0; h < cpu.rows[s][l].length; h++) {
+                    int[] a = cpu.rows[s][l][h];
+                    int[] b = device.rows[s][l][h];
+                    if (a == null || b == null) {
+                        unknown++;
+                        allSame = false;
+                        continue;
+                    }
+                    if (a == WHOLE && b == WHOLE) {
+                        continue; // the same read, and no selection
+                    }
                     selections++;
-                    if (Arrays.equals(cpu.rows[s][l][h], device.rows[s][l][h])) {
+                    if (a != WHOLE && b != WHOLE && Arrays.equals(a, b)) {
                         agreements++;
                     } else {
                         allSame = false;
@@ -100,7 +123,7 @@ public final class BackendCheck {
             picks += Greedy.argmax(device.logits[s]) == Greedy.argmax(cpu.logits[s]) ? 1 : 0;
         }
         return new Report(request.model().getFileName().toString(), device.device, method, steps, selections, agreements,
-                sameRowSteps, picks, logits.maxRel);
+                unknown, sameRowSteps, logits.agreements, picks, logits.maxRel);
     }
 
     /** One backend's decode: the tokens fed, each step's logits and rows read ([step][layer][kvHead], ascending). */
@@ -139,8 +162,9 @@ public final class BackendCheck {
     }
 
     /**
-     * The method, with every step's rows read recorded after its compute: it does not plan ahead,
-     * so each step ends once computed, when device-side choices can be read.
+     * The method, with every step's rows read recorded after its compute: a decoder's single steps
+     * ({@link Decoder#step}) end once computed, when device-side choices can be read (so
+     * {@code plansAhead} is left false: it matters only to queued steps).
      */
     private static final class Recorder implements AttentionPolicy {
         private final AttentionPolicy inner;
@@ -193,7 +217,12 @@ public final class BackendCheck {
             if (step < rows.length) {
                 for (int l = 0; l < plans.length; l++) {
                     for (int h = 0; h < kvHeads; h++) {
-                        // the plan's rows, else the policy's (a compact cache's); null for both: every row
+                        // as StepDiagnostics: a whole-cache read, else the plan's rows, else the policy's
+                        // (a compact cache's); null where neither says
+                        if (plans[l].readsWholeCache()) {
+                            rows[step][l][h] = WHOLE;
+                            continue;
+                        }
                         int[] read = plans[l].attendedPositions(h, position);
                         read = read != null ? read : inner.compactPositions(l, h);
                         int[] sorted = read == null ? null : read.clone();

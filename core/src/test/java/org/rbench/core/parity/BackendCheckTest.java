@@ -35,10 +35,23 @@ class BackendCheckTest {
         assertEquals(12, r.steps());
         assertEquals(r.selections(), r.selectionAgreements(), r.summary());
         assertTrue(r.selections() > 0, r.summary());
+        assertEquals(0, r.unknown(), r.summary());
         assertEquals(12, r.sameRowSteps(), r.summary());
+        assertEquals(12, r.sameRowPicks(), r.summary());
         assertEquals(12, r.pickAgreements(), r.summary());
         assertEquals(0, r.maxRelative(), r.summary());
         assertTrue(r.passes(1e-4), r.summary());
+    }
+
+    /** A check that compared nothing, or nothing at the same rows, or missed a pick there, does not pass. */
+    @Test
+    void passingNeedsSomethingComparedAndEveryPickWhereTheRowsAgree() {
+        assertFalse(new BackendCheck.Report("m", "d", "x", 0, 0, 0, 0, 0, 0, 0, 0).passes(1), "nothing selected");
+        assertFalse(new BackendCheck.Report("m", "d", "x", 32, 1000, 996, 0, 0, 0, 30, 0).passes(1), "no step read the same rows");
+        assertFalse(new BackendCheck.Report("m", "d", "x", 32, 1000, 996, 0, 20, 19, 31, 0).passes(1), "a pick at a same-row step");
+        assertFalse(new BackendCheck.Report("m", "d", "x", 32, 1000, 1000, 4, 32, 32, 32, 0).passes(1), "rows not known");
+        assertTrue(new BackendCheck.Report("m", "d", "x", 32, 1000, 996, 0, 20, 20, 29, 0).passes(1), "near-ties parted elsewhere");
+        assertFalse(new BackendCheck.Report("m", "d", "x", 32, 1000, 980, 0, 20, 20, 29, 0).passes(1), "98% of the selections");
     }
 
     @Test
