@@ -226,14 +226,13 @@ step_pack_out() {
   local files
   files=$(cd "$out" && find . -maxdepth 1 -type f ! -name results.tgz ! -name steps.log ! -name 'cuda-libs.txz.*' -printf '%f\n' | sort)
   [ -n "$files" ] || { log "pack-out: nothing to pack"; return 0; }
-  # a second pack-out in one call adds to the first's archive
-  if [ -f "$out/results.tgz" ]; then
-    mkdir -p "$work/pack-out" && tar xzf "$out/results.tgz" -C "$work/pack-out" \
-      && (cd "$out" && echo "$files" | xargs cp -t "$work/pack-out") \
-      && (cd "$work/pack-out" && tar czf "$out/results.tgz" .) && rm -rf "$work/pack-out" || { log "pack-out FAILED"; return 1; }
-  else
-    (cd "$out" && echo "$files" | xargs tar czf results.tgz) || { log "pack-out FAILED"; return 1; }
-  fi
+  # the archive is made anew from the last one's contents and the new files: a second pack-out in one call adds to it
+  local stage=$work/pack-out
+  rm -rf "$stage" && mkdir -p "$stage"
+  { [ ! -f "$out/results.tgz" ] || tar xzf "$out/results.tgz" -C "$stage"; } \
+    && (cd "$out" && echo "$files" | xargs cp -t "$stage") \
+    && (cd "$stage" && tar czf "$out/results.tgz" .) || { log "pack-out FAILED"; return 1; }
+  rm -rf "$stage"
   (cd "$out" && echo "$files" | xargs rm -f)
   log "pack-out: $(echo "$files" | wc -l) files into results.tgz ($(du -h "$out/results.tgz" | cut -f1))"
 }

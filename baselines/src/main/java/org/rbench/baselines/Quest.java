@@ -165,9 +165,8 @@ public final class Quest implements AttentionPolicy {
      * pages rounded up to whole blocks, {@link #boundPages}).
      */
     static int scoredPages(int keyRows, int page, int boundPages, int block) {
-        long reached = ((long) keyRows + page - 1) / page;
-        long rounded = (reached + block - 1) / block * block;
-        return (int) Math.min(boundPages, rounded);
+        int reached = Math.toIntExact(((long) keyRows + page - 1) / page);
+        return Math.min(boundPages, boundPages(reached, block));
     }
 
     /**
