@@ -35,8 +35,17 @@ public final class RecycledCache {
     private final Update update;
     private final int kvHeads;
     private final int[][] slotPosition;
-    /** Per KV head, the slots of the refreshed entries in descending score order (the last live one goes first). */
+    /**
+     * Per KV head, the slots of the refreshed entries in descending score order (the last live
+     * one goes first); kept only where {@link #slotIsRank} is false.
+     */
     private final int[][] slotByScore;
+    /**
+     * Per KV head, whether slot i holds the refreshed entry of rank i (Cp in score order, the
+     * usual case): then {@link #slotByScore} is the identity and is not written, which at
+     * 32 layers x 8 KV heads x K=4096 was a million stores on every refresh's critical path.
+     */
+    private final boolean[] slotIsRank;
     private int live;
     private int generated;
     /**
@@ -46,7 +55,8 @@ public final class RecycledCache {
      */
     private java.util.function.Supplier<int[]> devicePositions;
     private int deviceStride;
-    private boolean[] onDevice;
+    /** Per KV head, whether the positions of its slots are still on the device (read by {@link #fetchDevicePositions}). */
+    private final boolean[] onDevice;
 
     /**
      * @param selection K, the GQA aggregation and the pooling window a refresh scores with
@@ -65,6 +75,8 @@ public final class RecycledCache {
         this.kvHeads = kvHeads;
         this.slotPosition = new int[kvHeads][capacity];
         this.slotByScore = new int[kvHeads][k];
+        this.slotIsRank = new boolean[kvHeads];
+        this.onDevice = new boolean[kvHeads];
     }
 
     /** A cache whose refreshes pool with the symmetric kernel {@code poolKernel}. */
@@ -114,17 +126,15 @@ public final class RecycledCache {
             if (byScore[h].length != n) {
                 throw new IllegalArgumentException("KV head " + h + " selected " + byScore[h].length + " positions, head 0 " + n);
             }
-            if (selectsEveryPosition(byScore[h])) {
+            slotIsRank[h] = !selectsEveryPosition(byScore[h]);
+            if (slotIsRank[h]) {
+                System.arraycopy(byScore[h], 0, slotPosition[h], 0, n);
+            } else {
                 // position p in slot p: Cp is the cache's first rows in order
                 for (int i = 0; i < n; i++) {
                     slotPosition[h][i] = i;
-                    slotByScore[h][i] = byScore[h][i];
                 }
-            } else {
-                for (int i = 0; i < n; i++) {
-                    slotPosition[h][i] = byScore[h][i];
-                    slotByScore[h][i] = i;
-                }
+                System.arraycopy(byScore[h], 0, slotByScore[h], 0, n);
             }
             System.arraycopy(slotPosition[h], 0, rows, h * live, live);
         }
@@ -149,22 +159,18 @@ public final class RecycledCache {
         }
         live = n;
         generated = 0;
-        onDevice = new boolean[kvHeads];
         for (int h = 0; h < kvHeads; h++) {
             int[] byScore = positionOrdered[h];
-            if (byScore == null) {
-                onDevice[h] = true;
-                for (int i = 0; i < n; i++) {
-                    slotByScore[h][i] = i;
-                }
-            } else {
+            onDevice[h] = byScore == null;
+            slotIsRank[h] = byScore == null;
+            if (byScore != null) {
                 if (byScore.length != n) {
                     throw new IllegalArgumentException("KV head " + h + " selected " + byScore.length + " positions, not " + n);
                 }
                 for (int i = 0; i < n; i++) {
                     slotPosition[h][i] = i;
-                    slotByScore[h][i] = byScore[i];
                 }
+                System.arraycopy(byScore, 0, slotByScore[h], 0, n);
             }
         }
         devicePositions = positions;
@@ -209,7 +215,7 @@ public final class RecycledCache {
             // live-1 for every head, just before the generated run, which so stays contiguous.
             live--;
             for (int h = 0; h < kvHeads; h++) {
-                slots[h] = slotByScore[h][live];
+                slots[h] = slotIsRank[h] ? live : slotByScore[h][live];
             }
         } else {
             int slot = live + generated;

@@ -178,6 +178,33 @@ class SelectionSemanticsTest {
                 {0.2f, 0.4f, 0.3f, 0.1f}}), "head 0's selection stays in score order; head 1's is the first three");
     }
 
+    /**
+     * A refresh on the device: a head in score order evicts its last live slot (its positions
+     * read from the device only when asked), a head in position order its own lowest-scored
+     * entry; a later refresh that changes a head's layout evicts by the new one.
+     */
+    @Test
+    void aDeviceRefreshEvictsByEachHeadsLayout() {
+        RecycledCache cp = new RecycledCache(3, 1, GqaAggregation.MAX, RecycledCache.Update.EVICT, 2);
+        int[] devicePositions = {9, 5, 7, 0, 0, 1, 2, 0}; // head-major, stride 4: head 0 by score, head 1 unread
+        int[] reads = {0};
+        cp.refreshedOnDevice(3, new int[][] {null, {2, 0, 1}}, () -> {
+            reads[0]++;
+            return devicePositions;
+        }, 4);
+        assertArrayEquals(new int[] {2, 1}, cp.append(10), "head 0: slot of rank 2 (position 7); head 1: position 1's slot");
+        assertEquals(0, reads[0], "appending needs no device read");
+        assertArrayEquals(new int[] {5, 9, 10}, cp.rows(0));
+        assertArrayEquals(new int[] {0, 2, 10}, cp.rows(1));
+        assertEquals(1, reads[0]);
+        assertArrayEquals(new int[] {1, 0}, cp.append(11), "then rank 1 / position 0");
+        // the heads swap layouts
+        cp.refreshedOnDevice(3, new int[][] {{1, 2, 0}, null}, () -> devicePositions, 4);
+        assertArrayEquals(new int[] {0, 2}, cp.append(12), "head 0: position 0's slot; head 1: slot of rank 2");
+        assertArrayEquals(new int[] {1, 2, 12}, cp.rows(0));
+        assertArrayEquals(new int[] {0, 1, 12}, cp.rows(1), "head 1's slots 0 and 1 from the device (stride 4)");
+    }
+
     @Test
     void v1GrowsByTheGeneratedTokensUntilTheNextRefresh() {
         float[][] probs = {{0.4f, 0.1f, 0.3f, 0.2f}};
