@@ -82,13 +82,16 @@ public final class SelectionBenchmark {
         int rows = (valid + PAD - 1) / PAD * PAD;
         int capacity = rows + PAD; // the engine's cache is larger than the rows a step reads
         int m = request.candidates(valid);
-        try (GgmlContext data = GgmlContext.forMetadata(4, 0)) {
+        try (GgmlContext data = GgmlContext.forMetadata(5, 0)) {
             Tensor keys = data.newTensor(GgmlType.F16, shape.headDim(), capacity, shape.kvHeads()).name("k");
             Tensor values = data.newTensor(GgmlType.F16, shape.headDim(), capacity, shape.kvHeads()).name("v");
             Tensor query = data.newTensor(GgmlType.F32, shape.headDim(), 1, shape.heads()).name("q");
             Tensor mask = data.newTensor(GgmlType.F16, rows, 1).name("mask");
+            // every layer's logits, as flash attention writes a refresh's batch of them (PlanGraph#flashScoreBatch)
+            Tensor scoreBatch = data.newTensor(GgmlType.F32, rows, 1, shape.heads(), layers).name("score_batch");
             try (BackendBuffer buffer = BackendBuffer.allocate(data, backend)) {
                 fill(keys, values, query, mask, valid, seed);
+                fill(scoreBatch, seed + 1);
                 List<Timing> timings = new ArrayList<>();
                 float scale = (float) (1 / Math.sqrt(shape.headDim()));
                 Piece flash = (ctx, g) -> {
@@ -122,6 +125,10 @@ public final class SelectionBenchmark {
                         probabilities(ctx, keys, query, mask, rows, scale), request, shape.heads(), shape.kvHeads())};
                 Timing scoring = time(backend, "softmax + GQA aggregation", scores, repeats, layers, null);
                 timings.add(scoring);
+                // a refresh normalises every layer's heads in one softmax: rows x (heads x layers) logits
+                Piece batchSoftmax = (ctx, g) -> new Tensor[] {AttentionMath.scoreBatchSoftmax(ctx, scoreBatch)};
+                timings.add(time(backend, "softmax of " + layers + " layers' logits at once",
+                        batchSoftmax, repeats, 1, null));
                 int[][][] selections = new int[1 + TopRowsSelection.Method.values().length][][];
                 Piece alone = (ctx, g) -> {
                     TopRowsSelection.Result r = TopRowsSelection.select(ctx, TopRowsSelection.scores(ctx,
@@ -361,6 +368,14 @@ public final class SelectionBenchmark {
                 m.setAtIndex(ValueLayout.JAVA_SHORT, r, r < valid ? (short) 0 : HALF_NEGATIVE_INFINITY);
             }
             mask.write(m, 0);
+        }
+    }
+
+    private static void fill(Tensor t, long seed) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment block = arena.allocate(t.bytes(), 64);
+            KvCache.randomise(block, t.type(), new SplittableRandom(seed));
+            t.write(block, 0);
         }
     }
 
