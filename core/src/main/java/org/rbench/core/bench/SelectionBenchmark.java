@@ -125,10 +125,12 @@ public final class SelectionBenchmark {
                         probabilities(ctx, keys, query, mask, rows, scale), request, shape.heads(), shape.kvHeads())};
                 Timing scoring = time(backend, "softmax + GQA aggregation", scores, repeats, layers, null);
                 timings.add(scoring);
-                // a refresh normalises every layer's heads in one softmax: rows x (heads x layers) logits
-                Piece batchSoftmax = (ctx, g) -> new Tensor[] {AttentionMath.scoreBatchSoftmax(ctx, scoreBatch)};
-                timings.add(time(backend, "softmax of " + layers + " layers' logits at once",
-                        batchSoftmax, repeats, 1, null));
+                // a refresh normalises every layer's heads in one softmax, rows x (heads x layers) logits, and
+                // aggregates each KV head's group in one op (RefreshPlan.Selection#finish)
+                Piece batchScores = (ctx, g) -> new Tensor[] {TopRowsSelection.aggregated(ctx,
+                        AttentionMath.scoreBatchSoftmax(ctx, scoreBatch), request, shape.heads() * layers, shape.kvHeads() * layers)};
+                timings.add(time(backend, "softmax + GQA aggregation of " + layers + " layers at once", batchScores, repeats, 1,
+                        null));
                 int[][][] selections = new int[1 + TopRowsSelection.Method.values().length][][];
                 Piece alone = (ctx, g) -> {
                     TopRowsSelection.Result r = TopRowsSelection.select(ctx, TopRowsSelection.scores(ctx,

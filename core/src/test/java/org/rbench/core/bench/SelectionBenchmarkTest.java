@@ -25,9 +25,9 @@ class SelectionBenchmarkTest {
     void aloneAndBatchedSortsSelectTheSameRows(int rows, int heads, int kvHeads, int k, int pool, GqaAggregation gqa) {
         SelectionBenchmark.Result r = SelectionBenchmark.run(CPU.backend(), new SelectionBenchmark.Shape(rows, heads, kvHeads, 16),
                 new TopRows(k, gqa, pool), 3, 2, 7);
-        // 3 scoring pieces, the score batch's softmax, the layer alone, the batch by top_k and by sort, each with ties ordered
+        // 3 scoring pieces, the score batch's, the layer alone, the batch by top_k and by sort, each with ties ordered
         assertEquals(9, r.timings().size());
-        assertTrue(r.timings().stream().anyMatch(t -> t.piece().startsWith("softmax of 3 layers' logits at once")));
+        assertTrue(r.timings().stream().anyMatch(t -> t.piece().equals("softmax + GQA aggregation of 3 layers at once")));
         r.timings().forEach(t -> assertTrue(t.medianMs() > 0 && t.minMs() <= t.maxMs() && t.stepMs() >= t.medianMs(), t.toString()));
         assertEquals(kvHeads, r.aloneSelection().length);
         for (int h = 0; h < kvHeads; h++) {
