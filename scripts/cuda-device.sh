@@ -40,7 +40,7 @@
 #                         and head by head, of row and page scores; gathers), one layer of Llama-3.1-8B's shape
 #   aot                   a JVM AOT cache from `rbench warmup` for the later steps (and later calls on this machine)
 #   ops-test              ggml's test-backend-ops, CUDA against the CPU, for the ops the suite's patches change
-#                         and OUT_PROD (H2O's column sums) (native/patches; OPS_TEST: the op names, default GET_ROWS SOFT_MAX SOFT_MAX_GROUP_MAX TOP_K ARGSORT OUT_PROD); logs ops-test-OP.log
+#                         and OUT_PROD (H2O's column sums) (native/patches; OPS_TEST: the op names, default GET_ROWS SOFT_MAX SOFT_MAX_GROUP_MAX TOP_K OUT_PROD); logs ops-test-OP.log
 #   libs                  the built libraries (and llama-bench, after the llama-bench step) as $OUT/cuda-libs.txz.NN
 #                         pieces (to carry to a later call in BUNDLE)
 #   pack-out              everything else under $OUT into $OUT/results.tgz, beside steps.log and the cuda-libs
@@ -271,7 +271,7 @@ step_ops_test() {
   [ -x "$dir/test-backend-ops" ] || g++ -O1 -std=c++17 -I"$base/src/ggml/include" "$base/src/tests/test-backend-ops.cpp" \
     -o "$dir/test-backend-ops" -L"$libs" "-l:$(basename "$ggml")" -l:libggml-base.so -Wl,-rpath,"$libs" -pthread \
     >"$out/ops-test-build.log" 2>&1 || { tail -20 "$out/ops-test-build.log"; log "test-backend-ops build FAILED"; return 1; }
-  for op in ${OPS_TEST:-GET_ROWS SOFT_MAX SOFT_MAX_GROUP_MAX TOP_K ARGSORT OUT_PROD}; do
+  for op in ${OPS_TEST:-GET_ROWS SOFT_MAX SOFT_MAX_GROUP_MAX TOP_K OUT_PROD}; do
     (cd "$dir" && ./test-backend-ops test -b CUDA0 -o "$op") >"$out/ops-test-$op.log" 2>&1
     log "test-backend-ops $op on CUDA0: rc $?, $(grep -c 'OK' "$out/ops-test-$op.log") OK, $(grep -c 'FAIL' "$out/ops-test-$op.log") FAIL lines"
   done

@@ -152,8 +152,11 @@ final class PassBuilder {
             if (!attentionBuilt && pass.batch() == 1 && res.flashAttentionScores() && writesScores(read)) {
                 scoreBatchRows = read.keys().ne(1);
                 scoreBatchMask = read.mask();
+                // kept allocated to the graph's end (an output): freed after the softmax that reads it, its memory
+                // could hold the pooling after it, and ggml-cuda does not fuse the two ops (native/patches:
+                // ggml-cuda-split-soft-max.diff) where the fused op's output overlaps its input
                 scoreBatch = ctx.newTensor(GgmlType.F32, scoreBatchRows, 1, hp.heads(), pass.toLayer() - pass.fromLayer())
-                        .name("fa_score_batch");
+                        .name("fa_score_batch").output();
             }
         }
         return scoreBatch != null && read.keys().ne(1) == scoreBatchRows && read.mask() == scoreBatchMask ? scoreBatch : null;
