@@ -91,7 +91,7 @@ public final class SelectionBenchmark {
             Tensor scoreBatch = data.newTensor(GgmlType.F32, rows, 1, shape.heads(), layers).name("score_batch");
             try (BackendBuffer buffer = BackendBuffer.allocate(data, backend)) {
                 fill(keys, values, query, mask, valid, seed);
-                fill(scoreBatch, seed + 1);
+                randomise(scoreBatch, new SplittableRandom(seed + 1));
                 List<Timing> timings = new ArrayList<>();
                 float scale = (float) (1 / Math.sqrt(shape.headDim()));
                 Piece flash = (ctx, g) -> {
@@ -358,12 +358,10 @@ public final class SelectionBenchmark {
 
     private static void fill(Tensor keys, Tensor values, Tensor query, Tensor mask, int valid, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
+        for (Tensor t : new Tensor[] {keys, values, query}) {
+            randomise(t, random);
+        }
         try (Arena arena = Arena.ofConfined()) {
-            for (Tensor t : new Tensor[] {keys, values, query}) {
-                MemorySegment block = arena.allocate(t.bytes(), 64);
-                KvCache.randomise(block, t.type(), random);
-                t.write(block, 0);
-            }
             long rows = mask.ne(0);
             MemorySegment m = arena.allocate(rows * 2, 64);
             for (long r = 0; r < rows; r++) {
@@ -373,10 +371,11 @@ public final class SelectionBenchmark {
         }
     }
 
-    private static void fill(Tensor t, long seed) {
+    /** Fills {@code t} (F16 or F32) with values uniform in [-1, 1) drawn from {@code random}. */
+    private static void randomise(Tensor t, SplittableRandom random) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment block = arena.allocate(t.bytes(), 64);
-            KvCache.randomise(block, t.type(), new SplittableRandom(seed));
+            KvCache.randomise(block, t.type(), random);
             t.write(block, 0);
         }
     }

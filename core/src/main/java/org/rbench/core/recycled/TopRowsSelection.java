@@ -299,8 +299,9 @@ public final class TopRowsSelection {
         Tensor byScoreF = ctx.cast(byScore, GgmlType.F32);
         // n distinct positions sum to n(n-1)/2 or more, that exactly when they are 0..n-1: a row's sum is then
         // below 2^24 (n <= MOST_ORDERED_ON_DEVICE), added exactly in F32, and any other row's comes out above
-        // n(n-1)/2 + 1 even rounded. (ggml-cuda's max pool over n columns, the largest, took a thread a row
-        // and n loads each: 0.6 ms for 256 rows of 4,096 on an H100; sum_rows takes a block a row.)
+        // n(n-1)/2 + 1 even rounded. (ggml-cuda's max pool over n columns, the largest, takes a thread a row
+        // and n loads each, about 0.6 ms for 256 rows of 4,096 on an H100 by an op profile's residue; sum_rows
+        // takes a block a row.)
         Tensor sum = ctx.sumRows(byScoreF);                                                        // [1, rows]
         Tensor inOrder = ctx.step(ctx.scaleBias(sum, -1f, (float) ((long) n * (n - 1) / 2 + 1)));
         Tensor offOrder = ctx.sub(byScoreF, ctx.arange(0, n, 1));                                  // position - slot
