@@ -29,7 +29,9 @@ import java.util.Arrays;
  * <p>Two backends may part at near-ties (a GPU's products round differently), so selections are
  * counted, not required equal; picks and logits are compared only at steps where every layer read
  * the same rows. A layer that read the whole cache on both backends is the same read but no
- * selection: the share counts only layers that selected on at least one side.
+ * selection: the share counts only layers that selected on at least one side. Where two
+ * selections part, the report says by how many rows (those one side read and the other did not):
+ * a near-tie at the cut parts them by a row or a few, a choice made wrong by far more.
  */
 public final class BackendCheck {
     /** Selections that must agree for the check to pass. */
@@ -49,11 +51,44 @@ public final class BackendCheck {
      * @param sameRowPicks        of them, those whose argmax was the CPU's
      * @param pickAgreements      steps whose argmax was the CPU's, of all
      * @param maxRelative         the largest relative logit difference over the same-row steps
+     * @param apart               the selections that parted: how many of each's rows one side read and the other
+     *                            did not (the larger count), or -1 where one side read the whole cache
      */
     public record Report(String model, String device, String method, int steps, long selections, long selectionAgreements,
-                         long unknown, int sameRowSteps, int sameRowPicks, int pickAgreements, double maxRelative) {
+                         long unknown, int sameRowSteps, int sameRowPicks, int pickAgreements, double maxRelative,
+                         int[] apart) {
+        public Report {
+            apart = apart.clone();
+            Arrays.sort(apart);
+        }
+
+        @Override
+        public int[] apart() {
+            return apart.clone();
+        }
+
         public double selectionShare() {
             return selections == 0 ? 0 : (double) selectionAgreements / selections;
+        }
+
+        /** Of the selections that parted, those where one side read the whole cache and the other selected. */
+        public int apartByWholeCache() {
+            int n = 0;
+            while (n < apart.length && apart[n] < 0) {
+                n++;
+            }
+            return n;
+        }
+
+        /** The most rows by which two selections parted (both selecting), 0 when none did. */
+        public int mostRowsApart() {
+            return apart.length == 0 || apart[apart.length - 1] < 0 ? 0 : apart[apart.length - 1];
+        }
+
+        /** The median rows by which two selections parted (both selecting), 0 when none did. */
+        public int medianRowsApart() {
+            int from = apartByWholeCache();
+            return from == apart.length ? 0 : apart[from + (apart.length - from) / 2];
         }
 
         /**
@@ -69,9 +104,19 @@ public final class BackendCheck {
             return String.format(java.util.Locale.ROOT,
                     "%s, %s on %s against the CPU: %d steps; rows read: %d/%d (layer, KV head, step) selections as the CPU's"
                             + " (%.2f%%)%s, %d steps with every one the same; picks there: %d/%d as the CPU's (%d/%d over all steps);"
-                            + " logits there: largest relative difference %.3g", method, model, device, steps, selectionAgreements,
+                            + " logits there: largest relative difference %.3g%s", method, model, device, steps, selectionAgreements,
                     selections, 100 * selectionShare(), unknown == 0 ? "" : ", " + unknown + " not known", sameRowSteps,
-                    sameRowPicks, sameRowSteps, pickAgreements, steps, maxRelative);
+                    sameRowPicks, sameRowSteps, pickAgreements, steps, maxRelative, partedBy());
+        }
+
+        private String partedBy() {
+            if (apart.length == 0) {
+                return "";
+            }
+            int whole = apartByWholeCache();
+            String rows = whole == apart.length ? "" : String.format(java.util.Locale.ROOT,
+                    "; the %d that parted, by %d rows at most (median %d)", apart.length - whole, mostRowsApart(), medianRowsApart());
+            return rows + (whole == 0 ? "" : "; " + whole + " read the whole cache on one side only");
         }
     }
 
@@ -93,6 +138,7 @@ public final class BackendCheck {
         long unknown = 0;
         int sameRowSteps = 0;
         int picks = 0;
+        java.util.List<Integer> apart = new java.util.ArrayList<>();
         Parity.Comparison logits = new Parity.Comparison();
         for (int s = 0; s < steps; s++) {
             boolean allSame = true;
@@ -113,6 +159,7 @@ public final class BackendCheck {
                         agreements++;
                     } else {
                         allSame = false;
+                        apart.add(a == WHOLE || b == WHOLE ? -1 : rowsApart(a, b));
                     }
                 }
             }
@@ -123,7 +170,25 @@ public final class BackendCheck {
             picks += Greedy.argmax(device.logits[s]) == Greedy.argmax(cpu.logits[s]) ? 1 : 0;
         }
         return new Report(request.model().getFileName().toString(), device.device, method, steps, selections, agreements,
-                unknown, sameRowSteps, logits.agreements, picks, logits.maxRel);
+                unknown, sameRowSteps, logits.agreements, picks, logits.maxRel,
+                apart.stream().mapToInt(Integer::intValue).toArray());
+    }
+
+    /** Rows of {@code a} not in {@code b} or of {@code b} not in {@code a}, whichever are more (both ascending, distinct). */
+    static int rowsApart(int[] a, int[] b) {
+        int common = 0;
+        for (int i = 0, j = 0; i < a.length && j < b.length; ) {
+            if (a[i] == b[j]) {
+                common++;
+                i++;
+                j++;
+            } else if (a[i] < b[j]) {
+                i++;
+            } else {
+                j++;
+            }
+        }
+        return Math.max(a.length, b.length) - common;
     }
 
     /** One backend's decode: the tokens fed, each step's logits and rows read ([step][layer][kvHead], ascending). */
