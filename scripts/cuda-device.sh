@@ -24,7 +24,8 @@
 #   smoke                 rbench bench on CUDA, Llama-3.2-1B shapes, 8K: every method once
 #   bench:TYPE:CTX,...    the latency table for Llama-3.1-8B shapes (TYPE f16 or q8_0): the engine against
 #                         llama_decode (ENGINE_METHODS: full,llamacpp; add llama-bench after the llama-bench
-#                         step), then the methods; BENCH_PARTS="engine methods" picks the halves
+#                         step), then the methods (METHODS; full joins a list that lacks it); BENCH_PARTS="engine
+#                         methods" picks the halves
 #   profile:TYPE:CTX      nsys per-kernel GPU time of a full-attention and a Recycled Attention decode
 #                         (PROFILE_METHODS: the method lists to profile, one run each); without nsys, the
 #                         suite's op profile (bench --op-profile; OP_PROFILE_METHODS, PROFILE_TOKENS,
@@ -460,6 +461,13 @@ step_bench() { # bench:TYPE:CTX,CTX
   local left=$(( ${BENCH_DEADLINE:-$(( $(date +%s) + 100000 ))} - $(date +%s) ))
   # BENCH_PARTS: which halves run ("engine methods" by default)
   local parts=${BENCH_PARTS:-engine methods}
+  # METHODS: the strategies' half; rbench bench measures every method against full attention,
+  # so full joins a list that lacks it (an A/B of a few methods under other switches, say)
+  local methods=${METHODS:-full,recycled:k=4096,s=50,streamingllm:k=4096,h2o:k=4096}
+  case ",$methods," in
+    *,full,*) ;;
+    *) methods="full,$methods"; log "bench: full added to METHODS ($methods)" ;;
+  esac
   # (1) the engine's full attention against stock llama_decode: both prefill the same random
   # tokens, then decode the same 50 tokens, interleaved, 3 times
   [[ " $parts " == *" engine "* ]] && timeout $(( left / 2 )) env OUT="$out" bash -c "$(declare -f rbench rbench_command); base='$base' libs='$libs' java_opts='$java_opts' java_env='$java_env' work='$work' out='$out' \
@@ -470,7 +478,7 @@ step_bench() { # bench:TYPE:CTX,CTX
   # (2) the strategies on the engine, the cache seeded with random K/V rows (decode latency only)
   [[ " $parts " == *" methods "* ]] && timeout $(( left > 0 ? left : 1 )) env OUT="$out" bash -c "$(declare -f rbench rbench_command); base='$base' libs='$libs' java_opts='$java_opts' java_env='$java_env' work='$work' out='$out' \
     rbench bench --model '$m' --backend '${BACKEND:-cuda}' --fill synthetic --ctx '$ctx' --tokens 50 --repeats 3 \
-    --methods '${METHODS:-full,recycled:k=4096,s=50,streamingllm:k=4096,h2o:k=4096}' \
+    --methods '$methods' \
     --out '$out/bench-8b-$type${BENCH_TAG:-}-methods.csv' --steps-out '$out/bench-8b-$type${BENCH_TAG:-}-steps.csv' ${BENCH_ARGS:-}" 2>&1 | grep -v "^WARNING" | tee -a "$out/bench-8b-$type${BENCH_TAG:-}.log"
   log "bench $type methods $ctx: rc ${PIPESTATUS[0]} after $((SECONDS - t0)) s"
 }
