@@ -31,7 +31,10 @@ import java.util.function.BiFunction;
  * candidates) is timed of this layer's rows alone (pooled and masked), and as the engine selects,
  * in one batch with the rows of {@code layers} layers (here the same scores copied into every
  * layer's slot, which costs as much), pooled and masked once over the batch, both ways ({@link TopRowsSelection.Method}: top_k, the CPU's;
- * a sort of every row, the GPU's), with and without the ties put in position order.
+ * a sort of every row, the GPU's), with and without the ties put in position order. The batch
+ * pieces include one layer's scoring and the batch's assembly; a refresh's selection after its
+ * softmax and pool is also timed stage by stage from aggregated rows made beforehand (top_k alone,
+ * the candidates, their ties ordered), so that no other work hides in the differences.
  *
  * @see TopRowsSelection
  */
@@ -82,16 +85,19 @@ public final class SelectionBenchmark {
         int rows = (valid + PAD - 1) / PAD * PAD;
         int capacity = rows + PAD; // the engine's cache is larger than the rows a step reads
         int m = request.candidates(valid);
-        try (GgmlContext data = GgmlContext.forMetadata(5, 0)) {
+        try (GgmlContext data = GgmlContext.forMetadata(6, 0)) {
             Tensor keys = data.newTensor(GgmlType.F16, shape.headDim(), capacity, shape.kvHeads()).name("k");
             Tensor values = data.newTensor(GgmlType.F16, shape.headDim(), capacity, shape.kvHeads()).name("v");
             Tensor query = data.newTensor(GgmlType.F32, shape.headDim(), 1, shape.heads()).name("q");
             Tensor mask = data.newTensor(GgmlType.F16, rows, 1).name("mask");
             // every layer's logits, as flash attention writes a refresh's batch of them (PlanGraph#flashScoreBatch)
             Tensor scoreBatch = data.newTensor(GgmlType.F32, rows, 1, shape.heads(), layers).name("score_batch");
+            // every layer's aggregated probabilities side by side, as the batch's softmax and GQA pool leave them
+            Tensor aggregatedBatch = data.newTensor(GgmlType.F32, rows, (long) shape.kvHeads() * layers).name("aggregated_batch");
             try (BackendBuffer buffer = BackendBuffer.allocate(data, backend)) {
                 fill(keys, values, query, mask, valid, seed);
                 randomise(scoreBatch, new SplittableRandom(seed + 1));
+                aggregatedBatch.setFloats(probabilityLike(new SplittableRandom(seed + 2), rows * shape.kvHeads() * layers));
                 List<Timing> timings = new ArrayList<>();
                 float scale = (float) (1 / Math.sqrt(shape.headDim()));
                 Piece flash = (ctx, g) -> {
@@ -176,6 +182,27 @@ public final class SelectionBenchmark {
                         Timing ordered = time(backend, name + ", ties ordered", slots, repeats, 1, null);
                         timings.add(inStep.apply(ordered));
                     }
+                }
+                // a refresh's selection after its softmax and pool, stage by stage, from a batch of aggregated
+                // probabilities made beforehand (no layer's scoring in these pieces): top_k alone; the candidates
+                // (mask, window pool, top_k, their scores: RefreshPlan.Selection#finish); those with ties ordered
+                timings.add(time(backend, "top_k alone of " + layers + " layers' aggregated rows", (ctx, g) ->
+                        new Tensor[] {ctx.topK(aggregatedBatch, m)}, repeats, 1, null));
+                Piece candidates = (ctx, g) -> {
+                    TopRowsSelection.Result r = TopRowsSelection.Batch.of(ctx, aggregatedBatch, shape.kvHeads(), layers)
+                            .candidates(m, mask, request);
+                    return new Tensor[] {r.positions(), r.scores()};
+                };
+                timings.add(time(backend, "candidates of " + layers + " layers' aggregated rows (mask, window pool, top_k)",
+                        candidates, repeats, 1, null));
+                if (m <= TopRowsSelection.MOST_ORDERED_ON_DEVICE) {
+                    Piece ordered = (ctx, g) -> {
+                        TopRowsSelection.Slots sl = TopRowsSelection.slots(ctx, TopRowsSelection.Batch.of(ctx, aggregatedBatch,
+                                shape.kvHeads(), layers).candidates(m, mask, request), Math.min(request.k(), m));
+                        return new Tensor[] {sl.positions(), sl.positionOrder()};
+                    };
+                    timings.add(time(backend, "candidates of " + layers + " layers' aggregated rows, ties ordered", ordered,
+                            repeats, 1, null));
                 }
                 double difference = Double.NaN;
                 if (compared[1] != null) {
@@ -280,6 +307,15 @@ public final class SelectionBenchmark {
         Tensor fa = ctx.flashAttnExt(query, keys, values, mask, scale, 0f, 0f);
         ctx.setFlashAttnPrecision(fa, GgmlContext.PREC_F32);
         return fa;
+    }
+
+    /** Positive values over many orders of magnitude (e^-20 to 1), as probabilities are: the radix select's bins see their spread. */
+    private static float[] probabilityLike(SplittableRandom random, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) Math.exp(-20 * random.nextDouble());
+        }
+        return v;
     }
 
     private static float[] randomFloats(SplittableRandom random, int n) {
