@@ -451,8 +451,8 @@ final class BenchCommand implements Callable<Integer> {
             warmUp.startRound();
             return -1;
         }
-        System.err.printf(Locale.ROOT, "bench: %d tokens: %d warm-up round(s), the JIT compiling %s of the last%n", ctx,
-                warmUp.rounds(), Double.isNaN(warmUp.lastShare()) ? "(not reported)"
+        System.err.printf(Locale.ROOT, "bench: %d tokens: %d warm-up round(s); in the last, the JIT compiler threads' time %s"
+                        + " of its wall time%n", ctx, warmUp.rounds(), Double.isNaN(warmUp.lastShare()) ? "(not reported)"
                         : String.format(Locale.ROOT, "%.1f%%", 100 * warmUp.lastShare()));
         return 0;
     }

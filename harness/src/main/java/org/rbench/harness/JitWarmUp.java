@@ -15,7 +15,7 @@ import java.util.function.LongSupplier;
  * program, needs no such warm-up.
  */
 final class JitWarmUp {
-    /** The compiler is quiet once a round spent less than this share of its time compiling. */
+    /** The compiler is quiet once its threads' time in a round is under this share of the round's wall time. */
     static final double QUIET_SHARE = 0.05;
     /** Rounds at most, whatever the compiler does. */
     static final int MOST_ROUNDS = 20;
@@ -83,7 +83,10 @@ final class JitWarmUp {
         return rounds;
     }
 
-    /** The share of the last round's time the compiler spent compiling (NaN where the JVM does not tell). */
+    /**
+     * The compiler's time in the last round over the round's wall time (NaN where the JVM does not
+     * tell): its threads' times summed, so over 1 where several compiled at once.
+     */
     double lastShare() {
         return lastShare;
     }

@@ -38,6 +38,19 @@ class JitWarmUpTest {
         assertEquals(1, roundsRun(1, List.of(5L, 6L)));
     }
 
+    /** Compiler threads' times add up: two compiling through a whole round count twice its wall time. */
+    @Test
+    void theShareSumsTheCompilerThreads() {
+        long[] now = {0};
+        long[] compiled = {0};
+        JitWarmUp w = new JitWarmUp(1, () -> compiled[0], () -> now[0]);
+        w.startRound();
+        now[0] += 100_000_000L;
+        compiled[0] += 200;
+        assertTrue(w.another(), "a busy compiler wants another round");
+        assertEquals(2.0, w.lastShare(), 1e-9);
+    }
+
     @Test
     void noRoundsMeansAColdStart() {
         assertEquals(0, roundsRun(0, List.of()));
