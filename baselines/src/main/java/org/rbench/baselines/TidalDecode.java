@@ -198,6 +198,8 @@ public final class TidalDecode implements AttentionPolicy {
         private final Tensor boost;
         private final Tensor flat;
         private final Tensor[] chosen;
+        /** Per layer, whether its last graph built ranks rows by the logits flash attention writes (no second read of K). */
+        private final boolean[] fromFlashLogits;
         private final int capacity;
         private final int heads;
         private final int kvHeads;
@@ -209,6 +211,7 @@ public final class TidalDecode implements AttentionPolicy {
             this.kvHeads = hp.kvHeads();
             this.gqa = gqa;
             this.chosen = new Tensor[hp.layers()];
+            this.fromFlashLogits = new boolean[hp.layers()];
             int columns = gqa == GqaChoice.QUERY ? heads : kvHeads;
             context = GgmlContext.forMetadata(2, 0);
             boost = context.newTensor(GgmlType.F32, 1, 1, columns).name("tidal_newest_boost");
@@ -323,11 +326,14 @@ public final class TidalDecode implements AttentionPolicy {
             return position + 1;
         }
 
-        /** The keys read a second time, for the q.k scores that choose the rows. */
+        /**
+         * The keys read a second time, for the q.k scores that choose the rows; none where flash attention
+         * wrote its logits as it read them, and the rows were ranked by those.
+         */
         @Override
         public long extraBytes(int position, org.rbench.core.model.HyperParameters model,
                                org.rbench.llamacpp.GgmlType cacheType) {
-            return (position + 1) * model.kvRowBytes(cacheType);
+            return state.fromFlashLogits[layer] ? 0 : (position + 1) * model.kvRowBytes(cacheType);
         }
 
         @Override
@@ -358,14 +364,21 @@ public final class TidalDecode implements AttentionPolicy {
             }
             GgmlContext ctx = g.ctx();
             int keyRows = g.keyRows();
-            Tensor scores = scores(ctx, g.rowsView(g.cacheKeys(), 0, keyRows), g.query(), state.gqa);
             Tensor newest = g.stepInput("tidal_newest_row", GgmlType.I32, (t, p) -> t.setIndices(new int[] {p}, keyRows), 1);
-            Tensor top = top(ctx, scores, g.causalMask(), newest, state.boost, k); // [k, kvHeads], or [k, heads]
-            Tensor chosen = state.gqa == GqaChoice.QUERY ? ctx.getRows(state.flat, top) : top; // flat: [1, k, heads]
-            chosen.name("tidal_rows_" + layer).output();
             int l = layer;
-            g.whenLaunched((Select plan, int p) -> plan.state().chosen[l] = chosen);
-            g.stepPart(Selections.class, Selections::new).put(layer, chosen);
+            // the rows ranked by the logits flash attention writes as it reads the keys (scale q.k plus the
+            // causal mask: the same order as q.k), else by a second product over every key
+            g.onLogits(logits -> {
+                state.fromFlashLogits[l] = logits != null;
+                Tensor scores = logits != null
+                        ? state.gqa.perChooser(ctx, ctx.reshape(logits, keyRows, state.heads), state.heads / state.kvHeads)
+                        : scores(ctx, g.rowsView(g.cacheKeys(), 0, keyRows), g.query(), state.gqa);
+                Tensor top = top(ctx, scores, g.causalMask(), newest, state.boost, k); // [k, kvHeads], or [k, heads]
+                Tensor chosen = state.gqa == GqaChoice.QUERY ? ctx.getRows(state.flat, top) : top; // flat: [1, k, heads]
+                chosen.name("tidal_rows_" + l).output();
+                g.whenLaunched((Select plan, int p) -> plan.state().chosen[l] = chosen);
+                g.stepPart(Selections.class, Selections::new).put(l, chosen);
+            });
             return FullPlan.readWholeCache(g);
         }
     }

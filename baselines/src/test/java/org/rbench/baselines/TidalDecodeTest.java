@@ -27,11 +27,13 @@ import org.rbench.llamacpp.Tensor;
 
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -293,6 +295,81 @@ class TidalDecodeTest {
             }
         }
         assertEquals(STEPS * 2, probe.checked);
+    }
+
+    /**
+     * Where flash attention writes its logits (EMULATED here, as the suite's CUDA build), the selecting
+     * layers rank rows by those instead of a second product over every key: the same rows each step (the
+     * logits are q.k scaled, by 1/8 at head dimension 64, and masked), and the bytes-moved bound no
+     * longer counts the keys read a second time.
+     */
+    @ParameterizedTest(name = "{0}, gqa={1}")
+    @CsvSource({"gqa, MAX", "gqa, MEAN", "gqa, QUERY", "mha, MAX"})
+    void selectingLayersRankByFlashAttentionsLogitsWhereItWritesThem(String heads, GqaChoice gqa) {
+        ModelWeights weights = heads.equals("mha") ? MHA.weights() : GQA.weights();
+        String spec = "tidaldecode:k=12,select=1,reselect=3,gqa=" + gqa;
+        double[] extra = new double[2];
+        List<List<int[]>> rows = new java.util.ArrayList<>();
+        int mode = 0;
+        for (EngineOptions.FlashScores scores : new EngineOptions.FlashScores[] {EngineOptions.FlashScores.SECOND_PRODUCT,
+                EngineOptions.FlashScores.EMULATED}) {
+            List<int[]> read = new java.util.ArrayList<>();
+            TidalDecode tidal = (TidalDecode) Strategies.create(spec, weights.hyperParameters(), PROMPT);
+            try (Engine engine = Engine.open(weights, EngineOptions.defaults(128).withFlashScores(scores))) {
+                engine.prefill(Arrays.copyOf(TOKENS, PROMPT));
+                AttentionPlan[] plans = new AttentionPlan[weights.hyperParameters().layers()];
+                AttentionPolicy recording = new AttentionPolicy() {
+                    @Override
+                    public String name() {
+                        return tidal.name();
+                    }
+
+                    @Override
+                    public void start(AttentionContext context, PrefillStatistics prefill) {
+                        tidal.start(context, prefill);
+                    }
+
+                    @Override
+                    public AttentionPlan plan(LayerStep at) {
+                        return plans[at.layer()] = tidal.plan(at);
+                    }
+
+                    @Override
+                    public void endStep(int step, int position, int token) {
+                        for (int l = 0; l < plans.length; l++) {
+                            if (plans[l] instanceof TidalDecode.Reuse r) {
+                                for (int h = 0; h < weights.hyperParameters().kvHeads(); h++) {
+                                    read.add(r.attendedPositions(h, position));
+                                }
+                            }
+                        }
+                        tidal.endStep(step, position, token);
+                    }
+
+                    @Override
+                    public void close() {
+                        tidal.close();
+                    }
+                };
+                try (Decoder d = engine.decoder(recording, null)) {
+                    for (int s = 0; s < STEPS; s++) {
+                        d.step(TOKENS[PROMPT + s]);
+                    }
+                    extra[mode] = d.meanExtraBytes();
+                } finally {
+                    recording.close();
+                }
+            }
+            rows.add(read);
+            mode++;
+        }
+        assertEquals(rows.get(0).size(), rows.get(1).size());
+        assertFalse(rows.get(0).isEmpty());
+        for (int i = 0; i < rows.get(0).size(); i++) {
+            assertArrayEquals(rows.get(0).get(i), rows.get(1).get(i), "reusing layer read " + i);
+        }
+        assertTrue(extra[0] > 0, "the second product reads every key again");
+        assertEquals(0, extra[1], "flash attention's logits: no key read twice");
     }
 
     /** A policy that plans given plans (a reference step). */

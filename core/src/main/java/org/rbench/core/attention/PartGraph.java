@@ -189,4 +189,9 @@ final class PartGraph<W extends AttentionPlan, P extends AttentionPlan> implemen
     public void onProbabilities(Consumer<Tensor> use) {
         g.onProbabilities(use);
     }
+
+    @Override
+    public void onLogits(Consumer<Tensor> use) {
+        g.onLogits(use);
+    }
 }

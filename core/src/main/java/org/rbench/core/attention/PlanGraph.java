@@ -174,6 +174,16 @@ public interface PlanGraph {
     void onProbabilities(Consumer<Tensor> use);
 
     /**
+     * Asks for this layer's logits as flash attention writes them while it reads the keys (the suite's
+     * CUDA build; {@code EngineOptions.FlashScores.EMULATED}): F32 {@code [rows, 1, heads]}, {@code scale
+     * K^T q} plus the read's mask, rows as {@link AttendedRows}, in a decode step. {@code use} gets them
+     * once the attention is built, or null where this step's attention writes none (no flash attention,
+     * a backend whose kernel does not write them, a batch of tokens): the plan then computes what it
+     * needs itself. A plan that ranks rows by q.k takes them instead of reading every key again.
+     */
+    void onLogits(Consumer<Tensor> use);
+
+    /**
      * Runs after every compute of this graph: reads its results. The decoder waits for a step
      * whose graph has such a read before it plans the next one.
      */

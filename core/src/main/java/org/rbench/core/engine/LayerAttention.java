@@ -30,6 +30,7 @@ final class LayerAttention implements PlanGraph {
     private final GgmlContext ctx;
     private final HyperParameters hp;
     private final List<Consumer<Tensor>> probabilityUsers = new ArrayList<>();
+    private final List<Consumer<Tensor>> logitUsers = new ArrayList<>();
     private Tensor cacheKeys;
     private Tensor cacheValues;
     private Tensor newKeys;
@@ -88,14 +89,15 @@ final class LayerAttention implements PlanGraph {
         float scale = hp.attentionScale();
         Tensor qt = ctx.permute(q, 0, 2, 1, 3); // [headDim, n, heads]
         boolean wantProbs = plan.probabilities() || !probabilityUsers.isEmpty();
-        Tensor[] probsOut = new Tensor[1];
-        Tensor out = attention(rows, q, qt, scale, wantProbs, probsOut);
+        // probsOut[1]: the logits flash attention wrote, where it did
+        Tensor[] probsOut = new Tensor[2];
+        Tensor out = attention(rows, q, qt, scale, wantProbs, !logitUsers.isEmpty(), probsOut);
         Tensor probs = probsOut[0];
         if (rows.otherwise() != null) {
             // The other read is computed now, ahead of what the piece expands at the step's end
             // (a refresh may rewrite the rows it reads), and the output taken by the device's choice:
             // 1 * x + 0 * y is x bit for bit for finite y (Choice).
-            Tensor other = attention(rows.otherwise(), q, qt, scale, false, new Tensor[1]);
+            Tensor other = attention(rows.otherwise(), q, qt, scale, false, false, new Tensor[2]);
             pass.g.expand(other);
             out = ctx.add(ctx.mul(out, rows.choice().take()), ctx.mul(other, rows.choice().leave()));
         }
@@ -105,6 +107,9 @@ final class LayerAttention implements PlanGraph {
         }
         for (Consumer<Tensor> use : probabilityUsers) {
             use.accept(probs);
+        }
+        for (Consumer<Tensor> use : logitUsers) {
+            use.accept(probsOut[1]);
         }
         if (pass.pass.shadowFull()) {
             // What full attention would have given this query (diagnostics: mass recall, where the
@@ -144,8 +149,13 @@ final class LayerAttention implements PlanGraph {
         return fa;
     }
 
-    /** The attention of the query over {@code rows}: [headDim * heads, n]; its probabilities in probs[0] when asked. */
-    private Tensor attention(AttendedRows rows, Tensor q, Tensor qt, float scale, boolean wantProbs, Tensor[] probs) {
+    /**
+     * The attention of the query over {@code rows}: [headDim * heads, n]; its probabilities in probs[0] when asked,
+     * and in probs[1] the logits flash attention wrote, when asked ({@code wantLogits}) or written for the
+     * probabilities (else null).
+     */
+    private Tensor attention(AttendedRows rows, Tensor q, Tensor qt, float scale, boolean wantProbs, boolean wantLogits,
+                             Tensor[] probs) {
         Tensor keys = rows.keys();
         Tensor values = rows.values();
         Tensor mask = rows.mask();
@@ -160,7 +170,7 @@ final class LayerAttention implements PlanGraph {
             }
             Tensor scores = null;
             Tensor fa = null;
-            if (wantProbs && n == 1 && fk == keys && pass.res.flashAttentionScores()) {
+            if ((wantProbs || wantLogits) && n == 1 && fk == keys && pass.res.flashAttentionScores()) {
                 // the probabilities from the logits flash attention weighs V by, written as it reads K
                 // (one read of the keys, where a second product reads them all again); a whole-cache
                 // read of the batch's shape writes its part of the step's batch where a step part made one
@@ -183,7 +193,8 @@ final class LayerAttention implements PlanGraph {
             if (scored) {
                 // the graph orders the read of the scores after the op by expansion: the output first
                 pass.g.expand(out);
-                probs[0] = ctx.softMaxExt(scores, null, 1f, 0f);
+                probs[1] = scores;
+                probs[0] = wantProbs ? ctx.softMaxExt(scores, null, 1f, 0f) : null;
             } else if (wantProbs) {
                 // read back or used by the piece, never multiplied into the output: the GQA-grouped form
                 probs[0] = n == 1 ? AttentionMath.decodeSoftmax(ctx, keys, q, mask, scale, hp.kvHeads())
@@ -354,6 +365,11 @@ final class LayerAttention implements PlanGraph {
     @Override
     public void onProbabilities(Consumer<Tensor> use) {
         probabilityUsers.add(use);
+    }
+
+    @Override
+    public void onLogits(Consumer<Tensor> use) {
+        logitUsers.add(use);
     }
 
     @Override
