@@ -198,7 +198,10 @@ public final class TidalDecode implements AttentionPolicy {
         private final Tensor boost;
         private final Tensor flat;
         private final Tensor[] chosen;
-        /** Per layer, whether its last graph built ranks rows by the logits flash attention writes (no second read of K). */
+        /**
+         * Per layer, whether the graph of the step launched last ranks rows by the logits flash attention
+         * writes (no second read of K): set at every launch, since graphs built for other shapes are reused.
+         */
         private final boolean[] fromFlashLogits;
         private final int capacity;
         private final int heads;
@@ -328,7 +331,8 @@ public final class TidalDecode implements AttentionPolicy {
 
         /**
          * The keys read a second time, for the q.k scores that choose the rows; none where flash attention
-         * wrote its logits as it read them, and the rows were ranked by those.
+         * wrote its logits as it read them, and the rows were ranked by those (EMULATED stands in for the
+         * kernel there: its second product is not counted).
          */
         @Override
         public long extraBytes(int position, org.rbench.core.model.HyperParameters model,
@@ -367,16 +371,20 @@ public final class TidalDecode implements AttentionPolicy {
             Tensor newest = g.stepInput("tidal_newest_row", GgmlType.I32, (t, p) -> t.setIndices(new int[] {p}, keyRows), 1);
             int l = layer;
             // the rows ranked by the logits flash attention writes as it reads the keys (scale q.k plus the
-            // causal mask: the same order as q.k), else by a second product over every key
+            // causal mask: q.k's order, up to the kernel's rounding at near-ties), else by a second product
+            // over every key
             g.onLogits(logits -> {
-                state.fromFlashLogits[l] = logits != null;
+                boolean fromLogits = logits != null;
                 Tensor scores = logits != null
                         ? state.gqa.perChooser(ctx, ctx.reshape(logits, keyRows, state.heads), state.heads / state.kvHeads)
                         : scores(ctx, g.rowsView(g.cacheKeys(), 0, keyRows), g.query(), state.gqa);
                 Tensor top = top(ctx, scores, g.causalMask(), newest, state.boost, k); // [k, kvHeads], or [k, heads]
                 Tensor chosen = state.gqa == GqaChoice.QUERY ? ctx.getRows(state.flat, top) : top; // flat: [1, k, heads]
                 chosen.name("tidal_rows_" + l).output();
-                g.whenLaunched((Select plan, int p) -> plan.state().chosen[l] = chosen);
+                g.whenLaunched((Select plan, int p) -> {
+                    plan.state().chosen[l] = chosen;
+                    plan.state().fromFlashLogits[l] = fromLogits;
+                });
                 g.stepPart(Selections.class, Selections::new).put(l, chosen);
             });
             return FullPlan.readWholeCache(g);

@@ -176,7 +176,8 @@ public interface PlanGraph {
     /**
      * Asks for this layer's logits as flash attention writes them while it reads the keys (the suite's
      * CUDA build; {@code EngineOptions.FlashScores.EMULATED}): F32 {@code [rows, 1, heads]}, {@code scale
-     * K^T q} plus the read's mask, rows as {@link AttendedRows}, in a decode step. {@code use} gets them
+     * K^T q} plus the read's mask, rows as the plan's {@link AttendedRows} (not their {@code otherwise}
+     * read), in a decode step. {@code use} gets them
      * once the attention is built, or null where this step's attention writes none (no flash attention,
      * a backend whose kernel does not write them, a batch of tokens): the plan then computes what it
      * needs itself. A plan that ranks rows by q.k takes them instead of reading every key again.
