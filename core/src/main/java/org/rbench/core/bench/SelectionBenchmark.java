@@ -188,17 +188,17 @@ public final class SelectionBenchmark {
                 // (mask, window pool, top_k, their scores: RefreshPlan.Selection#finish); those with ties ordered
                 timings.add(time(backend, "top_k alone of " + layers + " layers' aggregated rows", (ctx, g) ->
                         new Tensor[] {ctx.topK(aggregatedBatch, m)}, repeats, 1, null));
+                java.util.function.Function<GgmlContext, TopRowsSelection.Result> batchCandidates = ctx ->
+                        TopRowsSelection.Batch.of(ctx, aggregatedBatch, shape.kvHeads(), layers).candidates(m, mask, request);
                 Piece candidates = (ctx, g) -> {
-                    TopRowsSelection.Result r = TopRowsSelection.Batch.of(ctx, aggregatedBatch, shape.kvHeads(), layers)
-                            .candidates(m, mask, request);
+                    TopRowsSelection.Result r = batchCandidates.apply(ctx);
                     return new Tensor[] {r.positions(), r.scores()};
                 };
                 timings.add(time(backend, "candidates of " + layers + " layers' aggregated rows (mask, window pool, top_k)",
                         candidates, repeats, 1, null));
                 if (m <= TopRowsSelection.MOST_ORDERED_ON_DEVICE) {
                     Piece ordered = (ctx, g) -> {
-                        TopRowsSelection.Slots sl = TopRowsSelection.slots(ctx, TopRowsSelection.Batch.of(ctx, aggregatedBatch,
-                                shape.kvHeads(), layers).candidates(m, mask, request), Math.min(request.k(), m));
+                        TopRowsSelection.Slots sl = TopRowsSelection.slots(ctx, batchCandidates.apply(ctx), Math.min(request.k(), m));
                         return new Tensor[] {sl.positions(), sl.positionOrder()};
                     };
                     timings.add(time(backend, "candidates of " + layers + " layers' aggregated rows, ties ordered", ordered,
