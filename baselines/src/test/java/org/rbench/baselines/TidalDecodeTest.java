@@ -177,6 +177,8 @@ class TidalDecodeTest {
         final boolean hostComparable;
         final AttentionPlan[] plans;
         final AttentionProbabilities[] probabilities;
+        /** Every reusing layer's rows per KV head, step after step, as the plans report them. */
+        final List<int[]> attended = new java.util.ArrayList<>();
         int checked;
 
         Probe(TidalDecode tidal, HyperParameters hp, GqaChoice gqa, int k) {
@@ -258,8 +260,9 @@ class TidalDecodeTest {
                         Arrays.stream(chosen[c]).forEach(union::add);
                     }
                 }
-                assertArrayEquals(union.stream().mapToInt(Integer::intValue).sorted().toArray(),
-                        plan.attendedPositions(h, position));
+                int[] read = plan.attendedPositions(h, position);
+                assertArrayEquals(union.stream().mapToInt(Integer::intValue).sorted().toArray(), read);
+                attended.add(read);
             }
             assertEquals(gqa == GqaChoice.QUERY ? k * group : k, plan.rows(position));
             checked++;
@@ -313,54 +316,20 @@ class TidalDecodeTest {
         int mode = 0;
         for (EngineOptions.FlashScores scores : new EngineOptions.FlashScores[] {EngineOptions.FlashScores.SECOND_PRODUCT,
                 EngineOptions.FlashScores.EMULATED}) {
-            List<int[]> read = new java.util.ArrayList<>();
-            TidalDecode tidal = (TidalDecode) Strategies.create(spec, weights.hyperParameters(), PROMPT);
+            Probe probe = new Probe((TidalDecode) Strategies.create(spec, weights.hyperParameters(), PROMPT),
+                    weights.hyperParameters(), gqa, 12);
             try (Engine engine = Engine.open(weights, EngineOptions.defaults(128).withFlashScores(scores))) {
                 engine.prefill(Arrays.copyOf(TOKENS, PROMPT));
-                AttentionPlan[] plans = new AttentionPlan[weights.hyperParameters().layers()];
-                AttentionPolicy recording = new AttentionPolicy() {
-                    @Override
-                    public String name() {
-                        return tidal.name();
-                    }
-
-                    @Override
-                    public void start(AttentionContext context, PrefillStatistics prefill) {
-                        tidal.start(context, prefill);
-                    }
-
-                    @Override
-                    public AttentionPlan plan(LayerStep at) {
-                        return plans[at.layer()] = tidal.plan(at);
-                    }
-
-                    @Override
-                    public void endStep(int step, int position, int token) {
-                        for (int l = 0; l < plans.length; l++) {
-                            if (plans[l] instanceof TidalDecode.Reuse r) {
-                                for (int h = 0; h < weights.hyperParameters().kvHeads(); h++) {
-                                    read.add(r.attendedPositions(h, position));
-                                }
-                            }
-                        }
-                        tidal.endStep(step, position, token);
-                    }
-
-                    @Override
-                    public void close() {
-                        tidal.close();
-                    }
-                };
-                try (Decoder d = engine.decoder(recording, null)) {
+                try (Decoder d = engine.decoder(probe, null)) {
                     for (int s = 0; s < STEPS; s++) {
                         d.step(TOKENS[PROMPT + s]);
                     }
                     extra[mode] = d.meanExtraBytes();
                 } finally {
-                    recording.close();
+                    probe.close();
                 }
             }
-            rows.add(read);
+            rows.add(probe.attended);
             mode++;
         }
         assertEquals(rows.get(0).size(), rows.get(1).size());
