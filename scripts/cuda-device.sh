@@ -26,10 +26,11 @@
 #                         llama_decode (ENGINE_METHODS: full,llamacpp; add llama-bench after the llama-bench
 #                         step), then the methods (METHODS; full joins a list that lacks it); BENCH_PARTS="engine
 #                         methods" picks the halves
-#   profile:TYPE:CTX      nsys per-kernel GPU time of a full-attention and a Recycled Attention decode
-#                         (PROFILE_METHODS: the method lists to profile, one run each); without nsys, the
-#                         suite's op profile (bench --op-profile; OP_PROFILE_METHODS, PROFILE_TOKENS,
-#                         PROFILE_CONTEXT)
+#   profile:TYPE:CTX      per-kernel GPU time of a full-attention and a Recycled Attention decode
+#                         (PROFILE_METHODS: the method lists to profile, one run each; later runs minus the
+#                         first, per step): nsys; without it CUPTI (native/tools/kernel-times.c,
+#                         kernels-*-per-step.csv); without both, the suite's op profile (bench --op-profile;
+#                         OP_PROFILE_METHODS, PROFILE_TOKENS, PROFILE_CONTEXT)
 #   scaling[:CTX,...]     ms/token against context, 8K to 512K: full, Recycled, StreamingLLM and Quest on a
 #                         random 8B Q8_0 model declaring a 512K context, synthetic cache (see step_scaling)
 #   ruler:CONFIG          seconds per example: rbench run of a RULER config at 32K/64K on a random 8B Q8_0 model
@@ -552,6 +553,42 @@ step_ruler() {
   [ -f "$csv" ] && log "ruler: $(($(wc -l <"$csv") - 1)) rows in $(basename "$csv")"
 }
 
+# The kernel-times injection library (native/tools/kernel-times.c): from the bundle (built by
+# pack-device-bundle.sh beside its libcupti), else built here against this machine's CUPTI; fails without either
+kernel_times_lib() {
+  local dir=$work/kernel-times inc lib
+  [ -f "$dir/libkernel-times.so" ] && { echo "$dir/libkernel-times.so"; return 0; }
+  if [ -f "$bundle/kernel-times.txz" ]; then
+    tar xJf "$bundle/kernel-times.txz" -C "$work" && { echo "$dir/libkernel-times.so"; return 0; }
+  fi
+  inc=$(dirname "$(ls /usr/local/cuda*/include/cupti.h /usr/local/cuda*/extras/CUPTI/include/cupti.h 2>/dev/null | head -1)")
+  lib=$(dirname "$(ls "$inc"/../lib64/libcupti.so "$inc"/../lib/libcupti.so 2>/dev/null | head -1)")
+  [ -f "$inc/cupti.h" ] && [ -f "$lib/libcupti.so" ] || return 1
+  mkdir -p "$dir" && gcc -shared -fPIC -O2 -I"$inc" -I/usr/local/cuda/include "$root/native/tools/kernel-times.c" \
+    -o "$dir/libkernel-times.so" -L"$lib" -lcupti -lpthread -Wl,-rpath,"$lib" >>"$out/profile.log" 2>&1 \
+    && echo "$dir/libkernel-times.so"
+}
+
+# kernel_times_per_step RUN.csv BASE.csv STEPS: each kernel's GPU time per decode step of what RUN decoded
+# beyond BASE (the same bench with fewer methods; /dev/null: all of RUN), largest first:
+#   kind,kernel,launches_per_step,ms_per_step,share   (names demangled where c++filt is present, arguments cut)
+kernel_times_per_step() {
+  local filt=cat
+  command -v c++filt >/dev/null && filt="c++filt -p"
+  awk -F, -v steps="$3" 'FNR == 1 { next }
+    FILENAME == ARGV[1] { n[$1 "," $2] -= $3; t[$1 "," $2] -= $4; next }
+    { n[$1 "," $2] += $3; t[$1 "," $2] += $4 }
+    END {
+      for (k in t) if (t[k] > 0) sum += t[k]
+      for (k in t) if (t[k] > 0) printf "%s,%.2f,%.4f,%.4f\n", k, n[k] / steps, t[k] / steps / 1e6, t[k] / sum
+      printf "total,all,,%.4f,1\n", sum / steps / 1e6
+    }' "$2" "$1" | sort -t, -k5 -g -r | awk -F, -v OFS=, 'BEGIN { print "kind,kernel,launches_per_step,ms_per_step,share" } { print }' \
+    | { if [ "$filt" = cat ]; then cat; else
+        # demangle the name column alone
+        while IFS=, read -r kind name rest; do printf '%s,%s,%s\n' "$kind" "$(echo "$name" | $filt | sed 's/(.*//' | tr ',' ';')" "$rest"; done
+      fi; }
+}
+
 # profile:TYPE:CTX: Nsight Systems' per-kernel GPU time of one decode of full attention and of
 # Recycled Attention (where a step's time goes on the device); skipped without nsys
 step_profile() {
@@ -559,6 +596,28 @@ step_profile() {
   nsys=$(command -v nsys || ls /usr/local/cuda*/bin/nsys /opt/nvidia/nsight-systems/*/bin/nsys 2>/dev/null | head -1)
   # PROFILE_CONTEXT: the model's declared context (524288: the scaling step's model, made once for both)
   m=$(model "${BENCH_LIKE:-llama-3.1-8b}" "$type" "${PROFILE_CONTEXT:-}")
+  local kt
+  if [ -z "$nsys" ] && kt=$(kernel_times_lib); then
+    # no Nsight Systems, but CUPTI: each run under the kernel-times injection library (device stamps of every
+    # kernel, graph replays included); each later run's sums minus the first's, per decode step
+    local base_csv="" steps=$(( ${PROFILE_TOKENS:-50} + 2 )) methods tag
+    for methods in ${PROFILE_METHODS:-full full,recycled:k=4096,s=50}; do
+      tag=${methods//[:=,]/_}
+      # --warmup 0: no JIT warm-up rounds, so that every run decodes tokens + 2 steps per method
+      CUDA_INJECTION64_PATH=$kt KERNEL_TIMES_OUT="$out/kernels-$type-$ctx-$tag.csv" rbench bench --model "$m" \
+        --backend "${BACKEND:-cuda}" --fill synthetic --ctx "$ctx" --tokens "${PROFILE_TOKENS:-50}" --repeats 1 --warmup 0 \
+        --methods "$methods" --out "$work/prof-$type-$tag.csv" >>"$out/profile.log" 2>&1
+      log "kernel times $type $methods $ctx: rc $?, $(($(wc -l <"$out/kernels-$type-$ctx-$tag.csv" 2>/dev/null || echo 1) - 1)) kernels"
+      if [ -z "$base_csv" ]; then
+        base_csv=$out/kernels-$type-$ctx-$tag.csv
+        kernel_times_per_step "$base_csv" /dev/null "$steps" >"$out/kernels-$type-$ctx-$tag-per-step.csv"
+      else
+        kernel_times_per_step "$out/kernels-$type-$ctx-$tag.csv" "$base_csv" "$steps" >"$out/kernels-$type-$ctx-$tag-per-step.csv"
+      fi
+      head -12 "$out/kernels-$type-$ctx-$tag-per-step.csv" | tee -a "$out/profile.log"
+    done
+    return 0
+  fi
   if [ -z "$nsys" ]; then
     # no Nsight Systems (the device tool's machines): the suite's own op profile, every step graph computed
     # node by node (bench --op-profile; the shares are what it is for)

@@ -3,6 +3,8 @@
 #   OUT/jre.txz     a jlink'd Java runtime (only the modules the suite uses), xz
 #   OUT/rbench.tgz  the launcher jar with its dependency jars (harness/target/{rbench.jar,lib})
 #   OUT/llama-src.tgz  the llama.cpp source subset, to build the CUDA libraries there
+#   OUT/kernel-times.txz  native/tools/kernel-times.c built against this machine's CUPTI, with that
+#                   libcupti (only where a CUDA toolkit with CUPTI is installed; the profile step's timer)
 # On that machine: tar xzf each, then
 #   jre/bin/java --enable-native-access=ALL-UNNAMED -jar rbench/rbench.jar ...
 # with RBENCH_LLAMACPP_DIR pointing at the libraries built by build-llamacpp.sh.
@@ -44,5 +46,19 @@ commit=$(git -C "$root" rev-parse --short=12 HEAD)
 echo "$commit" > "$tmp/rbench/COMMIT"
 tar czf "$out/rbench.tgz" -C "$tmp" rbench
 bash "$root/native/scripts/pack-llamacpp-source.sh" "$out/llama-src.tgz"
+# the profile step's per-kernel timer (native/tools/kernel-times.c) for machines without Nsight Systems,
+# built against this machine's CUPTI when it has one (the CUDA toolkit's), beside that libcupti
+rm -f "$out/kernel-times.txz"
+cupti_h=$(ls /usr/local/cuda*/include/cupti.h /usr/local/cuda*/extras/CUPTI/include/cupti.h 2>/dev/null | head -1 || true)
+if [ -n "$cupti_h" ]; then
+  inc=$(dirname "$cupti_h")
+  lib=$(dirname "$(ls "$inc"/../lib/libcupti.so "$inc"/../lib64/libcupti.so 2>/dev/null | head -1)")
+  mkdir -p "$tmp/kernel-times"
+  gcc -shared -fPIC -O2 -I"$inc" "$root/native/tools/kernel-times.c" -o "$tmp/kernel-times/libkernel-times.so" \
+      -L"$lib" -lcupti -lpthread -Wl,-rpath,'$ORIGIN' \
+    && cp -L "$lib/$(readlink "$lib/libcupti.so" || echo libcupti.so)" "$tmp/kernel-times/" \
+    && tar cJf "$out/kernel-times.txz" -C "$tmp" kernel-times \
+    || echo "pack-device-bundle: no kernel-times.txz (could not build against $inc)" >&2
+fi
 echo "pack-device-bundle: modules $modules" >&2
 du -h "$out"/*.t?z >&2
