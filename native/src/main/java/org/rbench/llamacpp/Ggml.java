@@ -434,6 +434,15 @@ public final class Ggml {
         }
     }
 
+    private static final MethodHandle ggml_add_inplace$MH = LIBS.function("ggml_add_inplace", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+    public static MemorySegment ggml_add_inplace(MemorySegment ctx, MemorySegment a, MemorySegment b) {
+        try {
+            return (MemorySegment) ggml_add_inplace$MH.invokeExact(ctx, a, b);
+        } catch (Throwable t) {
+            throw Bindings.rethrow(t);
+        }
+    }
+
     private static final MethodHandle ggml_scale$MH = LIBS.function("ggml_scale", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, JAVA_FLOAT));
     public static MemorySegment ggml_scale(MemorySegment ctx, MemorySegment a, float s) {
         try {

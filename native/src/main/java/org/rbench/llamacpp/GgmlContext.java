@@ -209,6 +209,18 @@ public final class GgmlContext implements AutoCloseable {
         return tensor(Ggml.ggml_add(ctx, a.address(), b.address()));
     }
 
+    /**
+     * a += b in a's own memory, b broadcast over a as in {@link #add}: returns a view of a holding the
+     * sum. Nothing that reads a depends on this node, so the caller adds it to the graph itself,
+     * before a's readers (a masked tail of a larger tensor, without a pass over the rest of it).
+     */
+    public Tensor addInPlace(Tensor a, Tensor b) {
+        requireOpRoom(a, b);
+        requireRepeatable(b, a, "add");
+        requireContiguousRows(a, "add in place");
+        return tensor(Ggml.ggml_add_inplace(ctx, a.address(), b.address()));
+    }
+
     /** a - b, b broadcast over a as in {@link #add}. */
     public Tensor sub(Tensor a, Tensor b) {
         requireOpRoom(a, b);

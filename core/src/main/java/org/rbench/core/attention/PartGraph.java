@@ -111,6 +111,11 @@ final class PartGraph<W extends AttentionPlan, P extends AttentionPlan> implemen
     }
 
     @Override
+    public int causalMaskTail() {
+        return g.causalMaskTail();
+    }
+
+    @Override
     public Tensor flashScoreBatch(AttendedRows read) {
         return g.flashScoreBatch(read);
     }

@@ -48,6 +48,16 @@ public interface PlanGraph {
     Tensor causalMask();
 
     /**
+     * The last rows of {@link #causalMask()} outside which it is 0 in every step that may reuse this graph
+     * (steps of the same {@link #keyRows()}): a decode step masks only the rows past its token, all within
+     * the last block of the KV padding; a batch of tokens, anywhere. A reader that adds the mask to scores
+     * need add only these rows.
+     */
+    default int causalMaskTail() {
+        return keyRows();
+    }
+
+    /**
      * The logits of this decode step's reads shaped as {@code read} (its row count, under its mask),
      * as flash attention writes them (the suite's CUDA build), one batch for every layer of the graph:
      * F32 {@code [rows, 1, heads, toLayer - fromLayer]}, scaled and masked, layer l's at index {@code l -

@@ -84,6 +84,8 @@ public final class SelectionBenchmark {
         int valid = shape.rows();
         int rows = (valid + PAD - 1) / PAD * PAD;
         int capacity = rows + PAD; // the engine's cache is larger than the rows a step reads
+        // the padding rows a decode step's mask can hold, all a batch's mask is added to (PlanGraph#causalMaskTail)
+        int maskTail = Math.min(rows, PAD);
         int m = request.candidates(valid);
         try (GgmlContext data = GgmlContext.forMetadata(6, 0)) {
             Tensor keys = data.newTensor(GgmlType.F16, shape.headDim(), capacity, shape.kvHeads()).name("k");
@@ -163,7 +165,8 @@ public final class SelectionBenchmark {
                 for (TopRowsSelection.Method how : TopRowsSelection.Method.values()) {
                     String name = "softmax ... + top rows of " + layers + " layers at once, " + how.name().toLowerCase(java.util.Locale.ROOT);
                     Piece batched = (ctx, g) -> {
-                        TopRowsSelection.Result r = filledBatch.apply(ctx, g).select(m, how, mask, request);
+                        TopRowsSelection.Result r = filledBatch.apply(ctx, g).maskOnlyTail(maskTail, g::expand)
+                            .select(m, how, mask, request);
                         return new Tensor[] {r.positions(), r.scores()};
                     };
                     int index = 1 + how.ordinal();
@@ -174,7 +177,7 @@ public final class SelectionBenchmark {
                     if (m <= TopRowsSelection.MOST_ORDERED_ON_DEVICE) {
                         // a refresh orders top_k's candidates as they come (RefreshPlan.Selection#finish); a sort's come ordered
                         Piece slots = (ctx, g) -> {
-                            TopRowsSelection.Batch b = filledBatch.apply(ctx, g);
+                            TopRowsSelection.Batch b = filledBatch.apply(ctx, g).maskOnlyTail(maskTail, g::expand);
                             TopRowsSelection.Slots sl = TopRowsSelection.slots(ctx, how == TopRowsSelection.Method.TOP_K
                                     ? b.candidates(m, mask, request) : b.select(m, how, mask, request), Math.min(request.k(), m));
                             return new Tensor[] {sl.positions(), sl.positionOrder()};
@@ -188,17 +191,18 @@ public final class SelectionBenchmark {
                 // (mask, window pool, top_k, their scores: RefreshPlan.Selection#finish); those with ties ordered
                 timings.add(time(backend, "top_k alone of " + layers + " layers' aggregated rows", (ctx, g) ->
                         new Tensor[] {ctx.topK(aggregatedBatch, m)}, repeats, 1, null));
-                java.util.function.Function<GgmlContext, TopRowsSelection.Result> batchCandidates = ctx ->
-                        TopRowsSelection.Batch.of(ctx, aggregatedBatch, shape.kvHeads(), layers).candidates(m, mask, request);
+                java.util.function.BiFunction<GgmlContext, PieceGraph, TopRowsSelection.Result> batchCandidates = (ctx, g) ->
+                        TopRowsSelection.Batch.of(ctx, aggregatedBatch, shape.kvHeads(), layers).maskOnlyTail(maskTail, g::expand)
+                                .candidates(m, mask, request);
                 Piece candidates = (ctx, g) -> {
-                    TopRowsSelection.Result r = batchCandidates.apply(ctx);
+                    TopRowsSelection.Result r = batchCandidates.apply(ctx, g);
                     return new Tensor[] {r.positions(), r.scores()};
                 };
                 timings.add(time(backend, "candidates of " + layers + " layers' aggregated rows (mask, window pool, top_k)",
                         candidates, repeats, 1, null));
                 if (m <= TopRowsSelection.MOST_ORDERED_ON_DEVICE) {
                     Piece ordered = (ctx, g) -> {
-                        TopRowsSelection.Slots sl = TopRowsSelection.slots(ctx, batchCandidates.apply(ctx), Math.min(request.k(), m));
+                        TopRowsSelection.Slots sl = TopRowsSelection.slots(ctx, batchCandidates.apply(ctx, g), Math.min(request.k(), m));
                         return new Tensor[] {sl.positions(), sl.positionOrder()};
                     };
                     timings.add(time(backend, "candidates of " + layers + " layers' aggregated rows, ties ordered", ordered,

@@ -265,6 +265,13 @@ final class LayerAttention implements PlanGraph {
     }
 
     @Override
+    public int causalMaskTail() {
+        // a decode step at position p masks rows p + 1 .. keyRows - 1, and keyRows pads p + 1 to the next
+        // multiple of the padding (or the cache's end): fewer than one padding block, whichever p reuses the graph
+        return tokens() == 1 ? Math.min(pass.keyRows, pass.options.kvPadding()) : pass.keyRows;
+    }
+
+    @Override
     public Tensor flashScoreBatch(AttendedRows read) {
         return pass.flashScoreBatch(read);
     }

@@ -233,6 +233,8 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
         private TopRowsSelection.Slots slots;
         /** The step's causal mask over the score rows (one for every layer), or null when none is needed. */
         private Tensor mask;
+        /** The last rows outside which {@link #mask} is 0 in every step that reuses the graph (0: unknown, all rows). */
+        private int maskTail;
         /**
          * The pooling window every layer shares, pooled once over the batch ({@link #batchWindow}); null
          * when layers pool their own scores before they join it.
@@ -277,6 +279,7 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
             Selection s = new Selection(g.ctx(), g::expand, g.keyRows(), g.model().kvHeads(), selecting, most, onDevice,
                     onDevice > 0 ? first.cp() : null);
             s.window = first != null && sameWindow ? first.request() : null;
+            s.maskTail = g.causalMaskTail();
             // every layer a plain refresh (a check's may decline) with one request: the batch of flash attention's
             // logits, when this step has one, serves them all
             boolean allRefresh = selecting == g.toLayer() - g.fromLayer();
@@ -337,6 +340,9 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
                 Tensor probs = AttentionMath.scoreBatchSoftmax(g.ctx(), scoreBatch);
                 batch = TopRowsSelection.Batch.of(g.ctx(), TopRowsSelection.aggregated(g.ctx(), probs, window, heads * all,
                         kvHeads * all), kvHeads, all);
+            }
+            if (maskTail > 0) {
+                batch.maskOnlyTail(maskTail, g::expand);
             }
             if (onDevice == 0) {
                 TopRowsSelection.Result top = batch.select(candidates, TopRowsSelection.Method.TOP_K, mask, window);

@@ -87,7 +87,12 @@ class RecycledAttentionTest {
                     }
                     for (int l = 0; l < layers; l++) {
                         for (int h = 0; h < kvHeads; h++) {
-                            rows.add(policy.cpRows(l, h));
+                            int[] cp = policy.cpRows(l, h);
+                            int newest = PROMPT + s;
+                            // never a row past the step's token: the padding its mask hides
+                            assertTrue(Arrays.stream(cp).allMatch(r -> r >= 0 && r <= newest), "layer " + l + " head " + h
+                                    + " after step " + s + " holds rows past position " + newest + ": " + Arrays.toString(cp));
+                            rows.add(cp);
                         }
                     }
                 }
@@ -127,6 +132,10 @@ class RecycledAttentionTest {
         // every layer's, normalised and aggregated once (written here by a second product where the kernel would)
         deviceRefreshGivesTheHostRefreshsCpAndLogits(1, EngineOptions.defaults(128).withCacheType(GgmlType.F16)
                 .withFlashAttention(true).withFlashScores(EngineOptions.FlashScores.EMULATED));
+        // the same with rows padded to 16: the steps' key rows then outrun one padding block, and only the last
+        // block of the pooled scores takes the causal mask (PlanGraph#causalMaskTail)
+        deviceRefreshGivesTheHostRefreshsCpAndLogits(1, EngineOptions.defaults(128).withCacheType(GgmlType.F16)
+                .withFlashAttention(true).withFlashScores(EngineOptions.FlashScores.EMULATED).withKvPadding(16));
     }
 
     private void deviceRefreshGivesTheHostRefreshsCpAndLogits(int inspectEvery, EngineOptions options) {

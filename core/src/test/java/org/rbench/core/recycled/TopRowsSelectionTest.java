@@ -205,6 +205,72 @@ class TopRowsSelectionTest {
         }
     }
 
+    /**
+     * A batch whose mask is 0 outside its last rows (a decode step's padding, PlanGraph#causalMaskTail) adds
+     * it to those rows alone, in the pooled scores' memory: the same candidates and scores as the mask added
+     * to every row, and the only add in the graph is as long as the tail. Masked rows straddle the pooling
+     * window's reach, so a row the pool filled from a valid neighbour must still lose.
+     */
+    @Test
+    void aMaskAddedToItsTailAloneSelectsAsTheWholeMask() {
+        int rows = 96;
+        int tail = 32;
+        int valid = 80; // rows 80..95 are padding: masked, and pooled from rows 77..79
+        int kvHeads = 2;
+        int layers = 3;
+        TopRows request = new TopRows(10, org.rbench.core.attention.GqaAggregation.MAX, 7);
+        int m = request.candidates(valid);
+        float[] values = new float[rows * kvHeads * layers];
+        Random random = new Random(13);
+        for (int i = 0; i < values.length; i++) {
+            values[i] = random.nextFloat();
+        }
+        for (int c = 0; c < kvHeads * layers; c++) {
+            values[c * rows + valid - 1] = 5f; // the highest score at the last valid row: the pool spreads it into padding
+        }
+        float[] mask = new float[rows];
+        Arrays.fill(mask, valid, rows, Float.NEGATIVE_INFINITY);
+        try (GgmlContext data = GgmlContext.forMetadata(2, 0)) {
+            Tensor all = data.newTensor(GgmlType.F32, rows, (long) kvHeads * layers);
+            Tensor maskTensor = data.newTensor(GgmlType.F16, rows, 1);
+            try (BackendBuffer buffer = BackendBuffer.allocate(data, CPU.backend());
+                 GgmlContext ctx = GgmlContext.forMetadata(64, 64);
+                 GraphAllocator allocator = new GraphAllocator(CPU.backend())) {
+                all.setFloats(values);
+                maskTensor.setHalfs(mask);
+                ComputeGraph graph = ctx.newGraph(64);
+                TopRowsSelection.Result whole = TopRowsSelection.Batch.of(ctx, all, kvHeads, layers)
+                        .candidates(m, maskTensor, request);
+                TopRowsSelection.Result tailOnly = TopRowsSelection.Batch.of(ctx, all, kvHeads, layers)
+                        .maskOnlyTail(tail, graph::expand).candidates(m, maskTensor, request);
+                Tensor[] outs = {ctx.cont(whole.positions()).output(), ctx.cont(whole.scores()).output(),
+                        ctx.cont(tailOnly.positions()).output(), ctx.cont(tailOnly.scores()).output()};
+                for (Tensor t : outs) {
+                    graph.expand(t);
+                }
+                allocator.allocate(graph);
+                CPU.backend().compute(graph);
+                TopRowsSelection.Candidates a = new TopRowsSelection.Candidates(outs[0].getInts(), outs[1].getFloats(), m);
+                TopRowsSelection.Candidates b = new TopRowsSelection.Candidates(outs[2].getInts(), outs[3].getFloats(), m);
+                for (int row = 0; row < kvHeads * layers; row++) {
+                    int[] expected = a.ordered(row, m, request.k());
+                    assertArrayEquals(expected, b.ordered(row, m, request.k()), "KV head row " + row);
+                    assertTrue(Arrays.stream(expected).allMatch(p -> p < valid), "row " + row + " selected padding: "
+                            + Arrays.toString(expected));
+                }
+                List<long[]> adds = new ArrayList<>();
+                for (int i = 0; i < graph.nodeCount(); i++) {
+                    if (graph.node(i).opName().equals("ADD")) {
+                        adds.add(graph.node(i).shape());
+                    }
+                }
+                assertEquals(2, adds.size(), "one add for the whole mask, one for its tail");
+                assertTrue(adds.stream().anyMatch(sh -> sh[0] == tail), "the tail's add covers " + tail + " rows: "
+                        + adds.stream().map(Arrays::toString).toList());
+            }
+        }
+    }
+
     /** The slots sort the candidates three times (m a row), not four: the candidates need no sort by score first. */
     @Test
     void slotsSortTheCandidatesThreeTimes() {
