@@ -26,10 +26,10 @@ class DeviceGreedyTest {
         try (GgmlContext data = GgmlContext.forMetadata(2, 0)) {
             Tensor input = data.newTensor(GgmlType.F32, logits.length, 1);
             try (BackendBuffer buffer = BackendBuffer.allocate(data, CPU.backend());
-                 GgmlContext ctx = GgmlContext.forMetadata(32, 32);
+                 GgmlContext ctx = GgmlContext.forMetadata(64, 64);
                  GraphAllocator allocator = new GraphAllocator(CPU.backend())) {
                 input.setFloats(logits);
-                ComputeGraph graph = ctx.newGraph(32);
+                ComputeGraph graph = ctx.newGraph(64);
                 Tensor token = DeviceGreedy.token(ctx, input).output();
                 graph.expand(token);
                 allocator.allocate(graph);
@@ -86,5 +86,42 @@ class DeviceGreedyTest {
             default -> { }
         }
         assertEquals(Greedy.argmax(logits), pick(logits));
+    }
+
+    /**
+     * Vocabularies the two stages split differently (Llama 3's 128,256 in rows of 334; a prime, in one
+     * stage): ties of the largest logit placed in several rows, at a row's last id and the next row's first,
+     * or all in one row; every pick is Greedy.argmax's.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {997, 1000, 4096, 32000, 128256})
+    void picksTheLowestMaximumWhateverTheStagesRows(int vocab) {
+        int row = DeviceGreedy.stageRow(vocab);
+        Random random = new Random(vocab);
+        for (int trial = 0; trial < 6; trial++) {
+            float[] logits = new float[vocab];
+            for (int i = 0; i < vocab; i++) {
+                logits[i] = (float) random.nextGaussian();
+            }
+            float top = 30f;
+            int r = row == 0 ? vocab / 2 : row;
+            switch (trial) {
+                case 0 -> { logits[vocab - 1] = top; logits[vocab / 2] = top; }                  // across rows
+                case 1 -> { logits[r - 1] = top; logits[r] = top; }                              // a row's end, the next's start
+                case 2 -> { logits[r - 1] = top; logits[r - 2] = top; logits[1] = top; }          // two in one row, one in another
+                case 3 -> logits[random.nextInt(vocab)] = top;                                   // one
+                case 4 -> java.util.Arrays.fill(logits, 2.5f);                                   // all equal: id 0
+                default -> { logits[vocab - 1] = top; logits[vocab - 2] = Math.nextDown(top); }  // a near tie
+            }
+            assertEquals(Greedy.argmax(logits), pick(logits), "vocab " + vocab + " (rows of " + row + "), trial " + trial);
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void stagesSplitTheVocabularyNearItsSquareRoot() {
+        assertEquals(334, DeviceGreedy.stageRow(128256));
+        assertEquals(160, DeviceGreedy.stageRow(32000));
+        assertEquals(0, DeviceGreedy.stageRow(997));   // a prime: one stage
+        assertEquals(0, DeviceGreedy.stageRow(40));    // too short to split
     }
 }
