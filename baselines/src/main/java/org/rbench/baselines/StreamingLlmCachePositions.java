@@ -78,8 +78,8 @@ public final class StreamingLlmCachePositions implements AttentionPolicy {
             if (sink > 0) {
                 copies.add(new AttentionContext.RowCopy(l, perHead(0, sink, kvHeads), sink, caches[l], 0));
             }
-            for (int q = position - window + 1; q < position; q++) {
-                copies.add(new AttentionContext.RowCopy(l, perHead(q, 1, kvHeads), 1, caches[l], slot(q)));
+            for (int[] run : windowRuns(position)) {
+                copies.add(new AttentionContext.RowCopy(l, perHead(run[0], run[1], kvHeads), run[1], caches[l], run[2]));
             }
         }
         context.copyRows(copies);
@@ -89,6 +89,22 @@ public final class StreamingLlmCachePositions implements AttentionPolicy {
 
     private int slot(int position) {
         return sink + position % window;
+    }
+
+    /**
+     * The window's rows kept before the step at {@code position}, (position - window, position), as runs
+     * of rows whose slots follow one another: {first row, rows, first slot}, at most two (the ring wraps
+     * once). One copy a run, where a copy a row made 2 x (window - 1) gathers and writes a layer: a start
+     * of 4,092 rows at 32 layers took 8.8 s on an H100 (half a million kernels).
+     */
+    List<int[]> windowRuns(int position) {
+        List<int[]> runs = new ArrayList<>(2);
+        for (int q = position - window + 1; q < position; ) {
+            int run = Math.min(position - q, window - q % window);
+            runs.add(new int[] {q, run, slot(q)});
+            q += run;
+        }
+        return runs;
     }
 
     private static int[] perHead(int first, int count, int kvHeads) {

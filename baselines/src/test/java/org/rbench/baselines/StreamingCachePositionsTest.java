@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.stream.IntStream;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -31,6 +32,30 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class StreamingCachePositionsTest {
     @TempDir
     Path dir;
+
+    /**
+     * The start copies the window in runs of consecutive slots, at most two (the ring wraps once), each row
+     * once and to its slot sink + row % window: whatever the window's phase.
+     */
+    @Test
+    void theStartCopiesTheWindowInAtMostTwoRuns() {
+        for (int window : new int[] {1, 2, 9, 4092}) {
+            StreamingLlmCachePositions policy = new StreamingLlmCachePositions(4, window, "streamingllm");
+            for (int position = 4 + window; position < 4 + 3 * window + 2; position++) {
+                java.util.List<int[]> runs = policy.windowRuns(position);
+                assertTrue(runs.size() <= 2, runs.size() + " runs at position " + position + ", window " + window);
+                int next = position - window + 1;
+                for (int[] run : runs) {
+                    assertEquals(next, run[0], "runs in row order, none skipped");
+                    for (int i = 0; i < run[1]; i++) {
+                        assertEquals(4 + (run[0] + i) % window, run[2] + i, "row " + (run[0] + i) + "'s slot");
+                    }
+                    next += run[1];
+                }
+                assertEquals(position, next, "every row of the window before the new token, window " + window);
+            }
+        }
+    }
 
     @Test
     void eachStepEqualsFullAttentionOverTheKeptTokensAtTheirCacheIndices() throws Exception {
