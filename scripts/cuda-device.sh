@@ -576,16 +576,22 @@ kernel_times_per_step() {
   local filt=cat
   command -v c++filt >/dev/null && filt="c++filt -p"
   awk -F, -v steps="$3" 'FNR == 1 { next }
+    # CUPTI records lost (its buffers full): the sums below are short of them
+    $1 == "lost" { lost = lost (FILENAME == ARGV[1] ? "base: " : "run: ") $2 "; "; next }
     FILENAME == ARGV[1] { n[$1 "," $2] -= $3; t[$1 "," $2] -= $4; next }
     { n[$1 "," $2] += $3; t[$1 "," $2] += $4 }
     END {
-      for (k in t) if (t[k] > 0) sum += t[k]
+      for (k in t) { net += t[k]; if (t[k] > 0) sum += t[k] }
       for (k in t) if (t[k] > 0) printf "%s,%.2f,%.4f,%.4f\n", k, n[k] / steps, t[k] / steps / 1e6, t[k] / sum
+      # the shares are of the kernels that grew; net: the run minus the base, shrinking kernels included
       printf "total,all,,%.4f,1\n", sum / steps / 1e6
+      printf "total,net,,%.4f,\n", net / steps / 1e6
+      if (lost != "") printf "lost,%s,,,\n", lost
     }' "$2" "$1" | sort -t, -k5 -g -r | awk -F, -v OFS=, 'BEGIN { print "kind,kernel,launches_per_step,ms_per_step,share" } { print }' \
     | { if [ "$filt" = cat ]; then cat; else
         # demangle the name column alone
-        while IFS=, read -r kind name rest; do printf '%s,%s,%s\n' "$kind" "$(echo "$name" | $filt | sed 's/(.*//' | tr ',' ';')" "$rest"; done
+        # c++filt -p leaves out the arguments; template arguments such as (ggml_type)8 stay
+        while IFS=, read -r kind name rest; do printf '%s,%s,%s\n' "$kind" "$(echo "$name" | $filt | tr ',' ';')" "$rest"; done
       fi; }
 }
 

@@ -160,7 +160,7 @@ int InitializeInjection(void) {
     return 1;
 }
 
-/* A process that ends without exit() (or a library unloaded early) still reports. */
+/* A library unloaded before exit still reports (_exit runs neither this nor the atexit handler). */
 __attribute__((destructor)) static void report_at_unload(void) {
     report();
 }

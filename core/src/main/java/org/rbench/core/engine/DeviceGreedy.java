@@ -67,8 +67,9 @@ final class DeviceGreedy {
         long n = values.elements();
         long rows = n / row;
         Tensor local = ctx.argmax(ctx.reshape(values, row, rows));                                    // I32 [rows]
-        // row r's maximum sits at r * row + local[r] (below 2^24: exact in F32)
-        Tensor at = ctx.cast(ctx.add(ctx.cast(local, GgmlType.F32), ctx.arange(0, n, row)), GgmlType.I32);
+        // row r's maximum sits at r * row + local[r] (below 2^24: exact in F32). ggml-cuda's argmax answers -1 for a
+        // row of nothing but -inf or NaN: relu makes that the row's first id, whose value is no larger either
+        Tensor at = ctx.cast(ctx.add(ctx.relu(ctx.cast(local, GgmlType.F32)), ctx.arange(0, n, row)), GgmlType.I32);
         Tensor maxima = ctx.getRows(ctx.reshape(values, 1, n), at);                                     // [1, rows]
         Tensor top = ctx.argmax(ctx.reshape(maxima, rows, 1));                                           // I32 [1]
         return ctx.getRows(ctx.reshape(maxima, 1, rows), top);                                          // [1, 1]

@@ -13,7 +13,7 @@ import java.util.List;
 final class PassGraph implements AutoCloseable {
     /**
      * Tensors read after the compute, by layer (null where not asked for); {@code logits} (LAST,
-     * ALL) or {@code greedy} (GREEDY: I32 [1]) as the pass asked.
+     * ALL) or {@code greedy} (GREEDY: I32, one value, [1] or [1, 1]) as the pass asked.
      */
     record Outputs(Tensor logits, Tensor greedy, Tensor[] probabilities, Tensor[] fullProbabilities, Tensor[] queryBeforeRope,
                    Tensor[] queryAfterRope, Tensor[] windowRows, Tensor[] columnSums, Tensor[] windowSums) {
