@@ -271,6 +271,43 @@ class TopRowsSelectionTest {
         }
     }
 
+    /**
+     * A refresh's batch (flash attention's logits of every layer, as RefreshPlan.Selection#finish selects them)
+     * puts its softmax, the plane's reshape, the group's max pool and the window's max pool one after another in
+     * the graph, the group's pool read by the window's alone: the four nodes the suite's CUDA build runs as one
+     * kernel (native/patches/ggml-cuda-split-soft-max.diff, ggml_cuda_should_fuse_soft_max_group_max_pool).
+     */
+    @Test
+    void aRefreshBatchsSoftmaxAndPoolsComeInTheOrderTheGpuFuses() {
+        int rows = 512;
+        int heads = 4;
+        int kvHeads = 2;
+        int layers = 3;
+        TopRows request = new TopRows(16, org.rbench.core.attention.GqaAggregation.MAX, 7);
+        try (GgmlContext ctx = GgmlContext.forMetadata(128, 128)) {
+            Tensor scoreBatch = ctx.newTensor(GgmlType.F32, rows, 1, heads, layers);
+            Tensor mask = ctx.newTensor(GgmlType.F16, rows, 1);
+            ComputeGraph graph = ctx.newGraph(128);
+            Tensor probs = org.rbench.core.engine.AttentionMath.scoreBatchSoftmax(ctx, scoreBatch);
+            TopRowsSelection.Result r = TopRowsSelection.Batch.of(ctx,
+                            TopRowsSelection.aggregated(ctx, probs, request, heads * layers, kvHeads * layers), kvHeads, layers)
+                    .maskOnlyTail(64, graph::expand).candidates(request.candidates(rows), mask, request);
+            graph.expand(r.positions());
+            graph.expand(r.scores());
+            List<String> ops = new ArrayList<>();
+            for (int i = 0; i < graph.nodeCount(); i++) {
+                ops.add(graph.node(i).opName());
+            }
+            int at = ops.indexOf("SOFT_MAX");
+            assertTrue(at >= 0, "no softmax in " + ops);
+            assertEquals(List.of("SOFT_MAX", "RESHAPE", "POOL_2D", "POOL_2D"), ops.subList(at, Math.min(ops.size(), at + 4)),
+                    "the batch's nodes: " + ops);
+            Tensor window = graph.node(at + 3);
+            assertEquals(graph.node(at + 2), window.source(0), "the window pools the group's maxima");
+            assertEquals(rows, window.ne(0), "as many positions out as in (a symmetric window)");
+        }
+    }
+
     /** The slots sort the candidates three times (m a row), not four: the candidates need no sort by score first. */
     @Test
     void slotsSortTheCandidatesThreeTimes() {
