@@ -153,8 +153,9 @@ final class PassBuilder {
                 scoreBatchRows = read.keys().ne(1);
                 scoreBatchMask = read.mask();
                 // kept allocated to the graph's end (an output): freed after the softmax that reads it, its memory
-                // could hold the pooling after it, and ggml-cuda does not fuse the two ops (native/patches:
-                // ggml-cuda-split-soft-max.diff) where the fused op's output overlaps its input
+                // could hold the pools' output, which ggml-cuda's fused softmax and pools (native/patches:
+                // ggml-cuda-split-soft-max.diff) write while they still read the batch; the fusion's check of
+                // overlapping memory passes over inputs no op made, such as this one
                 scoreBatch = ctx.newTensor(GgmlType.F32, scoreBatchRows, 1, hp.heads(), pass.toLayer() - pass.fromLayer())
                         .name("fa_score_batch").output();
             }

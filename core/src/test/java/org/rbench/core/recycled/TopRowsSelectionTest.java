@@ -303,7 +303,16 @@ class TopRowsSelectionTest {
             assertEquals(List.of("SOFT_MAX", "RESHAPE", "POOL_2D", "POOL_2D"), ops.subList(at, Math.min(ops.size(), at + 4)),
                     "the batch's nodes: " + ops);
             Tensor window = graph.node(at + 3);
+            assertEquals(graph.node(at), graph.node(at + 1).source(0), "the reshape is the softmax's");
+            assertEquals(graph.node(at + 1), graph.node(at + 2).source(0), "the group's pool reads the reshape");
             assertEquals(graph.node(at + 2), window.source(0), "the window pools the group's maxima");
+            int readers = 0;
+            for (int i = 0; i < graph.nodeCount(); i++) {
+                for (int j = 0; j < 10; j++) { // GGML_MAX_SRC
+                    readers += graph.node(at + 2).equals(graph.node(i).source(j)) ? 1 : 0;
+                }
+            }
+            assertEquals(1, readers, "the group's maxima are read by the window's pool alone");
             assertEquals(rows, window.ne(0), "as many positions out as in (a symmetric window)");
         }
     }
