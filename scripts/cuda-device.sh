@@ -556,17 +556,12 @@ step_ruler() {
 # The kernel-times injection library (native/tools/kernel-times.c): from the bundle (built by
 # pack-device-bundle.sh beside its libcupti), else built here against this machine's CUPTI; fails without either
 kernel_times_lib() {
-  local dir=$work/kernel-times inc lib
+  local dir=$work/kernel-times
   [ -f "$dir/libkernel-times.so" ] && { echo "$dir/libkernel-times.so"; return 0; }
   if [ -f "$bundle/kernel-times.txz" ]; then
     tar xJf "$bundle/kernel-times.txz" -C "$work" && { echo "$dir/libkernel-times.so"; return 0; }
   fi
-  inc=$(dirname "$(ls /usr/local/cuda*/include/cupti.h /usr/local/cuda*/extras/CUPTI/include/cupti.h 2>/dev/null | head -1)")
-  lib=$(dirname "$(ls "$inc"/../lib64/libcupti.so "$inc"/../lib/libcupti.so 2>/dev/null | head -1)")
-  [ -f "$inc/cupti.h" ] && [ -f "$lib/libcupti.so" ] || return 1
-  mkdir -p "$dir" && gcc -shared -fPIC -O2 -I"$inc" -I/usr/local/cuda/include "$root/native/tools/kernel-times.c" \
-    -o "$dir/libkernel-times.so" -L"$lib" -lcupti -lpthread -Wl,-rpath,"$lib" >>"$out/profile.log" 2>&1 \
-    && echo "$dir/libkernel-times.so"
+  bash "$root/native/tools/build-kernel-times.sh" "$dir" >>"$out/profile.log" 2>&1 && echo "$dir/libkernel-times.so"
 }
 
 # kernel_times_per_step RUN.csv BASE.csv STEPS: each kernel's GPU time per decode step of what RUN decoded

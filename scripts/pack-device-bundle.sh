@@ -49,16 +49,10 @@ bash "$root/native/scripts/pack-llamacpp-source.sh" "$out/llama-src.tgz"
 # the profile step's per-kernel timer (native/tools/kernel-times.c) for machines without Nsight Systems,
 # built against this machine's CUPTI when it has one (the CUDA toolkit's), beside that libcupti
 rm -f "$out/kernel-times.txz"
-cupti_h=$(ls /usr/local/cuda*/include/cupti.h /usr/local/cuda*/extras/CUPTI/include/cupti.h 2>/dev/null | head -1 || true)
-if [ -n "$cupti_h" ]; then
-  inc=$(dirname "$cupti_h")
-  lib=$(dirname "$(ls "$inc"/../lib/libcupti.so "$inc"/../lib64/libcupti.so 2>/dev/null | head -1)")
-  mkdir -p "$tmp/kernel-times"
-  gcc -shared -fPIC -O2 -I"$inc" "$root/native/tools/kernel-times.c" -o "$tmp/kernel-times/libkernel-times.so" \
-      -L"$lib" -lcupti -lpthread -Wl,-rpath,'$ORIGIN' \
-    && cp -L "$lib/$(readlink "$lib/libcupti.so" || echo libcupti.so)" "$tmp/kernel-times/" \
-    && tar cJf "$out/kernel-times.txz" -C "$tmp" kernel-times \
-    || echo "pack-device-bundle: no kernel-times.txz (could not build against $inc)" >&2
+if bash "$root/native/tools/build-kernel-times.sh" "$tmp/kernel-times" 2>/dev/null; then
+  tar cJf "$out/kernel-times.txz" -C "$tmp" kernel-times
+else
+  echo "pack-device-bundle: no kernel-times.txz (no CUPTI to build the profile step's timer against)" >&2
 fi
 echo "pack-device-bundle: modules $modules" >&2
 du -h "$out"/*.t?z >&2
