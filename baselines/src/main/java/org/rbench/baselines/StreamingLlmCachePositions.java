@@ -78,8 +78,9 @@ public final class StreamingLlmCachePositions implements AttentionPolicy {
             if (sink > 0) {
                 copies.add(new AttentionContext.RowCopy(l, perHead(0, sink, kvHeads), sink, caches[l], 0));
             }
-            for (int[] run : windowRuns(position)) {
-                copies.add(new AttentionContext.RowCopy(l, perHead(run[0], run[1], kvHeads), run[1], caches[l], run[2]));
+            for (WindowRun run : windowRuns(position)) {
+                copies.add(new AttentionContext.RowCopy(l, perHead(run.firstRow(), run.rows(), kvHeads), run.rows(), caches[l],
+                        run.firstSlot()));
             }
         }
         context.copyRows(copies);
@@ -91,18 +92,22 @@ public final class StreamingLlmCachePositions implements AttentionPolicy {
         return sink + position % window;
     }
 
+    /** Rows [firstRow, firstRow + rows) of the full cache, kept in slots [firstSlot, firstSlot + rows). */
+    record WindowRun(int firstRow, int rows, int firstSlot) {
+    }
+
     /**
      * The window's rows kept before the step at {@code position}, (position - window, position), as runs
-     * of rows whose slots follow one another: {first row, rows, first slot}, at most two (the ring wraps
-     * once). One copy a run, where a copy a row made 2 x (window - 1) gathers and writes a layer: a start
-     * of 4,092 rows at 32 layers took 8.8 s on an H100 (half a million kernels).
+     * of rows whose slots follow one another, at most two (the ring wraps once). One copy a run, where a
+     * copy a row made 2 x (window - 1) gathers and writes a layer: a start of 4,092 rows at 32 layers took
+     * 8.8 s on an H100 (half a million kernels).
      */
-    List<int[]> windowRuns(int position) {
-        List<int[]> runs = new ArrayList<>(2);
+    List<WindowRun> windowRuns(int position) {
+        List<WindowRun> runs = new ArrayList<>(2);
         for (int q = position - window + 1; q < position; ) {
-            int run = Math.min(position - q, window - q % window);
-            runs.add(new int[] {q, run, slot(q)});
-            q += run;
+            int rows = Math.min(position - q, window - q % window);
+            runs.add(new WindowRun(q, rows, slot(q)));
+            q += rows;
         }
         return runs;
     }

@@ -42,15 +42,16 @@ class StreamingCachePositionsTest {
         for (int window : new int[] {1, 2, 9, 4092}) {
             StreamingLlmCachePositions policy = new StreamingLlmCachePositions(4, window, "streamingllm");
             for (int position = 4 + window; position < 4 + 3 * window + 2; position++) {
-                java.util.List<int[]> runs = policy.windowRuns(position);
+                java.util.List<StreamingLlmCachePositions.WindowRun> runs = policy.windowRuns(position);
                 assertTrue(runs.size() <= 2, runs.size() + " runs at position " + position + ", window " + window);
                 int next = position - window + 1;
-                for (int[] run : runs) {
-                    assertEquals(next, run[0], "runs in row order, none skipped");
-                    for (int i = 0; i < run[1]; i++) {
-                        assertEquals(4 + (run[0] + i) % window, run[2] + i, "row " + (run[0] + i) + "'s slot");
+                for (StreamingLlmCachePositions.WindowRun run : runs) {
+                    assertEquals(next, run.firstRow(), "runs in row order, none skipped");
+                    for (int i = 0; i < run.rows(); i++) {
+                        assertEquals(4 + (run.firstRow() + i) % window, run.firstSlot() + i, "row " + (run.firstRow() + i)
+                                + "'s slot");
                     }
-                    next += run[1];
+                    next += run.rows();
                 }
                 assertEquals(position, next, "every row of the window before the new token, window " + window);
             }
