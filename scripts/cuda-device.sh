@@ -42,7 +42,7 @@
 #                         and head by head, of row and page scores; gathers), one layer of Llama-3.1-8B's shape
 #   aot                   a JVM AOT cache from `rbench warmup` for the later steps (and later calls on this machine)
 #   ops-test              ggml's test-backend-ops, CUDA against the CPU, for the ops the suite's patches change
-#                         and OUT_PROD (H2O's column sums) (native/patches; OPS_TEST: the op names, default GET_ROWS SOFT_MAX SOFT_MAX_GROUP_MAX TOP_K OUT_PROD); logs ops-test-OP.log
+#                         and OUT_PROD (H2O's column sums) (native/patches; OPS_TEST: the op names, default GET_ROWS SOFT_MAX SOFT_MAX_GROUP_MAX TOP_K OUT_PROD FLASH_ATTN_GATHERED); logs ops-test-OP.log
 #   libs                  the built libraries (and llama-bench, after the llama-bench step) as $OUT/cuda-libs.txz.NN
 #                         pieces (to carry to a later call in BUNDLE)
 #   pack-out              everything else under $OUT into $OUT/results.tgz, beside steps.log and the cuda-libs
@@ -53,7 +53,9 @@
 #   BENCH_DEADLINE (epoch seconds the bench, scaling and ruler steps end by), BENCH_ARGS (more rbench bench
 #   options for bench's methods half, e.g. --no-queue-ahead with BENCH_TAG=-waited; BENCH_TAG also names the select and
 #   reads steps' files, e.g. BENCH_TAG=-rowblock0 GGML_CUDA_TOP_K_ROW_BLOCK_COLS=0 for the other top-k path), CUDA_ARCH (90),
-#   JOBS (nproc), WORK (/tmp/rbcuda: models and unpacked runtime), OUT (results; default $WORK/out).
+#   JOBS (nproc), WORK (/tmp/rbcuda: models and unpacked runtime), OUT (results; default $WORK/out), RBENCH_JAVA_OPTS
+#   (JVM options for every rbench run, after the chosen set's), GGML_CUDA_FA_GATHERED (0: flash attention never reads
+#   gathered rows in place, an A/B; 2: ggml-cuda logs the reads it takes in place, with -Drbench.native.log=info).
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -76,6 +78,8 @@ done
 java_opts="" java_env=""
 # a set chosen by an earlier diag step (another invocation on the same machine)
 [ -f "$work/chosen.env" ] && . "$work/chosen.env"
+# the caller's own JVM options last (e.g. -Drbench.native.log=info: ggml's messages on stderr)
+java_opts="$java_opts ${RBENCH_JAVA_OPTS:-}"
 # a JVM AOT cache recorded on this machine by the aot step (rbench warmup), when there is one
 [ -f "$work/rbench.aot" ] && java_opts="$java_opts -XX:AOTCache=$work/rbench.aot -Xlog:aot=off,cds=off"
 # The java command line that runs rbench with the environment it needs, into the array rbench_cmd
@@ -273,9 +277,11 @@ step_ops_test() {
   [ -x "$dir/test-backend-ops" ] || g++ -O1 -std=c++17 -I"$base/src/ggml/include" "$base/src/tests/test-backend-ops.cpp" \
     -o "$dir/test-backend-ops" -L"$libs" "-l:$(basename "$ggml")" -l:libggml-base.so -Wl,-rpath,"$libs" -pthread \
     >"$out/ops-test-build.log" 2>&1 || { tail -20 "$out/ops-test-build.log"; log "test-backend-ops build FAILED"; return 1; }
-  for op in ${OPS_TEST:-GET_ROWS SOFT_MAX SOFT_MAX_GROUP_MAX TOP_K OUT_PROD}; do
-    (cd "$dir" && ./test-backend-ops test -b CUDA0 -o "$op") >"$out/ops-test-$op.log" 2>&1
-    log "test-backend-ops $op on CUDA0: rc $?, $(grep -c 'OK' "$out/ops-test-$op.log") OK, $(grep -c 'FAIL' "$out/ops-test-$op.log") FAIL lines"
+  for op in ${OPS_TEST:-GET_ROWS SOFT_MAX SOFT_MAX_GROUP_MAX TOP_K OUT_PROD FLASH_ATTN_GATHERED}; do
+    # GGML_CUDA_FA_GATHERED=2: ggml-cuda logs how many flash attention reads took gathered rows in place
+    (cd "$dir" && GGML_CUDA_FA_GATHERED=${GGML_CUDA_FA_GATHERED:-2} ./test-backend-ops test -b CUDA0 -o "$op") >"$out/ops-test-$op.log" 2>&1
+    log "test-backend-ops $op on CUDA0: rc $?, $(grep -c 'OK' "$out/ops-test-$op.log") OK, $(grep -c 'FAIL' "$out/ops-test-$op.log") FAIL lines$(
+      n=$(grep -c ' [1-9][0-9]* of [0-9]* flash attention reads' "$out/ops-test-$op.log"); [ "$n" -gt 0 ] && echo ", $n graphs read gathered rows in place")"
   done
   log "ops-test in $((SECONDS - t0)) s"
 }

@@ -388,7 +388,7 @@ public final class GgmlContext implements AutoCloseable {
      * {@code into}: allocated, contiguous, exactly the node's bytes (it may be a view, of another
      * type of the same size: a bitcast). Expand the returned node; nothing should read {@code into}
      * before it in the graph, and a read after it that does not take the node as its source is
-     * ordered by the graph's node order alone.
+     * ordered by the graph's node order alone. The node comes back flagged as an output.
      */
     public Tensor into(Tensor node, Tensor into) {
         // a view made in a graph's context gets its data pointer only when that graph is allocated: its
@@ -410,7 +410,9 @@ public final class GgmlContext implements AutoCloseable {
         if (status != 0) {
             throw new NativeCallException("ggml_backend_tensor_alloc failed (status " + status + ")." + NativeLog.tail(3));
         }
-        return node;
+        // its result outlives the graph: a backend must compute it even where the graph reads it no further (the
+        // suite's CUDA build leaves uncomputed a gather that only flash attention reads, and reads its rows in place)
+        return node.output();
     }
 
     /**

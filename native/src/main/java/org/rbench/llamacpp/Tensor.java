@@ -228,6 +228,14 @@ public final class Tensor {
         return this;
     }
 
+    /** GGML_TENSOR_FLAG_OUTPUT (ggml.h): set by {@link #output}. */
+    private static final int FLAG_OUTPUT = 2;
+
+    /** Whether the tensor is marked as a graph output ({@link #output}). */
+    public boolean isOutput() {
+        return (struct.get(ValueLayout.JAVA_INT, OFF_FLAGS) & FLAG_OUTPUT) != 0;
+    }
+
     // ---- data transfer (backend tensors) ----
 
     /**

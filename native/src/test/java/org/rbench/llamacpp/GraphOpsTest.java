@@ -485,7 +485,11 @@ class GraphOpsTest {
             target.setHalfs(new float[d * k * heads]);
             ComputeGraph g = r.graphCtx.newGraph(64);
             Tensor bytes = r.graphCtx.bitcast(ta, GgmlType.I32);
-            g.expand(r.graphCtx.getRowsInto(bytes, ti, r.graphCtx.bitcast(target, GgmlType.I32)));
+            Tensor gather = r.graphCtx.getRowsInto(bytes, ti, r.graphCtx.bitcast(target, GgmlType.I32));
+            // its rows outlive the graph: flagged so that no backend leaves it uncomputed
+            assertTrue(gather.isOutput());
+            assertFalse(r.graphCtx.getRows(bytes, ti).isOutput());
+            g.expand(gather);
             try (GraphAllocator alloc = new GraphAllocator(backend)) {
                 alloc.allocate(g);
                 backend.compute(g);
