@@ -10,7 +10,8 @@
 #   diag                  load them from C and from Java, as built and in reduced sets; later steps use
 #                         the first set Java loads
 #   parity                rbench parity on CUDA: 5 architecture variants x F16/Q8_0 weights x
-#                         full, recycled, streamingllm, h2o (F16 cache, flash attention)
+#                         full, recycled, streamingllm, h2o (F16 cache, flash attention); Recycled's Cp read in
+#                         place (cp=inplace) with an F32 cache and an F16 one
 #   queued                every method's steps queued ahead on CUDA against the same steps waited for
 #                         (rbench parity --queued-only: known tokens and a generation fed on the device, budgets
 #                         that do not cover the context; Llama-3.2-1B shapes; queued-summary.txt)
@@ -268,13 +269,21 @@ step_cross() {
 
 step_ops_test() {
   mkdir -p "$base"
-  [ -d "$base/src" ] || tar xzf "$bundle/llama-src.tgz" -C "$base"
-  local dir=$work/ops-test ggml t0=$SECONDS
+  local dir=$work/ops-test ggml t0=$SECONDS src=$base/src
+  if [ ! -d "$src" ] && [ -f "$bundle/llama-src.tgz" ]; then
+    tar xzf "$bundle/llama-src.tgz" -C "$base"
+  elif [ ! -d "$src" ]; then
+    # carried libraries leave no room for the source: its headers and the test, patched (pack-device-bundle.sh)
+    src=$work/ops-test-src
+    mkdir -p "$src" && tar xzf "$bundle/ops-test-src.tgz" -C "$src" || { log "ops-test: no llama-src.tgz or ops-test-src.tgz"; return 1; }
+  fi
+  # the suite's test cases come with its patches (a source the build step patched stays as it is)
+  [ "$src" != "$base/src" ] || bash native/scripts/apply-patches.sh "$src" ops-test >/dev/null
   ggml=$(ls "$libs"/libggml.so "$libs"/libggml.v*.so 2>/dev/null | head -1)
   mkdir -p "$dir"
   # beside links to the libraries: ggml loads its backends from the program's folder
   for so in "$libs"/*.so; do ln -sfn "$so" "$dir/"; done
-  [ -x "$dir/test-backend-ops" ] || g++ -O1 -std=c++17 -I"$base/src/ggml/include" "$base/src/tests/test-backend-ops.cpp" \
+  [ -x "$dir/test-backend-ops" ] || g++ -O1 -std=c++17 -I"$src/ggml/include" "$src/tests/test-backend-ops.cpp" \
     -o "$dir/test-backend-ops" -L"$libs" "-l:$(basename "$ggml")" -l:libggml-base.so -Wl,-rpath,"$libs" -pthread \
     >"$out/ops-test-build.log" 2>&1 || { tail -20 "$out/ops-test-build.log"; log "test-backend-ops build FAILED"; return 1; }
   for op in ${OPS_TEST:-GET_ROWS SOFT_MAX SOFT_MAX_GROUP_MAX TOP_K OUT_PROD FLASH_ATTN_GATHERED}; do
@@ -363,9 +372,15 @@ step_parity() {
   # every strategy with a budget covering the context must equal full attention: exact mode
   # (with an F16 cache the gathered rows sum in another order, ~1e-3, and near-ties flip argmax)
   for type in $types; do
-    for method in "recycled:k=512,s=8" "recycled:k=512,s=8,version=v1" "streamingllm:k=512" "h2o:k=512"; do
+    for method in "recycled:k=512,s=8" "recycled:k=512,s=8,version=v1" "recycled:k=512,s=8,cp=inplace" "streamingllm:k=512" "h2o:k=512"; do
       check "tiny-llama $type $method f32-exact" --model "$(model tiny-llama "$type")" --cache f32 --method "$method"
     done
+  done
+  # Cp read in place from an F16 cache (as the suite's CUDA build reads gathered rows: flash attention where the cache
+  # holds them), against llama.cpp as full attention with an F16 cache is
+  for type in $types; do
+    check "tiny-llama $type recycled:k=512,s=8,cp=inplace f16-cache" --model "$(model tiny-llama "$type")" --cache f16 \
+      --method "recycled:k=512,s=8,cp=inplace"
   done
   # the exact mode: F32 cache, no flash attention, every logit within 1e-4
   for like in $exact; do

@@ -3,6 +3,7 @@
 #   OUT/jre.txz     a jlink'd Java runtime (only the modules the suite uses), xz
 #   OUT/rbench.tgz  the launcher jar with its dependency jars (harness/target/{rbench.jar,lib})
 #   OUT/llama-src.tgz  the llama.cpp source subset, to build the CUDA libraries there
+#   OUT/ops-test-src.tgz  ggml's headers and test-backend-ops.cpp, patched (the ops-test step's, beside carried libraries)
 #   OUT/kernel-times.txz  native/tools/kernel-times.c built against this machine's CUPTI, with that
 #                   libcupti (only where a CUDA toolkit with CUPTI is installed; the profile step's timer)
 # On that machine: tar xzf each, then
@@ -46,6 +47,12 @@ commit=$(git -C "$root" rev-parse --short=12 HEAD)
 echo "$commit" > "$tmp/rbench/COMMIT"
 tar czf "$out/rbench.tgz" -C "$tmp" rbench
 bash "$root/native/scripts/pack-llamacpp-source.sh" "$out/llama-src.tgz"
+# what cuda-device.sh's ops-test step compiles test-backend-ops from, patched (ggml's public headers and the
+# test): 0.1 MB where a call carries built libraries and no room is left for the whole source
+mkdir -p "$tmp/src" && tar xzf "$out/llama-src.tgz" -C "$tmp/src"
+src=$tmp/src/src   # the subset's own root folder
+bash "$root/native/scripts/apply-patches.sh" "$src" pack-device-bundle 2>/dev/null
+tar czf "$out/ops-test-src.tgz" -C "$src" ggml/include tests/test-backend-ops.cpp
 # the profile step's per-kernel timer (native/tools/kernel-times.c) for machines without Nsight Systems,
 # built against this machine's CUPTI when it has one (the CUDA toolkit's), beside that libcupti
 rm -f "$out/kernel-times.txz"

@@ -15,6 +15,8 @@ public final class Backend implements AutoCloseable {
     private CpuThreadpool threadpool;
     /** {@link #flashAttentionWritesScores}, asked once. */
     private Boolean writesScores;
+    /** {@link #flashAttentionReadsGatheredRows}, asked once. */
+    private Boolean readsGathered;
 
     Backend(MemorySegment backend, MemorySegment device) {
         this.backend = backend;
@@ -138,6 +140,23 @@ public final class Backend implements AutoCloseable {
             }
         }
         return writesScores;
+    }
+
+    /**
+     * Whether this backend's flash attention reads rows gathered out of an F16 cache where the cache holds them,
+     * leaving the gather uncomputed (a get_rows that only flash attention reads, {@code CacheRows.gather}): the
+     * suite's CUDA build does (native/patches/ggml-cuda-vec-reads-gathered-rows.diff, which registers the marker
+     * "rbench_flash_attn_ext_gathered"); stock and prebuilt builds do not.
+     */
+    public boolean flashAttentionReadsGatheredRows() {
+        if (readsGathered == null) {
+            MemorySegment reg = GgmlBackend.ggml_backend_dev_backend_reg(device);
+            try (Arena arena = Arena.ofConfined()) {
+                readsGathered = !isCpu() && !GgmlBackend.ggml_backend_reg_get_proc_address(reg,
+                        arena.allocateFrom("rbench_flash_attn_ext_gathered")).equals(MemorySegment.NULL);
+            }
+        }
+        return readsGathered;
     }
 
     /** Whether this backend computes {@code op} as built (its type, shapes and sources): ggml_backend_supports_op. */

@@ -173,6 +173,8 @@ class GraphOpsTest {
             Tensor q = r.input(GgmlType.F32, 64, 1, 4);
             Tensor mask = r.input(GgmlType.F16, 256, 1);
             assertFalse(backend.flashAttentionWritesScores());
+            // the CPU backend reads gathered rows as gathered (the suite's CUDA build reads them in place)
+            assertFalse(backend.flashAttentionReadsGatheredRows());
             Tensor scores = r.input(GgmlType.F32, 256, 1, 4);
             assertNull(c.flashAttnExtScoring(q, kv, kv, mask, 0.125f, scores, backend));
             assertThrows(IllegalArgumentException.class,

@@ -15,6 +15,7 @@ import org.rbench.core.attention.GqaAggregation;
 import org.rbench.core.attention.MethodSpec;
 import org.rbench.core.attention.Strategy;
 import org.rbench.core.model.HyperParameters;
+import org.rbench.llamacpp.Tensor;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -42,14 +43,14 @@ public final class RecycledAttention implements AttentionPolicy {
      * AUTO: on a GPU). Both choose the same rows.
      */
     public record Config(TopRows selection, Schedule schedule, String scheduleLabel, RecycledCache.Update update, int capacity,
-                         Decide decide, Writes writes, Decide start) {
+                         Decide decide, Writes writes, Decide start, CpLayout cp) {
         public Config(TopRows selection, Schedule schedule, String scheduleLabel, RecycledCache.Update update, int capacity) {
-            this(selection, schedule, scheduleLabel, update, capacity, Decide.HOST, Writes.DEFERRED, Decide.AUTO);
+            this(selection, schedule, scheduleLabel, update, capacity, Decide.HOST, Writes.DEFERRED, Decide.AUTO, CpLayout.AUTO);
         }
 
         /** This configuration with its first Cp chosen {@code where}. */
         public Config withStart(Decide where) {
-            return new Config(selection, schedule, scheduleLabel, update, capacity, decide, writes, where);
+            return new Config(selection, schedule, scheduleLabel, update, capacity, decide, writes, where, cp);
         }
 
         public int k() {
@@ -66,11 +67,26 @@ public final class RecycledAttention implements AttentionPolicy {
      */
     public enum Writes { DEFERRED, DIRECT }
 
+    /**
+     * What Cp's compact caches hold ({@code cp=} in a method spec). COPY: copies of the selected rows, which
+     * a refresh gathers out of the full cache (64 gathers of 4,096 rows x 8 KV heads a refresh at Llama-3.1-8B
+     * shapes, 0.6 ms on an H100). INPLACE: their positions only; a recycled step gathers the rows out of the
+     * full cache as it reads them, the new token's K and V written there alone ({@link
+     * org.rbench.core.attention.CompactPlan#readingInPlace}): the same rows in the same order, so the same
+     * logits. Where flash attention reads gathered rows in place (the suite's CUDA build) the steps read as many
+     * bytes as from copies and the refresh copies nothing; elsewhere every step pays a gather. AUTO: INPLACE
+     * where the engine reads gathered rows in place ({@link AttentionContext#readsGatheredRowsInPlace}) and no
+     * device check writes a refresh into spare rows ({@code recycled-dynamic}'s {@code decide=device}), else COPY.
+     */
+    public enum CpLayout { AUTO, COPY, INPLACE }
+
     private final Config config;
     private final String name;
     private final RefreshPlan refresh;
     private RecycledCache[] cps;
     private CompactCache[] compacts;
+    /** Whether Cp's rows are read where the full cache holds them ({@link CpLayout#INPLACE}; decided at the start). */
+    private boolean inPlace;
     private AttentionContext context;
     private final List<AttentionContext.RowCopy> pending = new ArrayList<>();
     private long recycledLayerSteps;
@@ -110,6 +126,11 @@ public final class RecycledAttention implements AttentionPolicy {
         }
 
         @Override
+        public boolean copiesRows() {
+            return !inPlace;
+        }
+
+        @Override
         public void refreshed(int layer, int n, int[][] positionOrdered) {
             deviceRefreshes++;
             CompactCache compact = compacts[layer];
@@ -145,6 +166,15 @@ public final class RecycledAttention implements AttentionPolicy {
             deviceCheck = DeviceSimilarityCheck.allocate(context, similarity.threshold());
         }
         checksOnDevice = deviceCheck != null;
+        inPlace = switch (config.cp()) {
+            case COPY -> false;
+            case INPLACE -> true;
+            case AUTO -> context.readsGatheredRowsInPlace() && deviceCheck == null;
+        };
+        if (inPlace && deviceCheck != null) {
+            throw new IllegalArgumentException("method '" + name + "': cp=inplace with the checks on the device (decide=auto on a"
+                    + " GPU): set decide=host, or cp=copy");
+        }
         for (int l = 0; l < layers; l++) {
             cps[l] = new RecycledCache(config.selection(), config.capacity(), config.update(), kvHeads);
             // a device check writes a refresh it did not choose to K spare rows past Cp's
@@ -223,9 +253,25 @@ public final class RecycledAttention implements AttentionPolicy {
         return rows;
     }
 
-    /** Queues the copy of a refreshed Cp's rows into the layer's compact cache (run at the step's end). */
+    /**
+     * Queues the copy of a refreshed Cp's rows into the layer's compact cache (run at the step's end); read in
+     * place, writes their positions now (head-major {@code slots}, {@link RecycledCache#size} a head; later rows 0,
+     * a position every padded read may name).
+     */
     private void copyInto(int layer, int[] slots) {
-        pending.add(new AttentionContext.RowCopy(layer, slots, cps[layer].size(), compacts[layer], 0));
+        int size = cps[layer].size();
+        if (!inPlace) {
+            pending.add(new AttentionContext.RowCopy(layer, slots, size, compacts[layer], 0));
+            return;
+        }
+        Tensor kept = compacts[layer].positions();
+        int stride = (int) kept.ne(0);
+        int kvHeads = (int) kept.ne(1);
+        int[] all = new int[Math.multiplyExact(stride, kvHeads)];
+        for (int h = 0; h < kvHeads; h++) {
+            System.arraycopy(slots, h * size, all, h * stride, size);
+        }
+        kept.setIndices(all, context.cacheCapacity());
     }
 
     @Override
@@ -278,6 +324,9 @@ public final class RecycledAttention implements AttentionPolicy {
                 recycledLayerSteps++;
                 // Cp keeps an appended token until the next refresh, which reads the full cache
                 CompactPlan plan = AttentionPlan.compact(compacts[at.layer()], slots, cps[at.layer()].size());
+                if (inPlace) {
+                    return plan.readingInPlace(); // its token is read in the full cache: written there now
+                }
                 return config.writes() == Writes.DEFERRED ? plan.deferringWrite() : plan;
             }
         }
@@ -294,6 +343,11 @@ public final class RecycledAttention implements AttentionPolicy {
     /** Layer refreshes of Cp that stayed on the device. */
     long deviceRefreshes() {
         return deviceRefreshes;
+    }
+
+    /** Whether this run reads Cp's rows where the full cache holds them ({@link CpLayout}; after {@link #start}). */
+    boolean cpInPlace() {
+        return inPlace;
     }
 
     @Override
@@ -381,7 +435,7 @@ public final class RecycledAttention implements AttentionPolicy {
      * [p - pool/2, p + reach], still K rows in all.
      */
     public static class Factory implements Strategy {
-        static final Set<String> COMMON = Set.of("k", "version", "pool", "reach", "gqa", "update", "writes", "start");
+        static final Set<String> COMMON = Set.of("k", "version", "pool", "reach", "gqa", "update", "writes", "start", "cp");
 
         @Override
         public String name() {
@@ -395,7 +449,10 @@ public final class RecycledAttention implements AttentionPolicy {
                     + " gqa=max|first|mean (v1: first), update=evict|grow (v1: grow), writes=deferred|direct (when a recycled"
                     + " step's token reaches the full cache: at the next full step, or at once; the logits are the same),"
                     + " start=auto|host|device (where the first Cp is chosen: host, from the prefill's last attention row read back;"
-                    + " device, from its last query in one graph; auto: device on a GPU; the same rows)";
+                    + " device, from its last query in one graph; auto: device on a GPU; the same rows),"
+                    + " cp=auto|copy|inplace (Cp's rows copied into compact caches, or read where the full cache holds them, its"
+                    + " positions kept; the same logits; auto: inplace where flash attention reads gathered rows in place, the"
+                    + " suite's CUDA build)";
         }
 
         @Override
@@ -445,7 +502,8 @@ public final class RecycledAttention implements AttentionPolicy {
             int capacity = update == RecycledCache.Update.EVICT ? k : k + growRoom;
             Writes writes = spec.enumParam("writes", Writes.class, Writes.DEFERRED);
             Decide start = spec.enumParam("start", Decide.class, Decide.AUTO);
-            return new Config(new TopRows(k, gqa, pool, reach), schedule, label, update, capacity, Decide.HOST, writes, start);
+            CpLayout cp = spec.enumParam("cp", CpLayout.class, CpLayout.AUTO);
+            return new Config(new TopRows(k, gqa, pool, reach), schedule, label, update, capacity, Decide.HOST, writes, start, cp);
         }
     }
 
@@ -464,7 +522,8 @@ public final class RecycledAttention implements AttentionPolicy {
         public String description() {
             return "Recycled Attention, query-similarity schedule: k, qc=5, threshold=0.8, decide=auto|host|device (where the"
                     + " checks run: host, layer by layer with the query read back; device, in the step graph, every layer of a check"
-                    + " step computing both reads; auto: device on a GPU), and the version/pool/reach/gqa/update/writes/start options of recycled";
+                    + " step computing both reads; auto: device on a GPU), and the version/pool/reach/gqa/update/writes/start/cp options of"
+                    + " recycled";
         }
 
         @Override
@@ -484,7 +543,12 @@ public final class RecycledAttention implements AttentionPolicy {
             Decide decide = spec.enumParam("decide", Decide.class, Decide.AUTO);
             // Between full steps Cp may grow by many tokens under GROW; 512 more slots, then a forced full step.
             Config c = common(spec, promptTokens, schedule, "qc=" + qc + ",threshold=" + threshold, 512);
-            return new Config(c.selection(), c.schedule(), c.scheduleLabel(), c.update(), c.capacity(), decide, c.writes(), c.start());
+            if (c.cp() == CpLayout.INPLACE && decide == Decide.DEVICE) {
+                throw new IllegalArgumentException("method '" + spec.text() + "': cp=inplace takes decide=host or auto (a device"
+                        + " check writes a refresh it does not keep to copies in spare rows)");
+            }
+            return new Config(c.selection(), c.schedule(), c.scheduleLabel(), c.update(), c.capacity(), decide, c.writes(), c.start(),
+                    c.cp());
         }
     }
 }

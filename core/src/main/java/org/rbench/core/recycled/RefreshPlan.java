@@ -56,6 +56,15 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
          * by score where its slots are in position order, else null.
          */
         void refreshed(int layer, int n, int[][] positionOrdered);
+
+        /**
+         * Whether the refresh copies Cp's rows into the compact caches (true) or writes only their positions,
+         * the steps reading the rows where the full cache holds them ({@link
+         * org.rbench.core.attention.CompactPlan#readingInPlace}).
+         */
+        default boolean copiesRows() {
+            return true;
+        }
     }
 
     public RefreshPlan {
@@ -105,7 +114,7 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
         // A device Cp's graph writes its compact caches, so it is keyed by them.
         int valid = position + 1;
         Object candidates = valid >= request.k() + request.window() ? -1 : valid;
-        return cp == null ? List.of(request, candidates) : List.of(request, candidates, cp.caches());
+        return cp == null ? List.of(request, candidates) : List.of(request, candidates, cp.caches(), cp.copiesRows());
     }
 
     @Override
@@ -368,9 +377,11 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
                     continue;
                 }
                 // slot i takes row i of the selection: the gathered rows are the compact cache's first
-                // rows, in the cache's own type (CacheRows: no F32 round trip)
-                g.expand(copySelected(ctx, kv[0], rows, CacheRows.range(ctx, cache.keys(), 0, onDevice)));
-                g.expand(copySelected(ctx, kv[1], rows, CacheRows.range(ctx, cache.values(), 0, onDevice)));
+                // rows, in the cache's own type (CacheRows: no F32 round trip); read in place, its positions alone
+                if (deviceCp.copiesRows()) {
+                    g.expand(copySelected(ctx, kv[0], rows, CacheRows.range(ctx, cache.keys(), 0, onDevice)));
+                    g.expand(copySelected(ctx, kv[1], rows, CacheRows.range(ctx, cache.values(), 0, onDevice)));
+                }
                 Tensor kept = cache.positions();
                 g.expand(ctx.cpy(rows, ctx.view(kept, new long[] {onDevice, kvHeads}, new long[] {kept.nb(1)}, 0)));
             }

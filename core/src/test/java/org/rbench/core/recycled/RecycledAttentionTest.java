@@ -161,6 +161,44 @@ class RecycledAttentionTest {
     }
 
     /**
+     * Cp read where the full cache holds its rows (its positions kept, the rows gathered at every recycled
+     * step, the new token written to the full cache alone) gives the Cp and the logits of Cp's copies, bit for
+     * bit: refreshes on the device and on the host, v2 (evictions) and v1 (growth), a window reaching forward,
+     * a budget covering the context (slots in position order), the dynamic schedule's host checks; an F32
+     * cache, and an F16 cache read by flash attention with rows padded as a GPU pads them. On the CPU, auto
+     * copies.
+     */
+    @Test
+    void inPlaceCpGivesTheCopiesCpAndLogits() {
+        int layers = MODEL.weights().hyperParameters().layers();
+        List<EngineOptions> engines = List.of(exact(),
+                EngineOptions.defaults(128).withCacheType(GgmlType.F16).withFlashAttention(true).withKvPadding(1),
+                EngineOptions.defaults(128).withCacheType(GgmlType.F16).withFlashAttention(true)
+                        .withFlashScores(EngineOptions.FlashScores.EMULATED).withKvPadding(16));
+        for (EngineOptions options : engines) {
+            for (String spec : List.of("recycled:k=8,s=3", "recycled:k=8,s=3,version=v1", "recycled:k=12,s=4,reach=9",
+                    "recycled:k=64,s=5", "recycled-dynamic:k=8,qc=2,threshold=0.99,decide=host", "recycled:k=1,s=2,pool=1")) {
+                RecycledAttention.Factory factory = spec.startsWith("recycled-dynamic")
+                        ? new RecycledAttention.DynamicFactory() : new RecycledAttention.Factory();
+                for (boolean onDevice : new boolean[] {true, false}) {
+                    CpRun[] runs = new CpRun[2];
+                    for (int i = 0; i < 2; i++) {
+                        String layout = i == 0 ? ",cp=copy" : ",cp=inplace";
+                        RecycledAttention policy = new RecycledAttention(factory.config(MethodSpec.parse(spec + layout), PROMPT,
+                                layers).withStart(onDevice ? Decide.DEVICE : Decide.HOST), spec + layout, onDevice);
+                        runs[i] = decodeCp(policy, options, 1);
+                        assertEquals(i == 1, policy.cpInPlace(), spec + layout);
+                    }
+                    assertSameCpAndLogits(runs[0], runs[1], spec + " in place, refreshed on the " + (onDevice ? "device" : "host"));
+                }
+            }
+        }
+        RecycledAttention auto = (RecycledAttention) recycled("recycled:k=8,s=3");
+        decodeCp(auto, exact(), STEPS);
+        assertTrue(!auto.cpInPlace(), "the CPU backend reads gathered rows as copies: auto keeps copies");
+    }
+
+    /**
      * Flash attention's logits give a refresh the Cp and the logits of the second product's
      * probabilities: every layer's written into one batch and normalised, aggregated and pooled
      * once ({@link EngineOptions.FlashScores#EMULATED}: the kernel's graph path, the logits written
@@ -454,6 +492,9 @@ class RecycledAttentionTest {
         assertThrows(IllegalArgumentException.class, () -> Strategies.forSpec(MethodSpec.parse("recycled:gqa=median")));
         assertThrows(IllegalArgumentException.class, () -> Strategies.forSpec(MethodSpec.parse("recycled:reach=-1")));
         assertThrows(IllegalArgumentException.class, () -> Strategies.forSpec(MethodSpec.parse("recycled:reach=forward")));
+        assertThrows(IllegalArgumentException.class, () -> Strategies.forSpec(MethodSpec.parse("recycled:cp=pointers")));
+        assertThrows(IllegalArgumentException.class,
+                () -> Strategies.forSpec(MethodSpec.parse("recycled-dynamic:k=8,cp=inplace,decide=device")));
         assertThrows(IllegalArgumentException.class, () -> Strategies.forSpec(MethodSpec.parse("nosuch")));
         assertThrows(IllegalArgumentException.class, () -> MethodSpec.parse("recycled:k"));
         assertTrue(Strategies.all().keySet().containsAll(List.of("full", "recycled", "recycled-dynamic")));
