@@ -25,16 +25,6 @@ public interface AttentionContext {
     /** Tokens in the full cache now (the position the next token gets). */
     int position();
 
-    /**
-     * Whether a step reads rows gathered out of the full cache ({@link CacheRows#gather}) where the cache holds
-     * them, with no copy: flash attention on, an F16 cache, and a backend whose flash attention reads gathered
-     * rows in place ({@link Backend#flashAttentionReadsGatheredRows}). A policy may then keep positions where it
-     * would keep copies of rows (Recycled's {@code cp=inplace}).
-     */
-    default boolean readsGatheredRowsInPlace() {
-        return false;
-    }
-
     /** A compact cache for one layer, on the engine's backend, in the cache type. */
     default CompactCache newCompactCache(int capacity) {
         return newCompactCache(capacity, 0);

@@ -75,7 +75,7 @@ public record CompactPlan(CompactCache cache, int[] newTokenRows, int rows, int 
      * the step writes the new token's position into its row and gathers the rows the positions name
      * out of the full cache (which the engine writes the token into). The same rows in the same order
      * as a compact cache of copies, with no copies: a backend whose flash attention reads gathered rows
-     * in place ({@link AttentionContext#readsGatheredRowsInPlace}) reads no more than the copies' bytes.
+     * in place ({@link org.rbench.llamacpp.Backend#flashAttentionReadsGatheredRows}) gathers nothing.
      * Keys rotated at their cache position only, and the full cache's write cannot wait.
      */
     public CompactPlan readingInPlace() {

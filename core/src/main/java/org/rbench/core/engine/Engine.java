@@ -115,7 +115,7 @@ public final class Engine implements AutoCloseable {
         this.allocator = a;
         this.stepGraphs = new GraphCache<>(backend, STEP_GRAPHS, stepGraphBytes(backend));
         this.deferredWrites = new DeferredWrites(backend, c, hp.kvHeads());
-        this.services = new PolicyServices(weights, c, deferredWrites, options.flashAttention());
+        this.services = new PolicyServices(weights, c, deferredWrites);
         this.stateContext = sc;
         this.graphResources = new GraphResources(weights, c, deferredWrites, options, hiddenState, fedToken);
         this.uploads = queuedUploads(backend);

@@ -40,12 +40,8 @@ final class PolicyServices implements AttentionContext, AutoCloseable {
     private final DeferredWrites deferred;
     private final GraphCache<int[]> shiftGraphs;
 
-    /** Whether the engine's steps read with flash attention. */
-    private final boolean flashAttention;
-
-    PolicyServices(ModelWeights weights, KvCache cache, DeferredWrites deferred, boolean flashAttention) {
+    PolicyServices(ModelWeights weights, KvCache cache, DeferredWrites deferred) {
         this.weights = weights;
-        this.flashAttention = flashAttention;
         this.deferred = deferred;
         this.hp = weights.hyperParameters();
         this.backend = weights.backend();
@@ -78,11 +74,6 @@ final class PolicyServices implements AttentionContext, AutoCloseable {
     @Override
     public int position() {
         return cache.length();
-    }
-
-    @Override
-    public boolean readsGatheredRowsInPlace() {
-        return flashAttention && cache.type() == GgmlType.F16 && backend.flashAttentionReadsGatheredRows();
     }
 
     @Override

@@ -45,7 +45,7 @@ public final class RecycledAttention implements AttentionPolicy {
     public record Config(TopRows selection, Schedule schedule, String scheduleLabel, RecycledCache.Update update, int capacity,
                          Decide decide, Writes writes, Decide start, CpLayout cp) {
         public Config(TopRows selection, Schedule schedule, String scheduleLabel, RecycledCache.Update update, int capacity) {
-            this(selection, schedule, scheduleLabel, update, capacity, Decide.HOST, Writes.DEFERRED, Decide.AUTO, CpLayout.AUTO);
+            this(selection, schedule, scheduleLabel, update, capacity, Decide.HOST, Writes.DEFERRED, Decide.AUTO, CpLayout.COPY);
         }
 
         /** This configuration with its first Cp chosen {@code where}. */
@@ -68,17 +68,19 @@ public final class RecycledAttention implements AttentionPolicy {
     public enum Writes { DEFERRED, DIRECT }
 
     /**
-     * What Cp's compact caches hold ({@code cp=} in a method spec). COPY: copies of the selected rows, which
-     * a refresh gathers out of the full cache (64 gathers of 4,096 rows x 8 KV heads a refresh at Llama-3.1-8B
-     * shapes, 0.6 ms on an H100). INPLACE: their positions only; a recycled step gathers the rows out of the
-     * full cache as it reads them, the new token's K and V written there alone ({@link
+     * What Cp's compact caches hold ({@code cp=} in a method spec). COPY (the default): copies of the selected
+     * rows, which a refresh gathers out of the full cache (64 gathers of 4,096 rows x 8 KV heads a refresh at
+     * Llama-3.1-8B shapes, 0.6 ms on an H100). INPLACE: their positions only; a recycled step gathers the rows
+     * out of the full cache as it reads them, the new token's K and V written there alone ({@link
      * org.rbench.core.attention.CompactPlan#readingInPlace}): the same rows in the same order, so the same
-     * logits. Where flash attention reads gathered rows in place (the suite's CUDA build) the steps read as many
-     * bytes as from copies and the refresh copies nothing; elsewhere every step pays a gather. AUTO: INPLACE
-     * where the engine reads gathered rows in place ({@link AttentionContext#readsGatheredRowsInPlace}) and no
-     * device check writes a refresh into spare rows ({@code recycled-dynamic}'s {@code decide=device}), else COPY.
+     * logits. Where flash attention reads gathered rows in place (the suite's CUDA build: {@link
+     * org.rbench.llamacpp.Backend#flashAttentionReadsGatheredRows}) the refresh copies nothing, but a recycled
+     * step costs more: at Llama-3.1-8B shapes on an H100 a refresh took 0.4 ms less and a recycled step 0.25 ms
+     * more (scattered rows, and the token's position written a layer at a time), so COPY stays the default;
+     * elsewhere every step pays a real gather. Not with {@code recycled-dynamic}'s checks on the device, which
+     * write a refresh they do not keep to copies in spare rows.
      */
-    public enum CpLayout { AUTO, COPY, INPLACE }
+    public enum CpLayout { COPY, INPLACE }
 
     private final Config config;
     private final String name;
@@ -166,11 +168,7 @@ public final class RecycledAttention implements AttentionPolicy {
             deviceCheck = DeviceSimilarityCheck.allocate(context, similarity.threshold());
         }
         checksOnDevice = deviceCheck != null;
-        inPlace = switch (config.cp()) {
-            case COPY -> false;
-            case INPLACE -> true;
-            case AUTO -> context.readsGatheredRowsInPlace() && deviceCheck == null;
-        };
+        inPlace = config.cp() == CpLayout.INPLACE;
         if (inPlace && deviceCheck != null) {
             throw new IllegalArgumentException("method '" + name + "': cp=inplace with the checks on the device (decide=auto on a"
                     + " GPU): set decide=host, or cp=copy");
@@ -450,9 +448,9 @@ public final class RecycledAttention implements AttentionPolicy {
                     + " step's token reaches the full cache: at the next full step, or at once; the logits are the same),"
                     + " start=auto|host|device (where the first Cp is chosen: host, from the prefill's last attention row read back;"
                     + " device, from its last query in one graph; auto: device on a GPU; the same rows),"
-                    + " cp=auto|copy|inplace (Cp's rows copied into compact caches, or read where the full cache holds them, its"
-                    + " positions kept; the same logits; auto: inplace where flash attention reads gathered rows in place, the"
-                    + " suite's CUDA build)";
+                    + " cp=copy|inplace (Cp's rows copied into compact caches at a refresh, or only their positions kept and the rows"
+                    + " gathered out of the full cache by each recycled step, read in place by the suite's CUDA build: the same"
+                    + " logits; inplace refreshes cheaper, its recycled steps cost more)";
         }
 
         @Override
@@ -502,7 +500,7 @@ public final class RecycledAttention implements AttentionPolicy {
             int capacity = update == RecycledCache.Update.EVICT ? k : k + growRoom;
             Writes writes = spec.enumParam("writes", Writes.class, Writes.DEFERRED);
             Decide start = spec.enumParam("start", Decide.class, Decide.AUTO);
-            CpLayout cp = spec.enumParam("cp", CpLayout.class, CpLayout.AUTO);
+            CpLayout cp = spec.enumParam("cp", CpLayout.class, CpLayout.COPY);
             return new Config(new TopRows(k, gqa, pool, reach), schedule, label, update, capacity, Decide.HOST, writes, start, cp);
         }
     }

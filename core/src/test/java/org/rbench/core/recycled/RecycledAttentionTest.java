@@ -165,8 +165,7 @@ class RecycledAttentionTest {
      * step, the new token written to the full cache alone) gives the Cp and the logits of Cp's copies, bit for
      * bit: refreshes on the device and on the host, v2 (evictions) and v1 (growth), a window reaching forward,
      * a budget covering the context (slots in position order), the dynamic schedule's host checks; an F32
-     * cache, and an F16 cache read by flash attention with rows padded as a GPU pads them. On the CPU, auto
-     * copies.
+     * cache, and an F16 cache read by flash attention with rows padded as a GPU pads them. Copies by default.
      */
     @Test
     void inPlaceCpGivesTheCopiesCpAndLogits() {
@@ -193,9 +192,9 @@ class RecycledAttentionTest {
                 }
             }
         }
-        RecycledAttention auto = (RecycledAttention) recycled("recycled:k=8,s=3");
-        decodeCp(auto, exact(), STEPS);
-        assertTrue(!auto.cpInPlace(), "the CPU backend reads gathered rows as copies: auto keeps copies");
+        RecycledAttention plain = (RecycledAttention) recycled("recycled:k=8,s=3");
+        decodeCp(plain, exact(), STEPS);
+        assertTrue(!plain.cpInPlace(), "Cp copies its rows unless cp=inplace");
     }
 
     /**
