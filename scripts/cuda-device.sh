@@ -287,8 +287,10 @@ step_ops_test() {
     -o "$dir/test-backend-ops" -L"$libs" "-l:$(basename "$ggml")" -l:libggml-base.so -Wl,-rpath,"$libs" -pthread \
     >"$out/ops-test-build.log" 2>&1 || { tail -20 "$out/ops-test-build.log"; log "test-backend-ops build FAILED"; return 1; }
   for op in ${OPS_TEST:-GET_ROWS SOFT_MAX SOFT_MAX_GROUP_MAX TOP_K OUT_PROD FLASH_ATTN_GATHERED}; do
-    # GGML_CUDA_FA_GATHERED=2: ggml-cuda logs how many flash attention reads took gathered rows in place
-    (cd "$dir" && GGML_CUDA_FA_GATHERED=${GGML_CUDA_FA_GATHERED:-2} ./test-backend-ops test -b CUDA0 -o "$op") >"$out/ops-test-$op.log" 2>&1
+    # GGML_CUDA_FA_GATHERED=2: ggml-cuda logs how many flash attention reads took gathered rows in place (on stderr:
+    # stdout unbuffered, so that each message follows its case's name)
+    (cd "$dir" && GGML_CUDA_FA_GATHERED=${GGML_CUDA_FA_GATHERED:-2} $(command -v stdbuf >/dev/null && echo stdbuf -o0) \
+      ./test-backend-ops test -b CUDA0 -o "$op") >"$out/ops-test-$op.log" 2>&1
     log "test-backend-ops $op on CUDA0: rc $?, $(grep -c 'OK' "$out/ops-test-$op.log") OK, $(grep -c 'FAIL' "$out/ops-test-$op.log") FAIL lines$(
       n=$(grep -c ' [1-9][0-9]* of [0-9]* flash attention reads' "$out/ops-test-$op.log"); [ "$n" -gt 0 ] && echo ", $n graphs read gathered rows in place")"
   done
