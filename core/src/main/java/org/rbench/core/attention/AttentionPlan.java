@@ -123,12 +123,12 @@ public interface AttentionPlan {
      * {@code rows}).
      */
     static CompactPlan compact(CompactCache cache, int newTokenRow, int rows) {
-        return new CompactPlan(cache, new int[] {newTokenRow}, rows, -1, false, false, false, false);
+        return new CompactPlan(cache, new int[] {newTokenRow}, rows, -1, false, false, false);
     }
 
     /** {@link #compact(CompactCache, int, int)} with the new token at its own row in each KV head's part. */
     static CompactPlan compact(CompactCache cache, int[] newTokenRowPerKvHead, int rows) {
-        return new CompactPlan(cache, newTokenRowPerKvHead.clone(), rows, -1, false, false, false, false);
+        return new CompactPlan(cache, newTokenRowPerKvHead.clone(), rows, -1, false, false, false);
     }
 
     /**

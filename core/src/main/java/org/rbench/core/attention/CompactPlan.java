@@ -1,6 +1,5 @@
 package org.rbench.core.attention;
 
-import org.rbench.llamacpp.GgmlType;
 import org.rbench.llamacpp.Tensor;
 
 import java.util.List;
@@ -19,12 +18,9 @@ import java.util.List;
  * @param deferWrite the new token's rows stay where this plan writes them until a later step of
  *                   the layer reads more than compact caches: the engine may leave the full
  *                   cache's write until then ({@link #deferredWrite})
- * @param inPlace    the compact cache's rows are read where the full cache holds them, at the
- *                   positions its {@link CompactCache#positions()} name ({@link #readingInPlace}):
- *                   the new token's row takes its position, not its K and V
  */
 public record CompactPlan(CompactCache cache, int[] newTokenRows, int rows, int position, boolean probabilities,
-                          boolean query, boolean deferWrite, boolean inPlace) implements AttentionPlan {
+                          boolean query, boolean deferWrite) implements AttentionPlan {
     public CompactPlan {
         if (rows <= 0 || rows > cache.capacity()) {
             throw new IllegalArgumentException("compact rows " + rows + " outside [1, " + cache.capacity() + "]");
@@ -47,17 +43,17 @@ public record CompactPlan(CompactCache cache, int[] newTokenRows, int rows, int 
         if (p < 0) {
             throw new IllegalArgumentException("position must be >= 0, got " + p);
         }
-        return new CompactPlan(cache, newTokenRows, rows, p, probabilities, query, deferWrite, inPlace);
+        return new CompactPlan(cache, newTokenRows, rows, p, probabilities, query, deferWrite);
     }
 
     @Override
     public CompactPlan withProbabilities() {
-        return new CompactPlan(cache, newTokenRows, rows, position, true, query, deferWrite, inPlace);
+        return new CompactPlan(cache, newTokenRows, rows, position, true, query, deferWrite);
     }
 
     @Override
     public CompactPlan withQuery() {
-        return new CompactPlan(cache, newTokenRows, rows, position, probabilities, true, deferWrite, inPlace);
+        return new CompactPlan(cache, newTokenRows, rows, position, probabilities, true, deferWrite);
     }
 
     /**
@@ -66,20 +62,7 @@ public record CompactPlan(CompactCache cache, int[] newTokenRows, int rows, int 
      * then. Only for keys rotated at their cache position (the rows then equal the full cache's).
      */
     public CompactPlan deferringWrite() {
-        return new CompactPlan(cache, newTokenRows, rows, position, probabilities, query, true, inPlace);
-    }
-
-    /**
-     * This plan, reading the compact cache's rows where the full cache holds them: the cache keeps
-     * positions ({@link CompactCache#positions()}, which the policy keeps current for rows [0, rows)),
-     * the step writes the new token's position into its row and gathers the rows the positions name
-     * out of the full cache (which the engine writes the token into). The same rows in the same order
-     * as a compact cache of copies, with no copies: a backend whose flash attention reads gathered rows
-     * in place ({@link org.rbench.llamacpp.Backend#flashAttentionReadsGatheredRows}) gathers nothing.
-     * Keys rotated at their cache position only, and the full cache's write cannot wait.
-     */
-    public CompactPlan readingInPlace() {
-        return new CompactPlan(cache, newTokenRows, rows, position, probabilities, query, deferWrite, true);
+        return new CompactPlan(cache, newTokenRows, rows, position, probabilities, query, true);
     }
 
     @Override
@@ -114,15 +97,11 @@ public record CompactPlan(CompactCache cache, int[] newTokenRows, int rows, int 
         if (deferWrite && position >= 0) {
             throw at.fail("keys rotated at position " + position + " cannot stand in for the full cache's: its write cannot wait");
         }
-        if (inPlace && (deferWrite || position >= 0)) {
-            throw at.fail("a compact cache read in place reads the full cache's rows: keys rotated at their cache position,"
-                    + " written at once");
-        }
     }
 
     @Override
     public Object shape(int position) {
-        return List.of(cache, rows, this.position >= 0, deferWrite, inPlace); // the cache by identity
+        return List.of(cache, rows, this.position >= 0, deferWrite); // the cache by identity
     }
 
     @Override
@@ -140,9 +119,6 @@ public record CompactPlan(CompactCache cache, int[] newTokenRows, int rows, int 
         // one row per KV head: [1, kvHeads] indices write the token's [headDim, 1, kvHeads] K and V
         Tensor row = ctx.reshape(g.layerIndices("compact_rows", kvHeads, (CompactPlan p) -> p.rowPerKvHead(kvHeads),
                 p -> p.cache().capacity()), 1, kvHeads);
-        if (inPlace) {
-            return attendInPlace(g, row);
-        }
         // Cache layout is [headDim, rows, kvHeads]: the token and head dims swap to write.
         Tensor k = ctx.setRows(cache.keys(), ctx.permute(g.newKeys(), 0, 2, 1, 3), row);
         Tensor v = ctx.setRows(cache.values(), ctx.permute(g.newValues(), 0, 2, 1, 3), row);
@@ -154,32 +130,5 @@ public record CompactPlan(CompactCache cache, int[] newTokenRows, int rows, int 
             v = CacheRows.range(ctx, v, 0, cache.capacity());
         }
         return g.leadingRows(k, v, rows);
-    }
-
-    /**
-     * {@link #readingInPlace}: the token's position into its row of the positions (their I32 bits as F32: set_rows
-     * takes F32 rows, a copy with no arithmetic), then rows [0, rows) of the full cache at the positions, padded and
-     * masked as {@link PlanGraph#leadingRows} reads a compact cache's (padding reads position 0, masked). The
-     * gathers read the positions through the write, so they follow it in any order of the graph.
-     */
-    private AttendedRows attendInPlace(PlanGraph g, Tensor row) {
-        int kvHeads = g.model().kvHeads();
-        var ctx = g.ctx();
-        Tensor kept = cache.positions();                                    // I32 [capacity + spare rows, kvHeads]
-        Tensor position = g.stepInput("compact_new_position", GgmlType.I32, (t, p) -> t.setIndices(everyHead(p, kvHeads),
-                Integer.MAX_VALUE), 1, 1, kvHeads);
-        Tensor bits = ctx.bitcast(ctx.reshape(kept, 1, kept.ne(0), kept.ne(1)), GgmlType.F32);
-        Tensor written = ctx.setRows(bits, ctx.bitcast(position, GgmlType.F32), row);   // a view of the positions
-        int padded = g.paddedRows(rows, cache.capacity());
-        Tensor positions = ctx.view(ctx.reshape(ctx.bitcast(written, GgmlType.I32), kept.ne(0), kvHeads),
-                new long[] {padded, kvHeads}, new long[] {kept.nb(1)}, 0);
-        return new AttendedRows(CacheRows.gather(ctx, g.cacheKeys(), positions), CacheRows.gather(ctx, g.cacheValues(), positions),
-                g.paddingMask(rows, padded));
-    }
-
-    private static int[] everyHead(int position, int kvHeads) {
-        int[] out = new int[kvHeads];
-        java.util.Arrays.fill(out, position);
-        return out;
     }
 }

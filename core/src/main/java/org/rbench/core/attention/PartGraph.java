@@ -39,6 +39,11 @@ final class PartGraph<W extends AttentionPlan, P extends AttentionPlan> implemen
     }
 
     @Override
+    public Tensor layerIndicesOfEveryLayer(String name) {
+        return g.layerIndicesOfEveryLayer(name);
+    }
+
+    @Override
     public <Q extends AttentionPlan> void afterCompute(AfterCompute<Q> read) {
         g.afterCompute((W whole, int position) -> read.read(partOf(whole), position));
     }

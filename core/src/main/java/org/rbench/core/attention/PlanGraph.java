@@ -165,6 +165,13 @@ public interface PlanGraph {
     <P extends AttentionPlan> Tensor layerIndices(String name, int width, Function<P, int[]> values, ToIntFunction<P> bound);
 
     /**
+     * The whole per-layer input {@link #layerIndices} made under {@code name}, {@code [width x layers]}: layer l's
+     * elements at [l x width, (l + 1) x width), zeros for a layer that did not ask (in this graph or this step). For
+     * a node that writes every layer's values at once (a step part); null before a layer asked.
+     */
+    Tensor layerIndicesOfEveryLayer(String name);
+
+    /**
      * {@code t} {@code [headDim, heads, n]} rotated by RoPE at {@code positions} (I32 {@code [n]}) as
      * the model rotates its keys (e.g. a compact cache's rows moved to other positions).
      */

@@ -360,6 +360,11 @@ final class LayerAttention implements PlanGraph {
     }
 
     @Override
+    public Tensor layerIndicesOfEveryLayer(String name) {
+        return pass.layerIndicesOfEveryLayer(name);
+    }
+
+    @Override
     public Tensor stepInput(String name, GgmlType type, StepFill fill, long... ne) {
         return pass.stepInput(name, type, fill, ne);
     }

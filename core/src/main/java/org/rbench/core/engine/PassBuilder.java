@@ -361,6 +361,12 @@ final class PassBuilder {
         return ctx.view(index.tensor, new long[] {width}, new long[] {}, (long) layer * width * index.tensor.nb(0));
     }
 
+    /** The whole input of {@link #layerIndices} under {@code name}, or null before a layer asked. */
+    Tensor layerIndicesOfEveryLayer(String name) {
+        LayerIndex index = layerIndexes.get(name);
+        return index == null ? null : index.tensor;
+    }
+
     /** The padding mask of a one-token read of {@code padded} rows of which {@code rows} count; null without padding. */
     Tensor paddingMask(int rows, int padded) {
         if (rows == padded) {

@@ -68,17 +68,18 @@ public final class RecycledAttention implements AttentionPolicy {
     public enum Writes { DEFERRED, DIRECT }
 
     /**
-     * What Cp's compact caches hold ({@code cp=} in a method spec). COPY (the default): copies of the selected
-     * rows, which a refresh gathers out of the full cache (64 gathers of 4,096 rows x 8 KV heads a refresh at
-     * Llama-3.1-8B shapes, 0.6 ms on an H100). INPLACE: their positions only; a recycled step gathers the rows
-     * out of the full cache as it reads them, the new token's K and V written there alone ({@link
-     * org.rbench.core.attention.CompactPlan#readingInPlace}): the same rows in the same order, so the same
-     * logits. Where flash attention reads gathered rows in place (the suite's CUDA build: {@link
-     * org.rbench.llamacpp.Backend#flashAttentionReadsGatheredRows}) the refresh copies nothing, but a recycled
-     * step costs more: at Llama-3.1-8B shapes on an H100 a refresh took 0.4 ms less and a recycled step 0.25 ms
-     * more (scattered rows, and the token's position written a layer at a time), so COPY stays the default;
-     * elsewhere every step pays a real gather. Not with {@code recycled-dynamic}'s checks on the device, which
-     * write a refresh they do not keep to copies in spare rows.
+     * What Cp holds ({@code cp=} in a method spec). COPY (the default): copies of the selected rows in compact
+     * caches, which a refresh gathers out of the full cache (64 gathers of 4,096 rows x 8 KV heads a refresh at
+     * Llama-3.1-8B shapes, 0.6 ms on an H100). INPLACE: their positions only ({@link CpPositions}, no compact
+     * caches); a recycled step gathers the rows out of the full cache as it reads them, the new token's K and V
+     * written there alone ({@link InPlaceCpPlan}): the same rows in the same order, so the same logits. Where
+     * flash attention reads gathered rows in place (the suite's CUDA build: {@link
+     * org.rbench.llamacpp.Backend#flashAttentionReadsGatheredRows}) the refresh copies nothing; elsewhere every
+     * step pays a real gather. Measured on an H100 at Llama-3.1-8B shapes with each layer's position written by a
+     * set_rows of its own and each row's index loaded by every thread that read it, a refresh took 0.4 ms less
+     * and a recycled step 0.25 ms more, so COPY stays the default (docs/results/2026-12-05-cuda-h100-gathered-rows.md).
+     * Not with {@code recycled-dynamic}'s checks on the device, which write a refresh they do not keep to copies
+     * in spare rows.
      */
     public enum CpLayout { COPY, INPLACE }
 
@@ -89,6 +90,8 @@ public final class RecycledAttention implements AttentionPolicy {
     private CompactCache[] compacts;
     /** Whether Cp's rows are read where the full cache holds them ({@link CpLayout#INPLACE}; decided at the start). */
     private boolean inPlace;
+    /** Read in place: every layer's slot positions (no compact caches then); else null. */
+    private CpPositions positions;
     private AttentionContext context;
     private final List<AttentionContext.RowCopy> pending = new ArrayList<>();
     private long recycledLayerSteps;
@@ -133,11 +136,21 @@ public final class RecycledAttention implements AttentionPolicy {
         }
 
         @Override
+        public Tensor positions(int layer) {
+            return inPlace ? positions.layer(layer) : compacts[layer].positions();
+        }
+
+        @Override
+        public Object written() {
+            return inPlace ? positions : caches();
+        }
+
+        @Override
         public void refreshed(int layer, int n, int[][] positionOrdered) {
             deviceRefreshes++;
-            CompactCache compact = compacts[layer];
+            Tensor kept = positions(layer);
             // the positions tensor holds capacity + spare rows per KV head
-            cps[layer].refreshedOnDevice(n, positionOrdered, () -> compact.positions().getInts(), (int) compact.positions().ne(0));
+            cps[layer].refreshedOnDevice(n, positionOrdered, kept::getInts, (int) kept.ne(0));
         }
     }
 
@@ -173,10 +186,15 @@ public final class RecycledAttention implements AttentionPolicy {
             throw new IllegalArgumentException("method '" + name + "': cp=inplace with the checks on the device (decide=auto on a"
                     + " GPU): set decide=host, or cp=copy");
         }
+        if (inPlace) {
+            positions = CpPositions.allocate(context, config.capacity());
+        }
         for (int l = 0; l < layers; l++) {
             cps[l] = new RecycledCache(config.selection(), config.capacity(), config.update(), kvHeads);
-            // a device check writes a refresh it did not choose to K spare rows past Cp's
-            compacts[l] = context.newCompactCache(config.capacity(), deviceCheck != null ? config.k() : 0);
+            if (!inPlace) {
+                // a device check writes a refresh it did not choose to K spare rows past Cp's
+                compacts[l] = context.newCompactCache(config.capacity(), deviceCheck != null ? config.k() : 0);
+            }
         }
         if (config.start().onDevice(context)) {
             startOnDevice(context, prefill);
@@ -262,7 +280,7 @@ public final class RecycledAttention implements AttentionPolicy {
             pending.add(new AttentionContext.RowCopy(layer, slots, size, compacts[layer], 0));
             return;
         }
-        Tensor kept = compacts[layer].positions();
+        Tensor kept = positions.layer(layer);
         int stride = (int) kept.ne(0);
         int kvHeads = (int) kept.ne(1);
         int[] all = new int[Math.multiplyExact(stride, kvHeads)];
@@ -321,10 +339,11 @@ public final class RecycledAttention implements AttentionPolicy {
             if (slots != null) {
                 recycledLayerSteps++;
                 // Cp keeps an appended token until the next refresh, which reads the full cache
-                CompactPlan plan = AttentionPlan.compact(compacts[at.layer()], slots, cps[at.layer()].size());
                 if (inPlace) {
-                    return plan.readingInPlace(); // its token is read in the full cache: written there now
+                    // its token is read in the full cache, so written there now
+                    return new InPlaceCpPlan(positions, at.layer(), slots.clone(), cps[at.layer()].size(), false, false);
                 }
+                CompactPlan plan = AttentionPlan.compact(compacts[at.layer()], slots, cps[at.layer()].size());
                 return config.writes() == Writes.DEFERRED ? plan.deferringWrite() : plan;
             }
         }
@@ -420,6 +439,10 @@ public final class RecycledAttention implements AttentionPolicy {
                 }
             }
             compacts = null;
+        }
+        if (positions != null) {
+            positions.close();
+            positions = null;
         }
     }
 

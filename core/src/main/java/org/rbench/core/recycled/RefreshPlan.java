@@ -58,12 +58,21 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
         void refreshed(int layer, int n, int[][] positionOrdered);
 
         /**
-         * Whether the refresh copies Cp's rows into the compact caches (true) or writes only their positions,
-         * the steps reading the rows where the full cache holds them ({@link
-         * org.rbench.core.attention.CompactPlan#readingInPlace}).
+         * Whether the refresh copies Cp's rows into the compact caches (true) or writes only their positions
+         * ({@link #positions}), the steps reading the rows where the full cache holds them ({@link InPlaceCpPlan}).
          */
         default boolean copiesRows() {
             return true;
+        }
+
+        /** Layer {@code layer}'s slot positions, I32 {@code [slots, kvHeads]}: its compact cache's, by default. */
+        default Tensor positions(int layer) {
+            return caches().get(layer).positions();
+        }
+
+        /** What the refresh's graph writes, by identity (its graphs are keyed by it): the compact caches, by default. */
+        default Object written() {
+            return caches();
         }
     }
 
@@ -114,7 +123,7 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
         // A device Cp's graph writes its compact caches, so it is keyed by them.
         int valid = position + 1;
         Object candidates = valid >= request.k() + request.window() ? -1 : valid;
-        return cp == null ? List.of(request, candidates) : List.of(request, candidates, cp.caches(), cp.copiesRows());
+        return cp == null ? List.of(request, candidates) : List.of(request, candidates, cp.written(), cp.copiesRows());
     }
 
     @Override
@@ -367,22 +376,22 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
             for (int slot = 0; slot < layers.size(); slot++) {
                 Tensor rows = ctx.view(positions, new long[] {onDevice, kvHeads}, new long[] {positions.nb(1)},
                         (long) slot * kvHeads * positions.nb(1));
-                CompactCache cache = deviceCp.caches().get(layers.get(slot));
                 Tensor[] kv = cacheRows.get(slot);
                 Choice fullStep = fullSteps.get(slot);
                 if (fullStep != null) {
                     Tensor rowPositions = ctx.view(positions, new long[] {1, onDevice, kvHeads},
                             new long[] {positions.nb(0), positions.nb(1)}, (long) slot * kvHeads * positions.nb(1));
-                    writeIfChosen(ctx, g, cache, kv, rows, rowPositions, fullStep);
+                    writeIfChosen(ctx, g, deviceCp.caches().get(layers.get(slot)), kv, rows, rowPositions, fullStep);
                     continue;
                 }
                 // slot i takes row i of the selection: the gathered rows are the compact cache's first
                 // rows, in the cache's own type (CacheRows: no F32 round trip); read in place, its positions alone
                 if (deviceCp.copiesRows()) {
+                    CompactCache cache = deviceCp.caches().get(layers.get(slot));
                     g.expand(copySelected(ctx, kv[0], rows, CacheRows.range(ctx, cache.keys(), 0, onDevice)));
                     g.expand(copySelected(ctx, kv[1], rows, CacheRows.range(ctx, cache.values(), 0, onDevice)));
                 }
-                Tensor kept = cache.positions();
+                Tensor kept = deviceCp.positions(layers.get(slot));
                 g.expand(ctx.cpy(rows, ctx.view(kept, new long[] {onDevice, kvHeads}, new long[] {kept.nb(1)}, 0)));
             }
             slots = new TopRowsSelection.Slots(positions, slots.positionOrder().name("top_rows_in_order").output(),
