@@ -21,8 +21,8 @@ public final class Tensor {
     static final long OFF_OP = 80;
     static final long OFF_FLAGS = 148;
     static final long OFF_SRC = 152;
-    /** GGML_MAX_SRC: the source pointers between OFF_SRC and OFF_VIEW_SRC. */
-    static final int MAX_SOURCES = 10;
+    /** GGML_MAX_SRC: the sources an op may have (the source pointers between OFF_SRC and OFF_VIEW_SRC). */
+    public static final int MAX_SOURCES = 10;
     static final long OFF_VIEW_SRC = 232;
     static final long OFF_VIEW_OFFS = 240;
     static final long OFF_DATA = 248;

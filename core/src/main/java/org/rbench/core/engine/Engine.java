@@ -10,6 +10,7 @@ import org.rbench.core.model.HyperParameters;
 import org.rbench.core.model.ModelWeights;
 import org.rbench.llamacpp.Backend;
 import org.rbench.llamacpp.BackendBuffer;
+import org.rbench.llamacpp.ComputeGraph;
 import org.rbench.llamacpp.GgmlContext;
 import org.rbench.llamacpp.GgmlType;
 import org.rbench.llamacpp.GraphAllocator;
@@ -59,6 +60,8 @@ public final class Engine implements AutoCloseable {
     private long lastInputNanos;
     /** While set, step graphs are computed node by node into it (an op profile). */
     private OpProfiler opProfiler;
+    /** {@link #observeStepGraphs}: null unless a check asked. */
+    private java.util.function.Consumer<ComputeGraph> graphObserver;
     /** A GPU backend's input uploads, queued on its stream before each compute (null on the CPU). */
     private final QueuedUploads uploads;
     /** Where queued decode steps leave their results (made at the first queued step). */
@@ -389,6 +392,9 @@ public final class Engine implements AutoCloseable {
         }
         long t0 = System.nanoTime();
         lastInputNanos = t0 - f0;
+        if (graphObserver != null) {
+            graphObserver.accept(g.graph);
+        }
         if (opProfiler != null) {
             opProfiler.compute(backend, g.graph);
         } else {
@@ -417,6 +423,14 @@ public final class Engine implements AutoCloseable {
      */
     public void profileOps(OpProfiler profiler) {
         this.opProfiler = profiler;
+    }
+
+    /**
+     * Hands every later step graph to {@code observer} before it computes (null: none), allocated, inputs filled:
+     * for checks of a graph's shape (what a backend's fusions look for, say) that no output shows.
+     */
+    public void observeStepGraphs(java.util.function.Consumer<ComputeGraph> observer) {
+        this.graphObserver = observer;
     }
 
     GraphResources graphResources() {

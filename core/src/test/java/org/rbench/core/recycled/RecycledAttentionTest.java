@@ -13,6 +13,7 @@ import org.rbench.core.engine.Engine;
 import org.rbench.core.engine.EngineOptions;
 import org.rbench.core.engine.PrefillResult;
 import org.rbench.core.testing.CpuModel;
+import org.rbench.core.testing.GatheredReads;
 import org.rbench.llamacpp.GgmlType;
 
 import java.util.ArrayList;
@@ -195,6 +196,40 @@ class RecycledAttentionTest {
         RecycledAttention plain = (RecycledAttention) recycled("recycled:k=8,s=3");
         decodeCp(plain, exact(), STEPS);
         assertTrue(!plain.cpInPlace(), "Cp copies its rows unless cp=inplace");
+    }
+
+    /**
+     * cp=inplace's recycled steps read Cp as gathers of the full cache in the shape the suite's CUDA build reads
+     * in place ({@link GatheredReads}: the gathers read by flash attention alone, the positions a tensor of their
+     * own); Cp's copies are read as they lie, with no gather.
+     */
+    @Test
+    void inPlaceCpIsReadInTheShapeTheCudaBuildReadsInPlace() {
+        int layers = MODEL.weights().hyperParameters().layers();
+        EngineOptions options = EngineOptions.defaults(128).withCacheType(GgmlType.F16).withFlashAttention(true).withKvPadding(1);
+        for (String layout : List.of("copy", "inplace")) {
+            GatheredReads.Count[] seen = {new GatheredReads.Count(0, 0)};
+            String spec = "recycled:k=8,s=3,cp=" + layout;
+            RecycledAttention policy = new RecycledAttention(new RecycledAttention.Factory().config(MethodSpec.parse(spec), PROMPT,
+                    layers), spec, true);
+            try (Engine e = Engine.open(MODEL.weights(), options)) {
+                e.observeStepGraphs(g -> seen[0] = seen[0].plus(GatheredReads.count(g)));
+                PrefillResult p = e.prefill(Arrays.copyOf(TOKENS, PROMPT), policy.prefillRequest(), false);
+                try (Decoder d = e.decoder(policy, p.statistics())) {
+                    for (int s = 0; s < STEPS; s++) {
+                        d.step(TOKENS[PROMPT + s]);
+                    }
+                }
+            } finally {
+                policy.close();
+            }
+            if (layout.equals("copy")) {
+                assertEquals(0, seen[0].gathered(), spec);
+            } else {
+                assertTrue(seen[0].inPlace() > 0, spec + ": no recycled step read Cp in place");
+                assertEquals(seen[0].gathered(), seen[0].inPlace(), spec);
+            }
+        }
     }
 
     /**
