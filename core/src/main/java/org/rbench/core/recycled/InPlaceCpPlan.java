@@ -97,8 +97,10 @@ record InPlaceCpPlan(CpPositions positions, int layer, int[] newTokenRows, int r
 
     /**
      * The step's token position into its slot of every layer the graph builds, with one set_rows (the positions'
-     * I32 bits as F32: set_rows takes F32 rows, a copy with no arithmetic). A layer of the graph that reads the
-     * whole cache this step (its Cp refreshed, so rewritten before any later read) takes it in slot 0.
+     * I32 bits as F32: set_rows takes F32 rows, a copy with no arithmetic). A layer of the graph that plans no
+     * in-place read this step takes it in slot 0 (the per-layer input's zero): in Recycled such a layer refreshes
+     * Cp, whose positions the refresh rewrites after this write (in the graph's order, or on the host after the
+     * compute) and before any later read.
      */
     static final class PositionWrite implements StepPart {
         private final Tensor written;

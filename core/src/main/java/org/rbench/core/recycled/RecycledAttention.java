@@ -127,6 +127,9 @@ public final class RecycledAttention implements AttentionPolicy {
     private final class DeviceCp implements RefreshPlan.DeviceCp {
         @Override
         public List<CompactCache> caches() {
+            if (inPlace) {
+                throw new IllegalStateException("Cp read in place keeps positions, no compact caches");
+            }
             return List.of(compacts);
         }
 

@@ -176,8 +176,11 @@ class RecycledAttentionTest {
                 EngineOptions.defaults(128).withCacheType(GgmlType.F16).withFlashAttention(true)
                         .withFlashScores(EngineOptions.FlashScores.EMULATED).withKvPadding(16));
         for (EngineOptions options : engines) {
+            // the dynamic schedule at thresholds this model's query similarities straddle: steps built layer by layer
+            // read Cp in place from a graph of one layer, and one step's layers mix refreshes and in-place reads
             for (String spec : List.of("recycled:k=8,s=3", "recycled:k=8,s=3,version=v1", "recycled:k=12,s=4,reach=9",
-                    "recycled:k=64,s=5", "recycled-dynamic:k=8,qc=2,threshold=0.99,decide=host", "recycled:k=1,s=2,pool=1")) {
+                    "recycled:k=64,s=5", "recycled-dynamic:k=8,qc=2,threshold=0.99,decide=host", "recycled:k=1,s=2,pool=1",
+                    "recycled-dynamic:k=2,qc=2,threshold=0.1,decide=host", "recycled-dynamic:k=3,qc=2,threshold=0.13,decide=host")) {
                 RecycledAttention.Factory factory = spec.startsWith("recycled-dynamic")
                         ? new RecycledAttention.DynamicFactory() : new RecycledAttention.Factory();
                 for (boolean onDevice : new boolean[] {true, false}) {
