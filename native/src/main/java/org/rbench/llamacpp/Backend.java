@@ -133,11 +133,7 @@ public final class Backend implements AutoCloseable {
      */
     public boolean flashAttentionWritesScores() {
         if (writesScores == null) {
-            MemorySegment reg = GgmlBackend.ggml_backend_dev_backend_reg(device);
-            try (Arena arena = Arena.ofConfined()) {
-                writesScores = !isCpu() && !GgmlBackend.ggml_backend_reg_get_proc_address(reg,
-                        arena.allocateFrom("rbench_flash_attn_ext_scores")).equals(MemorySegment.NULL);
-            }
+            writesScores = registersMarker("rbench_flash_attn_ext_scores");
         }
         return writesScores;
     }
@@ -150,13 +146,17 @@ public final class Backend implements AutoCloseable {
      */
     public boolean flashAttentionReadsGatheredRows() {
         if (readsGathered == null) {
-            MemorySegment reg = GgmlBackend.ggml_backend_dev_backend_reg(device);
-            try (Arena arena = Arena.ofConfined()) {
-                readsGathered = !isCpu() && !GgmlBackend.ggml_backend_reg_get_proc_address(reg,
-                        arena.allocateFrom("rbench_flash_attn_ext_gathered")).equals(MemorySegment.NULL);
-            }
+            readsGathered = registersMarker("rbench_flash_attn_ext_gathered");
         }
         return readsGathered;
+    }
+
+    /** Whether this GPU backend's registry answers {@code get_proc_address(marker)}: a suite patch's sign that it is built in. */
+    private boolean registersMarker(String marker) {
+        MemorySegment reg = GgmlBackend.ggml_backend_dev_backend_reg(device);
+        try (Arena arena = Arena.ofConfined()) {
+            return !isCpu() && !GgmlBackend.ggml_backend_reg_get_proc_address(reg, arena.allocateFrom(marker)).equals(MemorySegment.NULL);
+        }
     }
 
     /** Whether this backend computes {@code op} as built (its type, shapes and sources): ggml_backend_supports_op. */

@@ -16,7 +16,7 @@ import java.util.List;
 /**
  * A recycled step of Cp read in place ({@link RecycledAttention.CpLayout#INPLACE}): layer {@code layer}'s
  * slots [0, rows) name cache positions ({@link CpPositions}); the step writes its own token's position into
- * its slot ({@code newTokenRows}: one for every KV head, or one per KV head), the engine writes the token's K
+ * its slot of each KV head ({@code newTokenRows}, {@link RecycledCache#append}'s), the engine writes the token's K
  * and V into the full cache, and the rows the slots name are gathered out of it and attended, padded and
  * masked as {@link PlanGraph#leadingRows} reads a compact cache of copies: the same rows in the same order, so
  * the logits of those copies. Where flash attention reads gathered rows in place (the suite's CUDA build) the
@@ -30,9 +30,6 @@ record InPlaceCpPlan(CpPositions positions, int layer, int[] newTokenRows, int r
     InPlaceCpPlan {
         if (rows <= 0 || rows > positions.slots()) {
             throw new IllegalArgumentException("Cp rows " + rows + " outside [1, " + positions.slots() + "]");
-        }
-        if (newTokenRows.length == 0) {
-            throw new IllegalArgumentException("no slot for the new token");
         }
         for (int r : newTokenRows) {
             if (r < 0 || r >= rows) {
@@ -56,18 +53,10 @@ record InPlaceCpPlan(CpPositions positions, int layer, int[] newTokenRows, int r
         return rows;
     }
 
-    private int[] slotPerKvHead(int kvHeads) {
-        int[] out = new int[kvHeads];
-        for (int h = 0; h < kvHeads; h++) {
-            out[h] = newTokenRows.length == 1 ? newTokenRows[0] : newTokenRows[h];
-        }
-        return out;
-    }
-
     @Override
     public void check(PlanCheck at) {
         int kvHeads = at.model().kvHeads();
-        if (newTokenRows.length != 1 && newTokenRows.length != kvHeads) {
+        if (newTokenRows.length != kvHeads) {
             throw at.fail(newTokenRows.length + " new-token slots for " + kvHeads + " KV heads");
         }
         if (positions.all().ne(1) != kvHeads || positions.all().ne(2) != at.model().layers()) {
@@ -85,7 +74,7 @@ record InPlaceCpPlan(CpPositions positions, int layer, int[] newTokenRows, int r
     public AttendedRows attend(PlanGraph g) {
         int kvHeads = g.model().kvHeads();
         GgmlContext ctx = g.ctx();
-        g.layerIndices(SLOTS, kvHeads, (InPlaceCpPlan p) -> p.slotPerKvHead(kvHeads), p -> p.positions().slots());
+        g.layerIndices(SLOTS, kvHeads, (InPlaceCpPlan p) -> p.newTokenRows(), p -> p.positions().slots());
         // the first layer asking writes every layer's position; each layer reads its own through that write
         Tensor written = g.stepPart(PositionWrite.class, part -> new PositionWrite(part, positions)).written();
         int padded = g.paddedRows(rows, positions.slots());

@@ -18,6 +18,9 @@ import java.util.Set;
  * the indices must be an output or a tensor outside the graph (a buffer of its own), which the graph shows.
  */
 public final class GatheredReads {
+    /** Ops that compute nothing (views of their source's memory): ggml_op_is_empty's. */
+    private static final List<String> EMPTY_OPS = List.of("NONE", "VIEW", "RESHAPE", "PERMUTE", "TRANSPOSE");
+
     /** Flash attention reads whose K or V is a gather, and those of them read in place. */
     public record Count(int gathered, int inPlace) {
         public Count plus(Count other) {
@@ -104,8 +107,7 @@ public final class GatheredReads {
                 if (src == null || !(same(src, g) || same(src.viewSource(), g))) {
                     continue;
                 }
-                boolean empty = List.of("NONE", "VIEW", "RESHAPE", "PERMUTE", "TRANSPOSE").contains(node.opName());
-                if (!(viewOfG && empty) && !(same(node, fa) && same(src, view))) {
+                if (!(viewOfG && EMPTY_OPS.contains(node.opName())) && !(same(node, fa) && same(src, view))) {
                     return false;
                 }
             }
@@ -119,7 +121,7 @@ public final class GatheredReads {
         List<Tensor> read = List.of(root(kg.source(0)), root(vg.source(0)), root(kg.source(1)));
         for (int j = first + 1; j < fa; j++) {
             Tensor w = nodes.get(j);
-            if (List.of("NONE", "VIEW", "RESHAPE", "PERMUTE", "TRANSPOSE").contains(w.opName())) {
+            if (EMPTY_OPS.contains(w.opName())) {
                 continue;
             }
             for (Tensor r : read) {
