@@ -5,7 +5,8 @@
 #
 #   bash scripts/cuda-device.sh STEP...      (from the repository root; logs under $OUT)
 #
-# Steps:
+# Steps (every step but build, libs and pack-out runs the build step first where the libraries are missing, as
+# on a fresh machine; a bench or scaling step whose methods name llama-bench runs the llama-bench step first):
 #   build                 CUDA libraries -> .native/llama.cpp-<v>/lib/linux-x64-cuda (skipped when present)
 #   diag                  load them from C and from Java, as built and in reduced sets; later steps use
 #                         the first set Java loads
@@ -216,6 +217,8 @@ C
 # aot: record a JVM AOT cache from `rbench warmup` on this backend (classes linked, JIT
 # profiles: the first graph builds of a process cost less); later rbench calls use it
 step_llama_bench() {
+  # the carried cuda-libs pieces hold it when packed after this step (unpacked by the build step)
+  if [ -x "$base/llama-bench-cuda/bin/llama-bench" ]; then log "llama-bench already built"; return 0; fi
   mkdir -p "$base"
   [ -d "$base/src" ] || tar xzf "$bundle/llama-src.tgz" -C "$base"
   local t0=$SECONDS
@@ -494,17 +497,21 @@ step_bench() { # bench:TYPE:CTX,CTX
   esac
   # (1) the engine's full attention against stock llama_decode: both prefill the same random
   # tokens, then decode the same 50 tokens, interleaved, 3 times
-  [[ " $parts " == *" engine "* ]] && timeout $(( left / 2 )) env OUT="$out" bash -c "$(declare -f rbench rbench_command); base='$base' libs='$libs' java_opts='$java_opts' java_env='$java_env' work='$work' out='$out' \
-    rbench bench --model '$m' --backend '${BACKEND:-cuda}' --fill prefill --ctx '$ctx' --tokens 50 --repeats 3 \
-    --methods '${ENGINE_METHODS:-full,llamacpp}' --out '$out/bench-8b-$type${BENCH_TAG:-}-engine.csv'" 2>&1 | grep -v "^WARNING" | tee -a "$out/bench-8b-$type${BENCH_TAG:-}.log"
-  log "bench $type engine vs llama.cpp $ctx: rc ${PIPESTATUS[0]} after $((SECONDS - t0)) s"
+  if [[ " $parts " == *" engine "* ]]; then
+    timeout $(( left / 2 )) env OUT="$out" bash -c "$(declare -f rbench rbench_command); base='$base' libs='$libs' java_opts='$java_opts' java_env='$java_env' work='$work' out='$out' \
+      rbench bench --model '$m' --backend '${BACKEND:-cuda}' --fill prefill --ctx '$ctx' --tokens 50 --repeats 3 \
+      --methods '${ENGINE_METHODS:-full,llamacpp}' --out '$out/bench-8b-$type${BENCH_TAG:-}-engine.csv'" 2>&1 | grep -v "^WARNING" | tee -a "$out/bench-8b-$type${BENCH_TAG:-}.log"
+    log "bench $type engine vs llama.cpp $ctx: rc ${PIPESTATUS[0]} after $((SECONDS - t0)) s"
+  fi
   left=$(( ${BENCH_DEADLINE:-$(( $(date +%s) + 100000 ))} - $(date +%s) ))
   # (2) the strategies on the engine, the cache seeded with random K/V rows (decode latency only)
-  [[ " $parts " == *" methods "* ]] && timeout $(( left > 0 ? left : 1 )) env OUT="$out" bash -c "$(declare -f rbench rbench_command); base='$base' libs='$libs' java_opts='$java_opts' java_env='$java_env' work='$work' out='$out' \
-    rbench bench --model '$m' --backend '${BACKEND:-cuda}' --fill synthetic --ctx '$ctx' --tokens 50 --repeats 3 \
-    --methods '$methods' \
-    --out '$out/bench-8b-$type${BENCH_TAG:-}-methods.csv' --steps-out '$out/bench-8b-$type${BENCH_TAG:-}-steps.csv' ${BENCH_ARGS:-}" 2>&1 | grep -v "^WARNING" | tee -a "$out/bench-8b-$type${BENCH_TAG:-}.log"
-  log "bench $type methods $ctx: rc ${PIPESTATUS[0]} after $((SECONDS - t0)) s"
+  if [[ " $parts " == *" methods "* ]]; then
+    timeout $(( left > 0 ? left : 1 )) env OUT="$out" bash -c "$(declare -f rbench rbench_command); base='$base' libs='$libs' java_opts='$java_opts' java_env='$java_env' work='$work' out='$out' \
+      rbench bench --model '$m' --backend '${BACKEND:-cuda}' --fill synthetic --ctx '$ctx' --tokens 50 --repeats 3 \
+      --methods '$methods' \
+      --out '$out/bench-8b-$type${BENCH_TAG:-}-methods.csv' --steps-out '$out/bench-8b-$type${BENCH_TAG:-}-steps.csv' ${BENCH_ARGS:-}" 2>&1 | grep -v "^WARNING" | tee -a "$out/bench-8b-$type${BENCH_TAG:-}.log"
+    log "bench $type methods $ctx: rc ${PIPESTATUS[0]} after $((SECONDS - t0)) s"
+  fi
 }
 
 # scaling[:CTX,...]: decode ms/token against context, 8K to 512K, on a random Llama-3.1-8B-shaped model
@@ -670,8 +677,26 @@ step_profile() {
   done
 }
 
+# Every step but build, libs and pack-out runs on the CUDA libraries. The device tool hands its machine back soon
+# after each call, and .native with it: a call whose steps name no build gets one first, from the carried
+# cuda-libs pieces (seconds) or from llama-src.tgz (minutes), rather than steps that fail one by one.
+needs_libs() {
+  [ -f "$libs/libggml-cuda.so" ] && return 0
+  log "no CUDA libraries in $libs: the build step first"
+  step_build || exit 1
+}
+# A bench whose methods name llama-bench gets the llama-bench step first where it is not built.
+needs_llama_bench() {
+  case ",${METHODS:-},${ENGINE_METHODS:-}," in *,llama-bench*) ;; *) return 0 ;; esac
+  [ -n "${RBENCH_LLAMA_BENCH:-}" ] || [ "${BACKEND:-cuda}" != cuda ] || [ -x "$base/llama-bench-cuda/bin/llama-bench" ] && return 0
+  log "a method is llama-bench and none is built: the llama-bench step first"
+  step_llama_bench || exit 1
+}
+
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader >>"$out/steps.log" 2>&1
 for s in "$@"; do
+  case $s in build|libs|pack-out) ;; *) needs_libs ;; esac
+  case $s in bench:*|scaling*) needs_llama_bench ;; esac
   case $s in
     build) step_build || exit 1 ;;
     diag) step_diag ;;
