@@ -118,7 +118,9 @@ step_build() {
     log "the bundle's cuda-libs pieces hold no libggml-cuda.so for $libs: building from source"
   fi
   mkdir -p "$base"
-  [ -d "$base/src" ] || tar xzf "$bundle/llama-src.tgz" -C "$base"
+  # the source unpacked afresh, so that the build takes this tree's patches (apply-patches.sh stops on a tree
+  # patched with another version of them)
+  if [ -f "$bundle/llama-src.tgz" ]; then rm -rf "$base/src" && tar xzf "$bundle/llama-src.tgz" -C "$base"; fi
   local t0=$SECONDS
   # --native-cpu: these libraries serve this machine only, so one CPU backend will do
   nice -n "${BUILD_NICE:-0}" bash native/scripts/build-llamacpp.sh --backend "${BACKEND:-cuda}" --cuda-arch "${CUDA_ARCH:-90}" \

@@ -13,6 +13,14 @@ home=${RBENCH_NATIVE_HOME:-$repo/.native}
 base="$home/llama.cpp-$version"
 out=${1:?usage: pack-llamacpp-source.sh OUT.tgz}
 [ -d "$base/src" ] || bash "$here/install-llamacpp.sh"
+# the source as published: a build elsewhere applies the patches itself (apply-patches.sh), and cannot on a
+# tree that already carries them (a local CUDA or Metal build patches this one in place)
+first=$(ls "$base/src"/.node-llama-cpp/patches/*.diff "$here"/../patches/*.diff 2>/dev/null | head -1)
+if [ -f "$base/src/.rbench-patches" ] || { [ -n "$first" ] &&
+    ! (cd "$base/src" && GIT_CEILING_DIRECTORIES=$base git apply --check "$first" 2>/dev/null); }; then
+  echo "pack-llamacpp-source: $base/src is patched; unpack it again (rm -rf $base/src; bash native/scripts/install-llamacpp.sh)" >&2
+  exit 4
+fi
 tar czf "$out" -C "$base" --exclude='src/ggml/src/ggml-*/kompute*' --exclude=src/tools/server --exclude=src/tools/ui \
   --exclude=src/tools/cli src/CMakeLists.txt src/cmake src/ggml src/src src/include src/common src/vendor src/licenses \
   src/.node-llama-cpp src/tools src/tests/test-backend-ops.cpp 2>/dev/null || \
