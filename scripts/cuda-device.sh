@@ -220,7 +220,8 @@ C
 # profiles: the first graph builds of a process cost less); later rbench calls use it
 step_llama_bench() {
   # the carried cuda-libs pieces hold it when packed after this step (unpacked by the build step)
-  if [ -x "$base/llama-bench-cuda/bin/llama-bench" ]; then log "llama-bench already built"; return 0; fi
+  local built=$base/llama-bench-cuda/bin/llama-bench
+  if [ -x "$built" ] && ! ldd "$built" 2>/dev/null | grep -q "not found"; then log "llama-bench already built"; return 0; fi
   mkdir -p "$base"
   [ -d "$base/src" ] || tar xzf "$bundle/llama-src.tgz" -C "$base"
   local t0=$SECONDS
@@ -687,9 +688,9 @@ needs_libs() {
   log "no CUDA libraries in $libs: the build step first"
   step_build || exit 1
 }
-# A bench whose methods name llama-bench gets the llama-bench step first where it is not built.
+# A bench or scaling step whose methods name llama-bench gets the llama-bench step first where it is not built.
 needs_llama_bench() {
-  case ",${METHODS:-},${ENGINE_METHODS:-}," in *,llama-bench*) ;; *) return 0 ;; esac
+  case ",${METHODS:-},${ENGINE_METHODS:-},${SCALING_METHODS:-}," in *,llama-bench*) ;; *) return 0 ;; esac
   [ -n "${RBENCH_LLAMA_BENCH:-}" ] || [ "${BACKEND:-cuda}" != cuda ] || [ -x "$base/llama-bench-cuda/bin/llama-bench" ] && return 0
   log "a method is llama-bench and none is built: the llama-bench step first"
   step_llama_bench || exit 1
