@@ -359,6 +359,16 @@ public final class HeavyHitterSlots extends ReusableState {
             return state.slots();
         }
 
+        /**
+         * The new token's K/V go into the slot the last step freed, from the step's own rows, and no step of the
+         * decode reads the full cache (the slots were filled from it at the start): its write would be a set_rows
+         * a layer, K and V, that nothing reads.
+         */
+        @Override
+        public boolean skipsFullCacheWrite() {
+            return true;
+        }
+
         @Override
         public void check(PlanCheck at) {
             if (layer != at.layer() || state.kvHeads() != at.model().kvHeads() || state.cacheRows() > at.cacheCapacity()) {

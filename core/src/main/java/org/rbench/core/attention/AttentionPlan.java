@@ -93,6 +93,19 @@ public interface AttentionPlan {
         return null;
     }
 
+    /**
+     * Whether the new token's K/V may stay out of the full cache for good: the plan reads only rows it keeps
+     * itself, written from the step's new rows ({@link PlanGraph#newKeys}), and nothing of its decode reads the
+     * full cache's rows from this step on (H2O's device slots, which evictions overwrite, so that unlike a
+     * {@link #deferredWrite} no row is left to copy later). The engine then writes nothing there in a plain
+     * decode step, and refuses what would read those rows later (a prefill or decoder continuing the sequence,
+     * a snapshot) until the cache is restored, reset or refilled. Diagnostics, which read the whole cache,
+     * write as ever. False by default.
+     */
+    default boolean skipsFullCacheWrite() {
+        return false;
+    }
+
     /** Builds this layer's attention reads into the step graph: the K and V rows attended, and their mask. */
     AttendedRows attend(PlanGraph graph);
 

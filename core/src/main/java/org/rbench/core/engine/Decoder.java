@@ -426,6 +426,7 @@ public final class Decoder implements AutoCloseable {
         cost.inputs += engine.lastInputNanos();
         g.launched();
         engine.deferredWrites().afterStep(pass);
+        engine.fullCacheValidity().afterStep(pass);
         Integer slot = null;
         if (queued) {
             StepResults results = engine.stepResults();
@@ -557,6 +558,7 @@ public final class Decoder implements AutoCloseable {
                 cost.compute += engine.run(g.graph());
                 cost.inputs += engine.lastInputNanos();
                 engine.deferredWrites().afterStep(layerPass);
+                engine.fullCacheValidity().afterStep(layerPass);
                 long r0 = System.nanoTime();
                 StepOutput read = readBack ? read(g.outputs()) : null;
                 if (read != null) {

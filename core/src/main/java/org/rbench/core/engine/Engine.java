@@ -50,6 +50,8 @@ public final class Engine implements AutoCloseable {
     private final PolicyServices services;
     /** Full-cache writes decode steps left for later, flushed before anything reads the full cache. */
     private final DeferredWrites deferredWrites;
+    /** How far the full cache holds every token's rows (decodes whose plans skip its write leave it stale). */
+    private final FullCacheValidity fullCache = new FullCacheValidity();
     private final GgmlContext stateContext;
     private final BackendBuffer stateBuffer;
     private final Tensor hiddenState;
@@ -229,6 +231,7 @@ public final class Engine implements AutoCloseable {
             throw new IllegalArgumentException("cannot prefill a prompt of zero tokens");
         }
         checkTokens(tokens);
+        fullCache.require("a prefill");
         deferredWrites.flush();
         int first = position();
         if ((long) first + tokens.length > options.contextSize()) {
@@ -450,6 +453,7 @@ public final class Engine implements AutoCloseable {
      */
     public Decoder decoder(AttentionPolicy policy, PrefillStatistics prefill) {
         PrefillStatistics stats = prefill != null ? prefill : PrefillStatistics.none(0, position());
+        fullCache.require("a decoder");
         deferredWrites.flush();
         return new Decoder(this, policy, stats);
     }
@@ -457,6 +461,7 @@ public final class Engine implements AutoCloseable {
     // ---- cache state ----
 
     public KvSnapshot snapshot() {
+        fullCache.require("a snapshot");
         deferredWrites.flush();
         return cache.snapshot();
     }
@@ -464,6 +469,7 @@ public final class Engine implements AutoCloseable {
     public void restore(KvSnapshot snapshot) {
         deferredWrites.flush();
         cache.restore(snapshot);
+        fullCache.clear(); // rows past the snapshot's length are never read before they are written again
     }
 
     /**
@@ -476,12 +482,14 @@ public final class Engine implements AutoCloseable {
         }
         deferredWrites.discard(); // every row is rewritten
         cache.fillSynthetic(rows, seed);
+        fullCache.clear();
     }
 
     /** Forgets all tokens (the cache rows are overwritten as new tokens come). */
     public void reset() {
         deferredWrites.discard(); // the rows are rewritten as new tokens come
         cache.setLength(0);
+        fullCache.clear();
     }
 
     /** What policies decoding on this engine may call: compact caches, row copies, key shifts. */
@@ -491,6 +499,10 @@ public final class Engine implements AutoCloseable {
 
     DeferredWrites deferredWrites() {
         return deferredWrites;
+    }
+
+    FullCacheValidity fullCacheValidity() {
+        return fullCache;
     }
 
     GraphCache<PassGraph> stepGraphs() {

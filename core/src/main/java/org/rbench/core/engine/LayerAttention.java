@@ -37,8 +37,8 @@ final class LayerAttention implements PlanGraph {
     private Tensor newValues;
     private Tensor query;
     private Tensor queryBeforeRope;
-    /** The plan defers this step's full-cache write: the full cache lacks rows, and reading it is refused. */
-    private boolean writeDeferred;
+    /** Why this layer's step writes nothing into the full cache (null: it writes); reading the full cache is then refused. */
+    private String noFullCacheWrite;
 
     LayerAttention(PassBuilder pass, int layer, AttentionPlan plan) {
         this.pass = pass;
@@ -71,7 +71,10 @@ final class LayerAttention implements PlanGraph {
         }
         if (DeferredWrites.defers(pass.pass, layer)) {
             // the plan keeps the new rows in its compact cache and reads nothing else (DeferredWrites)
-            writeDeferred = true;
+            noFullCacheWrite = "defers its full-cache write (AttentionPlan.deferredWrite)";
+        } else if (FullCacheValidity.skips(pass.pass, layer)) {
+            // the plan keeps the new rows in rows of its own, and nothing reads them from the full cache
+            noFullCacheWrite = "leaves its new rows out of the full cache (AttentionPlan.skipsFullCacheWrite)";
         } else {
             // Cache layout is [headDim, rows, kvHeads]: swap the token and head dims to write.
             cacheKeys = ctx.setRows(keysTarget, ctx.permute(k, 0, 2, 1, 3), pass.writeRows);
@@ -247,9 +250,8 @@ final class LayerAttention implements PlanGraph {
     }
 
     private Tensor requireWritten(Tensor t) {
-        if (writeDeferred) {
-            throw new IllegalStateException("layer " + layer + "'s plan defers its full-cache write, so it cannot read the full"
-                    + " cache (AttentionPlan.deferredWrite)");
+        if (noFullCacheWrite != null) {
+            throw new IllegalStateException("layer " + layer + "'s plan " + noFullCacheWrite + ", so it cannot read the full cache");
         }
         return t;
     }
