@@ -74,6 +74,12 @@ class SkippedFullCacheWritesTest {
         return new Run(logits, writes[0]);
     }
 
+    private static int[] filled(int n, int value) {
+        int[] out = new int[n];
+        Arrays.fill(out, value);
+        return out;
+    }
+
     private static Engine open() {
         return Engine.open(MODEL.weights(), EngineOptions.defaults(1024).withCacheType(GgmlType.F16).withFlashAttention(true));
     }
@@ -117,6 +123,12 @@ class SkippedFullCacheWritesTest {
             assertThrows(IllegalStateException.class, engine::snapshot);
             AttentionPolicy full = Strategies.create("full", MODEL.weights().hyperParameters(), PROMPT);
             assertThrows(IllegalStateException.class, () -> engine.decoder(full, null));
+            // a policy's copy of full-cache rows: the prompt's rows still copy, a decoded token's are refused
+            var context = engine.attentionContext();
+            var target = context.newCompactCache(4);
+            int kvHeads = MODEL.weights().hyperParameters().kvHeads();
+            context.copyRows(0, filled(kvHeads, PROMPT - 1), 1, target, 0);
+            assertThrows(IllegalStateException.class, () -> context.copyRows(0, filled(kvHeads, PROMPT), 1, target, 1));
             // after a rewind the prompt's rows are read, and the rows after it are written again before any read
             engine.restore(prompt);
             float[] afterRestore = engine.prefill(new int[] {1, 2}).lastLogits();

@@ -120,7 +120,7 @@ public final class Engine implements AutoCloseable {
         this.allocator = a;
         this.stepGraphs = new GraphCache<>(backend, STEP_GRAPHS, stepGraphBytes(backend));
         this.deferredWrites = new DeferredWrites(backend, c, hp.kvHeads());
-        this.services = new PolicyServices(weights, c, deferredWrites);
+        this.services = new PolicyServices(weights, c, deferredWrites, fullCache);
         this.stateContext = sc;
         this.graphResources = new GraphResources(weights, c, deferredWrites, options, hiddenState, fedToken);
         this.uploads = queuedUploads(backend);

@@ -42,6 +42,13 @@ final class FullCacheValidity {
         }
     }
 
+    /** Throws where a read of the full cache's rows {@code [0, end)} would meet a stale one, naming {@code operation}. */
+    void requireRowsBelow(int end, String operation) {
+        if (staleFrom >= 0 && end > staleFrom) {
+            require(operation);
+        }
+    }
+
     /** Every row is rewritten, or none past the restored length is read. */
     void clear() {
         staleFrom = -1;

@@ -228,7 +228,7 @@ final class PassBuilder {
         for (int l = pass.fromLayer(); l < pass.toLayer(); l++) {
             AttentionPlan p = pass.plans()[l];
             sig.add(List.of(p.getClass(), p.probabilities(), p.query(), p.shape(pass.start()), DeferredWrites.defers(pass, l),
-                    res.deferredWrites().graphShape(pass, l)));
+                    FullCacheValidity.skips(pass, l), res.deferredWrites().graphShape(pass, l)));
         }
         return sig;
     }

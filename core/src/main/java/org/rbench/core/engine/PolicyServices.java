@@ -38,11 +38,14 @@ final class PolicyServices implements AttentionContext, AutoCloseable {
     private final GraphCache<int[][]> copyGraphs;
     /** Rows the full cache still lacks: written before a copy reads it. */
     private final DeferredWrites deferred;
+    /** Rows the full cache lacks for good: a copy or graph that would read them is refused. */
+    private final FullCacheValidity fullCache;
     private final GraphCache<int[]> shiftGraphs;
 
-    PolicyServices(ModelWeights weights, KvCache cache, DeferredWrites deferred) {
+    PolicyServices(ModelWeights weights, KvCache cache, DeferredWrites deferred, FullCacheValidity fullCache) {
         this.weights = weights;
         this.deferred = deferred;
+        this.fullCache = fullCache;
         this.hp = weights.hyperParameters();
         this.backend = weights.backend();
         this.cache = cache;
@@ -113,6 +116,7 @@ final class PolicyServices implements AttentionContext, AutoCloseable {
                 throw new IllegalArgumentException("rows [" + c.targetRow() + ", " + (c.targetRow() + c.count())
                         + ") do not fit the compact cache of " + c.target().capacity());
             }
+            fullCache.requireRowsBelow(java.util.Arrays.stream(c.sourceRows()).max().orElse(-1) + 1, "a policy's row copy");
             sources[i] = c.sourceRows(); // read by the inputs' fill below, before this returns
             shape.add(List.of(c.layer(), c.count(), c.targetRow(), c.target())); // the target by identity
         }
@@ -232,6 +236,7 @@ final class PolicyServices implements AttentionContext, AutoCloseable {
         if (maxTensors <= 0) {
             throw new IllegalArgumentException("a graph piece needs a positive tensor budget, got " + maxTensors);
         }
+        fullCache.require("a policy's graph over the full cache");
         deferred.flush(); // the piece reads the full cache
         try (StepGraph g = new StepGraph(16 + maxTensors);
              org.rbench.llamacpp.GraphAllocator allocator = new org.rbench.llamacpp.GraphAllocator(backend)) {
