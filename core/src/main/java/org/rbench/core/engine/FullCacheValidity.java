@@ -7,8 +7,9 @@ import org.rbench.core.attention.AttentionPlan;
  * their own ({@link AttentionPlan#skipsFullCacheWrite}: H2O's device slots) write nothing there, and the rows
  * from the first such step on stay stale: unlike a deferred write ({@link DeferredWrites}), nothing is left to
  * copy later, since the policy may overwrite its rows. What would read the full cache past that point (a
- * prefill or a decoder continuing the sequence, a snapshot) is refused until the cache is restored, reset or
- * refilled, which every run of the suite does between samples and methods.
+ * prefill or a decoder continuing the sequence, a snapshot, a policy's copy of such rows or graph over the
+ * cache) is refused until the cache is restored, reset or refilled, which every run of the suite does between
+ * samples and methods.
  */
 final class FullCacheValidity {
     /** The first position whose rows the full cache lacks; -1: none. */
@@ -42,10 +43,15 @@ final class FullCacheValidity {
         }
     }
 
-    /** Throws where a read of the full cache's rows {@code [0, end)} would meet a stale one, naming {@code operation}. */
-    void requireRowsBelow(int end, String operation) {
-        if (staleFrom >= 0 && end > staleFrom) {
-            require(operation);
+    /** Throws where one of {@code rows} of the full cache is stale, naming {@code operation} (no scan while none is). */
+    void requireRows(int[] rows, String operation) {
+        if (staleFrom < 0) {
+            return;
+        }
+        for (int row : rows) {
+            if (row >= staleFrom) {
+                require(operation);
+            }
         }
     }
 

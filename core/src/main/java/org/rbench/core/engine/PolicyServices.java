@@ -116,7 +116,7 @@ final class PolicyServices implements AttentionContext, AutoCloseable {
                 throw new IllegalArgumentException("rows [" + c.targetRow() + ", " + (c.targetRow() + c.count())
                         + ") do not fit the compact cache of " + c.target().capacity());
             }
-            fullCache.requireRowsBelow(java.util.Arrays.stream(c.sourceRows()).max().orElse(-1) + 1, "a policy's row copy");
+            fullCache.requireRows(c.sourceRows(), "a policy's row copy");
             sources[i] = c.sourceRows(); // read by the inputs' fill below, before this returns
             shape.add(List.of(c.layer(), c.count(), c.targetRow(), c.target())); // the target by identity
         }
