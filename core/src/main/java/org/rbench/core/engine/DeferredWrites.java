@@ -60,8 +60,8 @@ final class DeferredWrites implements AutoCloseable {
      * asks to, and the pass is a plain decode step (diagnostics read the whole cache).
      */
     static boolean defers(Pass pass, int l) {
-        return pass.batch() == 1 && !pass.shadowFull() && !pass.queryOnly() && pass.plans()[l] != null
-                && pass.plans()[l].deferredWrite() != null;
+        AttentionPlan plan = pass.plainStepPlan(l);
+        return plan != null && plan.deferredWrite() != null;
     }
 
     /**

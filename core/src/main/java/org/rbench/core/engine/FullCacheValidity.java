@@ -20,8 +20,8 @@ final class FullCacheValidity {
      * the pass is a plain decode step (diagnostics read the whole cache at every step, so none of theirs skips).
      */
     static boolean skips(Pass pass, int l) {
-        return pass.batch() == 1 && !pass.shadowFull() && !pass.queryOnly() && pass.plans()[l] != null
-                && pass.plans()[l].skipsFullCacheWrite();
+        AttentionPlan plan = pass.plainStepPlan(l);
+        return plan != null && plan.skipsFullCacheWrite();
     }
 
     /** Notes a launched pass: a layer that skipped its write leaves the full cache stale from the pass's position. */

@@ -74,6 +74,15 @@ record Pass(int[] tokens, int start, Logits logits, AttentionPlan[] plans, int f
         return tokens.length;
     }
 
+    /**
+     * Layer {@code l}'s plan where this pass is a plain decode step, the only kind whose plans may leave the new
+     * token's full-cache write for later or out ({@link DeferredWrites}, {@link FullCacheValidity}): one token,
+     * no diagnostics (they read the whole cache), not stopped at a query; else null.
+     */
+    AttentionPlan plainStepPlan(int l) {
+        return batch() == 1 && !shadowFull && !queryOnly ? plans[l] : null;
+    }
+
     /** Positions start, start + 1, ... of the batch (RoPE positions and cache rows). */
     int[] positions() {
         int[] p = new int[batch()];
