@@ -68,6 +68,8 @@ mkdir -p "$work" "$out"
 version=$(sed -n 's:.*<llamacpp.npm.version>\(.*\)</llamacpp.npm.version>.*:\1:p' pom.xml)
 base=$root/.native/llama.cpp-$version
 libs=${LIBS:-$base/lib/linux-x64-cuda}
+# where the llama-bench step builds stock llama-bench (scripts/build-llama-bench.sh --backend cuda)
+llama_bench=$base/llama-bench-cuda/bin/llama-bench
 log() { echo "$(date +%H:%M:%S) cuda-device: $*" | tee -a "$out/steps.log"; }
 
 for t in jre rbench; do
@@ -90,7 +92,7 @@ rbench_command() {
   # the llama-bench step's binary, named when it is there: the carried tree is not a checkout, so rbench
   # cannot find .native by itself (RBENCH_LLAMA_BENCH set by the caller wins)
   local lb=${RBENCH_LLAMA_BENCH:-}
-  [ -z "$lb" ] && [ "${BACKEND:-cuda}" = cuda ] && [ -x "$base/llama-bench-cuda/bin/llama-bench" ] && lb=$base/llama-bench-cuda/bin/llama-bench
+  [ -z "$lb" ] && [ "${BACKEND:-cuda}" = cuda ] && [ -x "$llama_bench" ] && lb=$llama_bench
   rbench_cmd=(env $java_env RBENCH_SUITE_COMMIT="$(cat "$work/rbench/COMMIT" 2>/dev/null)" RBENCH_LLAMACPP_DIR=$libs
     ${lb:+RBENCH_LLAMA_BENCH=$lb} "$work/jre/bin/java" --enable-native-access=ALL-UNNAMED -Xmx16g $java_opts
     -XX:ErrorFile="$out/hs_err_%p.log" -jar "$work/rbench/rbench.jar")
@@ -109,7 +111,7 @@ step_build() {
     rm -rf "$unpacked" && mkdir -p "$unpacked" && cat "$bundle"/cuda-libs.txz.* | tar xJf - -C "$unpacked"
     if [ "$rel" != "$libs" ] && [ -f "$unpacked/$rel/libggml-cuda.so" ]; then
       mkdir -p "$base" && cp -a "$unpacked"/. "$base"/ && rm -rf "$unpacked"
-      log "CUDA libraries from the bundle$([ -x "$base/llama-bench-cuda/bin/llama-bench" ] && echo ", with llama-bench")"; return 0
+      log "CUDA libraries from the bundle$([ -x "$llama_bench" ] && echo ", with llama-bench")"; return 0
     elif [ -f "$unpacked/libggml-cuda.so" ]; then
       mkdir -p "$libs" && cp -a "$unpacked"/. "$libs"/ && rm -rf "$unpacked"
       log "CUDA libraries from the bundle (the libraries alone)"; return 0
@@ -219,11 +221,10 @@ C
 # aot: record a JVM AOT cache from `rbench warmup` on this backend (classes linked, JIT
 # profiles: the first graph builds of a process cost less); later rbench calls use it
 step_llama_bench() {
-  # the carried cuda-libs pieces hold it when packed after this step (unpacked by the build step)
-  local built=$base/llama-bench-cuda/bin/llama-bench
-  if [ -x "$built" ] && ! ldd "$built" 2>/dev/null | grep -q "not found"; then log "llama-bench already built"; return 0; fi
   mkdir -p "$base"
-  [ -d "$base/src" ] || tar xzf "$bundle/llama-src.tgz" -C "$base"
+  # build-llama-bench.sh returns at once where it is built (the carried cuda-libs pieces hold it when packed
+  # after this step), before it needs the source
+  [ -d "$base/src" ] || [ ! -f "$bundle/llama-src.tgz" ] || tar xzf "$bundle/llama-src.tgz" -C "$base"
   local t0=$SECONDS
   # in the suite's own CUDA build tree when this machine built the libraries (seconds), else on its own
   local from=source
@@ -320,7 +321,7 @@ step_libs() { # xz: the pieces are carried back within the 64 MiB a call may tak
   # of its own holds a second copy of them), so that a later call has the same stock reference unbuilt
   local bench="" copy=$work/libs-stripped from=$base rel=${libs#"$base"/}
   [ "$rel" = "$libs" ] && { from=$libs; rel=.; } # LIBS outside $base: the libraries alone, at the root
-  [ "$from" = "$base" ] && [ -x "$base/llama-bench-cuda/bin/llama-bench" ] \
+  [ "$from" = "$base" ] && [ -x "$llama_bench" ] \
     && { [ ! -e "$base/llama-bench-cuda/bin/libggml-cuda.so" ] || [ -L "$base/llama-bench-cuda/bin/libggml-cuda.so" ]; } \
     && bench=llama-bench-cuda/bin
   rm -rf "$copy" && mkdir -p "$copy" && (cd "$from" && tar cf - "$rel" $bench) | tar xf - -C "$copy"
@@ -688,12 +689,10 @@ needs_libs() {
   log "no CUDA libraries in $libs: the build step first"
   step_build || exit 1
 }
-# A bench or scaling step whose methods name llama-bench gets the llama-bench step first where it is not built.
+# A bench or scaling step whose methods name llama-bench runs the llama-bench step first (at once where it is built).
 needs_llama_bench() {
   case ",${METHODS:-},${ENGINE_METHODS:-},${SCALING_METHODS:-}," in *,llama-bench*) ;; *) return 0 ;; esac
-  [ -n "${RBENCH_LLAMA_BENCH:-}" ] || [ "${BACKEND:-cuda}" != cuda ] || [ -x "$base/llama-bench-cuda/bin/llama-bench" ] && return 0
-  log "a method is llama-bench and none is built: the llama-bench step first"
-  step_llama_bench || exit 1
+  [ -n "${RBENCH_LLAMA_BENCH:-}" ] || [ "${BACKEND:-cuda}" != cuda ] || step_llama_bench || exit 1
 }
 
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader >>"$out/steps.log" 2>&1
