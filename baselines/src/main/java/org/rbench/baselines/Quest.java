@@ -293,20 +293,31 @@ public final class Quest implements AttentionPolicy {
      * {@code [2 headDim, pages, kvHeads]} (M above -m, {@link #pageBounds}): {@code [pages,
      * kvHeads]} F32 aggregated over each KV head's query heads (max or mean), or {@code [pages,
      * heads]} per query head. One product: U = M . q+ + (-m) . (-q-), q+ and -q- the positive
-     * parts of q and of -q.
+     * parts of q and of -q. {@code signs} F32 {@code [headDim, 2, heads]} holds +1 above -1 for
+     * every head ({@link #querySigns}).
      */
-    static Tensor pageScores(GgmlContext ctx, Tensor bounds, Tensor q, int kvHeads, GqaChoice gqa) {
+    static Tensor pageScores(GgmlContext ctx, Tensor bounds, Tensor q, Tensor signs, int kvHeads, GqaChoice gqa) {
         long headDim = bounds.ne(0) / 2;
         long pageCount = bounds.ne(1);
         int heads = Math.toIntExact(q.elements() / headDim);
         int group = heads / kvHeads;
-        Tensor plain = ctx.reshape(q, headDim, heads);
         // max(q_i M_i, q_i m_i) is q_i M_i for q_i > 0 and (-q_i)(-m_i) otherwise (M >= m): q stacked on -q,
-        // each part's positive entries kept, is q+ above -q- (three nodes)
-        Tensor stacked = ctx.relu(ctx.concat(plain, ctx.scale(plain, -1f), 0)); // [2 headDim, heads]
+        // each part's positive entries kept, is q+ above -q-. The signs times q broadcast over their middle
+        // axis stack it in one node (exact: a product by +-1), where a negation and a concat took two.
+        Tensor stacked = ctx.relu(ctx.mul(signs, ctx.reshape(q, headDim, 1, heads))); // [headDim, 2, heads]
         Tensor scores = ctx.mulMat(bounds, ctx.reshape(stacked, 2 * headDim, group, kvHeads)); // [pages, group, kvHeads]
         ctx.setMulMatPrecision(scores, GgmlContext.PREC_F32);
         return gqa.perChooser(ctx, ctx.reshape(scores, pageCount, heads), group);
+    }
+
+    /** +1 above -1 for each of {@code heads} heads: F32 {@code [headDim, 2, heads]} ({@link #pageScores}). */
+    static float[] querySigns(int headDim, int heads) {
+        float[] signs = new float[2 * headDim * heads];
+        for (int h = 0; h < heads; h++) {
+            Arrays.fill(signs, 2 * h * headDim, (2 * h + 1) * headDim, 1f);
+            Arrays.fill(signs, (2 * h + 1) * headDim, (2 * h + 2) * headDim, -1f);
+        }
+        return signs;
     }
 
     /**
@@ -364,6 +375,8 @@ public final class Quest implements AttentionPolicy {
         private final Tensor flatRows;
         /** gqa=query with whole pages: I32 {@code [1, pages, heads]}, query head h's page p as (h / group) * pages + p. */
         private final Tensor flatPages;
+        /** {@link #querySigns}: F32 {@code [headDim, 2, heads]}, +1 above -1, that stack a query on its negation. */
+        private final Tensor signs;
         /** Per layer, the pages the last computed step read (I32 [pagesRead, columns]), a tensor of its graph (diagnostics: read after the compute). */
         private final Tensor[] read;
         private final int capacity;
@@ -393,7 +406,7 @@ public final class Quest implements AttentionPolicy {
             int layers = hp.layers();
             bounds = new Tensor[layers];
             read = new Tensor[layers];
-            context = GgmlContext.forMetadata(layers + 3, 0);
+            context = GgmlContext.forMetadata(layers + 4, 0);
             for (int l = dense; l < layers; l++) {
                 bounds[l] = context.newTensor(boundsType, 2L * hp.headDim(), boundPages, kvHeads).name("quest_bounds_" + l);
             }
@@ -402,9 +415,11 @@ public final class Quest implements AttentionPolicy {
             flatRows = gqa == GqaChoice.QUERY ? context.newTensor(GgmlType.I32, tableRows, heads).name("quest_page_rows_flat") : null;
             flatPages = gqa == GqaChoice.QUERY && capacity % page == 0
                     ? context.newTensor(GgmlType.I32, 1, capacity / page, heads).name("quest_pages_flat") : null;
+            signs = context.newTensor(GgmlType.F32, hp.headDim(), 2, heads).name("quest_query_signs");
             buffer = BackendBuffer.allocate(context, backend);
             try {
                 buffer.clear(0);
+                signs.setFloats(querySigns(hp.headDim(), heads));
                 rows.setInts(table(Math.toIntExact(tableRows), kvHeads, 1, 0));
                 if (flatRows != null) {
                     flatRows.setInts(table(Math.toIntExact(tableRows), heads, heads / kvHeads, capacity));
@@ -681,7 +696,7 @@ public final class Quest implements AttentionPolicy {
                 bounds = leading(ctx, pages.bounds(layer), scored);
             }
             GqaChoice gqa = pages.gqa;
-            Tensor scores = pageScores(ctx, bounds, g.query(), kvHeads, gqa);
+            Tensor scores = pageScores(ctx, bounds, g.query(), pages.signs, kvHeads, gqa);
             Tensor pageMask = g.stepInput("quest_page_mask_" + scored, GgmlType.F32,
                     (t, p) -> t.setFloats(pageMask(scored, p / page)), scored, 1);
             int columns = (int) scores.ne(1); // KV heads, or query heads with gqa=query

@@ -174,7 +174,8 @@ class QuestTest {
         try (CpuGraph g = new CpuGraph(GQA.backend())) {
             Tensor bounds = g.floats(stacked, 2 * dim, pages, kvHeads);
             Tensor query = g.floats(flatQ, dim, heads, 1);
-            float[] out = g.compute(ctx -> new Tensor[] {Quest.pageScores(ctx, bounds, query, kvHeads, gqa)})[0];
+            Tensor signs = g.floats(Quest.querySigns(dim, heads), dim, 2, heads);
+            float[] out = g.compute(ctx -> new Tensor[] {Quest.pageScores(ctx, bounds, query, signs, kvHeads, gqa)})[0];
             assertArrayEquals(expected, out, 1e-6f);
         }
         // one product by hand: q = (1, -2, 0), M = (2, 1, .), m = (-1, -3, .) gives 1*2 + (-2)(-3) = 8
@@ -414,6 +415,61 @@ class QuestTest {
                 }
             }
         }
+    }
+
+    /**
+     * The nodes a steady step (no page completes) adds to a full-attention step, per selecting layer: the query
+     * stacked on its negation (a product by the signs, a relu), the page product, the GQA max, the page mask, the
+     * top_k, the current page put first, and K and V's pages gathered. On a GPU each is a kernel a layer, so this
+     * count is the step's fixed cost beside its reads; it pins it.
+     */
+    @Test
+    void aSteadyStepAddsTenNodesASelectingLayer() {
+        HyperParameters hp = GQA.weights().hyperParameters();
+        int steps = 6; // positions 100..105: the page of 96..111 completes at none of them
+        EngineOptions options = EngineOptions.defaults(256).withCacheType(GgmlType.F16).withFlashAttention(true);
+        java.util.Map<String, Integer> full = stepOps(options, "full", steps);
+        java.util.Map<String, Integer> quest = stepOps(options, "quest:k=48,dense=1", steps);
+        java.util.Map<String, Integer> added = new java.util.TreeMap<>();
+        for (String op : quest.keySet()) {
+            int more = quest.get(op) - full.getOrDefault(op, 0);
+            if (more != 0) {
+                added.put(op, more);
+            }
+        }
+        int selecting = hp.layers() - 1;
+        assertEquals(java.util.Map.of("CONCAT", selecting, "GET_ROWS", 2 * selecting, "MUL", selecting, "MUL_MAT",
+                selecting, "POOL_2D", selecting, "ADD", selecting, "TOP_K", selecting, "UNARY", selecting), added,
+                "ops a steady Quest step adds to a full step's (" + selecting + " selecting layers)");
+    }
+
+    /** The counts of the ops that compute, in the last of {@code steps} decode steps' graph. */
+    private static java.util.Map<String, Integer> stepOps(EngineOptions options, String method, int steps) {
+        java.util.Map<String, Integer> ops = new java.util.TreeMap<>();
+        AttentionPolicy policy = Strategies.create(method, GQA.weights().hyperParameters(), PROMPT);
+        try (Engine engine = Engine.open(GQA.weights(), options)) {
+            engine.prefill(Arrays.copyOf(TOKENS, PROMPT));
+            try (Decoder d = engine.decoder(policy, null)) {
+                for (int s = 0; s < steps - 1; s++) {
+                    d.step(TOKENS[PROMPT + s]);
+                }
+                engine.observeStepGraphs(g -> {
+                    ops.clear();
+                    for (int i = 0; i < g.nodeCount(); i++) {
+                        String op = g.node(i).opName();
+                        if (!Set.of("VIEW", "RESHAPE", "PERMUTE", "TRANSPOSE").contains(op)) { // no kernel of their own
+                            ops.merge(op, 1, Integer::sum);
+                        }
+                    }
+                });
+                d.step(TOKENS[PROMPT + steps - 1]);
+            } finally {
+                engine.observeStepGraphs(null);
+            }
+        } finally {
+            policy.close();
+        }
+        return ops;
     }
 
     /**
