@@ -57,7 +57,10 @@
 #   reads steps' files, e.g. BENCH_TAG=-rowblock0 GGML_CUDA_TOP_K_ROW_BLOCK_COLS=0 for the other top-k path), CUDA_ARCH (90),
 #   JOBS (nproc), WORK (/tmp/rbcuda: models and unpacked runtime), OUT (results; default $WORK/out), RBENCH_JAVA_OPTS
 #   (JVM options for every rbench run, after the chosen set's), GGML_CUDA_FA_GATHERED (0: flash attention never reads
-#   gathered rows in place, an A/B; 2: ggml-cuda logs the reads it takes in place, with -Drbench.native.log=info).
+#   gathered rows in place, an A/B; 2: ggml-cuda logs the reads it takes in place, with -Drbench.native.log=info),
+#   GGML_CUDA_FA_GQA_MMA_KV (N: a decoded token's flash attention over N or more F16 rows with GQA runs the tensor-core
+#   kernel, an A/B; it reaches llama-bench too), OPS_TEST_PARAMS (ops-test: only the cases whose parameters match
+#   this regular expression, test-backend-ops -p; BENCH_TAG names the logs).
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -297,9 +300,9 @@ step_ops_test() {
     # GGML_CUDA_FA_GATHERED=2: ggml-cuda logs how many flash attention reads took gathered rows in place (on stderr:
     # stdout unbuffered, so that each message follows its case's name)
     (cd "$dir" && GGML_CUDA_FA_GATHERED=${GGML_CUDA_FA_GATHERED:-2} $(command -v stdbuf >/dev/null && echo stdbuf -o0) \
-      ./test-backend-ops test -b CUDA0 -o "$op") >"$out/ops-test-$op.log" 2>&1
-    log "test-backend-ops $op on CUDA0: rc $?, $(grep -c 'OK' "$out/ops-test-$op.log") OK, $(grep -c 'FAIL' "$out/ops-test-$op.log") FAIL lines$(
-      n=$(grep -c ' [1-9][0-9]* of [0-9]* flash attention reads' "$out/ops-test-$op.log"); [ "$n" -gt 0 ] && echo ", $n graphs read gathered rows in place")"
+      ./test-backend-ops test -b CUDA0 -o "$op" ${OPS_TEST_PARAMS:+-p "$OPS_TEST_PARAMS"}) >"$out/ops-test-$op${BENCH_TAG:-}.log" 2>&1
+    log "test-backend-ops $op${OPS_TEST_PARAMS:+ (cases matching $OPS_TEST_PARAMS)}${BENCH_TAG:+ ($BENCH_TAG)} on CUDA0: rc $?, $(grep -c 'OK' "$out/ops-test-$op${BENCH_TAG:-}.log") OK, $(grep -c 'FAIL' "$out/ops-test-$op${BENCH_TAG:-}.log") FAIL lines$(
+      n=$(grep -c ' [1-9][0-9]* of [0-9]* flash attention reads' "$out/ops-test-$op${BENCH_TAG:-}.log"); [ "$n" -gt 0 ] && echo ", $n graphs read gathered rows in place")"
   done
   log "ops-test in $((SECONDS - t0)) s"
 }
