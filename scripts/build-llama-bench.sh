@@ -23,8 +23,8 @@
 # (ggml's own threadpool, not OpenMP's) and the patches build-llamacpp.sh applies (node-llama-cpp's
 # touch model loading only; the suite's, in native/patches, change CUDA kernels of get_rows on short
 # rows, top_k on long rows, argsort of rows of 1,025 to 8,192 columns and soft_max on few long rows,
-# which a dense model's decode with flash attention does not run, and an opt-in flash-attention kernel
-# choice, GGML_CUDA_FA_GQA_MMA_KV: native/README.md).
+# which a dense model's decode with flash attention does not run, and opt-in flash-attention kernels for a
+# decoded token, GGML_CUDA_FA_GQA_MMA_KV and GGML_CUDA_FA_VEC_GQA: native/README.md).
 # Network clients (curl, OpenSSL), the server and the tests are left out.
 # On a GPU machine without network, scripts/cuda-device.sh's llama-bench step runs this with --backend cuda
 # from the source subset that scripts/pack-device-bundle.sh carries.

@@ -18,7 +18,8 @@
 #                         that do not cover the context; Llama-3.2-1B shapes; queued-summary.txt)
 #   cross                 every method on CUDA against the same method on the CPU (rbench parity --against-cpu): the
 #                         rows each layer reads, picks and logits, at budgets that select (a 6-layer tiny model, F32
-#                         cache and F16 with flash attention; CROSS_METHODS; cross-summary.txt)
+#                         cache and F16 with flash attention; CROSS_METHODS; CROSS_LIKE: the preset, tiny-llama (2 query
+#                         heads a KV head), or e.g. tiny-mistral (4); cross-summary.txt)
 #   parity-diag           qwen2/qwen3 against llama.cpp on CUDA and on the CPU, fusions on and off
 #   h2o                   H2O with its decisions on the host and on the device: parity and latency
 #   dynamic               recycled-dynamic's checks on the host and in the step graph: parity of both, latency
@@ -53,13 +54,14 @@
 #                         built), where rbench bench's llama-bench method finds it
 # Environment: BUNDLE (default .cache/device: jre.txz, rbench.tgz, llama-src.tgz; ruler-data.txz for ruler),
 #   BENCH_DEADLINE (epoch seconds the bench, scaling and ruler steps end by), BENCH_ARGS (more rbench bench
-#   options for bench's methods half, e.g. --no-queue-ahead with BENCH_TAG=-waited; BENCH_TAG also names the select and
-#   reads steps' files, e.g. BENCH_TAG=-rowblock0 GGML_CUDA_TOP_K_ROW_BLOCK_COLS=0 for the other top-k path), CUDA_ARCH (90),
+#   options for bench's methods half, e.g. --no-queue-ahead with BENCH_TAG=-waited; BENCH_TAG also names the select, reads,
+#   parity, cross and ops-test steps' files, e.g. BENCH_TAG=-rowblock0 GGML_CUDA_TOP_K_ROW_BLOCK_COLS=0 for the other top-k path), CUDA_ARCH (90),
 #   JOBS (nproc), WORK (/tmp/rbcuda: models and unpacked runtime), OUT (results; default $WORK/out), RBENCH_JAVA_OPTS
 #   (JVM options for every rbench run, after the chosen set's), GGML_CUDA_FA_GATHERED (0: flash attention never reads
 #   gathered rows in place, an A/B; 2: ggml-cuda logs the reads it takes in place, with -Drbench.native.log=info),
 #   GGML_CUDA_FA_GQA_MMA_KV (N: a decoded token's flash attention over N or more F16 rows with GQA runs the tensor-core
-#   kernel, an A/B; it reaches llama-bench too), OPS_TEST_PARAMS (ops-test: only the cases whose parameters match
+#   kernel, an A/B; it reaches llama-bench too), GGML_CUDA_FA_VEC_GQA (1: such a decode runs the vector kernel a block per
+#   KV head, its 4 query heads as columns, an A/B; it reaches llama-bench too), OPS_TEST_PARAMS (ops-test: only the cases whose parameters match
 #   this regular expression, test-backend-ops -p; BENCH_TAG names the logs).
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -257,23 +259,24 @@ step_pack_out() {
 # cross: each method's choices on the device against the CPU's, at budgets below the context (parity's
 # covering budgets select nothing, and queued compares the GPU with itself)
 step_cross() {
-  local m=$work/models/tiny-llama-6-layers-f16.gguf fails=0 n=0 cache method
+  local like=${CROSS_LIKE:-tiny-llama} fails=0 n=0 cache method
+  local m=$work/models/$like-6-layers-f16.gguf
   mkdir -p "$work/models"
-  [ -f "$m" ] || rbench make-model --like tiny-llama --type f16 --layers 6 --out "$m" >>"$out/models.log" 2>&1 \
+  [ -f "$m" ] || rbench make-model --like "$like" --type f16 --layers 6 --out "$m" >>"$out/models.log" 2>&1 \
     || { log "cross: no model (models.log)"; return 1; }
   local methods=${CROSS_METHODS:-"quest:k=64,dense=1 quest:k=64,dense=1,gqa=query tidaldecode:k=64 h2o:k=64 streamingllm:k=64 snapkv:k=64 pyramidkv:k=64 recycled:k=64,s=8 recycled-dynamic:k=64 oracle:k=64"}
   for cache in f32 f16; do
     for method in $methods; do
       n=$((n + 1))
       if rbench parity --backend "${BACKEND:-cuda}" --model "$m" --tokens 512 --steps 32 --cache "$cache" --method "$method" \
-           --against-cpu >>"$out/cross.log" 2>&1; then
-        echo "PASS $method $cache" >>"$out/cross-summary.txt"
+           --against-cpu >>"$out/cross${BENCH_TAG:-}.log" 2>&1; then
+        echo "PASS $method $cache" >>"$out/cross${BENCH_TAG:-}-summary.txt"
       else
-        fails=$((fails + 1)); echo "FAIL $method $cache" >>"$out/cross-summary.txt"
+        fails=$((fails + 1)); echo "FAIL $method $cache" >>"$out/cross${BENCH_TAG:-}-summary.txt"
       fi
     done
   done
-  log "cross: $((n - fails)) of $n passed (cross-summary.txt, cross.log)"
+  log "cross ($like): $((n - fails)) of $n passed (cross${BENCH_TAG:-}-summary.txt, cross${BENCH_TAG:-}.log)"
   [ "$fails" -eq 0 ]
 }
 
@@ -370,8 +373,9 @@ step_parity() {
   local fails=0 n=0
   check() { # check LABEL rbench-parity-args...
     local label=$1; shift; n=$((n + 1))
-    if rbench parity --backend "${BACKEND:-cuda}" "$@" >>"$out/parity.log" 2>&1; then echo "PASS $label" >>"$out/parity-summary.txt"
-    else fails=$((fails + 1)); echo "FAIL $label" >>"$out/parity-summary.txt"; fi
+    if rbench parity --backend "${BACKEND:-cuda}" "$@" >>"$out/parity${BENCH_TAG:-}.log" 2>&1; then
+      echo "PASS $label" >>"$out/parity${BENCH_TAG:-}-summary.txt"
+    else fails=$((fails + 1)); echo "FAIL $label" >>"$out/parity${BENCH_TAG:-}-summary.txt"; fi
   }
   # every architecture variant, full attention, F16 cache with flash attention (every logit within 1e-2 of its row's scale)
   local types="f16 q8_0" variants="tiny-llama tiny-llama3 tiny-qwen2 tiny-qwen3 tiny-mistral" exact="tiny-llama tiny-qwen2"
@@ -398,7 +402,7 @@ step_parity() {
   for like in $exact; do
     check "$like f16 full f32-exact" --model "$(model "$like" f16)" --cache f32
   done
-  log "parity: $((n - fails)) of $n passed (parity-summary.txt, parity.log)"
+  log "parity: $((n - fails)) of $n passed (parity${BENCH_TAG:-}-summary.txt, parity${BENCH_TAG:-}.log)"
 }
 
 # parity-diag: where the engine parts from llama.cpp on CUDA with an F16 cache, for the NEOX-rope
