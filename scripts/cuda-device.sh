@@ -53,7 +53,8 @@
 #   llama-bench           stock llama-bench for CUDA (scripts/build-llama-bench.sh --backend cuda; skipped when
 #                         built), where rbench bench's llama-bench method finds it
 # Environment: BUNDLE (default .cache/device: jre.txz, rbench.tgz, llama-src.tgz; ruler-data.txz for ruler),
-#   BENCH_DEADLINE (epoch seconds the bench, scaling and ruler steps end by), BENCH_ARGS (more rbench bench
+#   BENCH_DEADLINE (epoch seconds the bench, scaling and ruler steps end by), CALL_DEADLINE (epoch seconds after which
+#   no step but pack-out starts: several invocations in one device call share one), BENCH_ARGS (more rbench bench
 #   options for bench's methods half, e.g. --no-queue-ahead with BENCH_TAG=-waited; BENCH_TAG also names the select, reads,
 #   parity, cross and ops-test steps' files, e.g. BENCH_TAG=-rowblock0 GGML_CUDA_TOP_K_ROW_BLOCK_COLS=0 for the other top-k path), CUDA_ARCH (90),
 #   JOBS (nproc), WORK (/tmp/rbcuda: models and unpacked runtime), OUT (results; default $WORK/out), RBENCH_JAVA_OPTS
@@ -704,6 +705,11 @@ needs_llama_bench() {
 
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader >>"$out/steps.log" 2>&1
 for s in "$@"; do
+  # CALL_DEADLINE: a step that would start after it is skipped (pack-out never is), so that a device call's last
+  # invocation, its pack-out, runs inside the call's limit
+  if [ -n "${CALL_DEADLINE:-}" ] && [ "$s" != pack-out ] && [ "$(date +%s)" -ge "$CALL_DEADLINE" ]; then
+    log "past CALL_DEADLINE: step $s skipped"; continue
+  fi
   case $s in build|libs|pack-out) ;; *) needs_libs ;; esac
   case $s in bench:*|scaling*) needs_llama_bench ;; esac
   case $s in
