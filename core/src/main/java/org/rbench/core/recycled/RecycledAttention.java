@@ -144,6 +144,11 @@ public final class RecycledAttention implements AttentionPolicy {
         }
 
         @Override
+        public Tensor positionsOfEveryLayer() {
+            return inPlace ? positions.all() : null;
+        }
+
+        @Override
         public Object written() {
             return inPlace ? positions : caches();
         }

@@ -70,6 +70,15 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
             return caches().get(layer).positions();
         }
 
+        /**
+         * Every layer's slot positions as one tensor, I32 {@code [slots, kvHeads, layers]} whose slice l is {@link
+         * #positions}(l), or null (the default: each layer's lie apart). A refresh of every layer then writes them
+         * with one copy, where it took a copy a layer.
+         */
+        default Tensor positionsOfEveryLayer() {
+            return null;
+        }
+
         /** What the refresh's graph writes, by identity (its graphs are keyed by it): the compact caches, by default. */
         default Object written() {
             return caches();
@@ -372,7 +381,11 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
             GgmlContext ctx = g.ctx();
             // the slots order the candidates themselves: no sort by score first
             slots = TopRowsSelection.slots(ctx, batch.candidates(candidates, mask, window), onDevice);
-            Tensor positions = slots.positions();
+            Tensor positions = slots.positions(); // I32 [onDevice, kvHeads x layers], layer after layer
+            Tensor every = positionsOfEveryLayer();
+            if (every != null) {
+                g.expand(ctx.cpy(ctx.reshape(positions, onDevice, kvHeads, layers.size()), every));
+            }
             for (int slot = 0; slot < layers.size(); slot++) {
                 Tensor rows = ctx.view(positions, new long[] {onDevice, kvHeads}, new long[] {positions.nb(1)},
                         (long) slot * kvHeads * positions.nb(1));
@@ -391,13 +404,32 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
                     g.expand(copySelected(ctx, kv[0], rows, CacheRows.range(ctx, cache.keys(), 0, onDevice)));
                     g.expand(copySelected(ctx, kv[1], rows, CacheRows.range(ctx, cache.values(), 0, onDevice)));
                 }
-                Tensor kept = deviceCp.positions(layers.get(slot));
-                g.expand(ctx.cpy(rows, ctx.view(kept, new long[] {onDevice, kvHeads}, new long[] {kept.nb(1)}, 0)));
+                if (every == null) {
+                    Tensor kept = deviceCp.positions(layers.get(slot));
+                    g.expand(ctx.cpy(rows, ctx.view(kept, new long[] {onDevice, kvHeads}, new long[] {kept.nb(1)}, 0)));
+                }
             }
             slots = new TopRowsSelection.Slots(positions, slots.positionOrder().name("top_rows_in_order").output(),
                     slots.byScore().name("top_rows_by_score").output());
             g.expand(slots.positionOrder());
             g.expand(slots.byScore());
+        }
+
+        /**
+         * {@link DeviceCp#positionsOfEveryLayer}, where this selection writes all of it: every layer in order, each
+         * layer's Cp as many slots as it selects, and no check's choice (which writes some layers' elsewhere); else null.
+         */
+        private Tensor positionsOfEveryLayer() {
+            Tensor every = deviceCp.positionsOfEveryLayer();
+            if (every == null || every.ne(0) != onDevice || every.ne(1) != kvHeads || every.ne(2) != layers.size()) {
+                return null;
+            }
+            for (int slot = 0; slot < layers.size(); slot++) {
+                if (layers.get(slot) != slot || fullSteps.get(slot) != null) {
+                    return null;
+                }
+            }
+            return every;
         }
 
         /**

@@ -236,6 +236,44 @@ class RecycledAttentionTest {
     }
 
     /**
+     * cp=inplace keeps every layer's slot positions in one tensor: a refresh on the device writes them with one
+     * copy (a copy a layer is 32 kernels at Llama-3.1-8B's shape).
+     */
+    @Test
+    void anInPlaceRefreshWritesEveryLayersPositionsWithOneCopy() {
+        int layers = MODEL.weights().hyperParameters().layers();
+        String spec = "recycled:k=8,s=3,cp=inplace";
+        RecycledAttention policy = new RecycledAttention(new RecycledAttention.Factory().config(MethodSpec.parse(spec), PROMPT,
+                layers).withStart(Decide.DEVICE), spec, true);
+        List<Integer> copiesPerRefresh = new ArrayList<>();
+        try (Engine e = Engine.open(MODEL.weights(), exact())) {
+            e.observeStepGraphs(g -> {
+                int copies = 0;
+                for (int i = 0; i < g.nodeCount(); i++) {
+                    org.rbench.llamacpp.Tensor node = g.node(i);
+                    org.rbench.llamacpp.Tensor to = node.opName().equals("CPY") ? node.source(1) : null;
+                    org.rbench.llamacpp.Tensor root = to == null || to.viewSource() == null ? to : to.viewSource();
+                    if (root != null && root.name().startsWith("cp_positions")) {
+                        copies++;
+                    }
+                }
+                if (copies > 0) {
+                    copiesPerRefresh.add(copies);
+                }
+            });
+            PrefillResult p = e.prefill(Arrays.copyOf(TOKENS, PROMPT), policy.prefillRequest(), false);
+            try (Decoder d = e.decoder(policy, p.statistics())) {
+                for (int s = 0; s < 7; s++) { // two refreshes after the start's selection (a graph over the cache, unobserved)
+                    d.step(TOKENS[PROMPT + s]);
+                }
+            }
+        } finally {
+            policy.close();
+        }
+        assertEquals(List.of(1, 1), copiesPerRefresh, "copies into the positions per refresh graph (" + layers + " layers)");
+    }
+
+    /**
      * Flash attention's logits give a refresh the Cp and the logits of the second product's
      * probabilities: every layer's written into one batch and normalised, aggregated and pooled
      * once ({@link EngineOptions.FlashScores#EMULATED}: the kernel's graph path, the logits written
