@@ -45,7 +45,7 @@
 #                         and head by head, of row and page scores; gathers), one layer of Llama-3.1-8B's shape
 #   aot                   a JVM AOT cache from `rbench warmup` for the later steps (and later calls on this machine)
 #   ops-test              ggml's test-backend-ops, CUDA against the CPU, for the ops the suite's patches change
-#                         and OUT_PROD (H2O's column sums) (native/patches; OPS_TEST: the op names, default GET_ROWS SOFT_MAX SOFT_MAX_GROUP_MAX TOP_K OUT_PROD FLASH_ATTN_GATHERED); logs ops-test-OP.log
+#                         and OUT_PROD (H2O's column sums) (native/patches; OPS_TEST: the op names, default GET_ROWS SOFT_MAX SOFT_MAX_GROUP_MAX TOP_K TOP_K_ADD_MASK OUT_PROD FLASH_ATTN_GATHERED); logs ops-test-OP.log
 #   libs                  the built libraries (and llama-bench, after the llama-bench step) as $OUT/cuda-libs.txz.NN
 #                         pieces (to carry to a later call in BUNDLE)
 #   pack-out              everything else under $OUT into $OUT/results.tgz, beside steps.log and the cuda-libs
@@ -300,7 +300,7 @@ step_ops_test() {
   [ -x "$dir/test-backend-ops" ] || g++ -O1 -std=c++17 -I"$src/ggml/include" "$src/tests/test-backend-ops.cpp" \
     -o "$dir/test-backend-ops" -L"$libs" "-l:$(basename "$ggml")" -l:libggml-base.so -Wl,-rpath,"$libs" -pthread \
     >"$out/ops-test-build.log" 2>&1 || { tail -20 "$out/ops-test-build.log"; log "test-backend-ops build FAILED"; return 1; }
-  for op in ${OPS_TEST:-GET_ROWS SOFT_MAX SOFT_MAX_GROUP_MAX TOP_K OUT_PROD FLASH_ATTN_GATHERED}; do
+  for op in ${OPS_TEST:-GET_ROWS SOFT_MAX SOFT_MAX_GROUP_MAX TOP_K TOP_K_ADD_MASK OUT_PROD FLASH_ATTN_GATHERED}; do
     # GGML_CUDA_FA_GATHERED=2: ggml-cuda logs how many flash attention reads took gathered rows in place (on stderr:
     # stdout unbuffered, so that each message follows its case's name)
     (cd "$dir" && GGML_CUDA_FA_GATHERED=${GGML_CUDA_FA_GATHERED:-2} $(command -v stdbuf >/dev/null && echo stdbuf -o0) \

@@ -441,7 +441,13 @@ class QuestTest {
         assertEquals(java.util.Map.of("CONCAT", selecting, "GET_ROWS", 2 * selecting, "MUL", selecting, "MUL_MAT",
                 selecting, "POOL_2D", selecting, "ADD", selecting, "TOP_K", selecting, "UNARY", selecting), added,
                 "ops a steady Quest step adds to a full step's (" + selecting + " selecting layers)");
+        // the page mask's add reads scores kept to the graph's end and is read by the top_k alone, next in order:
+        // ggml-cuda then runs the two as one kernel (native/patches/ggml-cuda-radix-top-k.diff)
+        assertEquals(selecting, maskAddsBeforeTopK, "page-mask adds ggml-cuda can run inside the top_k");
     }
+
+    /** In the last graph {@link #stepOps} saw: adds whose source is kept to the graph's end, followed by a top_k of them. */
+    private static int maskAddsBeforeTopK;
 
     /** The counts of the ops that compute, in the last of {@code steps} decode steps' graph. */
     private static java.util.Map<String, Integer> stepOps(EngineOptions options, String method, int steps) {
@@ -455,6 +461,16 @@ class QuestTest {
                 }
                 engine.observeStepGraphs(g -> {
                     ops.clear();
+                    maskAddsBeforeTopK = 0;
+                    for (int i = 0; i + 1 < g.nodeCount(); i++) {
+                        Tensor add = g.node(i);
+                        Tensor scores = add.source(0);
+                        Tensor kept = scores == null || scores.viewSource() == null ? scores : scores.viewSource();
+                        if (add.opName().equals("ADD") && g.node(i + 1).opName().equals("TOP_K")
+                                && g.node(i + 1).source(0).address().equals(add.address()) && kept.isOutput()) {
+                            maskAddsBeforeTopK++;
+                        }
+                    }
                     for (int i = 0; i < g.nodeCount(); i++) {
                         String op = g.node(i).opName();
                         if (!Set.of("VIEW", "RESHAPE", "PERMUTE", "TRANSPOSE").contains(op)) { // no kernel of their own
