@@ -331,10 +331,11 @@ public final class Quest implements AttentionPolicy {
         if (count == 1) {
             return ctx.cont(current); // a tensor of its own: the caller names it per layer
         }
-        // the scores kept allocated to the graph's end (an output): freed after the add, their memory could take the
-        // top_k's indices, which keeps ggml-cuda from adding the mask inside the top_k's read of each row
+        // the scores and the mask kept allocated to the graph's end (outputs): freed after the add, their memory could
+        // take the top_k's indices, which keeps ggml-cuda from adding the mask inside the top_k's read of each row
         // (native/patches/ggml-cuda-radix-top-k.diff: one kernel, where the add took one of its own)
         (scores.viewSource() != null ? scores.viewSource() : scores).output();
+        pageMask.output();
         Tensor others = ctx.topK(ctx.add(scores, pageMask), count - 1);
         return ctx.concat(current, others, 0);
     }

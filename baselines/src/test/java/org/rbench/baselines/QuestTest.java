@@ -441,12 +441,12 @@ class QuestTest {
         assertEquals(java.util.Map.of("CONCAT", selecting, "GET_ROWS", 2 * selecting, "MUL", selecting, "MUL_MAT",
                 selecting, "POOL_2D", selecting, "ADD", selecting, "TOP_K", selecting, "UNARY", selecting), added,
                 "ops a steady Quest step adds to a full step's (" + selecting + " selecting layers)");
-        // the page mask's add reads scores kept to the graph's end and is read by the top_k alone, next in order:
+        // the page mask's add reads scores and a mask kept to the graph's end, and the top_k next in order reads it:
         // ggml-cuda then runs the two as one kernel (native/patches/ggml-cuda-radix-top-k.diff)
         assertEquals(selecting, maskAddsBeforeTopK, "page-mask adds ggml-cuda can run inside the top_k");
     }
 
-    /** In the last graph {@link #stepOps} saw: adds whose source is kept to the graph's end, followed by a top_k of them. */
+    /** In the last graph {@link #stepOps} saw: adds whose sources are kept to the graph's end, followed by a top_k of them. */
     private static int maskAddsBeforeTopK;
 
     /** The counts of the ops that compute, in the last of {@code steps} decode steps' graph. */
@@ -467,7 +467,8 @@ class QuestTest {
                         Tensor scores = add.source(0);
                         Tensor kept = scores == null || scores.viewSource() == null ? scores : scores.viewSource();
                         if (add.opName().equals("ADD") && g.node(i + 1).opName().equals("TOP_K")
-                                && g.node(i + 1).source(0).address().equals(add.address()) && kept.isOutput()) {
+                                && g.node(i + 1).source(0).address().equals(add.address()) && kept.isOutput()
+                                && add.source(1).isOutput()) {
                             maskAddsBeforeTopK++;
                         }
                     }
