@@ -5,7 +5,7 @@
 # CPU). A CUDA compiler without cuBLAS (e.g. /usr/local/cuda from the nvidia-cuda-nvcc wheel) is
 # enough: a stub of the cuBLAS names ggml-cuda mentions stands in for cublas_v2.h.
 # Usage: check-cuda-patches.sh [FILE.cu ...]  (paths under ggml/src/ggml-cuda; default: each patched
-#   .cu, and for each patched .cuh the first template instance that includes it)
+#   .cu, and for each patched .cuh a template instance that includes it, the F16 one where there is one)
 # Environment: NVCC (default: nvcc on PATH, then /usr/local/cuda*/bin/nvcc), CUDA_ARCH (90), JOBS (nproc),
 #   RBENCH_NATIVE_HOME (default .native: the pinned source, installed by the build).
 set -euo pipefail
@@ -50,7 +50,9 @@ if [ ${#files[@]} -eq 0 ]; then
   for f in $(sed -n 's:^+++ b/ggml/src/ggml-cuda/::p' "$repo"/native/patches/*.diff | sort -u); do
     case $f in
       *.cu) files+=("$f") ;;
-      *.cuh) inst=$(cd "$cuda" && grep -l "include \"\(\.\./\)\?$f\"" template-instances/*.cu 2>/dev/null | head -1 || true)
+      # an F16 instance where there is one: the suite's kernel variants are F16 (flash attention's F16 K/V)
+      *.cuh) inst=$(cd "$cuda" && grep -l "include \"\(\.\./\)\?$f\"" template-instances/*.cu 2>/dev/null \
+               | awk '/-f16-f16[.]cu$/ { f16 = $0 } NR == 1 { first = $0 } END { print (f16 != "" ? f16 : first) }' || true)
              [ -n "$inst" ] && files+=("$inst") ;;
     esac
   done
