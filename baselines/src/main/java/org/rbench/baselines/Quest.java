@@ -331,11 +331,6 @@ public final class Quest implements AttentionPolicy {
         if (count == 1) {
             return ctx.cont(current); // a tensor of its own: the caller names it per layer
         }
-        // the scores and the mask kept allocated to the graph's end (outputs): freed after the add, their memory could
-        // take the top_k's indices, which keeps ggml-cuda from adding the mask inside the top_k's read of each row
-        // (native/patches/ggml-cuda-radix-top-k.diff: one kernel, where the add took one of its own)
-        (scores.viewSource() != null ? scores.viewSource() : scores).output();
-        pageMask.output();
         Tensor others = ctx.topK(ctx.add(scores, pageMask), count - 1);
         return ctx.concat(current, others, 0);
     }
@@ -704,6 +699,7 @@ public final class Quest implements AttentionPolicy {
             Tensor scores = pageScores(ctx, bounds, g.query(), pages.signs, kvHeads, gqa);
             Tensor pageMask = g.stepInput("quest_page_mask_" + scored, GgmlType.F32,
                     (t, p) -> t.setFloats(pageMask(scored, p / page)), scored, 1);
+            keepForTheTopK(scores, pageMask, gqa);
             int columns = (int) scores.ne(1); // KV heads, or query heads with gqa=query
             Tensor currentColumns = columns == kvHeads ? current : g.stepInput("quest_current_page_" + columns, GgmlType.I32,
                     (t, p) -> t.setIndices(filled(columns, p / page), pages.pageCount()), 1, columns);
@@ -719,6 +715,19 @@ public final class Quest implements AttentionPolicy {
                 t.setHalfs(m);
             }, rowsRead, 1);
             return new AttendedRows(kv[0], kv[1], mask);
+        }
+
+        /**
+         * ggml-cuda runs the GQA max pool, the page mask's add and the top_k as one kernel (or the add and the top_k,
+         * where no max pool precedes: native/patches/ggml-cuda-radix-top-k.diff) where the top_k's output cannot lie
+         * over what that kernel reads: the product the max pool reads (or the scores) and the mask are kept allocated
+         * to the graph's end (outputs), where after their last read their memory could take the top_k's indices. The
+         * pool's own output stays an intermediate node, which the fusion asks.
+         */
+        private static void keepForTheTopK(Tensor scores, Tensor pageMask, GqaChoice gqa) {
+            Tensor read = gqa == GqaChoice.MAX && scores.opName().equals("POOL_2D") ? scores.source(0) : scores;
+            (read.viewSource() != null ? read.viewSource() : read).output();
+            pageMask.output();
         }
 
         /** Pages [0, n) of a bounds tensor {@code [2 headDim, pages, kvHeads]}. */

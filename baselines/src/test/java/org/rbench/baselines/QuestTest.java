@@ -441,12 +441,12 @@ class QuestTest {
         assertEquals(java.util.Map.of("CONCAT", selecting, "GET_ROWS", 2 * selecting, "MUL", selecting, "MUL_MAT",
                 selecting, "POOL_2D", selecting, "ADD", selecting, "TOP_K", selecting, "UNARY", selecting), added,
                 "ops a steady Quest step adds to a full step's (" + selecting + " selecting layers)");
-        // the page mask's add reads scores and a mask kept to the graph's end, and the top_k next in order reads it:
-        // ggml-cuda then runs the two as one kernel (native/patches/ggml-cuda-radix-top-k.diff)
-        assertEquals(selecting, maskAddsBeforeTopK, "page-mask adds ggml-cuda can run inside the top_k");
+        // the GQA max pool, the page mask's add and the top_k in a row, each read by the next alone, what they read
+        // kept to the graph's end: ggml-cuda runs the three as one kernel (native/patches/ggml-cuda-radix-top-k.diff)
+        assertEquals(selecting, maskAddsBeforeTopK, "max pools, mask adds and top_ks ggml-cuda can run as one kernel");
     }
 
-    /** In the last graph {@link #stepOps} saw: adds whose sources are kept to the graph's end, followed by a top_k of them. */
+    /** In the last graph {@link #stepOps} saw: GQA max pools, mask adds and top_ks that ggml-cuda can run as one kernel. */
     private static int maskAddsBeforeTopK;
 
     /** The counts of the ops that compute, in the last of {@code steps} decode steps' graph. */
@@ -462,13 +462,18 @@ class QuestTest {
                 engine.observeStepGraphs(g -> {
                     ops.clear();
                     maskAddsBeforeTopK = 0;
-                    for (int i = 0; i + 1 < g.nodeCount(); i++) {
-                        Tensor add = g.node(i);
-                        Tensor scores = add.source(0);
-                        Tensor kept = scores == null || scores.viewSource() == null ? scores : scores.viewSource();
-                        if (add.opName().equals("ADD") && g.node(i + 1).opName().equals("TOP_K")
-                                && g.node(i + 1).source(0).address().equals(add.address()) && kept.isOutput()
-                                && add.source(1).isOutput()) {
+                    for (int i = 0; i + 2 < g.nodeCount(); i++) {
+                        // a max pool read by the add alone, the add by the top_k alone, next in order; the pool's
+                        // source and the mask kept to the graph's end, the pool and the add intermediate
+                        Tensor pool = g.node(i);
+                        Tensor add = g.node(i + 1);
+                        Tensor topK = g.node(i + 2);
+                        Tensor read = pool.source(0);
+                        Tensor kept = read == null || read.viewSource() == null ? read : read.viewSource();
+                        if (pool.opName().equals("POOL_2D") && add.opName().equals("ADD") && topK.opName().equals("TOP_K")
+                                && add.source(0).address().equals(pool.address())
+                                && topK.source(0).address().equals(add.address()) && kept.isOutput()
+                                && add.source(1).isOutput() && !pool.isOutput() && !add.isOutput()) {
                             maskAddsBeforeTopK++;
                         }
                     }
