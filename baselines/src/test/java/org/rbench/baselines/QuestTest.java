@@ -23,6 +23,7 @@ import org.rbench.core.model.ModelWeights;
 import org.rbench.core.testing.CpuModel;
 import org.rbench.core.testing.TestModels;
 import org.rbench.gguf.ModelSpec;
+import org.rbench.llamacpp.ComputeGraph;
 import org.rbench.llamacpp.GgmlType;
 import org.rbench.llamacpp.Tensor;
 
@@ -424,15 +425,15 @@ class QuestTest {
      * count is the step's fixed cost beside its reads; it pins it.
      */
     @Test
-    void aSteadyStepAddsTenNodesASelectingLayer() {
+    void aSteadyStepAddsNineNodesASelectingLayer() {
         HyperParameters hp = GQA.weights().hyperParameters();
         int steps = 6; // positions 100..105: the page of 96..111 completes at none of them
         EngineOptions options = EngineOptions.defaults(256).withCacheType(GgmlType.F16).withFlashAttention(true);
-        java.util.Map<String, Integer> full = stepOps(options, "full", steps);
-        java.util.Map<String, Integer> quest = stepOps(options, "quest:k=48,dense=1", steps);
+        StepGraph full = lastStepGraph(options, "full", steps);
+        StepGraph quest = lastStepGraph(options, "quest:k=48,dense=1", steps);
         java.util.Map<String, Integer> added = new java.util.TreeMap<>();
-        for (String op : quest.keySet()) {
-            int more = quest.get(op) - full.getOrDefault(op, 0);
+        for (String op : quest.ops().keySet()) {
+            int more = quest.ops().get(op) - full.ops().getOrDefault(op, 0);
             if (more != 0) {
                 added.put(op, more);
             }
@@ -443,15 +444,45 @@ class QuestTest {
                 "ops a steady Quest step adds to a full step's (" + selecting + " selecting layers)");
         // the GQA max pool, the page mask's add and the top_k in a row, each read by the next alone, what they read
         // kept to the graph's end: ggml-cuda runs the three as one kernel (native/patches/ggml-cuda-radix-top-k.diff)
-        assertEquals(selecting, maskAddsBeforeTopK, "max pools, mask adds and top_ks ggml-cuda can run as one kernel");
+        assertEquals(selecting, quest.fusableSelections(), "max pools, mask adds and top_ks ggml-cuda can run as one kernel");
     }
 
-    /** In the last graph {@link #stepOps} saw: GQA max pools, mask adds and top_ks that ggml-cuda can run as one kernel. */
-    private static int maskAddsBeforeTopK;
+    /**
+     * A step graph seen: the counts of its ops that compute, and its GQA max pools, mask adds and top_ks that
+     * ggml-cuda can run as one kernel.
+     */
+    private record StepGraph(java.util.Map<String, Integer> ops, int fusableSelections) {
+        static StepGraph of(ComputeGraph g) {
+            java.util.Map<String, Integer> ops = new java.util.TreeMap<>();
+            for (int i = 0; i < g.nodeCount(); i++) {
+                String op = g.node(i).opName();
+                if (!Set.of("VIEW", "RESHAPE", "PERMUTE", "TRANSPOSE").contains(op)) { // no kernel of their own
+                    ops.merge(op, 1, Integer::sum);
+                }
+            }
+            int fusable = 0;
+            for (int i = 0; i + 2 < g.nodeCount(); i++) {
+                // a max pool read by the add alone, the add by the top_k alone, next in order; the pool's source and
+                // the mask kept to the graph's end, the pool and the add intermediate
+                Tensor pool = g.node(i);
+                Tensor add = g.node(i + 1);
+                Tensor topK = g.node(i + 2);
+                Tensor read = pool.source(0);
+                Tensor kept = read == null || read.viewSource() == null ? read : read.viewSource();
+                if (pool.opName().equals("POOL_2D") && add.opName().equals("ADD") && topK.opName().equals("TOP_K")
+                        && add.source(0).address().equals(pool.address())
+                        && topK.source(0).address().equals(add.address()) && kept.isOutput()
+                        && add.source(1).isOutput() && !pool.isOutput() && !add.isOutput()) {
+                    fusable++;
+                }
+            }
+            return new StepGraph(ops, fusable);
+        }
+    }
 
-    /** The counts of the ops that compute, in the last of {@code steps} decode steps' graph. */
-    private static java.util.Map<String, Integer> stepOps(EngineOptions options, String method, int steps) {
-        java.util.Map<String, Integer> ops = new java.util.TreeMap<>();
+    /** The graph of the last of {@code steps} decode steps. */
+    private static StepGraph lastStepGraph(EngineOptions options, String method, int steps) {
+        StepGraph[] seen = new StepGraph[1];
         AttentionPolicy policy = Strategies.create(method, GQA.weights().hyperParameters(), PROMPT);
         try (Engine engine = Engine.open(GQA.weights(), options)) {
             engine.prefill(Arrays.copyOf(TOKENS, PROMPT));
@@ -459,31 +490,7 @@ class QuestTest {
                 for (int s = 0; s < steps - 1; s++) {
                     d.step(TOKENS[PROMPT + s]);
                 }
-                engine.observeStepGraphs(g -> {
-                    ops.clear();
-                    maskAddsBeforeTopK = 0;
-                    for (int i = 0; i + 2 < g.nodeCount(); i++) {
-                        // a max pool read by the add alone, the add by the top_k alone, next in order; the pool's
-                        // source and the mask kept to the graph's end, the pool and the add intermediate
-                        Tensor pool = g.node(i);
-                        Tensor add = g.node(i + 1);
-                        Tensor topK = g.node(i + 2);
-                        Tensor read = pool.source(0);
-                        Tensor kept = read == null || read.viewSource() == null ? read : read.viewSource();
-                        if (pool.opName().equals("POOL_2D") && add.opName().equals("ADD") && topK.opName().equals("TOP_K")
-                                && add.source(0).address().equals(pool.address())
-                                && topK.source(0).address().equals(add.address()) && kept.isOutput()
-                                && add.source(1).isOutput() && !pool.isOutput() && !add.isOutput()) {
-                            maskAddsBeforeTopK++;
-                        }
-                    }
-                    for (int i = 0; i < g.nodeCount(); i++) {
-                        String op = g.node(i).opName();
-                        if (!Set.of("VIEW", "RESHAPE", "PERMUTE", "TRANSPOSE").contains(op)) { // no kernel of their own
-                            ops.merge(op, 1, Integer::sum);
-                        }
-                    }
-                });
+                engine.observeStepGraphs(g -> seen[0] = StepGraph.of(g));
                 d.step(TOKENS[PROMPT + steps - 1]);
             } finally {
                 engine.observeStepGraphs(null);
@@ -491,7 +498,7 @@ class QuestTest {
         } finally {
             policy.close();
         }
-        return ops;
+        return seen[0];
     }
 
     /**
