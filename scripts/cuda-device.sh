@@ -261,7 +261,7 @@ step_pack_out() {
 # covering budgets select nothing, and queued compares the GPU with itself)
 step_cross() {
   local like=${CROSS_LIKE:-tiny-llama} fails=0 n=0 cache method
-  local m=$work/models/$like-6-layers-f16.gguf
+  local m=$work/models/$like-6-layers-f16.gguf cross_log=$out/cross${BENCH_TAG:-}.log summary=$out/cross${BENCH_TAG:-}-summary.txt
   mkdir -p "$work/models"
   [ -f "$m" ] || rbench make-model --like "$like" --type f16 --layers 6 --out "$m" >>"$out/models.log" 2>&1 \
     || { log "cross: no model (models.log)"; return 1; }
@@ -270,14 +270,14 @@ step_cross() {
     for method in $methods; do
       n=$((n + 1))
       if rbench parity --backend "${BACKEND:-cuda}" --model "$m" --tokens 512 --steps 32 --cache "$cache" --method "$method" \
-           --against-cpu >>"$out/cross${BENCH_TAG:-}.log" 2>&1; then
-        echo "PASS $method $cache" >>"$out/cross${BENCH_TAG:-}-summary.txt"
+           --against-cpu >>"$cross_log" 2>&1; then
+        echo "PASS $method $cache" >>"$summary"
       else
-        fails=$((fails + 1)); echo "FAIL $method $cache" >>"$out/cross${BENCH_TAG:-}-summary.txt"
+        fails=$((fails + 1)); echo "FAIL $method $cache" >>"$summary"
       fi
     done
   done
-  log "cross ($like): $((n - fails)) of $n passed (cross${BENCH_TAG:-}-summary.txt, cross${BENCH_TAG:-}.log)"
+  log "cross ($like): $((n - fails)) of $n passed ($(basename "$summary"), $(basename "$cross_log"))"
   [ "$fails" -eq 0 ]
 }
 
@@ -301,12 +301,13 @@ step_ops_test() {
     -o "$dir/test-backend-ops" -L"$libs" "-l:$(basename "$ggml")" -l:libggml-base.so -Wl,-rpath,"$libs" -pthread \
     >"$out/ops-test-build.log" 2>&1 || { tail -20 "$out/ops-test-build.log"; log "test-backend-ops build FAILED"; return 1; }
   for op in ${OPS_TEST:-GET_ROWS SOFT_MAX SOFT_MAX_GROUP_MAX TOP_K TOP_K_ADD_MASK OUT_PROD FLASH_ATTN_GATHERED}; do
+    local op_log=$out/ops-test-$op${BENCH_TAG:-}.log
     # GGML_CUDA_FA_GATHERED=2: ggml-cuda logs how many flash attention reads took gathered rows in place (on stderr:
     # stdout unbuffered, so that each message follows its case's name)
     (cd "$dir" && GGML_CUDA_FA_GATHERED=${GGML_CUDA_FA_GATHERED:-2} $(command -v stdbuf >/dev/null && echo stdbuf -o0) \
-      ./test-backend-ops test -b CUDA0 -o "$op" ${OPS_TEST_PARAMS:+-p "$OPS_TEST_PARAMS"}) >"$out/ops-test-$op${BENCH_TAG:-}.log" 2>&1
-    log "test-backend-ops $op${OPS_TEST_PARAMS:+ (cases matching $OPS_TEST_PARAMS)}${BENCH_TAG:+ ($BENCH_TAG)} on CUDA0: rc $?, $(grep -c 'OK' "$out/ops-test-$op${BENCH_TAG:-}.log") OK, $(grep -c 'FAIL' "$out/ops-test-$op${BENCH_TAG:-}.log") FAIL lines$(
-      n=$(grep -c ' [1-9][0-9]* of [0-9]* flash attention reads' "$out/ops-test-$op${BENCH_TAG:-}.log"); [ "$n" -gt 0 ] && echo ", $n graphs read gathered rows in place")"
+      ./test-backend-ops test -b CUDA0 -o "$op" ${OPS_TEST_PARAMS:+-p "$OPS_TEST_PARAMS"}) >"$op_log" 2>&1
+    log "test-backend-ops $op${OPS_TEST_PARAMS:+ (cases matching $OPS_TEST_PARAMS)}${BENCH_TAG:+ ($BENCH_TAG)} on CUDA0: rc $?, $(grep -c 'OK' "$op_log") OK, $(grep -c 'FAIL' "$op_log") FAIL lines$(
+      n=$(grep -c ' [1-9][0-9]* of [0-9]* flash attention reads' "$op_log"); [ "$n" -gt 0 ] && echo ", $n graphs read gathered rows in place")"
   done
   log "ops-test in $((SECONDS - t0)) s"
 }
@@ -372,11 +373,11 @@ step_queued() {
 
 step_parity() {
   local fails=0 n=0
+  local parity_log=$out/parity${BENCH_TAG:-}.log summary=$out/parity${BENCH_TAG:-}-summary.txt
   check() { # check LABEL rbench-parity-args...
     local label=$1; shift; n=$((n + 1))
-    if rbench parity --backend "${BACKEND:-cuda}" "$@" >>"$out/parity${BENCH_TAG:-}.log" 2>&1; then
-      echo "PASS $label" >>"$out/parity${BENCH_TAG:-}-summary.txt"
-    else fails=$((fails + 1)); echo "FAIL $label" >>"$out/parity${BENCH_TAG:-}-summary.txt"; fi
+    if rbench parity --backend "${BACKEND:-cuda}" "$@" >>"$parity_log" 2>&1; then echo "PASS $label" >>"$summary"
+    else fails=$((fails + 1)); echo "FAIL $label" >>"$summary"; fi
   }
   # every architecture variant, full attention, F16 cache with flash attention (every logit within 1e-2 of its row's scale)
   local types="f16 q8_0" variants="tiny-llama tiny-llama3 tiny-qwen2 tiny-qwen3 tiny-mistral" exact="tiny-llama tiny-qwen2"
@@ -403,7 +404,7 @@ step_parity() {
   for like in $exact; do
     check "$like f16 full f32-exact" --model "$(model "$like" f16)" --cache f32
   done
-  log "parity: $((n - fails)) of $n passed (parity${BENCH_TAG:-}-summary.txt, parity${BENCH_TAG:-}.log)"
+  log "parity: $((n - fails)) of $n passed ($(basename "$summary"), $(basename "$parity_log"))"
 }
 
 # parity-diag: where the engine parts from llama.cpp on CUDA with an F16 cache, for the NEOX-rope
