@@ -61,7 +61,9 @@
 #   (JVM options for every rbench run, after the chosen set's), GGML_CUDA_FA_GATHERED (0: flash attention never reads
 #   gathered rows in place, an A/B; 2: ggml-cuda logs the reads it takes in place, with -Drbench.native.log=info),
 #   GGML_CUDA_FA_GQA_MMA_KV (N: a decoded token's flash attention over N or more F16 rows with GQA runs the tensor-core
-#   kernel, an A/B; it reaches llama-bench too), GGML_CUDA_FA_VEC_GQA (1: such a decode runs the vector kernel a block per
+#   kernel, an A/B; it reaches llama-bench too), GGML_CUDA_FUSE_ADD_TOP_K (0: Quest's page mask and GQA max pool run as
+#   their own nodes, not inside the top_k, an A/B; 2: ggml-cuda logs the first 64 fusion candidates' outcomes, with
+#   RBENCH_JAVA_OPTS=-Drbench.native.log=info), GGML_CUDA_FA_VEC_GQA (1: such a decode runs the vector kernel a block per
 #   KV head, its 4 query heads as columns, an A/B; it reaches llama-bench too), OPS_TEST_PARAMS (ops-test: only the cases whose parameters match
 #   this regular expression, test-backend-ops -p; BENCH_TAG names the logs).
 set -u
