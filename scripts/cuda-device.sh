@@ -55,7 +55,7 @@
 # Environment: BUNDLE (default .cache/device: jre.txz, rbench.tgz, llama-src.tgz; ruler-data.txz for ruler),
 #   BENCH_DEADLINE (epoch seconds the bench, scaling and ruler steps end by), CALL_DEADLINE (epoch seconds after which
 #   no step but pack-out starts: several invocations in one device call share one), BENCH_ARGS (more rbench bench
-#   options for bench's methods half, e.g. --no-queue-ahead with BENCH_TAG=-waited; BENCH_TAG also names the select, reads,
+#   options for bench's methods half, e.g. --no-queue-ahead with BENCH_TAG=-waited; BENCH_TAG also names the scaling, select, reads,
 #   parity, cross and ops-test steps' files, e.g. BENCH_TAG=-rowblock0 GGML_CUDA_TOP_K_ROW_BLOCK_COLS=0 for the other top-k path), CUDA_ARCH (90),
 #   JOBS (nproc), WORK (/tmp/rbcuda: models and unpacked runtime), OUT (results; default $WORK/out), RBENCH_JAVA_OPTS
 #   (JVM options for every rbench run, after the chosen set's), GGML_CUDA_FA_GATHERED (0: flash attention never reads
@@ -544,9 +544,9 @@ step_scaling() {
   rbench_for "$(seconds_left)" bench --model "$m" --backend "${BACKEND:-cuda}" --fill synthetic --ctx "$ctx" \
     --tokens "${SCALING_TOKENS:-100}" --repeats "${SCALING_REPEATS:-3}" \
     --methods "${SCALING_METHODS:-full,recycled:k=4096,s=50,streamingllm:k=4096,quest:k=4096}" \
-    --out "$out/scaling-8b-$type.csv" --steps-out "$out/scaling-8b-$type-steps.csv" 2>&1 | grep -v "^WARNING" \
-    | tee -a "$out/scaling-8b-$type.log"
-  log "scaling $type $ctx: rc ${PIPESTATUS[0]} after $((SECONDS - t0)) s, $(($(wc -l <"$out/scaling-8b-$type.csv") - 1)) rows"
+    --out "$out/scaling-8b-$type${BENCH_TAG:-}.csv" --steps-out "$out/scaling-8b-$type${BENCH_TAG:-}-steps.csv" 2>&1 \
+    | grep -v "^WARNING" | tee -a "$out/scaling-8b-$type${BENCH_TAG:-}.log"
+  log "scaling $type $ctx${BENCH_TAG:+ ($BENCH_TAG)}: rc ${PIPESTATUS[0]} after $((SECONDS - t0)) s, $(($(wc -l <"$out/scaling-8b-$type${BENCH_TAG:-}.csv") - 1)) rows"
 }
 
 # ruler:CONFIG: the paper's seconds per example end to end on the GPU: `rbench run` of a RULER sweep
