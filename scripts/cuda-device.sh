@@ -6,8 +6,10 @@
 #   bash scripts/cuda-device.sh STEP...      (from the repository root; logs under $OUT)
 #
 # Steps (every step but build, libs and pack-out runs the build step first where the libraries are missing, as
-# on a fresh machine; a bench or scaling step whose methods name llama-bench runs the llama-bench step first):
-#   build                 CUDA libraries -> .native/llama.cpp-<v>/lib/linux-x64-cuda (skipped when present)
+# on a fresh machine, or were built from other patches than this tree's and the source is in the bundle; a bench or
+# scaling step whose methods name llama-bench runs the llama-bench step first):
+#   build                 CUDA libraries -> .native/llama.cpp-<v>/lib/linux-x64-cuda (skipped when present and built
+#                         from this tree's patches: rbench-patches.txt beside them, carried in the cuda-libs pieces)
 #   diag                  load them from C and from Java, as built and in reduced sets; later steps use
 #                         the first set Java loads
 #   parity                rbench parity on CUDA: 5 architecture variants x F16/Q8_0 weights x
@@ -110,31 +112,59 @@ rbench() {
   "${rbench_cmd[@]}" "$@"
 }
 
+# The suite's patches (names and checksums) that libraries were built with: the build step writes them beside the
+# libraries (rbench-patches.txt, carried in the cuda-libs pieces too), so that libraries built from another version of
+# the patches, kept on a warm machine or carried from an earlier call, are not taken for this tree's
+patch_stamp() {
+  (cd "$root/native/patches" && for p in *.diff; do echo "$p $(sha256sum <"$p" | cut -c1-16)"; done
+   sed -n 's:^+++ b/\([^[:space:]]*\).*:file \1:p' *.diff | sort -u)
+}
+libs_match_patches() { [ -f "$libs/rbench-patches.txt" ] && [ "$(cat "$libs/rbench-patches.txt")" = "$(patch_stamp)" ]; }
+# ok_or_rebuild WHAT (the libraries' name in the log): 0 where the libraries in $libs are this tree's patches' (or,
+# lacking the source to build them again, are taken with a warning in steps.log); 1 where the build must run
+ok_or_rebuild() {
+  libs_match_patches && return 0
+  local why="were built from other patches than this tree's"
+  [ -f "$libs/rbench-patches.txt" ] || why="carry no record of their patches (rbench-patches.txt)"
+  if [ -f "$bundle/llama-src.tgz" ]; then log "$1 $why: building from source"; return 1; fi
+  log "WARNING: $1 $why, and no llama-src.tgz in the bundle to build them again: they are used as they are"
+  return 0
+}
+
 step_build() {
-  if [ -f "$libs/libggml-cuda.so" ]; then log "CUDA libraries already in $libs"; return 0; fi
-  if [ -f "$bundle/cuda-libs.txz.00" ]; then
+  if [ -f "$libs/libggml-cuda.so" ]; then
+    ok_or_rebuild "the CUDA libraries in $libs" && { log "CUDA libraries already in $libs"; return 0; }
+  elif [ -f "$bundle/cuda-libs.txz.00" ]; then
     # pieces hold the libraries' path under $base (and llama-bench), or the libraries alone at the root
     # (LIBS outside $base, and pieces packed before llama-bench joined them)
     local unpacked=$work/libs-unpacked rel=${libs#"$base"/}
     rm -rf "$unpacked" && mkdir -p "$unpacked" && cat "$bundle"/cuda-libs.txz.* | tar xJf - -C "$unpacked"
     if [ "$rel" != "$libs" ] && [ -f "$unpacked/$rel/libggml-cuda.so" ]; then
       mkdir -p "$base" && cp -a "$unpacked"/. "$base"/ && rm -rf "$unpacked"
-      log "CUDA libraries from the bundle$([ -x "$llama_bench" ] && echo ", with llama-bench")"; return 0
+      ok_or_rebuild "the bundle's cuda-libs pieces" \
+        && { log "CUDA libraries from the bundle$([ -x "$llama_bench" ] && echo ", with llama-bench")"; return 0; }
     elif [ -f "$unpacked/libggml-cuda.so" ]; then
       mkdir -p "$libs" && cp -a "$unpacked"/. "$libs"/ && rm -rf "$unpacked"
-      log "CUDA libraries from the bundle (the libraries alone)"; return 0
+      ok_or_rebuild "the bundle's cuda-libs pieces" && { log "CUDA libraries from the bundle (the libraries alone)"; return 0; }
+    else
+      rm -rf "$unpacked"
+      log "the bundle's cuda-libs pieces hold no libggml-cuda.so for $libs: building from source"
     fi
-    rm -rf "$unpacked"
-    log "the bundle's cuda-libs pieces hold no libggml-cuda.so for $libs: building from source"
   fi
   mkdir -p "$base"
+  # the files the kept libraries' patches changed, touched once the source is unpacked again: a file that a patch no
+  # longer changes comes back with the archive's older time stamp, and an incremental build would keep its old object
+  local patched_before=""
+  [ -f "$libs/rbench-patches.txt" ] && patched_before=$(sed -n 's/^file //p' "$libs/rbench-patches.txt")
   # the source unpacked afresh, so that the build takes this tree's patches (apply-patches.sh stops on a tree
   # patched with another version of them)
   if [ -f "$bundle/llama-src.tgz" ]; then rm -rf "$base/src" && tar xzf "$bundle/llama-src.tgz" -C "$base"; fi
+  for f in $patched_before; do [ ! -f "$base/src/$f" ] || touch "$base/src/$f"; done
   local t0=$SECONDS
   # --native-cpu: these libraries serve this machine only, so one CPU backend will do
   nice -n "${BUILD_NICE:-0}" bash native/scripts/build-llamacpp.sh --backend "${BACKEND:-cuda}" --cuda-arch "${CUDA_ARCH:-90}" \
     --jobs "${JOBS:-$(nproc)}" --native-cpu >"$out/build.log" 2>&1 || { tail -40 "$out/build.log"; log "build FAILED"; return 1; }
+  patch_stamp >"$libs/rbench-patches.txt"
   log "built in $((SECONDS - t0)) s: $(ls "$libs" | tr '\n' ' ')"
   du -sh "$libs"/* | tee -a "$out/steps.log"
 }
@@ -299,9 +329,13 @@ step_ops_test() {
   mkdir -p "$dir"
   # beside links to the libraries: ggml loads its backends from the program's folder
   for so in "$libs"/*.so; do ln -sfn "$so" "$dir/"; done
-  [ -x "$dir/test-backend-ops" ] || g++ -O1 -std=c++17 -I"$src/ggml/include" "$src/tests/test-backend-ops.cpp" \
-    -o "$dir/test-backend-ops" -L"$libs" "-l:$(basename "$ggml")" -l:libggml-base.so -Wl,-rpath,"$libs" -pthread \
-    >"$out/ops-test-build.log" 2>&1 || { tail -20 "$out/ops-test-build.log"; log "test-backend-ops build FAILED"; return 1; }
+  # built once for this tree's patches (their test cases come with them): a binary kept from other patches is built again
+  if [ ! -x "$dir/test-backend-ops" ] || [ "$(cat "$dir/rbench-patches.txt" 2>/dev/null)" != "$(patch_stamp)" ]; then
+    g++ -O1 -std=c++17 -I"$src/ggml/include" "$src/tests/test-backend-ops.cpp" \
+      -o "$dir/test-backend-ops" -L"$libs" "-l:$(basename "$ggml")" -l:libggml-base.so -Wl,-rpath,"$libs" -pthread \
+      >"$out/ops-test-build.log" 2>&1 || { tail -20 "$out/ops-test-build.log"; log "test-backend-ops build FAILED"; return 1; }
+    patch_stamp >"$dir/rbench-patches.txt"
+  fi
   for op in ${OPS_TEST:-GET_ROWS SOFT_MAX SOFT_MAX_GROUP_MAX TOP_K TOP_K_ADD_MASK OUT_PROD FLASH_ATTN_GATHERED}; do
     local op_log=$out/ops-test-$op${BENCH_TAG:-}.log
     # GGML_CUDA_FA_GATHERED=2: ggml-cuda logs how many flash attention reads took gathered rows in place (on stderr:
@@ -696,7 +730,12 @@ step_profile() {
 # after each call, and .native with it: a call whose steps name no build gets one first, from the carried
 # cuda-libs pieces (seconds) or from llama-src.tgz (minutes), rather than steps that fail one by one.
 needs_libs() {
-  [ -f "$libs/libggml-cuda.so" ] && return 0
+  if [ -f "$libs/libggml-cuda.so" ]; then
+    libs_match_patches && return 0
+    # libraries of other patches: built again where the source is in the bundle, else used with a warning a step
+    if [ -f "$bundle/llama-src.tgz" ]; then step_build || exit 1; else ok_or_rebuild "the CUDA libraries in $libs"; fi
+    return 0
+  fi
   log "no CUDA libraries in $libs: the build step first"
   step_build || exit 1
 }
