@@ -546,21 +546,23 @@ step_bench() { # bench:TYPE:CTX,CTX
     *,full,*) ;;
     *) methods="full,$methods"; log "bench: full added to METHODS ($methods)" ;;
   esac
+  # each half runs rbench's own command line under timeout (rbench_command: every path it needs, llama-bench's too)
+  rbench_command
   # (1) the engine's full attention against stock llama_decode: both prefill the same random
   # tokens, then decode the same 50 tokens, interleaved, 3 times
   if [[ " $parts " == *" engine "* ]]; then
-    timeout $(( left / 2 )) env OUT="$out" bash -c "$(declare -f rbench rbench_command); base='$base' libs='$libs' llama_bench='$llama_bench' java_opts='$java_opts' java_env='$java_env' work='$work' out='$out' \
-      rbench bench --model '$m' --backend '${BACKEND:-cuda}' --fill prefill --ctx '$ctx' --tokens 50 --repeats 3 \
-      --methods '${ENGINE_METHODS:-full,llamacpp}' --out '$out/bench-8b-$type${BENCH_TAG:-}-engine.csv'" 2>&1 | grep -v "^WARNING" | tee -a "$out/bench-8b-$type${BENCH_TAG:-}.log"
+    OUT="$out" timeout $(( left / 2 )) "${rbench_cmd[@]}" bench --model "$m" --backend "${BACKEND:-cuda}" --fill prefill \
+      --ctx "$ctx" --tokens 50 --repeats 3 --methods "${ENGINE_METHODS:-full,llamacpp}" \
+      --out "$out/bench-8b-$type${BENCH_TAG:-}-engine.csv" 2>&1 | grep -v "^WARNING" | tee -a "$out/bench-8b-$type${BENCH_TAG:-}.log"
     log "bench $type engine vs llama.cpp $ctx: rc ${PIPESTATUS[0]} after $((SECONDS - t0)) s"
   fi
   left=$(( ${BENCH_DEADLINE:-$(( $(date +%s) + 100000 ))} - $(date +%s) ))
   # (2) the strategies on the engine, the cache seeded with random K/V rows (decode latency only)
   if [[ " $parts " == *" methods "* ]]; then
-    timeout $(( left > 0 ? left : 1 )) env OUT="$out" bash -c "$(declare -f rbench rbench_command); base='$base' libs='$libs' llama_bench='$llama_bench' java_opts='$java_opts' java_env='$java_env' work='$work' out='$out' \
-      rbench bench --model '$m' --backend '${BACKEND:-cuda}' --fill synthetic --ctx '$ctx' --tokens 50 --repeats 3 \
-      --methods '$methods' \
-      --out '$out/bench-8b-$type${BENCH_TAG:-}-methods.csv' --steps-out '$out/bench-8b-$type${BENCH_TAG:-}-steps.csv' ${BENCH_ARGS:-}" 2>&1 | grep -v "^WARNING" | tee -a "$out/bench-8b-$type${BENCH_TAG:-}.log"
+    OUT="$out" timeout $(( left > 0 ? left : 1 )) "${rbench_cmd[@]}" bench --model "$m" --backend "${BACKEND:-cuda}" \
+      --fill synthetic --ctx "$ctx" --tokens 50 --repeats 3 --methods "$methods" \
+      --out "$out/bench-8b-$type${BENCH_TAG:-}-methods.csv" --steps-out "$out/bench-8b-$type${BENCH_TAG:-}-steps.csv" ${BENCH_ARGS:-} \
+      2>&1 | grep -v "^WARNING" | tee -a "$out/bench-8b-$type${BENCH_TAG:-}.log"
     log "bench $type methods $ctx: rc ${PIPESTATUS[0]} after $((SECONDS - t0)) s"
   fi
 }
