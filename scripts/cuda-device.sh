@@ -119,8 +119,8 @@ patch_stamp() {
   (cd "$root/native/patches" && for p in *.diff; do echo "$p $(sha256sum <"$p" | cut -c1-16)"; done
    sed -n 's:^+++ b/\([^[:space:]]*\).*:file \1:p' *.diff | sort -u)
 }
-# a short name of the record, for the log (a results doc can tell which patches timed what)
-patch_id() { patch_stamp | sha256sum | cut -c1-12; }
+# a short name of the libraries' record, for the log (a results doc can tell which patches timed what)
+libs_patch_id() { if [ -f "$libs/rbench-patches.txt" ]; then sha256sum <"$libs/rbench-patches.txt" | cut -c1-12; else echo unrecorded; fi; }
 libs_match_patches() { [ -f "$libs/rbench-patches.txt" ] && [ "$(cat "$libs/rbench-patches.txt")" = "$(patch_stamp)" ]; }
 # ok_or_rebuild WHAT (the libraries' name in the log): 0 where the libraries in $libs are this tree's patches' (or,
 # lacking the source to build them again, are taken with a warning in steps.log); 1 where the build must run
@@ -135,7 +135,7 @@ ok_or_rebuild() {
 
 step_build() {
   if [ -f "$libs/libggml-cuda.so" ]; then
-    ok_or_rebuild "the CUDA libraries in $libs" && { log "CUDA libraries already in $libs (patches $(patch_id))"; return 0; }
+    ok_or_rebuild "the CUDA libraries in $libs" && { log "CUDA libraries already in $libs (patches $(libs_patch_id))"; return 0; }
   elif [ -f "$bundle/cuda-libs.txz.00" ]; then
     # pieces hold the libraries' path under $base (and llama-bench), or the libraries alone at the root
     # (LIBS outside $base, and pieces packed before llama-bench joined them)
@@ -144,7 +144,7 @@ step_build() {
     if [ "$rel" != "$libs" ] && [ -f "$unpacked/$rel/libggml-cuda.so" ]; then
       mkdir -p "$base" && cp -a "$unpacked"/. "$base"/ && rm -rf "$unpacked"
       ok_or_rebuild "the bundle's cuda-libs pieces" \
-        && { log "CUDA libraries from the bundle$([ -x "$llama_bench" ] && echo ", with llama-bench") (patches $(patch_id))"; return 0; }
+        && { log "CUDA libraries from the bundle$([ -x "$llama_bench" ] && echo ", with llama-bench") (patches $(libs_patch_id))"; return 0; }
     elif [ -f "$unpacked/libggml-cuda.so" ]; then
       mkdir -p "$libs" && cp -a "$unpacked"/. "$libs"/ && rm -rf "$unpacked"
       ok_or_rebuild "the bundle's cuda-libs pieces" && { log "CUDA libraries from the bundle (the libraries alone)"; return 0; }
@@ -167,7 +167,7 @@ step_build() {
   nice -n "${BUILD_NICE:-0}" bash native/scripts/build-llamacpp.sh --backend "${BACKEND:-cuda}" --cuda-arch "${CUDA_ARCH:-90}" \
     --jobs "${JOBS:-$(nproc)}" --native-cpu >"$out/build.log" 2>&1 || { tail -40 "$out/build.log"; log "build FAILED"; return 1; }
   patch_stamp >"$libs/rbench-patches.txt"
-  log "built in $((SECONDS - t0)) s (patches $(patch_id)): $(ls "$libs" | tr '\n' ' ')"
+  log "built in $((SECONDS - t0)) s (patches $(libs_patch_id)): $(ls "$libs" | tr '\n' ' ')"
   du -sh "$libs"/* | tee -a "$out/steps.log"
 }
 
@@ -734,13 +734,9 @@ step_profile() {
 # after each call, and .native with it: a call whose steps name no build gets one first, from the carried
 # cuda-libs pieces (seconds) or from llama-src.tgz (minutes), rather than steps that fail one by one.
 needs_libs() {
-  if [ -f "$libs/libggml-cuda.so" ]; then
-    libs_match_patches && return 0
-    # libraries of other patches: built again where the source is in the bundle, else used with a warning a step
-    if [ -f "$bundle/llama-src.tgz" ]; then step_build || exit 1; else ok_or_rebuild "the CUDA libraries in $libs"; fi
-    return 0
-  fi
-  log "no CUDA libraries in $libs: the build step first"
+  [ -f "$libs/libggml-cuda.so" ] && libs_match_patches && return 0
+  # missing, or of other patches: the build step builds them (or, without the source, warns and keeps them)
+  [ -f "$libs/libggml-cuda.so" ] || log "no CUDA libraries in $libs: the build step first"
   step_build || exit 1
 }
 # A bench or scaling step whose methods name llama-bench runs the llama-bench step first (at once where it is built).
