@@ -452,11 +452,14 @@ class QuestTest {
      * ggml-cuda can run as one kernel.
      */
     private record StepGraph(java.util.Map<String, Integer> ops, int fusableSelections) {
+        /** Ops that only relabel memory: no kernel of their own. */
+        private static final Set<String> NO_KERNEL = Set.of("VIEW", "RESHAPE", "PERMUTE", "TRANSPOSE");
+
         static StepGraph of(ComputeGraph g) {
             java.util.Map<String, Integer> ops = new java.util.TreeMap<>();
             for (int i = 0; i < g.nodeCount(); i++) {
                 String op = g.node(i).opName();
-                if (!Set.of("VIEW", "RESHAPE", "PERMUTE", "TRANSPOSE").contains(op)) { // no kernel of their own
+                if (!NO_KERNEL.contains(op)) {
                     ops.merge(op, 1, Integer::sum);
                 }
             }
