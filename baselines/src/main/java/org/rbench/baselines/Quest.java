@@ -97,6 +97,11 @@ public final class Quest implements AttentionPolicy {
     private Pages pages;
     /** Whether the device bounds cover every cached page (from the first selecting step on). */
     private boolean boundsReady;
+    /**
+     * The position of the step the start made the bounds for (every page before its page), -1 when it made none:
+     * that step, if its token starts a page, has the page before made already.
+     */
+    private int startedAt = -1;
 
     public Quest(int budget, int page, int dense, GqaChoice gqa, Bounds bounds, String name) {
         this(budget, page, dense, gqa, bounds, 0, name);
@@ -201,6 +206,7 @@ public final class Quest implements AttentionPolicy {
                     + "-layer model to select pages in");
         }
         boundsReady = false; // a run's first selecting step computes every page's bounds
+        startedAt = -1;
         if (selects(context.cacheCapacity() - 1)) {
             int capacity = context.cacheCapacity();
             GgmlType type = bounds.type(context);
@@ -212,6 +218,7 @@ public final class Quest implements AttentionPolicy {
                 // reports count a policy's start with the prefill (Decoder.startNanos), not with the steps
                 startBounds(context, hp);
                 boundsReady = true;
+                startedAt = context.position();
             }
         }
     }
@@ -243,8 +250,9 @@ public final class Quest implements AttentionPolicy {
         if (at.layer() < dense || !selects(at.position())) {
             return AttentionPlan.full();
         }
-        // a page's bounds are made once it is complete: pages from the current on are never scored
-        boolean completes = boundsReady && at.position() % page == 0;
+        // a page's bounds are made once it is complete: pages from the current on are never scored (the start made
+        // those of every page before its first step's)
+        boolean completes = boundsReady && at.position() % page == 0 && at.position() != startedAt;
         return new Plan(pages, at.layer(), pagesRead(), !boundsReady, completes, false, false);
     }
 

@@ -448,6 +448,24 @@ class QuestTest {
     }
 
     /**
+     * A prompt of whole pages: the start made the bounds of every page before the first step's, so that step (whose
+     * new token starts a page) makes none again, and its graph is a steady step's. A later step that starts a page
+     * does make the bounds of the page it completes.
+     */
+    @Test
+    void theFirstStepAfterAPromptOfWholePagesMakesNoBoundsAgain() {
+        EngineOptions options = EngineOptions.defaults(256).withCacheType(GgmlType.F16).withFlashAttention(true);
+        String method = "quest:k=48,dense=1";
+        int prompt = 96; // six pages of 16
+        StepGraph first = lastStepGraph(options, method, prompt, 1);
+        StepGraph steady = lastStepGraph(options, method, prompt, 2);
+        assertEquals(steady.ops(), first.ops(), "the first step after a prompt of whole pages is a steady step");
+        StepGraph completing = lastStepGraph(options, method, prompt, 17); // its new token, at 112, starts a page
+        assertEquals(steady.ops().getOrDefault("SET_ROWS", 0) + GQA.weights().hyperParameters().layers() - 1,
+                completing.ops().getOrDefault("SET_ROWS", 0), "a step that completes a page writes its bounds in every selecting layer");
+    }
+
+    /**
      * A step graph seen: the counts of its ops that compute, and its GQA max pools, mask adds and top_ks that
      * ggml-cuda can run as one kernel.
      */
@@ -485,16 +503,21 @@ class QuestTest {
 
     /** The graph of the last of {@code steps} decode steps. */
     private static StepGraph lastStepGraph(EngineOptions options, String method, int steps) {
+        return lastStepGraph(options, method, PROMPT, steps);
+    }
+
+    /** The graph of the last of {@code steps} decode steps after a prompt of {@code prompt} tokens. */
+    private static StepGraph lastStepGraph(EngineOptions options, String method, int prompt, int steps) {
         StepGraph[] seen = new StepGraph[1];
-        AttentionPolicy policy = Strategies.create(method, GQA.weights().hyperParameters(), PROMPT);
+        AttentionPolicy policy = Strategies.create(method, GQA.weights().hyperParameters(), prompt);
         try (Engine engine = Engine.open(GQA.weights(), options)) {
-            engine.prefill(Arrays.copyOf(TOKENS, PROMPT));
+            engine.prefill(Arrays.copyOf(TOKENS, prompt));
             try (Decoder d = engine.decoder(policy, null)) {
                 for (int s = 0; s < steps - 1; s++) {
-                    d.step(TOKENS[PROMPT + s]);
+                    d.step(TOKENS[prompt + s]);
                 }
                 engine.observeStepGraphs(g -> seen[0] = StepGraph.of(g));
-                d.step(TOKENS[PROMPT + steps - 1]);
+                d.step(TOKENS[prompt + steps - 1]);
             } finally {
                 engine.observeStepGraphs(null);
             }
