@@ -685,7 +685,7 @@ public final class Quest implements AttentionPolicy {
             // the pages a graph of this many key rows scores (key rows are padded past the new token)
             int scored = pages.scored(g.keyRows());
             Tensor current = g.stepInput("quest_current_page", GgmlType.I32,
-                    (t, p) -> t.setIndices(filled(kvHeads, p / page), pages.pageCount()), 1, kvHeads);
+                    (t, p) -> t.fillIndex(p / page, pages.pageCount()), 1, kvHeads);
             Tensor bounds;
             if (init) {
                 // every page's bounds from the cache's rows, unmasked: the pages from the current one on
@@ -696,7 +696,7 @@ public final class Quest implements AttentionPolicy {
             } else if (completes) {
                 // the bounds of the page the last token completed, from its rows (all cached)
                 Tensor completed = g.stepInput("quest_completed_page", GgmlType.I32,
-                        (t, p) -> t.setIndices(filled(kvHeads, p / page - 1), pages.pageCount()), 1, kvHeads);
+                        (t, p) -> t.fillIndex(p / page - 1, pages.pageCount()), 1, kvHeads);
                 Tensor rows = ctx.reshape(pageRows(ctx, pages.rows, completed, page), page, kvHeads);
                 Tensor fresh = pageBounds(ctx, ctx.getRows(g.cacheKeys(), rows), page);
                 bounds = leading(ctx, ctx.setRows(pages.bounds(layer), fresh, completed), scored);
@@ -710,7 +710,7 @@ public final class Quest implements AttentionPolicy {
             keepForTheTopK(scores, pageMask, gqa);
             int columns = (int) scores.ne(1); // KV heads, or query heads with gqa=query
             Tensor currentColumns = columns == kvHeads ? current : g.stepInput("quest_current_page_" + columns, GgmlType.I32,
-                    (t, p) -> t.setIndices(filled(columns, p / page), pages.pageCount()), 1, columns);
+                    (t, p) -> t.fillIndex(p / page, pages.pageCount()), 1, columns);
             Tensor top = topPages(ctx, scores, pageMask, currentColumns, pagesRead);
             int rowsRead = pagesRead * page;
             Tensor[] kv = pages.gather(ctx, g.cacheKeys(), g.cacheValues(), top, pagesRead);
@@ -741,12 +741,6 @@ public final class Quest implements AttentionPolicy {
         /** Pages [0, n) of a bounds tensor {@code [2 headDim, pages, kvHeads]}. */
         static Tensor leading(GgmlContext ctx, Tensor bounds, int n) {
             return ctx.view(bounds, new long[] {bounds.ne(0), n, bounds.ne(2)}, new long[] {bounds.nb(1), bounds.nb(2)}, 0);
-        }
-
-        private static int[] filled(int n, int value) {
-            int[] out = new int[n];
-            Arrays.fill(out, value);
-            return out;
         }
     }
 

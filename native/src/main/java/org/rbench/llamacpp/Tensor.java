@@ -277,6 +277,27 @@ public final class Tensor {
         write(seg, 0);
     }
 
+    /** Sets every element of an I32 tensor to {@code value}. */
+    public void fillInts(int value) {
+        requireAlive();
+        requireType(GgmlType.I32);
+        long n = elements();
+        MemorySegment seg = HostScratch.take(4L * n); // see setFloats
+        for (long i = 0; i < n; i++) {
+            seg.setAtIndex(ValueLayout.JAVA_INT, i, value);
+        }
+        write(seg, 0);
+    }
+
+    /** Sets every element to the row index {@code value}, checked as {@link #setIndices} checks each. */
+    public void fillIndex(int value, long bound) {
+        if (value < 0 || value >= bound) {
+            throw new IndexOutOfBoundsException("Row index " + value + " is outside [0, " + bound + ") for tensor '"
+                    + name() + "'");
+        }
+        fillInts(value);
+    }
+
     /**
      * Sets row indices for get_rows / set_rows, checking each lies in [0, bound): an
      * out-of-range index would trip an assert inside the kernel and abort the process.

@@ -572,7 +572,22 @@ class GraphOpsTest {
             Tensor ints = r.input(GgmlType.I32, 3);
             r.allocateInputs();
             assertThrows(IndexOutOfBoundsException.class, () -> ints.setIndices(new int[] {0, 8, 1}, 8));
+            assertThrows(IndexOutOfBoundsException.class, () -> ints.fillIndex(8, 8));
+            assertThrows(IndexOutOfBoundsException.class, () -> ints.fillIndex(-1, 8));
             assertThrows(IllegalArgumentException.class, () -> a.setFloats(new float[3]));
+            assertThrows(IllegalArgumentException.class, () -> a.fillInts(1)); // an F32 tensor
+        }
+    }
+
+    @Test
+    void everyElementTakesTheFilledValue() {
+        try (Run r = new Run()) {
+            Tensor ints = r.input(GgmlType.I32, 3, 2);
+            r.allocateInputs();
+            ints.fillIndex(7, 8);
+            assertArrayEquals(new int[] {7, 7, 7, 7, 7, 7}, ints.getInts());
+            ints.fillInts(-5);
+            assertArrayEquals(new int[] {-5, -5, -5, -5, -5, -5}, ints.getInts());
         }
     }
 }

@@ -10,7 +10,6 @@ import org.rbench.llamacpp.GgmlContext;
 import org.rbench.llamacpp.GgmlType;
 import org.rbench.llamacpp.Tensor;
 
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -102,8 +101,7 @@ record InPlaceCpPlan(CpPositions positions, int layer, int[] newTokenRows, int r
             long columns = kvHeads * (g.toLayer() - from);
             Tensor slots = g.layerIndicesOfEveryLayer(SLOTS);
             Tensor slotsHere = ctx.view(slots, new long[] {1, columns}, new long[] {slots.nb(0)}, from * kvHeads * slots.nb(0));
-            Tensor position = g.stepInput(SLOTS + "_position", GgmlType.I32, (t, p) -> t.setIndices(filled(columns, p),
-                    Integer.MAX_VALUE), 1, 1, columns);
+            Tensor position = g.stepInput(SLOTS + "_position", GgmlType.I32, (t, p) -> t.fillInts(p), 1, 1, columns);
             Tensor bits = ctx.bitcast(ctx.view(ctx.reshape(all, 1, all.ne(0), kvHeads * all.ne(2)),
                     new long[] {1, all.ne(0), columns}, new long[] {all.nb(0), all.nb(1)}, from * all.nb(2)), GgmlType.F32);
             Tensor write = ctx.setRows(bits, ctx.bitcast(position, GgmlType.F32), slotsHere);     // [1, slots, columns]
@@ -118,12 +116,6 @@ record InPlaceCpPlan(CpPositions positions, int layer, int[] newTokenRows, int r
         /** The positions after the write of the graph's layers, its first layer's first: layer l at (l - first) x nb(2). */
         Tensor written() {
             return written;
-        }
-
-        private static int[] filled(long n, int position) {
-            int[] out = new int[Math.toIntExact(n)];
-            Arrays.fill(out, position);
-            return out;
         }
     }
 }
