@@ -47,7 +47,8 @@
 #                         and head by head, of row and page scores; gathers), one layer of Llama-3.1-8B's shape
 #   aot                   a JVM AOT cache from `rbench warmup` for the later steps (and later calls on this machine)
 #   ops-test              ggml's test-backend-ops, CUDA against the CPU, for the ops the suite's patches change
-#                         and OUT_PROD (H2O's column sums) (native/patches; OPS_TEST: the op names, default GET_ROWS SOFT_MAX SOFT_MAX_GROUP_MAX TOP_K TOP_K_ADD_MASK OUT_PROD FLASH_ATTN_GATHERED); logs ops-test-OP.log
+#                         and OUT_PROD (H2O's column sums) (native/patches; OPS_TEST: the op names, default GET_ROWS SOFT_MAX SOFT_MAX_GROUP_MAX TOP_K TOP_K_ADD_MASK OUT_PROD FLASH_ATTN_GATHERED); logs ops-test-OP.log;
+#                         OPS_TEST_MODE=perf: each case's time on CUDA0 instead (test-backend-ops' perf mode)
 #   libs                  the built libraries (and llama-bench, after the llama-bench step) as $OUT/cuda-libs.txz.NN
 #                         pieces (to carry to a later call in BUNDLE)
 #   pack-out              everything else under $OUT into $OUT/results.tgz, beside steps.log and the cuda-libs
@@ -343,8 +344,13 @@ step_ops_test() {
     # GGML_CUDA_FA_GATHERED=2: ggml-cuda logs how many flash attention reads took gathered rows in place (on stderr:
     # stdout unbuffered, so that each message follows its case's name)
     (cd "$dir" && GGML_CUDA_FA_GATHERED=${GGML_CUDA_FA_GATHERED:-2} $(command -v stdbuf >/dev/null && echo stdbuf -o0) \
-      ./test-backend-ops test -b CUDA0 -o "$op" ${OPS_TEST_PARAMS:+-p "$OPS_TEST_PARAMS"}) >"$op_log" 2>&1
-    log "test-backend-ops $op${OPS_TEST_PARAMS:+ (cases matching $OPS_TEST_PARAMS)}${BENCH_TAG:+ ($BENCH_TAG)} on CUDA0: rc $?, $(grep -c 'OK' "$op_log") OK, $(grep -c 'FAIL' "$op_log") FAIL lines$(
+      ./test-backend-ops "${OPS_TEST_MODE:-test}" -b CUDA0 -o "$op" ${OPS_TEST_PARAMS:+-p "$OPS_TEST_PARAMS"}) >"$op_log" 2>&1
+    local rc=$?
+    if [ "${OPS_TEST_MODE:-test}" = perf ]; then
+      log "test-backend-ops perf $op${OPS_TEST_PARAMS:+ (cases matching $OPS_TEST_PARAMS)}${BENCH_TAG:+ ($BENCH_TAG)} on CUDA0: rc $rc, $(grep -c 'us/run' "$op_log") cases timed ($(basename "$op_log"))"
+      continue
+    fi
+    log "test-backend-ops $op${OPS_TEST_PARAMS:+ (cases matching $OPS_TEST_PARAMS)}${BENCH_TAG:+ ($BENCH_TAG)} on CUDA0: rc $rc, $(grep -c 'OK' "$op_log") OK, $(grep -c 'FAIL' "$op_log") FAIL lines$(
       n=$(grep -c ' [1-9][0-9]* of [0-9]* flash attention reads' "$op_log"); [ "$n" -gt 0 ] && echo ", $n graphs read gathered rows in place")"
   done
   log "ops-test in $((SECONDS - t0)) s"
