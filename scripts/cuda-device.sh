@@ -46,6 +46,8 @@
 #   reads:CTX,...         rbench bench-select --reads: how sparse steps select and read rows (argsort, top_k at once
 #                         and head by head, of row and page scores; gathers), one layer of Llama-3.1-8B's shape
 #   aot                   a JVM AOT cache from `rbench warmup` for the later steps (and later calls on this machine)
+#   topk-bench            the block-a-row top_k of the radix-top-k patch alone (native/tools/top-k-bench.sh): its
+#                         variants timed side by side and checked against a sort, in a minute without the libraries
 #   ops-test              ggml's test-backend-ops, CUDA against the CPU, for the ops the suite's patches change
 #                         and OUT_PROD (H2O's column sums) (native/patches; OPS_TEST: the op names, default GET_ROWS SOFT_MAX SOFT_MAX_GROUP_MAX TOP_K TOP_K_ADD_MASK OUT_PROD FLASH_ATTN_GATHERED); logs ops-test-OP.log;
 #                         OPS_TEST_MODE=perf: each case's time on CUDA0 instead (test-backend-ops' perf mode)
@@ -354,6 +356,28 @@ step_ops_test() {
       n=$(grep -c ' [1-9][0-9]* of [0-9]* flash attention reads' "$op_log"); [ "$n" -gt 0 ] && echo ", $n graphs read gathered rows in place")"
   done
   log "ops-test in $((SECONDS - t0)) s"
+}
+
+# topk-bench: native/tools/top-k-bench.sh on this tree's patched top-k.cu: the block-a-row top_k alone, its variants
+# side by side (early exit, 256 to 1,024 threads), checked against a sort; a minute, and no libraries needed
+# (TOPK_BENCH_ARGS: ncols nrows group k reps; default Quest's 131K choice on Llama-3.1-8B)
+step_topk_bench() {
+  local src=$base/src t0=$SECONDS
+  mkdir -p "$base"
+  if [ ! -d "$src" ]; then
+    [ -f "$bundle/llama-src.tgz" ] && tar xzf "$bundle/llama-src.tgz" -C "$base" || { log "topk-bench: no llama-src.tgz"; return 1; }
+  fi
+  bash native/scripts/apply-patches.sh "$src" topk-bench >"$out/top-k-bench.log" 2>&1 \
+    || { log "topk-bench: the source would not take the patches (top-k-bench.log)"; return 1; }
+  # shellcheck disable=SC2086 # the arguments are words
+  CUDA_ARCH=${CUDA_ARCH:-90} bash native/tools/top-k-bench.sh "$src/ggml/src/ggml-cuda/top-k.cu" "$out" ${TOPK_BENCH_ARGS:-} \
+    >>"$out/top-k-bench.log" 2>&1
+  local rc=$? right=0 wrong=0
+  if [ -f "$out/top-k-bench.csv" ]; then
+    right=$(grep -c ',yes$' "$out/top-k-bench.csv" || true)
+    wrong=$(grep -c ',NO$' "$out/top-k-bench.csv" || true)
+  fi
+  log "topk-bench: rc $rc after $((SECONDS - t0)) s, $right variants right, $wrong wrong (top-k-bench.csv, top-k-bench.log)"
 }
 
 step_aot() {
@@ -758,7 +782,7 @@ for s in "$@"; do
   if [ -n "${CALL_DEADLINE:-}" ] && [ "$s" != pack-out ] && [ "$(date +%s)" -ge "$CALL_DEADLINE" ]; then
     log "past CALL_DEADLINE: step $s skipped"; continue
   fi
-  case $s in build|libs|pack-out) ;; *) needs_libs ;; esac
+  case $s in build|libs|pack-out|topk-bench) ;; *) needs_libs ;; esac
   case $s in bench:*|scaling*) needs_llama_bench ;; esac
   case $s in
     build) step_build || exit 1 ;;
@@ -768,6 +792,7 @@ for s in "$@"; do
     llama-bench) step_llama_bench || exit 1 ;;
     aot) step_aot ;;
     ops-test) step_ops_test ;;
+    topk-bench) step_topk_bench ;;
     parity) step_parity ;;
     cross) step_cross ;;
     queued) step_queued ;;

@@ -1,0 +1,150 @@
+// Times the block-a-row radix top_k of native/patches/ggml-cuda-radix-top-k.diff on its own, the kernel as the
+// patched source has it (top-k-bench.sh cuts it out into top-k-row-block.cuh): Quest's page choice at 131K on
+// Llama-3.1-8B shapes by default (8 KV heads' rows of 8,192 page scores, each the maximum over 4 query heads' rows,
+// the page mask added, 255 kept). Every variant (early exit on and off; 256, 512 and 1,024 threads) is checked
+// against a sort on the host (the same set of columns) and timed by CUDA events over back-to-back launches.
+// Usage: top-k-bench [ncols nrows group k reps]; prints CSV on stdout.
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cassert>
+#include <cfloat>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <vector>
+
+#define WARP_SIZE 32
+#define GGML_CUDA_CC_VOLTA 700
+#define GGML_ASSERT(x) assert(x)
+
+#include "top-k-row-block.cuh"
+
+#define CHECK(call)                                                                              \
+    do {                                                                                         \
+        cudaError_t err_ = (call);                                                               \
+        if (err_ != cudaSuccess) {                                                               \
+            fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, cudaGetErrorString(err_));         \
+            exit(1);                                                                             \
+        }                                                                                        \
+    } while (0)
+
+// the columns a row keeps: its pooled, masked values' k largest, ties at the cut by lowest column
+static std::vector<int> expected_columns(const std::vector<float> & src, const std::vector<float> & mask, int row,
+                                         int ncols, int group, int k) {
+    std::vector<float> v(ncols);
+    for (int c = 0; c < ncols; ++c) {
+        float m = -FLT_MAX;
+        for (int g = 0; g < group; ++g) {
+            m = std::max(m, src[((size_t) row * group + g) * ncols + c]);
+        }
+        v[c] = m + mask[c];
+    }
+    std::vector<int> idx(ncols);
+    for (int c = 0; c < ncols; ++c) {
+        idx[c] = c;
+    }
+    std::stable_sort(idx.begin(), idx.end(), [&](int a, int b) { return v[a] > v[b]; });
+    idx.resize(k);
+    std::sort(idx.begin(), idx.end());
+    return idx;
+}
+
+int main(int argc, char ** argv) {
+    const int ncols = argc > 1 ? atoi(argv[1]) : 8192;
+    const int nrows = argc > 2 ? atoi(argv[2]) : 8;
+    const int group = argc > 3 ? atoi(argv[3]) : 4;
+    const int k     = argc > 4 ? atoi(argv[4]) : 255;
+    const int reps  = argc > 5 ? atoi(argv[5]) : 2000;
+    if (ncols <= 0 || ncols > TOP_K_ROW_BLOCK_MAX_COLS || nrows <= 0 || group <= 0 || k <= 0 || k > ncols || reps <= 0) {
+        fprintf(stderr, "top-k-bench: need 0 < k <= ncols <= %d, rows, group and reps > 0\n", TOP_K_ROW_BLOCK_MAX_COLS);
+        return 2;
+    }
+    cudaDeviceProp prop;
+    CHECK(cudaGetDeviceProperties(&prop, 0));
+    printf("device,distribution,ncols,nrows,group,k,threads,early_exit,us_per_launch,same_set\n");
+
+    const char * distributions[] = { "normal", "uniform", "few_values" };
+    for (const char * distribution : distributions) {
+        std::mt19937 rng(42);
+        std::normal_distribution<float> normal(0.0f, 1.0f);
+        std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
+        std::uniform_int_distribution<int> few(0, 40);
+        std::vector<float> src((size_t) nrows * group * ncols);
+        for (float & x : src) {
+            x = distribution[0] == 'n' ? normal(rng) : distribution[0] == 'u' ? uniform(rng) : (float) few(rng);
+        }
+        // Quest's mask: 0 before the current page, -inf from it on (at 131,000 tokens the current page is 8,187)
+        std::vector<float> mask(ncols, 0.0f);
+        for (int c = std::min(ncols, 8187); c < ncols; ++c) {
+            mask[c] = -INFINITY;
+        }
+        std::vector<std::vector<int>> expected(nrows);
+        for (int r = 0; r < nrows; ++r) {
+            expected[r] = expected_columns(src, mask, r, ncols, group, k);
+        }
+
+        float * d_src;
+        float * d_mask;
+        int *   d_dst;
+        CHECK(cudaMalloc(&d_src, src.size() * sizeof(float)));
+        CHECK(cudaMalloc(&d_mask, mask.size() * sizeof(float)));
+        CHECK(cudaMalloc(&d_dst, (size_t) nrows * k * sizeof(int)));
+        CHECK(cudaMemcpy(d_src, src.data(), src.size() * sizeof(float), cudaMemcpyHostToDevice));
+        CHECK(cudaMemcpy(d_mask, mask.data(), mask.size() * sizeof(float), cudaMemcpyHostToDevice));
+        cudaStream_t stream;
+        CHECK(cudaStreamCreate(&stream));
+        cudaEvent_t start, stop;
+        CHECK(cudaEventCreate(&start));
+        CHECK(cudaEventCreate(&stop));
+
+        for (int threads : { 1024, 512, 256 }) {
+            if (threads < 1024 && ncols > threads * 32) {
+                continue;
+            }
+            for (bool early_exit : { false, true }) {
+                const auto launch = [&]() {
+                    if (threads == 256) {
+                        top_k_radix_row_block_launch<256>(d_src, group, d_mask, d_dst, ncols, nrows, k, early_exit, stream);
+                    } else if (threads == 512) {
+                        top_k_radix_row_block_launch<512>(d_src, group, d_mask, d_dst, ncols, nrows, k, early_exit, stream);
+                    } else {
+                        top_k_radix_row_block_launch<1024>(d_src, group, d_mask, d_dst, ncols, nrows, k, early_exit, stream);
+                    }
+                };
+                CHECK(cudaMemsetAsync(d_dst, 0xff, (size_t) nrows * k * sizeof(int), stream));
+                launch();
+                CHECK(cudaGetLastError());
+                CHECK(cudaStreamSynchronize(stream));
+                std::vector<int> got((size_t) nrows * k);
+                CHECK(cudaMemcpy(got.data(), d_dst, got.size() * sizeof(int), cudaMemcpyDeviceToHost));
+                bool same = true;
+                for (int r = 0; r < nrows; ++r) {
+                    std::vector<int> row(got.begin() + (size_t) r * k, got.begin() + (size_t) (r + 1) * k);
+                    std::sort(row.begin(), row.end());
+                    same = same && row == expected[r];
+                }
+                for (int i = 0; i < 20; ++i) {
+                    launch();
+                }
+                CHECK(cudaEventRecord(start, stream));
+                for (int i = 0; i < reps; ++i) {
+                    launch();
+                }
+                CHECK(cudaEventRecord(stop, stream));
+                CHECK(cudaEventSynchronize(stop));
+                float ms = 0.0f;
+                CHECK(cudaEventElapsedTime(&ms, start, stop));
+                printf("%s,%s,%d,%d,%d,%d,%d,%d,%.3f,%s\n", prop.name, distribution, ncols, nrows, group, k, threads,
+                       early_exit ? 1 : 0, 1000.0 * ms / reps, same ? "yes" : "NO");
+            }
+        }
+        CHECK(cudaFree(d_src));
+        CHECK(cudaFree(d_mask));
+        CHECK(cudaFree(d_dst));
+        CHECK(cudaStreamDestroy(stream));
+    }
+    return 0;
+}
