@@ -134,6 +134,7 @@ int main(int argc, char ** argv) {
                     launch();
                 }
                 CHECK(cudaEventRecord(stop, stream));
+                CHECK(cudaGetLastError());
                 CHECK(cudaEventSynchronize(stop));
                 float ms = 0.0f;
                 CHECK(cudaEventElapsedTime(&ms, start, stop));
