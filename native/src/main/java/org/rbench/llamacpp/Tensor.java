@@ -291,10 +291,7 @@ public final class Tensor {
 
     /** Sets every element to the row index {@code value}, checked as {@link #setIndices} checks each. */
     public void fillIndex(int value, long bound) {
-        if (value < 0 || value >= bound) {
-            throw new IndexOutOfBoundsException("Row index " + value + " is outside [0, " + bound + ") for tensor '"
-                    + name() + "'");
-        }
+        requireIndex(value, bound, -1);
         fillInts(value);
     }
 
@@ -305,12 +302,17 @@ public final class Tensor {
     public void setIndices(int[] values, long bound) {
         requireAlive();
         for (int i = 0; i < values.length; i++) {
-            if (values[i] < 0 || values[i] >= bound) {
-                throw new IndexOutOfBoundsException("Row index " + values[i] + " at " + i
-                        + " is outside [0, " + bound + ") for tensor '" + name() + "'");
-            }
+            requireIndex(values[i], bound, i);
         }
         setInts(values);
+    }
+
+    /** An index outside [0, bound) would trip a kernel's assert: refused here ({@code at}: its place, -1 for none). */
+    private void requireIndex(int value, long bound, int at) {
+        if (value < 0 || value >= bound) {
+            throw new IndexOutOfBoundsException("Row index " + value + (at >= 0 ? " at " + at : "") + " is outside [0, "
+                    + bound + ") for tensor '" + name() + "'");
+        }
     }
 
     /** F16 data from floats (converted in Java). */
