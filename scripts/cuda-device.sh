@@ -318,18 +318,23 @@ step_cross() {
   [ "$fails" -eq 0 ]
 }
 
-step_ops_test() {
+# The llama.cpp source at $base/src, unpacked from the bundle where the build step has not left it; 1 where the bundle
+# carries none
+unpacked_source() {
   mkdir -p "$base"
+  [ -d "$base/src" ] || { [ -f "$bundle/llama-src.tgz" ] && tar xzf "$bundle/llama-src.tgz" -C "$base"; }
+}
+
+step_ops_test() {
   local dir=$work/ops-test ggml t0=$SECONDS src=$base/src
-  if [ ! -d "$src" ] && [ -f "$bundle/llama-src.tgz" ]; then
-    tar xzf "$bundle/llama-src.tgz" -C "$base"
-  elif [ ! -d "$src" ]; then
+  if unpacked_source; then
+    # the suite's test cases come with its patches (a source the build step patched stays as it is)
+    bash native/scripts/apply-patches.sh "$src" ops-test >/dev/null
+  else
     # carried libraries leave no room for the source: its headers and the test, patched (pack-device-bundle.sh)
     src=$work/ops-test-src
     mkdir -p "$src" && tar xzf "$bundle/ops-test-src.tgz" -C "$src" || { log "ops-test: no llama-src.tgz or ops-test-src.tgz"; return 1; }
   fi
-  # the suite's test cases come with its patches (a source the build step patched stays as it is)
-  [ "$src" != "$base/src" ] || bash native/scripts/apply-patches.sh "$src" ops-test >/dev/null
   ggml=$(ls "$libs"/libggml.so "$libs"/libggml.v*.so 2>/dev/null | head -1)
   mkdir -p "$dir"
   # beside links to the libraries: ggml loads its backends from the program's folder
@@ -363,10 +368,7 @@ step_ops_test() {
 # (TOPK_BENCH_ARGS: ncols nrows group k reps; default Quest's 131K choice on Llama-3.1-8B)
 step_topk_bench() {
   local src=$base/src t0=$SECONDS
-  mkdir -p "$base"
-  if [ ! -d "$src" ]; then
-    [ -f "$bundle/llama-src.tgz" ] && tar xzf "$bundle/llama-src.tgz" -C "$base" || { log "topk-bench: no llama-src.tgz"; return 1; }
-  fi
+  unpacked_source || { log "topk-bench: no llama-src.tgz"; return 1; }
   bash native/scripts/apply-patches.sh "$src" topk-bench >"$out/top-k-bench.log" 2>&1 \
     || { log "topk-bench: the source would not take the patches (top-k-bench.log)"; return 1; }
   # shellcheck disable=SC2086 # the arguments are words
