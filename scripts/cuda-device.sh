@@ -69,7 +69,8 @@
 #   kernel, an A/B; it reaches llama-bench too), GGML_CUDA_FUSE_ADD_TOP_K (0: Quest's page mask and GQA max pool run as
 #   their own nodes, not inside the top_k, an A/B; 2: ggml-cuda logs the first 64 fusion candidates' outcomes, with
 #   RBENCH_JAVA_OPTS=-Drbench.native.log=info), GGML_CUDA_FA_VEC_GQA (1: such a decode runs the vector kernel a block per
-#   KV head, its 4 query heads as columns, an A/B; it reaches llama-bench too), OPS_TEST_PARAMS (ops-test: only the cases whose parameters match
+#   KV head, its 4 query heads as columns, an A/B; it reaches llama-bench too), GGML_CUDA_TOP_K_CLUSTER (8 or 16: a top_k row of
+#   1,025 to 8,192 columns spread over a cluster of that many blocks, Hopper on, an A/B; topk-bench times both forms), OPS_TEST_PARAMS (ops-test: only the cases whose parameters match
 #   this regular expression, test-backend-ops -p; BENCH_TAG names the logs).
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)

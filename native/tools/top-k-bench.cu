@@ -1,9 +1,11 @@
 // Times the block-a-row radix top_k of native/patches/ggml-cuda-radix-top-k.diff on its own, the kernel as the
 // patched source has it (top-k-bench.sh cuts it out into top-k-row-block.cuh): Quest's page choice at 131K on
 // Llama-3.1-8B shapes by default (8 KV heads' rows of 8,192 page scores, each the maximum over 4 query heads' rows,
-// the page mask added, 255 kept). Every variant (early exit on and off; 256, 512 and 1,024 threads) is checked
-// against a sort on the host (the same set of columns) and timed by CUDA events over back-to-back launches.
+// the page mask added, 255 kept). Every variant (a block a row, or a cluster of 8 or 16 blocks a row where the GPU has
+// clusters; early exit on and off; 256, 512 and 1,024 threads a block) is checked against a sort on the host (the same
+// set of columns) and timed by CUDA events over back-to-back launches.
 // Usage: top-k-bench [ncols nrows group k reps]; prints CSV on stdout.
+#include <cooperative_groups.h>
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -18,9 +20,10 @@
 
 #define WARP_SIZE 32
 #define GGML_CUDA_CC_VOLTA 700
+#define GGML_CUDA_CC_HOPPER 900
 #define GGML_ASSERT(x) assert(x)
-
-#include "top-k-row-block.cuh"
+#define GGML_UNUSED_VARS(...) ((void) 0)
+#define NO_DEVICE_CODE
 
 #define CHECK(call)                                                                              \
     do {                                                                                         \
@@ -30,6 +33,9 @@
             exit(1);                                                                             \
         }                                                                                        \
     } while (0)
+#define CUDA_CHECK(call) CHECK(call)
+
+#include "top-k-row-block.cuh"
 
 // the columns a row keeps: its pooled, masked values' k largest, ties at the cut by lowest column
 static std::vector<int> expected_columns(const std::vector<float> & src, const std::vector<float> & mask, int row,
@@ -58,13 +64,14 @@ int main(int argc, char ** argv) {
     const int group = argc > 3 ? atoi(argv[3]) : 4;
     const int k     = argc > 4 ? atoi(argv[4]) : 255;
     const int reps  = argc > 5 ? atoi(argv[5]) : 2000;
-    if (ncols <= 0 || ncols > TOP_K_ROW_BLOCK_MAX_COLS || nrows <= 0 || group <= 0 || k <= 0 || k > ncols || reps <= 0) {
-        fprintf(stderr, "top-k-bench: need 0 < k <= ncols <= %d, rows, group and reps > 0\n", TOP_K_ROW_BLOCK_MAX_COLS);
+    const int most_cols = 16 * 512 * 16; // a cluster of 16 blocks of 512 threads, 16 columns a thread
+    if (ncols <= 0 || ncols > most_cols || nrows <= 0 || group <= 0 || k <= 0 || k > ncols || reps <= 0) {
+        fprintf(stderr, "top-k-bench: need 0 < k <= ncols <= %d, rows, group and reps > 0\n", most_cols);
         return 2;
     }
     cudaDeviceProp prop;
     CHECK(cudaGetDeviceProperties(&prop, 0));
-    printf("device,distribution,ncols,nrows,group,k,threads,early_exit,us_per_launch,same_set\n");
+    printf("device,distribution,ncols,nrows,group,k,cluster,threads,early_exit,us_per_launch,same_set\n");
 
     const char * distributions[] = { "normal", "uniform", "few_values" };
     for (const char * distribution : distributions) {
@@ -76,9 +83,9 @@ int main(int argc, char ** argv) {
         for (float & x : src) {
             x = distribution[0] == 'n' ? normal(rng) : distribution[0] == 'u' ? uniform(rng) : (float) few(rng);
         }
-        // Quest's mask: 0 before the current page, -inf from it on (at 131,000 tokens the current page is 8,187)
+        // Quest's mask: 0 before the current page, -inf from it on (at 131,000 tokens the current page is 8,187 of 8,192)
         std::vector<float> mask(ncols, 0.0f);
-        for (int c = std::min(ncols, 8187); c < ncols; ++c) {
+        for (int c = std::max(0, ncols - 5); c < ncols; ++c) {
             mask[c] = -INFINITY;
         }
         std::vector<std::vector<int>> expected(nrows);
@@ -100,22 +107,35 @@ int main(int argc, char ** argv) {
         CHECK(cudaEventCreate(&start));
         CHECK(cudaEventCreate(&stop));
 
+        // cluster 1: a block a row; 8 and 16 (16 blocks of 1,024 threads are too many): a cluster a row, Hopper on
+        const bool clusters = prop.major >= 9;
+        for (int cluster : { 1, 8, 16 })
         for (int threads : { 1024, 512, 256 }) {
-            if (threads < 1024 && ncols > threads * 32) {
+            if ((cluster == 1 && (ncols > TOP_K_ROW_BLOCK_MAX_COLS || (threads < 1024 && ncols > threads * 32))) ||
+                (cluster > 1 && !clusters) ||
+                (cluster == 16 && threads == 1024) || ncols > cluster * threads * 16) {
                 continue;
             }
             for (bool early_exit : { false, true }) {
-                const auto launch = [&]() {
-                    if (threads == 256) {
-                        top_k_radix_row_block_launch<256>(d_src, group, d_mask, d_dst, ncols, nrows, k, early_exit, stream);
-                    } else if (threads == 512) {
-                        top_k_radix_row_block_launch<512>(d_src, group, d_mask, d_dst, ncols, nrows, k, early_exit, stream);
-                    } else {
-                        top_k_radix_row_block_launch<1024>(d_src, group, d_mask, d_dst, ncols, nrows, k, early_exit, stream);
+                const auto launch = [&]() -> bool {
+                    switch (cluster * 10000 + threads) {
+                        case 10256:   top_k_radix_row_block_launch<256>(d_src, group, d_mask, d_dst, ncols, nrows, k, early_exit, stream); return true;
+                        case 10512:   top_k_radix_row_block_launch<512>(d_src, group, d_mask, d_dst, ncols, nrows, k, early_exit, stream); return true;
+                        case 11024:   top_k_radix_row_block_launch<1024>(d_src, group, d_mask, d_dst, ncols, nrows, k, early_exit, stream); return true;
+                        case 80256:   return top_k_radix_row_cluster_launch<8, 256>(d_src, group, d_mask, d_dst, ncols, nrows, k, early_exit, stream);
+                        case 80512:   return top_k_radix_row_cluster_launch<8, 512>(d_src, group, d_mask, d_dst, ncols, nrows, k, early_exit, stream);
+                        case 81024:   return top_k_radix_row_cluster_launch<8, 1024>(d_src, group, d_mask, d_dst, ncols, nrows, k, early_exit, stream);
+                        case 160256:  return top_k_radix_row_cluster_launch<16, 256>(d_src, group, d_mask, d_dst, ncols, nrows, k, early_exit, stream);
+                        case 160512:  return top_k_radix_row_cluster_launch<16, 512>(d_src, group, d_mask, d_dst, ncols, nrows, k, early_exit, stream);
+                        default:      return false;
                     }
                 };
                 CHECK(cudaMemsetAsync(d_dst, 0xff, (size_t) nrows * k * sizeof(int), stream));
-                launch();
+                if (!launch()) {
+                    printf("%s,%s,%d,%d,%d,%d,%d,%d,%d,,does not fit\n", prop.name, distribution, ncols, nrows, group, k,
+                           cluster, threads, early_exit ? 1 : 0);
+                    continue;
+                }
                 CHECK(cudaGetLastError());
                 CHECK(cudaStreamSynchronize(stream));
                 std::vector<int> got((size_t) nrows * k);
@@ -138,8 +158,8 @@ int main(int argc, char ** argv) {
                 CHECK(cudaEventSynchronize(stop));
                 float ms = 0.0f;
                 CHECK(cudaEventElapsedTime(&ms, start, stop));
-                printf("%s,%s,%d,%d,%d,%d,%d,%d,%.3f,%s\n", prop.name, distribution, ncols, nrows, group, k, threads,
-                       early_exit ? 1 : 0, 1000.0 * ms / reps, same ? "yes" : "NO");
+                printf("%s,%s,%d,%d,%d,%d,%d,%d,%d,%.3f,%s\n", prop.name, distribution, ncols, nrows, group, k, cluster,
+                       threads, early_exit ? 1 : 0, 1000.0 * ms / reps, same ? "yes" : "NO");
             }
         }
         CHECK(cudaFree(d_src));
