@@ -49,7 +49,7 @@
 #   topk-bench            the block-a-row top_k of the radix-top-k patch alone (native/tools/top-k-bench.sh): its
 #                         variants timed side by side and checked against a sort, in a minute without the libraries
 #   ops-test              ggml's test-backend-ops, CUDA against the CPU, for the ops the suite's patches change
-#                         and OUT_PROD (H2O's column sums) (native/patches; OPS_TEST: the op names, default GET_ROWS SOFT_MAX SOFT_MAX_GROUP_MAX TOP_K TOP_K_ADD_MASK OUT_PROD FLASH_ATTN_GATHERED); logs ops-test-OP.log;
+#                         and OUT_PROD (H2O's column sums) (native/patches; OPS_TEST: the op names, default GET_ROWS SOFT_MAX SOFT_MAX_GROUP_MAX TOP_K TOP_K_ADD_MASK MUL_RELU OUT_PROD FLASH_ATTN_GATHERED); logs ops-test-OP.log;
 #                         OPS_TEST_MODE=perf: each case's time on CUDA0 instead (test-backend-ops' perf mode)
 #   libs                  the built libraries (and llama-bench, after the llama-bench step) as $OUT/cuda-libs.txz.NN
 #                         pieces (to carry to a later call in BUNDLE)
@@ -69,8 +69,9 @@
 #   kernel, an A/B; it reaches llama-bench too), GGML_CUDA_FUSE_ADD_TOP_K (0: Quest's page mask and GQA max pool run as
 #   their own nodes, not inside the top_k, an A/B; 2: ggml-cuda logs the first 64 fusion candidates' outcomes, with
 #   RBENCH_JAVA_OPTS=-Drbench.native.log=info), GGML_CUDA_FA_VEC_GQA (1: such a decode runs the vector kernel a block per
-#   KV head, its 4 query heads as columns, an A/B; it reaches llama-bench too), GGML_CUDA_TOP_K_CLUSTER (8 or 16: a top_k row of
-#   1,025 to 8,192 columns spread over a cluster of that many blocks, Hopper on, an A/B; topk-bench times both forms), OPS_TEST_PARAMS (ops-test: only the cases whose parameters match
+#   KV head, its 4 query heads as columns, an A/B; it reaches llama-bench too), GGML_CUDA_TOP_K_CLUSTER (0: every top_k row of
+#   1,025 to 8,192 columns a block, 8 or 16: a cluster of that many blocks, Hopper on; unset: a cluster of 8 over 4,096
+#   columns; topk-bench times both forms), GGML_CUDA_FUSE_MUL_RELU (0: MUL and RELU as two kernels, an A/B), OPS_TEST_PARAMS (ops-test: only the cases whose parameters match
 #   this regular expression, test-backend-ops -p; BENCH_TAG names the logs).
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -347,7 +348,7 @@ step_ops_test() {
       >"$out/ops-test-build.log" 2>&1 || { tail -20 "$out/ops-test-build.log"; log "test-backend-ops build FAILED"; return 1; }
     patch_stamp >"$dir/rbench-patches.txt"
   fi
-  for op in ${OPS_TEST:-GET_ROWS SOFT_MAX SOFT_MAX_GROUP_MAX TOP_K TOP_K_ADD_MASK OUT_PROD FLASH_ATTN_GATHERED}; do
+  for op in ${OPS_TEST:-GET_ROWS SOFT_MAX SOFT_MAX_GROUP_MAX TOP_K TOP_K_ADD_MASK MUL_RELU OUT_PROD FLASH_ATTN_GATHERED}; do
     local op_log=$out/ops-test-$op${BENCH_TAG:-}.log
     # GGML_CUDA_FA_GATHERED=2: ggml-cuda logs how many flash attention reads took gathered rows in place (on stderr:
     # stdout unbuffered, so that each message follows its case's name)

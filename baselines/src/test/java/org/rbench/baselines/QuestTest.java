@@ -445,6 +445,10 @@ class QuestTest {
         // the GQA max pool, the page mask's add and the top_k in a row, each read by the next alone, what they read
         // kept to the graph's end: ggml-cuda runs the three as one kernel (native/patches/ggml-cuda-radix-top-k.diff)
         assertEquals(selecting, quest.fusableSelections(), "max pools, mask adds and top_ks ggml-cuda can run as one kernel");
+        // the query's product by the signs read by its relu alone, next in order: one kernel on ggml-cuda
+        // (native/patches/ggml-cuda-fuse-mul-relu.diff)
+        assertEquals(selecting, quest.fusableQueryParts() - full.fusableQueryParts(),
+                "products by the signs and relus ggml-cuda can run as one kernel");
     }
 
     /**
@@ -469,7 +473,21 @@ class QuestTest {
      * A step graph seen: the counts of its ops that compute, and its GQA max pools, mask adds and top_ks that
      * ggml-cuda can run as one kernel.
      */
-    private record StepGraph(java.util.Map<String, Integer> ops, int fusableSelections) {
+    private record StepGraph(java.util.Map<String, Integer> ops, int fusableSelections, int fusableQueryParts) {
+        /** The nodes of {@code g} that read {@code t}. */
+        private static int readers(ComputeGraph g, Tensor t) {
+            int readers = 0;
+            for (int i = 0; i < g.nodeCount(); i++) {
+                for (int s = 0; s < Tensor.MAX_SOURCES; s++) {
+                    Tensor source = g.node(i).source(s);
+                    if (source != null && source.address().equals(t.address())) {
+                        readers++;
+                    }
+                }
+            }
+            return readers;
+        }
+
         /** Ops that only relabel memory: no kernel of their own. */
         private static final Set<String> NO_KERNEL = Set.of("VIEW", "RESHAPE", "PERMUTE", "TRANSPOSE");
 
@@ -497,7 +515,17 @@ class QuestTest {
                     fusable++;
                 }
             }
-            return new StepGraph(ops, fusable);
+            // a MUL read by the UNARY next in order and by no other node, not an output
+            int mulUnary = 0;
+            for (int i = 0; i + 1 < g.nodeCount(); i++) {
+                Tensor mul = g.node(i);
+                Tensor unary = g.node(i + 1);
+                if (mul.opName().equals("MUL") && unary.opName().equals("UNARY") && !mul.isOutput()
+                        && unary.source(0).address().equals(mul.address()) && readers(g, mul) == 1) {
+                    mulUnary++;
+                }
+            }
+            return new StepGraph(ops, fusable, mulUnary);
         }
     }
 
