@@ -117,16 +117,17 @@ int main(int argc, char ** argv) {
                 continue;
             }
             for (bool early_exit : { false, true }) {
+                const top_k_row_out out = { d_dst, k, nullptr, 0 };
                 const auto launch = [&]() -> bool {
                     switch (cluster * 10000 + threads) {
-                        case 10256:   top_k_radix_row_block_launch<256>(d_src, group, d_mask, d_dst, ncols, nrows, k, early_exit, stream); return true;
-                        case 10512:   top_k_radix_row_block_launch<512>(d_src, group, d_mask, d_dst, ncols, nrows, k, early_exit, stream); return true;
-                        case 11024:   top_k_radix_row_block_launch<1024>(d_src, group, d_mask, d_dst, ncols, nrows, k, early_exit, stream); return true;
-                        case 80256:   return top_k_radix_row_cluster_launch<8, 256>(d_src, group, d_mask, d_dst, ncols, nrows, k, early_exit, stream);
-                        case 80512:   return top_k_radix_row_cluster_launch<8, 512>(d_src, group, d_mask, d_dst, ncols, nrows, k, early_exit, stream);
-                        case 81024:   return top_k_radix_row_cluster_launch<8, 1024>(d_src, group, d_mask, d_dst, ncols, nrows, k, early_exit, stream);
-                        case 160256:  return top_k_radix_row_cluster_launch<16, 256>(d_src, group, d_mask, d_dst, ncols, nrows, k, early_exit, stream);
-                        case 160512:  return top_k_radix_row_cluster_launch<16, 512>(d_src, group, d_mask, d_dst, ncols, nrows, k, early_exit, stream);
+                        case 10256:   top_k_radix_row_block_launch<256>(d_src, group, d_mask, out, ncols, nrows, k, early_exit, stream); return true;
+                        case 10512:   top_k_radix_row_block_launch<512>(d_src, group, d_mask, out, ncols, nrows, k, early_exit, stream); return true;
+                        case 11024:   top_k_radix_row_block_launch<1024>(d_src, group, d_mask, out, ncols, nrows, k, early_exit, stream); return true;
+                        case 80256:   return top_k_radix_row_cluster_launch<8, 256>(d_src, group, d_mask, out, ncols, nrows, k, early_exit, stream);
+                        case 80512:   return top_k_radix_row_cluster_launch<8, 512>(d_src, group, d_mask, out, ncols, nrows, k, early_exit, stream);
+                        case 81024:   return top_k_radix_row_cluster_launch<8, 1024>(d_src, group, d_mask, out, ncols, nrows, k, early_exit, stream);
+                        case 160256:  return top_k_radix_row_cluster_launch<16, 256>(d_src, group, d_mask, out, ncols, nrows, k, early_exit, stream);
+                        case 160512:  return top_k_radix_row_cluster_launch<16, 512>(d_src, group, d_mask, out, ncols, nrows, k, early_exit, stream);
                         default:      return false;
                     }
                 };

@@ -31,6 +31,7 @@ def line(start):
 parts = [
     piece(r'static __device__ __forceinline__ uint32_t top_k_float_to_ordered'),
     line(r'static constexpr int TOP_K_ROW_BLOCK_MAX_COLS'),
+    piece(r'struct top_k_row_out \{'),
     piece(r'template<int BLOCK_SIZE, int RADIX_BITS, int ITEMS>$'),
 ]
 parts.append(piece(r'template<int CLUSTER, int BLOCK_SIZE, int RADIX_BITS, int ITEMS>$'))
@@ -44,7 +45,7 @@ for name in ('top_k_radix_row_block_launch', 'top_k_radix_row_cluster_launch_ite
     else:
         sys.exit('top-k-bench: no %s in %s' % (name, sys.argv[1]))
 # the kernel's template line is followed by __launch_bounds__ and the kernel: check it is the row-block one
-if 'top_k_radix_row_block(' not in parts[2] or 'top_k_radix_row_cluster(' not in parts[3]:
+if 'top_k_radix_row_block(' not in parts[3] or 'top_k_radix_row_cluster(' not in parts[4]:
     sys.exit('top-k-bench: the ITEMS templates in %s are not top_k_radix_row_block and top_k_radix_row_cluster' % sys.argv[1])
 open(sys.argv[2], 'w').write('// cut out of %s by top-k-bench.sh\n#pragma once\n\n' % sys.argv[1] + '\n\n'.join(parts) + '\n')
 EOF

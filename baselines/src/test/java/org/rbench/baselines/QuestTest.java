@@ -445,6 +445,9 @@ class QuestTest {
         // the GQA max pool, the page mask's add and the top_k in a row, each read by the next alone, what they read
         // kept to the graph's end: ggml-cuda runs the three as one kernel (native/patches/ggml-cuda-radix-top-k.diff)
         assertEquals(selecting, quest.fusableSelections(), "max pools, mask adds and top_ks ggml-cuda can run as one kernel");
+        // and the concat that puts the current page first, next in order, the top_k's only reader: written by that
+        // kernel too
+        assertEquals(selecting, quest.fusableCurrentPages(), "concats of the current page ggml-cuda writes in the top_k");
         // the query's product by the signs read by its relu alone, next in order: one kernel on ggml-cuda
         // (native/patches/ggml-cuda-fuse-mul-relu.diff)
         assertEquals(selecting, quest.fusableQueryParts() - full.fusableQueryParts(),
@@ -473,7 +476,8 @@ class QuestTest {
      * A step graph seen: the counts of its ops that compute, and its GQA max pools, mask adds and top_ks that
      * ggml-cuda can run as one kernel.
      */
-    private record StepGraph(java.util.Map<String, Integer> ops, int fusableSelections, int fusableQueryParts) {
+    private record StepGraph(java.util.Map<String, Integer> ops, int fusableSelections, int fusableCurrentPages,
+            int fusableQueryParts) {
         /** The nodes of {@code g} that read {@code t}. */
         private static int readers(ComputeGraph g, Tensor t) {
             int readers = 0;
@@ -500,6 +504,7 @@ class QuestTest {
                 }
             }
             int fusable = 0;
+            int currentPages = 0;
             for (int i = 0; i + 2 < g.nodeCount(); i++) {
                 // a max pool read by the add alone, the add by the top_k alone, next in order; the pool's source and
                 // the mask kept to the graph's end, the pool and the add intermediate
@@ -513,6 +518,11 @@ class QuestTest {
                         && topK.source(0).address().equals(add.address()) && kept.isOutput()
                         && add.source(1).isOutput() && !pool.isOutput() && !add.isOutput()) {
                     fusable++;
+                    Tensor concat = i + 3 < g.nodeCount() ? g.node(i + 3) : null;
+                    if (concat != null && concat.opName().equals("CONCAT") && concat.source(1).address().equals(topK.address())
+                            && !topK.isOutput() && readers(g, topK) == 1) {
+                        currentPages++;
+                    }
                 }
             }
             // a MUL read by the UNARY next in order and by no other node, not an output
@@ -525,7 +535,7 @@ class QuestTest {
                     mulUnary++;
                 }
             }
-            return new StepGraph(ops, fusable, mulUnary);
+            return new StepGraph(ops, fusable, currentPages, mulUnary);
         }
     }
 
