@@ -20,7 +20,8 @@
 #                         that do not cover the context; Llama-3.2-1B shapes; queued-summary.txt)
 #   cross                 every method on CUDA against the same method on the CPU (rbench parity --against-cpu): the
 #                         rows each layer reads, picks and logits, at budgets that select (a 6-layer tiny model, F32
-#                         cache and F16 with flash attention; CROSS_METHODS; CROSS_LIKE: the preset, tiny-llama (2 query
+#                         cache and F16 with flash attention; CROSS_METHODS; CROSS_TOKENS: the prompt, 512 (Quest's fused
+#                         top_k takes rows of over 1,024 pages: 16,400 tokens and more); CROSS_LIKE: the preset, tiny-llama (2 query
 #                         heads a KV head), or e.g. tiny-mistral (4); cross-summary.txt)
 #   parity-diag           qwen2/qwen3 against llama.cpp on CUDA and on the CPU, fusions on and off
 #   h2o                   H2O with its decisions on the host and on the device: parity and latency
@@ -300,16 +301,18 @@ step_pack_out() {
 # cross: each method's choices on the device against the CPU's, at budgets below the context (parity's
 # covering budgets select nothing, and queued compares the GPU with itself)
 step_cross() {
-  local like=${CROSS_LIKE:-tiny-llama} fails=0 n=0 cache method
-  local m=$work/models/$like-6-layers-f16.gguf cross_log=$out/cross${BENCH_TAG:-}.log summary=$out/cross${BENCH_TAG:-}-summary.txt
+  local like=${CROSS_LIKE:-tiny-llama} fails=0 n=0 cache method tokens=${CROSS_TOKENS:-512}
+  # a context past the presets' 4,096 where the prompt asks for one (the prompt, 32 steps, and room)
+  local context=$(( tokens + 1024 > 4096 ? tokens + 1024 : 4096 ))
+  local m=$work/models/$like-6-layers-f16-$context.gguf cross_log=$out/cross${BENCH_TAG:-}.log summary=$out/cross${BENCH_TAG:-}-summary.txt
   mkdir -p "$work/models"
-  [ -f "$m" ] || rbench make-model --like "$like" --type f16 --layers 6 --out "$m" >>"$out/models.log" 2>&1 \
+  [ -f "$m" ] || rbench make-model --like "$like" --type f16 --layers 6 --context "$context" --out "$m" >>"$out/models.log" 2>&1 \
     || { log "cross: no model (models.log)"; return 1; }
   local methods=${CROSS_METHODS:-"quest:k=64,dense=1 quest:k=64,dense=1,gqa=query tidaldecode:k=64 h2o:k=64 streamingllm:k=64 snapkv:k=64 pyramidkv:k=64 recycled:k=64,s=8 recycled-dynamic:k=64 oracle:k=64"}
   for cache in f32 f16; do
     for method in $methods; do
       n=$((n + 1))
-      if rbench parity --backend "${BACKEND:-cuda}" --model "$m" --tokens 512 --steps 32 --cache "$cache" --method "$method" \
+      if rbench parity --backend "${BACKEND:-cuda}" --model "$m" --tokens "$tokens" --steps 32 --cache "$cache" --method "$method" \
            --against-cpu >>"$cross_log" 2>&1; then
         echo "PASS $method $cache" >>"$summary"
       else
