@@ -34,6 +34,12 @@
         }                                                                                        \
     } while (0)
 #define CUDA_CHECK(call) CHECK(call)
+#define GGML_CUDA_MAX_DEVICES 16
+static int ggml_cuda_get_device() {
+    int id = 0;
+    CHECK(cudaGetDevice(&id));
+    return id;
+}
 
 #include "top-k-row-block.cuh"
 
