@@ -3,7 +3,8 @@
 // Llama-3.1-8B shapes by default (8 KV heads' rows of 8,192 page scores, each the maximum over 4 query heads' rows,
 // the page mask added, 255 kept). Every variant (a block a row, or a cluster of 8 or 16 blocks a row where the GPU has
 // clusters; early exit on and off; 256, 512 and 1,024 threads a block) is checked against a sort on the host (the same
-// set of columns) and timed by CUDA events over back-to-back launches.
+// set of columns) and against the block-a-row output (the same places), and timed by CUDA events over back-to-back
+// launches; the 1,024-thread forms also write behind a column of prefix, as a concat fused into the top_k does.
 // Usage: top-k-bench [ncols nrows group k reps]; prints CSV on stdout.
 #include <cooperative_groups.h>
 #include <cuda_runtime.h>
@@ -77,7 +78,11 @@ int main(int argc, char ** argv) {
     }
     cudaDeviceProp prop;
     CHECK(cudaGetDeviceProperties(&prop, 0));
-    printf("device,distribution,ncols,nrows,group,k,cluster,threads,early_exit,us_per_launch,same_set\n");
+    // same_set: the columns a host sort keeps; same_order: the very output (places included) of the first variant with
+    // the same early exit (a block a row of 1,024 threads where it holds the row); prefix_layout (1,024 threads, early
+    // exit, else -): the output with a column of the prefix before each row (a concat run inside the top_k) is that
+    // column, then the same output
+    printf("device,distribution,ncols,nrows,group,k,cluster,threads,early_exit,us_per_launch,same_set,same_order,prefix_layout\n");
 
     const char * distributions[] = { "normal", "uniform", "few_values" };
     for (const char * distribution : distributions) {
@@ -102,7 +107,17 @@ int main(int argc, char ** argv) {
         float * d_src;
         float * d_mask;
         int *   d_dst;
+        int *   d_prefixed; // [k + 1, nrows]: the prefix column, then the k columns
+        int *   d_prefix;   // [1, nrows]
         CHECK(cudaMalloc(&d_src, src.size() * sizeof(float)));
+        CHECK(cudaMalloc(&d_prefixed, (size_t) nrows * (k + 1) * sizeof(int)));
+        CHECK(cudaMalloc(&d_prefix, (size_t) nrows * sizeof(int)));
+        std::vector<int> prefix(nrows);
+        for (int r = 0; r < nrows; ++r) {
+            prefix[r] = 1000000 + r;
+        }
+        CHECK(cudaMemcpy(d_prefix, prefix.data(), prefix.size() * sizeof(int), cudaMemcpyHostToDevice));
+        std::vector<int> reference[2]; // the first output of each early exit setting
         CHECK(cudaMalloc(&d_mask, mask.size() * sizeof(float)));
         CHECK(cudaMalloc(&d_dst, (size_t) nrows * k * sizeof(int)));
         CHECK(cudaMemcpy(d_src, src.data(), src.size() * sizeof(float), cudaMemcpyHostToDevice));
@@ -122,8 +137,12 @@ int main(int argc, char ** argv) {
                 (cluster == 16 && threads == 1024) || ncols > cluster * threads * 16) {
                 continue;
             }
-            for (bool early_exit : { false, true }) {
-                const top_k_row_out out = { d_dst, k, nullptr, 0 };
+            for (bool early_exit : { false, true })
+            for (bool prefixed : { false, true }) {
+                if (prefixed && (threads != 1024 || !early_exit)) {
+                    continue;
+                }
+                const top_k_row_out out = prefixed ? top_k_row_out{ d_prefixed, k + 1, d_prefix, 1 } : top_k_row_out{ d_dst, k, nullptr, 0 };
                 const auto launch = [&]() -> bool {
                     switch (cluster * 10000 + threads) {
                         case 10256:   top_k_radix_row_block_launch<256>(d_src, group, d_mask, out, ncols, nrows, k, early_exit, stream); return true;
@@ -137,16 +156,40 @@ int main(int argc, char ** argv) {
                         default:      return false;
                     }
                 };
-                CHECK(cudaMemsetAsync(d_dst, 0xff, (size_t) nrows * k * sizeof(int), stream));
+                if (prefixed) {
+                    CHECK(cudaMemsetAsync(d_prefixed, 0xff, (size_t) nrows * (k + 1) * sizeof(int), stream));
+                } else {
+                    CHECK(cudaMemsetAsync(d_dst, 0xff, (size_t) nrows * k * sizeof(int), stream));
+                }
                 if (!launch()) {
-                    printf("%s,%s,%d,%d,%d,%d,%d,%d,%d,,does not fit\n", prop.name, distribution, ncols, nrows, group, k,
+                    printf("%s,%s,%d,%d,%d,%d,%d,%d,%d,,does not fit,,\n", prop.name, distribution, ncols, nrows, group, k,
                            cluster, threads, early_exit ? 1 : 0);
                     continue;
                 }
                 CHECK(cudaGetLastError());
                 CHECK(cudaStreamSynchronize(stream));
+                if (prefixed) {
+                    // the row-block or cluster output of this variant without the prefix was the last one written to d_dst
+                    std::vector<int> plain((size_t) nrows * k), with((size_t) nrows * (k + 1));
+                    CHECK(cudaMemcpy(plain.data(), d_dst, plain.size() * sizeof(int), cudaMemcpyDeviceToHost));
+                    CHECK(cudaMemcpy(with.data(), d_prefixed, with.size() * sizeof(int), cudaMemcpyDeviceToHost));
+                    bool layout = true;
+                    for (int r = 0; r < nrows; ++r) {
+                        layout = layout && with[(size_t) r * (k + 1)] == prefix[r] &&
+                                 std::equal(plain.begin() + (size_t) r * k, plain.begin() + (size_t) (r + 1) * k,
+                                            with.begin() + (size_t) r * (k + 1) + 1);
+                    }
+                    printf("%s,%s,%d,%d,%d,%d,%d,%d,%d,,,,%s\n", prop.name, distribution, ncols, nrows, group, k, cluster,
+                           threads, early_exit ? 1 : 0, layout ? "yes" : "NO");
+                    continue;
+                }
                 std::vector<int> got((size_t) nrows * k);
                 CHECK(cudaMemcpy(got.data(), d_dst, got.size() * sizeof(int), cudaMemcpyDeviceToHost));
+                std::vector<int> & ref = reference[early_exit ? 1 : 0];
+                if (ref.empty()) {
+                    ref = got;
+                }
+                const bool same_order = got == ref;
                 bool same = true;
                 for (int r = 0; r < nrows; ++r) {
                     std::vector<int> row(got.begin() + (size_t) r * k, got.begin() + (size_t) (r + 1) * k);
@@ -165,13 +208,15 @@ int main(int argc, char ** argv) {
                 CHECK(cudaEventSynchronize(stop));
                 float ms = 0.0f;
                 CHECK(cudaEventElapsedTime(&ms, start, stop));
-                printf("%s,%s,%d,%d,%d,%d,%d,%d,%d,%.3f,%s\n", prop.name, distribution, ncols, nrows, group, k, cluster,
-                       threads, early_exit ? 1 : 0, 1000.0 * ms / reps, same ? "yes" : "NO");
+                printf("%s,%s,%d,%d,%d,%d,%d,%d,%d,%.3f,%s,%s,-\n", prop.name, distribution, ncols, nrows, group, k, cluster,
+                       threads, early_exit ? 1 : 0, 1000.0 * ms / reps, same ? "yes" : "NO", same_order ? "yes" : "NO");
             }
         }
         CHECK(cudaFree(d_src));
         CHECK(cudaFree(d_mask));
         CHECK(cudaFree(d_dst));
+        CHECK(cudaFree(d_prefixed));
+        CHECK(cudaFree(d_prefix));
         CHECK(cudaStreamDestroy(stream));
     }
     return 0;
