@@ -70,7 +70,7 @@
 #   kernel, an A/B; it reaches llama-bench too), GGML_CUDA_FUSE_ADD_TOP_K (0: Quest's page mask and GQA max pool run as
 #   their own nodes, not inside the top_k, an A/B; 2: ggml-cuda logs the first 64 fusion candidates' outcomes, with
 #   RBENCH_JAVA_OPTS=-Drbench.native.log=info), GGML_CUDA_FA_VEC_GQA (1: such a decode runs the vector kernel a block per
-#   KV head, its 4 query heads as columns, an A/B; it reaches llama-bench too), GGML_CUDA_TOP_K_CLUSTER (0: every top_k row of
+#   KV head, its 4 query heads as columns, an A/B; 3: the same compiled for 3 blocks an SM; it reaches llama-bench too), GGML_CUDA_TOP_K_CLUSTER (0: every top_k row of
 #   1,025 to 8,192 columns a block, 8 or 16: a cluster of that many blocks, Hopper on; unset: a cluster of 8 over 4,096
 #   columns; topk-bench times both forms), GGML_CUDA_FUSE_MUL_RELU (0: MUL and RELU as two kernels, an A/B), GGML_CUDA_FUSE_TOP_K_CONCAT (0: Quest's concat of the
 #   current page and its top_k as its own kernel, an A/B), OPS_TEST_PARAMS (ops-test: only the cases whose parameters match
