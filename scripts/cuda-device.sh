@@ -47,8 +47,9 @@
 #   reads:CTX,...         rbench bench-select --reads: how sparse steps select and read rows (argsort, top_k at once
 #                         and head by head, of row and page scores; gathers), one layer of Llama-3.1-8B's shape
 #   aot                   a JVM AOT cache from `rbench warmup` for the later steps (and later calls on this machine)
-#   topk-bench            the block-a-row top_k of the radix-top-k patch alone (native/tools/top-k-bench.sh): its
-#                         variants timed side by side and checked against a sort, in a minute without the libraries
+#   topk-bench            the block-a-row and cluster-a-row top_k of the radix-top-k patch alone (native/tools/top-k-bench.sh):
+#                         its variants timed side by side and checked against a sort and each other, in a minute without
+#                         the libraries (TOPK_BENCH_ARGS="ncols nrows group k reps")
 #   ops-test              ggml's test-backend-ops, CUDA against the CPU, for the ops the suite's patches change
 #                         and OUT_PROD (H2O's column sums) (native/patches; OPS_TEST: the op names, default GET_ROWS SOFT_MAX SOFT_MAX_GROUP_MAX TOP_K TOP_K_ADD_MASK MUL_RELU OUT_PROD FLASH_ATTN_GATHERED); logs ops-test-OP.log;
 #                         OPS_TEST_MODE=perf: each case's time on CUDA0 instead (test-backend-ops' perf mode)
