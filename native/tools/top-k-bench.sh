@@ -12,41 +12,34 @@ here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$out"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-# the pieces, each from its first line to the first line after it that closes a top-level brace
+# the pieces: the key function and the column limit, then the device code of the row selects (from the output layout
+# to the end of the cluster kernel, one run of the file: the shared pieces and both kernels), then their launches, each
+# from its template line to the first line after it that closes a top-level brace
 python3 - "$src" "$work/top-k-row-block.cuh" <<'EOF'
 import re, sys
 text = open(sys.argv[1]).read().split('\n')
-def piece(start):
-    for i, line in enumerate(text):
-        if re.match(start, line):
-            for j in range(i, len(text)):
-                if text[j] == '}' or text[j] == '};':
-                    return '\n'.join(text[i:j + 1])
+def find(start, after=0):
+    for i in range(after, len(text)):
+        if re.match(start, text[i]):
+            return i
     sys.exit('top-k-bench: no line matching %r in %s (is it the patched top-k.cu?)' % (start, sys.argv[1]))
-def line(start):
-    for l in text:
-        if re.match(start, l):
-            return l
-    sys.exit('top-k-bench: no line matching %r in %s' % (start, sys.argv[1]))
+def close(i):
+    return next(j for j in range(i, len(text)) if text[j] == '}' or text[j] == '};')
+def piece(start):
+    i = find(start)
+    return '\n'.join(text[i:close(i) + 1])
 parts = [
     piece(r'static __device__ __forceinline__ uint32_t top_k_float_to_ordered'),
-    line(r'static constexpr int TOP_K_ROW_BLOCK_MAX_COLS'),
-    piece(r'struct top_k_row_out \{'),
-    piece(r'template<int BLOCK_SIZE, int RADIX_BITS, int ITEMS>$'),
+    text[find(r'static constexpr int TOP_K_ROW_BLOCK_MAX_COLS')],
 ]
-parts.append(piece(r'template<int CLUSTER, int BLOCK_SIZE, int RADIX_BITS, int ITEMS>$'))
-# the launches: each from its template line, the one above it (with the comment lines above that)
+first = find(r'struct top_k_row_out \{')
+kernel = find(r'static __global__ void top_k_radix_row_cluster\(', first)
+if find(r'static __global__ void top_k_radix_row_block\(', first) > kernel:
+    sys.exit('top-k-bench: top_k_radix_row_block is not between top_k_row_out and top_k_radix_row_cluster in %s' % sys.argv[1])
+parts.append('\n'.join(text[first:close(kernel) + 1]))
 for name in ('top_k_radix_row_block_launch', 'top_k_radix_row_cluster_launch_items', 'top_k_radix_row_cluster_launch'):
-    for i, l in enumerate(text):
-        if l.startswith('static void %s(' % name) or l.startswith('static bool %s(' % name):
-            j = next(j for j in range(i, len(text)) if text[j] == '}')
-            parts.append('\n'.join(text[i - 1:j + 1]))
-            break
-    else:
-        sys.exit('top-k-bench: no %s in %s' % (name, sys.argv[1]))
-# the kernel's template line is followed by __launch_bounds__ and the kernel: check it is the row-block one
-if 'top_k_radix_row_block(' not in parts[3] or 'top_k_radix_row_cluster(' not in parts[4]:
-    sys.exit('top-k-bench: the ITEMS templates in %s are not top_k_radix_row_block and top_k_radix_row_cluster' % sys.argv[1])
+    i = find(r'static (void|bool) %s\(' % name)
+    parts.append('\n'.join(text[i - 1:close(i) + 1]))
 open(sys.argv[2], 'w').write('// cut out of %s by top-k-bench.sh\n#pragma once\n\n' % sys.argv[1] + '\n\n'.join(parts) + '\n')
 EOF
 arch=${CUDA_ARCH:-$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 | tr -d '.')}
