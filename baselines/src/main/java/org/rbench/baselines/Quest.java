@@ -281,18 +281,34 @@ public final class Quest implements AttentionPolicy {
     /**
      * Each page's bounds from {@code keys} F32 {@code [headDim, n * page, kvHeads]} (n pages in a
      * row): {@code [2 headDim, n, kvHeads]}, the element-wise maximum M above the negated minimum
-     * -m. One page (a step's completed page): one max pooling of the keys stacked on their
-     * negation, the fewest nodes. Many pages (the first selecting step's, the whole cache): the
-     * two poolings first and their small results stacked, the fewest bytes.
+     * -m: the two poolings first and their small results stacked, the fewest bytes over many pages
+     * (the start's, the whole cache; a step's completed page: {@link #completedPageBounds}).
      */
     static Tensor pageBounds(GgmlContext ctx, Tensor keys, int page) {
         Tensor negated = ctx.scale(keys, -1f);
-        if (keys.ne(1) <= page) {
-            return ctx.pool2d(ctx.concat(keys, negated, 0), GgmlContext.POOL_MAX, 1, page, 1, page, 0, 0);
-        }
         Tensor max = ctx.pool2d(keys, GgmlContext.POOL_MAX, 1, page, 1, page, 0, 0);
         Tensor negatedMin = ctx.pool2d(negated, GgmlContext.POOL_MAX, 1, page, 1, page, 0, 0);
         return ctx.concat(max, negatedMin, 0);
+    }
+
+    /**
+     * One page's bounds, M above -m ({@code [2 headDim, 1, kvHeads]}, as {@link #pageBounds} makes them), from its
+     * {@code page} rows gathered each twice ({@code rowsTwice} F32 {@code [headDim, 2 page, kvHeads]}: a row, then
+     * the same row again): the product by {@code signs}' first head ({@code [headDim, 2]}, +1 above -1, exact)
+     * stacks each row on its negation, and one max pooling over the page takes both bounds. Two nodes after the
+     * gather, where negating, stacking and pooling took three.
+     */
+    static Tensor completedPageBounds(GgmlContext ctx, Tensor rowsTwice, Tensor signs, int page) {
+        long headDim = rowsTwice.ne(0);
+        long kvHeads = rowsTwice.ne(2);
+        if (rowsTwice.ne(1) != 2L * page || signs.ne(0) != headDim || signs.ne(1) != 2) {
+            throw new IllegalArgumentException("a completed page's bounds take its " + page + " rows each twice ["
+                    + headDim + ", " + 2L * page + ", kvHeads] and signs [" + headDim + ", 2, heads], got "
+                    + rowsTwice + " and " + signs);
+        }
+        Tensor firstHeadSigns = ctx.view(signs, new long[] {headDim, 2}, new long[] {signs.nb(1)}, 0);
+        Tensor stacked = ctx.mul(ctx.reshape(rowsTwice, headDim, 2, page, kvHeads), firstHeadSigns);
+        return ctx.pool2d(ctx.reshape(stacked, 2 * headDim, page, kvHeads), GgmlContext.POOL_MAX, 1, page, 1, page, 0, 0);
     }
 
     /**
@@ -446,6 +462,25 @@ public final class Quest implements AttentionPolicy {
                 close();
                 throw e;
             }
+        }
+
+        /**
+         * The rows of page {@code p} for every KV head, each twice in a row ({@code [2 page, kvHeads]}, positions
+         * clamped to the cache as the row table's): the gather {@link #completedPageBounds} takes.
+         */
+        int[] rowsTwice(int p) {
+            if (p < 0 || p >= pageCount) {
+                throw new IllegalArgumentException("page " + p + " is not one of the cache's " + pageCount);
+            }
+            int[] t = new int[2 * page * kvHeads];
+            for (int h = 0; h < kvHeads; h++) {
+                for (int r = 0; r < page; r++) {
+                    int position = Math.min(p * page + r, capacity - 1);
+                    t[h * 2 * page + 2 * r] = position;
+                    t[h * 2 * page + 2 * r + 1] = position;
+                }
+            }
+            return t;
         }
 
         /** Column h: row r's position min(r, capacity - 1), plus (h / group) * stride. */
@@ -694,11 +729,13 @@ public final class Quest implements AttentionPolicy {
                 bounds = ctx.cpy(pageBounds(ctx, ctx.getRows(g.cacheKeys(), rows), page),
                         leading(ctx, pages.bounds(layer), scored));
             } else if (completes) {
-                // the bounds of the page the last token completed, from its rows (all cached)
+                // the bounds of the page the last token completed, from its rows (all cached), each gathered twice
+                // (indices the host uploads once for every layer): four nodes a layer, paid every page
                 Tensor completed = g.stepInput("quest_completed_page", GgmlType.I32,
                         (t, p) -> t.fillIndex(p / page - 1, pages.pageCount()), 1, kvHeads);
-                Tensor rows = ctx.reshape(pageRows(ctx, pages.rows, completed, page), page, kvHeads);
-                Tensor fresh = pageBounds(ctx, ctx.getRows(g.cacheKeys(), rows), page);
+                Tensor rowsTwice = g.stepInput("quest_completed_rows_twice", GgmlType.I32,
+                        (t, p) -> t.setInts(pages.rowsTwice(p / page - 1)), 2L * page, kvHeads);
+                Tensor fresh = completedPageBounds(ctx, ctx.getRows(g.cacheKeys(), rowsTwice), pages.signs, page);
                 bounds = leading(ctx, ctx.setRows(pages.bounds(layer), fresh, completed), scored);
             } else {
                 bounds = leading(ctx, pages.bounds(layer), scored);

@@ -29,6 +29,7 @@ final class CpuGraph implements AutoCloseable {
 
     /** An F32 input {@code ne} filled with {@code values} (dimension 0 fastest). */
     Tensor floats(float[] values, long... ne) {
+        requireBeforeCompute();
         Tensor t = data.newTensor(GgmlType.F32, ne);
         fills.add(() -> t.setFloats(values));
         return t;
@@ -36,9 +37,17 @@ final class CpuGraph implements AutoCloseable {
 
     /** An I32 input. */
     Tensor ints(int[] values, long... ne) {
+        requireBeforeCompute();
         Tensor t = data.newTensor(GgmlType.I32, ne);
         fills.add(() -> t.setInts(values));
         return t;
+    }
+
+    /** Inputs live in one buffer, allocated and filled at the first compute: a later input would have no memory. */
+    private void requireBeforeCompute() {
+        if (buffer != null) {
+            throw new IllegalStateException("declare a CpuGraph's inputs before its first compute");
+        }
     }
 
     /** Builds the piece's outputs from the inputs, computes them and reads each back. */

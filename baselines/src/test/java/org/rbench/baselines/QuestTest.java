@@ -95,14 +95,26 @@ class QuestTest {
         }
         try (CpuGraph g = new CpuGraph(GQA.backend())) {
             Tensor k = g.floats(keys, dim, rows, kvHeads);
+            // one page at a time (a completing step's form: its rows each gathered twice, times the signs, pooled)
+            Tensor signs = g.floats(Quest.querySigns(dim, 2 * kvHeads), dim, 2, 2 * kvHeads);
+            Tensor[] pagesTwice = new Tensor[2];
+            for (int p = 0; p < 2; p++) {
+                float[] twice = new float[dim * 2 * page * kvHeads];
+                for (int h = 0; h < kvHeads; h++) {
+                    for (int r = 0; r < 2 * page; r++) {
+                        for (int i = 0; i < dim; i++) {
+                            twice[(h * 2 * page + r) * dim + i] = key(h, p * page + r / 2, i);
+                        }
+                    }
+                }
+                pagesTwice[p] = g.floats(twice, dim, 2 * page, kvHeads);
+            }
             float[] out = g.compute(ctx -> new Tensor[] {Quest.pageBounds(ctx, k, page)})[0];
             assertArrayEquals(expected, out, "M above -m");
-            // one page at a time (a decode step's form: stacked, then pooled) gives the same bounds
+            // gives the same bounds
             for (int p = 0; p < 2; p++) {
-                int first = p * page;
-                float[] onePage = g.compute(ctx -> new Tensor[] {Quest.pageBounds(ctx,
-                        ctx.cont(ctx.view(k, new long[] {dim, page, kvHeads}, new long[] {k.nb(1), k.nb(2)}, first * k.nb(1))),
-                        page)})[0];
+                Tensor rowsTwice = pagesTwice[p];
+                float[] onePage = g.compute(ctx -> new Tensor[] {Quest.completedPageBounds(ctx, rowsTwice, signs, page)})[0];
                 for (int h = 0; h < kvHeads; h++) {
                     for (int i = 0; i < 2 * dim; i++) {
                         assertEquals(expected[(h * 2 + p) * 2 * dim + i], onePage[h * 2 * dim + i], "page " + p + ", head " + h);
@@ -470,6 +482,30 @@ class QuestTest {
         StepGraph completing = lastStepGraph(options, method, prompt, 17); // its new token, at 112, starts a page
         assertEquals(steady.ops().getOrDefault("SET_ROWS", 0) + GQA.weights().hyperParameters().layers() - 1,
                 completing.ops().getOrDefault("SET_ROWS", 0), "a step that completes a page writes its bounds in every selecting layer");
+    }
+
+    /**
+     * A step that completes a page adds four nodes a selecting layer to a steady step's: the page's rows gathered
+     * each twice (their indices uploaded, the same for every layer), their product by the signs (k above -k), the
+     * max pool (M above -m) and the write into the bounds. On a GPU each is a kernel a layer, paid every 16 tokens.
+     */
+    @Test
+    void aStepThatCompletesAPageAddsFourNodesASelectingLayer() {
+        EngineOptions options = EngineOptions.defaults(256).withCacheType(GgmlType.F16).withFlashAttention(true);
+        String method = "quest:k=48,dense=1";
+        int prompt = 96; // six pages of 16
+        StepGraph steady = lastStepGraph(options, method, prompt, 2);
+        StepGraph completing = lastStepGraph(options, method, prompt, 17); // its new token, at 112, starts a page
+        java.util.Map<String, Integer> added = new java.util.TreeMap<>();
+        for (String op : completing.ops().keySet()) {
+            int more = completing.ops().get(op) - steady.ops().getOrDefault(op, 0);
+            if (more != 0) {
+                added.put(op, more);
+            }
+        }
+        int selecting = GQA.weights().hyperParameters().layers() - 1;
+        assertEquals(java.util.Map.of("GET_ROWS", selecting, "MUL", selecting, "POOL_2D", selecting, "SET_ROWS", selecting),
+                added, "ops a completing step adds to a steady step's (" + selecting + " selecting layers)");
     }
 
     /**
