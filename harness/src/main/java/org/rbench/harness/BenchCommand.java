@@ -156,6 +156,7 @@ final class BenchCommand implements Callable<Integer> {
         String runId = "bench-" + Instant.now().toString().replace(":", "");
         Map<String, List<double[]>> summary = new TreeMap<>();
         RefreshSteps refreshSteps = new RefreshSteps(FULL);
+        StepAnatomy stepAnatomy = new StepAnatomy();
         EngineOptions engineOptions = EngineOptions.defaults(maxCtx + tokens + 1);
         BenchSetting setting;
         String modelSha256;
@@ -367,6 +368,7 @@ final class BenchCommand implements Callable<Integer> {
                                 results.append(row);
                                 if (nanos != null) {
                                     appendSteps(stepLog, ctx, m, r, nanos, stepTimings);
+                                    stepAnatomy.add(ctx, m.text(), nanos);
                                     if (stepTimings != null) {
                                         refreshSteps.add(ctx, m.text(), nanos, stepTimings.wholeCacheLayers());
                                     }
@@ -390,6 +392,7 @@ final class BenchCommand implements Callable<Integer> {
         PrintStream table = outputFormat == null ? System.out : System.err;
         printSummary(summary, table);
         refreshSteps.print(table);
+        stepAnatomy.print(table);
         if (opProfile != null) {
             try (ResultsFile profile = ResultsFile.open(opProfile, OpProfileReport.COLUMNS)) {
                 for (OpProfileReport.Line l : opProfileLines) {
