@@ -485,6 +485,45 @@ class QuestTest {
     }
 
     /**
+     * {@code -Drbench.keepStartMemory=true} keeps the memory of the start's graph over the cache (Quest's bounds of
+     * the prompt's pages) for the next start, where by default each start frees its own: the same logits bit for
+     * bit, through two decoders' starts on one engine.
+     */
+    @Test
+    void keepingTheStartsMemoryChangesNoLogit() {
+        EngineOptions options = EngineOptions.defaults(256).withCacheType(GgmlType.F32).withFlashAttention(false);
+        HyperParameters hp = GQA.weights().hyperParameters();
+        int steps = 20; // pages complete at 112 and 128
+        float[][][] logits = new float[2][2 * steps][];
+        String before = System.getProperty("rbench.keepStartMemory");
+        try {
+            for (int keep = 0; keep < 2; keep++) {
+                System.setProperty("rbench.keepStartMemory", Boolean.toString(keep == 1));
+                try (Engine engine = Engine.open(GQA.weights(), options)) {
+                    for (int d = 0; d < 2; d++) { // a second decoder's start reuses the first's memory
+                        engine.reset();
+                        engine.prefill(Arrays.copyOf(TOKENS, PROMPT));
+                        try (Decoder decoder = engine.decoder(Strategies.create("quest:k=32,dense=1", hp, PROMPT), null)) {
+                            for (int s = 0; s < steps; s++) {
+                                logits[keep][d * steps + s] = decoder.step(TOKENS[PROMPT + s]);
+                            }
+                        }
+                    }
+                }
+            }
+        } finally {
+            if (before == null) {
+                System.clearProperty("rbench.keepStartMemory");
+            } else {
+                System.setProperty("rbench.keepStartMemory", before);
+            }
+        }
+        for (int s = 0; s < 2 * steps; s++) {
+            assertArrayEquals(logits[0][s], logits[1][s], "step " + s);
+        }
+    }
+
+    /**
      * A step that completes a page adds four nodes a selecting layer to a steady step's: the page's rows gathered
      * each twice (their indices uploaded, the same for every layer), their product by the signs (k above -k), the
      * max pool (M above -m) and the write into the bounds. On a GPU each is a kernel a layer, paid every 16 tokens.

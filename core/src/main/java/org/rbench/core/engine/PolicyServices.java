@@ -10,6 +10,7 @@ import org.rbench.core.model.ModelWeights;
 import org.rbench.llamacpp.Backend;
 import org.rbench.llamacpp.GgmlContext;
 import org.rbench.llamacpp.GgmlType;
+import org.rbench.llamacpp.GraphAllocator;
 import org.rbench.llamacpp.Tensor;
 
 import java.util.ArrayList;
@@ -41,6 +42,15 @@ final class PolicyServices implements AttentionContext, AutoCloseable {
     /** Rows the full cache lacks for good: a copy or graph that would read them is refused. */
     private final FullCacheValidity fullCache;
     private final GraphCache<int[]> shiftGraphs;
+    /**
+     * With {@code -Drbench.keepStartMemory=true} (an A/B, read when the engine opens), the graphs policies compute
+     * over the whole cache at their start ({@link #computeOverCache}) share this allocator, kept with the engine:
+     * its buffer stays allocated between starts (about a GB for Quest's bounds at 131K on Llama-3.1-8B shapes),
+     * where by default each start allocates and frees its own. It tells whether freeing that memory just before
+     * the first step is what makes Quest's first step slower than its others.
+     */
+    private final boolean keepStartMemory = Boolean.getBoolean("rbench.keepStartMemory");
+    private GraphAllocator startAllocator;
 
     PolicyServices(ModelWeights weights, KvCache cache, DeferredWrites deferred, FullCacheValidity fullCache) {
         this.weights = weights;
@@ -238,13 +248,26 @@ final class PolicyServices implements AttentionContext, AutoCloseable {
         }
         fullCache.require("a policy's graph over the full cache");
         deferred.flush(); // the piece reads the full cache
-        try (StepGraph g = new StepGraph(16 + maxTensors);
-             org.rbench.llamacpp.GraphAllocator allocator = new org.rbench.llamacpp.GraphAllocator(backend)) {
-            piece.build(g.ctx, cache::keys, cache::values, g::expand);
-            allocator.allocate(g.graph);
-            compute(g);
-            readOutputs.run(); // before the allocator's memory goes
+        try (StepGraph g = new StepGraph(16 + maxTensors)) {
+            GraphAllocator allocator = keepStartMemory ? startAllocator() : new GraphAllocator(backend);
+            try {
+                piece.build(g.ctx, cache::keys, cache::values, g::expand);
+                allocator.allocate(g.graph);
+                compute(g);
+                readOutputs.run(); // before the allocator's memory goes (or the next piece reuses it)
+            } finally {
+                if (!keepStartMemory) {
+                    allocator.close();
+                }
+            }
         }
+    }
+
+    private GraphAllocator startAllocator() {
+        if (startAllocator == null) {
+            startAllocator = new GraphAllocator(backend);
+        }
+        return startAllocator;
     }
 
     private void compute(StepGraph g) {
@@ -257,5 +280,9 @@ final class PolicyServices implements AttentionContext, AutoCloseable {
         copyGraphs.close();
         shiftGraphs.close();
         states.close(); // the compact caches' too (a state holding caches frees them with it)
+        if (startAllocator != null) {
+            startAllocator.close();
+            startAllocator = null;
+        }
     }
 }
