@@ -401,6 +401,8 @@ public final class Quest implements AttentionPolicy {
         private final Tensor flatPages;
         /** {@link #querySigns}: F32 {@code [headDim, 2, heads]}, +1 above -1, that stack a query on its negation. */
         private final Tensor signs;
+        /** {@link #rowsTwice(int)}'s array, reused. */
+        private final int[] rowsTwice;
         /** Per layer, the pages the last computed step read (I32 [pagesRead, columns]), a tensor of its graph (diagnostics: read after the compute). */
         private final Tensor[] read;
         private final int capacity;
@@ -427,6 +429,7 @@ public final class Quest implements AttentionPolicy {
             this.kvHeads = hp.kvHeads();
             this.heads = hp.heads();
             this.gqa = gqa;
+            this.rowsTwice = new int[2 * page * kvHeads];
             int layers = hp.layers();
             bounds = new Tensor[layers];
             read = new Tensor[layers];
@@ -466,13 +469,14 @@ public final class Quest implements AttentionPolicy {
 
         /**
          * The rows of page {@code p} for every KV head, each twice in a row ({@code [2 page, kvHeads]}, positions
-         * clamped to the cache as the row table's): the gather {@link #completedPageBounds} takes.
+         * clamped to the cache as the row table's): the gather {@link #completedPageBounds} takes. The array is this
+         * state's own, filled again at each call (a completing step copies it into its input at once).
          */
         int[] rowsTwice(int p) {
             if (p < 0 || p >= pageCount) {
                 throw new IllegalArgumentException("page " + p + " is not one of the cache's " + pageCount);
             }
-            int[] t = new int[2 * page * kvHeads];
+            int[] t = rowsTwice;
             for (int h = 0; h < kvHeads; h++) {
                 for (int r = 0; r < page; r++) {
                     int position = Math.min(p * page + r, capacity - 1);
