@@ -500,12 +500,13 @@ class QuestTest {
             for (int keep = 0; keep < 2; keep++) {
                 System.setProperty("rbench.keepStartMemory", Boolean.toString(keep == 1));
                 try (Engine engine = Engine.open(GQA.weights(), options)) {
-                    for (int d = 0; d < 2; d++) { // a second decoder's start reuses the first's memory
+                    for (int d = 0; d < 2; d++) { // a second decoder's start, over a longer prompt, reuses the first's memory
+                        int prompt = PROMPT + 24 * d;
                         engine.reset();
-                        engine.prefill(Arrays.copyOf(TOKENS, PROMPT));
-                        try (Decoder decoder = engine.decoder(Strategies.create("quest:k=32,dense=1", hp, PROMPT), null)) {
+                        engine.prefill(Arrays.copyOf(TOKENS, prompt));
+                        try (Decoder decoder = engine.decoder(Strategies.create("quest:k=32,dense=1", hp, prompt), null)) {
                             for (int s = 0; s < steps; s++) {
-                                logits[keep][d * steps + s] = decoder.step(TOKENS[PROMPT + s]);
+                                logits[keep][d * steps + s] = decoder.step(TOKENS[prompt + s]);
                             }
                         }
                     }

@@ -87,7 +87,8 @@ final class StepAnatomy {
         double slowSum = 0;
         List<Double> slowExcess = new ArrayList<>();
         if (!later.isEmpty()) {
-            double[] deviations = later.stream().mapToDouble(v -> Math.abs(v - median)).toArray();
+            double laterMedian = Medians.of(toArray(later));
+            double[] deviations = later.stream().mapToDouble(v -> Math.abs(v - laterMedian)).toArray();
             double threshold = Math.max(STANDS_OUT * median, NOISE_MADS * Medians.of(deviations));
             for (double v : later) {
                 if (v - median > threshold) {
@@ -111,19 +112,45 @@ final class StepAnatomy {
         if (lines.isEmpty()) {
             return;
         }
-        String methodColumn = "%-" + Math.max(32, lines.stream().mapToInt(l -> l.method().length()).max().orElse(0)) + "s";
-        out.printf("%-8s " + methodColumn + " %9s %11s %12s %17s %16s %13s %13s%n", "context", "method", "mean ms", "median ms",
-                "first step", "slow later steps", "above median", "first steps", "slow steps");
+        String[] header = {"context", "method", "mean ms", "median ms", "first step", "slow later steps", "above median",
+                "first steps", "slow steps"};
+        List<String[]> rows = new ArrayList<>();
         for (Line l : lines) {
             String slow = l.slowSteps() == 0 ? "0 of " + l.laterSteps()
                     : String.format(Locale.ROOT, "%d of %d, %+.2f", l.slowSteps(), l.laterSteps(), l.slowExcessMs());
-            out.printf(Locale.ROOT, "%-8d " + methodColumn + " %9.3f %11.3f %+12.2f %17s %16s %13.3f %13.3f%n", l.ctx(), l.method(),
-                    l.meanMs(), l.medianMs(), l.firstExcessMs(), slow,
+            rows.add(new String[] {Integer.toString(l.ctx()), l.method(), String.format(Locale.ROOT, "%.3f", l.meanMs()),
+                    String.format(Locale.ROOT, "%.3f", l.medianMs()), String.format(Locale.ROOT, "%+.2f", l.firstExcessMs()), slow,
                     String.format(Locale.ROOT, "%.3f (%.1f%%)", l.meanMs() - l.medianMs(), 100 * (l.meanMs() - l.medianMs()) / l.meanMs()),
-                    l.firstShareMs(), l.slowShareMs());
+                    String.format(Locale.ROOT, "%.3f", l.firstShareMs()), String.format(Locale.ROOT, "%.3f", l.slowShareMs())});
+        }
+        // each column as wide as its widest cell: the context and the method left-aligned, the figures right-aligned
+        int[] width = new int[header.length];
+        for (int c = 0; c < header.length; c++) {
+            width[c] = header[c].length();
+            for (String[] r : rows) {
+                width[c] = Math.max(width[c], r[c].length());
+            }
+        }
+        width[0] = Math.max(width[0], 8);
+        width[1] = Math.max(width[1], 32);
+        out.println(row(header, width));
+        for (String[] r : rows) {
+            out.println(row(r, width));
         }
         out.println("steps: the mean step against the median one; first step: each repetition's first above the median (their"
                 + " median); slow later steps: those above the median by over 5% of it and 4 deviations of the noise (how many,"
                 + " their median excess); above median, first steps, slow steps: ms each adds to the mean");
+    }
+
+    private static String row(String[] cells, int[] width) {
+        StringBuilder b = new StringBuilder();
+        for (int c = 0; c < cells.length; c++) {
+            if (c > 0) {
+                b.append(' ');
+            }
+            String pad = " ".repeat(width[c] - cells[c].length());
+            b.append(c < 2 ? cells[c] + pad : pad + cells[c]);
+        }
+        return b.toString();
     }
 }

@@ -79,6 +79,26 @@ class StepAnatomyTest {
         assertTrue(rows.get(2).contains("3 of 49, +10.00"), rows.get(2));
     }
 
+    /** Wide cells (many slow steps, a large excess) widen their columns: the rows stay aligned. */
+    @Test
+    void wideCellsKeepTheColumnsInLine() {
+        StepAnatomy anatomy = new StepAnatomy();
+        long[] many = new long[200];
+        for (int i = 0; i < many.length; i++) {
+            many[i] = Math.round((i % 2 == 0 ? 100 : 1300) * 1e6); // every other step 1.2 s slower
+        }
+        anatomy.add(131000, "full", steps(12.0, 0.1, 0));
+        anatomy.add(131000, "h2o:k=4096", many);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        anatomy.print(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        List<String> rows = bytes.toString(StandardCharsets.UTF_8).lines()
+                .filter(line -> line.startsWith("131000") || line.startsWith("context")).toList();
+        assertEquals(3, rows.size(), rows.toString());
+        for (String row : rows) {
+            assertEquals(rows.getFirst().length(), row.length(), "every row as long as the header: " + rows);
+        }
+    }
+
     @Test
     void aRepetitionWithoutStepsIsRefused() {
         assertThrows(IllegalArgumentException.class, () -> new StepAnatomy().add(8192, "full", new long[0]));

@@ -252,6 +252,11 @@ final class PolicyServices implements AttentionContext, AutoCloseable {
             GraphAllocator allocator = keepStartMemory ? startAllocator() : new GraphAllocator(backend);
             try {
                 piece.build(g.ctx, cache::keys, cache::values, g::expand);
+                if (keepStartMemory) {
+                    // planned again for this graph: ggml_gallocr_alloc_graph alone would keep the last graph's plan for
+                    // any graph of as many nodes that fit it (the buffer grows only when this one needs more)
+                    allocator.reserve(g.graph);
+                }
                 allocator.allocate(g.graph);
                 compute(g);
                 readOutputs.run(); // before the allocator's memory goes (or the next piece reuses it)
