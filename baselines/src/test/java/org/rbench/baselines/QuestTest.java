@@ -124,6 +124,27 @@ class QuestTest {
         }
     }
 
+    /** A completed page's rows for the gather: each position twice in a row, per KV head, within the cache. */
+    @Test
+    void aCompletedPagesRowsComeEachTwicePerKvHead() {
+        HyperParameters hp = GQA.weights().hyperParameters();
+        int page = 4;
+        int capacity = 40;
+        try (Quest.Pages pages = new Quest.Pages(GQA.backend(), hp, 1, capacity, page, GqaChoice.MAX, GgmlType.F32, 1)) {
+            int[] rows = pages.rowsTwice(3);
+            int[] expected = new int[2 * page * hp.kvHeads()];
+            for (int h = 0; h < hp.kvHeads(); h++) {
+                for (int r = 0; r < 2 * page; r++) {
+                    expected[h * 2 * page + r] = 3 * page + r / 2;
+                }
+            }
+            assertArrayEquals(expected, rows);
+            assertEquals(39, pages.rowsTwice(9)[2 * page - 1], "the last page's last row is the cache's last");
+            assertThrows(IllegalArgumentException.class, () -> pages.rowsTwice(10), "past the cache's pages");
+            assertThrows(IllegalArgumentException.class, () -> pages.rowsTwice(-1));
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(GqaChoice.class)
     void pageScoresBoundEachProductByTheMatchingBound(GqaChoice gqa) {
