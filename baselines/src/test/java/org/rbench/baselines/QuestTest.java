@@ -464,13 +464,7 @@ class QuestTest {
         EngineOptions options = EngineOptions.defaults(256).withCacheType(GgmlType.F16).withFlashAttention(true);
         StepGraph full = lastStepGraph(options, "full", steps);
         StepGraph quest = lastStepGraph(options, "quest:k=48,dense=1", steps);
-        java.util.Map<String, Integer> added = new java.util.TreeMap<>();
-        for (String op : quest.ops().keySet()) {
-            int more = quest.ops().get(op) - full.ops().getOrDefault(op, 0);
-            if (more != 0) {
-                added.put(op, more);
-            }
-        }
+        java.util.Map<String, Integer> added = quest.opsBeyond(full);
         int selecting = hp.layers() - 1;
         assertEquals(java.util.Map.of("CONCAT", selecting, "GET_ROWS", 2 * selecting, "MUL", selecting, "MUL_MAT",
                 selecting, "POOL_2D", selecting, "ADD", selecting, "TOP_K", selecting, "UNARY", selecting), added,
@@ -557,13 +551,7 @@ class QuestTest {
         int prompt = 96; // six pages of 16
         StepGraph steady = lastStepGraph(options, method, prompt, 2);
         StepGraph completing = lastStepGraph(options, method, prompt, 17); // its new token, at 112, starts a page
-        java.util.Map<String, Integer> added = new java.util.TreeMap<>();
-        for (String op : completing.ops().keySet()) {
-            int more = completing.ops().get(op) - steady.ops().getOrDefault(op, 0);
-            if (more != 0) {
-                added.put(op, more);
-            }
-        }
+        java.util.Map<String, Integer> added = completing.opsBeyond(steady);
         int selecting = GQA.weights().hyperParameters().layers() - 1;
         assertEquals(java.util.Map.of("GET_ROWS", selecting, "MUL", selecting, "POOL_2D", selecting, "SET_ROWS", selecting),
                 added, "ops a completing step adds to a steady step's (" + selecting + " selecting layers)");
@@ -587,6 +575,18 @@ class QuestTest {
                 }
             }
             return readers;
+        }
+
+        /** Of each op, how many more this graph has than {@code base} (ops with as many left out). */
+        java.util.Map<String, Integer> opsBeyond(StepGraph base) {
+            java.util.Map<String, Integer> added = new java.util.TreeMap<>();
+            for (String op : ops.keySet()) {
+                int more = ops.get(op) - base.ops.getOrDefault(op, 0);
+                if (more != 0) {
+                    added.put(op, more);
+                }
+            }
+            return added;
         }
 
         /** Ops that only relabel memory: no kernel of their own. */
