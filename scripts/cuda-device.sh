@@ -73,7 +73,8 @@
 #   RBENCH_JAVA_OPTS=-Drbench.native.log=info), GGML_CUDA_FA_VEC_GQA (1: such a decode runs the vector kernel a block per
 #   KV head, its 4 query heads as columns, an A/B; 3: the same compiled for 3 blocks an SM; it reaches llama-bench too), GGML_CUDA_TOP_K_CLUSTER (0: every top_k row of
 #   1,025 to 8,192 columns a block, 8 or 16: a cluster of that many blocks, Hopper on; unset: a cluster of 8 over 4,096
-#   columns; topk-bench times both forms), GGML_CUDA_FUSE_MUL_RELU (0: MUL and RELU as two kernels, an A/B), GGML_CUDA_FUSE_TOP_K_CONCAT (0: Quest's concat of the
+#   columns; topk-bench times both forms), KERNEL_TRACE (1: bench's methods half runs under the kernel-times library and writes
+#   every kernel's device times and CUDA graph as trace-8b-TYPE${BENCH_TAG}.csv.gz), GGML_CUDA_FUSE_MUL_RELU (0: MUL and RELU as two kernels, an A/B), GGML_CUDA_FUSE_TOP_K_CONCAT (0: Quest's concat of the
 #   current page and its top_k as its own kernel, an A/B), OPS_TEST_PARAMS (ops-test: only the cases whose parameters match
 #   this regular expression, test-backend-ops -p; BENCH_TAG names the logs).
 set -u
@@ -599,11 +600,22 @@ step_bench() { # bench:TYPE:CTX,CTX
   left=$(( ${BENCH_DEADLINE:-$(( $(date +%s) + 100000 ))} - $(date +%s) ))
   # (2) the strategies on the engine, the cache seeded with random K/V rows (decode latency only)
   if [[ " $parts " == *" methods "* ]]; then
-    OUT="$out" timeout $(( left > 0 ? left : 1 )) "${rbench_cmd[@]}" bench --model "$m" --backend "${BACKEND:-cuda}" \
+    # KERNEL_TRACE=1: under the kernel-times library, every kernel's device start and end and its CUDA graph
+    # (0: launched uncaptured) as trace-8b-TYPE${BENCH_TAG}.csv.gz (native/tools/kernel-trace-steps.py splits it by step)
+    local inject=() kt trace=""
+    if [ -n "${KERNEL_TRACE:-}" ] && kt=$(kernel_times_lib); then
+      trace=$work/trace-8b-$type${BENCH_TAG:-}.csv
+      inject=(CUDA_INJECTION64_PATH="$kt" KERNEL_TIMES_OUT="$out/kernels-8b-$type${BENCH_TAG:-}.csv" KERNEL_TIMES_TRACE="$trace")
+    fi
+    env "${inject[@]}" OUT="$out" timeout $(( left > 0 ? left : 1 )) "${rbench_cmd[@]}" bench --model "$m" --backend "${BACKEND:-cuda}" \
       --fill synthetic --ctx "$ctx" --tokens 50 --repeats 3 --methods "$methods" \
       --out "$out/bench-8b-$type${BENCH_TAG:-}-methods.csv" --steps-out "$out/bench-8b-$type${BENCH_TAG:-}-steps.csv" ${BENCH_ARGS:-} \
       2>&1 | grep -v "^WARNING" | tee -a "$out/bench-8b-$type${BENCH_TAG:-}.log"
     log "bench $type methods $ctx: rc ${PIPESTATUS[0]} after $((SECONDS - t0)) s"
+    if [ -n "$trace" ] && [ -f "$trace" ]; then
+      gzip -c "$trace" >"$trace.gz" && mv "$trace.gz" "$out/" && rm -f "$trace"
+      log "kernel trace: $(ls -s "$out/$(basename "$trace").gz" | cut -d' ' -f1) KiB"
+    fi
   fi
 }
 

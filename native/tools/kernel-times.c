@@ -9,7 +9,13 @@
  *   kind,name,count,total_ns,min_ns,max_ns
  *
  * kind is kernel, memcpy-<direction> or memset. The times are the device's own start and end
- * stamps of each launch, so they carry no host-side overhead. Two runs of the same program that
+ * stamps of each launch, so they carry no host-side overhead. With $KERNEL_TIMES_TRACE set, every
+ * record also goes there as it arrives, in the device's order of completion per buffer:
+ *
+ *   kind,name,start_ns,end_ns,graph_id
+ *
+ * graph_id is the CUDA graph a kernel was replayed from (0: launched on its own, uncaptured), so a
+ * trace shows which steps ran captured and lets one step's kernels be set against another's. Two runs of the same program that
  * differ in one method give that method's kernels as their difference (cuda-device.sh's profile
  * step). Build: gcc -shared -fPIC -O2 -I<cupti include> kernel-times.c -L<cupti lib> -lcupti.
  */
@@ -35,6 +41,7 @@ static uint64_t dropped; /* records CUPTI could not keep (buffers full) */
 static int overflow;     /* names that found no slot */
 static int reported;
 static int initialized; /* InitializeInjection succeeded: there is something to report */
+static FILE *trace;     /* $KERNEL_TIMES_TRACE: every record, or NULL */
 
 static uint64_t hash(const char *kind, const char *s) {
     uint64_t h = 1469598103934665603ull;
@@ -43,8 +50,11 @@ static uint64_t hash(const char *kind, const char *s) {
     return h;
 }
 
-static void add(const char *kind, const char *name, uint64_t start, uint64_t end) {
+static void add(const char *kind, const char *name, uint64_t start, uint64_t end, uint32_t graph) {
     if (name == NULL) name = "?";
+    if (trace != NULL) {
+        fprintf(trace, "%s,%s,%llu,%llu,%u\n", kind, name, (unsigned long long) start, (unsigned long long) end, graph);
+    }
     uint64_t d = end > start ? end - start : 0;
     uint64_t i = hash(kind, name) % TABLE_SIZE;
     for (int probe = 0; probe < TABLE_SIZE; probe++, i = (i + 1) % TABLE_SIZE) {
@@ -93,17 +103,17 @@ static void CUPTIAPI buffer_completed(CUcontext context, uint32_t stream, uint8_
             case CUPTI_ACTIVITY_KIND_KERNEL:
             case CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL: {
                 CUpti_ActivityKernel10 *k = (CUpti_ActivityKernel10 *) record;
-                add("kernel", k->name, k->start, k->end);
+                add("kernel", k->name, k->start, k->end, k->graphId);
                 break;
             }
             case CUPTI_ACTIVITY_KIND_MEMCPY: {
                 CUpti_ActivityMemcpy6 *m = (CUpti_ActivityMemcpy6 *) record;
-                add(copy_kind(m->copyKind), "-", m->start, m->end);
+                add(copy_kind(m->copyKind), "-", m->start, m->end, m->graphId);
                 break;
             }
             case CUPTI_ACTIVITY_KIND_MEMSET: {
                 CUpti_ActivityMemset4 *m = (CUpti_ActivityMemset4 *) record;
-                add("memset", "-", m->start, m->end);
+                add("memset", "-", m->start, m->end, m->graphId);
                 break;
             }
             default:
@@ -135,6 +145,10 @@ static void report(void) {
     }
     if (dropped || overflow) fprintf(out, "lost,records dropped %llu; names without a slot %d,0,0,0,0\n",
                                      (unsigned long long) dropped, overflow);
+    if (trace != NULL) {
+        fclose(trace);
+        trace = NULL;
+    }
     pthread_mutex_unlock(&lock);
     if (out != stderr) fclose(out);
 }
@@ -155,6 +169,15 @@ int InitializeInjection(void) {
     }
     check(cuptiActivityEnable(CUPTI_ACTIVITY_KIND_MEMCPY), "enabling memcpy records");
     check(cuptiActivityEnable(CUPTI_ACTIVITY_KIND_MEMSET), "enabling memset records");
+    const char *trace_path = getenv("KERNEL_TIMES_TRACE");
+    if (trace_path != NULL && *trace_path) {
+        trace = fopen(trace_path, "w");
+        if (trace == NULL) {
+            fprintf(stderr, "kernel-times: cannot write the trace %s\n", trace_path);
+        } else {
+            fprintf(trace, "kind,name,start_ns,end_ns,graph_id\n");
+        }
+    }
     initialized = 1;
     atexit(report);
     return 1;

@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""Splits a kernel-times trace (KERNEL_TIMES_TRACE, cuda-device.sh bench with KERNEL_TRACE=1) into decode
+steps and says where a slow step's time went.
+
+    kernel-trace-steps.py TRACE.csv[.gz] [--top N]
+
+A step is the run of device work that starts with the host-to-device copies of its inputs: a
+memcpy-htod that follows anything else opens a new one. Steps whose kernel names come in the same
+sequence are one kind (a decode step of one graph shape; a page-completing step is another kind).
+Printed:
+  - each kind: its kernels a step, how many steps, the median span (first kernel's start to the last
+    one's end) and the median of the kernels' own time;
+  - every step of a kind whose span is over its kind's median by more than --slack ms (default 0.1):
+    its place in the trace, whether it ran captured (the CUDA graph ids of its kernels; 0 means
+    launched on its own), its idle time between kernels against the median's, and the --top kernel
+    names whose time grew most against the median of the same kernel positions in that kind.
+Only the standard library; the times are the device's own stamps, in milliseconds.
+"""
+import argparse
+import csv
+import gzip
+import statistics
+import sys
+from collections import defaultdict
+
+
+def read(path):
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rt", newline="") as f:
+        rows = [(r["kind"], r["name"], int(r["start_ns"]), int(r["end_ns"]), int(r["graph_id"]))
+                for r in csv.DictReader(f)]
+    rows.sort(key=lambda r: (r[2], r[3]))
+    return rows
+
+
+def split_steps(rows):
+    steps, current, last_kind = [], [], None
+    for r in rows:
+        if r[0] == "memcpy-htod" and last_kind is not None and last_kind != "memcpy-htod" and current:
+            steps.append(current)
+            current = []
+        current.append(r)
+        last_kind = r[0]
+    if current:
+        steps.append(current)
+    return steps
+
+
+def describe(step):
+    kernels = [r for r in step if r[0] == "kernel"]
+    if not kernels:
+        return None
+    span = (max(r[3] for r in step) - min(r[2] for r in step)) / 1e6
+    busy = sum(r[3] - r[2] for r in kernels) / 1e6
+    return {"kernels": kernels, "span": span, "busy": busy, "idle": span - busy,
+            "graphs": sorted({r[4] for r in kernels}), "signature": tuple(r[1] for r in kernels)}
+
+
+def short(name, width=70):
+    return name if len(name) <= width else name[:width - 3] + "..."
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("trace")
+    ap.add_argument("--top", type=int, default=5, help="kernel names shown a slow step (5)")
+    ap.add_argument("--slack", type=float, default=0.1, help="ms over its kind's median that makes a step slow (0.1)")
+    ap.add_argument("--min-kernels", type=int, default=50, help="steps of fewer kernels are not decode steps (50)")
+    a = ap.parse_args()
+
+    steps = [d for d in (describe(s) for s in split_steps(read(a.trace))) if d and len(d["kernels"]) >= a.min_kernels]
+    kinds = defaultdict(list)
+    for i, d in enumerate(steps):
+        d["index"] = i
+        kinds[d["signature"]].append(d)
+    names = {sig: "kind %d" % (n + 1) for n, sig in enumerate(sorted(kinds, key=lambda s: -len(kinds[s])))}
+    print("%d steps of %d kinds" % (len(steps), len(kinds)))
+    for sig in sorted(kinds, key=lambda s: names[s]):
+        group = kinds[sig]
+        span = statistics.median(d["span"] for d in group)
+        busy = statistics.median(d["busy"] for d in group)
+        idle = statistics.median(d["idle"] for d in group)
+        print("%s: %d kernels, %d steps (trace steps %d-%d), median span %.3f ms (kernels %.3f, idle %.3f)"
+              % (names[sig], len(sig), len(group), group[0]["index"], group[-1]["index"], span, busy, idle))
+        # each kernel position's median time in this kind, to set a slow step's kernels against
+        medians = [statistics.median(d["kernels"][p][3] - d["kernels"][p][2] for d in group) for p in range(len(sig))]
+        for d in group:
+            if d["span"] - span <= a.slack:
+                continue
+            grew = defaultdict(float)
+            for p, k in enumerate(d["kernels"]):
+                grew[k[1]] += (k[3] - k[2] - medians[p]) / 1e6
+            top = sorted(grew.items(), key=lambda kv: -kv[1])[:a.top]
+            graphs = ",".join(str(g) for g in d["graphs"]) if len(d["graphs"]) <= 4 else "%d graphs" % len(d["graphs"])
+            print("  trace step %d: span %+.3f ms (kernels %+.3f, idle %+.3f), graph ids %s"
+                  % (d["index"], d["span"] - span, d["busy"] - busy, d["idle"] - idle, graphs))
+            for name, ms in top:
+                print("    %+.4f ms  %s" % (ms, short(name)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
