@@ -5,7 +5,9 @@ steps and says where a slow step's time went.
     kernel-trace-steps.py TRACE.csv[.gz] [--top N]
 
 A step is the run of device work that starts with the host-to-device copies of its inputs: a
-memcpy-htod that follows anything else opens a new one. Steps whose kernel names come in the same
+memcpy-htod that follows anything else opens a new one, and so does any record after the device
+idled for more than --gap ms (default 1; a policy's start runs its own graph after a step's
+read-back, with no upload first). Steps whose kernel names come in the same
 sequence are one kind (a decode step of one graph shape; a page-completing step is another kind).
 Printed:
   - each kind: its kernels a step, how many steps, the median span (first kernel's start to the last
@@ -33,14 +35,17 @@ def read(path):
     return rows
 
 
-def split_steps(rows):
-    steps, current, last_kind = [], [], None
+def split_steps(rows, gap_ms=1.0):
+    steps, current, last_kind, last_end = [], [], None, None
     for r in rows:
-        if r[0] == "memcpy-htod" and last_kind is not None and last_kind != "memcpy-htod" and current:
+        opens = r[0] == "memcpy-htod" and last_kind is not None and last_kind != "memcpy-htod"
+        idled = last_end is not None and r[2] - last_end > gap_ms * 1e6
+        if (opens or idled) and current:
             steps.append(current)
             current = []
         current.append(r)
         last_kind = r[0]
+        last_end = r[3] if last_end is None else max(last_end, r[3])
     if current:
         steps.append(current)
     return steps
@@ -65,10 +70,11 @@ def main():
     ap.add_argument("trace")
     ap.add_argument("--top", type=int, default=5, help="kernel names shown a slow step (5)")
     ap.add_argument("--slack", type=float, default=0.1, help="ms over its kind's median that makes a step slow (0.1)")
+    ap.add_argument("--gap", type=float, default=1.0, help="ms of device idle that opens a step (1)")
     ap.add_argument("--min-kernels", type=int, default=50, help="steps of fewer kernels are not decode steps (50)")
     a = ap.parse_args()
 
-    steps = [d for d in (describe(s) for s in split_steps(read(a.trace))) if d and len(d["kernels"]) >= a.min_kernels]
+    steps = [d for d in (describe(s) for s in split_steps(read(a.trace), a.gap)) if d and len(d["kernels"]) >= a.min_kernels]
     kinds = defaultdict(list)
     for i, d in enumerate(steps):
         d["index"] = i
