@@ -223,21 +223,55 @@ public final class Quest implements AttentionPolicy {
         }
     }
 
+    /** Pages a piece of the start makes the bounds of; 0: by {@link #START_CHUNK_BYTES} (tests set fewer). */
+    private int startChunk;
+
+    /** Makes the start's bounds {@code pages} pages at a time (tests: several pieces over a small cache). */
+    Quest startChunkPages(int pages) {
+        if (pages < 1) {
+            throw new IllegalArgumentException("a piece of the start makes at least one page's bounds, got " + pages);
+        }
+        startChunk = pages;
+        return this;
+    }
+
+    /**
+     * Bytes of F32 keys one piece of the start gathers at a time ({@link #startChunkPages}): the start's graph memory
+     * is then about twice this (the rows and their negation) whatever the context, where the whole cache at once took
+     * about a GB at 131K on Llama-3.1-8B shapes, allocated and freed by every start.
+     */
+    static final long START_CHUNK_BYTES = 32L << 20;
+
+    /** Pages whose bounds one piece of the start makes: as many as keep its F32 rows within {@link #START_CHUNK_BYTES}. */
+    static int startChunkPages(int page, int headDim, int kvHeads) {
+        long pageBytes = 4L * page * headDim * kvHeads;
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, START_CHUNK_BYTES / pageBytes));
+    }
+
     /**
      * Every page's bounds up to the one the next token goes in, from the cache (the later pages
-     * get theirs as they complete; pages from the current on are masked until then).
+     * get theirs as they complete; pages from the current on are masked until then), a chunk of
+     * pages at a time ({@link #startChunkPages}) so that the graph's memory stays small.
      */
     private void startBounds(AttentionContext context, HyperParameters hp) {
         int kvHeads = hp.kvHeads();
         int scored = Math.min(pages.pageCount(), context.position() / page + 1);
+        int chunk = startChunk > 0 ? startChunk : startChunkPages(page, hp.headDim(), kvHeads);
+        int chunks = (scored + chunk - 1) / chunk;
         Pages p = pages;
         context.computeOverCache((ctx, keys, values, expand) -> {
-            Tensor rows = ctx.view(p.rows, new long[] {(long) page * scored, kvHeads}, new long[] {p.rows.nb(1)}, 0);
             for (int l = dense; l < hp.layers(); l++) {
-                expand.accept(ctx.cpy(pageBounds(ctx, ctx.getRows(keys.apply(l), rows), page),
-                        Plan.leading(ctx, p.bounds(l), scored)));
+                Tensor bounds = p.bounds(l);
+                for (int first = 0; first < scored; first += chunk) {
+                    int n = Math.min(chunk, scored - first);
+                    Tensor rows = ctx.view(p.rows, new long[] {(long) page * n, kvHeads}, new long[] {p.rows.nb(1)},
+                            (long) first * page * p.rows.nb(0));
+                    Tensor target = ctx.view(bounds, new long[] {bounds.ne(0), n, bounds.ne(2)},
+                            new long[] {bounds.nb(1), bounds.nb(2)}, (long) first * bounds.nb(1));
+                    expand.accept(ctx.cpy(pageBounds(ctx, ctx.getRows(keys.apply(l), rows), page), target));
+                }
             }
-        }, 16 * hp.layers());
+        }, 12 * chunks * hp.layers());
     }
 
     @Override

@@ -36,6 +36,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -501,7 +502,7 @@ class QuestTest {
 
     /**
      * {@code -Drbench.keepStartMemory=true} keeps the memory of the start's graph over the cache (Quest's bounds of
-     * the prompt's pages) for the next start, where by default each start frees its own: the same logits bit for
+     * the prompt's pages) for the next start, and {@code false} frees it after each start: the same logits bit for
      * bit, through two decoders' starts on one engine.
      */
     @Test
@@ -830,6 +831,40 @@ class QuestTest {
                 }
             }
         }
+    }
+
+    /**
+     * The start makes its bounds a chunk of pages at a time, so that its graph's memory stays small at any context:
+     * chunks of 2 pages (the last one short: 6 pages) give the bounds one chunk gives, bit for bit.
+     */
+    @Test
+    void theStartsBoundsMadeAChunkOfPagesAtATimeEqualThoseMadeAtOnce() {
+        HyperParameters hp = GQA.weights().hyperParameters();
+        String spec = "quest:k=32,dense=1";
+        int prompt = PROMPT; // pages 0-5 complete, page 6 current: the start makes 7 pages' bounds
+        for (GgmlType cacheType : new GgmlType[] {GgmlType.F32, GgmlType.F16}) {
+            EngineOptions options = EngineOptions.defaults(256).withCacheType(cacheType)
+                    .withFlashAttention(cacheType == GgmlType.F16);
+            try (Engine engine = Engine.open(GQA.weights(), options)) {
+                engine.prefill(Arrays.copyOf(TOKENS, prompt));
+                Quest whole = (Quest) Strategies.create(spec, hp, prompt);
+                Quest chunked = ((Quest) Strategies.create(spec, hp, prompt)).startChunkPages(2);
+                try (Decoder a = engine.decoder(whole, null);
+                     Decoder b = engine.decoder(chunked, null)) { // open together: each has bounds of its own
+                    assertNotSame(whole.pages(), chunked.pages());
+                    assertSameBounds(whole, chunked, prompt / 16, hp);
+                }
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> ((Quest) Strategies.create(spec, hp, prompt)).startChunkPages(0));
+    }
+
+    /** A chunk of the start keeps its F32 rows within 32 MiB, at least one page: 512 pages at Llama-3.1-8B shapes. */
+    @Test
+    void aChunkOfTheStartIsAsManyPagesAsFitItsBytes() {
+        assertEquals(512, Quest.startChunkPages(16, 128, 8), "16 x 128 x 8 x 4 bytes a page");
+        assertEquals(1024, Quest.startChunkPages(16, 64, 8));
+        assertEquals(1, Quest.startChunkPages(1 << 20, 128, 8), "a page larger than a chunk is a chunk");
     }
 
     /**

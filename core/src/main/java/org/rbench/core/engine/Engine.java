@@ -95,6 +95,7 @@ public final class Engine implements AutoCloseable {
             throw new IllegalArgumentException("a context of " + options.contextSize() + " tokens is longer than the "
                     + hp.contextLength() + " the model was trained for (" + weights.path().getFileName() + ")");
         }
+        String startMemory = PolicyServices.startMemoryRule(); // a bad value is refused before anything is allocated
         int pad = options.kvPadding();
         int capacity = (int) Math.min(Integer.MAX_VALUE, ((long) options.contextSize() + pad - 1) / pad * pad);
         KvCache c = new KvCache(hp, backend, capacity, options.cacheType());
@@ -120,7 +121,7 @@ public final class Engine implements AutoCloseable {
         this.allocator = a;
         this.stepGraphs = new GraphCache<>(backend, STEP_GRAPHS, stepGraphBytes(backend));
         this.deferredWrites = new DeferredWrites(backend, c, hp.kvHeads());
-        this.services = new PolicyServices(weights, c, deferredWrites, fullCache);
+        this.services = new PolicyServices(weights, c, deferredWrites, fullCache, startMemory);
         this.stateContext = sc;
         this.graphResources = new GraphResources(weights, c, deferredWrites, options, hiddenState, fedToken);
         this.uploads = queuedUploads(backend);

@@ -43,16 +43,27 @@ final class PolicyServices implements AttentionContext, AutoCloseable {
     private final FullCacheValidity fullCache;
     private final GraphCache<int[]> shiftGraphs;
     /**
-     * With {@code -Drbench.keepStartMemory=true} (an A/B, read when the engine opens), the graphs policies compute
-     * over the whole cache at their start ({@link #computeOverCache}) share this allocator, kept with the engine:
-     * its buffer stays allocated between starts (about a GB for Quest's bounds at 131K on Llama-3.1-8B shapes),
-     * where by default each start allocates and frees its own. It tells whether freeing that memory just before
-     * the first step is what makes Quest's first step slower than its others.
+     * A policy start's graph memory up to this many bytes is kept for the next start ({@link #computeOverCache}):
+     * Quest's bounds, made a chunk of pages at a time, take about 64 MiB at any context. A
+     * start that freed its memory just before the first step made that step slower (on an H100 at 131K, +1.41 ms
+     * over the median step, +0.64 with the memory kept), and later starts allocate it again. Larger graphs (a
+     * refresh's over the whole cache) free theirs.
      */
-    private final boolean keepStartMemory = Boolean.getBoolean("rbench.keepStartMemory");
+    static final long KEPT_START_MEMORY_BYTES = 256L << 20;
+    /**
+     * {@code -Drbench.keepStartMemory}: {@code auto} (the default) keeps a start's graph memory up to
+     * {@link #KEPT_START_MEMORY_BYTES}; {@code true} keeps it whatever its size, {@code false} frees it after every
+     * start (A/Bs). Read when the engine opens.
+     */
+    private final String keepStartMemory;
+    /** {@link #KEPT_START_MEMORY_BYTES}, or less in tests. */
+    private long keptStartMemoryCap = KEPT_START_MEMORY_BYTES;
     private GraphAllocator startAllocator;
 
-    PolicyServices(ModelWeights weights, KvCache cache, DeferredWrites deferred, FullCacheValidity fullCache) {
+    /** @param keepStartMemory {@link #startMemoryRule}'s value: auto, true or false */
+    PolicyServices(ModelWeights weights, KvCache cache, DeferredWrites deferred, FullCacheValidity fullCache,
+                   String keepStartMemory) {
+        this.keepStartMemory = startMemoryRule(keepStartMemory);
         this.weights = weights;
         this.deferred = deferred;
         this.fullCache = fullCache;
@@ -249,10 +260,11 @@ final class PolicyServices implements AttentionContext, AutoCloseable {
         fullCache.require("a policy's graph over the full cache");
         deferred.flush(); // the piece reads the full cache
         try (StepGraph g = new StepGraph(16 + maxTensors)) {
-            GraphAllocator allocator = keepStartMemory ? startAllocator() : new GraphAllocator(backend);
+            boolean kept = !keepStartMemory.equals("false");
+            GraphAllocator allocator = kept ? startAllocator() : new GraphAllocator(backend);
             try {
                 piece.build(g.ctx, cache::keys, cache::values, g::expand);
-                if (keepStartMemory) {
+                if (kept) {
                     // planned again for this graph: ggml_gallocr_alloc_graph alone would keep the last graph's plan for
                     // any graph of as many nodes that fit it (the buffer grows only when this one needs more)
                     allocator.reserve(g.graph);
@@ -261,11 +273,37 @@ final class PolicyServices implements AttentionContext, AutoCloseable {
                 compute(g);
                 readOutputs.run(); // before the allocator's memory goes (or the next piece reuses it)
             } finally {
-                if (!keepStartMemory) {
+                if (!kept) {
                     allocator.close();
+                } else if (keepStartMemory.equals("auto") && allocator.bufferSize() > keptStartMemoryCap) {
+                    allocator.close();
+                    startAllocator = null;
                 }
             }
         }
+    }
+
+    /** Keeps a start's graph memory up to {@code bytes} only, under the {@code auto} rule (tests). */
+    void keptStartMemoryCap(long bytes) {
+        keptStartMemoryCap = bytes;
+    }
+
+    /** Bytes of graph memory kept between policy starts (0 when none is). */
+    long keptStartMemoryBytes() {
+        return startAllocator == null ? 0 : startAllocator.bufferSize();
+    }
+
+    /** {@code -Drbench.keepStartMemory}'s rule, checked (the engine reads it before it allocates anything). */
+    static String startMemoryRule() {
+        return startMemoryRule(System.getProperty("rbench.keepStartMemory", "auto"));
+    }
+
+    private static String startMemoryRule(String value) {
+        return switch (value) {
+            case "auto", "true", "false" -> value;
+            default -> throw new IllegalArgumentException("-Drbench.keepStartMemory takes auto, true or false, not '"
+                    + value + "'");
+        };
     }
 
     private GraphAllocator startAllocator() {
