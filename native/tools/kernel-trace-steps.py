@@ -65,6 +65,39 @@ def short(name, width=70):
     return name if len(name) <= width else name[:width - 3] + "..."
 
 
+def report(rows, top=5, slack=0.1, min_kernels=50, gap=1.0):
+    """The printed lines for trace records ``rows`` (kind, name, start_ns, end_ns, graph_id), sorted by start."""
+    lines = []
+    steps = [d for d in (describe(s) for s in split_steps(rows, gap)) if d and len(d["kernels"]) >= min_kernels]
+    kinds = defaultdict(list)
+    for i, d in enumerate(steps):
+        d["index"] = i
+        kinds[d["signature"]].append(d)
+    names = {sig: "kind %d" % (n + 1) for n, sig in enumerate(sorted(kinds, key=lambda s: -len(kinds[s])))}
+    lines.append("%d steps of %d kinds" % (len(steps), len(kinds)))
+    for sig in sorted(kinds, key=lambda s: names[s]):
+        group = kinds[sig]
+        span = statistics.median(d["span"] for d in group)
+        busy = statistics.median(d["busy"] for d in group)
+        idle = statistics.median(d["idle"] for d in group)
+        lines.append("%s: %d kernels, %d steps (trace steps %d-%d), median span %.3f ms (kernels %.3f, idle %.3f)"
+                     % (names[sig], len(sig), len(group), group[0]["index"], group[-1]["index"], span, busy, idle))
+        # each kernel position's median time in this kind, to set a slow step's kernels against
+        medians = [statistics.median(d["kernels"][p][3] - d["kernels"][p][2] for d in group) for p in range(len(sig))]
+        for d in group:
+            if d["span"] - span <= slack:
+                continue
+            grew = defaultdict(float)
+            for p, k in enumerate(d["kernels"]):
+                grew[k[1]] += (k[3] - k[2] - medians[p]) / 1e6
+            graphs = ",".join(str(g) for g in d["graphs"]) if len(d["graphs"]) <= 4 else "%d graphs" % len(d["graphs"])
+            lines.append("  trace step %d: span %+.3f ms (kernels %+.3f, idle %+.3f), graph ids %s"
+                         % (d["index"], d["span"] - span, d["busy"] - busy, d["idle"] - idle, graphs))
+            for name, ms in sorted(grew.items(), key=lambda kv: -kv[1])[:top]:
+                lines.append("    %+.4f ms  %s" % (ms, short(name)))
+    return lines
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("trace")
@@ -73,35 +106,8 @@ def main():
     ap.add_argument("--gap", type=float, default=1.0, help="ms of device idle that opens a step (1)")
     ap.add_argument("--min-kernels", type=int, default=50, help="steps of fewer kernels are not decode steps (50)")
     a = ap.parse_args()
-
-    steps = [d for d in (describe(s) for s in split_steps(read(a.trace), a.gap)) if d and len(d["kernels"]) >= a.min_kernels]
-    kinds = defaultdict(list)
-    for i, d in enumerate(steps):
-        d["index"] = i
-        kinds[d["signature"]].append(d)
-    names = {sig: "kind %d" % (n + 1) for n, sig in enumerate(sorted(kinds, key=lambda s: -len(kinds[s])))}
-    print("%d steps of %d kinds" % (len(steps), len(kinds)))
-    for sig in sorted(kinds, key=lambda s: names[s]):
-        group = kinds[sig]
-        span = statistics.median(d["span"] for d in group)
-        busy = statistics.median(d["busy"] for d in group)
-        idle = statistics.median(d["idle"] for d in group)
-        print("%s: %d kernels, %d steps (trace steps %d-%d), median span %.3f ms (kernels %.3f, idle %.3f)"
-              % (names[sig], len(sig), len(group), group[0]["index"], group[-1]["index"], span, busy, idle))
-        # each kernel position's median time in this kind, to set a slow step's kernels against
-        medians = [statistics.median(d["kernels"][p][3] - d["kernels"][p][2] for d in group) for p in range(len(sig))]
-        for d in group:
-            if d["span"] - span <= a.slack:
-                continue
-            grew = defaultdict(float)
-            for p, k in enumerate(d["kernels"]):
-                grew[k[1]] += (k[3] - k[2] - medians[p]) / 1e6
-            top = sorted(grew.items(), key=lambda kv: -kv[1])[:a.top]
-            graphs = ",".join(str(g) for g in d["graphs"]) if len(d["graphs"]) <= 4 else "%d graphs" % len(d["graphs"])
-            print("  trace step %d: span %+.3f ms (kernels %+.3f, idle %+.3f), graph ids %s"
-                  % (d["index"], d["span"] - span, d["busy"] - busy, d["idle"] - idle, graphs))
-            for name, ms in top:
-                print("    %+.4f ms  %s" % (ms, short(name)))
+    for line in report(read(a.trace), a.top, a.slack, a.min_kernels, a.gap):
+        print(line)
     return 0
 
 
