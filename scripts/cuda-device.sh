@@ -59,7 +59,8 @@
 #                         pieces: the device tool brings back at most 8 files (last, after the steps that write)
 #   llama-bench           stock llama-bench for CUDA (scripts/build-llama-bench.sh --backend cuda; skipped when
 #                         built), where rbench bench's llama-bench method finds it
-# Environment: BUNDLE (default .cache/device: jre.txz, rbench.tgz, llama-src.tgz; ruler-data.txz for ruler),
+# Environment: BUNDLE (default .cache/device: jre.txz, rbench.tgz, llama-src.tgz; ruler-data.txz for ruler; with
+#   cuda-libs.txz.NN in place of llama-src.tgz, scripts/pack-libs-bundle.sh, no build),
 #   BENCH_DEADLINE (epoch seconds the bench, scaling and ruler steps end by), CALL_DEADLINE (epoch seconds after which
 #   no step but pack-out starts: several invocations in one device call share one), BENCH_ARGS (more rbench bench
 #   options for bench's methods half, e.g. --no-queue-ahead with BENCH_TAG=-waited; BENCH_TAG also names the scaling, select, reads,
@@ -124,13 +125,13 @@ rbench() {
 # The suite's patches (names and checksums) that libraries were built with: the build step writes them beside the
 # libraries (rbench-patches.txt, carried in the cuda-libs pieces too), so that libraries built from another version of
 # the patches, kept on a warm machine or carried from an earlier call, are not taken for this tree's
-patch_stamp() {
-  (cd "$root/native/patches" && for p in *.diff; do echo "$p $(sha256sum <"$p" | cut -c1-16)"; done
-   sed -n 's:^+++ b/\([^[:space:]]*\).*:file \1:p' *.diff | sort -u)
-}
+patch_stamp() { bash "$root/scripts/patch-stamp.sh"; }
+# a record equals this tree's in any line order (records written before the file list was sorted in the C locale
+# list it in the machine's locale's order)
+stamp_matches() { [ -f "$1" ] && [ "$(LC_ALL=C sort "$1")" = "$(patch_stamp | LC_ALL=C sort)" ]; }
 # a short name of the libraries' record, for the log (a results doc can tell which patches timed what)
 libs_patch_id() { if [ -f "$libs/rbench-patches.txt" ]; then sha256sum <"$libs/rbench-patches.txt" | cut -c1-12; else echo unrecorded; fi; }
-libs_match_patches() { [ -f "$libs/rbench-patches.txt" ] && [ "$(cat "$libs/rbench-patches.txt")" = "$(patch_stamp)" ]; }
+libs_match_patches() { stamp_matches "$libs/rbench-patches.txt"; }
 # ok_or_rebuild WHAT (the libraries' name in the log): 0 where the libraries in $libs are this tree's patches' (or,
 # lacking the source to build them again, are taken with a warning in steps.log); 1 where the build must run
 ok_or_rebuild() {
@@ -348,7 +349,7 @@ step_ops_test() {
   # beside links to the libraries: ggml loads its backends from the program's folder
   for so in "$libs"/*.so; do ln -sfn "$so" "$dir/"; done
   # built once for this tree's patches (their test cases come with them): a binary kept from other patches is built again
-  if [ ! -x "$dir/test-backend-ops" ] || [ "$(cat "$dir/rbench-patches.txt" 2>/dev/null)" != "$(patch_stamp)" ]; then
+  if [ ! -x "$dir/test-backend-ops" ] || ! stamp_matches "$dir/rbench-patches.txt"; then
     g++ -O1 -std=c++17 -I"$src/ggml/include" "$src/tests/test-backend-ops.cpp" \
       -o "$dir/test-backend-ops" -L"$libs" "-l:$(basename "$ggml")" -l:libggml-base.so -Wl,-rpath,"$libs" -pthread \
       >"$out/ops-test-build.log" 2>&1 || { tail -20 "$out/ops-test-build.log"; log "test-backend-ops build FAILED"; return 1; }
