@@ -130,7 +130,7 @@ patch_stamp() { bash "$root/scripts/patch-stamp.sh"; }
 # list it in the machine's locale's order)
 stamp_matches() { [ -f "$1" ] && [ "$(LC_ALL=C sort "$1")" = "$(patch_stamp | LC_ALL=C sort)" ]; }
 # a short name of the libraries' record, for the log (a results doc can tell which patches timed what)
-libs_patch_id() { if [ -f "$libs/rbench-patches.txt" ]; then sha256sum <"$libs/rbench-patches.txt" | cut -c1-12; else echo unrecorded; fi; }
+libs_patch_id() { if [ -f "$libs/rbench-patches.txt" ]; then LC_ALL=C sort "$libs/rbench-patches.txt" | sha256sum | cut -c1-12; else echo unrecorded; fi; }
 libs_match_patches() { stamp_matches "$libs/rbench-patches.txt"; }
 # ok_or_rebuild WHAT (the libraries' name in the log): 0 where the libraries in $libs are this tree's patches' (or,
 # lacking the source to build them again, are taken with a warning in steps.log); 1 where the build must run
@@ -603,12 +603,18 @@ step_bench() { # bench:TYPE:CTX,CTX
   if [[ " $parts " == *" methods "* ]]; then
     # KERNEL_TRACE=1: under the kernel-times library, every kernel's device start and end and its CUDA graph
     # (0: launched uncaptured) as trace-8b-TYPE${BENCH_TAG}.csv.gz (native/tools/kernel-trace-steps.py splits it by step)
+    # (a llama-bench method's own process inherits the library too: trace methods without it)
     local inject=() kt trace=""
-    if [ -n "${KERNEL_TRACE:-}" ] && kt=$(kernel_times_lib); then
-      trace=$work/trace-8b-$type${BENCH_TAG:-}.csv
-      inject=(CUDA_INJECTION64_PATH="$kt" KERNEL_TIMES_OUT="$out/kernels-8b-$type${BENCH_TAG:-}.csv" KERNEL_TIMES_TRACE="$trace")
+    if [ "${KERNEL_TRACE:-0}" = 1 ]; then
+      if kt=$(kernel_times_lib); then
+        trace=$work/trace-8b-$type${BENCH_TAG:-}.csv
+        rm -f "$trace" # never pack an earlier run's trace as this one's
+        inject=(CUDA_INJECTION64_PATH="$kt" KERNEL_TIMES_OUT="$out/kernels-8b-$type${BENCH_TAG:-}.csv" KERNEL_TIMES_TRACE="$trace")
+      else
+        log "KERNEL_TRACE: no kernel-times library (profile.log): the bench runs untraced"
+      fi
     fi
-    env "${inject[@]}" OUT="$out" timeout $(( left > 0 ? left : 1 )) "${rbench_cmd[@]}" bench --model "$m" --backend "${BACKEND:-cuda}" \
+    env ${inject[@]+"${inject[@]}"} OUT="$out" timeout $(( left > 0 ? left : 1 )) "${rbench_cmd[@]}" bench --model "$m" --backend "${BACKEND:-cuda}" \
       --fill synthetic --ctx "$ctx" --tokens 50 --repeats 3 --methods "$methods" \
       --out "$out/bench-8b-$type${BENCH_TAG:-}-methods.csv" --steps-out "$out/bench-8b-$type${BENCH_TAG:-}-steps.csv" ${BENCH_ARGS:-} \
       2>&1 | grep -v "^WARNING" | tee -a "$out/bench-8b-$type${BENCH_TAG:-}.log"

@@ -146,6 +146,8 @@ static void report(void) {
     if (dropped || overflow) fprintf(out, "lost,records dropped %llu; names without a slot %d,0,0,0,0\n",
                                      (unsigned long long) dropped, overflow);
     if (trace != NULL) {
+        if (dropped || overflow) fprintf(trace, "lost,records dropped %llu; names without a slot %d,0,0,0\n",
+                                         (unsigned long long) dropped, overflow);
         fclose(trace);
         trace = NULL;
     }

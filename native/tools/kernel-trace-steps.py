@@ -5,9 +5,11 @@ steps and says where a slow step's time went.
     kernel-trace-steps.py TRACE.csv[.gz] [--top N]
 
 A step is the run of device work that starts with the host-to-device copies of its inputs: a
-memcpy-htod that follows anything else opens a new one, and so does any record after the device
-idled for more than --gap ms (default 1; a policy's start runs its own graph after a step's
-read-back, with no upload first). Steps whose kernel names come in the same
+memcpy-htod that follows anything else opens a new one, and so does a record that comes more than
+--gap ms (default 1) after a step's read-back (memcpy-dtoh): a policy's start runs its own graph
+after a step's read-back, with no upload first. A pause anywhere else stays inside its step, as idle
+time. CUPTI's count of records it dropped (a "lost" line) is reported, not read as a record; a last
+line cut short (a killed process) is skipped. Steps whose kernel names come in the same
 sequence are one kind (a decode step of one graph shape; a page-completing step is another kind).
 Printed:
   - each kind: its kernels a step, how many steps, the median span (first kernel's start to the last
@@ -28,9 +30,17 @@ from collections import defaultdict
 
 def read(path):
     opener = gzip.open if path.endswith(".gz") else open
+    rows = []
     with opener(path, "rt", newline="") as f:
-        rows = [(r["kind"], r["name"], int(r["start_ns"]), int(r["end_ns"]), int(r["graph_id"]))
-                for r in csv.DictReader(f)]
+        for r in csv.DictReader(f):
+            if r["kind"] == "lost":
+                print("kernel-trace-steps: CUPTI lost records (%s): steps near them may be split wrongly" % r["name"],
+                      file=sys.stderr)
+                continue
+            try:
+                rows.append((r["kind"], r["name"], int(r["start_ns"]), int(r["end_ns"]), int(r["graph_id"])))
+            except (TypeError, ValueError):
+                continue  # a line cut short where the traced process was killed
     rows.sort(key=lambda r: (r[2], r[3]))
     return rows
 
@@ -39,7 +49,7 @@ def split_steps(rows, gap_ms=1.0):
     steps, current, last_kind, last_end = [], [], None, None
     for r in rows:
         opens = r[0] == "memcpy-htod" and last_kind is not None and last_kind != "memcpy-htod"
-        idled = last_end is not None and r[2] - last_end > gap_ms * 1e6
+        idled = last_kind == "memcpy-dtoh" and r[2] - last_end > gap_ms * 1e6
         if (opens or idled) and current:
             steps.append(current)
             current = []
@@ -75,7 +85,7 @@ def report(rows, top=5, slack=0.1, min_kernels=50, gap=1.0):
         kinds[d["signature"]].append(d)
     names = {sig: "kind %d" % (n + 1) for n, sig in enumerate(sorted(kinds, key=lambda s: -len(kinds[s])))}
     lines.append("%d steps of %d kinds" % (len(steps), len(kinds)))
-    for sig in sorted(kinds, key=lambda s: names[s]):
+    for sig in sorted(kinds, key=lambda s: int(names[s].split()[1])):
         group = kinds[sig]
         span = statistics.median(d["span"] for d in group)
         busy = statistics.median(d["busy"] for d in group)

@@ -34,12 +34,22 @@ class KernelTraceStepsTest(unittest.TestCase):
         self.assertEqual(5, len(steps))
         self.assertTrue(all(len(s) == 62 for s in steps))
 
-    def test_a_long_idle_opens_a_step_even_without_uploads(self):
+    def test_a_long_idle_after_a_read_back_opens_a_step_even_without_uploads(self):
         rows = trace(2)
         last = rows[-1][3]
+        rows.append(("memcpy-dtoh", "-", last, last + US, 0))  # the step's read-back
         rows.append(("kernel", "start", last + 5_000 * US, last + 5_010 * US, 0))  # 5 ms later, no upload before it
         self.assertEqual(3, len(kts.split_steps(rows, gap_ms=1.0)))
         self.assertEqual(2, len(kts.split_steps(rows, gap_ms=10.0)))
+
+    def test_a_long_pause_inside_a_step_stays_in_it_as_idle(self):
+        rows = trace(6)
+        # step 4's second upload 2 ms late (more than the gap): still one step, 2 ms slower, all of it idle
+        start = [i for i, r in enumerate(rows) if r[0] == "memcpy-htod"][9]
+        rows = rows[:start] + [(k, n, a + 2_000 * US, b + 2_000 * US, g) for k, n, a, b, g in rows[start:]]
+        self.assertEqual(6, len(kts.split_steps(rows, gap_ms=1.0)))
+        lines = kts.report(rows)
+        self.assertTrue(any("trace step 4: span +2.000 ms (kernels +0.000, idle +2.000)" in l for l in lines), lines)
 
     def test_a_slow_step_names_the_kernel_that_grew_and_says_it_ran_uncaptured(self):
         lines = kts.report(trace(10, slow_step=3, slow_kernel=5, extra_ns=200 * US, uncaptured=3))

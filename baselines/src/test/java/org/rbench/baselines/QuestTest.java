@@ -835,24 +835,27 @@ class QuestTest {
 
     /**
      * The start makes its bounds a chunk of pages at a time, so that its graph's memory stays small at any context:
-     * chunks of 2 pages (the last one short: 6 pages) give the bounds one chunk gives, bit for bit.
+     * chunks of 2 pages (pages 0-1, 2-3, 4-5, then 6 alone) and of 4 (0-3, then a short 4-6, whose complete pages
+     * are compared) give the bounds one chunk gives, bit for bit.
      */
     @Test
     void theStartsBoundsMadeAChunkOfPagesAtATimeEqualThoseMadeAtOnce() {
         HyperParameters hp = GQA.weights().hyperParameters();
         String spec = "quest:k=32,dense=1";
         int prompt = PROMPT; // pages 0-5 complete, page 6 current: the start makes 7 pages' bounds
-        for (GgmlType cacheType : new GgmlType[] {GgmlType.F32, GgmlType.F16}) {
-            EngineOptions options = EngineOptions.defaults(256).withCacheType(cacheType)
-                    .withFlashAttention(cacheType == GgmlType.F16);
-            try (Engine engine = Engine.open(GQA.weights(), options)) {
-                engine.prefill(Arrays.copyOf(TOKENS, prompt));
-                Quest whole = (Quest) Strategies.create(spec, hp, prompt);
-                Quest chunked = ((Quest) Strategies.create(spec, hp, prompt)).startChunkPages(2);
-                try (Decoder a = engine.decoder(whole, null);
-                     Decoder b = engine.decoder(chunked, null)) { // open together: each has bounds of its own
-                    assertNotSame(whole.pages(), chunked.pages());
-                    assertSameBounds(whole, chunked, prompt / 16, hp);
+        for (int chunk : new int[] {2, 4}) {
+            for (GgmlType cacheType : new GgmlType[] {GgmlType.F32, GgmlType.F16}) {
+                EngineOptions options = EngineOptions.defaults(256).withCacheType(cacheType)
+                        .withFlashAttention(cacheType == GgmlType.F16);
+                try (Engine engine = Engine.open(GQA.weights(), options)) {
+                    engine.prefill(Arrays.copyOf(TOKENS, prompt));
+                    Quest whole = (Quest) Strategies.create(spec, hp, prompt);
+                    Quest chunked = ((Quest) Strategies.create(spec, hp, prompt)).startChunkPages(chunk);
+                    try (Decoder a = engine.decoder(whole, null);
+                         Decoder b = engine.decoder(chunked, null)) { // open together: each has bounds of its own
+                        assertNotSame(whole.pages(), chunked.pages());
+                        assertSameBounds(whole, chunked, prompt / 16, hp);
+                    }
                 }
             }
         }
