@@ -260,15 +260,16 @@ public final class Quest implements AttentionPolicy {
         int chunks = (scored + chunk - 1) / chunk;
         Pages p = pages;
         context.computeOverCache((ctx, keys, values, expand) -> {
+            Tensor[] rows = new Tensor[chunks]; // each chunk's rows per KV head, the same for every layer
+            for (int c = 0; c < chunks; c++) {
+                int first = c * chunk;
+                rows[c] = p.rowsOfPages(ctx, first, Math.min(chunk, scored - first));
+            }
             for (int l = dense; l < hp.layers(); l++) {
-                Tensor bounds = p.bounds(l);
-                for (int first = 0; first < scored; first += chunk) {
-                    int n = Math.min(chunk, scored - first);
-                    Tensor rows = ctx.view(p.rows, new long[] {(long) page * n, kvHeads}, new long[] {p.rows.nb(1)},
-                            (long) first * page * p.rows.nb(0));
-                    Tensor target = ctx.view(bounds, new long[] {bounds.ne(0), n, bounds.ne(2)},
-                            new long[] {bounds.nb(1), bounds.nb(2)}, (long) first * bounds.nb(1));
-                    expand.accept(ctx.cpy(pageBounds(ctx, ctx.getRows(keys.apply(l), rows), page), target));
+                for (int c = 0; c < chunks; c++) {
+                    int first = c * chunk;
+                    Tensor target = Plan.pageRange(ctx, p.bounds(l), first, Math.min(chunk, scored - first));
+                    expand.accept(ctx.cpy(pageBounds(ctx, ctx.getRows(keys.apply(l), rows[c]), page), target));
                 }
             }
         }, 12 * chunks * hp.layers());
@@ -521,6 +522,11 @@ public final class Quest implements AttentionPolicy {
             return t;
         }
 
+        /** The row table's rows of pages [first, first + n) per KV head: I32 {@code [n page, kvHeads]}, a view. */
+        Tensor rowsOfPages(GgmlContext ctx, int first, int n) {
+            return ctx.view(rows, new long[] {(long) page * n, kvHeads}, new long[] {rows.nb(1)}, (long) first * page * rows.nb(0));
+        }
+
         /** Column h: row r's position min(r, capacity - 1), plus (h / group) * stride. */
         private int[] table(int tableRows, int columns, int group, int stride) {
             int[] t = new int[tableRows * columns];
@@ -763,7 +769,7 @@ public final class Quest implements AttentionPolicy {
             if (init) {
                 // every page's bounds from the cache's rows, unmasked: the pages from the current one on
                 // are never scored before they complete, and then get their own bounds
-                Tensor rows = ctx.view(pages.rows, new long[] {(long) page * scored, kvHeads}, new long[] {pages.rows.nb(1)}, 0);
+                Tensor rows = pages.rowsOfPages(ctx, 0, scored);
                 bounds = ctx.cpy(pageBounds(ctx, ctx.getRows(g.cacheKeys(), rows), page),
                         leading(ctx, pages.bounds(layer), scored));
             } else if (completes) {
@@ -815,7 +821,13 @@ public final class Quest implements AttentionPolicy {
 
         /** Pages [0, n) of a bounds tensor {@code [2 headDim, pages, kvHeads]}. */
         static Tensor leading(GgmlContext ctx, Tensor bounds, int n) {
-            return ctx.view(bounds, new long[] {bounds.ne(0), n, bounds.ne(2)}, new long[] {bounds.nb(1), bounds.nb(2)}, 0);
+            return pageRange(ctx, bounds, 0, n);
+        }
+
+        /** Pages [first, first + n) of a bounds tensor {@code [2 headDim, pages, kvHeads]}. */
+        static Tensor pageRange(GgmlContext ctx, Tensor bounds, int first, int n) {
+            return ctx.view(bounds, new long[] {bounds.ne(0), n, bounds.ne(2)}, new long[] {bounds.nb(1), bounds.nb(2)},
+                    (long) first * bounds.nb(1));
         }
     }
 

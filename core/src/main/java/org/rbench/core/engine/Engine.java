@@ -95,7 +95,7 @@ public final class Engine implements AutoCloseable {
             throw new IllegalArgumentException("a context of " + options.contextSize() + " tokens is longer than the "
                     + hp.contextLength() + " the model was trained for (" + weights.path().getFileName() + ")");
         }
-        String startMemory = PolicyServices.startMemoryRule(); // a bad value is refused before anything is allocated
+        PolicyServices.StartMemory startMemory = PolicyServices.StartMemory.fromProperty(); // refused before allocating
         int pad = options.kvPadding();
         int capacity = (int) Math.min(Integer.MAX_VALUE, ((long) options.contextSize() + pad - 1) / pad * pad);
         KvCache c = new KvCache(hp, backend, capacity, options.cacheType());

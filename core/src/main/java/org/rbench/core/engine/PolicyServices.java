@@ -55,15 +55,30 @@ final class PolicyServices implements AttentionContext, AutoCloseable {
      * {@link #KEPT_START_MEMORY_BYTES}; {@code true} keeps it whatever its size, {@code false} frees it after every
      * start (A/Bs). Read when the engine opens.
      */
-    private final String keepStartMemory;
+    enum StartMemory {
+        AUTO, KEEP, FREE;
+
+        /** The rule {@code -Drbench.keepStartMemory} names; the engine reads it before it allocates anything. */
+        static StartMemory fromProperty() {
+            String value = System.getProperty("rbench.keepStartMemory", "auto");
+            return switch (value) {
+                case "auto" -> AUTO;
+                case "true" -> KEEP;
+                case "false" -> FREE;
+                default -> throw new IllegalArgumentException("-Drbench.keepStartMemory takes auto, true or false, not '"
+                        + value + "'");
+            };
+        }
+    }
+
+    private final StartMemory startMemory;
     /** {@link #KEPT_START_MEMORY_BYTES}, or less in tests. */
     private long keptStartMemoryCap = KEPT_START_MEMORY_BYTES;
     private GraphAllocator startAllocator;
 
-    /** @param keepStartMemory {@link #startMemoryRule}'s value: auto, true or false */
     PolicyServices(ModelWeights weights, KvCache cache, DeferredWrites deferred, FullCacheValidity fullCache,
-                   String keepStartMemory) {
-        this.keepStartMemory = startMemoryRule(keepStartMemory);
+                   StartMemory startMemory) {
+        this.startMemory = startMemory;
         this.weights = weights;
         this.deferred = deferred;
         this.fullCache = fullCache;
@@ -260,7 +275,7 @@ final class PolicyServices implements AttentionContext, AutoCloseable {
         fullCache.require("a policy's graph over the full cache");
         deferred.flush(); // the piece reads the full cache
         try (StepGraph g = new StepGraph(16 + maxTensors)) {
-            boolean kept = !keepStartMemory.equals("false");
+            boolean kept = startMemory != StartMemory.FREE;
             GraphAllocator allocator = kept ? startAllocator() : new GraphAllocator(backend);
             try {
                 piece.build(g.ctx, cache::keys, cache::values, g::expand);
@@ -275,7 +290,7 @@ final class PolicyServices implements AttentionContext, AutoCloseable {
             } finally {
                 if (!kept) {
                     allocator.close();
-                } else if (keepStartMemory.equals("auto") && allocator.bufferSize() > keptStartMemoryCap) {
+                } else if (startMemory == StartMemory.AUTO && allocator.bufferSize() > keptStartMemoryCap) {
                     allocator.close();
                     startAllocator = null;
                 }
@@ -291,19 +306,6 @@ final class PolicyServices implements AttentionContext, AutoCloseable {
     /** Bytes of graph memory kept between policy starts (0 when none is). */
     long keptStartMemoryBytes() {
         return startAllocator == null ? 0 : startAllocator.bufferSize();
-    }
-
-    /** {@code -Drbench.keepStartMemory}'s rule, checked (the engine reads it before it allocates anything). */
-    static String startMemoryRule() {
-        return startMemoryRule(System.getProperty("rbench.keepStartMemory", "auto"));
-    }
-
-    private static String startMemoryRule(String value) {
-        return switch (value) {
-            case "auto", "true", "false" -> value;
-            default -> throw new IllegalArgumentException("-Drbench.keepStartMemory takes auto, true or false, not '"
-                    + value + "'");
-        };
     }
 
     private GraphAllocator startAllocator() {
