@@ -21,6 +21,7 @@ import org.rbench.core.engine.KvSnapshot;
 import org.rbench.core.model.HyperParameters;
 import org.rbench.core.model.ModelWeights;
 import org.rbench.core.testing.CpuModel;
+import org.rbench.core.testing.SystemProperties;
 import org.rbench.core.testing.TestModels;
 import org.rbench.gguf.ModelSpec;
 import org.rbench.llamacpp.ComputeGraph;
@@ -489,13 +490,10 @@ class QuestTest {
      */
     @Test
     void theFirstStepAfterAPromptOfWholePagesMakesNoBoundsAgain() {
-        EngineOptions options = EngineOptions.defaults(256).withCacheType(GgmlType.F16).withFlashAttention(true);
-        String method = "quest:k=48,dense=1";
-        int prompt = 96; // six pages of 16
-        StepGraph first = lastStepGraph(options, method, prompt, 1);
-        StepGraph steady = lastStepGraph(options, method, prompt, 2);
+        StepGraph first = stepGraphAfterWholePages(1);
+        StepGraph steady = stepGraphAfterWholePages(2);
         assertEquals(steady.ops(), first.ops(), "the first step after a prompt of whole pages is a steady step");
-        StepGraph completing = lastStepGraph(options, method, prompt, 17); // its new token, at 112, starts a page
+        StepGraph completing = stepGraphAfterWholePages(17); // its new token, at 112, starts a page
         assertEquals(steady.ops().getOrDefault("SET_ROWS", 0) + GQA.weights().hyperParameters().layers() - 1,
                 completing.ops().getOrDefault("SET_ROWS", 0), "a step that completes a page writes its bounds in every selecting layer");
     }
@@ -511,8 +509,7 @@ class QuestTest {
         HyperParameters hp = GQA.weights().hyperParameters();
         int steps = 20; // pages complete at 112 and 128
         float[][][] logits = new float[2][2 * steps][];
-        String before = System.getProperty("rbench.keepStartMemory");
-        try {
+        SystemProperties.restoring("rbench.keepStartMemory", () -> {
             for (int keep = 0; keep < 2; keep++) {
                 System.setProperty("rbench.keepStartMemory", Boolean.toString(keep == 1));
                 try (Engine engine = Engine.open(GQA.weights(), options)) {
@@ -528,13 +525,7 @@ class QuestTest {
                     }
                 }
             }
-        } finally {
-            if (before == null) {
-                System.clearProperty("rbench.keepStartMemory");
-            } else {
-                System.setProperty("rbench.keepStartMemory", before);
-            }
-        }
+        });
         for (int s = 0; s < 2 * steps; s++) {
             assertArrayEquals(logits[0][s], logits[1][s], "step " + s);
         }
@@ -547,11 +538,8 @@ class QuestTest {
      */
     @Test
     void aStepThatCompletesAPageAddsFourNodesASelectingLayer() {
-        EngineOptions options = EngineOptions.defaults(256).withCacheType(GgmlType.F16).withFlashAttention(true);
-        String method = "quest:k=48,dense=1";
-        int prompt = 96; // six pages of 16
-        StepGraph steady = lastStepGraph(options, method, prompt, 2);
-        StepGraph completing = lastStepGraph(options, method, prompt, 17); // its new token, at 112, starts a page
+        StepGraph steady = stepGraphAfterWholePages(2);
+        StepGraph completing = stepGraphAfterWholePages(17); // its new token, at 112, starts a page
         java.util.Map<String, Integer> added = completing.opsBeyond(steady);
         int selecting = GQA.weights().hyperParameters().layers() - 1;
         assertEquals(java.util.Map.of("GET_ROWS", selecting, "MUL", selecting, "POOL_2D", selecting, "SET_ROWS", selecting),
@@ -638,6 +626,15 @@ class QuestTest {
     }
 
     /** The graph of the last of {@code steps} decode steps. */
+    /**
+     * The graph of step {@code steps} of {@code quest:k=48,dense=1} after a prompt of six whole pages of 16 (F16 cache,
+     * flash attention): step 1 follows the start, step 17's new token (at 112) starts a page.
+     */
+    private static StepGraph stepGraphAfterWholePages(int steps) {
+        EngineOptions options = EngineOptions.defaults(256).withCacheType(GgmlType.F16).withFlashAttention(true);
+        return lastStepGraph(options, "quest:k=48,dense=1", 96, steps);
+    }
+
     private static StepGraph lastStepGraph(EngineOptions options, String method, int steps) {
         return lastStepGraph(options, method, PROMPT, steps);
     }
@@ -725,8 +722,7 @@ class QuestTest {
     /** The GPU pads, the CPU does not; RBENCH_QUEST_SCORED_PAGE_BLOCK (here its property) sets either, for A/Bs. */
     @Test
     void theScoredPageBlockIsTheBackendsUnlessSet() {
-        String before = System.getProperty("rbench.questScoredPageBlock");
-        try {
+        SystemProperties.restoring("rbench.questScoredPageBlock", () -> {
             System.clearProperty("rbench.questScoredPageBlock");
             if (System.getenv("RBENCH_QUEST_SCORED_PAGE_BLOCK") == null) {
                 assertEquals(Quest.GPU_SCORED_PAGE_BLOCK, Quest.defaultScoredPageBlock(true));
@@ -741,13 +737,7 @@ class QuestTest {
                 IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Quest.defaultScoredPageBlock(true));
                 assertTrue(e.getMessage().contains("'" + bad + "'"), e.getMessage());
             }
-        } finally {
-            if (before == null) {
-                System.clearProperty("rbench.questScoredPageBlock");
-            } else {
-                System.setProperty("rbench.questScoredPageBlock", before);
-            }
-        }
+        });
     }
 
     /**

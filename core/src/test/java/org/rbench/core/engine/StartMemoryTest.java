@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.rbench.core.model.ModelWeights;
 import org.rbench.core.testing.CpuBackend;
+import org.rbench.core.testing.SystemProperties;
 import org.rbench.core.testing.TestModels;
 import org.rbench.llamacpp.GgmlType;
 
@@ -39,21 +40,10 @@ class StartMemoryTest {
     }
 
     private static <T> T withRule(String rule, Supplier<T> body) {
-        String before = System.getProperty("rbench.keepStartMemory");
-        try {
-            if (rule == null) {
-                System.clearProperty("rbench.keepStartMemory");
-            } else {
-                System.setProperty("rbench.keepStartMemory", rule);
-            }
+        return SystemProperties.restoring("rbench.keepStartMemory", () -> {
+            SystemProperties.set("rbench.keepStartMemory", rule);
             return body.get();
-        } finally {
-            if (before == null) {
-                System.clearProperty("rbench.keepStartMemory");
-            } else {
-                System.setProperty("rbench.keepStartMemory", before);
-            }
-        }
+        });
     }
 
     @Test
