@@ -126,9 +126,7 @@ rbench() {
 # libraries (rbench-patches.txt, carried in the cuda-libs pieces too), so that libraries built from another version of
 # the patches, kept on a warm machine or carried from an earlier call, are not taken for this tree's
 patch_stamp() { bash "$root/scripts/patch-stamp.sh"; }
-# a record equals this tree's in any line order (records written before the file list was sorted in the C locale
-# list it in the machine's locale's order)
-stamp_matches() { [ -f "$1" ] && [ "$(LC_ALL=C sort "$1")" = "$(patch_stamp | LC_ALL=C sort)" ]; }
+stamp_matches() { bash "$root/scripts/patch-stamp.sh" --matches "$1"; }
 # a short name of the libraries' record, for the log (a results doc can tell which patches timed what)
 libs_patch_id() { if [ -f "$libs/rbench-patches.txt" ]; then LC_ALL=C sort "$libs/rbench-patches.txt" | sha256sum | cut -c1-12; else echo unrecorded; fi; }
 libs_match_patches() { stamp_matches "$libs/rbench-patches.txt"; }

@@ -22,11 +22,12 @@ ls "$pieces"/cuda-libs.txz.* >/dev/null 2>&1 || fail "no cuda-libs.txz.* pieces 
 for f in jre.txz rbench.tgz; do
   [ -f "$src/$f" ] || fail "no $src/$f: run scripts/pack-device-bundle.sh first"
 done
-record=$(cat "$pieces"/cuda-libs.txz.* | xz -dc | tar xOf - --wildcards '*rbench-patches.txt' 2>/dev/null) \
+record=$(mktemp) && trap 'rm -f "$record"' EXIT
+cat "$pieces"/cuda-libs.txz.* | xz -dc | tar xOf - --wildcards '*rbench-patches.txt' >"$record" 2>/dev/null \
   || fail "the pieces in $pieces hold no rbench-patches.txt (or are not one whole xz'd tar): their patches are unknown"
-if [ "$(LC_ALL=C sort <<<"$record")" != "$(bash "$root/scripts/patch-stamp.sh" | LC_ALL=C sort)" ]; then
-  fail "the libraries in $pieces were built from other patches than native/patches now; build them again (cuda-device.sh build libs)"
-fi
+bash "$root/scripts/patch-stamp.sh" --matches "$record" \
+  || fail "the libraries in $pieces were built from other patches than native/patches now; build them again (cuda-device.sh build libs)"
+
 size=$(cat "$src/jre.txz" "$src/rbench.tgz" "$pieces"/cuda-libs.txz.* | wc -c)
 [ "$size" -le "$carry_limit" ] || fail "$size bytes with the pieces: over the 64 MiB a device call carries"
 
