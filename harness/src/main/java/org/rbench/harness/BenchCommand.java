@@ -170,8 +170,9 @@ final class BenchCommand implements Callable<Integer> {
              ResultsFile stepLog = stepsOut == null ? null : ResultsFile.open(stepsOut, STEP_COLUMNS)) {
             HyperParameters hp = s.weights().hyperParameters();
             long kvRowBytes = 2L * hp.kvHeads() * hp.headDim() * GgmlType.F16.typeSize * hp.layers();
-            Provenance prov = Provenance.of(model, s.backend().kind(), s.backend().deviceDescription(), threads.count);
+            Provenance prov = Provenance.of(model, s.backend(), threads.count);
             modelSha256 = prov.modelSha256();
+            tensorCoreFrom = prov.tensorCoreFrom();
             setting = outputFormat == null ? null : BenchSetting.of(model, s, engineOptions);
             Engine engine = s.engine();
             // one llama.cpp per reference method, each with its own cache
@@ -421,6 +422,8 @@ final class BenchCommand implements Callable<Integer> {
     private boolean sharedPrefill;
     /** Whether the engine's steps took their probabilities from flash attention's logits. */
     private boolean flashScores;
+    /** The rows from which this run's decodes ran flash attention's tensor-core kernel (empty: stock's choice). */
+    private java.util.OptionalLong tensorCoreFrom = java.util.OptionalLong.empty();
 
     /** One unrecorded decode per engine method from the filled cache, computed node by node (--op-profile). */
     private void profileOps(Engine engine, KvSnapshot snap, PrefillResult prefill, HyperParameters hp, int ctx, int[] steps) {
@@ -517,6 +520,12 @@ final class BenchCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "queued: %d of the engine methods' %d measured steps were queued on the device while the"
                     + " step before computed, the host's work between steps hidden (steps_queued_ahead; --no-queue-ahead"
                     + " waits for every step, as llama-bench does)%n", queuedSteps, engineSteps);
+        }
+        if (tensorCoreFrom.isPresent()) {
+            out.printf(Locale.ROOT, "flash attention: every decoded token over %d KV rows or more, in every method and reference"
+                    + " of this run, ran ggml-cuda's tensor-core kernel, not stock's vector kernel (fa_tensor_core_from;"
+                    + " %s): full attention is faster there, and every bound and speedup is against that%n",
+                    tensorCoreFrom.getAsLong(), org.rbench.llamacpp.TensorCoreDecode.VARIABLE);
         }
         if (flashScores) {
             out.println("probabilities: a step that needs them (a refresh, H2O) took them from flash attention's own logits"

@@ -151,6 +151,18 @@ public final class Backend implements AutoCloseable {
         return readsGathered;
     }
 
+    /**
+     * The KV rows from which this backend decodes with flash attention's tensor-core kernel ({@link TensorCoreDecode}):
+     * only the suite's CUDA build reads the setting (its patches register the flash-attention scores marker); empty
+     * for stock's choice and for every other backend.
+     *
+     * @throws IllegalArgumentException where the setting applies and is not a whole number
+     */
+    public java.util.OptionalLong flashAttentionTensorCoreFrom() {
+        return "cuda".equals(kind()) && flashAttentionWritesScores() ? TensorCoreDecode.fromEnvironment()
+                : java.util.OptionalLong.empty();
+    }
+
     /** Whether this GPU backend's registry answers {@code get_proc_address(marker)}: a suite patch's sign that it is built in. */
     private boolean registersMarker(String marker) {
         MemorySegment reg = GgmlBackend.ggml_backend_dev_backend_reg(device);

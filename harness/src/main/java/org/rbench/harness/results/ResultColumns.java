@@ -15,7 +15,7 @@ public final class ResultColumns {
             "tokens_scored", "attention_mass_recall", "kv_fill", "bound_speedup", "device_mem_used_mb",
             "answer_tokens", "answer_coverage_mean", "answer_coverage_min", "answer_coverage_min_step",
             "answer_mass_recall", "focus_layer", "focus_lost_step", "start_ms", "steps_queued_ahead",
-            "flash_scores");
+            "flash_scores", "fa_tensor_core_from");
 
     /** The columns that identify one unit of work: a resumed run skips rows with a known key. */
     public static final List<String> KEY = List.of("kind", "model_sha256", "method", "seed", "task", "length", "sample_index");

@@ -65,7 +65,7 @@ public final class PerplexityRun {
         Map<Method.Reference, LlamaReference> references = new LinkedHashMap<>();
         try (ModelSession s = ModelSession.open(plan.model(), plan.backend(), plan.threads(), EngineOptions.defaults(contextRows));
              LlamaTokenizer tokenizer = LlamaTokenizer.open(plan.model())) {
-            Provenance prov = Provenance.of(plan.model(), s.backend().kind(), s.backend().deviceDescription(), plan.threads());
+            Provenance prov = Provenance.of(plan.model(), s.backend(), plan.threads());
             Engine engine = s.engine();
             int bos = s.vocabulary().bos();
             List<PerplexityTexts.Document> docs = new ArrayList<>();

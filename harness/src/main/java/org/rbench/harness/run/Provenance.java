@@ -1,5 +1,6 @@
 package org.rbench.harness.run;
 
+import org.rbench.llamacpp.Backend;
 import org.rbench.llamacpp.LibraryLocation;
 
 import java.io.IOException;
@@ -12,15 +13,26 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 
-/** Where a result came from: suite commit, llama.cpp version, backend and device, threads, model file and hash. */
+/**
+ * Where a result came from: suite commit, llama.cpp version, backend and device, threads, model file and hash, and
+ * the rows from which the backend decodes with flash attention's tensor-core kernel (empty: stock's kernel choice).
+ */
 public record Provenance(String suiteCommit, String llamacppVersion, String backend, String device, int threads,
-                        String modelFile, String modelSha256) {
+                        String modelFile, String modelSha256, OptionalLong tensorCoreFrom) {
 
-    public static Provenance of(Path model, String backend, String device, int threads) throws IOException {
-        return new Provenance(currentSuiteCommit(), LibraryLocation.pinned().getProperty("release", "unknown"), backend, device,
-                threads, model.getFileName().toString(), sha256Prefix(model));
+    /**
+     * The provenance of results computed on {@code backend}.
+     *
+     * @throws IllegalArgumentException where the backend's tensor-core setting is malformed ({@link
+     *                                  Backend#flashAttentionTensorCoreFrom}), before any result is computed
+     */
+    public static Provenance of(Path model, Backend backend, int threads) throws IOException {
+        OptionalLong tensorCoreFrom = backend.flashAttentionTensorCoreFrom();
+        return new Provenance(currentSuiteCommit(), LibraryLocation.pinned().getProperty("release", "unknown"), backend.kind(),
+                backend.deviceDescription(), threads, model.getFileName().toString(), sha256Prefix(model), tensorCoreFrom);
     }
 
     /** The columns this provenance fills in a results row. */
@@ -33,6 +45,7 @@ public record Provenance(String suiteCommit, String llamacppVersion, String back
         m.put("threads", Integer.toString(threads));
         m.put("model_file", modelFile);
         m.put("model_sha256", modelSha256);
+        m.put("fa_tensor_core_from", tensorCoreFrom.isPresent() ? Long.toString(tensorCoreFrom.getAsLong()) : "");
         return m;
     }
 

@@ -202,7 +202,7 @@ public final class RulerRun {
             tokenizer = LlamaTokenizer.open(path);
             Sources sources = Sources.locate(null);
             generator = RulerGenerator.builder(tokenizer).sources(sources).pieceCounting(true).build();
-            provenance = Provenance.of(path, model.backend().kind(), model.backend().deviceDescription(), plan.threads());
+            provenance = Provenance.of(path, model.backend(), plan.threads());
             warmUp();
         }
 
