@@ -198,7 +198,7 @@ public final class ResultsReader {
                 }
             }
             return new ResultRow(
-                    file.toString(), line, text("run_id"), kind, text("model_file"), text("device"),
+                    file.toString(), line, text("run_id"), kind, model(), text("device"),
                     text("method"), text("method_name"), requiredLong("seed"), text("task"),
                     (int) requiredLong("length"), (int) requiredLong("sample_index"), score,
                     prefillWithStart(), optionalDouble("decode_ms_mean"),
@@ -206,6 +206,16 @@ public final class ResultsReader {
                     optionalDouble("tokens_generated"), optionalDouble("attended_rows_mean"),
                     nllSum, tokensScored, optionalDouble("attention_mass_recall"),
                     optionalDouble("bound_speedup"), text("suite_commit"), text("backend"), text("kv_fill"));
+        }
+
+        /**
+         * The model file, with the setting where the decode ran flash attention's tensor-core kernel
+         * ({@code fa_tensor_core_from}): one model's rows with and without it are two groups, which tables
+         * and plots name apart, not one average of two kernels.
+         */
+        private String model() {
+            String from = text("fa_tensor_core_from");
+            return from.isEmpty() ? text("model_file") : text("model_file") + " (tensor-core decode from " + from + " rows)";
         }
 
         private String text(String column) {

@@ -72,6 +72,16 @@ class ResultsReaderTest {
         assertEquals(1.125, none.secondsPerExample(), 1e-12, "an empty start_ms (llama_decode) adds nothing");
     }
 
+    /** Rows decoded with the tensor-core kernel are their own model: never averaged with stock's, never a repeat of them. */
+    @Test
+    void theTensorCoreDecodeNamesTheModelApart() throws Exception {
+        List<ResultRow> rows = reader.read(csv("kernel.csv", HEADER + ",fa_tensor_core_from\n" + row("50", "12.5") + ",\n"
+                + row("50", "9.5") + ",16384\n"));
+        assertEquals("m.gguf", rows.get(0).modelFile());
+        assertEquals("m.gguf (tensor-core decode from 16384 rows)", rows.get(1).modelFile());
+        assertTrue(warnings.isEmpty());
+    }
+
     @Test
     void ignoresUnknownColumnsAndColumnOrder() throws Exception {
         List<String> columns = new ArrayList<>(ResultsReader.REQUIRED_COLUMNS);
