@@ -40,5 +40,4 @@ cp "$src/jre.txz" "$src/rbench.tgz" "$out/"
 rm -f "$out/llama-src.tgz" # without the source, a mismatch is reported in steps.log instead of rebuilt
 carried=$(find "$out" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
 [ "$carried" -le "$carry_limit" ] || fail "$out holds $carried bytes (other files beside the bundle's?): over the 64 MiB a device call carries"
-size=$carried
-echo "pack-libs-bundle: $out ($((size / 1024 / 1024)) MiB): BUNDLE=${out#"$root"/} bash scripts/cuda-device.sh STEP... (carry ${out#"$root"/})"
+echo "pack-libs-bundle: $out ($((carried / 1024 / 1024)) MiB): BUNDLE=${out#"$root"/} bash scripts/cuda-device.sh STEP... (carry ${out#"$root"/})"

@@ -625,7 +625,6 @@ class QuestTest {
         }
     }
 
-    /** The graph of the last of {@code steps} decode steps. */
     /**
      * The graph of step {@code steps} of {@code quest:k=48,dense=1} after a prompt of six whole pages of 16 (F16 cache,
      * flash attention): step 1 follows the start, step 17's new token (at 112) starts a page.
@@ -635,6 +634,7 @@ class QuestTest {
         return lastStepGraph(options, "quest:k=48,dense=1", 96, steps);
     }
 
+    /** The graph of the last of {@code steps} decode steps. */
     private static StepGraph lastStepGraph(EngineOptions options, String method, int steps) {
         return lastStepGraph(options, method, PROMPT, steps);
     }

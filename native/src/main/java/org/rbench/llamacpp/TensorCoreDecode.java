@@ -9,8 +9,8 @@ import java.util.OptionalLong;
  * (native/patches/ggml-cuda-fa-gqa-mma-decode.diff; a refresh's logits come from it too). Unset, stock's choice.
  *
  * <p>The kernel reads the variable once per process, so every row a run writes shares it, and rows name it
- * ({@code fa_tensor_core_from}). It makes full attention faster at long contexts (about 1.75x at 512K on an H200),
- * which changes what every sparse method is compared with. A value the patch would silently ignore (not a whole
+ * ({@code fa_tensor_core_from}). It makes full attention faster at long contexts (native/README.md), which changes
+ * what every sparse method is compared with. A value the patch would silently ignore (not a whole
  * number) is refused here rather than measured as stock's choice.
  */
 public final class TensorCoreDecode {
