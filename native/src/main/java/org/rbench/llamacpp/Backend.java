@@ -17,6 +17,7 @@ public final class Backend implements AutoCloseable {
     private Boolean writesScores;
     /** {@link #flashAttentionReadsGatheredRows}, asked once. */
     private Boolean readsGathered;
+    private java.util.OptionalInt stableSortFrom;
 
     Backend(MemorySegment backend, MemorySegment device) {
         this.backend = backend;
@@ -149,6 +150,20 @@ public final class Backend implements AutoCloseable {
             readsGathered = registersMarker("rbench_flash_attn_ext_gathered");
         }
         return readsGathered;
+    }
+
+    /**
+     * The row length from which this backend's argsort keeps equal keys in their order (a stable sort), or empty
+     * where no length is known to: the suite's CUDA build sorts rows longer than 1,024 columns with CUB's segmented
+     * radix sort (native/patches/ggml-cuda-stable-argsort.diff, which registers the marker "rbench_argsort_stable"),
+     * shorter ones with a bitonic sort that is not stable; stock ggml-cuda's sort outside a captured graph, and
+     * ggml-cpu's std::sort, are not guaranteed to be stable either.
+     */
+    public java.util.OptionalInt stableArgsortFrom() {
+        if (stableSortFrom == null) {
+            stableSortFrom = registersMarker("rbench_argsort_stable") ? java.util.OptionalInt.of(1025) : java.util.OptionalInt.empty();
+        }
+        return stableSortFrom;
     }
 
     /**

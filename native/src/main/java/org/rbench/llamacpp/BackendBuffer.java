@@ -49,6 +49,35 @@ public final class BackendBuffer implements AutoCloseable {
         return new BackendBuffer(b);
     }
 
+    /**
+     * Places {@code slice}, a tensor of a no_alloc context that has no memory yet, at byte {@code offset} of
+     * {@code within}, a tensor this buffer holds (ggml_backend_tensor_alloc): the slice is then a tensor of its
+     * own (an op-less leaf in any graph that reads it, as a tensor the buffer allocated is) over part of
+     * {@code within}'s memory. So one tensor can hold every layer's rows of a cache, and each layer's tensor read
+     * and write its share, with no view node in the graphs that use them. Both must be contiguous, of one type.
+     */
+    public void place(Tensor slice, Tensor within, long offset) {
+        if (slice.hasBuffer() || !slice.data().equals(MemorySegment.NULL) || slice.viewSource() != null) {
+            throw new IllegalArgumentException("only a tensor with no memory yet can be placed, not " + slice);
+        }
+        if (!within.hasBuffer() || !within.buffer().equals(address()) || within.viewSource() != null) {
+            throw new IllegalArgumentException(within + " is not a tensor of this buffer");
+        }
+        if (slice.type() != within.type() || !slice.isContiguous() || !within.isContiguous()) {
+            throw new IllegalArgumentException("a slice is contiguous and of its tensor's type: " + slice + " in " + within);
+        }
+        long allocated = GgmlBackend.ggml_backend_buffer_get_alloc_size(address(), slice.address());
+        if (offset < 0 || allocated != slice.bytes() || offset > within.bytes() - allocated) {
+            throw new IllegalArgumentException("a slice of " + allocated + " bytes at byte " + offset + " does not lie within the "
+                    + within.bytes() + " bytes of " + within);
+        }
+        int status = GgmlBackend.ggml_backend_tensor_alloc(address(), slice.address(),
+                MemorySegment.ofAddress(within.data().address() + offset));
+        if (status != 0) {
+            throw new NativeCallException("ggml_backend_tensor_alloc failed (status " + status + ")." + NativeLog.tail(3));
+        }
+    }
+
     public long size() {
         return GgmlBackend.ggml_backend_buffer_get_size(address());
     }

@@ -33,6 +33,18 @@ public interface AttentionContext {
     /** {@link #newCompactCache(int)} with {@code spareRows} rows past its capacity ({@link CompactCache#spareRows}). */
     CompactCache newCompactCache(int capacity, int spareRows);
 
+    /**
+     * A compact cache for each of the model's layers, all of {@code capacity} rows and {@code spareRows} spare, in
+     * one {@link CompactCache.Stack} (so that one op can fill every layer's): handed back by an earlier decode on
+     * this engine ({@link #reuse}), or new.
+     */
+    default CompactCache.Stack newCompactCaches(int capacity, int spareRows) {
+        HyperParameters hp = hyperParameters();
+        return reuse(List.of(CompactCache.Stack.class, capacity, spareRows), CompactCache.Stack.class,
+                () -> CompactCache.Stack.allocate(backend(), hp.headDim(), hp.kvHeads(), hp.layers(), capacity, spareRows,
+                        cacheType()));
+    }
+
     /** Device row indices for GATHER plans, bounded by the cache capacity. */
     RowIndices newRowIndices(int rowsPerHead);
 

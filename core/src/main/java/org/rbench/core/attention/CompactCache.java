@@ -51,6 +51,17 @@ public final class CompactCache extends ReusableState {
         buffer.clear(0);
     }
 
+    /** A layer's share of a {@link Stack}: its tensors lie in the stack's memory, which the stack frees and clears. */
+    private CompactCache(Tensor keys, Tensor values, Tensor positions, int capacity, int spareRows) {
+        this.context = null;
+        this.buffer = null;
+        this.keys = keys;
+        this.values = values;
+        this.positions = positions;
+        this.capacity = capacity;
+        this.spareRows = spareRows;
+    }
+
     /** Allocates a compact cache; {@link AttentionContext#newCompactCache} is the usual way. */
     public static CompactCache allocate(Backend backend, int headDim, int kvHeads, int capacity, GgmlType type) {
         return new CompactCache(backend, headDim, kvHeads, capacity, type);
@@ -107,13 +118,111 @@ public final class CompactCache extends ReusableState {
     /** Zeros, as a new cache holds: nothing of the last user's rows is seen. */
     @Override
     protected void reuse() {
-        buffer.clear(0);
+        if (buffer != null) {
+            buffer.clear(0);
+        }
     }
 
+    /** Frees a cache of its own; a stack's layer is freed with its stack. */
     @Override
     protected void free() {
-        buffer.close();
-        context.close();
+        if (buffer != null) {
+            buffer.close();
+            context.close();
+        }
+    }
+
+    /**
+     * One compact cache a layer, every layer's K (and V, and positions) in one tensor: {@link #keysOfEveryLayer}
+     * {@code [headDim, capacity + spareRows, kvHeads, layers]}, whose slice l is {@link #layer}(l)'s keys (a tensor
+     * of its own placed in that memory, as the full cache's layers are: org.rbench.core.engine.KvCache). A refresh
+     * that fills every layer then gathers each kind's rows out of the full cache with one op where an op a layer took
+     * 64 (Recycled Attention at Llama-3.1-8B shapes). Take one with {@link AttentionContext#newCompactCaches}; the
+     * layers' caches are the stack's (closing one does nothing): close the stack.
+     */
+    public static final class Stack extends ReusableState {
+        private final GgmlContext context;
+        private final GgmlContext layerContext;
+        private final BackendBuffer buffer;
+        private final Tensor keys;
+        private final Tensor values;
+        private final Tensor positions;
+        private final List<CompactCache> layers;
+
+        private Stack(Backend backend, int headDim, int kvHeads, int layerCount, int capacity, int spareRows, GgmlType type) {
+            if (layerCount < 1 || capacity <= 0 || spareRows < 0) {
+                throw new IllegalArgumentException("a stack of compact caches needs layers and capacity, not " + layerCount
+                        + " layers of " + capacity + " rows and " + spareRows + " spare");
+            }
+            int rows = Math.addExact(capacity, spareRows);
+            context = GgmlContext.forMetadata(3, 0);
+            keys = context.newTensor(type, headDim, rows, kvHeads, layerCount).name("compact_k");
+            values = context.newTensor(type, headDim, rows, kvHeads, layerCount).name("compact_v");
+            positions = context.newTensor(GgmlType.I32, rows, kvHeads, layerCount).name("compact_positions");
+            buffer = BackendBuffer.allocate(context, backend);
+            layerContext = GgmlContext.forMetadata(3 * layerCount, 0);
+            try {
+                buffer.clear(0);
+                CompactCache[] each = new CompactCache[layerCount];
+                for (int l = 0; l < layerCount; l++) {
+                    Tensor k = layerContext.newTensor(type, headDim, rows, kvHeads).name("compact_k_" + l);
+                    Tensor v = layerContext.newTensor(type, headDim, rows, kvHeads).name("compact_v_" + l);
+                    Tensor p = layerContext.newTensor(GgmlType.I32, rows, kvHeads).name("compact_positions_" + l);
+                    buffer.place(k, keys, l * keys.nb(3));
+                    buffer.place(v, values, l * values.nb(3));
+                    buffer.place(p, positions, l * positions.nb(2));
+                    each[l] = new CompactCache(k, v, p, capacity, spareRows);
+                }
+                layers = List.of(each);
+            } catch (RuntimeException e) {
+                free();
+                throw e;
+            }
+        }
+
+        /** A zeroed stack of new caches (AttentionContext#newCompactCaches reuses one handed back). */
+        public static Stack allocate(Backend backend, int headDim, int kvHeads, int layers, int capacity, int spareRows,
+                                     GgmlType type) {
+            return new Stack(backend, headDim, kvHeads, layers, capacity, spareRows, type);
+        }
+
+        /** Layer {@code layer}'s compact cache. */
+        public CompactCache layer(int layer) {
+            return layers.get(layer);
+        }
+
+        /** Every layer's compact cache, by layer. */
+        public List<CompactCache> layers() {
+            return layers;
+        }
+
+        /** Every layer's keys, {@code [headDim, rows, kvHeads, layers]}. */
+        public Tensor keysOfEveryLayer() {
+            return keys;
+        }
+
+        /** Every layer's values, as {@link #keysOfEveryLayer}. */
+        public Tensor valuesOfEveryLayer() {
+            return values;
+        }
+
+        /** Every layer's positions, I32 {@code [rows, kvHeads, layers]}. */
+        public Tensor positionsOfEveryLayer() {
+            return positions;
+        }
+
+        /** Zeros, as a new stack holds. */
+        @Override
+        protected void reuse() {
+            buffer.clear(0);
+        }
+
+        @Override
+        protected void free() {
+            buffer.close();
+            layerContext.close();
+            context.close();
+        }
     }
 
     /**

@@ -106,6 +106,21 @@ final class PartGraph<W extends AttentionPlan, P extends AttentionPlan> implemen
     }
 
     @Override
+    public java.util.OptionalInt stableArgsortFrom() {
+        return g.stableArgsortFrom();
+    }
+
+    @Override
+    public Tensor cacheKeysOfEveryLayer() {
+        return g.cacheKeysOfEveryLayer();
+    }
+
+    @Override
+    public Tensor cacheValuesOfEveryLayer() {
+        return g.cacheValuesOfEveryLayer();
+    }
+
+    @Override
     public int keyRows() {
         return g.keyRows();
     }

@@ -41,6 +41,28 @@ public interface PlanGraph {
     /** The layer's full-cache values, after this pass's writes. */
     Tensor cacheValues();
 
+    /**
+     * Every layer's full-cache keys as one tensor {@code [headDim, capacity, kvHeads, layers]}, slice l holding layer
+     * l's {@link #cacheKeys} (org.rbench.core.engine.KvCache), or null where the layers lie apart. A node reading it
+     * depends on no layer's write of this pass: expand it after them (graph order is execution order).
+     */
+    default Tensor cacheKeysOfEveryLayer() {
+        return null;
+    }
+
+    /** Every layer's full-cache values, as {@link #cacheKeysOfEveryLayer}. */
+    default Tensor cacheValuesOfEveryLayer() {
+        return null;
+    }
+
+    /**
+     * The row length from which the backend's argsort keeps equal keys in their order, or empty where it may not
+     * ({@link org.rbench.llamacpp.Backend#stableArgsortFrom}).
+     */
+    default java.util.OptionalInt stableArgsortFrom() {
+        return java.util.OptionalInt.empty();
+    }
+
     /** Rows a read of the whole cache covers: the new token's position + 1, padded as llama.cpp pads. */
     int keyRows();
 

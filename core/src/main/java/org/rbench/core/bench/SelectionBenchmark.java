@@ -77,6 +77,15 @@ public final class SelectionBenchmark {
     private SelectionBenchmark() {
     }
 
+    /** Entries where {@code a} and {@code b} (as long) differ. */
+    private static int differing(int[] a, int[] b) {
+        int n = 0;
+        for (int i = 0; i < a.length; i++) {
+            n += a[i] != b[i] ? 1 : 0;
+        }
+        return n;
+    }
+
     public static Result run(Backend backend, Shape shape, TopRows request, int layers, int repeats, long seed) {
         if (repeats < 1 || layers < 1) {
             throw new IllegalArgumentException("repeats and layers must be at least 1, got " + repeats + " and " + layers);
@@ -201,12 +210,29 @@ public final class SelectionBenchmark {
                 timings.add(time(backend, "candidates of " + layers + " layers' aggregated rows (mask, window pool, top_k)",
                         candidates, repeats, 1, null));
                 if (m <= TopRowsSelection.MOST_ORDERED_ON_DEVICE) {
+                    int[][] slotPositions = new int[2][];
                     Piece ordered = (ctx, g) -> {
                         TopRowsSelection.Slots sl = TopRowsSelection.slots(ctx, batchCandidates.apply(ctx, g), Math.min(request.k(), m));
                         return new Tensor[] {sl.positions(), sl.positionOrder()};
                     };
                     timings.add(time(backend, "candidates of " + layers + " layers' aggregated rows, ties ordered", ordered,
-                            repeats, 1, null));
+                            repeats, 1, out -> slotPositions[0] = out[0].getInts()));
+                    // where the backend sorts these rows stably, the refresh orders them with two sorts: timed, and held
+                    // to the three sorts' slots (the pooled scores tie in runs)
+                    java.util.OptionalInt stableFrom = backend.stableArgsortFrom();
+                    if (stableFrom.isPresent() && m >= stableFrom.getAsInt()) {
+                        Piece stable = (ctx, g) -> {
+                            TopRowsSelection.Slots sl = TopRowsSelection.slots(ctx, batchCandidates.apply(ctx, g),
+                                    Math.min(request.k(), m), true);
+                            return new Tensor[] {sl.positions(), sl.positionOrder()};
+                        };
+                        timings.add(time(backend, "candidates of " + layers + " layers' aggregated rows, ties ordered by two stable sorts",
+                                stable, repeats, 1, out -> slotPositions[1] = out[0].getInts()));
+                        if (!Arrays.equals(slotPositions[0], slotPositions[1])) {
+                            throw new IllegalStateException("the slots ordered by two stable sorts differ from the three sorts'"
+                                    + " in " + differing(slotPositions[0], slotPositions[1]) + " of " + slotPositions[0].length);
+                        }
+                    }
                 }
                 double difference = Double.NaN;
                 if (compared[1] != null) {

@@ -14,11 +14,17 @@ import java.lang.foreign.MemorySegment;
  * The full K/V cache: per layer K and V as {@code [headDim, capacity, kvHeads]}, so that
  * each KV head's rows are contiguous (a per-head gather and a per-head range view are
  * plain strided reads). Keys are stored after RoPE, at their positions. Rows
- * [0, {@link #length()}) hold tokens.
+ * [0, {@link #length()}) hold tokens. Every layer's K (and V) lie in one tensor {@code [headDim, capacity,
+ * kvHeads, layers]} ({@link #keysOfEveryLayer}), each layer's tensor a slice of it placed in its memory (no
+ * view: a leaf in every graph, as a tensor of its own), so that one gather can read rows of every layer
+ * (a refresh of Recycled Attention's compact caches: two gathers where a gather a layer and kind took 64).
  */
 public final class KvCache implements AutoCloseable {
     private final GgmlContext context;
+    private final GgmlContext layerContext;
     private final BackendBuffer buffer;
+    private final Tensor keysOfEveryLayer;
+    private final Tensor valuesOfEveryLayer;
     private final Tensor[] keys;
     private final Tensor[] values;
     private final int capacity;
@@ -38,14 +44,24 @@ public final class KvCache implements AutoCloseable {
         this.kvHeads = hp.kvHeads();
         this.type = type;
         int layers = hp.layers();
-        context = GgmlContext.forMetadata(2 * layers, 0);
+        context = GgmlContext.forMetadata(2, 0);
+        keysOfEveryLayer = context.newTensor(type, headDim, capacity, kvHeads, layers).name("cache_k");
+        valuesOfEveryLayer = context.newTensor(type, headDim, capacity, kvHeads, layers).name("cache_v");
+        buffer = BackendBuffer.allocate(context, backend);
+        layerContext = GgmlContext.forMetadata(2 * layers, 0);
         keys = new Tensor[layers];
         values = new Tensor[layers];
-        for (int l = 0; l < layers; l++) {
-            keys[l] = context.newTensor(type, headDim, capacity, kvHeads).name("cache_k_" + l);
-            values[l] = context.newTensor(type, headDim, capacity, kvHeads).name("cache_v_" + l);
+        try {
+            for (int l = 0; l < layers; l++) {
+                keys[l] = layerContext.newTensor(type, headDim, capacity, kvHeads).name("cache_k_" + l);
+                values[l] = layerContext.newTensor(type, headDim, capacity, kvHeads).name("cache_v_" + l);
+                buffer.place(keys[l], keysOfEveryLayer, l * keysOfEveryLayer.nb(3));
+                buffer.place(values[l], valuesOfEveryLayer, l * valuesOfEveryLayer.nb(3));
+            }
+        } catch (RuntimeException e) {
+            close();
+            throw e;
         }
-        buffer = BackendBuffer.allocate(context, backend);
         // Rows past the length may be read under a -inf mask (padding); zeros keep 0 * v finite.
         buffer.clear(0);
     }
@@ -56,6 +72,16 @@ public final class KvCache implements AutoCloseable {
 
     public Tensor values(int layer) {
         return values[layer];
+    }
+
+    /** Every layer's keys, {@code [headDim, capacity, kvHeads, layers]}: slice l is {@link #keys}(l)'s memory. */
+    public Tensor keysOfEveryLayer() {
+        return keysOfEveryLayer;
+    }
+
+    /** Every layer's values, as {@link #keysOfEveryLayer}. */
+    public Tensor valuesOfEveryLayer() {
+        return valuesOfEveryLayer;
     }
 
     public int layers() {
@@ -185,6 +211,7 @@ public final class KvCache implements AutoCloseable {
     @Override
     public void close() {
         buffer.close();
+        layerContext.close();
         context.close();
     }
 }

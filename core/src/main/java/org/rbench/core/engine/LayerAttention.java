@@ -249,6 +249,21 @@ final class LayerAttention implements PlanGraph {
         return requireBuilt(requireWritten(cacheValues));
     }
 
+    @Override
+    public java.util.OptionalInt stableArgsortFrom() {
+        return pass.res.backend().stableArgsortFrom();
+    }
+
+    @Override
+    public Tensor cacheKeysOfEveryLayer() {
+        return requireWritten(pass.cache.keysOfEveryLayer());
+    }
+
+    @Override
+    public Tensor cacheValuesOfEveryLayer() {
+        return requireWritten(pass.cache.valuesOfEveryLayer());
+    }
+
     private Tensor requireWritten(Tensor t) {
         if (noFullCacheWrite != null) {
             throw new IllegalStateException("layer " + layer + "'s plan " + noFullCacheWrite + ", so it cannot read the full cache");

@@ -87,6 +87,8 @@ public final class RecycledAttention implements AttentionPolicy {
     private final String name;
     private final RefreshPlan refresh;
     private RecycledCache[] cps;
+    /** Copied Cp ({@link CpLayout#COPY}): every layer's compact cache, in one stack; else null. */
+    private CompactCache.Stack stack;
     private CompactCache[] compacts;
     /** Whether Cp's rows are read where the full cache holds them ({@link CpLayout#INPLACE}; decided at the start). */
     private boolean inPlace;
@@ -145,7 +147,12 @@ public final class RecycledAttention implements AttentionPolicy {
 
         @Override
         public Tensor positionsOfEveryLayer() {
-            return inPlace ? positions.all() : null;
+            return inPlace ? positions.all() : stack.positionsOfEveryLayer();
+        }
+
+        @Override
+        public CompactCache.Stack stack() {
+            return inPlace ? null : stack;
         }
 
         @Override
@@ -197,11 +204,14 @@ public final class RecycledAttention implements AttentionPolicy {
         if (inPlace) {
             positions = CpPositions.allocate(context, config.capacity());
         }
+        if (!inPlace) {
+            // a device check writes a refresh it did not choose to K spare rows past Cp's
+            stack = context.newCompactCaches(config.capacity(), deviceCheck != null ? config.k() : 0);
+        }
         for (int l = 0; l < layers; l++) {
             cps[l] = new RecycledCache(config.selection(), config.capacity(), config.update(), kvHeads);
             if (!inPlace) {
-                // a device check writes a refresh it did not choose to K spare rows past Cp's
-                compacts[l] = context.newCompactCache(config.capacity(), deviceCheck != null ? config.k() : 0);
+                compacts[l] = stack.layer(l);
             }
         }
         if (config.start().onDevice(context)) {
@@ -440,13 +450,10 @@ public final class RecycledAttention implements AttentionPolicy {
             deviceCheck.close();
             deviceCheck = null;
         }
-        if (compacts != null) {
-            for (CompactCache c : compacts) {
-                if (c != null) {
-                    c.close();
-                }
-            }
-            compacts = null;
+        compacts = null;
+        if (stack != null) {
+            stack.close();
+            stack = null;
         }
         if (positions != null) {
             positions.close();

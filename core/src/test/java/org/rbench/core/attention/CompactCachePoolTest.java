@@ -72,4 +72,43 @@ class CompactCachePoolTest {
         }
         return true;
     }
+
+    @Test
+    void aStacksLayersShareItsTensorsAndComeBackZeroedTogether() {
+        try (ReusableState.Pool states = new ReusableState.Pool()) {
+            CompactCache.Stack stack = states.take("stack", CompactCache.Stack.class,
+                    () -> CompactCache.Stack.allocate(CPU.backend(), 8, 2, 3, 4, 1, GgmlType.F32));
+            org.junit.jupiter.api.Assertions.assertEquals(3, stack.layers().size());
+            org.junit.jupiter.api.Assertions.assertArrayEquals(new long[] {8, 5, 2, 3},
+                    new long[] {stack.keysOfEveryLayer().ne(0), stack.keysOfEveryLayer().ne(1), stack.keysOfEveryLayer().ne(2),
+                            stack.keysOfEveryLayer().ne(3)}, "capacity and spare rows, KV heads, layers");
+            CompactCache second = stack.layer(1);
+            org.junit.jupiter.api.Assertions.assertEquals(4, second.capacity());
+            org.junit.jupiter.api.Assertions.assertEquals(1, second.spareRows());
+            float[] values = new float[8 * 5 * 2];
+            java.util.Arrays.fill(values, 2f);
+            second.values().setFloats(values);
+            int[] positions = new int[5 * 2];
+            java.util.Arrays.fill(positions, 7);
+            second.positions().setInts(positions);
+            float[] all = stack.valuesOfEveryLayer().getFloats();
+            for (int i = 0; i < all.length; i++) {
+                org.junit.jupiter.api.Assertions.assertEquals(i / values.length == 1 ? 2f : 0f, all[i], "value " + i);
+            }
+            int[] kept = stack.positionsOfEveryLayer().getInts();
+            for (int i = 0; i < kept.length; i++) {
+                org.junit.jupiter.api.Assertions.assertEquals(i / positions.length == 1 ? 7 : 0, kept[i], "position " + i);
+            }
+            second.close(); // a layer's: frees nothing, the stack stays whole
+            org.junit.jupiter.api.Assertions.assertEquals(2f, stack.valuesOfEveryLayer().getFloats()[values.length]);
+            stack.close();
+            CompactCache.Stack again = states.take("stack", CompactCache.Stack.class, () -> {
+                throw new AssertionError("the stack handed back is taken over");
+            });
+            assertSame(stack, again);
+            assertTrue(allZero(again.valuesOfEveryLayer().getFloats()), "every layer's rows are cleared");
+            assertTrue(java.util.Arrays.stream(again.positionsOfEveryLayer().getInts()).allMatch(p -> p == 0));
+            again.close();
+        }
+    }
 }

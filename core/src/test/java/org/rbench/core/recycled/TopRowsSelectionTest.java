@@ -75,6 +75,11 @@ class TopRowsSelectionTest {
      * refresh orders), or select(scores, m, TOP_K | SORT)'s by descending score.
      */
     private static DeviceSlots slots(float[] scores, int m, int n, String how) {
+        return slots(scores, m, n, how, false);
+    }
+
+    /** {@link #slots(float[], int, int, String)}, ordered by two stable sorts where {@code stable}. */
+    private static DeviceSlots slots(float[] scores, int m, int n, String how, boolean stable) {
         try (GgmlContext data = GgmlContext.forMetadata(2, 0)) {
             Tensor input = data.newTensor(GgmlType.F32, ROWS, COLUMNS);
             try (BackendBuffer buffer = BackendBuffer.allocate(data, CPU.backend());
@@ -84,7 +89,7 @@ class TopRowsSelectionTest {
                 ComputeGraph graph = ctx.newGraph(128);
                 TopRowsSelection.Result found = how.equals("CANDIDATES") ? TopRowsSelection.candidates(ctx, input, m)
                         : TopRowsSelection.select(ctx, input, m, TopRowsSelection.Method.valueOf(how));
-                TopRowsSelection.Slots s = TopRowsSelection.slots(ctx, found, n);
+                TopRowsSelection.Slots s = TopRowsSelection.slots(ctx, found, n, stable);
                 Tensor slots = s.positions().output();
                 Tensor order = s.positionOrder().output();
                 Tensor byScore = s.byScore().output();
@@ -112,6 +117,22 @@ class TopRowsSelectionTest {
             "40, 47, CANDIDATES", "1, 1, CANDIDATES", "20, 27, TOP_K", "1, 8, TOP_K", "5, 5, TOP_K", "40, 47, TOP_K",
             "1, 1, TOP_K", "20, 27, SORT", "1, 8, SORT", "5, 5, SORT", "40, 47, SORT", "1, 1, SORT"})
     void slotsOnTheDeviceEqualTheHosts(int n, int m, String how) {
+        slotsEqualTheHosts(n, m, how, false);
+    }
+
+    /**
+     * Two sorts order the slots as three where the sort is stable. ggml-cpu sorts a row of at most 16 by insertion
+     * (libstdc++'s std::sort below its threshold), which is stable, so these rows exercise the graph here; on CUDA,
+     * {@code rbench bench-select} holds the stable sorts' slots to the three sorts' on rows of a refresh's size.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"1, 8, CANDIDATES", "5, 5, CANDIDATES", "1, 1, CANDIDATES", "8, 15, CANDIDATES",
+            "1, 8, TOP_K", "8, 15, TOP_K", "8, 15, SORT"})
+    void twoStableSortsOrderTheSlotsAsTheHostDoes(int n, int m, String how) {
+        slotsEqualTheHosts(n, m, how, true);
+    }
+
+    private static void slotsEqualTheHosts(int n, int m, String how, boolean stable) {
         Random random = new Random(5 + n);
         float[] scores = new float[ROWS * COLUMNS];
         for (int c = 0; c < COLUMNS; c++) {
@@ -128,7 +149,7 @@ class TopRowsSelectionTest {
             }
             System.arraycopy(column, 0, scores, c * ROWS, ROWS);
         }
-        DeviceSlots d = slots(scores, m, n, how);
+        DeviceSlots d = slots(scores, m, n, how, stable);
         for (int c = 0; c < COLUMNS; c++) {
             float[] column = Arrays.copyOfRange(scores, c * ROWS, (c + 1) * ROWS);
             int[] byScore = ScoreSelection.topKByScore(column, n);
@@ -337,6 +358,26 @@ class TopRowsSelectionTest {
                 }
             }
             assertEquals(3, sorts, "sorts in the tie ordering");
+        }
+    }
+
+    /** With a stable sort the slots sort the candidates twice: by position, then by descending score. */
+    @Test
+    void slotsSortTheCandidatesTwiceWhereTheSortIsStable() {
+        int m = 27;
+        try (GgmlContext ctx = GgmlContext.forMetadata(128, 64)) {
+            Tensor positions = ctx.newTensor(GgmlType.I32, 1, m, COLUMNS);
+            Tensor scores = ctx.newTensor(GgmlType.F32, 1, m, COLUMNS);
+            ComputeGraph graph = ctx.newGraph(128);
+            TopRowsSelection.Slots s = TopRowsSelection.slots(ctx, new TopRowsSelection.Result(positions, scores), 20, true);
+            graph.expand(s.positions());
+            graph.expand(s.positionOrder());
+            graph.expand(s.byScore());
+            int sorts = 0;
+            for (int i = 0; i < graph.nodeCount(); i++) {
+                sorts += graph.node(i).opName().equals("ARGSORT") ? 1 : 0;
+            }
+            assertEquals(2, sorts, "sorts in the tie ordering");
         }
     }
 
