@@ -51,7 +51,7 @@
 #                         its variants timed side by side and checked against a sort and each other, in a minute without
 #                         the libraries (TOPK_BENCH_ARGS="ncols nrows group k reps")
 #   ops-test              ggml's test-backend-ops, CUDA against the CPU, for the ops the suite's patches change
-#                         and OUT_PROD (H2O's column sums) (native/patches; OPS_TEST: the op names, default GET_ROWS SOFT_MAX SOFT_MAX_GROUP_MAX TOP_K TOP_K_ADD_MASK MUL_RELU OUT_PROD FLASH_ATTN_GATHERED); logs ops-test-OP.log;
+#                         and OUT_PROD (H2O's column sums) (native/patches; OPS_TEST: the op names, default GET_ROWS SOFT_MAX SOFT_MAX_GROUP_MAX TOP_K TOP_K_ADD_MASK ARGSORT MUL_RELU OUT_PROD FLASH_ATTN_GATHERED); logs ops-test-OP.log;
 #                         OPS_TEST_MODE=perf: each case's time on CUDA0 instead (test-backend-ops' perf mode)
 #   libs                  the built libraries (and llama-bench, after the llama-bench step) as $OUT/cuda-libs.txz.NN
 #                         pieces (to carry to a later call in BUNDLE)
@@ -353,7 +353,7 @@ step_ops_test() {
       >"$out/ops-test-build.log" 2>&1 || { tail -20 "$out/ops-test-build.log"; log "test-backend-ops build FAILED"; return 1; }
     patch_stamp >"$dir/rbench-patches.txt"
   fi
-  for op in ${OPS_TEST:-GET_ROWS SOFT_MAX SOFT_MAX_GROUP_MAX TOP_K TOP_K_ADD_MASK MUL_RELU OUT_PROD FLASH_ATTN_GATHERED}; do
+  for op in ${OPS_TEST:-GET_ROWS SOFT_MAX SOFT_MAX_GROUP_MAX TOP_K TOP_K_ADD_MASK ARGSORT MUL_RELU OUT_PROD FLASH_ATTN_GATHERED}; do
     local op_log=$out/ops-test-$op${BENCH_TAG:-}.log
     # GGML_CUDA_FA_GATHERED=2: ggml-cuda logs how many flash attention reads took gathered rows in place (on stderr:
     # stdout unbuffered, so that each message follows its case's name)
