@@ -18,6 +18,7 @@ public final class Backend implements AutoCloseable {
     /** {@link #flashAttentionReadsGatheredRows}, asked once. */
     private Boolean readsGathered;
     private java.util.OptionalInt stableSortFrom;
+    private java.util.OptionalInt topKColumnOrderFrom;
 
     Backend(MemorySegment backend, MemorySegment device) {
         this.backend = backend;
@@ -164,6 +165,22 @@ public final class Backend implements AutoCloseable {
             stableSortFrom = registersMarker("rbench_argsort_stable") ? java.util.OptionalInt.of(1025) : java.util.OptionalInt.empty();
         }
         return stableSortFrom;
+    }
+
+    /**
+     * The row length from which this backend's top_k writes the chosen columns in column order: those above the cut
+     * (the k-th largest value) in ascending column order, then those at it, lowest column first, so that a stable
+     * sort by value of its output orders ties by column. Empty where it may not: the suite's CUDA build does for rows
+     * longer than 1,024 columns (native/patches/ggml-cuda-top-k-column-order.diff, which registers the marker
+     * "rbench_top_k_column_order"); stock ggml-cuda's multi-block select places them in the order its atomics take,
+     * and ggml-cpu's partial sort by value.
+     */
+    public java.util.OptionalInt topKColumnOrderFrom() {
+        if (topKColumnOrderFrom == null) {
+            topKColumnOrderFrom = registersMarker("rbench_top_k_column_order") ? java.util.OptionalInt.of(1025)
+                    : java.util.OptionalInt.empty();
+        }
+        return topKColumnOrderFrom;
     }
 
     /**

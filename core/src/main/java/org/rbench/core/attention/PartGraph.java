@@ -106,6 +106,11 @@ final class PartGraph<W extends AttentionPlan, P extends AttentionPlan> implemen
     }
 
     @Override
+    public java.util.OptionalInt topKColumnOrderFrom() {
+        return g.topKColumnOrderFrom();
+    }
+
+    @Override
     public java.util.OptionalInt stableArgsortFrom() {
         return g.stableArgsortFrom();
     }

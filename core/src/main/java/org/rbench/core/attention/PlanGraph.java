@@ -63,6 +63,14 @@ public interface PlanGraph {
         return java.util.OptionalInt.empty();
     }
 
+    /**
+     * The row length from which the backend's top_k writes the chosen columns in column order, or empty
+     * ({@link org.rbench.llamacpp.Backend#topKColumnOrderFrom}).
+     */
+    default java.util.OptionalInt topKColumnOrderFrom() {
+        return java.util.OptionalInt.empty();
+    }
+
     /** Rows a read of the whole cache covers: the new token's position + 1, padded as llama.cpp pads. */
     int keyRows();
 

@@ -77,6 +77,14 @@ public final class SelectionBenchmark {
     private SelectionBenchmark() {
     }
 
+    /** Stops the benchmark where slots ordered {@code how} differ from the three sorts' ({@code expected}). */
+    private static void requireSameSlots(int[] expected, int[] actual, String how) {
+        if (!Arrays.equals(expected, actual)) {
+            throw new IllegalStateException("the slots ordered by " + how + " differ from the three sorts' in "
+                    + differing(expected, actual) + " of " + expected.length);
+        }
+    }
+
     /** Entries where {@code a} and {@code b} (as long) differ. */
     private static int differing(int[] a, int[] b) {
         int n = 0;
@@ -223,15 +231,28 @@ public final class SelectionBenchmark {
                     if (stableFrom.isPresent() && m >= stableFrom.getAsInt()) {
                         Piece stable = (ctx, g) -> {
                             TopRowsSelection.Slots sl = TopRowsSelection.slots(ctx, batchCandidates.apply(ctx, g),
-                                    Math.min(request.k(), m), true);
+                                    Math.min(request.k(), m), TopRowsSelection.TieOrder.TWO_STABLE_SORTS);
                             return new Tensor[] {sl.positions(), sl.positionOrder()};
                         };
                         timings.add(time(backend, "candidates of " + layers + " layers' aggregated rows, ties ordered by two stable sorts",
                                 stable, repeats, 1, out -> slotPositions[1] = out[0].getInts()));
-                        if (!Arrays.equals(slotPositions[0], slotPositions[1])) {
-                            throw new IllegalStateException("the slots ordered by two stable sorts differ from the three sorts'"
-                                    + " in " + differing(slotPositions[0], slotPositions[1]) + " of " + slotPositions[0].length);
-                        }
+                        requireSameSlots(slotPositions[0], slotPositions[1], "two stable sorts");
+                    }
+                    // where top_k writes its candidates in column order besides, Cp's n of them and one stable sort
+                    int n = Math.min(request.k(), m);
+                    java.util.OptionalInt columnOrderFrom = backend.topKColumnOrderFrom();
+                    if (stableFrom.isPresent() && n >= stableFrom.getAsInt() && columnOrderFrom.isPresent()
+                            && rows >= columnOrderFrom.getAsInt()) {
+                        Piece one = (ctx, g) -> {
+                            TopRowsSelection.Result r = TopRowsSelection.Batch.of(ctx, aggregatedBatch, shape.kvHeads(), layers)
+                                    .maskOnlyTail(maskTail, g::expand).candidates(n, mask, request);
+                            TopRowsSelection.Slots sl = TopRowsSelection.slots(ctx, r, n, TopRowsSelection.TieOrder.ONE_STABLE_SORT);
+                            return new Tensor[] {sl.positions(), sl.positionOrder()};
+                        };
+                        int[][] onePositions = new int[1][];
+                        timings.add(time(backend, "Cp's candidates of " + layers + " layers' aggregated rows in column order,"
+                                + " ties ordered by one stable sort", one, repeats, 1, out -> onePositions[0] = out[0].getInts()));
+                        requireSameSlots(slotPositions[0], onePositions[0], "top_k in column order and one stable sort");
                     }
                 }
                 double difference = Double.NaN;

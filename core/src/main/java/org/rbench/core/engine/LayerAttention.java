@@ -250,6 +250,11 @@ final class LayerAttention implements PlanGraph {
     }
 
     @Override
+    public java.util.OptionalInt topKColumnOrderFrom() {
+        return pass.res.backend().topKColumnOrderFrom();
+    }
+
+    @Override
     public java.util.OptionalInt stableArgsortFrom() {
         return pass.res.backend().stableArgsortFrom();
     }

@@ -283,8 +283,8 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
         private Tensor scoreBatch;
         /** The full cache's keys and values of every layer ({@link PlanGraph#cacheKeysOfEveryLayer}), or null. */
         private Tensor[] fullCache;
-        /** Whether the backend sorts rows of {@link #candidates} stably: Cp's slots are then ordered with two sorts. */
-        private boolean stableSort;
+        /** How Cp's slots put tied candidates in position order: what the backend's sorts and top_k allow. */
+        private TopRowsSelection.TieOrder tieOrder = TopRowsSelection.TieOrder.THREE_SORTS;
 
         /** Whether the layers' scores come from the step's {@link #scoreBatch}, not from each layer's {@link #add}. */
         boolean fromScoreBatch() {
@@ -315,14 +315,16 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
             }
             // one Cp size for the whole batch, and a sort key that stays an exact float
             int onDevice = first != null && uniform ? first.onDevice(most, g.position() + 1) : 0;
-            Selection s = new Selection(g.ctx(), g::expand, g.keyRows(), g.model().kvHeads(), selecting, most, onDevice,
+            TopRowsSelection.TieOrder tieOrder = onDevice > 0 ? tieOrder(g, most, onDevice) : TopRowsSelection.TieOrder.THREE_SORTS;
+            // top_k's candidates in column order: exactly Cp's rows, the tie at rank n cut as the host cuts it
+            int fetched = tieOrder == TopRowsSelection.TieOrder.ONE_STABLE_SORT ? onDevice : most;
+            Selection s = new Selection(g.ctx(), g::expand, g.keyRows(), g.model().kvHeads(), selecting, fetched, onDevice,
                     onDevice > 0 ? first.cp() : null);
+            s.tieOrder = tieOrder;
             s.window = first != null && sameWindow ? first.request() : null;
             s.maskTail = g.causalMaskTail();
             if (onDevice > 0) {
                 s.fullCache = new Tensor[] {g.cacheKeysOfEveryLayer(), g.cacheValuesOfEveryLayer()};
-                java.util.OptionalInt stableFrom = g.stableArgsortFrom();
-                s.stableSort = stableFrom.isPresent() && most >= stableFrom.getAsInt();
             }
             // every layer a plain refresh (a check's may decline) with one request: the batch of flash attention's
             // logits, when this step has one, serves them all
@@ -334,6 +336,22 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
                 s.scoreBatch = g.flashScoreBatch();
             }
             return s;
+        }
+
+        /**
+         * The fewest sorts that order a step's {@code onDevice} slots from {@code candidates} a row, by what the
+         * backend guarantees for rows of the step's length: one where its top_k writes in column order and its sort
+         * of {@code onDevice} is stable, two where only its sort of the candidates is, else three.
+         */
+        private static TopRowsSelection.TieOrder tieOrder(PlanGraph g, int candidates, int onDevice) {
+            java.util.OptionalInt stableFrom = g.stableArgsortFrom();
+            java.util.OptionalInt columnOrderFrom = g.topKColumnOrderFrom();
+            if (stableFrom.isPresent() && columnOrderFrom.isPresent() && onDevice >= stableFrom.getAsInt()
+                    && g.keyRows() >= columnOrderFrom.getAsInt()) {
+                return TopRowsSelection.TieOrder.ONE_STABLE_SORT;
+            }
+            return stableFrom.isPresent() && candidates >= stableFrom.getAsInt() ? TopRowsSelection.TieOrder.TWO_STABLE_SORTS
+                    : TopRowsSelection.TieOrder.THREE_SORTS;
         }
 
         /**
@@ -397,7 +415,7 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
             }
             GgmlContext ctx = g.ctx();
             // the slots order the candidates themselves: no sort by score first
-            slots = TopRowsSelection.slots(ctx, batch.candidates(candidates, mask, window), onDevice, stableSort);
+            slots = TopRowsSelection.slots(ctx, batch.candidates(candidates, mask, window), onDevice, tieOrder);
             Tensor positions = slots.positions(); // I32 [onDevice, kvHeads x layers], layer after layer
             Tensor every = positionsOfEveryLayer();
             if (every != null) {

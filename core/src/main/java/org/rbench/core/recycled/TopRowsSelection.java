@@ -311,17 +311,33 @@ public final class TopRowsSelection {
      * than a device that flushes subnormal floats to zero ignores (scores below about 1e-31).
      */
     public static Slots slots(GgmlContext ctx, Result candidates, int n) {
-        return slots(ctx, candidates, n, false);
+        return slots(ctx, candidates, n, TieOrder.THREE_SORTS);
     }
 
     /**
-     * {@link #slots(GgmlContext, Result, int)}; with {@code stableSort} (the backend's argsort keeps equal keys in
-     * their order for rows of {@code m} candidates: {@link org.rbench.llamacpp.Backend#stableArgsortFrom}) two sorts
-     * order them, by position and then by descending score, where ties keep the position order the first gave them:
-     * the third sort, and the tie groups' dozen small ops it sorts by, go (about 0.45 ms of a refresh at Llama-3.1-8B
-     * shapes and K=4096 on an H100, the three sorts and their ops together).
+     * How {@link #slots} puts tied candidates in position order: what the backend's sorts and top_k allow.
      */
-    public static Slots slots(GgmlContext ctx, Result candidates, int n, boolean stableSort) {
+    public enum TieOrder {
+        /** Any backend: by position, by descending score, then by tie group and rank by position. */
+        THREE_SORTS,
+        /**
+         * The backend's argsort keeps equal keys in their order for rows of the candidates' length ({@link
+         * org.rbench.llamacpp.Backend#stableArgsortFrom}): by position, then by descending score, ties keeping the
+         * position order the first sort gave them. The third sort and the tie groups' dozen small ops go (0.47 to 0.29
+         * ms of a refresh at Llama-3.1-8B shapes and K=4096 on an H100, docs/results/2026-12-06-cuda-h100-refresh-two-gathers.md).
+         */
+        TWO_STABLE_SORTS,
+        /**
+         * Besides, the candidates are top_k's of exactly {@code n} a row written in column order ({@link
+         * org.rbench.llamacpp.Backend#topKColumnOrderFrom}): those above the cut in ascending position, then those at
+         * it, lowest position first, which are the host's choice of the tie at rank n. A stable sort by descending
+         * score alone then orders them.
+         */
+        ONE_STABLE_SORT
+    }
+
+    /** {@link #slots(GgmlContext, Result, int)} with ties ordered {@code how} (the backend's guarantees permitting). */
+    public static Slots slots(GgmlContext ctx, Result candidates, int n, TieOrder how) {
         long m = candidates.positions().ne(1);
         long rows = candidates.positions().ne(2);
         if (n < 1 || n > m) {
@@ -332,7 +348,13 @@ public final class TopRowsSelection {
         }
         Tensor positions = ctx.reshape(candidates.positions(), 1, m, rows);
         Tensor ordered = positions;
-        if (m > 1 && stableSort) {
+        if (how == TieOrder.ONE_STABLE_SORT && m != n) {
+            throw new IllegalArgumentException("one sort orders top_k's n candidates in column order, not " + m + " for " + n);
+        }
+        if (m > 1 && how == TieOrder.ONE_STABLE_SORT) {
+            Tensor byScore = ctx.argsort(ctx.reshape(candidates.scores(), m, rows), GgmlContext.SORT_DESC); // ties: by position
+            ordered = ctx.getRows(positions, byScore);
+        } else if (m > 1 && how == TieOrder.TWO_STABLE_SORTS) {
             Tensor byPosition = ctx.argsort(ctx.cast(ctx.reshape(positions, m, rows), GgmlType.F32), GgmlContext.SORT_ASC);
             Tensor positionsByPosition = ctx.getRows(positions, byPosition);                           // [1, m, rows]
             Tensor scoresByPosition = ctx.getRows(ctx.reshape(candidates.scores(), 1, m, rows), byPosition);

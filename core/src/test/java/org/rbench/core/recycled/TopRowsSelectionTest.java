@@ -18,6 +18,7 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -89,7 +90,8 @@ class TopRowsSelectionTest {
                 ComputeGraph graph = ctx.newGraph(128);
                 TopRowsSelection.Result found = how.equals("CANDIDATES") ? TopRowsSelection.candidates(ctx, input, m)
                         : TopRowsSelection.select(ctx, input, m, TopRowsSelection.Method.valueOf(how));
-                TopRowsSelection.Slots s = TopRowsSelection.slots(ctx, found, n, stable);
+                TopRowsSelection.Slots s = TopRowsSelection.slots(ctx, found, n,
+                        stable ? TopRowsSelection.TieOrder.TWO_STABLE_SORTS : TopRowsSelection.TieOrder.THREE_SORTS);
                 Tensor slots = s.positions().output();
                 Tensor order = s.positionOrder().output();
                 Tensor byScore = s.byScore().output();
@@ -130,6 +132,80 @@ class TopRowsSelectionTest {
             "1, 8, TOP_K", "8, 15, TOP_K", "8, 15, SORT"})
     void twoStableSortsOrderTheSlotsAsTheHostDoes(int n, int m, String how) {
         slotsEqualTheHosts(n, m, how, true);
+    }
+
+    /**
+     * Top_k's n candidates in column order (those above the cut by ascending position, then those at it, lowest first:
+     * the suite's CUDA top_k, Backend#topKColumnOrderFrom) need one stable sort. Made here as that top_k writes them;
+     * ggml-cpu sorts rows of at most 16 by insertion, which is stable.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(ints = {1, 5, 8, 16})
+    void oneStableSortOrdersTopKsCandidatesInColumnOrder(int n) {
+        Random random = new Random(11 + n);
+        int[] positions = new int[n * COLUMNS];
+        float[] scores = new float[n * COLUMNS];
+        int[][] expected = new int[COLUMNS][];
+        for (int c = 0; c < COLUMNS; c++) {
+            float[] column = new float[ROWS];
+            for (int i = 0; i < ROWS; i++) {
+                column[i] = switch (c) {
+                    case 0 -> random.nextFloat();
+                    case 1 -> (float) Math.floor(random.nextFloat() * 4);        // ties everywhere, at the cut too
+                    case 2 -> i < n ? 2 + random.nextFloat() : random.nextFloat(); // the n highest are 0..n-1
+                    default -> i >= ROWS - 30 ? Float.NEGATIVE_INFINITY : i / 7;
+                };
+            }
+            int[] byScore = ScoreSelection.topKByScore(column, n);
+            boolean inOrder = Arrays.stream(byScore).max().getAsInt() == n - 1;
+            expected[c] = inOrder ? java.util.stream.IntStream.range(0, n).toArray() : byScore;
+            float cut = column[byScore[n - 1]];
+            int at = 0;
+            for (int i = 0; i < ROWS; i++) {
+                if (column[i] > cut) {
+                    positions[c * n + at] = i;
+                    scores[c * n + at++] = column[i];
+                }
+            }
+            for (int i = 0; i < ROWS && at < n; i++) {
+                if (column[i] == cut) {
+                    positions[c * n + at] = i;
+                    scores[c * n + at++] = column[i];
+                }
+            }
+        }
+        try (GgmlContext data = GgmlContext.forMetadata(2, 0)) {
+            Tensor p = data.newTensor(GgmlType.I32, 1, n, COLUMNS);
+            Tensor v = data.newTensor(GgmlType.F32, 1, n, COLUMNS);
+            try (BackendBuffer buffer = BackendBuffer.allocate(data, CPU.backend());
+                 GgmlContext ctx = GgmlContext.forMetadata(128, 64);
+                 GraphAllocator allocator = new GraphAllocator(CPU.backend())) {
+                p.setInts(positions);
+                v.setFloats(scores);
+                ComputeGraph graph = ctx.newGraph(128);
+                TopRowsSelection.Slots sl = TopRowsSelection.slots(ctx, new TopRowsSelection.Result(p, v), n,
+                        TopRowsSelection.TieOrder.ONE_STABLE_SORT);
+                Tensor slots = sl.positions().output();
+                graph.expand(slots);
+                graph.expand(sl.positionOrder().output());
+                allocator.allocate(graph);
+                CPU.backend().compute(graph);
+                int[] got = slots.getInts();
+                for (int c = 0; c < COLUMNS; c++) {
+                    assertArrayEquals(expected[c], Arrays.copyOfRange(got, c * n, (c + 1) * n), "column " + c);
+                }
+            }
+        }
+    }
+
+    @Test
+    void oneSortTakesExactlyCpsCandidates() {
+        try (GgmlContext ctx = GgmlContext.forMetadata(16, 0)) {
+            Tensor p = ctx.newTensor(GgmlType.I32, 1, 9, COLUMNS);
+            Tensor v = ctx.newTensor(GgmlType.F32, 1, 9, COLUMNS);
+            assertThrows(IllegalArgumentException.class, () -> TopRowsSelection.slots(ctx, new TopRowsSelection.Result(p, v), 8,
+                    TopRowsSelection.TieOrder.ONE_STABLE_SORT));
+        }
     }
 
     private static void slotsEqualTheHosts(int n, int m, String how, boolean stable) {
@@ -369,7 +445,8 @@ class TopRowsSelectionTest {
             Tensor positions = ctx.newTensor(GgmlType.I32, 1, m, COLUMNS);
             Tensor scores = ctx.newTensor(GgmlType.F32, 1, m, COLUMNS);
             ComputeGraph graph = ctx.newGraph(128);
-            TopRowsSelection.Slots s = TopRowsSelection.slots(ctx, new TopRowsSelection.Result(positions, scores), 20, true);
+            TopRowsSelection.Slots s = TopRowsSelection.slots(ctx, new TopRowsSelection.Result(positions, scores), 20,
+                    TopRowsSelection.TieOrder.TWO_STABLE_SORTS);
             graph.expand(s.positions());
             graph.expand(s.positionOrder());
             graph.expand(s.byScore());
