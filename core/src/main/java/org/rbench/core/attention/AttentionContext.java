@@ -102,6 +102,15 @@ public interface AttentionContext {
      */
     void computeOverCache(CachePiece piece, int maxTensors, Runnable readOutputs);
 
+    /**
+     * Every layer's full-cache keys and values, one tensor each {@code [headDim, capacity, kvHeads, layers]} whose
+     * slice l is layer l's (org.rbench.core.engine.KvCache), so that a {@link #computeOverCache} piece can read every
+     * layer's rows with one op; null (the default) where the layers lie apart.
+     */
+    default org.rbench.llamacpp.Tensor[] cacheOfEveryLayer() {
+        return null;
+    }
+
     /** A graph piece over the full cache ({@link #computeOverCache}). */
     interface CachePiece {
         /** Adds the nodes to {@code ctx}; {@code keys} and {@code values} give a layer's full-cache tensors. */

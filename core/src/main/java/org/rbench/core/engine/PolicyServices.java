@@ -268,6 +268,11 @@ final class PolicyServices implements AttentionContext, AutoCloseable {
     }
 
     @Override
+    public org.rbench.llamacpp.Tensor[] cacheOfEveryLayer() {
+        return new org.rbench.llamacpp.Tensor[] {cache.keysOfEveryLayer(), cache.valuesOfEveryLayer()};
+    }
+
+    @Override
     public void computeOverCache(CachePiece piece, int maxTensors, Runnable readOutputs) {
         if (maxTensors <= 0) {
             throw new IllegalArgumentException("a graph piece needs a positive tensor budget, got " + maxTensors);

@@ -201,8 +201,11 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
         if (rows < 1 || rows > context.position()) {
             throw new IllegalArgumentException("Cp selects from 1 to " + context.position() + " cached rows, not " + rows);
         }
-        int candidates = request.candidates(rows);
-        int onDevice = onDevice(candidates, rows);
+        int onDevice = onDevice(request.candidates(rows), rows);
+        // ordered as a refresh step orders them (Selection#of), with the sorts and top_k the backend allows
+        TopRowsSelection.TieOrder tieOrder = onDevice > 0 ? Selection.tieOrder(context.backend().stableArgsortFrom(),
+                context.backend().topKColumnOrderFrom(), rows, request.candidates(rows), onDevice) : TopRowsSelection.TieOrder.THREE_SORTS;
+        int candidates = tieOrder == TopRowsSelection.TieOrder.ONE_STABLE_SORT ? onDevice : request.candidates(rows);
         try (GgmlContext holder = GgmlContext.forMetadata(1, 0)) {
             Tensor q = holder.newTensor(GgmlType.F32, queryLength, layers).name("start_queries");
             try (BackendBuffer buffer = BackendBuffer.allocate(holder, context.backend())) {
@@ -220,6 +223,10 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
                     Selection selection = new Selection(ctx, expand, rows, hp.kvHeads(), layers, candidates, onDevice,
                             onDevice > 0 ? cp : null);
                     selection.window = request; // every layer's the same: pooled once over the batch
+                    selection.tieOrder = tieOrder;
+                    if (onDevice > 0) {
+                        selection.fullCache = context.cacheOfEveryLayer();
+                    }
                     for (int l = 0; l < layers; l++) {
                         Tensor query = ctx.view(q, new long[] {queryLength}, new long[0], l * q.nb(1));
                         Tensor probs = AttentionMath.decodeSoftmax(ctx, CacheRows.range(ctx, keys.apply(l), 0, rows), query, null,
@@ -315,7 +322,9 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
             }
             // one Cp size for the whole batch, and a sort key that stays an exact float
             int onDevice = first != null && uniform ? first.onDevice(most, g.position() + 1) : 0;
-            TopRowsSelection.TieOrder tieOrder = onDevice > 0 ? tieOrder(g, most, onDevice) : TopRowsSelection.TieOrder.THREE_SORTS;
+            TopRowsSelection.TieOrder tieOrder = onDevice > 0
+                    ? tieOrder(g.stableArgsortFrom(), g.topKColumnOrderFrom(), g.keyRows(), most, onDevice)
+                    : TopRowsSelection.TieOrder.THREE_SORTS;
             // top_k's candidates in column order: exactly Cp's rows, the tie at rank n cut as the host cuts it
             int fetched = tieOrder == TopRowsSelection.TieOrder.ONE_STABLE_SORT ? onDevice : most;
             Selection s = new Selection(g.ctx(), g::expand, g.keyRows(), g.model().kvHeads(), selecting, fetched, onDevice,
@@ -339,15 +348,15 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
         }
 
         /**
-         * The fewest sorts that order a step's {@code onDevice} slots from {@code candidates} a row, by what the
-         * backend guarantees for rows of the step's length: one where its top_k writes in column order and its sort
-         * of {@code onDevice} is stable, two where only its sort of the candidates is, else three.
+         * The fewest sorts that order {@code onDevice} slots from {@code candidates} a row of {@code rowLength} scores,
+         * by what the backend guarantees ({@code stableFrom}: the row length from which its argsort is stable;
+         * {@code columnOrderFrom}: from which its top_k writes in column order): one where its top_k writes in column
+         * order and its sort of {@code onDevice} is stable, two where only its sort of the candidates is, else three.
          */
-        private static TopRowsSelection.TieOrder tieOrder(PlanGraph g, int candidates, int onDevice) {
-            java.util.OptionalInt stableFrom = g.stableArgsortFrom();
-            java.util.OptionalInt columnOrderFrom = g.topKColumnOrderFrom();
+        static TopRowsSelection.TieOrder tieOrder(java.util.OptionalInt stableFrom, java.util.OptionalInt columnOrderFrom,
+                                                  long rowLength, int candidates, int onDevice) {
             if (stableFrom.isPresent() && columnOrderFrom.isPresent() && onDevice >= stableFrom.getAsInt()
-                    && g.keyRows() >= columnOrderFrom.getAsInt()) {
+                    && rowLength >= columnOrderFrom.getAsInt()) {
                 return TopRowsSelection.TieOrder.ONE_STABLE_SORT;
             }
             return stableFrom.isPresent() && candidates >= stableFrom.getAsInt() ? TopRowsSelection.TieOrder.TWO_STABLE_SORTS
