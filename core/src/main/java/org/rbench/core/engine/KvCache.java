@@ -17,7 +17,7 @@ import java.lang.foreign.MemorySegment;
  * [0, {@link #length()}) hold tokens. Every layer's K (and V) lie in one tensor {@code [headDim, capacity,
  * kvHeads, layers]} ({@link #keysOfEveryLayer}), each layer's tensor a slice of it placed in its memory (no
  * view: a leaf in every graph, as a tensor of its own), so that one gather can read rows of every layer
- * (a refresh of Recycled Attention's compact caches: two gathers where a gather a layer and kind took 64).
+ * (a refresh of Recycled Attention's compact caches: two gathers, not one a layer and kind).
  */
 public final class KvCache implements AutoCloseable {
     private final GgmlContext context;

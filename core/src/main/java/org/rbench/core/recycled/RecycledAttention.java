@@ -69,15 +69,16 @@ public final class RecycledAttention implements AttentionPolicy {
 
     /**
      * What Cp holds ({@code cp=} in a method spec). COPY (the default): copies of the selected rows in compact
-     * caches, which a refresh gathers out of the full cache (64 gathers of 4,096 rows x 8 KV heads a refresh at
-     * Llama-3.1-8B shapes, 0.6 ms on an H100). INPLACE: their positions only ({@link CpPositions}, no compact
+     * caches, one stack of every layer's ({@link CompactCache.Stack}), which a refresh gathers out of the full cache
+     * with one op a kind (2 x 268 MB a refresh at Llama-3.1-8B shapes and K=4096, 0.41 ms on an H100,
+     * docs/results/2026-12-06-cuda-h100-refresh-two-gathers.md). INPLACE: their positions only ({@link CpPositions}, no compact
      * caches); a recycled step gathers the rows out of the full cache as it reads them, the new token's K and V
      * written there alone ({@link InPlaceCpPlan}): the same rows in the same order, so the same logits. Where
      * flash attention reads gathered rows in place (the suite's CUDA build: {@link
      * org.rbench.llamacpp.Backend#flashAttentionReadsGatheredRows}) the refresh copies nothing; elsewhere every
-     * step pays a real gather. Measured on an H100 at Llama-3.1-8B shapes with each layer's position written by a
-     * set_rows of its own and each row's index loaded by every thread that read it, a refresh took 0.4 ms less
-     * and a recycled step 0.25 ms more, so COPY stays the default (docs/results/2026-12-05-cuda-h100-gathered-rows.md).
+     * step pays a real gather. On an H100 at Llama-3.1-8B shapes a recycled step read in place took 0.25 ms more,
+     * against a refresh's copy that costs less than that over S=50 steps, so COPY is the default
+     * (docs/results/2026-12-05-cuda-h100-gathered-rows.md).
      * Not with {@code recycled-dynamic}'s checks on the device, which write a refresh they do not keep to copies
      * in spare rows.
      */

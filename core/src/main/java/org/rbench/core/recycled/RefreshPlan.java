@@ -472,8 +472,8 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
          * Every layer's Cp rows gathered out of the full cache with one op a kind, straight into the compact caches'
          * stack ({@link CompactCache.Stack}), where the full cache is one tensor a kind, every layer refreshes in
          * order ({@link #positionsOfEveryLayer}) and Cp fills its caches: 2 gathers of 268 MB at Llama-3.1-8B shapes
-         * and K=4096 where a gather a layer and kind took 64 of 8.4 MB, each mostly a small kernel's ramp (9.3 us on
-         * an H100). The gathers read the cache after every layer's write of this step because they are expanded
+         * and K=4096, where a gather a layer and kind would be 64 of 8.4 MB, each mostly a small kernel's ramp (9.3 us
+         * on an H100). The gathers read the cache after every layer's write of this step because they are expanded
          * after them (graph order). False, adding nothing, where that does not hold.
          */
         private boolean gatherEveryLayerAtOnce(GgmlContext ctx, PlanGraph.Finishing g, Tensor positions) {
