@@ -78,6 +78,24 @@ public final class BackendBuffer implements AutoCloseable {
         }
     }
 
+    /**
+     * {@code whole}'s slices along dimension {@code dim} (its last: 1 to 3), each a tensor of its own made in
+     * {@code into} (a no_alloc context) with {@code whole}'s first {@code dim} dimensions, named {@code name_i}, and
+     * {@link #place}d over slice i's memory: every layer's cache in one tensor, and each layer's tensor its share.
+     */
+    public Tensor[] placeSlices(GgmlContext into, Tensor whole, int dim, String name) {
+        if (dim < 1 || dim > 3 || (dim < 3 && whole.ne(dim + 1) != 1)) {
+            throw new IllegalArgumentException("slices are taken along a tensor's last dimension, not " + dim + " of " + whole);
+        }
+        long[] shape = java.util.Arrays.copyOf(whole.shape(), dim);
+        Tensor[] slices = new Tensor[Math.toIntExact(whole.ne(dim))];
+        for (int i = 0; i < slices.length; i++) {
+            slices[i] = into.newTensor(whole.type(), shape).name(name + "_" + i);
+            place(slices[i], whole, i * whole.nb(dim));
+        }
+        return slices;
+    }
+
     public long size() {
         return GgmlBackend.ggml_backend_buffer_get_size(address());
     }

@@ -42,6 +42,8 @@ class BackendBufferPlaceTest {
                 assertThrows(IllegalArgumentException.class, () -> buffer.place(row, all, -4), "before the start");
                 assertThrows(IllegalArgumentException.class, () -> buffer.place(slices.newTensor(GgmlType.I32, 4), all, 0),
                         "another type");
+                assertThrows(IllegalArgumentException.class, () -> buffer.placeSlices(slices, all, 0, "row"),
+                        "slices along a dimension that is not the last");
                 buffer.place(row, all, all.nb(1));
                 assertThrows(IllegalArgumentException.class, () -> buffer.place(row, all, 0), "placed twice");
                 try (GgmlContext other = GgmlContext.forMetadata(1, 0)) {

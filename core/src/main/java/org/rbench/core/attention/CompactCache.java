@@ -163,15 +163,12 @@ public final class CompactCache extends ReusableState {
             layerContext = GgmlContext.forMetadata(3 * layerCount, 0);
             try {
                 buffer.clear(0);
+                Tensor[] k = buffer.placeSlices(layerContext, keys, 3, "compact_k");
+                Tensor[] v = buffer.placeSlices(layerContext, values, 3, "compact_v");
+                Tensor[] p = buffer.placeSlices(layerContext, positions, 2, "compact_positions");
                 CompactCache[] each = new CompactCache[layerCount];
                 for (int l = 0; l < layerCount; l++) {
-                    Tensor k = layerContext.newTensor(type, headDim, rows, kvHeads).name("compact_k_" + l);
-                    Tensor v = layerContext.newTensor(type, headDim, rows, kvHeads).name("compact_v_" + l);
-                    Tensor p = layerContext.newTensor(GgmlType.I32, rows, kvHeads).name("compact_positions_" + l);
-                    buffer.place(k, keys, l * keys.nb(3));
-                    buffer.place(v, values, l * values.nb(3));
-                    buffer.place(p, positions, l * positions.nb(2));
-                    each[l] = new CompactCache(k, v, p, capacity, spareRows);
+                    each[l] = new CompactCache(k[l], v[l], p[l], capacity, spareRows);
                 }
                 layers = List.of(each);
             } catch (RuntimeException e) {

@@ -85,7 +85,7 @@ public final class SelectionBenchmark {
         }
     }
 
-    /** Entries where {@code a} and {@code b} (as long) differ. */
+    /** Entries where {@code a} and {@code b} (as long as {@code a}) differ. */
     private static int differing(int[] a, int[] b) {
         int n = 0;
         for (int i = 0; i < a.length; i++) {

@@ -49,15 +49,9 @@ public final class KvCache implements AutoCloseable {
         valuesOfEveryLayer = context.newTensor(type, headDim, capacity, kvHeads, layers).name("cache_v");
         buffer = BackendBuffer.allocate(context, backend);
         layerContext = GgmlContext.forMetadata(2 * layers, 0);
-        keys = new Tensor[layers];
-        values = new Tensor[layers];
         try {
-            for (int l = 0; l < layers; l++) {
-                keys[l] = layerContext.newTensor(type, headDim, capacity, kvHeads).name("cache_k_" + l);
-                values[l] = layerContext.newTensor(type, headDim, capacity, kvHeads).name("cache_v_" + l);
-                buffer.place(keys[l], keysOfEveryLayer, l * keysOfEveryLayer.nb(3));
-                buffer.place(values[l], valuesOfEveryLayer, l * valuesOfEveryLayer.nb(3));
-            }
+            keys = buffer.placeSlices(layerContext, keysOfEveryLayer, 3, "cache_k");
+            values = buffer.placeSlices(layerContext, valuesOfEveryLayer, 3, "cache_v");
         } catch (RuntimeException e) {
             close();
             throw e;

@@ -90,7 +90,6 @@ public final class RecycledAttention implements AttentionPolicy {
     private RecycledCache[] cps;
     /** Copied Cp ({@link CpLayout#COPY}): every layer's compact cache, in one stack; else null. */
     private CompactCache.Stack stack;
-    private CompactCache[] compacts;
     /** Whether Cp's rows are read where the full cache holds them ({@link CpLayout#INPLACE}; decided at the start). */
     private boolean inPlace;
     /** Read in place: every layer's slot positions (no compact caches then); else null. */
@@ -133,7 +132,7 @@ public final class RecycledAttention implements AttentionPolicy {
             if (inPlace) {
                 throw new IllegalStateException("Cp read in place keeps positions, no compact caches");
             }
-            return List.of(compacts);
+            return stack.layers();
         }
 
         @Override
@@ -143,7 +142,7 @@ public final class RecycledAttention implements AttentionPolicy {
 
         @Override
         public Tensor positions(int layer) {
-            return inPlace ? positions.layer(layer) : compacts[layer].positions();
+            return inPlace ? positions.layer(layer) : stack.layer(layer).positions();
         }
 
         @Override
@@ -192,7 +191,6 @@ public final class RecycledAttention implements AttentionPolicy {
         int layers = context.hyperParameters().layers();
         int kvHeads = context.hyperParameters().kvHeads();
         cps = new RecycledCache[layers];
-        compacts = new CompactCache[layers];
         if (config.schedule() instanceof QuerySimilaritySchedule similarity && config.decide().onDevice(context)) {
             deviceCheck = DeviceSimilarityCheck.allocate(context, similarity.threshold());
         }
@@ -204,16 +202,12 @@ public final class RecycledAttention implements AttentionPolicy {
         }
         if (inPlace) {
             positions = CpPositions.allocate(context, config.capacity());
-        }
-        if (!inPlace) {
+        } else {
             // a device check writes a refresh it did not choose to K spare rows past Cp's
             stack = context.newCompactCaches(config.capacity(), deviceCheck != null ? config.k() : 0);
         }
         for (int l = 0; l < layers; l++) {
             cps[l] = new RecycledCache(config.selection(), config.capacity(), config.update(), kvHeads);
-            if (!inPlace) {
-                compacts[l] = stack.layer(l);
-            }
         }
         if (config.start().onDevice(context)) {
             startOnDevice(context, prefill);
@@ -296,7 +290,7 @@ public final class RecycledAttention implements AttentionPolicy {
     private void copyInto(int layer, int[] slots) {
         int size = cps[layer].size();
         if (!inPlace) {
-            pending.add(new AttentionContext.RowCopy(layer, slots, size, compacts[layer], 0));
+            pending.add(new AttentionContext.RowCopy(layer, slots, size, stack.layer(layer), 0));
             return;
         }
         Tensor kept = positions.layer(layer);
@@ -346,7 +340,7 @@ public final class RecycledAttention implements AttentionPolicy {
                     outcome = new SimilarityCheckPlan.Outcome(deviceCheck);
                 }
                 checked.set(at.layer()); // counted by its choice at the step's end
-                return new SimilarityCheckPlan(at.layer(), refresh, AttentionPlan.compact(compacts[at.layer()], slots,
+                return new SimilarityCheckPlan(at.layer(), refresh, AttentionPlan.compact(stack.layer(at.layer()), slots,
                         cps[at.layer()].size()), deviceCheck, outcome);
             }
             fullLayerSteps++; // Cp has no slot left: a full step, whose query becomes the reference (observe)
@@ -362,7 +356,7 @@ public final class RecycledAttention implements AttentionPolicy {
                     // its token is read in the full cache, so written there now
                     return new InPlaceCpPlan(positions, at.layer(), slots.clone(), cps[at.layer()].size(), false, false);
                 }
-                CompactPlan plan = AttentionPlan.compact(compacts[at.layer()], slots, cps[at.layer()].size());
+                CompactPlan plan = AttentionPlan.compact(stack.layer(at.layer()), slots, cps[at.layer()].size());
                 return config.writes() == Writes.DEFERRED ? plan.deferringWrite() : plan;
             }
         }
@@ -451,7 +445,6 @@ public final class RecycledAttention implements AttentionPolicy {
             deviceCheck.close();
             deviceCheck = null;
         }
-        compacts = null;
         if (stack != null) {
             stack.close();
             stack = null;

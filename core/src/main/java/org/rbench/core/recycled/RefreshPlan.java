@@ -201,11 +201,11 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
         if (rows < 1 || rows > context.position()) {
             throw new IllegalArgumentException("Cp selects from 1 to " + context.position() + " cached rows, not " + rows);
         }
-        int onDevice = onDevice(request.candidates(rows), rows);
+        int candidates = request.candidates(rows);
+        int onDevice = onDevice(candidates, rows);
         // ordered as a refresh step orders them (Selection#of), with the sorts and top_k the backend allows
-        TopRowsSelection.TieOrder tieOrder = onDevice > 0 ? Selection.tieOrder(context.backend().stableArgsortFrom(),
-                context.backend().topKColumnOrderFrom(), rows, request.candidates(rows), onDevice) : TopRowsSelection.TieOrder.THREE_SORTS;
-        int candidates = tieOrder == TopRowsSelection.TieOrder.ONE_STABLE_SORT ? onDevice : request.candidates(rows);
+        TopRowsSelection.TieOrder tieOrder = Selection.tieOrder(context.backend().stableArgsortFrom(),
+                context.backend().topKColumnOrderFrom(), rows, candidates, onDevice);
         try (GgmlContext holder = GgmlContext.forMetadata(1, 0)) {
             Tensor q = holder.newTensor(GgmlType.F32, queryLength, layers).name("start_queries");
             try (BackendBuffer buffer = BackendBuffer.allocate(holder, context.backend())) {
@@ -220,10 +220,9 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
                 q.setFloats(all);
                 Selection[] built = new Selection[1];
                 context.computeOverCache((ctx, keys, values, expand) -> {
-                    Selection selection = new Selection(ctx, expand, rows, hp.kvHeads(), layers, candidates, onDevice,
+                    Selection selection = new Selection(ctx, expand, rows, hp.kvHeads(), layers, candidates, onDevice, tieOrder,
                             onDevice > 0 ? cp : null);
                     selection.window = request; // every layer's the same: pooled once over the batch
-                    selection.tieOrder = tieOrder;
                     if (onDevice > 0) {
                         selection.fullCache = context.cacheOfEveryLayer();
                     }
@@ -291,7 +290,7 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
         /** The full cache's keys and values of every layer ({@link PlanGraph#cacheKeysOfEveryLayer}), or null. */
         private Tensor[] fullCache;
         /** How Cp's slots put tied candidates in position order: what the backend's sorts and top_k allow. */
-        private TopRowsSelection.TieOrder tieOrder = TopRowsSelection.TieOrder.THREE_SORTS;
+        private final TopRowsSelection.TieOrder tieOrder;
 
         /** Whether the layers' scores come from the step's {@link #scoreBatch}, not from each layer's {@link #add}. */
         boolean fromScoreBatch() {
@@ -322,14 +321,10 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
             }
             // one Cp size for the whole batch, and a sort key that stays an exact float
             int onDevice = first != null && uniform ? first.onDevice(most, g.position() + 1) : 0;
-            TopRowsSelection.TieOrder tieOrder = onDevice > 0
-                    ? tieOrder(g.stableArgsortFrom(), g.topKColumnOrderFrom(), g.keyRows(), most, onDevice)
-                    : TopRowsSelection.TieOrder.THREE_SORTS;
-            // top_k's candidates in column order: exactly Cp's rows, the tie at rank n cut as the host cuts it
-            int fetched = tieOrder == TopRowsSelection.TieOrder.ONE_STABLE_SORT ? onDevice : most;
-            Selection s = new Selection(g.ctx(), g::expand, g.keyRows(), g.model().kvHeads(), selecting, fetched, onDevice,
-                    onDevice > 0 ? first.cp() : null);
-            s.tieOrder = tieOrder;
+            TopRowsSelection.TieOrder tieOrder = tieOrder(g.stableArgsortFrom(), g.topKColumnOrderFrom(), g.keyRows(), most,
+                    onDevice);
+            Selection s = new Selection(g.ctx(), g::expand, g.keyRows(), g.model().kvHeads(), selecting, most, onDevice,
+                    tieOrder, onDevice > 0 ? first.cp() : null);
             s.window = first != null && sameWindow ? first.request() : null;
             s.maskTail = g.causalMaskTail();
             if (onDevice > 0) {
@@ -351,10 +346,14 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
          * The fewest sorts that order {@code onDevice} slots from {@code candidates} a row of {@code rowLength} scores,
          * by what the backend guarantees ({@code stableFrom}: the row length from which its argsort is stable;
          * {@code columnOrderFrom}: from which its top_k writes in column order): one where its top_k writes in column
-         * order and its sort of {@code onDevice} is stable, two where only its sort of the candidates is, else three.
+         * order and its sort of {@code onDevice} is stable, two where only its sort of the candidates is, else three
+         * (and where nothing is ordered on the device, {@code onDevice} 0).
          */
         static TopRowsSelection.TieOrder tieOrder(java.util.OptionalInt stableFrom, java.util.OptionalInt columnOrderFrom,
                                                   long rowLength, int candidates, int onDevice) {
+            if (onDevice < 1) {
+                return TopRowsSelection.TieOrder.THREE_SORTS;
+            }
             if (stableFrom.isPresent() && columnOrderFrom.isPresent() && onDevice >= stableFrom.getAsInt()
                     && rowLength >= columnOrderFrom.getAsInt()) {
                 return TopRowsSelection.TieOrder.ONE_STABLE_SORT;
@@ -368,10 +367,13 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
          * @param selecting the layers that will {@link #add} their scores
          * @param onDevice  Cp's rows per KV head written in the graph into {@code deviceCp}'s caches, or 0 to
          *                  send the candidates to the host
+         * @param tieOrder  how the slots are ordered ({@link #tieOrder}); with top_k in column order the batch
+         *                  fetches exactly Cp's rows, not {@code candidates}: the tie at rank n is cut as the host cuts it
          */
         Selection(GgmlContext ctx, java.util.function.Consumer<Tensor> expand, long rows, int kvHeads, int selecting,
-                  int candidates, int onDevice, DeviceCp deviceCp) {
-            this.candidates = candidates;
+                  int candidates, int onDevice, TopRowsSelection.TieOrder tieOrder, DeviceCp deviceCp) {
+            this.candidates = tieOrder == TopRowsSelection.TieOrder.ONE_STABLE_SORT ? onDevice : candidates;
+            this.tieOrder = tieOrder;
             this.kvHeads = kvHeads;
             this.onDevice = onDevice;
             this.deviceCp = deviceCp;
