@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
  * them together and turns exceptions into one clear line on stderr and a non-zero exit.
  */
 @Command(name = "rbench", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "Recycled Attention vs StreamingLLM, H2O and full attention on GGUF models (llama.cpp/ggml).",
+        description = "Recycled Attention against full attention, stock llama.cpp and the methods it is compared with (StreamingLLM, H2O, SnapKV, PyramidKV, Quest, TidalDecode, an oracle; `rbench methods`) on GGUF models (llama.cpp/ggml).",
         subcommands = {InfoCommand.class, TokenizeCommand.class, ReportCommand.class,
                 CompareCommand.class, MergeCommand.class, LlamaRulerGenCommand.class,
                 RunCommand.class, DemoCommand.class, EngineCommands.Generate.class, EngineCommands.ParityCheck.class,
