@@ -173,6 +173,8 @@ final class BenchCommand implements Callable<Integer> {
             Provenance prov = Provenance.of(model, s.backend(), threads.count);
             modelSha256 = prov.modelSha256();
             tensorCoreFrom = prov.tensorCoreFrom();
+            stableArgsortFrom = s.backend().stableArgsortFrom();
+            topKColumnOrderFrom = s.backend().topKColumnOrderFrom();
             setting = outputFormat == null ? null : BenchSetting.of(model, s, engineOptions);
             Engine engine = s.engine();
             // one llama.cpp per reference method, each with its own cache
@@ -393,6 +395,9 @@ final class BenchCommand implements Callable<Integer> {
         PrintStream table = outputFormat == null ? System.out : System.err;
         printSummary(summary, table);
         refreshSteps.print(table);
+        if (!refreshSteps.lines().isEmpty()) {
+            table.println(RefreshSteps.tiesNote(stableArgsortFrom, topKColumnOrderFrom));
+        }
         stepAnatomy.print(table);
         if (opProfile != null) {
             try (ResultsFile profile = ResultsFile.open(opProfile, OpProfileReport.COLUMNS)) {
@@ -424,6 +429,9 @@ final class BenchCommand implements Callable<Integer> {
     private boolean flashScores;
     /** The rows from which this run's decodes ran flash attention's tensor-core kernel (empty: stock's choice). */
     private java.util.OptionalLong tensorCoreFrom = java.util.OptionalLong.empty();
+    /** What the backend promises of its argsort and top_k, which decides a refresh's tie ordering (printed with it). */
+    private java.util.OptionalInt stableArgsortFrom = java.util.OptionalInt.empty();
+    private java.util.OptionalInt topKColumnOrderFrom = java.util.OptionalInt.empty();
 
     /** One unrecorded decode per engine method from the filled cache, computed node by node (--op-profile). */
     private void profileOps(Engine engine, KvSnapshot snap, PrefillResult prefill, HyperParameters hp, int ctx, int[] steps) {

@@ -83,6 +83,28 @@ final class RefreshSteps {
         out.println("refresh: steps in which a layer attended the whole cache; medians over all repetitions' steps");
     }
 
+    /**
+     * How a refresh on this backend puts Cp's tied candidates in position order (TopRowsSelection.TieOrder), from what
+     * the backend promises: {@code stableFrom}, the row length from which its argsort is stable; {@code columnOrderFrom},
+     * the row length from which its top_k writes its choice in column order. A refresh's cost depends on it, so the
+     * bench says it beside the refresh table.
+     */
+    static String tiesNote(java.util.OptionalInt stableFrom, java.util.OptionalInt columnOrderFrom) {
+        if (stableFrom.isEmpty()) {
+            return "refresh ties: Cp's tied candidates put in position order by three sorts (this backend's argsort is not"
+                    + " known to be stable)";
+        }
+        int stable = stableFrom.getAsInt();
+        if (columnOrderFrom.isEmpty()) {
+            return String.format(Locale.ROOT, "refresh ties: Cp's tied candidates put in position order by two sorts where"
+                    + " K reaches %,d (this backend's argsort is stable from %,d columns), by three below", stable, stable);
+        }
+        return String.format(Locale.ROOT, "refresh ties: Cp's tied candidates put in position order by one stable sort where"
+                + " K reaches %,d and the context %,d rows (this backend's top_k writes its choice in column order from %,d"
+                + " columns, its argsort is stable from %,d), by more sorts below", stable, columnOrderFrom.getAsInt(),
+                columnOrderFrom.getAsInt(), stable);
+    }
+
     private static double medianMs(List<Long> nanos) {
         return Medians.of(nanos.stream().mapToDouble(n -> n / 1e6).toArray());
     }

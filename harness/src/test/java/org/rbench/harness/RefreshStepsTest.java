@@ -42,6 +42,20 @@ class RefreshStepsTest {
         assertTrue(text.contains("recycled:k=256,s=4") && text.contains("2.40x"), text);
     }
 
+    /** The note beside the refresh table names as many sorts as the backend's promises leave: 3, 2 or 1. */
+    @Test
+    void theTiesNoteCountsTheSortsTheBackendsPromisesLeave() {
+        java.util.OptionalInt none = java.util.OptionalInt.empty();
+        String three = RefreshSteps.tiesNote(none, none);
+        String two = RefreshSteps.tiesNote(java.util.OptionalInt.of(1025), none);
+        String one = RefreshSteps.tiesNote(java.util.OptionalInt.of(1025), java.util.OptionalInt.of(2049));
+        assertTrue(three.contains("by three sorts"), three);
+        assertTrue(two.contains("by two sorts where K reaches 1,025") && two.contains("by three below"), two);
+        assertTrue(one.contains("by one stable sort where K reaches 1,025 and the context 2,049 rows"), one);
+        // a top_k in column order alone does not make the argsort stable: still three
+        assertEquals(three, RefreshSteps.tiesNote(none, java.util.OptionalInt.of(1025)));
+    }
+
     /** A method spec longer than the column widens it: the columns after it stay under their headers. */
     @Test
     void aLongMethodSpecKeepsTheColumnsInLine() {
