@@ -386,6 +386,7 @@ final class BenchCommand implements Callable<Integer> {
                     }
                 }
             } finally {
+                stepGraphsRebuilt = engine.stepGraphsRebuilt();
                 for (LlamaReference reference : references.values()) {
                     reference.close();
                 }
@@ -399,6 +400,9 @@ final class BenchCommand implements Callable<Integer> {
             table.println(RefreshSteps.tiesNote(stableArgsortFrom, topKColumnOrderFrom));
         }
         stepAnatomy.print(table);
+        if (stepGraphsRebuilt > 0) {
+            table.println(stepGraphsNote(stepGraphsRebuilt));
+        }
         if (opProfile != null) {
             try (ResultsFile profile = ResultsFile.open(opProfile, OpProfileReport.COLUMNS)) {
                 for (OpProfileReport.Line l : opProfileLines) {
@@ -416,6 +420,17 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * The line that warns of step graphs rebuilt after the engine's graph cache evicted them: the methods take turns,
+     * and a method whose graphs were evicted between its turns paid their build again in measured steps.
+     */
+    static String stepGraphsNote(long rebuilt) {
+        return String.format(Locale.ROOT, "step graphs: %d rebuilt after the graph cache evicted them between the methods'"
+                + " turns: each slowed the step that rebuilt it (the build; on CUDA an uncaptured run and a capture), which a"
+                + " run of one method would not pay; -D%s=MiB gives the cache more room", rebuilt,
+                org.rbench.core.engine.Engine.STEP_GRAPH_MIB);
+    }
+
     /** Lines of each op profile printed (the CSV has them all). */
     private static final int OP_PROFILE_PRINTED = 12;
 
@@ -429,6 +444,8 @@ final class BenchCommand implements Callable<Integer> {
     private boolean flashScores;
     /** The rows from which this run's decodes ran flash attention's tensor-core kernel (empty: stock's choice). */
     private java.util.OptionalLong tensorCoreFrom = java.util.OptionalLong.empty();
+    /** Step graphs the engine built again after its cache evicted them (stepGraphsNote). */
+    private long stepGraphsRebuilt;
     /** What the backend promises of its argsort and top_k, which decides a refresh's tie ordering (printed with it). */
     private java.util.OptionalInt stableArgsortFrom = java.util.OptionalInt.empty();
     private java.util.OptionalInt topKColumnOrderFrom = java.util.OptionalInt.empty();

@@ -69,6 +69,16 @@ public final class Backend implements AutoCloseable {
         }
     }
 
+    /** Bytes of the device's memory free now, as the driver reports it (for the CPU backend: the host's). */
+    public long memoryFreeBytes() {
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            MemorySegment free = arena.allocate(java.lang.foreign.ValueLayout.JAVA_LONG);
+            MemorySegment total = arena.allocate(java.lang.foreign.ValueLayout.JAVA_LONG);
+            GgmlBackend.ggml_backend_dev_memory(device, free, total);
+            return free.get(java.lang.foreign.ValueLayout.JAVA_LONG, 0);
+        }
+    }
+
     /** Bytes of the device's memory in all, as the driver reports it (for the CPU backend: the host's). */
     public long memoryTotalBytes() {
         try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {

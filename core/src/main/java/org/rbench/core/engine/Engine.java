@@ -75,9 +75,39 @@ public final class Engine implements AutoCloseable {
      */
     private static final int STEP_GRAPHS = 48;
     private static final long STEP_GRAPH_BYTES = 1L << 30;
+    /** The system property that sets the step graphs' byte budget in MiB ({@link #stepGraphMiB}). */
+    public static final String STEP_GRAPH_MIB = "rbench.stepGraphMiB";
 
-    private static long stepGraphBytes(Backend backend) {
-        return backend.isCpu() ? STEP_GRAPH_BYTES : Math.max(STEP_GRAPH_BYTES, backend.memoryTotalBytes() / 16);
+    /**
+     * The step graphs' byte budget: {@code mib} where given; on the CPU 1 GiB; on a GPU half the device memory free
+     * once the weights and the cache are in (at least 1 GiB). A benchmark's rotation of a dozen methods at 128K keeps
+     * several GB of graphs (a Recycled refresh's scores alone are 0.5 GB): with a sixteenth of an H100's memory its
+     * refresh graph was evicted between its turns and rebuilt at every refresh (18.9 ms against 14.3 ms kept,
+     * docs/results/2026-12-06-cuda-h100-zoo.md). A graph the device then cannot hold makes the cache give its
+     * graphs back first ({@link GraphCache#put}).
+     */
+    private static long stepGraphBytes(Backend backend, java.util.OptionalLong mib) {
+        if (mib.isPresent()) {
+            return mib.getAsLong() << 20;
+        }
+        return backend.isCpu() ? STEP_GRAPH_BYTES : Math.max(STEP_GRAPH_BYTES, backend.memoryFreeBytes() / 2);
+    }
+
+    /**
+     * {@link #STEP_GRAPH_MIB}'s {@code value}: empty for null or blank (the default budget).
+     *
+     * @throws IllegalArgumentException for anything but a whole number of MiB from 1 on
+     */
+    static java.util.OptionalLong stepGraphMiB(String value) {
+        if (value == null || value.isBlank()) {
+            return java.util.OptionalLong.empty();
+        }
+        if (!value.matches("[0-9]{1,9}") || Long.parseLong(value) < 1) {
+            throw new IllegalArgumentException("-D" + STEP_GRAPH_MIB + "=" + value + ": give the MiB the kept decode-step"
+                    + " graphs may take (a whole number from 1), or leave it unset for the default (GPU: half the memory"
+                    + " free after the weights and cache; CPU: 1024)");
+        }
+        return java.util.OptionalLong.of(Long.parseLong(value));
     }
     /**
      * Staging for queued uploads, two halves that runs take in turn: a decode step's inputs fit
@@ -96,6 +126,7 @@ public final class Engine implements AutoCloseable {
                     + hp.contextLength() + " the model was trained for (" + weights.path().getFileName() + ")");
         }
         PolicyServices.StartMemory startMemory = PolicyServices.StartMemory.fromProperty(); // refused before allocating
+        java.util.OptionalLong stepGraphMiB = stepGraphMiB(System.getProperty(STEP_GRAPH_MIB)); // so is this
         int pad = options.kvPadding();
         int capacity = (int) Math.min(Integer.MAX_VALUE, ((long) options.contextSize() + pad - 1) / pad * pad);
         KvCache c = new KvCache(hp, backend, capacity, options.cacheType());
@@ -119,7 +150,7 @@ public final class Engine implements AutoCloseable {
         }
         this.cache = c;
         this.allocator = a;
-        this.stepGraphs = new GraphCache<>(backend, STEP_GRAPHS, stepGraphBytes(backend));
+        this.stepGraphs = new GraphCache<>(backend, STEP_GRAPHS, stepGraphBytes(backend, stepGraphMiB));
         this.deferredWrites = new DeferredWrites(backend, c, hp.kvHeads());
         this.services = new PolicyServices(weights, c, deferredWrites, fullCache, startMemory);
         this.stateContext = sc;
@@ -508,6 +539,15 @@ public final class Engine implements AutoCloseable {
 
     GraphCache<PassGraph> stepGraphs() {
         return stepGraphs;
+    }
+
+    /**
+     * Decode-step graphs built again because the cache had evicted them (to keep its byte budget or its count), since
+     * this engine was made: a benchmark whose methods take turns reports it, since each such rebuild slows the step
+     * that pays it (the build, and on CUDA an uncaptured run and a capture).
+     */
+    public long stepGraphsRebuilt() {
+        return stepGraphs.rebuilds();
     }
 
     @Override

@@ -30,7 +30,11 @@ final class GraphCache<T> implements AutoCloseable {
     private final int capacity;
     private final long maxBytes;
     private final LinkedHashMap<List<Object>, Entry<T>> entries = new LinkedHashMap<>(16, 0.75f, true);
+    /** Keys of graphs closed to make room, so that building one of them again counts as a rebuild. */
+    private final java.util.Set<List<Object>> evicted = new java.util.HashSet<>();
     private long bytes;
+    private long evictions;
+    private long rebuilds;
 
     GraphCache(Backend backend, int capacity) {
         this(backend, capacity, Long.MAX_VALUE);
@@ -59,6 +63,19 @@ final class GraphCache<T> implements AutoCloseable {
         return bytes;
     }
 
+    /** Graphs closed to keep within the capacity or the byte budget (not those replaced or closed with the cache). */
+    long evictions() {
+        return evictions;
+    }
+
+    /**
+     * Graphs put under a key whose graph had been evicted: each was built, allocated and (on CUDA) captured again,
+     * a cost a run with room for every shape it meets does not pay.
+     */
+    long rebuilds() {
+        return rebuilds;
+    }
+
     /** The graph built for this shape, or null. */
     Entry<T> get(List<Object> key) {
         return entries.get(key);
@@ -69,27 +86,64 @@ final class GraphCache<T> implements AutoCloseable {
      * under {@code key}, closing the least recently used entries beyond the capacity.
      */
     Entry<T> put(List<Object> key, StepGraph graph, T owner) {
-        GraphAllocator allocator = new GraphAllocator(backend);
+        GraphAllocator allocator;
         try {
-            allocator.allocate(graph.graph);
+            allocator = allocated(graph);
         } catch (RuntimeException e) {
-            allocator.close();
-            graph.close();
-            throw e;
+            if (entries.isEmpty()) {
+                graph.close();
+                throw e;
+            }
+            // the kept graphs' memory may be what the device lacks: give all of it back and try once more
+            evictAll();
+            try {
+                allocator = allocated(graph);
+            } catch (RuntimeException again) {
+                graph.close();
+                throw again;
+            }
         }
         Entry<T> entry = new Entry<>(graph, allocator, owner);
         bytes += allocator.bufferSize();
-        Entry<T> replaced = entries.put(java.util.Collections.unmodifiableList(new java.util.ArrayList<>(key)), entry);
+        List<Object> kept = java.util.Collections.unmodifiableList(new java.util.ArrayList<>(key));
+        if (evicted.remove(kept)) {
+            rebuilds++;
+        }
+        Entry<T> replaced = entries.put(kept, entry);
         if (replaced != null) {
             close(replaced);
         }
         Iterator<Map.Entry<List<Object>, Entry<T>>> it = entries.entrySet().iterator();
         while ((entries.size() > capacity || bytes > maxBytes) && entries.size() > 1 && it.hasNext()) {
-            Entry<T> oldest = it.next().getValue();
+            Map.Entry<List<Object>, Entry<T>> oldest = it.next();
             it.remove();
-            close(oldest);
+            evict(oldest.getKey(), oldest.getValue());
         }
         return entry;
+    }
+
+    private GraphAllocator allocated(StepGraph graph) {
+        GraphAllocator allocator = new GraphAllocator(backend);
+        try {
+            allocator.allocate(graph.graph);
+            return allocator;
+        } catch (RuntimeException e) {
+            allocator.close();
+            throw e;
+        }
+    }
+
+    private void evictAll() {
+        for (Map.Entry<List<Object>, Entry<T>> e : entries.entrySet()) {
+            evict(e.getKey(), e.getValue());
+        }
+        entries.clear();
+    }
+
+    private void evict(List<Object> key, Entry<T> e) {
+        evicted.add(key);
+        evictions++;
+        close(e);
     }
 
     private void close(Entry<?> e) {

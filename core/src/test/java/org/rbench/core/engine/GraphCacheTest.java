@@ -18,7 +18,7 @@ class GraphCacheTest {
     static final CpuBackend CPU = new CpuBackend();
 
     /** A graph whose buffer holds about {@code floats} floats: a sum of two inputs of that size. */
-    private static StepGraph graph(int floats) {
+    private static StepGraph graph(long floats) {
         StepGraph g = new StepGraph(8);
         Tensor a = g.input("a", GgmlType.F32, t -> { }, floats);
         Tensor b = g.input("b", GgmlType.F32, t -> { }, floats);
@@ -60,6 +60,44 @@ class GraphCacheTest {
             cache.put(List.of(9), graph(1 << 20), "big"); // over the budget alone: kept, the others go
             assertEquals(1, cache.size());
             assertEquals("big", cache.get(List.of(9)).owner());
+        }
+    }
+
+    /** A graph built again under a key whose graph was evicted is a rebuild; a first build or a replacement is not. */
+    @Test
+    void countsTheGraphsItHadToBuildAgain() {
+        try (GraphCache<String> cache = new GraphCache<>(CPU.backend(), 2)) {
+            cache.put(List.of("refresh"), graph(16), "r");
+            cache.put(List.of("sparse"), graph(16), "s");
+            cache.put(List.of("sparse"), graph(16), "s again"); // replaced, not evicted
+            assertEquals(0, cache.evictions());
+            cache.put(List.of("other method"), graph(16), "o"); // "refresh" is the least recently used
+            assertEquals(1, cache.evictions());
+            assertEquals(0, cache.rebuilds());
+            cache.put(List.of("refresh"), graph(16), "r again"); // evicts "sparse"
+            assertEquals(1, cache.rebuilds());
+            assertEquals(2, cache.evictions());
+            cache.put(List.of("new shape"), graph(16), "n");
+            assertEquals(1, cache.rebuilds());
+        }
+    }
+
+    /**
+     * A graph the device cannot hold beside the kept ones: they are given back and the allocation tried once more; where
+     * even that fails the error stands, and the cache is left empty, not holding half of a failed put.
+     */
+    @Test
+    void givesBackItsGraphsBeforeAnAllocationFailsForGood() {
+        try (GraphCache<String> cache = new GraphCache<>(CPU.backend(), 4)) {
+            cache.put(List.of(0), graph(16), "kept");
+            // 2 x 2^40 floats: 8 TiB, more than any host here gives one allocation
+            RuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(RuntimeException.class,
+                    () -> cache.put(List.of(1), graph(1L << 40), "huge"));
+            assertTrue(e.getMessage().contains("out of memory"), e.getMessage());
+            assertEquals(0, cache.size());
+            assertEquals(1, cache.evictions());
+            cache.put(List.of(0), graph(16), "again");
+            assertEquals(1, cache.rebuilds());
         }
     }
 }
