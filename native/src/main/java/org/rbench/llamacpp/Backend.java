@@ -19,6 +19,8 @@ public final class Backend implements AutoCloseable {
     private Boolean readsGathered;
     private java.util.OptionalInt stableSortFrom;
     private java.util.OptionalInt topKColumnOrderFrom;
+    /** What gives memory of this device back when an allocation fails ({@link #reclaimMemory}). */
+    private final java.util.List<java.util.function.BooleanSupplier> reclaimers = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     Backend(MemorySegment backend, MemorySegment device) {
         this.backend = backend;
@@ -67,6 +69,30 @@ public final class Backend implements AutoCloseable {
             GgmlBackend.ggml_backend_dev_memory(device, free, total);
             return total.get(java.lang.foreign.ValueLayout.JAVA_LONG, 0) - free.get(java.lang.foreign.ValueLayout.JAVA_LONG, 0);
         }
+    }
+
+    /**
+     * Registers what can give this device's memory back on demand: memory kept for speed, not needed (an engine's
+     * cached step graphs). An allocation on this backend that fails asks every one of them ({@link #reclaimMemory})
+     * and tries once more, so that keeping such memory never turns into an out-of-memory error elsewhere.
+     *
+     * @param reclaimer frees what it keeps; true where it freed anything
+     */
+    public void addMemoryReclaimer(java.util.function.BooleanSupplier reclaimer) {
+        reclaimers.add(java.util.Objects.requireNonNull(reclaimer));
+    }
+
+    public void removeMemoryReclaimer(java.util.function.BooleanSupplier reclaimer) {
+        reclaimers.remove(reclaimer);
+    }
+
+    /** Asks every registered reclaimer to give its memory back; true where any freed something (worth a retry). */
+    public boolean reclaimMemory() {
+        boolean freed = false;
+        for (java.util.function.BooleanSupplier r : reclaimers) {
+            freed |= r.getAsBoolean();
+        }
+        return freed;
     }
 
     /** Bytes of the device's memory free now, as the driver reports it (for the CPU backend: the host's). */

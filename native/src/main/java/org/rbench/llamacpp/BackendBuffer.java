@@ -19,6 +19,10 @@ public final class BackendBuffer implements AutoCloseable {
             throw new IllegalArgumentException("the context holds no tensors to allocate");
         }
         MemorySegment b = GgmlBackend.ggml_backend_alloc_ctx_tensors(ctx.address(), backend.address());
+        if (b.equals(MemorySegment.NULL) && backend.reclaimMemory()) {
+            // memory kept for speed (cached graphs) went back: once more
+            b = GgmlBackend.ggml_backend_alloc_ctx_tensors(ctx.address(), backend.address());
+        }
         if (b.equals(MemorySegment.NULL)) {
             throw new NativeCallException("Could not allocate the tensors on " + backend.name()
                     + " (out of device memory?)." + NativeLog.tail(3));

@@ -9,8 +9,11 @@ import java.lang.foreign.MemorySegment;
  */
 public final class GraphAllocator implements AutoCloseable {
     private MemorySegment galloc;
+    /** Asked to give memory back when an allocation fails ({@link Backend#reclaimMemory}). */
+    private final Backend backend;
 
     public GraphAllocator(Backend backend) {
+        this.backend = backend;
         galloc = GgmlBackend.ggml_gallocr_new(backend.defaultBufferType());
         if (galloc.equals(MemorySegment.NULL)) {
             throw new NativeCallException("ggml_gallocr_new failed." + NativeLog.tail(3));
@@ -19,13 +22,15 @@ public final class GraphAllocator implements AutoCloseable {
 
     /** Sizes the buffer for the worst-case graph so later allocations never grow it. */
     public void reserve(ComputeGraph graph) {
-        if (!GgmlBackend.ggml_gallocr_reserve(address(), graph.address())) {
+        if (!GgmlBackend.ggml_gallocr_reserve(address(), graph.address())
+                && !(backend.reclaimMemory() && GgmlBackend.ggml_gallocr_reserve(address(), graph.address()))) {
             throw new NativeCallException("ggml_gallocr_reserve failed (out of memory?)." + NativeLog.tail(3));
         }
     }
 
     public void allocate(ComputeGraph graph) {
-        if (!GgmlBackend.ggml_gallocr_alloc_graph(address(), graph.address())) {
+        if (!GgmlBackend.ggml_gallocr_alloc_graph(address(), graph.address())
+                && !(backend.reclaimMemory() && GgmlBackend.ggml_gallocr_alloc_graph(address(), graph.address()))) {
             throw new NativeCallException("ggml_gallocr_alloc_graph failed (out of memory?)." + NativeLog.tail(3));
         }
     }

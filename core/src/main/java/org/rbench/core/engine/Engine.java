@@ -47,6 +47,8 @@ public final class Engine implements AutoCloseable {
      * ({@link #stepGraphBytes}).
      */
     private final GraphCache<PassGraph> stepGraphs;
+    /** Registered with the backend: gives the kept step graphs' memory back when an allocation fails. */
+    private final java.util.function.BooleanSupplier reclaimStepGraphs;
     private final PolicyServices services;
     /** Full-cache writes decode steps left for later, flushed before anything reads the full cache. */
     private final DeferredWrites deferredWrites;
@@ -151,11 +153,18 @@ public final class Engine implements AutoCloseable {
         this.cache = c;
         this.allocator = a;
         this.stepGraphs = new GraphCache<>(backend, STEP_GRAPHS, stepGraphBytes(backend, stepGraphMiB));
+        // an allocation on this device that fails (a policy's compact caches, a start's graph) first takes back the
+        // kept graphs but the newest, after the device has finished what it was computing
+        this.reclaimStepGraphs = () -> {
+            backend.synchronize();
+            return stepGraphs.evictAllButNewest() > 0;
+        };
         this.deferredWrites = new DeferredWrites(backend, c, hp.kvHeads());
         this.services = new PolicyServices(weights, c, deferredWrites, fullCache, startMemory);
         this.stateContext = sc;
         this.graphResources = new GraphResources(weights, c, deferredWrites, options, hiddenState, fedToken);
         this.uploads = queuedUploads(backend);
+        backend.addMemoryReclaimer(reclaimStepGraphs); // last: a constructor that throws leaves none behind
     }
 
     /** Queued uploads for a GPU backend that has pinned host memory; null (plain copies) otherwise. */
@@ -558,6 +567,7 @@ public final class Engine implements AutoCloseable {
         if (stepResults != null) {
             stepResults.close();
         }
+        backend.removeMemoryReclaimer(reclaimStepGraphs);
         stepGraphs.close();
         services.close();
         deferredWrites.close();

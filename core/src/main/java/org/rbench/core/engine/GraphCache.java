@@ -133,6 +133,22 @@ final class GraphCache<T> implements AutoCloseable {
         }
     }
 
+    /**
+     * Closes every graph but the most recently used (which a step in flight may still be computing or reading):
+     * memory given back on demand ({@link org.rbench.llamacpp.Backend#reclaimMemory}). Returns how many went.
+     */
+    int evictAllButNewest() {
+        int gone = 0;
+        Iterator<Map.Entry<List<Object>, Entry<T>>> it = entries.entrySet().iterator();
+        while (entries.size() > 1 && it.hasNext()) {
+            Map.Entry<List<Object>, Entry<T>> oldest = it.next();
+            it.remove();
+            evict(oldest.getKey(), oldest.getValue());
+            gone++;
+        }
+        return gone;
+    }
+
     private void evictAll() {
         for (Map.Entry<List<Object>, Entry<T>> e : entries.entrySet()) {
             evict(e.getKey(), e.getValue());

@@ -117,4 +117,26 @@ class GraphReuseTest {
         }
         return out;
     }
+
+    /**
+     * An allocation on the engine's device that fails (here one no host can give) first takes back the kept step graphs
+     * but the newest, and a closed engine no longer answers for the device.
+     */
+    @Test
+    void aFailedAllocationOnTheDeviceTakesBackTheKeptGraphsButTheNewest() {
+        org.rbench.llamacpp.Backend backend = MODEL.weights().backend();
+        try (Engine engine = Engine.open(MODEL.weights(), EngineOptions.defaults(128))) {
+            decode(engine, "recycled:k=16,s=4");
+            decode(engine, "full");
+            assertEquals(3, engine.stepGraphs().size());
+            try (org.rbench.llamacpp.GgmlContext huge = org.rbench.llamacpp.GgmlContext.forMetadata(1, 0)) {
+                huge.newTensor(GgmlType.F32, 1L << 41);
+                org.junit.jupiter.api.Assertions.assertThrows(org.rbench.llamacpp.NativeCallException.class,
+                        () -> org.rbench.llamacpp.BackendBuffer.allocate(huge, backend));
+            }
+            assertEquals(1, engine.stepGraphs().size(), "the newest graph stays");
+            assertEquals(2, engine.stepGraphs().evictions());
+        }
+        assertEquals(false, backend.reclaimMemory(), "the closed engine's reclaimer is gone");
+    }
 }
