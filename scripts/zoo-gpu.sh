@@ -5,8 +5,8 @@
 #      embedded model with every method at K=512: compare the answers on CUDA with the same loop run
 #      on the CPU (BACKEND=cpu JAVA=... JAR=...; ZOO_NIAH=0 skips it);
 #   2. every method's decode latency at Llama-3.1-8B shapes, K=4096, against full attention and its
-#      bytes-moved bound (rbench bench, cache filled with random rows): ZOO_TYPES x ZOO_CTX, within
-#      ZOO_DEADLINE (epoch seconds).
+#      bytes-moved bound (rbench bench, cache filled with random rows): ZOO_TYPES x ZOO_CTX (default
+#      131000,32768: the longer first, so that a deadline cuts the shorter), within ZOO_DEADLINE (epoch seconds).
 # Usage: bash scripts/zoo-gpu.sh   (logs, answers and CSVs under $OUT)
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -44,5 +44,5 @@ for i in "${!types[@]}"; do
   [ "$left" -gt 60 ] || { echo "zoo-gpu: out of time before $type" | tee -a "$out/zoo.log"; break; }
   # each weight type gets its share of the time left
   BENCH_PARTS=methods METHODS="$methods" BENCH_DEADLINE=$(( $(date +%s) + left / (${#types[@]} - i) )) BENCH_TAG=-zoo \
-    bash scripts/cuda-device.sh "bench:$type:${ZOO_CTX:-32768,131000}" >>"$out/zoo.log" 2>&1
+    bash scripts/cuda-device.sh "bench:$type:${ZOO_CTX:-131000,32768}" >>"$out/zoo.log" 2>&1
 done
