@@ -97,12 +97,13 @@ final class RefreshSteps {
         int stable = stableFrom.getAsInt();
         if (columnOrderFrom.isEmpty()) {
             return String.format(Locale.ROOT, "refresh ties: Cp's tied candidates put in position order by two sorts where"
-                    + " K reaches %,d (this backend's argsort is stable from %,d columns), by three below", stable, stable);
+                    + " a row's candidates (K and the pooling window's) reach %,d (this backend's argsort is stable from %,d"
+                    + " columns), by three below and where they are ordered on the host", stable, stable);
         }
         return String.format(Locale.ROOT, "refresh ties: Cp's tied candidates put in position order by one stable sort where"
                 + " K reaches %,d and the context %,d rows (this backend's top_k writes its choice in column order from %,d"
-                + " columns, its argsort is stable from %,d), by more sorts below", stable, columnOrderFrom.getAsInt(),
-                columnOrderFrom.getAsInt(), stable);
+                + " columns, its argsort is stable from %,d), by more sorts below and where they are ordered on the host",
+                stable, columnOrderFrom.getAsInt(), columnOrderFrom.getAsInt(), stable);
     }
 
     private static double medianMs(List<Long> nanos) {

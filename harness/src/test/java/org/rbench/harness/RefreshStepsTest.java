@@ -50,7 +50,8 @@ class RefreshStepsTest {
         String two = RefreshSteps.tiesNote(java.util.OptionalInt.of(1025), none);
         String one = RefreshSteps.tiesNote(java.util.OptionalInt.of(1025), java.util.OptionalInt.of(2049));
         assertTrue(three.contains("by three sorts"), three);
-        assertTrue(two.contains("by two sorts where K reaches 1,025") && two.contains("by three below"), two);
+        assertTrue(two.contains("by two sorts where a row's candidates (K and the pooling window's) reach 1,025")
+                && two.contains("by three below"), two);
         assertTrue(one.contains("by one stable sort where K reaches 1,025 and the context 2,049 rows"), one);
         // a top_k in column order alone does not make the argsort stable: still three
         assertEquals(three, RefreshSteps.tiesNote(none, java.util.OptionalInt.of(1025)));

@@ -86,6 +86,20 @@ public final class Backend implements AutoCloseable {
         reclaimers.remove(reclaimer);
     }
 
+    /** How many reclaimers are registered ({@link #addMemoryReclaimer}). */
+    public int memoryReclaimers() {
+        return reclaimers.size();
+    }
+
+    /**
+     * Whether this backend's default buffer type places any context's tensors in one buffer (no maximum buffer size: the
+     * CPU's, CUDA's). Only then may a failed {@code ggml_backend_alloc_ctx_tensors} be retried: with several buffers a
+     * failure frees the earlier ones but leaves their tensors pointing into them, and a retry would skip those tensors.
+     */
+    public boolean allocatesInOneBuffer() {
+        return GgmlBackend.ggml_backend_buft_get_max_size(defaultBufferType()) == -1L;
+    }
+
     /** Asks every registered reclaimer to give its memory back; true where any freed something (worth a retry). */
     public boolean reclaimMemory() {
         boolean freed = false;

@@ -19,8 +19,8 @@ public final class BackendBuffer implements AutoCloseable {
             throw new IllegalArgumentException("the context holds no tensors to allocate");
         }
         MemorySegment b = GgmlBackend.ggml_backend_alloc_ctx_tensors(ctx.address(), backend.address());
-        if (b.equals(MemorySegment.NULL) && backend.reclaimMemory()) {
-            // memory kept for speed (cached graphs) went back: once more
+        if (b.equals(MemorySegment.NULL) && backend.allocatesInOneBuffer() && backend.reclaimMemory()) {
+            // memory kept for speed (cached graphs) went back: once more (one buffer failed, so no tensor holds memory)
             b = GgmlBackend.ggml_backend_alloc_ctx_tensors(ctx.address(), backend.address());
         }
         if (b.equals(MemorySegment.NULL)) {

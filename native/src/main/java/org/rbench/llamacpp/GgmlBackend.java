@@ -290,6 +290,16 @@ public final class GgmlBackend {
         }
     }
 
+    private static final MethodHandle ggml_backend_buft_get_max_size$MH = LIBS.function("ggml_backend_buft_get_max_size", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
+    /** The largest buffer the type allocates (size_t; SIZE_MAX, read as -1, where unbounded). */
+    public static long ggml_backend_buft_get_max_size(MemorySegment buft) {
+        try {
+            return (long) ggml_backend_buft_get_max_size$MH.invokeExact(buft);
+        } catch (Throwable t) {
+            throw Bindings.rethrow(t);
+        }
+    }
+
     private static final MethodHandle ggml_backend_buffer_name$MH = LIBS.function("ggml_backend_buffer_name", FunctionDescriptor.of(ADDRESS, ADDRESS));
     public static MemorySegment ggml_backend_buffer_name(MemorySegment buffer) {
         try {

@@ -29,8 +29,11 @@ public final class GraphAllocator implements AutoCloseable {
     }
 
     public void allocate(ComputeGraph graph) {
+        // after a failure the allocator keeps its plan but no buffer, and a second alloc_graph would write into the
+        // missing buffer: the retry plans again with reserve (which allocates the buffer) before it allocates
         if (!GgmlBackend.ggml_gallocr_alloc_graph(address(), graph.address())
-                && !(backend.reclaimMemory() && GgmlBackend.ggml_gallocr_alloc_graph(address(), graph.address()))) {
+                && !(backend.reclaimMemory() && GgmlBackend.ggml_gallocr_reserve(address(), graph.address())
+                        && GgmlBackend.ggml_gallocr_alloc_graph(address(), graph.address()))) {
             throw new NativeCallException("ggml_gallocr_alloc_graph failed (out of memory?)." + NativeLog.tail(3));
         }
     }

@@ -40,4 +40,28 @@ class MemoryReclaimTest {
             assertEquals(1, asked.get());
         }
     }
+
+    /**
+     * A graph allocator whose allocation fails plans again before it retries: a second alloc_graph on its kept plan
+     * would write into the buffer it failed to get (a crash, not an error).
+     */
+    @Test
+    void aGraphAllocationThatFailsAfterAReclaimFailsAsAnError() {
+        LlamaCpp.initialise();
+        try (Backend cpu = Backends.open("cpu", 1);
+             GgmlContext graphCtx = GgmlContext.forMetadata(8, 8)) {
+            AtomicInteger asked = new AtomicInteger();
+            cpu.addMemoryReclaimer(() -> asked.incrementAndGet() > 0);
+            ComputeGraph g = graphCtx.newGraph(8);
+            Tensor a = graphCtx.newTensor(GgmlType.F32, 1L << 41).input(); // 8 TiB: no host here gives it
+            Tensor out = graphCtx.scale(a, 2f).output();
+            g.expand(out);
+            try (GraphAllocator alloc = new GraphAllocator(cpu)) {
+                NativeCallException e = assertThrows(NativeCallException.class, () -> alloc.allocate(g));
+                assertEquals(1, asked.get(), e.getMessage());
+                assertThrows(NativeCallException.class, () -> alloc.reserve(g));
+                assertEquals(2, asked.get());
+            }
+        }
+    }
 }

@@ -561,13 +561,13 @@ public final class Engine implements AutoCloseable {
 
     @Override
     public void close() {
+        backend.removeMemoryReclaimer(reclaimStepGraphs); // first: whatever below fails, the backend lets the engine go
         if (uploads != null) {
             uploads.close();
         }
         if (stepResults != null) {
             stepResults.close();
         }
-        backend.removeMemoryReclaimer(reclaimStepGraphs);
         stepGraphs.close();
         services.close();
         deferredWrites.close();

@@ -30,8 +30,13 @@ final class GraphCache<T> implements AutoCloseable {
     private final int capacity;
     private final long maxBytes;
     private final LinkedHashMap<List<Object>, Entry<T>> entries = new LinkedHashMap<>(16, 0.75f, true);
-    /** Keys of graphs closed to make room, so that building one of them again counts as a rebuild. */
-    private final java.util.Set<List<Object>> evicted = new java.util.HashSet<>();
+    /**
+     * Keys of the latest graphs closed to make room, so that building one of them again counts as a rebuild; the oldest
+     * are forgotten beyond {@link #EVICTED_KEYS_KEPT} (a key holds a list a layer: a long sweep of varied lengths would
+     * otherwise keep every shape it ever evicted).
+     */
+    private final java.util.LinkedHashSet<List<Object>> evicted = new java.util.LinkedHashSet<>();
+    private static final int EVICTED_KEYS_KEPT = 1024;
     private long bytes;
     private long evictions;
     private long rebuilds;
@@ -63,7 +68,10 @@ final class GraphCache<T> implements AutoCloseable {
         return bytes;
     }
 
-    /** Graphs closed to keep within the capacity or the byte budget (not those replaced or closed with the cache). */
+    /**
+     * Graphs closed to make room: to keep within the capacity or the byte budget, to retry a failed allocation, or to
+     * give memory back on demand ({@link #evictAllButNewest}); not those replaced or closed with the cache.
+     */
     long evictions() {
         return evictions;
     }
@@ -94,11 +102,14 @@ final class GraphCache<T> implements AutoCloseable {
                 graph.close();
                 throw e;
             }
-            // the kept graphs' memory may be what the device lacks: give all of it back and try once more
+            // the kept graphs' memory may be what the device lacks: give all of it back and try once more (after the
+            // device has finished with them: a caller's step may still be computing on the newest)
+            backend.synchronize();
             evictAll();
             try {
                 allocator = allocated(graph);
             } catch (RuntimeException again) {
+                again.addSuppressed(e);
                 graph.close();
                 throw again;
             }
@@ -158,6 +169,9 @@ final class GraphCache<T> implements AutoCloseable {
 
     private void evict(List<Object> key, Entry<T> e) {
         evicted.add(key);
+        if (evicted.size() > EVICTED_KEYS_KEPT) {
+            evicted.remove(evicted.iterator().next());
+        }
         evictions++;
         close(e);
     }
