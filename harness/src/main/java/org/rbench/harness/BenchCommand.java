@@ -427,7 +427,7 @@ final class BenchCommand implements Callable<Integer> {
     static String stepGraphsNote(long rebuilt) {
         return String.format(Locale.ROOT, "step graphs: %d rebuilt after the graph cache evicted them between the methods'"
                 + " turns: each slowed the step that rebuilt it (the build; on CUDA an uncaptured run and a capture), which a"
-                + " run of one method would not pay; -D%s=MiB gives the cache more room", rebuilt,
+                + " run of one method would not pay; -D%s=MiB gives the cache more room where the device has it", rebuilt,
                 org.rbench.core.engine.Engine.STEP_GRAPH_MIB);
     }
 
