@@ -63,11 +63,27 @@ public final class Backend implements AutoCloseable {
      * For the CPU backend ggml reports host memory, which says nothing about this process.
      */
     public long memoryUsedBytes() {
+        long[] freeAndTotal = memoryFreeAndTotal();
+        return freeAndTotal[1] - freeAndTotal[0];
+    }
+
+    /** Bytes of the device's memory free now, as the driver reports it (for the CPU backend: the host's). */
+    public long memoryFreeBytes() {
+        return memoryFreeAndTotal()[0];
+    }
+
+    /** Bytes of the device's memory in all, as the driver reports it (for the CPU backend: the host's). */
+    public long memoryTotalBytes() {
+        return memoryFreeAndTotal()[1];
+    }
+
+    /** ggml_backend_dev_memory's two answers: the device's free bytes, then its total. */
+    private long[] memoryFreeAndTotal() {
         try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
             MemorySegment free = arena.allocate(java.lang.foreign.ValueLayout.JAVA_LONG);
             MemorySegment total = arena.allocate(java.lang.foreign.ValueLayout.JAVA_LONG);
             GgmlBackend.ggml_backend_dev_memory(device, free, total);
-            return total.get(java.lang.foreign.ValueLayout.JAVA_LONG, 0) - free.get(java.lang.foreign.ValueLayout.JAVA_LONG, 0);
+            return new long[] {free.get(java.lang.foreign.ValueLayout.JAVA_LONG, 0), total.get(java.lang.foreign.ValueLayout.JAVA_LONG, 0)};
         }
     }
 
@@ -107,26 +123,6 @@ public final class Backend implements AutoCloseable {
             freed |= r.getAsBoolean();
         }
         return freed;
-    }
-
-    /** Bytes of the device's memory free now, as the driver reports it (for the CPU backend: the host's). */
-    public long memoryFreeBytes() {
-        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
-            MemorySegment free = arena.allocate(java.lang.foreign.ValueLayout.JAVA_LONG);
-            MemorySegment total = arena.allocate(java.lang.foreign.ValueLayout.JAVA_LONG);
-            GgmlBackend.ggml_backend_dev_memory(device, free, total);
-            return free.get(java.lang.foreign.ValueLayout.JAVA_LONG, 0);
-        }
-    }
-
-    /** Bytes of the device's memory in all, as the driver reports it (for the CPU backend: the host's). */
-    public long memoryTotalBytes() {
-        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
-            MemorySegment free = arena.allocate(java.lang.foreign.ValueLayout.JAVA_LONG);
-            MemorySegment total = arena.allocate(java.lang.foreign.ValueLayout.JAVA_LONG);
-            GgmlBackend.ggml_backend_dev_memory(device, free, total);
-            return total.get(java.lang.foreign.ValueLayout.JAVA_LONG, 0);
-        }
     }
 
     /** Puts this CPU backend's pool to sleep until its next graph ({@link CpuThreadpool#pause}); nothing elsewhere. */

@@ -124,12 +124,7 @@ final class GraphCache<T> implements AutoCloseable {
         if (replaced != null) {
             close(replaced);
         }
-        Iterator<Map.Entry<List<Object>, Entry<T>>> it = entries.entrySet().iterator();
-        while ((entries.size() > capacity || bytes > maxBytes) && entries.size() > 1 && it.hasNext()) {
-            Map.Entry<List<Object>, Entry<T>> oldest = it.next();
-            it.remove();
-            evict(oldest.getKey(), oldest.getValue());
-        }
+        evictOldest(1, () -> entries.size() > capacity || bytes > maxBytes);
         return entry;
     }
 
@@ -149,31 +144,32 @@ final class GraphCache<T> implements AutoCloseable {
      * memory given back on demand ({@link org.rbench.llamacpp.Backend#reclaimMemory}). Returns how many went.
      */
     int evictAllButNewest() {
-        int gone = 0;
-        Iterator<Map.Entry<List<Object>, Entry<T>>> it = entries.entrySet().iterator();
-        while (entries.size() > 1 && it.hasNext()) {
-            Map.Entry<List<Object>, Entry<T>> oldest = it.next();
-            it.remove();
-            evict(oldest.getKey(), oldest.getValue());
-            gone++;
-        }
-        return gone;
+        return evictOldest(1, () -> true);
     }
 
     private void evictAll() {
-        for (Map.Entry<List<Object>, Entry<T>> e : entries.entrySet()) {
-            evict(e.getKey(), e.getValue());
-        }
-        entries.clear();
+        evictOldest(0, () -> true);
     }
 
-    private void evict(List<Object> key, Entry<T> e) {
-        evicted.add(key);
-        if (evicted.size() > EVICTED_KEYS_KEPT) {
-            evicted.remove(evicted.iterator().next());
+    /**
+     * Closes the least recently used graphs, remembering their keys ({@link #rebuilds}), while more than {@code keep}
+     * are kept and {@code tooMany} holds; returns how many went.
+     */
+    private int evictOldest(int keep, java.util.function.BooleanSupplier tooMany) {
+        int gone = 0;
+        Iterator<Map.Entry<List<Object>, Entry<T>>> it = entries.entrySet().iterator();
+        while (entries.size() > keep && tooMany.getAsBoolean() && it.hasNext()) {
+            Map.Entry<List<Object>, Entry<T>> oldest = it.next();
+            it.remove();
+            evicted.add(oldest.getKey());
+            if (evicted.size() > EVICTED_KEYS_KEPT) {
+                evicted.remove(evicted.iterator().next());
+            }
+            evictions++;
+            close(oldest.getValue());
+            gone++;
         }
-        evictions++;
-        close(e);
+        return gone;
     }
 
     private void close(Entry<?> e) {

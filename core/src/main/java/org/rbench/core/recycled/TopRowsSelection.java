@@ -354,30 +354,30 @@ public final class TopRowsSelection {
         if (m > 1 && how == TieOrder.ONE_STABLE_SORT) {
             Tensor byScore = ctx.argsort(ctx.reshape(candidates.scores(), m, rows), GgmlContext.SORT_DESC); // ties: by position
             ordered = ctx.getRows(positions, byScore);
-        } else if (m > 1 && how == TieOrder.TWO_STABLE_SORTS) {
-            Tensor byPosition = ctx.argsort(ctx.cast(ctx.reshape(positions, m, rows), GgmlType.F32), GgmlContext.SORT_ASC);
-            Tensor positionsByPosition = ctx.getRows(positions, byPosition);                           // [1, m, rows]
-            Tensor scoresByPosition = ctx.getRows(ctx.reshape(candidates.scores(), 1, m, rows), byPosition);
-            Tensor byScore = ctx.argsort(ctx.reshape(scoresByPosition, m, rows), GgmlContext.SORT_DESC); // ties: by position
-            ordered = ctx.getRows(positionsByPosition, byScore);
         } else if (m > 1) {
             // 1. by position: the index of a candidate is then its rank by position
             Tensor byPosition = ctx.argsort(ctx.cast(ctx.reshape(positions, m, rows), GgmlType.F32), GgmlContext.SORT_ASC);
             Tensor positionsByPosition = ctx.getRows(positions, byPosition);                           // [1, m, rows]
             Tensor scoresByPosition = ctx.getRows(ctx.reshape(candidates.scores(), 1, m, rows), byPosition);
-            // 2. by descending score, ties in any order: entry j is the candidate of rank rank[j] by position
+            // 2. by descending score: entry j is the candidate of rank rank[j] by position; a stable sort keeps tied
+            // candidates in position order, and that is the order
             Tensor rank = ctx.argsort(ctx.reshape(scoresByPosition, m, rows), GgmlContext.SORT_DESC); // [m, rows]
-            Tensor scores = ctx.reshape(ctx.getRows(scoresByPosition, rank), m, rows);
-            Tensor before = ctx.cont(ctx.view(scores, new long[] {m - 1, rows}, new long[] {scores.nb(1)}, 0));
-            Tensor after = ctx.cont(ctx.view(scores, new long[] {m - 1, rows}, new long[] {scores.nb(1)}, scores.nb(0)));
-            Tensor drops = ctx.step(ctx.sub(before, after));                                        // 1 where a lower score starts
-            Tensor none = ctx.scale(ctx.cont(ctx.view(drops, new long[] {1, rows}, new long[] {drops.nb(1)}, 0)), 0f);
-            Tensor group = ctx.cumsum(ctx.concat(none, drops, 0));                                  // [m, rows]: 0, 0, 1, 1, 1, 2 ...
-            // 3. sorting (tie group, rank by position) sorts (descending score, position)
-            long centre = m / 2;
-            Tensor key = ctx.add(ctx.scale(ctx.scaleBias(group, 1f, -centre), m), ctx.cast(rank, GgmlType.F32)); // |key| <= m^2 / 2
-            Tensor byKey = ctx.argsort(key, GgmlContext.SORT_ASC);
-            ordered = ctx.getRows(positionsByPosition, ctx.reshape(ctx.getRows(ctx.reshape(rank, 1, m, rows), byKey), m, rows));
+            if (how == TieOrder.TWO_STABLE_SORTS) {
+                ordered = ctx.getRows(positionsByPosition, rank);
+            } else {
+                // ties in any order: their groups, from where a lower score starts
+                Tensor scores = ctx.reshape(ctx.getRows(scoresByPosition, rank), m, rows);
+                Tensor before = ctx.cont(ctx.view(scores, new long[] {m - 1, rows}, new long[] {scores.nb(1)}, 0));
+                Tensor after = ctx.cont(ctx.view(scores, new long[] {m - 1, rows}, new long[] {scores.nb(1)}, scores.nb(0)));
+                Tensor drops = ctx.step(ctx.sub(before, after));                                    // 1 where a lower score starts
+                Tensor none = ctx.scale(ctx.cont(ctx.view(drops, new long[] {1, rows}, new long[] {drops.nb(1)}, 0)), 0f);
+                Tensor group = ctx.cumsum(ctx.concat(none, drops, 0));                              // [m, rows]: 0, 0, 1, 1, 1, 2 ...
+                // 3. sorting (tie group, rank by position) sorts (descending score, position)
+                long centre = m / 2;
+                Tensor key = ctx.add(ctx.scale(ctx.scaleBias(group, 1f, -centre), m), ctx.cast(rank, GgmlType.F32)); // |key| <= m^2 / 2
+                Tensor byKey = ctx.argsort(key, GgmlContext.SORT_ASC);
+                ordered = ctx.getRows(positionsByPosition, ctx.reshape(ctx.getRows(ctx.reshape(rank, 1, m, rows), byKey), m, rows));
+            }
         }
         Tensor byScore = ctx.cont(ctx.view(ctx.reshape(ordered, m, rows), new long[] {n, rows}, new long[] {ordered.nb(2)}, 0));
         Tensor byScoreF = ctx.cast(byScore, GgmlType.F32);
