@@ -174,25 +174,6 @@ class OracleTopKTest {
      * (the same softmax the oracle scores, in the same graph) and hands them to the check.
      */
     private record Checked(OracleTopK.Plan inner, Checking checking) implements AttentionPlan {
-        @Override
-        public boolean probabilities() {
-            return false;
-        }
-
-        @Override
-        public boolean query() {
-            return false;
-        }
-
-        @Override
-        public AttentionPlan withProbabilities() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public AttentionPlan withQuery() {
-            throw new UnsupportedOperationException();
-        }
 
         @Override
         public int rows(int position) {

@@ -321,25 +321,6 @@ class SnapKvEngineTest {
      * full read of as many rows.
      */
     private record PerQueryHeadGather(int[][] rowsPerHead) implements AttentionPlan {
-        @Override
-        public boolean probabilities() {
-            return false;
-        }
-
-        @Override
-        public boolean query() {
-            return false;
-        }
-
-        @Override
-        public AttentionPlan withProbabilities() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public AttentionPlan withQuery() {
-            throw new UnsupportedOperationException();
-        }
 
         @Override
         public int rows(int position) {

@@ -41,25 +41,6 @@ public final class TopScores implements AttentionPolicy {
 
     /** The plan kind: it owns its graph piece. */
     record Plan(int k) implements AttentionPlan {
-        @Override
-        public boolean probabilities() {
-            return false;
-        }
-
-        @Override
-        public boolean query() {
-            return false;
-        }
-
-        @Override
-        public AttentionPlan withProbabilities() {
-            throw new UnsupportedOperationException("no read-backs");
-        }
-
-        @Override
-        public AttentionPlan withQuery() {
-            throw new UnsupportedOperationException("no read-backs");
-        }
 
         @Override
         public int rows(int position) {

@@ -18,15 +18,28 @@ import org.rbench.llamacpp.Tensor;
  */
 public interface AttentionPlan {
 
-    /** Read the attention probabilities of this layer back after the step ({@link LayerObservation#probabilities()}). */
-    boolean probabilities();
+    /**
+     * Read the attention probabilities of this layer back after the step ({@link LayerObservation#probabilities()}).
+     * False by default: a plan that decides without looking back reads nothing.
+     */
+    default boolean probabilities() {
+        return false;
+    }
 
-    /** Read this token's query vectors at this layer back after the step ({@link LayerObservation#query()}). */
-    boolean query();
+    /** Read this token's query vectors at this layer back after the step ({@link LayerObservation#query()}); false by default. */
+    default boolean query() {
+        return false;
+    }
 
-    AttentionPlan withProbabilities();
+    /** This plan with its probabilities read back; a plan that cannot read them says so (the default). */
+    default AttentionPlan withProbabilities() {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " reads no probabilities back");
+    }
 
-    AttentionPlan withQuery();
+    /** This plan with its query read back; a plan that cannot read it says so (the default). */
+    default AttentionPlan withQuery() {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " reads no query back");
+    }
 
     /** KV rows this plan reads per KV head in a step whose new token is at {@code position} (reports). */
     int rows(int position);

@@ -64,16 +64,6 @@ public record SimilarityCheckPlan(int layer, RefreshPlan refresh, CompactPlan re
     }
 
     @Override
-    public boolean probabilities() {
-        return false;
-    }
-
-    @Override
-    public boolean query() {
-        return false;
-    }
-
-    @Override
     public AttentionPlan withProbabilities() {
         throw new UnsupportedOperationException("a check decided on the device reads no probabilities back (decide=host does)");
     }

@@ -371,6 +371,33 @@ class AttentionPlanTest {
         return out;
     }
 
+    /** A plan kind that asks for nothing reads nothing back, and one asked to read says which kind cannot. */
+    @Test
+    void aPlanKindReadsNothingBackUnlessItSaysSo() {
+        record RowsOnly(int k) implements AttentionPlan {
+            @Override
+            public int rows(int position) {
+                return k;
+            }
+
+            @Override
+            public Object shape(int position) {
+                return k;
+            }
+
+            @Override
+            public AttendedRows attend(PlanGraph g) {
+                throw new AssertionError("not built here");
+            }
+        }
+        AttentionPlan plan = new RowsOnly(4);
+        assertTrue(!plan.probabilities() && !plan.query());
+        var noProbabilities = org.junit.jupiter.api.Assertions.assertThrows(UnsupportedOperationException.class,
+                plan::withProbabilities);
+        assertTrue(noProbabilities.getMessage().contains("RowsOnly"), noProbabilities.getMessage());
+        assertThrows(UnsupportedOperationException.class, plan::withQuery);
+    }
+
     private static <T extends Throwable> void assertThrows(Class<T> type, org.junit.jupiter.api.function.Executable x) {
         org.junit.jupiter.api.Assertions.assertThrows(type, x);
     }
