@@ -66,6 +66,12 @@ public final class Formats {
         return number.isEmpty() || number.startsWith("-") || isZero(number) ? number : "+" + number;
     }
 
+    /** A share as a whole percentage, e.g. 0.904 -> "90%"; empty for NaN. */
+    public static String percent(double share) {
+        String number = fixed(share * 100, 0);
+        return number.isEmpty() ? "" : number + "%";
+    }
+
     /** Signed percentage change, e.g. "+10.3%". */
     public static String percentChange(double value) {
         String number = signed(value, 1);

@@ -261,7 +261,8 @@ public final class ReportTables {
         StringBuilder out = new StringBuilder("# Decode latency\n\n");
         out.append("Means over repetitions. ms/token: mean decode step time; p50, p90: step time percentiles. ")
                 .append("Speedup: full attention's ms/token over the method's, same run; ")
-                .append("Bound: bytes-moved bound on that speedup. Recall: attention mass recall.\n");
+                .append("Bound: bytes-moved bound on that speedup; Of bound: the speedup's share of it (100%: the ")
+                .append("time saved is all the bytes not read). Recall: attention mass recall.\n");
         byModel(rows, LatencyRow::model).forEach((model, modelRows) -> {
             out.append("\n## ").append(model).append("\n\n");
             out.append(TableFormats.markdown(latencyTable(modelRows)));
@@ -272,7 +273,7 @@ public final class ReportTables {
     public String latencyCsv(List<LatencyRow> rows) {
         Table table = new Table();
         for (String column : List.of("model", "method", "method_label", "length", "repetitions", "prefill_ms",
-                "ms_per_token", "p50_ms", "p90_ms", "speedup", "bound_speedup", "attended_rows",
+                "ms_per_token", "p50_ms", "p90_ms", "speedup", "bound_speedup", "of_bound", "attended_rows",
                 "attention_mass_recall")) {
             table.column(column, Table.Align.LEFT);
         }
@@ -280,7 +281,7 @@ public final class ReportTables {
             table.row(List.of(row.model(), row.method(), MethodLabel.of(row.method()), Integer.toString(row.length()),
                     Integer.toString(row.repetitions()), Formats.millis(row.prefillMs()),
                     Formats.millis(row.msPerToken()), Formats.millis(row.p50Ms()), Formats.millis(row.p90Ms()),
-                    Formats.fixed(row.speedup(), 2), Formats.fixed(row.boundSpeedup(), 2),
+                    Formats.fixed(row.speedup(), 2), Formats.fixed(row.boundSpeedup(), 2), Formats.fixed(row.ofBound(), 3),
                     Formats.rows(row.attendedRows()), Formats.recall(row.attentionMassRecall())));
         }
         return TableFormats.csv(table);
@@ -297,13 +298,14 @@ public final class ReportTables {
                 .column("p90", Table.Align.RIGHT)
                 .column("Speedup", Table.Align.RIGHT)
                 .column("Bound", Table.Align.RIGHT)
+                .column("Of bound", Table.Align.RIGHT)
                 .column("Attended rows", Table.Align.RIGHT)
                 .column("Recall", Table.Align.RIGHT);
         for (LatencyRow row : rows) {
             table.row(List.of(MethodLabel.of(row.method()), LengthLabel.of(row.length()),
                     Integer.toString(row.repetitions()), Formats.millis(row.prefillMs()),
                     Formats.millis(row.msPerToken()), Formats.millis(row.p50Ms()), Formats.millis(row.p90Ms()),
-                    Formats.speedup(row.speedup()), Formats.speedup(row.boundSpeedup()),
+                    Formats.speedup(row.speedup()), Formats.speedup(row.boundSpeedup()), Formats.percent(row.ofBound()),
                     Formats.rows(row.attendedRows()), Formats.recall(row.attentionMassRecall())));
         }
         return table;

@@ -21,6 +21,9 @@ class FormattingTest {
         assertEquals("+10.0%", Formats.percentChange(10));
         assertEquals("-5.0", Formats.signed(-5, 1));
         assertEquals("0.0%", Formats.percentChange(0.01));
+        assertEquals("90%", Formats.percent(0.904));
+        assertEquals("107%", Formats.percent(1.07));
+        assertEquals("", Formats.percent(Double.NaN));
         assertEquals("<0.001", Formats.pValue(0.0002));
         assertEquals("0.050", Formats.pValue(0.05));
     }

@@ -116,6 +116,9 @@ class ResultsAggregatorTest {
         assertEquals(5, latency.get(1).boundSpeedup(), 1e-12);
         assertEquals(200, latency.get(1).attendedRows(), 1e-12);
         assertTrue(Double.isNaN(latency.get(0).boundSpeedup()));
+        // 4x of a 5x bound; full attention is the reference, not a method with a share of a bound
+        assertEquals(0.8, latency.get(1).ofBound(), 1e-12);
+        assertTrue(Double.isNaN(latency.get(0).ofBound()));
     }
 
     @Test
