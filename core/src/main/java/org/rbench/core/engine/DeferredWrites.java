@@ -20,7 +20,8 @@ import java.util.List;
  * <p>A step graph copies a layer's pending rows into the full cache before the layer's own write
  * when its plan does not defer ({@link #flushedInGraph}: a set_rows each, K and V, the same
  * bytes the steps would have written; from a view of the compact cache where the rows are one
- * {@link Run}, as Recycled's new tokens are, else from a gather). {@link #flush} does the same for every layer in a
+ * {@link Run} at its layer's anchor, as Recycled's new tokens are after a refresh, else from a gather:
+ * {@link #copy}). {@link #flush} does the same for every layer in a
  * graph of its own, before anything else reads the full cache: a prefill, a snapshot or
  * restore, a policy's row copy, the end of a decoder (while the compact caches still hold the
  * rows).
@@ -31,6 +32,12 @@ final class DeferredWrites implements AutoCloseable {
     private final int kvHeads;
     /** Per layer: the compact cache holding its pending rows (null: none pending). */
     private final CompactCache[] holder;
+    /**
+     * Per layer: the compact cache and row where the first run it deferred into that cache began, the slot of a
+     * freshly selected Cp's first new token, where every run after a refresh begins again ({@link #copy}).
+     */
+    private final CompactCache[] anchorCache;
+    private final int[] anchorRow;
     /** Per layer: the positions pending, in step order. */
     private final List<List<Integer>> positions = new ArrayList<>();
     /** Per layer: for each pending position, the row holding it in every KV head. */
@@ -45,6 +52,8 @@ final class DeferredWrites implements AutoCloseable {
         this.cache = cache;
         this.kvHeads = kvHeads;
         this.holder = new CompactCache[cache.layers()];
+        this.anchorCache = new CompactCache[cache.layers()];
+        this.anchorRow = new int[cache.layers()];
         for (int l = 0; l < cache.layers(); l++) {
             positions.add(new ArrayList<>());
             rows.add(new ArrayList<>());
@@ -80,10 +89,53 @@ final class DeferredWrites implements AutoCloseable {
         return positions.get(l).size();
     }
 
-    /** What a pass graph's shape takes from the pending rows of layer {@code l}: their count, cache and run, or 0. */
-    Object graphShape(Pass pass, int l) {
-        int n = flushedInGraph(pass, l);
-        return n == 0 ? (Object) 0 : List.of(n, holder[l], runKey(l)); // the compact cache by identity
+    /**
+     * What a graph copies of the pending rows: {@code counts[l]} of layer {@code l}'s (0: none), set from views of
+     * {@link Run}s ({@code views}) or from gathers.
+     */
+    record Copy(int[] counts, boolean views) {
+    }
+
+    /**
+     * A copy of {@code counts[l]} pending rows of each layer. It sets them from views where every layer it copies
+     * holds them as one {@link Run} beginning at the layer's anchor: Recycled's new tokens after every refresh, the
+     * same view each time. A run elsewhere (a layer whose dynamic check declined the refresh keeps filling Cp's slots
+     * further on) would key a graph by its place, one more graph at every check; so then every layer's rows are
+     * gathered, and a check step has two graphs at most whatever its layers chose.
+     */
+    private Copy copy(int[] counts) {
+        boolean views = true;
+        for (int l = 0; l < counts.length && views; l++) {
+            if (counts[l] > 0) {
+                views = counts[l] == positions.get(l).size() && run(l) != null
+                        && anchorCache[l] == holder[l] && rows.get(l).get(0)[0] == anchorRow[l];
+            }
+        }
+        return new Copy(counts, views);
+    }
+
+    /** What a graph of {@code pass} copies of the pending rows ({@link #flushedInGraph}, layer by layer). */
+    Copy inGraph(Pass pass) {
+        return copy(inGraphCounts(pass));
+    }
+
+    /**
+     * What a pass graph's shape takes from the pending rows: per layer that it copies, the count, the cache and the
+     * run, or that they are gathered.
+     */
+    Object graphShape(Pass pass) {
+        return shape(inGraph(pass));
+    }
+
+    private List<Object> shape(Copy copy) {
+        List<Object> shape = new ArrayList<>();
+        for (int l = 0; l < copy.counts().length; l++) {
+            if (copy.counts()[l] > 0) {
+                // the compact cache by identity
+                shape.add(List.of(l, copy.counts()[l], holder[l], copy.views() ? run(l) : "gathered"));
+            }
+        }
+        return shape;
     }
 
     /**
@@ -115,16 +167,6 @@ final class DeferredWrites implements AutoCloseable {
         return ascending ? new Run(first, false) : descending ? new Run(first - (n - 1), true) : null;
     }
 
-    /** Layer {@code l}'s {@link Run} where a copy of {@code n} of its rows takes all of them (the rows a run covers), else null. */
-    private Run runOf(int l, int n) {
-        return n == positions.get(l).size() ? run(l) : null;
-    }
-
-    private Object runKey(int l) {
-        Run r = run(l);
-        return r == null ? "gathered" : r;
-    }
-
     /**
      * The rows holding the pending positions of the layers a graph of {@code pass} flushes, layer
      * after layer, each layer's {@code [count, kvHeads]} head-major (set_rows' index columns).
@@ -135,7 +177,7 @@ final class DeferredWrites implements AutoCloseable {
 
     /** The pending positions of the layers a graph of {@code pass} flushes, layer after layer. */
     int[] flushedPositions(Pass pass) {
-        return positionsOf(inGraphCounts(pass));
+        return positionsOf(inGraph(pass));
     }
 
     /** Per layer, the pending rows a graph of {@code pass} copies (0 where it copies none). */
@@ -173,16 +215,16 @@ final class DeferredWrites implements AutoCloseable {
     }
 
     /**
-     * The first {@code counts[l]} pending positions of each layer, layer after layer; all of a layer's whose
-     * rows are a descending {@link Run} in its row order (reversed), as {@link #copyPending} sets them.
+     * The pending positions a copy takes, layer after layer; a layer's whose rows it sets from a view of a
+     * descending {@link Run} in its row order (reversed), as {@link #copyPending} sets them.
      */
-    private int[] positionsOf(int[] counts) {
+    private int[] positionsOf(Copy copy) {
+        int[] counts = copy.counts();
         int[] out = new int[java.util.Arrays.stream(counts).sum()];
         int at = 0;
         for (int l = 0; l < counts.length; l++) {
             int n = counts[l];
-            Run run = runOf(l, n);
-            boolean reversed = run != null && run.descending();
+            boolean reversed = n > 0 && copy.views() && run(l).descending();
             for (int i = 0; i < n; i++) {
                 out[at++] = positions.get(l).get(reversed ? n - 1 - i : i);
             }
@@ -195,14 +237,15 @@ final class DeferredWrites implements AutoCloseable {
      * inputs ({@code rows}: every flushed layer's {@code [count, kvHeads]} one after another; {@code positions}
      * likewise, a {@link Run}'s in its row order), from the compact cache holding them into the layer's
      * full-cache {@code keys} and {@code values}: a set_rows each, from a view of the compact cache where the
-     * rows are a {@link Run}, else of a gather (on a GPU a kernel a layer, K and V, at every refresh). Returns
+     * copy takes views ({@link Copy#views}), else of a gather (on a GPU a kernel a layer, K and V). Returns
      * the written K and V, for the nodes that must come after.
      */
-    Tensor[] copyPending(GgmlContext ctx, int l, Tensor keys, Tensor values, Tensor rows, Tensor positions, long at, int n) {
+    Tensor[] copyPending(GgmlContext ctx, Copy copy, int l, Tensor keys, Tensor values, Tensor rows, Tensor positions, long at) {
         CompactCache held = holder[l];
+        int n = copy.counts()[l];
         Tensor to = ctx.view(positions, new long[] {n}, new long[] {}, at * positions.nb(0));
-        Run run = runOf(l, n);
-        if (run != null) {
+        if (copy.views()) {
+            Run run = run(l);
             runCopies++;
             return new Tensor[] {ctx.setRows(keys, runRows(ctx, held.keys(), run, n), to),
                     ctx.setRows(values, runRows(ctx, held.values(), run, n), to)};
@@ -247,6 +290,10 @@ final class DeferredWrites implements AutoCloseable {
             int[] r = new int[kvHeads];
             for (int h = 0; h < kvHeads; h++) {
                 r[h] = w.row(h);
+            }
+            if (anchorCache[l] != w.cache()) {
+                anchorCache[l] = w.cache();
+                anchorRow[l] = r[0];
             }
             positions.get(l).add(pass.start());
             rows.get(l).add(r);
@@ -294,21 +341,16 @@ final class DeferredWrites implements AutoCloseable {
         if (isEmpty()) {
             return;
         }
-        int[] counts = pendingCounts();
-        List<Object> shape = new ArrayList<>();
-        for (int l = 0; l < holder.length; l++) {
-            if (holder[l] != null) {
-                shape.add(List.of(l, counts[l], holder[l], runKey(l))); // the compact cache by identity
-            }
-        }
-        int[][] values = {rowsOf(counts), positionsOf(counts)}; // source rows, then positions
+        Copy copy = copy(pendingCounts());
+        List<Object> shape = shape(copy);
+        int[][] values = {rowsOf(copy.counts()), positionsOf(copy)}; // source rows, then positions
         int total = values[1].length;
         GraphCache.Entry<int[][]> entry = flushGraphs.get(shape);
         if (entry != null) {
             entry.owner()[0] = values[0];
             entry.owner()[1] = values[1];
         } else {
-            entry = flushGraphs.put(shape, flushGraph(values, total), values);
+            entry = flushGraphs.put(shape, flushGraph(copy, values, total), values);
         }
         entry.graph().fillInputs();
         backend.compute(entry.graph().graph);
@@ -324,7 +366,7 @@ final class DeferredWrites implements AutoCloseable {
     }
 
     /** One input of every layer's source rows and one of its positions, each layer a view of them. */
-    private StepGraph flushGraph(int[][] values, int total) {
+    private StepGraph flushGraph(Copy copy, int[][] values, int total) {
         int layers = 0;
         for (CompactCache c : holder) {
             layers += c != null ? 1 : 0;
@@ -338,11 +380,10 @@ final class DeferredWrites implements AutoCloseable {
             if (holder[l] == null) {
                 continue;
             }
-            int n = positions.get(l).size();
-            for (Tensor written : copyPending(g.ctx, l, cache.keys(l), cache.values(l), source, target, at, n)) {
+            for (Tensor written : copyPending(g.ctx, copy, l, cache.keys(l), cache.values(l), source, target, at)) {
                 g.expand(written);
             }
-            at += n;
+            at += copy.counts()[l];
         }
         return g;
     }

@@ -42,10 +42,10 @@ final class PassBuilder {
     final Tensor mask;
     /**
      * Pending rows the layers copy into the full cache before their own write
-     * ({@link DeferredWrites#flushedInGraph}): per layer, the count and where its part of the two
+     * ({@link DeferredWrites#inGraph}): per layer, the count and where its part of the two
      * inputs (all layers' rows, all layers' positions) starts; the inputs are null when none does.
      */
-    private final int[] flushCounts;
+    private final DeferredWrites.Copy flushCopy;
     private final int[] flushOffsets;
     private final Tensor flushRows;
     private final Tensor flushPositions;
@@ -101,13 +101,12 @@ final class PassBuilder {
         keyRows = res.keyRows(pass.start() + n);
         mask = needsMask(res, pass) ? res.causalMask().tensor(g, keyRows, n, () -> bound.pass().start()) : null;
         DeferredWrites deferred = res.deferredWrites();
-        flushCounts = new int[layers];
+        flushCopy = deferred.inGraph(pass);
         flushOffsets = new int[layers];
         int flushed = 0;
         for (int l = pass.fromLayer(); l < pass.toLayer(); l++) {
-            flushCounts[l] = deferred.flushedInGraph(pass, l);
             flushOffsets[l] = flushed;
-            flushed += flushCounts[l];
+            flushed += flushCopy.counts()[l];
         }
         if (flushed > 0) {
             int kvHeads = hp.kvHeads();
@@ -125,7 +124,7 @@ final class PassBuilder {
 
     /** Pending rows layer {@code l} copies into the full cache before its own write (0: none). */
     int flushCount(int l) {
-        return flushCounts[l];
+        return flushCopy.counts()[l];
     }
 
     /**
@@ -134,7 +133,7 @@ final class PassBuilder {
      * written K and V.
      */
     Tensor[] copyPending(int l, Tensor keys, Tensor values) {
-        return res.deferredWrites().copyPending(ctx, l, keys, values, flushRows, flushPositions, flushOffsets[l], flushCounts[l]);
+        return res.deferredWrites().copyPending(ctx, flushCopy, l, keys, values, flushRows, flushPositions, flushOffsets[l]);
     }
 
     /**
@@ -228,8 +227,9 @@ final class PassBuilder {
         for (int l = pass.fromLayer(); l < pass.toLayer(); l++) {
             AttentionPlan p = pass.plans()[l];
             sig.add(List.of(p.getClass(), p.probabilities(), p.query(), p.shape(pass.start()), DeferredWrites.defers(pass, l),
-                    FullCacheValidity.skips(pass, l), res.deferredWrites().graphShape(pass, l)));
+                    FullCacheValidity.skips(pass, l)));
         }
+        sig.add(res.deferredWrites().graphShape(pass));
         return sig;
     }
 

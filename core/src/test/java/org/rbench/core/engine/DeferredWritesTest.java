@@ -108,7 +108,9 @@ class DeferredWritesTest {
     void deferredWritesGiveTheLogitsAndTheFullCacheOfDirectWrites() {
         for (EngineOptions options : List.of(exact(), flash())) {
             for (String spec : List.of("recycled:k=8,s=3", "recycled:k=8,s=4,version=v1", "recycled:k=64,s=5",
-                    "recycled-dynamic:k=8,qc=2,threshold=0.99,decide=host", "recycled-dynamic:k=8,qc=2,threshold=0.99,decide=device")) {
+                    "recycled-dynamic:k=8,qc=2,threshold=0.99,decide=host", "recycled-dynamic:k=8,qc=2,threshold=0.99,decide=device",
+                    // layers choosing differently: a declining layer's rows are gathered, every layer's with them
+                    "recycled-dynamic:k=8,qc=2,threshold=0,decide=device")) {
                 String what = spec + " (" + options.cacheType() + ")";
                 Run direct = decode(options, spec + ",writes=direct", false);
                 Run deferred = decode(options, spec, false);

@@ -85,6 +85,32 @@ class GraphReuseTest {
     }
 
     /**
+     * The dynamic schedule's check steps, decided on the device, reuse their graphs whatever their layers chose. A
+     * layer that declines its refresh keeps putting its new tokens further down Cp's slots, and a graph keyed by where
+     * those rows sit was built again at every check (at threshold -0.6, where almost every check declines, 14 graphs
+     * in 24 steps). The shapes a decode can meet: the recycled step, and the check step and the refresh forced when
+     * Cp's slots run out, each with no pending rows, pending rows set from a view, or gathered.
+     */
+    @Test
+    void aDynamicScheduleReusesItsCheckStepsWhateverTheirLayersChose() {
+        int layers = MODEL.weights().hyperParameters().layers();
+        int steps = 2 * STEPS;
+        int[] tokens = IntStream.range(0, PROMPT + steps).map(i -> (i * 37 + 11) % 512).toArray();
+        // -0.6: almost every check declines in every layer; 0: the layers choose differently
+        for (String threshold : List.of("-0.6", "0")) {
+            String method = "recycled-dynamic:k=16,qc=2,threshold=" + threshold + ",decide=device";
+            try (Engine engine = Engine.open(MODEL.weights(), EngineOptions.defaults(128))) {
+                Decoded d = Decoding.decode(engine, MODEL.weights().hyperParameters(), method, tokens, PROMPT, steps);
+                int[] whole = d.timings().wholeCacheLayers();
+                long declined = IntStream.range(0, steps).filter(s -> s % 2 == 1 && whole[s] < layers).count();
+                assertTrue(declined >= 8, method + ": checks declined in some layer at only " + declined + " steps: "
+                        + Arrays.toString(whole));
+                assertTrue(d.graphsBuilt() <= 7, method + ": " + d.graphsBuilt() + " graphs in " + steps + " steps");
+            }
+        }
+    }
+
+    /**
      * A decode step at the last row of its padded block needs no causal mask (no padding rows
      * follow it) and builds its graph without one; a step earlier in the same block reads the
      * same number of key rows but must mask the rows past it, which hold another run's keys
