@@ -46,6 +46,7 @@ final class DeferredWrites implements AutoCloseable {
     private long flushes;
     private long deferredRows;
     private long runCopies;
+    private long gatheredCopies;
 
     DeferredWrites(Backend backend, KvCache cache, int kvHeads) {
         this.backend = backend;
@@ -250,6 +251,7 @@ final class DeferredWrites implements AutoCloseable {
             return new Tensor[] {ctx.setRows(keys, runRows(ctx, held.keys(), run, n), to),
                     ctx.setRows(values, runRows(ctx, held.values(), run, n), to)};
         }
+        gatheredCopies++;
         Tensor from = ctx.view(rows, new long[] {n, kvHeads}, new long[] {(long) n * rows.nb(0)}, at * kvHeads * rows.nb(0));
         return new Tensor[] {ctx.setRows(keys, PolicyServices.cacheRows(ctx, held.keys(), from), to),
                 ctx.setRows(values, PolicyServices.cacheRows(ctx, held.values(), from), to)};
@@ -324,6 +326,11 @@ final class DeferredWrites implements AutoCloseable {
     /** Layers' pending rows set from a {@link Run}, not gathered, in the graphs built so far (tests). */
     long runCopies() {
         return runCopies;
+    }
+
+    /** Layers' pending rows gathered, in the graphs built so far (tests). */
+    long gatheredCopies() {
+        return gatheredCopies;
     }
 
     /** Flushes run in graphs of their own so far (tests). */

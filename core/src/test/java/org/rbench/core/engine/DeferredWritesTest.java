@@ -47,7 +47,7 @@ class DeferredWritesTest {
         return EngineOptions.defaults(128).withCacheType(GgmlType.F16).withFlashAttention(true);
     }
 
-    private record Run(List<float[]> logits, byte[][] cache, long deferredRows, long runCopies) {
+    private record Run(List<float[]> logits, byte[][] cache, long deferredRows, long runCopies, long gatheredCopies) {
     }
 
     private static Run decode(EngineOptions options, String spec, boolean diagnostics) {
@@ -65,7 +65,8 @@ class DeferredWritesTest {
                 }
             }
             assertTrue(e.deferredWrites().isEmpty(), spec + ": rows left pending after the decoder closed");
-            return new Run(out, cacheRows(e), e.deferredWrites().deferredRows(), e.deferredWrites().runCopies());
+            return new Run(out, cacheRows(e), e.deferredWrites().deferredRows(), e.deferredWrites().runCopies(),
+                    e.deferredWrites().gatheredCopies());
         }
     }
 
@@ -119,6 +120,13 @@ class DeferredWritesTest {
                 // Cp's new tokens take one run of slots (v2: downwards from the last live one; v1: upwards), set
                 // into the full cache from a view of the compact cache, not gathered
                 assertTrue(deferred.runCopies() > 0, what + ": every layer's pending rows were gathered");
+                if (spec.startsWith("recycled:k=8")) {
+                    // K under the prompt: every refresh refills Cp, and the next run begins where the first did
+                    assertEquals(0, deferred.gatheredCopies(), what + ": the fixed schedule's pending rows were gathered");
+                }
+                if (spec.contains("threshold=0,")) {
+                    assertTrue(deferred.gatheredCopies() > 0, what + ": no layer's rows were gathered");
+                }
                 assertSameRun(direct, deferred, what);
             }
         }
