@@ -33,8 +33,9 @@ final class DeferredWrites implements AutoCloseable {
     /** Per layer: the compact cache holding its pending rows (null: none pending). */
     private final CompactCache[] holder;
     /**
-     * Per layer: the compact cache and row where the first run it deferred into that cache began, the slot of a
-     * freshly selected Cp's first new token, where every run after a refresh begins again ({@link #copy}).
+     * Per layer: the compact cache and row where the decode's first run it deferred into that cache began, the slot of
+     * a freshly selected Cp's first new token, where every run after a refresh begins again ({@link #copy}); forgotten
+     * when a decoder starts ({@link #forgetAnchors}).
      */
     private final CompactCache[] anchorCache;
     private final int[] anchorRow;
@@ -301,6 +302,14 @@ final class DeferredWrites implements AutoCloseable {
             rows.get(l).add(r);
             deferredRows++;
         }
+    }
+
+    /**
+     * A decoder starts: its first runs set the anchors. A decode before it may have begun its runs elsewhere (a prompt
+     * shorter than K leaves Cp with fewer rows), and its anchors would make every copy of this decode a gather.
+     */
+    void forgetAnchors() {
+        java.util.Arrays.fill(anchorCache, null);
     }
 
     private void clear(int l) {

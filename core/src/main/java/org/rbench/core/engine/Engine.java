@@ -496,6 +496,7 @@ public final class Engine implements AutoCloseable {
         PrefillStatistics stats = prefill != null ? prefill : PrefillStatistics.none(0, position());
         fullCache.require("a decoder");
         deferredWrites.flush();
+        deferredWrites.forgetAnchors();
         return new Decoder(this, policy, stats);
     }
 

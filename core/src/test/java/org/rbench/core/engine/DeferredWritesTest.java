@@ -111,7 +111,8 @@ class DeferredWritesTest {
             for (String spec : List.of("recycled:k=8,s=3", "recycled:k=8,s=4,version=v1", "recycled:k=64,s=5",
                     "recycled-dynamic:k=8,qc=2,threshold=0.99,decide=host", "recycled-dynamic:k=8,qc=2,threshold=0.99,decide=device",
                     // layers choosing differently: a declining layer's rows are gathered, every layer's with them
-                    "recycled-dynamic:k=8,qc=2,threshold=0,decide=device")) {
+                    // (qc=3: runs of two rows, in v2's descending order, gathered in step order)
+                    "recycled-dynamic:k=8,qc=2,threshold=0,decide=device", "recycled-dynamic:k=8,qc=3,threshold=0,decide=device")) {
                 String what = spec + " (" + options.cacheType() + ")";
                 Run direct = decode(options, spec + ",writes=direct", false);
                 Run deferred = decode(options, spec, false);
@@ -129,6 +130,23 @@ class DeferredWritesTest {
                 }
                 assertSameRun(direct, deferred, what);
             }
+        }
+    }
+
+    /**
+     * A decode's first runs set where its runs begin: a decode before it on the engine whose prompt was shorter than K
+     * (Cp holding fewer rows, its runs elsewhere) does not turn this one's copies into gathers.
+     */
+    @Test
+    void aDecodeCopiesFromViewsWhateverTheDecodeBeforeIt() {
+        HyperParameters hp = MODEL.weights().hyperParameters();
+        try (Engine e = Engine.open(MODEL.weights(), exact())) {
+            org.rbench.core.testing.Decoding.decode(e, hp, "recycled:k=8,s=3", TOKENS, 5, STEPS);
+            long gathered = e.deferredWrites().gatheredCopies();
+            long runs = e.deferredWrites().runCopies();
+            org.rbench.core.testing.Decoding.decode(e, hp, "recycled:k=8,s=3", TOKENS, PROMPT, STEPS);
+            assertEquals(gathered, e.deferredWrites().gatheredCopies(), "the later decode gathered its pending rows");
+            assertTrue(e.deferredWrites().runCopies() > runs, "the later decode copied nothing from views");
         }
     }
 
