@@ -103,14 +103,14 @@ final class DeferredWrites implements AutoCloseable {
      * holds them as one {@link Run} beginning at the layer's anchor: Recycled's new tokens after every refresh, the
      * same view each time. A run elsewhere (a layer whose dynamic check declined the refresh keeps filling Cp's slots
      * further on) would key a graph by its place, one more graph at every check; so then every layer's rows are
-     * gathered, and a check step has two graphs at most whatever its layers chose.
+     * gathered, and a check step's graph is keyed by that choice alone, whatever its layers chose. (A layer with rows
+     * pending holds them in its anchor's cache: {@link #afterStep} moves the anchor with the cache.)
      */
     private Copy copy(int[] counts) {
         boolean views = true;
         for (int l = 0; l < counts.length && views; l++) {
             if (counts[l] > 0) {
-                views = counts[l] == positions.get(l).size() && run(l) != null
-                        && anchorCache[l] == holder[l] && rows.get(l).get(0)[0] == anchorRow[l];
+                views = counts[l] == positions.get(l).size() && run(l) != null && rows.get(l).get(0)[0] == anchorRow[l];
             }
         }
         return new Copy(counts, views);

@@ -9,6 +9,7 @@ import org.rbench.core.attention.PlanCheck;
 import org.rbench.core.attention.Strategies;
 import org.rbench.core.model.HyperParameters;
 import org.rbench.core.testing.CpuModel;
+import org.rbench.core.testing.Decoding;
 import org.rbench.llamacpp.GgmlType;
 import org.rbench.llamacpp.Tensor;
 
@@ -141,10 +142,10 @@ class DeferredWritesTest {
     void aDecodeCopiesFromViewsWhateverTheDecodeBeforeIt() {
         HyperParameters hp = MODEL.weights().hyperParameters();
         try (Engine e = Engine.open(MODEL.weights(), exact())) {
-            org.rbench.core.testing.Decoding.decode(e, hp, "recycled:k=8,s=3", TOKENS, 5, STEPS);
+            Decoding.decode(e, hp, "recycled:k=8,s=3", TOKENS, 5, STEPS);
             long gathered = e.deferredWrites().gatheredCopies();
             long runs = e.deferredWrites().runCopies();
-            org.rbench.core.testing.Decoding.decode(e, hp, "recycled:k=8,s=3", TOKENS, PROMPT, STEPS);
+            Decoding.decode(e, hp, "recycled:k=8,s=3", TOKENS, PROMPT, STEPS);
             assertEquals(gathered, e.deferredWrites().gatheredCopies(), "the later decode gathered its pending rows");
             assertTrue(e.deferredWrites().runCopies() > runs, "the later decode copied nothing from views");
         }
