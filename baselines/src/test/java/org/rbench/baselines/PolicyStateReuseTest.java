@@ -1,5 +1,6 @@
 package org.rbench.baselines;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -12,6 +13,9 @@ import org.rbench.core.testing.TestModels;
 import org.rbench.gguf.ModelSpec;
 import org.rbench.llamacpp.GgmlType;
 
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -59,6 +63,28 @@ class PolicyStateReuseTest {
     void soDoesAGpusGraph(String method) {
         assertTakenOver(method, EngineOptions.defaults(256).withCacheType(GgmlType.F16).withFlashAttention(true)
                 .withFlashScores(EngineOptions.FlashScores.EMULATED));
+    }
+
+    /**
+     * The zoo taking turns on one engine, as a benchmark's rotation runs it: every method's second turn builds no
+     * graph. Recycled's two schedules take Cp stacks of two shapes (the dynamic one's has spare rows), and making one
+     * once freed the other's idle stack, so that both rebuilt their graphs at every turn (on an H200 at 8B shapes, a
+     * 3 ms build and a capture in each refresh step).
+     */
+    @Test
+    void theZooTakingTurnsBuildsNoGraphAtItsSecondTurn() {
+        List<String> zoo = List.of("full", "recycled:k=24,s=8", "recycled-dynamic:k=24,decide=device",
+                "streamingllm:k=24", "h2o:heavy=16,recent=16,decide=device", "snapkv:k=48,window=8", "pyramidkv:k=48,window=8",
+                "quest:k=32,dense=1", "tidaldecode:k=24,select=1,reselect=3", "oracle:k=24");
+        try (Engine engine = Engine.open(MODEL.weights(), EngineOptions.defaults(PROMPT + STEPS))) {
+            Map<String, Integer> firstTurn = new LinkedHashMap<>();
+            for (String method : zoo) {
+                firstTurn.put(method, decode(engine, method, TOKENS).graphsBuilt());
+            }
+            for (String method : zoo) {
+                assertEquals(0, decode(engine, method, OTHER).graphsBuilt(), method + "'s second turn (first: " + firstTurn + ")");
+            }
+        }
     }
 
     private static void assertTakenOver(String method, EngineOptions options) {

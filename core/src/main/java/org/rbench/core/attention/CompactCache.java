@@ -208,6 +208,16 @@ public final class CompactCache extends ReusableState {
             return positions;
         }
 
+        /**
+         * Kept idle beside stacks of other shapes: Recycled with a fixed schedule and the dynamic one (whose stack has
+         * spare rows) take turns in a benchmark, and each freed the other's, so that both rebuilt the graphs naming
+         * theirs at every turn (a 3 ms build and a capture in an 8B refresh step on an H200).
+         */
+        @Override
+        protected boolean oneShapeIdle() {
+            return false;
+        }
+
         /** Zeros, as a new stack holds. */
         @Override
         protected void reuse() {
@@ -256,9 +266,10 @@ public final class CompactCache extends ReusableState {
         }
 
         /**
-         * A zeroed cache of this capacity and {@link #spareRows}: one handed back earlier (first in,
-         * first out: a policy that closes its caches in layer order and takes them in layer order gets
-         * each layer's cache of last time, so its graphs match again), or a new one.
+         * A zeroed cache of this capacity and {@link #spareRows}: one handed back earlier (the oldest:
+         * a policy that takes its caches in the order it took them last time gets each layer's cache of
+         * last time, whatever order it or another policy handed them back in, so its graphs match
+         * again), or a new one.
          */
         public CompactCache take(int capacity, int spareRows) {
             return states.take(List.of(CompactCache.class, backend, headDim, kvHeads, type, capacity, spareRows), CompactCache.class,

@@ -1,8 +1,9 @@
 package org.rbench.core.attention;
 
-import java.util.ArrayDeque;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.TreeSet;
 import java.util.function.Supplier;
 
 /**
@@ -23,6 +24,8 @@ import java.util.function.Supplier;
 public abstract class ReusableState implements AutoCloseable {
     private Pool pool;
     private Object key;
+    /** The order in which its pool made it: which idle state of a key is handed out first. */
+    private long serial;
     private boolean open = true;
 
     /** Releases the device memory: the state is not used again. */
@@ -64,22 +67,30 @@ public abstract class ReusableState implements AutoCloseable {
      * them, at the price of device memory held between a method's turns (Quest's page bounds at
      * 131K and Llama-3.1-8B shapes: 2 GB); but making a state frees the idle ones of its class
      * and another key ({@link #oneShapeIdle}).
+     *
+     * <p>Of a key's idle states the oldest is handed out first, whatever order they came back in.
+     * A decode then gets the states the last decode that took and closed as it does got, so its
+     * graphs match again: with first in, first out, a policy that hands some back mid-decode
+     * (PyramidKV's compact caches, outgrown and replaced every few steps near the end of the cache)
+     * reordered the queue for the next, and every decode rebuilt its graphs.
      */
     public static final class Pool implements AutoCloseable {
-        private final Map<Object, ArrayDeque<ReusableState>> idle = new HashMap<>();
+        private static final Comparator<ReusableState> OLDEST_FIRST = Comparator.comparingLong(s -> s.serial);
+        private final Map<Object, TreeSet<ReusableState>> idle = new HashMap<>();
+        private long made;
         private boolean closed;
 
         /**
-         * A state handed back under {@code key} (first in, first out), or {@code make}'s. The key
+         * A state handed back under {@code key} (the oldest of them), or {@code make}'s. The key
          * names everything the state's shape depends on; equal keys must give states of one class.
          */
         public <T extends ReusableState> T take(Object key, Class<T> type, Supplier<T> make) {
             if (closed) {
                 throw new IllegalStateException("the policy state pool is closed");
             }
-            ArrayDeque<ReusableState> free = idle.get(key);
-            if (free != null && !free.isEmpty() && !type.isInstance(free.peekFirst())) {
-                throw new IllegalArgumentException("the key " + key + " holds a " + free.peekFirst().getClass().getName()
+            TreeSet<ReusableState> free = idle.get(key);
+            if (free != null && !free.isEmpty() && !type.isInstance(free.first())) {
+                throw new IllegalArgumentException("the key " + key + " holds a " + free.first().getClass().getName()
                         + ", not a " + type.getName());
             }
             ReusableState reused = free == null ? null : free.pollFirst();
@@ -101,6 +112,7 @@ public abstract class ReusableState implements AutoCloseable {
             }
             fresh.pool = this;
             fresh.key = key;
+            fresh.serial = made++;
             return state;
         }
 
@@ -108,13 +120,13 @@ public abstract class ReusableState implements AutoCloseable {
         private void freeOtherShapes(Object key, Class<?> type) {
             java.util.List<ReusableState> freed = new java.util.ArrayList<>();
             for (var e : idle.entrySet()) {
-                ReusableState first = e.getValue().peekFirst();
+                ReusableState first = e.getValue().isEmpty() ? null : e.getValue().first();
                 if (first != null && first.getClass() == type && !e.getKey().equals(key) && first.oneShapeIdle()) {
                     freed.addAll(e.getValue());
                     e.getValue().clear();
                 }
             }
-            idle.values().removeIf(ArrayDeque::isEmpty);
+            idle.values().removeIf(TreeSet::isEmpty);
             for (ReusableState s : freed) {
                 s.free(); // after the walk: a state may hand back states of its own (H2O's slots, their caches)
             }
@@ -122,14 +134,14 @@ public abstract class ReusableState implements AutoCloseable {
 
         /** Idle states kept (tests). */
         public int idle() {
-            return idle.values().stream().mapToInt(ArrayDeque::size).sum();
+            return idle.values().stream().mapToInt(TreeSet::size).sum();
         }
 
         private boolean giveBack(Object key, ReusableState state) {
             if (closed) {
                 return false;
             }
-            idle.computeIfAbsent(key, k -> new ArrayDeque<>()).addLast(state);
+            idle.computeIfAbsent(key, k -> new TreeSet<>(OLDEST_FIRST)).add(state);
             return true;
         }
 
@@ -142,7 +154,7 @@ public abstract class ReusableState implements AutoCloseable {
         public void close() {
             closed = true;
             RuntimeException failure = null;
-            for (ArrayDeque<ReusableState> states : idle.values()) {
+            for (TreeSet<ReusableState> states : idle.values()) {
                 for (ReusableState s : states) {
                     try {
                         s.free();

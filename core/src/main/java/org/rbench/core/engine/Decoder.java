@@ -46,6 +46,11 @@ public final class Decoder implements AutoCloseable {
      * {@code -Drbench.queueAhead=false} or {@code RBENCH_QUEUE_AHEAD=0} (every command, RULER runs
      * included: a switch for a device where the overlap misbehaves).
      */
+    /**
+     * {@code RBENCH_EXPLAIN_BUILDS=1}: each step that builds a graph says on stderr why the graphs kept did not serve
+     * (where its key differs from the nearest kept one's): for finding the decodes that rebuild graphs they should reuse.
+     */
+    private static final boolean EXPLAIN_BUILDS = "1".equals(System.getenv("RBENCH_EXPLAIN_BUILDS"));
     static final boolean QUEUE_AHEAD_BY_DEFAULT = !"false".equalsIgnoreCase(System.getProperty("rbench.queueAhead"))
             && !"0".equals(System.getenv("RBENCH_QUEUE_AHEAD"));
     /** When the last step finished (its result read): a queued step's wall time starts there. */
@@ -416,6 +421,10 @@ public final class Decoder implements AutoCloseable {
                 finish(pending);
             }
             long b0 = System.nanoTime();
+            if (EXPLAIN_BUILDS) {
+                System.err.println("rbench: " + policy.getClass().getSimpleName() + " builds a step graph at step " + step
+                        + ": " + graphs.whyNew(signature));
+            }
             PassGraph built = PassBuilder.build(engine.graphResources(), pass);
             graphsBuilt++;
             entry = graphs.put(signature, built.graph(), built);

@@ -90,6 +90,49 @@ final class GraphCache<T> implements AutoCloseable {
     }
 
     /**
+     * Why {@code key} has no graph here, for a person reading a log: the components (by index) in which it differs from
+     * the kept key nearest to it, each as kept and new, or that nothing is kept.
+     */
+    String whyNew(List<Object> key) {
+        if (evicted.contains(key)) {
+            return "its graph was evicted";
+        }
+        List<Object> nearest = null;
+        int fewest = Integer.MAX_VALUE;
+        for (List<Object> kept : entries.keySet()) {
+            int differing = differing(kept, key).size();
+            if (differing < fewest) {
+                fewest = differing;
+                nearest = kept;
+            }
+        }
+        if (nearest == null) {
+            return "no graph is kept";
+        }
+        StringBuilder why = new StringBuilder("of " + entries.size() + " kept, the nearest differs in");
+        for (int i : differing(nearest, key)) {
+            why.append(String.format(" [%d] kept %s, new %s;", i, shortened(i < nearest.size() ? nearest.get(i) : "-"),
+                    shortened(i < key.size() ? key.get(i) : "-")));
+        }
+        return why.toString();
+    }
+
+    private static List<Integer> differing(List<Object> a, List<Object> b) {
+        List<Integer> at = new java.util.ArrayList<>();
+        for (int i = 0; i < Math.max(a.size(), b.size()); i++) {
+            if (i >= a.size() || i >= b.size() || !java.util.Objects.equals(a.get(i), b.get(i))) {
+                at.add(i);
+            }
+        }
+        return at;
+    }
+
+    private static String shortened(Object o) {
+        String text = String.valueOf(o);
+        return text.length() <= 400 ? text : text.substring(0, 400) + "...";
+    }
+
+    /**
      * Takes ownership of a built graph: allocates it with a fresh allocator and keeps it
      * under {@code key}, closing the least recently used entries beyond the capacity.
      */

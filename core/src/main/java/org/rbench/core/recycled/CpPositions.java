@@ -65,6 +65,12 @@ final class CpPositions extends ReusableState {
         return layers[layer];
     }
 
+    /** A few MB at most: one a slot count stays idle, so that Recycled's budgets taking turns keep their graphs. */
+    @Override
+    protected boolean oneShapeIdle() {
+        return false;
+    }
+
     @Override
     protected void reuse() {
         buffer.clear(0);

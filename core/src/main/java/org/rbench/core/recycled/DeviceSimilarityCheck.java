@@ -128,6 +128,12 @@ public final class DeviceSimilarityCheck extends ReusableState {
         return references.getFloats();
     }
 
+    /** A few KB: one a threshold stays idle, so that dynamic schedules of several thresholds taking turns keep their graphs. */
+    @Override
+    protected boolean oneShapeIdle() {
+        return false;
+    }
+
     @Override
     protected void free() {
         buffer.close();

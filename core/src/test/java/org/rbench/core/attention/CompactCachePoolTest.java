@@ -111,4 +111,23 @@ class CompactCachePoolTest {
             again.close();
         }
     }
+
+    /** Recycled's fixed schedule and its dynamic one (spare rows) take stacks of two shapes in turns: both stay idle. */
+    @Test
+    void stacksOfTwoShapesTakingTurnsAreBothKept() {
+        try (ReusableState.Pool states = new ReusableState.Pool()) {
+            CompactCache.Stack plain = states.take(java.util.List.of("stack", 4, 0), CompactCache.Stack.class,
+                    () -> CompactCache.Stack.allocate(CPU.backend(), 8, 2, 3, 4, 0, GgmlType.F32));
+            plain.close();
+            CompactCache.Stack spare = states.take(java.util.List.of("stack", 4, 4), CompactCache.Stack.class,
+                    () -> CompactCache.Stack.allocate(CPU.backend(), 8, 2, 3, 4, 4, GgmlType.F32));
+            spare.close();
+            org.junit.jupiter.api.Assertions.assertEquals(2, states.idle(), "making the second freed no idle first");
+            CompactCache.Stack again = states.take(java.util.List.of("stack", 4, 0), CompactCache.Stack.class, () -> {
+                throw new AssertionError("the first shape's stack was freed");
+            });
+            assertSame(plain, again);
+            again.close();
+        }
+    }
 }

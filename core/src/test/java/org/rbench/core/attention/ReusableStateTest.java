@@ -52,6 +52,28 @@ class ReusableStateTest {
         }
     }
 
+    /**
+     * A decode that takes its states in the order the last one did gets the same states, whatever order they were
+     * handed back in: PyramidKV hands back each outgrown compact cache mid-decode, and with first in, first out the
+     * next decode got other caches, so that it rebuilt every graph naming them.
+     */
+    @Test
+    void takingInTheSameOrderGetsTheSameStatesWhateverOrderTheyCameBackIn() {
+        try (ReusableState.Pool pool = new ReusableState.Pool()) {
+            Counted a = pool.take("k", Counted.class, Counted::new);
+            Counted b = pool.take("k", Counted.class, Counted::new);
+            Counted c = pool.take("k", Counted.class, Counted::new);
+            b.close();
+            c.close();
+            a.close();
+            assertSame(a, pool.take("k", Counted.class, Counted::new));
+            assertSame(b, pool.take("k", Counted.class, Counted::new));
+            a.close();
+            assertSame(a, pool.take("k", Counted.class, Counted::new), "the oldest idle one, though b came back before it");
+            assertSame(c, pool.take("k", Counted.class, Counted::new));
+        }
+    }
+
     @Test
     void thePoolFreesIdleStatesWhenItClosesAndLaterClosesFree() {
         Counted idle;

@@ -82,6 +82,19 @@ class GraphCacheTest {
         }
     }
 
+    /** Why a key has no graph: nothing kept, an eviction, or the components where the nearest kept key differs. */
+    @Test
+    void saysWhyAKeyHasNoGraph() {
+        try (GraphCache<String> cache = new GraphCache<>(CPU.backend(), 2)) {
+            assertEquals("no graph is kept", cache.whyNew(List.of(1, "a", 3)));
+            cache.put(List.of(1, "a", 3), graph(16), "first");
+            cache.put(List.of(7, "b", 9), graph(16), "second");
+            assertEquals("of 2 kept, the nearest differs in [1] kept a, new z;", cache.whyNew(List.of(1, "z", 3)));
+            cache.put(List.of(5, "c", 6), graph(16), "third"); // evicts the first
+            assertEquals("its graph was evicted", cache.whyNew(List.of(1, "a", 3)));
+        }
+    }
+
     /**
      * A graph the device cannot hold beside the kept ones: they are given back and the allocation tried once more; where
      * even that fails the error stands, and the cache is left empty, not holding half of a failed put.

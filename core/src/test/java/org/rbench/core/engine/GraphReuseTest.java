@@ -67,6 +67,25 @@ class GraphReuseTest {
         }
     }
 
+    /**
+     * Methods taking turns on one engine, as a benchmark's rotation: each method's second turn builds no graph. Recycled's
+     * fixed schedule and the dynamic one take Cp stacks of two shapes (the dynamic one's has spare rows), and making
+     * one freed the other's idle stack, so each turn rebuilt the graphs naming it.
+     */
+    @Test
+    void methodsTakingTurnsReuseTheirGraphsAtEveryTurn() {
+        List<String> rotation = List.of("full", "recycled:k=16,s=4", "recycled-dynamic:k=16,qc=2,decide=device",
+                "recycled:k=8,s=4", "recycled-dynamic:k=16,qc=2,threshold=0.5,decide=device");
+        try (Engine engine = Engine.open(MODEL.weights(), EngineOptions.defaults(128))) {
+            for (String method : rotation) {
+                decode(engine, method);
+            }
+            for (String method : rotation) {
+                assertEquals(0, decode(engine, method).graphsBuilt(), method + "'s second turn");
+            }
+        }
+    }
+
     @Test
     void aReusedGraphGivesTheLogitsOfAFreshOne() {
         try (Engine engine = Engine.open(MODEL.weights(), EngineOptions.defaults(128))) {
