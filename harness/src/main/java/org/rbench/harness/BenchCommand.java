@@ -156,6 +156,7 @@ final class BenchCommand implements Callable<Integer> {
         String runId = "bench-" + Instant.now().toString().replace(":", "");
         Map<String, List<double[]>> summary = new TreeMap<>();
         RefreshSteps refreshSteps = new RefreshSteps(FULL);
+        GraphBuildingSteps graphBuildingSteps = new GraphBuildingSteps();
         StepAnatomy stepAnatomy = new StepAnatomy();
         EngineOptions engineOptions = EngineOptions.defaults(maxCtx + tokens + 1);
         BenchSetting setting;
@@ -374,6 +375,7 @@ final class BenchCommand implements Callable<Integer> {
                                     stepAnatomy.add(ctx, m.text(), nanos);
                                     if (stepTimings != null) {
                                         refreshSteps.add(ctx, m.text(), nanos, stepTimings.wholeCacheLayers());
+                                        graphBuildingSteps.add(ctx, m.text(), stepTimings.nanos(StepTimings.Part.BUILD));
                                     }
                                 }
                                 summary.computeIfAbsent(ctx + "\u0000" + m.text(), k -> new ArrayList<>())
@@ -400,6 +402,7 @@ final class BenchCommand implements Callable<Integer> {
             table.println(RefreshSteps.tiesNote(stableArgsortFrom, topKColumnOrderFrom));
         }
         stepAnatomy.print(table);
+        graphBuildingSteps.print(table);
         if (stepGraphsRebuilt > 0) {
             table.println(stepGraphsNote(stepGraphsRebuilt));
         }
