@@ -27,6 +27,9 @@ public final class CompactCache extends ReusableState {
     private final Tensor positions;
     private final int capacity;
     private final int spareRows;
+    /** The stack whose layer {@link #stackLayer} this cache is, or null (a cache of its own). */
+    private final Stack stack;
+    private final int stackLayer;
 
     CompactCache(Backend backend, int headDim, int kvHeads, int capacity, GgmlType type) {
         this(backend, headDim, kvHeads, capacity, 0, type);
@@ -41,6 +44,8 @@ public final class CompactCache extends ReusableState {
         }
         this.capacity = capacity;
         this.spareRows = spareRows;
+        this.stack = null;
+        this.stackLayer = -1;
         int rows = Math.addExact(capacity, spareRows);
         context = GgmlContext.forMetadata(3, 0);
         keys = context.newTensor(type, headDim, rows, kvHeads).name("compact_k");
@@ -52,7 +57,7 @@ public final class CompactCache extends ReusableState {
     }
 
     /** A layer's share of a {@link Stack}: its tensors lie in the stack's memory, which the stack frees and clears. */
-    private CompactCache(Tensor keys, Tensor values, Tensor positions, int capacity, int spareRows) {
+    private CompactCache(Stack stack, int layer, Tensor keys, Tensor values, Tensor positions, int capacity, int spareRows) {
         this.context = null;
         this.buffer = null;
         this.keys = keys;
@@ -60,6 +65,21 @@ public final class CompactCache extends ReusableState {
         this.positions = positions;
         this.capacity = capacity;
         this.spareRows = spareRows;
+        this.stack = stack;
+        this.stackLayer = layer;
+    }
+
+    /**
+     * The stack this cache is a layer of (its tensors slices of the stack's), or null: rows at the same place in
+     * every layer's cache of a stack can be read with one view of the stack's tensors.
+     */
+    public Stack stack() {
+        return stack;
+    }
+
+    /** Which layer of its {@link #stack} this cache is (-1 without one). */
+    public int stackLayer() {
+        return stackLayer;
     }
 
     /** Allocates a compact cache; {@link AttentionContext#newCompactCache} is the usual way. */
@@ -168,7 +188,7 @@ public final class CompactCache extends ReusableState {
                 Tensor[] p = buffer.placeSlices(layerContext, positions, 2, "compact_positions");
                 CompactCache[] each = new CompactCache[layerCount];
                 for (int l = 0; l < layerCount; l++) {
-                    each[l] = new CompactCache(k[l], v[l], p[l], capacity, spareRows);
+                    each[l] = new CompactCache(this, l, k[l], v[l], p[l], capacity, spareRows);
                 }
                 layers = List.of(each);
             } catch (RuntimeException e) {

@@ -21,12 +21,19 @@ import java.util.List;
  * when its plan does not defer ({@link #flushedInGraph}: a set_rows each, K and V, the same
  * bytes the steps would have written; from a view of the compact cache where the rows are one
  * {@link Run} at its layer's anchor, as Recycled's new tokens are after a refresh, else from a gather:
- * {@link #copy}). {@link #flush} does the same for every layer in a
+ * {@link #copy}; where every layer's are the same run of one {@link CompactCache.Stack} for the same
+ * positions, one set_rows a kind for every layer first in the graph: {@link #copyPendingOfEveryLayer}).
+ * {@link #flush} does the same for every layer in a
  * graph of its own, before anything else reads the full cache: a prefill, a snapshot or
  * restore, a policy's row copy, the end of a decoder (while the compact caches still hold the
  * rows).
  */
 final class DeferredWrites implements AutoCloseable {
+    /**
+     * Whether every layer's pending rows are set at once where they can be ({@link Copy#everyLayer});
+     * {@code RBENCH_PENDING_EVERY_LAYER=0} sets them layer by layer, an A/B.
+     */
+    private static final boolean EVERY_LAYER_AT_ONCE = !"0".equals(System.getenv("RBENCH_PENDING_EVERY_LAYER"));
     private final Backend backend;
     private final KvCache cache;
     private final int kvHeads;
@@ -47,6 +54,7 @@ final class DeferredWrites implements AutoCloseable {
     private long flushes;
     private long deferredRows;
     private long runCopies;
+    private long everyLayerCopies;
     private long gatheredCopies;
 
     DeferredWrites(Backend backend, KvCache cache, int kvHeads) {
@@ -93,9 +101,10 @@ final class DeferredWrites implements AutoCloseable {
 
     /**
      * What a graph copies of the pending rows: {@code counts[l]} of layer {@code l}'s (0: none), set from views of
-     * {@link Run}s ({@code views}) or from gathers.
+     * {@link Run}s ({@code views}) or from gathers; with {@code everyLayer} (views too) every layer's at once, one
+     * set_rows a kind from a view of their stack ({@link #copyPendingOfEveryLayer}).
      */
-    record Copy(int[] counts, boolean views) {
+    record Copy(int[] counts, boolean views, boolean everyLayer) {
     }
 
     /**
@@ -113,7 +122,31 @@ final class DeferredWrites implements AutoCloseable {
                 views = counts[l] == positions.get(l).size() && run(l) != null && rows.get(l).get(0)[0] == anchorRow[l];
             }
         }
-        return new Copy(counts, views);
+        return new Copy(counts, views, views && EVERY_LAYER_AT_ONCE && oneRunOfOneStack(counts));
+    }
+
+    /**
+     * Whether every layer copies its pending rows, the same positions held in the same run of its layer of one
+     * {@link CompactCache.Stack}: Recycled's new tokens at a refresh, each layer's in the same slots. Then one
+     * set_rows a kind sets every layer's from one view of the stack, where a set_rows a layer and kind took 64
+     * small kernels at 8B shapes, in every refresh.
+     */
+    private boolean oneRunOfOneStack(int[] counts) {
+        int n = counts[0];
+        CompactCache.Stack stack = holder[0] == null ? null : holder[0].stack();
+        if (n == 0 || stack == null || stack.layers().size() != counts.length) {
+            return false;
+        }
+        Run first = run(0);
+        List<Integer> at = positions.get(0);
+        for (int l = 1; l < counts.length; l++) {
+            CompactCache c = holder[l];
+            if (counts[l] != n || c == null || c.stack() != stack || c.stackLayer() != l || !first.equals(run(l))
+                    || !at.equals(positions.get(l))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** What a graph of {@code pass} copies of the pending rows ({@link #flushedInGraph}, layer by layer). */
@@ -131,6 +164,10 @@ final class DeferredWrites implements AutoCloseable {
 
     private List<Object> shape(Copy copy) {
         List<Object> shape = new ArrayList<>();
+        if (copy.everyLayer()) {
+            shape.add(List.of("every layer", copy.counts()[0], holder[0].stack(), run(0)));
+            return shape;
+        }
         for (int l = 0; l < copy.counts().length; l++) {
             if (copy.counts()[l] > 0) {
                 // the compact cache by identity
@@ -258,6 +295,32 @@ final class DeferredWrites implements AutoCloseable {
                 ctx.setRows(values, PolicyServices.cacheRows(ctx, held.values(), from), to)};
     }
 
+    /**
+     * Copies every layer's {@code n} pending rows ({@link Copy#everyLayer}) into the full cache's tensors of every
+     * layer, {@code keys} and {@code values}: one set_rows each from a view of the rows of the run in the stack's
+     * tensors, the first {@code n} of {@code positions} (layer 0's, every layer's) broadcast over the KV heads and
+     * layers. Returns the written K and V of every layer.
+     */
+    Tensor[] copyPendingOfEveryLayer(GgmlContext ctx, Copy copy, Tensor keys, Tensor values, Tensor positions) {
+        if (!copy.everyLayer()) {
+            throw new IllegalStateException("the pending rows are not one run of one stack in every layer");
+        }
+        int n = copy.counts()[0];
+        CompactCache.Stack stack = holder[0].stack();
+        Run run = run(0);
+        Tensor to = ctx.view(positions, new long[] {n}, new long[] {}, 0);
+        runCopies += holder.length;
+        everyLayerCopies++;
+        return new Tensor[] {ctx.setRows(keys, stackRows(ctx, stack.keysOfEveryLayer(), run, n), to),
+                ctx.setRows(values, stackRows(ctx, stack.valuesOfEveryLayer(), run, n), to)};
+    }
+
+    /** Rows {@code [run.first, run.first + n)} of a stack's {@code [headDim, rows, kvHeads, layers]} tensor, a view. */
+    private static Tensor stackRows(GgmlContext ctx, Tensor all, Run run, int n) {
+        return ctx.view(all, new long[] {all.ne(0), n, all.ne(2), all.ne(3)}, new long[] {all.nb(1), all.nb(2), all.nb(3)},
+                run.first() * all.nb(1));
+    }
+
     /** Rows {@code [run.first, run.first + n)} of a compact cache's {@code [headDim, rows, kvHeads]} tensor, a view. */
     private static Tensor runRows(GgmlContext ctx, Tensor compact, Run run, int n) {
         return ctx.view(compact, new long[] {compact.ne(0), n, compact.ne(2)}, new long[] {compact.nb(1), compact.nb(2)},
@@ -337,6 +400,11 @@ final class DeferredWrites implements AutoCloseable {
         return runCopies;
     }
 
+    /** Copies of every layer's pending rows at once ({@link Copy#everyLayer}), in the graphs built so far (tests). */
+    long everyLayerCopies() {
+        return everyLayerCopies;
+    }
+
     /** Layers' pending rows gathered, in the graphs built so far (tests). */
     long gatheredCopies() {
         return gatheredCopies;
@@ -389,8 +457,15 @@ final class DeferredWrites implements AutoCloseable {
         }
         int rowBound = rowBound(); // each plan checked its rows against its own cache
         StepGraph g = new StepGraph(16 + 12 * layers);
-        Tensor source = g.input("deferred_rows", GgmlType.I32, t -> t.setIndices(values[0], rowBound), (long) total * kvHeads);
         Tensor target = g.input("deferred_positions", GgmlType.I32, t -> t.setIndices(values[1], cache.capacity()), total);
+        if (copy.everyLayer()) {
+            for (Tensor written : copyPendingOfEveryLayer(g.ctx, copy, cache.keysOfEveryLayer(), cache.valuesOfEveryLayer(),
+                    target)) {
+                g.expand(written);
+            }
+            return g;
+        }
+        Tensor source = g.input("deferred_rows", GgmlType.I32, t -> t.setIndices(values[0], rowBound), (long) total * kvHeads);
         long at = 0;
         for (int l = 0; l < holder.length; l++) {
             if (holder[l] == null) {

@@ -49,6 +49,8 @@ final class PassBuilder {
     private final int[] flushOffsets;
     private final Tensor flushRows;
     private final Tensor flushPositions;
+    /** Every layer's K and V written with their pending rows, where one set_rows a kind copies them all (else null). */
+    private final Tensor[] pendingOfEveryLayer;
 
     // outputs, filled as the layers are built
     final Tensor[] probabilities;
@@ -112,13 +114,22 @@ final class PassBuilder {
             int kvHeads = hp.kvHeads();
             int rowBound = deferred.rowBound();
             // filled from the pending rows of the pass being computed (the signature fixes their counts)
-            flushRows = g.input("deferred_rows", GgmlType.I32, t -> t.setIndices(deferred.flushedRows(bound.pass()), rowBound),
-                    (long) flushed * kvHeads);
+            flushRows = flushCopy.everyLayer() ? null : g.input("deferred_rows", GgmlType.I32,
+                    t -> t.setIndices(deferred.flushedRows(bound.pass()), rowBound), (long) flushed * kvHeads);
             flushPositions = g.input("deferred_positions", GgmlType.I32,
                     t -> t.setIndices(deferred.flushedPositions(bound.pass()), cache.capacity()), flushed);
         } else {
             flushRows = null;
             flushPositions = null;
+        }
+        if (flushCopy.everyLayer()) {
+            // first in the graph: each layer's write and reads come after, through a view of these
+            pendingOfEveryLayer = deferred.copyPendingOfEveryLayer(ctx, flushCopy, cache.keysOfEveryLayer(),
+                    cache.valuesOfEveryLayer(), flushPositions);
+            g.expand(pendingOfEveryLayer[0]);
+            g.expand(pendingOfEveryLayer[1]);
+        } else {
+            pendingOfEveryLayer = null;
         }
     }
 
@@ -133,7 +144,15 @@ final class PassBuilder {
      * written K and V.
      */
     Tensor[] copyPending(int l, Tensor keys, Tensor values) {
+        if (pendingOfEveryLayer != null) {
+            return new Tensor[] {layerOf(pendingOfEveryLayer[0], l, keys), layerOf(pendingOfEveryLayer[1], l, values)};
+        }
         return res.deferredWrites().copyPending(ctx, flushCopy, l, keys, values, flushRows, flushPositions, flushOffsets[l]);
+    }
+
+    /** Layer {@code l}'s part of every layer's written {@code all}, shaped as the layer's own tensor {@code like}. */
+    private Tensor layerOf(Tensor all, int l, Tensor like) {
+        return ctx.view(all, new long[] {like.ne(0), like.ne(1), like.ne(2)}, new long[] {like.nb(1), like.nb(2)}, l * all.nb(3));
     }
 
     /**

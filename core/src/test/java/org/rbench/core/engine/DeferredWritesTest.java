@@ -48,7 +48,8 @@ class DeferredWritesTest {
         return EngineOptions.defaults(128).withCacheType(GgmlType.F16).withFlashAttention(true);
     }
 
-    private record Run(List<float[]> logits, byte[][] cache, long deferredRows, long runCopies, long gatheredCopies) {
+    private record Run(List<float[]> logits, byte[][] cache, long deferredRows, long runCopies, long gatheredCopies,
+                       long everyLayerCopies) {
     }
 
     private static Run decode(EngineOptions options, String spec, boolean diagnostics) {
@@ -67,7 +68,7 @@ class DeferredWritesTest {
             }
             assertTrue(e.deferredWrites().isEmpty(), spec + ": rows left pending after the decoder closed");
             return new Run(out, cacheRows(e), e.deferredWrites().deferredRows(), e.deferredWrites().runCopies(),
-                    e.deferredWrites().gatheredCopies());
+                    e.deferredWrites().gatheredCopies(), e.deferredWrites().everyLayerCopies());
         }
     }
 
@@ -125,6 +126,8 @@ class DeferredWritesTest {
                 if (spec.startsWith("recycled:k=8")) {
                     // K under the prompt: every refresh refills Cp, and the next run begins where the first did
                     assertEquals(0, deferred.gatheredCopies(), what + ": the fixed schedule's pending rows were gathered");
+                    // every layer's in the same slots of Cp's stack: one set_rows a kind for all of them
+                    assertTrue(deferred.everyLayerCopies() > 0, what + ": every layer's pending rows were set layer by layer");
                 }
                 if (spec.contains("threshold=0,")) {
                     assertTrue(deferred.gatheredCopies() > 0, what + ": no layer's rows were gathered");
