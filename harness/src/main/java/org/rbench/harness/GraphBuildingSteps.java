@@ -6,7 +6,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.stream.Collectors;
 
 /**
  * Measured steps that built their step graph. A warmed-up method should build none: its shapes were met in warm-up
@@ -23,19 +22,22 @@ final class GraphBuildingSteps {
     record Line(int ctx, String method, int building, int steps, double buildMsMedian, String where) {
     }
 
+    private record Run(int ctx, String method) {
+    }
+
     /** Per length and method: every repetition's build times (0: reused). */
-    private final Map<String, List<long[]>> runs = new LinkedHashMap<>();
+    private final Map<Run, List<long[]>> runs = new LinkedHashMap<>();
 
     /** One repetition's steps: each step's build time in nanoseconds (0 where it reused a kept graph). */
     void add(int ctx, String method, long[] buildNanos) {
-        runs.computeIfAbsent(ctx + "\u0000" + method, k -> new ArrayList<>()).add(buildNanos.clone());
+        runs.computeIfAbsent(new Run(ctx, method), k -> new ArrayList<>()).add(buildNanos.clone());
     }
 
     /** The methods and lengths with a measured step that built a graph, in the order they were first added. */
     List<Line> lines() {
         List<Line> out = new ArrayList<>();
-        for (Map.Entry<String, List<long[]>> e : runs.entrySet()) {
-            List<Long> built = new ArrayList<>();
+        for (Map.Entry<Run, List<long[]>> e : runs.entrySet()) {
+            List<Double> builtMs = new ArrayList<>();
             List<String> where = new ArrayList<>();
             int steps = 0;
             for (long[] run : e.getValue()) {
@@ -43,19 +45,17 @@ final class GraphBuildingSteps {
                 List<String> at = new ArrayList<>();
                 for (int i = 0; i < run.length; i++) {
                     if (run[i] > 0) {
-                        built.add(run[i]);
+                        builtMs.add(run[i] / 1e6);
                         at.add(Integer.toString(i));
                     }
                 }
                 where.add(at.isEmpty() ? "-" : String.join(",", at));
             }
-            if (built.isEmpty()) {
+            if (builtMs.isEmpty()) {
                 continue;
             }
-            String key = e.getKey();
-            int split = key.indexOf('\u0000');
-            out.add(new Line(Integer.parseInt(key.substring(0, split)), key.substring(split + 1), built.size(), steps,
-                    medianMs(built), String.join(" / ", where)));
+            out.add(new Line(e.getKey().ctx(), e.getKey().method(), builtMs.size(), steps,
+                    Medians.of(builtMs.stream().mapToDouble(Double::doubleValue).toArray()), String.join(" / ", where)));
         }
         return out;
     }
@@ -71,12 +71,5 @@ final class GraphBuildingSteps {
             out.printf(Locale.ROOT, "  %s at %d: %d of %d steps, %.2f ms each (median), at steps %s (each repetition's)%n",
                     l.method(), l.ctx(), l.building(), l.steps(), l.buildMsMedian(), l.where());
         }
-    }
-
-    private static double medianMs(List<Long> nanos) {
-        long[] sorted = nanos.stream().mapToLong(Long::longValue).sorted().toArray();
-        int n = sorted.length;
-        double median = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0;
-        return median / 1e6;
     }
 }

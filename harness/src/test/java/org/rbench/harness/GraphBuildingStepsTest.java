@@ -8,17 +8,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.rbench.harness.StepNanos.ms;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class GraphBuildingStepsTest {
-    private static long[] ms(double... v) {
-        long[] out = new long[v.length];
-        for (int i = 0; i < v.length; i++) {
-            out[i] = Math.round(v[i] * 1e6);
-        }
-        return out;
-    }
-
     @Test
     void methodsWhoseMeasuredStepsBuiltGraphsAreNamedWithTheSteps() {
         GraphBuildingSteps steps = new GraphBuildingSteps();

@@ -42,15 +42,15 @@ public final class Decoder implements AutoCloseable {
     /** Whether {@link #advance(int[])} may queue a step while the one before computes (on a GPU). */
     private boolean queueAhead = QUEUE_AHEAD_BY_DEFAULT;
     /**
-     * Whether decoders queue steps ahead unless told otherwise: yes, but for
-     * {@code -Drbench.queueAhead=false} or {@code RBENCH_QUEUE_AHEAD=0} (every command, RULER runs
-     * included: a switch for a device where the overlap misbehaves).
-     */
-    /**
      * {@code RBENCH_EXPLAIN_BUILDS=1}: each step that builds a graph says on stderr why the graphs kept did not serve
      * (where its key differs from the nearest kept one's): for finding the decodes that rebuild graphs they should reuse.
      */
     private static final boolean EXPLAIN_BUILDS = "1".equals(System.getenv("RBENCH_EXPLAIN_BUILDS"));
+    /**
+     * Whether decoders queue steps ahead unless told otherwise: yes, but for
+     * {@code -Drbench.queueAhead=false} or {@code RBENCH_QUEUE_AHEAD=0} (every command, RULER runs
+     * included: a switch for a device where the overlap misbehaves).
+     */
     static final boolean QUEUE_AHEAD_BY_DEFAULT = !"false".equalsIgnoreCase(System.getProperty("rbench.queueAhead"))
             && !"0".equals(System.getenv("RBENCH_QUEUE_AHEAD"));
     /** When the last step finished (its result read): a queued step's wall time starts there. */

@@ -311,20 +311,17 @@ final class DeferredWrites implements AutoCloseable {
         Tensor to = ctx.view(positions, new long[] {n}, new long[] {}, 0);
         runCopies += holder.length;
         everyLayerCopies++;
-        return new Tensor[] {ctx.setRows(keys, stackRows(ctx, stack.keysOfEveryLayer(), run, n), to),
-                ctx.setRows(values, stackRows(ctx, stack.valuesOfEveryLayer(), run, n), to)};
+        return new Tensor[] {ctx.setRows(keys, runRows(ctx, stack.keysOfEveryLayer(), run, n), to),
+                ctx.setRows(values, runRows(ctx, stack.valuesOfEveryLayer(), run, n), to)};
     }
 
-    /** Rows {@code [run.first, run.first + n)} of a stack's {@code [headDim, rows, kvHeads, layers]} tensor, a view. */
-    private static Tensor stackRows(GgmlContext ctx, Tensor all, Run run, int n) {
-        return ctx.view(all, new long[] {all.ne(0), n, all.ne(2), all.ne(3)}, new long[] {all.nb(1), all.nb(2), all.nb(3)},
-                run.first() * all.nb(1));
-    }
-
-    /** Rows {@code [run.first, run.first + n)} of a compact cache's {@code [headDim, rows, kvHeads]} tensor, a view. */
+    /**
+     * Rows {@code [run.first, run.first + n)} of a compact cache's {@code [headDim, rows, kvHeads]} tensor, or of a
+     * stack's {@code [headDim, rows, kvHeads, layers]}, a view.
+     */
     private static Tensor runRows(GgmlContext ctx, Tensor compact, Run run, int n) {
-        return ctx.view(compact, new long[] {compact.ne(0), n, compact.ne(2)}, new long[] {compact.nb(1), compact.nb(2)},
-                run.first() * compact.nb(1));
+        return ctx.view(compact, new long[] {compact.ne(0), n, compact.ne(2), compact.ne(3)},
+                new long[] {compact.nb(1), compact.nb(2), compact.nb(3)}, run.first() * compact.nb(1));
     }
 
     /** Rows the compact caches holding pending rows have (the bound of {@link #flushedRows}). */
