@@ -219,6 +219,14 @@ final class DeferredWrites implements AutoCloseable {
         return positionsOf(inGraph(pass));
     }
 
+    /**
+     * The pending positions a copy's graph input holds: every copied layer's, one after another, or with {@link
+     * Copy#everyLayer} layer 0's alone, which are every layer's.
+     */
+    static int positionCount(Copy copy) {
+        return copy.everyLayer() ? copy.counts()[0] : java.util.Arrays.stream(copy.counts()).sum();
+    }
+
     /** Per layer, the pending rows a graph of {@code pass} copies (0 where it copies none). */
     private int[] inGraphCounts(Pass pass) {
         int[] counts = new int[holder.length];
@@ -259,9 +267,10 @@ final class DeferredWrites implements AutoCloseable {
      */
     private int[] positionsOf(Copy copy) {
         int[] counts = copy.counts();
-        int[] out = new int[java.util.Arrays.stream(counts).sum()];
+        int[] out = new int[positionCount(copy)];
         int at = 0;
-        for (int l = 0; l < counts.length; l++) {
+        // every layer's at once: the same positions in every layer, layer 0's serve them all
+        for (int l = 0; l < (copy.everyLayer() ? 1 : counts.length); l++) {
             int n = counts[l];
             boolean reversed = n > 0 && copy.views() && run(l).descending();
             for (int i = 0; i < n; i++) {
@@ -454,7 +463,8 @@ final class DeferredWrites implements AutoCloseable {
         }
         int rowBound = rowBound(); // each plan checked its rows against its own cache
         StepGraph g = new StepGraph(16 + 12 * layers);
-        Tensor target = g.input("deferred_positions", GgmlType.I32, t -> t.setIndices(values[1], cache.capacity()), total);
+        Tensor target = g.input("deferred_positions", GgmlType.I32, t -> t.setIndices(values[1], cache.capacity()),
+                positionCount(copy));
         if (copy.everyLayer()) {
             for (Tensor written : copyPendingOfEveryLayer(g.ctx, copy, cache.keysOfEveryLayer(), cache.valuesOfEveryLayer(),
                     target)) {

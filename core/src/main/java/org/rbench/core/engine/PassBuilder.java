@@ -117,7 +117,8 @@ final class PassBuilder {
             flushRows = flushCopy.everyLayer() ? null : g.input("deferred_rows", GgmlType.I32,
                     t -> t.setIndices(deferred.flushedRows(bound.pass()), rowBound), (long) flushed * kvHeads);
             flushPositions = g.input("deferred_positions", GgmlType.I32,
-                    t -> t.setIndices(deferred.flushedPositions(bound.pass()), cache.capacity()), flushed);
+                    t -> t.setIndices(deferred.flushedPositions(bound.pass()), cache.capacity()),
+                    DeferredWrites.positionCount(flushCopy));
         } else {
             flushRows = null;
             flushPositions = null;

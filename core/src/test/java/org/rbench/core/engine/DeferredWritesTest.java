@@ -220,4 +220,12 @@ class DeferredWritesTest {
             assertTrue(bad.getMessage().contains("cannot wait"), bad.getMessage());
         }
     }
+
+    @Test
+    void aCopyOfEveryLayerAtOnceTakesLayerZerosPositionsAlone() {
+        int[] counts = {3, 3, 3, 3};
+        assertEquals(3, DeferredWrites.positionCount(new DeferredWrites.Copy(counts, true, true)));
+        assertEquals(12, DeferredWrites.positionCount(new DeferredWrites.Copy(counts, true, false)));
+        assertEquals(5, DeferredWrites.positionCount(new DeferredWrites.Copy(new int[] {2, 0, 3}, false, false)));
+    }
 }
