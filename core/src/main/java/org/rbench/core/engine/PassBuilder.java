@@ -61,7 +61,8 @@ final class PassBuilder {
     final Tensor[] columnSums;
     final Tensor[] windowSums;
     final List<PassGraph.AfterCompute> afterCompute = new ArrayList<>();
-    final List<PassGraph.AfterCompute> whenLaunched = new ArrayList<>();
+    final List<PassGraph.WhenLaunched> whenLaunched = new ArrayList<>();
+    private final List<Tensor> queuedReads = new ArrayList<>();
 
     // what the layers' plan pieces share
     private final Map<String, Tensor> stepInputs = new LinkedHashMap<>();
@@ -311,7 +312,8 @@ final class PassBuilder {
         for (StepPart part : parts.values()) {
             part.finish(finishing);
             if (part.readsAfterCompute()) {
-                afterCompute.add(p -> part.afterCompute(p.plans(), p.start()));
+                afterCompute.add((p, reads) -> part.afterCompute(p.plans(), p.start(), reads));
+                queuedReads.addAll(part.queuedReads());
             }
         }
         Tensor logits = null;
@@ -345,7 +347,7 @@ final class PassBuilder {
 
     private PassGraph graph(Tensor logits, Tensor greedy) {
         return new PassGraph(g, new PassGraph.Outputs(logits, greedy, probabilities, fullProbabilities, queryBeforeRope,
-                queryAfterRope, windowRows, columnSums, windowSums), bound, afterCompute, whenLaunched);
+                queryAfterRope, windowRows, columnSums, windowSums), bound, afterCompute, whenLaunched, queuedReads);
     }
 
     // ---- what plan pieces share (LayerAttention hands these out) ----

@@ -1,6 +1,7 @@
 package org.rbench.core.engine;
 
 import org.rbench.core.attention.AttentionPlan;
+import org.rbench.core.attention.StepReads;
 import org.rbench.llamacpp.Tensor;
 
 import java.util.List;
@@ -19,16 +20,23 @@ final class PassGraph implements AutoCloseable {
                    Tensor[] queryAfterRope, Tensor[] windowRows, Tensor[] columnSums, Tensor[] windowSums) {
     }
 
-    /** Reads a plan piece's results after a compute, given the pass computed. */
+    /** Reads a plan piece's results after a compute, given the pass computed and how its queued reads are read. */
     interface AfterCompute {
-        void read(Pass pass);
+        void read(Pass pass, StepReads reads);
+    }
+
+    /** Notes what a plan piece's state may read later, when a compute starts, given the pass. */
+    interface WhenLaunched {
+        void note(Pass pass);
     }
 
     private final StepGraph graph;
     private final Outputs outputs;
     private final Bound bound;
     private final List<AfterCompute> afterCompute;
-    private final List<AfterCompute> whenLaunched;
+    private final List<WhenLaunched> whenLaunched;
+    /** The small outputs read after the compute that a queued step copies with its result ({@link org.rbench.core.attention.StepPart#queuedReads}). */
+    private final List<Tensor> queuedReads;
 
     /** The pass the graph computes now: what its input fillers and read-backs look at. */
     static final class Bound {
@@ -47,12 +55,19 @@ final class PassGraph implements AutoCloseable {
         }
     }
 
-    PassGraph(StepGraph graph, Outputs outputs, Bound bound, List<AfterCompute> afterCompute, List<AfterCompute> whenLaunched) {
+    PassGraph(StepGraph graph, Outputs outputs, Bound bound, List<AfterCompute> afterCompute, List<WhenLaunched> whenLaunched,
+              List<Tensor> queuedReads) {
         this.graph = graph;
         this.outputs = outputs;
         this.bound = bound;
         this.afterCompute = List.copyOf(afterCompute);
         this.whenLaunched = List.copyOf(whenLaunched);
+        this.queuedReads = List.copyOf(queuedReads);
+    }
+
+    /** What a queued step copies with its result, for {@link #afterCompute} to read. */
+    List<Tensor> queuedReads() {
+        return queuedReads;
     }
 
     StepGraph graph() {
@@ -80,15 +95,15 @@ final class PassGraph implements AutoCloseable {
 
     /** When a compute starts: the plans' pieces note what their state may read later (no device reads). */
     void launched() {
-        for (AfterCompute a : whenLaunched) {
-            a.read(bound.pass());
+        for (WhenLaunched w : whenLaunched) {
+            w.note(bound.pass());
         }
     }
 
-    /** After a compute: the plans' pieces read their results and hand them on. */
-    void afterCompute() {
+    /** After a compute: the plans' pieces read their results ({@code reads}: the queued ones) and hand them on. */
+    void afterCompute(StepReads reads) {
         for (AfterCompute a : afterCompute) {
-            a.read(bound.pass());
+            a.read(bound.pass(), reads);
         }
     }
 

@@ -9,6 +9,7 @@ import org.rbench.core.attention.CompactCache;
 import org.rbench.core.attention.FullPlan;
 import org.rbench.core.attention.PlanGraph;
 import org.rbench.core.attention.StepPart;
+import org.rbench.core.attention.StepReads;
 import org.rbench.core.engine.AttentionMath;
 import org.rbench.core.model.HyperParameters;
 import org.rbench.llamacpp.BackendBuffer;
@@ -238,7 +239,7 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
                 }, 48 * layers + 64, () -> {
                     AttentionPlan[] plans = new AttentionPlan[layers];
                     java.util.Arrays.fill(plans, this);
-                    built[0].afterCompute(plans, rows - 1);
+                    built[0].afterCompute(plans, rows - 1, StepReads.DIRECT);
                 });
             }
         }
@@ -291,6 +292,10 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
         private Tensor[] fullCache;
         /** How Cp's slots put tied candidates in position order: what the backend's sorts and top_k allow. */
         private final TopRowsSelection.TieOrder tieOrder;
+        /** With the slots on the device, how many rows (layer and KV head) have theirs in position order: F32 [1]. */
+        private Tensor inPositionOrder;
+        /** A layer's selections by score where no KV head's slots are in position order: every entry null. */
+        private final int[][] noneInPositionOrder;
 
         /** Whether the layers' scores come from the step's {@link #scoreBatch}, not from each layer's {@link #add}. */
         boolean fromScoreBatch() {
@@ -377,6 +382,7 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
             this.kvHeads = kvHeads;
             this.onDevice = onDevice;
             this.deviceCp = deviceCp;
+            this.noneInPositionOrder = new int[kvHeads][];
             this.batch = new TopRowsSelection.Batch(ctx, expand, rows, kvHeads, selecting);
         }
 
@@ -462,12 +468,18 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
             finishOutputs(g);
         }
 
-        /** The slots' order flags and positions by score, named, marked for the read-back and expanded. */
+        /**
+         * The slots' order flags and positions by score, named, marked for the read-back and expanded; and the count of
+         * rows in position order, the one value a refresh reads where it is 0 (the usual case past K rows).
+         */
         private void finishOutputs(PlanGraph.Finishing g) {
             slots = new TopRowsSelection.Slots(slots.positions(), slots.positionOrder().name("top_rows_in_order").output(),
                     slots.byScore().name("top_rows_by_score").output());
             g.expand(slots.positionOrder());
             g.expand(slots.byScore());
+            Tensor flags = slots.positionOrder();
+            inPositionOrder = g.ctx().sumRows(g.ctx().reshape(flags, flags.elements(), 1)).name("top_rows_in_order_count").output();
+            g.expand(inPositionOrder);
         }
 
         /**
@@ -570,12 +582,18 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
         }
 
         @Override
-        public void afterCompute(AttentionPlan[] plans, int position) {
+        public void afterCompute(AttentionPlan[] plans, int position, StepReads reads) {
             if (onDevice > 0) {
-                tellDeviceCp(plans);
+                tellDeviceCp(plans, reads);
             } else {
                 orderOnHost(plans, position);
             }
+        }
+
+        /** The count of rows whose slots are in position order rides with the step's result. */
+        @Override
+        public List<Tensor> queuedReads() {
+            return inPositionOrder != null ? List.of(inPositionOrder) : List.of();
         }
 
         /** Whether a layer's device check declined its refresh: Cp kept as it was, the refresh not handed on. */
@@ -584,10 +602,22 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
         }
 
         /**
-         * One float per KV head of every layer: whether its slots are positions 0..n-1 in order;
-         * only then are its positions by score read (the host evicts the lowest-scored first).
+         * The count of rows in position order, from the step's queued result: 0 (past K rows, all but always) tells every
+         * layer its slots are by score. Else one float per KV head of every layer says whether its slots are positions
+         * 0..n-1 in order; only for those are its positions by score read (the host evicts the lowest-scored first).
          */
-        private void tellDeviceCp(AttentionPlan[] plans) {
+        private void tellDeviceCp(AttentionPlan[] plans, StepReads reads) {
+            if (reads.floats(inPositionOrder)[0] == 0) {
+                // every row's slots by score: one value read, and each layer told as little as can be (a refresh's
+                // host work runs once in S steps, in code the JIT has not compiled yet)
+                for (int slot = 0; slot < layers.size(); slot++) {
+                    int layer = layers.get(slot);
+                    if (!declinedRefresh(plans[layer], layer)) {
+                        RefreshPlan.of(plans[layer]).cp().refreshed(layer, onDevice, noneInPositionOrder);
+                    }
+                }
+                return;
+            }
             float[] inOrder = slots.positionOrder().getFloats();
             int[] byScore = null;
             for (int slot = 0; slot < layers.size(); slot++) {

@@ -122,6 +122,7 @@ class QueuedStepsTest {
             "full, true",
             "full-not-ahead, false",
             "'recycled:k=16,s=4', true",
+            "'recycled:k=46,s=4', true",
             "'recycled-dynamic:k=8,qc=4,threshold=0.99', true",
             "'recycled-dynamic:k=8,qc=2,threshold=0.99,decide=device', true"})
     void queuedStepsComputeWhatStepsOneAtATimeDo(String method, boolean overlaps) {

@@ -117,7 +117,8 @@ class RecycledAttentionTest {
      * A refresh kept on the device (ties ordered there, Cp's rows copied in the step graph) gives
      * the Cp and the logits of one whose selection crosses to the host, bit for bit: fixed and
      * dynamic schedules, v1 and v2, a window reaching forward, a budget covering the context
-     * (slots in position order) and one that does not.
+     * (slots in position order), one covering the prompt and not the steps (slots in position order, then
+     * evictions of the lowest-scored before the next refresh) and one that does not.
      */
     @Test
     void deviceRefreshGivesTheHostRefreshsCpAndLogits() {
@@ -142,7 +143,8 @@ class RecycledAttentionTest {
     private void deviceRefreshGivesTheHostRefreshsCpAndLogits(int inspectEvery, EngineOptions options) {
         int layers = MODEL.weights().hyperParameters().layers();
         for (String spec : List.of("recycled:k=8,s=3", "recycled:k=8,s=3,version=v1", "recycled:k=12,s=4,reach=9",
-                "recycled:k=64,s=5", "recycled-dynamic:k=8,qc=2,threshold=0.99", "recycled:k=1,s=2,pool=1")) {
+                "recycled:k=64,s=5", "recycled:k=44,s=10", "recycled-dynamic:k=8,qc=2,threshold=0.99",
+                "recycled:k=1,s=2,pool=1")) {
             MethodSpec parsed = MethodSpec.parse(spec);
             RecycledAttention.Factory factory = spec.startsWith("recycled-dynamic")
                     ? new RecycledAttention.DynamicFactory() : new RecycledAttention.Factory();
