@@ -28,11 +28,11 @@ final class StepResults implements AutoCloseable {
     private final long readsAt;
     /** Per slot, the reads its step queued (by identity), each at {@link #offsets}' entry. */
     private final List<List<Tensor>> queued = List.of(new ArrayList<>(), new ArrayList<>());
-    private final long[][] offsets = new long[2][];
+    private final long[][] offsets = {new long[0], new long[0]};
     private int next;
 
     StepResults(Backend backend, long resultBytes) {
-        readsAt = (resultBytes + 63) / 64 * 64;
+        readsAt = wholeLines(resultBytes);
         slots = new QueuedReadback(backend, 2, readsAt + READ_BYTES);
         done = new BackendEvent[] {backend.newEvent(), backend.newEvent()};
     }
@@ -55,13 +55,16 @@ final class StepResults implements AutoCloseable {
         }
         List<Tensor> kept = queued.get(slot);
         kept.clear();
-        long[] at = new long[reads.size()];
+        if (offsets[slot].length < reads.size()) {
+            offsets[slot] = new long[reads.size()]; // once: a graph's reads stay the same (no allocation a step)
+        }
+        long[] at = offsets[slot];
         long offset = readsAt;
         for (Tensor read : reads) {
             if (read.type() != GgmlType.F32) {
                 throw new IllegalArgumentException("a step's queued read '" + read.name() + "' is " + read.type() + ", not F32");
             }
-            long size = (read.bytes() + 63) / 64 * 64;
+            long size = wholeLines(read.bytes());
             if (offset + size > readsAt + READ_BYTES) {
                 break;
             }
@@ -70,8 +73,12 @@ final class StepResults implements AutoCloseable {
             kept.add(read);
             offset += size;
         }
-        offsets[slot] = at;
         done[slot].record();
+    }
+
+    /** {@code bytes} rounded up to whole 64-byte lines. */
+    private static long wholeLines(long bytes) {
+        return (bytes + 63) / 64 * 64;
     }
 
     /** Waits until the step that used {@code slot} has computed and its result has landed. */

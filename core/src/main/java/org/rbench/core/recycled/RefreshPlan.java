@@ -607,31 +607,25 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
          * 0..n-1 in order; only for those are its positions by score read (the host evicts the lowest-scored first).
          */
         private void tellDeviceCp(AttentionPlan[] plans, StepReads reads) {
-            if (reads.floats(inPositionOrder)[0] == 0) {
-                // every row's slots by score: one value read, and each layer told as little as can be (a refresh's
-                // host work runs once in S steps, in code the JIT has not compiled yet)
-                for (int slot = 0; slot < layers.size(); slot++) {
-                    int layer = layers.get(slot);
-                    if (!declinedRefresh(plans[layer], layer)) {
-                        RefreshPlan.of(plans[layer]).cp().refreshed(layer, onDevice, noneInPositionOrder);
-                    }
-                }
-                return;
-            }
-            float[] inOrder = slots.positionOrder().getFloats();
+            // where the count is 0, one value read, and each layer told as little as can be (a refresh's host work
+            // runs once in S steps, in code the JIT has not compiled yet)
+            float[] inOrder = reads.floats(inPositionOrder)[0] == 0 ? null : slots.positionOrder().getFloats();
             int[] byScore = null;
             for (int slot = 0; slot < layers.size(); slot++) {
-                int[][] ordered = new int[kvHeads][];
-                for (int h = 0; h < kvHeads; h++) {
-                    int row = slot * kvHeads + h;
-                    if (inOrder[row] != 0) {
-                        byScore = byScore == null ? slots.byScore().getInts() : byScore;
-                        ordered[h] = java.util.Arrays.copyOfRange(byScore, row * onDevice, (row + 1) * onDevice);
-                    }
-                }
                 int layer = layers.get(slot);
                 if (declinedRefresh(plans[layer], layer)) {
                     continue;
+                }
+                int[][] ordered = noneInPositionOrder;
+                if (inOrder != null) {
+                    ordered = new int[kvHeads][];
+                    for (int h = 0; h < kvHeads; h++) {
+                        int row = slot * kvHeads + h;
+                        if (inOrder[row] != 0) {
+                            byScore = byScore == null ? slots.byScore().getInts() : byScore;
+                            ordered[h] = java.util.Arrays.copyOfRange(byScore, row * onDevice, (row + 1) * onDevice);
+                        }
+                    }
                 }
                 RefreshPlan.of(plans[layer]).cp().refreshed(layer, onDevice, ordered);
             }
