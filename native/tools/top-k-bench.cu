@@ -5,6 +5,9 @@
 // clusters; early exit on and off; 256, 512 and 1,024 threads a block) is checked against a sort on the host (the same
 // set of columns) and against the block-a-row output (the same places), and timed by CUDA events over back-to-back
 // launches; the 1,024-thread forms also write behind a column of prefix, as a concat fused into the top_k does.
+// With group 1 (a plain top_k, as a Recycled refresh selects: no pool, no mask) the select over many blocks a row that
+// ggml-cuda runs for rows past the block-a-row limit is timed too (cluster 0 in the CSV), and checked the same way: its
+// output is laid out as the block-a-row select's without early exit (it takes every pass).
 // Usage: top-k-bench [ncols nrows group k reps]; prints CSV on stdout.
 #include <cooperative_groups.h>
 #include <cuda_runtime.h>
@@ -41,6 +44,30 @@ static int ggml_cuda_get_device() {
     CHECK(cudaGetDevice(&id));
     return id;
 }
+
+// ggml-cuda's memory pool as the many-block select uses it: scoped allocations, freed in reverse order, from one buffer
+// allocated once (a cudaMalloc at every launch would time the allocator, not the select)
+struct ggml_cuda_pool {
+    char * base = nullptr;
+    size_t size = 0;
+    size_t used = 0;
+};
+
+template <typename T> struct ggml_cuda_pool_alloc {
+    ggml_cuda_pool & pool;
+    T *              ptr;
+    size_t           bytes;
+
+    ggml_cuda_pool_alloc(ggml_cuda_pool & pool, size_t n) : pool(pool), bytes((n * sizeof(T) + 255) / 256 * 256) {
+        assert(pool.used + bytes <= pool.size);
+        ptr = (T *) (pool.base + pool.used);
+        pool.used += bytes;
+    }
+
+    ~ggml_cuda_pool_alloc() { pool.used -= bytes; }
+
+    T * get() { return ptr; }
+};
 
 #include "top-k-row-block.cuh"
 
@@ -94,9 +121,11 @@ int main(int argc, char ** argv) {
         for (float & x : src) {
             x = distribution[0] == 'n' ? normal(rng) : distribution[0] == 'u' ? uniform(rng) : (float) few(rng);
         }
-        // Quest's mask: 0 before the current page, -inf from it on (at 131,000 tokens the current page is 8,187 of 8,192)
+        // Quest's mask: 0 before the current page, -inf from it on (at 131,000 tokens the current page is 8,187 of 8,192);
+        // none (zeros: x + 0 is x) for a plain top_k, which the many-block select times beside the others
+        const bool plain = group == 1;
         std::vector<float> mask(ncols, 0.0f);
-        for (int c = std::max(0, ncols - 5); c < ncols; ++c) {
+        for (int c = std::max(0, ncols - 5); c < ncols && !plain; ++c) {
             mask[c] = -INFINITY;
         }
         std::vector<std::vector<int>> expected(nrows);
@@ -128,23 +157,33 @@ int main(int argc, char ** argv) {
         CHECK(cudaEventCreate(&start));
         CHECK(cudaEventCreate(&stop));
 
-        // cluster 1: a block a row; 8 and 16 (16 blocks of 1,024 threads are too many): a cluster a row, Hopper on
+        ggml_cuda_pool pool;
+        pool.size = (size_t) nrows * (64 * 256 * sizeof(int) + 64 * sizeof(int2) + 64) + (1 << 20);
+        CHECK(cudaMalloc((void **) &pool.base, pool.size));
+
+        // cluster 1: a block a row; 8 and 16 (16 blocks of 1,024 threads are too many): a cluster a row, Hopper on;
+        // cluster 0 (after the others, whose outputs it is held to): the many-block select, 256 threads a block, every pass
         const bool clusters = prop.major >= 9;
-        for (int cluster : { 1, 8, 16 })
+        for (int cluster : { 1, 8, 16, 0 })
         for (int threads : { 1024, 512, 256 }) {
-            if ((cluster == 1 && (ncols > TOP_K_ROW_BLOCK_MAX_COLS || (threads < 1024 && ncols > threads * 32))) ||
+            if (cluster == 0) {
+                if (!plain || threads != 256) {
+                    continue;
+                }
+            } else if ((cluster == 1 && (ncols > TOP_K_ROW_BLOCK_MAX_COLS || (threads < 1024 && ncols > threads * 32))) ||
                 (cluster > 1 && !clusters) ||
                 (cluster == 16 && threads == 1024) || ncols > cluster * threads * 16) {
                 continue;
             }
             for (bool early_exit : { false, true })
             for (bool prefixed : { false, true }) {
-                if (prefixed && (threads != 1024 || !early_exit)) {
+                if ((prefixed && (threads != 1024 || !early_exit)) || (cluster == 0 && (prefixed || early_exit))) {
                     continue;
                 }
                 const top_k_row_out out = prefixed ? top_k_row_out{ d_prefixed, k + 1, d_prefix, 1 } : top_k_row_out{ d_dst, k, nullptr, 0 };
                 const auto launch = [&]() -> bool {
                     switch (cluster * 10000 + threads) {
+                        case 256:     top_k_radix_cuda(pool, d_src, d_dst, ncols, nrows, k, stream); return true;
                         case 10256:   top_k_radix_row_block_launch<256>(d_src, group, d_mask, out, ncols, nrows, k, early_exit, stream); return true;
                         case 10512:   top_k_radix_row_block_launch<512>(d_src, group, d_mask, out, ncols, nrows, k, early_exit, stream); return true;
                         case 11024:   top_k_radix_row_block_launch<1024>(d_src, group, d_mask, out, ncols, nrows, k, early_exit, stream); return true;
@@ -212,6 +251,7 @@ int main(int argc, char ** argv) {
                        threads, early_exit ? 1 : 0, 1000.0 * ms / reps, same ? "yes" : "NO", same_order ? "yes" : "NO");
             }
         }
+        CHECK(cudaFree(pool.base));
         CHECK(cudaFree(d_src));
         CHECK(cudaFree(d_mask));
         CHECK(cudaFree(d_dst));

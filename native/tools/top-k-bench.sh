@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds and runs top-k-bench.cu: the block-a-row and cluster-a-row radix top_k timed on their own, cut out of a
+# Builds and runs top-k-bench.cu: the block-a-row and cluster-a-row radix top_k (and, for a plain top_k, the select
+# over many blocks a row) timed on their own, cut out of a
 # top-k.cu that native/patches/ggml-cuda-radix-top-k.diff patched (the order-preserving float key, the kernels, their
 # launches).
 # Seconds to build, where the CUDA libraries take minutes: an A/B of the kernel's variants on a machine that has
@@ -37,6 +38,10 @@ kernel = find(r'static __global__ void top_k_radix_row_cluster\(', first)
 if find(r'static __global__ void top_k_radix_row_block\(', first) > kernel:
     sys.exit('top-k-bench: top_k_radix_row_block is not between top_k_row_out and top_k_radix_row_cluster in %s' % sys.argv[1])
 parts.append('\n'.join(text[first:close(kernel) + 1]))
+# the select over many blocks a row (its state, kernels and launch: what ggml-cuda runs for rows past the block-a-row
+# limit), timed beside the row selects for a plain top_k
+many = find(r'struct top_k_radix_state \{')
+parts.append('\n'.join(text[many:close(find(r'static void top_k_radix_cuda\(', many)) + 1]))
 for name in ('top_k_radix_row_block_launch', 'top_k_radix_row_cluster_launch_items', 'top_k_radix_row_cluster_launch'):
     i = find(r'static (void|bool) %s\(' % name)
     parts.append('\n'.join(text[i - 1:close(i) + 1]))
