@@ -62,8 +62,8 @@
 # Environment: BUNDLE (default .cache/device: jre.txz, rbench.tgz, llama-src.tgz; ruler-data.txz for ruler; with
 #   cuda-libs.txz.NN in place of llama-src.tgz, scripts/pack-libs-bundle.sh, no build),
 #   BENCH_DEADLINE (epoch seconds the bench, scaling and ruler steps end by), CALL_DEADLINE (epoch seconds after which
-#   no step but pack-out starts: several invocations in one device call share one), BENCH_ARGS (more rbench bench
-#   options for bench's methods half, e.g. --no-queue-ahead with BENCH_TAG=-waited; BENCH_TAG also names the scaling, select, reads,
+#   no step but pack-out starts: several invocations in one device call share one), BENCH_TOKENS and BENCH_REPEATS (the methods half's
+#   decode steps, 50, and measurements, 3), BENCH_ARGS (more rbench bench options for bench's methods half, e.g. --no-queue-ahead with BENCH_TAG=-waited; BENCH_TAG also names the scaling, select, reads,
 #   parity, cross and ops-test steps' files, e.g. BENCH_TAG=-rowblock0 GGML_CUDA_TOP_K_ROW_BLOCK_COLS=0 for the other top-k path), CUDA_ARCH (90),
 #   JOBS (nproc), WORK (/tmp/rbcuda: models and unpacked runtime), OUT (results; default $WORK/out), RBENCH_JAVA_OPTS
 #   (JVM options for every rbench run, after the chosen set's), GGML_CUDA_FA_GATHERED (0: flash attention never reads
@@ -613,7 +613,7 @@ step_bench() { # bench:TYPE:CTX,CTX
       fi
     fi
     env ${inject[@]+"${inject[@]}"} OUT="$out" timeout $(( left > 0 ? left : 1 )) "${rbench_cmd[@]}" bench --model "$m" --backend "${BACKEND:-cuda}" \
-      --fill synthetic --ctx "$ctx" --tokens 50 --repeats 3 --methods "$methods" \
+      --fill synthetic --ctx "$ctx" --tokens "${BENCH_TOKENS:-50}" --repeats "${BENCH_REPEATS:-3}" --methods "$methods" \
       --out "$out/bench-8b-$type${BENCH_TAG:-}-methods.csv" --steps-out "$out/bench-8b-$type${BENCH_TAG:-}-steps.csv" ${BENCH_ARGS:-} \
       2>&1 | grep -v "^WARNING" | tee -a "$out/bench-8b-$type${BENCH_TAG:-}.log"
     log "bench $type methods $ctx: rc ${PIPESTATUS[0]} after $((SECONDS - t0)) s"
