@@ -18,6 +18,14 @@ public interface StepPart {
     }
 
     /**
+     * When each compute of the graph starts (before the next step is planned), with the plans of the step launched
+     * and its new token's position: hand on what the graph will have done, where that needs nothing read back (a
+     * part that reads nothing after the compute lets the next step queue behind this one). Nothing by default.
+     */
+    default void whenLaunched(AttentionPlan[] plans, int position) {
+    }
+
+    /**
      * After each compute of the graph, with the plans of the step that was computed (indexed
      * by layer; the layers outside the graph null) and its new token's position: read the
      * outputs ({@code reads}: the {@link #queuedReads} from their copies) and hand them to their owners.

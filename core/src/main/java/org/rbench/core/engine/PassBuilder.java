@@ -311,6 +311,7 @@ final class PassBuilder {
         org.rbench.core.attention.PlanGraph.Finishing finishing = org.rbench.core.attention.PlanGraph.Finishing.of(ctx, g::expand);
         for (StepPart part : parts.values()) {
             part.finish(finishing);
+            whenLaunched.add(p -> part.whenLaunched(p.plans(), p.start()));
             if (part.readsAfterCompute()) {
                 afterCompute.add((p, reads) -> part.afterCompute(p.plans(), p.start(), reads));
                 queuedReads.addAll(part.queuedReads());

@@ -366,8 +366,8 @@ public final class RecycledAttention implements AttentionPolicy {
     }
 
     /** A full step's selection, from the step's {@link RefreshPlan}: Cp's new rows, copied at the step's end. */
-    private void selected(int layer, int[][] rows) {
-        copyInto(layer, cps[layer].refreshSelected(rows));
+    private void selected(int layer, int[][] rows, int validRows) {
+        copyInto(layer, cps[layer].refreshSelected(rows, validRows));
     }
 
     /** Layer refreshes of Cp that stayed on the device. */

@@ -19,11 +19,13 @@ import java.util.Arrays;
  * sits in the same slot for every head, so one compact-cache row takes the new token for
  * all heads. With {@link Update#GROW} (v1) Cp grows by the generated tokens.
  *
- * <p>A head whose selection is the first positions 0..n-1 (always so when the budget covers
- * the context) has its slots in position order instead, the new tokens after them: attending
- * Cp is then full attention over the same rows in the same order, bit for bit. Should such a
- * Cp have to evict later, each head drops its own lowest-scored entry, whose slot then
- * differs between heads ({@link #append} returns a slot per head).
+ * <p>Where the budget covers the context (the refresh selects every row there is), the slots are
+ * in position order instead, the new tokens after them: attending Cp is then full attention over
+ * the same rows in the same order, bit for bit. Should such a Cp have to evict later, each head
+ * drops its own lowest-scored entry, whose slot then differs between heads ({@link #append}
+ * returns a slot per head). A selection of fewer rows than there are stays in score order even
+ * where it happens to be the first positions: whether the slots are in position order is then
+ * known from the row count alone, and a refresh on the device reads nothing back.
  */
 public final class RecycledCache {
     /** How Cp takes in the tokens generated between full steps. */
@@ -102,15 +104,16 @@ public final class RecycledCache {
             float[] pooled = selection.pool(perKv[h]);
             selected[h] = ScoreSelection.topKByScore(pooled, Math.min(k, n));
         }
-        return refreshSelected(selected);
+        return refreshSelected(selected, n);
     }
 
     /**
      * Rebuilds Cp from positions already selected (on the device: see
-     * org.rbench.core.recycled.TopRows), per KV head in descending score order, the same
-     * number for every head and at most K. Returns the slot contents as {@link #refresh}.
+     * org.rbench.core.recycled.TopRows) out of {@code validRows} rows, per KV head in descending
+     * score order, the same number for every head and at most K. Returns the slot contents as
+     * {@link #refresh}.
      */
-    public int[] refreshSelected(int[][] byScore) {
+    public int[] refreshSelected(int[][] byScore, int validRows) {
         devicePositions = null;
         if (byScore.length != kvHeads) {
             throw new IllegalArgumentException(byScore.length + " selections for " + kvHeads + " KV heads");
@@ -126,7 +129,11 @@ public final class RecycledCache {
             if (byScore[h].length != n) {
                 throw new IllegalArgumentException("KV head " + h + " selected " + byScore[h].length + " positions, head 0 " + n);
             }
-            slotIsRank[h] = !selectsEveryPosition(byScore[h]);
+            slotIsRank[h] = !coversContext(n, validRows);
+            if (!slotIsRank[h] && !selectsEveryPosition(byScore[h])) {
+                throw new IllegalArgumentException("KV head " + h + " selected " + n + " of " + validRows
+                        + " rows but not every one: " + Arrays.toString(byScore[h]));
+            }
             if (slotIsRank[h]) {
                 System.arraycopy(byScore[h], 0, slotPosition[h], 0, n);
             } else {
@@ -192,6 +199,17 @@ public final class RecycledCache {
             }
         }
         devicePositions = null;
+    }
+
+    /**
+     * Whether a refresh of {@code n} rows per KV head out of {@code validRows} selects every row, its slots then in
+     * position order (the only case: a selection of fewer rows stays in score order).
+     */
+    public static boolean coversContext(int n, long validRows) {
+        if (n < 1 || n > validRows) {
+            throw new IllegalArgumentException("a refresh selects 1 to " + validRows + " rows per KV head, not " + n);
+        }
+        return n == validRows;
     }
 
     /** Whether distinct positions are exactly 0..n-1. */

@@ -40,9 +40,9 @@ import java.util.List;
  */
 public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean probabilities, boolean query) implements AttentionPlan {
 
-    /** Receives a layer's selection: {@code [kvHeads][min(k, position + 1)]} cache positions. */
+    /** Receives a layer's selection: {@code [kvHeads][min(k, validRows)]} cache positions, of {@code validRows} rows. */
     public interface Sink {
-        void selected(int layer, int[][] rows);
+        void selected(int layer, int[][] rows, int validRows);
     }
 
     /** Cp kept on the device: each layer's compact cache, filled in the step graph. */
@@ -221,8 +221,8 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
                 q.setFloats(all);
                 Selection[] built = new Selection[1];
                 context.computeOverCache((ctx, keys, values, expand) -> {
-                    Selection selection = new Selection(ctx, expand, rows, hp.kvHeads(), layers, candidates, onDevice, tieOrder,
-                            onDevice > 0 ? cp : null);
+                    Selection selection = new Selection(ctx, expand, rows, rows, hp.kvHeads(), layers, candidates, onDevice,
+                            tieOrder, onDevice > 0 ? cp : null);
                     selection.window = request; // every layer's the same: pooled once over the batch
                     if (onDevice > 0) {
                         selection.fullCache = context.cacheOfEveryLayer();
@@ -239,6 +239,7 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
                 }, 48 * layers + 64, () -> {
                     AttentionPlan[] plans = new AttentionPlan[layers];
                     java.util.Arrays.fill(plans, this);
+                    built[0].whenLaunched(plans, rows - 1);
                     built[0].afterCompute(plans, rows - 1, StepReads.DIRECT);
                 });
             }
@@ -292,6 +293,12 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
         private Tensor[] fullCache;
         /** How Cp's slots put tied candidates in position order: what the backend's sorts and top_k allow. */
         private final TopRowsSelection.TieOrder tieOrder;
+        /**
+         * Whether Cp's rows per KV head are every row of the context ({@link RecycledCache#coversContext}): its slots
+         * then in position order, and their positions by score read back for later evictions; else every slot by
+         * score, known at the build, and the device Cp is told so when the step is launched, nothing read back.
+         */
+        private final boolean coversContext;
         /** With the slots on the device, how many rows (layer and KV head) have theirs in position order: F32 [1]. */
         private Tensor inPositionOrder;
         /** A layer's selections by score where no KV head's slots are in position order: every entry null. */
@@ -328,8 +335,8 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
             int onDevice = first != null && uniform ? first.onDevice(most, g.position() + 1) : 0;
             TopRowsSelection.TieOrder tieOrder = tieOrder(g.stableArgsortFrom(), g.topKColumnOrderFrom(), g.keyRows(), most,
                     onDevice);
-            Selection s = new Selection(g.ctx(), g::expand, g.keyRows(), g.model().kvHeads(), selecting, most, onDevice,
-                    tieOrder, onDevice > 0 ? first.cp() : null);
+            Selection s = new Selection(g.ctx(), g::expand, g.keyRows(), g.position() + 1, g.model().kvHeads(), selecting, most,
+                    onDevice, tieOrder, onDevice > 0 ? first.cp() : null);
             s.window = first != null && sameWindow ? first.request() : null;
             s.maskTail = g.causalMaskTail();
             if (onDevice > 0) {
@@ -369,15 +376,18 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
 
         /**
          * @param rows      the score rows of each layer (key rows, padding included)
+         * @param validRows the rows of the context the selection picks from (every step reusing the graph picks from
+         *                  as many, or, past K plus the window, from more than K)
          * @param selecting the layers that will {@link #add} their scores
          * @param onDevice  Cp's rows per KV head written in the graph into {@code deviceCp}'s caches, or 0 to
          *                  send the candidates to the host
          * @param tieOrder  how the slots are ordered ({@link #tieOrder}); with top_k in column order the batch
          *                  fetches exactly Cp's rows, not {@code candidates}: the tie at rank n is cut as the host cuts it
          */
-        Selection(GgmlContext ctx, java.util.function.Consumer<Tensor> expand, long rows, int kvHeads, int selecting,
-                  int candidates, int onDevice, TopRowsSelection.TieOrder tieOrder, DeviceCp deviceCp) {
+        Selection(GgmlContext ctx, java.util.function.Consumer<Tensor> expand, long rows, long validRows, int kvHeads,
+                  int selecting, int candidates, int onDevice, TopRowsSelection.TieOrder tieOrder, DeviceCp deviceCp) {
             this.candidates = tieOrder == TopRowsSelection.TieOrder.ONE_STABLE_SORT ? onDevice : candidates;
+            this.coversContext = onDevice > 0 && RecycledCache.coversContext(onDevice, validRows);
             this.tieOrder = tieOrder;
             this.kvHeads = kvHeads;
             this.onDevice = onDevice;
@@ -431,8 +441,14 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
                 return;
             }
             GgmlContext ctx = g.ctx();
-            // the slots order the candidates themselves: no sort by score first
-            slots = TopRowsSelection.slots(ctx, batch.candidates(candidates, mask, window), onDevice, tieOrder);
+            // the slots order the candidates themselves: no sort by score first; past the context's rows, by score alone
+            TopRowsSelection.Result found = batch.candidates(candidates, mask, window);
+            if (coversContext) {
+                slots = TopRowsSelection.slots(ctx, found, onDevice, tieOrder);
+            } else {
+                Tensor byScore = TopRowsSelection.byScore(ctx, found, onDevice, tieOrder);
+                slots = new TopRowsSelection.Slots(byScore, null, byScore);
+            }
             Tensor positions = slots.positions(); // I32 [onDevice, kvHeads x layers], layer after layer
             Tensor every = positionsOfEveryLayer();
             if (every != null) {
@@ -473,6 +489,9 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
          * rows in position order, the one value a refresh reads where it is 0 (the usual case past K rows).
          */
         private void finishOutputs(PlanGraph.Finishing g) {
+            if (!coversContext) {
+                return; // every slot by score: nothing to read
+            }
             slots = new TopRowsSelection.Slots(slots.positions(), slots.positionOrder().name("top_rows_in_order").output(),
                     slots.byScore().name("top_rows_by_score").output());
             g.expand(slots.positionOrder());
@@ -575,14 +594,32 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
             return ctx.setRows(cache, gathered, target);
         }
 
-        /** Cp's new rows are told to the policy (device Cp) or ordered on the host after the compute. */
+        /**
+         * Cp's new rows are ordered on the host after the compute, or told to the device Cp: when the step is launched
+         * where every slot is by score and no layer's device check may decline its refresh (then nothing is read, and
+         * the next step queues behind this one), else after the compute.
+         */
         @Override
         public boolean readsAfterCompute() {
-            return true;
+            return !tellsAtLaunch();
+        }
+
+        private boolean tellsAtLaunch() {
+            return onDevice > 0 && !coversContext && fullSteps.stream().allMatch(java.util.Objects::isNull);
+        }
+
+        @Override
+        public void whenLaunched(AttentionPlan[] plans, int position) {
+            if (tellsAtLaunch()) {
+                tellDeviceCp(plans, null);
+            }
         }
 
         @Override
         public void afterCompute(AttentionPlan[] plans, int position, StepReads reads) {
+            if (tellsAtLaunch()) {
+                return;
+            }
             if (onDevice > 0) {
                 tellDeviceCp(plans, reads);
             } else {
@@ -602,14 +639,16 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
         }
 
         /**
-         * The count of rows in position order, from the step's queued result: 0 (past K rows, all but always) tells every
-         * layer its slots are by score. Else one float per KV head of every layer says whether its slots are positions
-         * 0..n-1 in order; only for those are its positions by score read (the host evicts the lowest-scored first).
+         * Tells every refreshed layer's Cp its rows. Where Cp covers the context, the count of rows in position order
+         * comes from the step's queued result ({@code reads}), and one float per KV head of every layer says whether
+         * its slots are positions 0..n-1 in order; only for those are its positions by score read (the host evicts the
+         * lowest-scored first). Else ({@code reads} may be null: nothing to read) every slot is by score.
          */
         private void tellDeviceCp(AttentionPlan[] plans, StepReads reads) {
-            // where the count is 0, one value read, and each layer told as little as can be (a refresh's host work
-            // runs once in S steps, in code the JIT has not compiled yet)
-            float[] inOrder = reads.floats(inPositionOrder)[0] == 0 ? null : slots.positionOrder().getFloats();
+            // where every slot is by score, nothing read, and each layer told as little as can be (a refresh's host
+            // work runs once in S steps, in code the JIT has not compiled yet)
+            float[] inOrder = inPositionOrder == null || reads.floats(inPositionOrder)[0] == 0 ? null
+                    : slots.positionOrder().getFloats();
             int[] byScore = null;
             for (int slot = 0; slot < layers.size(); slot++) {
                 int layer = layers.get(slot);
@@ -656,7 +695,7 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
             for (int slot = 0; slot < layers.size(); slot++) {
                 int layer = layers.get(slot);
                 if (!declinedRefresh(plans[layer], layer)) {
-                    RefreshPlan.of(plans[layer]).sink().selected(layer, rows[slot]);
+                    RefreshPlan.of(plans[layer]).sink().selected(layer, rows[slot], position + 1);
                 }
             }
         }

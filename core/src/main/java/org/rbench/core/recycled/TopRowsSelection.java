@@ -338,6 +338,26 @@ public final class TopRowsSelection {
 
     /** {@link #slots(GgmlContext, Result, int)} with ties ordered {@code how} (the backend's guarantees permitting). */
     public static Slots slots(GgmlContext ctx, Result candidates, int n, TieOrder how) {
+        Tensor byScore = byScore(ctx, candidates, n, how);
+        Tensor byScoreF = ctx.cast(byScore, GgmlType.F32);
+        // n distinct positions sum to n(n-1)/2 or more, that exactly when they are 0..n-1: a row's sum is then
+        // below 2^24 (n <= MOST_ORDERED_ON_DEVICE), added exactly in F32, and any other row's comes out above
+        // n(n-1)/2 + 1 even rounded. (ggml-cuda's max pool over n columns, the largest, takes a thread a row
+        // and n loads each, about 0.6 ms for 256 rows of 4,096 on an H100 by an op profile's residue; sum_rows
+        // takes a block a row.)
+        Tensor sum = ctx.sumRows(byScoreF);                                                        // [1, rows]
+        Tensor inOrder = ctx.step(ctx.scaleBias(sum, -1f, (float) ((long) n * (n - 1) / 2 + 1)));
+        Tensor offOrder = ctx.sub(byScoreF, ctx.arange(0, n, 1));                                  // position - slot
+        Tensor slots = ctx.cast(ctx.sub(byScoreF, ctx.mul(offOrder, inOrder)), GgmlType.I32);
+        return new Slots(slots, inOrder, byScore);
+    }
+
+    /**
+     * The first {@code n} of {@code candidates} by descending score, ties in position order, I32 {@code [n, rows]}:
+     * Cp's slots where the refresh selects fewer rows than there are, so that none is in position order ({@link
+     * RecycledCache#coversContext}); {@link #slots} without its order flags.
+     */
+    public static Tensor byScore(GgmlContext ctx, Result candidates, int n, TieOrder how) {
         long m = candidates.positions().ne(1);
         long rows = candidates.positions().ne(2);
         if (n < 1 || n > m) {
@@ -379,18 +399,7 @@ public final class TopRowsSelection {
                 ordered = ctx.getRows(positionsByPosition, ctx.reshape(ctx.getRows(ctx.reshape(rank, 1, m, rows), byKey), m, rows));
             }
         }
-        Tensor byScore = ctx.cont(ctx.view(ctx.reshape(ordered, m, rows), new long[] {n, rows}, new long[] {ordered.nb(2)}, 0));
-        Tensor byScoreF = ctx.cast(byScore, GgmlType.F32);
-        // n distinct positions sum to n(n-1)/2 or more, that exactly when they are 0..n-1: a row's sum is then
-        // below 2^24 (n <= MOST_ORDERED_ON_DEVICE), added exactly in F32, and any other row's comes out above
-        // n(n-1)/2 + 1 even rounded. (ggml-cuda's max pool over n columns, the largest, takes a thread a row
-        // and n loads each, about 0.6 ms for 256 rows of 4,096 on an H100 by an op profile's residue; sum_rows
-        // takes a block a row.)
-        Tensor sum = ctx.sumRows(byScoreF);                                                        // [1, rows]
-        Tensor inOrder = ctx.step(ctx.scaleBias(sum, -1f, (float) ((long) n * (n - 1) / 2 + 1)));
-        Tensor offOrder = ctx.sub(byScoreF, ctx.arange(0, n, 1));                                  // position - slot
-        Tensor slots = ctx.cast(ctx.sub(byScoreF, ctx.mul(offOrder, inOrder)), GgmlType.I32);
-        return new Slots(slots, inOrder, byScore);
+        return ctx.cont(ctx.view(ctx.reshape(ordered, m, rows), new long[] {n, rows}, new long[] {ordered.nb(2)}, 0));
     }
 
     /**

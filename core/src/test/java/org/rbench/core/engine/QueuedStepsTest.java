@@ -1,6 +1,7 @@
 package org.rbench.core.engine;
 
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.rbench.core.attention.AttentionPlan;
@@ -141,6 +142,26 @@ class QueuedStepsTest {
                 assertEquals(0, queued.queuedAhead(), method + " does not plan ahead: each step waits");
             }
             assertTrue(IntStream.of(one.tokens()).distinct().count() > 1, "the steps differ: " + Arrays.toString(one.tokens()));
+        }
+    }
+    /**
+     * A refresh that selects fewer rows than the context holds (K past the prompt) reads nothing back: the device Cp
+     * is told its slots are by score when the step is launched, and the step after it queues behind it, so that a
+     * step waits only to build a graph (a refresh that reads back makes the step after it wait).
+     */
+    @Test
+    void aRefreshPastKRowsLetsTheNextStepQueue() {
+        String method = "recycled:k=16,s=4";
+        try (Engine engine = Engine.open(MODEL.weights(), EngineOptions.defaults(128))) {
+            engine.reset();
+            AttentionPolicy policy = Strategies.create(method, MODEL.weights().hyperParameters(), PROMPT);
+            PrefillResult p = engine.prefill(PROMPT_TOKENS, policy.prefillRequest(), false);
+            try (Decoder d = engine.decoder(policy, p.statistics())) {
+                d.greedyAfterEach(STEP_TOKENS);
+                // the first step has none before it to queue behind; every other waits only where it builds a graph
+                int waited = STEPS - 1 - d.stepsQueuedAhead();
+                assertEquals(d.graphsBuilt() - 1, waited, method + ": steps that waited, all but the first to build a graph");
+            }
         }
     }
 }

@@ -160,7 +160,8 @@ class SelectionSemanticsTest {
     /**
      * A refresh that selects every position lays Cp out in position order (attending it is
      * then full attention exactly); when such a Cp has to evict, each KV head drops its own
-     * lowest-scored entry, so the new token's slot differs between heads.
+     * lowest-scored entry, so the new token's slot differs between heads. A selection of fewer
+     * rows than the context holds stays in score order, even of the first positions.
      */
     @Test
     void aCoveringRefreshIsInPositionOrderAndEvictsPerHead() {
@@ -174,8 +175,9 @@ class SelectionSemanticsTest {
         assertArrayEquals(new int[] {2, 0}, cp.append(5), "then position 2 / position 0");
         assertEquals(4, cp.size());
         RecycledCache partial = new RecycledCache(3, 1, GqaAggregation.MAX, RecycledCache.Update.EVICT, 2);
-        assertArrayEquals(new int[] {3, 0, 2, 0, 1, 2}, partial.refresh(new float[][] {{0.3f, 0.1f, 0.2f, 0.4f},
-                {0.2f, 0.4f, 0.3f, 0.1f}}), "head 0's selection stays in score order; head 1's is the first three");
+        assertArrayEquals(new int[] {3, 0, 2, 1, 2, 0}, partial.refresh(new float[][] {{0.3f, 0.1f, 0.2f, 0.4f},
+                {0.2f, 0.4f, 0.3f, 0.1f}}), "three of four rows: score order in both heads, though head 1's are the first three");
+        assertArrayEquals(new int[] {2, 2}, partial.append(4), "both evict their last live slot");
     }
 
     /**

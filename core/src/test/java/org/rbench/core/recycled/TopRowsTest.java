@@ -61,7 +61,7 @@ class TopRowsTest {
 
         @Override
         public AttentionPlan plan(LayerStep at) {
-            return new RefreshPlan(request, (layer, rows) -> selected[layer] = rows).withProbabilities();
+            return new RefreshPlan(request, (layer, rows, validRows) -> selected[layer] = rows).withProbabilities();
         }
 
         @Override
