@@ -164,8 +164,13 @@ public final class RecycledAttention implements AttentionPolicy {
         public void refreshed(int layer, int n, int[][] positionOrdered) {
             deviceRefreshes++;
             Tensor kept = positions(layer);
-            // the positions tensor holds capacity + spare rows per KV head
-            cps[layer].refreshedOnDevice(n, positionOrdered, kept::getInts, (int) kept.ne(0));
+            // the positions tensor holds capacity + spare rows per KV head; told at the launch, the refresh may still
+            // be computing them when someone asks, so the read waits for the backend (a tensor read on CUDA copies on
+            // a stream of its own, which does not wait for the step's)
+            cps[layer].refreshedOnDevice(n, positionOrdered, () -> {
+                context.backend().synchronize();
+                return kept.getInts();
+            }, (int) kept.ne(0));
         }
     }
 
@@ -315,8 +320,9 @@ public final class RecycledAttention implements AttentionPolicy {
     }
 
     /**
-     * Planning is host bookkeeping (Cp's slots); a refresh, a device check and a host-ordered
-     * selection read their results after the compute, so the decoder waits for those steps.
+     * Planning is host bookkeeping (Cp's slots); a refresh covering the context, a device check and
+     * a host-ordered selection read their results after the compute, so the decoder waits for those
+     * steps (a refresh past K rows on the device reads nothing: the next step queues behind it).
      */
     @Override
     public boolean plansAhead() {

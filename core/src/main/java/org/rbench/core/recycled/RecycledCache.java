@@ -129,11 +129,9 @@ public final class RecycledCache {
             if (byScore[h].length != n) {
                 throw new IllegalArgumentException("KV head " + h + " selected " + byScore[h].length + " positions, head 0 " + n);
             }
-            slotIsRank[h] = !coversContext(n, validRows);
-            if (!slotIsRank[h] && !selectsEveryPosition(byScore[h])) {
-                throw new IllegalArgumentException("KV head " + h + " selected " + n + " of " + validRows
-                        + " rows but not every one: " + Arrays.toString(byScore[h]));
-            }
+            // a covering selection is every position, but where a score cannot be ordered (NaN): then by score, as the
+            // device's order flags have it
+            slotIsRank[h] = !coversContext(n, validRows) || !selectsEveryPosition(byScore[h]);
             if (slotIsRank[h]) {
                 System.arraycopy(byScore[h], 0, slotPosition[h], 0, n);
             } else {
@@ -153,9 +151,10 @@ public final class RecycledCache {
      * Cp refreshed on the device ({@link RefreshPlan} with its {@link RefreshPlan.DeviceCp}):
      * {@code n} slots per KV head, copied into the compact cache there, in the slot order
      * {@link #refreshSelected} gives. {@code positionOrdered[h]} holds head h's positions by score
-     * where its selection is 0..n-1 (its slots are then in position order), null where the slots
+     * where its slots are in position order (the refresh covered the context), null where they
      * are in score order: those positions stay on the device, {@code positions} reads them
-     * (head-major, {@code stride} per head) when {@link #position} or {@link #rows} asks.
+     * (head-major, {@code stride} per head) when {@link #position} or {@link #rows} asks, and
+     * must wait for the refresh's compute (this may be told at its launch).
      */
     public void refreshedOnDevice(int n, int[][] positionOrdered, java.util.function.Supplier<int[]> positions, int stride) {
         if (n == 0 || n > k) {

@@ -29,8 +29,10 @@ import java.util.List;
  * <p>With a {@link DeviceCp} (and at most {@link TopRowsSelection#MOST_ORDERED_ON_DEVICE}
  * candidates) the refresh stays on the device: the candidates' ties are put in position order
  * there ({@link TopRowsSelection#slots}) and Cp's rows are copied from the cache into the
- * layer's compact cache in the step graph; the host reads back one float per KV head (whether
- * its slots are in position order) and, only for such heads, their positions. Otherwise the
+ * layer's compact cache in the step graph. Past K rows every slot is by score and the host reads
+ * nothing back (the device Cp is told at the step's launch); where Cp covers the context
+ * ({@link RecycledCache#coversContext}) the host reads the count of rows in position order and
+ * their positions by score after the compute. Otherwise the
  * candidates and their scores cross to the host (k + window per KV head, where the
  * probabilities would be heads x context floats), whose ties are ordered there, and go to
  * {@link #sink} after the step's compute, highest score first, ties in position order.
@@ -51,10 +53,11 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
         List<CompactCache> caches();
 
         /**
-         * Layer {@code layer}'s Cp now holds {@code n} rows per KV head in the compact cache, in
+         * Layer {@code layer}'s Cp holds {@code n} rows per KV head in the compact cache once the step
+         * has computed (told when it is launched where nothing is read back, else after its compute), in
          * {@link RecycledCache#refreshSelected}'s slot order, and the cache's {@link
-         * CompactCache#positions} say which; {@code positionOrdered[h]} is KV head h's selection
-         * by score where its slots are in position order, else null.
+         * CompactCache#positions} say which: a read of them waits for the step. {@code positionOrdered[h]}
+         * is KV head h's selection by score where its slots are in position order, else null.
          */
         void refreshed(int layer, int n, int[][] positionOrdered);
 
@@ -485,8 +488,10 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
         }
 
         /**
-         * The slots' order flags and positions by score, named, marked for the read-back and expanded; and the count of
-         * rows in position order, the one value a refresh reads where it is 0 (the usual case past K rows).
+         * Where Cp covers the context: the slots' order flags and positions by score, named, marked for the read-back and
+         * expanded; and the count of rows in position order, read first from the step's queued result (every row's, but
+         * where a selection is not every position after all: a score the device cannot order, such as NaN). Past K rows
+         * nothing: every slot is by score.
          */
         private void finishOutputs(PlanGraph.Finishing g) {
             if (!coversContext) {

@@ -354,8 +354,8 @@ public final class TopRowsSelection {
 
     /**
      * The first {@code n} of {@code candidates} by descending score, ties in position order, I32 {@code [n, rows]}:
-     * Cp's slots where the refresh selects fewer rows than there are, so that none is in position order ({@link
-     * RecycledCache#coversContext}); {@link #slots} without its order flags.
+     * Cp's slots where the refresh selects fewer rows than there are, whose slots are never taken as in position order
+     * ({@link RecycledCache#coversContext}); {@link #slots} without its order flags.
      */
     public static Tensor byScore(GgmlContext ctx, Result candidates, int n, TieOrder how) {
         long m = candidates.positions().ne(1);

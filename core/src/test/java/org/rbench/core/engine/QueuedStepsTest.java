@@ -22,7 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Steps queued ahead ({@link Decoder#greedyAfterEach}: planned and launched before the step before
  * is read, as on a GPU) compute what steps one at a time compute: each step's greedy token, the
  * logits of the step after the run and the step count are the same, for policies that plan
- * ahead, one that does not, and steps whose plans read back (refreshes, layer-by-layer checks).
+ * ahead, one that does not, and steps whose plans read back (refreshes covering the context,
+ * layer-by-layer checks) or hand their result on at the launch (refreshes past K rows).
  */
 class QueuedStepsTest {
     private static final int PROMPT = 40;

@@ -181,6 +181,18 @@ class SelectionSemanticsTest {
     }
 
     /**
+     * A selection of as many rows as the context holds that is not every position (a padding row chosen over a score
+     * the device cannot order, such as NaN) stays in score order, as the device's order flags have it.
+     */
+    @Test
+    void aCoveringCountThatIsNotEveryPositionStaysInScoreOrder() {
+        RecycledCache cp = new RecycledCache(3, 1, GqaAggregation.MAX, RecycledCache.Update.EVICT, 2);
+        assertArrayEquals(new int[] {2, 0, 4, 0, 1, 2}, cp.refreshSelected(new int[][] {{2, 0, 4}, {2, 0, 1}}, 3),
+                "head 0 by score; head 1, every position, in position order");
+        assertArrayEquals(new int[] {2, 1}, cp.append(5), "head 0: its last live slot; head 1: position 1's slot");
+    }
+
+    /**
      * A refresh on the device: a head in score order evicts its last live slot (its positions
      * read from the device only when asked), a head in position order its own lowest-scored
      * entry; a later refresh that changes a head's layout evicts by the new one.
