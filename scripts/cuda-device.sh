@@ -141,6 +141,18 @@ ok_or_rebuild() {
   return 0
 }
 
+# libs_load WHAT: 0 where every library in $libs finds what it needs on this machine (ldd: no "not found", such as a
+# libstdc++ older than the one carried libraries were linked against elsewhere); else logs why and returns 1, and the
+# build runs from source where the bundle has it (without it, the step fails: nothing could load them)
+libs_load() {
+  local missing
+  missing=$(for so in "$libs"/*.so; do ldd "$so" 2>&1 | grep "not found" | sed "s|^|$(basename "$so"): |"; done | sort -u | head -5)
+  [ -z "$missing" ] && return 0
+  log "$1 cannot load on this machine: $(echo "$missing" | tr '\n' ';' | tr -s ' \t' ' ')"
+  [ -f "$bundle/llama-src.tgz" ] && { log "building from source"; rm -f "$libs"/*.so*; return 1; }
+  log "no llama-src.tgz to build from"; exit 1
+}
+
 step_build() {
   if [ -f "$libs/libggml-cuda.so" ]; then
     ok_or_rebuild "the CUDA libraries in $libs" && { log "CUDA libraries already in $libs (patches $(libs_patch_id))"; return 0; }
@@ -151,11 +163,12 @@ step_build() {
     rm -rf "$unpacked" && mkdir -p "$unpacked" && cat "$bundle"/cuda-libs.txz.* | tar xJf - -C "$unpacked"
     if [ "$rel" != "$libs" ] && [ -f "$unpacked/$rel/libggml-cuda.so" ]; then
       mkdir -p "$base" && cp -a "$unpacked"/. "$base"/ && rm -rf "$unpacked"
-      ok_or_rebuild "the bundle's cuda-libs pieces" \
+      ok_or_rebuild "the bundle's cuda-libs pieces" && libs_load "the bundle's cuda-libs pieces" \
         && { log "CUDA libraries from the bundle$([ -x "$llama_bench" ] && echo ", with llama-bench") (patches $(libs_patch_id))"; return 0; }
     elif [ -f "$unpacked/libggml-cuda.so" ]; then
       mkdir -p "$libs" && cp -a "$unpacked"/. "$libs"/ && rm -rf "$unpacked"
-      ok_or_rebuild "the bundle's cuda-libs pieces" && { log "CUDA libraries from the bundle (the libraries alone)"; return 0; }
+      ok_or_rebuild "the bundle's cuda-libs pieces" && libs_load "the bundle's cuda-libs pieces" \
+        && { log "CUDA libraries from the bundle (the libraries alone)"; return 0; }
     else
       rm -rf "$unpacked"
       log "the bundle's cuda-libs pieces hold no libggml-cuda.so for $libs: building from source"
