@@ -242,8 +242,12 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
                 }, 48 * layers + 64, () -> {
                     AttentionPlan[] plans = new AttentionPlan[layers];
                     java.util.Arrays.fill(plans, this);
+                    // the step part's life as the engine runs it (PassBuilder): told when launched, read after the
+                    // compute only where it reads
                     built[0].whenLaunched(plans, rows - 1);
-                    built[0].afterCompute(plans, rows - 1, StepReads.DIRECT);
+                    if (built[0].readsAfterCompute()) {
+                        built[0].afterCompute(plans, rows - 1, StepReads.DIRECT);
+                    }
                 });
             }
         }
@@ -622,9 +626,6 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
 
         @Override
         public void afterCompute(AttentionPlan[] plans, int position, StepReads reads) {
-            if (tellsAtLaunch()) {
-                return;
-            }
             if (onDevice > 0) {
                 tellDeviceCp(plans, reads);
             } else {
