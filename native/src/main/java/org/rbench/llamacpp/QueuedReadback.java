@@ -55,23 +55,15 @@ public final class QueuedReadback implements AutoCloseable {
 
     /** Queues a copy of the whole of {@code tensor} (contiguous) into slot {@code slot}. */
     public void queue(int slot, Tensor tensor) {
-        queue(slot, tensor, 0);
-    }
-
-    /**
-     * Queues a copy of the whole of {@code tensor} (contiguous) into slot {@code slot} from byte {@code offset} on (a
-     * multiple of 4): several small results of one step share its slot.
-     */
-    public void queue(int slot, Tensor tensor, long offset) {
         if (!tensor.isContiguous()) {
             throw new IllegalArgumentException("tensor '" + tensor.name() + "' is not contiguous");
         }
         long size = tensor.bytes();
-        if (offset < 0 || offset % 4 != 0 || size > slotBytes - offset) {
+        if (size > slotBytes) {
             throw new IllegalArgumentException("tensor '" + tensor.name() + "' of " + size + " bytes does not fit a slot of "
-                    + slotBytes + " from byte " + offset);
+                    + slotBytes);
         }
-        MemorySegment into = slots[slot].asSlice(offset, size);
+        MemorySegment into = slots[slot].asSlice(0, size);
         if (block != null && tensor.inBufferOfType(backend.defaultBufferType())) {
             tensor.requireReadable(size);
             GgmlBackend.ggml_backend_tensor_get_async(backend.address(), tensor.address(), into, 0, size);
@@ -88,13 +80,8 @@ public final class QueuedReadback implements AutoCloseable {
 
     /** The first {@code n} floats of slot {@code slot} (after the copy has landed). */
     public float[] floats(int slot, int n) {
-        return floats(slot, 0, n);
-    }
-
-    /** {@code n} floats of slot {@code slot} from byte {@code offset} on (after the copy has landed). */
-    public float[] floats(int slot, long offset, int n) {
         float[] out = new float[n];
-        MemorySegment.copy(slots[slot], ValueLayout.JAVA_FLOAT, offset, out, 0, n);
+        MemorySegment.copy(slots[slot], ValueLayout.JAVA_FLOAT, 0, out, 0, n);
         return out;
     }
 

@@ -65,26 +65,6 @@ class QueuedReadbackTest {
     }
 
     @Test
-    void tensorsQueuedAtOffsetsShareASlot() {
-        try (GgmlContext ctx = GgmlContext.forMetadata(2, 0);
-             QueuedReadback readback = new QueuedReadback(backend, 1, 64)) {
-            Tensor token = ctx.newTensor(GgmlType.I32, 1);
-            Tensor flags = ctx.newTensor(GgmlType.F32, 3);
-            try (BackendBuffer buffer = BackendBuffer.allocate(ctx, backend)) {
-                token.setInts(new int[] {42});
-                flags.setFloats(new float[] {0, 1, 0});
-                readback.queue(0, token);
-                readback.queue(0, flags, 16);
-                assertEquals(42, readback.intAt(0, 0));
-                assertArrayEquals(new float[] {0, 1, 0}, readback.floats(0, 16, 3));
-                assertThrows(IllegalArgumentException.class, () -> readback.queue(0, flags, 56), "past the slot's end");
-                assertThrows(IllegalArgumentException.class, () -> readback.queue(0, flags, 2), "not a whole float");
-                assertThrows(IllegalArgumentException.class, () -> readback.queue(0, flags, -4));
-            }
-        }
-    }
-
-    @Test
     void aCpuEventWaitsForTheBackendAndAClosedOneRefusesUse() {
         BackendEvent event = backend.newEvent();
         assertFalse(event.isNative(), "the CPU device has no events: waiting synchronizes the backend");

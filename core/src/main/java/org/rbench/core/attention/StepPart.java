@@ -1,9 +1,5 @@
 package org.rbench.core.attention;
 
-import org.rbench.llamacpp.Tensor;
-
-import java.util.List;
-
 /**
  * A piece of a step graph shared by several layers' plans (one per graph and kind, made by
  * the first layer that asks, {@link PlanGraph#stepPart}): e.g. one sort of every layer's
@@ -28,19 +24,9 @@ public interface StepPart {
     /**
      * After each compute of the graph, with the plans of the step that was computed (indexed
      * by layer; the layers outside the graph null) and its new token's position: read the
-     * outputs ({@code reads}: the {@link #queuedReads} from their copies) and hand them to their owners.
+     * outputs and hand them to their owners.
      */
-    default void afterCompute(AttentionPlan[] plans, int position, StepReads reads) {
-    }
-
-    /**
-     * Small F32 outputs (a few KB, contiguous) that {@link #afterCompute} reads through its {@link StepReads}:
-     * a queued step copies them behind its graph with its result, so that reading them is a read of host memory, where
-     * a tensor's own read waits for a transfer, through code a refresh every 50 steps leaves cold (on an H200 its
-     * read-back was 0.1 ms of the refresh step). The built graph's, fixed for its life; none by default.
-     */
-    default List<Tensor> queuedReads() {
-        return List.of();
+    default void afterCompute(AttentionPlan[] plans, int position) {
     }
 
     /**

@@ -8,7 +8,6 @@ import org.rbench.core.attention.LayerStep;
 import org.rbench.core.attention.PlanCheck;
 import org.rbench.core.attention.PrefillStatistics;
 import org.rbench.core.attention.QueryVectors;
-import org.rbench.core.attention.StepReads;
 import org.rbench.core.model.HyperParameters;
 import org.rbench.llamacpp.Tensor;
 
@@ -441,7 +440,7 @@ public final class Decoder implements AutoCloseable {
         if (queued) {
             StepResults results = engine.stepResults();
             slot = results.take();
-            results.queue(slot, readBack ? resultOf(g.outputs()) : null, g.queuedReads());
+            results.queue(slot, readBack ? resultOf(g.outputs()) : null);
         }
         // a step that overlaps ends now: the policy plans the next while it computes, so it must allow that
         boolean overlaps = queued && policy.plansAhead() && diagnosis == null && !g.readsAfterCompute() && !readsBack(plans);
@@ -471,7 +470,7 @@ public final class Decoder implements AutoCloseable {
         }
         LayerObservation[] observed = new LayerObservation[hp.layers()];
         if (!s.ended) {
-            s.graph.afterCompute(s.slot != null ? engine.stepResults().reads(s.slot) : StepReads.DIRECT);
+            s.graph.afterCompute();
             for (int l = 0; l < s.plans.length; l++) {
                 observed[l] = observation(s.graph.outputs(), s.plans[l], l, s.position);
                 diagnose(s.graph.outputs(), s.plans[l], l, s.position);
@@ -575,7 +574,7 @@ public final class Decoder implements AutoCloseable {
                     out = read;
                 }
                 g.launched();
-                g.afterCompute(StepReads.DIRECT);
+                g.afterCompute();
                 observed[l] = observation(g.outputs(), plans[l], l, position);
                 diagnose(g.outputs(), plans[l], l, position);
                 cost.readback += System.nanoTime() - r0;

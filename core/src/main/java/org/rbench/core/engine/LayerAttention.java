@@ -410,7 +410,7 @@ final class LayerAttention implements PlanGraph {
     @SuppressWarnings("unchecked")
     public <P extends AttentionPlan> void afterCompute(AfterCompute<P> read) {
         int l = layer;
-        pass.afterCompute.add((p, reads) -> read.read((P) p.plans()[l], p.start()));
+        pass.afterCompute.add(p -> read.read((P) p.plans()[l], p.start()));
     }
 
     @Override

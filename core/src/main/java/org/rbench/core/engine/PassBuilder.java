@@ -62,7 +62,6 @@ final class PassBuilder {
     final Tensor[] windowSums;
     final List<PassGraph.AfterCompute> afterCompute = new ArrayList<>();
     final List<PassGraph.WhenLaunched> whenLaunched = new ArrayList<>();
-    private final List<Tensor> queuedReads = new ArrayList<>();
 
     // what the layers' plan pieces share
     private final Map<String, Tensor> stepInputs = new LinkedHashMap<>();
@@ -313,8 +312,7 @@ final class PassBuilder {
             part.finish(finishing);
             whenLaunched.add(p -> part.whenLaunched(p.plans(), p.start()));
             if (part.readsAfterCompute()) {
-                afterCompute.add((p, reads) -> part.afterCompute(p.plans(), p.start(), reads));
-                queuedReads.addAll(part.queuedReads());
+                afterCompute.add(p -> part.afterCompute(p.plans(), p.start()));
             }
         }
         Tensor logits = null;
@@ -348,7 +346,7 @@ final class PassBuilder {
 
     private PassGraph graph(Tensor logits, Tensor greedy) {
         return new PassGraph(g, new PassGraph.Outputs(logits, greedy, probabilities, fullProbabilities, queryBeforeRope,
-                queryAfterRope, windowRows, columnSums, windowSums), bound, afterCompute, whenLaunched, queuedReads);
+                queryAfterRope, windowRows, columnSums, windowSums), bound, afterCompute, whenLaunched);
     }
 
     // ---- what plan pieces share (LayerAttention hands these out) ----

@@ -1,7 +1,6 @@
 package org.rbench.core.engine;
 
 import org.rbench.core.attention.AttentionPlan;
-import org.rbench.core.attention.StepReads;
 import org.rbench.llamacpp.Tensor;
 
 import java.util.List;
@@ -22,7 +21,7 @@ final class PassGraph implements AutoCloseable {
 
     /** Reads a plan piece's results after a compute, given the pass computed and how its queued reads are read. */
     interface AfterCompute {
-        void read(Pass pass, StepReads reads);
+        void read(Pass pass);
     }
 
     /** Notes what a plan piece's state may read later, when a compute starts, given the pass. */
@@ -35,8 +34,6 @@ final class PassGraph implements AutoCloseable {
     private final Bound bound;
     private final List<AfterCompute> afterCompute;
     private final List<WhenLaunched> whenLaunched;
-    /** The small outputs read after the compute that a queued step copies with its result ({@link org.rbench.core.attention.StepPart#queuedReads}). */
-    private final List<Tensor> queuedReads;
 
     /** The pass the graph computes now: what its input fillers and read-backs look at. */
     static final class Bound {
@@ -55,19 +52,12 @@ final class PassGraph implements AutoCloseable {
         }
     }
 
-    PassGraph(StepGraph graph, Outputs outputs, Bound bound, List<AfterCompute> afterCompute, List<WhenLaunched> whenLaunched,
-              List<Tensor> queuedReads) {
+    PassGraph(StepGraph graph, Outputs outputs, Bound bound, List<AfterCompute> afterCompute, List<WhenLaunched> whenLaunched) {
         this.graph = graph;
         this.outputs = outputs;
         this.bound = bound;
         this.afterCompute = List.copyOf(afterCompute);
         this.whenLaunched = List.copyOf(whenLaunched);
-        this.queuedReads = List.copyOf(queuedReads);
-    }
-
-    /** What a queued step copies with its result, for {@link #afterCompute} to read. */
-    List<Tensor> queuedReads() {
-        return queuedReads;
     }
 
     StepGraph graph() {
@@ -100,10 +90,10 @@ final class PassGraph implements AutoCloseable {
         }
     }
 
-    /** After a compute: the plans' pieces read their results ({@code reads}: the queued ones) and hand them on. */
-    void afterCompute(StepReads reads) {
+    /** After a compute: the plans' pieces read their results and hand them on. */
+    void afterCompute() {
         for (AfterCompute a : afterCompute) {
-            a.read(bound.pass(), reads);
+            a.read(bound.pass());
         }
     }
 

@@ -9,7 +9,6 @@ import org.rbench.core.attention.CompactCache;
 import org.rbench.core.attention.FullPlan;
 import org.rbench.core.attention.PlanGraph;
 import org.rbench.core.attention.StepPart;
-import org.rbench.core.attention.StepReads;
 import org.rbench.core.engine.AttentionMath;
 import org.rbench.core.model.HyperParameters;
 import org.rbench.llamacpp.BackendBuffer;
@@ -246,7 +245,7 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
                     // compute only where it reads
                     built[0].whenLaunched(plans, rows - 1);
                     if (built[0].readsAfterCompute()) {
-                        built[0].afterCompute(plans, rows - 1, StepReads.DIRECT);
+                        built[0].afterCompute(plans, rows - 1);
                     }
                 });
             }
@@ -493,8 +492,8 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
 
         /**
          * Where Cp covers the context: the slots' order flags and positions by score, named, marked for the read-back and
-         * expanded; and the count of rows in position order, read first from the step's queued result (every row's, but
-         * where a selection is not every position after all: a score the device cannot order, such as NaN). Past K rows
+         * expanded; and the count of rows in position order, read first after the compute (every row's, but where a
+         * selection is not every position after all: a score the device cannot order, such as NaN). Past K rows
          * nothing: every slot is by score.
          */
         private void finishOutputs(PlanGraph.Finishing g) {
@@ -620,23 +619,17 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
         @Override
         public void whenLaunched(AttentionPlan[] plans, int position) {
             if (tellsAtLaunch()) {
-                tellDeviceCp(plans, null);
+                tellDeviceCp(plans);
             }
         }
 
         @Override
-        public void afterCompute(AttentionPlan[] plans, int position, StepReads reads) {
+        public void afterCompute(AttentionPlan[] plans, int position) {
             if (onDevice > 0) {
-                tellDeviceCp(plans, reads);
+                tellDeviceCp(plans);
             } else {
                 orderOnHost(plans, position);
             }
-        }
-
-        /** The count of rows whose slots are in position order rides with the step's result. */
-        @Override
-        public List<Tensor> queuedReads() {
-            return inPositionOrder != null ? List.of(inPositionOrder) : List.of();
         }
 
         /** Whether a layer's device check declined its refresh: Cp kept as it was, the refresh not handed on. */
@@ -645,15 +638,15 @@ public record RefreshPlan(TopRows request, Sink sink, DeviceCp cp, boolean proba
         }
 
         /**
-         * Tells every refreshed layer's Cp its rows. Where Cp covers the context, the count of rows in position order
-         * comes from the step's queued result ({@code reads}), and one float per KV head of every layer says whether
-         * its slots are positions 0..n-1 in order; only for those are its positions by score read (the host evicts the
-         * lowest-scored first). Else ({@code reads} may be null: nothing to read) every slot is by score.
+         * Tells every refreshed layer's Cp its rows. Where Cp covers the context (after the compute), the count of rows
+         * in position order is read, and where it is not 0 one float per KV head of every layer says whether its slots
+         * are positions 0..n-1 in order; only for those are its positions by score read (the host evicts the
+         * lowest-scored first). Else every slot is by score, and nothing is read.
          */
-        private void tellDeviceCp(AttentionPlan[] plans, StepReads reads) {
+        private void tellDeviceCp(AttentionPlan[] plans) {
             // where every slot is by score, nothing read, and each layer told as little as can be (a refresh's host
             // work runs once in S steps, in code the JIT has not compiled yet)
-            float[] inOrder = inPositionOrder == null || reads.floats(inPositionOrder)[0] == 0 ? null
+            float[] inOrder = inPositionOrder == null || inPositionOrder.getFloats()[0] == 0 ? null
                     : slots.positionOrder().getFloats();
             int[] byScore = null;
             for (int slot = 0; slot < layers.size(); slot++) {
