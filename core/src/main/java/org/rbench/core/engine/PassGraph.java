@@ -19,7 +19,7 @@ final class PassGraph implements AutoCloseable {
                    Tensor[] queryAfterRope, Tensor[] windowRows, Tensor[] columnSums, Tensor[] windowSums) {
     }
 
-    /** Reads a plan piece's results after a compute, given the pass computed and how its queued reads are read. */
+    /** Reads a plan piece's results after a compute, given the pass computed. */
     interface AfterCompute {
         void read(Pass pass);
     }
