@@ -5,7 +5,7 @@
 # a stub libcuda.so.1 carries the driver's names that ggml-cuda links (the device's own driver serves them). The
 # source is the pinned llama.cpp with native/patches, and with WITH_PENDING=1 native/patches/pending too, as a device
 # call that copies them in builds it. Then the libraries as cuda-libs pieces and a bundle with them
-# (scripts/pack-libs-bundle.sh's layout, plus the patched test source for ops-test and the kernel timer).
+# (made by scripts/pack-libs-bundle.sh, plus the patched test source for ops-test and the kernel timer).
 #
 #   scripts/build-cuda-libs-here.sh [OUT]        (OUT: .cache/device-libs; run scripts/pack-device-bundle.sh first)
 #   WITH_PENDING=1 scripts/build-cuda-libs-here.sh
@@ -72,19 +72,20 @@ libs=$home/llama.cpp-$version/lib/linux-x64-cuda
 bash "$work/repo/scripts/patch-stamp.sh" >"$libs/rbench-patches.txt"
 echo "build-cuda-libs-here: built in $((SECONDS - t0)) s: $(ls "$libs" | tr '\n' ' ')" >&2
 
-# 3. the pieces, as cuda-device.sh's libs step packs them (the libraries' path under the native home, stripped)
+# 3. the pieces, as cuda-device.sh's libs step packs them (the libraries' path under the native home, stripped), and
+#    the bundle pack-libs-bundle.sh makes of them, checked against the patches they were built from
 copy=$work/stripped
-rm -rf "$copy" && mkdir -p "$copy/lib"
+pieces=$work/pieces
+rm -rf "$copy" "$pieces" && mkdir -p "$copy/lib" "$pieces"
 cp -a "$libs" "$copy/lib/"
 find "$copy" -type f -name '*.so*' -exec strip --strip-unneeded {} +
-mkdir -p "$out" && rm -f "$out"/cuda-libs.txz.*
-(cd "$copy" && tar cf - . | xz -T0 -6) | split -b 15m -d - "$out/cuda-libs.txz."
+(cd "$copy" && tar cf - . | xz -T0 -6) | split -b 15m -d - "$pieces/cuda-libs.txz."
 rm -rf "$copy"
-cp "$cache/device/jre.txz" "$cache/device/rbench.tgz" "$out/"
+PATCH_STAMP=$work/repo/scripts/patch-stamp.sh bash "$root/scripts/pack-libs-bundle.sh" "$pieces" "$out" >/dev/null
+rm -rf "$pieces"
 [ -f "$cache/device/kernel-times.txz" ] && cp "$cache/device/kernel-times.txz" "$out/"
 # ops-test compiles test-backend-ops from ggml's headers and the test, patched as these libraries are
 tar czf "$out/ops-test-src.tgz" -C "$home/llama.cpp-$version/src" ggml/include tests/test-backend-ops.cpp
-rm -f "$out/llama-src.tgz"
 carried=$(find "$out" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
 [ "$carried" -le $((64 * 1024 * 1024)) ] || fail "$out holds $carried bytes: over the 64 MiB a device call carries"
 echo "build-cuda-libs-here: $out ($((carried / 1024 / 1024)) MiB): carry it, BUNDLE=${out#"$root"/} bash scripts/cuda-device.sh build ...$([ "${WITH_PENDING:-0}" = 1 ] && echo " (after cp native/patches/pending/*.diff native/patches/)")"

@@ -9,7 +9,8 @@
 # Refuses pieces built from other patches than this tree's (their rbench-patches.txt against
 # scripts/patch-stamp.sh) and a bundle larger than the 64 MiB a device call carries (the libraries take about 42 MB,
 # the runtime 15 and the jars 6). Keep OUT between sessions: only rbench.tgz changes with the Java code, and
-# re-running this script refreshes it.
+# re-running this script refreshes it. PATCH_STAMP names another tree's scripts/patch-stamp.sh to check the pieces
+# against (build-cuda-libs-here.sh's, whose tree may hold the pending patches too).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 pieces=${1:?usage: pack-libs-bundle.sh PIECES_DIR [OUT]}
@@ -25,7 +26,7 @@ done
 record=$(mktemp) && trap 'rm -f "$record"' EXIT
 cat "$pieces"/cuda-libs.txz.* | xz -dc | tar xOf - --wildcards '*rbench-patches.txt' >"$record" 2>/dev/null \
   || fail "the pieces in $pieces hold no rbench-patches.txt (or are not one whole xz'd tar): their patches are unknown"
-bash "$root/scripts/patch-stamp.sh" --matches "$record" \
+bash "${PATCH_STAMP:-$root/scripts/patch-stamp.sh}" --matches "$record" \
   || fail "the libraries in $pieces were built from other patches than native/patches now; build them again (cuda-device.sh build libs)"
 
 size=$(cat "$src/jre.txz" "$src/rbench.tgz" "$pieces"/cuda-libs.txz.* | wc -c)
