@@ -14,6 +14,9 @@ sequence are one kind (a decode step of one graph shape; a page-completing step 
 Printed:
   - each kind: its kernels a step, how many steps, the median span (first kernel's start to the last
     one's end) and the median of the kernels' own time;
+  - with --by-name N, each kind's N kernel names of most time a step: the median over its steps of the
+    time of that name's kernels in a step, and how many a step (to set one kind against another: a
+    refresh step against a full one, kernel by kernel);
   - every step of a kind whose span is over its kind's median by more than --slack ms (default 0.1):
     its place in the trace, whether it ran captured (the CUDA graph ids of its kernels; 0 means
     launched on its own), its idle time between kernels against the median's, and the --top kernel
@@ -75,7 +78,24 @@ def short(name, width=70):
     return name if len(name) <= width else name[:width - 3] + "..."
 
 
-def report(rows, top=5, slack=0.1, min_kernels=50, gap=1.0):
+def by_name(group, n):
+    """The ``n`` kernel names of most time a step in ``group`` (steps of one kind), each (name, median ms a step,
+    kernels of it a step)."""
+    times = defaultdict(list)
+    for d in group:
+        per = defaultdict(float)
+        for k in d["kernels"]:
+            per[k[1]] += (k[3] - k[2]) / 1e6
+        for name, ms in per.items():
+            times[name].append(ms)
+    counts = defaultdict(int)
+    for k in group[0]["kernels"]:  # one kind: every step runs the same kernels
+        counts[k[1]] += 1
+    ranked = sorted(((name, statistics.median(v), counts[name]) for name, v in times.items()), key=lambda t: -t[1])
+    return ranked[:n]
+
+
+def report(rows, top=5, slack=0.1, min_kernels=50, gap=1.0, top_names=0):
     """The printed lines for trace records ``rows`` (kind, name, start_ns, end_ns, graph_id), sorted by start."""
     lines = []
     steps = [d for d in (describe(s) for s in split_steps(rows, gap)) if d and len(d["kernels"]) >= min_kernels]
@@ -92,6 +112,8 @@ def report(rows, top=5, slack=0.1, min_kernels=50, gap=1.0):
         idle = statistics.median(d["idle"] for d in group)
         lines.append("%s: %d kernels, %d steps (trace steps %d-%d), median span %.3f ms (kernels %.3f, idle %.3f)"
                      % (names[sig], len(sig), len(group), group[0]["index"], group[-1]["index"], span, busy, idle))
+        for name, ms, count in by_name(group, top_names):
+            lines.append("  %8.4f ms a step, %4d kernels  %s" % (ms, count, short(name, 100)))
         # each kernel position's median time in this kind, to set a slow step's kernels against
         medians = [statistics.median(d["kernels"][p][3] - d["kernels"][p][2] for d in group) for p in range(len(sig))]
         for d in group:
@@ -115,8 +137,10 @@ def main():
     ap.add_argument("--slack", type=float, default=0.1, help="ms over its kind's median that makes a step slow (0.1)")
     ap.add_argument("--gap", type=float, default=1.0, help="ms of device idle that opens a step (1)")
     ap.add_argument("--min-kernels", type=int, default=50, help="steps of fewer kernels are not decode steps (50)")
+    ap.add_argument("--by-name", type=int, default=0, metavar="N",
+                    help="each kind's N kernel names of most time a step (0: none)")
     a = ap.parse_args()
-    for line in report(read(a.trace), a.top, a.slack, a.min_kernels, a.gap):
+    for line in report(read(a.trace), a.top, a.slack, a.min_kernels, a.gap, a.by_name):
         print(line)
     return 0
 

@@ -67,6 +67,25 @@ class KernelTraceStepsTest(unittest.TestCase):
         lines = kts.report(rows)
         self.assertTrue(any("trace step 4: span +0.500 ms (kernels +0.000, idle +0.500)" in l for l in lines), lines)
 
+    def test_by_name_sets_each_kinds_kernels_apart_by_their_time_a_step(self):
+        rows = trace(4)
+        # a fifth step of another kind: the same 60 kernels and 3 more named "extra" of 50 us each
+        t = rows[-1][3] + US
+        rows.append(("memcpy-htod", "-", t, t + US, 0))
+        t += 2 * US
+        for k in range(63):
+            d = 50 * US if k >= 60 else 10 * US
+            rows.append(("kernel", "extra" if k >= 60 else "k%d" % (k % 7), t, t + d, 7))
+            t += d + US // 2
+        lines = kts.report(rows, top_names=2)
+        kind1 = lines.index(next(l for l in lines if l.startswith("kind 1:")))
+        kind2 = lines.index(next(l for l in lines if l.startswith("kind 2:")))
+        # 60 kernels over 7 names: k0..k3 run 9 times a step (0.09 ms), k4..k6 8 times
+        self.assertEqual("    0.0900 ms a step,    9 kernels  k0", lines[kind1 + 1])
+        self.assertEqual("    0.1500 ms a step,    3 kernels  extra", lines[kind2 + 1])
+        self.assertTrue(lines[kind2 + 2].endswith("9 kernels  k0"), lines)
+        self.assertFalse(any("extra" in l for l in lines[kind1:kind2]), lines)
+
 
 if __name__ == "__main__":
     unittest.main()
