@@ -16,7 +16,8 @@ Printed:
     one's end) and the median of the kernels' own time;
   - with --by-name N, each kind's N kernel names of most time a step: the median over its steps of the
     time of that name's kernels in a step, and how many a step (to set one kind against another: a
-    refresh step against a full one, kernel by kernel);
+    refresh step against a full one, kernel by kernel; a kernel that overlaps another, as a launch
+    waiting on the one before it does, counts its whole time);
   - every step of a kind whose span is over its kind's median by more than --slack ms (default 0.1):
     its place in the trace, whether it ran captured (the CUDA graph ids of its kernels; 0 means
     launched on its own), its idle time between kernels against the median's, and the --top kernel
