@@ -27,7 +27,7 @@ record=$(mktemp) && trap 'rm -f "$record"' EXIT
 cat "$pieces"/cuda-libs.txz.* | xz -dc | tar xOf - --wildcards '*rbench-patches.txt' >"$record" 2>/dev/null \
   || fail "the pieces in $pieces hold no rbench-patches.txt (or are not one whole xz'd tar): their patches are unknown"
 bash "${PATCH_STAMP:-$root/scripts/patch-stamp.sh}" --matches "$record" \
-  || fail "the libraries in $pieces were built from other patches than native/patches now; build them again (cuda-device.sh build libs)"
+  || fail "the libraries in $pieces were built from other patches than ${PATCH_STAMP:+those of }${PATCH_STAMP:-native/patches now}; build them again (cuda-device.sh build libs)"
 
 size=$(cat "$src/jre.txz" "$src/rbench.tgz" "$pieces"/cuda-libs.txz.* | wc -c)
 [ "$size" -le "$carry_limit" ] || fail "$size bytes with the pieces: over the 64 MiB a device call carries"
